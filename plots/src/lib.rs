@@ -1,0 +1,1 @@
+//! plots (to be written).

@@ -1,0 +1,5 @@
+//! Scenario files (schema, validation, presets) and the runner behind the `byzsim` command.
+
+pub mod model;
+pub mod parse;
+pub mod presets;

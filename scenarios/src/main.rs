@@ -1,0 +1,3 @@
+//! The `byzsim` command line.
+
+fn main() {}

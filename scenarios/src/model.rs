@@ -1,0 +1,178 @@
+//! The typed, validated scenario: what a scenario file means once every field has been checked.
+//!
+//! `parse.rs` builds it from TOML (with every problem reported at once); `lower.rs` turns it into
+//! the sim-core configuration. Nothing here can be invalid: validation already refused n < 3f+1,
+//! a zero rate, a region the matrix lacks, and so on.
+
+use std::path::PathBuf;
+
+/// A whole scenario, after validation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scenario {
+    /// `name`; defaults to the file stem.
+    pub name: String,
+    pub description: String,
+    /// `seed`; overridden by `--seed`.
+    pub seed: u64,
+    pub protocol: ProtocolKind,
+    /// Clients submit transactions during [0, duration_s).
+    pub duration_s: f64,
+    /// Transactions submitted before warmup_s are left out of latency and goodput.
+    pub warmup_s: f64,
+    /// The run continues this long after duration_s so that late transactions can finish.
+    pub drain_s: f64,
+    pub replicas: Replicas,
+    pub clients: Clients,
+    pub network: Network,
+    pub faults: Faults,
+    pub workload: Workload,
+    pub hotstuff: HotStuff,
+    pub limits: Limits,
+    pub output: Output,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProtocolKind {
+    HotStuff,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Replicas {
+    pub n: u32,
+    /// Faults tolerated; default floor((n-1)/3). Validation requires n >= 3f+1.
+    pub f: u32,
+    /// One region name per replica; a shorter list is repeated in order (replica i gets
+    /// regions[i % len]). Every name exists in the delay matrix (or the list is ["any"] when the
+    /// network uses a uniform delay).
+    pub regions: Vec<String>,
+    /// 0 means unlimited.
+    pub uplink_mbps: f64,
+    pub downlink_mbps: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Clients {
+    pub count: u32,
+    /// Same convention as `Replicas::regions`.
+    pub regions: Vec<String>,
+    pub send_to: SendTo,
+    pub uplink_mbps: f64,
+    pub downlink_mbps: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SendTo {
+    /// To the replica with the smallest one-way delay from the client (lowest id on ties).
+    Nearest,
+    /// To one replica drawn per transaction from the workload stream.
+    Random,
+    /// To every replica.
+    All,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Network {
+    pub delay: Delay,
+    pub jitter: Jitter,
+    /// Probability in [0, 1) that a replica-to-replica message is lost.
+    pub loss: f64,
+    /// Links deliver in send order (a later message never overtakes an earlier one).
+    pub fifo: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Delay {
+    /// The same one-way delay between any two nodes (and 0 inside a node).
+    Uniform { one_way_ms: f64 },
+    /// One-way delays in ms between named regions; `regions[i]` names row and column i.
+    /// Built from a preset or a CSV file of round-trip times (one-way = RTT/2).
+    Matrix { source: String, regions: Vec<String>, one_way_ms: Vec<Vec<f64>> },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Jitter {
+    None,
+    /// Added delay uniform in [0, max_ms].
+    Uniform { max_ms: f64 },
+    /// Added delay max(0, N(mean_ms, sd_ms)).
+    Normal { mean_ms: f64, sd_ms: f64 },
+    /// Added delay median_ms * exp(sigma * N(0,1)).
+    LogNormal { median_ms: f64, sigma: f64 },
+    /// Added delay scale_ms * (U^(-1/shape) - 1) (Pareto type II, heavy tail).
+    Pareto { scale_ms: f64, shape: f64 },
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Faults {
+    pub partitions: Vec<Partition>,
+    pub crashes: Vec<Crash>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Partition {
+    /// Replica ids; replicas listed in no group form one more group together.
+    pub groups: Vec<Vec<u32>>,
+    pub start_s: f64,
+    pub heal_s: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Crash {
+    pub replica: u32,
+    pub at_s: f64,
+    pub recover_s: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Workload {
+    pub arrivals: Arrivals,
+    /// Transactions per second offered by all clients together; > 0.
+    pub rate_tps: f64,
+    /// Number of accounts; >= 2.
+    pub accounts: u32,
+    /// Zipf exponent of account popularity; 0 = uniform.
+    pub zipf_s: f64,
+    pub tx_size_bytes: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arrivals {
+    Constant,
+    Poisson,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct HotStuff {
+    pub variant: HotStuffVariant,
+    pub batch_size: u32,
+    pub view_timeout_ms: f64,
+    /// Multiplier of the view timeout after each consecutive timeout; 1 = no backoff.
+    pub timeout_backoff: f64,
+    pub max_timeout_ms: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HotStuffVariant {
+    Chained,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Limits {
+    pub max_events: u64,
+    pub max_queue: u64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Output {
+    /// Width of a timeseries.csv window.
+    pub window_s: f64,
+    /// Write latency.csv (one row per transaction).
+    pub latency_csv: bool,
+}
+
+/// Where a scenario came from, for messages and the reproduce command.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Source {
+    pub path: PathBuf,
+    pub overrides: Vec<String>,
+}

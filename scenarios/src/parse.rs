@@ -1,0 +1,1 @@
+//! Scenario TOML parsing and validation (to be written).

@@ -1,0 +1,1 @@
+//! Built-in region delay matrices (to be written).

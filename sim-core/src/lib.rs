@@ -1,0 +1,1 @@
+//! sim-core (to be written).

@@ -1,0 +1,2 @@
+//! cargo xtask (to be written).
+fn main() {}
