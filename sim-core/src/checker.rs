@@ -1,0 +1,128 @@
+//! The safety checker every commit passes through: agreement on each log slot among correct
+//! replicas, gap-free logs, and every transaction committed at most once per replica.
+
+use crate::ids::{NodeId, Tx, TxId};
+
+/// A broken invariant: the run stops and reports it with its seed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    pub at_ns: u64,
+    pub replica: NodeId,
+    pub invariant: &'static str,
+    pub detail: String,
+}
+
+/// A growable set of transaction ids (ids are dense, so a bitset is the compact choice).
+#[derive(Clone, Debug, Default)]
+pub struct TxSet {
+    words: Vec<u64>,
+}
+
+impl TxSet {
+    /// Adds `id`; false if already present.
+    pub fn insert(&mut self, id: TxId) -> bool {
+        let (w, bit) = (id.idx() / 64, id.0 % 64);
+        if self.words.len() <= w {
+            self.words.resize(w + 1, 0);
+        }
+        let fresh = self.words[w] & (1 << bit) == 0;
+        self.words[w] |= 1 << bit;
+        fresh
+    }
+
+    pub fn contains(&self, id: TxId) -> bool {
+        let w = id.idx() / 64;
+        w < self.words.len() && self.words[w] & (1 << (id.0 % 64)) != 0
+    }
+}
+
+/// Checks commits reported as (replica, slot, entry id, transactions).
+#[derive(Debug)]
+pub struct LogChecker {
+    /// The entry id committed at each slot by the first correct replica to commit it.
+    slots: Vec<Option<u64>>,
+    /// Per replica: the next slot it may commit (logs are gap-free).
+    next_slot: Vec<u64>,
+    committed: Vec<TxSet>,
+    correct: Vec<bool>,
+}
+
+impl LogChecker {
+    /// `correct[i]` says whether replica i follows the protocol (only those are checked).
+    pub fn new(correct: Vec<bool>) -> LogChecker {
+        let n = correct.len();
+        LogChecker { slots: Vec::new(), next_slot: vec![1; n], committed: vec![TxSet::default(); n], correct }
+    }
+
+    pub fn check(&mut self, at_ns: u64, replica: NodeId, slot: u64, entry: u64, txs: &[Tx]) -> Result<(), Violation> {
+        if !self.correct[replica.idx()] {
+            return Ok(());
+        }
+        let fail = |invariant, detail| Err(Violation { at_ns, replica, invariant, detail });
+        let expected = self.next_slot[replica.idx()];
+        if slot != expected {
+            return fail("gap-free log", format!("committed slot {slot}, next expected {expected}"));
+        }
+        self.next_slot[replica.idx()] = slot + 1;
+        let idx = usize::try_from(slot).expect("slot fits in memory");
+        if self.slots.len() <= idx {
+            self.slots.resize(idx + 1, None);
+        }
+        match self.slots[idx] {
+            None => self.slots[idx] = Some(entry),
+            Some(first) if first != entry => {
+                return fail("agreement", format!("slot {slot}: entry {entry:#018x}, but another correct replica committed {first:#018x}"));
+            }
+            Some(_) => {}
+        }
+        for tx in txs {
+            if !self.committed[replica.idx()].insert(tx.id) {
+                return fail("exactly-once", format!("transaction {} committed twice (again at slot {slot})", tx.id.0));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::AccountId;
+
+    fn tx(id: u64) -> Tx {
+        Tx { id: TxId(id), client: NodeId(9), from: AccountId(0), to: AccountId(1), amount: 1, size_bytes: 1 }
+    }
+
+    #[test]
+    fn agreeing_logs_pass() {
+        let mut c = LogChecker::new(vec![true; 3]);
+        for r in 0..3 {
+            assert_eq!(c.check(0, NodeId(r), 1, 0xA, &[tx(0), tx(1)]), Ok(()));
+            assert_eq!(c.check(0, NodeId(r), 2, 0xB, &[tx(2)]), Ok(()));
+        }
+    }
+
+    #[test]
+    fn conflicting_commit_is_reported() {
+        let mut c = LogChecker::new(vec![true; 2]);
+        c.check(0, NodeId(0), 1, 0xA, &[tx(0)]).unwrap();
+        let v = c.check(5, NodeId(1), 1, 0xB, &[tx(1)]).unwrap_err();
+        assert_eq!((v.invariant, v.replica, v.at_ns), ("agreement", NodeId(1), 5));
+    }
+
+    #[test]
+    fn double_commit_and_gaps_are_reported() {
+        let mut c = LogChecker::new(vec![true; 1]);
+        c.check(0, NodeId(0), 1, 0xA, &[tx(7)]).unwrap();
+        assert_eq!(c.check(0, NodeId(0), 2, 0xB, &[tx(7)]).unwrap_err().invariant, "exactly-once");
+        let mut c = LogChecker::new(vec![true; 1]);
+        assert_eq!(c.check(0, NodeId(0), 2, 0xA, &[]).unwrap_err().invariant, "gap-free log");
+    }
+
+    #[test]
+    fn byzantine_replicas_are_not_checked() {
+        let mut c = LogChecker::new(vec![true, false]);
+        c.check(0, NodeId(0), 1, 0xA, &[]).unwrap();
+        assert_eq!(c.check(0, NodeId(1), 1, 0xB, &[]), Ok(()));
+    }
+}

@@ -1,0 +1,298 @@
+//! The network model: region delays, jitter, FIFO links, per-node uplink and downlink
+//! bandwidth with serialization and queueing, loss, partitions and crashed nodes.
+//!
+//! A message leaves the sender's uplink after the messages queued before it (size/bandwidth
+//! each), flies for the region delay plus jitter, then queues at the receiver's downlink.
+
+use std::collections::BTreeMap;
+
+use crate::rng::SimRng;
+use crate::time::{Span, Time};
+use crate::NodeId;
+
+/// One-way base delay between nodes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DelayModel {
+    /// The same delay between any two distinct nodes.
+    Uniform(Span),
+    /// `one_way[from_region * n_regions + to_region]`.
+    Matrix { n_regions: usize, one_way: Vec<Span> },
+}
+
+/// Extra delay drawn per message. Parameters in nanoseconds (floats only to shape the draw).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Jitter {
+    None,
+    Uniform { max_ns: u64 },
+    Normal { mean_ns: f64, sd_ns: f64 },
+    LogNormal { median_ns: f64, sigma: f64 },
+    Pareto { scale_ns: f64, shape: f64 },
+}
+
+impl Jitter {
+    fn sample(&self, rng: &mut SimRng) -> Span {
+        match *self {
+            Jitter::None => Span::ZERO,
+            Jitter::Uniform { max_ns } => Span(rng.below(max_ns.saturating_add(1))),
+            Jitter::Normal { mean_ns, sd_ns } => {
+                Span::from_nanos_f64(mean_ns + sd_ns * rng.standard_normal())
+            }
+            Jitter::LogNormal { median_ns, sigma } => {
+                Span::from_nanos_f64(median_ns * libm::exp(sigma * rng.standard_normal()))
+            }
+            Jitter::Pareto { scale_ns, shape } => {
+                let u = rng.unit_open_f64();
+                Span::from_nanos_f64(scale_ns * (libm::pow(u, -1.0 / shape) - 1.0))
+            }
+        }
+    }
+}
+
+/// Where a node sits and how fast its links are (0 bits/s = unlimited).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NodePlacement {
+    pub region: u16,
+    pub uplink_bps: u64,
+    pub downlink_bps: u64,
+}
+
+/// Replicas grouped for a time window; replicas in no group form one more group.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PartitionSpec {
+    pub start: Time,
+    pub heal: Time,
+    /// Group index per replica.
+    pub group_of: Vec<u16>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct NetConfig {
+    /// Replicas first (0..n_replicas), then clients.
+    pub nodes: Vec<NodePlacement>,
+    pub n_replicas: u32,
+    pub delay: DelayModel,
+    pub jitter: Jitter,
+    /// Loss probability of replica-to-replica messages, parts per billion.
+    pub loss_ppb: u32,
+    pub fifo: bool,
+    pub partitions: Vec<PartitionSpec>,
+}
+
+/// Why a message was not delivered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Drop {
+    Partitioned,
+    Lost,
+    Crashed,
+}
+
+/// The outcome of handing a message to the network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Route {
+    Dropped(Drop),
+    /// Reaches the receiver at `at`; `downlink` says whether it still has to queue there.
+    Arrives { at: Time, downlink: bool },
+}
+
+/// Per-node traffic counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LinkStats {
+    pub msgs_sent: u64,
+    pub bytes_sent: u64,
+    pub msgs_recv: u64,
+    pub bytes_recv: u64,
+    pub msgs_dropped: u64,
+}
+
+#[derive(Debug)]
+pub struct Network {
+    cfg: NetConfig,
+    uplink_free: Vec<Time>,
+    downlink_free: Vec<Time>,
+    /// Last arrival per directed link; kept only when jitter could reorder a FIFO link.
+    last_arrival: BTreeMap<(u32, u32), Time>,
+    crashed: Vec<bool>,
+    pub stats: Vec<LinkStats>,
+}
+
+impl Network {
+    pub fn new(cfg: NetConfig) -> Network {
+        let n_nodes = cfg.nodes.len();
+        assert!(cfg.n_replicas as usize <= n_nodes);
+        if let DelayModel::Matrix { n_regions, one_way } = &cfg.delay {
+            assert_eq!(one_way.len(), n_regions * n_regions);
+            assert!(cfg.nodes.iter().all(|p| (p.region as usize) < *n_regions));
+        }
+        Network {
+            uplink_free: vec![Time::ZERO; n_nodes],
+            downlink_free: vec![Time::ZERO; n_nodes],
+            last_arrival: BTreeMap::new(),
+            crashed: vec![false; n_nodes],
+            stats: vec![LinkStats::default(); n_nodes],
+            cfg,
+        }
+    }
+
+    pub fn n_nodes(&self) -> usize {
+        self.cfg.nodes.len()
+    }
+
+    pub fn is_replica(&self, node: NodeId) -> bool {
+        node.0 < self.cfg.n_replicas
+    }
+
+    pub fn is_crashed(&self, node: NodeId) -> bool {
+        self.crashed[node.idx()]
+    }
+
+    pub fn set_crashed(&mut self, node: NodeId, crashed: bool) {
+        self.crashed[node.idx()] = crashed;
+    }
+
+    /// The base one-way delay between two nodes (no jitter, no queueing).
+    pub fn base_delay(&self, from: NodeId, to: NodeId) -> Span {
+        if from == to {
+            return Span::ZERO;
+        }
+        match &self.cfg.delay {
+            DelayModel::Uniform(d) => *d,
+            DelayModel::Matrix { n_regions, one_way } => {
+                let (a, b) = (self.cfg.nodes[from.idx()].region, self.cfg.nodes[to.idx()].region);
+                one_way[a as usize * n_regions + b as usize]
+            }
+        }
+    }
+
+    /// Whether a partition separates two nodes at `now`. Clients are never partitioned.
+    pub fn connected(&self, a: NodeId, b: NodeId, now: Time) -> bool {
+        if !self.is_replica(a) || !self.is_replica(b) {
+            return true;
+        }
+        self.cfg.partitions.iter().all(|p| {
+            !(p.start <= now && now < p.heal) || p.group_of[a.idx()] == p.group_of[b.idx()]
+        })
+    }
+
+    /// Hands a message of `size` bytes from `from` to `to` at `now`.
+    pub fn send(&mut self, now: Time, from: NodeId, to: NodeId, size: u32, rng: &mut SimRng) -> Route {
+        assert_ne!(from, to, "self-messages bypass the network");
+        let stats = &mut self.stats[from.idx()];
+        stats.msgs_sent += 1;
+        stats.bytes_sent += size as u64;
+        if !self.connected(from, to, now) {
+            return self.drop(from, Drop::Partitioned);
+        }
+        let between_replicas = self.is_replica(from) && self.is_replica(to);
+        if between_replicas && self.cfg.loss_ppb > 0 && rng.chance_ppb(self.cfg.loss_ppb) {
+            return self.drop(from, Drop::Lost);
+        }
+        let depart = self.leave_uplink(now, from, size);
+        let mut at = depart + self.base_delay(from, to) + self.cfg.jitter.sample(rng);
+        if self.cfg.fifo && self.cfg.jitter != Jitter::None {
+            let last = self.last_arrival.entry((from.0, to.0)).or_insert(Time::ZERO);
+            at = at.max(*last);
+            *last = at;
+        }
+        Route::Arrives { at, downlink: self.cfg.nodes[to.idx()].downlink_bps > 0 }
+    }
+
+    fn leave_uplink(&mut self, now: Time, from: NodeId, size: u32) -> Time {
+        let bps = self.cfg.nodes[from.idx()].uplink_bps;
+        if bps == 0 {
+            return now;
+        }
+        let start = now.max(self.uplink_free[from.idx()]);
+        let done = start + Span::transmission(size as u64, bps);
+        self.uplink_free[from.idx()] = done;
+        done
+    }
+
+    /// A message reached `to`'s downlink at `now`: when it has been fully received.
+    pub fn through_downlink(&mut self, now: Time, to: NodeId, size: u32) -> Time {
+        let bps = self.cfg.nodes[to.idx()].downlink_bps;
+        assert!(bps > 0, "only finite downlinks queue");
+        let start = now.max(self.downlink_free[to.idx()]);
+        let done = start + Span::transmission(size as u64, bps);
+        self.downlink_free[to.idx()] = done;
+        done
+    }
+
+    /// A message is about to be handed to `to` at `now`: false if it must be dropped.
+    pub fn accept(&mut self, now: Time, from: NodeId, to: NodeId, size: u32) -> bool {
+        if self.crashed[to.idx()] {
+            self.drop(from, Drop::Crashed);
+            return false;
+        }
+        if !self.connected(from, to, now) {
+            self.drop(from, Drop::Partitioned);
+            return false;
+        }
+        let stats = &mut self.stats[to.idx()];
+        stats.msgs_recv += 1;
+        stats.bytes_recv += size as u64;
+        true
+    }
+
+    fn drop(&mut self, from: NodeId, why: Drop) -> Route {
+        self.stats[from.idx()].msgs_dropped += 1;
+        Route::Dropped(why)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Streams;
+
+    fn net(up_bps: u64, jitter: Jitter) -> Network {
+        let p = NodePlacement { region: 0, uplink_bps: up_bps, downlink_bps: 0 };
+        Network::new(NetConfig {
+            nodes: vec![p; 3],
+            n_replicas: 3,
+            delay: DelayModel::Uniform(Span::from_millis(10)),
+            jitter,
+            loss_ppb: 0,
+            fifo: true,
+            partitions: vec![PartitionSpec {
+                start: Time::from_secs_f64(1.0),
+                heal: Time::from_secs_f64(2.0),
+                group_of: vec![0, 0, 1],
+            }],
+        })
+    }
+
+    #[test]
+    fn uplink_serializes_back_to_back_messages() {
+        let mut n = net(8_000_000, Jitter::None); // 1 byte per microsecond
+        let mut rng = Streams::new(1).stream("t");
+        let a = n.send(Time::ZERO, NodeId(0), NodeId(1), 1000, &mut rng);
+        let b = n.send(Time::ZERO, NodeId(0), NodeId(2), 1000, &mut rng);
+        assert_eq!(a, Route::Arrives { at: Time(1_000_000 + 10_000_000), downlink: false });
+        assert_eq!(b, Route::Arrives { at: Time(2_000_000 + 10_000_000), downlink: false });
+    }
+
+    #[test]
+    fn partition_drops_across_groups_only_while_open() {
+        let mut n = net(0, Jitter::None);
+        let mut rng = Streams::new(1).stream("t");
+        let t = Time::from_secs_f64(1.5);
+        assert_eq!(n.send(t, NodeId(0), NodeId(2), 10, &mut rng), Route::Dropped(Drop::Partitioned));
+        assert!(matches!(n.send(t, NodeId(0), NodeId(1), 10, &mut rng), Route::Arrives { .. }));
+        let healed = Time::from_secs_f64(2.0);
+        assert!(matches!(n.send(healed, NodeId(0), NodeId(2), 10, &mut rng), Route::Arrives { .. }));
+    }
+
+    #[test]
+    fn fifo_holds_under_heavy_jitter() {
+        let mut n = net(0, Jitter::Pareto { scale_ns: 1e6, shape: 1.1 });
+        let mut rng = Streams::new(3).stream("t");
+        let mut last = Time::ZERO;
+        for i in 0..1000 {
+            let Route::Arrives { at, .. } = n.send(Time(i * 1000), NodeId(0), NodeId(1), 1, &mut rng) else {
+                panic!("no loss configured")
+            };
+            assert!(at >= last);
+            last = at;
+        }
+    }
+}

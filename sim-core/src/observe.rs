@@ -1,0 +1,111 @@
+//! What the engine records while a run goes: per-transaction times, client reply tallies, and
+//! the safety checker. Pure bookkeeping; the summaries are computed in `metrics`.
+
+use std::collections::BTreeMap;
+
+use crate::checker::{LogChecker, Violation};
+use crate::ids::{NodeId, Tx, TxId, TxResult};
+use crate::time::Time;
+
+/// The life of one transaction. `Time::MAX` means "not yet".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TxRecord {
+    pub client: NodeId,
+    /// The client sent it.
+    pub submitted: Time,
+    /// It first reached a replica.
+    pub arrived: Time,
+    /// A correct replica first committed it.
+    pub committed: Time,
+    /// The client held f+1 matching replies.
+    pub confirmed: Time,
+    pub result: TxResult,
+}
+
+impl TxRecord {
+    pub fn is_confirmed(&self) -> bool {
+        self.confirmed != Time::MAX
+    }
+    pub fn is_committed(&self) -> bool {
+        self.committed != Time::MAX
+    }
+}
+
+#[derive(Debug)]
+pub struct Observer {
+    pub txs: Vec<TxRecord>,
+    /// Replies received for transactions not yet confirmed: (replica, result).
+    tallies: BTreeMap<TxId, Vec<(NodeId, TxResult)>>,
+    replies_needed: usize,
+    correct: Vec<bool>,
+    checker: LogChecker,
+    pub violation: Option<Violation>,
+    pub commits_reported: u64,
+}
+
+impl Observer {
+    pub fn new(correct: Vec<bool>, f: u32) -> Observer {
+        Observer {
+            txs: Vec::new(),
+            tallies: BTreeMap::new(),
+            replies_needed: f as usize + 1,
+            checker: LogChecker::new(correct.clone()),
+            correct,
+            violation: None,
+            commits_reported: 0,
+        }
+    }
+
+    pub fn on_submit(&mut self, now: Time, client: NodeId) -> TxId {
+        let id = TxId(self.txs.len() as u64);
+        self.txs.push(TxRecord {
+            client,
+            submitted: now,
+            arrived: Time::MAX,
+            committed: Time::MAX,
+            confirmed: Time::MAX,
+            result: 0,
+        });
+        id
+    }
+
+    pub fn on_arrival(&mut self, now: Time, tx: TxId) {
+        let rec = &mut self.txs[tx.idx()];
+        rec.arrived = rec.arrived.min(now);
+    }
+
+    pub fn on_commit(&mut self, now: Time, replica: NodeId, slot: u64, entry: u64, txs: &[Tx]) {
+        self.commits_reported += 1;
+        if let Err(v) = self.checker.check(now.0, replica, slot, entry, txs) {
+            self.violation.get_or_insert(v);
+        }
+        if !self.correct[replica.idx()] {
+            return;
+        }
+        for tx in txs {
+            let rec = &mut self.txs[tx.id.idx()];
+            assert!(rec.submitted <= now, "committed before it was submitted");
+            rec.committed = rec.committed.min(now);
+        }
+    }
+
+    /// A reply reached the client: confirms the transaction at f+1 matching results from
+    /// distinct replicas.
+    pub fn on_reply(&mut self, now: Time, replica: NodeId, tx: TxId, result: TxResult) {
+        if self.txs[tx.idx()].is_confirmed() {
+            return;
+        }
+        let tally = self.tallies.entry(tx).or_default();
+        if tally.iter().any(|&(r, _)| r == replica) {
+            return;
+        }
+        tally.push((replica, result));
+        let matching = tally.iter().filter(|&&(_, r)| r == result).count();
+        if matching >= self.replies_needed {
+            self.tallies.remove(&tx);
+            let rec = &mut self.txs[tx.idx()];
+            rec.confirmed = now;
+            rec.result = result;
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! The sans-IO protocol interface: a replica is a state machine that sees the world only
+//! through `Ctx` (time, identity, randomness, peers, signatures, commits and replies).
+
+use std::fmt::Debug;
+
+use crate::ids::{NodeId, Tx, TxId, TxResult};
+use crate::nodeset::NodeSet;
+use crate::observe::Observer;
+use crate::rng::SimRng;
+use crate::time::{Span, Time};
+
+/// What a protocol message must tell the engine.
+pub trait Message: Clone + Debug {
+    /// Bytes on the wire, computed from the content.
+    fn wire_size(&self) -> u32;
+    /// A stable hash of the content, folded into the run digest at delivery.
+    fn fingerprint(&self) -> u64;
+}
+
+/// A replica's protocol. The engine calls one handler per event; the handler's effects
+/// (sends, timers, replies) are applied when it returns.
+pub trait Protocol: Sized {
+    type Message: Message;
+    /// A closed enum; each distinct value is one timer slot of the node.
+    type Timer: Copy + Ord + Debug;
+
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Self>);
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: Self::Message);
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, timer: Self::Timer);
+    /// A client's transaction reached this replica.
+    fn on_request(&mut self, ctx: &mut Ctx<'_, Self>, tx: Tx);
+    /// The replica restarts after a crash. Its state survived (durable storage); timers and
+    /// messages sent to it while down did not.
+    fn on_recover(&mut self, ctx: &mut Ctx<'_, Self>) {
+        self.on_start(ctx);
+    }
+    /// Protocol counters for the reports, as (name, value).
+    fn counters(&self) -> Vec<(&'static str, u64)> {
+        Vec::new()
+    }
+}
+
+/// A signature: an unforgeable token. Only `Ctx::sign` of the signing node creates one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Signature {
+    signer: NodeId,
+    digest: u64,
+}
+
+impl Signature {
+    pub fn signer(&self) -> NodeId {
+        self.signer
+    }
+    pub fn digest(&self) -> u64 {
+        self.digest
+    }
+}
+
+/// Signatures of several nodes on one digest, aggregated (one BLS signature plus a bitmap).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct AggregateSignature {
+    digest: u64,
+    signers: NodeSet,
+}
+
+impl AggregateSignature {
+    pub fn signers(&self) -> &NodeSet {
+        &self.signers
+    }
+    pub fn digest(&self) -> u64 {
+        self.digest
+    }
+    /// The genesis certificate every replica starts from: no signer needed.
+    pub fn genesis(digest: u64) -> AggregateSignature {
+        AggregateSignature { digest, signers: NodeSet::new() }
+    }
+}
+
+/// Where a message goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dest {
+    To(NodeId),
+    /// Every replica, the sender included (its own copy is delivered at once, off the network).
+    AllReplicas,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TimerOp<T> {
+    Set(T, Span),
+    Cancel(T),
+}
+
+/// What a handler asked for, applied by the engine once the handler returns.
+#[derive(Debug)]
+pub(crate) struct Outbox<M, T> {
+    pub sends: Vec<(Dest, M)>,
+    pub timers: Vec<TimerOp<T>>,
+    pub replies: Vec<(NodeId, TxId, TxResult)>,
+}
+
+impl<M, T> Default for Outbox<M, T> {
+    fn default() -> Self {
+        Outbox { sends: Vec::new(), timers: Vec::new(), replies: Vec::new() }
+    }
+}
+
+/// A node's whole view of the world during one handler call.
+pub struct Ctx<'a, P: Protocol> {
+    pub(crate) now: Time,
+    pub(crate) me: NodeId,
+    pub(crate) n_replicas: u32,
+    pub(crate) f: u32,
+    pub(crate) rng: &'a mut SimRng,
+    pub(crate) out: &'a mut Outbox<P::Message, P::Timer>,
+    pub(crate) obs: &'a mut Observer,
+}
+
+impl<P: Protocol> Ctx<'_, P> {
+    pub fn now(&self) -> Time {
+        self.now
+    }
+    pub fn me(&self) -> NodeId {
+        self.me
+    }
+    /// Number of replicas.
+    pub fn n(&self) -> u32 {
+        self.n_replicas
+    }
+    /// Faults tolerated.
+    pub fn f(&self) -> u32 {
+        self.f
+    }
+    /// This node's own random stream.
+    pub fn rng(&mut self) -> &mut SimRng {
+        self.rng
+    }
+
+    pub fn send(&mut self, to: NodeId, msg: P::Message) {
+        assert!(to.0 < self.n_replicas, "protocol messages go to replicas; clients get replies");
+        self.out.sends.push((Dest::To(to), msg));
+    }
+
+    /// To every replica, this one included.
+    pub fn broadcast(&mut self, msg: P::Message) {
+        self.out.sends.push((Dest::AllReplicas, msg));
+    }
+
+    /// Arms `timer` to fire `after` from now, replacing any pending firing of the same slot.
+    pub fn set_timer(&mut self, timer: P::Timer, after: Span) {
+        self.out.timers.push(TimerOp::Set(timer, after));
+    }
+
+    pub fn cancel_timer(&mut self, timer: P::Timer) {
+        self.out.timers.push(TimerOp::Cancel(timer));
+    }
+
+    pub fn sign(&mut self, digest: u64) -> Signature {
+        Signature { signer: self.me, digest }
+    }
+
+    pub fn verify(&mut self, sig: &Signature, signer: NodeId, digest: u64) -> bool {
+        sig.signer == signer && sig.digest == digest
+    }
+
+    /// Aggregates signatures of distinct signers on one digest; `None` if they disagree.
+    pub fn aggregate(&mut self, sigs: &[Signature]) -> Option<AggregateSignature> {
+        let digest = sigs.first()?.digest;
+        let mut signers = NodeSet::new();
+        for s in sigs {
+            if s.digest != digest || !signers.insert(s.signer) {
+                return None;
+            }
+        }
+        Some(AggregateSignature { digest, signers })
+    }
+
+    /// True if `agg` signs `digest` with at least `quorum` distinct replicas.
+    pub fn verify_aggregate(&mut self, agg: &AggregateSignature, digest: u64, quorum: usize) -> bool {
+        agg.digest == digest
+            && agg.signers.len() >= quorum
+            && agg.signers.iter().all(|s| s.0 < self.n_replicas)
+    }
+
+    /// Reports that this replica committed `txs` at log position `slot` as the entry `entry_id`
+    /// (a block id). The engine's safety checker sees every such report.
+    pub fn commit(&mut self, slot: u64, entry_id: u64, txs: &[Tx]) {
+        self.obs.on_commit(self.now, self.me, slot, entry_id, txs);
+    }
+
+    /// Sends this replica's result for `tx` to the client that submitted it.
+    pub fn reply(&mut self, tx: &Tx, result: TxResult) {
+        self.out.replies.push((tx.client, tx.id, result));
+    }
+}
