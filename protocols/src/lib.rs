@@ -1,1 +1,5 @@
-//! protocols (to be written).
+//! The protocols byzsim simulates, each a sans-IO state machine driven through `sim_core::Ctx`.
+//! Protocols never depend on each other; what they share lives in `common`.
+
+pub mod common;
+pub mod hotstuff;

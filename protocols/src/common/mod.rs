@@ -1,0 +1,3 @@
+//! Pieces shared by the protocols: quorum arithmetic and vote collection.
+
+pub mod quorum;

@@ -1,0 +1,188 @@
+//! HotStuff's data: views, blocks, quorum and timeout certificates, and the messages with
+//! their sizes on the wire.
+
+use std::fmt;
+use std::rc::Rc;
+
+use sim_core::digest::{hash_words, Fold};
+use sim_core::{AggregateSignature, NodeId, NodeSet, Signature, Tx};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct View(pub u64);
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Height(pub u64);
+
+pub type BlockId = u64;
+
+impl View {
+    pub fn next(self) -> View {
+        View(self.0 + 1)
+    }
+    /// Round-robin: the leader of view v is replica v mod n.
+    pub fn leader(self, n: u32) -> NodeId {
+        NodeId((self.0 % n as u64) as u32)
+    }
+}
+
+impl fmt::Display for View {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "v{}", self.0)
+    }
+}
+
+/// Bytes of one BLS12-381 signature (min_pk: signatures in G2).
+pub const SIGNATURE_BYTES: u32 = 96;
+/// Bytes of a message header: kind, view, sender.
+pub const HEADER_BYTES: u32 = 16;
+/// Bytes of a hash on the wire.
+pub const HASH_BYTES: u32 = 32;
+
+const VOTE_TAG: u64 = 0x766f_7465;
+const COMPLAIN_TAG: u64 = 0x636f_6d70;
+const GENESIS_TAG: u64 = 0x6765_6e65;
+
+/// What a vote for `block` in `view` signs.
+pub fn vote_digest(view: View, block: BlockId) -> u64 {
+    hash_words(&[VOTE_TAG, view.0, block])
+}
+
+/// What a complaint about `view` signs.
+pub fn complain_digest(view: View) -> u64 {
+    hash_words(&[COMPLAIN_TAG, view.0])
+}
+
+/// A quorum certificate: n-f votes for one block in one view.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Qc {
+    pub view: View,
+    pub block: BlockId,
+    pub sig: Rc<AggregateSignature>,
+}
+
+impl Qc {
+    pub fn genesis() -> Qc {
+        let block = genesis_id();
+        Qc { view: View(0), block, sig: Rc::new(AggregateSignature::genesis(vote_digest(View(0), block))) }
+    }
+    pub fn is_genesis(&self) -> bool {
+        self.view == View(0) && self.block == genesis_id()
+    }
+    /// One aggregate signature plus a signer bitmap.
+    pub fn wire_size(&self, n: u32) -> u32 {
+        8 + HASH_BYTES + SIGNATURE_BYTES + NodeSet::wire_bytes(n)
+    }
+}
+
+/// A timeout certificate (the dissertation's view-change proof): n-f complaints about a view.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tc {
+    pub view: View,
+    pub sig: Rc<AggregateSignature>,
+}
+
+pub fn genesis_id() -> BlockId {
+    hash_words(&[GENESIS_TAG])
+}
+
+/// A block of the chain. Shared by `Rc`: the proposal's copies are one allocation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Block {
+    pub id: BlockId,
+    pub view: View,
+    pub height: Height,
+    pub parent: BlockId,
+    pub justify: Qc,
+    pub proposer: NodeId,
+    pub txs: Vec<Tx>,
+}
+
+impl Block {
+    pub fn genesis() -> Block {
+        Block {
+            id: genesis_id(),
+            view: View(0),
+            height: Height(0),
+            parent: genesis_id(),
+            justify: Qc::genesis(),
+            proposer: NodeId(0),
+            txs: Vec::new(),
+        }
+    }
+
+    /// A new block extending `parent` under `justify` (which certifies `parent`).
+    pub fn new(parent: &Block, view: View, justify: Qc, proposer: NodeId, txs: Vec<Tx>) -> Block {
+        assert_eq!(justify.block, parent.id, "a block extends the block its QC certifies");
+        let height = Height(parent.height.0 + 1);
+        let id = Block::compute_id(parent.id, view, height, &justify, proposer, &txs);
+        Block { id, view, height, parent: parent.id, justify, proposer, txs }
+    }
+
+    pub fn compute_id(parent: BlockId, view: View, height: Height, justify: &Qc, proposer: NodeId, txs: &[Tx]) -> BlockId {
+        let mut f = Fold::new(0x626c_6f63);
+        f.add(parent).add(view.0).add(height.0).add(justify.view.0).add(justify.block).add(proposer.0 as u64);
+        for tx in txs {
+            f.add(tx.id.0);
+        }
+        f.value()
+    }
+
+    /// The id matches the content (a replica checks this before trusting a block).
+    pub fn is_well_formed(&self) -> bool {
+        self.parent == self.justify.block
+            && self.id == Block::compute_id(self.parent, self.view, self.height, &self.justify, self.proposer, &self.txs)
+    }
+
+    pub fn wire_size(&self, n: u32) -> u32 {
+        let payload: u32 = self.txs.iter().map(|t| t.size_bytes).sum();
+        HEADER_BYTES + 3 * HASH_BYTES + 16 + self.justify.wire_size(n) + payload
+    }
+}
+
+/// The messages of chained HotStuff with the dissertation's pacemaker.
+#[derive(Clone, Debug)]
+pub enum HsMsg {
+    /// The leader's block for its view.
+    Propose { block: Rc<Block>, n: u32 },
+    /// A vote for a block, sent to the next leader.
+    Vote { view: View, block: BlockId, sig: Signature },
+    /// After a proposal, to the next leader: the sender's highest QC.
+    NewView { qc: Qc, n: u32 },
+    /// On a view timeout, to all: a signed complaint, the sender's highest QC, and its last
+    /// vote (so that anyone can finish a QC the failed next leader never formed).
+    Complain { view: View, sig: Signature, qc_high: Qc, last_vote: Option<(View, BlockId, Signature)>, n: u32 },
+    /// From the next leader: n-f complaints prove the view change.
+    NextView { tc: Tc, qc_high: Qc, n: u32 },
+    /// Block synchronization: ask a peer for a block (and its ancestors).
+    BlockRequest { id: BlockId },
+    BlockResponse { blocks: Vec<Rc<Block>>, n: u32 },
+}
+
+impl sim_core::Message for HsMsg {
+    fn wire_size(&self) -> u32 {
+        let vote = HEADER_BYTES + HASH_BYTES + SIGNATURE_BYTES;
+        match self {
+            HsMsg::Propose { block, n } => block.wire_size(*n),
+            HsMsg::Vote { .. } => vote,
+            HsMsg::NewView { qc, n } => HEADER_BYTES + qc.wire_size(*n),
+            HsMsg::Complain { qc_high, last_vote, n, .. } => {
+                HEADER_BYTES + SIGNATURE_BYTES + qc_high.wire_size(*n) + if last_vote.is_some() { vote } else { 0 }
+            }
+            HsMsg::NextView { tc: _, qc_high, n } => HEADER_BYTES + 2 * qc_high.wire_size(*n),
+            HsMsg::BlockRequest { .. } => HEADER_BYTES + HASH_BYTES,
+            HsMsg::BlockResponse { blocks, n } => HEADER_BYTES + blocks.iter().map(|b| b.wire_size(*n)).sum::<u32>(),
+        }
+    }
+
+    fn fingerprint(&self) -> u64 {
+        match self {
+            HsMsg::Propose { block, .. } => hash_words(&[1, block.id]),
+            HsMsg::Vote { view, block, sig } => hash_words(&[2, view.0, *block, sig.signer().0 as u64]),
+            HsMsg::NewView { qc, .. } => hash_words(&[3, qc.view.0, qc.block]),
+            HsMsg::Complain { view, qc_high, .. } => hash_words(&[4, view.0, qc_high.view.0]),
+            HsMsg::NextView { tc, qc_high, .. } => hash_words(&[5, tc.view.0, qc_high.view.0]),
+            HsMsg::BlockRequest { id } => hash_words(&[6, *id]),
+            HsMsg::BlockResponse { blocks, .. } => hash_words(&[7, blocks.first().map_or(0, |b| b.id)]),
+        }
+    }
+}
