@@ -4,7 +4,9 @@
 use protocols::hotstuff::{HotStuff, HotStuffConfig};
 use sim_core::net::{DelayModel, Jitter, NetConfig, NodePlacement, PartitionSpec};
 use sim_core::workload::{Arrival, Workload};
-use sim_core::{AccountId, FaultAction, FaultAt, NodeId, RunResult, SendPolicy, SimConfig, Simulation, Span, Stop, Time};
+use sim_core::{
+    AccountId, FaultAction, FaultAt, NodeId, RunResult, SendPolicy, SimConfig, Simulation, Span, Stop, Time,
+};
 
 /// Arrivals at a constant rate, round-robin over clients.
 struct Steady {
@@ -129,7 +131,8 @@ fn crashed_replica_does_not_stop_commits() {
 
 #[test]
 fn partition_stops_then_heals() {
-    let p = PartitionSpec { start: Time::from_secs_f64(2.0), heal: Time::from_secs_f64(12.0), group_of: vec![0, 0, 1, 1] };
+    let p =
+        PartitionSpec { start: Time::from_secs_f64(2.0), heal: Time::from_secs_f64(12.0), group_of: vec![0, 0, 1, 1] };
     let r = run(Case { partitions: vec![p], secs: 20, ..Case::default() });
     assert_eq!(r.stop, Stop::End);
     assert_eq!(commits_between(&r, 2.5, 12.0), 0);
@@ -144,4 +147,3 @@ fn survives_loss() {
     let late = commits_between(&r, 5.0, 10.0);
     assert!(late > 3_000, "commits in [5s,10s) with 2% loss: {late}");
 }
-

@@ -4,8 +4,6 @@
 //! the sim-core configuration. Nothing here can be invalid: validation already refused n < 3f+1,
 //! a zero rate, a region the matrix lacks, and so on.
 
-use std::path::PathBuf;
-
 /// A whole scenario, after validation.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Scenario {
@@ -93,13 +91,24 @@ pub enum Delay {
 pub enum Jitter {
     None,
     /// Added delay uniform in [0, max_ms].
-    Uniform { max_ms: f64 },
+    Uniform {
+        max_ms: f64,
+    },
     /// Added delay max(0, N(mean_ms, sd_ms)).
-    Normal { mean_ms: f64, sd_ms: f64 },
+    Normal {
+        mean_ms: f64,
+        sd_ms: f64,
+    },
     /// Added delay median_ms * exp(sigma * N(0,1)).
-    LogNormal { median_ms: f64, sigma: f64 },
+    LogNormal {
+        median_ms: f64,
+        sigma: f64,
+    },
     /// Added delay scale_ms * (U^(-1/shape) - 1) (Pareto type II, heavy tail).
-    Pareto { scale_ms: f64, shape: f64 },
+    Pareto {
+        scale_ms: f64,
+        shape: f64,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -168,11 +177,4 @@ pub struct Output {
     pub window_s: f64,
     /// Write latency.csv (one row per transaction).
     pub latency_csv: bool,
-}
-
-/// Where a scenario came from, for messages and the reproduce command.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Source {
-    pub path: PathBuf,
-    pub overrides: Vec<String>,
 }

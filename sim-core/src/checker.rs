@@ -71,7 +71,10 @@ impl LogChecker {
         match self.slots[idx] {
             None => self.slots[idx] = Some(entry),
             Some(first) if first != entry => {
-                return fail("agreement", format!("slot {slot}: entry {entry:#018x}, but another correct replica committed {first:#018x}"));
+                return fail(
+                    "agreement",
+                    format!("slot {slot}: entry {entry:#018x}, but another correct replica committed {first:#018x}"),
+                );
             }
             Some(_) => {}
         }

@@ -77,10 +77,24 @@ enum Payload<M> {
 #[derive(Debug)]
 enum Event<M, T> {
     /// Hand the payload to `to`.
-    Deliver { to: NodeId, from: NodeId, size: u32, payload: Payload<M> },
+    Deliver {
+        to: NodeId,
+        from: NodeId,
+        size: u32,
+        payload: Payload<M>,
+    },
     /// The payload reached `to`'s finite downlink and queues there.
-    Downlink { to: NodeId, from: NodeId, size: u32, payload: Payload<M> },
-    Timer { node: NodeId, timer: T, generation: u64 },
+    Downlink {
+        to: NodeId,
+        from: NodeId,
+        size: u32,
+        payload: Payload<M>,
+    },
+    Timer {
+        node: NodeId,
+        timer: T,
+        generation: u64,
+    },
     Arrival(Arrival),
     Fault(FaultAt),
 }
@@ -283,10 +297,7 @@ impl<P: Protocol> Simulation<P> {
     }
 
     fn fold(&mut self, kind: u64, to: NodeId, from: NodeId, content: u64) {
-        self.digest
-            .add(self.now.0)
-            .add(kind | (to.0 as u64) << 8 | (from.0 as u64) << 36)
-            .add(content);
+        self.digest.add(self.now.0).add(kind | (to.0 as u64) << 8 | (from.0 as u64) << 36).add(content);
     }
 
     fn deliver(&mut self, to: NodeId, from: NodeId, size: u32, payload: Payload<P::Message>) {
@@ -326,7 +337,14 @@ impl<P: Protocol> Simulation<P> {
     fn submit(&mut self, arrival: Arrival) {
         let client = NodeId(self.cfg.n_replicas + arrival.client_idx);
         let id = self.obs.on_submit(self.now, client);
-        let tx = Tx { id, client, from: arrival.from, to: arrival.to, amount: arrival.amount, size_bytes: arrival.size_bytes };
+        let tx = Tx {
+            id,
+            client,
+            from: arrival.from,
+            to: arrival.to,
+            amount: arrival.amount,
+            size_bytes: arrival.size_bytes,
+        };
         self.fold(5, client, client, id.0);
         match self.cfg.send_to {
             SendPolicy::Nearest => {
@@ -439,12 +457,8 @@ impl<P: Protocol> Simulation<P> {
         }
         match self.net.send(self.now, from, to, size, &mut self.net_rng) {
             Route::Dropped(_) => {}
-            Route::Arrives { at, downlink: false } => {
-                self.queue.push(at, Event::Deliver { to, from, size, payload })
-            }
-            Route::Arrives { at, downlink: true } => {
-                self.queue.push(at, Event::Downlink { to, from, size, payload })
-            }
+            Route::Arrives { at, downlink: false } => self.queue.push(at, Event::Deliver { to, from, size, payload }),
+            Route::Arrives { at, downlink: true } => self.queue.push(at, Event::Downlink { to, from, size, payload }),
         }
     }
 }

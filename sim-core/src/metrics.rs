@@ -139,10 +139,8 @@ pub fn timeseries(txs: &[TxRecord], end: Time, width_ns: u64) -> Vec<WindowRow> 
         if let Some(c) = offered.get_mut(bucket(rec.submitted)) {
             *c += 1;
         }
-        if rec.is_committed() {
-            if let Some(c) = committed.get_mut(bucket(rec.committed)) {
-                *c += 1;
-            }
+        if let Some(c) = committed.get_mut(bucket(rec.committed)).filter(|_| rec.is_committed()) {
+            *c += 1;
         }
         if rec.is_confirmed() && bucket(rec.confirmed) < n_windows {
             if rec.result == 0 {

@@ -6,9 +6,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::NodeId;
 use crate::rng::SimRng;
 use crate::time::{Span, Time};
-use crate::NodeId;
 
 /// One-way base delay between nodes.
 #[derive(Clone, Debug, PartialEq)]
@@ -34,9 +34,7 @@ impl Jitter {
         match *self {
             Jitter::None => Span::ZERO,
             Jitter::Uniform { max_ns } => Span(rng.below(max_ns.saturating_add(1))),
-            Jitter::Normal { mean_ns, sd_ns } => {
-                Span::from_nanos_f64(mean_ns + sd_ns * rng.standard_normal())
-            }
+            Jitter::Normal { mean_ns, sd_ns } => Span::from_nanos_f64(mean_ns + sd_ns * rng.standard_normal()),
             Jitter::LogNormal { median_ns, sigma } => {
                 Span::from_nanos_f64(median_ns * libm::exp(sigma * rng.standard_normal()))
             }
@@ -91,7 +89,10 @@ pub enum Drop {
 pub enum Route {
     Dropped(Drop),
     /// Reaches the receiver at `at`; `downlink` says whether it still has to queue there.
-    Arrives { at: Time, downlink: bool },
+    Arrives {
+        at: Time,
+        downlink: bool,
+    },
 }
 
 /// Per-node traffic counters.
@@ -168,9 +169,10 @@ impl Network {
         if !self.is_replica(a) || !self.is_replica(b) {
             return true;
         }
-        self.cfg.partitions.iter().all(|p| {
-            !(p.start <= now && now < p.heal) || p.group_of[a.idx()] == p.group_of[b.idx()]
-        })
+        self.cfg
+            .partitions
+            .iter()
+            .all(|p| !(p.start <= now && now < p.heal) || p.group_of[a.idx()] == p.group_of[b.idx()])
     }
 
     /// Hands a message of `size` bytes from `from` to `to` at `now`.

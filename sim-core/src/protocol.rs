@@ -176,9 +176,7 @@ impl<P: Protocol> Ctx<'_, P> {
 
     /// True if `agg` signs `digest` with at least `quorum` distinct replicas.
     pub fn verify_aggregate(&mut self, agg: &AggregateSignature, digest: u64, quorum: usize) -> bool {
-        agg.digest == digest
-            && agg.signers.len() >= quorum
-            && agg.signers.iter().all(|s| s.0 < self.n_replicas)
+        agg.digest == digest && agg.signers.len() >= quorum && agg.signers.iter().all(|s| s.0 < self.n_replicas)
     }
 
     /// Reports that this replica committed `txs` at log position `slot` as the entry `entry_id`

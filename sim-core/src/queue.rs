@@ -76,8 +76,7 @@ mod tests {
         q.push(Time(1), "a");
         q.push(Time(5), "b2");
         q.push(Time(5), "b3");
-        let order: Vec<_> =
-            std::iter::from_fn(|| q.pop_until(Time::MAX).map(|(_, _, e)| e)).collect();
+        let order: Vec<_> = std::iter::from_fn(|| q.pop_until(Time::MAX).map(|(_, _, e)| e)).collect();
         assert_eq!(order, ["a", "b1", "b2", "b3"]);
     }
 

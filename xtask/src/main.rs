@@ -1,2 +1,41 @@
-//! cargo xtask (to be written).
-fn main() {}
+//! Project automation, `cargo xtask <task>`: `ci` (lint, tests), `lint` (format, clippy) and `bench` (engine
+//! and protocol speed, written to docs/bench.md). No shell scripts beyond `.ci/run`.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)] // benchmarks read the wall clock
+
+mod bench;
+
+use std::process::{Command, ExitCode};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("ci") => lint().and_then(|()| cargo(&["test", "--workspace", "--locked"])),
+        Some("lint") => lint(),
+        Some("bench") => bench::all(args.get(1).map(String::as_str) == Some("--quick")),
+        Some("bench-case") => bench::case(args.get(1).map(String::as_str).unwrap_or("")),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <ci | lint | bench [--quick]>\n  ci     lint, then all tests\n  lint   fmt check, clippy with warnings denied\n  bench  engine and protocol benchmarks -> docs/bench.md"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn cargo(args: &[&str]) -> Result<(), String> {
+    eprintln!("$ cargo {}", args.join(" "));
+    let status = Command::new(env!("CARGO")).args(args).status().map_err(|e| format!("cargo: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("`cargo {}` failed", args.join(" "))) }
+}
+
+fn lint() -> Result<(), String> {
+    cargo(&["fmt", "--all", "--", "--check"])?;
+    cargo(&["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"])
+}

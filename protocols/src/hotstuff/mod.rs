@@ -30,7 +30,7 @@ use std::rc::Rc;
 use sim_core::checker::TxSet;
 use sim_core::{Ctx, NodeId, Protocol, Span, Tx};
 
-use crate::common::quorum::{byzantine_quorum, Votes};
+use crate::common::quorum::{Votes, byzantine_quorum};
 use types::{complain_digest, vote_digest};
 
 /// Blocks committed more than this many heights ago are forgotten; a replica further behind
@@ -394,7 +394,15 @@ impl HotStuff {
         ctx.broadcast(HsMsg::Complain { view, sig, qc_high, last_vote, n });
     }
 
-    fn on_complain(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, view: View, sig: sim_core::Signature, qc_high: Qc, last_vote: Option<(View, BlockId, sim_core::Signature)>) {
+    fn on_complain(
+        &mut self,
+        ctx: &mut Ctx<'_, Self>,
+        from: NodeId,
+        view: View,
+        sig: sim_core::Signature,
+        qc_high: Qc,
+        last_vote: Option<(View, BlockId, sim_core::Signature)>,
+    ) {
         if !ctx.verify(&sig, from, complain_digest(view)) {
             return;
         }

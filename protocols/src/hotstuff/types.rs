@@ -4,7 +4,7 @@
 use std::fmt;
 use std::rc::Rc;
 
-use sim_core::digest::{hash_words, Fold};
+use sim_core::digest::{Fold, hash_words};
 use sim_core::{AggregateSignature, NodeId, NodeSet, Signature, Tx};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -118,7 +118,14 @@ impl Block {
         Block { id, view, height, parent: parent.id, justify, proposer, txs }
     }
 
-    pub fn compute_id(parent: BlockId, view: View, height: Height, justify: &Qc, proposer: NodeId, txs: &[Tx]) -> BlockId {
+    pub fn compute_id(
+        parent: BlockId,
+        view: View,
+        height: Height,
+        justify: &Qc,
+        proposer: NodeId,
+        txs: &[Tx],
+    ) -> BlockId {
         let mut f = Fold::new(0x626c_6f63);
         f.add(parent).add(view.0).add(height.0).add(justify.view.0).add(justify.block).add(proposer.0 as u64);
         for tx in txs {
@@ -130,7 +137,8 @@ impl Block {
     /// The id matches the content (a replica checks this before trusting a block).
     pub fn is_well_formed(&self) -> bool {
         self.parent == self.justify.block
-            && self.id == Block::compute_id(self.parent, self.view, self.height, &self.justify, self.proposer, &self.txs)
+            && self.id
+                == Block::compute_id(self.parent, self.view, self.height, &self.justify, self.proposer, &self.txs)
     }
 
     pub fn wire_size(&self, n: u32) -> u32 {
@@ -143,19 +151,44 @@ impl Block {
 #[derive(Clone, Debug)]
 pub enum HsMsg {
     /// The leader's block for its view.
-    Propose { block: Rc<Block>, n: u32 },
+    Propose {
+        block: Rc<Block>,
+        n: u32,
+    },
     /// A vote for a block, sent to the next leader.
-    Vote { view: View, block: BlockId, sig: Signature },
+    Vote {
+        view: View,
+        block: BlockId,
+        sig: Signature,
+    },
     /// After a proposal, to the next leader: the sender's highest QC.
-    NewView { qc: Qc, n: u32 },
+    NewView {
+        qc: Qc,
+        n: u32,
+    },
     /// On a view timeout, to all: a signed complaint, the sender's highest QC, and its last
     /// vote (so that anyone can finish a QC the failed next leader never formed).
-    Complain { view: View, sig: Signature, qc_high: Qc, last_vote: Option<(View, BlockId, Signature)>, n: u32 },
+    Complain {
+        view: View,
+        sig: Signature,
+        qc_high: Qc,
+        last_vote: Option<(View, BlockId, Signature)>,
+        n: u32,
+    },
     /// From the next leader: n-f complaints prove the view change.
-    NextView { tc: Tc, qc_high: Qc, n: u32 },
+    NextView {
+        tc: Tc,
+        qc_high: Qc,
+        n: u32,
+    },
     /// Block synchronization: ask a peer for a block (and its ancestors).
-    BlockRequest { id: BlockId },
-    BlockResponse { blocks: Vec<Rc<Block>>, n: u32 },
+    BlockRequest {
+        id: BlockId,
+    },
+    BlockResponse {
+        blocks: Vec<Rc<Block>>,
+        n: u32,
+    },
 }
 
 impl sim_core::Message for HsMsg {

@@ -1,0 +1,270 @@
+//! What a run leaves for people: the summary table on stdout, and the results folder
+//! (summary.json, latency.csv, timeseries.csv, nodes.csv, scenario.toml), written to a
+//! temporary sibling and renamed into place so that no half-written folder ever exists.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+use sim_core::metrics::LatencyStats;
+use sim_core::{Stop, Time};
+
+use crate::model::ProtocolKind;
+use crate::run::Report;
+
+pub fn protocol_name(p: ProtocolKind) -> &'static str {
+    match p {
+        ProtocolKind::HotStuff => "hotstuff",
+    }
+}
+
+fn stop_name(stop: &Stop) -> &'static str {
+    match stop {
+        Stop::End => "end",
+        Stop::EventLimit => "event_limit",
+        Stop::QueueLimit => "queue_limit",
+        Stop::Violation(_) => "violation",
+    }
+}
+
+fn latency_json(s: &LatencyStats) -> Value {
+    json!({ "count": s.count, "p50": s.p50_ms, "p90": s.p90_ms, "p99": s.p99_ms, "max": s.max_ms, "mean": s.mean_ms })
+}
+
+/// Mean over replicas of a per-node link counter.
+fn per_replica(report: &Report, field: impl Fn(&sim_core::net::LinkStats) -> u64) -> f64 {
+    let replicas: Vec<_> = report.result.nodes.iter().filter(|n| n.is_replica).collect();
+    replicas.iter().map(|n| field(&n.link)).sum::<u64>() as f64 / replicas.len().max(1) as f64
+}
+
+/// Protocol counters over correct replicas: the maximum of each (views reached, view changes
+/// seen...).
+fn counters_max(report: &Report) -> Vec<(&'static str, u64)> {
+    let mut out: Vec<(&'static str, u64)> = Vec::new();
+    for node in report.result.nodes.iter().filter(|n| n.is_replica && n.correct) {
+        for &(name, v) in &node.counters {
+            match out.iter_mut().find(|(k, _)| *k == name) {
+                Some(entry) => entry.1 = entry.1.max(v),
+                None => out.push((name, v)),
+            }
+        }
+    }
+    out
+}
+
+pub fn summary_json(report: &Report, reproduce: &str) -> Value {
+    let s = &report.scenario;
+    let m = &report.summary;
+    let counters: serde_json::Map<String, Value> =
+        counters_max(report).into_iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
+    let violation = match &report.result.stop {
+        Stop::Violation(v) => json!({
+            "invariant": v.invariant, "replica": v.replica.0, "at_s": Time(v.at_ns).as_secs_f64(), "detail": v.detail,
+        }),
+        _ => Value::Null,
+    };
+    json!({
+        "scenario": s.name,
+        "protocol": protocol_name(s.protocol),
+        "seed": s.seed,
+        "digest": format!("{:016x}", report.result.digest),
+        "version": env!("CARGO_PKG_VERSION"),
+        "n_replicas": s.replicas.n,
+        "f": s.replicas.f,
+        "n_clients": s.clients.count,
+        "duration_s": s.duration_s,
+        "warmup_s": s.warmup_s,
+        "drain_s": s.drain_s,
+        "offered_tps": m.offered_tps,
+        "submitted_tx": m.submitted_tx,
+        "committed_tx": m.committed_tx,
+        "confirmed_tx": m.confirmed_tx,
+        "unconfirmed_tx": m.unconfirmed_tx,
+        "goodput_tps": m.goodput_tps,
+        "latency_ms": { "consensus": latency_json(&m.consensus), "e2e": latency_json(&m.e2e) },
+        "messages_per_replica": per_replica(report, |l| l.msgs_sent),
+        "bytes_per_replica": per_replica(report, |l| l.bytes_sent),
+        "counters": counters,
+        "events": report.result.events,
+        "virtual_time_s": report.result.end_time.as_secs_f64(),
+        "stop": stop_name(&report.result.stop),
+        "violation": violation,
+        "reproduce": reproduce,
+    })
+}
+
+/// The table printed after a run.
+pub fn summary_table(report: &Report, reproduce: &str) -> String {
+    let s = &report.scenario;
+    let m = &report.summary;
+    let mut t = String::new();
+    let mut row = |k: &str, v: String| {
+        let _ = writeln!(t, "  {k:<28} {v}");
+    };
+    row("scenario", format!("{} ({}, n = {}, f = {})", s.name, protocol_name(s.protocol), s.replicas.n, s.replicas.f));
+    row("offered load", format!("{:.1} tx/s ({} tx in the window)", m.offered_tps, m.submitted_tx));
+    row("committed (whole run)", format!("{} tx", m.committed_tx));
+    row("goodput", format!("{:.1} tx/s", m.goodput_tps));
+    row("unconfirmed at the end", format!("{} tx", m.unconfirmed_tx));
+    let lat = |l: &LatencyStats| {
+        format!("p50 {:.1}  p90 {:.1}  p99 {:.1}  max {:.1} ms", l.p50_ms, l.p90_ms, l.p99_ms, l.max_ms)
+    };
+    row("consensus latency", lat(&m.consensus));
+    row("end-to-end latency", lat(&m.e2e));
+    row("messages per replica", format!("{:.0}", per_replica(report, |l| l.msgs_sent)));
+    row("bytes per replica", format!("{:.0}", per_replica(report, |l| l.bytes_sent)));
+    let counters = counters_max(report);
+    let get = |name: &str| counters.iter().find(|(k, _)| *k == name).map_or(0, |c| c.1);
+    row("views / view changes", format!("{} / {}", get("view"), get("view_changes")));
+    row("events", format!("{} (stop: {})", report.result.events, stop_name(&report.result.stop)));
+    row("seed", s.seed.to_string());
+    row("digest", format!("{:016x}", report.result.digest));
+    row("reproduce", reproduce.to_string());
+    t
+}
+
+fn secs_or_empty(t: Time) -> String {
+    if t == Time::MAX { String::new() } else { format!("{:.6}", t.as_secs_f64()) }
+}
+
+fn write_latency_csv(report: &Report, path: &Path) -> io::Result<()> {
+    let mut w = csv::Writer::from_path(path)?;
+    w.write_record([
+        "tx",
+        "client",
+        "region",
+        "submitted_s",
+        "arrived_s",
+        "committed_s",
+        "confirmed_s",
+        "consensus_ms",
+        "e2e_ms",
+        "result",
+    ])?;
+    for (i, t) in report.result.txs.iter().enumerate() {
+        let ms = |a: Time, b: Time| {
+            if a == Time::MAX || b == Time::MAX {
+                String::new()
+            } else {
+                format!("{:.3}", b.saturating_sub(a).as_millis_f64())
+            }
+        };
+        w.write_record([
+            i.to_string(),
+            t.client.0.to_string(),
+            report.lowered.node_regions[t.client.idx()].clone(),
+            secs_or_empty(t.submitted),
+            secs_or_empty(t.arrived),
+            secs_or_empty(t.committed),
+            secs_or_empty(t.confirmed),
+            ms(t.arrived, t.committed),
+            ms(t.submitted, t.confirmed),
+            if t.is_confirmed() { t.result.to_string() } else { String::new() },
+        ])?;
+    }
+    w.flush()
+}
+
+fn write_timeseries_csv(report: &Report, path: &Path) -> io::Result<()> {
+    let mut w = csv::Writer::from_path(path)?;
+    w.write_record([
+        "window_start_s",
+        "offered_tps",
+        "committed_tps",
+        "goodput_tps",
+        "e2e_count",
+        "e2e_p50_ms",
+        "e2e_p90_ms",
+        "e2e_p99_ms",
+    ])?;
+    for r in &report.windows {
+        w.write_record([
+            format!("{:.3}", r.start_s),
+            format!("{:.1}", r.offered_tps),
+            format!("{:.1}", r.committed_tps),
+            format!("{:.1}", r.goodput_tps),
+            r.e2e.count.to_string(),
+            format!("{:.3}", r.e2e.p50_ms),
+            format!("{:.3}", r.e2e.p90_ms),
+            format!("{:.3}", r.e2e.p99_ms),
+        ])?;
+    }
+    w.flush()
+}
+
+fn write_nodes_csv(report: &Report, path: &Path) -> io::Result<()> {
+    let mut w = csv::Writer::from_path(path)?;
+    let names: Vec<&str> = report
+        .result
+        .nodes
+        .iter()
+        .find(|n| n.is_replica)
+        .map_or(Vec::new(), |n| n.counters.iter().map(|c| c.0).collect());
+    let mut header = vec![
+        "node",
+        "kind",
+        "region",
+        "correct",
+        "crashed_at_end",
+        "msgs_sent",
+        "bytes_sent",
+        "msgs_recv",
+        "bytes_recv",
+        "msgs_dropped",
+    ];
+    header.extend(&names);
+    w.write_record(&header)?;
+    for node in &report.result.nodes {
+        let l = &node.link;
+        let mut rec = vec![
+            node.id.0.to_string(),
+            if node.is_replica { "replica" } else { "client" }.to_string(),
+            report.lowered.node_regions[node.id.idx()].clone(),
+            node.correct.to_string(),
+            node.crashed_at_end.to_string(),
+            l.msgs_sent.to_string(),
+            l.bytes_sent.to_string(),
+            l.msgs_recv.to_string(),
+            l.bytes_recv.to_string(),
+            l.msgs_dropped.to_string(),
+        ];
+        for name in &names {
+            rec.push(node.counters.iter().find(|c| c.0 == *name).map_or(String::new(), |c| c.1.to_string()));
+        }
+        w.write_record(&rec)?;
+    }
+    w.flush()
+}
+
+/// Writes the whole results folder at `dir`, atomically: into `dir.partial-<pid>` first, then
+/// renamed over `dir`. On error nothing is left behind.
+pub fn write_results(report: &Report, reproduce: &str, scenario_src: &str, dir: &Path) -> io::Result<()> {
+    let staging = staging_dir(dir);
+    let _ = fs::remove_dir_all(&staging);
+    let written = (|| {
+        fs::create_dir_all(&staging)?;
+        let summary = serde_json::to_string_pretty(&summary_json(report, reproduce)).map_err(io::Error::other)?;
+        fs::write(staging.join("summary.json"), summary + "\n")?;
+        if report.scenario.output.latency_csv {
+            write_latency_csv(report, &staging.join("latency.csv"))?;
+        }
+        write_timeseries_csv(report, &staging.join("timeseries.csv"))?;
+        write_nodes_csv(report, &staging.join("nodes.csv"))?;
+        fs::write(staging.join("scenario.toml"), scenario_src)?;
+        if dir.exists() {
+            fs::remove_dir_all(dir)?;
+        }
+        fs::rename(&staging, dir)
+    })();
+    if written.is_err() {
+        let _ = fs::remove_dir_all(&staging);
+    }
+    written
+}
+
+fn staging_dir(dir: &Path) -> PathBuf {
+    let name = dir.file_name().map_or("results".into(), |n| n.to_string_lossy().into_owned());
+    dir.with_file_name(format!(".{name}.partial-{}", std::process::id()))
+}

@@ -1,0 +1,56 @@
+//! Runs a scenario: lower it, build the engine for its protocol, step through virtual time
+//! (reporting progress between steps), and compute the metrics.
+
+use protocols::hotstuff::HotStuff;
+use sim_core::metrics::{Summary, Window, WindowRow, timeseries};
+use sim_core::{Protocol, RunResult, Simulation, Span, Streams, Time};
+use traces::Synthetic;
+
+use crate::lower::{Lowered, lower};
+use crate::model::{ProtocolKind, Scenario};
+
+/// A finished run with its metrics.
+#[derive(Debug)]
+pub struct Report {
+    pub scenario: Scenario,
+    pub lowered: Lowered,
+    pub result: RunResult,
+    pub summary: Summary,
+    pub windows: Vec<WindowRow>,
+}
+
+/// Called between steps with (virtual time reached, end time).
+pub type Progress<'a> = &'a mut dyn FnMut(Time, Time);
+
+pub fn run(scenario: &Scenario, progress: Progress<'_>) -> Report {
+    let lowered = lower(scenario);
+    let streams = Streams::new(scenario.seed);
+    let workload = Box::new(Synthetic::new(lowered.workload.clone(), streams.stream("workload")));
+    let result = match scenario.protocol {
+        ProtocolKind::HotStuff => {
+            let hs = lowered.hotstuff.clone();
+            let sim = Simulation::new(lowered.sim.clone(), workload, |_| HotStuff::new(hs.clone()));
+            drive(sim, progress)
+        }
+    };
+    let window =
+        Window { start: Time::from_secs_f64(scenario.warmup_s), end: Time::from_secs_f64(scenario.duration_s) };
+    let summary = Summary::compute(&result.txs, window);
+    let width = Span::from_secs_f64(scenario.output.window_s).as_nanos().max(1);
+    let windows = timeseries(&result.txs, result.end_time.max(window.end), width);
+    Report { scenario: scenario.clone(), lowered, result, summary, windows }
+}
+
+/// Steps of 1/200 of the run, so a progress bar moves smoothly without touching the core.
+fn drive<P: Protocol>(mut sim: Simulation<P>, progress: Progress<'_>) -> RunResult {
+    let end = sim.end();
+    let step = Span((end.as_nanos() / 200).max(1));
+    loop {
+        let next = sim.now() + step;
+        let stopped = sim.run_until(next).is_some();
+        progress(sim.now(), end);
+        if stopped {
+            return sim.finish();
+        }
+    }
+}

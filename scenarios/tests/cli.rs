@@ -1,0 +1,167 @@
+//! The `byzsim` binary as a user runs it: outputs, exit codes, and bad input that must exit 2
+//! with a message naming the file and the line or field, leaving no results folder behind.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn byzsim(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_byzsim")).args(args).current_dir(dir).output().expect("byzsim runs")
+}
+
+/// A fresh empty directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("byzsim-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+const VALID: &str = r#"
+name = "tiny"
+duration_s = 2
+[replicas]
+n = 4
+[clients]
+count = 2
+send_to = "all"
+[network]
+uniform_delay_ms = 5
+[workload]
+rate_tps = 500
+"#;
+
+#[test]
+fn run_writes_every_result_file() {
+    let dir = scratch("run");
+    std::fs::write(dir.join("tiny.toml"), VALID).unwrap();
+    let out = byzsim(&["run", "tiny.toml", "--quiet", "--out", "res"], &dir);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    for needle in
+        ["goodput", "end-to-end latency", "digest", "reproduce", "cargo run --release -- run tiny.toml --seed 1"]
+    {
+        assert!(stdout.contains(needle), "summary lacks {needle:?}:\n{stdout}");
+    }
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("res/summary.json")).unwrap()).unwrap();
+    for key in [
+        "scenario",
+        "protocol",
+        "seed",
+        "digest",
+        "n_replicas",
+        "duration_s",
+        "offered_tps",
+        "committed_tx",
+        "goodput_tps",
+    ] {
+        assert!(!summary[key].is_null(), "summary.json lacks {key}");
+    }
+    for kind in ["consensus", "e2e"] {
+        for p in ["p50", "p90", "p99", "max"] {
+            assert!(summary["latency_ms"][kind][p].as_f64().is_some_and(|v| v > 0.0), "latency_ms.{kind}.{p}");
+        }
+    }
+    assert_eq!(summary["protocol"], "hotstuff");
+    let submitted = summary["submitted_tx"].as_u64().unwrap();
+    let latency_rows = std::fs::read_to_string(dir.join("res/latency.csv")).unwrap().lines().count();
+    assert_eq!(latency_rows as u64, submitted + 1, "one row per transaction plus the header");
+    let nodes = std::fs::read_to_string(dir.join("res/nodes.csv")).unwrap();
+    assert_eq!(nodes.lines().count(), 1 + 4 + 2);
+    assert!(std::fs::read_to_string(dir.join("res/timeseries.csv")).unwrap().lines().count() >= 3);
+    // The printed reproduce command gives the same digest.
+    let again = byzsim(&["run", "tiny.toml", "--quiet", "--seed", "1", "--out", "res2"], &dir);
+    let digest = |p: &str| {
+        let s: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join(p)).unwrap()).unwrap();
+        s["digest"].as_str().unwrap().to_string()
+    };
+    assert!(again.status.success());
+    assert_eq!(digest("res/summary.json"), digest("res2/summary.json"));
+}
+
+/// (what, file contents, --set overrides, substrings stderr must contain).
+const BAD: &[(&str, &str, &[&str], &[&str])] = &[
+    ("malformed TOML", "duration_s = = 3\n", &[], &["bad.toml:1"]),
+    (
+        "unknown field",
+        "duration_s = 3\nduraton = 4\n[replicas]\nn = 4\n[workload]\nrate_tps = 1\n",
+        &[],
+        &["bad.toml:2", "duraton"],
+    ),
+    (
+        "n < 3f+1",
+        "duration_s = 3\n[replicas]\nn = 4\nf = 2\n[workload]\nrate_tps = 1\n",
+        &[],
+        &["bad.toml:4", "replicas.f"],
+    ),
+    (
+        "zero rate",
+        "duration_s = 3\n[replicas]\nn = 4\n[workload]\nrate_tps = 0\n",
+        &[],
+        &["bad.toml:5", "workload.rate_tps"],
+    ),
+    (
+        "negative rate",
+        "duration_s = 3\n[replicas]\nn = 4\n[workload]\nrate_tps = -5\n",
+        &[],
+        &["bad.toml:5", "workload.rate_tps"],
+    ),
+    (
+        "unknown preset",
+        "duration_s = 3\n[replicas]\nn = 4\n[network]\nmatrix = \"gcp1999\"\n[workload]\nrate_tps = 1\n",
+        &[],
+        &["bad.toml:5", "gcp1999", "gcp2019"],
+    ),
+    (
+        "missing matrix file",
+        "duration_s = 3\n[replicas]\nn = 4\n[network]\nmatrix_file = \"nope.csv\"\n[workload]\nrate_tps = 1\n",
+        &[],
+        &["bad.toml:5", "nope.csv"],
+    ),
+    (
+        "region the matrix lacks",
+        "duration_s = 3\n[replicas]\nn = 4\nregions = [\"us-east1\", \"mars-north1\"]\n[network]\nmatrix = \"gcp2019\"\n[workload]\nrate_tps = 1\n",
+        &[],
+        &["bad.toml:4", "mars-north1"],
+    ),
+    ("bad override", VALID, &["workload.rate_tps=-1"], &["--set workload.rate_tps"]),
+];
+
+#[test]
+fn bad_input_exits_2_naming_the_place_and_writes_nothing() {
+    let dir = scratch("bad");
+    for &(what, src, sets, needles) in BAD {
+        std::fs::write(dir.join("bad.toml"), src).unwrap();
+        for cmd in ["run", "validate"] {
+            let mut args = vec![cmd, "bad.toml"];
+            for s in sets {
+                args.extend(["--set", s]);
+            }
+            if cmd == "run" {
+                args.extend(["--quiet", "--out", "never"]);
+            }
+            let out = byzsim(&args, &dir);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{what} ({cmd}): exit {:?}\n{stderr}", out.status.code());
+            assert!(!stderr.contains("panicked"), "{what}: {stderr}");
+            for needle in needles {
+                assert!(stderr.contains(needle), "{what} ({cmd}): stderr lacks {needle:?}:\n{stderr}");
+            }
+            assert!(!dir.join("never").exists(), "{what}: a results folder was left behind");
+        }
+    }
+    let out = byzsim(&["run", "absent.toml", "--quiet"], &dir);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("absent.toml"));
+    let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(leftovers, vec![std::ffi::OsString::from("bad.toml")], "only the input file remains");
+}
+
+#[test]
+fn help_defines_the_metrics() {
+    let out = byzsim(&["run", "--help"], Path::new("."));
+    let help = String::from_utf8_lossy(&out.stdout);
+    for term in ["offered load", "consensus latency", "end-to-end latency", "goodput", "f+1 matching replies"] {
+        assert!(help.contains(term), "--help lacks {term:?}");
+    }
+}

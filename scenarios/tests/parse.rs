@@ -1,0 +1,894 @@
+//! The scenario-file boundary: every kind of bad input is reported with its place (line or
+//! `--set` key) and field, all problems at once; valid files, defaults and overrides give the
+//! expected `Scenario`; the built-in matrices hold the published values.
+
+use std::path::{Path, PathBuf};
+
+use scenarios::model::{
+    Arrivals, Clients, Crash, Delay, Faults, HotStuff, HotStuffVariant, Jitter, Limits, Network, Output, Partition,
+    ProtocolKind, Replicas, Scenario, SendTo, Workload,
+};
+use scenarios::parse::{self, Diagnostics};
+use scenarios::presets;
+
+/// The smallest valid scenario: only the required fields.
+const MINIMAL: &str = "duration_s = 10\n[replicas]\nn = 4\n[workload]\nrate_tps = 100\n";
+
+fn strings(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+fn load(src: &str, sets: &[&str], seed: Option<u64>) -> Result<Scenario, Diagnostics> {
+    parse::load_str(Path::new("x.toml"), src, &strings(sets), seed)
+}
+
+fn valid(src: &str, sets: &[&str]) -> Scenario {
+    load(src, sets, None).unwrap_or_else(|d| panic!("expected a valid scenario, got:\n{d}"))
+}
+
+/// A fresh empty directory for one test (no extra crates: std's temp dir plus a unique name).
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("byzsim-parse-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create a temp dir");
+    dir
+}
+
+/// (what, scenario text, --set overrides, substrings the printed diagnostics must contain).
+type Case = (&'static str, &'static str, &'static [&'static str], &'static [&'static str]);
+
+const BAD: &[Case] = &[
+    (
+        "malformed TOML",
+        "duration_s = 10\n[replicas\nn = 4\n",
+        &[],
+        &["x.toml:2:", "invalid TOML", "1 problem in x.toml"],
+    ),
+    (
+        "unknown field",
+        "duraton_s = 10\n[replicas]\nn = 4\n[workload]\nrate_tps = 1\n",
+        &[],
+        &["x.toml:1:1: duraton_s: unknown field `duraton_s`; did you mean `duration_s`?"],
+    ),
+    (
+        "unknown field, suggestion by prefix",
+        "duration_s = 10\n[replicas]\nn = 4\n[workload]\nrate = 1\n",
+        &[],
+        &[
+            "x.toml:5:1: workload.rate: unknown field `rate`; did you mean `rate_tps`?",
+            "help: the fields under [workload] are: arrivals, rate_tps",
+        ],
+    ),
+    (
+        "unknown table",
+        "duration_s = 10\n[replica]\nn = 4\n",
+        &[],
+        &["x.toml:2:2: replica: unknown field `replica`; did you mean `replicas`?"],
+    ),
+    (
+        "n < 3f+1",
+        "duration_s = 10\n[replicas]\nn = 4\nf = 2\n[workload]\nrate_tps = 1\n",
+        &[],
+        &[
+            "x.toml:4:5: replicas.f: n = 4 tolerates at most f = 1 (needs n >= 3f+1)",
+            "help: set replicas.f = 1 or raise replicas.n to 7",
+        ],
+    ),
+    (
+        "zero rate",
+        "duration_s = 10\n[replicas]\nn = 4\n[workload]\nrate_tps = 0\n",
+        &[],
+        &["x.toml:5:12: workload.rate_tps: must be > 0 and <= 10000000, found 0"],
+    ),
+    (
+        "negative rate",
+        "duration_s = 10\n[replicas]\nn = 4\n[workload]\nrate_tps = -5\n",
+        &[],
+        &["x.toml:5:12: workload.rate_tps: must be > 0", "found -5"],
+    ),
+    (
+        "NaN rate",
+        "duration_s = 10\n[replicas]\nn = 4\n[workload]\nrate_tps = nan\n",
+        &[],
+        &["x.toml:5:12: workload.rate_tps: must be a finite number, found NaN"],
+    ),
+    (
+        "infinite duration",
+        "duration_s = inf\n[replicas]\nn = 4\n[workload]\nrate_tps = 1\n",
+        &[],
+        &["x.toml:1:14: duration_s: must be a finite number, found inf"],
+    ),
+    (
+        "overflowing float",
+        "duration_s = 1e400\n[replicas]\nn = 4\n[workload]\nrate_tps = 1\n",
+        &[],
+        &["duration_s: must be a finite number"],
+    ),
+    (
+        "huge integer",
+        "duration_s = 10\n[replicas]\nn = 99999999999999999999999999999999999999999999\n[workload]\nrate_tps = 1\n",
+        &[],
+        &["x.toml:3:5: replicas.n: must be an integer from 1 to 1024; this one is far too large"],
+    ),
+    (
+        "negative integer",
+        "duration_s = 10\n[replicas]\nn = -4\n[workload]\nrate_tps = 1\n",
+        &[],
+        &["replicas.n: must be an integer from 1 to 1024, found -4"],
+    ),
+    (
+        "wrong type: string for seconds",
+        "duration_s = \"ten\"\n[replicas]\nn = 4\n[workload]\nrate_tps = 1\n",
+        &[],
+        &["x.toml:1:14: duration_s: expected a number of seconds, found a string"],
+    ),
+    (
+        "wrong type: table for a number",
+        "duration_s = { a = 1 }\n[replicas]\nn = 4\n[workload]\nrate_tps = 1\n",
+        &[],
+        &["duration_s: expected a number of seconds, found a table"],
+    ),
+    (
+        "wrong type: float for an integer",
+        "duration_s = 10\n[replicas]\nn = 4.0\n[workload]\nrate_tps = 1\n",
+        &[],
+        &[
+            "replicas.n: expected an integer from 1 to 1024, found a float (4)",
+            "help: write it without a decimal point",
+        ],
+    ),
+    (
+        "wrong type: number for a table",
+        "duration_s = 10\nreplicas = 4\n[workload]\nrate_tps = 1\n",
+        &[],
+        &["x.toml:2:12: replicas: expected a table, found an integer", "1 problem in x.toml"],
+    ),
+    (
+        "wrong type: boolean",
+        "duration_s = 10\n[replicas]\nn = 4\n[workload]\nrate_tps = 1\n[output]\nlatency_csv = \"yes\"\n",
+        &[],
+        &["output.latency_csv: expected true or false, found a string"],
+    ),
+    (
+        "bad enum value",
+        "duration_s = 10\n[replicas]\nn = 4\n[clients]\nsend_to = \"closest\"\n[workload]\nrate_tps = 1\n",
+        &[],
+        &[
+            "x.toml:5:11: clients.send_to: unknown value \"closest\"",
+            "`send_to` is one of \"nearest\", \"random\", \"all\"",
+        ],
+    ),
+    (
+        "unknown protocol",
+        "protocol = \"pbft\"\nduration_s = 10\n[replicas]\nn = 4\n[workload]\nrate_tps = 1\n",
+        &[],
+        &["protocol: unknown value \"pbft\"", "\"hotstuff\""],
+    ),
+    (
+        "missing required fields",
+        "",
+        &[],
+        &[
+            "x.toml: duration_s: missing required field `duration_s`",
+            "x.toml: replicas.n: missing required field `replicas.n`",
+            "x.toml: workload.rate_tps: missing required field `workload.rate_tps`",
+            "3 problems in x.toml",
+        ],
+    ),
+    (
+        "missing field points at its table",
+        "duration_s = 10\n[replicas]\nf = 1\n[workload]\nrate_tps = 1\n",
+        &[],
+        &["x.toml:2:1: replicas.n: missing required field `replicas.n`", "help: add `n = 4` under [replicas]"],
+    ),
+    (
+        "warmup not before the end",
+        "duration_s = 10\nwarmup_s = 10\n[replicas]\nn = 4\n[workload]\nrate_tps = 1\n",
+        &[],
+        &["x.toml:2:12: warmup_s: must be in [0, duration_s) = [0, 10), found 10"],
+    ),
+    (
+        "bad name",
+        "name = \"a/b\"\nduration_s = 10\n[replicas]\nn = 4\n[workload]\nrate_tps = 1\n",
+        &[],
+        &["x.toml:1:8: name: \"a/b\" is not usable as a folder name"],
+    ),
+    (
+        "unknown preset",
+        "duration_s = 10\n[replicas]\nn = 4\n[network]\nmatrix = \"gcp2020\"\n[workload]\nrate_tps = 1\n",
+        &[],
+        &[
+            "x.toml:5:10: network.matrix: unknown preset \"gcp2020\"; did you mean `gcp2019`?",
+            "the presets are gcp2019, aws2020",
+        ],
+    ),
+    (
+        "missing matrix file",
+        "duration_s = 10\n[replicas]\nn = 4\n[network]\nmatrix_file = \"nope.csv\"\n[workload]\nrate_tps = 1\n",
+        &[],
+        &["x.toml:5:15: network.matrix_file: cannot read the matrix file `nope.csv`"],
+    ),
+    (
+        "region the matrix lacks",
+        "duration_s = 10\n[replicas]\nn = 4\nregions = [\"us-east1\", \"europe-west1\", \"us-east\"]\n[network]\nmatrix = \"gcp2019\"\n[workload]\nrate_tps = 1\n",
+        &[],
+        &[
+            "x.toml:4:40: replicas.regions[2]: region \"us-east\" is not in the matrix gcp2019; did you mean `us-east1`?",
+            "help: the regions of gcp2019 are: asia-east1, asia-east2,",
+        ],
+    ),
+    (
+        "client region the matrix lacks",
+        "duration_s = 10\n[replicas]\nn = 4\n[clients]\nregions = [\"eu-west-1\"]\n[network]\nmatrix = \"gcp2019\"\n[workload]\nrate_tps = 1\n",
+        &[],
+        &["x.toml:5:12: clients.regions[0]: region \"eu-west-1\" is not in the matrix gcp2019"],
+    ),
+    (
+        "regions checked even when the rest of [network] is wrong",
+        "duration_s = 10\n[replicas]\nn = 4\nregions = [\"mars\"]\n[network]\nmatrix = \"gcp2019\"\nloss = 2\n[workload]\nrate_tps = 1\n",
+        &[],
+        &[
+            "x.toml:4:12: replicas.regions[0]: region \"mars\" is not in the matrix gcp2019",
+            "x.toml:7:8: network.loss: must be >= 0 and < 1, found 2",
+        ],
+    ),
+    (
+        "empty region list",
+        "duration_s = 10\n[replicas]\nn = 4\nregions = []\n[workload]\nrate_tps = 1\n",
+        &[],
+        &["replicas.regions: must name at least one region"],
+    ),
+    (
+        "two delay sources",
+        "duration_s = 10\n[replicas]\nn = 4\n[network]\nmatrix = \"gcp2019\"\nuniform_delay_ms = 5\n[workload]\nrate_tps = 1\n",
+        &[],
+        &[
+            "x.toml:6:20: network.uniform_delay_ms: only one of matrix, matrix_file and uniform_delay_ms may be given; `matrix` is too",
+        ],
+    ),
+    (
+        "negative delay",
+        "duration_s = 10\n[replicas]\nn = 4\n[network]\nuniform_delay_ms = -1\n[workload]\nrate_tps = 1\n",
+        &[],
+        &["network.uniform_delay_ms: must be >= 0"],
+    ),
+    (
+        "loss of 1",
+        "duration_s = 10\n[replicas]\nn = 4\n[network]\nloss = 1\n[workload]\nrate_tps = 1\n",
+        &[],
+        &["network.loss: must be >= 0 and < 1, found 1"],
+    ),
+    (
+        "jitter problems",
+        "duration_s = 10\n[replicas]\nn = 4\n[network]\njitter = { kind = \"pareto\", scale_ms = 1, shape = 0, max_ms = 3 }\n[workload]\nrate_tps = 1\n",
+        &[],
+        &["network.jitter.shape: must be > 0, found 0", "network.jitter.max_ms: unknown field `max_ms`", "2 problems"],
+    ),
+    (
+        "jitter missing parameter",
+        "duration_s = 10\n[replicas]\nn = 4\n[network]\njitter = { kind = \"normal\", mean_ms = 1 }\n[workload]\nrate_tps = 1\n",
+        &[],
+        &["x.toml:5:10: network.jitter.sd_ms: missing required field `network.jitter.sd_ms`"],
+    ),
+    (
+        "jitter unknown kind",
+        "duration_s = 10\n[replicas]\nn = 4\n[network]\njitter = { kind = \"gauss\" }\n[workload]\nrate_tps = 1\n",
+        &[],
+        &["network.jitter.kind: unknown value \"gauss\""],
+    ),
+    (
+        "partition problems",
+        "duration_s = 10\n[replicas]\nn = 4\n[[faults.partitions]]\ngroups = [[0, 4], [1, 0], []]\nstart_s = 5\nheal_s = 5\n[workload]\nrate_tps = 1\n",
+        &[],
+        &[
+            "x.toml:5:15: faults.partitions[0].groups[0][1]: replica 4 does not exist: replicas.n = 4, so ids go from 0 to 3",
+            "x.toml:5:23: faults.partitions[0].groups[1][1]: replica 0 is already in group 0",
+            "x.toml:5:27: faults.partitions[0].groups[2]: a group must list at least one replica",
+            "x.toml:7:10: faults.partitions[0].heal_s: must be after start_s (5 s), found 5",
+            "4 problems",
+        ],
+    ),
+    (
+        "partition after the run",
+        "duration_s = 10\ndrain_s = 2\n[replicas]\nn = 4\n[[faults.partitions]]\ngroups = [[0, 1]]\nstart_s = 12\nheal_s = 13\n[workload]\nrate_tps = 1\n",
+        &[],
+        &["faults.partitions[0].start_s: 12 s is not within the run, which ends at 12 s"],
+    ),
+    (
+        "crash problems",
+        "duration_s = 10\n[replicas]\nn = 4\n[[faults.crashes]]\nreplica = 9\nat_s = 11\n[[faults.crashes]]\nreplica = 1\nat_s = 3\nrecover_s = 2\n[workload]\nrate_tps = 1\n",
+        &[],
+        &[
+            "x.toml:5:11: faults.crashes[0].replica: replica 9 does not exist",
+            "x.toml:6:8: faults.crashes[0].at_s: 11 s is not within the run, which ends at 10 s",
+            "x.toml:10:13: faults.crashes[1].recover_s: must be after at_s (3 s), found 2",
+        ],
+    ),
+    (
+        "crash of a crashed replica",
+        "duration_s = 10\n[replicas]\nn = 4\n[[faults.crashes]]\nreplica = 1\nat_s = 2\nrecover_s = 6\n[[faults.crashes]]\nreplica = 1\nat_s = 5\n[workload]\nrate_tps = 1\n",
+        &[],
+        &[
+            "x.toml:10:8: faults.crashes[1].at_s: replica 1 is still down at 5 s: it crashed at 2 s (faults.crashes[0]) and recovers at 6 s",
+        ],
+    ),
+    (
+        "faults not a list of tables",
+        "duration_s = 10\n[replicas]\nn = 4\n[faults]\ncrashes = 3\n[workload]\nrate_tps = 1\n",
+        &[],
+        &["faults.crashes: expected a list of tables, found an integer"],
+    ),
+    (
+        "hotstuff problems",
+        "duration_s = 10\n[replicas]\nn = 4\n[workload]\nrate_tps = 1\n[hotstuff]\nbatch_size = 0\nview_timeout_ms = 2000\nmax_timeout_ms = 1000\ntimeout_backoff = 0.5\n",
+        &[],
+        &[
+            "hotstuff.batch_size: must be an integer from 1 to 4294967295, found 0",
+            "x.toml:9:18: hotstuff.max_timeout_ms: max_timeout_ms (1000) must be >= view_timeout_ms (2000)",
+            "hotstuff.timeout_backoff: must be >= 1, found 0.5",
+        ],
+    ),
+    (
+        "default max timeout below the view timeout",
+        "duration_s = 10\n[replicas]\nn = 4\n[workload]\nrate_tps = 1\n[hotstuff]\nview_timeout_ms = 90000\n",
+        &[],
+        &["x.toml:7:19: hotstuff.view_timeout_ms: max_timeout_ms (60000) must be >= view_timeout_ms (90000)"],
+    ),
+    (
+        "workload problems",
+        "duration_s = 10\n[replicas]\nn = 4\n[workload]\nrate_tps = 1\naccounts = 1\nzipf_s = -1\ntx_size_bytes = 2000000\narrivals = \"bursty\"\n",
+        &[],
+        &[
+            "workload.accounts: must be an integer from 2 to",
+            "workload.zipf_s: must be >= 0, found -1",
+            "workload.tx_size_bytes: must be an integer from 0 to 1048576, found 2000000",
+            "workload.arrivals: unknown value \"bursty\"",
+        ],
+    ),
+    (
+        "too many windows",
+        "duration_s = 10000\n[replicas]\nn = 4\n[workload]\nrate_tps = 1\n[output]\nwindow_s = 0.001\n",
+        &[],
+        &["output.window_s: 0.001 s windows over a 10000 s run make 10000000 windows"],
+    ),
+    (
+        "limits",
+        "duration_s = 10\n[replicas]\nn = 4\n[workload]\nrate_tps = 1\n[limits]\nmax_events = 0\n",
+        &[],
+        &["limits.max_events: must be an integer from 1 to"],
+    ),
+    (
+        "several problems at once, in file order",
+        "duration_s = -1\n[replicas]\nn = 4\nf = 3\nuplink_mbps = \"fast\"\n[workload]\nrate_tps = 0\n[hotstuff]\nbatchsize = 10\n",
+        &[],
+        &[
+            "x.toml:1:14: duration_s: must be > 0",
+            "x.toml:4:5: replicas.f: n = 4 tolerates at most f = 1",
+            "x.toml:5:15: replicas.uplink_mbps: expected a number of Mbit/s, found a string",
+            "x.toml:7:12: workload.rate_tps: must be > 0",
+            "x.toml:9:1: hotstuff.batchsize: unknown field `batchsize`; did you mean `batch_size`?",
+            "5 problems in x.toml",
+        ],
+    ),
+    (
+        "--set value out of range",
+        MINIMAL,
+        &["replicas.f=2"],
+        &["x.toml: --set replicas.f: n = 4 tolerates at most f = 1", "1 problem in x.toml"],
+    ),
+    (
+        "--set wrong type",
+        MINIMAL,
+        &["replicas.n=four"],
+        &["x.toml: --set replicas.n: expected an integer from 1 to 1024, found a string"],
+    ),
+    (
+        "--set unknown key",
+        MINIMAL,
+        &["workload.rate=5"],
+        &["x.toml: --set workload.rate: unknown field `rate`; did you mean `rate_tps`?"],
+    ),
+    ("--set unknown table", MINIMAL, &["a.b=1"], &["x.toml: --set a.b: a: unknown field `a`"]),
+    (
+        "--set into a list of tables",
+        "duration_s = 10\n[replicas]\nn = 4\n[[faults.crashes]]\nreplica = 1\nat_s = 2\n[workload]\nrate_tps = 1\n",
+        &["faults.crashes.0.at_s=3"],
+        &["x.toml: --set faults.crashes.0.at_s: `faults.crashes` is a list: --set cannot address one of its entries"],
+    ),
+    (
+        "--set into a number",
+        MINIMAL,
+        &["duration_s.x=1"],
+        &["--set duration_s.x: `duration_s` is an integer, not a table"],
+    ),
+    (
+        "--set too deep",
+        MINIMAL,
+        &["a.b.c.d.e.f.g.h.i=1"],
+        &["--set a.b.c.d.e.f.g.h.i: the key has 9 parts; no field is nested that deeply"],
+    ),
+    ("--set without =", MINIMAL, &["workload.rate_tps"], &["`--set workload.rate_tps` is not KEY=VALUE"]),
+    (
+        "--set nested value",
+        MINIMAL,
+        &["network.jitter={ kind = \"uniform\", max_ms = -1 }"],
+        &["x.toml: --set network.jitter: network.jitter.max_ms: must be >= 0"],
+    ),
+    (
+        "--set region not in the new matrix",
+        "duration_s = 10\n[replicas]\nn = 4\nregions = [\"us-east1\"]\n[network]\nmatrix = \"gcp2019\"\n[workload]\nrate_tps = 1\n",
+        &["network.matrix=aws2020"],
+        &[
+            "x.toml:4:12: replicas.regions[0]: region \"us-east1\" is not in the matrix aws2020; did you mean `us-east-1`?",
+        ],
+    ),
+];
+
+#[test]
+fn every_problem_is_reported_with_its_place_and_field() {
+    let mut failures = Vec::new();
+    for &(what, src, sets, needles) in BAD {
+        match load(src, sets, None) {
+            Ok(_) => failures.push(format!("{what}: accepted")),
+            Err(diags) => {
+                let text = diags.to_string();
+                for needle in needles {
+                    if !text.contains(needle) {
+                        failures.push(format!("{what}: lacks {needle:?} in:\n{text}\n"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn diagnostics_carry_structured_places() {
+    let diags = load("duration_s = 10\n[replicas]\nn = 4\nf = 2\n[workload]\nrate_tps = 1\n", &[], None).unwrap_err();
+    let d = &diags.0[0];
+    assert_eq!((d.file.as_str(), d.line, d.column), ("x.toml", Some(4), Some(5)));
+    assert_eq!(d.field.as_deref(), Some("replicas.f"));
+    assert!(d.help.is_some());
+    assert_eq!(d.set, None);
+    let diags = load(MINIMAL, &["replicas.f=2"], None).unwrap_err();
+    assert_eq!((diags.0[0].line, diags.0[0].set.as_deref()), (None, Some("replicas.f")));
+}
+
+#[test]
+fn a_missing_file_is_named_with_the_os_error() {
+    let dir = scratch("missing");
+    let path = dir.join("absent.toml");
+    let diags = parse::load(&path, &[], None).unwrap_err();
+    let text = diags.to_string();
+    assert!(text.contains("absent.toml") && text.contains("cannot read the scenario file"), "{text}");
+    assert!(
+        text.contains(&std::io::Error::from(std::io::ErrorKind::NotFound).to_string()) || text.contains("os error"),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn defaults_are_filled_in() {
+    let s = parse::load_str(Path::new("dir/my-run.toml"), MINIMAL, &[], None).unwrap_or_else(|d| panic!("{d}"));
+    let expected = Scenario {
+        name: "my-run".into(),
+        description: String::new(),
+        seed: 1,
+        protocol: ProtocolKind::HotStuff,
+        duration_s: 10.0,
+        warmup_s: 0.0,
+        drain_s: 0.0,
+        replicas: Replicas { n: 4, f: 1, regions: strings(&["any"]), uplink_mbps: 0.0, downlink_mbps: 0.0 },
+        clients: Clients {
+            count: 1,
+            regions: strings(&["any"]),
+            send_to: SendTo::Nearest,
+            uplink_mbps: 0.0,
+            downlink_mbps: 0.0,
+        },
+        network: Network { delay: Delay::Uniform { one_way_ms: 10.0 }, jitter: Jitter::None, loss: 0.0, fifo: true },
+        faults: Faults::default(),
+        workload: Workload {
+            arrivals: Arrivals::Poisson,
+            rate_tps: 100.0,
+            accounts: 1000,
+            zipf_s: 0.0,
+            tx_size_bytes: 256,
+        },
+        hotstuff: HotStuff {
+            variant: HotStuffVariant::Chained,
+            batch_size: 400,
+            view_timeout_ms: 1000.0,
+            timeout_backoff: 1.0,
+            max_timeout_ms: 60_000.0,
+        },
+        limits: Limits { max_events: 1_000_000_000, max_queue: 50_000_000 },
+        output: Output { window_s: 1.0, latency_csv: true },
+    };
+    assert_eq!(s, expected);
+    // f defaults to floor((n-1)/3).
+    for (n, f) in [(1, 0), (3, 0), (4, 1), (7, 2), (10, 3), (100, 33)] {
+        assert_eq!(valid(MINIMAL, &[&format!("replicas.n={n}")]).replicas.f, f, "n = {n}");
+    }
+}
+
+#[test]
+fn a_matrix_defaults_regions_to_its_first_region() {
+    let s = valid(MINIMAL, &["network.matrix=gcp2019"]);
+    assert_eq!(s.replicas.regions, strings(&["asia-east1"]));
+    assert_eq!(s.clients.regions, s.replicas.regions);
+    let Delay::Matrix { source, regions, one_way_ms } = &s.network.delay else { panic!("not a matrix") };
+    assert_eq!((source.as_str(), regions.len(), one_way_ms.len()), ("gcp2019", 20, 20));
+}
+
+const FULL: &str = r#"
+name = "full"
+description = "every field"
+seed = 42
+protocol = "hotstuff"
+duration_s = 20
+warmup_s = 2.5
+drain_s = 3
+
+[replicas]
+n = 7
+f = 2
+regions = ["us-east-1", "eu-west-1", "ap-northeast-1"]
+uplink_mbps = 100
+downlink_mbps = 200.5
+
+[clients]
+count = 3
+regions = ["us-east-1"]
+send_to = "all"
+uplink_mbps = 10
+downlink_mbps = 20
+
+[network]
+matrix = "aws2020"
+jitter = { kind = "lognormal", median_ms = 0.5, sigma = 0.25 }
+loss = 0.01
+fifo = false
+
+[[faults.partitions]]
+groups = [[0, 1, 2], [3, 4]]
+start_s = 5
+heal_s = 8.5
+
+[[faults.crashes]]
+replica = 6
+at_s = 4
+recover_s = 9
+
+[[faults.crashes]]
+replica = 6
+at_s = 12
+
+[workload]
+arrivals = "constant"
+rate_tps = 1_500
+accounts = 50
+zipf_s = 0.9
+tx_size_bytes = 512
+
+[hotstuff]
+variant = "chained"
+batch_size = 300
+view_timeout_ms = 1500
+timeout_backoff = 1.5
+max_timeout_ms = 8000
+
+[limits]
+max_events = 123456789
+max_queue = 1000
+
+[output]
+window_s = 0.5
+latency_csv = false
+"#;
+
+#[test]
+fn a_full_example_parses_to_the_expected_scenario() {
+    let s = valid(FULL, &[]);
+    let (regions, one_way_ms) = presets::get("aws2020").expect("aws2020 exists");
+    let expected = Scenario {
+        name: "full".into(),
+        description: "every field".into(),
+        seed: 42,
+        protocol: ProtocolKind::HotStuff,
+        duration_s: 20.0,
+        warmup_s: 2.5,
+        drain_s: 3.0,
+        replicas: Replicas {
+            n: 7,
+            f: 2,
+            regions: strings(&["us-east-1", "eu-west-1", "ap-northeast-1"]),
+            uplink_mbps: 100.0,
+            downlink_mbps: 200.5,
+        },
+        clients: Clients {
+            count: 3,
+            regions: strings(&["us-east-1"]),
+            send_to: SendTo::All,
+            uplink_mbps: 10.0,
+            downlink_mbps: 20.0,
+        },
+        network: Network {
+            delay: Delay::Matrix { source: "aws2020".into(), regions, one_way_ms },
+            jitter: Jitter::LogNormal { median_ms: 0.5, sigma: 0.25 },
+            loss: 0.01,
+            fifo: false,
+        },
+        faults: Faults {
+            partitions: vec![Partition { groups: vec![vec![0, 1, 2], vec![3, 4]], start_s: 5.0, heal_s: 8.5 }],
+            crashes: vec![
+                Crash { replica: 6, at_s: 4.0, recover_s: Some(9.0) },
+                Crash { replica: 6, at_s: 12.0, recover_s: None },
+            ],
+        },
+        workload: Workload {
+            arrivals: Arrivals::Constant,
+            rate_tps: 1500.0,
+            accounts: 50,
+            zipf_s: 0.9,
+            tx_size_bytes: 512,
+        },
+        hotstuff: HotStuff {
+            variant: HotStuffVariant::Chained,
+            batch_size: 300,
+            view_timeout_ms: 1500.0,
+            timeout_backoff: 1.5,
+            max_timeout_ms: 8000.0,
+        },
+        limits: Limits { max_events: 123_456_789, max_queue: 1000 },
+        output: Output { window_s: 0.5, latency_csv: false },
+    };
+    assert_eq!(s, expected);
+}
+
+#[test]
+fn every_jitter_kind_parses() {
+    let cases = [
+        ("\"none\"", Jitter::None),
+        ("{ kind = \"none\" }", Jitter::None),
+        ("{ kind = \"uniform\", max_ms = 2 }", Jitter::Uniform { max_ms: 2.0 }),
+        ("{ kind = \"normal\", mean_ms = 1, sd_ms = 0.5 }", Jitter::Normal { mean_ms: 1.0, sd_ms: 0.5 }),
+        ("{ kind = \"lognormal\", median_ms = 1, sigma = 0.5 }", Jitter::LogNormal { median_ms: 1.0, sigma: 0.5 }),
+        ("{ kind = \"pareto\", scale_ms = 1, shape = 2.5 }", Jitter::Pareto { scale_ms: 1.0, shape: 2.5 }),
+    ];
+    for (text, expected) in cases {
+        let s = valid(MINIMAL, &[&format!("network.jitter={text}")]);
+        assert_eq!(s.network.jitter, expected, "{text}");
+    }
+}
+
+#[test]
+fn overrides_are_applied() {
+    let s = valid(
+        FULL,
+        &[
+            "workload.rate_tps=5000",
+            "network.matrix=gcp2019", // a bare string
+            "replicas.regions=[\"us-east1\", \"europe-west1\"]",
+            "clients.regions=[\"us-west1\"]",
+            "name=2024", // a string field takes the text even when it parses as a number
+            "hotstuff.batch_size = 10",
+            "limits.max_queue=5",
+        ],
+    );
+    assert_eq!(s.workload.rate_tps, 5000.0);
+    assert!(matches!(&s.network.delay, Delay::Matrix { source, .. } if source == "gcp2019"));
+    assert_eq!(s.replicas.regions, strings(&["us-east1", "europe-west1"]));
+    assert_eq!(s.name, "2024");
+    assert_eq!((s.hotstuff.batch_size, s.limits.max_queue), (10, 5));
+    // A later --set of the same key wins; --set creates missing tables.
+    let s = valid(MINIMAL, &["output.window_s=0.5", "output.window_s=2", "clients.count=3"]);
+    assert_eq!((s.output.window_s, s.clients.count), (2.0, 3));
+    // Choosing another delay source on the command line replaces the file's.
+    let s = valid(FULL, &["network.uniform_delay_ms=7"]);
+    assert_eq!(s.network.delay, Delay::Uniform { one_way_ms: 7.0 });
+    // A whole list of tables can be replaced.
+    let s = valid(FULL, &["faults.crashes=[{ replica = 0, at_s = 1 }]"]);
+    assert_eq!(s.faults.crashes, vec![Crash { replica: 0, at_s: 1.0, recover_s: None }]);
+    // An override can fix an invalid file.
+    let s = valid("duration_s = 10\n[replicas]\nn = 4\nf = 2\n[workload]\nrate_tps = 1\n", &["replicas.f=1"]);
+    assert_eq!(s.replicas.f, 1);
+}
+
+#[test]
+fn the_seed_option_overrides_the_file() {
+    assert_eq!(valid(FULL, &[]).seed, 42);
+    let s = load(FULL, &[], Some(7)).unwrap_or_else(|d| panic!("{d}"));
+    assert_eq!(s.seed, 7);
+    let s = load(FULL, &["seed=9"], Some(u64::MAX)).unwrap_or_else(|d| panic!("{d}"));
+    assert_eq!(s.seed, u64::MAX, "--seed wins over --set seed");
+    // An invalid seed in the file does not matter once --seed replaces it.
+    assert!(load("seed = -1\nduration_s = 1\n[replicas]\nn = 1\n[workload]\nrate_tps = 1\n", &[], Some(3)).is_ok());
+}
+
+const MATRIX_CSV: &str = "\
+# RTT in ms
+from_region,a,b,c
+a,0,10,20.5
+b,10,0,30
+c,20.5,30,0
+";
+
+#[test]
+fn a_matrix_file_is_read_relative_to_the_scenario() {
+    let dir = scratch("matrix-ok");
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    std::fs::write(dir.join("data/m.csv"), MATRIX_CSV).unwrap();
+    let src = "duration_s = 10\n[replicas]\nn = 4\nregions = [\"a\", \"c\"]\n[network]\nmatrix_file = \"data/m.csv\"\n[workload]\nrate_tps = 1\n";
+    std::fs::write(dir.join("s.toml"), src).unwrap();
+    let s = parse::load(&dir.join("s.toml"), &[], None).unwrap_or_else(|d| panic!("{d}"));
+    let expected = Delay::Matrix {
+        source: "data/m.csv".into(),
+        regions: strings(&["a", "b", "c"]),
+        one_way_ms: vec![vec![0.0, 5.0, 10.25], vec![5.0, 0.0, 15.0], vec![10.25, 15.0, 0.0]],
+    };
+    assert_eq!(s.network.delay, expected);
+    assert_eq!(s.clients.regions, strings(&["a", "c"]));
+    // From --set, a path is taken as given (relative to the current directory, not the file).
+    let absolute = dir.join("data/m.csv").display().to_string();
+    let set = format!("network.matrix_file={absolute}");
+    let s = parse::load_str(Path::new("elsewhere/s.toml"), src, &[set], None).unwrap_or_else(|d| panic!("{d}"));
+    assert!(matches!(&s.network.delay, Delay::Matrix { source, .. } if *source == absolute));
+    let diags = parse::load_str(Path::new("elsewhere/s.toml"), src, &[], None).unwrap_err().to_string();
+    assert!(diags.contains("cannot read the matrix file `elsewhere/data/m.csv`"), "{diags}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn corrupt_matrix_files_are_reported_by_line() {
+    let dir = scratch("matrix-bad");
+    let cases: &[(&str, &str, &[&str])] = &[
+        ("empty", "", &["empty.csv: the file is empty"]),
+        (
+            "not-square",
+            "from_region,a,b\na,0,1\n",
+            &["not-square.csv: 1 rows for 2 regions: the matrix must be square"],
+        ),
+        (
+            "order",
+            "from_region,a,b\nb,1,0\na,0,1\n",
+            &[
+                "order.csv, line 2: row \"b\" is out of order: row 1 must be \"a\"",
+                "order.csv, line 3: row \"a\" is out of order: row 2 must be \"b\"",
+            ],
+        ),
+        ("crlf", "from_region,a,b\r\nb,1,0\r\na,0,1\r\n", &["crlf.csv, line 2: row \"b\" is out of order"]),
+        (
+            "comments-and-blank-lines",
+            "# rtt\nfrom_region,a,b\n\n# a\na,0,1\nb,1,x\n",
+            &["comments-and-blank-lines.csv, line 6: value \"x\" (column \"b\") is not a number"],
+        ),
+        (
+            "unknown-row",
+            "from_region,a,b\na,0,1\nz,1,0\n",
+            &["unknown-row.csv, line 3: row \"z\" is not a region of the header"],
+        ),
+        (
+            "values",
+            "from_region,a,b\na,0,-1\nb,x,0,7\n",
+            &[
+                "values.csv, line 2: value -1 (column \"b\") must be a round-trip time in ms, >= 0",
+                "values.csv, line 3: row \"b\" has 3 values; expected 2",
+                "values.csv, line 3: value \"x\" (column \"a\") is not a number",
+            ],
+        ),
+        (
+            "duplicate",
+            "from_region,a,a\na,0,1\na,1,0\n",
+            &["duplicate.csv, line 1: region \"a\" appears twice in the header"],
+        ),
+        ("too-many-rows", "from_region,a\na,0\nb,1\n", &["too-many-rows.csv, line 3: row \"b\" is one too many"]),
+    ];
+    let mut failures = Vec::new();
+    for &(name, csv, needles) in cases {
+        let file = format!("{name}.csv");
+        std::fs::write(dir.join(&file), csv).unwrap();
+        let src = format!(
+            "duration_s = 1\n[replicas]\nn = 1\n[network]\nmatrix_file = \"{file}\"\n[workload]\nrate_tps = 1\n"
+        );
+        let result = parse::load_str(&dir.join("s.toml"), &src, &[], None);
+        let text = result.map_or_else(|d| d.to_string(), |_| "accepted".to_string());
+        for needle in needles {
+            if !text.contains(needle) || !text.contains("s.toml:5:15: network.matrix_file:") {
+                failures.push(format!("{name}: lacks {needle:?} in:\n{text}\n"));
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn presets_hold_the_published_round_trip_times() {
+    assert_eq!(presets::names(), &["gcp2019", "aws2020"]);
+    for &name in presets::names() {
+        let (regions, one_way_ms) = presets::get(name).expect("every listed preset exists");
+        assert_eq!(one_way_ms.len(), regions.len(), "{name} is square");
+        for (i, row) in one_way_ms.iter().enumerate() {
+            assert_eq!(row.len(), regions.len(), "{name} row {i}");
+            assert_eq!(row[i], 0.0, "{name}: zero delay within {}", regions[i]);
+            assert!(row.iter().all(|&d| d.is_finite() && d >= 0.0));
+        }
+        let mut sorted = regions.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), regions.len(), "{name}: region names are unique");
+    }
+    let (gcp, gcp_ms) = presets::get("gcp2019").unwrap();
+    let (aws, aws_ms) = presets::get("aws2020").unwrap();
+    assert_eq!((gcp.len(), aws.len()), (20, 19));
+    let one_way = |regions: &[String], ms: &[Vec<f64>], a: &str, b: &str| {
+        let at = |r: &str| regions.iter().position(|x| x == r).unwrap_or_else(|| panic!("{r} missing"));
+        ms[at(a)][at(b)]
+    };
+    assert_eq!(one_way(&gcp, &gcp_ms, "us-east1", "europe-west1"), 46.5);
+    assert_eq!(one_way(&gcp, &gcp_ms, "europe-west1", "us-east1"), 46.5);
+    assert_eq!(one_way(&gcp, &gcp_ms, "asia-east1", "asia-east2"), 9.0);
+    assert_eq!(one_way(&gcp, &gcp_ms, "asia-south1", "southamerica-east1"), 190.5);
+    assert_eq!(one_way(&aws, &aws_ms, "us-east-1", "eu-west-1"), 35.0);
+    assert_eq!(one_way(&aws, &aws_ms, "af-south-1", "ap-southeast-2"), 206.0);
+    assert_eq!(one_way(&aws, &aws_ms, "us-west-1", "us-west-2"), 10.5);
+    assert!(presets::get("gcp2020").is_none());
+}
+
+/// Values that are wrong for most fields, to throw at every line of a valid file.
+const ODD_VALUES: &[&str] = &[
+    "-1",
+    "0",
+    "1e400",
+    "-inf",
+    "nan",
+    "99999999999999999999999999999999999999999999",
+    "-9223372036854775808",
+    "\"\"",
+    "\"x/y\"",
+    "true",
+    "1979-05-27T07:32:00Z",
+    "[]",
+    "[[]]",
+    "[1, \"a\"]",
+    "{}",
+    "{ kind = 3 }",
+    "0.5",
+];
+
+#[test]
+fn no_input_panics() {
+    // Every value of the full example replaced by each odd value, from the file and from --set.
+    for (i, line) in FULL.lines().enumerate() {
+        let Some((key, _)) = line.split_once(" = ") else { continue };
+        for value in ODD_VALUES {
+            let mut lines: Vec<String> = FULL.lines().map(str::to_string).collect();
+            lines[i] = format!("{key} = {value}");
+            let _ = load(&lines.join("\n"), &[], None);
+            let _ = load(FULL, &[&format!("{key}={value}"), &format!("hotstuff.{key}={value}")], None);
+        }
+    }
+    // Every prefix of the file: syntax errors anywhere, and missing tables.
+    for end in (0..FULL.len()).filter(|&i| FULL.is_char_boundary(i)) {
+        let _ = load(&FULL[..end], &[], None);
+    }
+    // Odd overrides.
+    for set in [
+        "",
+        "=",
+        "=1",
+        ".=1",
+        "a..b=1",
+        "seed=",
+        "replicas=",
+        "replicas.n.x.y=1",
+        "faults=[]",
+        "network.jitter.kind=pareto",
+    ] {
+        let _ = load(FULL, &[set], None);
+    }
+    let _ = load("\u{feff}duration_s = 1\n\u{e9}\u{e9} = 2", &[], None);
+}

@@ -1,0 +1,197 @@
+//! Benchmarks: each case runs in its own child process (so its peak memory is its own) and
+//! prints one line; `all` gathers them into docs/bench.md. Compare ratios within one run:
+//! the machines are shared and noisy.
+
+use std::fmt::Write as _;
+use std::process::Command;
+use std::time::Instant;
+
+use sim_core::net::{DelayModel, Jitter, NetConfig, NodePlacement};
+use sim_core::workload::ListWorkload;
+use sim_core::{Ctx, Message, NodeId, Protocol, SendPolicy, SimConfig, Simulation, Span, Time, Tx};
+
+/// Two replicas bouncing one message: the engine's cost per event, nothing else.
+struct PingPong;
+
+#[derive(Clone, Debug)]
+struct Ball(u64);
+
+impl Message for Ball {
+    fn wire_size(&self) -> u32 {
+        64
+    }
+    fn fingerprint(&self) -> u64 {
+        self.0
+    }
+}
+
+impl Protocol for PingPong {
+    type Message = Ball;
+    type Timer = ();
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+        if ctx.me() == NodeId(0) {
+            for i in 0..64 {
+                ctx.send(NodeId(1), Ball(i));
+            }
+        }
+    }
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: Ball) {
+        ctx.send(from, Ball(msg.0 + 1));
+    }
+    fn on_timer(&mut self, _ctx: &mut Ctx<'_, Self>, _timer: ()) {}
+    fn on_request(&mut self, _ctx: &mut Ctx<'_, Self>, _tx: Tx) {}
+}
+
+fn ping_pong(events: u64) -> (u64, f64) {
+    let place = NodePlacement { region: 0, uplink_bps: 0, downlink_bps: 0 };
+    let cfg = SimConfig {
+        seed: 1,
+        n_replicas: 2,
+        f: 0,
+        net: NetConfig {
+            nodes: vec![place; 2],
+            n_replicas: 2,
+            delay: DelayModel::Uniform(Span::from_micros(100)),
+            jitter: Jitter::Uniform { max_ns: 1000 },
+            loss_ppb: 0,
+            fifo: false,
+            partitions: vec![],
+        },
+        send_to: SendPolicy::Nearest,
+        faults: vec![],
+        end: Time::MAX,
+        max_events: events,
+        max_queue: 1 << 20,
+        correct: vec![true; 2],
+    };
+    let sim = Simulation::new(cfg, Box::new(ListWorkload::default()), |_| PingPong);
+    let t = Instant::now();
+    let r = sim.run();
+    (r.events, t.elapsed().as_secs_f64())
+}
+
+fn scenario(path: &str, sets: &[&str]) -> (u64, f64, f64, f64) {
+    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    let s = scenarios::parse::load(std::path::Path::new(path), &sets, None).unwrap_or_else(|d| panic!("{d}"));
+    let t = Instant::now();
+    let report = scenarios::run::run(&s, &mut |_, _| {});
+    let wall = t.elapsed().as_secs_f64();
+    (report.result.events, wall, report.result.end_time.as_secs_f64(), report.summary.goodput_tps)
+}
+
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kib: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    kib / 1024.0
+}
+
+/// One case, in this process: prints `events wall_s sim_s goodput peak_mib`.
+pub fn case(name: &str) -> Result<(), String> {
+    let (events, wall, sim_s, goodput) = match name {
+        "pingpong" => {
+            let (e, w) = ping_pong(20_000_000);
+            (e, w, 0.0, 0.0)
+        }
+        "quickstart" => scenario("scenarios/quickstart.toml", &[]),
+        "hotstuff64" => scenario(
+            "scenarios/examples/closed-form.toml",
+            &["replicas.n=64", "workload.rate_tps=40000", "duration_s=5", "hotstuff.batch_size=400", "clients.count=8"],
+        ),
+        "closed10ms" => scenario("scenarios/examples/closed-form.toml", &[]),
+        "closed1ms" => scenario(
+            "scenarios/examples/closed-form.toml",
+            &["network.uniform_delay_ms=1", "workload.rate_tps=300000", "duration_s=2", "warmup_s=0.5"],
+        ),
+        other => return Err(format!("unknown bench case {other:?}")),
+    };
+    println!("{events} {wall} {sim_s} {goodput} {}", peak_rss_mib());
+    Ok(())
+}
+
+struct Row {
+    name: &'static str,
+    what: &'static str,
+    events: u64,
+    wall_s: f64,
+    sim_s: f64,
+    goodput: f64,
+    peak_mib: f64,
+}
+
+fn run_case(name: &'static str, what: &'static str) -> Result<Row, String> {
+    // Each case is a fresh release-built process: its peak RSS is its own.
+    let out = Command::new(env!("CARGO"))
+        .args(["run", "--release", "--quiet", "--package", "xtask", "--", "bench-case", name])
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!("bench case {name} failed: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let v: Vec<f64> = text.split_whitespace().filter_map(|x| x.parse().ok()).collect();
+    if v.len() != 5 {
+        return Err(format!("bench case {name} printed {text:?}"));
+    }
+    Ok(Row { name, what, events: v[0] as u64, wall_s: v[1], sim_s: v[2], goodput: v[3], peak_mib: v[4] })
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!("{cpu}, {cores} cores")
+}
+
+pub fn all(quick: bool) -> Result<(), String> {
+    let cases: &[(&str, &str)] = if quick {
+        &[("pingpong", "engine ping-pong, 2 nodes, 64 balls in flight")]
+    } else {
+        &[
+            ("pingpong", "engine ping-pong, 2 nodes, 64 balls in flight"),
+            ("quickstart", "scenarios/quickstart.toml (4 replicas, GCP matrix, 2000 tx/s, 30 s)"),
+            ("closed10ms", "closed form d = 10 ms, n = 4, batch 400, saturated"),
+            ("closed1ms", "closed form d = 1 ms, n = 4, batch 400, saturated"),
+            ("hotstuff64", "HotStuff n = 64, d = 10 ms, batch 400, saturated (40k tx/s offered)"),
+        ]
+    };
+    let mut table = String::new();
+    let _ = writeln!(table, "# Benchmarks\n\nWritten by `cargo xtask bench` on {} (release build).\n", machine());
+    let _ = writeln!(
+        table,
+        "| case | what | events | wall s | events/s | simulated s per wall s | goodput tx/s | peak RSS MiB |"
+    );
+    let _ = writeln!(table, "|---|---|---:|---:|---:|---:|---:|---:|");
+    for &(name, what) in cases {
+        eprintln!("bench {name} ...");
+        let r = run_case(name, what)?;
+        let _ = writeln!(
+            table,
+            "| {} | {} | {} | {:.2} | {:.2e} | {} | {} | {:.0} |",
+            r.name,
+            r.what,
+            r.events,
+            r.wall_s,
+            r.events as f64 / r.wall_s,
+            if r.sim_s > 0.0 { format!("{:.1}", r.sim_s / r.wall_s) } else { "-".into() },
+            if r.goodput > 0.0 { format!("{:.0}", r.goodput) } else { "-".into() },
+            r.peak_mib
+        );
+    }
+    print!("{table}");
+    if !quick {
+        std::fs::write("docs/bench.md", &table).map_err(|e| format!("docs/bench.md: {e}"))?;
+        eprintln!("wrote docs/bench.md");
+    }
+    Ok(())
+}
