@@ -124,20 +124,25 @@ fn run_command(input: &Input, out: Option<PathBuf>, quiet: bool) -> ExitCode {
     });
     bar.finish_and_clear();
     let wall_s = started.elapsed().as_secs_f64();
-    println!("{}", output::summary_table(&report, &reproduce));
-    println!(
-        "  {:<28} {:.2} s ({:.0} events/s, {:.1} simulated s per wall s)",
+    let dir = out.unwrap_or_else(|| PathBuf::from("results").join(format!("{}-seed{}", scenario.name, scenario.seed)));
+    let written = output::write_results(&report, &reproduce, &source, &dir);
+    let mut text = output::summary_table(&report, &reproduce);
+    text.push_str(&format!(
+        "  {:<28} {:.2} s ({:.0} events/s, {:.1} simulated s per wall s)\n",
         "wall time",
         wall_s,
         report.result.events as f64 / wall_s.max(1e-9),
         report.result.end_time.as_secs_f64() / wall_s.max(1e-9)
-    );
-    let dir = out.unwrap_or_else(|| PathBuf::from("results").join(format!("{}-seed{}", scenario.name, scenario.seed)));
-    if let Err(e) = output::write_results(&report, &reproduce, &source, &dir) {
+    ));
+    if written.is_ok() {
+        text.push_str(&format!("  {:<28} {}\n", "results", dir.display()));
+    }
+    // A closed stdout (`| head`) is not an error of the run.
+    let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
+    if let Err(e) = written {
         eprintln!("error: could not write the results folder {}: {e}", dir.display());
         return ExitCode::from(1);
     }
-    println!("  {:<28} {}", "results", dir.display());
     match &report.result.stop {
         Stop::End => ExitCode::SUCCESS,
         Stop::Violation(v) => {

@@ -115,3 +115,15 @@ fn a_partition_stops_commits_until_it_heals() {
     assert!(after >= 15_000, "only {after} commits after the heal (10 s of backlog + 10 s of load)");
     assert!(r.summary.unconfirmed_tx < 200, "{} transactions never confirmed", r.summary.unconfirmed_tx);
 }
+
+#[test]
+fn a_recovered_replica_catches_up() {
+    let r = run_file(&example("wan-lossy.toml"), &[], None);
+    let crash = &r.scenario.faults.crashes[0];
+    assert!(crash.recover_s.is_some());
+    let recovered = crash.replica as usize;
+    let best = (0..r.scenario.replicas.n as usize).map(|i| counter(&r, i, "blocks_committed")).max().unwrap();
+    let mine = counter(&r, recovered, "blocks_committed");
+    assert!(!r.result.nodes[recovered].crashed_at_end);
+    assert!(mine + 2 >= best && best > 20, "recovered replica committed {mine} blocks, the best {best}");
+}

@@ -462,3 +462,95 @@ impl<P: Protocol> Simulation<P> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::{DelayModel, Jitter, NodePlacement};
+    use crate::workload::ListWorkload;
+    use crate::{Message, Span};
+
+    /// Each replica commits its own entry at slots 1, 2, 3...: a planted agreement violation.
+    struct Liar {
+        next_slot: u64,
+    }
+
+    #[derive(Clone, Debug)]
+    struct Nothing;
+
+    impl Message for Nothing {
+        fn wire_size(&self) -> u32 {
+            1
+        }
+        fn fingerprint(&self) -> u64 {
+            0
+        }
+    }
+
+    impl Protocol for Liar {
+        type Message = Nothing;
+        type Timer = u8;
+        fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+            ctx.set_timer(0, Span::from_millis(1 + ctx.me().0 as u64));
+        }
+        fn on_message(&mut self, _: &mut Ctx<'_, Self>, _: NodeId, _: Nothing) {}
+        fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, _: u8) {
+            let me = ctx.me().0 as u64;
+            ctx.commit(self.next_slot, 100 + me, &[]);
+            self.next_slot += 1;
+            ctx.set_timer(0, Span::from_millis(1000));
+        }
+        fn on_request(&mut self, _: &mut Ctx<'_, Self>, _: Tx) {}
+    }
+
+    fn config(correct: Vec<bool>) -> SimConfig {
+        let place = NodePlacement { region: 0, uplink_bps: 0, downlink_bps: 0 };
+        SimConfig {
+            seed: 1,
+            n_replicas: 3,
+            f: 0,
+            net: NetConfig {
+                nodes: vec![place; 3],
+                n_replicas: 3,
+                delay: DelayModel::Uniform(Span::from_millis(1)),
+                jitter: Jitter::None,
+                loss_ppb: 0,
+                fifo: true,
+                partitions: vec![],
+            },
+            send_to: SendPolicy::Nearest,
+            faults: vec![],
+            end: Time::from_secs_f64(10.0),
+            max_events: 1000,
+            max_queue: 1000,
+            correct,
+        }
+    }
+
+    #[test]
+    fn a_violation_stops_the_run_where_it_happened() {
+        let sim = Simulation::new(config(vec![true; 3]), Box::new(ListWorkload::default()), |_| Liar { next_slot: 1 });
+        let r = sim.run();
+        let Stop::Violation(v) = r.stop else { panic!("no violation reported: {:?}", r.stop) };
+        assert_eq!((v.invariant, v.replica, v.at_ns), ("agreement", NodeId(1), 2_000_000));
+        assert_eq!(r.end_time, Time(2_000_000), "the run stopped at the violating event");
+    }
+
+    #[test]
+    fn byzantine_liars_are_not_reported() {
+        let sim = Simulation::new(config(vec![true, false, false]), Box::new(ListWorkload::default()), |_| Liar {
+            next_slot: 1,
+        });
+        let r = sim.run();
+        assert_eq!(r.stop, Stop::End);
+        assert_eq!(r.end_time, Time::from_secs_f64(10.0));
+    }
+
+    #[test]
+    fn event_limit_stops_the_run() {
+        let mut cfg = config(vec![true, false, false]);
+        cfg.max_events = 5;
+        let r = Simulation::new(cfg, Box::new(ListWorkload::default()), |_| Liar { next_slot: 1 }).run();
+        assert_eq!((r.stop, r.events), (Stop::EventLimit, 5));
+    }
+}
