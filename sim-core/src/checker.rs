@@ -1,7 +1,8 @@
 //! The safety checker every commit passes through: agreement on each log slot among correct
 //! replicas, gap-free logs, and every transaction committed at most once per replica.
 
-use crate::ids::{NodeId, Tx, TxId};
+use crate::bitset::TxSet;
+use crate::ids::{NodeId, Tx};
 
 /// A broken invariant: the run stops and reports it with its seed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -10,30 +11,6 @@ pub struct Violation {
     pub replica: NodeId,
     pub invariant: &'static str,
     pub detail: String,
-}
-
-/// A growable set of transaction ids (ids are dense, so a bitset is the compact choice).
-#[derive(Clone, Debug, Default)]
-pub struct TxSet {
-    words: Vec<u64>,
-}
-
-impl TxSet {
-    /// Adds `id`; false if already present.
-    pub fn insert(&mut self, id: TxId) -> bool {
-        let (w, bit) = (id.idx() / 64, id.0 % 64);
-        if self.words.len() <= w {
-            self.words.resize(w + 1, 0);
-        }
-        let fresh = self.words[w] & (1 << bit) == 0;
-        self.words[w] |= 1 << bit;
-        fresh
-    }
-
-    pub fn contains(&self, id: TxId) -> bool {
-        let w = id.idx() / 64;
-        w < self.words.len() && self.words[w] & (1 << (id.0 % 64)) != 0
-    }
 }
 
 /// Checks commits reported as (replica, slot, entry id, transactions).
@@ -90,7 +67,7 @@ impl LogChecker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::AccountId;
+    use crate::ids::{AccountId, TxId};
 
     fn tx(id: u64) -> Tx {
         Tx { id: TxId(id), client: NodeId(9), from: AccountId(0), to: AccountId(1), amount: 1, size_bytes: 1 }

@@ -4,13 +4,13 @@
 //! Nothing here does I/O, reads a clock or returns an error: inputs were validated at the
 //! boundary (the `scenarios` crate), and broken internal invariants are asserts.
 
+pub mod bitset;
 pub mod checker;
 pub mod digest;
 pub mod engine;
 pub mod ids;
 pub mod metrics;
 pub mod net;
-pub mod nodeset;
 pub mod observe;
 pub mod protocol;
 pub mod queue;
@@ -18,9 +18,9 @@ pub mod rng;
 pub mod time;
 pub mod workload;
 
+pub use bitset::{NodeSet, TxSet};
 pub use engine::{FaultAction, FaultAt, NodeReport, RunResult, SendPolicy, SimConfig, Simulation, Stop};
 pub use ids::{AccountId, NodeId, Tx, TxId, TxResult};
-pub use nodeset::NodeSet;
 pub use protocol::{AggregateSignature, Ctx, Message, Protocol, Signature};
 pub use rng::{SimRng, Streams};
 pub use time::{Span, Time};

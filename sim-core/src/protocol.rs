@@ -3,8 +3,8 @@
 
 use std::fmt::Debug;
 
+use crate::bitset::NodeSet;
 use crate::ids::{NodeId, Tx, TxId, TxResult};
-use crate::nodeset::NodeSet;
 use crate::observe::Observer;
 use crate::rng::SimRng;
 use crate::time::{Span, Time};

@@ -27,7 +27,7 @@ pub use types::{Block, BlockId, Height, HsMsg, Qc, Tc, View};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Rc;
 
-use sim_core::checker::TxSet;
+use sim_core::TxSet;
 use sim_core::{Ctx, NodeId, Protocol, Span, Tx};
 
 use crate::common::quorum::{Votes, byzantine_quorum};
