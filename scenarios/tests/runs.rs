@@ -78,9 +78,11 @@ fn commit_latency_is_eight_delays_below_saturation() {
         let sets = [format!("network.uniform_delay_ms={d_ms}"), "workload.rate_tps=2000".into(), "duration_s=3".into()];
         let r = run_file(&example("closed-form.toml"), &sets.each_ref().map(|s| s.as_str()), None);
         let p50 = r.summary.consensus.p50_ms;
-        // Arrival at a replica waits up to one view (2d) for the next proposal, then 7d to the
-        // commit: between 7d and 9d, 8d on average.
-        assert!((7.0 * d_ms..=9.0 * d_ms).contains(&p50), "d = {d_ms} ms: consensus p50 {p50} ms not near 8d");
+        // A block proposed at t commits at the leader of view v+3 when it proposes (t + 6d) and
+        // at the others when that proposal lands (t + 7d); a transaction waits for the next
+        // proposal, uniform in [0, 2d]. Consensus latency (first commit) is therefore 7d at the
+        // median, and commit at every replica 8d on average, the closed form's figure.
+        assert!((6.5 * d_ms..=9.0 * d_ms).contains(&p50), "d = {d_ms} ms: consensus p50 {p50} ms not near 7d-8d");
         println!("d = {d_ms} ms below saturation: consensus p50 {p50:.2} ms = {:.2} d", p50 / d_ms);
     }
 }
