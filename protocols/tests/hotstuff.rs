@@ -88,6 +88,7 @@ fn run(case: Case) -> RunResult {
         max_events: 100_000_000,
         max_queue: 10_000_000,
         correct: vec![true; case.n as usize],
+        cpu: sim_core::CpuConfig::UNLIMITED,
     };
     let until = case.secs * 1_000_000_000;
     let workload = Steady { gap_ns: 1_000_000_000 / case.rate_tps, next: 0, until, clients, count: 0 };
@@ -96,6 +97,7 @@ fn run(case: Case) -> RunResult {
         view_timeout: Span::from_millis(200),
         backoff_permille: 1000,
         max_timeout: Span::from_millis(10_000),
+        list_certificates: false,
     };
     Simulation::new(cfg, Box::new(workload), |_| HotStuff::new(hs.clone())).run()
 }

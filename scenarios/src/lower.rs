@@ -3,7 +3,7 @@
 
 use protocols::hotstuff::HotStuffConfig;
 use sim_core::net::{DelayModel, Jitter, NetConfig, NodePlacement, PartitionSpec};
-use sim_core::{FaultAction, FaultAt, NodeId, SendPolicy, SimConfig, Span, Time};
+use sim_core::{CpuConfig, CryptoCosts, FaultAction, FaultAt, NodeId, SendPolicy, SimConfig, Span, Time};
 use traces::{ArrivalProcess, SyntheticConfig};
 
 use crate::model::{self, Scenario};
@@ -69,6 +69,7 @@ pub fn lower(s: &Scenario) -> Lowered {
         max_events: s.limits.max_events,
         max_queue: usize::try_from(s.limits.max_queue).unwrap_or(usize::MAX),
         correct: vec![true; n as usize],
+        cpu: cpu(&s.cpu),
     };
     let workload = SyntheticConfig {
         process: match s.workload.arrivals {
@@ -87,6 +88,7 @@ pub fn lower(s: &Scenario) -> Lowered {
         view_timeout: Span::from_millis_f64(s.hotstuff.view_timeout_ms),
         backoff_permille: (s.hotstuff.timeout_backoff * 1000.0).round() as u64,
         max_timeout: Span::from_millis_f64(s.hotstuff.max_timeout_ms),
+        list_certificates: s.hotstuff.certificate == model::Certificate::List,
     };
     Lowered { sim, workload, hotstuff, node_regions }
 }
@@ -107,6 +109,22 @@ fn delay_model(delay: &model::Delay) -> (DelayModel, RegionIndex<'_>) {
             };
             (DelayModel::Matrix { n_regions: regions.len(), one_way }, Box::new(index))
         }
+    }
+}
+
+fn cpu(c: &model::Cpu) -> CpuConfig {
+    let us = |x: f64| Span::from_nanos_f64(x * 1e3);
+    let p = &c.profile;
+    CpuConfig {
+        cores: c.cores,
+        base: us(c.base_us),
+        per_kib: us(c.per_kib_us),
+        crypto: CryptoCosts {
+            sign: us(p.sign_us),
+            verify: us(p.verify_us),
+            aggregate_per_sig: us(p.aggregate_per_sig_us),
+            verify_aggregate: us(p.verify_aggregate_us),
+        },
     }
 }
 

@@ -25,6 +25,7 @@ pub struct Scenario {
     pub faults: Faults,
     pub workload: Workload,
     pub hotstuff: HotStuff,
+    pub cpu: Cpu,
     pub limits: Limits,
     pub output: Output,
 }
@@ -153,6 +154,7 @@ pub enum Arrivals {
 #[derive(Clone, Debug, PartialEq)]
 pub struct HotStuff {
     pub variant: HotStuffVariant,
+    pub certificate: Certificate,
     pub batch_size: u32,
     pub view_timeout_ms: f64,
     /// Multiplier of the view timeout after each consecutive timeout; 1 = no backoff.
@@ -160,9 +162,48 @@ pub struct HotStuff {
     pub max_timeout_ms: f64,
 }
 
+/// How a quorum certificate carries its n-f signatures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Certificate {
+    /// One aggregate BLS signature plus a signer bitmap; verified once.
+    Aggregate,
+    /// The n-f signatures themselves (as the HotStuff paper's secp256k1 certificates);
+    /// verified one by one.
+    List,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HotStuffVariant {
     Chained,
+}
+
+/// The replicas' CPU model: a queue with `cores` servers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cpu {
+    /// 0 = no CPU model: handlers take no time.
+    pub cores: u32,
+    /// Cost of handling any message, timer or request.
+    pub base_us: f64,
+    /// Cost per KiB of a received message.
+    pub per_kib_us: f64,
+    pub crypto: CryptoMode,
+    pub profile: CostProfile,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CryptoMode {
+    /// Signatures are unforgeable tokens; operations are charged from the cost profile.
+    Modeled,
+}
+
+/// What each crypto operation costs one core, in microseconds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CostProfile {
+    pub name: String,
+    pub sign_us: f64,
+    pub verify_us: f64,
+    pub aggregate_per_sig_us: f64,
+    pub verify_aggregate_us: f64,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -30,6 +30,9 @@ fn stop_name(stop: &Stop) -> &'static str {
 }
 
 fn latency_json(s: &LatencyStats) -> Value {
+    if s.count == 0 {
+        return json!({ "count": 0, "p50": null, "p90": null, "p99": null, "max": null, "mean": null });
+    }
     json!({ "count": s.count, "p50": s.p50_ms, "p90": s.p90_ms, "p99": s.p99_ms, "max": s.max_ms, "mean": s.mean_ms })
 }
 
@@ -37,6 +40,19 @@ fn latency_json(s: &LatencyStats) -> Value {
 fn per_replica(report: &Report, field: impl Fn(&sim_core::net::LinkStats) -> u64) -> f64 {
     let replicas: Vec<_> = report.result.nodes.iter().filter(|n| n.is_replica).collect();
     replicas.iter().map(|n| field(&n.link)).sum::<u64>() as f64 / replicas.len().max(1) as f64
+}
+
+/// Share of a replica's cores busy over the run (0 without a CPU model).
+fn cpu_util(report: &Report, node: &sim_core::NodeReport) -> f64 {
+    let capacity = report.result.end_time.as_nanos() as f64 * node.cores as f64;
+    if capacity > 0.0 { node.cpu_busy_ns as f64 / capacity } else { 0.0 }
+}
+
+/// Mean and max CPU utilisation over replicas.
+fn cpu_util_summary(report: &Report) -> (f64, f64) {
+    let utils: Vec<f64> = report.result.nodes.iter().filter(|n| n.is_replica).map(|n| cpu_util(report, n)).collect();
+    let mean = utils.iter().sum::<f64>() / utils.len().max(1) as f64;
+    (mean, utils.iter().copied().fold(0.0, f64::max))
 }
 
 /// Protocol counters over correct replicas: the maximum of each (views reached, view changes
@@ -85,6 +101,8 @@ pub fn summary_json(report: &Report, reproduce: &str) -> Value {
         "goodput_tps": m.goodput_tps,
         "latency_ms": { "consensus": latency_json(&m.consensus), "e2e": latency_json(&m.e2e) },
         "messages_per_replica": per_replica(report, |l| l.msgs_sent),
+        "cpu_util_mean": cpu_util_summary(report).0,
+        "cpu_util_max": cpu_util_summary(report).1,
         "bytes_per_replica": per_replica(report, |l| l.bytes_sent),
         "counters": counters,
         "events": report.result.events,
@@ -108,13 +126,16 @@ pub fn summary_table(report: &Report, reproduce: &str) -> String {
     row("committed (whole run)", format!("{} tx", m.committed_tx));
     row("goodput", format!("{:.1} tx/s", m.goodput_tps));
     row("unconfirmed at the end", format!("{} tx", m.unconfirmed_tx));
-    let lat = |l: &LatencyStats| {
-        format!("p50 {:.1}  p90 {:.1}  p99 {:.1}  max {:.1} ms", l.p50_ms, l.p90_ms, l.p99_ms, l.max_ms)
+    let lat = |l: &LatencyStats| match l.count {
+        0 => "none: no transaction of the window completed".to_string(),
+        _ => format!("p50 {:.1}  p90 {:.1}  p99 {:.1}  max {:.1} ms", l.p50_ms, l.p90_ms, l.p99_ms, l.max_ms),
     };
     row("consensus latency", lat(&m.consensus));
     row("end-to-end latency", lat(&m.e2e));
     row("messages per replica", format!("{:.0}", per_replica(report, |l| l.msgs_sent)));
     row("bytes per replica", format!("{:.0}", per_replica(report, |l| l.bytes_sent)));
+    let (util_mean, util_max) = cpu_util_summary(report);
+    row("CPU utilisation", format!("mean {:.1}%  max {:.1}%", 100.0 * util_mean, 100.0 * util_max));
     let counters = counters_max(report);
     let get = |name: &str| counters.iter().find(|(k, _)| *k == name).map_or(0, |c| c.1);
     row("views / view changes", format!("{} / {}", get("view"), get("view_changes")));
@@ -213,6 +234,7 @@ fn write_nodes_csv(report: &Report, path: &Path) -> io::Result<()> {
         "msgs_recv",
         "bytes_recv",
         "msgs_dropped",
+        "cpu_util",
     ];
     header.extend(&names);
     w.write_record(&header)?;
@@ -229,6 +251,7 @@ fn write_nodes_csv(report: &Report, path: &Path) -> io::Result<()> {
             l.msgs_recv.to_string(),
             l.bytes_recv.to_string(),
             l.msgs_dropped.to_string(),
+            if node.is_replica { format!("{:.4}", cpu_util(report, node)) } else { String::new() },
         ];
         for name in &names {
             rec.push(node.counters.iter().find(|c| c.0 == *name).map_or(String::new(), |c| c.1.to_string()));

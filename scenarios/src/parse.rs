@@ -15,8 +15,8 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use crate::model::{
-    Arrivals, Clients, Crash, Delay, Faults, HotStuff, HotStuffVariant, Jitter, Limits, Network, Output, Partition,
-    ProtocolKind, Replicas, Scenario, SendTo, Workload,
+    Arrivals, Certificate, Clients, CostProfile, Cpu, Crash, CryptoMode, Delay, Faults, HotStuff, HotStuffVariant,
+    Jitter, Limits, Network, Output, Partition, ProtocolKind, Replicas, Scenario, SendTo, Workload,
 };
 use crate::presets;
 
@@ -63,6 +63,7 @@ const TOP_KEYS: &[&str] = &[
     "faults",
     "workload",
     "hotstuff",
+    "cpu",
     "limits",
     "output",
 ];
@@ -73,7 +74,9 @@ const FAULTS_KEYS: &[&str] = &["partitions", "crashes"];
 const PARTITION_KEYS: &[&str] = &["groups", "start_s", "heal_s"];
 const CRASH_KEYS: &[&str] = &["replica", "at_s", "recover_s"];
 const WORKLOAD_KEYS: &[&str] = &["arrivals", "rate_tps", "accounts", "zipf_s", "tx_size_bytes"];
-const HOTSTUFF_KEYS: &[&str] = &["variant", "batch_size", "view_timeout_ms", "timeout_backoff", "max_timeout_ms"];
+const HOTSTUFF_KEYS: &[&str] =
+    &["variant", "certificate", "batch_size", "view_timeout_ms", "timeout_backoff", "max_timeout_ms"];
+const CPU_KEYS: &[&str] = &["cores", "base_us", "per_kib_us", "crypto", "profile"];
 const LIMITS_KEYS: &[&str] = &["max_events", "max_queue"];
 const OUTPUT_KEYS: &[&str] = &["window_s", "latency_csv"];
 
@@ -792,6 +795,7 @@ fn build(c: &mut Ctx<'_>, root: &Table, path: &Path) -> Option<Scenario> {
     let faults = read_faults(c, &top, n, end_s);
     let workload = read_workload(c, &top);
     let hotstuff = read_hotstuff(c, &top);
+    let cpu = read_cpu(c, &top);
     let limits = read_limits(c, &top);
     let output = read_output(c, &top, end_s);
     Some(Scenario {
@@ -808,6 +812,7 @@ fn build(c: &mut Ctx<'_>, root: &Table, path: &Path) -> Option<Scenario> {
         faults: faults?,
         workload: workload?,
         hotstuff: hotstuff?,
+        cpu: cpu?,
         limits: limits?,
         output: output?,
     })
@@ -1407,6 +1412,8 @@ fn read_hotstuff(c: &mut Ctx<'_>, top: &Section<'_>) -> Option<HotStuff> {
     c.known_keys(&sec, HOTSTUFF_KEYS);
     let variant =
         c.choice(&sec, "variant", Missing::Default(HotStuffVariant::Chained), &[("chained", HotStuffVariant::Chained)]);
+    let certificates = [("aggregate", Certificate::Aggregate), ("list", Certificate::List)];
+    let certificate = c.choice(&sec, "certificate", Missing::Default(Certificate::Aggregate), &certificates);
     let batch = c.int::<u32>(&sec, "batch_size", Missing::Default(400), (1, i128::from(u32::MAX)));
     let timeout = c.float(&sec, "view_timeout_ms", Missing::Default(1000.0), TIMEOUT_MS);
     let backoff = c.float(&sec, "timeout_backoff", Missing::Default(1.0), Bounds::at_least(1.0));
@@ -1424,11 +1431,40 @@ fn read_hotstuff(c: &mut Ctx<'_>, top: &Section<'_>) -> Option<HotStuff> {
     });
     Some(HotStuff {
         variant: variant?.v,
+        certificate: certificate?.v,
         batch_size: batch?.v,
         view_timeout_ms: timeout?.v,
         timeout_backoff: backoff?.v,
         max_timeout_ms: max_timeout?.v,
     })
+}
+
+/// Built-in crypto cost profiles, in microseconds: (name, sign, verify, aggregate per
+/// signature, aggregate-verify). `blst-x86-2core` is BLS12-381 (min_pk) with blst on a 2-core
+/// x86 machine, the design brief's default; `free` makes crypto cost nothing.
+const COST_PROFILES: &[(&str, [f64; 4])] = &[("blst-x86-2core", [370.0, 1040.0, 1.3, 1100.0]), ("free", [0.0; 4])];
+
+fn read_cpu(c: &mut Ctx<'_>, top: &Section<'_>) -> Option<Cpu> {
+    let sec = c.section(top, "cpu");
+    c.known_keys(&sec, CPU_KEYS);
+    let cores = c.int::<u32>(&sec, "cores", Missing::Default(2), (0, 1024));
+    let base = c.float(&sec, "base_us", Missing::Default(5.0), TIME_MS);
+    let per_kib = c.float(&sec, "per_kib_us", Missing::Default(2.0), TIME_MS);
+    let crypto = c.choice(&sec, "crypto", Missing::Default(CryptoMode::Modeled), &[("modeled", CryptoMode::Modeled)]);
+    let names: Vec<(&str, &str)> = COST_PROFILES.iter().map(|(name, _)| (*name, *name)).collect();
+    let profile = c.choice(&sec, "profile", Missing::Default("blst-x86-2core"), &names);
+    let profile = profile.map(|p| {
+        let (name, [sign, verify, agg, agg_verify]) =
+            *COST_PROFILES.iter().find(|(name, _)| *name == p.v).expect("chosen among the profiles");
+        CostProfile {
+            name: name.to_string(),
+            sign_us: sign,
+            verify_us: verify,
+            aggregate_per_sig_us: agg,
+            verify_aggregate_us: agg_verify,
+        }
+    });
+    Some(Cpu { cores: cores?.v, base_us: base?.v, per_kib_us: per_kib?.v, crypto: crypto?.v, profile: profile? })
 }
 
 fn read_limits(c: &mut Ctx<'_>, top: &Section<'_>) -> Option<Limits> {

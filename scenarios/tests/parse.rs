@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use scenarios::model::{
-    Arrivals, Clients, Crash, Delay, Faults, HotStuff, HotStuffVariant, Jitter, Limits, Network, Output, Partition,
-    ProtocolKind, Replicas, Scenario, SendTo, Workload,
+    Arrivals, Certificate, Clients, CostProfile, Cpu, Crash, CryptoMode, Delay, Faults, HotStuff, HotStuffVariant,
+    Jitter, Limits, Network, Output, Partition, ProtocolKind, Replicas, Scenario, SendTo, Workload,
 };
 use scenarios::parse::{self, Diagnostics};
 use scenarios::presets;
@@ -499,10 +499,24 @@ fn defaults_are_filled_in() {
         },
         hotstuff: HotStuff {
             variant: HotStuffVariant::Chained,
+            certificate: Certificate::Aggregate,
             batch_size: 400,
             view_timeout_ms: 1000.0,
             timeout_backoff: 1.0,
             max_timeout_ms: 60_000.0,
+        },
+        cpu: Cpu {
+            cores: 2,
+            base_us: 5.0,
+            per_kib_us: 2.0,
+            crypto: CryptoMode::Modeled,
+            profile: CostProfile {
+                name: "blst-x86-2core".into(),
+                sign_us: 370.0,
+                verify_us: 1040.0,
+                aggregate_per_sig_us: 1.3,
+                verify_aggregate_us: 1100.0,
+            },
         },
         limits: Limits { max_events: 1_000_000_000, max_queue: 50_000_000 },
         output: Output { window_s: 1.0, latency_csv: true },
@@ -576,9 +590,17 @@ tx_size_bytes = 512
 [hotstuff]
 variant = "chained"
 batch_size = 300
+certificate = "list"
 view_timeout_ms = 1500
 timeout_backoff = 1.5
 max_timeout_ms = 8000
+
+[cpu]
+cores = 4
+base_us = 10
+per_kib_us = 0.5
+crypto = "modeled"
+profile = "free"
 
 [limits]
 max_events = 123456789
@@ -637,10 +659,24 @@ fn a_full_example_parses_to_the_expected_scenario() {
         },
         hotstuff: HotStuff {
             variant: HotStuffVariant::Chained,
+            certificate: Certificate::List,
             batch_size: 300,
             view_timeout_ms: 1500.0,
             timeout_backoff: 1.5,
             max_timeout_ms: 8000.0,
+        },
+        cpu: Cpu {
+            cores: 4,
+            base_us: 10.0,
+            per_kib_us: 0.5,
+            crypto: CryptoMode::Modeled,
+            profile: CostProfile {
+                name: "free".into(),
+                sign_us: 0.0,
+                verify_us: 0.0,
+                aggregate_per_sig_us: 0.0,
+                verify_aggregate_us: 0.0,
+            },
         },
         limits: Limits { max_events: 123_456_789, max_queue: 1000 },
         output: Output { window_s: 0.5, latency_csv: false },

@@ -129,3 +129,32 @@ fn a_recovered_replica_catches_up() {
     assert!(!r.result.nodes[recovered].crashed_at_end);
     assert!(mine + 2 >= best && best > 20, "recovered replica committed {mine} blocks, the best {best}");
 }
+
+/// With per-signature costs (one core, list certificates verified one by one), the views slow
+/// down to the CPU's pace: goodput flattens as offered load rises and latency grows; with
+/// free crypto the same offered load goes through.
+#[test]
+fn crypto_costs_flatten_goodput() {
+    let run_at = |rate: u32, profile: &str| {
+        let sets = [
+            "network.uniform_delay_ms=1".to_string(),
+            "cpu.cores=1".into(),
+            format!("cpu.profile={profile}"),
+            "hotstuff.batch_size=100".into(),
+            "hotstuff.certificate=list".into(),
+            format!("workload.rate_tps={rate}"),
+            "duration_s=3".into(),
+            "drain_s=2".into(),
+        ];
+        run_file(&example("closed-form.toml"), &sets.each_ref().map(|s| s.as_str()), None).summary
+    };
+    let low = run_at(4_000, "blst-x86-2core");
+    let high = run_at(16_000, "blst-x86-2core");
+    let higher = run_at(32_000, "blst-x86-2core");
+    assert!((low.goodput_tps - 4_000.0).abs() < 200.0, "below saturation all goes through: {}", low.goodput_tps);
+    assert!(higher.goodput_tps < 1.1 * high.goodput_tps, "{} then {}: not flat", high.goodput_tps, higher.goodput_tps);
+    assert!(higher.goodput_tps < 0.5 * 32_000.0);
+    assert!(higher.e2e.p50_ms > 10.0 * low.e2e.p50_ms, "latency {} -> {}", low.e2e.p50_ms, higher.e2e.p50_ms);
+    let free = run_at(32_000, "free");
+    assert!(free.goodput_tps > 0.95 * 32_000.0, "free crypto keeps up: {}", free.goodput_tps);
+}

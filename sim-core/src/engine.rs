@@ -1,10 +1,11 @@
 //! The engine: one event queue in (time, seq) order, the network, the replicas' state
 //! machines, the clients, faults, limits, the safety checker and the run digest.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
 
 use crate::checker::Violation;
+use crate::cpu::CpuConfig;
 use crate::digest::Fold;
 use crate::ids::{NodeId, Tx, TxId, TxResult};
 use crate::net::{LinkStats, NetConfig, Network, Route};
@@ -12,7 +13,7 @@ use crate::observe::{Observer, TxRecord};
 use crate::protocol::{Ctx, Dest, Message, Outbox, Protocol, TimerOp};
 use crate::queue::EventQueue;
 use crate::rng::{SimRng, Streams};
-use crate::time::Time;
+use crate::time::{Span, Time};
 use crate::workload::{Arrival, Workload};
 
 /// How a client picks the replicas it sends a transaction to.
@@ -54,6 +55,7 @@ pub struct SimConfig {
     pub max_queue: usize,
     /// Per replica: follows the protocol (checked) or not.
     pub correct: Vec<bool>,
+    pub cpu: CpuConfig,
 }
 
 /// Why a run stopped.
@@ -97,6 +99,30 @@ enum Event<M, T> {
     },
     Arrival(Arrival),
     Fault(FaultAt),
+    /// A handler of `node` finished: its effects leave and its core frees up.
+    Release {
+        node: NodeId,
+        epoch: u32,
+        effects: Outbox<M, T>,
+    },
+}
+
+/// Work for a replica's CPU.
+#[derive(Debug)]
+enum Input<M, T> {
+    Message { from: NodeId, size: u32, msg: M },
+    Request { tx: Tx, size: u32 },
+    Timer { timer: T, generation: u64 },
+}
+
+/// Per replica: cores in use, inputs waiting, work done, and a crash epoch that voids the
+/// effects of handlers interrupted by a crash.
+#[derive(Debug)]
+struct CpuState<M, T> {
+    busy_cores: u32,
+    waiting: VecDeque<Input<M, T>>,
+    busy_ns: u64,
+    epoch: u32,
 }
 
 /// Bytes of a reply message: a header plus (id, result) per transaction.
@@ -113,6 +139,9 @@ pub struct NodeReport {
     pub crashed_at_end: bool,
     pub link: LinkStats,
     pub counters: Vec<(&'static str, u64)>,
+    /// Time the CPU spent on handlers (summed over cores), and the cores.
+    pub cpu_busy_ns: u64,
+    pub cores: u32,
 }
 
 /// Everything a finished run leaves behind.
@@ -142,6 +171,9 @@ pub struct Simulation<P: Protocol> {
     nearest: Vec<NodeId>,
     obs: Observer,
     outbox: Outbox<P::Message, P::Timer>,
+    /// Emptied outboxes kept for reuse by handlers that take time.
+    outbox_pool: Vec<Outbox<P::Message, P::Timer>>,
+    cpu: Vec<CpuState<P::Message, P::Timer>>,
     streams: Streams,
     digest: Fold,
     events: u64,
@@ -180,6 +212,8 @@ impl<P: Protocol> Simulation<P> {
             nearest,
             obs: Observer::new(cfg.correct.clone(), cfg.f),
             outbox: Outbox::default(),
+            outbox_pool: Vec::new(),
+            cpu: (0..n).map(|_| CpuState { busy_cores: 0, waiting: VecDeque::new(), busy_ns: 0, epoch: 0 }).collect(),
             digest: Fold::new(cfg.seed),
             streams,
             events: 0,
@@ -271,6 +305,8 @@ impl<P: Protocol> Simulation<P> {
                 crashed_at_end: self.net.is_crashed(NodeId(i as u32)),
                 link: self.net.stats[i],
                 counters: if i < n { self.replicas[i].counters() } else { Vec::new() },
+                cpu_busy_ns: self.cpu.get(i).map_or(0, |c| c.busy_ns),
+                cores: if i < n { self.cfg.cpu.cores } else { 0 },
             })
             .collect();
         RunResult {
@@ -293,6 +329,7 @@ impl<P: Protocol> Simulation<P> {
             Event::Timer { node, timer, generation } => self.fire_timer(node, timer, generation),
             Event::Arrival(arrival) => self.submit(arrival),
             Event::Fault(fault) => self.apply_fault(fault),
+            Event::Release { node, epoch, effects } => self.release(node, epoch, effects),
         }
     }
 
@@ -308,12 +345,12 @@ impl<P: Protocol> Simulation<P> {
         match payload {
             Payload::Proto(msg) => {
                 self.fold(1, to, from, msg.fingerprint());
-                self.with_replica(to, |p, ctx| p.on_message(ctx, from, msg));
+                self.input(to, Input::Message { from, size, msg });
             }
             Payload::Request(tx) => {
                 self.fold(2, to, from, tx.id.0);
                 self.obs.on_arrival(self.now, tx.id);
-                self.with_replica(to, |p, ctx| p.on_request(ctx, tx));
+                self.input(to, Input::Request { tx, size });
             }
             Payload::Reply(batch) => {
                 self.fold(3, to, from, batch.first().map_or(0, |(id, _)| id.0) ^ (batch.len() as u64) << 48);
@@ -325,13 +362,78 @@ impl<P: Protocol> Simulation<P> {
     }
 
     fn fire_timer(&mut self, node: NodeId, timer: P::Timer, generation: u64) {
-        let slots = &mut self.timers[node.idx()];
-        if slots.get(&timer) != Some(&generation) {
+        if self.timers[node.idx()].get(&timer) != Some(&generation) {
             return; // re-armed or cancelled since
         }
-        slots.remove(&timer);
         self.fold(4, node, node, generation);
-        self.with_replica(node, |p, ctx| p.on_timer(ctx, timer));
+        self.input(node, Input::Timer { timer, generation });
+    }
+
+    /// Hands an input to `node`'s CPU: it runs now if a core is free, else it waits.
+    fn input(&mut self, node: NodeId, input: Input<P::Message, P::Timer>) {
+        let cores = self.cfg.cpu.cores;
+        let cpu = &mut self.cpu[node.idx()];
+        if cores == 0 || cpu.busy_cores < cores {
+            self.start(node, input);
+        } else {
+            cpu.waiting.push_back(input);
+        }
+    }
+
+    /// Runs the handler for `input`. With a CPU model its effects leave when it finishes.
+    fn start(&mut self, node: NodeId, input: Input<P::Message, P::Timer>) {
+        let upfront = match &input {
+            Input::Message { size, .. } | Input::Request { size, .. } => self.cfg.cpu.input_cost(*size),
+            Input::Timer { .. } => self.cfg.cpu.base,
+        };
+        let cost = match input {
+            Input::Message { from, msg, .. } => self.run_handler(node, upfront, |p, ctx| p.on_message(ctx, from, msg)),
+            Input::Request { tx, .. } => self.run_handler(node, upfront, |p, ctx| p.on_request(ctx, tx)),
+            Input::Timer { timer, generation } => {
+                // It may have been re-armed while this firing waited for a core.
+                if self.timers[node.idx()].get(&timer) != Some(&generation) {
+                    return self.next_input(node);
+                }
+                self.timers[node.idx()].remove(&timer);
+                self.run_handler(node, upfront, |p, ctx| p.on_timer(ctx, timer))
+            }
+        };
+        if self.cfg.cpu.is_unlimited() || cost == Span::ZERO {
+            let mut effects = std::mem::take(&mut self.outbox);
+            self.apply_effects(node, &mut effects);
+            self.outbox = effects;
+            return;
+        }
+        let cpu = &mut self.cpu[node.idx()];
+        cpu.busy_cores += 1;
+        cpu.busy_ns += cost.0;
+        let fresh = self.outbox_pool.pop().unwrap_or_default();
+        let effects = std::mem::replace(&mut self.outbox, fresh);
+        let epoch = cpu.epoch;
+        self.queue.push(self.now + cost, Event::Release { node, epoch, effects });
+    }
+
+    /// A handler finished: its effects leave now, and its core takes the next waiting input.
+    fn release(&mut self, node: NodeId, epoch: u32, mut effects: Outbox<P::Message, P::Timer>) {
+        if epoch == self.cpu[node.idx()].epoch {
+            self.fold(7, node, node, epoch as u64);
+            self.apply_effects(node, &mut effects);
+            let cpu = &mut self.cpu[node.idx()];
+            assert!(cpu.busy_cores > 0, "a release frees a busy core");
+            cpu.busy_cores -= 1;
+            self.next_input(node);
+        }
+        effects.clear();
+        self.outbox_pool.push(effects);
+    }
+
+    fn next_input(&mut self, node: NodeId) {
+        let cpu = &mut self.cpu[node.idx()];
+        if cpu.busy_cores < self.cfg.cpu.cores.max(1)
+            && let Some(next) = cpu.waiting.pop_front()
+        {
+            self.start(node, next);
+        }
     }
 
     fn submit(&mut self, arrival: Arrival) {
@@ -374,6 +476,10 @@ impl<P: Protocol> Simulation<P> {
             FaultAction::Crash => {
                 self.net.set_crashed(node, true);
                 self.timers[node.idx()].clear();
+                let cpu = &mut self.cpu[node.idx()];
+                cpu.epoch += 1;
+                cpu.busy_cores = 0;
+                cpu.waiting.clear();
             }
             FaultAction::Recover => {
                 if !self.net.is_crashed(node) {
@@ -387,9 +493,19 @@ impl<P: Protocol> Simulation<P> {
         }
     }
 
-    /// Calls one handler of replica `node`, then applies what it asked for.
+    /// Calls one handler of replica `node` outside the CPU model (start, recovery), then
+    /// applies what it asked for.
     fn with_replica(&mut self, node: NodeId, handler: impl FnOnce(&mut P, &mut Ctx<'_, P>)) {
+        self.run_handler(node, Span::ZERO, handler);
+        let mut effects = std::mem::take(&mut self.outbox);
+        self.apply_effects(node, &mut effects);
+        self.outbox = effects;
+    }
+
+    /// Runs a handler into `self.outbox`; returns what it cost (`upfront` plus what it charged).
+    fn run_handler(&mut self, node: NodeId, upfront: Span, handler: impl FnOnce(&mut P, &mut Ctx<'_, P>)) -> Span {
         debug_assert!(!self.net.is_crashed(node), "a crashed replica runs no handler");
+        debug_assert!(self.outbox.is_empty(), "effects of the previous handler were applied");
         let mut ctx = Ctx {
             now: self.now,
             me: node,
@@ -398,14 +514,15 @@ impl<P: Protocol> Simulation<P> {
             rng: &mut self.rngs[node.idx()],
             out: &mut self.outbox,
             obs: &mut self.obs,
+            crypto: &self.cfg.cpu.crypto,
+            cost: upfront,
         };
         handler(&mut self.replicas[node.idx()], &mut ctx);
-        self.apply_outbox(node);
+        ctx.cost
     }
 
-    fn apply_outbox(&mut self, node: NodeId) {
-        let mut sends = std::mem::take(&mut self.outbox.sends);
-        for (dest, msg) in sends.drain(..) {
+    fn apply_effects(&mut self, node: NodeId, effects: &mut Outbox<P::Message, P::Timer>) {
+        for (dest, msg) in effects.sends.drain(..) {
             let size = msg.wire_size();
             match dest {
                 Dest::To(to) => self.transmit(node, to, size, Payload::Proto(msg)),
@@ -416,9 +533,7 @@ impl<P: Protocol> Simulation<P> {
                 }
             }
         }
-        self.outbox.sends = sends;
-        let mut timers = std::mem::take(&mut self.outbox.timers);
-        for op in timers.drain(..) {
+        for op in effects.timers.drain(..) {
             match op {
                 TimerOp::Set(timer, after) => {
                     self.timer_generation += 1;
@@ -431,15 +546,13 @@ impl<P: Protocol> Simulation<P> {
                 }
             }
         }
-        self.outbox.timers = timers;
-        if !self.outbox.replies.is_empty() {
-            self.send_replies(node);
+        if !effects.replies.is_empty() {
+            self.send_replies(node, &mut effects.replies);
         }
     }
 
-    /// One reply message per client for all the results this handler produced.
-    fn send_replies(&mut self, node: NodeId) {
-        let mut replies = std::mem::take(&mut self.outbox.replies);
+    /// One reply message per client for all the results a handler produced.
+    fn send_replies(&mut self, node: NodeId, replies: &mut Vec<(NodeId, TxId, TxResult)>) {
         replies.sort_by_key(|&(client, _, _)| client);
         for group in replies.chunk_by(|a, b| a.0 == b.0) {
             let client = group[0].0;
@@ -447,7 +560,6 @@ impl<P: Protocol> Simulation<P> {
             self.transmit(node, client, reply_size(batch.len()), Payload::Reply(batch));
         }
         replies.clear();
-        self.outbox.replies = replies;
     }
 
     fn transmit(&mut self, from: NodeId, to: NodeId, size: u32, payload: Payload<P::Message>) {
@@ -466,6 +578,7 @@ impl<P: Protocol> Simulation<P> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cpu::CpuConfig;
     use crate::net::{DelayModel, Jitter, NodePlacement};
     use crate::workload::ListWorkload;
     use crate::{Message, Span};
@@ -524,6 +637,7 @@ mod tests {
             max_events: 1000,
             max_queue: 1000,
             correct,
+            cpu: crate::cpu::CpuConfig::UNLIMITED,
         }
     }
 
@@ -552,5 +666,63 @@ mod tests {
         cfg.max_events = 5;
         let r = Simulation::new(cfg, Box::new(ListWorkload::default()), |_| Liar { next_slot: 1 }).run();
         assert_eq!((r.stop, r.events), (Stop::EventLimit, 5));
+    }
+
+    /// Replica 0 sends three messages at once; replica 1 spends 1 ms on each and echoes it.
+    struct Worker {
+        echoes_at: Vec<Time>,
+    }
+
+    impl Protocol for Worker {
+        type Message = Nothing;
+        type Timer = u8;
+        fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+            if ctx.me() == NodeId(0) {
+                for _ in 0..3 {
+                    ctx.send(NodeId(1), Nothing);
+                }
+            }
+        }
+        fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, _: Nothing) {
+            if ctx.me() == NodeId(1) {
+                ctx.charge(Span::from_millis(1));
+                ctx.send(from, Nothing);
+            } else {
+                self.echoes_at.push(ctx.now());
+            }
+        }
+        fn on_timer(&mut self, _: &mut Ctx<'_, Self>, _: u8) {}
+        fn on_request(&mut self, _: &mut Ctx<'_, Self>, _: Tx) {}
+    }
+
+    fn echo_times(cores: u32) -> (Vec<Time>, u64) {
+        let mut cfg = config(vec![true; 3]);
+        cfg.cpu = CpuConfig { cores, ..CpuConfig::UNLIMITED };
+        let mut sim = Simulation::new(cfg, Box::new(ListWorkload::default()), |_| Worker { echoes_at: vec![] });
+        sim.run_until(Time::from_secs_f64(1.0));
+        let busy = sim.cpu[1].busy_ns;
+        (sim.replica(NodeId(0)).echoes_at.clone(), busy)
+    }
+
+    #[test]
+    fn a_busy_cpu_queues_inputs_and_sends_when_the_handler_ends() {
+        let ms = |x: u64| Time(x * 1_000_000);
+        // One core: handled 1-2, 2-3, 3-4 ms; each echo flies 1 ms after its handler ends.
+        assert_eq!(echo_times(1), (vec![ms(3), ms(4), ms(5)], 3_000_000));
+        // Two cores: two at once, the third when a core frees.
+        assert_eq!(echo_times(2), (vec![ms(3), ms(3), ms(4)], 3_000_000));
+        // No CPU model: handlers take no time.
+        assert_eq!(echo_times(0), (vec![ms(2), ms(2), ms(2)], 0));
+    }
+
+    #[test]
+    fn a_crash_voids_the_handlers_in_progress() {
+        let mut cfg = config(vec![true; 3]);
+        cfg.cpu = CpuConfig { cores: 1, ..CpuConfig::UNLIMITED };
+        let crash_at = Time(2_500_000); // while the second message is being handled
+        cfg.faults = vec![FaultAt { at: crash_at, replica: NodeId(1), action: FaultAction::Crash }];
+        let mut sim = Simulation::new(cfg, Box::new(ListWorkload::default()), |_| Worker { echoes_at: vec![] });
+        sim.run_until(Time::from_secs_f64(1.0));
+        assert_eq!(sim.replica(NodeId(0)).echoes_at, vec![Time(3_000_000)], "only the first echo left");
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod bitset;
 pub mod checker;
+pub mod cpu;
 pub mod digest;
 pub mod engine;
 pub mod ids;
@@ -19,6 +20,7 @@ pub mod time;
 pub mod workload;
 
 pub use bitset::{NodeSet, TxSet};
+pub use cpu::{CpuConfig, CryptoCosts};
 pub use engine::{FaultAction, FaultAt, NodeReport, RunResult, SendPolicy, SimConfig, Simulation, Stop};
 pub use ids::{AccountId, NodeId, Tx, TxId, TxResult};
 pub use protocol::{AggregateSignature, Ctx, Message, Protocol, Signature};

@@ -4,6 +4,7 @@
 use std::fmt::Debug;
 
 use crate::bitset::NodeSet;
+use crate::cpu::CryptoCosts;
 use crate::ids::{NodeId, Tx, TxId, TxResult};
 use crate::observe::Observer;
 use crate::rng::SimRng;
@@ -104,6 +105,17 @@ impl<M, T> Default for Outbox<M, T> {
     }
 }
 
+impl<M, T> Outbox<M, T> {
+    pub fn is_empty(&self) -> bool {
+        self.sends.is_empty() && self.timers.is_empty() && self.replies.is_empty()
+    }
+    pub fn clear(&mut self) {
+        self.sends.clear();
+        self.timers.clear();
+        self.replies.clear();
+    }
+}
+
 /// A node's whole view of the world during one handler call.
 pub struct Ctx<'a, P: Protocol> {
     pub(crate) now: Time,
@@ -113,6 +125,9 @@ pub struct Ctx<'a, P: Protocol> {
     pub(crate) rng: &'a mut SimRng,
     pub(crate) out: &'a mut Outbox<P::Message, P::Timer>,
     pub(crate) obs: &'a mut Observer,
+    pub(crate) crypto: &'a CryptoCosts,
+    /// CPU time this handler has used so far.
+    pub(crate) cost: Span,
 }
 
 impl<P: Protocol> Ctx<'_, P> {
@@ -154,16 +169,32 @@ impl<P: Protocol> Ctx<'_, P> {
         self.out.timers.push(TimerOp::Cancel(timer));
     }
 
+    /// Charges CPU time for work the protocol models itself (execution, say).
+    pub fn charge(&mut self, cost: Span) {
+        self.cost = self.cost + cost;
+    }
+
     pub fn sign(&mut self, digest: u64) -> Signature {
+        self.charge(self.crypto.sign);
         Signature { signer: self.me, digest }
     }
 
     pub fn verify(&mut self, sig: &Signature, signer: NodeId, digest: u64) -> bool {
+        self.charge(self.crypto.verify);
         sig.signer == signer && sig.digest == digest
+    }
+
+    /// Verifies the signatures behind an aggregate one by one, as a certificate that lists
+    /// them (no aggregation) must be checked: one verification per signer.
+    pub fn verify_each(&mut self, agg: &AggregateSignature, digest: u64, quorum: usize) -> bool {
+        let cost = self.crypto.verify.saturating_mul(agg.signers.len() as u64);
+        self.charge(cost);
+        agg.digest == digest && agg.signers.len() >= quorum && agg.signers.iter().all(|s| s.0 < self.n_replicas)
     }
 
     /// Aggregates signatures of distinct signers on one digest; `None` if they disagree.
     pub fn aggregate(&mut self, sigs: &[Signature]) -> Option<AggregateSignature> {
+        self.charge(self.crypto.aggregate_per_sig.saturating_mul(sigs.len() as u64));
         let digest = sigs.first()?.digest;
         let mut signers = NodeSet::new();
         for s in sigs {
@@ -176,6 +207,7 @@ impl<P: Protocol> Ctx<'_, P> {
 
     /// True if `agg` signs `digest` with at least `quorum` distinct replicas.
     pub fn verify_aggregate(&mut self, agg: &AggregateSignature, digest: u64, quorum: usize) -> bool {
+        self.charge(self.crypto.verify_aggregate);
         agg.digest == digest && agg.signers.len() >= quorum && agg.signers.iter().all(|s| s.0 < self.n_replicas)
     }
 

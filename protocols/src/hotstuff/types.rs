@@ -68,9 +68,8 @@ impl Qc {
     pub fn is_genesis(&self) -> bool {
         self.view == View(0) && self.block == genesis_id()
     }
-    /// One aggregate signature plus a signer bitmap.
-    pub fn wire_size(&self, n: u32) -> u32 {
-        8 + HASH_BYTES + SIGNATURE_BYTES + NodeSet::wire_bytes(n)
+    pub fn wire_size(&self, wire: Wire) -> u32 {
+        8 + HASH_BYTES + wire.certificate_bytes(&self.sig)
     }
 }
 
@@ -79,6 +78,28 @@ impl Qc {
 pub struct Tc {
     pub view: View,
     pub sig: Rc<AggregateSignature>,
+}
+
+impl Tc {
+    pub fn wire_size(&self, wire: Wire) -> u32 {
+        8 + wire.certificate_bytes(&self.sig)
+    }
+}
+
+/// What the size of a message depends on besides its content.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Wire {
+    pub n: u32,
+    /// Certificates carry their signatures (n-f x 96 bytes) instead of one aggregate.
+    pub list_certificates: bool,
+}
+
+impl Wire {
+    /// A certificate's signatures: one aggregate, or the list, plus a signer bitmap.
+    pub fn certificate_bytes(&self, sig: &AggregateSignature) -> u32 {
+        let sigs = if self.list_certificates { sig.signers().len() as u32 } else { 1 };
+        sigs * SIGNATURE_BYTES + NodeSet::wire_bytes(self.n)
+    }
 }
 
 pub fn genesis_id() -> BlockId {
@@ -141,9 +162,9 @@ impl Block {
                 == Block::compute_id(self.parent, self.view, self.height, &self.justify, self.proposer, &self.txs)
     }
 
-    pub fn wire_size(&self, n: u32) -> u32 {
+    pub fn wire_size(&self, wire: Wire) -> u32 {
         let payload: u32 = self.txs.iter().map(|t| t.size_bytes).sum();
-        HEADER_BYTES + 3 * HASH_BYTES + 16 + self.justify.wire_size(n) + payload
+        HEADER_BYTES + 3 * HASH_BYTES + 16 + self.justify.wire_size(wire) + payload
     }
 }
 
@@ -153,7 +174,7 @@ pub enum HsMsg {
     /// The leader's block for its view.
     Propose {
         block: Rc<Block>,
-        n: u32,
+        wire: Wire,
     },
     /// A vote for a block, sent to the next leader.
     Vote {
@@ -164,7 +185,7 @@ pub enum HsMsg {
     /// After a proposal, to the next leader: the sender's highest QC.
     NewView {
         qc: Qc,
-        n: u32,
+        wire: Wire,
     },
     /// On a view timeout, to all: a signed complaint, the sender's highest QC, and its last
     /// vote (so that anyone can finish a QC the failed next leader never formed).
@@ -173,13 +194,13 @@ pub enum HsMsg {
         sig: Signature,
         qc_high: Qc,
         last_vote: Option<(View, BlockId, Signature)>,
-        n: u32,
+        wire: Wire,
     },
     /// From the next leader: n-f complaints prove the view change.
     NextView {
         tc: Tc,
         qc_high: Qc,
-        n: u32,
+        wire: Wire,
     },
     /// Block synchronization: ask a peer for a block (and its ancestors).
     BlockRequest {
@@ -187,7 +208,7 @@ pub enum HsMsg {
     },
     BlockResponse {
         blocks: Vec<Rc<Block>>,
-        n: u32,
+        wire: Wire,
     },
 }
 
@@ -195,15 +216,17 @@ impl sim_core::Message for HsMsg {
     fn wire_size(&self) -> u32 {
         let vote = HEADER_BYTES + HASH_BYTES + SIGNATURE_BYTES;
         match self {
-            HsMsg::Propose { block, n } => block.wire_size(*n),
+            HsMsg::Propose { block, wire } => block.wire_size(*wire),
             HsMsg::Vote { .. } => vote,
-            HsMsg::NewView { qc, n } => HEADER_BYTES + qc.wire_size(*n),
-            HsMsg::Complain { qc_high, last_vote, n, .. } => {
-                HEADER_BYTES + SIGNATURE_BYTES + qc_high.wire_size(*n) + if last_vote.is_some() { vote } else { 0 }
+            HsMsg::NewView { qc, wire } => HEADER_BYTES + qc.wire_size(*wire),
+            HsMsg::Complain { qc_high, last_vote, wire, .. } => {
+                HEADER_BYTES + SIGNATURE_BYTES + qc_high.wire_size(*wire) + if last_vote.is_some() { vote } else { 0 }
             }
-            HsMsg::NextView { tc: _, qc_high, n } => HEADER_BYTES + 2 * qc_high.wire_size(*n),
+            HsMsg::NextView { tc, qc_high, wire } => HEADER_BYTES + tc.wire_size(*wire) + qc_high.wire_size(*wire),
             HsMsg::BlockRequest { .. } => HEADER_BYTES + HASH_BYTES,
-            HsMsg::BlockResponse { blocks, n } => HEADER_BYTES + blocks.iter().map(|b| b.wire_size(*n)).sum::<u32>(),
+            HsMsg::BlockResponse { blocks, wire } => {
+                HEADER_BYTES + blocks.iter().map(|b| b.wire_size(*wire)).sum::<u32>()
+            }
         }
     }
 
