@@ -1,9 +1,11 @@
 //! Lowering: a validated `Scenario` becomes integers the engine understands (nanoseconds,
 //! bits per second, parts per billion, region indices).
 
-use protocols::hotstuff::HotStuffConfig;
+use protocols::hotstuff::{Behavior, CommitRule, HotStuffConfig};
 use sim_core::net::{DelayModel, Jitter, NetConfig, NodePlacement, PartitionSpec};
-use sim_core::{CpuConfig, CryptoCosts, FaultAction, FaultAt, NodeId, SendPolicy, SimConfig, Span, Time};
+use sim_core::{
+    CpuConfig, CryptoCosts, FaultAction, FaultAt, LivenessCheck, NodeId, SendPolicy, SimConfig, Span, Streams, Time,
+};
 use traces::{ArrivalProcess, SyntheticConfig};
 
 use crate::model::{self, Scenario};
@@ -16,6 +18,10 @@ pub struct Lowered {
     pub hotstuff: HotStuffConfig,
     /// Region name of each node (replicas, then clients), for reports.
     pub node_regions: Vec<String>,
+    /// What each replica does (`None`: it follows the protocol).
+    pub byzantine: Vec<Option<model::Behavior>>,
+    /// The same, as the protocol sees it.
+    pub behaviors: Vec<Behavior>,
 }
 
 fn bps(mbps: f64) -> u64 {
@@ -32,6 +38,11 @@ pub fn lower(s: &Scenario) -> Lowered {
         .map(|i| region_of(&s.replicas.regions, i))
         .chain((0..s.clients.count as usize).map(|i| region_of(&s.clients.regions, i)))
         .collect();
+    let assigned = assign_byzantine(s);
+    let mut byzantine: Vec<Option<model::Behavior>> = vec![None; n as usize];
+    for (entry, ids) in s.byzantine.iter().zip(&assigned) {
+        ids.iter().for_each(|&id| byzantine[id as usize] = Some(entry.behavior));
+    }
     let (delay, region_index) = delay_model(&s.network.delay);
     let nodes = node_regions
         .iter()
@@ -64,12 +75,16 @@ pub fn lower(s: &Scenario) -> Lowered {
             model::SendTo::Random => SendPolicy::Random,
             model::SendTo::All => SendPolicy::All,
         },
-        faults: faults(&s.faults.crashes),
+        faults: faults(&s.faults.crashes, &s.byzantine, &assigned),
         end: Time::from_secs_f64(s.duration_s + s.drain_s),
         max_events: s.limits.max_events,
         max_queue: usize::try_from(s.limits.max_queue).unwrap_or(usize::MAX),
-        correct: vec![true; n as usize],
+        correct: byzantine.iter().map(Option::is_none).collect(),
         cpu: cpu(&s.cpu),
+        liveness: s.checks.liveness_bound_s.map(|bound_s| LivenessCheck {
+            from: Time::from_secs_f64(last_fault_end_s(s)),
+            bound: Span::from_secs_f64(bound_s),
+        }),
     };
     let workload = SyntheticConfig {
         process: match s.workload.arrivals {
@@ -89,8 +104,64 @@ pub fn lower(s: &Scenario) -> Lowered {
         backoff_permille: (s.hotstuff.timeout_backoff * 1000.0).round() as u64,
         max_timeout: Span::from_millis_f64(s.hotstuff.max_timeout_ms),
         list_certificates: s.hotstuff.certificate == model::Certificate::List,
+        commit_rule: match s.hotstuff.variant {
+            model::HotStuffVariant::Chained => CommitRule::ThreeChain,
+            model::HotStuffVariant::TwoChain => CommitRule::TwoChain,
+        },
     };
-    Lowered { sim, workload, hotstuff, node_regions }
+    let behaviors = byzantine.iter().map(|b| b.map_or(Behavior::Correct, protocol_behavior)).collect();
+    Lowered { sim, workload, hotstuff, node_regions, byzantine, behaviors }
+}
+
+/// Who misbehaves: the ids of each `[[byzantine]]` entry, named replicas first, then each
+/// `count` drawn from the seed's `byzantine` stream among the replicas not yet taken and not
+/// crashing in `[[faults.crashes]]` (validation made sure there are enough), in entry order.
+fn assign_byzantine(s: &Scenario) -> Vec<Vec<u32>> {
+    let mut taken = vec![false; s.replicas.n as usize];
+    let mut per_entry: Vec<Vec<u32>> = s
+        .byzantine
+        .iter()
+        .map(|e| match &e.who {
+            model::Who::Replicas(ids) => ids.clone(),
+            model::Who::Count(_) => Vec::new(),
+        })
+        .collect();
+    per_entry.iter().flatten().for_each(|&id| taken[id as usize] = true);
+    s.faults.crashes.iter().for_each(|c| taken[c.replica as usize] = true);
+    let mut rng = Streams::new(s.seed).stream("byzantine");
+    for (entry, ids) in s.byzantine.iter().zip(per_entry.iter_mut()) {
+        let model::Who::Count(count) = entry.who else { continue };
+        for _ in 0..count {
+            let free: Vec<u32> = (0..s.replicas.n).filter(|&i| !taken[i as usize]).collect();
+            assert!(!free.is_empty(), "validated: fewer Byzantine replicas than replicas");
+            let id = free[rng.below(free.len() as u64) as usize];
+            taken[id as usize] = true;
+            ids.push(id);
+        }
+    }
+    per_entry
+}
+
+fn protocol_behavior(b: model::Behavior) -> Behavior {
+    match b {
+        // A crash is an engine fault; until it the replica runs the protocol.
+        model::Behavior::Crash => Behavior::Correct,
+        model::Behavior::Silent => Behavior::Silent,
+        model::Behavior::Fork => Behavior::Fork,
+        model::Behavior::Equivocate => Behavior::Equivocate,
+        model::Behavior::WithholdVotes => Behavior::WithholdVotes,
+        model::Behavior::SlowLeader => Behavior::SlowLeader,
+    }
+}
+
+/// When the last fault ends: a crash, a recovery or a partition heal (0 if none). Healing
+/// times past the end of the run count as the end of the run.
+fn last_fault_end_s(s: &Scenario) -> f64 {
+    let end = s.duration_s + s.drain_s;
+    let crashes = s.faults.crashes.iter().flat_map(|c| [Some(c.at_s), c.recover_s]);
+    let byzantine = s.byzantine.iter().flat_map(|b| [b.at_s, b.recover_s]);
+    let heals = s.faults.partitions.iter().map(|p| Some(p.heal_s));
+    crashes.chain(byzantine).chain(heals).flatten().map(|t| t.min(end)).fold(0.0, f64::max)
 }
 
 /// Maps a region name to its index in the delay model.
@@ -139,22 +210,26 @@ fn jitter(j: model::Jitter) -> Jitter {
 }
 
 fn partition(p: &model::Partition, n: u32) -> PartitionSpec {
-    let mut group_of = vec![p.groups.len() as u16; n as usize];
-    for (g, members) in p.groups.iter().enumerate() {
-        for &r in members {
-            group_of[r as usize] = g as u16;
-        }
-    }
-    PartitionSpec { start: Time::from_secs_f64(p.start_s), heal: Time::from_secs_f64(p.heal_s), group_of }
+    PartitionSpec::new(Time::from_secs_f64(p.start_s), Time::from_secs_f64(p.heal_s), n, &p.groups)
 }
 
-fn faults(crashes: &[model::Crash]) -> Vec<FaultAt> {
+/// Crash faults of correct replicas, and of Byzantine replicas whose behaviour is to crash.
+fn faults(crashes: &[model::Crash], byzantine: &[model::Byzantine], ids: &[Vec<u32>]) -> Vec<FaultAt> {
     let mut out = Vec::new();
-    for c in crashes {
-        let replica = NodeId(c.replica);
-        out.push(FaultAt { at: Time::from_secs_f64(c.at_s), replica, action: FaultAction::Crash });
-        if let Some(r) = c.recover_s {
+    let mut crash = |replica: u32, at_s: f64, recover_s: Option<f64>| {
+        let replica = NodeId(replica);
+        out.push(FaultAt { at: Time::from_secs_f64(at_s), replica, action: FaultAction::Crash });
+        if let Some(r) = recover_s {
             out.push(FaultAt { at: Time::from_secs_f64(r), replica, action: FaultAction::Recover });
+        }
+    };
+    for c in crashes {
+        crash(c.replica, c.at_s, c.recover_s);
+    }
+    for (entry, ids) in byzantine.iter().zip(ids) {
+        if entry.behavior == model::Behavior::Crash {
+            let at_s = entry.at_s.expect("validated: a crash has at_s");
+            ids.iter().for_each(|&id| crash(id, at_s, entry.recover_s));
         }
     }
     out.sort_by_key(|f| (f.at, f.replica));

@@ -22,7 +22,8 @@ Metrics (measured over the window [warmup_s, duration_s)):
   completed before the run ended; the others are reported as unconfirmed.
 
 Exit codes: 0 success, 1 results could not be written, 2 bad input (file, field, value),
-3 a safety invariant broke, 4 the run hit its event or queue limit.";
+3 an invariant broke (safety: agreement, gap-free log, exactly-once; or liveness),
+4 the run hit its event or queue limit.";
 
 #[derive(Parser)]
 #[command(name = "byzsim", version, about = "Deterministic simulator of Byzantine consensus protocols", after_long_help = METRICS_HELP)]
@@ -147,7 +148,7 @@ fn run_command(input: &Input, out: Option<PathBuf>, quiet: bool) -> ExitCode {
         Stop::End => ExitCode::SUCCESS,
         Stop::Violation(v) => {
             eprintln!(
-                "\nSAFETY VIOLATION: invariant `{}` broke at replica {} at {:.6} s: {}\n  seed {}\n  reproduce: {reproduce}",
+                "\nINVARIANT BROKEN: `{}` at node {} at {:.6} s: {}\n  seed {}\n  reproduce: {reproduce}",
                 v.invariant,
                 v.replica.0,
                 v.at_ns as f64 / 1e9,

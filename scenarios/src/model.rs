@@ -23,6 +23,10 @@ pub struct Scenario {
     pub clients: Clients,
     pub network: Network,
     pub faults: Faults,
+    /// Replicas that do not follow the protocol, with what they do instead.
+    pub byzantine: Vec<Byzantine>,
+    /// Online checks beyond safety.
+    pub checks: Checks,
     pub workload: Workload,
     pub hotstuff: HotStuff,
     pub cpu: Cpu,
@@ -133,6 +137,50 @@ pub struct Crash {
     pub recover_s: Option<f64>,
 }
 
+/// One `[[byzantine]]` entry: a behaviour and the replicas that have it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Byzantine {
+    pub behavior: Behavior,
+    pub who: Who,
+    /// Crash only: when the replicas stop, and (optionally) restart.
+    pub at_s: Option<f64>,
+    pub recover_s: Option<f64>,
+}
+
+/// Which replicas a `[[byzantine]]` entry covers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Who {
+    /// These ids (distinct, < n, in no other entry).
+    Replicas(Vec<u32>),
+    /// This many, drawn from the seed's `byzantine` stream among the replicas no entry names.
+    Count(u32),
+}
+
+/// What a Byzantine replica does. None of them can sign as another replica.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Behavior {
+    /// Stops at `at_s` (and restarts at `recover_s`, state intact).
+    Crash,
+    /// Drops everything, sends nothing.
+    Silent,
+    /// As leader, extends the parent of the block its highest QC certifies.
+    Fork,
+    /// Two faces: one run of the protocol for each half of the correct replicas: two blocks
+    /// as leader, a vote for each as voter.
+    Equivocate,
+    /// Never votes.
+    WithholdVotes,
+    /// As leader, proposes just before the view times out.
+    SlowLeader,
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Checks {
+    /// Liveness: after the last fault ends (crash, recovery, partition heal), every transaction
+    /// commits within this bound. `None`: no liveness check.
+    pub liveness_bound_s: Option<f64>,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Workload {
     pub arrivals: Arrivals,
@@ -174,7 +222,10 @@ pub enum Certificate {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HotStuffVariant {
+    /// Three-chain commit rule.
     Chained,
+    /// Two-chain commit rule (Jolteon / DiemBFT v4).
+    TwoChain,
 }
 
 /// The replicas' CPU model: a queue with `cores` servers.

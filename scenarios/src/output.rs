@@ -20,6 +20,25 @@ pub fn protocol_name(p: ProtocolKind) -> &'static str {
     }
 }
 
+pub fn behavior_name(b: Option<crate::model::Behavior>) -> &'static str {
+    use crate::model::Behavior;
+    match b {
+        None => "correct",
+        Some(Behavior::Crash) => "crash",
+        Some(Behavior::Silent) => "silent",
+        Some(Behavior::Fork) => "fork",
+        Some(Behavior::Equivocate) => "equivocate",
+        Some(Behavior::WithholdVotes) => "withhold_votes",
+        Some(Behavior::SlowLeader) => "slow_leader",
+    }
+}
+
+/// The Byzantine replicas as (id, behaviour).
+fn byzantine_list(report: &Report) -> Vec<(usize, &'static str)> {
+    let roles = &report.lowered.byzantine;
+    (0..roles.len()).filter(|&i| roles[i].is_some()).map(|i| (i, behavior_name(roles[i]))).collect()
+}
+
 fn stop_name(stop: &Stop) -> &'static str {
     match stop {
         Stop::End => "end",
@@ -90,6 +109,7 @@ pub fn summary_json(report: &Report, reproduce: &str) -> Value {
         "n_replicas": s.replicas.n,
         "f": s.replicas.f,
         "n_clients": s.clients.count,
+        "byzantine": byzantine_list(report).iter().map(|(id, b)| json!({ "replica": id, "behavior": b })).collect::<Vec<_>>(),
         "duration_s": s.duration_s,
         "warmup_s": s.warmup_s,
         "drain_s": s.drain_s,
@@ -122,6 +142,12 @@ pub fn summary_table(report: &Report, reproduce: &str) -> String {
         let _ = writeln!(t, "  {k:<28} {v}");
     };
     row("scenario", format!("{} ({}, n = {}, f = {})", s.name, protocol_name(s.protocol), s.replicas.n, s.replicas.f));
+    let byz = byzantine_list(report);
+    if !byz.is_empty() {
+        let list: Vec<String> = byz.iter().map(|(id, b)| format!("{id} {b}")).collect();
+        let beyond = if byz.len() > s.replicas.f as usize { " (more than f: safety not guaranteed)" } else { "" };
+        row("byzantine replicas", format!("{}{beyond}", list.join(", ")));
+    }
     row("offered load", format!("{:.1} tx/s ({} tx in the window)", m.offered_tps, m.submitted_tx));
     row("committed (whole run)", format!("{} tx", m.committed_tx));
     row("goodput", format!("{:.1} tx/s", m.goodput_tps));
@@ -235,6 +261,7 @@ fn write_nodes_csv(report: &Report, path: &Path) -> io::Result<()> {
         "bytes_recv",
         "msgs_dropped",
         "cpu_util",
+        "behavior",
     ];
     header.extend(&names);
     w.write_record(&header)?;
@@ -252,6 +279,7 @@ fn write_nodes_csv(report: &Report, path: &Path) -> io::Result<()> {
             l.bytes_recv.to_string(),
             l.msgs_dropped.to_string(),
             if node.is_replica { format!("{:.4}", cpu_util(report, node)) } else { String::new() },
+            if node.is_replica { behavior_name(report.lowered.byzantine[node.id.idx()]) } else { "" }.to_string(),
         ];
         for name in &names {
             rec.push(node.counters.iter().find(|c| c.0 == *name).map_or(String::new(), |c| c.1.to_string()));

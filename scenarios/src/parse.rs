@@ -15,8 +15,9 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use crate::model::{
-    Arrivals, Certificate, Clients, CostProfile, Cpu, Crash, CryptoMode, Delay, Faults, HotStuff, HotStuffVariant,
-    Jitter, Limits, Network, Output, Partition, ProtocolKind, Replicas, Scenario, SendTo, Workload,
+    Arrivals, Behavior, Byzantine, Certificate, Checks, Clients, CostProfile, Cpu, Crash, CryptoMode, Delay, Faults,
+    HotStuff, HotStuffVariant, Jitter, Limits, Network, Output, Partition, ProtocolKind, Replicas, Scenario, SendTo,
+    Who, Workload,
 };
 use crate::presets;
 
@@ -61,6 +62,8 @@ const TOP_KEYS: &[&str] = &[
     "clients",
     "network",
     "faults",
+    "byzantine",
+    "checks",
     "workload",
     "hotstuff",
     "cpu",
@@ -73,6 +76,8 @@ const NETWORK_KEYS: &[&str] = &["matrix", "matrix_file", "uniform_delay_ms", "ji
 const FAULTS_KEYS: &[&str] = &["partitions", "crashes"];
 const PARTITION_KEYS: &[&str] = &["groups", "start_s", "heal_s"];
 const CRASH_KEYS: &[&str] = &["replica", "at_s", "recover_s"];
+const BYZANTINE_KEYS: &[&str] = &["behavior", "replicas", "count", "at_s", "recover_s"];
+const CHECKS_KEYS: &[&str] = &["liveness_bound_s"];
 const WORKLOAD_KEYS: &[&str] = &["arrivals", "rate_tps", "accounts", "zipf_s", "tx_size_bytes"];
 const HOTSTUFF_KEYS: &[&str] =
     &["variant", "certificate", "batch_size", "view_timeout_ms", "timeout_backoff", "max_timeout_ms"];
@@ -792,7 +797,9 @@ fn build(c: &mut Ctx<'_>, root: &Table, path: &Path) -> Option<Scenario> {
     let delay = delay.as_ref();
     let (replicas, n) = read_replicas(c, &top, delay);
     let clients = read_clients(c, &top, delay, replicas.as_ref().map(|r| &r.regions));
-    let faults = read_faults(c, &top, n, end_s);
+    let (faults, crashed) = read_faults(c, &top, n, end_s);
+    let byzantine = read_byzantine(c, &top, n, end_s, &crashed);
+    let checks = read_checks(c, &top);
     let workload = read_workload(c, &top);
     let hotstuff = read_hotstuff(c, &top);
     let cpu = read_cpu(c, &top);
@@ -810,6 +817,8 @@ fn build(c: &mut Ctx<'_>, root: &Table, path: &Path) -> Option<Scenario> {
         clients: clients?,
         network: network?,
         faults: faults?,
+        byzantine: byzantine?,
+        checks: checks?,
         workload: workload?,
         hotstuff: hotstuff?,
         cpu: cpu?,
@@ -1227,19 +1236,31 @@ fn read_jitter(c: &mut Ctx<'_>, net: &Section<'_>) -> Option<Jitter> {
     jitter
 }
 
-fn read_faults(c: &mut Ctx<'_>, top: &Section<'_>, n: Option<u32>, end_s: Option<f64>) -> Option<Faults> {
+/// The faults, and the replicas of `[[faults.crashes]]` whose id is valid (even when the rest of
+/// the entry is not): the `[[byzantine]]` checks need them.
+fn read_faults(
+    c: &mut Ctx<'_>,
+    top: &Section<'_>,
+    n: Option<u32>,
+    end_s: Option<f64>,
+) -> (Option<Faults>, Vec<Val<u32>>) {
     let sec = c.section(top, "faults");
     c.known_keys(&sec, FAULTS_KEYS);
     let (entries, partitions_ok) = c.table_list(&sec, "partitions");
     let partitions: Vec<_> = entries.iter().map(|entry| read_partition(c, entry, n, end_s)).collect();
     let (entries, crashes_ok) = c.table_list(&sec, "crashes");
-    let crashes: Vec<_> = entries.iter().map(|entry| read_crash(c, entry, n, end_s)).collect();
+    let replicas: Vec<_> = entries.iter().map(|entry| read_replica_field(c, entry, "replica", n)).collect();
+    let crashes: Vec<_> =
+        entries.iter().zip(&replicas).map(|(entry, replica)| read_crash(c, entry, replica.as_ref(), end_s)).collect();
     let crashes = crashes.into_iter().collect::<Option<Vec<_>>>().filter(|all| check_crash_overlaps(c, all));
-    (partitions_ok && crashes_ok).then_some(())?;
-    Some(Faults {
-        partitions: partitions.into_iter().collect::<Option<_>>()?,
-        crashes: crashes?.into_iter().map(|crash| crash.v).collect(),
-    })
+    let faults = (|| {
+        (partitions_ok && crashes_ok).then_some(())?;
+        Some(Faults {
+            partitions: partitions.into_iter().collect::<Option<_>>()?,
+            crashes: crashes?.into_iter().map(|crash| crash.v).collect(),
+        })
+    })();
+    (faults, replicas.into_iter().flatten().collect())
 }
 
 /// Reports a fault time at or after the end of the run.
@@ -1284,6 +1305,9 @@ fn read_groups(c: &mut Ctx<'_>, sec: &Section<'_>, n: Option<u32>) -> Option<Vec
     if groups.is_empty() {
         return c.bad(node, &field, "must list at least one group", None);
     }
+    if groups.len() > 63 {
+        return c.bad(node, &field, format!("at most 63 groups, found {}", groups.len()), None);
+    }
     let mut group_of = BTreeMap::new();
     let groups: Vec<Option<Vec<u32>>> = (groups.iter().enumerate())
         .map(|(g, group)| read_group(c, group, &format!("{field}[{g}]"), g, n, &mut group_of))
@@ -1291,14 +1315,15 @@ fn read_groups(c: &mut Ctx<'_>, sec: &Section<'_>, n: Option<u32>) -> Option<Vec
     groups.into_iter().collect()
 }
 
-/// One group of a partition: replica ids, none already in a group (`group_of`: id to group).
+/// One group of a partition: distinct replica ids. Groups may overlap: a replica in two groups
+/// bridges them (`group_of`: id to the groups it is in, to catch ids listed twice in one group).
 fn read_group(
     c: &mut Ctx<'_>,
     node: &Node,
     field: &str,
     index: usize,
     n: Option<u32>,
-    group_of: &mut BTreeMap<u32, usize>,
+    group_of: &mut BTreeMap<(u32, usize), ()>,
 ) -> Option<Vec<u32>> {
     let members = match &node.value {
         Value::Array(members) if !members.is_empty() => members,
@@ -1312,16 +1337,9 @@ fn read_group(
         .map(|(i, member)| {
             let member_field = format!("{field}[{i}]");
             let id = read_replica_id(c, member, &member_field, n)?;
-            match group_of.insert(id, index) {
+            match group_of.insert((id, index), ()) {
                 None => Some(id),
-                Some(earlier) if earlier == index => {
-                    c.bad(member, &member_field, format!("replica {id} is listed twice"), None)
-                }
-                Some(earlier) => {
-                    let message =
-                        format!("replica {id} is already in group {earlier}; a replica can be in one group only");
-                    c.bad(member, &member_field, message, None)
-                }
+                Some(()) => c.bad(member, &member_field, format!("replica {id} is listed twice"), None),
             }
         })
         .collect();
@@ -1341,28 +1359,42 @@ fn read_replica_id(c: &mut Ctx<'_>, node: &Node, field: &str, n: Option<u32>) ->
     }
 }
 
-fn read_crash(c: &mut Ctx<'_>, sec: &Section<'_>, n: Option<u32>, end_s: Option<f64>) -> Option<Val<Crash>> {
-    c.known_keys(sec, CRASH_KEYS);
-    let replica = match sec.get("replica") {
-        Some(node) => read_replica_id(c, node, &sec.field("replica"), n),
-        None => {
-            c.missing(sec, "replica", "0");
-            None
-        }
+/// A field holding one replica id (required).
+fn read_replica_field(c: &mut Ctx<'_>, sec: &Section<'_>, key: &str, n: Option<u32>) -> Option<Val<u32>> {
+    let field = sec.field(key);
+    let Some(node) = sec.get(key) else {
+        c.missing(sec, key, "0");
+        return None;
     };
+    let v = read_replica_id(c, node, &field, n)?;
+    Some(Val { v, at: node.at.clone(), field })
+}
+
+/// One `[[faults.crashes]]` entry; its `replica` (None if invalid) is read by the caller.
+fn read_crash(
+    c: &mut Ctx<'_>,
+    sec: &Section<'_>,
+    replica: Option<&Val<u32>>,
+    end_s: Option<f64>,
+) -> Option<Val<Crash>> {
+    c.known_keys(sec, CRASH_KEYS);
     let at = c.float(sec, "at_s", Missing::Required("5"), TIME_S);
     let at = at.filter(|at| check_within_run(c, at, end_s));
     let recover = c.opt_float(sec, "recover_s", TIME_S);
-    let recover = recover.filter(|recover| match (recover, &at) {
-        (Some(r), Some(at)) if r.v <= at.v => {
-            c.fail(r, format!("must be after at_s ({} s), found {}", at.v, r.v), None);
-            false
-        }
-        _ => true,
-    });
+    let recover = recover.filter(|recover| check_recovery(c, recover.as_ref(), at.as_ref()));
     let at = at?;
-    let crash = Crash { replica: replica?, at_s: at.v, recover_s: recover?.map(|r| r.v) };
+    let crash = Crash { replica: replica?.v, at_s: at.v, recover_s: recover?.map(|r| r.v) };
     Some(Val { v: crash, at: at.at, field: at.field })
+}
+
+/// A recovery comes after its crash.
+fn check_recovery(c: &mut Ctx<'_>, recover: Option<&Val<f64>>, at: Option<&Val<f64>>) -> bool {
+    let (Some(r), Some(at)) = (recover, at) else { return true };
+    let ok = r.v > at.v;
+    if !ok {
+        c.fail(r, format!("must be after at_s ({} s), found {}", at.v, r.v), None);
+    }
+    ok
 }
 
 /// A replica that is down cannot crash again before it recovers.
@@ -1389,6 +1421,261 @@ fn check_crash_overlaps(c: &mut Ctx<'_>, crashes: &[Val<Crash>]) -> bool {
     ok
 }
 
+// ---------------------------------------------------------------------------------------------
+// Byzantine replicas and checks
+// ---------------------------------------------------------------------------------------------
+
+const BEHAVIORS: &[(&str, Behavior)] = &[
+    ("crash", Behavior::Crash),
+    ("silent", Behavior::Silent),
+    ("fork", Behavior::Fork),
+    ("equivocate", Behavior::Equivocate),
+    ("withhold_votes", Behavior::WithholdVotes),
+    ("slow_leader", Behavior::SlowLeader),
+];
+
+/// The replicas of one `[[byzantine]]` entry, with where they are written, for the checks across
+/// entries.
+struct Chosen {
+    /// At the `replicas` list or the `count`.
+    who: Val<Who>,
+    /// Each named id (none for a count).
+    ids: Vec<Val<u32>>,
+}
+
+/// `[[byzantine]]`: each replica in one entry at most, none also in `[[faults.crashes]]`, and at
+/// least one correct replica left.
+fn read_byzantine(
+    c: &mut Ctx<'_>,
+    top: &Section<'_>,
+    n: Option<u32>,
+    end_s: Option<f64>,
+    crashed: &[Val<u32>],
+) -> Option<Vec<Byzantine>> {
+    let (entries, all_tables) = c.table_list(top, "byzantine");
+    let read: Vec<_> = entries.iter().map(|entry| read_byzantine_entry(c, entry, n, end_s)).collect();
+    let chosen: Vec<&Chosen> = read.iter().filter_map(|(_, chosen)| chosen.as_ref()).collect();
+    let distinct = check_named_once(c, &chosen, crashed);
+    let within = n.is_none_or(|n| check_byzantine_total(c, &chosen, n, crashed));
+    (all_tables && distinct && within).then_some(())?;
+    read.into_iter().map(|(byzantine, _)| byzantine).collect()
+}
+
+/// One entry, and its replicas alone when they are valid but something else is not.
+fn read_byzantine_entry(
+    c: &mut Ctx<'_>,
+    sec: &Section<'_>,
+    n: Option<u32>,
+    end_s: Option<f64>,
+) -> (Option<Byzantine>, Option<Chosen>) {
+    c.known_keys(sec, BYZANTINE_KEYS);
+    let behavior = c.choice(sec, "behavior", Missing::Required("\"silent\""), BEHAVIORS).map(|b| b.v);
+    let chosen = read_who(c, sec, n);
+    let times = read_byzantine_times(c, sec, behavior, end_s);
+    let byzantine = (|| {
+        let (at_s, recover_s) = times?;
+        Some(Byzantine { behavior: behavior?, who: chosen.as_ref()?.who.v.clone(), at_s, recover_s })
+    })();
+    (byzantine, chosen)
+}
+
+/// Exactly one of `replicas = [ids]` and `count = k`.
+fn read_who(c: &mut Ctx<'_>, sec: &Section<'_>, n: Option<u32>) -> Option<Chosen> {
+    match (sec.get("replicas"), sec.get("count")) {
+        (Some(list), None) => read_byzantine_ids(c, sec, list, n),
+        (None, Some(_)) => {
+            let count = c.int::<u32>(sec, "count", Missing::Required("1"), (1, i128::from(u32::MAX)))?;
+            Some(Chosen { who: Val { v: Who::Count(count.v), at: count.at, field: count.field }, ids: Vec::new() })
+        }
+        (None, None) => {
+            let message = "says neither `replicas` nor `count`: which replicas are Byzantine?";
+            let help = "write `replicas = [0]` to name them, or `count = 1` to have that many drawn from the seed";
+            c.report(&sec.at, Some(&sec.path), message, Some(help.to_string()));
+            None
+        }
+        (Some(_), Some(count)) => {
+            let help = "`replicas` names the Byzantine replicas; `count` has that many drawn from the seed: keep one";
+            c.bad(count, &sec.field("count"), "give `replicas` or `count`, not both", Some(help.to_string()))
+        }
+    }
+}
+
+/// `replicas = [0, 2]`: a non-empty list of distinct replica ids.
+fn read_byzantine_ids(c: &mut Ctx<'_>, sec: &Section<'_>, node: &Node, n: Option<u32>) -> Option<Chosen> {
+    let field = sec.field("replicas");
+    let members = match &node.value {
+        Value::Array(members) if !members.is_empty() => members,
+        Value::Array(_) => {
+            let help = "name at least one, or write `count = 1` to have one drawn from the seed".to_string();
+            return c.bad(node, &field, "must list at least one replica", Some(help));
+        }
+        other => {
+            let message = format!("expected a list of replica ids, like [0, 1], found {}", found(other));
+            return c.bad(node, &field, message, None);
+        }
+    };
+    let mut seen = BTreeSet::new();
+    let ids: Vec<Option<Val<u32>>> = (members.iter().enumerate())
+        .map(|(i, member)| {
+            let member_field = format!("{field}[{i}]");
+            let id = read_replica_id(c, member, &member_field, n)?;
+            if !seen.insert(id) {
+                return c.bad(member, &member_field, format!("replica {id} is listed twice"), None);
+            }
+            Some(Val { v: id, at: member.at.clone(), field: member_field })
+        })
+        .collect();
+    let ids: Vec<Val<u32>> = ids.into_iter().collect::<Option<_>>()?;
+    let who = Val { v: Who::Replicas(ids.iter().map(|id| id.v).collect()), at: node.at.clone(), field };
+    Some(Chosen { who, ids })
+}
+
+/// `at_s` and `recover_s`: required and optional for a crash, absent otherwise.
+fn read_byzantine_times(
+    c: &mut Ctx<'_>,
+    sec: &Section<'_>,
+    behavior: Option<Behavior>,
+    end_s: Option<f64>,
+) -> Option<(Option<f64>, Option<f64>)> {
+    match behavior {
+        Some(Behavior::Crash) => {
+            let at = c.float(sec, "at_s", Missing::Required("5"), TIME_S);
+            let at = at.filter(|at| check_within_run(c, at, end_s));
+            let recover = c.opt_float(sec, "recover_s", TIME_S);
+            let recover = recover.filter(|recover| check_recovery(c, recover.as_ref(), at.as_ref()));
+            Some((Some(at?.v), recover?.map(|r| r.v)))
+        }
+        Some(_) => {
+            let at_ok = only_crash(c, sec, "at_s");
+            let recover_ok = only_crash(c, sec, "recover_s");
+            (at_ok && recover_ok).then_some((None, None))
+        }
+        None => {
+            // The behaviour is wrong (reported): the times can still be checked as numbers.
+            let _ = c.opt_float(sec, "at_s", TIME_S);
+            let _ = c.opt_float(sec, "recover_s", TIME_S);
+            None
+        }
+    }
+}
+
+/// Reports `key` in an entry whose behaviour is not a crash.
+fn only_crash(c: &mut Ctx<'_>, sec: &Section<'_>, key: &str) -> bool {
+    let Some(node) = sec.get(key) else { return true };
+    let help = "remove it, or write behavior = \"crash\"".to_string();
+    c.report(&node.at, Some(&sec.field(key)), format!("only a crash has {key}"), Some(help));
+    false
+}
+
+/// Where a value is written, for a message about another one: `byzantine[0].replicas[1] (line 7)`.
+fn place_of<T>(c: &Ctx<'_>, val: &Val<T>) -> String {
+    match &val.at {
+        Origin::File(span) => format!("{} (line {})", val.field, c.locate(span.start).0),
+        Origin::Set(key) => format!("{} (--set {key})", val.field),
+        Origin::Implicit => val.field.clone(),
+    }
+}
+
+/// A replica is named by one `[[byzantine]]` entry at most, and by no `[[faults.crashes]]` entry
+/// (those are benign faults of correct replicas).
+fn check_named_once(c: &mut Ctx<'_>, chosen: &[&Chosen], crashed: &[Val<u32>]) -> bool {
+    let mut first: BTreeMap<u32, &Val<u32>> = BTreeMap::new();
+    let mut ok = true;
+    for id in chosen.iter().flat_map(|chosen| &chosen.ids) {
+        if let Some(earlier) = first.get(&id.v) {
+            let message = format!(
+                "replica {} is already Byzantine in {}; a replica can be in one [[byzantine]] entry only",
+                id.v,
+                place_of(c, earlier)
+            );
+            c.fail(id, message, None);
+            ok = false;
+            continue;
+        }
+        first.insert(id.v, id);
+        if let Some(crash) = crashed.iter().find(|crash| crash.v == id.v) {
+            let message = format!(
+                "replica {} is Byzantine but also crashes in {}: [[faults.crashes]] is for correct replicas",
+                id.v,
+                place_of(c, crash)
+            );
+            let help = "for a Byzantine replica that crashes, write behavior = \"crash\" with at_s (and recover_s) \
+                        here; otherwise remove one of the two"
+                .to_string();
+            c.fail(id, message, Some(help));
+            ok = false;
+        }
+    }
+    ok
+}
+
+/// At least one replica must be correct, and counts draw only from replicas that no entry names
+/// and that do not crash in `[[faults.crashes]]`. More than f Byzantine replicas are allowed on
+/// purpose: a run can check that the checker catches what happens beyond the bound.
+fn check_byzantine_total(c: &mut Ctx<'_>, chosen: &[&Chosen], n: u32, crashed: &[Val<u32>]) -> bool {
+    if !check_byzantine_at_least_one_correct(c, chosen, n) {
+        return false;
+    }
+    let mut unavailable: BTreeSet<u32> = crashed.iter().map(|id| id.v).collect();
+    for entry in chosen {
+        if let Who::Replicas(ids) = &entry.who.v {
+            unavailable.extend(ids.iter().copied());
+        }
+    }
+    let available = u64::from(n).saturating_sub(unavailable.len() as u64);
+    let mut drawn: u64 = 0;
+    for &entry in chosen {
+        let Who::Count(count) = &entry.who.v else { continue };
+        drawn = drawn.saturating_add(u64::from(*count));
+        if drawn > available {
+            let message = format!(
+                "count draws {drawn} replicas in all, but only {available} of the {n} are neither named in \
+                 [[byzantine]] nor crash in [[faults.crashes]]"
+            );
+            c.fail(&entry.who, message, Some(format!("lower the counts to {available} in all")));
+            return false;
+        }
+    }
+    true
+}
+
+fn check_byzantine_at_least_one_correct(c: &mut Ctx<'_>, chosen: &[&Chosen], n: u32) -> bool {
+    let mut named = BTreeSet::new();
+    let mut drawn: u64 = 0;
+    // The entry that brings the total to n.
+    let mut blamed = None;
+    for &entry in chosen {
+        match &entry.who.v {
+            Who::Replicas(ids) => named.extend(ids.iter().copied()),
+            Who::Count(count) => drawn = drawn.saturating_add(u64::from(*count)),
+        }
+        if blamed.is_none() && named.len() as u64 + drawn >= u64::from(n) {
+            blamed = Some(entry);
+        }
+    }
+    let Some(blamed) = blamed else { return true };
+    let message = format!(
+        "{} replicas are Byzantine ({} named, {drawn} by count) but replicas.n = {n}: at least one replica must be \
+         correct",
+        named.len() as u64 + drawn,
+        named.len()
+    );
+    let help = format!(
+        "make at most {} of the {n} replicas Byzantine (more than f is allowed, to test the checks beyond the bound)",
+        n.saturating_sub(1)
+    );
+    c.fail(&blamed.who, message, Some(help));
+    false
+}
+
+/// `[checks]`: online checks beyond safety.
+fn read_checks(c: &mut Ctx<'_>, top: &Section<'_>) -> Option<Checks> {
+    let sec = c.section(top, "checks");
+    c.known_keys(&sec, CHECKS_KEYS);
+    let bound = c.opt_float(&sec, "liveness_bound_s", POSITIVE_TIME_S)?;
+    Some(Checks { liveness_bound_s: bound.map(|b| b.v) })
+}
+
 fn read_workload(c: &mut Ctx<'_>, top: &Section<'_>) -> Option<Workload> {
     let sec = c.section(top, "workload");
     c.known_keys(&sec, WORKLOAD_KEYS);
@@ -1410,8 +1697,12 @@ fn read_workload(c: &mut Ctx<'_>, top: &Section<'_>) -> Option<Workload> {
 fn read_hotstuff(c: &mut Ctx<'_>, top: &Section<'_>) -> Option<HotStuff> {
     let sec = c.section(top, "hotstuff");
     c.known_keys(&sec, HOTSTUFF_KEYS);
-    let variant =
-        c.choice(&sec, "variant", Missing::Default(HotStuffVariant::Chained), &[("chained", HotStuffVariant::Chained)]);
+    let variant = c.choice(
+        &sec,
+        "variant",
+        Missing::Default(HotStuffVariant::Chained),
+        &[("chained", HotStuffVariant::Chained), ("two_chain", HotStuffVariant::TwoChain)],
+    );
     let certificates = [("aggregate", Certificate::Aggregate), ("list", Certificate::List)];
     let certificate = c.choice(&sec, "certificate", Missing::Default(Certificate::Aggregate), &certificates);
     let batch = c.int::<u32>(&sec, "batch_size", Missing::Default(400), (1, i128::from(u32::MAX)));

@@ -28,8 +28,9 @@ pub fn run(scenario: &Scenario, progress: Progress<'_>) -> Report {
     let workload = Box::new(Synthetic::new(lowered.workload.clone(), streams.stream("workload")));
     let result = match scenario.protocol {
         ProtocolKind::HotStuff => {
-            let hs = lowered.hotstuff.clone();
-            let sim = Simulation::new(lowered.sim.clone(), workload, |_| HotStuff::new(hs.clone()));
+            let (hs, roster) = (lowered.hotstuff.clone(), lowered.behaviors.clone());
+            let make = |id: sim_core::NodeId| HotStuff::with_behavior(hs.clone(), roster[id.idx()], &roster);
+            let sim = Simulation::new(lowered.sim.clone(), workload, make);
             drive(sim, progress)
         }
     };

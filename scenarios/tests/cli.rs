@@ -165,3 +165,52 @@ fn help_defines_the_metrics() {
         assert!(help.contains(term), "--help lacks {term:?}");
     }
 }
+
+/// Two equivocators out of four (beyond f = 1), and a network that only they bridge: safety
+/// breaks, byzsim stops with exit code 3, names the invariant, the seed and the command, and
+/// that command reproduces the same violation.
+const ATTACK: &str = r#"
+name = "attack"
+duration_s = 3
+[replicas]
+n = 4
+[clients]
+count = 2
+send_to = "all"
+[network]
+uniform_delay_ms = 10
+[[faults.partitions]]
+groups = [[0, 2, 3], [1, 2, 3]]
+start_s = 0
+heal_s = 3
+[[byzantine]]
+behavior = "equivocate"
+replicas = [2, 3]
+[workload]
+rate_tps = 500
+"#;
+
+#[test]
+fn a_broken_invariant_exits_3_with_what_to_reproduce() {
+    let dir = scratch("attack");
+    std::fs::write(dir.join("attack.toml"), ATTACK).unwrap();
+    let out = byzsim(&["run", "attack.toml", "--quiet", "--out", "res"], &dir);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    for needle in
+        ["INVARIANT BROKEN: `agreement`", "seed 1", "reproduce: cargo run --release -- run attack.toml --seed 1"]
+    {
+        assert!(stderr.contains(needle), "stderr lacks {needle:?}:\n{stderr}");
+    }
+    let read = |p: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.join(p)).unwrap()).unwrap()
+    };
+    let summary = read("res/summary.json");
+    assert_eq!(summary["stop"], "violation");
+    assert_eq!(summary["violation"]["invariant"], "agreement");
+    assert_eq!(summary["byzantine"].as_array().map(Vec::len), Some(2));
+    let again = byzsim(&["run", "attack.toml", "--quiet", "--seed", "1", "--out", "res2"], &dir);
+    assert_eq!(again.status.code(), Some(3));
+    let second = read("res2/summary.json");
+    assert_eq!((&summary["digest"], &summary["violation"]), (&second["digest"], &second["violation"]));
+}

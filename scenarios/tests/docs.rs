@@ -26,7 +26,8 @@ fn every_section_is_documented() {
     {
         assert!(text.contains(&format!("### `{section}`")), "docs/scenarios.md lacks a {section} section");
     }
-    for field in ["certificate", "cores", "base_us", "per_kib_us", "profile", "batch_size", "zipf_s", "send_to"] {
+    let fields = ["certificate", "cores", "base_us", "per_kib_us", "profile", "batch_size", "zipf_s", "send_to"];
+    for field in fields.into_iter().chain(["behavior", "count", "liveness_bound_s", "groups"]) {
         assert!(text.contains(&format!("| `{field}` |")), "docs/scenarios.md lacks the field {field}");
     }
 }

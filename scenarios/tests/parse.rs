@@ -5,8 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use scenarios::model::{
-    Arrivals, Certificate, Clients, CostProfile, Cpu, Crash, CryptoMode, Delay, Faults, HotStuff, HotStuffVariant,
-    Jitter, Limits, Network, Output, Partition, ProtocolKind, Replicas, Scenario, SendTo, Workload,
+    Arrivals, Behavior, Byzantine, Certificate, Checks, Clients, CostProfile, Cpu, Crash, CryptoMode, Delay, Faults,
+    HotStuff, HotStuffVariant, Jitter, Limits, Network, Output, Partition, ProtocolKind, Replicas, Scenario, SendTo,
+    Who, Workload,
 };
 use scenarios::parse::{self, Diagnostics};
 use scenarios::presets;
@@ -278,11 +279,11 @@ const BAD: &[Case] = &[
     ),
     (
         "partition problems",
-        "duration_s = 10\n[replicas]\nn = 4\n[[faults.partitions]]\ngroups = [[0, 4], [1, 0], []]\nstart_s = 5\nheal_s = 5\n[workload]\nrate_tps = 1\n",
+        "duration_s = 10\n[replicas]\nn = 4\n[[faults.partitions]]\ngroups = [[0, 4], [1, 1], []]\nstart_s = 5\nheal_s = 5\n[workload]\nrate_tps = 1\n",
         &[],
         &[
             "x.toml:5:15: faults.partitions[0].groups[0][1]: replica 4 does not exist: replicas.n = 4, so ids go from 0 to 3",
-            "x.toml:5:23: faults.partitions[0].groups[1][1]: replica 0 is already in group 0",
+            "x.toml:5:23: faults.partitions[0].groups[1][1]: replica 1 is listed twice",
             "x.toml:5:27: faults.partitions[0].groups[2]: a group must list at least one replica",
             "x.toml:7:10: faults.partitions[0].heal_s: must be after start_s (5 s), found 5",
             "4 problems",
@@ -317,6 +318,141 @@ const BAD: &[Case] = &[
         "duration_s = 10\n[replicas]\nn = 4\n[faults]\ncrashes = 3\n[workload]\nrate_tps = 1\n",
         &[],
         &["faults.crashes: expected a list of tables, found an integer"],
+    ),
+    (
+        "byzantine: unknown behaviour, and neither replicas nor count",
+        "duration_s = 10\n[replicas]\nn = 4\n[workload]\nrate_tps = 1\n[[byzantine]]\nbehavior = \"evil\"\n",
+        &[],
+        &[
+            "x.toml:6:1: byzantine[0]: says neither `replicas` nor `count`: which replicas are Byzantine?",
+            "help: write `replicas = [0]` to name them, or `count = 1` to have that many drawn from the seed",
+            "x.toml:7:12: byzantine[0].behavior: unknown value \"evil\"",
+            "`behavior` is one of \"crash\", \"silent\", \"fork\", \"equivocate\", \"withhold_votes\", \"slow_leader\"",
+            "2 problems",
+        ],
+    ),
+    (
+        "byzantine: both replicas and count",
+        "duration_s = 10\n[replicas]\nn = 4\n[workload]\nrate_tps = 1\n[[byzantine]]\nbehavior = \"silent\"\nreplicas = [1]\ncount = 1\n",
+        &[],
+        &[
+            "x.toml:9:9: byzantine[0].count: give `replicas` or `count`, not both",
+            "help: `replicas` names the Byzantine replicas; `count` has that many drawn from the seed: keep one",
+            "1 problem in x.toml",
+        ],
+    ),
+    (
+        "byzantine: bad replicas and counts",
+        "duration_s = 10\n[replicas]\nn = 4\n[workload]\nrate_tps = 1\n[[byzantine]]\nbehavior = \"fork\"\nreplicas = [4, 1, 1]\n[[byzantine]]\nbehavior = \"silent\"\nreplicas = []\n[[byzantine]]\nbehavior = \"silent\"\ncount = 0\n[[byzantine]]\nbehavior = \"silent\"\nreplicas = 2\n",
+        &[],
+        &[
+            "x.toml:8:13: byzantine[0].replicas[0]: replica 4 does not exist: replicas.n = 4, so ids go from 0 to 3",
+            "x.toml:8:19: byzantine[0].replicas[2]: replica 1 is listed twice",
+            "x.toml:11:12: byzantine[1].replicas: must list at least one replica",
+            "help: name at least one, or write `count = 1` to have one drawn from the seed",
+            "x.toml:14:9: byzantine[2].count: must be an integer from 1 to 4294967295, found 0",
+            "x.toml:17:12: byzantine[3].replicas: expected a list of replica ids, like [0, 1], found an integer",
+            "5 problems",
+        ],
+    ),
+    (
+        "byzantine: crash times",
+        "duration_s = 10\n[replicas]\nn = 7\n[workload]\nrate_tps = 1\n[[byzantine]]\nbehavior = \"crash\"\nreplicas = [0]\n[[byzantine]]\nbehavior = \"crash\"\nreplicas = [1]\nat_s = 10\n[[byzantine]]\nbehavior = \"crash\"\ncount = 1\nat_s = 3\nrecover_s = 3\n",
+        &[],
+        &[
+            "x.toml:6:1: byzantine[0].at_s: missing required field `byzantine[0].at_s`",
+            "help: add `at_s = 5` in byzantine[0]",
+            "x.toml:12:8: byzantine[1].at_s: 10 s is not within the run, which ends at 10 s (duration_s + drain_s)",
+            "x.toml:17:13: byzantine[2].recover_s: must be after at_s (3 s), found 3",
+            "3 problems",
+        ],
+    ),
+    (
+        "byzantine: times of a behaviour that is not a crash",
+        "duration_s = 10\n[replicas]\nn = 4\n[workload]\nrate_tps = 1\n[[byzantine]]\nbehavior = \"equivocate\"\ncount = 1\nat_s = 2\nrecover_s = 4\n",
+        &[],
+        &[
+            "x.toml:9:8: byzantine[0].at_s: only a crash has at_s",
+            "help: remove it, or write behavior = \"crash\"",
+            "x.toml:10:13: byzantine[0].recover_s: only a crash has recover_s",
+            "2 problems",
+        ],
+    ),
+    (
+        "byzantine: a replica in two entries, or also crashed as a correct replica",
+        "duration_s = 10\n[replicas]\nn = 7\n[workload]\nrate_tps = 1\n[[faults.crashes]]\nreplica = 2\nat_s = 1\n[[byzantine]]\nbehavior = \"silent\"\nreplicas = [0, 2]\n[[byzantine]]\nbehavior = \"fork\"\nreplicas = [3, 0]\n",
+        &[],
+        &[
+            "x.toml:11:16: byzantine[0].replicas[1]: replica 2 is Byzantine but also crashes in faults.crashes[0].replica (line 7): [[faults.crashes]] is for correct replicas",
+            "help: for a Byzantine replica that crashes, write behavior = \"crash\" with at_s (and recover_s) here; otherwise remove one of the two",
+            "x.toml:14:16: byzantine[1].replicas[1]: replica 0 is already Byzantine in byzantine[0].replicas[0] (line 11); a replica can be in one [[byzantine]] entry only",
+            "2 problems",
+        ],
+    ),
+    (
+        "byzantine: no correct replica left",
+        "duration_s = 10\n[replicas]\nn = 4\n[workload]\nrate_tps = 1\n[[byzantine]]\nbehavior = \"silent\"\nreplicas = [0, 1]\n[[byzantine]]\nbehavior = \"withhold_votes\"\ncount = 2\n[[byzantine]]\nbehavior = \"slow_leader\"\ncount = 5\n",
+        &[],
+        &[
+            "x.toml:11:9: byzantine[1].count: 9 replicas are Byzantine (2 named, 7 by count) but replicas.n = 4: at least one replica must be correct",
+            "help: make at most 3 of the 4 replicas Byzantine (more than f is allowed, to test the checks beyond the bound)",
+            "1 problem in x.toml",
+        ],
+    ),
+    (
+        "byzantine: a table instead of a list of tables",
+        "duration_s = 10\n[replicas]\nn = 4\n[workload]\nrate_tps = 1\n[byzantine]\nbehavior = \"silent\"\ncount = 1\n",
+        &[],
+        &[
+            "x.toml:6:1: byzantine: expected a list of tables, found a table",
+            "help: write each entry as a [[byzantine]] section",
+        ],
+    ),
+    (
+        "byzantine: --set an entry with an unknown field",
+        MINIMAL,
+        &["byzantine=[{ behaviour = \"silent\", count = 1 }]"],
+        &[
+            "x.toml: --set byzantine: byzantine[0].behaviour: unknown field `behaviour`; did you mean `behavior`?",
+            "help: the fields in byzantine[0] are: behavior, replicas, count, at_s, recover_s",
+            "x.toml: --set byzantine: byzantine[0].behavior: missing required field `byzantine[0].behavior`",
+        ],
+    ),
+    (
+        "byzantine: not a table, from the file",
+        "byzantine = [1]\nduration_s = 10\n[replicas]\nn = 4\n[workload]\nrate_tps = 1\n",
+        &[],
+        &["x.toml:1:14: byzantine[0]: expected a table, found an integer", "1 problem in x.toml"],
+    ),
+    (
+        "byzantine: --set a list with too many replicas",
+        MINIMAL,
+        &["byzantine=[{ behavior = \"silent\", count = 4 }]"],
+        &[
+            "x.toml: --set byzantine: byzantine[0].count: 4 replicas are Byzantine (0 named, 4 by count) but replicas.n = 4",
+        ],
+    ),
+    (
+        "checks problems",
+        "duration_s = 10\n[replicas]\nn = 4\n[workload]\nrate_tps = 1\n[checks]\nliveness_bound_s = 0\nliveness = 1\n",
+        &[],
+        &[
+            "x.toml:7:20: checks.liveness_bound_s: must be > 0 and <= 10000000, found 0",
+            "x.toml:8:1: checks.liveness: unknown field `liveness`; did you mean `liveness_bound_s`?",
+            "2 problems",
+        ],
+    ),
+    (
+        "checks: wrong types",
+        "checks = 5\nduration_s = 10\n[replicas]\nn = 4\n[workload]\nrate_tps = 1\n",
+        &["checks.liveness_bound_s=\"soon\""],
+        &["x.toml:1:10: checks: expected a table, found an integer"],
+    ),
+    (
+        "checks: a string bound",
+        MINIMAL,
+        &["checks.liveness_bound_s=soon"],
+        &["x.toml: --set checks.liveness_bound_s: expected a number of seconds, found a string"],
     ),
     (
         "hotstuff problems",
@@ -490,6 +626,8 @@ fn defaults_are_filled_in() {
         },
         network: Network { delay: Delay::Uniform { one_way_ms: 10.0 }, jitter: Jitter::None, loss: 0.0, fifo: true },
         faults: Faults::default(),
+        byzantine: Vec::new(),
+        checks: Checks { liveness_bound_s: None },
         workload: Workload {
             arrivals: Arrivals::Poisson,
             rate_tps: 100.0,
@@ -580,6 +718,23 @@ recover_s = 9
 replica = 6
 at_s = 12
 
+[[byzantine]]
+behavior = "equivocate"
+replicas = [1, 5]
+
+[[byzantine]]
+behavior = "crash"
+count = 2
+at_s = 3
+recover_s = 7
+
+[[byzantine]]
+behavior = "slow_leader"
+count = 1
+
+[checks]
+liveness_bound_s = 4.5
+
 [workload]
 arrivals = "constant"
 rate_tps = 1_500
@@ -650,6 +805,13 @@ fn a_full_example_parses_to_the_expected_scenario() {
                 Crash { replica: 6, at_s: 12.0, recover_s: None },
             ],
         },
+        // Five Byzantine replicas with f = 2: more than f is allowed.
+        byzantine: vec![
+            Byzantine { behavior: Behavior::Equivocate, who: Who::Replicas(vec![1, 5]), at_s: None, recover_s: None },
+            Byzantine { behavior: Behavior::Crash, who: Who::Count(2), at_s: Some(3.0), recover_s: Some(7.0) },
+            Byzantine { behavior: Behavior::SlowLeader, who: Who::Count(1), at_s: None, recover_s: None },
+        ],
+        checks: Checks { liveness_bound_s: Some(4.5) },
         workload: Workload {
             arrivals: Arrivals::Constant,
             rate_tps: 1500.0,
@@ -682,6 +844,43 @@ fn a_full_example_parses_to_the_expected_scenario() {
         output: Output { window_s: 0.5, latency_csv: false },
     };
     assert_eq!(s, expected);
+}
+
+#[test]
+fn byzantine_entries_and_checks_parse() {
+    let behaviors = [
+        ("silent", Behavior::Silent),
+        ("fork", Behavior::Fork),
+        ("equivocate", Behavior::Equivocate),
+        ("withhold_votes", Behavior::WithholdVotes),
+        ("slow_leader", Behavior::SlowLeader),
+    ];
+    for (name, behavior) in behaviors {
+        let s = valid(MINIMAL, &[&format!("byzantine=[{{ behavior = \"{name}\", replicas = [3, 0] }}]")]);
+        let expected = Byzantine { behavior, who: Who::Replicas(vec![3, 0]), at_s: None, recover_s: None };
+        assert_eq!(s.byzantine, vec![expected], "{name}");
+    }
+    let s = valid(MINIMAL, &["byzantine=[{ behavior = \"crash\", count = 1, at_s = 0 }]"]);
+    let expected = Byzantine { behavior: Behavior::Crash, who: Who::Count(1), at_s: Some(0.0), recover_s: None };
+    assert_eq!(s.byzantine, vec![expected]);
+    // n - 1 Byzantine replicas, far beyond f = 1, are allowed; so is a count next to a crash fault
+    // (the crash check concerns named replicas) and a crash recovering after the end of the run.
+    let src = "duration_s = 10\n[replicas]\nn = 4\n[workload]\nrate_tps = 1\n[[faults.crashes]]\nreplica = 3\nat_s = 1\n\
+               [[byzantine]]\nbehavior = \"fork\"\nreplicas = [0]\n[[byzantine]]\nbehavior = \"crash\"\ncount = 2\n\
+               at_s = 2\nrecover_s = 50\n[checks]\nliveness_bound_s = 3\n";
+    let s = valid(src, &[]);
+    assert_eq!(s.byzantine.len(), 2);
+    assert_eq!(s.byzantine[1].who, Who::Count(2));
+    assert_eq!(s.byzantine[1].recover_s, Some(50.0));
+    assert_eq!(s.checks, Checks { liveness_bound_s: Some(3.0) });
+    // --set replaces the whole list, and sets the bound.
+    let s = valid(FULL, &["byzantine=[]", "checks.liveness_bound_s=0.25"]);
+    assert_eq!((s.byzantine, s.checks.liveness_bound_s), (Vec::new(), Some(0.25)));
+    // Absent: every replica is correct and there is no liveness check.
+    let s = valid(MINIMAL, &[]);
+    assert_eq!((s.byzantine, s.checks), (Vec::new(), Checks { liveness_bound_s: None }));
+    let s = valid(MINIMAL, &["checks={}"]);
+    assert_eq!(s.checks.liveness_bound_s, None);
 }
 
 #[test]
@@ -923,8 +1122,32 @@ fn no_input_panics() {
         "replicas.n.x.y=1",
         "faults=[]",
         "network.jitter.kind=pareto",
+        "byzantine={}",
+        "byzantine=[[]]",
+        "byzantine=[{ behavior = \"crash\", replicas = [0, 0], count = -1, at_s = nan }]",
+        "byzantine=[{ count = 4294967295 }, { count = 4294967295 }, { count = 4294967295 }]",
+        "checks.liveness_bound_s=[]",
     ] {
         let _ = load(FULL, &[set], None);
     }
     let _ = load("\u{feff}duration_s = 1\n\u{e9}\u{e9} = 2", &[], None);
+}
+
+#[test]
+fn overlapping_groups_two_chain_and_counts_beside_crash_faults() {
+    let base = "duration_s = 10\n[replicas]\nn = 4\n[workload]\nrate_tps = 1\n";
+    let bridged = format!("{base}[[faults.partitions]]\ngroups = [[0, 2, 3], [1, 2, 3]]\nstart_s = 0\nheal_s = 5\n");
+    let s = parse::load_str(Path::new("x.toml"), &bridged, &[], None).unwrap_or_else(|d| panic!("{d}"));
+    assert_eq!(s.faults.partitions[0].groups, vec![vec![0, 2, 3], vec![1, 2, 3]]);
+    let two = parse::load_str(Path::new("x.toml"), base, &["hotstuff.variant=two_chain".into()], None).unwrap();
+    assert_eq!(two.hotstuff.variant, HotStuffVariant::TwoChain);
+    // Two crash faults and one named Byzantine replica leave one replica to draw from.
+    let crowded = format!(
+        "{base}[[faults.crashes]]\nreplica = 0\nat_s = 1\n[[faults.crashes]]\nreplica = 1\nat_s = 1\n\
+         [[byzantine]]\nbehavior = \"silent\"\nreplicas = [2]\n[[byzantine]]\nbehavior = \"fork\"\ncount = 2\n"
+    );
+    let err = parse::load_str(Path::new("x.toml"), &crowded, &[], None).unwrap_err().to_string();
+    assert!(err.contains("byzantine[1].count: count draws 2 replicas in all, but only 1 of the 4"), "{err}");
+    let fits = crowded.replace("count = 2", "count = 1");
+    parse::load_str(Path::new("x.toml"), &fits, &[], None).unwrap_or_else(|d| panic!("{d}"));
 }

@@ -56,6 +56,15 @@ pub struct SimConfig {
     /// Per replica: follows the protocol (checked) or not.
     pub correct: Vec<bool>,
     pub cpu: CpuConfig,
+    pub liveness: Option<LivenessCheck>,
+}
+
+/// Every transaction submitted at or after `from` (the end of the last fault) must be
+/// committed by a correct replica within `bound`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LivenessCheck {
+    pub from: Time,
+    pub bound: Span,
 }
 
 /// Why a run stopped.
@@ -99,6 +108,8 @@ enum Event<M, T> {
     },
     Arrival(Arrival),
     Fault(FaultAt),
+    /// Time to look for a transaction that missed the liveness bound.
+    LivenessCheck,
     /// A handler of `node` finished: its effects leave and its core frees up.
     Release {
         node: NodeId,
@@ -176,6 +187,8 @@ pub struct Simulation<P: Protocol> {
     cpu: Vec<CpuState<P::Message, P::Timer>>,
     streams: Streams,
     digest: Fold,
+    /// The first transaction the liveness check has not cleared yet.
+    liveness_cursor: usize,
     events: u64,
     stop: Option<Stop>,
 }
@@ -215,6 +228,7 @@ impl<P: Protocol> Simulation<P> {
             outbox_pool: Vec::new(),
             cpu: (0..n).map(|_| CpuState { busy_cores: 0, waiting: VecDeque::new(), busy_ns: 0, epoch: 0 }).collect(),
             digest: Fold::new(cfg.seed),
+            liveness_cursor: 0,
             streams,
             events: 0,
             stop: None,
@@ -222,6 +236,9 @@ impl<P: Protocol> Simulation<P> {
         };
         for fault in sim.cfg.faults.clone() {
             sim.queue.push(fault.at, Event::Fault(fault));
+        }
+        if let Some(check) = sim.cfg.liveness {
+            sim.queue.push(check.from + check.bound, Event::LivenessCheck);
         }
         if let Some(first) = sim.workload.next_arrival() {
             sim.queue.push(first.at, Event::Arrival(first));
@@ -330,7 +347,32 @@ impl<P: Protocol> Simulation<P> {
             Event::Arrival(arrival) => self.submit(arrival),
             Event::Fault(fault) => self.apply_fault(fault),
             Event::Release { node, epoch, effects } => self.release(node, epoch, effects),
+            Event::LivenessCheck => self.check_liveness(),
         }
+    }
+
+    /// Clears committed transactions in submission order; the first one still uncommitted past
+    /// its deadline is a liveness violation. Runs again an eighth of the bound later.
+    fn check_liveness(&mut self) {
+        let check = self.cfg.liveness.expect("scheduled only with a liveness check");
+        let txs = &self.obs.txs;
+        while let Some(rec) = txs.get(self.liveness_cursor) {
+            if rec.submitted >= check.from && !rec.is_committed() {
+                if rec.submitted + check.bound <= self.now {
+                    let detail = format!(
+                        "transaction {} submitted at {} (after the last fault ended at {}) is not committed {} later",
+                        self.liveness_cursor, rec.submitted, check.from, check.bound
+                    );
+                    let v = Violation { at_ns: self.now.0, replica: rec.client, invariant: "liveness", detail };
+                    self.obs.violation.get_or_insert(v);
+                    return;
+                }
+                break;
+            }
+            self.liveness_cursor += 1;
+        }
+        let period = Span((check.bound.0 / 8).max(1_000_000));
+        self.queue.push(self.now + period, Event::LivenessCheck);
     }
 
     fn fold(&mut self, kind: u64, to: NodeId, from: NodeId, content: u64) {
@@ -638,6 +680,7 @@ mod tests {
             max_queue: 1000,
             correct,
             cpu: crate::cpu::CpuConfig::UNLIMITED,
+            liveness: None,
         }
     }
 
@@ -724,5 +767,53 @@ mod tests {
         let mut sim = Simulation::new(cfg, Box::new(ListWorkload::default()), |_| Worker { echoes_at: vec![] });
         sim.run_until(Time::from_secs_f64(1.0));
         assert_eq!(sim.replica(NodeId(0)).echoes_at, vec![Time(3_000_000)], "only the first echo left");
+    }
+
+    /// Commits every request it gets at once (if `commits`), or sits on it.
+    struct Committer {
+        commits: bool,
+        next_slot: u64,
+    }
+
+    impl Protocol for Committer {
+        type Message = Nothing;
+        type Timer = u8;
+        fn on_start(&mut self, _: &mut Ctx<'_, Self>) {}
+        fn on_message(&mut self, _: &mut Ctx<'_, Self>, _: NodeId, _: Nothing) {}
+        fn on_timer(&mut self, _: &mut Ctx<'_, Self>, _: u8) {}
+        fn on_request(&mut self, ctx: &mut Ctx<'_, Self>, tx: Tx) {
+            if self.commits {
+                ctx.commit(self.next_slot, tx.id.0, &[tx]);
+                self.next_slot += 1;
+            }
+        }
+    }
+
+    fn liveness_run(commits: bool, from_ms: u64) -> RunResult {
+        let mut cfg = config(vec![true, true, true]);
+        cfg.net.nodes.push(cfg.net.nodes[0]); // one client
+        cfg.liveness = Some(LivenessCheck { from: Time(from_ms * 1_000_000), bound: Span::from_millis(100) });
+        let arrival = |ms: u64| crate::workload::Arrival {
+            at: Time(ms * 1_000_000),
+            client_idx: 0,
+            from: crate::AccountId(0),
+            to: crate::AccountId(1),
+            amount: 1,
+            size_bytes: 10,
+        };
+        let workload = ListWorkload::new(vec![arrival(5), arrival(50)]);
+        Simulation::new(cfg, Box::new(workload), |_| Committer { commits, next_slot: 1 }).run()
+    }
+
+    #[test]
+    fn liveness_reports_a_transaction_that_never_commits() {
+        let r = liveness_run(false, 20);
+        let Stop::Violation(v) = r.stop else { panic!("no liveness violation: {:?}", r.stop) };
+        assert_eq!((v.invariant, v.replica), ("liveness", NodeId(3)));
+        // The one submitted at 50 ms (the one at 5 ms predates the last fault) is 100 ms late
+        // at 150 ms; checks run every 12.5 ms from 120 ms.
+        assert!(v.detail.starts_with("transaction 1 "), "{}", v.detail);
+        assert!((150_000_000..=163_000_000).contains(&v.at_ns), "{}", v.at_ns);
+        assert_eq!(liveness_run(true, 20).stop, Stop::End);
     }
 }

@@ -21,7 +21,7 @@ pub mod workload;
 
 pub use bitset::{NodeSet, TxSet};
 pub use cpu::{CpuConfig, CryptoCosts};
-pub use engine::{FaultAction, FaultAt, NodeReport, RunResult, SendPolicy, SimConfig, Simulation, Stop};
+pub use engine::{FaultAction, FaultAt, LivenessCheck, NodeReport, RunResult, SendPolicy, SimConfig, Simulation, Stop};
 pub use ids::{AccountId, NodeId, Tx, TxId, TxResult};
 pub use protocol::{AggregateSignature, Ctx, Message, Protocol, Signature};
 pub use rng::{SimRng, Streams};

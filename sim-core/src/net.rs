@@ -54,13 +54,33 @@ pub struct NodePlacement {
     pub downlink_bps: u64,
 }
 
-/// Replicas grouped for a time window; replicas in no group form one more group.
+/// Replicas grouped for a time window: while it is open, two replicas can talk only if some
+/// group holds both. Groups may overlap (a replica in two groups bridges them, as an adversary
+/// that controls the network would arrange).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PartitionSpec {
     pub start: Time,
     pub heal: Time,
-    /// Group index per replica.
-    pub group_of: Vec<u16>,
+    /// Per replica, the groups it belongs to, as a bitmask (at most 64 groups).
+    pub groups_of: Vec<u64>,
+}
+
+impl PartitionSpec {
+    /// From disjoint-or-overlapping groups of replica ids; replicas in no group form one more
+    /// group together.
+    pub fn new(start: Time, heal: Time, n_replicas: u32, groups: &[Vec<u32>]) -> PartitionSpec {
+        assert!(groups.len() < 64, "at most 63 groups");
+        let mut groups_of = vec![0u64; n_replicas as usize];
+        for (g, members) in groups.iter().enumerate() {
+            for &r in members {
+                groups_of[r as usize] |= 1 << g;
+            }
+        }
+        for mask in groups_of.iter_mut().filter(|m| **m == 0) {
+            *mask = 1 << groups.len();
+        }
+        PartitionSpec { start, heal, groups_of }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -172,7 +192,7 @@ impl Network {
         self.cfg
             .partitions
             .iter()
-            .all(|p| !(p.start <= now && now < p.heal) || p.group_of[a.idx()] == p.group_of[b.idx()])
+            .all(|p| !(p.start <= now && now < p.heal) || p.groups_of[a.idx()] & p.groups_of[b.idx()] != 0)
     }
 
     /// Hands a message of `size` bytes from `from` to `to` at `now`.
@@ -255,11 +275,12 @@ mod tests {
             jitter,
             loss_ppb: 0,
             fifo: true,
-            partitions: vec![PartitionSpec {
-                start: Time::from_secs_f64(1.0),
-                heal: Time::from_secs_f64(2.0),
-                group_of: vec![0, 0, 1],
-            }],
+            partitions: vec![PartitionSpec::new(
+                Time::from_secs_f64(1.0),
+                Time::from_secs_f64(2.0),
+                3,
+                &[vec![0, 1], vec![2]],
+            )],
         })
     }
 
@@ -282,6 +303,12 @@ mod tests {
         assert!(matches!(n.send(t, NodeId(0), NodeId(1), 10, &mut rng), Route::Arrives { .. }));
         let healed = Time::from_secs_f64(2.0);
         assert!(matches!(n.send(healed, NodeId(0), NodeId(2), 10, &mut rng), Route::Arrives { .. }));
+    }
+
+    #[test]
+    fn overlapping_groups_bridge_and_the_rest_is_one_group() {
+        let p = PartitionSpec::new(Time(0), Time(10), 5, &[vec![0, 2], vec![1, 2]]);
+        assert_eq!(p.groups_of, vec![0b01, 0b10, 0b11, 0b100, 0b100]);
     }
 
     #[test]

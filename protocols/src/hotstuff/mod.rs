@@ -50,12 +50,68 @@ pub struct HotStuffConfig {
     pub max_timeout: Span,
     /// Certificates list their n-f signatures (verified one by one) instead of aggregating them.
     pub list_certificates: bool,
+    pub commit_rule: CommitRule,
 }
 
-/// The timers of a replica: one slot, the current view's timeout.
+/// When a block commits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CommitRule {
+    /// HotStuff: the head of three blocks certified in consecutive views; a replica locks on
+    /// the head of the two-chain.
+    #[default]
+    ThreeChain,
+    /// Jolteon / DiemBFT v4: the head of two blocks certified in consecutive views; a replica
+    /// locks on the block certified by the highest QC it has seen in a proposal. Safe with the
+    /// same voting rule: if b commits, the n-f voters of its child locked on b, so a conflicting
+    /// block can only win them with a QC above b of a block that does not extend b, and the
+    /// lowest such QC would itself have needed one of them to vote against its lock.
+    TwoChain,
+}
+
+/// The timers of a replica, per face (0 unless the replica equivocates).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum HsTimer {
-    ViewTimeout,
+    /// The current view's timeout.
+    ViewTimeout(u8),
+    /// A slow leader's delayed proposal.
+    ProposeLate(u8),
+}
+
+/// What a replica does: follow the protocol, or misbehave in one of these ways. None of them
+/// can sign as another replica: `Ctx` does not allow it. (A crash is an engine fault.)
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Behavior {
+    #[default]
+    Correct,
+    /// Drops everything and sends nothing.
+    Silent,
+    /// As leader, extends the parent of the block its highest QC certifies, orphaning that block.
+    Fork,
+    /// Two faces: one copy of the protocol for each half of the other replicas. As leader it
+    /// proposes two different blocks, as voter it votes for both; equivocators relay each
+    /// other's traffic per face, so more than f of them split the correct replicas like a
+    /// partition.
+    Equivocate,
+    /// Never votes (nor hands its vote to a complaint).
+    WithholdVotes,
+    /// As leader, proposes only when three quarters of the view timeout have passed.
+    SlowLeader,
+}
+
+/// Which face of the equivocators a replica talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    /// A replica outside the coalition, shown face 0 or 1.
+    Audience(u8),
+    /// A fellow equivocator: traffic is tagged with the face it belongs to.
+    Coalition,
+}
+
+/// The face one copy of an equivocator plays.
+#[derive(Clone, Debug)]
+struct Face {
+    side: u8,
+    roles: Rc<[Role]>,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -71,6 +127,10 @@ struct Counters {
 
 pub struct HotStuff {
     cfg: HotStuffConfig,
+    behavior: Behavior,
+    /// For an equivocator: the face this copy plays; `twin` is the copy playing face 1.
+    face: Option<Face>,
+    twin: Option<Box<HotStuff>>,
     n: u32,
     f: u32,
     quorum: usize,
@@ -101,6 +161,57 @@ pub struct HotStuff {
 }
 
 impl HotStuff {
+    /// A replica with `behavior`; `roster` gives every replica's behaviour (equivocators need
+    /// to know their coalition and how to split the others).
+    pub fn with_behavior(cfg: HotStuffConfig, behavior: Behavior, roster: &[Behavior]) -> HotStuff {
+        let mut replica = HotStuff::new(cfg.clone());
+        replica.behavior = behavior;
+        if behavior == Behavior::Equivocate {
+            let roles = Self::roles(roster);
+            replica.face = Some(Face { side: 0, roles: Rc::clone(&roles) });
+            let mut twin = HotStuff::new(cfg);
+            twin.behavior = behavior;
+            twin.face = Some(Face { side: 1, roles });
+            replica.twin = Some(Box::new(twin));
+        }
+        replica
+    }
+
+    /// Equivocators form the coalition; the others are split in two audiences by id.
+    fn roles(roster: &[Behavior]) -> Rc<[Role]> {
+        let audience: Vec<usize> = (0..roster.len()).filter(|&i| roster[i] != Behavior::Equivocate).collect();
+        let half = audience.len().div_ceil(2);
+        (0..roster.len())
+            .map(|i| match audience.iter().position(|&a| a == i) {
+                Some(rank) => Role::Audience(u8::from(rank >= half)),
+                None => Role::Coalition,
+            })
+            .collect()
+    }
+
+    fn side(&self) -> u8 {
+        self.face.as_ref().map_or(0, |f| f.side)
+    }
+
+    /// Sends as this replica's face would: to its own audience and (tagged) to the coalition.
+    fn send(&self, ctx: &mut Ctx<'_, Self>, to: NodeId, msg: HsMsg) {
+        let Some(face) = &self.face else { return ctx.send(to, msg) };
+        match face.roles[to.idx()] {
+            Role::Coalition => ctx.send(to, HsMsg::Coalition { side: face.side, inner: Box::new(msg) }),
+            Role::Audience(side) if side == face.side => ctx.send(to, msg),
+            Role::Audience(_) => {}
+        }
+    }
+
+    fn broadcast(&self, ctx: &mut Ctx<'_, Self>, msg: HsMsg) {
+        if self.face.is_none() {
+            return ctx.broadcast(msg);
+        }
+        for to in 0..self.n {
+            self.send(ctx, NodeId(to), msg.clone());
+        }
+    }
+
     pub fn new(cfg: HotStuffConfig) -> HotStuff {
         assert!(cfg.batch_size >= 1 && cfg.view_timeout > Span::ZERO && cfg.backoff_permille >= 1000);
         let genesis = Rc::new(Block::genesis());
@@ -108,6 +219,9 @@ impl HotStuff {
         by_height.insert((genesis.height, genesis.id));
         HotStuff {
             cfg,
+            behavior: Behavior::Correct,
+            face: None,
+            twin: None,
             n: 0,
             f: 0,
             quorum: 0,
@@ -169,11 +283,15 @@ impl HotStuff {
     fn enter_view(&mut self, ctx: &mut Ctx<'_, Self>, view: View) {
         assert!(view > self.view, "views only move forward");
         self.view = view;
-        ctx.set_timer(HsTimer::ViewTimeout, self.timeout());
+        ctx.set_timer(HsTimer::ViewTimeout(self.side()), self.timeout());
         self.votes.prune_below((View(view.0.saturating_sub(2)), 0));
         self.complaints.prune_below(View(view.0.saturating_sub(1)));
         if self.leader(view) == ctx.me() {
-            self.propose(ctx);
+            if self.behavior == Behavior::SlowLeader {
+                ctx.set_timer(HsTimer::ProposeLate(self.side()), Span(self.timeout().0 / 4 * 3));
+            } else {
+                self.propose(ctx);
+            }
         }
         if let Some((from, block)) = self.future.take_if(|(_, b)| b.view <= view) {
             self.on_propose(ctx, from, block);
@@ -224,11 +342,21 @@ impl HotStuff {
             return;
         }
         self.proposed_view = self.view;
-        let parent = Rc::clone(self.block(self.qc_high.block));
+        let (parent, justify) = self.proposal_parent();
         let txs = self.take_batch(&parent);
-        let block = Block::new(&parent, self.view, self.qc_high.clone(), ctx.me(), txs);
+        let block = Block::new(&parent, self.view, justify, ctx.me(), txs, self.side() as u64);
         self.stats.blocks_proposed += 1;
-        ctx.broadcast(HsMsg::Propose { block: Rc::new(block), wire: self.wire() });
+        self.broadcast(ctx, HsMsg::Propose { block: Rc::new(block), wire: self.wire() });
+    }
+
+    /// The block to extend and its QC: qc_high's block, or, for a forking leader, its parent.
+    fn proposal_parent(&self) -> (Rc<Block>, Qc) {
+        let certified = self.block(self.qc_high.block);
+        if self.behavior == Behavior::Fork && !self.qc_high.is_genesis() {
+            let justify = certified.justify.clone();
+            return (Rc::clone(self.block(justify.block)), justify);
+        }
+        (Rc::clone(certified), self.qc_high.clone())
     }
 
     /// Up to batch_size pending transactions, skipping committed ones (dropped for good) and
@@ -285,7 +413,7 @@ impl HotStuff {
         self.update(ctx, &block);
         let next_leader = self.leader(self.view.next());
         if next_leader != ctx.me() {
-            ctx.send(next_leader, HsMsg::NewView { qc: self.qc_high.clone(), wire: self.wire() });
+            self.send(ctx, next_leader, HsMsg::NewView { qc: self.qc_high.clone(), wire: self.wire() });
             self.enter_view(ctx, self.view.next());
         }
     }
@@ -310,6 +438,9 @@ impl HotStuff {
     }
 
     fn vote_if_safe(&mut self, ctx: &mut Ctx<'_, Self>, block: &Block) {
+        if self.behavior == Behavior::WithholdVotes {
+            return;
+        }
         if block.view <= self.voted_view || block.view <= self.complained_view {
             return;
         }
@@ -322,7 +453,7 @@ impl HotStuff {
         let sig = ctx.sign(vote_digest(block.view, block.id));
         self.last_vote = Some((block.view, block.id, sig));
         let to = self.leader(block.view.next());
-        ctx.send(to, HsMsg::Vote { view: block.view, block: block.id, sig });
+        self.send(ctx, to, HsMsg::Vote { view: block.view, block: block.id, sig });
     }
 
     fn extends(&self, block: &Block, ancestor: BlockId, ancestor_height: Height) -> bool {
@@ -336,9 +467,13 @@ impl HotStuff {
         b.id == ancestor
     }
 
-    /// Algorithm 1's UPDATE: lock on the two-chain head, commit the three-chain head.
+    /// Algorithm 1's UPDATE: lock on the two-chain head, commit the three-chain head (or, with
+    /// the two-chain rule, lock on the one-chain head and commit the two-chain head).
     fn update(&mut self, ctx: &mut Ctx<'_, Self>, b_star: &Block) {
         let b2 = Rc::clone(self.block(b_star.justify.block));
+        if self.cfg.commit_rule == CommitRule::TwoChain {
+            return self.update_two_chain(ctx, &b2);
+        }
         let Some(b1) = self.blocks.get(&b2.justify.block).cloned() else { return };
         let Some(b0) = self.blocks.get(&b1.justify.block).cloned() else { return };
         if b1.height > self.block(self.lock).height {
@@ -348,6 +483,16 @@ impl HotStuff {
         let consecutive = b2.view.0 == b1.view.0 + 1 && b1.view.0 == b0.view.0 + 1;
         if direct && consecutive {
             self.commit(ctx, &b0);
+        }
+    }
+
+    fn update_two_chain(&mut self, ctx: &mut Ctx<'_, Self>, b2: &Rc<Block>) {
+        if b2.height > self.block(self.lock).height {
+            self.lock = b2.id;
+        }
+        let Some(b1) = self.blocks.get(&b2.justify.block).cloned() else { return };
+        if b2.parent == b1.id && b2.view.0 == b1.view.0 + 1 {
+            self.commit(ctx, &b1);
         }
     }
 
@@ -402,7 +547,7 @@ impl HotStuff {
     fn on_timeout(&mut self, ctx: &mut Ctx<'_, Self>) {
         self.stats.timeouts += 1;
         self.consecutive_timeouts += 1;
-        ctx.set_timer(HsTimer::ViewTimeout, self.timeout());
+        ctx.set_timer(HsTimer::ViewTimeout(self.side()), self.timeout());
         self.complain(ctx, self.view);
         self.retry_sync(ctx);
     }
@@ -411,7 +556,7 @@ impl HotStuff {
         self.complained_view = self.complained_view.max(view);
         let sig = ctx.sign(complain_digest(view));
         let (qc_high, last_vote, wire) = (self.qc_high.clone(), self.last_vote, self.wire());
-        ctx.broadcast(HsMsg::Complain { view, sig, qc_high, last_vote, wire });
+        self.broadcast(ctx, HsMsg::Complain { view, sig, qc_high, last_vote, wire });
     }
 
     fn on_complain(
@@ -445,7 +590,8 @@ impl HotStuff {
             let agg = ctx.aggregate(self.complaints.get(&view)).expect("complaints on one digest");
             let tc = Tc { view, sig: Rc::new(agg) };
             if self.leader(view.next()) == ctx.me() {
-                ctx.broadcast(HsMsg::NextView { tc: tc.clone(), qc_high: self.qc_high.clone(), wire: self.wire() });
+                let msg = HsMsg::NextView { tc: tc.clone(), qc_high: self.qc_high.clone(), wire: self.wire() };
+                self.broadcast(ctx, msg);
             }
             self.on_tc(ctx, &tc);
         }
@@ -470,7 +616,7 @@ impl HotStuff {
         self.n_waiting += 1;
         if first && from != ctx.me() {
             self.stats.block_requests += 1;
-            ctx.send(from, HsMsg::BlockRequest { id: missing });
+            self.send(ctx, from, HsMsg::BlockRequest { id: missing });
         }
     }
 
@@ -478,7 +624,7 @@ impl HotStuff {
         let Some(waiters) = self.waiting.remove(&arrived) else { return };
         self.n_waiting -= waiters.len();
         for (from, msg) in waiters {
-            self.on_message(ctx, from, msg);
+            self.handle(ctx, from, msg);
         }
     }
 
@@ -493,7 +639,7 @@ impl HotStuff {
             next = self.blocks.get(&b.parent);
         }
         if !blocks.is_empty() {
-            ctx.send(from, HsMsg::BlockResponse { blocks, wire: self.wire() });
+            self.send(ctx, from, HsMsg::BlockResponse { blocks, wire: self.wire() });
         }
     }
 
@@ -526,29 +672,56 @@ impl HotStuff {
         for (id, from) in retries {
             if from != ctx.me() {
                 self.stats.block_requests += 1;
-                ctx.send(from, HsMsg::BlockRequest { id });
+                self.send(ctx, from, HsMsg::BlockRequest { id });
             }
         }
     }
-}
 
-impl Protocol for HotStuff {
-    type Message = HsMsg;
-    type Timer = HsTimer;
+    /// Runs `f` on the copy of this replica that plays `side` (itself unless it equivocates).
+    fn on_face(&mut self, side: u8, f: impl FnOnce(&mut HotStuff)) {
+        if side == 0 || self.twin.is_none() {
+            return f(self);
+        }
+        let mut twin = self.twin.take().expect("an equivocator has a twin");
+        f(&mut twin);
+        self.twin = Some(twin);
+    }
 
-    fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+    fn enqueue(&mut self, tx: Tx) {
+        if !self.committed.contains(tx.id) {
+            self.pending.push_back(tx);
+        }
+    }
+
+    /// Runs `f` on the second face of an equivocator; nothing for anyone else.
+    fn with_twin(&mut self, f: impl FnOnce(&mut HotStuff)) {
+        if let Some(mut twin) = self.twin.take() {
+            f(&mut twin);
+            self.twin = Some(twin);
+        }
+    }
+
+    /// The face a message from `from` is meant for.
+    fn side_of(&self, from: NodeId, msg: &HsMsg) -> u8 {
+        match (msg, &self.face) {
+            (HsMsg::Coalition { side, .. }, _) => *side,
+            (_, Some(face)) => match face.roles[from.idx()] {
+                Role::Audience(side) => side,
+                Role::Coalition => 0,
+            },
+            (_, None) => 0,
+        }
+    }
+
+    fn start(&mut self, ctx: &mut Ctx<'_, Self>) {
         self.n = ctx.n();
         self.f = ctx.f();
         self.quorum = byzantine_quorum(self.n, self.f);
         self.enter_view(ctx, View(1));
     }
 
-    fn on_recover(&mut self, ctx: &mut Ctx<'_, Self>) {
-        // State survived on disk; only the timer was lost.
-        ctx.set_timer(HsTimer::ViewTimeout, self.timeout());
-    }
-
-    fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: HsMsg) {
+    /// One message for this copy: the dispatch of chained HotStuff.
+    fn handle(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: HsMsg) {
         match msg {
             HsMsg::Propose { block, .. } => self.on_propose(ctx, from, block),
             HsMsg::Vote { view, block, sig } => {
@@ -566,19 +739,61 @@ impl Protocol for HotStuff {
             }
             HsMsg::BlockRequest { id } => self.on_block_request(ctx, from, id),
             HsMsg::BlockResponse { blocks, .. } => self.on_block_response(ctx, from, blocks),
+            HsMsg::Coalition { .. } => {} // only equivocators use it, and they unwrap it first
         }
+    }
+}
+
+impl Protocol for HotStuff {
+    type Message = HsMsg;
+    type Timer = HsTimer;
+
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+        if self.behavior == Behavior::Silent {
+            return;
+        }
+        self.start(ctx);
+        self.with_twin(|twin| twin.start(ctx));
+    }
+
+    fn on_recover(&mut self, ctx: &mut Ctx<'_, Self>) {
+        // State survived on disk; only the timers were lost.
+        if self.behavior == Behavior::Silent {
+            return;
+        }
+        ctx.set_timer(HsTimer::ViewTimeout(0), self.timeout());
+        self.with_twin(|twin| ctx.set_timer(HsTimer::ViewTimeout(1), twin.timeout()));
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: HsMsg) {
+        if self.behavior == Behavior::Silent {
+            return;
+        }
+        let side = self.side_of(from, &msg);
+        let msg = match msg {
+            HsMsg::Coalition { inner, .. } if self.twin.is_some() => *inner,
+            other => other,
+        };
+        self.on_face(side, |copy| copy.handle(ctx, from, msg));
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, timer: HsTimer) {
         match timer {
-            HsTimer::ViewTimeout => self.on_timeout(ctx),
+            HsTimer::ViewTimeout(side) => self.on_face(side, |copy| copy.on_timeout(ctx)),
+            HsTimer::ProposeLate(side) => self.on_face(side, |copy| {
+                if copy.leader(copy.view) == ctx.me() {
+                    copy.propose(ctx);
+                }
+            }),
         }
     }
 
     fn on_request(&mut self, _ctx: &mut Ctx<'_, Self>, tx: Tx) {
-        if !self.committed.contains(tx.id) {
-            self.pending.push_back(tx);
+        if self.behavior == Behavior::Silent {
+            return;
         }
+        self.enqueue(tx);
+        self.with_twin(|twin| twin.enqueue(tx));
     }
 
     fn counters(&self) -> Vec<(&'static str, u64)> {

@@ -116,6 +116,8 @@ pub struct Block {
     pub justify: Qc,
     pub proposer: NodeId,
     pub txs: Vec<Tx>,
+    /// 0 for a correct proposer; an equivocator's second face sets 1 so its block differs.
+    pub salt: u64,
 }
 
 impl Block {
@@ -128,15 +130,17 @@ impl Block {
             justify: Qc::genesis(),
             proposer: NodeId(0),
             txs: Vec::new(),
+            salt: 0,
         }
     }
 
     /// A new block extending `parent` under `justify` (which certifies `parent`).
-    pub fn new(parent: &Block, view: View, justify: Qc, proposer: NodeId, txs: Vec<Tx>) -> Block {
+    pub fn new(parent: &Block, view: View, justify: Qc, proposer: NodeId, txs: Vec<Tx>, salt: u64) -> Block {
         assert_eq!(justify.block, parent.id, "a block extends the block its QC certifies");
+        assert!(view > parent.view, "a block's view is above its parent's");
         let height = Height(parent.height.0 + 1);
-        let id = Block::compute_id(parent.id, view, height, &justify, proposer, &txs);
-        Block { id, view, height, parent: parent.id, justify, proposer, txs }
+        let id = Block::compute_id(parent.id, view, height, &justify, proposer, &txs, salt);
+        Block { id, view, height, parent: parent.id, justify, proposer, txs, salt }
     }
 
     pub fn compute_id(
@@ -146,9 +150,10 @@ impl Block {
         justify: &Qc,
         proposer: NodeId,
         txs: &[Tx],
+        salt: u64,
     ) -> BlockId {
         let mut f = Fold::new(0x626c_6f63);
-        f.add(parent).add(view.0).add(height.0).add(justify.view.0).add(justify.block).add(proposer.0 as u64);
+        f.add(parent).add(view.0).add(height.0).add(justify.view.0).add(justify.block).add(proposer.0 as u64).add(salt);
         for tx in txs {
             f.add(tx.id.0);
         }
@@ -159,12 +164,20 @@ impl Block {
     pub fn is_well_formed(&self) -> bool {
         self.parent == self.justify.block
             && self.id
-                == Block::compute_id(self.parent, self.view, self.height, &self.justify, self.proposer, &self.txs)
+                == Block::compute_id(
+                    self.parent,
+                    self.view,
+                    self.height,
+                    &self.justify,
+                    self.proposer,
+                    &self.txs,
+                    self.salt,
+                )
     }
 
     pub fn wire_size(&self, wire: Wire) -> u32 {
         let payload: u32 = self.txs.iter().map(|t| t.size_bytes).sum();
-        HEADER_BYTES + 3 * HASH_BYTES + 16 + self.justify.wire_size(wire) + payload
+        HEADER_BYTES + 3 * HASH_BYTES + 24 + self.justify.wire_size(wire) + payload
     }
 }
 
@@ -210,6 +223,11 @@ pub enum HsMsg {
         blocks: Vec<Rc<Block>>,
         wire: Wire,
     },
+    /// Between equivocators only: a message for the face playing `side`.
+    Coalition {
+        side: u8,
+        inner: Box<HsMsg>,
+    },
 }
 
 impl sim_core::Message for HsMsg {
@@ -227,6 +245,7 @@ impl sim_core::Message for HsMsg {
             HsMsg::BlockResponse { blocks, wire } => {
                 HEADER_BYTES + blocks.iter().map(|b| b.wire_size(*wire)).sum::<u32>()
             }
+            HsMsg::Coalition { inner, .. } => 1 + inner.wire_size(),
         }
     }
 
@@ -239,6 +258,7 @@ impl sim_core::Message for HsMsg {
             HsMsg::NextView { tc, qc_high, .. } => hash_words(&[5, tc.view.0, qc_high.view.0]),
             HsMsg::BlockRequest { id } => hash_words(&[6, *id]),
             HsMsg::BlockResponse { blocks, .. } => hash_words(&[7, blocks.first().map_or(0, |b| b.id)]),
+            HsMsg::Coalition { side, inner } => hash_words(&[8, *side as u64, inner.fingerprint()]),
         }
     }
 }
