@@ -94,6 +94,7 @@ fn run(case: Case) -> RunResult {
         max_queue: 10_000_000,
         correct: (0..case.n as usize).map(|i| case.behaviors.get(i).is_none_or(|b| *b == Behavior::Correct)).collect(),
         cpu: sim_core::CpuConfig::UNLIMITED,
+        crypto: Default::default(),
         liveness: None,
     };
     let until = case.secs * 1_000_000_000;

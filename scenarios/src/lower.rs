@@ -4,7 +4,8 @@
 use protocols::hotstuff::{Behavior, CommitRule, HotStuffConfig};
 use sim_core::net::{DelayModel, Jitter, NetConfig, NodePlacement, PartitionSpec};
 use sim_core::{
-    CpuConfig, CryptoCosts, FaultAction, FaultAt, LivenessCheck, NodeId, SendPolicy, SimConfig, Span, Streams, Time,
+    CpuConfig, CryptoCosts, CryptoMode, FaultAction, FaultAt, LivenessCheck, NodeId, SendPolicy, SimConfig, Span,
+    Streams, Time,
 };
 use traces::{ArrivalProcess, SyntheticConfig};
 
@@ -81,6 +82,10 @@ pub fn lower(s: &Scenario) -> Lowered {
         max_queue: usize::try_from(s.limits.max_queue).unwrap_or(usize::MAX),
         correct: byzantine.iter().map(Option::is_none).collect(),
         cpu: cpu(&s.cpu),
+        crypto: match s.cpu.crypto {
+            model::CryptoMode::Modeled => CryptoMode::Modeled,
+            model::CryptoMode::Real => CryptoMode::Real,
+        },
         liveness: s.checks.liveness_bound_s.map(|bound_s| LivenessCheck {
             from: Time::from_secs_f64(last_fault_end_s(s)),
             bound: Span::from_secs_f64(bound_s),

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use scenarios::{output, parse, run};
+use scenarios::{calibrate, output, parse, run};
 use sim_core::Stop;
 
 const METRICS_HELP: &str = "\
@@ -51,6 +51,19 @@ enum Command {
         #[command(flatten)]
         input: Input,
     },
+    /// Time BLS12-381 (blst) on this machine and write a crypto cost profile for
+    /// `[cpu] profile_file`.
+    Calibrate {
+        /// Where to write the profile.
+        #[arg(long, default_value = "calibrated-profile.toml")]
+        out: PathBuf,
+        /// Operations timed per kind.
+        #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        rounds: u32,
+        /// Signers of the aggregate that is verified (n - f of the replicas you simulate).
+        #[arg(long, default_value_t = 67, value_parser = clap::value_parser!(u32).range(2..=10_000))]
+        signers: u32,
+    },
 }
 
 #[derive(Args)]
@@ -85,7 +98,22 @@ fn main() -> ExitCode {
             }
         },
         Command::Run { input, out, quiet } => run_command(&input, out, quiet),
+        Command::Calibrate { out, rounds, signers } => calibrate_command(&out, rounds, signers),
     }
+}
+
+fn calibrate_command(out: &Path, rounds: u32, signers: u32) -> ExitCode {
+    let machine = calibrate::machine();
+    eprintln!("timing blst on {machine}: {rounds} operations of each kind, aggregates of {signers} signatures...");
+    let m = calibrate::measure(rounds as usize, signers);
+    let text = calibrate::profile_toml(&m, &machine, signers);
+    if let Err(e) = std::fs::write(out, &text) {
+        eprintln!("error: could not write {}: {e}", out.display());
+        return ExitCode::from(1);
+    }
+    let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
+    eprintln!("wrote {}", out.display());
+    ExitCode::SUCCESS
 }
 
 fn shell_word(s: &str) -> String {

@@ -245,6 +245,9 @@ pub struct Cpu {
 pub enum CryptoMode {
     /// Signatures are unforgeable tokens; operations are charged from the cost profile.
     Modeled,
+    /// The same, backed by real BLS12-381 signatures (blst) that are really verified: slower in
+    /// wall time, the same simulated run.
+    Real,
 }
 
 /// What each crypto operation costs one core, in microseconds.

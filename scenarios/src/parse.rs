@@ -81,7 +81,8 @@ const CHECKS_KEYS: &[&str] = &["liveness_bound_s"];
 const WORKLOAD_KEYS: &[&str] = &["arrivals", "rate_tps", "accounts", "zipf_s", "tx_size_bytes"];
 const HOTSTUFF_KEYS: &[&str] =
     &["variant", "certificate", "batch_size", "view_timeout_ms", "timeout_backoff", "max_timeout_ms"];
-const CPU_KEYS: &[&str] = &["cores", "base_us", "per_kib_us", "crypto", "profile"];
+const CPU_KEYS: &[&str] = &["cores", "base_us", "per_kib_us", "crypto", "profile", "profile_file"];
+const PROFILE_KEYS: [&str; 4] = ["sign_us", "verify_us", "aggregate_per_sig_us", "verify_aggregate_us"];
 const LIMITS_KEYS: &[&str] = &["max_events", "max_queue"];
 const OUTPUT_KEYS: &[&str] = &["window_s", "latency_csv"];
 
@@ -802,7 +803,7 @@ fn build(c: &mut Ctx<'_>, root: &Table, path: &Path) -> Option<Scenario> {
     let checks = read_checks(c, &top);
     let workload = read_workload(c, &top);
     let hotstuff = read_hotstuff(c, &top);
-    let cpu = read_cpu(c, &top);
+    let cpu = read_cpu(c, &top, base_dir);
     let limits = read_limits(c, &top);
     let output = read_output(c, &top, end_s);
     Some(Scenario {
@@ -1735,27 +1736,74 @@ fn read_hotstuff(c: &mut Ctx<'_>, top: &Section<'_>) -> Option<HotStuff> {
 /// x86 machine, the design brief's default; `free` makes crypto cost nothing.
 const COST_PROFILES: &[(&str, [f64; 4])] = &[("blst-x86-2core", [370.0, 1040.0, 1.3, 1100.0]), ("free", [0.0; 4])];
 
-fn read_cpu(c: &mut Ctx<'_>, top: &Section<'_>) -> Option<Cpu> {
+fn read_cpu(c: &mut Ctx<'_>, top: &Section<'_>, base_dir: &Path) -> Option<Cpu> {
     let sec = c.section(top, "cpu");
     c.known_keys(&sec, CPU_KEYS);
     let cores = c.int::<u32>(&sec, "cores", Missing::Default(2), (0, 1024));
     let base = c.float(&sec, "base_us", Missing::Default(5.0), TIME_MS);
     let per_kib = c.float(&sec, "per_kib_us", Missing::Default(2.0), TIME_MS);
-    let crypto = c.choice(&sec, "crypto", Missing::Default(CryptoMode::Modeled), &[("modeled", CryptoMode::Modeled)]);
-    let names: Vec<(&str, &str)> = COST_PROFILES.iter().map(|(name, _)| (*name, *name)).collect();
-    let profile = c.choice(&sec, "profile", Missing::Default("blst-x86-2core"), &names);
-    let profile = profile.map(|p| {
-        let (name, [sign, verify, agg, agg_verify]) =
-            *COST_PROFILES.iter().find(|(name, _)| *name == p.v).expect("chosen among the profiles");
-        CostProfile {
-            name: name.to_string(),
-            sign_us: sign,
-            verify_us: verify,
-            aggregate_per_sig_us: agg,
-            verify_aggregate_us: agg_verify,
+    let modes = [("modeled", CryptoMode::Modeled), ("real", CryptoMode::Real)];
+    let crypto = c.choice(&sec, "crypto", Missing::Default(CryptoMode::Modeled), &modes);
+    let profile = match (sec.get("profile"), sec.get("profile_file")) {
+        (Some(node), Some(_)) => {
+            let help = Some("`profile` names a built-in profile, `profile_file` a calibrated one: keep one".into());
+            c.bad(node, &sec.field("profile"), "give `profile` or `profile_file`, not both", help)
         }
-    });
+        (_, Some(_)) => read_profile_file(c, &sec, base_dir),
+        _ => read_builtin_profile(c, &sec),
+    };
     Some(Cpu { cores: cores?.v, base_us: base?.v, per_kib_us: per_kib?.v, crypto: crypto?.v, profile: profile? })
+}
+
+fn read_builtin_profile(c: &mut Ctx<'_>, sec: &Section<'_>) -> Option<CostProfile> {
+    let names: Vec<(&str, &str)> = COST_PROFILES.iter().map(|(name, _)| (*name, *name)).collect();
+    let chosen = c.choice(sec, "profile", Missing::Default("blst-x86-2core"), &names)?;
+    let (name, [sign, verify, agg, agg_verify]) =
+        *COST_PROFILES.iter().find(|(name, _)| *name == chosen.v).expect("chosen among the profiles");
+    Some(CostProfile {
+        name: name.to_string(),
+        sign_us: sign,
+        verify_us: verify,
+        aggregate_per_sig_us: agg,
+        verify_aggregate_us: agg_verify,
+    })
+}
+
+/// A profile written by `byzsim calibrate`: `name` and the four costs in microseconds.
+fn read_profile_file(c: &mut Ctx<'_>, sec: &Section<'_>, base_dir: &Path) -> Option<CostProfile> {
+    let file = c.string(sec, "profile_file", Missing::Required("\"calibrated-profile.toml\""))?;
+    let path = match file.at {
+        Origin::File(_) => base_dir.join(&file.v),
+        _ => PathBuf::from(&file.v),
+    };
+    let problem = |c: &mut Ctx<'_>, what: String| {
+        let help = Some("write one with `byzsim calibrate --out FILE` (see docs/scenarios.md)".to_string());
+        c.fail(&file, format!("profile file `{}`: {what}", path.display()), help);
+        None
+    };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) => return problem(c, format!("cannot read it: {e}")),
+    };
+    let table: toml::Table = match text.parse() {
+        Ok(table) => table,
+        Err(e) => return problem(c, format!("invalid TOML: {}", e.to_string().trim_end())),
+    };
+    if let Some(unknown) = table.keys().find(|k| *k != "name" && !PROFILE_KEYS.contains(&k.as_str())) {
+        return problem(c, format!("unknown field `{unknown}` (the fields are name, {})", PROFILE_KEYS.join(", ")));
+    }
+    let mut costs = [0.0; 4];
+    for (cost, key) in costs.iter_mut().zip(PROFILE_KEYS) {
+        let value = table.get(key).and_then(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64)));
+        match value {
+            Some(v) if v.is_finite() && (0.0..=MAX_TIME_MS * 1e3).contains(&v) => *cost = v,
+            Some(v) => return problem(c, format!("`{key}` must be a number of microseconds >= 0, found {v}")),
+            None => return problem(c, format!("`{key}` is missing or not a number")),
+        }
+    }
+    let name = table.get("name").and_then(|v| v.as_str()).unwrap_or("calibrated").to_string();
+    let [sign_us, verify_us, aggregate_per_sig_us, verify_aggregate_us] = costs;
+    Some(CostProfile { name, sign_us, verify_us, aggregate_per_sig_us, verify_aggregate_us })
 }
 
 fn read_limits(c: &mut Ctx<'_>, top: &Section<'_>) -> Option<Limits> {

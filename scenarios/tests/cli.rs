@@ -214,3 +214,15 @@ fn a_broken_invariant_exits_3_with_what_to_reproduce() {
     let second = read("res2/summary.json");
     assert_eq!((&summary["digest"], &summary["violation"]), (&second["digest"], &second["violation"]));
 }
+
+#[test]
+fn calibrate_writes_a_profile_a_scenario_can_use() {
+    let dir = scratch("calibrate");
+    let out = byzsim(&["calibrate", "--rounds", "3", "--signers", "3", "--out", "p.toml"], &dir);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    std::fs::write(dir.join("tiny.toml"), format!("{VALID}[cpu]\nprofile_file = \"p.toml\"\n")).unwrap();
+    let run = byzsim(&["run", "tiny.toml", "--quiet", "--out", "res"], &dir);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let summary = std::fs::read_to_string(dir.join("res/summary.json")).unwrap();
+    assert!(summary.contains("\"committed_tx\""));
+}

@@ -158,3 +158,29 @@ fn crypto_costs_flatten_goodput() {
     let free = run_at(32_000, "free");
     assert!(free.goodput_tps > 0.95 * 32_000.0, "free crypto keeps up: {}", free.goodput_tps);
 }
+
+/// Real BLS signatures (blst) change the wall time, not the run: same digest, same commits.
+/// With an equivocator and list certificates, so that aggregate and one-by-one verification
+/// both run for real.
+#[test]
+fn real_crypto_commits_the_same_blocks_as_modeled() {
+    let run_mode = |mode: &str, certificate: &str| {
+        let sets = [
+            format!("cpu.crypto={mode}"),
+            format!("hotstuff.certificate={certificate}"),
+            "duration_s=1.5".into(),
+            "drain_s=0.5".into(),
+            "workload.rate_tps=400".into(),
+        ];
+        run_file(&example("byzantine.toml"), &sets.each_ref().map(|s| s.as_str()), None)
+    };
+    for certificate in ["aggregate", "list"] {
+        let (modeled, real) = (run_mode("modeled", certificate), run_mode("real", certificate));
+        assert_eq!(modeled.result.stop, sim_core::Stop::End);
+        assert_eq!(real.result.stop, sim_core::Stop::End);
+        assert!(modeled.summary.committed_tx > 300, "{certificate}: {}", modeled.summary.committed_tx);
+        assert_eq!(modeled.result.digest, real.result.digest, "{certificate}: the runs differ");
+        let commits = |r: &run::Report| r.result.txs.iter().map(|t| t.committed).collect::<Vec<_>>();
+        assert_eq!(commits(&modeled), commits(&real));
+    }
+}

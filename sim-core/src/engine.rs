@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use crate::checker::Violation;
 use crate::cpu::CpuConfig;
+use crate::crypto::{CryptoMode, RealCrypto};
 use crate::digest::Fold;
 use crate::ids::{NodeId, Tx, TxId, TxResult};
 use crate::net::{LinkStats, NetConfig, Network, Route};
@@ -56,6 +57,7 @@ pub struct SimConfig {
     /// Per replica: follows the protocol (checked) or not.
     pub correct: Vec<bool>,
     pub cpu: CpuConfig,
+    pub crypto: CryptoMode,
     pub liveness: Option<LivenessCheck>,
 }
 
@@ -185,6 +187,7 @@ pub struct Simulation<P: Protocol> {
     /// Emptied outboxes kept for reuse by handlers that take time.
     outbox_pool: Vec<Outbox<P::Message, P::Timer>>,
     cpu: Vec<CpuState<P::Message, P::Timer>>,
+    real: Option<RealCrypto>,
     streams: Streams,
     digest: Fold,
     /// The first transaction the liveness check has not cleared yet.
@@ -226,6 +229,7 @@ impl<P: Protocol> Simulation<P> {
             obs: Observer::new(cfg.correct.clone(), cfg.f),
             outbox: Outbox::default(),
             outbox_pool: Vec::new(),
+            real: (cfg.crypto == CryptoMode::Real).then(|| RealCrypto::new(&streams, cfg.n_replicas)),
             cpu: (0..n).map(|_| CpuState { busy_cores: 0, waiting: VecDeque::new(), busy_ns: 0, epoch: 0 }).collect(),
             digest: Fold::new(cfg.seed),
             liveness_cursor: 0,
@@ -557,6 +561,7 @@ impl<P: Protocol> Simulation<P> {
             out: &mut self.outbox,
             obs: &mut self.obs,
             crypto: &self.cfg.cpu.crypto,
+            real: self.real.as_mut(),
             cost: upfront,
         };
         handler(&mut self.replicas[node.idx()], &mut ctx);
@@ -680,6 +685,7 @@ mod tests {
             max_queue: 1000,
             correct,
             cpu: crate::cpu::CpuConfig::UNLIMITED,
+            crypto: Default::default(),
             liveness: None,
         }
     }

@@ -7,6 +7,7 @@
 pub mod bitset;
 pub mod checker;
 pub mod cpu;
+pub mod crypto;
 pub mod digest;
 pub mod engine;
 pub mod ids;
@@ -21,6 +22,7 @@ pub mod workload;
 
 pub use bitset::{NodeSet, TxSet};
 pub use cpu::{CpuConfig, CryptoCosts};
+pub use crypto::CryptoMode;
 pub use engine::{FaultAction, FaultAt, LivenessCheck, NodeReport, RunResult, SendPolicy, SimConfig, Simulation, Stop};
 pub use ids::{AccountId, NodeId, Tx, TxId, TxResult};
 pub use protocol::{AggregateSignature, Ctx, Message, Protocol, Signature};

@@ -5,6 +5,7 @@ use std::fmt::Debug;
 
 use crate::bitset::NodeSet;
 use crate::cpu::CryptoCosts;
+use crate::crypto::RealCrypto;
 use crate::ids::{NodeId, Tx, TxId, TxResult};
 use crate::observe::Observer;
 use crate::rng::SimRng;
@@ -41,12 +42,17 @@ pub trait Protocol: Sized {
     }
 }
 
-/// A signature: an unforgeable token. Only `Ctx::sign` of the signing node creates one.
+/// A signature: an unforgeable token. Only `Ctx::sign` of the signing node creates one. In the
+/// `real` crypto mode it also points at a real BLS signature, which is what gets verified.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Signature {
     signer: NodeId,
     digest: u64,
+    real: u32,
 }
+
+/// No real signature behind a token (the modeled mode, or the genesis certificate).
+const NO_REAL: u32 = u32::MAX;
 
 impl Signature {
     pub fn signer(&self) -> NodeId {
@@ -58,10 +64,14 @@ impl Signature {
 }
 
 /// Signatures of several nodes on one digest, aggregated (one BLS signature plus a bitmap).
+/// In the `real` mode it points at the real aggregate, and keeps the real signatures it was made
+/// of (signer, index) for certificates verified one by one.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AggregateSignature {
     digest: u64,
     signers: NodeSet,
+    real: u32,
+    parts: Option<std::rc::Rc<[(NodeId, u32)]>>,
 }
 
 impl AggregateSignature {
@@ -73,7 +83,7 @@ impl AggregateSignature {
     }
     /// The genesis certificate every replica starts from: no signer needed.
     pub fn genesis(digest: u64) -> AggregateSignature {
-        AggregateSignature { digest, signers: NodeSet::new() }
+        AggregateSignature { digest, signers: NodeSet::new(), real: NO_REAL, parts: None }
     }
 }
 
@@ -126,6 +136,8 @@ pub struct Ctx<'a, P: Protocol> {
     pub(crate) out: &'a mut Outbox<P::Message, P::Timer>,
     pub(crate) obs: &'a mut Observer,
     pub(crate) crypto: &'a CryptoCosts,
+    /// The real signatures, in the `real` crypto mode.
+    pub(crate) real: Option<&'a mut RealCrypto>,
     /// CPU time this handler has used so far.
     pub(crate) cost: Span,
 }
@@ -176,12 +188,16 @@ impl<P: Protocol> Ctx<'_, P> {
 
     pub fn sign(&mut self, digest: u64) -> Signature {
         self.charge(self.crypto.sign);
-        Signature { signer: self.me, digest }
+        let real = self.real.as_deref_mut().map_or(NO_REAL, |r| r.sign(self.me.0, digest));
+        Signature { signer: self.me, digest, real }
     }
 
     pub fn verify(&mut self, sig: &Signature, signer: NodeId, digest: u64) -> bool {
         self.charge(self.crypto.verify);
-        sig.signer == signer && sig.digest == digest
+        match self.real.as_deref() {
+            Some(r) => r.verify(sig.real, signer.0, digest),
+            None => sig.signer == signer && sig.digest == digest,
+        }
     }
 
     /// Verifies the signatures behind an aggregate one by one, as a certificate that lists
@@ -189,7 +205,19 @@ impl<P: Protocol> Ctx<'_, P> {
     pub fn verify_each(&mut self, agg: &AggregateSignature, digest: u64, quorum: usize) -> bool {
         let cost = self.crypto.verify.saturating_mul(agg.signers.len() as u64);
         self.charge(cost);
-        agg.digest == digest && agg.signers.len() >= quorum && agg.signers.iter().all(|s| s.0 < self.n_replicas)
+        if agg.signers.len() < quorum || agg.signers.iter().any(|s| s.0 >= self.n_replicas) {
+            return false;
+        }
+        match (self.real.as_deref(), &agg.parts) {
+            (Some(r), Some(parts)) => {
+                parts.len() == agg.signers.len()
+                    && parts
+                        .iter()
+                        .all(|&(signer, idx)| agg.signers.contains(signer) && r.verify(idx, signer.0, digest))
+            }
+            (Some(_), None) => false,
+            (None, _) => agg.digest == digest,
+        }
     }
 
     /// Aggregates signatures of distinct signers on one digest; `None` if they disagree.
@@ -202,13 +230,25 @@ impl<P: Protocol> Ctx<'_, P> {
                 return None;
             }
         }
-        Some(AggregateSignature { digest, signers })
+        let Some(r) = self.real.as_deref_mut() else {
+            return Some(AggregateSignature { digest, signers, real: NO_REAL, parts: None });
+        };
+        let indices: Vec<u32> = sigs.iter().map(|s| s.real).collect();
+        let real = r.aggregate(&indices)?;
+        let parts = sigs.iter().map(|s| (s.signer, s.real)).collect();
+        Some(AggregateSignature { digest, signers, real, parts: Some(parts) })
     }
 
     /// True if `agg` signs `digest` with at least `quorum` distinct replicas.
     pub fn verify_aggregate(&mut self, agg: &AggregateSignature, digest: u64, quorum: usize) -> bool {
         self.charge(self.crypto.verify_aggregate);
-        agg.digest == digest && agg.signers.len() >= quorum && agg.signers.iter().all(|s| s.0 < self.n_replicas)
+        if agg.signers.len() < quorum || agg.signers.iter().any(|s| s.0 >= self.n_replicas) {
+            return false;
+        }
+        match self.real.as_deref() {
+            Some(r) => r.verify_aggregate(agg.real, agg.signers.iter().map(|s| s.0), digest),
+            None => agg.digest == digest,
+        }
     }
 
     /// Reports that this replica committed `txs` at log position `slot` as the entry `entry_id`

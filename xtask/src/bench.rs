@@ -64,6 +64,7 @@ fn ping_pong(events: u64) -> (u64, f64) {
         max_queue: 1 << 20,
         correct: vec![true; 2],
         cpu: sim_core::CpuConfig::UNLIMITED,
+        crypto: Default::default(),
         liveness: None,
     };
     let sim = Simulation::new(cfg, Box::new(ListWorkload::default()), |_| PingPong);
