@@ -1156,7 +1156,8 @@ fn overlapping_groups_two_chain_and_counts_beside_crash_faults() {
 fn cost_profile_files() {
     let dir = std::env::temp_dir().join(format!("byzsim-profile-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let good = "name = \"mine\"\nsign_us = 400\nverify_us = 1100.5\naggregate_per_sig_us = 1.7\nverify_aggregate_us = 1300\n";
+    let good =
+        "name = \"mine\"\nsign_us = 400\nverify_us = 1100.5\naggregate_per_sig_us = 1.7\nverify_aggregate_us = 1300\n";
     std::fs::write(dir.join("good.toml"), good).unwrap();
     std::fs::write(dir.join("bad.toml"), good.replace("verify_us = 1100.5", "verify_us = -1")).unwrap();
     std::fs::write(dir.join("odd.toml"), format!("{good}speed = 3\n")).unwrap();
@@ -1169,7 +1170,10 @@ fn cost_profile_files() {
         ("profile_file = \"missing.toml\"\n", "s.toml:7:16: cpu.profile_file: profile file"),
         ("profile_file = \"bad.toml\"\n", "`verify_us` must be a number of microseconds >= 0, found -1"),
         ("profile_file = \"odd.toml\"\n", "unknown field `speed`"),
-        ("profile = \"free\"\nprofile_file = \"good.toml\"\n", "cpu.profile: give `profile` or `profile_file`, not both"),
+        (
+            "profile = \"free\"\nprofile_file = \"good.toml\"\n",
+            "cpu.profile: give `profile` or `profile_file`, not both",
+        ),
     ];
     for (cpu, needle) in cases {
         let err = load(cpu).unwrap_err().to_string();

@@ -101,6 +101,8 @@ pub fn case(name: &str) -> Result<(), String> {
             (e, w, 0.0, 0.0)
         }
         "quickstart" => scenario("scenarios/quickstart.toml", &[]),
+        "quickstart-real" => scenario("scenarios/quickstart.toml", &["cpu.crypto=real"]),
+        "byzantine" => scenario("scenarios/examples/byzantine.toml", &[]),
         "hotstuff64" => scenario(
             "scenarios/examples/closed-form.toml",
             &["replicas.n=64", "workload.rate_tps=40000", "duration_s=5", "hotstuff.batch_size=400", "clients.count=8"],
@@ -163,6 +165,8 @@ pub fn all(quick: bool) -> Result<(), String> {
         &[
             ("pingpong", "engine ping-pong, 2 nodes, 64 balls in flight"),
             ("quickstart", "scenarios/quickstart.toml (4 replicas, GCP matrix, 2000 tx/s, 30 s)"),
+            ("quickstart-real", "the quickstart with real BLS signatures (blst): same run, real crypto"),
+            ("byzantine", "scenarios/examples/byzantine.toml (n = 7, an equivocator and a forker)"),
             ("closed10ms", "closed form d = 10 ms, n = 4, batch 400, saturated"),
             ("closed1ms", "closed form d = 1 ms, n = 4, batch 400, saturated"),
             ("hotstuff64", "HotStuff n = 64, d = 10 ms, batch 400, saturated (40k tx/s offered)"),
