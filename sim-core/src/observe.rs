@@ -40,7 +40,6 @@ pub struct Observer {
     correct: Vec<bool>,
     checker: LogChecker,
     pub violation: Option<Violation>,
-    pub commits_reported: u64,
 }
 
 impl Observer {
@@ -52,7 +51,6 @@ impl Observer {
             checker: LogChecker::new(correct.clone()),
             correct,
             violation: None,
-            commits_reported: 0,
         }
     }
 
@@ -75,7 +73,6 @@ impl Observer {
     }
 
     pub fn on_commit(&mut self, now: Time, replica: NodeId, slot: u64, entry: u64, txs: &[Tx]) {
-        self.commits_reported += 1;
         if let Err(v) = self.checker.check(now.0, replica, slot, entry, txs) {
             self.violation.get_or_insert(v);
         }

@@ -52,10 +52,6 @@ impl<E> EventQueue<E> {
         Some((Time(at), seq, event))
     }
 
-    pub fn peek_time(&self) -> Option<Time> {
-        self.heap.peek().map(|Reverse((at, _, _))| Time(*at))
-    }
-
     pub fn len(&self) -> usize {
         self.heap.len()
     }

@@ -247,10 +247,6 @@ impl HotStuff {
         }
     }
 
-    pub fn view(&self) -> View {
-        self.view
-    }
-
     pub fn committed_height(&self) -> Height {
         self.block(self.exec).height
     }
