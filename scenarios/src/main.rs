@@ -51,6 +51,20 @@ enum Command {
         #[command(flatten)]
         input: Input,
     },
+    /// Run a scenario on a range of seeds and report every seed that breaks an invariant.
+    Explore {
+        /// The scenario file.
+        file: PathBuf,
+        /// Seeds to try, as FIRST..LAST (inclusive).
+        #[arg(long, value_parser = parse_seed_range)]
+        seeds: (u64, u64),
+        /// Override any field, as key.path=value; repeatable.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// No progress bar.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Time BLS12-381 (blst) on this machine and write a crypto cost profile for
     /// `[cpu] profile_file`.
     Calibrate {
@@ -99,7 +113,71 @@ fn main() -> ExitCode {
         },
         Command::Run { input, out, quiet } => run_command(&input, out, quiet),
         Command::Calibrate { out, rounds, signers } => calibrate_command(&out, rounds, signers),
+        Command::Explore { file, seeds, sets, quiet } => explore_command(&file, seeds, &sets, quiet),
     }
+}
+
+fn parse_seed_range(text: &str) -> Result<(u64, u64), String> {
+    let (a, b) = text.split_once("..").ok_or("expected FIRST..LAST, like 1..1000")?;
+    let first: u64 = a.trim().parse().map_err(|e| format!("first seed {a:?}: {e}"))?;
+    let last: u64 = b.trim().trim_start_matches('=').parse().map_err(|e| format!("last seed {b:?}: {e}"))?;
+    if last < first {
+        return Err(format!("the range {first}..{last} is empty"));
+    }
+    Ok((first, last))
+}
+
+/// Runs every seed; prints each violation with its reproduce command. Exit 3 if any broke.
+fn explore_command(file: &Path, (first, last): (u64, u64), sets: &[String], quiet: bool) -> ExitCode {
+    if let Err(diags) = parse::load(file, sets, Some(first)) {
+        eprintln!("{diags}");
+        return ExitCode::from(2);
+    }
+    let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(last - first + 1) };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} seeds [{bar:40}] {pos}/{len} ({per_sec}, ETA {eta}) {msg}")
+            .expect("static template")
+            .progress_chars("=> "),
+    );
+    let started = Instant::now();
+    let (mut broken, mut limited) = (0u64, 0u64);
+    for seed in first..=last {
+        let scenario = match parse::load(file, sets, Some(seed)) {
+            Ok(s) => s,
+            Err(diags) => {
+                eprintln!("{diags}");
+                return ExitCode::from(2);
+            }
+        };
+        let report = run::run(&scenario, &mut |_, _| {});
+        match &report.result.stop {
+            Stop::Violation(v) => {
+                broken += 1;
+                bar.suspend(|| {
+                    println!(
+                        "seed {seed}: `{}` broke at node {} at {:.6} s: {}\n  reproduce: {}",
+                        v.invariant,
+                        v.replica.0,
+                        v.at_ns as f64 / 1e9,
+                        v.detail,
+                        reproduce_command(file, seed, sets)
+                    )
+                });
+            }
+            Stop::EventLimit | Stop::QueueLimit => limited += 1,
+            Stop::End => {}
+        }
+        bar.inc(1);
+        bar.set_message(format!("{broken} broken"));
+    }
+    bar.finish_and_clear();
+    let runs = last - first + 1;
+    println!(
+        "{runs} seeds, {broken} broke an invariant, {limited} hit a limit ({:.1} s wall, {:.1} runs/s)",
+        started.elapsed().as_secs_f64(),
+        runs as f64 / started.elapsed().as_secs_f64().max(1e-9)
+    );
+    if broken > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS }
 }
 
 fn calibrate_command(out: &Path, rounds: u32, signers: u32) -> ExitCode {

@@ -226,3 +226,21 @@ fn calibrate_writes_a_profile_a_scenario_can_use() {
     let summary = std::fs::read_to_string(dir.join("res/summary.json")).unwrap();
     assert!(summary.contains("\"committed_tx\""));
 }
+
+#[test]
+fn explore_reports_the_seeds_that_break_and_how_to_reproduce_them() {
+    let dir = scratch("explore");
+    std::fs::write(dir.join("attack.toml"), ATTACK).unwrap();
+    let out = byzsim(&["explore", "attack.toml", "--seeds", "1..3", "--quiet"], &dir);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{stdout}");
+    assert!(stdout.contains("seed 2: `agreement` broke"), "{stdout}");
+    assert!(stdout.contains("reproduce: cargo run --release -- run attack.toml --seed 2"), "{stdout}");
+    assert!(stdout.contains("3 seeds, 3 broke an invariant"), "{stdout}");
+    std::fs::write(dir.join("tiny.toml"), VALID).unwrap();
+    let clean = byzsim(&["explore", "tiny.toml", "--seeds", "1..4", "--quiet"], &dir);
+    assert!(clean.status.success());
+    assert!(String::from_utf8_lossy(&clean.stdout).contains("4 seeds, 0 broke an invariant"));
+    let bad = byzsim(&["explore", "tiny.toml", "--seeds", "5..2"], &dir);
+    assert_eq!(bad.status.code(), Some(2));
+}

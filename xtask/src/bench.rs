@@ -93,8 +93,51 @@ fn peak_rss_mib() -> f64 {
     kib / 1024.0
 }
 
+/// Safety exploration: every Byzantine behaviour with f = 1 of n = 4 replicas (placed by the
+/// seed), on many seeds; prints markdown rows. Any violation here is a bug.
+fn safety_rows(seeds: u64) -> String {
+    let mut rows = String::new();
+    for behavior in ["silent", "fork", "equivocate", "withhold_votes", "slow_leader", "crash"] {
+        let t = Instant::now();
+        let (mut broken, mut committed) = (0u64, 0u64);
+        for seed in 1..=seeds {
+            let mut sets = vec![
+                "replicas.n=4".to_string(),
+                "duration_s=3".into(),
+                "drain_s=1".into(),
+                "byzantine=[]".into(),
+                format!("hotstuff.variant={}", if seed % 2 == 0 { "two_chain" } else { "chained" }),
+            ];
+            let entry = if behavior == "crash" {
+                format!("byzantine=[{{behavior = \"crash\", count = 1, at_s = 1}}]")
+            } else {
+                format!("byzantine=[{{behavior = \"{behavior}\", count = 1}}]")
+            };
+            sets[3] = entry;
+            let s =
+                scenarios::parse::load(std::path::Path::new("scenarios/examples/byzantine.toml"), &sets, Some(seed))
+                    .unwrap_or_else(|d| panic!("{d}"));
+            let r = scenarios::run::run(&s, &mut |_, _| {});
+            broken += u64::from(matches!(r.result.stop, sim_core::Stop::Violation(_)));
+            committed += r.summary.committed_tx;
+        }
+        let wall = t.elapsed().as_secs_f64();
+        let _ = writeln!(
+            rows,
+            "| {behavior} | {seeds} | {broken} | {:.0} | {wall:.1} | {:.0} |",
+            committed as f64 / seeds as f64,
+            seeds as f64 / wall
+        );
+    }
+    rows
+}
+
 /// One case, in this process: prints `events wall_s sim_s goodput peak_mib`.
 pub fn case(name: &str) -> Result<(), String> {
+    if name == "safety" {
+        print!("{}", safety_rows(300));
+        return Ok(());
+    }
     let (events, wall, sim_s, goodput) = match name {
         "pingpong" => {
             let (e, w) = ping_pong(20_000_000);
@@ -194,6 +237,25 @@ pub fn all(quick: bool) -> Result<(), String> {
             if r.goodput > 0.0 { format!("{:.0}", r.goodput) } else { "-".into() },
             r.peak_mib
         );
+    }
+    if !quick {
+        eprintln!("bench safety exploration ...");
+        let out = Command::new(env!("CARGO"))
+            .args(["run", "--release", "--quiet", "--package", "xtask", "--", "bench-case", "safety"])
+            .output()
+            .map_err(|e| e.to_string())?;
+        if !out.status.success() {
+            return Err(format!("safety exploration failed: {}", String::from_utf8_lossy(&out.stderr)));
+        }
+        let _ = writeln!(
+            table,
+            "\n## Safety exploration\n\nEach Byzantine behaviour with f = 1 of n = 4 replicas (placed by the seed), \
+             `scenarios/examples/byzantine.toml` at n = 4, 3 s + 1 s drain, 2000 tx/s, every other seed with the \
+             two-chain rule. Any violation here is a bug.\n"
+        );
+        let _ = writeln!(table, "| behaviour | seeds | violations | committed tx per run | wall s | runs/s |");
+        let _ = writeln!(table, "|---|---:|---:|---:|---:|---:|");
+        table.push_str(&String::from_utf8_lossy(&out.stdout));
     }
     print!("{table}");
     if !quick {
