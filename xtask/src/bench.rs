@@ -101,19 +101,19 @@ fn safety_rows(seeds: u64) -> String {
         let t = Instant::now();
         let (mut broken, mut committed) = (0u64, 0u64);
         for seed in 1..=seeds {
-            let mut sets = vec![
-                "replicas.n=4".to_string(),
-                "duration_s=3".into(),
-                "drain_s=1".into(),
-                "byzantine=[]".into(),
-                format!("hotstuff.variant={}", if seed % 2 == 0 { "two_chain" } else { "chained" }),
-            ];
             let entry = if behavior == "crash" {
-                format!("byzantine=[{{behavior = \"crash\", count = 1, at_s = 1}}]")
+                "byzantine=[{behavior = \"crash\", count = 1, at_s = 1}]".to_string()
             } else {
                 format!("byzantine=[{{behavior = \"{behavior}\", count = 1}}]")
             };
-            sets[3] = entry;
+            let variant = if seed % 2 == 0 { "two_chain" } else { "chained" };
+            let sets = [
+                "replicas.n=4".to_string(),
+                "duration_s=3".into(),
+                "drain_s=1".into(),
+                entry,
+                format!("hotstuff.variant={variant}"),
+            ];
             let s =
                 scenarios::parse::load(std::path::Path::new("scenarios/examples/byzantine.toml"), &sets, Some(seed))
                     .unwrap_or_else(|d| panic!("{d}"));
