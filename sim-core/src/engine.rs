@@ -574,9 +574,11 @@ impl<P: Protocol> Simulation<P> {
             match dest {
                 Dest::To(to) => self.transmit(node, to, size, Payload::Proto(msg)),
                 Dest::AllReplicas => {
-                    for to in 0..self.cfg.n_replicas {
+                    let last = self.cfg.n_replicas - 1;
+                    for to in 0..last {
                         self.transmit(node, NodeId(to), size, Payload::Proto(msg.clone()));
                     }
+                    self.transmit(node, NodeId(last), size, Payload::Proto(msg));
                 }
             }
         }

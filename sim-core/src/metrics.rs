@@ -85,7 +85,10 @@ impl Summary {
         let mut consensus_ns = Vec::new();
         let mut e2e_ns = Vec::new();
         let (mut submitted, mut unconfirmed, mut good) = (0u64, 0u64, 0u64);
+        let (mut committed, mut confirmed) = (0u64, 0u64);
         for rec in txs {
+            committed += u64::from(rec.is_committed());
+            confirmed += u64::from(rec.is_confirmed());
             if rec.is_confirmed() && rec.result == 0 && window.contains(rec.confirmed) {
                 good += 1;
             }
@@ -105,8 +108,8 @@ impl Summary {
         Summary {
             submitted_tx: submitted,
             offered_tps: submitted as f64 / window.secs(),
-            committed_tx: txs.iter().filter(|r| r.is_committed()).count() as u64,
-            confirmed_tx: txs.iter().filter(|r| r.is_confirmed()).count() as u64,
+            committed_tx: committed,
+            confirmed_tx: confirmed,
             unconfirmed_tx: unconfirmed,
             goodput_tps: good as f64 / window.secs(),
             consensus: LatencyStats::from_nanos(&mut consensus_ns),

@@ -188,19 +188,6 @@ fn run_case(name: &'static str, what: &'static str) -> Result<Row, String> {
     Ok(Row { name, what, events: v[0] as u64, wall_s: v[1], sim_s: v[2], goodput: v[3], peak_mib: v[4] })
 }
 
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    format!("{cpu}, {cores} cores")
-}
-
 pub fn all(quick: bool) -> Result<(), String> {
     let cases: &[(&str, &str)] = if quick {
         &[("pingpong", "engine ping-pong, 2 nodes, 64 balls in flight")]
@@ -216,7 +203,11 @@ pub fn all(quick: bool) -> Result<(), String> {
         ]
     };
     let mut table = String::new();
-    let _ = writeln!(table, "# Benchmarks\n\nWritten by `cargo xtask bench` on {} (release build).\n", machine());
+    let _ = writeln!(
+        table,
+        "# Benchmarks\n\nWritten by `cargo xtask bench` on {} (release build).\n",
+        scenarios::calibrate::machine()
+    );
     let _ = writeln!(
         table,
         "| case | what | events | wall s | events/s | simulated s per wall s | goodput tx/s | peak RSS MiB |"
