@@ -70,7 +70,7 @@ mod tests {
     use crate::ids::{AccountId, TxId};
 
     fn tx(id: u64) -> Tx {
-        Tx { id: TxId(id), client: NodeId(9), from: AccountId(0), to: AccountId(1), amount: 1, size_bytes: 1 }
+        Tx { id: TxId(id), client: NodeId(9), from: AccountId(0), to: AccountId(1), amount: 1, nonce: 1, size_bytes: 1 }
     }
 
     #[test]

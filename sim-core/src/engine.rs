@@ -182,6 +182,8 @@ pub struct Simulation<P: Protocol> {
     client_rng: SimRng,
     workload: Box<dyn Workload>,
     nearest: Vec<NodeId>,
+    /// The last nonce given out per source account.
+    nonces: Vec<u64>,
     obs: Observer,
     outbox: Outbox<P::Message, P::Timer>,
     /// Emptied outboxes kept for reuse by handlers that take time.
@@ -226,6 +228,7 @@ impl<P: Protocol> Simulation<P> {
             client_rng: streams.stream("clients"),
             workload,
             nearest,
+            nonces: Vec::new(),
             obs: Observer::new(cfg.correct.clone(), cfg.f),
             outbox: Outbox::default(),
             outbox_pool: Vec::new(),
@@ -484,15 +487,22 @@ impl<P: Protocol> Simulation<P> {
 
     fn submit(&mut self, arrival: Arrival) {
         let client = NodeId(self.cfg.n_replicas + arrival.client_idx);
-        let id = self.obs.on_submit(self.now, client);
+        let from = arrival.from.0 as usize;
+        if self.nonces.len() <= from {
+            self.nonces.resize(from + 1, 0);
+        }
+        self.nonces[from] += 1;
         let tx = Tx {
-            id,
+            id: TxId(self.obs.txs.len() as u64),
             client,
             from: arrival.from,
             to: arrival.to,
             amount: arrival.amount,
+            nonce: self.nonces[from],
             size_bytes: arrival.size_bytes,
         };
+        let id = self.obs.on_submit(self.now, tx);
+        debug_assert_eq!(id, tx.id);
         self.fold(5, client, client, id.0);
         match self.cfg.send_to {
             SendPolicy::Nearest => {

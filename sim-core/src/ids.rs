@@ -42,6 +42,8 @@ pub struct Tx {
     pub from: AccountId,
     pub to: AccountId,
     pub amount: u64,
+    /// The source account's sequence number, from 1, assigned in submission order.
+    pub nonce: u64,
     pub size_bytes: u32,
 }
 

@@ -171,8 +171,18 @@ mod tests {
 
     fn rec(submitted_ms: u64, confirmed_ms: Option<u64>) -> TxRecord {
         let ms = |x: u64| Time(x * 1_000_000);
+        let tx = crate::Tx {
+            id: crate::TxId(0),
+            client: NodeId(4),
+            from: crate::AccountId(0),
+            to: crate::AccountId(1),
+            amount: 1,
+            nonce: 1,
+            size_bytes: 0,
+        };
         TxRecord {
             client: NodeId(4),
+            tx,
             submitted: ms(submitted_ms),
             arrived: ms(submitted_ms + 1),
             committed: confirmed_ms.map_or(Time::MAX, |c| ms(c - 1)),

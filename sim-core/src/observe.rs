@@ -11,6 +11,8 @@ use crate::time::Time;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TxRecord {
     pub client: NodeId,
+    /// What the client signed.
+    pub tx: Tx,
     /// The client sent it.
     pub submitted: Time,
     /// It first reached a replica.
@@ -54,10 +56,12 @@ impl Observer {
         }
     }
 
-    pub fn on_submit(&mut self, now: Time, client: NodeId) -> TxId {
+    pub fn on_submit(&mut self, now: Time, tx: Tx) -> TxId {
         let id = TxId(self.txs.len() as u64);
+        assert_eq!(tx.id, id, "transaction ids are dense, in submission order");
         self.txs.push(TxRecord {
-            client,
+            client: tx.client,
+            tx,
             submitted: now,
             arrived: Time::MAX,
             committed: Time::MAX,
@@ -84,6 +88,11 @@ impl Observer {
             assert!(rec.submitted <= now, "committed before it was submitted");
             rec.committed = rec.committed.min(now);
         }
+    }
+
+    /// True if `tx` is exactly what a client submitted: the modeled client signature check.
+    pub fn is_client_signed(&self, tx: &Tx) -> bool {
+        self.txs.get(tx.id.idx()).is_some_and(|r| r.tx == *tx)
     }
 
     /// A reply reached the client: confirms the transaction at f+1 matching results from

@@ -251,6 +251,13 @@ impl<P: Protocol> Ctx<'_, P> {
         }
     }
 
+    /// Checks a client's signature on `tx` (charged as one verification). Client keys are always
+    /// modeled, also in the `real` mode: the check is that a client submitted exactly `tx`.
+    pub fn verify_client(&mut self, tx: &Tx) -> bool {
+        self.charge(self.crypto.verify);
+        self.obs.is_client_signed(tx)
+    }
+
     /// Reports that this replica committed `txs` at log position `slot` as the entry `entry_id`
     /// (a block id). The engine's safety checker sees every such report.
     pub fn commit(&mut self, slot: u64, entry_id: u64, txs: &[Tx]) {
