@@ -11,7 +11,7 @@ use crate::digest::Fold;
 use crate::ids::{NodeId, Tx, TxId, TxResult};
 use crate::net::{LinkStats, NetConfig, Network, Route};
 use crate::observe::{Observer, TxRecord};
-use crate::protocol::{Ctx, Dest, Message, Outbox, Protocol, TimerOp};
+use crate::protocol::{Ctx, Dest, Message, Monitor, NoMonitor, Outbox, Protocol, TimerOp};
 use crate::queue::EventQueue;
 use crate::rng::{SimRng, Streams};
 use crate::time::{Span, Time};
@@ -166,6 +166,8 @@ pub struct RunResult {
     pub stop: Stop,
     pub txs: Vec<TxRecord>,
     pub nodes: Vec<NodeReport>,
+    /// The monitor's run-level counters.
+    pub counters: Vec<(&'static str, u64)>,
 }
 
 pub struct Simulation<P: Protocol> {
@@ -185,6 +187,7 @@ pub struct Simulation<P: Protocol> {
     /// The last nonce given out per source account.
     nonces: Vec<u64>,
     obs: Observer,
+    monitor: Box<dyn Monitor<P::Record>>,
     outbox: Outbox<P::Message, P::Timer>,
     /// Emptied outboxes kept for reuse by handlers that take time.
     outbox_pool: Vec<Outbox<P::Message, P::Timer>>,
@@ -230,6 +233,7 @@ impl<P: Protocol> Simulation<P> {
             nearest,
             nonces: Vec::new(),
             obs: Observer::new(cfg.correct.clone(), cfg.f),
+            monitor: Box::new(NoMonitor),
             outbox: Outbox::default(),
             outbox_pool: Vec::new(),
             real: (cfg.crypto == CryptoMode::Real).then(|| RealCrypto::new(&streams, cfg.n_replicas)),
@@ -300,6 +304,13 @@ impl<P: Protocol> Simulation<P> {
         self.stop.as_ref()
     }
 
+    /// Checks the protocol's invariants with `monitor` from the first event on.
+    pub fn with_monitor(mut self, monitor: Box<dyn Monitor<P::Record>>) -> Self {
+        assert_eq!(self.events, 0, "a monitor watches a run from its start");
+        self.monitor = monitor;
+        self
+    }
+
     /// Runs to the end.
     pub fn run(mut self) -> RunResult {
         self.run_until(Time::MAX);
@@ -340,6 +351,7 @@ impl<P: Protocol> Simulation<P> {
             stop: self.stop.unwrap_or(Stop::End),
             txs: self.obs.txs,
             nodes,
+            counters: self.monitor.counters(),
         }
     }
 
@@ -570,6 +582,7 @@ impl<P: Protocol> Simulation<P> {
             rng: &mut self.rngs[node.idx()],
             out: &mut self.outbox,
             obs: &mut self.obs,
+            monitor: self.monitor.as_mut(),
             crypto: &self.cfg.cpu.crypto,
             real: self.real.as_mut(),
             cost: upfront,
@@ -662,6 +675,7 @@ mod tests {
     impl Protocol for Liar {
         type Message = Nothing;
         type Timer = u8;
+        type Record = std::convert::Infallible;
         fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
             ctx.set_timer(0, Span::from_millis(1 + ctx.me().0 as u64));
         }
@@ -737,6 +751,7 @@ mod tests {
     impl Protocol for Worker {
         type Message = Nothing;
         type Timer = u8;
+        type Record = std::convert::Infallible;
         fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
             if ctx.me() == NodeId(0) {
                 for _ in 0..3 {
@@ -796,6 +811,7 @@ mod tests {
     impl Protocol for Committer {
         type Message = Nothing;
         type Timer = u8;
+        type Record = std::convert::Infallible;
         fn on_start(&mut self, _: &mut Ctx<'_, Self>) {}
         fn on_message(&mut self, _: &mut Ctx<'_, Self>, _: NodeId, _: Nothing) {}
         fn on_timer(&mut self, _: &mut Ctx<'_, Self>, _: u8) {}

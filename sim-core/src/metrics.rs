@@ -186,6 +186,7 @@ mod tests {
             submitted: ms(submitted_ms),
             arrived: ms(submitted_ms + 1),
             committed: confirmed_ms.map_or(Time::MAX, |c| ms(c - 1)),
+            executed: confirmed_ms.map_or(Time::MAX, |c| ms(c - 1)),
             confirmed: confirmed_ms.map_or(Time::MAX, ms),
             result: 0,
         }

@@ -19,6 +19,8 @@ pub struct TxRecord {
     pub arrived: Time,
     /// A correct replica first committed it.
     pub committed: Time,
+    /// A correct replica first executed it.
+    pub executed: Time,
     /// The client held f+1 matching replies.
     pub confirmed: Time,
     pub result: TxResult,
@@ -65,6 +67,7 @@ impl Observer {
             submitted: now,
             arrived: Time::MAX,
             committed: Time::MAX,
+            executed: Time::MAX,
             confirmed: Time::MAX,
             result: 0,
         });
@@ -87,7 +90,25 @@ impl Observer {
             let rec = &mut self.txs[tx.id.idx()];
             assert!(rec.submitted <= now, "committed before it was submitted");
             rec.committed = rec.committed.min(now);
+            // A slot log executes what it commits, in slot order, at once.
+            rec.executed = rec.executed.min(now);
         }
+    }
+
+    pub fn on_executed(&mut self, now: Time, replica: NodeId, tx: TxId) {
+        if self.correct[replica.idx()] {
+            let rec = &mut self.txs[tx.idx()];
+            rec.executed = rec.executed.min(now);
+        }
+    }
+
+    pub fn is_correct(&self, replica: NodeId) -> bool {
+        self.correct[replica.idx()]
+    }
+
+    /// Transactions submitted so far (ids below this exist).
+    pub fn submitted(&self) -> u64 {
+        self.txs.len() as u64
     }
 
     /// True if `tx` is exactly what a client submitted: the modeled client signature check.

@@ -7,6 +7,7 @@ use crate::bitset::NodeSet;
 use crate::cpu::CryptoCosts;
 use crate::crypto::RealCrypto;
 use crate::ids::{NodeId, Tx, TxId, TxResult};
+use crate::checker::Violation;
 use crate::observe::Observer;
 use crate::rng::SimRng;
 use crate::time::{Span, Time};
@@ -25,6 +26,9 @@ pub trait Protocol: Sized {
     type Message: Message;
     /// A closed enum; each distinct value is one timer slot of the node.
     type Timer: Copy + Ord + Debug;
+    /// What a replica reports to the protocol's invariant monitor (`Ctx::record`); a protocol
+    /// without one uses `std::convert::Infallible`.
+    type Record: Debug;
 
     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>);
     fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: Self::Message);
@@ -39,6 +43,27 @@ pub trait Protocol: Sized {
     /// Protocol counters for the reports, as (name, value).
     fn counters(&self) -> Vec<(&'static str, u64)> {
         Vec::new()
+    }
+}
+
+/// A protocol's invariant checker over the whole cluster: it sees every replica's records, in
+/// the order they happen, and what the observer knows (which replicas are correct, what clients
+/// submitted). It must ignore what Byzantine replicas report.
+pub trait Monitor<R> {
+    fn observe(&mut self, at: Time, node: NodeId, record: &R, world: &Observer) -> Result<(), Violation>;
+    /// Run-level counters for the reports, as (name, value).
+    fn counters(&self) -> Vec<(&'static str, u64)> {
+        Vec::new()
+    }
+}
+
+/// The monitor of a protocol that has none.
+#[derive(Debug, Default)]
+pub struct NoMonitor;
+
+impl<R> Monitor<R> for NoMonitor {
+    fn observe(&mut self, _: Time, _: NodeId, _: &R, _: &Observer) -> Result<(), Violation> {
+        Ok(())
     }
 }
 
@@ -135,6 +160,7 @@ pub struct Ctx<'a, P: Protocol> {
     pub(crate) rng: &'a mut SimRng,
     pub(crate) out: &'a mut Outbox<P::Message, P::Timer>,
     pub(crate) obs: &'a mut Observer,
+    pub(crate) monitor: &'a mut dyn Monitor<P::Record>,
     pub(crate) crypto: &'a CryptoCosts,
     /// The real signatures, in the `real` crypto mode.
     pub(crate) real: Option<&'a mut RealCrypto>,
@@ -249,6 +275,20 @@ impl<P: Protocol> Ctx<'_, P> {
             Some(r) => r.verify_aggregate(agg.real, agg.signers.iter().map(|s| s.0), digest),
             None => agg.digest == digest,
         }
+    }
+
+    /// Hands `record` to the run's invariant monitor at once (not when the handler ends: the
+    /// monitor checks what the replica decided, not when the world hears of it).
+    pub fn record(&mut self, record: P::Record) {
+        if let Err(v) = self.monitor.observe(self.now, self.me, &record, self.obs) {
+            self.obs.violation.get_or_insert(v);
+        }
+    }
+
+    /// Notes that this replica executed `tx` (for the execution latency; the commit time is
+    /// separate).
+    pub fn executed(&mut self, tx: &Tx) {
+        self.obs.on_executed(self.now, self.me, tx.id);
     }
 
     /// Checks a client's signature on `tx` (charged as one verification). Client keys are always

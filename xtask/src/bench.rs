@@ -28,6 +28,7 @@ impl Message for Ball {
 impl Protocol for PingPong {
     type Message = Ball;
     type Timer = ();
+    type Record = std::convert::Infallible;
     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
         if ctx.me() == NodeId(0) {
             for i in 0..64 {

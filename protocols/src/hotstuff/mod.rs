@@ -743,6 +743,7 @@ impl HotStuff {
 impl Protocol for HotStuff {
     type Message = HsMsg;
     type Timer = HsTimer;
+    type Record = std::convert::Infallible;
 
     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
         if self.behavior == Behavior::Silent {
