@@ -3,3 +3,5 @@
 
 pub mod common;
 pub mod hotstuff;
+pub mod leaderless;
+pub mod ledger;

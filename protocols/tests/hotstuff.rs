@@ -96,6 +96,7 @@ fn run(case: Case) -> RunResult {
         cpu: sim_core::CpuConfig::UNLIMITED,
         crypto: Default::default(),
         liveness: None,
+        client_retry: None,
     };
     let until = case.secs * 1_000_000_000;
     let workload = Steady { gap_ns: 1_000_000_000 / case.rate_tps, next: 0, until, clients, count: 0 };

@@ -90,6 +90,7 @@ pub fn lower(s: &Scenario) -> Lowered {
             from: Time::from_secs_f64(last_fault_end_s(s)),
             bound: Span::from_secs_f64(bound_s),
         }),
+        client_retry: None,
     };
     let workload = SyntheticConfig {
         process: match s.workload.arrivals {
@@ -112,6 +113,7 @@ pub fn lower(s: &Scenario) -> Lowered {
         commit_rule: match s.hotstuff.variant {
             model::HotStuffVariant::Chained => CommitRule::ThreeChain,
             model::HotStuffVariant::TwoChain => CommitRule::TwoChain,
+            model::HotStuffVariant::Basic => CommitRule::Basic,
         },
     };
     let behaviors = byzantine.iter().map(|b| b.map_or(Behavior::Correct, protocol_behavior)).collect();

@@ -226,6 +226,8 @@ pub enum HotStuffVariant {
     Chained,
     /// Two-chain commit rule (Jolteon / DiemBFT v4).
     TwoChain,
+    /// Basic (unchained) HotStuff: prepare, pre-commit, commit and decide on one block per view.
+    Basic,
 }
 
 /// The replicas' CPU model: a queue with `cores` servers.

@@ -1702,7 +1702,11 @@ fn read_hotstuff(c: &mut Ctx<'_>, top: &Section<'_>) -> Option<HotStuff> {
         &sec,
         "variant",
         Missing::Default(HotStuffVariant::Chained),
-        &[("chained", HotStuffVariant::Chained), ("two_chain", HotStuffVariant::TwoChain)],
+        &[
+            ("chained", HotStuffVariant::Chained),
+            ("two_chain", HotStuffVariant::TwoChain),
+            ("basic", HotStuffVariant::Basic),
+        ],
     );
     let certificates = [("aggregate", Certificate::Aggregate), ("list", Certificate::List)];
     let certificate = c.choice(&sec, "certificate", Missing::Default(Certificate::Aggregate), &certificates);

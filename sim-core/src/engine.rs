@@ -59,6 +59,9 @@ pub struct SimConfig {
     pub cpu: CpuConfig,
     pub crypto: CryptoMode,
     pub liveness: Option<LivenessCheck>,
+    /// A client that holds no f+1 matching replies this long after sending resends to the
+    /// next replica, and again after as long, up to once per replica. `None`: never.
+    pub client_retry: Option<Span>,
 }
 
 /// Every transaction submitted at or after `from` (the end of the last fault) must be
@@ -107,6 +110,12 @@ enum Event<M, T> {
         node: NodeId,
         timer: T,
         generation: u64,
+    },
+    /// A client checks whether its transaction confirmed, and resends it if not.
+    Retry {
+        tx: Tx,
+        target: NodeId,
+        attempt: u32,
     },
     Arrival(Arrival),
     Fault(FaultAt),
@@ -367,6 +376,7 @@ impl<P: Protocol> Simulation<P> {
             Event::Fault(fault) => self.apply_fault(fault),
             Event::Release { node, epoch, effects } => self.release(node, epoch, effects),
             Event::LivenessCheck => self.check_liveness(),
+            Event::Retry { tx, target, attempt } => self.retry(tx, target, attempt),
         }
     }
 
@@ -520,10 +530,12 @@ impl<P: Protocol> Simulation<P> {
             SendPolicy::Nearest => {
                 let target = self.nearest[arrival.client_idx as usize];
                 self.transmit(client, target, tx.size_bytes, Payload::Request(tx));
+                self.schedule_retry(tx, target, 1);
             }
             SendPolicy::Random => {
                 let target = NodeId(self.client_rng.below(self.cfg.n_replicas as u64) as u32);
                 self.transmit(client, target, tx.size_bytes, Payload::Request(tx));
+                self.schedule_retry(tx, target, 1);
             }
             SendPolicy::All => {
                 for r in 0..self.cfg.n_replicas {
@@ -535,6 +547,25 @@ impl<P: Protocol> Simulation<P> {
             assert!(next.at >= self.now, "the workload went back in time");
             self.queue.push(next.at, Event::Arrival(next));
         }
+    }
+
+    fn schedule_retry(&mut self, tx: Tx, target: NodeId, attempt: u32) {
+        if let Some(after) = self.cfg.client_retry
+            && attempt < self.cfg.n_replicas
+        {
+            self.queue.push(self.now + after, Event::Retry { tx, target, attempt });
+        }
+    }
+
+    /// Resends an unconfirmed transaction to the replica after the last one tried.
+    fn retry(&mut self, tx: Tx, first: NodeId, attempt: u32) {
+        if self.obs.txs[tx.id.idx()].is_confirmed() {
+            return;
+        }
+        let target = NodeId((first.0 + attempt) % self.cfg.n_replicas);
+        self.fold(7, tx.client, target, tx.id.0);
+        self.transmit(tx.client, target, tx.size_bytes, Payload::Request(tx));
+        self.schedule_retry(tx, first, attempt + 1);
     }
 
     fn apply_fault(&mut self, fault: FaultAt) {
@@ -713,6 +744,7 @@ mod tests {
             cpu: crate::cpu::CpuConfig::UNLIMITED,
             crypto: Default::default(),
             liveness: None,
+            client_retry: None,
         }
     }
 

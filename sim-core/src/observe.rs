@@ -95,6 +95,14 @@ impl Observer {
         }
     }
 
+    pub fn on_commit_unordered(&mut self, now: Time, replica: NodeId, tx: TxId) {
+        if self.correct[replica.idx()] {
+            let rec = &mut self.txs[tx.idx()];
+            assert!(rec.submitted <= now, "committed before it was submitted");
+            rec.committed = rec.committed.min(now);
+        }
+    }
+
     pub fn on_executed(&mut self, now: Time, replica: NodeId, tx: TxId) {
         if self.correct[replica.idx()] {
             let rec = &mut self.txs[tx.idx()];

@@ -4,10 +4,10 @@
 use std::fmt::Debug;
 
 use crate::bitset::NodeSet;
+use crate::checker::Violation;
 use crate::cpu::CryptoCosts;
 use crate::crypto::RealCrypto;
 use crate::ids::{NodeId, Tx, TxId, TxResult};
-use crate::checker::Violation;
 use crate::observe::Observer;
 use crate::rng::SimRng;
 use crate::time::{Span, Time};
@@ -296,6 +296,19 @@ impl<P: Protocol> Ctx<'_, P> {
     pub fn verify_client(&mut self, tx: &Tx) -> bool {
         self.charge(self.crypto.verify);
         self.obs.is_client_signed(tx)
+    }
+
+    /// Checks a client's signature that travels with a bare transaction id (a dependency
+    /// reference): modeled, the id must belong to a submitted transaction.
+    pub fn verify_client_id(&mut self, id: TxId) -> bool {
+        self.charge(self.crypto.verify);
+        id.0 < self.obs.submitted()
+    }
+
+    /// Reports that this replica committed `tx` outside any slot log (leaderless protocols
+    /// order commands by dependencies; their monitor checks them).
+    pub fn committed(&mut self, tx: &Tx) {
+        self.obs.on_commit_unordered(self.now, self.me, tx.id);
     }
 
     /// Reports that this replica committed `txs` at log position `slot` as the entry `entry_id`

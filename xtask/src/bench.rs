@@ -67,6 +67,7 @@ fn ping_pong(events: u64) -> (u64, f64) {
         cpu: sim_core::CpuConfig::UNLIMITED,
         crypto: Default::default(),
         liveness: None,
+        client_retry: None,
     };
     let sim = Simulation::new(cfg, Box::new(ListWorkload::default()), |_| PingPong);
     let t = Instant::now();

@@ -1,34 +1,41 @@
-//! Chained HotStuff with the pacemaker of the dissertation (shared/seeds, Algorithms 1-4).
+//! Chained and basic HotStuff with the pacemaker of the dissertation (shared/seeds,
+//! Algorithms 1-4).
 //!
-//! One generic phase per view; a block commits when it heads a three-chain of blocks in
-//! consecutive views. The pacemaker: round-robin leaders; on a valid proposal a replica votes
-//! to the next leader, sends it NEWVIEW(qc_high) and moves on (unless it is that next leader,
-//! which waits for n-f votes, forms the QC and proposes). A view timeout sends COMPLAIN; n-f
-//! complaints form the view-change proof (NEXTVIEW); any QC of a view >= the current one
-//! moves a lagging replica forward.
+//! Chained: one generic phase per view; a block commits when it heads a three-chain of blocks
+//! in consecutive views. Basic (`CommitRule::Basic`, its phases in `basic.rs`): one block per
+//! view through prepare, pre-commit, commit and decide; it shares everything else with chained
+//! (blocks, certificates, pacemaker, synchronization, batching, Byzantine behaviours).
+//!
+//! The pacemaker: round-robin leaders; on a valid proposal a replica votes to the next leader,
+//! sends it NEWVIEW(qc_high) and moves on (unless it is that next leader, which waits for n-f
+//! votes, forms the QC and proposes; basic sends NEWVIEW on every view change instead). A view
+//! timeout sends COMPLAIN; n-f complaints form the view-change proof (NEXTVIEW); any QC of a
+//! view >= the current one moves a lagging replica forward.
 //!
 //! Where we depart from the dissertation, and why:
 //! - COMPLAIN goes to every replica (not only the next leader), and f+1 complaints about a
 //!   higher view make a replica join them. Without this, replicas that drifted apart during a
 //!   partition never gather n-f complaints about one view again (Bracha-style amplification).
-//! - COMPLAIN carries the sender's last vote. With round-robin leaders and one crashed replica
-//!   out of four, the QC of the block before a crashed leader's view is otherwise never formed,
-//!   no three consecutive views are ever certified, and chained HotStuff never commits
-//!   (LibraBFT re-sends its last vote on timeout for the same reason).
+//! - COMPLAIN carries the sender's last vote (chained only). With round-robin leaders and one
+//!   crashed replica out of four, the QC of the block before a crashed leader's view is
+//!   otherwise never formed, no three consecutive views are ever certified, and chained
+//!   HotStuff never commits (LibraBFT re-sends its last vote on timeout for the same reason).
+//! - Basic: a leader that hears n-f NEWVIEWs for a view it has not reached enters it, and an
+//!   equivocating leader proposes without waiting for NEWVIEWs (`basic.rs`).
 //! - Deduplication (Algorithm 4's goal): a leader skips transactions already in a block of the
 //!   branch it extends, and drops committed ones; unlike the `seen` set, a transaction whose
 //!   block was abandoned by a view change is proposed again instead of being lost.
 //! - Block synchronization: a replica missing a block asks the sender for it.
 
+mod basic;
 mod types;
 
-pub use types::{Block, BlockId, Height, HsMsg, Qc, Tc, View, Wire};
+pub use types::{Block, BlockId, Height, HsMsg, Phase, Qc, Tc, View, Wire};
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Rc;
 
-use sim_core::TxSet;
-use sim_core::{Ctx, NodeId, Protocol, Span, Tx};
+use sim_core::{Ctx, NodeId, NodeSet, Protocol, Span, Tx, TxSet};
 
 use crate::common::quorum::{Votes, byzantine_quorum};
 use types::{complain_digest, vote_digest};
@@ -66,6 +73,11 @@ pub enum CommitRule {
     /// block can only win them with a QC above b of a block that does not extend b, and the
     /// lowest such QC would itself have needed one of them to vote against its lock.
     TwoChain,
+    /// Basic (unchained) HotStuff: each view takes one block through prepare, pre-commit
+    /// (replicas adopt its prepare QC), commit (they lock on it) and decide (they commit it,
+    /// with its uncommitted ancestors, on the commit QC of its own view). Replicas vote to the
+    /// view's leader, which waits for n-f NEWVIEWs before proposing.
+    Basic,
 }
 
 /// The timers of a replica, per face (0 unless the replica equivocates).
@@ -114,6 +126,13 @@ struct Face {
     roles: Rc<[Role]>,
 }
 
+/// What waits for a missing block: a message to handle again, or a QC to examine again.
+#[derive(Clone, Debug)]
+enum Parked {
+    Message(HsMsg),
+    Qc(Qc),
+}
+
 #[derive(Clone, Copy, Debug, Default)]
 struct Counters {
     timeouts: u64,
@@ -135,26 +154,30 @@ pub struct HotStuff {
     f: u32,
     quorum: usize,
     view: View,
-    /// Highest view this replica voted in.
-    voted_view: View,
+    /// Highest view and phase this replica voted in (chained votes only in `Prepare`).
+    voted: (View, Phase),
     /// Highest view this replica complained about; it votes no more in it.
     complained_view: View,
     /// Highest view this replica proposed in.
     proposed_view: View,
+    /// A slow leader may propose in this view: its delay has passed.
+    late_view: View,
     last_vote: Option<(View, BlockId, sim_core::Signature)>,
     qc_high: Qc,
     lock: BlockId,
     exec: BlockId,
     blocks: BTreeMap<BlockId, Rc<Block>>,
     by_height: BTreeSet<(Height, BlockId)>,
-    votes: Votes<(View, BlockId)>,
+    votes: Votes<(View, Phase, BlockId)>,
     complaints: Votes<View>,
+    /// Basic, as a leader: who sent a NEWVIEW for the views it leads.
+    new_views: BTreeMap<View, NodeSet>,
     /// A proposal for a view this replica has not reached yet.
     future: Option<(NodeId, Rc<Block>)>,
     pending: VecDeque<Tx>,
     committed: TxSet,
-    /// Messages waiting for a block, by the missing block's id.
-    waiting: BTreeMap<BlockId, Vec<(NodeId, HsMsg)>>,
+    /// What waits for a block, by the missing block's id.
+    waiting: BTreeMap<BlockId, Vec<(NodeId, Parked)>>,
     n_waiting: usize,
     consecutive_timeouts: u32,
     stats: Counters,
@@ -226,9 +249,10 @@ impl HotStuff {
             f: 0,
             quorum: 0,
             view: View(0),
-            voted_view: View(0),
+            voted: (View(0), Phase::Prepare),
             complained_view: View(0),
             proposed_view: View(0),
+            late_view: View(0),
             last_vote: None,
             qc_high: Qc::genesis(),
             lock: genesis.id,
@@ -237,6 +261,7 @@ impl HotStuff {
             by_height,
             votes: Votes::default(),
             complaints: Votes::default(),
+            new_views: BTreeMap::new(),
             future: None,
             pending: VecDeque::new(),
             committed: TxSet::default(),
@@ -263,6 +288,16 @@ impl HotStuff {
         view.leader(self.n)
     }
 
+    fn is_basic(&self) -> bool {
+        self.cfg.commit_rule == CommitRule::Basic
+    }
+
+    /// The view whose leader uses votes of `view`: the next one in chained HotStuff (its
+    /// proposal carries their QC), the same one in basic HotStuff (its next phase does).
+    fn votes_used_in(&self, view: View) -> View {
+        if self.is_basic() { view } else { view.next() }
+    }
+
     fn timeout(&self) -> Span {
         let mut t = self.cfg.view_timeout;
         for _ in 0..self.consecutive_timeouts.min(64) {
@@ -280,22 +315,22 @@ impl HotStuff {
         assert!(view > self.view, "views only move forward");
         self.view = view;
         ctx.set_timer(HsTimer::ViewTimeout(self.side()), self.timeout());
-        self.votes.prune_below((View(view.0.saturating_sub(2)), 0));
+        self.votes.prune_below((View(view.0.saturating_sub(2)), Phase::Prepare, 0));
         self.complaints.prune_below(View(view.0.saturating_sub(1)));
-        if self.leader(view) == ctx.me() {
-            if self.behavior == Behavior::SlowLeader {
-                ctx.set_timer(HsTimer::ProposeLate(self.side()), Span(self.timeout().0 / 4 * 3));
-            } else {
-                self.propose(ctx);
-            }
+        if self.leader(view) == ctx.me() && self.behavior == Behavior::SlowLeader {
+            ctx.set_timer(HsTimer::ProposeLate(self.side()), Span(self.timeout().0 / 4 * 3));
         }
+        if self.is_basic() {
+            self.send_new_view(ctx, view);
+        }
+        self.try_propose(ctx);
         if let Some((from, block)) = self.future.take_if(|(_, b)| b.view <= view) {
             self.on_propose(ctx, from, block);
         }
     }
 
-    /// Any usable QC of a view >= the current one moves this replica past that view.
-    /// `verified` says the caller already checked its signatures.
+    /// Any usable QC of a view >= the current one moves this replica past that view (basic: a
+    /// prepare QC of a higher view, into it). `verified` says the caller already checked its signatures.
     fn on_qc(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, qc: Qc, verified: bool) {
         if qc.view <= self.qc_high.view && qc.view < self.view {
             return; // neither a higher QC nor a way forward: not worth a verification
@@ -305,7 +340,7 @@ impl HotStuff {
         }
         if !self.blocks.contains_key(&qc.block) {
             let block = qc.block;
-            self.wait_for(ctx, block, from, HsMsg::NewView { qc, wire: self.wire() });
+            self.wait_for(ctx, block, from, Parked::Qc(qc));
             return;
         }
         if qc.view > self.qc_high.view {
@@ -313,7 +348,11 @@ impl HotStuff {
         }
         if qc.view >= self.view {
             self.consecutive_timeouts = 0;
-            self.enter_view(ctx, qc.view.next());
+            // Chained: a QC closes its view. Basic: a prepare QC shows its view under way.
+            let view = if self.is_basic() { qc.view } else { qc.view.next() };
+            if view > self.view {
+                self.enter_view(ctx, view);
+            }
         }
     }
 
@@ -333,8 +372,30 @@ impl HotStuff {
 
     // ----- proposing -----
 
+    /// Proposes if this replica leads the current view and may propose now: a slow leader once
+    /// its delay has passed; a basic leader once n-f NEWVIEWs have come (an equivocator does
+    /// not wait for them).
+    fn try_propose(&mut self, ctx: &mut Ctx<'_, Self>) {
+        if self.leader(self.view) != ctx.me() {
+            return;
+        }
+        let waited = self.behavior != Behavior::SlowLeader || self.late_view == self.view;
+        let heard = !self.is_basic() || self.behavior == Behavior::Equivocate || self.has_new_view_quorum(self.view);
+        if waited && heard {
+            self.propose(ctx);
+        }
+    }
+
+    fn on_propose_late(&mut self, ctx: &mut Ctx<'_, Self>) {
+        if self.leader(self.view) == ctx.me() {
+            self.late_view = self.view;
+            self.try_propose(ctx);
+        }
+    }
+
     fn propose(&mut self, ctx: &mut Ctx<'_, Self>) {
-        if self.proposed_view >= self.view {
+        // A QC of this view (basic: a replica caught up on it) means its block was proposed.
+        if self.proposed_view >= self.view || self.qc_high.view >= self.view {
             return;
         }
         self.proposed_view = self.view;
@@ -406,10 +467,14 @@ impl HotStuff {
             return;
         }
         self.vote_if_safe(ctx, &block);
+        if self.is_basic() {
+            return; // the leader's certificates drive the next phases (basic.rs)
+        }
         self.update(ctx, &block);
         let next_leader = self.leader(self.view.next());
         if next_leader != ctx.me() {
-            self.send(ctx, next_leader, HsMsg::NewView { qc: self.qc_high.clone(), wire: self.wire() });
+            let msg = HsMsg::NewView { view: self.view.next(), qc: self.qc_high.clone(), wire: self.wire() };
+            self.send(ctx, next_leader, msg);
             self.enter_view(ctx, self.view.next());
         }
     }
@@ -421,7 +486,7 @@ impl HotStuff {
         }
         let Some(parent) = self.blocks.get(&block.parent) else {
             let msg = HsMsg::Propose { block: Rc::clone(block), wire: self.wire() };
-            self.wait_for(ctx, block.parent, from, msg);
+            self.wait_for(ctx, block.parent, from, Parked::Message(msg));
             return false;
         };
         if block.height.0 != parent.height.0 + 1 || block.view <= parent.view {
@@ -433,23 +498,35 @@ impl HotStuff {
         true
     }
 
+    /// The voting rule (basic HotStuff's safeNode): the block extends the locked block, or its
+    /// QC is above the lock.
     fn vote_if_safe(&mut self, ctx: &mut Ctx<'_, Self>, block: &Block) {
-        if self.behavior == Behavior::WithholdVotes {
-            return;
-        }
-        if block.view <= self.voted_view || block.view <= self.complained_view {
+        if !self.may_vote(Phase::Prepare, block.view) {
             return;
         }
         let lock = self.block(self.lock);
         let safe = self.extends(block, lock.id, lock.height) || block.justify.view > lock.view;
-        if !safe {
+        if safe {
+            self.vote(ctx, Phase::Prepare, block.view, block.id);
+        }
+    }
+
+    /// Votes only move forward, once per view and phase, never in a view complained about.
+    fn may_vote(&self, phase: Phase, view: View) -> bool {
+        self.behavior != Behavior::WithholdVotes && (view, phase) > self.voted && view > self.complained_view
+    }
+
+    fn vote(&mut self, ctx: &mut Ctx<'_, Self>, phase: Phase, view: View, block: BlockId) {
+        if !self.may_vote(phase, view) {
             return;
         }
-        self.voted_view = block.view;
-        let sig = ctx.sign(vote_digest(block.view, block.id));
-        self.last_vote = Some((block.view, block.id, sig));
-        let to = self.leader(block.view.next());
-        self.send(ctx, to, HsMsg::Vote { view: block.view, block: block.id, sig });
+        self.voted = (view, phase);
+        let sig = ctx.sign(phase.vote_digest(view, block));
+        if !self.is_basic() {
+            self.last_vote = Some((view, block, sig));
+        }
+        let to = self.leader(self.votes_used_in(view));
+        self.send(ctx, to, HsMsg::Vote { phase, view, block, sig });
     }
 
     fn extends(&self, block: &Block, ancestor: BlockId, ancestor_height: Height) -> bool {
@@ -526,18 +603,34 @@ impl HotStuff {
 
     // ----- votes, complaints, view changes -----
 
-    fn on_vote(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, view: View, block: BlockId, sig: sim_core::Signature) {
-        if view.next() < self.view || !ctx.verify(&sig, from, vote_digest(view, block)) {
+    fn on_vote(
+        &mut self,
+        ctx: &mut Ctx<'_, Self>,
+        from: NodeId,
+        vote: (Phase, View, BlockId),
+        sig: sim_core::Signature,
+    ) {
+        let (phase, view, block) = vote;
+        // Chained votes only in the generic (prepare) phase.
+        let voted_phase = self.is_basic() || phase == Phase::Prepare;
+        if !voted_phase || self.votes_used_in(view) < self.view {
             return;
         }
-        if self.votes.add((view, block), sig) != Some(self.quorum) {
+        if !ctx.verify(&sig, from, phase.vote_digest(view, block)) {
             return;
         }
-        let agg = ctx.aggregate(self.votes.get(&(view, block))).expect("votes on one digest");
+        if self.votes.add((view, phase, block), sig) != Some(self.quorum) {
+            return;
+        }
+        let agg = ctx.aggregate(self.votes.get(&(view, phase, block))).expect("votes on one digest");
         self.stats.qcs_formed += 1;
-        assert!(agg.signers().len() == self.quorum && agg.digest() == vote_digest(view, block));
+        assert!(agg.signers().len() == self.quorum && agg.digest() == phase.vote_digest(view, block));
         let qc = Qc { view, block, sig: Rc::new(agg) };
-        self.on_qc(ctx, from, qc, true);
+        if self.is_basic() {
+            self.broadcast(ctx, HsMsg::Certified { phase, qc, wire: self.wire() });
+        } else {
+            self.on_qc(ctx, from, qc, true);
+        }
     }
 
     fn on_timeout(&mut self, ctx: &mut Ctx<'_, Self>) {
@@ -568,7 +661,7 @@ impl HotStuff {
             return;
         }
         if let Some((v, b, s)) = last_vote {
-            self.on_vote(ctx, from, v, b, s);
+            self.on_vote(ctx, from, (Phase::Prepare, v, b), s);
         }
         self.on_qc(ctx, from, qc_high, false);
         if view < self.view {
@@ -603,12 +696,12 @@ impl HotStuff {
 
     // ----- block synchronization -----
 
-    fn wait_for(&mut self, ctx: &mut Ctx<'_, Self>, missing: BlockId, from: NodeId, msg: HsMsg) {
+    fn wait_for(&mut self, ctx: &mut Ctx<'_, Self>, missing: BlockId, from: NodeId, parked: Parked) {
         if self.n_waiting >= WAITING_MAX {
             return;
         }
         let first = !self.waiting.contains_key(&missing);
-        self.waiting.entry(missing).or_default().push((from, msg));
+        self.waiting.entry(missing).or_default().push((from, parked));
         self.n_waiting += 1;
         if first && from != ctx.me() {
             self.stats.block_requests += 1;
@@ -619,8 +712,11 @@ impl HotStuff {
     fn wake(&mut self, ctx: &mut Ctx<'_, Self>, arrived: BlockId) {
         let Some(waiters) = self.waiting.remove(&arrived) else { return };
         self.n_waiting -= waiters.len();
-        for (from, msg) in waiters {
-            self.handle(ctx, from, msg);
+        for (from, parked) in waiters {
+            match parked {
+                Parked::Message(msg) => self.handle(ctx, from, msg),
+                Parked::Qc(qc) => self.on_qc(ctx, from, qc, false),
+            }
         }
     }
 
@@ -651,7 +747,8 @@ impl HotStuff {
         let Some(oldest) = blocks.last() else { return };
         if !self.blocks.contains_key(&oldest.parent) && !self.blocks.contains_key(&oldest.id) {
             let parent = oldest.parent;
-            self.wait_for(ctx, parent, from, HsMsg::BlockResponse { blocks, wire: self.wire() });
+            let msg = HsMsg::BlockResponse { blocks, wire: self.wire() };
+            self.wait_for(ctx, parent, from, Parked::Message(msg));
             return;
         }
         for block in blocks.iter().rev() {
@@ -716,16 +813,22 @@ impl HotStuff {
         self.enter_view(ctx, View(1));
     }
 
-    /// One message for this copy: the dispatch of chained HotStuff.
+    /// One message for this copy: the dispatch of chained and basic HotStuff.
     fn handle(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: HsMsg) {
         match msg {
             HsMsg::Propose { block, .. } => self.on_propose(ctx, from, block),
-            HsMsg::Vote { view, block, sig } => {
-                if self.leader(view.next()) == ctx.me() {
-                    self.on_vote(ctx, from, view, block, sig);
+            HsMsg::Vote { phase, view, block, sig } => {
+                if self.leader(self.votes_used_in(view)) == ctx.me() {
+                    self.on_vote(ctx, from, (phase, view, block), sig);
                 }
             }
+            HsMsg::NewView { view, qc, .. } if self.is_basic() => self.on_new_view(ctx, from, view, qc),
             HsMsg::NewView { qc, .. } => self.on_qc(ctx, from, qc, false),
+            HsMsg::Certified { phase, qc, .. } => {
+                if self.is_basic() {
+                    self.on_certified(ctx, from, phase, qc);
+                }
+            }
             HsMsg::Complain { view, sig, qc_high, last_vote, .. } => {
                 self.on_complain(ctx, from, view, sig, qc_high, last_vote)
             }
@@ -777,11 +880,7 @@ impl Protocol for HotStuff {
     fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, timer: HsTimer) {
         match timer {
             HsTimer::ViewTimeout(side) => self.on_face(side, |copy| copy.on_timeout(ctx)),
-            HsTimer::ProposeLate(side) => self.on_face(side, |copy| {
-                if copy.leader(copy.view) == ctx.me() {
-                    copy.propose(ctx);
-                }
-            }),
+            HsTimer::ProposeLate(side) => self.on_face(side, |copy| copy.on_propose_late(ctx)),
         }
     }
 

@@ -39,6 +39,7 @@ pub const HEADER_BYTES: u32 = 16;
 pub const HASH_BYTES: u32 = 32;
 
 const VOTE_TAG: u64 = 0x766f_7465;
+const PHASE_VOTE_TAG: u64 = 0x7068_6173;
 const COMPLAIN_TAG: u64 = 0x636f_6d70;
 const GENESIS_TAG: u64 = 0x6765_6e65;
 
@@ -47,12 +48,33 @@ pub fn vote_digest(view: View, block: BlockId) -> u64 {
     hash_words(&[VOTE_TAG, view.0, block])
 }
 
+/// The phases a replica votes in. Chained HotStuff has one generic phase (`Prepare`); basic
+/// HotStuff votes in all three, and the leader's DECIDE closes the view without a vote.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Phase {
+    Prepare = 0,
+    PreCommit = 1,
+    Commit = 2,
+}
+
+impl Phase {
+    /// What a vote of this phase for `block` in `view` signs: votes of different phases never
+    /// count toward the same certificate. A prepare vote signs what a chained vote signs.
+    pub fn vote_digest(self, view: View, block: BlockId) -> u64 {
+        match self {
+            Phase::Prepare => vote_digest(view, block),
+            Phase::PreCommit | Phase::Commit => hash_words(&[PHASE_VOTE_TAG, self as u64, view.0, block]),
+        }
+    }
+}
+
 /// What a complaint about `view` signs.
 pub fn complain_digest(view: View) -> u64 {
     hash_words(&[COMPLAIN_TAG, view.0])
 }
 
-/// A quorum certificate: n-f votes for one block in one view.
+/// A quorum certificate: n-f votes for one block in one view (of one phase, which the message
+/// carrying it implies: a block's `justify`, a NEWVIEW or a complaint carry prepare QCs).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Qc {
     pub view: View,
@@ -181,22 +203,26 @@ impl Block {
     }
 }
 
-/// The messages of chained HotStuff with the dissertation's pacemaker.
+/// The messages of chained and basic HotStuff with the dissertation's pacemaker.
 #[derive(Clone, Debug)]
 pub enum HsMsg {
-    /// The leader's block for its view.
+    /// The leader's block for its view (basic HotStuff's PREPARE).
     Propose {
         block: Rc<Block>,
         wire: Wire,
     },
-    /// A vote for a block, sent to the next leader.
+    /// A vote for a block: chained, a generic (`Prepare`) vote to the next leader; basic, a vote
+    /// of one phase to the view's leader.
     Vote {
+        phase: Phase,
         view: View,
         block: BlockId,
         sig: Signature,
     },
-    /// After a proposal, to the next leader: the sender's highest QC.
+    /// To the leader of `view`, on entering it: the sender's highest (prepare) QC. Chained
+    /// sends it after a proposal; basic on every view change, and its leader waits for n-f.
     NewView {
+        view: View,
         qc: Qc,
         wire: Wire,
     },
@@ -223,6 +249,13 @@ pub enum HsMsg {
         blocks: Vec<Rc<Block>>,
         wire: Wire,
     },
+    /// Basic HotStuff, from the view's leader: the certificate of `phase`, which opens the next
+    /// phase: a prepare QC is PRE-COMMIT, a pre-commit QC is COMMIT, a commit QC is DECIDE.
+    Certified {
+        phase: Phase,
+        qc: Qc,
+        wire: Wire,
+    },
     /// Between equivocators only: a message for the face playing `side`.
     Coalition {
         side: u8,
@@ -236,11 +269,12 @@ impl sim_core::Message for HsMsg {
         match self {
             HsMsg::Propose { block, wire } => block.wire_size(*wire),
             HsMsg::Vote { .. } => vote,
-            HsMsg::NewView { qc, wire } => HEADER_BYTES + qc.wire_size(*wire),
+            HsMsg::NewView { qc, wire, .. } => HEADER_BYTES + qc.wire_size(*wire),
             HsMsg::Complain { qc_high, last_vote, wire, .. } => {
                 HEADER_BYTES + SIGNATURE_BYTES + qc_high.wire_size(*wire) + if last_vote.is_some() { vote } else { 0 }
             }
             HsMsg::NextView { tc, qc_high, wire } => HEADER_BYTES + tc.wire_size(*wire) + qc_high.wire_size(*wire),
+            HsMsg::Certified { qc, wire, .. } => HEADER_BYTES + qc.wire_size(*wire),
             HsMsg::BlockRequest { .. } => HEADER_BYTES + HASH_BYTES,
             HsMsg::BlockResponse { blocks, wire } => {
                 HEADER_BYTES + blocks.iter().map(|b| b.wire_size(*wire)).sum::<u32>()
@@ -252,13 +286,17 @@ impl sim_core::Message for HsMsg {
     fn fingerprint(&self) -> u64 {
         match self {
             HsMsg::Propose { block, .. } => hash_words(&[1, block.id]),
-            HsMsg::Vote { view, block, sig } => hash_words(&[2, view.0, *block, sig.signer().0 as u64]),
+            // The phase goes in the kind word: a prepare vote keeps the chained fingerprint.
+            HsMsg::Vote { phase, view, block, sig } => {
+                hash_words(&[2 + 16 * *phase as u64, view.0, *block, sig.signer().0 as u64])
+            }
             HsMsg::NewView { qc, .. } => hash_words(&[3, qc.view.0, qc.block]),
             HsMsg::Complain { view, qc_high, .. } => hash_words(&[4, view.0, qc_high.view.0]),
             HsMsg::NextView { tc, qc_high, .. } => hash_words(&[5, tc.view.0, qc_high.view.0]),
             HsMsg::BlockRequest { id } => hash_words(&[6, *id]),
             HsMsg::BlockResponse { blocks, .. } => hash_words(&[7, blocks.first().map_or(0, |b| b.id)]),
             HsMsg::Coalition { side, inner } => hash_words(&[8, *side as u64, inner.fingerprint()]),
+            HsMsg::Certified { phase, qc, .. } => hash_words(&[9, *phase as u64, qc.view.0, qc.block]),
         }
     }
 }

@@ -1,0 +1,273 @@
+//! The leaderless protocol's invariant monitor: the design note's invariants 1-9, checked
+//! online over what correct replicas report (invariant 10, liveness, is the engine's check).
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use sim_core::checker::Violation;
+use sim_core::observe::Observer;
+use sim_core::{Monitor, NodeId, Time, Tx, TxId, TxSet};
+
+use super::types::{CommitPath, LlRecord, value_digest};
+use crate::ledger::{ConflictRelation, Outcome};
+
+/// The first commit of a command by a correct replica.
+#[derive(Debug)]
+struct FirstCommit {
+    tx: Tx,
+    /// Sorted, for membership tests.
+    deps: Rc<[TxId]>,
+    value: u64,
+    fast: bool,
+}
+
+/// What the monitor tracks per correct replica.
+#[derive(Debug, Default)]
+struct ReplicaView {
+    committed: TxSet,
+    executed: TxSet,
+    /// Executed since the last batch record: checked for stability when the batch closes.
+    batch: Vec<TxId>,
+    /// Per account: how far into the reference order this replica executed.
+    position: Vec<u32>,
+    /// Per account: the last nonce settled (applied or failed for funds).
+    nonce: Vec<u64>,
+}
+
+#[derive(Debug, Default)]
+struct Tally {
+    fast: u64,
+    slow: u64,
+    recoveries: u64,
+    recovered_commands: u64,
+    deps_total: u64,
+    deps_max: u64,
+}
+
+#[derive(Debug)]
+pub struct LeaderlessMonitor {
+    conflicts: ConflictRelation,
+    first: BTreeMap<TxId, FirstCommit>,
+    decided: BTreeMap<TxId, u64>,
+    /// Per account, committed commands touching it (for the consistency check).
+    by_account: Vec<Vec<TxId>>,
+    /// Per account, the order of its ordered operations as the furthest replica executed them.
+    reference: Vec<Vec<TxId>>,
+    replicas: Vec<ReplicaView>,
+    /// Executed set (as a hash) -> ledger state digest.
+    states: BTreeMap<u64, u64>,
+    recovering: TxSet,
+    tally: Tally,
+    /// After the first violation the run stops; what follows in the same handler is not checked.
+    violated: bool,
+}
+
+fn grow<T: Default + Clone>(v: &mut Vec<T>, i: usize) -> &mut T {
+    if v.len() <= i {
+        v.resize(i + 1, T::default());
+    }
+    &mut v[i]
+}
+
+impl LeaderlessMonitor {
+    pub fn new(n_replicas: u32, conflicts: ConflictRelation) -> LeaderlessMonitor {
+        LeaderlessMonitor {
+            conflicts,
+            first: BTreeMap::new(),
+            decided: BTreeMap::new(),
+            by_account: Vec::new(),
+            reference: Vec::new(),
+            replicas: (0..n_replicas).map(|_| ReplicaView::default()).collect(),
+            states: BTreeMap::new(),
+            recovering: TxSet::default(),
+            tally: Tally::default(),
+            violated: false,
+        }
+    }
+
+    /// The accounts whose order of operations must agree everywhere: both under the shared-
+    /// account relation; only the debited one when credits commute.
+    fn ordered_accounts(&self, tx: &Tx) -> impl Iterator<Item = usize> + use<> {
+        let both = self.conflicts == ConflictRelation::SharedAccount && tx.to != tx.from;
+        std::iter::once(tx.from.0 as usize).chain(both.then_some(tx.to.0 as usize))
+    }
+
+    fn on_committed(&mut self, node: NodeId, tx: &Tx, deps: &[TxId], path: CommitPath, world: &Observer) -> Check {
+        if !self.replicas[node.idx()].committed.insert(tx.id) {
+            return fail("exactly-once", format!("command {} committed twice", tx.id.0));
+        }
+        if let Some(d) = deps.iter().find(|d| d.0 >= world.submitted()) {
+            return fail("validity", format!("command {} depends on {}, which no client signed", tx.id.0, d.0));
+        }
+        let value = value_digest(tx.id, deps);
+        let fast = path == CommitPath::Fast;
+        if let Some(first) = self.first.get(&tx.id) {
+            if first.value == value {
+                return Ok(());
+            }
+            let invariant = if first.fast || fast { "fast-path value" } else { "agreement" };
+            return fail(
+                invariant,
+                format!(
+                    "command {}: dependencies {deps:?}, another correct replica committed {:?}",
+                    tx.id.0, first.deps
+                ),
+            );
+        }
+        let mut sorted = deps.to_vec();
+        sorted.sort_unstable();
+        self.check_consistency(tx, &sorted)?;
+        for a in [tx.from.0 as usize, tx.to.0 as usize] {
+            let list = grow(&mut self.by_account, a);
+            if list.last() != Some(&tx.id) {
+                list.push(tx.id);
+            }
+        }
+        self.first.insert(tx.id, FirstCommit { tx: *tx, deps: sorted.into(), value, fast });
+        Ok(())
+    }
+
+    /// Invariant 2: of two conflicting committed commands, one depends on the other.
+    fn check_consistency(&self, tx: &Tx, deps: &[TxId]) -> Check {
+        for a in [tx.from.0 as usize, tx.to.0 as usize] {
+            for other in self.by_account.get(a).map_or(&[][..], Vec::as_slice) {
+                let o = &self.first[other];
+                if !self.conflicts.conflicts(tx, &o.tx) {
+                    continue;
+                }
+                if deps.binary_search(other).is_err() && o.deps.binary_search(&tx.id).is_err() {
+                    let detail =
+                        format!("commands {} and {} conflict and neither depends on the other", tx.id.0, other.0);
+                    return fail("consistency", detail);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn on_decided(&mut self, cmd: TxId, view: u32, value: u64) -> Check {
+        match self.decided.insert(cmd, value) {
+            Some(before) if before != value => {
+                fail("one decision per command", format!("command {}: view {view} decided another value", cmd.0))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Invariant 8's nonces: each account applies 1, 2, 3... (a failed transfer uses its nonce
+    /// too; only a bad nonce leaves the account as it was).
+    fn on_settled(&mut self, node: NodeId, tx: &Tx, result: u32) -> Check {
+        if result == Outcome::BadNonce.code() {
+            return Ok(());
+        }
+        let last = grow(&mut self.replicas[node.idx()].nonce, tx.from.0 as usize);
+        if tx.nonce != *last + 1 {
+            return fail("ledger nonces", format!("account {} settled nonce {} after {}", tx.from.0, tx.nonce, last));
+        }
+        *last = tx.nonce;
+        Ok(())
+    }
+
+    fn on_executed(&mut self, node: NodeId, tx: &Tx) -> Check {
+        let accounts: Vec<usize> = self.ordered_accounts(tx).collect();
+        let r = &mut self.replicas[node.idx()];
+        if !r.committed.contains(tx.id) {
+            return fail("execution when stable", format!("command {} executed before it committed", tx.id.0));
+        }
+        if !r.executed.insert(tx.id) {
+            return fail("execution once", format!("command {} executed twice", tx.id.0));
+        }
+        r.batch.push(tx.id);
+        for a in accounts {
+            let pos = grow(&mut r.position, a);
+            let order = grow(&mut self.reference, a);
+            match order.get(*pos as usize) {
+                None => order.push(tx.id),
+                Some(&expected) if expected != tx.id => {
+                    let detail =
+                        format!("account {a}: executed {} where another replica executed {}", tx.id.0, expected.0);
+                    return fail("same order per account", detail);
+                }
+                Some(_) => {}
+            }
+            *pos += 1;
+        }
+        Ok(())
+    }
+
+    fn on_batch(&mut self, node: NodeId, executed_set: u64, state: u64, supply_ok: bool) -> Check {
+        if !supply_ok {
+            return fail("ledger supply", "the ledger's total supply changed".to_string());
+        }
+        let r = &mut self.replicas[node.idx()];
+        for id in std::mem::take(&mut r.batch) {
+            let deps = &self.first[&id].deps;
+            if let Some(d) = deps.iter().find(|d| !r.executed.contains(**d)) {
+                let detail = format!("command {} executed while its dependency {} had not", id.0, d.0);
+                return fail("execution when stable", detail);
+            }
+        }
+        match self.states.insert(executed_set, state) {
+            Some(before) if before != state => {
+                fail("same state for the same commands", format!("state {state:#x}, another replica had {before:#x}"))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+type Check = Result<(), (&'static str, String)>;
+
+fn fail(invariant: &'static str, detail: String) -> Check {
+    Err((invariant, detail))
+}
+
+impl Monitor<LlRecord> for LeaderlessMonitor {
+    fn observe(&mut self, at: Time, node: NodeId, record: &LlRecord, world: &Observer) -> Result<(), Violation> {
+        if self.violated || !world.is_correct(node) {
+            return Ok(());
+        }
+        let check = match record {
+            LlRecord::Committed { tx, deps, path } => self.on_committed(node, tx, deps, *path, world),
+            LlRecord::Decided { cmd, view, value } => self.on_decided(*cmd, *view, *value),
+            LlRecord::Coordinated { fast, deps_len, .. } => {
+                let t = &mut self.tally;
+                if *fast {
+                    t.fast += 1
+                } else {
+                    t.slow += 1
+                }
+                t.deps_total += *deps_len as u64;
+                t.deps_max = t.deps_max.max(*deps_len as u64);
+                Ok(())
+            }
+            LlRecord::Recovering { cmd } => {
+                self.tally.recoveries += 1;
+                self.tally.recovered_commands += self.recovering.insert(*cmd) as u64;
+                Ok(())
+            }
+            LlRecord::Executed { tx } => self.on_executed(node, tx),
+            LlRecord::Settled { tx, result } => self.on_settled(node, tx, *result),
+            LlRecord::ExecutedBatch { executed_set, state, supply_ok } => {
+                self.on_batch(node, *executed_set, *state, *supply_ok)
+            }
+        };
+        self.violated = check.is_err();
+        check.map_err(|(invariant, detail)| Violation { at_ns: at.0, replica: node, invariant, detail })
+    }
+
+    fn counters(&self) -> Vec<(&'static str, u64)> {
+        let t = &self.tally;
+        let coordinated = t.fast + t.slow;
+        vec![
+            ("fast_path", t.fast),
+            ("slow_path", t.slow),
+            ("fast_path_permille", (t.fast * 1000).checked_div(coordinated).unwrap_or(0)),
+            ("consensus_instances", t.slow + t.recovered_commands),
+            ("recoveries", t.recoveries),
+            ("recovered_commands", t.recovered_commands),
+            ("deps_mean_milli", (t.deps_total * 1000).checked_div(coordinated).unwrap_or(0)),
+            ("deps_max", t.deps_max),
+        ]
+    }
+}

@@ -1,0 +1,876 @@
+//! A leaderless BFT replica: any replica coordinates the commands its clients send. The
+//! dependency discovery service answers with signed dependency sets; n identical answers commit
+//! at once (Wintermute's fast path), otherwise a single-shot PBFT instance per command agrees on
+//! the (threshold) union. Committed commands execute dependencies-first on the ledger.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+
+use sim_core::digest::splitmix64;
+use sim_core::{AccountId, Ctx, NodeId, Protocol, Signature, Span, Time, Tx, TxId};
+
+use super::exec::Executor;
+use super::membership::{Membership, Variant};
+use super::types::*;
+use crate::common::quorum::Votes;
+use crate::ledger::{ConflictRelation, Ledger};
+
+/// Per account, the commands a replica has seen that debit it and that credit it, in the
+/// order it saw them: the conflict index dependency sets are read from.
+#[derive(Clone, Debug, Default)]
+struct AccountLog {
+    debits: Vec<TxId>,
+    credits: Vec<TxId>,
+}
+
+/// The coordinator's collection of DDS replies for one of its commands.
+#[derive(Debug, Default)]
+struct Collect {
+    acks: Vec<Rc<Ack>>,
+    /// The fast-path wait is armed / has run out.
+    waiting: bool,
+    wait_over: bool,
+    done: bool,
+}
+
+/// One command's single-shot PBFT instance, as this replica sees it.
+#[derive(Debug, Default)]
+struct Cons {
+    view: u32,
+    /// The value accepted in `view` from its leader.
+    accepted: Option<Rc<[TxId]>>,
+    /// The highest view in which this replica saw a prepare quorum, with its certificate.
+    prepared: Option<Rc<Prepared>>,
+    votes: Votes<(Phase, u32, u64)>,
+    /// The last view this replica sent its commit vote in (+1; 0 = never).
+    commit_voted: u32,
+    /// As a leader: view changes per view, and the views it already proposed in.
+    view_changes: BTreeMap<u32, Vec<ViewChange>>,
+    proposed: BTreeSet<u32>,
+}
+
+/// Everything a replica knows about one command.
+#[derive(Debug, Default)]
+struct Cmd {
+    /// The client-signed payload, once verified.
+    tx: Option<Tx>,
+    coordinator: Option<NodeId>,
+    first_seen: Time,
+    /// This replica's DDS answer, fixed at first sight.
+    deps: Option<Rc<[TxId]>>,
+    ack: Option<Rc<Ack>>,
+    collect: Option<Box<Collect>>,
+    cons: Option<Box<Cons>>,
+    committed: Option<Rc<(Rc<[TxId]>, CommitProof)>>,
+    /// When this replica last asked the others to recover it.
+    recovery_asked: Option<Time>,
+}
+
+/// Per-replica counters.
+#[derive(Clone, Copy, Debug, Default)]
+struct Counters {
+    fast_commits: u64,
+    slow_commits: u64,
+    recoveries: u64,
+    view_changes: u64,
+    rejected_proofs: u64,
+}
+
+pub struct Leaderless {
+    cfg: LeaderlessConfig,
+    members: Membership,
+    wire: Wire,
+    behavior: Behavior,
+    me: NodeId,
+    cmds: BTreeMap<TxId, Cmd>,
+    accounts: Vec<AccountLog>,
+    /// Commands known (payload verified) and not committed yet: what recovery watches.
+    uncommitted: BTreeSet<TxId>,
+    fetch_asked: BTreeMap<TxId, Time>,
+    scan_armed: bool,
+    exec: Executor,
+    ledger: Ledger,
+    /// XOR of a hash of every executed id: the executed set, independent of order.
+    executed_set: u64,
+    /// The highest command id seen, for Byzantine replicas that invent plausible ids.
+    max_seen: u64,
+    batches: u64,
+    counters: Counters,
+}
+
+impl std::fmt::Debug for Leaderless {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Leaderless").field("me", &self.me).field("behavior", &self.behavior).finish_non_exhaustive()
+    }
+}
+
+impl Leaderless {
+    pub fn new(cfg: LeaderlessConfig, n: u32, f: u32, behavior: Behavior) -> Leaderless {
+        let members = Membership::new(n, f, cfg.variant);
+        Leaderless {
+            wire: Wire { variant: cfg.variant, n },
+            ledger: Ledger::new(cfg.genesis_balance),
+            cfg,
+            members,
+            behavior,
+            me: NodeId(u32::MAX),
+            cmds: BTreeMap::new(),
+            accounts: Vec::new(),
+            uncommitted: BTreeSet::new(),
+            fetch_asked: BTreeMap::new(),
+            scan_armed: false,
+            exec: Executor::new(),
+            executed_set: 0,
+            max_seen: 0,
+            batches: 0,
+            counters: Counters::default(),
+        }
+    }
+
+    fn send(&self, ctx: &mut Ctx<'_, Self>, to: NodeId, msg: LlMsg) {
+        let size = self.wire.size(&msg);
+        ctx.send(to, Envelope { msg, size });
+    }
+
+    fn broadcast(&self, ctx: &mut Ctx<'_, Self>, msg: LlMsg) {
+        let size = self.wire.size(&msg);
+        ctx.broadcast(Envelope { msg, size });
+    }
+
+    fn account(&mut self, a: AccountId) -> &mut AccountLog {
+        let i = a.0 as usize;
+        if self.accounts.len() <= i {
+            self.accounts.resize_with(i + 1, AccountLog::default);
+        }
+        &mut self.accounts[i]
+    }
+
+    /// The commands this replica saw before `tx` that conflict with it.
+    fn conflicting_before(&self, tx: &Tx) -> Vec<TxId> {
+        let mut deps = Vec::new();
+        if let Some(src) = self.accounts.get(tx.from.0 as usize) {
+            deps.extend_from_slice(&src.debits);
+            deps.extend_from_slice(&src.credits);
+        }
+        if let Some(dst) = self.accounts.get(tx.to.0 as usize) {
+            deps.extend_from_slice(&dst.debits);
+            // Credits to one account commute under the finer relation.
+            if self.cfg.conflicts == ConflictRelation::SharedAccount {
+                deps.extend_from_slice(&dst.credits);
+            }
+        }
+        if self.cfg.bug == Some(PlantedBug::OmitExecuted) {
+            deps.retain(|&d| !self.exec.is_executed(d));
+        }
+        deps.sort_unstable();
+        deps.dedup();
+        deps
+    }
+
+    /// Records a verified payload at first sight: fixes this replica's dependency answer and
+    /// puts the command in the conflict index.
+    fn learn(&mut self, ctx: &mut Ctx<'_, Self>, tx: Tx, coordinator: NodeId) {
+        if self.cmds.get(&tx.id).is_some_and(|c| c.tx.is_some()) {
+            return;
+        }
+        let deps: Rc<[TxId]> = self.conflicting_before(&tx).into();
+        self.account(tx.from).debits.push(tx.id);
+        self.account(tx.to).credits.push(tx.id);
+        self.max_seen = self.max_seen.max(tx.id.0);
+        let now = ctx.now();
+        let cmd = self.cmds.entry(tx.id).or_default();
+        cmd.tx = Some(tx);
+        cmd.coordinator.get_or_insert(coordinator);
+        cmd.first_seen = now;
+        cmd.deps = Some(deps);
+        if cmd.committed.is_none() {
+            self.uncommitted.insert(tx.id);
+            self.arm_scan(ctx);
+        }
+    }
+
+    /// Verifies a payload unless already known.
+    fn accept_payload(&mut self, ctx: &mut Ctx<'_, Self>, tx: &Tx, coordinator: NodeId) -> bool {
+        match self.cmds.get(&tx.id).and_then(|c| c.tx) {
+            Some(known) => known == *tx,
+            None if ctx.verify_client(tx) => {
+                self.learn(ctx, *tx, coordinator);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn arm_scan(&mut self, ctx: &mut Ctx<'_, Self>) {
+        if !self.scan_armed {
+            self.scan_armed = true;
+            ctx.set_timer(LlTimer::RecoveryScan, Span::from_nanos(self.cfg.recovery_timeout.as_nanos() / 2));
+        }
+    }
+
+    /// This replica's signed DDS answer for `cmd`, as its behaviour shapes it for `asker`. A
+    /// correct answer is signed once and sent the same to everyone.
+    fn my_ack(&mut self, ctx: &mut Ctx<'_, Self>, cmd: TxId, asker: NodeId) -> Option<Rc<Ack>> {
+        let c = self.cmds.get(&cmd)?;
+        let honest = c.deps.clone()?;
+        let deps: Rc<[TxId]> = match self.behavior {
+            Behavior::SpoilSilent => return None,
+            Behavior::OmitDeps => Rc::from([]),
+            Behavior::InventDeps => with_extra(&honest, TxId(self.max_seen + 1_000 + cmd.0 % 7)),
+            Behavior::IrrelevantDeps => match self.irrelevant_to(cmd) {
+                Some(extra) => with_extra(&honest, extra),
+                None => honest,
+            },
+            // Anything different will do; with nothing else to add, a made-up id.
+            Behavior::SpoilDifferent => {
+                with_extra(&honest, self.irrelevant_to(cmd).unwrap_or(TxId(self.max_seen + 1_000)))
+            }
+            Behavior::Equivocate if asker.0 % 2 == 1 => Rc::from(&honest[..honest.len().saturating_sub(1)]),
+            _ => {
+                if let Some(ack) = &c.ack {
+                    return Some(ack.clone());
+                }
+                let sig = ctx.sign(ack_digest(cmd, &honest));
+                let ack = Rc::new(Ack { cmd, deps: honest, sig });
+                self.cmds.get_mut(&cmd).expect("known").ack = Some(ack.clone());
+                return Some(ack);
+            }
+        };
+        let sig = ctx.sign(ack_digest(cmd, &deps));
+        Some(Rc::new(Ack { cmd, deps, sig }))
+    }
+
+    /// A real command this replica knows that does not conflict with `cmd` (Byzantine use).
+    fn irrelevant_to(&self, cmd: TxId) -> Option<TxId> {
+        let tx = self.cmds.get(&cmd)?.tx?;
+        self.cmds
+            .iter()
+            .rev()
+            .filter_map(|(id, c)| c.tx.map(|t| (*id, t)))
+            .find(|(id, t)| *id != cmd && !self.cfg.conflicts.conflicts(&tx, t))
+            .map(|(id, _)| id)
+    }
+
+    // ---- coordinator: dependency discovery ----
+
+    fn coordinate(&mut self, ctx: &mut Ctx<'_, Self>, tx: Tx) {
+        if self.cmds.get(&tx.id).is_some_and(|c| c.tx.is_some()) || !self.accept_payload(ctx, &tx, self.me) {
+            return;
+        }
+        if self.behavior != Behavior::NeverCommit {
+            self.cmds.get_mut(&tx.id).expect("learned").collect = Some(Box::default());
+        }
+        self.broadcast(ctx, LlMsg::Announce { tx });
+    }
+
+    fn on_announce(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, tx: Tx) {
+        if !self.accept_payload(ctx, &tx, from) {
+            return;
+        }
+        let Some(ack) = self.my_ack(ctx, tx.id, from) else { return };
+        if from == self.me {
+            self.on_reply(ctx, from, ack);
+        } else {
+            self.send(ctx, from, LlMsg::Reply { ack });
+        }
+    }
+
+    /// Verifies a DDS answer: the signer's signature and, for EPaxos, each dependency's client
+    /// signature (one the replica does not already hold).
+    fn valid_ack(&mut self, ctx: &mut Ctx<'_, Self>, ack: &Ack, cmd: TxId) -> bool {
+        if ack.cmd != cmd || ack.signer().0 >= self.members.n {
+            return false;
+        }
+        if !ctx.verify(&ack.sig, ack.signer(), ack_digest(cmd, &ack.deps)) {
+            return false;
+        }
+        if self.members.variant == Variant::Epaxos {
+            for &d in ack.deps.iter() {
+                let known = self.cmds.get(&d).is_some_and(|c| c.tx.is_some());
+                if !known && !ctx.verify_client_id(d) {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    fn on_reply(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, ack: Rc<Ack>) {
+        let cmd = ack.cmd;
+        let collecting = self.cmds.get(&cmd).and_then(|c| c.collect.as_ref()).is_some_and(|c| !c.done);
+        if !collecting || ack.signer() != from || !self.valid_ack(ctx, &ack, cmd) {
+            return;
+        }
+        let collect = self.cmds.get_mut(&cmd).and_then(|c| c.collect.as_mut()).expect("collecting");
+        if collect.acks.iter().any(|a| a.signer() == from) {
+            return;
+        }
+        collect.acks.push(ack);
+        self.try_finish_discovery(ctx, cmd);
+    }
+
+    fn try_finish_discovery(&mut self, ctx: &mut Ctx<'_, Self>, cmd: TxId) {
+        let members = self.members;
+        let collect = self.cmds.get_mut(&cmd).and_then(|c| c.collect.as_mut()).expect("collecting");
+        let count = collect.acks.len();
+        if collect.done || count < members.dds_quorum() {
+            return;
+        }
+        let identical = collect.acks.windows(2).all(|w| w[0].deps == w[1].deps);
+        if members.has_fast_path() && count == members.n as usize && identical {
+            return self.fast_commit(ctx, cmd);
+        }
+        let all_in = count == members.n as usize;
+        if members.has_fast_path() && !all_in && !collect.wait_over {
+            if !collect.waiting {
+                collect.waiting = true;
+                ctx.set_timer(LlTimer::FastPath(cmd), self.cfg.fast_path_wait);
+            }
+            return;
+        }
+        self.slow_path(ctx, cmd);
+    }
+
+    fn fast_commit(&mut self, ctx: &mut Ctx<'_, Self>, cmd: TxId) {
+        let c = self.cmds.get_mut(&cmd).expect("known");
+        let collect = c.collect.as_mut().expect("collecting");
+        collect.done = true;
+        let deps = collect.acks[0].deps.clone();
+        let sigs: Vec<Signature> = collect.acks.iter().map(|a| a.sig).collect();
+        let tx = c.tx.expect("coordinator has the payload");
+        ctx.cancel_timer(LlTimer::FastPath(cmd));
+        ctx.record(LlRecord::Coordinated { cmd, fast: true, deps_len: deps.len() as u32 });
+        if self.behavior == Behavior::ForgeCommit {
+            return self.forge_commit(ctx, tx, &deps);
+        }
+        let proof = CommitProof::Fast(ctx.aggregate(&sigs).expect("n identical replies"));
+        self.counters.fast_commits += 1;
+        self.commit(ctx, tx, deps.clone(), proof.clone(), CommitPath::Fast);
+        self.broadcast(ctx, LlMsg::Commit { tx, deps, proof });
+    }
+
+    fn forge_commit(&mut self, ctx: &mut Ctx<'_, Self>, tx: Tx, deps: &[TxId]) {
+        let forged: Rc<[TxId]> = Rc::from(&deps[..deps.len().saturating_sub(1)]);
+        let sig = ctx.sign(ack_digest(tx.id, &forged));
+        let proof = CommitProof::Fast(ctx.aggregate(&[sig]).expect("one signature"));
+        self.broadcast(ctx, LlMsg::Commit { tx, deps: forged, proof });
+    }
+
+    fn slow_path(&mut self, ctx: &mut Ctx<'_, Self>, cmd: TxId) {
+        let threshold = self.union_threshold();
+        let c = self.cmds.get_mut(&cmd).expect("known");
+        let collect = c.collect.as_mut().expect("collecting");
+        collect.done = true;
+        let acks: Rc<[Rc<Ack>]> = collect.acks.iter().cloned().collect();
+        let tx = c.tx.expect("coordinator has the payload");
+        let deps = union(acks.iter().map(|a| &a.deps[..]), threshold);
+        ctx.record(LlRecord::Coordinated { cmd, fast: false, deps_len: deps.len() as u32 });
+        match self.behavior {
+            Behavior::ForgeCommit => return self.forge_commit(ctx, tx, &deps),
+            Behavior::ProposeWithoutProof => {
+                let own = self.cmds[&cmd].deps.clone().expect("own answer");
+                let why = Justification::Replies(Rc::from([]));
+                let msg = LlMsg::Propose { tx, coordinator: self.me, view: 0, deps: own, why };
+                return self.broadcast(ctx, msg);
+            }
+            _ => {}
+        }
+        let msg = LlMsg::Propose { tx, coordinator: self.me, view: 0, deps, why: Justification::Replies(acks) };
+        self.broadcast(ctx, msg);
+    }
+
+    fn union_threshold(&self) -> usize {
+        if self.cfg.bug == Some(PlantedBug::PlainUnion) { 1 } else { self.members.dep_threshold() }
+    }
+
+    // ---- single-shot PBFT per command ----
+
+    fn cons(&mut self, cmd: TxId) -> &mut Cons {
+        self.cmds.entry(cmd).or_default().cons.get_or_insert_with(Box::default)
+    }
+
+    fn is_committed(&self, cmd: TxId) -> bool {
+        self.cmds.get(&cmd).is_some_and(|c| c.committed.is_some())
+    }
+
+    fn on_propose(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, p: Proposal) {
+        let cmd = p.tx.id;
+        if self.is_committed(cmd) || !self.accept_payload(ctx, &p.tx, p.coordinator) {
+            return;
+        }
+        let coordinator = self.cmds[&cmd].coordinator.expect("learned");
+        let cons = self.cons(cmd);
+        if p.view < cons.view || (p.view == cons.view && cons.accepted.is_some()) {
+            return;
+        }
+        if from != self.members.leader(coordinator, p.view) || !self.justified(ctx, cmd, p.view, &p.deps, &p.why) {
+            self.counters.rejected_proofs += 1;
+            return;
+        }
+        let cons = self.cons(cmd);
+        if p.view > cons.view {
+            cons.view = p.view;
+        }
+        cons.accepted = Some(p.deps.clone());
+        let value = value_digest(cmd, &p.deps);
+        ctx.set_timer(LlTimer::View(cmd), self.view_timeout(p.view));
+        let sig = ctx.sign(vote_digest(Phase::Prepare, cmd, p.view, value));
+        self.broadcast(ctx, LlMsg::Vote { phase: Phase::Prepare, cmd, view: p.view, value, sig });
+        self.check_votes(ctx, cmd, p.view, value);
+    }
+
+    fn view_timeout(&self, view: u32) -> Span {
+        self.cfg.view_timeout.saturating_mul(1 << view.min(10))
+    }
+
+    /// Checks a proposal's proof: the value must follow from the replies (view 0) or from the
+    /// view changes (later views).
+    fn justified(&mut self, ctx: &mut Ctx<'_, Self>, cmd: TxId, view: u32, deps: &[TxId], why: &Justification) -> bool {
+        let expected = match (view, why) {
+            (0, Justification::Replies(acks)) => {
+                if !self.valid_ack_set(ctx, cmd, acks.iter().map(|a| &**a), self.members.dds_quorum()) {
+                    return false;
+                }
+                union(acks.iter().map(|a| &a.deps[..]), self.union_threshold())
+            }
+            (v, Justification::ViewChanges(vcs)) if v > 0 => match self.value_from_view_changes(ctx, cmd, v, vcs) {
+                Some(value) => value,
+                None => return false,
+            },
+            _ => return false,
+        };
+        *expected == *deps
+    }
+
+    fn valid_ack_set<'a>(
+        &mut self,
+        ctx: &mut Ctx<'_, Self>,
+        cmd: TxId,
+        acks: impl Iterator<Item = &'a Ack>,
+        quorum: usize,
+    ) -> bool {
+        let mut signers = sim_core::NodeSet::new();
+        for ack in acks {
+            if !signers.insert(ack.signer()) || !self.valid_ack(ctx, ack, cmd) {
+                return false;
+            }
+        }
+        signers.len() >= quorum
+    }
+
+    /// The value a leader of `view` must propose given these view changes: the highest
+    /// prepared value, or else the union of the replies they carry. `None` if they are not a
+    /// valid quorum.
+    fn value_from_view_changes(
+        &mut self,
+        ctx: &mut Ctx<'_, Self>,
+        cmd: TxId,
+        view: u32,
+        vcs: &[ViewChange],
+    ) -> Option<Rc<[TxId]>> {
+        let mut signers = sim_core::NodeSet::new();
+        for vc in vcs {
+            if vc.cmd != cmd || vc.view != view || !signers.insert(vc.sig.signer()) || !self.valid_view_change(ctx, vc)
+            {
+                return None;
+            }
+        }
+        if signers.len() < self.members.view_change_quorum() {
+            return None;
+        }
+        let highest = vcs.iter().filter_map(|vc| vc.prepared.as_ref()).max_by_key(|p| p.view);
+        Some(match highest {
+            Some(p) => p.deps.clone(),
+            None => union(vcs.iter().map(|vc| &vc.ack.deps[..]), self.union_threshold()),
+        })
+    }
+
+    fn valid_view_change(&mut self, ctx: &mut Ctx<'_, Self>, vc: &ViewChange) -> bool {
+        let signer = vc.sig.signer();
+        let digest = ViewChange::digest(vc.cmd, vc.view, &vc.ack, vc.prepared.as_deref());
+        if signer.0 >= self.members.n || vc.ack.signer() != signer || !ctx.verify(&vc.sig, signer, digest) {
+            return false;
+        }
+        if !self.valid_ack(ctx, &vc.ack, vc.cmd) {
+            return false;
+        }
+        match &vc.prepared {
+            None => true,
+            Some(p) => {
+                let value = value_digest(vc.cmd, &p.deps);
+                let digest = vote_digest(Phase::Prepare, vc.cmd, p.view, value);
+                p.view < vc.view && ctx.verify_aggregate(&p.cert, digest, self.members.pbft_quorum())
+            }
+        }
+    }
+
+    fn on_vote(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, vote: Vote) {
+        let Vote { phase, cmd, view, value, sig } = vote;
+        if self.is_committed(cmd) || sig.signer() != from {
+            return;
+        }
+        if !ctx.verify(&sig, from, vote_digest(phase, cmd, view, value)) {
+            return;
+        }
+        if self.cons(cmd).votes.add((phase, view, value), sig).is_some() {
+            self.check_votes(ctx, cmd, view, value);
+        }
+    }
+
+    /// Moves the instance on when a quorum of prepares or commits for the accepted value is in.
+    fn check_votes(&mut self, ctx: &mut Ctx<'_, Self>, cmd: TxId, view: u32, value: u64) {
+        let quorum = self.members.pbft_quorum();
+        let cons = self.cons(cmd);
+        let Some(deps) = cons.accepted.clone().filter(|d| cons.view == view && value_digest(cmd, d) == value) else {
+            return;
+        };
+        if cons.votes.count(&(Phase::Prepare, view, value)) >= quorum && cons.commit_voted != view + 1 {
+            let sigs = cons.votes.get(&(Phase::Prepare, view, value)).to_vec();
+            let cert = ctx.aggregate(&sigs).expect("prepares of one value");
+            let cons = self.cons(cmd);
+            cons.prepared = Some(Rc::new(Prepared { view, deps: deps.clone(), cert }));
+            cons.commit_voted = view + 1;
+            let sig = ctx.sign(vote_digest(Phase::Commit, cmd, view, value));
+            self.broadcast(ctx, LlMsg::Vote { phase: Phase::Commit, cmd, view, value, sig });
+        }
+        let cons = self.cons(cmd);
+        if cons.commit_voted == view + 1 && cons.votes.count(&(Phase::Commit, view, value)) >= quorum {
+            let sigs = cons.votes.get(&(Phase::Commit, view, value)).to_vec();
+            let cert = ctx.aggregate(&sigs).expect("commits of one value");
+            ctx.record(LlRecord::Decided { cmd, view, value });
+            let c = &self.cmds[&cmd];
+            let (tx, coordinator) = (c.tx.expect("accepted with its payload"), c.coordinator.expect("learned"));
+            let proof = CommitProof::Decided { view, cert };
+            self.counters.slow_commits += 1;
+            self.commit(ctx, tx, deps.clone(), proof.clone(), CommitPath::Decided(view));
+            if self.members.leader(coordinator, view) == self.me {
+                self.broadcast(ctx, LlMsg::Commit { tx, deps, proof });
+            }
+        }
+    }
+
+    // ---- view change and recovery ----
+
+    fn start_view_change(&mut self, ctx: &mut Ctx<'_, Self>, cmd: TxId, view: u32) {
+        let Some(coordinator) = self.cmds.get(&cmd).and_then(|c| c.coordinator) else { return };
+        let leader = self.members.leader(coordinator, view);
+        let Some(ack) = self.my_ack(ctx, cmd, leader) else { return };
+        let cons = self.cons(cmd);
+        cons.view = view;
+        cons.accepted = None;
+        let prepared = cons.prepared.clone();
+        let sig = ctx.sign(ViewChange::digest(cmd, view, &ack, prepared.as_deref()));
+        let vc = ViewChange { cmd, view, ack, prepared, sig };
+        self.counters.view_changes += 1;
+        ctx.set_timer(LlTimer::View(cmd), self.view_timeout(view));
+        if leader == self.me {
+            self.on_view_change(ctx, self.me, vc);
+        } else {
+            self.send(ctx, leader, LlMsg::ViewChange { vc });
+        }
+    }
+
+    fn on_view_change(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, vc: ViewChange) {
+        let (cmd, view) = (vc.cmd, vc.view);
+        let Some(coordinator) = self.cmds.get(&cmd).and_then(|c| c.coordinator) else { return };
+        if self.is_committed(cmd) {
+            return self.send_commit(ctx, from, cmd);
+        }
+        if vc.sig.signer() != from || self.members.leader(coordinator, view) != self.me {
+            return;
+        }
+        let cons = self.cons(cmd);
+        if cons.proposed.contains(&view)
+            || cons.view_changes.get(&view).is_some_and(|v| v.iter().any(|x| x.sig.signer() == from))
+        {
+            return;
+        }
+        if !self.valid_view_change(ctx, &vc) {
+            return;
+        }
+        let quorum = self.members.view_change_quorum();
+        let cons = self.cons(cmd);
+        let vcs = cons.view_changes.entry(view).or_default();
+        vcs.push(vc);
+        if vcs.len() < quorum {
+            return;
+        }
+        let vcs: Rc<[ViewChange]> = cons.view_changes.remove(&view).expect("collected").into();
+        cons.proposed.insert(view);
+        let tx = self.cmds[&cmd].tx.expect("a view change needs the payload");
+        let deps = if self.behavior == Behavior::ProposeWithoutProof {
+            self.cmds[&cmd].deps.clone().expect("own answer")
+        } else {
+            let highest = vcs.iter().filter_map(|vc| vc.prepared.as_ref()).max_by_key(|p| p.view);
+            match highest {
+                Some(p) => p.deps.clone(),
+                None => union(vcs.iter().map(|vc| &vc.ack.deps[..]), self.union_threshold()),
+            }
+        };
+        let msg = LlMsg::Propose { tx, coordinator, view, deps, why: Justification::ViewChanges(vcs) };
+        self.broadcast(ctx, msg);
+    }
+
+    fn send_commit(&self, ctx: &mut Ctx<'_, Self>, to: NodeId, cmd: TxId) {
+        let c = &self.cmds[&cmd];
+        let (Some(tx), Some(done)) = (c.tx, c.committed.as_ref()) else { return };
+        if to != self.me {
+            let (deps, proof) = (done.0.clone(), done.1.clone());
+            self.send(ctx, to, LlMsg::Commit { tx, deps, proof });
+        }
+    }
+
+    fn on_view_timer(&mut self, ctx: &mut Ctx<'_, Self>, cmd: TxId) {
+        if self.is_committed(cmd) {
+            return;
+        }
+        let next = self.cons(cmd).view + 1;
+        self.start_view_change(ctx, cmd, next);
+    }
+
+    fn on_recover_request(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, tx: Tx, coordinator: NodeId) {
+        if !self.accept_payload(ctx, &tx, coordinator) {
+            return;
+        }
+        if self.is_committed(tx.id) {
+            return self.send_commit(ctx, from, tx.id);
+        }
+        // Join the recovery unless a view change is already under way here.
+        if self.cons(tx.id).view == 0 {
+            self.start_view_change(ctx, tx.id, 1);
+        }
+    }
+
+    fn on_fetch(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, cmd: TxId) {
+        let Some(c) = self.cmds.get(&cmd) else { return };
+        let (Some(tx), Some(coordinator)) = (c.tx, c.coordinator) else { return };
+        if c.committed.is_some() {
+            self.send_commit(ctx, from, cmd);
+        } else {
+            self.send(ctx, from, LlMsg::Payload { tx, coordinator });
+        }
+    }
+
+    /// Asks the others to finish commands that are overdue, and fetches the payloads of
+    /// dependencies this replica never saw.
+    fn on_scan(&mut self, ctx: &mut Ctx<'_, Self>) {
+        self.scan_armed = false;
+        let now = ctx.now();
+        let timeout = self.cfg.recovery_timeout;
+        let overdue: Vec<TxId> = self
+            .uncommitted
+            .iter()
+            .copied()
+            .filter(|id| {
+                let c = &self.cmds[id];
+                let since = c.recovery_asked.unwrap_or(c.first_seen);
+                since + timeout <= now
+            })
+            .collect();
+        for id in overdue {
+            let c = self.cmds.get_mut(&id).expect("known");
+            c.recovery_asked = Some(now);
+            let (tx, coordinator) = (c.tx.expect("known"), c.coordinator.expect("learned"));
+            self.counters.recoveries += 1;
+            ctx.record(LlRecord::Recovering { cmd: id });
+            self.broadcast(ctx, LlMsg::Recover { tx, coordinator });
+        }
+        for id in self.exec.blocked_on() {
+            if self.cmds.get(&id).is_some_and(|c| c.tx.is_some()) {
+                continue;
+            }
+            let asked = self.fetch_asked.get(&id).copied();
+            if asked.is_none_or(|t| t + timeout <= now) {
+                self.fetch_asked.insert(id, now);
+                self.broadcast(ctx, LlMsg::Fetch { cmd: id });
+            }
+        }
+        if !self.uncommitted.is_empty() || !self.fetch_asked.is_empty() {
+            self.arm_scan(ctx);
+        }
+    }
+
+    // ---- commit and execution ----
+
+    fn on_commit(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, tx: Tx, deps: Rc<[TxId]>, proof: CommitProof) {
+        if self.is_committed(tx.id) {
+            return;
+        }
+        let valid = match &proof {
+            CommitProof::Fast(agg) => {
+                self.members.has_fast_path()
+                    && ctx.verify_aggregate(agg, ack_digest(tx.id, &deps), self.members.n as usize)
+            }
+            CommitProof::Decided { view, cert } => {
+                let digest = vote_digest(Phase::Commit, tx.id, *view, value_digest(tx.id, &deps));
+                ctx.verify_aggregate(cert, digest, self.members.pbft_quorum())
+            }
+        };
+        if !valid || !self.accept_payload(ctx, &tx, from) {
+            self.counters.rejected_proofs += 1;
+            return;
+        }
+        self.commit(ctx, tx, deps, proof, CommitPath::Learned);
+    }
+
+    fn commit(&mut self, ctx: &mut Ctx<'_, Self>, tx: Tx, deps: Rc<[TxId]>, proof: CommitProof, path: CommitPath) {
+        let c = self.cmds.get_mut(&tx.id).expect("committed commands are known");
+        assert!(c.committed.is_none(), "a command commits once");
+        c.committed = Some(Rc::new((deps.clone(), proof)));
+        c.collect = None;
+        c.cons = None;
+        self.uncommitted.remove(&tx.id);
+        self.fetch_asked.remove(&tx.id);
+        ctx.cancel_timer(LlTimer::FastPath(tx.id));
+        ctx.cancel_timer(LlTimer::View(tx.id));
+        ctx.committed(&tx);
+        ctx.record(LlRecord::Committed { tx, deps: deps.clone(), path });
+        self.exec.commit(tx, &deps);
+        self.execute(ctx);
+    }
+
+    fn execute(&mut self, ctx: &mut Ctx<'_, Self>) {
+        let (ledger, executed_set) = (&mut self.ledger, &mut self.executed_set);
+        let ran = self.exec.execute_stable(|tx| {
+            *executed_set ^= splitmix64(tx.id.0);
+            ctx.record(LlRecord::Executed { tx: *tx });
+            ledger.execute(tx, |settled, outcome| {
+                let result = outcome.code();
+                ctx.executed(settled);
+                ctx.record(LlRecord::Settled { tx: *settled, result });
+                ctx.reply(settled, result);
+            });
+        });
+        if ran > 0 {
+            self.batches += 1;
+            // The full supply check walks every account: often enough to catch a broken
+            // ledger, rarely enough to stay cheap.
+            let supply_ok = !self.batches.is_multiple_of(64) || self.ledger.check_conservation().is_ok();
+            let record = LlRecord::ExecutedBatch {
+                executed_set: self.executed_set,
+                state: self.ledger.state_digest(),
+                supply_ok,
+            };
+            ctx.record(record);
+        }
+    }
+}
+
+/// A vote's fields, passed to its handler in one piece.
+struct Vote {
+    phase: Phase,
+    cmd: TxId,
+    view: u32,
+    value: u64,
+    sig: Signature,
+}
+
+/// A proposal's fields, passed to its handler in one piece.
+struct Proposal {
+    tx: Tx,
+    coordinator: NodeId,
+    view: u32,
+    deps: Rc<[TxId]>,
+    why: Justification,
+}
+
+fn with_extra(deps: &[TxId], extra: TxId) -> Rc<[TxId]> {
+    let mut v = deps.to_vec();
+    if let Err(i) = v.binary_search(&extra) {
+        v.insert(i, extra);
+    }
+    v.into()
+}
+
+/// The dependencies reported in at least `threshold` of the sets (each set counted once per
+/// id), in ascending order.
+pub fn union<'a>(sets: impl Iterator<Item = &'a [TxId]>, threshold: usize) -> Rc<[TxId]> {
+    let mut counts: BTreeMap<TxId, usize> = BTreeMap::new();
+    for set in sets {
+        let mut ids = set.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        for id in ids {
+            *counts.entry(id).or_default() += 1;
+        }
+    }
+    counts.into_iter().filter(|&(_, c)| c >= threshold).map(|(id, _)| id).collect()
+}
+
+impl Protocol for Leaderless {
+    type Message = Envelope;
+    type Timer = LlTimer;
+    type Record = LlRecord;
+
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+        self.me = ctx.me();
+        assert_eq!((ctx.n(), ctx.f()), (self.members.n, self.members.f), "membership matches the run");
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: Envelope) {
+        if self.behavior == Behavior::Silent {
+            return;
+        }
+        match msg.msg {
+            LlMsg::Announce { tx } => self.on_announce(ctx, from, tx),
+            LlMsg::Reply { ack } => self.on_reply(ctx, from, ack),
+            LlMsg::Propose { tx, coordinator, view, deps, why } => {
+                self.on_propose(ctx, from, Proposal { tx, coordinator, view, deps, why })
+            }
+            LlMsg::Vote { phase, cmd, view, value, sig } => {
+                self.on_vote(ctx, from, Vote { phase, cmd, view, value, sig })
+            }
+            LlMsg::ViewChange { vc } => self.on_view_change(ctx, from, vc),
+            LlMsg::Commit { tx, deps, proof } => self.on_commit(ctx, from, tx, deps, proof),
+            LlMsg::Recover { tx, coordinator } => self.on_recover_request(ctx, from, tx, coordinator),
+            LlMsg::Fetch { cmd } => self.on_fetch(ctx, from, cmd),
+            LlMsg::Payload { tx, coordinator } => {
+                self.accept_payload(ctx, &tx, coordinator);
+            }
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, timer: LlTimer) {
+        if self.behavior == Behavior::Silent {
+            return;
+        }
+        match timer {
+            LlTimer::FastPath(cmd) => {
+                if let Some(collect) = self.cmds.get_mut(&cmd).and_then(|c| c.collect.as_mut()) {
+                    collect.wait_over = true;
+                    self.try_finish_discovery(ctx, cmd);
+                }
+            }
+            LlTimer::View(cmd) => self.on_view_timer(ctx, cmd),
+            LlTimer::RecoveryScan => self.on_scan(ctx),
+        }
+    }
+
+    fn on_request(&mut self, ctx: &mut Ctx<'_, Self>, tx: Tx) {
+        if self.behavior != Behavior::Silent {
+            self.coordinate(ctx, tx);
+        }
+    }
+
+    fn on_recover(&mut self, ctx: &mut Ctx<'_, Self>) {
+        // State is durable; timers were lost.
+        self.scan_armed = false;
+        self.arm_scan(ctx);
+    }
+
+    fn counters(&self) -> Vec<(&'static str, u64)> {
+        let (components, in_components, largest) = self.exec.component_stats();
+        vec![
+            ("fast_commits", self.counters.fast_commits),
+            ("slow_commits", self.counters.slow_commits),
+            ("recoveries_started", self.counters.recoveries),
+            ("view_changes", self.counters.view_changes),
+            ("rejected_proofs", self.counters.rejected_proofs),
+            ("executed", self.exec.executed_count()),
+            ("components", components),
+            ("component_commands", in_components),
+            ("component_max", largest),
+            ("ledger_rejected", self.ledger.rejected()),
+        ]
+    }
+}

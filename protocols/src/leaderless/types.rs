@@ -1,0 +1,343 @@
+//! The leaderless protocol's data: configuration, Byzantine behaviours, dependency replies,
+//! proofs, messages with their sizes on the wire, timers, and what replicas report to the
+//! monitor.
+
+use std::rc::Rc;
+
+use sim_core::digest::{Fold, hash_words};
+use sim_core::{AggregateSignature, Message, NodeId, Signature, Span, Tx, TxId};
+
+use super::membership::Variant;
+use crate::ledger::ConflictRelation;
+
+/// Bytes of one BLS12-381 signature (min_pk: signatures in G2).
+pub const SIGNATURE_BYTES: u32 = 96;
+/// Bytes of a client's signature on a transaction (Ed25519-sized).
+pub const CLIENT_SIGNATURE_BYTES: u32 = 64;
+/// Bytes of a message header: kind, command id, view, sender.
+pub const HEADER_BYTES: u32 = 24;
+/// Bytes of a transaction reference in a dependency set.
+pub const DEP_BYTES: u32 = 8;
+
+/// A deliberately broken protocol, to prove the checkers catch what it breaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlantedBug {
+    /// Wintermute's slow path takes the plain union of the replies, not the threshold union:
+    /// one replica's invented dependency gets in.
+    PlainUnion,
+    /// Replies leave out commands already executed: conflicting commands can miss each other.
+    OmitExecuted,
+}
+
+#[derive(Clone, Debug)]
+pub struct LeaderlessConfig {
+    pub variant: Variant,
+    pub conflicts: ConflictRelation,
+    /// After a DDS quorum replied, how long the coordinator waits for all n (Wintermute).
+    pub fast_path_wait: Span,
+    /// A consensus view that has not decided by then moves to the next view; doubled per view.
+    pub view_timeout: Span,
+    /// A known command not committed this long after it was first seen gets recovered.
+    pub recovery_timeout: Span,
+    /// Every account's balance at genesis.
+    pub genesis_balance: u64,
+    pub bug: Option<PlantedBug>,
+}
+
+impl LeaderlessConfig {
+    pub fn new(variant: Variant) -> LeaderlessConfig {
+        LeaderlessConfig {
+            variant,
+            conflicts: ConflictRelation::SharedAccount,
+            fast_path_wait: Span::from_millis(50),
+            view_timeout: Span::from_millis(500),
+            recovery_timeout: Span::from_millis(1000),
+            genesis_balance: 1_000_000,
+            bug: None,
+        }
+    }
+}
+
+/// What a replica does. Correct replicas follow the protocol; the others do what an adversary
+/// can, except sign as another replica.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Behavior {
+    Correct,
+    /// Drops everything.
+    Silent,
+    /// Replies with no dependencies at all.
+    OmitDeps,
+    /// Adds dependencies on commands no client signed.
+    InventDeps,
+    /// Adds real commands that do not conflict.
+    IrrelevantDeps,
+    /// Replies differently to different askers.
+    Equivocate,
+    /// Replies a different (valid) set, so the fast path cannot hold.
+    SpoilDifferent,
+    /// Never replies to dependency requests.
+    SpoilSilent,
+    /// As coordinator, announces and never drives the command further.
+    NeverCommit,
+    /// As coordinator or view leader, proposes its own dependencies with no valid proof.
+    ProposeWithoutProof,
+    /// As coordinator, broadcasts a commit of a forged dependency set.
+    ForgeCommit,
+}
+
+/// A replica's signed answer of the dependency discovery service for one command.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ack {
+    pub cmd: TxId,
+    pub deps: Rc<[TxId]>,
+    pub sig: Signature,
+}
+
+impl Ack {
+    pub fn signer(&self) -> NodeId {
+        self.sig.signer()
+    }
+    pub fn wire_size(&self, variant: Variant) -> u32 {
+        let per_dep = match variant {
+            Variant::Wintermute => DEP_BYTES,
+            // Each dependency travels with its client's signature, the proof it is real.
+            Variant::Epaxos => DEP_BYTES + CLIENT_SIGNATURE_BYTES,
+        };
+        8 + SIGNATURE_BYTES + per_dep * self.deps.len() as u32
+    }
+}
+
+const ACK_TAG: u64 = 0x6464_7361;
+const PREPARE_TAG: u64 = 0x7072_6570;
+const COMMIT_TAG: u64 = 0x636f_6d6d;
+const VIEW_CHANGE_TAG: u64 = 0x7663_6867;
+
+/// A digest of a dependency set, the value consensus agrees on.
+pub fn value_digest(cmd: TxId, deps: &[TxId]) -> u64 {
+    let mut f = Fold::new(cmd.0);
+    f.add(deps.len() as u64);
+    for d in deps {
+        f.add(d.0);
+    }
+    f.value()
+}
+
+/// What a DDS reply signs.
+pub fn ack_digest(cmd: TxId, deps: &[TxId]) -> u64 {
+    hash_words(&[ACK_TAG, value_digest(cmd, deps)])
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Phase {
+    Prepare,
+    Commit,
+}
+
+/// What a PBFT vote signs: the phase, the command, the view and the value.
+pub fn vote_digest(phase: Phase, cmd: TxId, view: u32, value: u64) -> u64 {
+    let tag = match phase {
+        Phase::Prepare => PREPARE_TAG,
+        Phase::Commit => COMMIT_TAG,
+    };
+    hash_words(&[tag, cmd.0, view as u64, value])
+}
+
+/// 2f+1-style prepare votes for one value in one view: the lock a view change carries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Prepared {
+    pub view: u32,
+    pub deps: Rc<[TxId]>,
+    pub cert: AggregateSignature,
+}
+
+/// A replica's move to a new view of one command's consensus, signed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ViewChange {
+    pub cmd: TxId,
+    pub view: u32,
+    pub ack: Rc<Ack>,
+    pub prepared: Option<Rc<Prepared>>,
+    pub sig: Signature,
+}
+
+impl ViewChange {
+    pub fn digest(cmd: TxId, view: u32, ack: &Ack, prepared: Option<&Prepared>) -> u64 {
+        let p = prepared.map_or([u64::MAX, 0], |p| [p.view as u64, value_digest(cmd, &p.deps)]);
+        hash_words(&[VIEW_CHANGE_TAG, cmd.0, view as u64, ack.sig.digest(), p[0], p[1]])
+    }
+    pub fn wire_size(&self, variant: Variant, n: u32) -> u32 {
+        let prepared =
+            self.prepared.as_ref().map_or(0, |p| 8 + SIGNATURE_BYTES + n.div_ceil(8) + DEP_BYTES * p.deps.len() as u32);
+        HEADER_BYTES + SIGNATURE_BYTES + self.ack.wire_size(variant) + prepared
+    }
+}
+
+/// Why a proposal's value is the right one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Justification {
+    /// View 0: the DDS replies of a quorum; the value is their (threshold) union.
+    Replies(Rc<[Rc<Ack>]>),
+    /// A later view: a quorum of view changes; the value is the highest prepared one, or the
+    /// union of the replies they carry if none prepared.
+    ViewChanges(Rc<[ViewChange]>),
+}
+
+/// Why a commit's value is final.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CommitProof {
+    /// All n replicas signed the same reply (Wintermute's fast path).
+    Fast(AggregateSignature),
+    /// A quorum of commit votes in one view of the command's consensus.
+    Decided { view: u32, cert: AggregateSignature },
+}
+
+#[derive(Clone, Debug)]
+pub enum LlMsg {
+    /// Coordinator -> all: order this command.
+    Announce { tx: Tx },
+    /// Replica -> coordinator: my dependencies for the command.
+    Reply { ack: Rc<Ack> },
+    /// Leader -> all: PBFT pre-prepare of view `view`.
+    Propose { tx: Tx, coordinator: NodeId, view: u32, deps: Rc<[TxId]>, why: Justification },
+    /// All -> all: PBFT prepare or commit vote.
+    Vote { phase: Phase, cmd: TxId, view: u32, value: u64, sig: Signature },
+    /// Replica -> leader of `vc.view`.
+    ViewChange { vc: ViewChange },
+    /// The decision, with its proof.
+    Commit { tx: Tx, deps: Rc<[TxId]>, proof: CommitProof },
+    /// A replica stuck on this command asks all to finish it (payload included).
+    Recover { tx: Tx, coordinator: NodeId },
+    /// A replica that lacks a command's payload asks for it.
+    Fetch { cmd: TxId },
+    /// The answer to a fetch.
+    Payload { tx: Tx, coordinator: NodeId },
+}
+
+fn deps_bytes(deps: &[TxId]) -> u32 {
+    DEP_BYTES * deps.len() as u32
+}
+
+fn tx_bytes(tx: &Tx) -> u32 {
+    tx.size_bytes + CLIENT_SIGNATURE_BYTES
+}
+
+/// Wire sizes need the variant (how dependencies are proven) and n (signer bitmaps).
+#[derive(Clone, Copy, Debug)]
+pub struct Wire {
+    pub variant: Variant,
+    pub n: u32,
+}
+
+impl Wire {
+    fn aggregate(&self) -> u32 {
+        SIGNATURE_BYTES + self.n.div_ceil(8)
+    }
+
+    pub fn size(&self, msg: &LlMsg) -> u32 {
+        HEADER_BYTES
+            + match msg {
+                LlMsg::Announce { tx } => tx_bytes(tx),
+                LlMsg::Reply { ack } => ack.wire_size(self.variant),
+                LlMsg::Propose { tx, deps, why, .. } => {
+                    let why_bytes: u32 = match why {
+                        Justification::Replies(acks) => acks.iter().map(|a| a.wire_size(self.variant)).sum(),
+                        Justification::ViewChanges(vcs) => vcs.iter().map(|v| v.wire_size(self.variant, self.n)).sum(),
+                    };
+                    tx_bytes(tx) + deps_bytes(deps) + why_bytes
+                }
+                LlMsg::Vote { .. } => 16 + SIGNATURE_BYTES,
+                LlMsg::ViewChange { vc } => vc.wire_size(self.variant, self.n),
+                LlMsg::Commit { tx, deps, .. } => tx_bytes(tx) + deps_bytes(deps) + 4 + self.aggregate(),
+                LlMsg::Recover { tx, .. } | LlMsg::Payload { tx, .. } => tx_bytes(tx),
+                LlMsg::Fetch { .. } => 8,
+            }
+    }
+}
+
+/// Messages carry the wire model so that sizes come from content.
+#[derive(Clone, Debug)]
+pub struct Envelope {
+    pub msg: LlMsg,
+    pub size: u32,
+}
+
+impl Message for Envelope {
+    fn wire_size(&self) -> u32 {
+        self.size
+    }
+    fn fingerprint(&self) -> u64 {
+        match &self.msg {
+            LlMsg::Announce { tx } => hash_words(&[1, tx.id.0]),
+            LlMsg::Reply { ack } => hash_words(&[2, ack.cmd.0, ack.sig.digest()]),
+            LlMsg::Propose { tx, view, deps, .. } => hash_words(&[3, tx.id.0, *view as u64, value_digest(tx.id, deps)]),
+            LlMsg::Vote { phase, cmd, view, value, .. } => hash_words(&[4, *phase as u64, cmd.0, *view as u64, *value]),
+            LlMsg::ViewChange { vc } => hash_words(&[5, vc.cmd.0, vc.view as u64]),
+            LlMsg::Commit { tx, deps, .. } => hash_words(&[6, value_digest(tx.id, deps)]),
+            LlMsg::Recover { tx, .. } => hash_words(&[7, tx.id.0]),
+            LlMsg::Fetch { cmd } => hash_words(&[8, cmd.0]),
+            LlMsg::Payload { tx, .. } => hash_words(&[9, tx.id.0]),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LlTimer {
+    /// The coordinator has a DDS quorum and waits a little for all n replies.
+    FastPath(TxId),
+    /// The command's consensus view has run too long.
+    View(TxId),
+    /// Look for known commands that should have committed by now.
+    RecoveryScan,
+}
+
+/// How a replica came to commit a command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CommitPath {
+    /// Its coordinator saw n identical replies.
+    Fast,
+    /// Its consensus decided in this view (0 = the coordinator's slow path, more = recovery).
+    Decided(u32),
+    /// It received a commit with a valid proof.
+    Learned,
+}
+
+/// What a replica reports to the leaderless monitor.
+#[derive(Clone, Debug)]
+pub enum LlRecord {
+    Committed {
+        tx: Tx,
+        deps: Rc<[TxId]>,
+        path: CommitPath,
+    },
+    /// A quorum of commit votes for `value` in `view` (checked: one decision per command).
+    Decided {
+        cmd: TxId,
+        view: u32,
+        value: u64,
+    },
+    /// The coordinator took the fast or the slow path.
+    Coordinated {
+        cmd: TxId,
+        fast: bool,
+        deps_len: u32,
+    },
+    /// The replica started recovering a command.
+    Recovering {
+        cmd: TxId,
+    },
+    /// The executor ran `tx` (dependencies first); its ledger result may come later.
+    Executed {
+        tx: Tx,
+    },
+    /// The ledger settled `tx` (a transfer ahead of its nonce waits for the gap to fill).
+    Settled {
+        tx: Tx,
+        result: u32,
+    },
+    /// After a round of execution: a hash of the set executed so far and the ledger state.
+    ExecutedBatch {
+        executed_set: u64,
+        state: u64,
+        supply_ok: bool,
+    },
+}
