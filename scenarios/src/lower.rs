@@ -2,6 +2,8 @@
 //! bits per second, parts per billion, region indices).
 
 use protocols::hotstuff::{Behavior, CommitRule, HotStuffConfig};
+use protocols::leaderless::{self as ll, LeaderlessConfig};
+use protocols::ledger::ConflictRelation;
 use sim_core::net::{DelayModel, Jitter, NetConfig, NodePlacement, PartitionSpec};
 use sim_core::{
     CpuConfig, CryptoCosts, CryptoMode, FaultAction, FaultAt, LivenessCheck, NodeId, SendPolicy, SimConfig, Span,
@@ -17,12 +19,15 @@ pub struct Lowered {
     pub sim: SimConfig,
     pub workload: SyntheticConfig,
     pub hotstuff: HotStuffConfig,
+    pub leaderless: LeaderlessConfig,
     /// Region name of each node (replicas, then clients), for reports.
     pub node_regions: Vec<String>,
     /// What each replica does (`None`: it follows the protocol).
     pub byzantine: Vec<Option<model::Behavior>>,
-    /// The same, as the protocol sees it.
+    /// The same, as HotStuff sees it.
     pub behaviors: Vec<Behavior>,
+    /// The same, as the leaderless protocol sees it.
+    pub leaderless_behaviors: Vec<ll::Behavior>,
 }
 
 fn bps(mbps: f64) -> u64 {
@@ -90,7 +95,7 @@ pub fn lower(s: &Scenario) -> Lowered {
             from: Time::from_secs_f64(last_fault_end_s(s)),
             bound: Span::from_secs_f64(bound_s),
         }),
-        client_retry: None,
+        client_retry: s.clients.retry_ms.map(Span::from_millis_f64),
     };
     let workload = SyntheticConfig {
         process: match s.workload.arrivals {
@@ -117,7 +122,46 @@ pub fn lower(s: &Scenario) -> Lowered {
         },
     };
     let behaviors = byzantine.iter().map(|b| b.map_or(Behavior::Correct, protocol_behavior)).collect();
-    Lowered { sim, workload, hotstuff, node_regions, byzantine, behaviors }
+    let leaderless_behaviors = byzantine.iter().map(|b| b.map_or(ll::Behavior::Correct, leaderless_behavior)).collect();
+    let leaderless = leaderless_config(&s.leaderless);
+    Lowered { sim, workload, hotstuff, leaderless, node_regions, byzantine, behaviors, leaderless_behaviors }
+}
+
+fn leaderless_config(l: &model::Leaderless) -> LeaderlessConfig {
+    let variant = match l.variant {
+        model::LeaderlessVariant::Wintermute => ll::Variant::Wintermute,
+        model::LeaderlessVariant::Epaxos => ll::Variant::Epaxos,
+    };
+    LeaderlessConfig {
+        conflicts: match l.conflicts {
+            model::Conflicts::SharedAccount => ConflictRelation::SharedAccount,
+            model::Conflicts::CreditsCommute => ConflictRelation::CreditsCommute,
+        },
+        fast_path_wait: Span::from_millis_f64(l.fast_path_wait_ms),
+        view_timeout: Span::from_millis_f64(l.view_timeout_ms),
+        recovery_timeout: Span::from_millis_f64(l.recovery_timeout_ms),
+        genesis_balance: l.genesis_balance,
+        ..LeaderlessConfig::new(variant)
+    }
+}
+
+/// Leaderless behaviours; HotStuff ones never reach here (validation refuses them).
+fn leaderless_behavior(b: model::Behavior) -> ll::Behavior {
+    use model::Behavior as M;
+    match b {
+        M::Crash => ll::Behavior::Correct,
+        M::Silent => ll::Behavior::Silent,
+        M::Equivocate => ll::Behavior::Equivocate,
+        M::OmitDeps => ll::Behavior::OmitDeps,
+        M::InventDeps => ll::Behavior::InventDeps,
+        M::IrrelevantDeps => ll::Behavior::IrrelevantDeps,
+        M::SpoilDifferent => ll::Behavior::SpoilDifferent,
+        M::SpoilSilent => ll::Behavior::SpoilSilent,
+        M::NeverCommit => ll::Behavior::NeverCommit,
+        M::ProposeWithoutProof => ll::Behavior::ProposeWithoutProof,
+        M::ForgeCommit => ll::Behavior::ForgeCommit,
+        M::Fork | M::WithholdVotes | M::SlowLeader => ll::Behavior::Silent,
+    }
 }
 
 /// Who misbehaves: the ids of each `[[byzantine]]` entry, named replicas first, then each
@@ -158,6 +202,8 @@ fn protocol_behavior(b: model::Behavior) -> Behavior {
         model::Behavior::Equivocate => Behavior::Equivocate,
         model::Behavior::WithholdVotes => Behavior::WithholdVotes,
         model::Behavior::SlowLeader => Behavior::SlowLeader,
+        // Leaderless behaviours never reach HotStuff (validation refuses them).
+        _ => Behavior::Silent,
     }
 }
 

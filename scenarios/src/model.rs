@@ -29,6 +29,7 @@ pub struct Scenario {
     pub checks: Checks,
     pub workload: Workload,
     pub hotstuff: HotStuff,
+    pub leaderless: Leaderless,
     pub cpu: Cpu,
     pub limits: Limits,
     pub output: Output,
@@ -37,6 +38,7 @@ pub struct Scenario {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProtocolKind {
     HotStuff,
+    Leaderless,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -59,6 +61,8 @@ pub struct Clients {
     /// Same convention as `Replicas::regions`.
     pub regions: Vec<String>,
     pub send_to: SendTo,
+    /// Resend an unconfirmed transaction to the next replica after this long (never if None).
+    pub retry_ms: Option<f64>,
     pub uplink_mbps: f64,
     pub downlink_mbps: f64,
 }
@@ -172,6 +176,45 @@ pub enum Behavior {
     WithholdVotes,
     /// As leader, proposes just before the view times out.
     SlowLeader,
+    /// Leaderless: dependency replies with no dependencies.
+    OmitDeps,
+    /// Leaderless: dependency replies naming commands no client signed.
+    InventDeps,
+    /// Leaderless: dependency replies adding real commands that do not conflict.
+    IrrelevantDeps,
+    /// Leaderless: a different (valid) reply, so the fast path fails.
+    SpoilDifferent,
+    /// Leaderless: no dependency replies at all.
+    SpoilSilent,
+    /// Leaderless: as coordinator, announces and never drives the command further.
+    NeverCommit,
+    /// Leaderless: as coordinator or view leader, proposes without a valid proof.
+    ProposeWithoutProof,
+    /// Leaderless: as coordinator, broadcasts a commit with a forged dependency set.
+    ForgeCommit,
+}
+
+/// The leaderless protocol's settings (`[leaderless]`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Leaderless {
+    pub variant: LeaderlessVariant,
+    pub conflicts: Conflicts,
+    pub fast_path_wait_ms: f64,
+    pub view_timeout_ms: f64,
+    pub recovery_timeout_ms: f64,
+    pub genesis_balance: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LeaderlessVariant {
+    Wintermute,
+    Epaxos,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Conflicts {
+    SharedAccount,
+    CreditsCommute,
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]

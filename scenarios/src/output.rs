@@ -17,6 +17,7 @@ use crate::run::Report;
 pub fn protocol_name(p: ProtocolKind) -> &'static str {
     match p {
         ProtocolKind::HotStuff => "hotstuff",
+        ProtocolKind::Leaderless => "leaderless",
     }
 }
 
@@ -30,6 +31,14 @@ pub fn behavior_name(b: Option<crate::model::Behavior>) -> &'static str {
         Some(Behavior::Equivocate) => "equivocate",
         Some(Behavior::WithholdVotes) => "withhold_votes",
         Some(Behavior::SlowLeader) => "slow_leader",
+        Some(Behavior::OmitDeps) => "omit_deps",
+        Some(Behavior::InventDeps) => "invent_deps",
+        Some(Behavior::IrrelevantDeps) => "irrelevant_deps",
+        Some(Behavior::SpoilDifferent) => "spoil_different",
+        Some(Behavior::SpoilSilent) => "spoil_silent",
+        Some(Behavior::NeverCommit) => "never_commit",
+        Some(Behavior::ProposeWithoutProof) => "propose_without_proof",
+        Some(Behavior::ForgeCommit) => "forge_commit",
     }
 }
 
@@ -74,10 +83,10 @@ fn cpu_util_summary(report: &Report) -> (f64, f64) {
     (mean, utils.iter().copied().fold(0.0, f64::max))
 }
 
-/// Protocol counters over correct replicas: the maximum of each (views reached, view changes
-/// seen...).
+/// Protocol counters: the run's monitor counters (fast paths, recoveries...), then the maximum
+/// over correct replicas of each replica counter (views reached, view changes seen...).
 fn counters_max(report: &Report) -> Vec<(&'static str, u64)> {
-    let mut out: Vec<(&'static str, u64)> = Vec::new();
+    let mut out: Vec<(&'static str, u64)> = report.result.counters.clone();
     for node in report.result.nodes.iter().filter(|n| n.is_replica && n.correct) {
         for &(name, v) in &node.counters {
             match out.iter_mut().find(|(k, _)| *k == name) {
@@ -119,7 +128,11 @@ pub fn summary_json(report: &Report, reproduce: &str) -> Value {
         "confirmed_tx": m.confirmed_tx,
         "unconfirmed_tx": m.unconfirmed_tx,
         "goodput_tps": m.goodput_tps,
-        "latency_ms": { "consensus": latency_json(&m.consensus), "e2e": latency_json(&m.e2e) },
+        "latency_ms": {
+            "consensus": latency_json(&m.consensus),
+            "execution": latency_json(&m.execution),
+            "e2e": latency_json(&m.e2e),
+        },
         "messages_per_replica": per_replica(report, |l| l.msgs_sent),
         "cpu_util_mean": cpu_util_summary(report).0,
         "cpu_util_max": cpu_util_summary(report).1,
@@ -157,6 +170,9 @@ pub fn summary_table(report: &Report, reproduce: &str) -> String {
         _ => format!("p50 {:.1}  p90 {:.1}  p99 {:.1}  max {:.1} ms", l.p50_ms, l.p90_ms, l.p99_ms, l.max_ms),
     };
     row("consensus latency", lat(&m.consensus));
+    if s.protocol == crate::model::ProtocolKind::Leaderless {
+        row("execution latency", lat(&m.execution));
+    }
     row("end-to-end latency", lat(&m.e2e));
     row("messages per replica", format!("{:.0}", per_replica(report, |l| l.msgs_sent)));
     row("bytes per replica", format!("{:.0}", per_replica(report, |l| l.bytes_sent)));
@@ -164,7 +180,19 @@ pub fn summary_table(report: &Report, reproduce: &str) -> String {
     row("CPU utilisation", format!("mean {:.1}%  max {:.1}%", 100.0 * util_mean, 100.0 * util_max));
     let counters = counters_max(report);
     let get = |name: &str| counters.iter().find(|(k, _)| *k == name).map_or(0, |c| c.1);
-    row("views / view changes", format!("{} / {}", get("view"), get("view_changes")));
+    match s.protocol {
+        crate::model::ProtocolKind::HotStuff => {
+            row("views / view changes", format!("{} / {}", get("view"), get("view_changes")));
+        }
+        crate::model::ProtocolKind::Leaderless => {
+            let ratio = get("fast_path_permille") as f64 / 10.0;
+            row("fast / slow path", format!("{} / {} ({ratio:.1}% fast)", get("fast_path"), get("slow_path")));
+            row("recoveries", format!("{} commands ({} requests)", get("recovered_commands"), get("recoveries")));
+            let deps = get("deps_mean_milli") as f64 / 1000.0;
+            row("dependencies per command", format!("mean {deps:.1}  max {}", get("deps_max")));
+            row("largest component", format!("{} commands", get("component_max")));
+        }
+    }
     row("events", format!("{} (stop: {})", report.result.events, stop_name(&report.result.stop)));
     row("seed", s.seed.to_string());
     row("digest", format!("{:016x}", report.result.digest));

@@ -15,9 +15,9 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use crate::model::{
-    Arrivals, Behavior, Byzantine, Certificate, Checks, Clients, CostProfile, Cpu, Crash, CryptoMode, Delay, Faults,
-    HotStuff, HotStuffVariant, Jitter, Limits, Network, Output, Partition, ProtocolKind, Replicas, Scenario, SendTo,
-    Who, Workload,
+    Arrivals, Behavior, Byzantine, Certificate, Checks, Clients, Conflicts, CostProfile, Cpu, Crash, CryptoMode, Delay,
+    Faults, HotStuff, HotStuffVariant, Jitter, Leaderless, LeaderlessVariant, Limits, Network, Output, Partition,
+    ProtocolKind, Replicas, Scenario, SendTo, Who, Workload,
 };
 use crate::presets;
 
@@ -66,12 +66,15 @@ const TOP_KEYS: &[&str] = &[
     "checks",
     "workload",
     "hotstuff",
+    "leaderless",
     "cpu",
     "limits",
     "output",
 ];
 const REPLICAS_KEYS: &[&str] = &["n", "f", "regions", "uplink_mbps", "downlink_mbps"];
-const CLIENTS_KEYS: &[&str] = &["count", "regions", "send_to", "uplink_mbps", "downlink_mbps"];
+const CLIENTS_KEYS: &[&str] = &["count", "regions", "send_to", "retry_ms", "uplink_mbps", "downlink_mbps"];
+const LEADERLESS_KEYS: &[&str] =
+    &["variant", "conflicts", "fast_path_wait_ms", "view_timeout_ms", "recovery_timeout_ms", "genesis_balance"];
 const NETWORK_KEYS: &[&str] = &["matrix", "matrix_file", "uniform_delay_ms", "jitter", "loss", "fifo"];
 const FAULTS_KEYS: &[&str] = &["partitions", "crashes"];
 const PARTITION_KEYS: &[&str] = &["groups", "start_s", "heal_s"];
@@ -785,8 +788,8 @@ fn build(c: &mut Ctx<'_>, root: &Table, path: &Path) -> Option<Scenario> {
     let name = name.filter(|name| check_name(c, name));
     let description = c.string(&top, "description", Missing::Default(""));
     let seed = c.int::<u64>(&top, "seed", Missing::Default(1), (0, i128::from(u64::MAX)));
-    let protocol =
-        c.choice(&top, "protocol", Missing::Default(ProtocolKind::HotStuff), &[("hotstuff", ProtocolKind::HotStuff)]);
+    let protocols = [("hotstuff", ProtocolKind::HotStuff), ("leaderless", ProtocolKind::Leaderless)];
+    let protocol = c.choice(&top, "protocol", Missing::Default(ProtocolKind::HotStuff), &protocols);
     let duration = c.float(&top, "duration_s", Missing::Required("30"), POSITIVE_TIME_S);
     let warmup = c.float(&top, "warmup_s", Missing::Default(0.0), TIME_S);
     let warmup = warmup.filter(|w| check_warmup(c, w, duration.as_ref()));
@@ -799,10 +802,13 @@ fn build(c: &mut Ctx<'_>, root: &Table, path: &Path) -> Option<Scenario> {
     let (replicas, n) = read_replicas(c, &top, delay);
     let clients = read_clients(c, &top, delay, replicas.as_ref().map(|r| &r.regions));
     let (faults, crashed) = read_faults(c, &top, n, end_s);
-    let byzantine = read_byzantine(c, &top, n, end_s, &crashed);
+    let kind = protocol.as_ref().map(|p| p.v);
+    let byzantine = read_byzantine(c, &top, n, end_s, &crashed, kind);
     let checks = read_checks(c, &top);
     let workload = read_workload(c, &top);
     let hotstuff = read_hotstuff(c, &top);
+    let n_f = replicas.as_ref().map(|r| (r.n, r.f));
+    let leaderless = read_leaderless(c, &top, (kind == Some(ProtocolKind::Leaderless)).then_some(n_f).flatten());
     let cpu = read_cpu(c, &top, base_dir);
     let limits = read_limits(c, &top);
     let output = read_output(c, &top, end_s);
@@ -822,6 +828,7 @@ fn build(c: &mut Ctx<'_>, root: &Table, path: &Path) -> Option<Scenario> {
         checks: checks?,
         workload: workload?,
         hotstuff: hotstuff?,
+        leaderless: leaderless?,
         cpu: cpu?,
         limits: limits?,
         output: output?,
@@ -952,12 +959,14 @@ fn read_clients(
     let regions = read_regions(c, &sec, delay, replica_regions.cloned());
     let send_to = [("nearest", SendTo::Nearest), ("random", SendTo::Random), ("all", SendTo::All)];
     let send_to = c.choice(&sec, "send_to", Missing::Default(SendTo::Nearest), &send_to);
+    let retry = c.opt_float(&sec, "retry_ms", TIMEOUT_MS);
     let uplink = c.float(&sec, "uplink_mbps", Missing::Default(0.0), MBPS);
     let downlink = c.float(&sec, "downlink_mbps", Missing::Default(0.0), MBPS);
     Some(Clients {
         count: count?.v,
         regions: regions?,
         send_to: send_to?.v,
+        retry_ms: retry?.map(|r| r.v),
         uplink_mbps: uplink?.v,
         downlink_mbps: downlink?.v,
     })
@@ -1426,7 +1435,7 @@ fn check_crash_overlaps(c: &mut Ctx<'_>, crashes: &[Val<Crash>]) -> bool {
 // Byzantine replicas and checks
 // ---------------------------------------------------------------------------------------------
 
-const BEHAVIORS: &[(&str, Behavior)] = &[
+const HOTSTUFF_BEHAVIORS: &[(&str, Behavior)] = &[
     ("crash", Behavior::Crash),
     ("silent", Behavior::Silent),
     ("fork", Behavior::Fork),
@@ -1434,6 +1443,33 @@ const BEHAVIORS: &[(&str, Behavior)] = &[
     ("withhold_votes", Behavior::WithholdVotes),
     ("slow_leader", Behavior::SlowLeader),
 ];
+
+const LEADERLESS_BEHAVIORS: &[(&str, Behavior)] = &[
+    ("crash", Behavior::Crash),
+    ("silent", Behavior::Silent),
+    ("omit_deps", Behavior::OmitDeps),
+    ("invent_deps", Behavior::InventDeps),
+    ("irrelevant_deps", Behavior::IrrelevantDeps),
+    ("equivocate", Behavior::Equivocate),
+    ("spoil_different", Behavior::SpoilDifferent),
+    ("spoil_silent", Behavior::SpoilSilent),
+    ("never_commit", Behavior::NeverCommit),
+    ("propose_without_proof", Behavior::ProposeWithoutProof),
+    ("forge_commit", Behavior::ForgeCommit),
+];
+
+/// The behaviours a protocol offers (all of them, to name in errors, if the protocol is wrong).
+fn behaviors_for(protocol: Option<ProtocolKind>) -> Vec<(&'static str, Behavior)> {
+    match protocol {
+        Some(ProtocolKind::HotStuff) => HOTSTUFF_BEHAVIORS.to_vec(),
+        Some(ProtocolKind::Leaderless) => LEADERLESS_BEHAVIORS.to_vec(),
+        None => {
+            let mut all = HOTSTUFF_BEHAVIORS.to_vec();
+            all.extend(LEADERLESS_BEHAVIORS.iter().filter(|b| !HOTSTUFF_BEHAVIORS.contains(b)));
+            all
+        }
+    }
+}
 
 /// The replicas of one `[[byzantine]]` entry, with where they are written, for the checks across
 /// entries.
@@ -1452,9 +1488,11 @@ fn read_byzantine(
     n: Option<u32>,
     end_s: Option<f64>,
     crashed: &[Val<u32>],
+    protocol: Option<ProtocolKind>,
 ) -> Option<Vec<Byzantine>> {
     let (entries, all_tables) = c.table_list(top, "byzantine");
-    let read: Vec<_> = entries.iter().map(|entry| read_byzantine_entry(c, entry, n, end_s)).collect();
+    let behaviors = behaviors_for(protocol);
+    let read: Vec<_> = entries.iter().map(|entry| read_byzantine_entry(c, entry, n, end_s, &behaviors)).collect();
     let chosen: Vec<&Chosen> = read.iter().filter_map(|(_, chosen)| chosen.as_ref()).collect();
     let distinct = check_named_once(c, &chosen, crashed);
     let within = n.is_none_or(|n| check_byzantine_total(c, &chosen, n, crashed));
@@ -1468,9 +1506,10 @@ fn read_byzantine_entry(
     sec: &Section<'_>,
     n: Option<u32>,
     end_s: Option<f64>,
+    behaviors: &[(&str, Behavior)],
 ) -> (Option<Byzantine>, Option<Chosen>) {
     c.known_keys(sec, BYZANTINE_KEYS);
-    let behavior = c.choice(sec, "behavior", Missing::Required("\"silent\""), BEHAVIORS).map(|b| b.v);
+    let behavior = c.choice(sec, "behavior", Missing::Required("\"silent\""), behaviors).map(|b| b.v);
     let chosen = read_who(c, sec, n);
     let times = read_byzantine_times(c, sec, behavior, end_s);
     let byzantine = (|| {
@@ -1733,6 +1772,47 @@ fn read_hotstuff(c: &mut Ctx<'_>, top: &Section<'_>) -> Option<HotStuff> {
         timeout_backoff: backoff?.v,
         max_timeout_ms: max_timeout?.v,
     })
+}
+
+/// `[leaderless]`; with `n_f` (when the scenario runs it), checks that the variant tolerates f.
+fn read_leaderless(c: &mut Ctx<'_>, top: &Section<'_>, n_f: Option<(u32, u32)>) -> Option<Leaderless> {
+    let sec = c.section(top, "leaderless");
+    c.known_keys(&sec, LEADERLESS_KEYS);
+    let variants = [("wintermute", LeaderlessVariant::Wintermute), ("epaxos", LeaderlessVariant::Epaxos)];
+    let variant = c.choice(&sec, "variant", Missing::Default(LeaderlessVariant::Wintermute), &variants);
+    let variant = variant.filter(|v| {
+        let Some((n, f)) = n_f else { return true };
+        let Some(reason) = protocol_variant(v.v).refuse(n, f) else { return true };
+        let min_f = (0..=f).rev().find(|&g| protocol_variant(v.v).refuse(n, g).is_none()).unwrap_or(0);
+        let other = if v.v == LeaderlessVariant::Wintermute { ", or variant = \"epaxos\" (n >= 3f+1)" } else { "" };
+        let help = format!(
+            "raise replicas.n to {}, or set replicas.f = {min_f}{other}",
+            protocol_variant(v.v).min_replicas(f)
+        );
+        c.fail(v, format!("n = {n} and f = {f}: {reason}"), Some(help));
+        false
+    });
+    let relations = [("shared_account", Conflicts::SharedAccount), ("credits_commute", Conflicts::CreditsCommute)];
+    let conflicts = c.choice(&sec, "conflicts", Missing::Default(Conflicts::SharedAccount), &relations);
+    let wait = c.float(&sec, "fast_path_wait_ms", Missing::Default(50.0), TIME_MS);
+    let view_timeout = c.float(&sec, "view_timeout_ms", Missing::Default(500.0), TIMEOUT_MS);
+    let recovery = c.float(&sec, "recovery_timeout_ms", Missing::Default(1000.0), TIMEOUT_MS);
+    let genesis = c.int::<u64>(&sec, "genesis_balance", Missing::Default(1_000_000), (0, i128::from(u64::MAX / 2)));
+    Some(Leaderless {
+        variant: variant?.v,
+        conflicts: conflicts?.v,
+        fast_path_wait_ms: wait?.v,
+        view_timeout_ms: view_timeout?.v,
+        recovery_timeout_ms: recovery?.v,
+        genesis_balance: genesis?.v,
+    })
+}
+
+fn protocol_variant(v: LeaderlessVariant) -> protocols::leaderless::Variant {
+    match v {
+        LeaderlessVariant::Wintermute => protocols::leaderless::Variant::Wintermute,
+        LeaderlessVariant::Epaxos => protocols::leaderless::Variant::Epaxos,
+    }
 }
 
 /// Built-in crypto cost profiles, in microseconds: (name, sign, verify, aggregate per

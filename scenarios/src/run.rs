@@ -2,6 +2,7 @@
 //! (reporting progress between steps), and compute the metrics.
 
 use protocols::hotstuff::HotStuff;
+use protocols::leaderless::{Leaderless, LeaderlessMonitor};
 use sim_core::metrics::{Summary, Window, WindowRow, timeseries};
 use sim_core::{Protocol, RunResult, Simulation, Span, Streams, Time};
 use traces::Synthetic;
@@ -31,6 +32,14 @@ pub fn run(scenario: &Scenario, progress: Progress<'_>) -> Report {
             let (hs, roster) = (lowered.hotstuff.clone(), lowered.behaviors.clone());
             let make = |id: sim_core::NodeId| HotStuff::with_behavior(hs.clone(), roster[id.idx()], &roster);
             let sim = Simulation::new(lowered.sim.clone(), workload, make);
+            drive(sim, progress)
+        }
+        ProtocolKind::Leaderless => {
+            let (cfg, roster) = (lowered.leaderless.clone(), lowered.leaderless_behaviors.clone());
+            let (n, f) = (lowered.sim.n_replicas, lowered.sim.f);
+            let make = |id: sim_core::NodeId| Leaderless::new(cfg.clone(), n, f, roster[id.idx()]);
+            let monitor = LeaderlessMonitor::new(n, cfg.conflicts);
+            let sim = Simulation::new(lowered.sim.clone(), workload, make).with_monitor(Box::new(monitor));
             drive(sim, progress)
         }
     };

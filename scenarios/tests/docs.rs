@@ -22,8 +22,17 @@ fn the_documented_example_parses() {
 #[test]
 fn every_section_is_documented() {
     let text = docs();
-    for section in ["[replicas]", "[clients]", "[network]", "[workload]", "[hotstuff]", "[cpu]", "[limits]", "[output]"]
-    {
+    for section in [
+        "[replicas]",
+        "[clients]",
+        "[network]",
+        "[workload]",
+        "[hotstuff]",
+        "[leaderless]",
+        "[cpu]",
+        "[limits]",
+        "[output]",
+    ] {
         assert!(text.contains(&format!("### `{section}`")), "docs/scenarios.md lacks a {section} section");
     }
     let fields = ["certificate", "cores", "base_us", "per_kib_us", "profile", "batch_size", "zipf_s", "send_to"];

@@ -5,12 +5,23 @@
 use std::path::{Path, PathBuf};
 
 use scenarios::model::{
-    Arrivals, Behavior, Byzantine, Certificate, Checks, Clients, CostProfile, Cpu, Crash, CryptoMode, Delay, Faults,
-    HotStuff, HotStuffVariant, Jitter, Limits, Network, Output, Partition, ProtocolKind, Replicas, Scenario, SendTo,
-    Who, Workload,
+    Arrivals, Behavior, Byzantine, Certificate, Checks, Clients, Conflicts, CostProfile, Cpu, Crash, CryptoMode, Delay,
+    Faults, HotStuff, HotStuffVariant, Jitter, Leaderless, LeaderlessVariant, Limits, Network, Output, Partition,
+    ProtocolKind, Replicas, Scenario, SendTo, Who, Workload,
 };
 use scenarios::parse::{self, Diagnostics};
 use scenarios::presets;
+
+fn default_leaderless() -> Leaderless {
+    Leaderless {
+        variant: LeaderlessVariant::Wintermute,
+        conflicts: Conflicts::SharedAccount,
+        fast_path_wait_ms: 50.0,
+        view_timeout_ms: 500.0,
+        recovery_timeout_ms: 1000.0,
+        genesis_balance: 1_000_000,
+    }
+}
 
 /// The smallest valid scenario: only the required fields.
 const MINIMAL: &str = "duration_s = 10\n[replicas]\nn = 4\n[workload]\nrate_tps = 100\n";
@@ -39,6 +50,24 @@ fn scratch(name: &str) -> PathBuf {
 type Case = (&'static str, &'static str, &'static [&'static str], &'static [&'static str]);
 
 const BAD: &[Case] = &[
+    (
+        "wintermute with n < 5f+1",
+        "protocol = \"leaderless\"\nduration_s = 10\n[replicas]\nn = 5\nf = 1\n[workload]\nrate_tps = 1\n[leaderless]\nvariant = \"wintermute\"\n",
+        &[],
+        &["x.toml:9:11: leaderless.variant", "wintermute needs n >= 5f+1 = 6", "variant = \"epaxos\""],
+    ),
+    (
+        "a HotStuff behaviour in a leaderless run",
+        "protocol = \"leaderless\"\nduration_s = 10\n[replicas]\nn = 6\nf = 1\n[workload]\nrate_tps = 1\n[[byzantine]]\nbehavior = \"fork\"\nreplicas = [1]\n",
+        &[],
+        &["byzantine[0].behavior: unknown value \"fork\"", "\"never_commit\""],
+    ),
+    (
+        "a nonsensical retry",
+        "duration_s = 10\n[replicas]\nn = 4\n[clients]\nretry_ms = -5\n[workload]\nrate_tps = 1\n",
+        &[],
+        &["x.toml:5:12: clients.retry_ms"],
+    ),
     (
         "malformed TOML",
         "duration_s = 10\n[replicas\nn = 4\n",
@@ -621,6 +650,7 @@ fn defaults_are_filled_in() {
             count: 1,
             regions: strings(&["any"]),
             send_to: SendTo::Nearest,
+            retry_ms: None,
             uplink_mbps: 0.0,
             downlink_mbps: 0.0,
         },
@@ -635,6 +665,7 @@ fn defaults_are_filled_in() {
             zipf_s: 0.0,
             tx_size_bytes: 256,
         },
+        leaderless: default_leaderless(),
         hotstuff: HotStuff {
             variant: HotStuffVariant::Chained,
             certificate: Certificate::Aggregate,
@@ -789,6 +820,7 @@ fn a_full_example_parses_to_the_expected_scenario() {
             count: 3,
             regions: strings(&["us-east-1"]),
             send_to: SendTo::All,
+            retry_ms: None,
             uplink_mbps: 10.0,
             downlink_mbps: 20.0,
         },
@@ -819,6 +851,7 @@ fn a_full_example_parses_to_the_expected_scenario() {
             zipf_s: 0.9,
             tx_size_bytes: 512,
         },
+        leaderless: default_leaderless(),
         hotstuff: HotStuff {
             variant: HotStuffVariant::Chained,
             certificate: Certificate::List,

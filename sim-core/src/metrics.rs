@@ -76,6 +76,9 @@ pub struct Summary {
     pub unconfirmed_tx: u64,
     pub goodput_tps: f64,
     pub consensus: LatencyStats,
+    /// From arrival at the first replica to the first execution by a correct replica (equal
+    /// to consensus latency for protocols that execute what they commit at once).
+    pub execution: LatencyStats,
     pub e2e: LatencyStats,
 }
 
@@ -84,6 +87,7 @@ impl Summary {
         assert!(window.start < window.end, "empty measurement window");
         let mut consensus_ns = Vec::new();
         let mut e2e_ns = Vec::new();
+        let mut execution_ns = Vec::new();
         let (mut submitted, mut unconfirmed, mut good) = (0u64, 0u64, 0u64);
         let (mut committed, mut confirmed) = (0u64, 0u64);
         for rec in txs {
@@ -99,6 +103,9 @@ impl Summary {
             if rec.is_committed() && rec.arrived != Time::MAX {
                 consensus_ns.push((rec.committed.max(rec.arrived) - rec.arrived).as_nanos());
             }
+            if rec.executed != Time::MAX && rec.arrived != Time::MAX {
+                execution_ns.push((rec.executed.max(rec.arrived) - rec.arrived).as_nanos());
+            }
             if rec.is_confirmed() {
                 e2e_ns.push((rec.confirmed - rec.submitted).as_nanos());
             } else {
@@ -113,6 +120,7 @@ impl Summary {
             unconfirmed_tx: unconfirmed,
             goodput_tps: good as f64 / window.secs(),
             consensus: LatencyStats::from_nanos(&mut consensus_ns),
+            execution: LatencyStats::from_nanos(&mut execution_ns),
             e2e: LatencyStats::from_nanos(&mut e2e_ns),
         }
     }
