@@ -171,6 +171,9 @@ pub struct Ledger {
     /// Wrapping sum of a hash of every account that differs from genesis: the state digest,
     /// kept up to date in O(1) per change.
     digest_sum: u64,
+    /// Sum over accounts of (balance - genesis), kept up to date like `digest_sum`: 0 while
+    /// the supply is conserved.
+    supply_delta: i128,
     /// Transfers that arrived ahead of their nonce, waiting for the gap to fill.
     held: BTreeMap<(AccountId, u64), Tx>,
     applied: u64,
@@ -183,6 +186,7 @@ impl Ledger {
             genesis_balance_per_account,
             accounts: Vec::new(),
             digest_sum: 0,
+            supply_delta: 0,
             held: BTreeMap::new(),
             applied: 0,
             rejected: 0,
@@ -209,6 +213,7 @@ impl Ledger {
             self.accounts.resize(idx + 1, genesis);
         }
         let old = std::mem::replace(&mut self.accounts[idx], account);
+        self.supply_delta += account.balance as i128 - old.balance as i128;
         if old != genesis {
             self.digest_sum = self.digest_sum.wrapping_sub(Self::account_hash(idx, old));
         }
@@ -325,9 +330,14 @@ impl Ledger {
         fold.value()
     }
 
-    /// Sum over accounts of (balance - genesis balance), recomputed from the balances: the
-    /// supply is conserved iff this is 0 (untouched accounts contribute 0).
+    /// Sum over accounts of (balance - genesis balance), kept up to date on every change: the
+    /// supply is conserved iff this is 0 (untouched accounts contribute 0). O(1).
     pub fn supply_delta(&self) -> i128 {
+        self.supply_delta
+    }
+
+    /// The same, recomputed from every balance.
+    pub fn supply_delta_full(&self) -> i128 {
         let genesis = self.genesis_balance_per_account as i128;
         self.accounts.iter().map(|a| a.balance as i128 - genesis).sum()
     }
@@ -514,6 +524,7 @@ mod tests {
             }
             assert_eq!(l.nonce(AccountId(from)), next_nonce[from as usize] - 1);
             assert_eq!(l.state_digest(), l.state_digest_full());
+            assert_eq!(l.supply_delta(), l.supply_delta_full());
         }
         assert_eq!(l.applied() + l.rejected(), 5_000);
         assert!(l.applied() > 1_000 && l.rejected() > 100);
@@ -527,8 +538,11 @@ mod tests {
     fn conservation_check_reports_a_broken_supply() {
         let mut l = Ledger::new(10);
         assert_eq!(l.apply(&tx(0, 0, 1, 3, 1)), Outcome::Applied);
-        l.accounts[1].balance += 1; // what a buggy apply would do
+        // What a buggy apply would do: credit without the matching debit.
+        let credited = Account { balance: l.balance(AccountId(1)) + 1, nonce: 0 };
+        l.set(AccountId(1), credited);
         assert_eq!(l.supply_delta(), 1);
+        assert_eq!(l.supply_delta_full(), 1);
         assert!(l.check_conservation().unwrap_err().contains("+1"));
     }
 
