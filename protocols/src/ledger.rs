@@ -10,6 +10,16 @@ use std::collections::BTreeMap;
 use sim_core::digest::{Fold, hash_words};
 use sim_core::{AccountId, Tx, TxResult};
 
+/// The source (and destination) of a reconfiguration command: not an account but a barrier that
+/// conflicts with every command; executing it moves the membership to its next epoch and leaves
+/// the ledger as it was.
+pub const RECONFIGURE: AccountId = AccountId(u32::MAX);
+
+/// True if `tx` is a reconfiguration command.
+pub fn is_reconfiguration(tx: &Tx) -> bool {
+    tx.from == RECONFIGURE
+}
+
 /// The balance every account holds at genesis unless a protocol's configuration says otherwise.
 pub const GENESIS_BALANCE: u64 = 1_000_000;
 
@@ -125,6 +135,9 @@ pub enum ConflictRelation {
 impl ConflictRelation {
     /// Whether `a` and `b` must be ordered (symmetric; a transfer conflicts with itself).
     pub fn conflicts(self, a: &Tx, b: &Tx) -> bool {
+        if is_reconfiguration(a) || is_reconfiguration(b) {
+            return true;
+        }
         match self {
             ConflictRelation::SharedAccount => a.from == b.from || a.from == b.to || a.to == b.from || a.to == b.to,
             ConflictRelation::CreditsCommute => a.from == b.from || a.from == b.to || a.to == b.from,
@@ -229,7 +242,7 @@ impl Ledger {
     /// A nonce already used is a `BadNonce` at once.
     pub fn execute(&mut self, tx: &Tx, mut settled: impl FnMut(&Tx, Outcome)) {
         let next = self.account(tx.from).nonce.wrapping_add(1);
-        if tx.nonce > next {
+        if tx.nonce > next && !is_reconfiguration(tx) {
             self.held.entry((tx.from, tx.nonce)).or_insert(*tx);
             return;
         }
@@ -250,6 +263,11 @@ impl Ledger {
     /// passes the same checks (it cannot move more than the account holds) and then only
     /// bumps the nonce.
     pub fn apply(&mut self, tx: &Tx) -> Outcome {
+        if is_reconfiguration(tx) {
+            // A barrier, not a transfer: the membership acts on it, the ledger does not.
+            self.applied += 1;
+            return Outcome::Applied;
+        }
         let src = self.account(tx.from);
         let outcome = if tx.nonce != src.nonce.wrapping_add(1) {
             Outcome::BadNonce

@@ -287,3 +287,26 @@ fn recovery_finds_the_fast_path_value_when_the_commit_is_lost() {
     let last = r.txs[5];
     assert!(last.is_confirmed(), "recovered and executed");
 }
+
+#[test]
+fn reconfiguration_is_a_barrier_that_moves_every_replica_to_the_next_epoch() {
+    use protocols::ledger::RECONFIGURE;
+    for variant in [Variant::Wintermute, Variant::Epaxos] {
+        let mut arrivals = contended(4, 80, 6, 5);
+        for at_ms in [102, 251] {
+            let barrier = Arrival { from: RECONFIGURE, to: RECONFIGURE, amount: 0, ..transfer(at_ms, 3, 0, 0) };
+            let i = arrivals.partition_point(|a| a.at.0 <= ns(at_ms));
+            arrivals.insert(i, barrier);
+        }
+        let mut case = Case::new(variant, arrivals);
+        case.jitter = Jitter::Uniform { max_ns: ns(8) };
+        case.send_to = SendPolicy::Random;
+        let r = run(case);
+        assert_all_confirmed(&r, &format!("{variant:?}"));
+        assert_eq!(counter(&r, "epoch"), 2, "{variant:?}");
+        for node in r.nodes.iter().filter(|n| n.is_replica) {
+            let epoch = node.counters.iter().find(|c| c.0 == "epoch").unwrap().1;
+            assert_eq!(epoch, 2, "replica {} is in epoch {epoch}", node.id);
+        }
+    }
+}

@@ -203,6 +203,9 @@ pub struct Leaderless {
     pub view_timeout_ms: f64,
     pub recovery_timeout_ms: f64,
     pub genesis_balance: u64,
+    /// When a reconfiguration command (a barrier that moves every replica to the next epoch)
+    /// is submitted, by client 0.
+    pub reconfigure_at_s: Vec<f64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -73,8 +73,15 @@ const TOP_KEYS: &[&str] = &[
 ];
 const REPLICAS_KEYS: &[&str] = &["n", "f", "regions", "uplink_mbps", "downlink_mbps"];
 const CLIENTS_KEYS: &[&str] = &["count", "regions", "send_to", "retry_ms", "uplink_mbps", "downlink_mbps"];
-const LEADERLESS_KEYS: &[&str] =
-    &["variant", "conflicts", "fast_path_wait_ms", "view_timeout_ms", "recovery_timeout_ms", "genesis_balance"];
+const LEADERLESS_KEYS: &[&str] = &[
+    "variant",
+    "conflicts",
+    "fast_path_wait_ms",
+    "view_timeout_ms",
+    "recovery_timeout_ms",
+    "genesis_balance",
+    "reconfigure_at_s",
+];
 const NETWORK_KEYS: &[&str] = &["matrix", "matrix_file", "uniform_delay_ms", "jitter", "loss", "fifo"];
 const FAULTS_KEYS: &[&str] = &["partitions", "crashes"];
 const PARTITION_KEYS: &[&str] = &["groups", "start_s", "heal_s"];
@@ -808,7 +815,8 @@ fn build(c: &mut Ctx<'_>, root: &Table, path: &Path) -> Option<Scenario> {
     let workload = read_workload(c, &top);
     let hotstuff = read_hotstuff(c, &top);
     let n_f = replicas.as_ref().map(|r| (r.n, r.f));
-    let leaderless = read_leaderless(c, &top, (kind == Some(ProtocolKind::Leaderless)).then_some(n_f).flatten());
+    let leaderless_n_f = (kind == Some(ProtocolKind::Leaderless)).then_some(n_f).flatten();
+    let leaderless = read_leaderless(c, &top, leaderless_n_f, duration.as_ref().map(|d| d.v));
     let cpu = read_cpu(c, &top, base_dir);
     let limits = read_limits(c, &top);
     let output = read_output(c, &top, end_s);
@@ -1775,7 +1783,12 @@ fn read_hotstuff(c: &mut Ctx<'_>, top: &Section<'_>) -> Option<HotStuff> {
 }
 
 /// `[leaderless]`; with `n_f` (when the scenario runs it), checks that the variant tolerates f.
-fn read_leaderless(c: &mut Ctx<'_>, top: &Section<'_>, n_f: Option<(u32, u32)>) -> Option<Leaderless> {
+fn read_leaderless(
+    c: &mut Ctx<'_>,
+    top: &Section<'_>,
+    n_f: Option<(u32, u32)>,
+    duration_s: Option<f64>,
+) -> Option<Leaderless> {
     let sec = c.section(top, "leaderless");
     c.known_keys(&sec, LEADERLESS_KEYS);
     let variants = [("wintermute", LeaderlessVariant::Wintermute), ("epaxos", LeaderlessVariant::Epaxos)];
@@ -1798,6 +1811,7 @@ fn read_leaderless(c: &mut Ctx<'_>, top: &Section<'_>, n_f: Option<(u32, u32)>) 
     let view_timeout = c.float(&sec, "view_timeout_ms", Missing::Default(500.0), TIMEOUT_MS);
     let recovery = c.float(&sec, "recovery_timeout_ms", Missing::Default(1000.0), TIMEOUT_MS);
     let genesis = c.int::<u64>(&sec, "genesis_balance", Missing::Default(1_000_000), (0, i128::from(u64::MAX / 2)));
+    let reconfigure = read_times(c, &sec, "reconfigure_at_s", duration_s);
     Some(Leaderless {
         variant: variant?.v,
         conflicts: conflicts?.v,
@@ -1805,7 +1819,30 @@ fn read_leaderless(c: &mut Ctx<'_>, top: &Section<'_>, n_f: Option<(u32, u32)>) 
         view_timeout_ms: view_timeout?.v,
         recovery_timeout_ms: recovery?.v,
         genesis_balance: genesis?.v,
+        reconfigure_at_s: reconfigure?,
     })
+}
+
+/// A list of times in [0, `duration_s`), in increasing order (empty when absent).
+fn read_times(c: &mut Ctx<'_>, sec: &Section<'_>, key: &str, duration_s: Option<f64>) -> Option<Vec<f64>> {
+    let field = sec.field(key);
+    let Some(node) = sec.get(key) else { return Some(Vec::new()) };
+    let Value::Array(items) = &node.value else {
+        let message = format!("expected a list of times in seconds, like [5, 12.5], found {}", found(&node.value));
+        return c.bad(node, &field, message, None);
+    };
+    let bounds = Bounds::at_least(0.0).at_most(duration_s.unwrap_or(MAX_TIME_MS / 1e3));
+    let mut times = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let item_field = format!("{field}[{i}]");
+        let Some(t) = c.node_f64(item, &item_field, "a time in seconds", bounds) else { continue };
+        if times.last().is_some_and(|&last| t <= last) {
+            let help = Some("list the times in increasing order".to_string());
+            return c.bad(item, &item_field, format!("{t} does not come after the time before it"), help);
+        }
+        times.push(t);
+    }
+    (times.len() == items.len()).then_some(times)
 }
 
 fn protocol_variant(v: LeaderlessVariant) -> protocols::leaderless::Variant {

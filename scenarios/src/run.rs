@@ -3,7 +3,9 @@
 
 use protocols::hotstuff::HotStuff;
 use protocols::leaderless::{Leaderless, LeaderlessMonitor};
+use protocols::ledger::RECONFIGURE;
 use sim_core::metrics::{Summary, Window, WindowRow, timeseries};
+use sim_core::workload::{Arrival, Workload};
 use sim_core::{Protocol, RunResult, Simulation, Span, Streams, Time};
 use traces::Synthetic;
 
@@ -39,6 +41,7 @@ pub fn run(scenario: &Scenario, progress: Progress<'_>) -> Report {
             let (n, f) = (lowered.sim.n_replicas, lowered.sim.f);
             let make = |id: sim_core::NodeId| Leaderless::new(cfg.clone(), n, f, roster[id.idx()]);
             let monitor = LeaderlessMonitor::new(n, cfg.conflicts);
+            let workload = Box::new(Reconfigurations::new(workload, &scenario.leaderless.reconfigure_at_s));
             let sim = Simulation::new(lowered.sim.clone(), workload, make).with_monitor(Box::new(monitor));
             drive(sim, progress)
         }
@@ -49,6 +52,38 @@ pub fn run(scenario: &Scenario, progress: Progress<'_>) -> Report {
     let width = Span::from_secs_f64(scenario.output.window_s).as_nanos().max(1);
     let windows = timeseries(&result.txs, result.end_time.max(window.end), width);
     Report { scenario: scenario.clone(), lowered, result, summary, windows }
+}
+
+/// A workload with reconfiguration commands merged in at given times, sent by client 0.
+struct Reconfigurations {
+    inner: Box<dyn Workload>,
+    next_inner: Option<Arrival>,
+    at: std::collections::VecDeque<Time>,
+}
+
+impl Reconfigurations {
+    fn new(mut inner: Box<dyn Workload>, at_s: &[f64]) -> Reconfigurations {
+        let next_inner = inner.next_arrival();
+        Reconfigurations { inner, next_inner, at: at_s.iter().map(|&s| Time::from_secs_f64(s)).collect() }
+    }
+}
+
+impl Workload for Reconfigurations {
+    fn next_arrival(&mut self) -> Option<Arrival> {
+        let barrier_first = match (self.at.front(), &self.next_inner) {
+            (Some(&t), Some(a)) => t <= a.at,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        if barrier_first {
+            let at = self.at.pop_front().expect("checked");
+            let (from, to) = (RECONFIGURE, RECONFIGURE);
+            return Some(Arrival { at, client_idx: 0, from, to, amount: 0, size_bytes: 64 });
+        }
+        let next = self.next_inner.take();
+        self.next_inner = self.inner.next_arrival();
+        next
+    }
 }
 
 /// Steps of 1/200 of the run, so a progress bar moves smoothly without touching the core.

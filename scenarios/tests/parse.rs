@@ -20,6 +20,7 @@ fn default_leaderless() -> Leaderless {
         view_timeout_ms: 500.0,
         recovery_timeout_ms: 1000.0,
         genesis_balance: 1_000_000,
+        reconfigure_at_s: Vec::new(),
     }
 }
 

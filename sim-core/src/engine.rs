@@ -8,7 +8,7 @@ use crate::checker::Violation;
 use crate::cpu::CpuConfig;
 use crate::crypto::{CryptoMode, RealCrypto};
 use crate::digest::Fold;
-use crate::ids::{NodeId, Tx, TxId, TxResult};
+use crate::ids::{AccountId, NodeId, Tx, TxId, TxResult};
 use crate::net::{LinkStats, NetConfig, Network, Route};
 use crate::observe::{Observer, TxRecord};
 use crate::protocol::{Ctx, Dest, Message, Monitor, NoMonitor, Outbox, Protocol, TimerOp};
@@ -194,7 +194,7 @@ pub struct Simulation<P: Protocol> {
     workload: Box<dyn Workload>,
     nearest: Vec<NodeId>,
     /// The last nonce given out per source account.
-    nonces: Vec<u64>,
+    nonces: BTreeMap<AccountId, u64>,
     obs: Observer,
     monitor: Box<dyn Monitor<P::Record>>,
     outbox: Outbox<P::Message, P::Timer>,
@@ -240,7 +240,7 @@ impl<P: Protocol> Simulation<P> {
             client_rng: streams.stream("clients"),
             workload,
             nearest,
-            nonces: Vec::new(),
+            nonces: BTreeMap::new(),
             obs: Observer::new(cfg.correct.clone(), cfg.f),
             monitor: Box::new(NoMonitor),
             outbox: Outbox::default(),
@@ -509,18 +509,16 @@ impl<P: Protocol> Simulation<P> {
 
     fn submit(&mut self, arrival: Arrival) {
         let client = NodeId(self.cfg.n_replicas + arrival.client_idx);
-        let from = arrival.from.0 as usize;
-        if self.nonces.len() <= from {
-            self.nonces.resize(from + 1, 0);
-        }
-        self.nonces[from] += 1;
+        let nonce = self.nonces.entry(arrival.from).or_insert(0);
+        *nonce += 1;
+        let nonce = *nonce;
         let tx = Tx {
             id: TxId(self.obs.txs.len() as u64),
             client,
             from: arrival.from,
             to: arrival.to,
             amount: arrival.amount,
-            nonce: self.nonces[from],
+            nonce,
             size_bytes: arrival.size_bytes,
         };
         let id = self.obs.on_submit(self.now, tx);

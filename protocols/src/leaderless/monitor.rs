@@ -9,7 +9,7 @@ use sim_core::observe::Observer;
 use sim_core::{Monitor, NodeId, Time, Tx, TxId, TxSet};
 
 use super::types::{CommitPath, LlRecord, value_digest};
-use crate::ledger::{ConflictRelation, Outcome};
+use crate::ledger::{ConflictRelation, Outcome, is_reconfiguration};
 
 /// The first commit of a command by a correct replica.
 #[derive(Debug)]
@@ -42,6 +42,7 @@ struct Tally {
     recovered_commands: u64,
     deps_total: u64,
     deps_max: u64,
+    epoch: u32,
 }
 
 #[derive(Debug)]
@@ -57,6 +58,8 @@ pub struct LeaderlessMonitor {
     /// Executed set (as a hash) -> ledger state digest.
     states: BTreeMap<u64, u64>,
     recovering: TxSet,
+    /// Committed reconfigurations: they conflict with every command.
+    barriers: Vec<TxId>,
     tally: Tally,
     /// After the first violation the run stops; what follows in the same handler is not checked.
     violated: bool,
@@ -80,6 +83,7 @@ impl LeaderlessMonitor {
             replicas: (0..n_replicas).map(|_| ReplicaView::default()).collect(),
             states: BTreeMap::new(),
             recovering: TxSet::default(),
+            barriers: Vec::new(),
             tally: Tally::default(),
             violated: false,
         }
@@ -88,8 +92,9 @@ impl LeaderlessMonitor {
     /// The accounts whose order of operations must agree everywhere: both under the shared-
     /// account relation; only the debited one when credits commute.
     fn ordered_accounts(&self, tx: &Tx) -> impl Iterator<Item = usize> + use<> {
+        let barrier = is_reconfiguration(tx);
         let both = self.conflicts == ConflictRelation::SharedAccount && tx.to != tx.from;
-        std::iter::once(tx.from.0 as usize).chain(both.then_some(tx.to.0 as usize))
+        std::iter::once(tx.from.0 as usize).chain(both.then_some(tx.to.0 as usize)).filter(move |_| !barrier)
     }
 
     fn on_committed(&mut self, node: NodeId, tx: &Tx, deps: &[TxId], path: CommitPath, world: &Observer) -> Check {
@@ -117,7 +122,10 @@ impl LeaderlessMonitor {
         let mut sorted = deps.to_vec();
         sorted.sort_unstable();
         self.check_consistency(tx, &sorted)?;
-        for a in [tx.from.0 as usize, tx.to.0 as usize] {
+        if is_reconfiguration(tx) {
+            self.barriers.push(tx.id);
+        }
+        for a in [tx.from.0 as usize, tx.to.0 as usize].into_iter().filter(|_| !is_reconfiguration(tx)) {
             let list = grow(&mut self.by_account, a);
             if list.last() != Some(&tx.id) {
                 list.push(tx.id);
@@ -129,8 +137,17 @@ impl LeaderlessMonitor {
 
     /// Invariant 2: of two conflicting committed commands, one depends on the other.
     fn check_consistency(&self, tx: &Tx, deps: &[TxId]) -> Check {
-        for a in [tx.from.0 as usize, tx.to.0 as usize] {
-            for other in self.by_account.get(a).map_or(&[][..], Vec::as_slice) {
+        // A reconfiguration conflicts with every command; every command with the
+        // reconfigurations.
+        let everyone: Vec<TxId> =
+            if is_reconfiguration(tx) { self.first.keys().copied().collect() } else { Vec::new() };
+        let lists = [tx.from.0 as usize, tx.to.0 as usize]
+            .into_iter()
+            .filter(|_| !is_reconfiguration(tx))
+            .map(|a| self.by_account.get(a).map_or(&[][..], Vec::as_slice))
+            .chain([&self.barriers[..], &everyone[..]]);
+        for list in lists {
+            for other in list {
                 let o = &self.first[other];
                 if !self.conflicts.conflicts(tx, &o.tx) {
                     continue;
@@ -157,7 +174,7 @@ impl LeaderlessMonitor {
     /// Invariant 8's nonces: each account applies 1, 2, 3... (a failed transfer uses its nonce
     /// too; only a bad nonce leaves the account as it was).
     fn on_settled(&mut self, node: NodeId, tx: &Tx, result: u32) -> Check {
-        if result == Outcome::BadNonce.code() {
+        if result == Outcome::BadNonce.code() || is_reconfiguration(tx) {
             return Ok(());
         }
         let last = grow(&mut self.replicas[node.idx()].nonce, tx.from.0 as usize);
@@ -241,6 +258,10 @@ impl Monitor<LlRecord> for LeaderlessMonitor {
                 t.deps_max = t.deps_max.max(*deps_len as u64);
                 Ok(())
             }
+            LlRecord::Epoch { epoch, .. } => {
+                self.tally.epoch = self.tally.epoch.max(*epoch);
+                Ok(())
+            }
             LlRecord::Recovering { cmd } => {
                 self.tally.recoveries += 1;
                 self.tally.recovered_commands += self.recovering.insert(*cmd) as u64;
@@ -268,6 +289,7 @@ impl Monitor<LlRecord> for LeaderlessMonitor {
             ("recovered_commands", t.recovered_commands),
             ("deps_mean_milli", (t.deps_total * 1000).checked_div(coordinated).unwrap_or(0)),
             ("deps_max", t.deps_max),
+            ("epoch", t.epoch as u64),
         ]
     }
 }

@@ -13,7 +13,7 @@ use super::exec::Executor;
 use super::membership::{Membership, Variant};
 use super::types::*;
 use crate::common::quorum::Votes;
-use crate::ledger::{ConflictRelation, Ledger};
+use crate::ledger::{ConflictRelation, Ledger, is_reconfiguration};
 
 /// Per account, the commands a replica has seen that debit it and that credit it, in the
 /// order it saw them: the conflict index dependency sets are read from.
@@ -84,6 +84,10 @@ pub struct Leaderless {
     me: NodeId,
     cmds: BTreeMap<TxId, Cmd>,
     accounts: Vec<AccountLog>,
+    /// Every command seen, in order (a reconfiguration depends on all of them), and the
+    /// reconfigurations seen (every command depends on them).
+    seen: Vec<TxId>,
+    barriers: Vec<TxId>,
     /// Commands known (payload verified) and not committed yet: what recovery watches.
     uncommitted: BTreeSet<TxId>,
     fetch_asked: BTreeMap<TxId, Time>,
@@ -115,6 +119,8 @@ impl Leaderless {
             me: NodeId(u32::MAX),
             cmds: BTreeMap::new(),
             accounts: Vec::new(),
+            seen: Vec::new(),
+            barriers: Vec::new(),
             uncommitted: BTreeSet::new(),
             fetch_asked: BTreeMap::new(),
             scan_armed: false,
@@ -143,9 +149,13 @@ impl Leaderless {
         &mut self.accounts[i]
     }
 
-    /// The commands this replica saw before `tx` that conflict with it.
+    /// The commands this replica saw before `tx` that conflict with it. A reconfiguration
+    /// conflicts with every command; every command conflicts with the reconfigurations.
     fn conflicting_before(&self, tx: &Tx) -> Vec<TxId> {
-        let mut deps = Vec::new();
+        if is_reconfiguration(tx) {
+            return self.seen.clone();
+        }
+        let mut deps = self.barriers.clone();
         if let Some(src) = self.accounts.get(tx.from.0 as usize) {
             deps.extend_from_slice(&src.debits);
             deps.extend_from_slice(&src.credits);
@@ -172,8 +182,13 @@ impl Leaderless {
             return;
         }
         let deps: Rc<[TxId]> = self.conflicting_before(&tx).into();
-        self.account(tx.from).debits.push(tx.id);
-        self.account(tx.to).credits.push(tx.id);
+        self.seen.push(tx.id);
+        if is_reconfiguration(&tx) {
+            self.barriers.push(tx.id);
+        } else {
+            self.account(tx.from).debits.push(tx.id);
+            self.account(tx.to).credits.push(tx.id);
+        }
         self.max_seen = self.max_seen.max(tx.id.0);
         let now = ctx.now();
         let cmd = self.cmds.entry(tx.id).or_default();
@@ -728,9 +743,14 @@ impl Leaderless {
     }
 
     fn execute(&mut self, ctx: &mut Ctx<'_, Self>) {
-        let (ledger, executed_set) = (&mut self.ledger, &mut self.executed_set);
+        let (ledger, executed_set, members) = (&mut self.ledger, &mut self.executed_set, &mut self.members);
         let ran = self.exec.execute_stable(|tx| {
             *executed_set ^= splitmix64(tx.id.0);
+            if is_reconfiguration(tx) {
+                // Same members and keys (membership is static per run): a new epoch begins.
+                members.epoch += 1;
+                ctx.record(LlRecord::Epoch { epoch: members.epoch, barrier: tx.id });
+            }
             ctx.record(LlRecord::Executed { tx: *tx });
             ledger.execute(tx, |settled, outcome| {
                 let result = outcome.code();
@@ -866,6 +886,7 @@ impl Protocol for Leaderless {
             ("component_commands", in_components),
             ("component_max", largest),
             ("ledger_rejected", self.ledger.rejected()),
+            ("epoch", self.members.epoch as u64),
         ]
     }
 }

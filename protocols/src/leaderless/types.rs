@@ -334,6 +334,11 @@ pub enum LlRecord {
         tx: Tx,
         result: u32,
     },
+    /// A reconfiguration executed: the membership moved to `epoch`.
+    Epoch {
+        epoch: u32,
+        barrier: TxId,
+    },
     /// After a round of execution: a hash of the set executed so far and the ledger state.
     ExecutedBatch {
         executed_set: u64,
