@@ -22,6 +22,8 @@ struct Case {
     seed: u64,
     secs: u64,
     partitions: Vec<PartitionSpec>,
+    /// Three regions 10, 40 and 80 ms apart instead of one uniform delay.
+    regions: bool,
 }
 
 impl Case {
@@ -44,6 +46,7 @@ impl Case {
             seed: 1,
             secs: 10,
             partitions: vec![],
+            regions: false,
         }
     }
 }
@@ -51,7 +54,18 @@ impl Case {
 const CLIENTS: u32 = 8;
 
 fn run(case: Case) -> RunResult {
-    let place = NodePlacement { region: 0, uplink_bps: 0, downlink_bps: 0 };
+    let place = |i: u32| NodePlacement {
+        region: if case.regions { (i % 3) as u16 } else { 0 },
+        uplink_bps: 0,
+        downlink_bps: 0,
+    };
+    let ms = Span::from_millis;
+    let delay = if case.regions {
+        let one_way = vec![ms(1), ms(10), ms(40), ms(10), ms(1), ms(80), ms(40), ms(80), ms(1)];
+        DelayModel::Matrix { n_regions: 3, one_way }
+    } else {
+        DelayModel::Uniform(Span::from_millis(case.delay_ms))
+    };
     let mut roster = case.behaviors.clone();
     roster.resize(case.n as usize, Behavior::Correct);
     let cfg = SimConfig {
@@ -59,9 +73,9 @@ fn run(case: Case) -> RunResult {
         n_replicas: case.n,
         f: case.f,
         net: NetConfig {
-            nodes: vec![place; (case.n + CLIENTS) as usize],
+            nodes: (0..case.n + CLIENTS).map(place).collect(),
             n_replicas: case.n,
-            delay: DelayModel::Uniform(Span::from_millis(case.delay_ms)),
+            delay,
             jitter: case.jitter,
             loss_ppb: 0,
             fifo: true,
@@ -307,6 +321,27 @@ fn reconfiguration_is_a_barrier_that_moves_every_replica_to_the_next_epoch() {
         for node in r.nodes.iter().filter(|n| n.is_replica) {
             let epoch = node.counters.iter().find(|c| c.0 == "epoch").unwrap().1;
             assert_eq!(epoch, 2, "replica {} is in epoch {epoch}", node.id);
+        }
+    }
+}
+
+#[test]
+fn contended_workloads_across_regions_keep_every_invariant() {
+    use Behavior::*;
+    let behaviors = [Correct, Equivocate, InventDeps, OmitDeps, SpoilSilent, NeverCommit, ForgeCommit];
+    for variant in [Variant::Wintermute, Variant::Epaxos] {
+        for &b in &behaviors {
+            for seed in 1..=4 {
+                // Clients near their replicas (nearest), hot accounts, three regions.
+                let mut case = Case::new(variant, contended(seed + 100, 150, 5, 3));
+                case.seed = seed;
+                case.regions = true;
+                case.jitter = Jitter::Uniform { max_ns: ns(5) };
+                case.behaviors = vec![Correct; case.n as usize];
+                case.behaviors[(seed as usize * 2 + 1) % case.n as usize] = b;
+                let r = run(case);
+                assert_all_confirmed(&r, &format!("{variant:?} {b:?} seed {seed} (regions)"));
+            }
         }
     }
 }

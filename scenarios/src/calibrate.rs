@@ -93,9 +93,9 @@ mod tests {
     #[test]
     fn measures_plausible_costs_and_writes_a_profile() {
         let m = measure(3, 4);
-        // Pairings cost more than a signature, and aggregating a point costs far less than both:
-        // true on any machine, whatever its speed.
-        assert!(m.verify_us > m.sign_us && m.sign_us > 10.0 * m.aggregate_per_sig_us, "{m:?}");
+        // A pairing check costs far more than adding a point: true on any machine, whatever its
+        // speed and however loaded (sign vs verify, only ~3x apart, is left to the benchmark).
+        assert!(m.verify_us > 10.0 * m.aggregate_per_sig_us && m.sign_us > 0.0, "{m:?}");
         let text = profile_toml(&m, "test machine", 4);
         let parsed: toml::Table = text.parse().expect("valid TOML");
         assert_eq!(parsed["name"].as_str(), Some("calibrated"));

@@ -248,6 +248,7 @@ fn cpu(c: &model::Cpu) -> CpuConfig {
             verify: us(p.verify_us),
             aggregate_per_sig: us(p.aggregate_per_sig_us),
             verify_aggregate: us(p.verify_aggregate_us),
+            verify_client: us(c.client_verify_us),
         },
     }
 }

@@ -287,6 +287,8 @@ pub struct Cpu {
     pub per_kib_us: f64,
     pub crypto: CryptoMode,
     pub profile: CostProfile,
+    /// Verifying a client's (Ed25519-class) signature on a transaction.
+    pub client_verify_us: f64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

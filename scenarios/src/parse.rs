@@ -91,7 +91,7 @@ const CHECKS_KEYS: &[&str] = &["liveness_bound_s"];
 const WORKLOAD_KEYS: &[&str] = &["arrivals", "rate_tps", "accounts", "zipf_s", "tx_size_bytes"];
 const HOTSTUFF_KEYS: &[&str] =
     &["variant", "certificate", "batch_size", "view_timeout_ms", "timeout_backoff", "max_timeout_ms"];
-const CPU_KEYS: &[&str] = &["cores", "base_us", "per_kib_us", "crypto", "profile", "profile_file"];
+const CPU_KEYS: &[&str] = &["cores", "base_us", "per_kib_us", "crypto", "profile", "profile_file", "client_verify_us"];
 const PROFILE_KEYS: [&str; 4] = ["sign_us", "verify_us", "aggregate_per_sig_us", "verify_aggregate_us"];
 const LIMITS_KEYS: &[&str] = &["max_events", "max_queue"];
 const OUTPUT_KEYS: &[&str] = &["window_s", "latency_csv"];
@@ -1873,7 +1873,15 @@ fn read_cpu(c: &mut Ctx<'_>, top: &Section<'_>, base_dir: &Path) -> Option<Cpu> 
         (_, Some(_)) => read_profile_file(c, &sec, base_dir),
         _ => read_builtin_profile(c, &sec),
     };
-    Some(Cpu { cores: cores?.v, base_us: base?.v, per_kib_us: per_kib?.v, crypto: crypto?.v, profile: profile? })
+    let client_verify = c.float(&sec, "client_verify_us", Missing::Default(50.0), TIME_MS);
+    Some(Cpu {
+        cores: cores?.v,
+        base_us: base?.v,
+        per_kib_us: per_kib?.v,
+        crypto: crypto?.v,
+        profile: profile?,
+        client_verify_us: client_verify?.v,
+    })
 }
 
 fn read_builtin_profile(c: &mut Ctx<'_>, sec: &Section<'_>) -> Option<CostProfile> {

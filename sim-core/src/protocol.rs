@@ -294,14 +294,14 @@ impl<P: Protocol> Ctx<'_, P> {
     /// Checks a client's signature on `tx` (charged as one verification). Client keys are always
     /// modeled, also in the `real` mode: the check is that a client submitted exactly `tx`.
     pub fn verify_client(&mut self, tx: &Tx) -> bool {
-        self.charge(self.crypto.verify);
+        self.charge(self.crypto.verify_client);
         self.obs.is_client_signed(tx)
     }
 
     /// Checks a client's signature that travels with a bare transaction id (a dependency
     /// reference): modeled, the id must belong to a submitted transaction.
     pub fn verify_client_id(&mut self, id: TxId) -> bool {
-        self.charge(self.crypto.verify);
+        self.charge(self.crypto.verify_client);
         id.0 < self.obs.submitted()
     }
 

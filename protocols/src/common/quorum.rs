@@ -46,6 +46,13 @@ impl<K: Ord + Copy> Votes<K> {
         self.get(key).iter().any(|s| s.signer() == node)
     }
 
+    /// Keeps only the signatures of `key` that `keep` accepts.
+    pub fn retain(&mut self, key: &K, keep: impl FnMut(&Signature) -> bool) {
+        if let Some(sigs) = self.by_key.get_mut(key) {
+            sigs.retain(keep);
+        }
+    }
+
     /// Forgets every key below `floor`.
     pub fn prune_below(&mut self, floor: K) {
         self.by_key = self.by_key.split_off(&floor);

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use sim_core::digest::splitmix64;
-use sim_core::{AccountId, Ctx, NodeId, Protocol, Signature, Span, Time, Tx, TxId};
+use sim_core::{AccountId, AggregateSignature, Ctx, NodeId, Protocol, Signature, Span, Time, Tx, TxId};
 
 use super::exec::Executor;
 use super::membership::{Membership, Variant};
@@ -291,10 +291,13 @@ impl Leaderless {
     /// Verifies a DDS answer: the signer's signature and, for EPaxos, each dependency's client
     /// signature (one the replica does not already hold).
     fn valid_ack(&mut self, ctx: &mut Ctx<'_, Self>, ack: &Ack, cmd: TxId) -> bool {
-        if ack.cmd != cmd || ack.signer().0 >= self.members.n {
-            return false;
-        }
-        if !ctx.verify(&ack.sig, ack.signer(), ack_digest(cmd, &ack.deps)) {
+        self.well_formed_ack(ctx, ack, cmd) && ctx.verify(&ack.sig, ack.signer(), ack.sig.digest())
+    }
+
+    /// Everything about an answer but its signature: for this command, from a member, signing
+    /// what it says, and (EPaxos) each dependency proven by its client's signature.
+    fn well_formed_ack(&mut self, ctx: &mut Ctx<'_, Self>, ack: &Ack, cmd: TxId) -> bool {
+        if ack.cmd != cmd || ack.signer().0 >= self.members.n || ack.sig.digest() != ack_digest(cmd, &ack.deps) {
             return false;
         }
         if self.members.variant == Variant::Epaxos {
@@ -308,10 +311,37 @@ impl Leaderless {
         true
     }
 
+    /// Verifies the signatures of `acks`: answers that sign the same set are checked together
+    /// as one aggregate (one pairing check per distinct answer, not per replica).
+    fn verify_acks(&mut self, ctx: &mut Ctx<'_, Self>, acks: &[&Ack]) -> bool {
+        let mut groups: BTreeMap<u64, Vec<Signature>> = BTreeMap::new();
+        for ack in acks {
+            groups.entry(ack.sig.digest()).or_default().push(ack.sig);
+        }
+        groups.into_iter().all(|(digest, sigs)| match &sigs[..] {
+            [one] => ctx.verify(one, one.signer(), digest),
+            _ => ctx.aggregate(&sigs).is_some_and(|agg| ctx.verify_aggregate(&agg, digest, sigs.len())),
+        })
+    }
+
+    /// The coordinator's collected answers, verified; bad ones (a Byzantine replica's) are
+    /// found one by one and dropped. True if all were good.
+    fn verify_collected(&mut self, ctx: &mut Ctx<'_, Self>, cmd: TxId) -> bool {
+        let acks = self.cmds[&cmd].collect.as_ref().expect("collecting").acks.clone();
+        let refs: Vec<&Ack> = acks.iter().map(|a| &**a).collect();
+        if self.verify_acks(ctx, &refs) {
+            return true;
+        }
+        let good: Vec<Rc<Ack>> = acks.into_iter().filter(|a| ctx.verify(&a.sig, a.signer(), a.sig.digest())).collect();
+        self.cmds.get_mut(&cmd).and_then(|c| c.collect.as_mut()).expect("collecting").acks = good;
+        false
+    }
+
     fn on_reply(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, ack: Rc<Ack>) {
         let cmd = ack.cmd;
         let collecting = self.cmds.get(&cmd).and_then(|c| c.collect.as_ref()).is_some_and(|c| !c.done);
-        if !collecting || ack.signer() != from || !self.valid_ack(ctx, &ack, cmd) {
+        // Signatures are checked when the answers are used, together.
+        if !collecting || ack.signer() != from || !self.well_formed_ack(ctx, &ack, cmd) {
             return;
         }
         let collect = self.cmds.get_mut(&cmd).and_then(|c| c.collect.as_mut()).expect("collecting");
@@ -331,6 +361,9 @@ impl Leaderless {
         }
         let identical = collect.acks.windows(2).all(|w| w[0].deps == w[1].deps);
         if members.has_fast_path() && count == members.n as usize && identical {
+            if !self.verify_collected(ctx, cmd) {
+                return self.try_finish_discovery(ctx, cmd);
+            }
             return self.fast_commit(ctx, cmd);
         }
         let all_in = count == members.n as usize;
@@ -340,6 +373,9 @@ impl Leaderless {
                 ctx.set_timer(LlTimer::FastPath(cmd), self.cfg.fast_path_wait);
             }
             return;
+        }
+        if !self.verify_collected(ctx, cmd) {
+            return self.try_finish_discovery(ctx, cmd);
         }
         self.slow_path(ctx, cmd);
     }
@@ -463,12 +499,13 @@ impl Leaderless {
         quorum: usize,
     ) -> bool {
         let mut signers = sim_core::NodeSet::new();
-        for ack in acks {
-            if !signers.insert(ack.signer()) || !self.valid_ack(ctx, ack, cmd) {
+        let acks: Vec<&Ack> = acks.collect();
+        for ack in &acks {
+            if !signers.insert(ack.signer()) || !self.well_formed_ack(ctx, ack, cmd) {
                 return false;
             }
         }
-        signers.len() >= quorum
+        signers.len() >= quorum && self.verify_acks(ctx, &acks)
     }
 
     /// The value a leader of `view` must propose given these view changes: the highest
@@ -519,10 +556,9 @@ impl Leaderless {
 
     fn on_vote(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, vote: Vote) {
         let Vote { phase, cmd, view, value, sig } = vote;
-        if self.is_committed(cmd) || sig.signer() != from {
-            return;
-        }
-        if !ctx.verify(&sig, from, vote_digest(phase, cmd, view, value)) {
+        // Votes are checked together, as one aggregate, once a quorum is in (`certificate`):
+        // one pairing check per quorum instead of one per vote, as BLS deployments do.
+        if self.is_committed(cmd) || sig.signer() != from || sig.digest() != vote_digest(phase, cmd, view, value) {
             return;
         }
         if self.cons(cmd).votes.add((phase, view, value), sig).is_some() {
@@ -537,9 +573,10 @@ impl Leaderless {
         let Some(deps) = cons.accepted.clone().filter(|d| cons.view == view && value_digest(cmd, d) == value) else {
             return;
         };
-        if cons.votes.count(&(Phase::Prepare, view, value)) >= quorum && cons.commit_voted != view + 1 {
-            let sigs = cons.votes.get(&(Phase::Prepare, view, value)).to_vec();
-            let cert = ctx.aggregate(&sigs).expect("prepares of one value");
+        if cons.votes.count(&(Phase::Prepare, view, value)) >= quorum
+            && cons.commit_voted != view + 1
+            && let Some(cert) = self.certificate(ctx, cmd, (Phase::Prepare, view, value))
+        {
             let cons = self.cons(cmd);
             cons.prepared = Some(Rc::new(Prepared { view, deps: deps.clone(), cert }));
             cons.commit_voted = view + 1;
@@ -547,9 +584,10 @@ impl Leaderless {
             self.broadcast(ctx, LlMsg::Vote { phase: Phase::Commit, cmd, view, value, sig });
         }
         let cons = self.cons(cmd);
-        if cons.commit_voted == view + 1 && cons.votes.count(&(Phase::Commit, view, value)) >= quorum {
-            let sigs = cons.votes.get(&(Phase::Commit, view, value)).to_vec();
-            let cert = ctx.aggregate(&sigs).expect("commits of one value");
+        if cons.commit_voted == view + 1
+            && cons.votes.count(&(Phase::Commit, view, value)) >= quorum
+            && let Some(cert) = self.certificate(ctx, cmd, (Phase::Commit, view, value))
+        {
             ctx.record(LlRecord::Decided { cmd, view, value });
             let c = &self.cmds[&cmd];
             let (tx, coordinator) = (c.tx.expect("accepted with its payload"), c.coordinator.expect("learned"));
@@ -560,6 +598,27 @@ impl Leaderless {
                 self.broadcast(ctx, LlMsg::Commit { tx, deps, proof });
             }
         }
+    }
+
+    /// Aggregates a quorum of votes and verifies the aggregate once; if that fails (some vote
+    /// is bad), checks them one by one and drops the bad ones. `None` if no quorum is left.
+    fn certificate(
+        &mut self,
+        ctx: &mut Ctx<'_, Self>,
+        cmd: TxId,
+        key: (Phase, u32, u64),
+    ) -> Option<AggregateSignature> {
+        let quorum = self.members.pbft_quorum();
+        let digest = vote_digest(key.0, cmd, key.1, key.2);
+        let sigs = self.cons(cmd).votes.get(&key).to_vec();
+        if let Some(agg) = ctx.aggregate(&sigs)
+            && ctx.verify_aggregate(&agg, digest, quorum)
+        {
+            return Some(agg);
+        }
+        let good: Vec<Signature> = sigs.into_iter().filter(|s| ctx.verify(s, s.signer(), digest)).collect();
+        self.cons(cmd).votes.retain(&key, |s| good.contains(s));
+        if good.len() >= quorum { ctx.aggregate(&good) } else { None }
     }
 
     // ---- view change and recovery ----
