@@ -1,10 +1,16 @@
 //! Scenario files (schema, validation, presets) and the runner behind the `byzsim` command.
 #![allow(clippy::disallowed_types)] // the boundary may use std collections freely; the core may not
 
+pub mod batch;
 pub mod calibrate;
+pub mod compare;
 pub mod lower;
 pub mod model;
 pub mod output;
 pub mod parse;
 pub mod presets;
+pub mod report;
+pub mod rows;
 pub mod run;
+pub mod stats;
+pub mod sweep;

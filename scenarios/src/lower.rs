@@ -9,7 +9,7 @@ use sim_core::{
     CpuConfig, CryptoCosts, CryptoMode, FaultAction, FaultAt, LivenessCheck, NodeId, SendPolicy, SimConfig, Span,
     Streams, Time,
 };
-use traces::{ArrivalProcess, SyntheticConfig};
+use traces::{ArrivalProcess, ReplayConfig, SyntheticConfig, WorkloadConfig};
 
 use crate::model::{self, Scenario};
 
@@ -17,7 +17,7 @@ use crate::model::{self, Scenario};
 #[derive(Clone, Debug)]
 pub struct Lowered {
     pub sim: SimConfig,
-    pub workload: SyntheticConfig,
+    pub workload: WorkloadConfig,
     pub hotstuff: HotStuffConfig,
     pub leaderless: LeaderlessConfig,
     /// Region name of each node (replicas, then clients), for reports.
@@ -97,17 +97,17 @@ pub fn lower(s: &Scenario) -> Lowered {
         }),
         client_retry: s.clients.retry_ms.map(Span::from_millis_f64),
     };
-    let workload = SyntheticConfig {
-        process: match s.workload.arrivals {
-            model::Arrivals::Constant => ArrivalProcess::Constant,
-            model::Arrivals::Poisson => ArrivalProcess::Poisson,
-        },
-        rate_tps: s.workload.rate_tps,
-        until: Time::from_secs_f64(s.duration_s),
-        n_clients: s.clients.count,
-        accounts: s.workload.accounts,
-        zipf_s: s.workload.zipf_s,
-        tx_size_bytes: s.workload.tx_size_bytes,
+    let workload = match &s.workload.trace {
+        None => WorkloadConfig::Synthetic(SyntheticConfig {
+            process: arrival_process(s.workload.arrivals),
+            rate_tps: s.workload.rate_tps,
+            until: Time::from_secs_f64(s.duration_s),
+            n_clients: s.clients.count,
+            accounts: s.workload.accounts,
+            zipf_s: s.workload.zipf_s,
+            tx_size_bytes: s.workload.tx_size_bytes,
+        }),
+        Some(trace) => WorkloadConfig::Replay(replay_config(&s.workload, trace, s.duration_s, s.clients.count)),
     };
     let hotstuff = HotStuffConfig {
         batch_size: s.hotstuff.batch_size as usize,
@@ -125,6 +125,35 @@ pub fn lower(s: &Scenario) -> Lowered {
     let leaderless_behaviors = byzantine.iter().map(|b| b.map_or(ll::Behavior::Correct, leaderless_behavior)).collect();
     let leaderless = leaderless_config(&s.leaderless);
     Lowered { sim, workload, hotstuff, leaderless, node_regions, byzantine, behaviors, leaderless_behaviors }
+}
+
+fn arrival_process(a: model::Arrivals) -> ArrivalProcess {
+    match a {
+        model::Arrivals::Constant => ArrivalProcess::Constant,
+        model::Arrivals::Poisson => ArrivalProcess::Poisson,
+    }
+}
+
+/// How to replay a trace workload over a run of `duration_s` with `n_clients` clients
+/// (validation builds the same to check that the replay offers something).
+pub fn replay_config(w: &model::Workload, t: &model::TraceReplay, duration_s: f64, n_clients: u32) -> ReplayConfig {
+    ReplayConfig {
+        trace: t.trace.clone(),
+        start: Span::from_secs_f64(t.start_s),
+        window: t.window_s.map(Span::from_secs_f64),
+        time_scale: t.time_scale,
+        rate_scale: t.rate_scale,
+        process: arrival_process(w.arrivals),
+        until: Time::from_secs_f64(duration_s),
+        n_clients,
+        clients_by: match t.clients_by {
+            model::ClientsBy::RoundRobin => traces::ClientsBy::RoundRobin,
+            model::ClientsBy::Sender => traces::ClientsBy::Sender,
+        },
+        accounts: w.accounts,
+        zipf_s: w.zipf_s,
+        tx_size_bytes: w.tx_size_bytes,
+    }
 }
 
 fn leaderless_config(l: &model::Leaderless) -> LeaderlessConfig {

@@ -1,4 +1,4 @@
-//! The `byzsim` command line: run and validate scenario files.
+//! The `byzsim` command line: run, validate, explore, compare, sweep and merge scenario runs.
 #![allow(clippy::disallowed_types)] // the wall clock here only reports how long a run took
 
 use std::path::{Path, PathBuf};
@@ -7,7 +7,8 @@ use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use scenarios::{calibrate, output, parse, run};
+use scenarios::batch::{self, Failure, parse_seed_range};
+use scenarios::{calibrate, compare, output, parse, run, sweep};
 use sim_core::Stop;
 
 const METRICS_HELP: &str = "\
@@ -65,6 +66,72 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Run one scenario under several protocols on the same seeds and compare them: a table of
+    /// means, paired differences with 95% confidence intervals, plots and report.html.
+    #[command(after_long_help = METRICS_HELP)]
+    Compare {
+        /// The scenario file.
+        file: PathBuf,
+        /// The protocols, comma-separated: the first is the baseline of the differences.
+        #[arg(long, value_name = "P1,P2,...")]
+        protocols: String,
+        /// Seeds, as FIRST..LAST (inclusive); default the scenario's seed.
+        #[arg(long, value_parser = parse_seed_range, value_name = "FIRST..LAST")]
+        seeds: Option<(u64, u64)>,
+        /// Override any field, as key.path=value; repeatable (not `protocol`).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Results folder (default: results/<scenario>-compare-seed<S> or -seeds<A>-<B>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Runs at once, on as many threads (default: the number of cores).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4096))]
+        jobs: Option<u32>,
+        /// No progress bar.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Run a grid of runs: every combination of swept values (--set key=v1,v2,...) on every
+    /// seed, over local threads or over machines (--shard), into one table, plots and report.
+    Sweep {
+        /// The scenario file.
+        file: PathBuf,
+        /// key.path=value overrides; key.path=v1,v2,... sweeps the key over the values (commas
+        /// inside [], {} or quotes do not split: a list value is written in brackets).
+        #[arg(long = "set", value_name = "KEY=V1,V2,...")]
+        sets: Vec<String>,
+        /// Seeds, as FIRST..LAST (inclusive); default the scenario's seed.
+        #[arg(long, value_parser = parse_seed_range, value_name = "FIRST..LAST")]
+        seeds: Option<(u64, u64)>,
+        /// Runs at once, on as many threads (default: the number of cores).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4096))]
+        jobs: Option<u32>,
+        /// Run only shard I of N (0 <= I < N: the runs numbered I modulo N) and write
+        /// shard-I-of-N.json for `byzsim merge`.
+        #[arg(long, value_parser = sweep::parse_shard, value_name = "I/N")]
+        shard: Option<(u64, u64)>,
+        /// Results folder (default: results/<scenario>-sweep, or results/<scenario>-sweep-shards
+        /// for a shard).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Report the saturation point: per combination of the other swept keys, the highest
+        /// swept workload.rate_tps whose end-to-end p99 stays at or under this many ms.
+        #[arg(long, value_name = "MS")]
+        saturation_p99_ms: Option<f64>,
+        /// No progress bar.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Join the shard files of a sweep (folders or files) into the folder the unsharded sweep
+    /// writes.
+    Merge {
+        /// Folders holding shard-*-of-*.json files, or the files themselves.
+        #[arg(required = true, value_name = "DIR|FILE")]
+        paths: Vec<PathBuf>,
+        /// Results folder (default: results/<scenario>-sweep).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Time BLS12-381 (blst) on this machine and write a crypto cost profile for
     /// `[cpu] profile_file`.
     Calibrate {
@@ -114,17 +181,33 @@ fn main() -> ExitCode {
         Command::Run { input, out, quiet } => run_command(&input, out, quiet),
         Command::Calibrate { out, rounds, signers } => calibrate_command(&out, rounds, signers),
         Command::Explore { file, seeds, sets, quiet } => explore_command(&file, seeds, &sets, quiet),
+        Command::Compare { file, protocols, seeds, sets, out, jobs, quiet } => {
+            let jobs = jobs.map_or_else(batch::default_jobs, |j| j as usize);
+            let args = compare::Args { file, protocols, seeds, sets, out, jobs, quiet };
+            finish(compare::compare(&args).map(|o| (o.text, o.code)))
+        }
+        Command::Sweep { file, sets, seeds, jobs, shard, out, saturation_p99_ms, quiet } => {
+            let jobs = jobs.map_or_else(batch::default_jobs, |j| j as usize);
+            let args = sweep::Args { file, sets, seeds, jobs, shard, out, saturation_p99_ms, quiet };
+            finish(sweep::sweep(&args).map(|o| (o.text, o.code)))
+        }
+        Command::Merge { paths, out } => finish(sweep::merge(&paths, out).map(|o| (o.text, o.code))),
     }
 }
 
-fn parse_seed_range(text: &str) -> Result<(u64, u64), String> {
-    let (a, b) = text.split_once("..").ok_or("expected FIRST..LAST, like 1..1000")?;
-    let first: u64 = a.trim().parse().map_err(|e| format!("first seed {a:?}: {e}"))?;
-    let last: u64 = b.trim().trim_start_matches('=').parse().map_err(|e| format!("last seed {b:?}: {e}"))?;
-    if last < first {
-        return Err(format!("the range {first}..{last} is empty"));
+/// Prints what a batch command produced (or why it failed) and turns it into the exit code.
+fn finish(outcome: Result<(String, u8), Failure>) -> ExitCode {
+    match outcome {
+        Ok((text, code)) => {
+            // A closed stdout (`| head`) is not an error of the runs.
+            let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
+            ExitCode::from(code)
+        }
+        Err(failure) => {
+            eprintln!("{}", failure.message);
+            ExitCode::from(failure.code)
+        }
     }
-    Ok((first, last))
 }
 
 /// Runs every seed; prints each violation with its reproduce command. Exit 3 if any broke.
@@ -194,18 +277,13 @@ fn calibrate_command(out: &Path, rounds: u32, signers: u32) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn shell_word(s: &str) -> String {
-    let plain = s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=,:".contains(c));
-    if plain { s.to_string() } else { format!("'{}'", s.replace('\'', r"'\''")) }
-}
-
 /// The command that reproduces this run exactly (same version of byzsim).
 fn reproduce_command(file: &Path, seed: u64, sets: &[String]) -> String {
-    let mut cmd = format!("cargo run --release -- run {} --seed {seed}", shell_word(&file.display().to_string()));
+    let mut words = vec!["run".to_string(), file.display().to_string(), "--seed".to_string(), seed.to_string()];
     for s in sets {
-        cmd.push_str(&format!(" --set {}", shell_word(s)));
+        words.extend(["--set".to_string(), s.clone()]);
     }
-    cmd
+    output::command_line(&words)
 }
 
 fn run_command(input: &Input, out: Option<PathBuf>, quiet: bool) -> ExitCode {

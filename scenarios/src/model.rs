@@ -229,14 +229,63 @@ pub struct Checks {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Workload {
+    /// Gaps between arrivals (of the synthetic generator, or of a replayed rate curve).
     pub arrivals: Arrivals,
-    /// Transactions per second offered by all clients together; > 0.
+    /// Transactions per second offered by all clients together; > 0. With a trace, the mean
+    /// rate of the replayed part (computed at validation, for reports).
     pub rate_tps: f64,
-    /// Number of accounts; >= 2.
+    /// Number of accounts; >= 2. A per-transaction trace's accounts are taken modulo it (by
+    /// default it is their number, so none are merged).
     pub accounts: u32,
     /// Zipf exponent of account popularity; 0 = uniform.
     pub zipf_s: f64,
+    /// Size of a transaction (unless a per-transaction trace gives its own).
     pub tx_size_bytes: u32,
+    /// `None`: the synthetic generator at `rate_tps` (`source = "synthetic"`). `Some`: a trace,
+    /// read and checked at validation, replayed instead.
+    pub trace: Option<TraceReplay>,
+}
+
+/// A trace replayed as the workload (`[workload] source` other than `"synthetic"`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TraceReplay {
+    pub source: TraceSource,
+    /// The file as the scenario names it, or the preset's name.
+    pub name: String,
+    /// The parsed trace (shared: cloning a scenario does not copy it).
+    pub trace: traces::Trace,
+    /// Trace time skipped before the replay starts.
+    pub start_s: f64,
+    /// Trace time replayed from `start_s`; None: to the end of the trace.
+    pub window_s: Option<f64>,
+    /// Trace seconds per simulated second (5 = five times faster).
+    pub time_scale: f64,
+    /// Share of the trace's transactions offered (a curve's rate is multiplied by it).
+    pub rate_scale: f64,
+    pub clients_by: ClientsBy,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TraceSource {
+    /// A CSV file of transactions (`timestamp_s, sender, receiver, amount[, size_bytes]`).
+    Transactions,
+    /// A CSV rate series (`t_s, rate_tps`).
+    Rates,
+    /// NASDAQ per-second trade counts per stock.
+    Nasdaq,
+    /// One curve of the Diablo benchmark's rate-curves file.
+    Diablo,
+    /// A built-in rate curve.
+    Preset,
+}
+
+/// Which client submits each transaction of a trace (and so from which region).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientsBy {
+    /// Transaction k goes to client k mod count.
+    RoundRobin,
+    /// A hash of the sender: each sender always submits through the same client.
+    Sender,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,6 +1,7 @@
 //! What a run leaves for people: the summary table on stdout, and the results folder
-//! (summary.json, latency.csv, timeseries.csv, nodes.csv, scenario.toml), written to a
-//! temporary sibling and renamed into place so that no half-written folder ever exists.
+//! (summary.json, latency.csv, timeseries.csv, nodes.csv, scenario.toml, the plots and
+//! report.html), written to a temporary sibling and renamed into place so that no half-written
+//! folder ever exists (`write_atomically`, also used by `compare`, `sweep` and `merge`).
 
 use std::fmt::Write as _;
 use std::fs;
@@ -12,6 +13,8 @@ use sim_core::metrics::LatencyStats;
 use sim_core::{Stop, Time};
 
 use crate::model::ProtocolKind;
+use crate::report::{self, Html};
+use crate::rows::RunData;
 use crate::run::Report;
 
 pub fn protocol_name(p: ProtocolKind) -> &'static str {
@@ -48,7 +51,7 @@ fn byzantine_list(report: &Report) -> Vec<(usize, &'static str)> {
     (0..roles.len()).filter(|&i| roles[i].is_some()).map(|i| (i, behavior_name(roles[i]))).collect()
 }
 
-fn stop_name(stop: &Stop) -> &'static str {
+pub fn stop_name(stop: &Stop) -> &'static str {
     match stop {
         Stop::End => "end",
         Stop::EventLimit => "event_limit",
@@ -77,7 +80,7 @@ fn cpu_util(report: &Report, node: &sim_core::NodeReport) -> f64 {
 }
 
 /// Mean and max CPU utilisation over replicas.
-fn cpu_util_summary(report: &Report) -> (f64, f64) {
+pub fn cpu_util_summary(report: &Report) -> (f64, f64) {
     let utils: Vec<f64> = report.result.nodes.iter().filter(|n| n.is_replica).map(|n| cpu_util(report, n)).collect();
     let mean = utils.iter().sum::<f64>() / utils.len().max(1) as f64;
     (mean, utils.iter().copied().fold(0.0, f64::max))
@@ -148,12 +151,20 @@ pub fn summary_json(report: &Report, reproduce: &str) -> Value {
 
 /// The table printed after a run.
 pub fn summary_table(report: &Report, reproduce: &str) -> String {
+    let mut t = String::new();
+    for (k, v) in summary_rows(report, reproduce) {
+        let _ = writeln!(t, "  {k:<28} {v}");
+    }
+    t
+}
+
+/// The rows of the summary table, as (what, value): printed after a run and shown in
+/// report.html.
+pub fn summary_rows(report: &Report, reproduce: &str) -> Vec<(String, String)> {
     let s = &report.scenario;
     let m = &report.summary;
-    let mut t = String::new();
-    let mut row = |k: &str, v: String| {
-        let _ = writeln!(t, "  {k:<28} {v}");
-    };
+    let mut t: Vec<(String, String)> = Vec::new();
+    let mut row = |k: &str, v: String| t.push((k.to_string(), v));
     row("scenario", format!("{} ({}, n = {}, f = {})", s.name, protocol_name(s.protocol), s.replicas.n, s.replicas.f));
     let byz = byzantine_list(report);
     if !byz.is_empty() {
@@ -198,6 +209,22 @@ pub fn summary_table(report: &Report, reproduce: &str) -> String {
     row("digest", format!("{:016x}", report.result.digest));
     row("reproduce", reproduce.to_string());
     t
+}
+
+/// A word for a POSIX shell: as is when it is plain, else in single quotes.
+pub fn shell_word(s: &str) -> String {
+    let plain = !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=,:".contains(c));
+    if plain { s.to_string() } else { format!("'{}'", s.replace('\'', r"'\''")) }
+}
+
+/// `cargo run --release -- <words>`, each word quoted for the shell as needed.
+pub fn command_line(words: &[String]) -> String {
+    let mut cmd = "cargo run --release --".to_string();
+    for w in words {
+        cmd.push(' ');
+        cmd.push_str(&shell_word(w));
+    }
+    cmd
 }
 
 fn secs_or_empty(t: Time) -> String {
@@ -317,21 +344,54 @@ fn write_nodes_csv(report: &Report, path: &Path) -> io::Result<()> {
     w.flush()
 }
 
-/// Writes the whole results folder at `dir`, atomically: into `dir.partial-<pid>` first, then
-/// renamed over `dir`. On error nothing is left behind.
+/// Writes the whole results folder at `dir`, atomically (see [`write_atomically`]).
 pub fn write_results(report: &Report, reproduce: &str, scenario_src: &str, dir: &Path) -> io::Result<()> {
-    let staging = staging_dir(dir);
-    let _ = fs::remove_dir_all(&staging);
-    let written = (|| {
-        fs::create_dir_all(&staging)?;
+    write_atomically(dir, |staging| {
         let summary = serde_json::to_string_pretty(&summary_json(report, reproduce)).map_err(io::Error::other)?;
         fs::write(staging.join("summary.json"), summary + "\n")?;
+        let mut files = vec!["summary.json"];
         if report.scenario.output.latency_csv {
             write_latency_csv(report, &staging.join("latency.csv"))?;
+            files.push("latency.csv");
         }
         write_timeseries_csv(report, &staging.join("timeseries.csv"))?;
         write_nodes_csv(report, &staging.join("nodes.csv"))?;
         fs::write(staging.join("scenario.toml"), scenario_src)?;
+        files.extend(["timeseries.csv", "nodes.csv", "scenario.toml"]);
+        let data = RunData::of(report);
+        let s = &report.scenario;
+        let figures = report::run_figures(&[(protocol_name(s.protocol).to_string(), vec![&data])], "", "");
+        report::write_figures(staging, &figures)?;
+        let subtitle = format!("{} on {} replicas, seed {}", protocol_name(s.protocol), s.replicas.n, s.seed);
+        let mut page = Html::new(&format!("byzsim run: {}", s.name), &subtitle);
+        if !s.description.is_empty() {
+            page.para(&s.description);
+        }
+        page.heading("Summary");
+        page.pairs(&summary_rows(report, reproduce));
+        page.heading("Plots");
+        page.figures(&figures);
+        page.heading("Scenario");
+        page.pre(scenario_src);
+        page.heading("Reproduce");
+        page.pre(reproduce);
+        page.files(&files);
+        fs::write(staging.join("report.html"), page.finish())
+    })
+}
+
+/// Writes a folder atomically: `fill` writes into a temporary sibling `.<name>.partial-<pid>`,
+/// which is then renamed over `dir` (an older `dir` is removed first). On error the temporary
+/// folder is removed and `dir` is left as it was: never a half-written folder.
+pub fn write_atomically(dir: &Path, fill: impl FnOnce(&Path) -> io::Result<()>) -> io::Result<()> {
+    let staging = staging_dir(dir);
+    let _ = fs::remove_dir_all(&staging);
+    let written = (|| {
+        if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+            fs::create_dir_all(parent)?;
+        }
+        fs::create_dir_all(&staging)?;
+        fill(&staging)?;
         if dir.exists() {
             fs::remove_dir_all(dir)?;
         }
@@ -339,6 +399,16 @@ pub fn write_results(report: &Report, reproduce: &str, scenario_src: &str, dir: 
     })();
     if written.is_err() {
         let _ = fs::remove_dir_all(&staging);
+    }
+    written
+}
+
+/// Writes one file atomically: into a temporary sibling, then renamed over `path`.
+pub fn write_file_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
+    let staging = staging_dir(path);
+    let written = fs::write(&staging, contents).and_then(|()| fs::rename(&staging, path));
+    if written.is_err() {
+        let _ = fs::remove_file(&staging);
     }
     written
 }

@@ -21,6 +21,8 @@ use crate::model::{
 };
 use crate::presets;
 
+mod workload;
+
 /// The latest virtual time a scenario may mention (about 115 days): far below what the engine's
 /// nanosecond clock holds (about 584 years), so sums of times cannot overflow it.
 const MAX_TIME_S: f64 = 1e7;
@@ -88,7 +90,9 @@ const PARTITION_KEYS: &[&str] = &["groups", "start_s", "heal_s"];
 const CRASH_KEYS: &[&str] = &["replica", "at_s", "recover_s"];
 const BYZANTINE_KEYS: &[&str] = &["behavior", "replicas", "count", "at_s", "recover_s"];
 const CHECKS_KEYS: &[&str] = &["liveness_bound_s"];
-const WORKLOAD_KEYS: &[&str] = &["arrivals", "rate_tps", "accounts", "zipf_s", "tx_size_bytes"];
+/// The fields of `[workload]` for the synthetic generator; trace sources take others (see
+/// `workload.rs`).
+const WORKLOAD_KEYS: &[&str] = &["arrivals", "rate_tps", "accounts", "zipf_s", "tx_size_bytes", "source"];
 const HOTSTUFF_KEYS: &[&str] =
     &["variant", "certificate", "batch_size", "view_timeout_ms", "timeout_backoff", "max_timeout_ms"];
 const CPU_KEYS: &[&str] = &["cores", "base_us", "per_kib_us", "crypto", "profile", "profile_file", "client_verify_us"];
@@ -795,8 +799,7 @@ fn build(c: &mut Ctx<'_>, root: &Table, path: &Path) -> Option<Scenario> {
     let name = name.filter(|name| check_name(c, name));
     let description = c.string(&top, "description", Missing::Default(""));
     let seed = c.int::<u64>(&top, "seed", Missing::Default(1), (0, i128::from(u64::MAX)));
-    let protocols = [("hotstuff", ProtocolKind::HotStuff), ("leaderless", ProtocolKind::Leaderless)];
-    let protocol = c.choice(&top, "protocol", Missing::Default(ProtocolKind::HotStuff), &protocols);
+    let protocol = c.choice(&top, "protocol", Missing::Default(ProtocolKind::HotStuff), PROTOCOLS);
     let duration = c.float(&top, "duration_s", Missing::Required("30"), POSITIVE_TIME_S);
     let warmup = c.float(&top, "warmup_s", Missing::Default(0.0), TIME_S);
     let warmup = warmup.filter(|w| check_warmup(c, w, duration.as_ref()));
@@ -812,7 +815,7 @@ fn build(c: &mut Ctx<'_>, root: &Table, path: &Path) -> Option<Scenario> {
     let kind = protocol.as_ref().map(|p| p.v);
     let byzantine = read_byzantine(c, &top, n, end_s, &crashed, kind);
     let checks = read_checks(c, &top);
-    let workload = read_workload(c, &top);
+    let workload = read_workload(c, &top, base_dir, duration.as_ref().map(|d| d.v));
     let hotstuff = read_hotstuff(c, &top);
     let n_f = replicas.as_ref().map(|r| (r.n, r.f));
     let leaderless_n_f = (kind == Some(ProtocolKind::Leaderless)).then_some(n_f).flatten();
@@ -1466,6 +1469,16 @@ const LEADERLESS_BEHAVIORS: &[(&str, Behavior)] = &[
     ("forge_commit", Behavior::ForgeCommit),
 ];
 
+/// Every protocol, by the name a scenario gives it (`protocol = "..."`).
+pub const PROTOCOLS: &[(&str, ProtocolKind)] =
+    &[("hotstuff", ProtocolKind::HotStuff), ("leaderless", ProtocolKind::Leaderless)];
+
+/// The Byzantine behaviours `protocol` offers, by name (`byzsim compare` checks a scenario's
+/// `[[byzantine]]` entries against every protocol it compares).
+pub fn protocol_behaviors(protocol: ProtocolKind) -> Vec<(&'static str, Behavior)> {
+    behaviors_for(Some(protocol))
+}
+
 /// The behaviours a protocol offers (all of them, to name in errors, if the protocol is wrong).
 fn behaviors_for(protocol: Option<ProtocolKind>) -> Vec<(&'static str, Behavior)> {
     match protocol {
@@ -1724,9 +1737,14 @@ fn read_checks(c: &mut Ctx<'_>, top: &Section<'_>) -> Option<Checks> {
     Some(Checks { liveness_bound_s: bound.map(|b| b.v) })
 }
 
-fn read_workload(c: &mut Ctx<'_>, top: &Section<'_>) -> Option<Workload> {
+/// `[workload]`: the synthetic generator (`source = "synthetic"`, the default) or a trace, read
+/// and checked here (see `workload.rs`) so that running cannot fail.
+fn read_workload(c: &mut Ctx<'_>, top: &Section<'_>, base_dir: &Path, duration_s: Option<f64>) -> Option<Workload> {
     let sec = c.section(top, "workload");
-    c.known_keys(&sec, WORKLOAD_KEYS);
+    if let Some(source) = workload::read_source(c, &sec)? {
+        return workload::read_trace(c, &sec, source, base_dir, duration_s);
+    }
+    workload::check_keys(c, &sec, None);
     let arrivals = [("poisson", Arrivals::Poisson), ("constant", Arrivals::Constant)];
     let arrivals = c.choice(&sec, "arrivals", Missing::Default(Arrivals::Poisson), &arrivals);
     let rate = c.float(&sec, "rate_tps", Missing::Required("1000"), Bounds::above(0.0).at_most(MAX_RATE_TPS));
@@ -1739,6 +1757,7 @@ fn read_workload(c: &mut Ctx<'_>, top: &Section<'_>) -> Option<Workload> {
         accounts: accounts?.v,
         zipf_s: zipf?.v,
         tx_size_bytes: size?.v,
+        trace: None,
     })
 }
 

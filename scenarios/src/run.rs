@@ -7,7 +7,6 @@ use protocols::ledger::RECONFIGURE;
 use sim_core::metrics::{Summary, Window, WindowRow, timeseries};
 use sim_core::workload::{Arrival, Workload};
 use sim_core::{Protocol, RunResult, Simulation, Span, Streams, Time};
-use traces::Synthetic;
 
 use crate::lower::{Lowered, lower};
 use crate::model::{ProtocolKind, Scenario};
@@ -28,7 +27,7 @@ pub type Progress<'a> = &'a mut dyn FnMut(Time, Time);
 pub fn run(scenario: &Scenario, progress: Progress<'_>) -> Report {
     let lowered = lower(scenario);
     let streams = Streams::new(scenario.seed);
-    let workload = Box::new(Synthetic::new(lowered.workload.clone(), streams.stream("workload")));
+    let workload = lowered.workload.build(streams.stream("workload"));
     let result = match scenario.protocol {
         ProtocolKind::HotStuff => {
             let (hs, roster) = (lowered.hotstuff.clone(), lowered.behaviors.clone());

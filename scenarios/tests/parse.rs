@@ -665,6 +665,7 @@ fn defaults_are_filled_in() {
             accounts: 1000,
             zipf_s: 0.0,
             tx_size_bytes: 256,
+            trace: None,
         },
         leaderless: default_leaderless(),
         hotstuff: HotStuff {
@@ -852,6 +853,7 @@ fn a_full_example_parses_to_the_expected_scenario() {
             accounts: 50,
             zipf_s: 0.9,
             tx_size_bytes: 512,
+            trace: None,
         },
         leaderless: default_leaderless(),
         hotstuff: HotStuff {

@@ -62,15 +62,21 @@ impl Synthetic {
     }
 
     fn transfer(&mut self) -> (AccountId, AccountId, u64) {
-        let from = self.zipf.sample(&mut self.rng);
-        let mut to = self.zipf.sample(&mut self.rng);
-        if to == from {
-            // Any other account, uniformly: keeps transfers between two distinct accounts.
-            to = (from + 1 + self.rng.below(self.cfg.accounts as u64 - 1) as u32) % self.cfg.accounts;
-        }
-        let amount = 1 + self.rng.below(100);
-        (AccountId(from), AccountId(to), amount)
+        draw_transfer(&self.zipf, &mut self.rng, self.cfg.accounts)
     }
+}
+
+/// A transfer between two distinct Zipf-popular accounts of `accounts` (>= 2), of 1 to 100.
+pub(crate) fn draw_transfer(zipf: &Zipf, rng: &mut SimRng, accounts: u32) -> (AccountId, AccountId, u64) {
+    let from = zipf.sample(rng);
+    let mut to = zipf.sample(rng);
+    if to == from {
+        // Any other account, uniformly: keeps transfers between two distinct accounts.
+        let other = u64::from(from) + 1 + rng.below(u64::from(accounts) - 1);
+        to = (other % u64::from(accounts)) as u32;
+    }
+    let amount = 1 + rng.below(100);
+    (AccountId(from), AccountId(to), amount)
 }
 
 impl Workload for Synthetic {

@@ -1,0 +1,545 @@
+//! `byzsim compare`: one scenario under several protocols, on the same seeds, side by side.
+//!
+//! Every run of a seed shares the environment: the workload (`workload` stream), the clients'
+//! choices (`clients`), the Byzantine roster (`byzantine`) and the fault schedule, whatever the
+//! protocol; each protocol's own randomness lives in per-replica streams (`node/<id>/<inc>`).
+//! These common random numbers make the paired difference of a metric between two protocols on
+//! the same seed far less noisy than the two metrics apart; over several seeds its mean comes
+//! with a 95% t interval (`stats.rs`). The network's jitter and loss draws come from one
+//! `network` stream in the order messages are sent, so with jitter or loss they have the same
+//! distribution under every protocol but not draw for draw (protocols send different messages).
+//!
+//! The protocol of each run is `--set protocol=<name>`, added after the user's overrides. A
+//! scenario whose `[[byzantine]]` behaviours a protocol lacks (`fork` is HotStuff's only) is
+//! refused before anything runs (exit 2), naming the behaviour, its line, and the behaviours
+//! every compared protocol has (`crash`, `silent`, ...).
+
+use std::fmt::Write as _;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use crate::batch::{self, Failure};
+use crate::model::{ProtocolKind, Scenario};
+use crate::output::{self, behavior_name};
+use crate::parse;
+use crate::report::{self, Html};
+use crate::rows::{METRIC_COLUMNS, RunData, RunRow};
+use crate::run;
+use crate::stats::{self, PairedDiff};
+
+/// What `byzsim compare` was asked.
+#[derive(Clone, Debug)]
+pub struct Args {
+    pub file: PathBuf,
+    /// As given: `hotstuff,leaderless`.
+    pub protocols: String,
+    /// Inclusive; default the scenario's own seed.
+    pub seeds: Option<(u64, u64)>,
+    pub sets: Vec<String>,
+    pub out: Option<PathBuf>,
+    pub jobs: usize,
+    pub quiet: bool,
+}
+
+/// A finished comparison: the text to print, the folder written, and the exit code (0; 3 when
+/// a run broke an invariant; 4 when one hit a limit).
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub text: String,
+    pub dir: PathBuf,
+    pub code: u8,
+}
+
+/// A metric of the comparison table: its column, its label, decimals, and how to read it.
+struct Metric {
+    column: &'static str,
+    label: &'static str,
+    decimals: usize,
+    get: fn(&RunRow) -> f64,
+}
+
+fn latency(count: u64, value: f64) -> f64 {
+    if count == 0 { f64::NAN } else { value }
+}
+
+const METRICS: &[Metric] = &[
+    Metric { column: "offered_tps", label: "offered load (tx/s)", decimals: 1, get: |r| r.offered_tps },
+    Metric { column: "goodput_tps", label: "goodput (tx/s)", decimals: 1, get: |r| r.goodput_tps },
+    Metric {
+        column: "e2e_p50_ms",
+        label: "end-to-end p50 (ms)",
+        decimals: 1,
+        get: |r| latency(r.e2e.count, r.e2e.p50_ms),
+    },
+    Metric {
+        column: "e2e_p90_ms",
+        label: "end-to-end p90 (ms)",
+        decimals: 1,
+        get: |r| latency(r.e2e.count, r.e2e.p90_ms),
+    },
+    Metric {
+        column: "e2e_p99_ms",
+        label: "end-to-end p99 (ms)",
+        decimals: 1,
+        get: |r| latency(r.e2e.count, r.e2e.p99_ms),
+    },
+    Metric {
+        column: "consensus_p50_ms",
+        label: "consensus p50 (ms)",
+        decimals: 1,
+        get: |r| latency(r.consensus.count, r.consensus.p50_ms),
+    },
+    Metric {
+        column: "consensus_p90_ms",
+        label: "consensus p90 (ms)",
+        decimals: 1,
+        get: |r| latency(r.consensus.count, r.consensus.p90_ms),
+    },
+    Metric {
+        column: "consensus_p99_ms",
+        label: "consensus p99 (ms)",
+        decimals: 1,
+        get: |r| latency(r.consensus.count, r.consensus.p99_ms),
+    },
+    Metric { column: "msgs_per_tx", label: "messages per committed tx", decimals: 2, get: |r| r.msgs_per_tx },
+    Metric { column: "bytes_per_tx", label: "bytes per committed tx", decimals: 0, get: |r| r.bytes_per_tx },
+    Metric { column: "cpu_util_pct", label: "replica CPU use (%)", decimals: 2, get: |r| 100.0 * r.cpu_util_mean },
+    Metric { column: "cpu_us_per_tx", label: "CPU per committed tx (us)", decimals: 1, get: |r| r.cpu_us_per_tx },
+    Metric { column: "unconfirmed_tx", label: "unconfirmed tx", decimals: 1, get: |r| r.unconfirmed_tx as f64 },
+];
+
+/// The protocols of `--protocols`, checked: known, distinct, at least two.
+pub fn parse_protocols(text: &str) -> Result<Vec<(&'static str, ProtocolKind)>, Failure> {
+    let known: Vec<&str> = parse::PROTOCOLS.iter().map(|(name, _)| *name).collect();
+    let mut out: Vec<(&'static str, ProtocolKind)> = Vec::new();
+    for word in text.split(',').map(str::trim) {
+        let Some(&(name, kind)) = parse::PROTOCOLS.iter().find(|(name, _)| *name == word) else {
+            let what = if word.is_empty() {
+                "an empty protocol name".to_string()
+            } else {
+                format!("unknown protocol `{word}`")
+            };
+            return Err(Failure::input(format!(
+                "--protocols {text}: {what}\n  help: the protocols are {}",
+                known.join(", ")
+            )));
+        };
+        if out.iter().any(|(n, _)| *n == name) {
+            return Err(Failure::input(format!("--protocols {text}: `{name}` is listed twice")));
+        }
+        out.push((name, kind));
+    }
+    if out.len() < 2 {
+        return Err(Failure::input(format!(
+            "--protocols {text}: compare needs at least two protocols, like --protocols {}",
+            known.join(",")
+        )));
+    }
+    Ok(out)
+}
+
+/// Loads the scenario once per protocol; refuses behaviours a protocol lacks. Every protocol
+/// under which the scenario is invalid is reported at once.
+fn load_per_protocol(
+    args: &Args,
+    src: &str,
+    protocols: &[(&'static str, ProtocolKind)],
+) -> Result<Vec<Scenario>, Failure> {
+    let file = args.file.display().to_string();
+    if let Some(set) = args.sets.iter().find(|s| s.split_once('=').is_some_and(|(k, _)| k.trim() == "protocol")) {
+        return Err(Failure::input(format!(
+            "{file}: --set {set}: compare sets the protocol of each run itself\n  help: list the protocols with --protocols"
+        )));
+    }
+    let loaded: Vec<_> = protocols
+        .iter()
+        .map(|(name, _)| {
+            let mut sets = args.sets.clone();
+            sets.push(format!("protocol={name}"));
+            parse::load_str(&args.file, src, &sets, None)
+        })
+        .collect();
+    // The behaviours the scenario names, read under a protocol that accepts it.
+    let named: Vec<&'static str> = loaded
+        .iter()
+        .find_map(|l| l.as_ref().ok())
+        .map(|s| s.byzantine.iter().map(|b| behavior_name(Some(b.behavior))).collect())
+        .unwrap_or_default();
+    let names: Vec<&str> = protocols.iter().map(|p| p.0).collect();
+    let mut problems = Vec::new();
+    for (&(name, kind), result) in protocols.iter().zip(&loaded) {
+        let Err(diags) = result else { continue };
+        let offered = parse::protocol_behaviors(kind);
+        let lacking: Vec<&str> = named.iter().copied().filter(|b| !offered.iter().any(|(o, _)| o == b)).collect();
+        let mut msg = format!("{file}: the scenario does not run under protocol `{name}`");
+        if !lacking.is_empty() {
+            let _ = write!(
+                msg,
+                ": `{name}` has no Byzantine behaviour {}\n  help: the behaviours every compared protocol ({}) has \
+                 are: {}; use one of them, or replace the list: --set 'byzantine=[{{ behavior = \"silent\", count = 1 }}]'",
+                quoted(&lacking),
+                names.join(", "),
+                common_behaviors(protocols).join(", ")
+            );
+        }
+        let _ = write!(msg, "\n\n{diags}");
+        problems.push(msg);
+    }
+    if !problems.is_empty() {
+        return Err(Failure::input(problems.join("\n\n")));
+    }
+    Ok(loaded.into_iter().map(|l| l.expect("checked")).collect())
+}
+
+fn quoted(words: &[&str]) -> String {
+    words.iter().map(|w| format!("`{w}`")).collect::<Vec<_>>().join(", ")
+}
+
+/// The behaviours every protocol of the list offers.
+fn common_behaviors(protocols: &[(&'static str, ProtocolKind)]) -> Vec<&'static str> {
+    let first = parse::protocol_behaviors(protocols[0].1);
+    first
+        .iter()
+        .map(|(name, _)| *name)
+        .filter(|name| protocols.iter().all(|p| parse::protocol_behaviors(p.1).iter().any(|(o, _)| o == name)))
+        .collect()
+}
+
+/// Runs the comparison and writes its folder.
+pub fn compare(args: &Args) -> Result<Outcome, Failure> {
+    let protocols = parse_protocols(&args.protocols)?;
+    let src = fs::read_to_string(&args.file)
+        .map_err(|e| Failure::input(format!("{}: cannot read the scenario file: {e}", args.file.display())))?;
+    let scenarios = load_per_protocol(args, &src, &protocols)?;
+    let seeds = batch::seeds_of(args.seeds.unwrap_or((scenarios[0].seed, scenarios[0].seed)))?;
+    let jobs: Vec<Scenario> =
+        scenarios.iter().flat_map(|s| seeds.iter().map(move |&seed| Scenario { seed, ..s.clone() })).collect();
+    let bar = batch::progress_bar(jobs.len(), args.quiet);
+    let data: Vec<RunData> =
+        batch::run_all(&jobs, args.jobs, |s| RunData::of(&run::run(s, &mut |_, _| {})), |_| bar.inc(1));
+    bar.finish_and_clear();
+
+    let name = &scenarios[0].name;
+    let dir = args.out.clone().unwrap_or_else(|| {
+        let (first, last) = (seeds[0], seeds[seeds.len() - 1]);
+        let tag = if first == last { format!("seed{first}") } else { format!("seeds{first}-{last}") };
+        PathBuf::from("results").join(format!("{name}-compare-{tag}"))
+    });
+    let reproduce = reproduce(args, &seeds);
+    let cmp = Comparison { names: protocols.iter().map(|p| p.0).collect(), seeds: seeds.clone(), data };
+    let mut text = cmp.text_table(name);
+    let written = write_folder(&cmp, &dir, name, &src, &reproduce, &args.file);
+    let _ = writeln!(text, "  {:<28} {reproduce}", "reproduce");
+    let code = problems(&cmp, &mut text);
+    if let Err(e) = written {
+        return Err(Failure::output(format!(
+            "{text}\nerror: could not write the results folder {}: {e}",
+            dir.display()
+        )));
+    }
+    let _ = writeln!(text, "  {:<28} {}", "results", dir.display());
+    Ok(Outcome { text, dir, code })
+}
+
+/// Notes the runs that broke an invariant or hit a limit; the exit code they call for.
+fn problems(cmp: &Comparison, text: &mut String) -> u8 {
+    let mut code = 0;
+    for d in &cmp.data {
+        let r = &d.row;
+        if r.stop != "end" {
+            let _ = writeln!(text, "  warning: {} seed {} stopped early: {}", r.protocol, r.seed, r.stop);
+            code = match (code, r.stop) {
+                (_, "violation") => 3,
+                (0, _) => 4,
+                (c, _) => c,
+            };
+        }
+    }
+    code
+}
+
+fn reproduce(args: &Args, seeds: &[u64]) -> String {
+    let mut words: Vec<String> = vec!["compare".into(), args.file.display().to_string()];
+    words.extend(["--protocols".to_string(), args.protocols.clone()]);
+    words.extend(["--seeds".to_string(), format!("{}..{}", seeds[0], seeds[seeds.len() - 1])]);
+    for s in &args.sets {
+        words.extend(["--set".to_string(), s.clone()]);
+    }
+    output::command_line(&words)
+}
+
+/// The runs of a comparison, protocol-major: `data[p * seeds.len() + s]`.
+struct Comparison {
+    names: Vec<&'static str>,
+    seeds: Vec<u64>,
+    data: Vec<RunData>,
+}
+
+impl Comparison {
+    fn runs(&self, p: usize) -> &[RunData] {
+        &self.data[p * self.seeds.len()..(p + 1) * self.seeds.len()]
+    }
+
+    fn values(&self, p: usize, m: &Metric) -> Vec<f64> {
+        self.runs(p).iter().map(|d| (m.get)(&d.row)).collect()
+    }
+
+    fn mean(&self, p: usize, m: &Metric) -> f64 {
+        stats::mean(&self.values(p, m))
+    }
+
+    /// Protocol `p` minus the first protocol, paired by seed.
+    fn diff(&self, p: usize, m: &Metric) -> PairedDiff {
+        stats::paired_diff(&self.values(0, m), &self.values(p, m))
+    }
+
+    fn diff_cell(&self, p: usize, m: &Metric) -> String {
+        let d = self.diff(p, m);
+        let signed = |x: f64| if x.is_finite() { format!("{x:+.prec$}", prec = m.decimals) } else { "-".into() };
+        match d.ci95 {
+            Some((lo, hi)) => {
+                format!(
+                    "{} [{}, {}]{}",
+                    signed(d.mean),
+                    signed(lo),
+                    signed(hi),
+                    if d.significant() { " *" } else { "" }
+                )
+            }
+            None => signed(d.mean),
+        }
+    }
+
+    fn header(&self) -> Vec<String> {
+        let mut h =
+            vec![format!("mean over {} seed{}", self.seeds.len(), if self.seeds.len() == 1 { "" } else { "s" })];
+        h.extend(self.names.iter().map(|n| n.to_string()));
+        h.extend(self.names[1..].iter().map(|n| format!("{n} - {}", self.names[0])));
+        h
+    }
+
+    /// Metrics as rows, protocols as columns, then the paired differences.
+    fn table_rows(&self) -> Vec<Vec<String>> {
+        METRICS
+            .iter()
+            .map(|m| {
+                let mut row = vec![m.label.to_string()];
+                row.extend((0..self.names.len()).map(|p| fmt_or_dash(self.mean(p, m), m.decimals)));
+                row.extend((1..self.names.len()).map(|p| self.diff_cell(p, m)));
+                row
+            })
+            .collect()
+    }
+
+    fn note(&self) -> String {
+        let k = self.seeds.len();
+        if k < 2 {
+            "Differences are of one seed: run several (--seeds 1..10) for confidence intervals.".to_string()
+        } else {
+            format!(
+                "Differences are paired by seed (same workload, clients, faults and Byzantine replicas): mean [95% CI, \
+                 t with {} degrees of freedom]; * marks an interval that excludes 0.",
+                k - 1
+            )
+        }
+    }
+
+    fn text_table(&self, name: &str) -> String {
+        let mut rows = vec![self.header()];
+        rows.extend(self.table_rows());
+        let widths: Vec<usize> =
+            (0..rows[0].len()).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+        let mut t = format!(
+            "  {name}: {} on seeds {}..{}\n",
+            self.names.join(" vs "),
+            self.seeds[0],
+            self.seeds[self.seeds.len() - 1]
+        );
+        for row in &rows {
+            let mut line = String::from(" ");
+            for (c, cell) in row.iter().enumerate() {
+                if c == 0 {
+                    let _ = write!(line, " {cell:<w$}", w = widths[c]);
+                } else {
+                    let _ = write!(line, "  {cell:>w$}", w = widths[c]);
+                }
+            }
+            t.push_str(line.trim_end());
+            t.push('\n');
+        }
+        let _ = writeln!(t, "  {}", self.note());
+        t
+    }
+
+    fn markdown(&self, name: &str, reproduce: &str) -> String {
+        let header = self.header();
+        let mut md = format!("# {name}: {}\n\n", self.names.join(" vs "));
+        let _ = writeln!(md, "Seeds {}..{}. {}\n", self.seeds[0], self.seeds[self.seeds.len() - 1], self.note());
+        let _ = writeln!(md, "| {} |", header.join(" | "));
+        let _ = writeln!(md, "|{}", "---|".repeat(header.len()));
+        for row in self.table_rows() {
+            let _ = writeln!(md, "| {} |", row.join(" | "));
+        }
+        let _ = writeln!(md, "\nReproduce: `{reproduce}`");
+        md
+    }
+
+    /// compare.csv: one row per protocol, the mean over seeds of each metric.
+    fn summary_csv(&self) -> io::Result<Vec<u8>> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let mut header = vec!["protocol", "seeds"];
+        header.extend(METRICS.iter().map(|m| m.column));
+        w.write_record(&header)?;
+        for (p, name) in self.names.iter().enumerate() {
+            let mut rec = vec![name.to_string(), self.seeds.len().to_string()];
+            rec.extend(METRICS.iter().map(|m| crate::rows::num(self.mean(p, m), m.decimals.max(1))));
+            w.write_record(&rec)?;
+        }
+        w.into_inner().map_err(|e| io::Error::other(e.to_string()))
+    }
+
+    /// compare-runs.csv: every run.
+    fn runs_csv(&self) -> io::Result<Vec<u8>> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let mut header = vec!["protocol", "seed"];
+        header.extend(METRIC_COLUMNS);
+        w.write_record(&header)?;
+        for d in &self.data {
+            let mut rec = vec![d.row.protocol.to_string(), d.row.seed.to_string()];
+            rec.extend(d.row.cells());
+            w.write_record(&rec)?;
+        }
+        w.into_inner().map_err(|e| io::Error::other(e.to_string()))
+    }
+
+    fn json(&self, name: &str, reproduce: &str) -> Value {
+        let num = |x: f64| if x.is_finite() { json!(x) } else { Value::Null };
+        let protocols: Vec<Value> = (0..self.names.len())
+            .map(|p| {
+                let mut obj = serde_json::Map::new();
+                obj.insert("protocol".into(), json!(self.names[p]));
+                for m in METRICS {
+                    obj.insert(m.column.into(), num(self.mean(p, m)));
+                }
+                Value::Object(obj)
+            })
+            .collect();
+        let mut differences = Vec::new();
+        for p in 1..self.names.len() {
+            for m in METRICS {
+                let d = self.diff(p, m);
+                differences.push(json!({
+                    "metric": m.column,
+                    "baseline": self.names[0],
+                    "protocol": self.names[p],
+                    "seeds": d.n,
+                    "mean": num(d.mean),
+                    "ci95": d.ci95.map_or(Value::Null, |(lo, hi)| json!([num(lo), num(hi)])),
+                    "significant": d.significant(),
+                }));
+            }
+        }
+        let runs: Vec<Value> = self
+            .data
+            .iter()
+            .map(|d| {
+                let mut obj = serde_json::Map::new();
+                obj.insert("protocol".into(), json!(d.row.protocol));
+                obj.insert("seed".into(), json!(d.row.seed));
+                for (col, cell) in METRIC_COLUMNS.iter().zip(d.row.cells()) {
+                    obj.insert(col.to_string(), json!(cell));
+                }
+                Value::Object(obj)
+            })
+            .collect();
+        json!({
+            "scenario": name,
+            "version": env!("CARGO_PKG_VERSION"),
+            "protocols": protocols,
+            "seeds": self.seeds,
+            "differences": differences,
+            "runs": runs,
+            "reproduce": reproduce,
+        })
+    }
+}
+
+fn fmt_or_dash(x: f64, decimals: usize) -> String {
+    if x.is_finite() { format!("{x:.decimals$}") } else { "-".into() }
+}
+
+fn write_folder(cmp: &Comparison, dir: &Path, name: &str, src: &str, reproduce: &str, file: &Path) -> io::Result<()> {
+    output::write_atomically(dir, |staging| {
+        fs::write(staging.join("compare.csv"), cmp.summary_csv()?)?;
+        fs::write(staging.join("compare-runs.csv"), cmp.runs_csv()?)?;
+        let json = serde_json::to_string_pretty(&cmp.json(name, reproduce)).map_err(io::Error::other)?;
+        fs::write(staging.join("compare.json"), json + "\n")?;
+        fs::write(staging.join("compare.md"), cmp.markdown(name, reproduce))?;
+        fs::write(staging.join("scenario.toml"), src)?;
+        let groups: Vec<(String, Vec<&RunData>)> =
+            (0..cmp.names.len()).map(|p| (cmp.names[p].to_string(), cmp.runs(p).iter().collect())).collect();
+        let first = format!("seed {}", cmp.seeds[0]);
+        let note = if cmp.seeds.len() == 1 {
+            first.clone()
+        } else {
+            format!("seeds {}..{}", cmp.seeds[0], cmp.seeds[cmp.seeds.len() - 1])
+        };
+        let figures = report::run_figures(&groups, &note, &first);
+        report::write_figures(staging, &figures)?;
+
+        let mut page = Html::new(&format!("byzsim compare: {name}"), &format!("{} ({note})", cmp.names.join(" vs ")));
+        page.heading("Summary");
+        let header = cmp.header();
+        let header: Vec<&str> = header.iter().map(String::as_str).collect();
+        page.table(&header, &cmp.table_rows());
+        page.para(&cmp.note());
+        page.heading("Plots");
+        page.figures(&figures);
+        page.heading("Runs");
+        let mut run_header = vec!["protocol", "seed"];
+        run_header.extend(METRIC_COLUMNS);
+        let rows: Vec<Vec<String>> = cmp
+            .data
+            .iter()
+            .map(|d| {
+                let mut row = vec![d.row.protocol.to_string(), d.row.seed.to_string()];
+                row.extend(d.row.cells());
+                row
+            })
+            .collect();
+        page.table(&run_header, &rows);
+        page.heading("Scenario");
+        page.para(&format!("{} (each run sets protocol = \"...\"):", file.display()));
+        page.pre(src);
+        page.heading("Reproduce");
+        page.pre(reproduce);
+        page.files(&["compare.csv", "compare-runs.csv", "compare.json", "compare.md", "scenario.toml"]);
+        fs::write(staging.join("report.html"), page.finish())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn protocol_lists() {
+        let both = parse_protocols("hotstuff, leaderless").unwrap();
+        assert_eq!(both.iter().map(|p| p.0).collect::<Vec<_>>(), ["hotstuff", "leaderless"]);
+        for (bad, needle) in [
+            ("hotstuff,paxos", "unknown protocol `paxos`"),
+            ("hotstuff", "at least two"),
+            ("hotstuff,hotstuff", "listed twice"),
+            ("hotstuff,", "empty protocol name"),
+        ] {
+            let err = parse_protocols(bad).unwrap_err();
+            assert_eq!(err.code, 2);
+            assert!(err.message.contains(needle), "{bad}: {}", err.message);
+        }
+        let common = common_behaviors(&both);
+        assert!(common.contains(&"silent") && common.contains(&"crash") && !common.contains(&"fork"));
+    }
+}

@@ -1,0 +1,299 @@
+//! `[workload]` with a trace as its source: which fields each source takes, reading the trace
+//! file (or built-in preset) once, at validation, and checking that the replay offers
+//! something, so that lowering and running cannot fail. Every problem of the trace file becomes
+//! a diagnostic naming the file, line and column.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use traces::{Interpolation, Trace, TraceError};
+
+use super::*;
+use crate::model::{ClientsBy, TraceReplay, TraceSource};
+
+/// Fields of each trace source (the synthetic generator's are `WORKLOAD_KEYS`).
+const TRANSACTIONS_KEYS: &[&str] =
+    &["source", "file", "start_s", "window_s", "time_scale", "rate_scale", "accounts", "clients_by", "tx_size_bytes"];
+const RATES_KEYS: &[&str] = &[
+    "source",
+    "file",
+    "interpolate",
+    "arrivals",
+    "start_s",
+    "window_s",
+    "time_scale",
+    "rate_scale",
+    "accounts",
+    "zipf_s",
+    "clients_by",
+    "tx_size_bytes",
+];
+const DIABLO_KEYS: &[&str] = &[
+    "source",
+    "file",
+    "workload_id",
+    "interpolate",
+    "arrivals",
+    "start_s",
+    "window_s",
+    "time_scale",
+    "rate_scale",
+    "accounts",
+    "zipf_s",
+    "clients_by",
+    "tx_size_bytes",
+];
+const PRESET_KEYS: &[&str] = &[
+    "source",
+    "preset",
+    "interpolate",
+    "arrivals",
+    "start_s",
+    "window_s",
+    "time_scale",
+    "rate_scale",
+    "accounts",
+    "zipf_s",
+    "clients_by",
+    "tx_size_bytes",
+];
+const NASDAQ_KEYS: &[&str] = &[
+    "source",
+    "file",
+    "start_s",
+    "window_s",
+    "time_scale",
+    "rate_scale",
+    "accounts",
+    "zipf_s",
+    "clients_by",
+    "tx_size_bytes",
+];
+
+/// (value of `source`, the trace source or None for the synthetic generator, its fields).
+const SOURCES: &[(&str, Option<TraceSource>, &[&str])] = &[
+    ("synthetic", None, WORKLOAD_KEYS),
+    ("transactions", Some(TraceSource::Transactions), TRANSACTIONS_KEYS),
+    ("rates", Some(TraceSource::Rates), RATES_KEYS),
+    ("nasdaq", Some(TraceSource::Nasdaq), NASDAQ_KEYS),
+    ("diablo", Some(TraceSource::Diablo), DIABLO_KEYS),
+    ("preset", Some(TraceSource::Preset), PRESET_KEYS),
+];
+
+/// A replay may run a trace at most this many times faster (or slower: 1/this).
+const MAX_TIME_SCALE: f64 = 1e6;
+/// Rate curves and trade counts may be multiplied by at most this.
+const MAX_RATE_SCALE: f64 = 1e3;
+
+/// `source`: None when it is invalid (reported); Some(None) for the synthetic generator.
+pub(super) fn read_source(c: &mut Ctx<'_>, sec: &Section<'_>) -> Option<Option<TraceSource>> {
+    let options: Vec<(&str, Option<TraceSource>)> = SOURCES.iter().map(|s| (s.0, s.1)).collect();
+    c.choice(sec, "source", Missing::Default(None), &options).map(|v| v.v)
+}
+
+/// Reports every field of `[workload]` the source does not take: a field of another source
+/// says which sources take it; anything else is unknown.
+pub(super) fn check_keys(c: &mut Ctx<'_>, sec: &Section<'_>, source: Option<TraceSource>) {
+    let Some(table) = sec.table else { return };
+    let &(name, _, allowed) = SOURCES.iter().find(|s| s.1 == source).expect("every source is listed");
+    let place = match source {
+        None => sec.place(),
+        Some(_) => format!("{} with source = \"{name}\"", sec.place()),
+    };
+    for (key, entry) in &table.0 {
+        if allowed.contains(&key.as_str()) {
+            continue;
+        }
+        let users: Vec<&str> = SOURCES.iter().filter(|s| s.2.contains(&key.as_str())).map(|s| s.0).collect();
+        let fields = format!("the fields {place} are: {}", allowed.join(", "));
+        let (message, help) = if users.is_empty() {
+            (with_suggestion(format!("unknown field `{key}`"), key, allowed), fields)
+        } else if key == "rate_tps" {
+            let message = format!("`rate_tps` does not apply to source = \"{name}\": the trace sets the rate");
+            (message, "scale the trace's rate with rate_scale (0.1 offers a tenth) or its time with time_scale".into())
+        } else {
+            let message = format!("`{key}` does not apply to source = \"{name}\"");
+            (message, format!("it applies to source = {}; {fields}", quoted_list(&users)))
+        };
+        c.report(&entry.key_at, Some(&sec.field(key)), message, Some(help));
+    }
+}
+
+/// The workload of a trace source, with its trace read and its replay checked against the
+/// run's `duration_s` (None when that is invalid: already reported).
+pub(super) fn read_trace(
+    c: &mut Ctx<'_>,
+    sec: &Section<'_>,
+    source: TraceSource,
+    base_dir: &Path,
+    duration_s: Option<f64>,
+) -> Option<Workload> {
+    check_keys(c, sec, Some(source));
+    let interpolations = [("step", Some(Interpolation::Step)), ("linear", Some(Interpolation::Linear))];
+    let interpolation = c.choice(sec, "interpolate", Missing::Default(None), &interpolations).map(|i| i.v);
+    let loaded = match (source, interpolation) {
+        (_, None) => None,
+        (TraceSource::Preset, Some(interpolation)) => read_preset(c, sec, interpolation),
+        (_, Some(interpolation)) => read_trace_file(c, sec, source, base_dir, interpolation),
+    };
+    let start = c.float(sec, "start_s", Missing::Default(0.0), TIME_S);
+    let window = c.opt_float(sec, "window_s", POSITIVE_TIME_S);
+    let time_scale = c.float(sec, "time_scale", Missing::Default(1.0), Bounds::above(0.0).at_most(MAX_TIME_SCALE));
+    // Rows of a per-transaction trace are kept or dropped, not repeated.
+    let max_rate_scale = if source == TraceSource::Transactions { 1.0 } else { MAX_RATE_SCALE };
+    let rate_scale = c.float(sec, "rate_scale", Missing::Default(1.0), Bounds::above(0.0).at_most(max_rate_scale));
+    let by = [("round_robin", ClientsBy::RoundRobin), ("sender", ClientsBy::Sender)];
+    let clients_by = c.choice(sec, "clients_by", Missing::Default(ClientsBy::RoundRobin), &by);
+    let arrivals = [("poisson", Arrivals::Poisson), ("constant", Arrivals::Constant)];
+    let arrivals = c.choice(sec, "arrivals", Missing::Default(Arrivals::Poisson), &arrivals);
+    let zipf = c.float(sec, "zipf_s", Missing::Default(0.0), NON_NEGATIVE);
+    let size = c.int::<u32>(sec, "tx_size_bytes", Missing::Default(256), (MIN_TX_SIZE_BYTES, MAX_TX_SIZE_BYTES));
+    // A per-transaction trace keeps all its accounts unless told to fold them.
+    let default_accounts = match &loaded {
+        Some((_, Trace::Transactions(t))) => t.n_accounts.max(1),
+        _ => 1000,
+    };
+    let accounts = c.int::<u32>(sec, "accounts", Missing::Default(default_accounts), (2, i128::from(u32::MAX)));
+    let (named, trace) = loaded?;
+    let replay = TraceReplay {
+        source,
+        name: named.v.clone(),
+        trace,
+        start_s: start?.v,
+        window_s: window?.map(|w| w.v),
+        time_scale: time_scale?.v,
+        rate_scale: rate_scale?.v,
+        clients_by: clients_by?.v,
+    };
+    let mut workload = Workload {
+        arrivals: arrivals?.v,
+        rate_tps: 0.0,
+        accounts: accounts?.v,
+        zipf_s: zipf?.v,
+        tx_size_bytes: size?.v,
+        trace: None,
+    };
+    let cfg = crate::lower::replay_config(&workload, &replay, duration_s?, 1);
+    let shown = match source {
+        TraceSource::Preset => format!("preset \"{}\"", named.v),
+        _ => named.v.clone(),
+    };
+    match cfg.check(&shown) {
+        Ok(_) => workload.rate_tps = cfg.mean_rate_tps(),
+        Err(e) => {
+            report_trace_problem(c, sec, &named, &e, None);
+            return None;
+        }
+    }
+    workload.trace = Some(replay);
+    Some(workload)
+}
+
+/// `preset = "dota2"`: a built-in curve.
+fn read_preset(
+    c: &mut Ctx<'_>,
+    sec: &Section<'_>,
+    interpolation: Option<Interpolation>,
+) -> Option<(Val<String>, Trace)> {
+    let names: Vec<(&str, &str)> = traces::preset_names().into_iter().map(|n| (n, n)).collect();
+    let chosen = c.choice(sec, "preset", Missing::Required("\"dota2\""), &names)?;
+    let curve = traces::preset(chosen.v, interpolation).expect("chosen among the presets");
+    let named = Val { v: chosen.v.to_string(), at: chosen.at, field: chosen.field };
+    Some((named, Trace::Rates(Arc::new(curve))))
+}
+
+/// `file = "trace.csv"`: read and parsed in the source's format. A path from the file is
+/// relative to the scenario's directory; one from `--set` to the current directory.
+fn read_trace_file(
+    c: &mut Ctx<'_>,
+    sec: &Section<'_>,
+    source: TraceSource,
+    base_dir: &Path,
+    interpolation: Option<Interpolation>,
+) -> Option<(Val<String>, Trace)> {
+    let file = c.string(sec, "file", Missing::Required("\"trace.csv\""));
+    let workload_id = match source {
+        TraceSource::Diablo => Some(c.string(sec, "workload_id", Missing::Required("\"smart-dota\""))?),
+        _ => None,
+    };
+    let file = file?;
+    let path = match file.at {
+        Origin::File(_) => base_dir.join(&file.v),
+        _ => PathBuf::from(&file.v),
+    };
+    let text = match traces::read_file(&path) {
+        Ok(text) => text,
+        Err(e) => {
+            let help = match file.at {
+                Origin::File(_) => {
+                    format!("a relative path is relative to the scenario's directory, here `{}`", base_dir.display())
+                }
+                _ => "a path given with --set is relative to the current directory".to_string(),
+            };
+            c.fail(&file, format!("{}: {}", e.file, e.message), Some(help));
+            return None;
+        }
+    };
+    let shown = path.display().to_string();
+    let parsed = match (source, &workload_id) {
+        (TraceSource::Transactions, _) => {
+            traces::parse_transactions(&shown, &text).map(|t| Trace::Transactions(Arc::new(t)))
+        }
+        (TraceSource::Nasdaq, _) => traces::parse_nasdaq(&shown, &text).map(|t| Trace::Nasdaq(Arc::new(t))),
+        (TraceSource::Diablo, Some(id)) => {
+            traces::parse_diablo(&shown, &text, &id.v, interpolation).map(|t| Trace::Rates(Arc::new(t)))
+        }
+        _ => traces::parse_rate_series(&shown, &text, interpolation.unwrap_or(Interpolation::Step))
+            .map(|t| Trace::Rates(Arc::new(t))),
+    };
+    match parsed {
+        Ok(trace) => Some((file, trace)),
+        Err(errors) => {
+            let mut reminder = Some(format_reminder(source));
+            for e in &errors {
+                report_trace_problem(c, sec, &file, e, reminder.take());
+            }
+            None
+        }
+    }
+}
+
+/// A problem of the trace or of its replay: at the scenario field it names (such as
+/// `workload_id` or `start_s`) when the file says it, else at `file` (or `preset`), with the
+/// trace file's line and column in the message.
+fn report_trace_problem(
+    c: &mut Ctx<'_>,
+    sec: &Section<'_>,
+    named: &Val<String>,
+    e: &TraceError,
+    fallback_help: Option<String>,
+) {
+    let help = e.help.clone().or(fallback_help);
+    let option = e.field.as_deref().filter(|_| e.line.is_none()).and_then(|key| Some((key, sec.get(key)?)));
+    match option {
+        Some((key, node)) => c.report(&node.at, Some(&sec.field(key)), format!("{}: {}", e.file, e.message), help),
+        None => c.fail(named, format!("{}: {}", e.place(), e.message), help),
+    }
+}
+
+fn format_reminder(source: TraceSource) -> String {
+    let format = match source {
+        TraceSource::Transactions => {
+            "a transactions trace has a header `timestamp_s,sender,receiver,amount` (and optionally \
+             `size_bytes`), then one row per transaction"
+        }
+        TraceSource::Rates => {
+            "a rate series has a header `t_s,rate_tps`, then one point per row, times increasing; the last row \
+             ends the curve"
+        }
+        TraceSource::Nasdaq => {
+            "a NASDAQ trace has a header with `t_s` and one `<SYMBOL>_trades` column per stock, then one row per \
+             second of whole trade counts"
+        }
+        TraceSource::Diablo | TraceSource::Preset => {
+            "a Diablo curves file has a header `workload_id,contract_function,t_start_s,rate_tps,description`, \
+             then one row per point, times increasing within a workload"
+        }
+    };
+    format!("{format} (see docs/scenarios.md)")
+}

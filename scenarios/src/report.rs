@@ -1,0 +1,302 @@
+//! Plots and `report.html` for a results folder: the charts of one or more runs (latency CDF,
+//! latency percentiles and goodput over time, latency by client region), and a self-contained
+//! HTML page (no network resource) that shows a summary table, the plots by relative path, the
+//! scenario text and the command that reproduces it.
+
+use std::fmt::Write as _;
+use std::io;
+use std::path::Path;
+
+use plots::{Chart, Kind};
+use sim_core::metrics::LatencyStats;
+
+use crate::rows::RunData;
+
+/// Reads one percentile of latency statistics.
+type Pick = fn(&LatencyStats) -> f64;
+
+/// A chart to write as `<stem>.svg` and `<stem>.png`, with its caption in the report.
+#[derive(Clone, Debug)]
+pub struct Figure {
+    pub stem: String,
+    pub caption: String,
+    pub chart: Chart,
+}
+
+/// Most points of a latency CDF: a run with a million transactions must not write a
+/// million-point SVG. Beyond it the CDF is sampled at evenly spaced ranks (plus the minimum).
+const CDF_POINTS_MAX: usize = 2000;
+
+/// The empirical CDF of latencies in ns, as (ms, fraction) points (see [`CDF_POINTS_MAX`]).
+pub fn cdf_ms(latencies_ns: &[u64]) -> Vec<(f64, f64)> {
+    let mut sorted = latencies_ns.to_vec();
+    sorted.sort_unstable();
+    let n = sorted.len();
+    if n <= CDF_POINTS_MAX {
+        let values: Vec<f64> = sorted.iter().map(|&x| x as f64 / 1e6).collect();
+        return plots::cdf(&values);
+    }
+    let mut points = vec![(sorted[0] as f64 / 1e6, 1.0 / n as f64)];
+    for k in 1..=CDF_POINTS_MAX {
+        let rank = (k * n).div_ceil(CDF_POINTS_MAX) - 1;
+        points.push((sorted[rank] as f64 / 1e6, (rank + 1) as f64 / n as f64));
+    }
+    points
+}
+
+/// Nearest-rank statistics of latencies in ns.
+pub fn stats(latencies_ns: &[u64]) -> LatencyStats {
+    LatencyStats::from_nanos(&mut latencies_ns.to_vec())
+}
+
+/// The charts of labelled groups of runs (one group per protocol in `compare`, a single
+/// unlabelled group for `run`). CDFs and region latencies pool every run of a group (seeds);
+/// time series show the group's first run. `pooled` ends the titles of the pooled charts (e.g.
+/// "seeds 1..5") and `first` those of the time series (e.g. "seed 1"); empty: nothing.
+pub fn run_figures(groups: &[(String, Vec<&RunData>)], pooled: &str, first: &str) -> Vec<Figure> {
+    let single = groups.len() == 1;
+    let name = |label: &str, what: &str| -> String {
+        match (single, what.is_empty()) {
+            (true, _) => what.to_string(),
+            (false, true) => label.to_string(),
+            (false, false) => format!("{label} {what}"),
+        }
+    };
+    let titled = |what: &str, note: &str| if note.is_empty() { what.to_string() } else { format!("{what} ({note})") };
+    let title = |what: &str| titled(what, pooled);
+
+    let mut cdf = Chart::new(title("End-to-end latency CDF"), "latency (ms)", "fraction of transactions", Kind::Step);
+    for (label, runs) in groups {
+        let e2e: Vec<u64> = runs.iter().flat_map(|r| r.e2e_ns()).collect();
+        cdf = cdf.series(name(label, if single { "end-to-end" } else { "" }), cdf_ms(&e2e));
+        if single {
+            let consensus: Vec<u64> = runs.iter().flat_map(|r| r.consensus_ns.iter().copied()).collect();
+            cdf = cdf.series("consensus", cdf_ms(&consensus));
+        }
+    }
+
+    let mut over_time =
+        Chart::new(titled("End-to-end latency over time", first), "time (s)", "latency (ms)", Kind::Line);
+    let mut goodput = Chart::new(titled("Goodput and offered load over time", first), "time (s)", "tx/s", Kind::Line);
+    for (idx, (label, runs)) in groups.iter().enumerate() {
+        let Some(first) = runs.first() else { continue };
+        let confirmed = || first.windows.iter().filter(|w| w.e2e.count > 0);
+        let percentiles: &[(&str, Pick)] = if single {
+            &[("p50", |s| s.p50_ms), ("p90", |s| s.p90_ms), ("p99", |s| s.p99_ms)]
+        } else {
+            &[("p50", |s| s.p50_ms), ("p99", |s| s.p99_ms)]
+        };
+        for &(p, pick) in percentiles {
+            over_time =
+                over_time.series(name(label, p), confirmed().map(|w| (w.start_s, pick(&w.e2e))).collect::<Vec<_>>());
+        }
+        // Every group offers the same load (common random numbers): draw it once.
+        if idx == 0 {
+            goodput =
+                goodput.series("offered", first.windows.iter().map(|w| (w.start_s, w.offered_tps)).collect::<Vec<_>>());
+        }
+        goodput = goodput.series(
+            name(label, "goodput"),
+            first.windows.iter().map(|w| (w.start_s, w.goodput_tps)).collect::<Vec<_>>(),
+        );
+    }
+
+    let mut regions: Vec<String> = Vec::new();
+    for run in groups.iter().flat_map(|(_, runs)| runs) {
+        for (region, _) in &run.e2e_by_region_ns {
+            if !regions.contains(region) {
+                regions.push(region.clone());
+            }
+        }
+    }
+    let mut by_region =
+        Chart::new(title("End-to-end latency by client region"), "client region", "latency (ms)", Kind::Bars)
+            .categories(regions.clone());
+    for (label, runs) in groups {
+        let pooled: Vec<LatencyStats> = regions
+            .iter()
+            .map(|region| {
+                let ns: Vec<u64> = runs
+                    .iter()
+                    .flat_map(|r| {
+                        r.e2e_by_region_ns.iter().filter(|(g, _)| g == region).flat_map(|(_, v)| v.iter().copied())
+                    })
+                    .collect();
+                stats(&ns)
+            })
+            .collect();
+        for (p, pick) in [("p50", (|s: &LatencyStats| s.p50_ms) as Pick), ("p99", |s| s.p99_ms)] {
+            let bars: Vec<(f64, f64)> =
+                pooled.iter().enumerate().filter(|(_, s)| s.count > 0).map(|(i, s)| (i as f64, pick(s))).collect();
+            by_region = by_region.series(name(label, p), bars);
+        }
+    }
+
+    vec![
+        Figure {
+            stem: "latency-cdf".into(),
+            caption: "Empirical CDF of the latencies of the transactions submitted in the measurement window.".into(),
+            chart: cdf,
+        },
+        Figure {
+            stem: "latency-over-time".into(),
+            caption: "End-to-end latency percentiles of the transactions confirmed in each window of output.window_s."
+                .into(),
+            chart: over_time,
+        },
+        Figure {
+            stem: "goodput-over-time".into(),
+            caption: "Offered load and goodput per window of output.window_s.".into(),
+            chart: goodput,
+        },
+        Figure {
+            stem: "latency-by-region".into(),
+            caption: "End-to-end latency percentiles by the region of the client that sent the transaction.".into(),
+            chart: by_region,
+        },
+    ]
+}
+
+/// Writes every figure as SVG and PNG into `dir` (which exists).
+pub fn write_figures(dir: &Path, figures: &[Figure]) -> io::Result<()> {
+    for f in figures {
+        plots::write_both(&f.chart, dir, &f.stem).map_err(io::Error::other)?;
+    }
+    Ok(())
+}
+
+/// Escapes text for HTML.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = "body{font-family:sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222}\
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}\
+th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}\
+pre{background:#f6f6f6;padding:.8em;overflow-x:auto;font-size:90%}\
+figure{margin:1.5em 0}img{max-width:100%;height:auto;border:1px solid #eee}figcaption{color:#555;font-size:90%}";
+
+/// An HTML page built section by section; `finish` closes it. Self-contained: inline style, no
+/// script, no network resource; images and links are relative to the page's folder.
+#[derive(Debug)]
+pub struct Html {
+    body: String,
+}
+
+impl Html {
+    pub fn new(title: &str, subtitle: &str) -> Html {
+        let mut body = String::new();
+        let _ = write!(
+            body,
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{t}</title>\n\
+             <style>{STYLE}</style>\n</head>\n<body>\n<h1>{t}</h1>\n<p>{s}</p>\n",
+            t = escape(title),
+            s = escape(subtitle)
+        );
+        Html { body }
+    }
+
+    pub fn heading(&mut self, text: &str) {
+        let _ = writeln!(self.body, "<h2>{}</h2>", escape(text));
+    }
+
+    pub fn para(&mut self, text: &str) {
+        let _ = writeln!(self.body, "<p>{}</p>", escape(text));
+    }
+
+    /// A table with a header row.
+    pub fn table(&mut self, header: &[&str], rows: &[Vec<String>]) {
+        self.body.push_str("<table>\n<tr>");
+        for h in header {
+            let _ = write!(self.body, "<th>{}</th>", escape(h));
+        }
+        self.body.push_str("</tr>\n");
+        for row in rows {
+            self.body.push_str("<tr>");
+            for cell in row {
+                let _ = write!(self.body, "<td>{}</td>", escape(cell));
+            }
+            self.body.push_str("</tr>\n");
+        }
+        self.body.push_str("</table>\n");
+    }
+
+    /// Key-value rows (a summary) as a two-column table.
+    pub fn pairs(&mut self, rows: &[(String, String)]) {
+        let rows: Vec<Vec<String>> = rows.iter().map(|(k, v)| vec![k.clone(), v.clone()]).collect();
+        self.table(&["metric", "value"], &rows);
+    }
+
+    /// The figures, each as its SVG linked to its PNG.
+    pub fn figures(&mut self, figures: &[Figure]) {
+        for f in figures {
+            let stem = escape(&f.stem);
+            let _ = writeln!(
+                self.body,
+                "<figure><a href=\"{stem}.png\"><img src=\"{stem}.svg\" alt=\"{alt}\" width=\"960\"></a>\
+                 <figcaption>{caption} (<a href=\"{stem}.svg\">SVG</a>, <a href=\"{stem}.png\">PNG</a>)</figcaption></figure>",
+                alt = escape(&f.chart.title),
+                caption = escape(&f.caption)
+            );
+        }
+    }
+
+    pub fn pre(&mut self, text: &str) {
+        let _ = writeln!(self.body, "<pre>{}</pre>", escape(text));
+    }
+
+    /// Links to files of the folder.
+    pub fn files(&mut self, names: &[&str]) {
+        let links: Vec<String> = names.iter().map(|n| format!("<a href=\"{0}\">{0}</a>", escape(n))).collect();
+        let _ = writeln!(self.body, "<p>Files: {}</p>", links.join(", "));
+    }
+
+    pub fn finish(mut self) -> String {
+        self.body.push_str("</body>\n</html>\n");
+        self.body
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cdf_is_sampled_beyond_the_cap() {
+        let small: Vec<u64> = (1..=10).map(|i| i * 1_000_000).collect();
+        let points = cdf_ms(&small);
+        assert_eq!(points.len(), 10);
+        assert_eq!(points[9], (10.0, 1.0));
+        let large: Vec<u64> = (0..100_000u64).rev().map(|i| i * 1000).collect();
+        let points = cdf_ms(&large);
+        assert_eq!(points.len(), CDF_POINTS_MAX + 1);
+        assert_eq!(points.first(), Some(&(0.0, 1e-5)));
+        assert_eq!(points.last(), Some(&(99.999, 1.0)));
+        assert!(points.windows(2).all(|w| w[0].0 <= w[1].0 && w[0].1 < w[1].1));
+        assert!(cdf_ms(&[]).is_empty());
+    }
+
+    #[test]
+    fn html_escapes_and_closes() {
+        let mut page = Html::new("a <b>", "x & y");
+        page.table(&["k"], &[vec!["\"q\"".into()]]);
+        page.pre("</pre><script>");
+        let html = page.finish();
+        assert!(html.contains("<title>a &lt;b&gt;</title>"));
+        assert!(html.contains("&quot;q&quot;"));
+        assert!(html.contains("&lt;/pre&gt;&lt;script&gt;"));
+        assert!(!html.contains("http"), "no network resource");
+        assert!(html.ends_with("</html>\n"));
+    }
+}
