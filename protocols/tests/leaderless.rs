@@ -22,8 +22,9 @@ struct Case {
     seed: u64,
     secs: u64,
     partitions: Vec<PartitionSpec>,
-    /// Three regions 10, 40 and 80 ms apart instead of one uniform delay.
-    regions: bool,
+    /// Regions instead of one uniform delay: 0 = none; 2 = two regions 40 ms apart (replicas
+    /// and clients alternate); 3 = three regions 10, 40 and 80 ms apart.
+    regions: u16,
 }
 
 impl Case {
@@ -46,7 +47,7 @@ impl Case {
             seed: 1,
             secs: 10,
             partitions: vec![],
-            regions: false,
+            regions: 0,
         }
     }
 }
@@ -54,17 +55,17 @@ impl Case {
 const CLIENTS: u32 = 8;
 
 fn run(case: Case) -> RunResult {
-    let place = |i: u32| NodePlacement {
-        region: if case.regions { (i % 3) as u16 } else { 0 },
-        uplink_bps: 0,
-        downlink_bps: 0,
-    };
+    let regions = case.regions;
+    let place = |i: u32| NodePlacement { region: (i % regions.max(1) as u32) as u16, uplink_bps: 0, downlink_bps: 0 };
     let ms = Span::from_millis;
-    let delay = if case.regions {
-        let one_way = vec![ms(1), ms(10), ms(40), ms(10), ms(1), ms(80), ms(40), ms(80), ms(1)];
-        DelayModel::Matrix { n_regions: 3, one_way }
-    } else {
-        DelayModel::Uniform(Span::from_millis(case.delay_ms))
+    let delay = match regions {
+        0 => DelayModel::Uniform(Span::from_millis(case.delay_ms)),
+        2 => DelayModel::Matrix { n_regions: 2, one_way: vec![ms(1), ms(40), ms(40), ms(1)] },
+        3 => {
+            let one_way = vec![ms(1), ms(10), ms(40), ms(10), ms(1), ms(80), ms(40), ms(80), ms(1)];
+            DelayModel::Matrix { n_regions: 3, one_way }
+        }
+        other => panic!("no layout for {other} regions"),
     };
     let mut roster = case.behaviors.clone();
     roster.resize(case.n as usize, Behavior::Correct);
@@ -335,7 +336,7 @@ fn contended_workloads_across_regions_keep_every_invariant() {
                 // Clients near their replicas (nearest), hot accounts, three regions.
                 let mut case = Case::new(variant, contended(seed + 100, 150, 5, 3));
                 case.seed = seed;
-                case.regions = true;
+                case.regions = 3;
                 case.jitter = Jitter::Uniform { max_ns: ns(5) };
                 case.behaviors = vec![Correct; case.n as usize];
                 case.behaviors[(seed as usize * 2 + 1) % case.n as usize] = b;
@@ -343,5 +344,18 @@ fn contended_workloads_across_regions_keep_every_invariant() {
                 assert_all_confirmed(&r, &format!("{variant:?} {b:?} seed {seed} (regions)"));
             }
         }
+    }
+}
+
+#[test]
+fn epaxos_beyond_3f_plus_1_keeps_consistency_across_regions() {
+    // n = 6, f = 1: dependency quorums of 2f+1 = 3 could miss each other (two regions of
+    // three); the quorum must be ceil((n+f+1)/2) = 4.
+    for seed in 1..=6 {
+        let mut case = Case::new(Variant::Epaxos, contended(seed + 200, 200, 8, 2));
+        (case.n, case.f, case.seed, case.regions) = (6, 1, seed, 2);
+        case.send_to = SendPolicy::Random;
+        let r = run(case);
+        assert_all_confirmed(&r, &format!("epaxos n = 6 seed {seed}"));
     }
 }

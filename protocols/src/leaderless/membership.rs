@@ -50,11 +50,14 @@ impl Membership {
         Membership { epoch: 0, n, f, variant }
     }
 
-    /// Replies a coordinator needs from the dependency discovery service.
+    /// Replies a coordinator needs from the dependency discovery service: any two quorums
+    /// share 3f+1 replicas (Wintermute, so that f+1 correct ones report every conflict) or
+    /// f+1 (EPaxos: one correct replica saw both commands). For EPaxos that is 2f+1 when
+    /// n = 3f+1, and more beyond: with n = 6 and f = 1, two quorums of 2f+1 = 3 can be disjoint.
     pub fn dds_quorum(&self) -> usize {
         match self.variant {
             Variant::Wintermute => (self.n + 3 * self.f + 1).div_ceil(2) as usize,
-            Variant::Epaxos => (2 * self.f + 1) as usize,
+            Variant::Epaxos => (self.n + self.f + 1).div_ceil(2) as usize,
         }
     }
 
@@ -106,6 +109,18 @@ mod tests {
             let p = e.pbft_quorum() as u32;
             assert!(2 * p - e.n > f, "two PBFT quorums share a correct replica");
             assert_eq!(e.dds_quorum() as u32, 2 * f + 1);
+            for n in 3 * f + 1..=6 * f + 2 {
+                for variant in [Variant::Wintermute, Variant::Epaxos] {
+                    if variant.refuse(n, f).is_some() {
+                        continue;
+                    }
+                    let m = Membership::new(n, f, variant);
+                    let q = m.dds_quorum() as u32;
+                    let overlap = if variant == Variant::Wintermute { 3 * f + 1 } else { f + 1 };
+                    assert!(2 * q >= n + overlap, "{variant:?} n = {n}: two DDS quorums share {overlap}");
+                    assert!(q <= n - f, "{variant:?} n = {n}: a DDS quorum is reachable with f silent");
+                }
+            }
         }
         assert_eq!(Membership::new(6, 1, Variant::Wintermute).dds_quorum(), 5);
         assert_eq!(Membership::new(6, 1, Variant::Wintermute).pbft_quorum(), 4);
