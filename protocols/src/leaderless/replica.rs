@@ -789,8 +789,11 @@ impl Leaderless {
         let c = self.cmds.get_mut(&tx.id).expect("committed commands are known");
         assert!(c.committed.is_none(), "a command commits once");
         c.committed = Some(Rc::new((deps.clone(), proof)));
+        // What is left to answer laggards is the payload and the decision with its proof.
         c.collect = None;
         c.cons = None;
+        c.ack = None;
+        c.deps = None;
         self.uncommitted.remove(&tx.id);
         self.fetch_asked.remove(&tx.id);
         ctx.cancel_timer(LlTimer::FastPath(tx.id));
