@@ -15,6 +15,9 @@ use super::types::*;
 use crate::common::quorum::Votes;
 use crate::ledger::{ConflictRelation, Ledger, is_reconfiguration};
 
+/// Recoveries one replica starts per scan of its overdue commands.
+const MAX_RECOVERIES_PER_SCAN: usize = 16;
+
 /// Per account, the commands a replica has seen that debit it and that credit it, in the
 /// order it saw them: the conflict index dependency sets are read from.
 #[derive(Clone, Debug, Default)]
@@ -738,6 +741,10 @@ impl Leaderless {
                 let since = c.recovery_asked.unwrap_or(c.first_seen);
                 since + timeout <= now
             })
+            // Oldest first (ids follow submission), and a bounded number per scan: under
+            // overload every command is late, and recovering all of them at once only adds
+            // work to saturated replicas (a congestion collapse).
+            .take(MAX_RECOVERIES_PER_SCAN)
             .collect();
         for id in overdue {
             let c = self.cmds.get_mut(&id).expect("known");
