@@ -1,8 +1,12 @@
-//! Project automation, `cargo xtask <task>`: `ci` (lint, tests), `lint` (format, clippy) and `bench` (engine
-//! and protocol speed, written to docs/bench.md). No shell scripts beyond `.ci/run`.
-#![allow(clippy::disallowed_types, clippy::disallowed_methods)] // benchmarks read the wall clock
+//! Project automation, `cargo xtask <task>`: `ci` (lint, tests), `lint` (format, clippy), `bench` (engine
+//! and protocol speed, written to docs/bench.md) and `figures` (validation figures, written to
+//! docs/figures/). No shell scripts beyond `.ci/run`.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)] // benchmarks and figures read the wall clock
 
 mod bench;
+mod figures;
+mod figures_leaderless;
+mod figures_traces;
 
 use std::process::{Command, ExitCode};
 
@@ -13,9 +17,12 @@ fn main() -> ExitCode {
         Some("lint") => lint(),
         Some("bench") => bench::all(args.get(1).map(String::as_str) == Some("--quick")),
         Some("bench-case") => bench::case(args.get(1).map(String::as_str).unwrap_or("")),
+        Some("figures") => figures::main(&args[1..]),
+        Some("figures-case") => figures::case(&args[1..]),
+        Some("figures-leaderless-case") => figures_leaderless::case(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci | lint | bench [--quick]>\n  ci     lint, then all tests\n  lint   fmt check, clippy with warnings denied\n  bench  engine and protocol benchmarks -> docs/bench.md"
+                "usage: cargo xtask <ci | lint | bench [--quick] | figures [--only NAME] [--quick]>\n  ci       lint, then all tests\n  lint     fmt check, clippy with warnings denied\n  bench    engine and protocol benchmarks -> docs/bench.md\n  figures  validation figures (tables, CSV, plots) -> docs/figures/"
             );
             return ExitCode::from(2);
         }
