@@ -1,40 +1,12 @@
 //! Chained HotStuff on the engine, without scenario files: closed-form throughput and
 //! latency, a crashed replica, a partition, loss, and determinism.
 
+mod common;
+
+use common::Steady;
 use protocols::hotstuff::{Behavior, CommitRule, HotStuff, HotStuffConfig};
 use sim_core::net::{DelayModel, Jitter, NetConfig, NodePlacement, PartitionSpec};
-use sim_core::workload::{Arrival, Workload};
-use sim_core::{
-    AccountId, FaultAction, FaultAt, NodeId, RunResult, SendPolicy, SimConfig, Simulation, Span, Stop, Time,
-};
-
-/// Arrivals at a constant rate, round-robin over clients.
-struct Steady {
-    gap_ns: u64,
-    next: u64,
-    until: u64,
-    clients: u32,
-    count: u64,
-}
-
-impl Workload for Steady {
-    fn next_arrival(&mut self) -> Option<Arrival> {
-        if self.next >= self.until {
-            return None;
-        }
-        let a = Arrival {
-            at: Time(self.next),
-            client_idx: (self.count % self.clients as u64) as u32,
-            from: AccountId(0),
-            to: AccountId(1),
-            amount: 1,
-            size_bytes: 0,
-        };
-        self.count += 1;
-        self.next += self.gap_ns;
-        Some(a)
-    }
-}
+use sim_core::{FaultAction, FaultAt, NodeId, RunResult, SendPolicy, SimConfig, Simulation, Span, Stop, Time};
 
 struct Case {
     n: u32,
