@@ -262,7 +262,7 @@ pub fn all(quick: bool) -> Result<(), String> {
             ("closed1ms", "closed form d = 1 ms, n = 4, batch 400, saturated"),
             ("hotstuff64", "HotStuff n = 64, d = 10 ms, batch 400, saturated (40k tx/s offered)"),
             ("leaderless", "scenarios/examples/leaderless.toml (BLSMR-W, n = 6, US+EU, 500 tx/s, 20 s)"),
-            ("leaderless-load", "the same at 1000 tx/s for 10 s (about 70% of the replicas' CPU)"),
+            ("leaderless-load", "the same at 1000 tx/s for 10 s (replicas' CPU about 60% busy over the whole run)"),
             (
                 "leaderless-contended",
                 "leaderless-byzantine.toml without attacker: 20 hot accounts, 3 regions; one dependency component \
