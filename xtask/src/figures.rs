@@ -139,8 +139,22 @@ fn build_release() -> Result<PathBuf, String> {
     Ok(target.join("release").join(format!("xtask{}", std::env::consts::EXE_SUFFIX)))
 }
 
-fn write(path: &Path, text: &str) -> Result<(), String> {
+pub(crate) fn write(path: &Path, text: &str) -> Result<(), String> {
     std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// A child case's arguments, `FILE [--set key=value]...`, as (file, sets).
+pub(crate) fn case_args<'a>(args: &'a [String], what: &str) -> Result<(&'a String, Vec<String>), String> {
+    let file = args.first().ok_or_else(|| format!("{what} FILE [--set key=value]..."))?;
+    let mut sets = Vec::new();
+    let mut it = args[1..].iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--set" => sets.push(it.next().ok_or("--set needs key=value")?.clone()),
+            other => return Err(format!("{what}: unknown argument {other:?}")),
+        }
+    }
+    Ok((file, sets))
 }
 
 // ----- one run, in a child process -----
@@ -148,15 +162,7 @@ fn write(path: &Path, text: &str) -> Result<(), String> {
 /// `xtask figures-case FILE [--set key=value]...`: runs one scenario in this (release) process
 /// and prints its metrics as one line of `key=value`.
 pub fn case(args: &[String]) -> Result<(), String> {
-    let file = args.first().ok_or("figures-case FILE [--set key=value]...")?;
-    let mut sets = Vec::new();
-    let mut it = args[1..].iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--set" => sets.push(it.next().ok_or("--set needs key=value")?.clone()),
-            other => return Err(format!("figures-case: unknown argument {other:?}")),
-        }
-    }
+    let (file, sets) = case_args(args, "figures-case")?;
     let s = scenarios::parse::load(Path::new(file), &sets, None).map_err(|d| d.to_string())?;
     let t = Instant::now();
     let report = scenarios::run::run(&s, &mut |_, _| {});
@@ -369,7 +375,7 @@ fn csv_opt(x: Option<f64>) -> String {
 }
 
 /// Plots a chart into `dir` as `stem.svg` and `stem.png`; returns the markdown that shows it.
-fn plot(dir: &Path, stem: &str, chart: &plots::Chart) -> Result<String, String> {
+pub(crate) fn plot(dir: &Path, stem: &str, chart: &plots::Chart) -> Result<String, String> {
     plots::write_both(chart, dir, stem).map_err(|e| format!("plot {stem}: {e}"))?;
     Ok(format!("![{}]({stem}.svg)\n", chart.title))
 }

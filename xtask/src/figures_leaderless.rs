@@ -12,6 +12,7 @@
 //! section. Each set also rewrites docs/figures/leaderless/README.md, which gathers the readings
 //! of the pages present.
 
+use crate::figures::{plot, write};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -29,15 +30,7 @@ use sim_core::metrics::{LatencyStats, Window};
 /// UNCONFIRMED P50 P90 P99 MEAN` lines (end-to-end latency in ms of the transactions submitted in
 /// the measurement window, by client region) and, if the run broke an invariant, `violation TEXT`.
 pub fn case(args: &[String]) -> Result<(), String> {
-    let file = args.first().ok_or("figures-leaderless-case FILE [--set key=value]...")?;
-    let mut sets = Vec::new();
-    let mut it = args[1..].iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--set" => sets.push(it.next().ok_or("--set needs key=value")?.clone()),
-            other => return Err(format!("figures-leaderless-case: unknown argument {other:?}")),
-        }
-    }
+    let (file, sets) = crate::figures::case_args(args, "figures-leaderless-case")?;
     let s = scenarios::parse::load(Path::new(file), &sets, None).map_err(|d| d.to_string())?;
     let t = Instant::now();
     let report = scenarios::run::run(&s, &mut |_, _| {});
@@ -258,15 +251,6 @@ fn out_dir(root_out: &Path) -> Result<PathBuf, String> {
     let dir = root_out.join("leaderless");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     Ok(dir)
-}
-
-fn write(path: &Path, text: &str) -> Result<(), String> {
-    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
-}
-
-fn plot(dir: &Path, stem: &str, chart: &plots::Chart) -> Result<String, String> {
-    plots::write_both(chart, dir, stem).map_err(|e| format!("plot {stem}: {e}"))?;
-    Ok(format!("![{}]({stem}.svg)\n", chart.title))
 }
 
 fn f0(x: f64) -> String {

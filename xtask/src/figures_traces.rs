@@ -13,6 +13,7 @@
 //! count). Runs are seeded, so every table is the same on every rerun; wall times are in their
 //! own section. The Algorand-style baseline is not built yet: it joins this set when it lands.
 
+use crate::figures::{plot, write};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -414,15 +415,6 @@ fn reproduce(t: &Trace, c: &Case, v: &Variant) -> String {
 }
 
 // ===================================================================================== output helpers
-
-fn write(path: &Path, text: &str) -> Result<(), String> {
-    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
-}
-
-fn plot(dir: &Path, stem: &str, chart: &plots::Chart) -> Result<String, String> {
-    plots::write_both(chart, dir, stem).map_err(|e| format!("plot {stem}: {e}"))?;
-    Ok(format!("![{}]({stem}.svg)\n", chart.title))
-}
 
 fn f0(x: f64) -> String {
     if x.is_finite() { format!("{x:.0}") } else { "-".into() }
