@@ -143,6 +143,15 @@ pub(crate) fn write(path: &Path, text: &str) -> Result<(), String> {
     std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// How a run stopped, as the child cases print it: the report's stop name, with the broken
+/// invariant after a colon.
+pub(crate) fn stop_label(stop: &sim_core::Stop) -> String {
+    match stop {
+        sim_core::Stop::Violation(v) => format!("violation:{}", v.invariant),
+        other => scenarios::output::stop_name(other).to_string(),
+    }
+}
+
 /// A child case's arguments, `FILE [--set key=value]...`, as (file, sets).
 pub(crate) fn case_args<'a>(args: &'a [String], what: &str) -> Result<(&'a String, Vec<String>), String> {
     let file = args.first().ok_or_else(|| format!("{what} FILE [--set key=value]..."))?;
@@ -186,12 +195,7 @@ pub fn case(args: &[String]) -> Result<(), String> {
             .max()
             .unwrap_or(0)
     };
-    let stop = match &r.stop {
-        sim_core::Stop::End => "end".to_string(),
-        sim_core::Stop::EventLimit => "event_limit".into(),
-        sim_core::Stop::QueueLimit => "queue_limit".into(),
-        sim_core::Stop::Violation(v) => format!("violation:{}", v.invariant),
-    };
+    let stop = stop_label(&r.stop);
     let fields: Vec<(&str, String)> = vec![
         ("offered_tps", format!("{}", m.offered_tps)),
         ("goodput_tps", format!("{}", m.goodput_tps)),

@@ -39,12 +39,7 @@ pub fn case(args: &[String]) -> Result<(), String> {
     let end_ns = r.end_time.as_nanos().max(1) as f64;
     let correct: Vec<&sim_core::NodeReport> = r.nodes.iter().filter(|n| n.is_replica && n.correct).collect();
     let util = |n: &sim_core::NodeReport| n.cpu_busy_ns as f64 / (end_ns * f64::from(n.cores.max(1)));
-    let stop = match &r.stop {
-        sim_core::Stop::End => "end".to_string(),
-        sim_core::Stop::EventLimit => "event_limit".into(),
-        sim_core::Stop::QueueLimit => "queue_limit".into(),
-        sim_core::Stop::Violation(v) => format!("violation:{}", v.invariant),
-    };
+    let stop = crate::figures::stop_label(&r.stop);
     let fields: Vec<(&str, String)> = vec![
         ("offered_tps", format!("{}", m.offered_tps)),
         ("goodput_tps", format!("{}", m.goodput_tps)),
