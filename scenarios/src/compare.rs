@@ -217,6 +217,9 @@ pub fn compare(args: &Args) -> Result<Outcome, Failure> {
     let seeds = batch::seeds_of(args.seeds.unwrap_or((scenarios[0].seed, scenarios[0].seed)))?;
     let jobs: Vec<Scenario> =
         scenarios.iter().flat_map(|s| seeds.iter().map(move |&seed| Scenario { seed, ..s.clone() })).collect();
+    if let Some(problem) = jobs.iter().find_map(parse::seed_problem) {
+        return Err(Failure::input(format!("{}: {problem}", args.file.display())));
+    }
     let bar = batch::progress_bar(jobs.len(), args.quiet);
     let data: Vec<RunData> =
         batch::run_all(&jobs, args.jobs, |s| RunData::of(&run::run(s, &mut |_, _| {})), |_| bar.inc(1));
@@ -541,5 +544,10 @@ mod tests {
         }
         let common = common_behaviors(&both);
         assert!(common.contains(&"silent") && common.contains(&"crash") && !common.contains(&"fork"));
+        let all = parse_protocols("hotstuff,leaderless,algorand").unwrap();
+        assert_eq!(all[2], ("algorand", ProtocolKind::Algorand));
+        assert_eq!(common_behaviors(&all), ["crash", "silent", "equivocate"]);
+        let algorand = parse_protocols("algorand,leaderless").unwrap();
+        assert_eq!(common_behaviors(&algorand), ["crash", "silent", "equivocate"]);
     }
 }

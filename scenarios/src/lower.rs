@@ -1,6 +1,7 @@
 //! Lowering: a validated `Scenario` becomes integers the engine understands (nanoseconds,
 //! bits per second, parts per billion, region indices).
 
+use protocols::algorand::{self as ag, AlgorandConfig, StakeDistribution, Topology, World};
 use protocols::hotstuff::{Behavior, CommitRule, HotStuffConfig};
 use protocols::leaderless::{self as ll, LeaderlessConfig};
 use protocols::ledger::ConflictRelation;
@@ -20,6 +21,8 @@ pub struct Lowered {
     pub workload: WorkloadConfig,
     pub hotstuff: HotStuffConfig,
     pub leaderless: LeaderlessConfig,
+    /// The Algorand preset with the scenario's overrides.
+    pub algorand: AlgorandConfig,
     /// Region name of each node (replicas, then clients), for reports.
     pub node_regions: Vec<String>,
     /// What each replica does (`None`: it follows the protocol).
@@ -28,6 +31,8 @@ pub struct Lowered {
     pub behaviors: Vec<Behavior>,
     /// The same, as the leaderless protocol sees it.
     pub leaderless_behaviors: Vec<ll::Behavior>,
+    /// The same, as Algorand sees it.
+    pub algorand_behaviors: Vec<ag::Behavior>,
 }
 
 fn bps(mbps: f64) -> u64 {
@@ -45,10 +50,7 @@ pub fn lower(s: &Scenario) -> Lowered {
         .chain((0..s.clients.count as usize).map(|i| region_of(&s.clients.regions, i)))
         .collect();
     let assigned = assign_byzantine(s);
-    let mut byzantine: Vec<Option<model::Behavior>> = vec![None; n as usize];
-    for (entry, ids) in s.byzantine.iter().zip(&assigned) {
-        ids.iter().for_each(|&id| byzantine[id as usize] = Some(entry.behavior));
-    }
+    let byzantine = roles(s, &assigned);
     let (delay, region_index) = delay_model(&s.network.delay);
     let nodes = node_regions
         .iter()
@@ -74,7 +76,9 @@ pub fn lower(s: &Scenario) -> Lowered {
     let sim = SimConfig {
         seed: s.seed,
         n_replicas: n,
-        f: s.replicas.f,
+        // An Algorand client trusts the user it submits to: one reply confirms (the block that
+        // holds the transaction is certified at that user).
+        f: if s.protocol == model::ProtocolKind::Algorand { 0 } else { s.replicas.f },
         net,
         send_to: match s.clients.send_to {
             model::SendTo::Nearest => SendPolicy::Nearest,
@@ -124,7 +128,82 @@ pub fn lower(s: &Scenario) -> Lowered {
     let behaviors = byzantine.iter().map(|b| b.map_or(Behavior::Correct, protocol_behavior)).collect();
     let leaderless_behaviors = byzantine.iter().map(|b| b.map_or(ll::Behavior::Correct, leaderless_behavior)).collect();
     let leaderless = leaderless_config(&s.leaderless);
-    Lowered { sim, workload, hotstuff, leaderless, node_regions, byzantine, behaviors, leaderless_behaviors }
+    let algorand_behaviors = byzantine.iter().map(|b| b.map_or(ag::Behavior::Correct, algorand_behavior)).collect();
+    let algorand = algorand_config(&s.algorand);
+    Lowered {
+        sim,
+        workload,
+        hotstuff,
+        leaderless,
+        algorand,
+        node_regions,
+        byzantine,
+        behaviors,
+        leaderless_behaviors,
+        algorand_behaviors,
+    }
+}
+
+/// What each replica does (`None`: it follows the protocol), from the ids of each entry.
+fn roles(s: &Scenario, assigned: &[Vec<u32>]) -> Vec<Option<model::Behavior>> {
+    let mut byzantine: Vec<Option<model::Behavior>> = vec![None; s.replicas.n as usize];
+    for (entry, ids) in s.byzantine.iter().zip(assigned) {
+        ids.iter().for_each(|&id| byzantine[id as usize] = Some(entry.behavior));
+    }
+    byzantine
+}
+
+/// The protocol's configuration of a preset (validation takes its defaults from it).
+pub fn algorand_preset(preset: model::AlgorandPreset) -> AlgorandConfig {
+    match preset {
+        model::AlgorandPreset::Mainnet => AlgorandConfig::mainnet(),
+        model::AlgorandPreset::Sosp2017 => AlgorandConfig::sosp2017(),
+    }
+}
+
+/// The Algorand preset with the scenario's `[algorand]` values.
+pub fn algorand_config(a: &model::Algorand) -> AlgorandConfig {
+    let preset = algorand_preset(a.preset);
+    let per_user = match preset.stake {
+        StakeDistribution::Equal { per_user } => per_user,
+        StakeDistribution::Pareto { mean_per_user, .. } => mean_per_user,
+    };
+    AlgorandConfig {
+        fanout: a.fanout,
+        topology: match a.topology {
+            model::AlgorandTopology::Relays => Topology::Relays { relays: a.relays, relay_degree: a.relay_degree },
+            model::AlgorandTopology::Peers => Topology::Peers,
+        },
+        gossip_batch: Span::from_millis_f64(a.gossip_batch_ms),
+        block_max_bytes: a.block_max_bytes,
+        priority_wait: Span::from_secs_f64(a.priority_wait_s),
+        block_wait: Span::from_secs_f64(a.block_wait_s),
+        step_timeout: Span::from_secs_f64(a.step_timeout_s),
+        vrf_verify: Span::from_nanos_f64(a.vrf_verify_us * 1e3),
+        stake: match a.stake {
+            model::Stake::Equal => StakeDistribution::Equal { per_user },
+            model::Stake::Pareto { shape } => StakeDistribution::Pareto { shape, mean_per_user: per_user },
+        },
+        ..preset
+    }
+}
+
+/// What every Algorand user knows before the first round (stakes, gossip graph, keys), drawn
+/// from the seed's `algorand` stream: the same for the run and for validation.
+pub fn algorand_world(cfg: &AlgorandConfig, n_users: u32, seed: u64) -> World {
+    World::new(cfg, n_users, &mut Streams::new(seed).stream("algorand"))
+}
+
+/// Algorand behaviours; the others never reach here (validation refuses them).
+fn algorand_behavior(b: model::Behavior) -> ag::Behavior {
+    match b {
+        // A crash is an engine fault; until it the user runs the protocol.
+        model::Behavior::Crash => ag::Behavior::Correct,
+        model::Behavior::Silent => ag::Behavior::Silent,
+        model::Behavior::Equivocate => ag::Behavior::Equivocate,
+        model::Behavior::DoubleVote => ag::Behavior::DoubleVote,
+        _ => ag::Behavior::Silent,
+    }
 }
 
 fn arrival_process(a: model::Arrivals) -> ArrivalProcess {
@@ -189,14 +268,15 @@ fn leaderless_behavior(b: model::Behavior) -> ll::Behavior {
         M::NeverCommit => ll::Behavior::NeverCommit,
         M::ProposeWithoutProof => ll::Behavior::ProposeWithoutProof,
         M::ForgeCommit => ll::Behavior::ForgeCommit,
-        M::Fork | M::WithholdVotes | M::SlowLeader => ll::Behavior::Silent,
+        M::Fork | M::WithholdVotes | M::SlowLeader | M::DoubleVote => ll::Behavior::Silent,
     }
 }
 
 /// Who misbehaves: the ids of each `[[byzantine]]` entry, named replicas first, then each
 /// `count` drawn from the seed's `byzantine` stream among the replicas not yet taken and not
 /// crashing in `[[faults.crashes]]` (validation made sure there are enough), in entry order.
-fn assign_byzantine(s: &Scenario) -> Vec<Vec<u32>> {
+/// Validation calls it too, to weigh the Algorand stake of exactly the users a run gets.
+pub fn assign_byzantine(s: &Scenario) -> Vec<Vec<u32>> {
     let mut taken = vec![false; s.replicas.n as usize];
     let mut per_entry: Vec<Vec<u32>> = s
         .byzantine
@@ -231,7 +311,7 @@ fn protocol_behavior(b: model::Behavior) -> Behavior {
         model::Behavior::Equivocate => Behavior::Equivocate,
         model::Behavior::WithholdVotes => Behavior::WithholdVotes,
         model::Behavior::SlowLeader => Behavior::SlowLeader,
-        // Leaderless behaviours never reach HotStuff (validation refuses them).
+        // Other protocols' behaviours never reach HotStuff (validation refuses them).
         _ => Behavior::Silent,
     }
 }

@@ -8,6 +8,7 @@ use std::time::Instant;
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use scenarios::batch::{self, Failure, parse_seed_range};
+use scenarios::model::ProtocolKind;
 use scenarios::{calibrate, compare, output, parse, run, sweep};
 use sim_core::Stop;
 
@@ -17,7 +18,8 @@ Metrics (measured over the window [warmup_s, duration_s)):
   consensus latency   from a transaction's arrival at its first replica to its first commit
                       at a correct replica
   end-to-end latency  from the client's send to the client holding f+1 matching replies
-                      (the reply hop included)
+                      (the reply hop included; under algorand, the reply of the one user
+                      it submitted to)
   goodput             distinct valid transactions confirmed (f+1 matching replies) per second
   Latency percentiles are nearest-rank over the transactions submitted in the window that
   completed before the run ended; the others are reported as unconfirmed.
@@ -72,7 +74,8 @@ enum Command {
     Compare {
         /// The scenario file.
         file: PathBuf,
-        /// The protocols, comma-separated: the first is the baseline of the differences.
+        /// The protocols, comma-separated (hotstuff, leaderless, algorand): the first is the
+        /// baseline of the differences.
         #[arg(long, value_name = "P1,P2,...")]
         protocols: String,
         /// Seeds, as FIRST..LAST (inclusive); default the scenario's seed.
@@ -164,8 +167,9 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Validate { input } => match parse::load(&input.file, &input.sets, input.seed) {
             Ok(s) => {
+                let nodes = if s.protocol == ProtocolKind::Algorand { "users" } else { "replicas" };
                 println!(
-                    "{}: ok ({} replicas, {} clients, {} s)",
+                    "{}: ok ({} {nodes}, {} clients, {} s)",
                     input.file.display(),
                     s.replicas.n,
                     s.clients.count,

@@ -30,6 +30,7 @@ pub struct Scenario {
     pub workload: Workload,
     pub hotstuff: HotStuff,
     pub leaderless: Leaderless,
+    pub algorand: Algorand,
     pub cpu: Cpu,
     pub limits: Limits,
     pub output: Output,
@@ -39,12 +40,15 @@ pub struct Scenario {
 pub enum ProtocolKind {
     HotStuff,
     Leaderless,
+    Algorand,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Replicas {
+    /// Replicas (Algorand: users, each with its stake).
     pub n: u32,
-    /// Faults tolerated; default floor((n-1)/3). Validation requires n >= 3f+1.
+    /// Faults tolerated; default floor((n-1)/3). Validation requires n >= 3f+1. Always 0 under
+    /// Algorand, whose safety rests on the Byzantine users' share of the stake instead.
     pub f: u32,
     /// One region name per replica; a shorter list is repeated in order (replica i gets
     /// regions[i % len]). Every name exists in the delay matrix (or the list is ["any"] when the
@@ -192,6 +196,8 @@ pub enum Behavior {
     ProposeWithoutProof,
     /// Leaderless: as coordinator, broadcasts a commit with a forged dependency set.
     ForgeCommit,
+    /// Algorand: votes in every step both for its value and for the empty block.
+    DoubleVote,
 }
 
 /// The leaderless protocol's settings (`[leaderless]`).
@@ -218,6 +224,51 @@ pub enum LeaderlessVariant {
 pub enum Conflicts {
     SharedAccount,
     CreditsCommute,
+}
+
+/// The Algorand baseline's settings (`[algorand]`): a preset's values, with the file's
+/// overrides applied.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Algorand {
+    pub preset: AlgorandPreset,
+    pub topology: AlgorandTopology,
+    /// Relays topology: users 0..relays are relays; 0 = n/100 of them, at least 4 (at most n).
+    pub relays: u32,
+    /// Relays topology: each relay links to this many other relays (at most all of them).
+    pub relay_degree: u32,
+    /// Links per user: random peers, or (relays topology) random relays for a non-relay user.
+    pub fanout: u32,
+    pub gossip_batch_ms: f64,
+    pub block_max_bytes: u32,
+    pub priority_wait_s: f64,
+    pub block_wait_s: f64,
+    pub step_timeout_s: f64,
+    pub vrf_verify_us: f64,
+    pub stake: Stake,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AlgorandPreset {
+    /// Today's network (go-algorand's consensus parameters, relays).
+    Mainnet,
+    /// Gilad et al., SOSP 2017 (random peers, the paper's committees and timeouts).
+    Sosp2017,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AlgorandTopology {
+    Relays,
+    Peers,
+}
+
+/// How stake is spread over Algorand users (the mean per user is the preset's).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Stake {
+    Equal,
+    /// Pareto-distributed holdings with this shape (> 1).
+    Pareto {
+        shape: f64,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]

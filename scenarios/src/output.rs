@@ -21,6 +21,7 @@ pub fn protocol_name(p: ProtocolKind) -> &'static str {
     match p {
         ProtocolKind::HotStuff => "hotstuff",
         ProtocolKind::Leaderless => "leaderless",
+        ProtocolKind::Algorand => "algorand",
     }
 }
 
@@ -42,8 +43,12 @@ pub fn behavior_name(b: Option<crate::model::Behavior>) -> &'static str {
         Some(Behavior::NeverCommit) => "never_commit",
         Some(Behavior::ProposeWithoutProof) => "propose_without_proof",
         Some(Behavior::ForgeCommit) => "forge_commit",
+        Some(Behavior::DoubleVote) => "double_vote",
     }
 }
+
+/// Byzantine replicas named in the summary table; the others are counted.
+const MAX_LISTED: usize = 32;
 
 /// The Byzantine replicas as (id, behaviour).
 fn byzantine_list(report: &Report) -> Vec<(usize, &'static str)> {
@@ -120,6 +125,7 @@ pub fn summary_json(report: &Report, reproduce: &str) -> Value {
         "version": env!("CARGO_PKG_VERSION"),
         "n_replicas": s.replicas.n,
         "f": s.replicas.f,
+        "byzantine_stake_ppm": report.byzantine_stake_ppm,
         "n_clients": s.clients.count,
         "byzantine": byzantine_list(report).iter().map(|(id, b)| json!({ "replica": id, "behavior": b })).collect::<Vec<_>>(),
         "duration_s": s.duration_s,
@@ -165,11 +171,23 @@ pub fn summary_rows(report: &Report, reproduce: &str) -> Vec<(String, String)> {
     let m = &report.summary;
     let mut t: Vec<(String, String)> = Vec::new();
     let mut row = |k: &str, v: String| t.push((k.to_string(), v));
-    row("scenario", format!("{} ({}, n = {}, f = {})", s.name, protocol_name(s.protocol), s.replicas.n, s.replicas.f));
+    let size = match s.protocol {
+        ProtocolKind::Algorand => format!("n = {} users", s.replicas.n),
+        _ => format!("n = {}, f = {}", s.replicas.n, s.replicas.f),
+    };
+    row("scenario", format!("{} ({}, {size})", s.name, protocol_name(s.protocol)));
     let byz = byzantine_list(report);
     if !byz.is_empty() {
-        let list: Vec<String> = byz.iter().map(|(id, b)| format!("{id} {b}")).collect();
-        let beyond = if byz.len() > s.replicas.f as usize { " (more than f: safety not guaranteed)" } else { "" };
+        // Algorand runs may have thousands: the table names the first ones (nodes.csv has all).
+        let mut list: Vec<String> = byz.iter().take(MAX_LISTED).map(|(id, b)| format!("{id} {b}")).collect();
+        if byz.len() > MAX_LISTED {
+            list.push(format!("and {} more", byz.len() - MAX_LISTED));
+        }
+        let beyond = match report.byzantine_stake_ppm {
+            Some(ppm) => format!(" ({:.2}% of the stake)", ppm as f64 / 1e4),
+            None if byz.len() > s.replicas.f as usize => " (more than f: safety not guaranteed)".to_string(),
+            None => String::new(),
+        };
         row("byzantine replicas", format!("{}{beyond}", list.join(", ")));
     }
     row("offered load", format!("{:.1} tx/s ({} tx in the window)", m.offered_tps, m.submitted_tx));
@@ -202,6 +220,12 @@ pub fn summary_rows(report: &Report, reproduce: &str) -> Vec<(String, String)> {
             let deps = get("deps_mean_milli") as f64 / 1000.0;
             row("dependencies per command", format!("mean {deps:.1}  max {}", get("deps_max")));
             row("largest component", format!("{} commands", get("component_max")));
+        }
+        crate::model::ProtocolKind::Algorand => {
+            // The counters as the protocol names them (the maximum over correct users).
+            for (name, v) in &counters {
+                row(name, v.to_string());
+            }
         }
     }
     row("events", format!("{} (stop: {})", report.result.events, stop_name(&report.result.stop)));

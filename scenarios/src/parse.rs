@@ -14,10 +14,14 @@ use std::path::{Path, PathBuf};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
+use protocols::algorand::{AlgorandConfig, StakeDistribution, Topology};
+
+use crate::lower;
 use crate::model::{
-    Arrivals, Behavior, Byzantine, Certificate, Checks, Clients, Conflicts, CostProfile, Cpu, Crash, CryptoMode, Delay,
-    Faults, HotStuff, HotStuffVariant, Jitter, Leaderless, LeaderlessVariant, Limits, Network, Output, Partition,
-    ProtocolKind, Replicas, Scenario, SendTo, Who, Workload,
+    Algorand, AlgorandPreset, AlgorandTopology, Arrivals, Behavior, Byzantine, Certificate, Checks, Clients, Conflicts,
+    CostProfile, Cpu, Crash, CryptoMode, Delay, Faults, HotStuff, HotStuffVariant, Jitter, Leaderless,
+    LeaderlessVariant, Limits, Network, Output, Partition, ProtocolKind, Replicas, Scenario, SendTo, Stake, Who,
+    Workload,
 };
 use crate::presets;
 
@@ -33,6 +37,19 @@ const MAX_RATE_TPS: f64 = 1e7;
 /// timeseries.csv holds one row per window; more than this is a mistake, not a plot.
 const MAX_WINDOWS: f64 = 1e6;
 const MAX_REPLICAS: i128 = 1024;
+/// Algorand users (replicas) a scenario may have: its messages travel over a gossip graph of
+/// bounded degree, not all-to-all, so it scales past the BFT protocols' cap.
+const MAX_ALGORAND_USERS: i128 = 100_000;
+/// Links per Algorand user, and per relay to other relays: the gossip graph's memory grows with
+/// them.
+const MAX_FANOUT: i128 = 64;
+const MAX_RELAY_DEGREE: i128 = 256;
+/// 1 GiB: far beyond any real block, and its bytes fit a u32.
+const MAX_BLOCK_KIB: f64 = 1_048_576.0;
+/// Pareto stake with this shape puts 80% of the stake with 20% of the users.
+const DEFAULT_PARETO_SHAPE: f64 = 1.16;
+/// Algorand is safe while the Byzantine users hold less than this share of the stake (ppm).
+const ALGORAND_BYZANTINE_STAKE_PPM: u64 = 200_000;
 const MAX_CLIENTS: i128 = 100_000;
 /// 0 is allowed: the HotStuff paper measures with empty payloads, and closed-form.toml mirrors it.
 const MIN_TX_SIZE_BYTES: i128 = 0;
@@ -69,6 +86,7 @@ const TOP_KEYS: &[&str] = &[
     "workload",
     "hotstuff",
     "leaderless",
+    "algorand",
     "cpu",
     "limits",
     "output",
@@ -83,6 +101,21 @@ const LEADERLESS_KEYS: &[&str] = &[
     "recovery_timeout_ms",
     "genesis_balance",
     "reconfigure_at_s",
+];
+const ALGORAND_KEYS: &[&str] = &[
+    "preset",
+    "topology",
+    "relays",
+    "relay_degree",
+    "fanout",
+    "gossip_batch_ms",
+    "block_max_kib",
+    "priority_wait_s",
+    "block_wait_s",
+    "step_timeout_s",
+    "vrf_verify_us",
+    "stake",
+    "pareto_shape",
 ];
 const NETWORK_KEYS: &[&str] = &["matrix", "matrix_file", "uniform_delay_ms", "jitter", "loss", "fifo"];
 const FAULTS_KEYS: &[&str] = &["partitions", "crashes"];
@@ -524,6 +557,7 @@ const POSITIVE_TIME_S: Bounds = Bounds::above(0.0).at_most(MAX_TIME_S);
 const TIME_MS: Bounds = Bounds::at_least(0.0).at_most(MAX_TIME_MS);
 /// Timeouts are whole nanoseconds in the engine and must not round to zero: at least 1 µs.
 const TIMEOUT_MS: Bounds = Bounds::at_least(0.001).at_most(MAX_TIME_MS);
+const TIMEOUT_S: Bounds = Bounds::at_least(0.000_001).at_most(MAX_TIME_S);
 const MBPS: Bounds = Bounds::at_least(0.0).at_most(MAX_MBPS);
 const NON_NEGATIVE: Bounds = Bounds::at_least(0.0);
 
@@ -809,21 +843,24 @@ fn build(c: &mut Ctx<'_>, root: &Table, path: &Path) -> Option<Scenario> {
     let base_dir = path.parent().unwrap_or(Path::new(""));
     let (network, delay) = read_network(c, &top, base_dir);
     let delay = delay.as_ref();
-    let (replicas, n) = read_replicas(c, &top, delay);
-    let clients = read_clients(c, &top, delay, replicas.as_ref().map(|r| &r.regions));
-    let (faults, crashed) = read_faults(c, &top, n, end_s);
     let kind = protocol.as_ref().map(|p| p.v);
-    let byzantine = read_byzantine(c, &top, n, end_s, &crashed, kind);
+    let (replicas, n) = read_replicas(c, &top, delay, kind);
+    let clients = read_clients(c, &top, delay, replicas.as_ref().map(|r| &r.regions), kind);
+    let (faults, crashed) = read_faults(c, &top, n, end_s);
+    let (byzantine, byzantine_at) = read_byzantine(c, &top, n, end_s, &crashed, kind);
     let checks = read_checks(c, &top);
     let workload = read_workload(c, &top, base_dir, duration.as_ref().map(|d| d.v));
     let hotstuff = read_hotstuff(c, &top);
     let n_f = replicas.as_ref().map(|r| (r.n, r.f));
     let leaderless_n_f = (kind == Some(ProtocolKind::Leaderless)).then_some(n_f).flatten();
     let leaderless = read_leaderless(c, &top, leaderless_n_f, duration.as_ref().map(|d| d.v));
+    let algorand_users = (kind == Some(ProtocolKind::Algorand)).then_some(n).flatten();
+    let tx_size = workload.as_ref().map(|w| w.tx_size_bytes).filter(|_| kind == Some(ProtocolKind::Algorand));
+    let algorand = read_algorand(c, &top, algorand_users, tx_size);
     let cpu = read_cpu(c, &top, base_dir);
     let limits = read_limits(c, &top);
     let output = read_output(c, &top, end_s);
-    Some(Scenario {
+    let scenario = Scenario {
         name: name?.v,
         description: description?.v,
         seed: seed?.v,
@@ -840,10 +877,13 @@ fn build(c: &mut Ctx<'_>, root: &Table, path: &Path) -> Option<Scenario> {
         workload: workload?,
         hotstuff: hotstuff?,
         leaderless: leaderless?,
+        algorand: algorand?,
         cpu: cpu?,
         limits: limits?,
         output: output?,
-    })
+    };
+    check_algorand_stake(c, &scenario, &byzantine_at);
+    Some(scenario)
 }
 
 /// The name becomes part of the results folder's name, so it must be a plain file name.
@@ -873,13 +913,26 @@ fn check_warmup(c: &mut Ctx<'_>, warmup: &Val<f64>, duration: Option<&Val<f64>>)
 
 /// The replicas, and their number alone when it is valid but something else in [replicas] is
 /// not: the fault checks still need it.
-fn read_replicas(c: &mut Ctx<'_>, top: &Section<'_>, delay: Option<&Delay>) -> (Option<Replicas>, Option<u32>) {
+/// Under Algorand the replicas are users (up to [`MAX_ALGORAND_USERS`]) and `f` means nothing:
+/// it is read (a file shared with `compare` may give it) but not checked, and becomes 0.
+fn read_replicas(
+    c: &mut Ctx<'_>,
+    top: &Section<'_>,
+    delay: Option<&Delay>,
+    protocol: Option<ProtocolKind>,
+) -> (Option<Replicas>, Option<u32>) {
     let sec = c.section(top, "replicas");
     c.known_keys(&sec, REPLICAS_KEYS);
-    let n = c.int::<u32>(&sec, "n", Missing::Required("4"), (1, MAX_REPLICAS));
-    let default_f = n.as_ref().map_or(0, |n| (n.v - 1) / 3);
+    let algorand = protocol == Some(ProtocolKind::Algorand);
+    // With the protocol itself invalid (reported), the larger cap: n is not blamed for it.
+    let max_n = if algorand || protocol.is_none() { MAX_ALGORAND_USERS } else { MAX_REPLICAS };
+    let n = c.int::<u32>(&sec, "n", Missing::Required("4"), (1, max_n));
+    let default_f = n.as_ref().map_or(0, |n| if algorand { 0 } else { (n.v - 1) / 3 });
     let f = c.int::<u32>(&sec, "f", Missing::Default(default_f), (0, i128::from(u32::MAX)));
-    let f = f.filter(|f| n.as_ref().is_none_or(|n| check_quorum(c, n, f)));
+    let f = match f {
+        Some(f) if algorand => Some(Val { v: 0, ..f }),
+        f => f.filter(|f| n.as_ref().is_none_or(|n| check_quorum(c, n, f))),
+    };
     let default_regions = delay.and_then(default_regions);
     let regions = read_regions(c, &sec, delay, default_regions);
     let uplink = c.float(&sec, "uplink_mbps", Missing::Default(0.0), MBPS);
@@ -963,6 +1016,7 @@ fn read_clients(
     top: &Section<'_>,
     delay: Option<&Delay>,
     replica_regions: Option<&Vec<String>>,
+    protocol: Option<ProtocolKind>,
 ) -> Option<Clients> {
     let sec = c.section(top, "clients");
     c.known_keys(&sec, CLIENTS_KEYS);
@@ -970,6 +1024,17 @@ fn read_clients(
     let regions = read_regions(c, &sec, delay, replica_regions.cloned());
     let send_to = [("nearest", SendTo::Nearest), ("random", SendTo::Random), ("all", SendTo::All)];
     let send_to = c.choice(&sec, "send_to", Missing::Default(SendTo::Nearest), &send_to);
+    let send_to = send_to.filter(|s| {
+        let ok = !(protocol == Some(ProtocolKind::Algorand) && s.v == SendTo::All);
+        if !ok {
+            let message = "send_to = \"all\" does not fit protocol = \"algorand\": an Algorand client trusts the \
+                           user it submits to (its reply, once the block holding the transaction is certified there, \
+                           confirms), and every user gossips what it receives, so sending to all n users only \
+                           multiplies the load";
+            c.fail(s, message, Some("use send_to = \"nearest\" (the default) or \"random\"".to_string()));
+        }
+        ok
+    });
     let retry = c.opt_float(&sec, "retry_ms", TIMEOUT_MS);
     let uplink = c.float(&sec, "uplink_mbps", Missing::Default(0.0), MBPS);
     let downlink = c.float(&sec, "downlink_mbps", Missing::Default(0.0), MBPS);
@@ -1469,9 +1534,19 @@ const LEADERLESS_BEHAVIORS: &[(&str, Behavior)] = &[
     ("forge_commit", Behavior::ForgeCommit),
 ];
 
+const ALGORAND_BEHAVIORS: &[(&str, Behavior)] = &[
+    ("crash", Behavior::Crash),
+    ("silent", Behavior::Silent),
+    ("equivocate", Behavior::Equivocate),
+    ("double_vote", Behavior::DoubleVote),
+];
+
 /// Every protocol, by the name a scenario gives it (`protocol = "..."`).
-pub const PROTOCOLS: &[(&str, ProtocolKind)] =
-    &[("hotstuff", ProtocolKind::HotStuff), ("leaderless", ProtocolKind::Leaderless)];
+pub const PROTOCOLS: &[(&str, ProtocolKind)] = &[
+    ("hotstuff", ProtocolKind::HotStuff),
+    ("leaderless", ProtocolKind::Leaderless),
+    ("algorand", ProtocolKind::Algorand),
+];
 
 /// The Byzantine behaviours `protocol` offers, by name (`byzsim compare` checks a scenario's
 /// `[[byzantine]]` entries against every protocol it compares).
@@ -1484,9 +1559,14 @@ fn behaviors_for(protocol: Option<ProtocolKind>) -> Vec<(&'static str, Behavior)
     match protocol {
         Some(ProtocolKind::HotStuff) => HOTSTUFF_BEHAVIORS.to_vec(),
         Some(ProtocolKind::Leaderless) => LEADERLESS_BEHAVIORS.to_vec(),
+        Some(ProtocolKind::Algorand) => ALGORAND_BEHAVIORS.to_vec(),
         None => {
             let mut all = HOTSTUFF_BEHAVIORS.to_vec();
-            all.extend(LEADERLESS_BEHAVIORS.iter().filter(|b| !HOTSTUFF_BEHAVIORS.contains(b)));
+            for b in LEADERLESS_BEHAVIORS.iter().chain(ALGORAND_BEHAVIORS) {
+                if !all.contains(b) {
+                    all.push(*b);
+                }
+            }
             all
         }
     }
@@ -1502,7 +1582,8 @@ struct Chosen {
 }
 
 /// `[[byzantine]]`: each replica in one entry at most, none also in `[[faults.crashes]]`, and at
-/// least one correct replica left.
+/// least one correct replica left. With the entries, where each one's replicas are written (for
+/// the Algorand stake check, which needs the whole scenario).
 fn read_byzantine(
     c: &mut Ctx<'_>,
     top: &Section<'_>,
@@ -1510,15 +1591,18 @@ fn read_byzantine(
     end_s: Option<f64>,
     crashed: &[Val<u32>],
     protocol: Option<ProtocolKind>,
-) -> Option<Vec<Byzantine>> {
+) -> (Option<Vec<Byzantine>>, Vec<Val<Who>>) {
     let (entries, all_tables) = c.table_list(top, "byzantine");
     let behaviors = behaviors_for(protocol);
     let read: Vec<_> = entries.iter().map(|entry| read_byzantine_entry(c, entry, n, end_s, &behaviors)).collect();
     let chosen: Vec<&Chosen> = read.iter().filter_map(|(_, chosen)| chosen.as_ref()).collect();
     let distinct = check_named_once(c, &chosen, crashed);
     let within = n.is_none_or(|n| check_byzantine_total(c, &chosen, n, crashed));
-    (all_tables && distinct && within).then_some(())?;
-    read.into_iter().map(|(byzantine, _)| byzantine).collect()
+    let at = chosen.iter().map(|chosen| chosen.who.clone()).collect();
+    if !(all_tables && distinct && within) {
+        return (None, at);
+    }
+    (read.into_iter().map(|(byzantine, _)| byzantine).collect(), at)
 }
 
 /// One entry, and its replicas alone when they are valid but something else is not.
@@ -1869,6 +1953,224 @@ fn protocol_variant(v: LeaderlessVariant) -> protocols::leaderless::Variant {
         LeaderlessVariant::Wintermute => protocols::leaderless::Variant::Wintermute,
         LeaderlessVariant::Epaxos => protocols::leaderless::Variant::Epaxos,
     }
+}
+
+/// `[algorand]`: a preset, and any of its values overridden. With `n` (when the scenario runs
+/// Algorand), checks the gossip graph against the number of users, and with `tx_size_bytes`
+/// that a transaction fits a block.
+fn read_algorand(c: &mut Ctx<'_>, top: &Section<'_>, n: Option<u32>, tx_size_bytes: Option<u32>) -> Option<Algorand> {
+    let sec = c.section(top, "algorand");
+    c.known_keys(&sec, ALGORAND_KEYS);
+    let presets = [("mainnet", AlgorandPreset::Mainnet), ("sosp2017", AlgorandPreset::Sosp2017)];
+    let preset = c.choice(&sec, "preset", Missing::Default(AlgorandPreset::Mainnet), &presets);
+    // With a bad preset (reported), the other fields are still checked, against mainnet's.
+    let base = lower::algorand_preset(preset.as_ref().map_or(AlgorandPreset::Mainnet, |p| p.v));
+    let (default_topology, relay_defaults) = match base.topology {
+        Topology::Relays { relays, relay_degree } => (AlgorandTopology::Relays, (relays, relay_degree)),
+        Topology::Peers => match AlgorandConfig::mainnet().topology {
+            Topology::Relays { relays, relay_degree } => (AlgorandTopology::Peers, (relays, relay_degree)),
+            Topology::Peers => unreachable!("mainnet uses relays"),
+        },
+    };
+    let topologies = [("relays", AlgorandTopology::Relays), ("peers", AlgorandTopology::Peers)];
+    let topology = c.choice(&sec, "topology", Missing::Default(default_topology), &topologies);
+    let relays = c.int::<u32>(&sec, "relays", Missing::Default(relay_defaults.0), (0, MAX_ALGORAND_USERS));
+    let degree = c.int::<u32>(&sec, "relay_degree", Missing::Default(relay_defaults.1), (1, MAX_RELAY_DEGREE));
+    let fanout = c.int::<u32>(&sec, "fanout", Missing::Default(base.fanout), (1, MAX_FANOUT));
+    // The gossip graph: relays and relay_degree belong to the relays topology; the rest is
+    // checked against the users only when the scenario runs Algorand.
+    let topology_is = |t| topology.as_ref().is_some_and(|v| v.v == t);
+    let peers = topology_is(AlgorandTopology::Peers);
+    let implicit = topology.as_ref().is_some_and(|t| t.at == Origin::Implicit);
+    let relays =
+        relays.filter(|r| if peers { only_relays(c, &sec, "relays", implicit) } else { check_relays(c, r, n) });
+    let relay_count = |r: &Val<u32>, n| {
+        let topology = Topology::Relays { relays: r.v, relay_degree: 1 };
+        AlgorandConfig { topology, ..base.clone() }.relay_count(n)
+    };
+    let count =
+        n.zip(relays.as_ref()).filter(|_| topology_is(AlgorandTopology::Relays)).map(|(n, r)| relay_count(r, n));
+    let degree = degree.filter(|d| match count {
+        _ if peers => only_relays(c, &sec, "relay_degree", implicit),
+        Some(count) => check_links(c, d, count.saturating_sub(1), "a relay links to relay_degree other relays"),
+        None => true,
+    });
+    let fanout = fanout.filter(|f| match (peers, count, n) {
+        (true, _, Some(n)) => check_links(c, f, n - 1, "a user links to fanout other users"),
+        (false, Some(count), _) => check_links(c, f, count, "a non-relay user links to fanout distinct relays"),
+        _ => true,
+    });
+    let batch = c.float(&sec, "gossip_batch_ms", Missing::Default(base.gossip_batch.as_millis_f64()), TIME_MS);
+    let default_kib = f64::from(base.block_max_bytes) / 1024.0;
+    let block_kib =
+        c.float(&sec, "block_max_kib", Missing::Default(default_kib), Bounds::at_least(1.0).at_most(MAX_BLOCK_KIB));
+    let block_kib = block_kib.filter(|kib| {
+        let Some(tx) = tx_size_bytes else { return true };
+        let ok = (kib.v * 1024.0).round() >= f64::from(tx);
+        if !ok {
+            let message = format!("a block of {} KiB cannot hold one transaction of {tx} bytes", kib.v);
+            let help = format!("raise block_max_kib to {} or lower workload.tx_size_bytes", f64::from(tx) / 1024.0);
+            c.fail(kib, message, Some(help));
+        }
+        ok
+    });
+    let secs = |c: &mut Ctx<'_>, key: &str, default: sim_core::Span| {
+        c.float(&sec, key, Missing::Default(default.as_secs_f64()), TIMEOUT_S)
+    };
+    let priority_wait = secs(c, "priority_wait_s", base.priority_wait);
+    let block_wait = secs(c, "block_wait_s", base.block_wait);
+    let step_timeout = secs(c, "step_timeout_s", base.step_timeout);
+    let vrf_us = base.vrf_verify.as_nanos() as f64 / 1e3;
+    let vrf = c.float(&sec, "vrf_verify_us", Missing::Default(vrf_us), TIME_MS);
+    let stake = read_stake(c, &sec, &base);
+    Some(Algorand {
+        preset: preset?.v,
+        topology: topology?.v,
+        relays: relays?.v,
+        relay_degree: degree?.v,
+        fanout: fanout?.v,
+        gossip_batch_ms: batch?.v,
+        block_max_bytes: (block_kib?.v * 1024.0).round() as u32,
+        priority_wait_s: priority_wait?.v,
+        block_wait_s: block_wait?.v,
+        step_timeout_s: step_timeout?.v,
+        vrf_verify_us: vrf?.v,
+        stake: stake?,
+    })
+}
+
+/// `relays` fits the users (0: n/100 of them, at least 4).
+fn check_relays(c: &mut Ctx<'_>, relays: &Val<u32>, n: Option<u32>) -> bool {
+    let Some(n) = n else { return true };
+    let ok = relays.v <= n;
+    if !ok {
+        let message = format!("relays = {} but there are only {n} users (replicas.n)", relays.v);
+        c.fail(relays, message, Some(format!("make relays at most {n}, or 0 for n/100 of them (at least 4)")));
+    }
+    ok
+}
+
+/// A stated `fanout` or `relay_degree` has that many distinct users to link to (`available`);
+/// a preset's value is capped instead, as the protocol does.
+fn check_links(c: &mut Ctx<'_>, links: &Val<u32>, available: u32, why: &str) -> bool {
+    let ok = links.at == Origin::Implicit || links.v <= available;
+    if !ok {
+        let key = links.field.rsplit('.').next().unwrap_or(&links.field);
+        let message = format!("{key} = {} but only {available} can be linked to: {why}", links.v);
+        let help = match available {
+            0 => "add users or relays, or remove it".to_string(),
+            _ => format!("lower {key} to at most {available}, or add users or relays"),
+        };
+        c.fail(links, message, Some(help));
+    }
+    ok
+}
+
+/// Reports `key` given with the peers topology (`implicit`: the preset's).
+fn only_relays(c: &mut Ctx<'_>, sec: &Section<'_>, key: &str, implicit: bool) -> bool {
+    let Some(node) = sec.get(key) else { return true };
+    let whose = if implicit { ", the preset's" } else { "" };
+    let message = format!("only topology = \"relays\" has {key}; this one is \"peers\"{whose}");
+    let help = "remove it, or write topology = \"relays\"".to_string();
+    c.report(&node.at, Some(&sec.field(key)), message, Some(help));
+    false
+}
+
+/// `stake` and `pareto_shape` (Pareto only); the mean per user is the preset's.
+fn read_stake(c: &mut Ctx<'_>, sec: &Section<'_>, base: &AlgorandConfig) -> Option<Stake> {
+    let default = match base.stake {
+        StakeDistribution::Equal { .. } => "equal",
+        StakeDistribution::Pareto { .. } => "pareto",
+    };
+    let default_shape = match base.stake {
+        StakeDistribution::Pareto { shape, .. } => shape,
+        StakeDistribution::Equal { .. } => DEFAULT_PARETO_SHAPE,
+    };
+    let kinds = [("equal", "equal"), ("pareto", "pareto")];
+    let kind = c.choice(sec, "stake", Missing::Default(default), &kinds)?;
+    if kind.v == "equal" {
+        let Some(node) = sec.get("pareto_shape") else { return Some(Stake::Equal) };
+        let help = "remove it, or write stake = \"pareto\"".to_string();
+        return c.bad(node, &sec.field("pareto_shape"), "only stake = \"pareto\" has pareto_shape", help.into());
+    }
+    let shape = c.float(sec, "pareto_shape", Missing::Default(default_shape), Bounds::above(1.0))?;
+    Some(Stake::Pareto { shape: shape.v })
+}
+
+/// Why a valid Algorand scenario is not safe at its seed: the Byzantine users hold 20% of the
+/// stake or more.
+struct StakeProblem {
+    /// The `[[byzantine]]` entry that brings them to 20%.
+    entry: usize,
+    message: String,
+    help: String,
+}
+
+/// The Byzantine users of `s` and the stake they hold, exactly as a run gets them: the
+/// `[[byzantine]]` assignment of the lowering and, for Pareto stake, the run's own `World`.
+fn stake_problem(s: &Scenario) -> Option<StakeProblem> {
+    if s.protocol != ProtocolKind::Algorand || s.byzantine.is_empty() {
+        return None;
+    }
+    let ids = lower::assign_byzantine(s);
+    let n = s.replicas.n;
+    let total = ids.iter().map(Vec::len).sum::<usize>() as u64;
+    let safe = "Algorand is safe only while the Byzantine users hold less than 20% of the stake";
+    match s.algorand.stake {
+        Stake::Equal => {
+            // Every user holds as much: the share is the count.
+            let mut so_far = 0;
+            let entry = ids.iter().position(|e| {
+                so_far += e.len() as u64;
+                5 * so_far >= u64::from(n)
+            })?;
+            let share = 100.0 * total as f64 / f64::from(n);
+            let message =
+                format!("{total} of the {n} users are Byzantine: {share:.1}% of the stake (equal stake); {safe}");
+            let help = format!("make at most {} of the {n} users Byzantine (fewer than n/5)", (n - 1) / 5);
+            Some(StakeProblem { entry, message, help })
+        }
+        Stake::Pareto { .. } => {
+            let world = lower::algorand_world(&lower::algorand_config(&s.algorand), n, s.seed);
+            let mut byzantine = vec![false; n as usize];
+            let mut reached = None;
+            for (i, e) in ids.iter().enumerate() {
+                e.iter().for_each(|&id| byzantine[id as usize] = true);
+                if reached.is_none() && world.stake_ppm(|u| byzantine[u as usize]) >= ALGORAND_BYZANTINE_STAKE_PPM {
+                    reached = Some(i);
+                }
+            }
+            let entry = reached?;
+            let share = world.stake_ppm(|u| byzantine[u as usize]) as f64 / 1e4;
+            let message = format!(
+                "with seed {}, the {total} Byzantine users hold {share:.2}% of the stake (Pareto stake, drawn from the \
+                 seed's `algorand` stream, and users drawn by `count` from its `byzantine` stream); {safe}",
+                s.seed
+            );
+            let help = "make fewer users Byzantine, or use another seed (it draws the stakes and the users of \
+                        `count`)"
+                .to_string();
+            Some(StakeProblem { entry, message, help })
+        }
+    }
+}
+
+/// Reports Byzantine Algorand users holding 20% of the stake or more, at the entry that reaches
+/// it (`at`: where each entry's replicas are written).
+fn check_algorand_stake(c: &mut Ctx<'_>, s: &Scenario, at: &[Val<Who>]) {
+    let Some(problem) = stake_problem(s) else { return };
+    match at.get(problem.entry) {
+        Some(who) => c.fail(who, problem.message, Some(problem.help)),
+        None => c.report(&Origin::Implicit, Some("byzantine"), problem.message, Some(problem.help)),
+    }
+}
+
+/// Why a valid scenario cannot run at the seed it now has, or None. Validation checks a file at
+/// one seed; `compare` and `sweep` then run it at others, and with Pareto stake the Byzantine
+/// users' share of the stake depends on the seed.
+pub fn seed_problem(s: &Scenario) -> Option<String> {
+    let problem = stake_problem(s)?;
+    Some(format!("byzantine: {}\n  help: {}", problem.message, problem.help))
 }
 
 /// Built-in crypto cost profiles, in microseconds: (name, sign, verify, aggregate per

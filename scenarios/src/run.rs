@@ -1,6 +1,9 @@
 //! Runs a scenario: lower it, build the engine for its protocol, step through virtual time
 //! (reporting progress between steps), and compute the metrics.
 
+use std::rc::Rc;
+
+use protocols::algorand::Algorand;
 use protocols::hotstuff::HotStuff;
 use protocols::leaderless::{Leaderless, LeaderlessMonitor};
 use protocols::ledger::RECONFIGURE;
@@ -8,7 +11,7 @@ use sim_core::metrics::{Summary, Window, WindowRow, timeseries};
 use sim_core::workload::{Arrival, Workload};
 use sim_core::{Protocol, RunResult, Simulation, Span, Streams, Time};
 
-use crate::lower::{Lowered, lower};
+use crate::lower::{Lowered, algorand_world, lower};
 use crate::model::{ProtocolKind, Scenario};
 
 /// A finished run with its metrics.
@@ -19,6 +22,8 @@ pub struct Report {
     pub result: RunResult,
     pub summary: Summary,
     pub windows: Vec<WindowRow>,
+    /// Algorand: the share of the stake the Byzantine users hold, in parts per million.
+    pub byzantine_stake_ppm: Option<u64>,
 }
 
 /// Called between steps with (virtual time reached, end time).
@@ -28,6 +33,7 @@ pub fn run(scenario: &Scenario, progress: Progress<'_>) -> Report {
     let lowered = lower(scenario);
     let streams = Streams::new(scenario.seed);
     let workload = lowered.workload.build(streams.stream("workload"));
+    let mut byzantine_stake_ppm = None;
     let result = match scenario.protocol {
         ProtocolKind::HotStuff => {
             let (hs, roster) = (lowered.hotstuff.clone(), lowered.behaviors.clone());
@@ -44,13 +50,22 @@ pub fn run(scenario: &Scenario, progress: Progress<'_>) -> Report {
             let sim = Simulation::new(lowered.sim.clone(), workload, make).with_monitor(Box::new(monitor));
             drive(sim, progress)
         }
+        ProtocolKind::Algorand => {
+            let cfg = Rc::new(lowered.algorand.clone());
+            let world = Rc::new(algorand_world(&cfg, lowered.sim.n_replicas, scenario.seed));
+            byzantine_stake_ppm = Some(world.stake_ppm(|u| lowered.byzantine[u as usize].is_some()));
+            let roster = lowered.algorand_behaviors.clone();
+            let make = |id: sim_core::NodeId| Algorand::new(world.clone(), cfg.clone(), roster[id.idx()]);
+            let sim = Simulation::new(lowered.sim.clone(), workload, make);
+            drive(sim, progress)
+        }
     };
     let window =
         Window { start: Time::from_secs_f64(scenario.warmup_s), end: Time::from_secs_f64(scenario.duration_s) };
     let summary = Summary::compute(&result.txs, window);
     let width = Span::from_secs_f64(scenario.output.window_s).as_nanos().max(1);
     let windows = timeseries(&result.txs, result.end_time.max(window.end), width);
-    Report { scenario: scenario.clone(), lowered, result, summary, windows }
+    Report { scenario: scenario.clone(), lowered, result, summary, windows, byzantine_stake_ppm }
 }
 
 /// A workload with reconfiguration commands merged in at given times, sent by client 0.

@@ -29,7 +29,7 @@ use plots::{Chart, Kind};
 use serde::{Deserialize, Serialize};
 
 use crate::batch::{self, Failure};
-use crate::model::Scenario;
+use crate::model::{ProtocolKind, Scenario};
 use crate::output;
 use crate::parse;
 use crate::report::{self, Figure, Html};
@@ -375,6 +375,7 @@ pub fn sweep(args: &Args) -> Result<Outcome, Failure> {
         runs: grid.runs(),
         columns: grid.columns(),
     };
+    check_seeds(&grid, &scenarios, &file)?;
     let (shard, shards) = args.shard.unwrap_or((0, 1));
     let mine: Vec<u64> = (shard..grid.runs()).step_by(shards as usize).collect();
     let per_seed = grid.seeds.len() as u64;
@@ -420,6 +421,26 @@ pub fn sweep(args: &Args) -> Result<Outcome, Failure> {
     );
     let code = stopped_early(&meta.columns, &rows, &mut text);
     Ok(Outcome { text, path, code })
+}
+
+/// Every run of the grid (not only this shard's, so that every shard refuses alike) is valid
+/// at its seed: validation checked each combination at the first seed only.
+fn check_seeds(grid: &Grid, scenarios: &[Scenario], file: &str) -> Result<(), Failure> {
+    let seeded = scenarios.iter().enumerate().filter(|(_, s)| s.protocol == ProtocolKind::Algorand);
+    for (combo, s) in seeded {
+        for &seed in &grid.seeds {
+            if let Some(problem) = parse::seed_problem(&Scenario { seed, ..s.clone() }) {
+                // The problem names the seed.
+                let at = if grid.axes.is_empty() {
+                    String::new()
+                } else {
+                    format!("with {}: ", grid.describe(combo as u64))
+                };
+                return Err(Failure::input(format!("{file}: {at}{problem}")));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn check_saturation_args(grid: &Grid, bound: f64) -> Result<(), Failure> {

@@ -29,6 +29,7 @@ fn every_section_is_documented() {
         "[workload]",
         "[hotstuff]",
         "[leaderless]",
+        "[algorand]",
         "[cpu]",
         "[limits]",
         "[output]",
@@ -36,7 +37,10 @@ fn every_section_is_documented() {
         assert!(text.contains(&format!("### `{section}`")), "docs/scenarios.md lacks a {section} section");
     }
     let fields = ["certificate", "cores", "base_us", "per_kib_us", "profile", "batch_size", "zipf_s", "send_to"];
-    for field in fields.into_iter().chain(["behavior", "count", "liveness_bound_s", "groups"]) {
+    let algorand = ["preset", "topology", "relays", "relay_degree", "fanout", "gossip_batch_ms", "block_max_kib"];
+    let algorand_more = ["priority_wait_s", "block_wait_s", "step_timeout_s", "vrf_verify_us", "stake", "pareto_shape"];
+    let others = ["behavior", "count", "liveness_bound_s", "groups"];
+    for field in fields.into_iter().chain(others).chain(algorand).chain(algorand_more) {
         assert!(text.contains(&format!("| `{field}` |")), "docs/scenarios.md lacks the field {field}");
     }
 }

@@ -5,9 +5,10 @@
 use std::path::{Path, PathBuf};
 
 use scenarios::model::{
-    Arrivals, Behavior, Byzantine, Certificate, Checks, Clients, Conflicts, CostProfile, Cpu, Crash, CryptoMode, Delay,
-    Faults, HotStuff, HotStuffVariant, Jitter, Leaderless, LeaderlessVariant, Limits, Network, Output, Partition,
-    ProtocolKind, Replicas, Scenario, SendTo, Who, Workload,
+    Algorand, AlgorandPreset, AlgorandTopology, Arrivals, Behavior, Byzantine, Certificate, Checks, Clients, Conflicts,
+    CostProfile, Cpu, Crash, CryptoMode, Delay, Faults, HotStuff, HotStuffVariant, Jitter, Leaderless,
+    LeaderlessVariant, Limits, Network, Output, Partition, ProtocolKind, Replicas, Scenario, SendTo, Stake, Who,
+    Workload,
 };
 use scenarios::parse::{self, Diagnostics};
 use scenarios::presets;
@@ -21,6 +22,24 @@ fn default_leaderless() -> Leaderless {
         recovery_timeout_ms: 1000.0,
         genesis_balance: 1_000_000,
         reconfigure_at_s: Vec::new(),
+    }
+}
+
+/// The `mainnet` preset's values, the `[algorand]` defaults.
+fn default_algorand() -> Algorand {
+    Algorand {
+        preset: AlgorandPreset::Mainnet,
+        topology: AlgorandTopology::Relays,
+        relays: 0,
+        relay_degree: 8,
+        fanout: 4,
+        gossip_batch_ms: 10.0,
+        block_max_bytes: 5 * 1024 * 1024,
+        priority_wait_s: 2.5,
+        block_wait_s: 1.5,
+        step_timeout_s: 4.0,
+        vrf_verify_us: 150.0,
+        stake: Stake::Equal,
     }
 }
 
@@ -50,7 +69,106 @@ fn scratch(name: &str) -> PathBuf {
 /// (what, scenario text, --set overrides, substrings the printed diagnostics must contain).
 type Case = (&'static str, &'static str, &'static [&'static str], &'static [&'static str]);
 
+/// An Algorand scenario with 10 users; each case appends to it (line 7 is the first added).
+macro_rules! algorand {
+    ($rest:literal) => {
+        concat!("protocol = \"algorand\"\nduration_s = 10\n[replicas]\nn = 10\n[workload]\nrate_tps = 1\n", $rest)
+    };
+}
+
 const BAD: &[Case] = &[
+    (
+        "an unknown [algorand] field",
+        algorand!("[algorand]\nfanuot = 4\n"),
+        &[],
+        &["x.toml:8:1: algorand.fanuot: unknown field `fanuot`; did you mean `fanout`?", "the fields under [algorand]"],
+    ),
+    (
+        "a fanout of 0",
+        algorand!("[algorand]\nfanout = 0\n"),
+        &[],
+        &["x.toml:8:10: algorand.fanout: must be an integer from 1 to 64, found 0"],
+    ),
+    (
+        "Byzantine users holding 20% of the (equal) stake",
+        algorand!("[[byzantine]]\nbehavior = \"double_vote\"\ncount = 2\n"),
+        &[],
+        &[
+            "x.toml:9:9: byzantine[0].count: 2 of the 10 users are Byzantine: 20.0% of the stake",
+            "less than 20% of the stake",
+            "help: make at most 1 of the 10 users Byzantine",
+        ],
+    ),
+    (
+        "Byzantine users holding 20% of the (Pareto) stake, at the entry that reaches it",
+        algorand!(
+            "[algorand]\nstake = \"pareto\"\n[[byzantine]]\nbehavior = \"silent\"\nreplicas = [9]\n\
+             [[byzantine]]\nbehavior = \"equivocate\"\nreplicas = [0, 1, 2, 3, 4, 5, 6, 7]\n"
+        ),
+        &[],
+        &["x.toml:14:12: byzantine[1].replicas: with seed 1, the 9 Byzantine users hold", "(Pareto stake"],
+    ),
+    (
+        "send_to = \"all\" under algorand",
+        algorand!("[clients]\nsend_to = \"all\"\n"),
+        &[],
+        &[
+            "x.toml:8:11: clients.send_to: send_to = \"all\" does not fit protocol = \"algorand\"",
+            "trusts the user it submits to",
+        ],
+    ),
+    (
+        "more relays than users",
+        algorand!("[algorand]\nrelays = 11\n"),
+        &[],
+        &["x.toml:8:10: algorand.relays: relays = 11 but there are only 10 users (replicas.n)"],
+    ),
+    (
+        "a fanout beyond the relays, relay settings with peers, a shape with equal stake",
+        algorand!("[algorand]\nrelays = 3\nfanout = 5\nrelay_degree = 3\n[algorand.x]\n"),
+        &["algorand.pareto_shape=2"],
+        &[
+            "x.toml:9:10: algorand.fanout: fanout = 5 but only 3 can be linked to",
+            "x.toml:10:16: algorand.relay_degree: relay_degree = 3 but only 2 can be linked to",
+            "algorand.x: unknown field `x`",
+            "--set algorand.pareto_shape: only stake = \"pareto\" has pareto_shape",
+        ],
+    ),
+    (
+        "relays with the peers topology, a Pareto shape of 1, a HotStuff behaviour",
+        algorand!(
+            "[algorand]\npreset = \"sosp2017\"\nrelays = 5\nstake = \"pareto\"\npareto_shape = 1\n\
+             [[byzantine]]\nbehavior = \"fork\"\ncount = 1\n"
+        ),
+        &[],
+        &[
+            "x.toml:9:10: algorand.relays: only topology = \"relays\" has relays",
+            "x.toml:11:16: algorand.pareto_shape: must be > 1, found 1",
+            "byzantine[0].behavior: unknown value \"fork\"",
+            "\"double_vote\"",
+        ],
+    ),
+    (
+        "a block smaller than a transaction, a zero step timeout",
+        algorand!("[algorand]\nblock_max_kib = 1\nstep_timeout_s = 0\n"),
+        &["workload.tx_size_bytes=2048"],
+        &[
+            "x.toml:8:17: algorand.block_max_kib: a block of 1 KiB cannot hold one transaction of 2048 bytes",
+            "x.toml:9:18: algorand.step_timeout_s: must be >= 0.000001",
+        ],
+    ),
+    (
+        "more than 1024 replicas outside algorand; double_vote outside algorand",
+        "duration_s = 10\n[replicas]\nn = 2000\n[workload]\nrate_tps = 1\n[[byzantine]]\nbehavior = \"double_vote\"\ncount = 1\n",
+        &[],
+        &["x.toml:3:5: replicas.n: must be an integer from 1 to 1024, found 2000", "unknown value \"double_vote\""],
+    ),
+    (
+        "more than 100000 users",
+        algorand!(""),
+        &["replicas.n=100001"],
+        &["--set replicas.n: must be an integer from 1 to 100000, found 100001"],
+    ),
     (
         "wintermute with n < 5f+1",
         "protocol = \"leaderless\"\nduration_s = 10\n[replicas]\nn = 5\nf = 1\n[workload]\nrate_tps = 1\n[leaderless]\nvariant = \"wintermute\"\n",
@@ -668,6 +786,7 @@ fn defaults_are_filled_in() {
             trace: None,
         },
         leaderless: default_leaderless(),
+        algorand: default_algorand(),
         hotstuff: HotStuff {
             variant: HotStuffVariant::Chained,
             certificate: Certificate::Aggregate,
@@ -856,6 +975,7 @@ fn a_full_example_parses_to_the_expected_scenario() {
             trace: None,
         },
         leaderless: default_leaderless(),
+        algorand: default_algorand(),
         hotstuff: HotStuff {
             variant: HotStuffVariant::Chained,
             certificate: Certificate::List,
@@ -919,6 +1039,52 @@ fn byzantine_entries_and_checks_parse() {
     assert_eq!((s.byzantine, s.checks), (Vec::new(), Checks { liveness_bound_s: None }));
     let s = valid(MINIMAL, &["checks={}"]);
     assert_eq!(s.checks.liveness_bound_s, None);
+}
+
+#[test]
+fn an_algorand_scenario_parses_to_its_preset_with_overrides() {
+    let src = "protocol = \"algorand\"\nduration_s = 10\n[replicas]\nn = 5000\nf = 7\n[workload]\nrate_tps = 1\n";
+    let s = valid(src, &[]);
+    assert_eq!(s.protocol, ProtocolKind::Algorand);
+    // f means nothing to Algorand: read, not checked against n, and 0.
+    assert_eq!((s.replicas.n, s.replicas.f), (5000, 0));
+    assert_eq!(valid(src, &["replicas.n=4", "replicas.f=2"]).replicas.f, 0, "not even n >= 3f+1 is asked");
+    assert_eq!(s.algorand, default_algorand());
+    // The defaults are the preset's exact values, and the client trusts one user.
+    let lowered = scenarios::lower::lower(&s);
+    assert_eq!(lowered.algorand, protocols::algorand::AlgorandConfig::mainnet());
+    assert_eq!(lowered.sim.f, 0);
+    let sosp = valid(src, &["algorand.preset=sosp2017"]);
+    assert_eq!(sosp.algorand.topology, AlgorandTopology::Peers);
+    assert_eq!(scenarios::lower::lower(&sosp).algorand, protocols::algorand::AlgorandConfig::sosp2017());
+    let full = "[algorand]\npreset = \"sosp2017\"\ntopology = \"relays\"\nrelays = 50\nrelay_degree = 10\nfanout = 3\n\
+                gossip_batch_ms = 0\nblock_max_kib = 2048\npriority_wait_s = 1\nblock_wait_s = 2.5\n\
+                step_timeout_s = 3\nvrf_verify_us = 80\nstake = \"pareto\"\npareto_shape = 1.5\n\
+                [[byzantine]]\nbehavior = \"double_vote\"\ncount = 100\n[[byzantine]]\nbehavior = \"crash\"\n\
+                replicas = [3]\nat_s = 1\n";
+    let s = valid(&format!("{src}{full}"), &[]);
+    let expected = Algorand {
+        preset: AlgorandPreset::Sosp2017,
+        topology: AlgorandTopology::Relays,
+        relays: 50,
+        relay_degree: 10,
+        fanout: 3,
+        gossip_batch_ms: 0.0,
+        block_max_bytes: 2 * 1024 * 1024,
+        priority_wait_s: 1.0,
+        block_wait_s: 2.5,
+        step_timeout_s: 3.0,
+        vrf_verify_us: 80.0,
+        stake: Stake::Pareto { shape: 1.5 },
+    };
+    assert_eq!(s.algorand, expected);
+    assert_eq!(s.byzantine[0].behavior, Behavior::DoubleVote);
+    let lowered = scenarios::lower::lower(&s);
+    use protocols::algorand::Behavior as B;
+    assert_eq!(lowered.algorand_behaviors.iter().filter(|&&b| b == B::DoubleVote).count(), 100);
+    assert_eq!(lowered.algorand_behaviors[3], B::Correct, "a crash is an engine fault");
+    // A scenario valid at its seed may not be at another (Pareto stake): compare and sweep ask.
+    assert_eq!(parse::seed_problem(&s), None);
 }
 
 #[test]
@@ -1169,6 +1335,17 @@ fn no_input_panics() {
         let _ = load(FULL, &[set], None);
     }
     let _ = load("\u{feff}duration_s = 1\n\u{e9}\u{e9} = 2", &[], None);
+    // Every [algorand] field, under Algorand with few users, set to each odd value.
+    let keys = ["preset", "topology", "relays", "relay_degree", "fanout", "gossip_batch_ms", "block_max_kib"];
+    let more = ["priority_wait_s", "block_wait_s", "step_timeout_s", "vrf_verify_us", "stake", "pareto_shape"];
+    for key in keys.into_iter().chain(more) {
+        for value in ODD_VALUES {
+            for n in ["1", "3"] {
+                let sets = ["protocol=algorand", &format!("replicas.n={n}"), &format!("algorand.{key}={value}")];
+                let _ = load(MINIMAL, &sets, None);
+            }
+        }
+    }
 }
 
 #[test]

@@ -4,18 +4,38 @@ use std::path::{Path, PathBuf};
 
 use scenarios::{parse, run};
 
-fn shipped() -> Vec<PathBuf> {
+/// Shipped scenarios too slow to run (twice) in `cargo test`: they are only validated.
+const TOO_SLOW_TO_RUN: &[&str] = &["algorand-10k.toml"];
+
+/// Every shipped scenario: the quickstart and the examples.
+fn all_shipped() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = vec![root.join("quickstart.toml")];
     let mut examples: Vec<PathBuf> = std::fs::read_dir(root.join("examples"))
         .expect("scenarios/examples exists")
         .map(|e| e.expect("readable entry").path())
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .filter(|p| has_its_shared_data(p))
         .collect();
     examples.sort();
     files.extend(examples);
     files
+}
+
+/// The shipped scenarios the tests run: all but the slow ones and those whose data is absent.
+fn shipped() -> Vec<PathBuf> {
+    let slow = |p: &PathBuf| p.file_name().is_some_and(|name| TOO_SLOW_TO_RUN.iter().any(|slow| name == *slow));
+    all_shipped().into_iter().filter(|p| !slow(p) && has_its_shared_data(p)).collect()
+}
+
+#[test]
+fn every_shipped_scenario_is_valid() {
+    let files: Vec<PathBuf> = all_shipped().into_iter().filter(|p| has_its_shared_data(p)).collect();
+    for slow in TOO_SLOW_TO_RUN {
+        assert!(files.iter().any(|p| p.ends_with(slow)), "{slow} is not shipped: drop it from TOO_SLOW_TO_RUN");
+    }
+    for file in files {
+        parse::load(&file, &[], None).unwrap_or_else(|d| panic!("{d}"));
+    }
 }
 
 /// An example that reads `../shared` (the data folder next to the project, as in CI) is skipped

@@ -2,6 +2,7 @@
 //! replicas, gap-free logs, and every transaction committed at most once per replica.
 
 use crate::bitset::TxSet;
+use crate::digest::hash_words;
 use crate::ids::{NodeId, Tx};
 
 /// A broken invariant: the run stops and reports it with its seed.
@@ -14,13 +15,19 @@ pub struct Violation {
 }
 
 /// Checks commits reported as (replica, slot, entry id, transactions).
+///
+/// Its memory is O(slots + transactions + replicas), not O(replicas x transactions), so that
+/// thousands of replicas (Algorand users) can be checked: the first correct replica to commit
+/// a slot fixes its entry and a fingerprint of its transaction list, every other correct
+/// replica must commit exactly that, and exactly-once is checked on that one canonical log.
 #[derive(Debug)]
 pub struct LogChecker {
-    /// The entry id committed at each slot by the first correct replica to commit it.
-    slots: Vec<Option<u64>>,
+    /// Per slot: (entry id, fingerprint of the transaction ids) of the first correct commit.
+    slots: Vec<Option<(u64, u64)>>,
     /// Per replica: the next slot it may commit (logs are gap-free).
     next_slot: Vec<u64>,
-    committed: Vec<TxSet>,
+    /// The transactions of the canonical log.
+    committed: TxSet,
     correct: Vec<bool>,
 }
 
@@ -28,7 +35,7 @@ impl LogChecker {
     /// `correct[i]` says whether replica i follows the protocol (only those are checked).
     pub fn new(correct: Vec<bool>) -> LogChecker {
         let n = correct.len();
-        LogChecker { slots: Vec::new(), next_slot: vec![1; n], committed: vec![TxSet::default(); n], correct }
+        LogChecker { slots: Vec::new(), next_slot: vec![1; n], committed: TxSet::default(), correct }
     }
 
     pub fn check(&mut self, at_ns: u64, replica: NodeId, slot: u64, entry: u64, txs: &[Tx]) -> Result<(), Violation> {
@@ -45,20 +52,32 @@ impl LogChecker {
         if self.slots.len() <= idx {
             self.slots.resize(idx + 1, None);
         }
+        let fingerprint = txs.iter().fold(txs.len() as u64, |h, tx| hash_words(&[h, tx.id.0]));
         match self.slots[idx] {
-            None => self.slots[idx] = Some(entry),
-            Some(first) if first != entry => {
+            None => {
+                self.slots[idx] = Some((entry, fingerprint));
+                for tx in txs {
+                    if !self.committed.insert(tx.id) {
+                        return fail(
+                            "exactly-once",
+                            format!("transaction {} committed twice (again at slot {slot})", tx.id.0),
+                        );
+                    }
+                }
+            }
+            Some((first, _)) if first != entry => {
                 return fail(
                     "agreement",
                     format!("slot {slot}: entry {entry:#018x}, but another correct replica committed {first:#018x}"),
                 );
             }
-            Some(_) => {}
-        }
-        for tx in txs {
-            if !self.committed[replica.idx()].insert(tx.id) {
-                return fail("exactly-once", format!("transaction {} committed twice (again at slot {slot})", tx.id.0));
+            Some((_, first_fp)) if first_fp != fingerprint => {
+                return fail(
+                    "agreement",
+                    format!("slot {slot}: entry {entry:#018x} with other transactions than another correct replica's"),
+                );
             }
+            Some(_) => {}
         }
         Ok(())
     }
@@ -97,6 +116,14 @@ mod tests {
         assert_eq!(c.check(0, NodeId(0), 2, 0xB, &[tx(7)]).unwrap_err().invariant, "exactly-once");
         let mut c = LogChecker::new(vec![true; 1]);
         assert_eq!(c.check(0, NodeId(0), 2, 0xA, &[]).unwrap_err().invariant, "gap-free log");
+    }
+
+    #[test]
+    fn the_same_entry_with_other_transactions_is_reported() {
+        let mut c = LogChecker::new(vec![true; 2]);
+        c.check(0, NodeId(0), 1, 0xA, &[tx(1), tx(2)]).unwrap();
+        let v = c.check(3, NodeId(1), 1, 0xA, &[tx(1)]).unwrap_err();
+        assert_eq!((v.invariant, v.replica), ("agreement", NodeId(1)));
     }
 
     #[test]

@@ -207,6 +207,12 @@ impl<P: Protocol> Ctx<'_, P> {
         self.out.timers.push(TimerOp::Cancel(timer));
     }
 
+    /// What each crypto operation costs here, for protocols that charge their own schemes
+    /// (Ed25519 votes and VRF proofs, say) through `charge`.
+    pub fn crypto_costs(&self) -> &CryptoCosts {
+        self.crypto
+    }
+
     /// Charges CPU time for work the protocol models itself (execution, say).
     pub fn charge(&mut self, cost: Span) {
         self.cost = self.cost + cost;

@@ -1,0 +1,31 @@
+//! An Algorand-style baseline (Gilad et al., SOSP 2017): cryptographic sortition weighted by
+//! stake, highest-priority block proposals, BA* (two reduction steps, BinaryBA* in three-step
+//! loops with a common coin, a FINAL step), over a gossip graph of relays or random peers.
+//!
+//! Departures from the paper, and why:
+//! - Gossip is batched: a user gathers what it must relay for `gossip_batch` and sends it as
+//!   one message per link, skipping the link every item came from. Items (votes, blocks,
+//!   transaction batches) are shared by pointer. This keeps a run at one event per link and
+//!   batch, not one per vote and user, which is what lets 10,000 users run in one process.
+//! - A round ends when BinaryBA* returns; FINAL votes are counted in the background. A round
+//!   whose FINAL votes reach their threshold commits itself and every tentative round before
+//!   it (the log checker then sees one commit per round, in order, at every user).
+//! - The round seed hashes the previous seed with the decided block (no look-back); the
+//!   sortition of every step uses it.
+//! - Transactions are checked (client signature) when they enter a user's pool, not again in
+//!   blocks; the ledger is not executed by users (each reply is "applied"), as in HotStuff.
+//! - A user that decides a block it never received fetches it from its neighbours, who ask
+//!   theirs (relays) once per block.
+//! - A user that falls more than a round behind does not catch up (no certificate sync yet).
+
+mod config;
+mod pool;
+mod replica;
+mod sortition;
+mod types;
+mod world;
+
+pub use config::{AlgorandConfig, Behavior, Committee, StakeDistribution, Topology};
+pub use replica::Algorand;
+pub use types::{Msg, Timer};
+pub use world::World;

@@ -1,0 +1,803 @@
+//! One Algorand user: the proposal step, BA* (reduction, BinaryBA*, FINAL) as an event-driven
+//! state machine, the gossip relay with batching, block fetching, and the commit of final
+//! rounds. Every handler is small; `step_done` holds the BA* rules of the paper's Algorithm 8.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::rc::Rc;
+
+use sim_core::bitset::BitSet;
+use sim_core::digest::hash_words;
+use sim_core::{Ctx, NodeId, Protocol, Span, Tx, TxId};
+
+use super::config::{AlgorandConfig, Behavior, Committee};
+use super::pool::{Pool, TxWindow};
+use super::sortition::{Credential, Role};
+use super::types::{Batch, Block, Item, Msg, Timer, TxBatch, Vote, empty_block_id, next_seed};
+use super::world::World;
+
+/// Items buffered for the next round, at most (enough for a step's committee; a bound on what
+/// a user ahead, or an adversary, can make another one hold).
+const FUTURE_ITEMS_MAX: usize = 16_384;
+/// The source of a replayed item: relayed to every link.
+const NO_SOURCE: u32 = u32::MAX;
+/// Decided blocks kept to answer fetches after the round moved on.
+const RECENT_BLOCKS: usize = 8;
+
+/// Where the current round is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Collecting priorities until `PriorityWait`.
+    Proposal,
+    /// Waiting for the best block (or `BlockWait`).
+    WaitBlock,
+    ReductionOne,
+    ReductionTwo,
+    Binary {
+        step: u32,
+        block_hash: u64,
+    },
+    /// Decided a block it does not hold yet: fetching it.
+    AwaitBlock {
+        id: u64,
+    },
+    /// BinaryBA* ran out of steps: the paper's HangForever.
+    Hung,
+}
+
+/// Weighted votes of one (round, step).
+#[derive(Debug, Default)]
+struct Tally {
+    voters: BitSet,
+    /// (value, weight), few entries.
+    weights: Vec<(u64, u64)>,
+    /// Least credential hash seen: the common coin's input.
+    coin: u64,
+}
+
+impl Tally {
+    /// Adds `cred`'s weight to `value`; `coin` steps also keep the least credential hash.
+    fn add(&mut self, value: u64, cred: &Credential, coin: bool) -> u64 {
+        let slot = match self.weights.iter().position(|&(v, _)| v == value) {
+            Some(i) => i,
+            None => {
+                self.weights.push((value, 0));
+                self.weights.len() - 1
+            }
+        };
+        self.weights[slot].1 += cred.weight() as u64;
+        if coin {
+            let hash = cred.priority();
+            if self.voters.len() == 1 || hash < self.coin {
+                self.coin = hash;
+            }
+        }
+        self.weights[slot].1
+    }
+
+    fn reached(&self, threshold: u64) -> Option<u64> {
+        self.weights.iter().find(|&&(_, w)| w >= threshold).map(|&(v, _)| v)
+    }
+}
+
+/// A round decided and not yet committed (committed once it, or a later round, is final).
+#[derive(Debug)]
+struct Decided {
+    round: u64,
+    id: u64,
+    /// The parent and seed the round was agreed under (to check late FINAL votes).
+    prev: u64,
+    seed: u64,
+    txs: Rc<[Tx]>,
+}
+
+#[derive(Debug, Default)]
+struct Stats {
+    rounds: u64,
+    empty_rounds: u64,
+    final_rounds: u64,
+    binary_steps: u64,
+    step_timeouts: u64,
+    hung: u64,
+    proposed: u64,
+    votes_counted: u64,
+    fetches: u64,
+    caught_up: u64,
+    txs_committed: u64,
+}
+
+/// One user.
+#[derive(Debug)]
+pub struct Algorand {
+    world: Rc<World>,
+    cfg: Rc<AlgorandConfig>,
+    behavior: Behavior,
+    me: u32,
+    // The chain.
+    round: u64,
+    prev: u64,
+    seed: u64,
+    decided: VecDeque<Decided>,
+    committed: TxWindow,
+    // The current round.
+    phase: Phase,
+    /// Best priority seen: (priority, block id).
+    best: Option<(u64, u64)>,
+    priorities: BTreeSet<(u32, u64)>,
+    blocks: BTreeMap<u64, Rc<Block>>,
+    tallies: BTreeMap<(u64, u32), Tally>,
+    /// Items of the next round, heard before this user got there.
+    future: Vec<Item>,
+    /// (role, voter) of the votes in `future`: each is kept once.
+    future_votes: BTreeSet<(u32, u32)>,
+    recent: VecDeque<Rc<Block>>,
+    // Gossip.
+    out: Vec<(Item, u32)>,
+    flush_armed: bool,
+    own_txs: Vec<Tx>,
+    awaiting: BTreeSet<TxId>,
+    pool: Pool,
+    fetch_asked: BTreeSet<u64>,
+    fetchers: BTreeMap<u64, Vec<u32>>,
+    stats: Stats,
+}
+
+impl Algorand {
+    pub fn new(world: Rc<World>, cfg: Rc<AlgorandConfig>, behavior: Behavior) -> Algorand {
+        Algorand {
+            world,
+            cfg,
+            behavior,
+            me: 0,
+            round: 0,
+            prev: 0,
+            seed: 0,
+            decided: VecDeque::new(),
+            committed: TxWindow::default(),
+            phase: Phase::Proposal,
+            best: None,
+            priorities: BTreeSet::new(),
+            blocks: BTreeMap::new(),
+            tallies: BTreeMap::new(),
+            future: Vec::new(),
+            future_votes: BTreeSet::new(),
+            recent: VecDeque::new(),
+            out: Vec::new(),
+            flush_armed: false,
+            own_txs: Vec::new(),
+            awaiting: BTreeSet::new(),
+            pool: Pool::default(),
+            fetch_asked: BTreeSet::new(),
+            fetchers: BTreeMap::new(),
+            stats: Stats::default(),
+        }
+    }
+
+    /// The round this user is agreeing on.
+    pub fn round(&self) -> u64 {
+        self.round
+    }
+
+    fn silent(&self) -> bool {
+        self.behavior == Behavior::Silent
+    }
+
+    fn empty(&self) -> u64 {
+        empty_block_id(self.round, self.prev)
+    }
+
+    fn committee(&self, role: Role) -> Committee {
+        match role {
+            Role::REDUCTION_ONE | Role::REDUCTION_TWO => self.cfg.reduction,
+            Role::FINAL => self.cfg.final_step,
+            _ => self.cfg.binary,
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Rounds and steps
+    // -----------------------------------------------------------------------------------------
+
+    fn start_round(&mut self, ctx: &mut Ctx<'_, Self>) {
+        self.phase = Phase::Proposal;
+        self.best = None;
+        self.priorities.clear();
+        self.blocks.clear();
+        let oldest_kept = self.decided.front().map_or(self.round, |d| d.round);
+        self.tallies.retain(|&(r, role), _| r >= self.round || (r >= oldest_kept && role == Role::FINAL.0));
+        ctx.set_timer(Timer::PriorityWait, self.cfg.priority_wait);
+        self.propose(ctx);
+        self.future_votes.clear();
+        for item in std::mem::take(&mut self.future) {
+            self.on_item(ctx, &item, NO_SOURCE);
+        }
+    }
+
+    fn propose(&mut self, ctx: &mut Ctx<'_, Self>) {
+        ctx.charge(self.cfg.vrf_verify);
+        let Some(cred) =
+            Credential::draw(&self.world, self.me, self.round, self.seed, Role::PROPOSE, self.cfg.proposers)
+        else {
+            return;
+        };
+        let room = self.cfg.block_max_bytes.saturating_sub(self.cfg.block_header_bytes);
+        let txs: Rc<[Tx]> = self.pool.take(room).into();
+        let block = Rc::new(Block::new(self.round, self.prev, cred, txs.clone(), self.cfg.block_header_bytes, 0));
+        self.stats.proposed += 1;
+        self.best = Some((cred.priority(), block.id));
+        self.blocks.insert(block.id, Rc::clone(&block));
+        if self.behavior == Behavior::Equivocate {
+            // A second block, same credential, other content: half the links get each.
+            let other = Rc::new(Block::new(self.round, self.prev, cred, txs, self.cfg.block_header_bytes, 1));
+            let a = vec![Item::Priority { cred, prev: self.prev, block: block.id }, Item::Block(block)];
+            let b = vec![Item::Priority { cred, prev: self.prev, block: other.id }, Item::Block(other)];
+            self.send_split(ctx, a, b);
+            return;
+        }
+        self.push_own(ctx, Item::Priority { cred, prev: self.prev, block: block.id });
+        self.push_own(ctx, Item::Block(block));
+    }
+
+    fn on_priority_wait(&mut self, ctx: &mut Ctx<'_, Self>) {
+        if self.phase != Phase::Proposal {
+            return;
+        }
+        match self.best {
+            Some((_, id)) if self.blocks.contains_key(&id) => self.enter_reduction(ctx, id),
+            _ => {
+                self.phase = Phase::WaitBlock;
+                ctx.set_timer(Timer::BlockWait, self.cfg.block_wait);
+            }
+        }
+    }
+
+    fn on_block_wait(&mut self, ctx: &mut Ctx<'_, Self>) {
+        if self.phase == Phase::WaitBlock {
+            let value = match self.best {
+                Some((_, id)) if self.blocks.contains_key(&id) => id,
+                _ => self.empty(),
+            };
+            self.enter_reduction(ctx, value);
+        }
+    }
+
+    fn enter_reduction(&mut self, ctx: &mut Ctx<'_, Self>, value: u64) {
+        self.phase = Phase::ReductionOne;
+        self.enter_step(ctx, Role::REDUCTION_ONE, value);
+    }
+
+    /// Votes `value` in `role` (if selected), arms the step's timeout, and checks at once
+    /// whether votes that came early already complete it.
+    fn enter_step(&mut self, ctx: &mut Ctx<'_, Self>, role: Role, value: u64) {
+        self.vote(ctx, role, value);
+        ctx.set_timer(Timer::StepTimeout, self.cfg.step_timeout);
+        self.check_step(ctx);
+    }
+
+    fn current_role(&self) -> Option<Role> {
+        match self.phase {
+            Phase::ReductionOne => Some(Role::REDUCTION_ONE),
+            Phase::ReductionTwo => Some(Role::REDUCTION_TWO),
+            Phase::Binary { step, .. } => Some(Role::binary(step)),
+            _ => None,
+        }
+    }
+
+    fn check_step(&mut self, ctx: &mut Ctx<'_, Self>) {
+        let Some(role) = self.current_role() else { return };
+        let threshold = self.committee(role).threshold;
+        if let Some(value) = self.tallies.get(&(self.round, role.0)).and_then(|t| t.reached(threshold)) {
+            self.step_done(ctx, Some(value));
+        }
+    }
+
+    fn on_step_timeout(&mut self, ctx: &mut Ctx<'_, Self>) {
+        if self.current_role().is_some() {
+            self.stats.step_timeouts += 1;
+            self.step_done(ctx, None);
+        }
+    }
+
+    /// The rules of Reduction and BinaryBA* (SOSP 2017, Algorithms 7 and 8) for a step that
+    /// reached `result` (`None`: it timed out).
+    fn step_done(&mut self, ctx: &mut Ctx<'_, Self>, result: Option<u64>) {
+        let empty = self.empty();
+        match self.phase {
+            Phase::ReductionOne => {
+                self.phase = Phase::ReductionTwo;
+                self.enter_step(ctx, Role::REDUCTION_TWO, result.unwrap_or(empty));
+            }
+            Phase::ReductionTwo => {
+                let block_hash = result.unwrap_or(empty);
+                self.phase = Phase::Binary { step: 1, block_hash };
+                self.stats.binary_steps += 1;
+                self.enter_step(ctx, Role::binary(1), block_hash);
+            }
+            Phase::Binary { step, block_hash } => {
+                let next = match (step % 3, result) {
+                    (1, None) => block_hash,
+                    (1, Some(v)) if v != empty => return self.binary_returns(ctx, step, v),
+                    (2, None) => empty,
+                    (2, Some(v)) if v == empty => return self.binary_returns(ctx, step, v),
+                    (0, None) => {
+                        let coin = self.tallies.get(&(self.round, Role::binary(step).0)).map_or(0, |t| t.coin & 1);
+                        if coin == 0 { block_hash } else { empty }
+                    }
+                    (_, Some(v)) => v,
+                    _ => unreachable!("step % 3 is 0, 1 or 2"),
+                };
+                if step + 1 > self.cfg.max_steps {
+                    self.phase = Phase::Hung;
+                    self.stats.hung += 1;
+                    ctx.cancel_timer(Timer::StepTimeout);
+                    return;
+                }
+                self.phase = Phase::Binary { step: step + 1, block_hash };
+                self.stats.binary_steps += 1;
+                self.enter_step(ctx, Role::binary(step + 1), next);
+            }
+            phase => unreachable!("no step is being counted in {phase:?}"),
+        }
+    }
+
+    /// BinaryBA* returns `value` at `step`: vote it in the next three steps for the users
+    /// behind, and in FINAL if it was the first step.
+    fn binary_returns(&mut self, ctx: &mut Ctx<'_, Self>, step: u32, value: u64) {
+        // No step is counted any more: the votes below cannot decide the round twice.
+        self.phase = Phase::AwaitBlock { id: value };
+        for s in step + 1..=step + 3 {
+            self.vote(ctx, Role::binary(s), value);
+        }
+        if step == 1 {
+            self.vote(ctx, Role::FINAL, value);
+        }
+        ctx.cancel_timer(Timer::StepTimeout);
+        self.decide(ctx, value);
+    }
+
+    fn decide(&mut self, ctx: &mut Ctx<'_, Self>, value: u64) {
+        if value == self.empty() {
+            return self.finish_round(ctx, value, Rc::from(Vec::new()));
+        }
+        match self.blocks.get(&value) {
+            Some(block) => {
+                let txs = Rc::clone(&block.txs);
+                self.finish_round(ctx, value, txs);
+            }
+            None => {
+                self.phase = Phase::AwaitBlock { id: value };
+                self.fetch(ctx, value);
+            }
+        }
+    }
+
+    fn finish_round(&mut self, ctx: &mut Ctx<'_, Self>, id: u64, txs: Rc<[Tx]>) {
+        self.stats.rounds += 1;
+        if txs.is_empty() && id == self.empty() {
+            self.stats.empty_rounds += 1;
+        }
+        if let Some(block) = self.blocks.get(&id) {
+            self.recent.push_back(Rc::clone(block));
+            if self.recent.len() > RECENT_BLOCKS {
+                self.recent.pop_front();
+            }
+        }
+        for tx in txs.iter() {
+            self.pool.chained.insert(tx.id);
+        }
+        self.pool.prune();
+        let round = self.round;
+        self.decided.push_back(Decided { round, id, prev: self.prev, seed: self.seed, txs });
+        self.seed = next_seed(self.seed, round, id);
+        self.prev = id;
+        self.round += 1;
+        self.check_final(ctx, round);
+        self.start_round(ctx);
+    }
+
+    /// Commits every decided round up to `round` if `round` reached its FINAL threshold.
+    fn check_final(&mut self, ctx: &mut Ctx<'_, Self>, round: u64) {
+        let Some(d) = self.decided.iter().find(|d| d.round == round) else { return };
+        let threshold = self.cfg.final_step.threshold;
+        let reached = self.tallies.get(&(round, Role::FINAL.0)).and_then(|t| t.reached(threshold));
+        if reached != Some(d.id) {
+            return;
+        }
+        self.stats.final_rounds += 1;
+        while self.decided.front().is_some_and(|d| d.round <= round) {
+            let d = self.decided.pop_front().expect("checked");
+            self.commit(ctx, &d);
+        }
+    }
+
+    fn commit(&mut self, ctx: &mut Ctx<'_, Self>, d: &Decided) {
+        let fresh: Vec<Tx> = d.txs.iter().copied().filter(|tx| self.committed.insert(tx.id)).collect();
+        ctx.commit(d.round, d.id, &fresh);
+        self.stats.txs_committed += fresh.len() as u64;
+        for tx in &fresh {
+            if self.awaiting.remove(&tx.id) {
+                ctx.reply(tx, 0);
+            }
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Votes
+    // -----------------------------------------------------------------------------------------
+
+    fn vote(&mut self, ctx: &mut Ctx<'_, Self>, role: Role, value: u64) {
+        if self.silent() {
+            return;
+        }
+        ctx.charge(self.cfg.vrf_verify);
+        let expected = self.committee(role).expected;
+        let Some(cred) = Credential::draw(&self.world, self.me, self.round, self.seed, role, expected) else {
+            return;
+        };
+        let vote = Vote { cred, prev: self.prev, value };
+        match self.behavior {
+            Behavior::Equivocate => {
+                let other = Vote { value: self.empty() ^ u64::from(value == self.empty()), ..vote };
+                self.count(ctx, vote);
+                self.send_split(ctx, vec![Item::Vote(vote)], vec![Item::Vote(other)]);
+            }
+            Behavior::DoubleVote => {
+                let other = Vote { value: if value == self.empty() { value ^ 1 } else { self.empty() }, ..vote };
+                self.count(ctx, vote);
+                self.push_own(ctx, Item::Vote(vote));
+                self.push_own(ctx, Item::Vote(other));
+            }
+            Behavior::Correct | Behavior::Silent => {
+                self.count(ctx, vote);
+                self.push_own(ctx, Item::Vote(vote));
+            }
+        }
+    }
+
+    /// Adds a vote this user cast or verified to its tally; false if the voter was counted
+    /// already in that step.
+    fn count(&mut self, ctx: &mut Ctx<'_, Self>, vote: Vote) -> bool {
+        let (round, role) = (vote.cred.round(), vote.role());
+        let tally = self.tallies.entry((round, role.0)).or_default();
+        if !tally.voters.insert(vote.cred.user() as usize) {
+            return false;
+        }
+        let coin_step = role.binary_step().is_some_and(|s| s % 3 == 0);
+        let weight = tally.add(vote.value, &vote.cred, coin_step);
+        self.stats.votes_counted += 1;
+        if role == Role::FINAL {
+            self.check_final(ctx, round);
+        } else if round == self.round && self.is_return_certificate(role, vote.value, weight) {
+            // Enough of the committee saw BinaryBA* return here: a user behind follows them.
+            self.stats.caught_up += u64::from(Some(role) != self.current_role());
+            let step = role.binary_step().expect("a certificate is of a binary step");
+            self.binary_returns(ctx, step, vote.value);
+        } else if round == self.round && Some(role) == self.current_role() {
+            self.check_step(ctx);
+        }
+        true
+    }
+
+    /// Whether `weight` for `value` in `role` is a certificate that BinaryBA* returned there
+    /// (a non-empty value in a step 1 mod 3, the empty one in a step 2 mod 3), while this
+    /// user has not decided the round yet.
+    fn is_return_certificate(&self, role: Role, value: u64, weight: u64) -> bool {
+        let Some(step) = role.binary_step() else { return false };
+        if matches!(self.phase, Phase::AwaitBlock { .. }) {
+            return false;
+        }
+        let returns = match step % 3 {
+            1 => value != self.empty(),
+            2 => value == self.empty(),
+            _ => false,
+        };
+        returns && weight >= self.cfg.binary.threshold
+    }
+
+    /// The (prev, seed) a vote of `round` must have been drawn under, if this user can check it.
+    fn context_of(&self, round: u64) -> Option<(u64, u64)> {
+        if round == self.round {
+            return Some((self.prev, self.seed));
+        }
+        self.decided.iter().find(|d| d.round == round).map(|d| (d.prev, d.seed))
+    }
+
+    fn on_vote(&mut self, ctx: &mut Ctx<'_, Self>, vote: Vote, from: u32) {
+        let round = vote.cred.round();
+        if round == self.round + 1 {
+            return self.keep_for_next_round(Item::Vote(vote));
+        }
+        if round < self.round && vote.role() != Role::FINAL {
+            return;
+        }
+        let Some((prev, seed)) = self.context_of(round) else { return };
+        let seen =
+            self.tallies.get(&(round, vote.role().0)).is_some_and(|t| t.voters.contains(vote.cred.user() as usize));
+        if seen || vote.prev != prev {
+            return;
+        }
+        // A credential and a signature to check.
+        ctx.charge(self.cfg.vrf_verify + ctx.crypto_costs().verify_client);
+        if !vote.cred.verify(&self.world, seed) {
+            return;
+        }
+        if self.count(ctx, vote) {
+            self.relay(ctx, Item::Vote(vote), from);
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Proposals and blocks
+    // -----------------------------------------------------------------------------------------
+
+    fn on_priority(&mut self, ctx: &mut Ctx<'_, Self>, cred: Credential, prev: u64, block: u64, from: u32) {
+        if cred.round() == self.round + 1 {
+            return self.keep_for_next_round(Item::Priority { cred, prev, block });
+        }
+        if cred.round() != self.round || prev != self.prev || cred.role() != Role::PROPOSE {
+            return;
+        }
+        if !self.priorities.insert((cred.user(), block)) {
+            return;
+        }
+        ctx.charge(self.cfg.vrf_verify + ctx.crypto_costs().verify_client);
+        if !cred.verify(&self.world, self.seed) {
+            return;
+        }
+        let priority = cred.priority();
+        if self.best.is_none_or(|(p, _)| priority < p) {
+            self.best = Some((priority, block));
+            self.relay(ctx, Item::Priority { cred, prev, block }, from);
+        }
+    }
+
+    fn on_block(&mut self, ctx: &mut Ctx<'_, Self>, block: Rc<Block>, from: u32) {
+        if block.round == self.round + 1 {
+            return self.keep_for_next_round(Item::Block(block));
+        }
+        let awaited = matches!(self.phase, Phase::AwaitBlock { id } if id == block.id);
+        let current = block.round == self.round && block.prev == self.prev;
+        if !current || self.blocks.contains_key(&block.id) || block.cred.role() != Role::PROPOSE {
+            return;
+        }
+        ctx.charge(self.cfg.vrf_verify + ctx.crypto_costs().verify_client);
+        if !block.cred.verify(&self.world, self.seed) {
+            return;
+        }
+        self.blocks.insert(block.id, Rc::clone(&block));
+        self.serve_fetchers(ctx, &block);
+        let priority = block.cred.priority();
+        if self.best.is_none_or(|(p, _)| priority <= p) {
+            self.best = Some((priority, block.id));
+            self.relay(ctx, Item::Block(Rc::clone(&block)), from);
+        }
+        if awaited {
+            return self.finish_round(ctx, block.id, Rc::clone(&block.txs));
+        }
+        if self.phase == Phase::WaitBlock && self.best.is_some_and(|(_, id)| id == block.id) {
+            self.enter_reduction(ctx, block.id);
+        }
+    }
+
+    fn fetch(&mut self, ctx: &mut Ctx<'_, Self>, id: u64) {
+        self.stats.fetches += 1;
+        self.fetch_asked.insert(id);
+        for &peer in self.world.neighbors(self.me) {
+            ctx.send(NodeId(peer), Msg::Fetch { round: self.round, block: id });
+        }
+        ctx.set_timer(Timer::Refetch, self.cfg.step_timeout);
+    }
+
+    fn on_refetch(&mut self, ctx: &mut Ctx<'_, Self>) {
+        if let Phase::AwaitBlock { id } = self.phase {
+            self.fetch(ctx, id);
+        }
+    }
+
+    fn find_block(&self, id: u64) -> Option<&Rc<Block>> {
+        self.blocks.get(&id).or_else(|| self.recent.iter().find(|b| b.id == id))
+    }
+
+    fn on_fetch(&mut self, ctx: &mut Ctx<'_, Self>, from: u32, round: u64, id: u64) {
+        if let Some(block) = self.find_block(id) {
+            let batch = Batch::new(vec![Item::Block(Rc::clone(block))], self.cfg.priority_bytes, self.cfg.vote_bytes);
+            ctx.send(NodeId(from), Msg::Gossip(Rc::new(batch)));
+            return;
+        }
+        if round < self.round {
+            return; // decided here without it: nothing to learn
+        }
+        let waiting = self.fetchers.entry(id).or_default();
+        if !waiting.contains(&from) {
+            waiting.push(from);
+        }
+        if self.world.relays_gossip(self.me) && self.fetch_asked.insert(id) {
+            for &peer in self.world.neighbors(self.me).iter().filter(|&&p| p != from) {
+                ctx.send(NodeId(peer), Msg::Fetch { round, block: id });
+            }
+        }
+    }
+
+    fn serve_fetchers(&mut self, ctx: &mut Ctx<'_, Self>, block: &Rc<Block>) {
+        let Some(waiting) = self.fetchers.remove(&block.id) else { return };
+        let batch =
+            Rc::new(Batch::new(vec![Item::Block(Rc::clone(block))], self.cfg.priority_bytes, self.cfg.vote_bytes));
+        for peer in waiting {
+            ctx.send(NodeId(peer), Msg::Gossip(Rc::clone(&batch)));
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Gossip
+    // -----------------------------------------------------------------------------------------
+
+    fn on_txs(&mut self, ctx: &mut Ctx<'_, Self>, batch: Rc<TxBatch>, from: u32) {
+        if !self.pool.offer(&batch) {
+            return;
+        }
+        let per_tx = ctx.crypto_costs().verify_client;
+        ctx.charge(per_tx.saturating_mul(batch.txs.len() as u64));
+        self.relay(ctx, Item::Txs(batch), from);
+    }
+
+    /// Queues an item heard from `from` for relaying, if this user relays.
+    fn relay(&mut self, ctx: &mut Ctx<'_, Self>, item: Item, from: u32) {
+        if from != self.me && !self.world.relays_gossip(self.me) {
+            return;
+        }
+        self.out.push((item, from));
+        self.arm_flush(ctx);
+    }
+
+    fn push_own(&mut self, ctx: &mut Ctx<'_, Self>, item: Item) {
+        self.out.push((item, self.me));
+        self.arm_flush(ctx);
+    }
+
+    fn arm_flush(&mut self, ctx: &mut Ctx<'_, Self>) {
+        if !self.flush_armed {
+            self.flush_armed = true;
+            ctx.set_timer(Timer::Flush, self.cfg.gossip_batch);
+        }
+    }
+
+    /// Sends what gathered since the last flush as one message per link, skipping a link whose
+    /// peer is where every item came from.
+    fn flush(&mut self, ctx: &mut Ctx<'_, Self>) {
+        self.flush_armed = false;
+        if !self.own_txs.is_empty() {
+            let txs = std::mem::take(&mut self.own_txs);
+            let batch = Rc::new(TxBatch { key: (txs[0].id.0, self.me), txs });
+            self.pool.offer(&batch);
+            self.out.push((Item::Txs(batch), self.me));
+        }
+        if self.out.is_empty() {
+            return;
+        }
+        let out = std::mem::take(&mut self.out);
+        let single_source = out.iter().all(|&(_, src)| src == out[0].1).then_some(out[0].1);
+        let items = out.into_iter().map(|(item, _)| item).collect();
+        let batch = Rc::new(Batch::new(items, self.cfg.priority_bytes, self.cfg.vote_bytes));
+        for &peer in self.world.neighbors(self.me) {
+            if Some(peer) != single_source {
+                ctx.send(NodeId(peer), Msg::Gossip(Rc::clone(&batch)));
+            }
+        }
+    }
+
+    /// An equivocator's own items: `a` to the first half of its links, `b` to the rest.
+    fn send_split(&mut self, ctx: &mut Ctx<'_, Self>, a: Vec<Item>, b: Vec<Item>) {
+        let peers = self.world.neighbors(self.me);
+        let half = peers.len().div_ceil(2);
+        let (pb, vb) = (self.cfg.priority_bytes, self.cfg.vote_bytes);
+        let (a, b) = (Rc::new(Batch::new(a, pb, vb)), Rc::new(Batch::new(b, pb, vb)));
+        for (i, &peer) in peers.iter().enumerate() {
+            let batch = if i < half { &a } else { &b };
+            ctx.send(NodeId(peer), Msg::Gossip(Rc::clone(batch)));
+        }
+    }
+
+    fn on_gossip(&mut self, ctx: &mut Ctx<'_, Self>, from: u32, batch: &Batch) {
+        for item in &batch.items {
+            self.on_item(ctx, item, from);
+        }
+    }
+
+    fn on_item(&mut self, ctx: &mut Ctx<'_, Self>, item: &Item, from: u32) {
+        match item {
+            Item::Vote(v) => self.on_vote(ctx, *v, from),
+            Item::Priority { cred, prev, block } => self.on_priority(ctx, *cred, *prev, *block, from),
+            Item::Block(b) => self.on_block(ctx, Rc::clone(b), from),
+            Item::Txs(t) => self.on_txs(ctx, Rc::clone(t), from),
+        }
+    }
+
+    fn keep_for_next_round(&mut self, item: Item) {
+        if let Item::Vote(v) = &item
+            && !self.future_votes.insert((v.role().0, v.cred.user()))
+        {
+            return;
+        }
+        if self.future.len() < FUTURE_ITEMS_MAX {
+            self.future.push(item);
+        }
+    }
+}
+
+impl Protocol for Algorand {
+    type Message = Msg;
+    type Timer = Timer;
+    type Record = std::convert::Infallible;
+
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+        self.me = ctx.me().0;
+        assert_eq!(self.world.n_users(), ctx.n(), "the world has one entry per user");
+        if self.silent() {
+            return;
+        }
+        self.round = 1;
+        self.seed = hash_words(&[0x6E6E5E5, 0]);
+        self.start_round(ctx);
+    }
+
+    fn on_recover(&mut self, ctx: &mut Ctx<'_, Self>) {
+        // Timers died with the crash: re-arm the one the current phase waits on.
+        self.flush_armed = false;
+        if !self.out.is_empty() || !self.own_txs.is_empty() {
+            self.arm_flush(ctx);
+        }
+        match self.phase {
+            Phase::Proposal => ctx.set_timer(Timer::PriorityWait, Span::ZERO),
+            Phase::WaitBlock => ctx.set_timer(Timer::BlockWait, Span::ZERO),
+            Phase::AwaitBlock { .. } => ctx.set_timer(Timer::Refetch, Span::ZERO),
+            Phase::Hung => {}
+            _ => ctx.set_timer(Timer::StepTimeout, Span::ZERO),
+        }
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: Msg) {
+        if self.silent() {
+            return;
+        }
+        match msg {
+            Msg::Gossip(batch) => self.on_gossip(ctx, from.0, &batch),
+            Msg::Fetch { round, block } => self.on_fetch(ctx, from.0, round, block),
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, timer: Timer) {
+        match timer {
+            Timer::Flush => self.flush(ctx),
+            Timer::PriorityWait => self.on_priority_wait(ctx),
+            Timer::BlockWait => self.on_block_wait(ctx),
+            Timer::StepTimeout => self.on_step_timeout(ctx),
+            Timer::Refetch => self.on_refetch(ctx),
+        }
+    }
+
+    fn on_request(&mut self, ctx: &mut Ctx<'_, Self>, tx: Tx) {
+        if self.silent() || !ctx.verify_client(&tx) {
+            return;
+        }
+        self.awaiting.insert(tx.id);
+        self.own_txs.push(tx);
+        self.arm_flush(ctx);
+    }
+
+    fn counters(&self) -> Vec<(&'static str, u64)> {
+        let s = &self.stats;
+        vec![
+            ("rounds", s.rounds),
+            ("empty_rounds", s.empty_rounds),
+            ("final_rounds", s.final_rounds),
+            ("binary_steps", s.binary_steps),
+            ("step_timeouts", s.step_timeouts),
+            ("hung", s.hung),
+            ("proposed", s.proposed),
+            ("votes_counted", s.votes_counted),
+            ("fetches", s.fetches),
+            ("caught_up", s.caught_up),
+            ("txs_committed", s.txs_committed),
+            ("pool_batches", self.pool.batches() as u64),
+        ]
+    }
+}

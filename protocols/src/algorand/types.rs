@@ -1,0 +1,151 @@
+//! Algorand's messages: everything travels in gossip batches (one message per link and flush)
+//! whose items are shared by pointer, plus block fetches.
+
+use std::rc::Rc;
+
+use sim_core::digest::hash_words;
+use sim_core::{Message, Tx};
+
+use super::sortition::{Credential, Role};
+
+/// A block proposal. Its id is a hash of its round, parent, proposer credential and content.
+#[derive(Debug)]
+pub struct Block {
+    pub id: u64,
+    pub round: u64,
+    pub prev: u64,
+    pub cred: Credential,
+    pub txs: Rc<[Tx]>,
+    pub bytes: u32,
+}
+
+impl Block {
+    pub fn new(round: u64, prev: u64, cred: Credential, txs: Rc<[Tx]>, header_bytes: u32, salt: u64) -> Block {
+        let content = txs.iter().fold(salt, |h, tx| hash_words(&[h, tx.id.0]));
+        let id = hash_words(&[0xB10C, round, prev, cred.vrf(), content, txs.len() as u64]);
+        let bytes = header_bytes + txs.iter().map(|t| t.size_bytes).sum::<u32>();
+        Block { id, round, prev, cred, txs, bytes }
+    }
+}
+
+/// The empty block of a round, on a given parent: every user computes the same id.
+pub fn empty_block_id(round: u64, prev: u64) -> u64 {
+    hash_words(&[0xE3B7, round, prev])
+}
+
+/// The round seed, from the previous round's seed and outcome.
+pub fn next_seed(seed: u64, round: u64, decided: u64) -> u64 {
+    hash_words(&[0x5EED, seed, round, decided])
+}
+
+/// A committee member's weighted vote for `value` in one step.
+#[derive(Clone, Copy, Debug)]
+pub struct Vote {
+    pub cred: Credential,
+    /// The voter's previous block: the round seed it drew with follows from it.
+    pub prev: u64,
+    pub value: u64,
+}
+
+impl Vote {
+    pub fn role(&self) -> Role {
+        self.cred.role()
+    }
+}
+
+/// Client transactions a user gathered, gossiped as one unit and never copied on the way.
+#[derive(Debug)]
+pub struct TxBatch {
+    /// (first transaction id, origin user): unique per batch.
+    pub key: (u64, u32),
+    pub txs: Vec<Tx>,
+}
+
+/// One thing gossiped.
+#[derive(Clone, Debug)]
+pub enum Item {
+    /// A proposer's priority and block id, ahead of the block.
+    Priority {
+        cred: Credential,
+        prev: u64,
+        block: u64,
+    },
+    Block(Rc<Block>),
+    Vote(Vote),
+    Txs(Rc<TxBatch>),
+}
+
+impl Item {
+    pub fn wire_bytes(&self, priority_bytes: u32, vote_bytes: u32) -> u32 {
+        match self {
+            Item::Priority { .. } => priority_bytes,
+            Item::Block(b) => b.bytes,
+            Item::Vote(_) => vote_bytes,
+            Item::Txs(batch) => 8 + batch.txs.iter().map(|t| t.size_bytes).sum::<u32>(),
+        }
+    }
+
+    fn fingerprint(&self) -> u64 {
+        match self {
+            Item::Priority { cred, block, .. } => hash_words(&[1, cred.vrf(), *block]),
+            Item::Block(b) => hash_words(&[2, b.id]),
+            Item::Vote(v) => hash_words(&[3, v.cred.vrf(), v.value]),
+            Item::Txs(batch) => hash_words(&[4, batch.key.0, batch.key.1 as u64]),
+        }
+    }
+}
+
+/// What one flush sends on every link.
+#[derive(Debug)]
+pub struct Batch {
+    pub items: Vec<Item>,
+    pub bytes: u32,
+    pub fingerprint: u64,
+}
+
+impl Batch {
+    pub fn new(items: Vec<Item>, priority_bytes: u32, vote_bytes: u32) -> Batch {
+        let bytes = 16 + items.iter().map(|i| i.wire_bytes(priority_bytes, vote_bytes)).sum::<u32>();
+        let fingerprint = items.iter().fold(items.len() as u64, |h, i| hash_words(&[h, i.fingerprint()]));
+        Batch { items, bytes, fingerprint }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum Msg {
+    Gossip(Rc<Batch>),
+    /// Asks a neighbour for a block it decided but never received.
+    Fetch {
+        round: u64,
+        block: u64,
+    },
+}
+
+impl Message for Msg {
+    fn wire_size(&self) -> u32 {
+        match self {
+            Msg::Gossip(b) => b.bytes,
+            Msg::Fetch { .. } => 48,
+        }
+    }
+    fn fingerprint(&self) -> u64 {
+        match self {
+            Msg::Gossip(b) => b.fingerprint,
+            Msg::Fetch { round, block } => hash_words(&[5, *round, *block]),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Timer {
+    /// Send what is waiting to be relayed.
+    Flush,
+    /// The proposal step's priority collection ends.
+    PriorityWait,
+    /// The best block did not come in time.
+    BlockWait,
+    /// The current voting step timed out.
+    StepTimeout,
+    /// Ask again for a decided block that has not arrived.
+    Refetch,
+}

@@ -1,0 +1,181 @@
+//! The Algorand-style baseline on the engine, without scenario files: rounds and finality at
+//! small scale, Byzantine users under 20% of the stake, a planted bug (thresholds below a
+//! majority) that the log checker must catch, and determinism.
+
+mod common;
+
+use std::rc::Rc;
+
+use common::Steady;
+use protocols::algorand::{Algorand, AlgorandConfig, Behavior, Committee, Topology, World};
+use sim_core::net::{DelayModel, Jitter, NetConfig, NodePlacement, PartitionSpec};
+use sim_core::{CpuConfig, RunResult, SendPolicy, SimConfig, Simulation, Span, Stop, Streams, Time};
+
+struct Case {
+    users: u32,
+    delay_ms: u64,
+    rate_tps: u64,
+    secs: u64,
+    seed: u64,
+    cfg: AlgorandConfig,
+    /// Per user; missing ones are correct.
+    behaviors: Vec<Behavior>,
+    partitions: Vec<PartitionSpec>,
+}
+
+impl Default for Case {
+    fn default() -> Self {
+        Case {
+            users: 60,
+            delay_ms: 20,
+            rate_tps: 200,
+            secs: 20,
+            seed: 1,
+            cfg: fast_mainnet(),
+            behaviors: vec![],
+            partitions: vec![],
+        }
+    }
+}
+
+/// Today's parameters with timeouts scaled down, so that a test run holds many rounds.
+fn fast_mainnet() -> AlgorandConfig {
+    AlgorandConfig {
+        priority_wait: Span::from_millis(500),
+        block_wait: Span::from_millis(500),
+        step_timeout: Span::from_millis(1000),
+        topology: Topology::Relays { relays: 6, relay_degree: 3 },
+        ..AlgorandConfig::mainnet()
+    }
+}
+
+fn sim_cfg(case: &Case) -> SimConfig {
+    let clients = 4;
+    let place = NodePlacement { region: 0, uplink_bps: 0, downlink_bps: 0 };
+    let behavior = |i: u32| case.behaviors.get(i as usize).copied().unwrap_or(Behavior::Correct);
+    SimConfig {
+        seed: case.seed,
+        n_replicas: case.users,
+        f: 0,
+        net: NetConfig {
+            nodes: vec![place; (case.users + clients) as usize],
+            n_replicas: case.users,
+            delay: DelayModel::Uniform(Span::from_millis(case.delay_ms)),
+            jitter: Jitter::None,
+            loss_ppb: 0,
+            fifo: true,
+            partitions: case.partitions.clone(),
+        },
+        send_to: SendPolicy::Nearest,
+        faults: vec![],
+        end: Time::from_secs_f64(case.secs as f64 + 5.0),
+        max_events: 100_000_000,
+        max_queue: 10_000_000,
+        correct: (0..case.users).map(|i| behavior(i) == Behavior::Correct).collect(),
+        cpu: CpuConfig::UNLIMITED,
+        crypto: Default::default(),
+        liveness: None,
+        client_retry: None,
+    }
+}
+
+fn run(case: Case) -> RunResult {
+    let cfg = sim_cfg(&case);
+    let clients = 4;
+    let behavior = |i: u32| case.behaviors.get(i as usize).copied().unwrap_or(Behavior::Correct);
+    let until = case.secs * 1_000_000_000;
+    let workload = Steady { gap_ns: 1_000_000_000 / case.rate_tps, next: 0, until, clients, count: 0 };
+    let world = Rc::new(World::new(&case.cfg, case.users, &mut Streams::new(case.seed).stream("algorand")));
+    let acfg = Rc::new(case.cfg.clone());
+    let make = |id: sim_core::NodeId| Algorand::new(world.clone(), acfg.clone(), behavior(id.0));
+    Simulation::new(cfg, Box::new(workload), make).run()
+}
+
+fn counter(r: &RunResult, user: usize, name: &str) -> u64 {
+    r.nodes[user].counters.iter().find(|(k, _)| *k == name).map_or(0, |&(_, v)| v)
+}
+
+fn confirmed(r: &RunResult) -> usize {
+    r.txs.iter().filter(|t| t.is_confirmed()).count()
+}
+
+#[test]
+fn correct_users_reach_final_rounds_and_confirm_everything() {
+    let r = run(Case::default());
+    assert_eq!(r.stop, Stop::End, "{:?}", r.stop);
+    assert_eq!(confirmed(&r), r.txs.len(), "every transaction confirmed");
+    // A round: 500 ms of priorities, then four voting steps of a few hops each.
+    let rounds = counter(&r, 10, "rounds");
+    assert!((20..=50).contains(&rounds), "{rounds} rounds in 25 s");
+    assert_eq!(counter(&r, 10, "final_rounds"), rounds, "every round final with all users correct");
+    assert_eq!(counter(&r, 10, "empty_rounds"), 0);
+    assert_eq!(counter(&r, 10, "step_timeouts"), 0);
+}
+
+#[test]
+fn peers_topology_agrees_too() {
+    let cfg = AlgorandConfig { topology: Topology::Peers, ..fast_mainnet() };
+    let r = run(Case { cfg, ..Case::default() });
+    assert_eq!(r.stop, Stop::End, "{:?}", r.stop);
+    assert_eq!(confirmed(&r), r.txs.len());
+}
+
+#[test]
+fn same_seed_same_digest_other_seed_other_digest() {
+    let a = run(Case { secs: 5, ..Case::default() });
+    let b = run(Case { secs: 5, ..Case::default() });
+    let c = run(Case { secs: 5, seed: 2, ..Case::default() });
+    assert_eq!((a.digest, a.events), (b.digest, b.events));
+    assert_ne!(a.digest, c.digest);
+}
+
+/// Users 0..k misbehave in `behavior` (k under 20% of the users, so of the stake).
+fn byzantine(behavior: Behavior, k: usize, users: usize) -> Vec<Behavior> {
+    (0..users).map(|i| if i >= 6 && i < 6 + k { behavior } else { Behavior::Correct }).collect()
+}
+
+#[test]
+fn byzantine_users_under_a_fifth_of_the_stake_keep_safety_and_liveness() {
+    for behavior in [Behavior::Silent, Behavior::Equivocate, Behavior::DoubleVote] {
+        for seed in 1..=3 {
+            let r = run(Case { behaviors: byzantine(behavior, 11, 60), seed, secs: 15, ..Case::default() });
+            assert_eq!(r.stop, Stop::End, "{behavior:?} seed {seed}: {:?}", r.stop);
+            let done = confirmed(&r);
+            assert!(done * 100 >= r.txs.len() * 95, "{behavior:?} seed {seed}: {done} of {}", r.txs.len());
+        }
+    }
+}
+
+/// Even users on one side, odd ones on the other, from 0 to `heal_s`.
+fn halves(users: u32, heal_s: u64) -> Vec<PartitionSpec> {
+    let evens: Vec<u32> = (0..users).filter(|u| u % 2 == 0).collect();
+    vec![PartitionSpec::new(Time::ZERO, Time::from_secs_f64(heal_s as f64), users, &[evens])]
+}
+
+#[test]
+fn a_partition_halts_rounds_without_forking_and_they_resume_after_it_heals() {
+    let cfg = AlgorandConfig { topology: Topology::Peers, fanout: 6, ..fast_mainnet() };
+    let r = run(Case { cfg, partitions: halves(60, 8), secs: 20, ..Case::default() });
+    assert_eq!(r.stop, Stop::End, "{:?}", r.stop);
+    let during = r.txs.iter().filter(|t| t.committed < Time::from_secs_f64(8.0)).count();
+    assert_eq!(during, 0, "neither half holds the thresholds: nothing commits during the partition");
+    let late = r.txs.iter().filter(|t| t.submitted > Time::from_secs_f64(10.0));
+    assert!(late.clone().all(|t| t.is_confirmed()), "rounds resume after the heal");
+}
+
+#[test]
+fn thresholds_below_a_majority_fork_under_a_partition_and_the_checker_says_so() {
+    // The planted bug: each half of the stake alone reaches every threshold.
+    let weak = |expected: u64| Committee { expected, threshold: expected * 3 / 10 };
+    let cfg = AlgorandConfig {
+        topology: Topology::Peers,
+        fanout: 6,
+        reduction: weak(2990),
+        binary: weak(1500),
+        final_step: weak(1500),
+        ..fast_mainnet()
+    };
+    let r = run(Case { cfg, partitions: halves(60, 8), secs: 10, ..Case::default() });
+    let Stop::Violation(v) = &r.stop else { panic!("a planted fork went unnoticed: {:?}", r.stop) };
+    assert_eq!(v.invariant, "agreement", "{v:?}");
+}
