@@ -232,7 +232,7 @@ pub enum Conflicts {
 pub struct Algorand {
     pub preset: AlgorandPreset,
     pub topology: AlgorandTopology,
-    /// Relays topology: users 0..relays are relays; 0 = n/100 of them, at least 4 (at most n).
+    /// Relays topology: users 0..relays are relays; 0 = n/100 of them, at least 20 (at most n).
     pub relays: u32,
     /// Relays topology: each relay links to this many other relays (at most all of them).
     pub relay_degree: u32,

@@ -2039,13 +2039,13 @@ fn read_algorand(c: &mut Ctx<'_>, top: &Section<'_>, n: Option<u32>, tx_size_byt
     })
 }
 
-/// `relays` fits the users (0: n/100 of them, at least 4).
+/// `relays` fits the users (0: n/100 of them, at least 20).
 fn check_relays(c: &mut Ctx<'_>, relays: &Val<u32>, n: Option<u32>) -> bool {
     let Some(n) = n else { return true };
     let ok = relays.v <= n;
     if !ok {
         let message = format!("relays = {} but there are only {n} users (replicas.n)", relays.v);
-        c.fail(relays, message, Some(format!("make relays at most {n}, or 0 for n/100 of them (at least 4)")));
+        c.fail(relays, message, Some(format!("make relays at most {n}, or 0 for n/100 of them (at least 20)")));
     }
     ok
 }

@@ -84,7 +84,7 @@ fn scenario(path: &str, sets: &[&str]) -> (u64, f64, f64, f64) {
     (report.result.events, wall, report.result.end_time.as_secs_f64(), report.summary.goodput_tps)
 }
 
-fn peak_rss_mib() -> f64 {
+pub(crate) fn peak_rss_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let kib: f64 = status
         .lines()
@@ -265,9 +265,16 @@ pub fn case(name: &str) -> Result<(), String> {
         "algorand" => scenario("scenarios/examples/algorand.toml", &[]),
         "algorand-1k" => scenario("scenarios/examples/algorand.toml", &["replicas.n=1000"]),
         "algorand-10k" => scenario("scenarios/examples/algorand-10k.toml", &[]),
-        "algorand-10k-sosp" => scenario(
-            "scenarios/examples/algorand-10k.toml",
-            &["algorand.preset=\"sosp2017\"", "algorand.topology=\"peers\"", "duration_s=60", "drain_s=40"],
+        "algorand-1k-sosp" => scenario(
+            "scenarios/examples/algorand.toml",
+            &[
+                "replicas.n=1000",
+                "algorand.preset=\"sosp2017\"",
+                "algorand.topology=\"peers\"",
+                "workload.rate_tps=50",
+                "duration_s=60",
+                "drain_s=40",
+            ],
         ),
         other => return Err(format!("unknown bench case {other:?}")),
     };
@@ -302,6 +309,19 @@ fn run_case(name: &'static str, what: &'static str) -> Result<Row, String> {
     Ok(Row { name, what, events: v[0] as u64, wall_s: v[1], sim_s: v[2], goodput: v[3], peak_mib: v[4] })
 }
 
+/// Runs the exploration `case` in a release child and returns the markdown rows it printed.
+fn exploration(case: &str) -> Result<String, String> {
+    eprintln!("bench {case} exploration ...");
+    let out = Command::new(env!("CARGO"))
+        .args(["run", "--release", "--quiet", "--package", "xtask", "--", "bench-case", case])
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!("{case} exploration failed: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 pub fn all(quick: bool) -> Result<(), String> {
     let cases: &[(&str, &str)] = if quick {
         &[("pingpong", "engine ping-pong, 2 nodes, 64 balls in flight")]
@@ -325,9 +345,9 @@ pub fn all(quick: bool) -> Result<(), String> {
             ("algorand-1k", "the same with 1,000 users"),
             ("algorand-10k", "scenarios/examples/algorand-10k.toml (10,000 users, Pareto stake, 100 relays, 50 tx/s)"),
             (
-                "algorand-10k-sosp",
-                "the same 10,000 users with the SOSP 2017 preset: random peers (fanout 4, every user relays), \
-                 the paper's committees and timeouts, 60 s",
+                "algorand-1k-sosp",
+                "1,000 users with the SOSP 2017 preset: random peers (fanout 4, every user relays), the paper's \
+                 committees and timeouts, 50 tx/s for 60 s",
             ),
         ]
     };
@@ -359,14 +379,7 @@ pub fn all(quick: bool) -> Result<(), String> {
         );
     }
     if !quick {
-        eprintln!("bench safety exploration ...");
-        let out = Command::new(env!("CARGO"))
-            .args(["run", "--release", "--quiet", "--package", "xtask", "--", "bench-case", "safety"])
-            .output()
-            .map_err(|e| e.to_string())?;
-        if !out.status.success() {
-            return Err(format!("safety exploration failed: {}", String::from_utf8_lossy(&out.stderr)));
-        }
+        let rows = exploration("safety")?;
         let _ = writeln!(
             table,
             "\n## Safety exploration\n\nEach Byzantine behaviour with f = 1 of n = 4 replicas (placed by the seed), \
@@ -375,15 +388,8 @@ pub fn all(quick: bool) -> Result<(), String> {
         );
         let _ = writeln!(table, "| behaviour | seeds | violations | committed tx per run | wall s | runs/s |");
         let _ = writeln!(table, "|---|---:|---:|---:|---:|---:|");
-        table.push_str(&String::from_utf8_lossy(&out.stdout));
-        eprintln!("bench leaderless safety exploration ...");
-        let out = Command::new(env!("CARGO"))
-            .args(["run", "--release", "--quiet", "--package", "xtask", "--", "bench-case", "leaderless-safety"])
-            .output()
-            .map_err(|e| e.to_string())?;
-        if !out.status.success() {
-            return Err(format!("leaderless safety exploration failed: {}", String::from_utf8_lossy(&out.stderr)));
-        }
+        table.push_str(&rows);
+        let rows = exploration("leaderless-safety")?;
         let _ = writeln!(
             table,
             "\n## Leaderless safety exploration\n\nEach Byzantine behaviour, one Byzantine replica placed by the \
@@ -396,15 +402,8 @@ pub fn all(quick: bool) -> Result<(), String> {
             "| variant | behaviour | seeds | violations | unconfirmed tx (sum) | recovered commands per run | wall s | runs/s |"
         );
         let _ = writeln!(table, "|---|---|---:|---:|---:|---:|---:|---:|");
-        table.push_str(&String::from_utf8_lossy(&out.stdout));
-        eprintln!("bench algorand safety exploration ...");
-        let out = Command::new(env!("CARGO"))
-            .args(["run", "--release", "--quiet", "--package", "xtask", "--", "bench-case", "algorand-safety"])
-            .output()
-            .map_err(|e| e.to_string())?;
-        if !out.status.success() {
-            return Err(format!("algorand safety exploration failed: {}", String::from_utf8_lossy(&out.stderr)));
-        }
+        table.push_str(&rows);
+        let rows = exploration("algorand-safety")?;
         let _ = writeln!(
             table,
             "\n## Algorand safety exploration\n\nEach Byzantine behaviour held by 19 of 100 users with equal stake \
@@ -419,7 +418,7 @@ pub fn all(quick: bool) -> Result<(), String> {
             "| behaviour | seeds | violations | unconfirmed tx (sum) | rounds per run | empty rounds per run | wall s | runs/s |"
         );
         let _ = writeln!(table, "|---|---:|---:|---:|---:|---:|---:|---:|");
-        table.push_str(&String::from_utf8_lossy(&out.stdout));
+        table.push_str(&rows);
     }
     print!("{table}");
     if !quick {

@@ -51,6 +51,18 @@ const SETS: &[Set] = &[
         what: "BLSMR-W with BLS costs at n = 6, 11, 16: goodput against offered load, HotStuff for reference",
         run: |c| crate::figures_leaderless::saturation(c.quick, &c.out_dir, &c.runner.exe),
     },
+    // The Algorand sets live in figures_algorand.rs and write under algorand/.
+    Set {
+        name: "algorand/scale",
+        what: "Algorand (today's parameters with relays, and SOSP 2017's with random peers): latency, round time \
+               and simulation cost against the number of users, 100 to 10,000",
+        run: crate::figures_algorand::scale,
+    },
+    Set {
+        name: "algorand/attacks",
+        what: "Algorand, 200 users: silent, equivocating, double-voting and crashing users up to 19% of the stake",
+        run: crate::figures_algorand::attacks,
+    },
     // Lives in figures_traces.rs and writes traces/README.md.
     Set {
         name: "traces",
@@ -69,10 +81,10 @@ const LOAD_STEP: f64 = 1.25;
 const LATENCY_LOAD: f64 = 0.9;
 
 /// What a set's function gets: where to write, whether to be quick, and the runner.
-struct Ctx {
-    quick: bool,
-    out_dir: PathBuf,
-    runner: Runner,
+pub(crate) struct Ctx {
+    pub(crate) quick: bool,
+    pub(crate) out_dir: PathBuf,
+    pub(crate) runner: Runner,
 }
 
 // ----- the command -----
@@ -207,6 +219,11 @@ pub fn case(args: &[String]) -> Result<(), String> {
         ("consensus_mean_ms", format!("{}", m.consensus.mean_ms)),
         ("unconfirmed_tx", m.unconfirmed_tx.to_string()),
         ("views", counter("view").to_string()),
+        ("rounds", counter("rounds").to_string()),
+        ("empty_rounds", counter("empty_rounds").to_string()),
+        ("final_rounds", counter("final_rounds").to_string()),
+        ("step_timeouts", counter("step_timeouts").to_string()),
+        ("peak_mib", format!("{}", crate::bench::peak_rss_mib())),
         ("view_changes", counter("view_changes").to_string()),
         ("cpu_util_mean", format!("{}", cpu.iter().sum::<f64>() / cpu.len().max(1) as f64)),
         ("cpu_util_max", format!("{}", cpu.iter().copied().fold(0.0, f64::max))),
@@ -223,24 +240,31 @@ pub fn case(args: &[String]) -> Result<(), String> {
 
 /// The metrics of one run, as the child printed them.
 #[derive(Clone, Debug)]
-struct Metrics {
-    offered_tps: f64,
-    goodput_tps: f64,
-    e2e_count: u64,
-    e2e_p50_ms: f64,
-    e2e_p99_ms: f64,
-    e2e_mean_ms: f64,
-    consensus_p50_ms: f64,
-    unconfirmed_tx: u64,
-    views: u64,
-    view_changes: u64,
-    cpu_util_max: f64,
-    uplink_util_max: f64,
-    events: u64,
-    stop: String,
-    digest: String,
+pub(crate) struct Metrics {
+    pub(crate) offered_tps: f64,
+    pub(crate) goodput_tps: f64,
+    pub(crate) e2e_count: u64,
+    pub(crate) e2e_p50_ms: f64,
+    pub(crate) e2e_p99_ms: f64,
+    pub(crate) e2e_mean_ms: f64,
+    pub(crate) consensus_p50_ms: f64,
+    pub(crate) unconfirmed_tx: u64,
+    pub(crate) views: u64,
+    pub(crate) view_changes: u64,
+    /// Algorand (max over correct users): rounds decided, empty ones, final ones, step timeouts.
+    pub(crate) rounds: u64,
+    pub(crate) empty_rounds: u64,
+    pub(crate) final_rounds: u64,
+    pub(crate) step_timeouts: u64,
+    /// Peak memory of the child process.
+    pub(crate) peak_mib: f64,
+    pub(crate) cpu_util_max: f64,
+    pub(crate) uplink_util_max: f64,
+    pub(crate) events: u64,
+    pub(crate) stop: String,
+    pub(crate) digest: String,
     /// Wall time of the simulation in the child (the only field that changes between reruns).
-    wall_s: f64,
+    pub(crate) wall_s: f64,
 }
 
 impl Metrics {
@@ -260,6 +284,11 @@ impl Metrics {
             unconfirmed_tx: int("unconfirmed_tx")?,
             views: int("views")?,
             view_changes: int("view_changes")?,
+            rounds: int("rounds")?,
+            empty_rounds: int("empty_rounds")?,
+            final_rounds: int("final_rounds")?,
+            step_timeouts: int("step_timeouts")?,
+            peak_mib: num("peak_mib")?,
             cpu_util_max: num("cpu_util_max")?,
             uplink_util_max: num("uplink_util_max")?,
             events: int("events")?,
@@ -276,20 +305,20 @@ impl Metrics {
 
 /// One run as logged: what it was, its offered load and its metrics.
 #[derive(Clone, Debug)]
-struct Logged {
-    label: String,
-    rate_tps: f64,
-    m: Metrics,
+pub(crate) struct Logged {
+    pub(crate) label: String,
+    pub(crate) rate_tps: f64,
+    pub(crate) m: Metrics,
 }
 
-struct Runner {
+pub(crate) struct Runner {
     exe: PathBuf,
     log: Vec<Logged>,
 }
 
 impl Runner {
     /// Runs `file` with `sets` and `workload.rate_tps = rate_tps`; `label` names it in the logs.
-    fn run(&mut self, label: &str, file: &str, sets: &[String], rate_tps: f64) -> Result<Metrics, String> {
+    pub(crate) fn run(&mut self, label: &str, file: &str, sets: &[String], rate_tps: f64) -> Result<Metrics, String> {
         let mut cmd = Command::new(&self.exe);
         cmd.arg("figures-case").arg(file);
         for s in sets.iter().cloned().chain([format!("workload.rate_tps={rate_tps}")]) {
@@ -311,8 +340,13 @@ impl Runner {
         Ok(m)
     }
 
+    /// How many runs are logged (a set's first run is `since(len())`).
+    pub(crate) fn len(&self) -> usize {
+        self.log.len()
+    }
+
     /// Log entries from `from` on.
-    fn since(&self, from: usize) -> &[Logged] {
+    pub(crate) fn since(&self, from: usize) -> &[Logged] {
         &self.log[from..]
     }
 }
@@ -385,7 +419,7 @@ pub(crate) fn plot(dir: &Path, stem: &str, chart: &plots::Chart) -> Result<Strin
 }
 
 /// Wall time of the runs logged since `from`, grouped by the first word of their label.
-fn wall_table(log: &[Logged]) -> String {
+pub(crate) fn wall_table(log: &[Logged]) -> String {
     let mut groups: Vec<(String, usize, f64, f64)> = Vec::new();
     for l in log {
         let key = l.label.split(" @").next().unwrap_or(&l.label).trim_end_matches(" latency").to_string();
@@ -409,7 +443,7 @@ fn wall_table(log: &[Logged]) -> String {
 }
 
 /// Every run of a set: label, offered load, the metrics that are the same on every rerun.
-fn runs_csv(log: &[Logged]) -> String {
+pub(crate) fn runs_csv(log: &[Logged]) -> String {
     let mut t = String::from(
         "label,rate_tps,offered_tps,goodput_tps,saturated,e2e_count,e2e_p50_ms,e2e_mean_ms,e2e_p99_ms,\
          consensus_p50_ms,unconfirmed_tx,views,view_changes,cpu_util_max,uplink_util_max,events,stop,digest\n",

@@ -5,6 +5,7 @@
 
 mod bench;
 mod figures;
+mod figures_algorand;
 mod figures_leaderless;
 mod figures_traces;
 

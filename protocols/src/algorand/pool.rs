@@ -10,6 +10,11 @@ use sim_core::{Tx, TxId};
 
 use super::types::TxBatch;
 
+/// The ids a window keeps above its floor, at most (8 KiB of bits). A transaction that never
+/// commits (lost with a silent user) would otherwise pin the floor and let the window grow with
+/// the run; past this many newer ids it counts as done.
+const WINDOW_IDS_MAX: usize = 1 << 16;
+
 /// A set of transaction ids that fills roughly in id order.
 #[derive(Debug, Default)]
 pub struct TxWindow {
@@ -41,7 +46,7 @@ impl TxWindow {
         }
         self.words[w] |= 1 << (off % 64);
         self.len += 1;
-        while self.words.front() == Some(&u64::MAX) {
+        while self.words.front() == Some(&u64::MAX) || self.words.len() > WINDOW_IDS_MAX / 64 {
             self.words.pop_front();
             self.floor += 64;
         }
@@ -120,5 +125,17 @@ mod tests {
         }
         assert_eq!((w.floor, w.len()), (192, 200), "full words fold into the floor");
         assert!(w.contains(TxId(150)) && w.contains(TxId(199)) && !w.contains(TxId(200)));
+    }
+
+    #[test]
+    fn an_id_that_never_comes_does_not_pin_the_window() {
+        let mut w = TxWindow::default();
+        let far = WINDOW_IDS_MAX as u64 * 3;
+        for id in 1..far {
+            w.insert(TxId(id)); // id 0 never commits
+        }
+        assert!(w.words.len() <= WINDOW_IDS_MAX / 64, "{} words", w.words.len());
+        assert!(w.contains(TxId(0)), "far behind the newest ids, it counts as done");
+        assert!(w.contains(TxId(far - 1)) && !w.contains(TxId(far)));
     }
 }
