@@ -127,6 +127,11 @@ enum Event<M, T> {
         epoch: u32,
         effects: Outbox<M, T>,
     },
+    /// A core of `node` that ran a handler without effects is free again and inputs wait.
+    Wake {
+        node: NodeId,
+        epoch: u32,
+    },
 }
 
 /// Work for a replica's CPU.
@@ -139,12 +144,41 @@ enum Input<M, T> {
 
 /// Per replica: cores in use, inputs waiting, work done, and a crash epoch that voids the
 /// effects of handlers interrupted by a crash.
+///
+/// A handler with effects holds its core until its `Release` event sends them. A handler
+/// without effects (most of what a non-relaying Algorand user does, for one) needs no event:
+/// its core is busy until the time kept in `quiet_until`, and a `Wake` event is scheduled only
+/// if inputs wait for it.
 #[derive(Debug)]
 struct CpuState<M, T> {
+    /// Cores held by a handler whose `Release` is pending.
     busy_cores: u32,
+    /// When each core running a handler without effects frees up (entries past are dropped).
+    quiet_until: Vec<Time>,
     waiting: VecDeque<Input<M, T>>,
     busy_ns: u64,
     epoch: u32,
+    /// The time of the pending `Wake`, or `Time::MAX`.
+    wake_at: Time,
+}
+
+impl<M, T> CpuState<M, T> {
+    fn new() -> Self {
+        CpuState {
+            busy_cores: 0,
+            quiet_until: Vec::new(),
+            waiting: VecDeque::new(),
+            busy_ns: 0,
+            epoch: 0,
+            wake_at: Time::MAX,
+        }
+    }
+
+    /// Whether a core is free at `now` (forgetting quiet handlers that ended).
+    fn has_free_core(&mut self, now: Time, cores: u32) -> bool {
+        self.quiet_until.retain(|&t| t > now);
+        self.busy_cores + (self.quiet_until.len() as u32) < cores
+    }
 }
 
 /// Bytes of a reply message: a header plus (id, result) per transaction.
@@ -246,7 +280,7 @@ impl<P: Protocol> Simulation<P> {
             outbox: Outbox::default(),
             outbox_pool: Vec::new(),
             real: (cfg.crypto == CryptoMode::Real).then(|| RealCrypto::new(&streams, cfg.n_replicas)),
-            cpu: (0..n).map(|_| CpuState { busy_cores: 0, waiting: VecDeque::new(), busy_ns: 0, epoch: 0 }).collect(),
+            cpu: (0..n).map(|_| CpuState::new()).collect(),
             digest: Fold::new(cfg.seed),
             liveness_cursor: 0,
             streams,
@@ -375,6 +409,7 @@ impl<P: Protocol> Simulation<P> {
             Event::Arrival(arrival) => self.submit(arrival),
             Event::Fault(fault) => self.apply_fault(fault),
             Event::Release { node, epoch, effects } => self.release(node, epoch, effects),
+            Event::Wake { node, epoch } => self.wake(node, epoch),
             Event::LivenessCheck => self.check_liveness(),
             Event::Retry { tx, target, attempt } => self.retry(tx, target, attempt),
         }
@@ -443,12 +478,35 @@ impl<P: Protocol> Simulation<P> {
     /// Hands an input to `node`'s CPU: it runs now if a core is free, else it waits.
     fn input(&mut self, node: NodeId, input: Input<P::Message, P::Timer>) {
         let cores = self.cfg.cpu.cores;
+        let now = self.now;
         let cpu = &mut self.cpu[node.idx()];
-        if cores == 0 || cpu.busy_cores < cores {
+        if cores == 0 || (cpu.waiting.is_empty() && cpu.has_free_core(now, cores)) {
             self.start(node, input);
         } else {
             cpu.waiting.push_back(input);
+            self.schedule_wake(node);
         }
+    }
+
+    /// Makes sure waiting inputs get a core when the first quiet handler ends (a core held
+    /// until a `Release` is handed on by the release itself).
+    fn schedule_wake(&mut self, node: NodeId) {
+        let cpu = &mut self.cpu[node.idx()];
+        let Some(&first) = cpu.quiet_until.iter().min() else { return };
+        if first < cpu.wake_at {
+            cpu.wake_at = first;
+            let epoch = cpu.epoch;
+            self.queue.push(first, Event::Wake { node, epoch });
+        }
+    }
+
+    fn wake(&mut self, node: NodeId, epoch: u32) {
+        let cpu = &mut self.cpu[node.idx()];
+        if epoch != cpu.epoch || self.now < cpu.wake_at {
+            return; // a crash voided it, or an earlier wake superseded it
+        }
+        cpu.wake_at = Time::MAX;
+        self.next_input(node);
     }
 
     /// Runs the handler for `input`. With a CPU model its effects leave when it finishes.
@@ -463,7 +521,7 @@ impl<P: Protocol> Simulation<P> {
             Input::Timer { timer, generation } => {
                 // It may have been re-armed while this firing waited for a core.
                 if self.timers[node.idx()].get(&timer) != Some(&generation) {
-                    return self.next_input(node);
+                    return;
                 }
                 self.timers[node.idx()].remove(&timer);
                 self.run_handler(node, upfront, |p, ctx| p.on_timer(ctx, timer))
@@ -476,8 +534,12 @@ impl<P: Protocol> Simulation<P> {
             return;
         }
         let cpu = &mut self.cpu[node.idx()];
-        cpu.busy_cores += 1;
         cpu.busy_ns += cost.0;
+        if self.outbox.is_empty() {
+            cpu.quiet_until.push(self.now + cost);
+            return;
+        }
+        cpu.busy_cores += 1;
         let fresh = self.outbox_pool.pop().unwrap_or_default();
         let effects = std::mem::replace(&mut self.outbox, fresh);
         let epoch = cpu.epoch;
@@ -498,12 +560,19 @@ impl<P: Protocol> Simulation<P> {
         self.outbox_pool.push(effects);
     }
 
+    /// Starts waiting inputs, in order, while a core is free.
     fn next_input(&mut self, node: NodeId) {
-        let cpu = &mut self.cpu[node.idx()];
-        if cpu.busy_cores < self.cfg.cpu.cores.max(1)
-            && let Some(next) = cpu.waiting.pop_front()
-        {
+        let (now, cores) = (self.now, self.cfg.cpu.cores.max(1));
+        loop {
+            let cpu = &mut self.cpu[node.idx()];
+            if cpu.waiting.is_empty() || !cpu.has_free_core(now, cores) {
+                break;
+            }
+            let next = cpu.waiting.pop_front().expect("checked");
             self.start(node, next);
+        }
+        if !self.cpu[node.idx()].waiting.is_empty() {
+            self.schedule_wake(node);
         }
     }
 
@@ -576,7 +645,9 @@ impl<P: Protocol> Simulation<P> {
                 let cpu = &mut self.cpu[node.idx()];
                 cpu.epoch += 1;
                 cpu.busy_cores = 0;
+                cpu.quiet_until.clear();
                 cpu.waiting.clear();
+                cpu.wake_at = Time::MAX;
             }
             FaultAction::Recover => {
                 if !self.net.is_crashed(node) {
@@ -819,6 +890,48 @@ mod tests {
         assert_eq!(echo_times(2), (vec![ms(3), ms(3), ms(4)], 3_000_000));
         // No CPU model: handlers take no time.
         assert_eq!(echo_times(0), (vec![ms(2), ms(2), ms(2)], 0));
+    }
+
+    /// Replica 1 spends 1 ms on each message and sends nothing back: handlers without effects.
+    struct Quiet {
+        started_at: Vec<Time>,
+    }
+
+    impl Protocol for Quiet {
+        type Message = Nothing;
+        type Timer = u8;
+        type Record = std::convert::Infallible;
+        fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+            if ctx.me() == NodeId(0) {
+                for _ in 0..3 {
+                    ctx.send(NodeId(1), Nothing);
+                }
+                ctx.set_timer(0, Span::from_micros(2500));
+            }
+        }
+        fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, _: NodeId, _: Nothing) {
+            self.started_at.push(ctx.now());
+            ctx.charge(Span::from_millis(1));
+        }
+        fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, _: u8) {
+            ctx.send(NodeId(1), Nothing); // arrives at 3.5 ms, while the third is handled
+        }
+        fn on_request(&mut self, _: &mut Ctx<'_, Self>, _: Tx) {}
+    }
+
+    #[test]
+    fn quiet_handlers_hold_their_core_without_a_release() {
+        let ms = |x: f64| Time((x * 1e6) as u64);
+        let mut cfg = config(vec![true; 3]);
+        cfg.cpu = CpuConfig { cores: 1, ..CpuConfig::UNLIMITED };
+        let mut sim = Simulation::new(cfg, Box::new(ListWorkload::default()), |_| Quiet { started_at: vec![] });
+        sim.run_until(Time::from_secs_f64(1.0));
+        // Arrive at 1 ms; handled 1-2, 2-3, 3-4; the fourth arrives at 3.5 and waits until 4.
+        assert_eq!(sim.replica(NodeId(1)).started_at, vec![ms(1.0), ms(2.0), ms(3.0), ms(4.0)]);
+        assert_eq!(sim.cpu[1].busy_ns, 4_000_000);
+        // Four deliveries, one timer and a wake at 2, 3 and 4 ms for the input waiting then;
+        // no release event (with releases it was 4 + 1 + 4).
+        assert_eq!(sim.events(), 8);
     }
 
     #[test]
