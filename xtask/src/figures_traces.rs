@@ -1,17 +1,19 @@
 //! The `traces` figure set of `cargo xtask figures`, written to docs/figures/traces/: chained
-//! HotStuff and leaderless BFT (BLSMR-W, n = 6, f = 1) around the world on replayed traces: the
-//! NASDAQ market open (real trades on ten stocks: real hot accounts) and two Diablo rate curves
-//! (Dota 2, steady; FIFA 1998, moving), each at a few rate scales; per run the headline numbers
-//! and the goodput and latency over time, side by side for the two protocols.
+//! HotStuff, leaderless BFT (BLSMR-W, n = 6, f = 1) and the Algorand-style baseline (mainnet
+//! preset, 6 users) around the world on replayed traces: the NASDAQ market open (real trades on
+//! ten stocks: real hot accounts) and two Diablo rate curves (Dota 2, steady; FIFA 1998, moving),
+//! each at a few rate scales; per run the headline numbers and the goodput and latency over time,
+//! side by side for the three protocols. At each trace's lowest rate Algorand also runs with 600
+//! users, to show that its latency is set by its timeouts and steps, not by n.
 //!
 //! Every simulation runs in a child process, `byzsim run FILE --set ...` (release build), one at a
 //! time; the set reads the results folder it writes (`summary.json`, `timeseries.csv`) under
-//! target/figures-runs/traces/. The two protocols run the same file on the same seed with the same
-//! `--set`s, except `protocol` and `clients.send_to` (HotStuff: "all", BLSMR-W: "nearest"), which
-//! `byzsim compare` would force to one value; the workload, drawn from the seed's `workload`
-//! stream, is the same transaction for transaction (the set checks that both offered the same
-//! count). Runs are seeded, so every table is the same on every rerun; wall times are in their
-//! own section. The Algorand-style baseline is not built yet: it joins this set when it lands.
+//! target/figures-runs/traces/. The protocols run the same file on the same seed with the same
+//! `--set`s, except `protocol` and `clients.send_to` (HotStuff: "all", BLSMR-W and Algorand:
+//! "nearest"), which `byzsim compare` would force to one value; the workload, drawn from the
+//! seed's `workload` stream, is the same transaction for transaction (the set checks that every
+//! run of a file offered the same count). Runs are seeded, so every table is the same on every
+//! rerun; wall times are in their own section.
 
 use crate::figures::{plot, write};
 use std::collections::BTreeMap;
@@ -20,7 +22,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use scenarios::model::Scenario;
+use protocols::algorand::AlgorandConfig;
+use scenarios::model::{Delay, Scenario};
 
 /// The NASDAQ per-second file, from the repository root (where `cargo xtask figures` runs).
 const NASDAQ_CSV: &str = "../shared/data/traces/diablo_nasdaq_top10_2021-01-11_per_second.csv";
@@ -35,16 +38,22 @@ const FIFA_FILE: &str = "scenarios/figures/traces-fifa1998.toml";
 enum Proto {
     HotStuff,
     Blsmr,
+    Algorand,
 }
 
 impl Proto {
-    fn sets(self) -> [&'static str; 2] {
+    fn sets(self) -> &'static [&'static str] {
         match self {
-            Proto::HotStuff => ["protocol=hotstuff", "clients.send_to=all"],
-            Proto::Blsmr => ["protocol=leaderless", "clients.send_to=nearest"],
+            Proto::HotStuff => &["protocol=hotstuff", "clients.send_to=all"],
+            Proto::Blsmr => &["protocol=leaderless", "clients.send_to=nearest"],
+            Proto::Algorand => &["protocol=algorand", "clients.send_to=nearest", "algorand.preset=mainnet"],
         }
     }
 }
+
+/// Users of the "Algorand, 600 users" variant (at each trace's lowest rate), and its label.
+const MANY_USERS: u32 = 600;
+const MANY_LABEL: &str = "Algorand, 600 users";
 
 /// One run of a case: a protocol, and what it changes besides (a control, a diagnostic).
 #[derive(Clone, Debug)]
@@ -66,6 +75,21 @@ fn blsmr() -> Variant {
     Variant { label: "BLSMR-W", in_plots: true, proto: Proto::Blsmr, file: None, sets: Vec::new() }
 }
 
+fn algorand() -> Variant {
+    Variant { label: "Algorand", in_plots: true, proto: Proto::Algorand, file: None, sets: Vec::new() }
+}
+
+/// The same users' stake spread over `MANY_USERS` users, who take the six regions in turn.
+fn algorand_many() -> Variant {
+    Variant {
+        label: MANY_LABEL,
+        in_plots: true,
+        proto: Proto::Algorand,
+        file: None,
+        sets: vec![format!("replicas.n={MANY_USERS}")],
+    }
+}
+
 /// One rate scale of a trace, run under every variant.
 #[derive(Clone, Debug)]
 struct Case {
@@ -78,8 +102,18 @@ struct Case {
 }
 
 fn case(scale: &'static str, fraction: f64, plot: bool, quick: bool) -> Case {
-    Case { scale, fraction, variants: vec![hotstuff(), blsmr()], plot, quick }
+    Case { scale, fraction, variants: vec![hotstuff(), blsmr(), algorand()], plot, quick }
 }
+
+/// A trace's lowest rate: the three protocols and Algorand with `MANY_USERS` users.
+fn lowest_case(scale: &'static str, fraction: f64, plot: bool, quick: bool) -> Case {
+    let mut c = case(scale, fraction, plot, quick);
+    c.variants.push(algorand_many());
+    c
+}
+
+/// Diagnostic: `MANY_USERS` users with the CPU model off (how much of their longer rounds is CPU).
+const MANY_CPU_OFF_LABEL: &str = "Algorand, 600 users, CPU off";
 
 /// A trace and its cases.
 #[derive(Clone, Debug)]
@@ -121,13 +155,13 @@ fn traces(real_nasdaq: bool) -> Vec<Trace> {
         time_scale: 1.0,
         how: nasdaq_how,
         cases: vec![
-            case("1/100", 0.01, true, true),
+            lowest_case("1/100", 0.01, true, true),
             case("1/50", 0.02, false, false),
             case("1/20", 0.05, false, true),
             case("1/10", 0.1, true, false),
         ],
     };
-    // Diagnostics: the same burst without hot accounts (both protocols); the contended run with
+    // Diagnostics: the same burst without hot accounts (every protocol); the contended run with
     // longer timeouts; the contended run with the CPU model off.
     let uncontended = || vec!["workload.accounts=100000".to_string(), "workload.zipf_s=0".to_string()];
     nasdaq.cases[3].variants.extend([
@@ -152,7 +186,21 @@ fn traces(real_nasdaq: bool) -> Vec<Trace> {
             file: Some(NASDAQ_OPEN_FILE),
             sets: uncontended(),
         },
+        Variant {
+            label: "Algorand, no hot account",
+            in_plots: false,
+            proto: Proto::Algorand,
+            file: Some(NASDAQ_OPEN_FILE),
+            sets: uncontended(),
+        },
     ]);
+    nasdaq.cases[0].variants.push(Variant {
+        label: MANY_CPU_OFF_LABEL,
+        in_plots: false,
+        proto: Proto::Algorand,
+        file: None,
+        sets: vec![format!("replicas.n={MANY_USERS}"), "cpu.cores=0".into()],
+    });
     nasdaq.cases[1].variants.push(Variant {
         label: "BLSMR-W, CPU off",
         in_plots: false,
@@ -170,15 +218,29 @@ fn traces(real_nasdaq: bool) -> Vec<Trace> {
               The whole curve 12 times faster (`time_scale = 12`: 276 s in 23 s), transfers between 100,000 accounts \
               drawn uniformly (almost no conflicts), 1 s of warm-up, 5 s of drain"
             .into(),
-        cases: vec![case("1/20", 0.05, false, false), case("1/10", 0.1, true, true), case("1/5", 0.2, true, false)],
+        cases: vec![
+            lowest_case("1/20", 0.05, false, false),
+            case("1/10", 0.1, true, true),
+            case("1/5", 0.2, true, false),
+        ],
     };
-    dota.cases[2].variants.push(Variant {
-        label: "HotStuff, batch 800",
-        in_plots: true,
-        proto: Proto::HotStuff,
-        file: None,
-        sets: vec!["hotstuff.batch_size=800".into()],
-    });
+    dota.cases[2].variants.extend([
+        Variant {
+            label: "HotStuff, batch 800",
+            in_plots: true,
+            proto: Proto::HotStuff,
+            file: None,
+            sets: vec!["hotstuff.batch_size=800".into()],
+        },
+        // Whether Algorand's unconfirmed transactions are only those the 5 s drain cuts off.
+        Variant {
+            label: "Algorand, drain 10 s",
+            in_plots: false,
+            proto: Proto::Algorand,
+            file: None,
+            sets: vec!["drain_s=10".into()],
+        },
+    ]);
     let fifa = Trace {
         key: "fifa1998",
         title: "FIFA 1998 (Diablo): moving",
@@ -193,7 +255,7 @@ fn traces(real_nasdaq: bool) -> Vec<Trace> {
               38,020 to 39,437 and 810 to 900 tx/s, are nearly flat: this is the Diablo application curve that moves.)"
                 .into(),
         cases: vec![
-            case("1/8", 0.125, false, false),
+            lowest_case("1/8", 0.125, false, false),
             case("1/3", 1.0 / 3.0, true, true),
             case("2/5", 0.4, true, false),
         ],
@@ -208,6 +270,8 @@ fn traces(real_nasdaq: bool) -> Vec<Trace> {
 struct Win {
     start_s: f64,
     offered: f64,
+    /// Transactions first committed in the window (per second): one Algorand block lands in one window.
+    committed: f64,
     goodput: f64,
     count: u64,
     p50: f64,
@@ -264,9 +328,35 @@ impl Run {
         if self.num("latency_ms.e2e.count") > 0.0 { self.num(&format!("latency_ms.e2e.{p}")) } else { f64::NAN }
     }
 
-    /// Confirmed transactions per second over the last windows of the run (for "still draining").
+    /// Start of the last window that confirmed something (for "still draining").
     fn last_confirmed_s(&self) -> Option<f64> {
         self.windows.iter().rev().find(|w| w.count > 0).map(|w| w.start_s)
+    }
+
+    /// Transactions submitted over the whole run, warm-up included (the windows' offered load).
+    fn submitted_all(&self) -> f64 {
+        self.windows.iter().map(|w| w.offered).sum()
+    }
+
+    /// The first window that confirmed something.
+    fn first_confirmed(&self) -> Option<&Win> {
+        self.windows.iter().find(|w| w.count > 0)
+    }
+
+    /// Algorand: rounds decided (the most any correct user decided).
+    fn rounds(&self) -> Option<f64> {
+        if self.proto == Proto::Algorand { self.counter("rounds").filter(|&k| k > 0.0) } else { None }
+    }
+
+    /// Algorand: mean round time, run length / rounds decided (an upper bound: the run's last
+    /// round is unfinished when it ends).
+    fn round_s(&self) -> Option<f64> {
+        Some(self.num("virtual_time_s") / self.rounds()?)
+    }
+
+    /// Algorand: the most transactions committed in one window, i.e. the fullest block.
+    fn max_block(&self) -> f64 {
+        self.windows.iter().map(|w| w.committed).fold(0.0, f64::max)
     }
 }
 
@@ -309,9 +399,10 @@ fn read_timeseries(path: &Path) -> Result<Vec<Win>, String> {
     let header: Vec<&str> = lines.next().ok_or(format!("{}: empty", path.display()))?.split(',').collect();
     let col =
         |name: &str| header.iter().position(|h| *h == name).ok_or(format!("{}: no column {name}", path.display()));
-    let (c_start, c_off, c_good, c_count, c_p50, c_p99) = (
+    let (c_start, c_off, c_com, c_good, c_count, c_p50, c_p99) = (
         col("window_start_s")?,
         col("offered_tps")?,
+        col("committed_tps")?,
         col("goodput_tps")?,
         col("e2e_count")?,
         col("e2e_p50_ms")?,
@@ -327,6 +418,7 @@ fn read_timeseries(path: &Path) -> Result<Vec<Win>, String> {
             Ok(Win {
                 start_s: num(c_start)?,
                 offered: num(c_off)?,
+                committed: num(c_com)?,
                 goodput: num(c_good)?,
                 count: num(c_count)? as u64,
                 p50: num(c_p50)?,
@@ -383,7 +475,7 @@ impl Runner {
             wall_s,
         };
         eprintln!(
-            "  {:<40} offered {:>7.1}  goodput {:>7.1}  e2e p50 {:>8.1} ms  p99 {:>8.1} ms  {:>5.1} s wall{}",
+            "  {:<46} offered {:>7.1}  goodput {:>7.1}  e2e p50 {:>8.1} ms  p99 {:>8.1} ms  {:>5.1} s wall{}",
             format!("{} {} {}", t.key, c.scale, v.label),
             run.num("offered_tps"),
             run.num("goodput_tps"),
@@ -461,18 +553,20 @@ fn main_table(runs: &[&Run]) -> String {
     t
 }
 
-/// What explains the headline numbers: commits, consensus latency, the leaderless counters.
+/// What explains the headline numbers: commits, consensus latency, the leaderless counters, the
+/// Algorand ones (max over correct users) and its mean round time.
 fn diag_table(runs: &[&Run]) -> String {
     let mut t = String::from(
-        "| rate | protocol | committed (whole run) | consensus p50 ms | last confirmation (window start, s) | fast path | deps per command mean / max | largest component | recovered commands | view changes | stop |\n\
-         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
+        "| rate | protocol | committed (whole run) | consensus p50 ms | last confirmation (window start, s) | fast path | deps per command mean / max | largest component | recovered commands | view changes | rounds / empty / final | step timeouts | s per round | stop |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
     );
     for r in runs {
         let leaderless = r.proto == Proto::Blsmr;
+        let algorand = r.proto == Proto::Algorand;
         let opt = |x: Option<f64>| x.map_or("-".to_string(), f0);
         let _ = writeln!(
             t,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             r.scale,
             r.label,
             r.text("committed_tx"),
@@ -490,21 +584,35 @@ fn diag_table(runs: &[&Run]) -> String {
             },
             if leaderless { opt(r.counter("component_max")) } else { "-".into() },
             if leaderless { opt(r.counter("recovered_commands")) } else { "-".into() },
-            opt(r.counter("view_changes")),
+            if algorand { "-".into() } else { opt(r.counter("view_changes")) },
+            if algorand {
+                format!(
+                    "{} / {} / {}",
+                    opt(r.counter("rounds")),
+                    opt(r.counter("empty_rounds")),
+                    opt(r.counter("final_rounds"))
+                )
+            } else {
+                "-".into()
+            },
+            if algorand { opt(r.counter("step_timeouts")) } else { "-".into() },
+            r.round_s().map_or("-".into(), |x| format!("{x:.2}")),
             r.text("stop"),
         );
     }
     t
 }
 
-/// Goodput and latency over time of one case, every variant on the same axes.
+/// Goodput and latency over time of one case: one chart of goodput and one each of the p50 and the
+/// p99 latency, every plotted variant as one series on the same axes (in the same colour in all three).
 fn case_plots(dir: &Path, t: &Trace, c: &Case, runs: &[&Run]) -> Result<String, String> {
     let stem = format!("{}-{}", t.key, c.scale.replace('/', "-"));
     let time_note =
         if t.time_scale == 1.0 { String::new() } else { format!(" (trace time = {} x this)", t.time_scale) };
+    let x_label = format!("simulated time (s){time_note}");
     let mut g = plots::Chart::new(
         format!("{} at {} of its rate: goodput per 1 s window", t.short, c.scale),
-        format!("simulated time (s){time_note}"),
+        x_label.clone(),
         "tx/s",
         plots::Kind::Line,
     );
@@ -513,60 +621,83 @@ fn case_plots(dir: &Path, t: &Trace, c: &Case, runs: &[&Run]) -> Result<String, 
         g.y_label = "tx/s (log scale)".into();
         g = g.y_log();
     }
-    if let Some(first) = runs.first() {
-        g = g.series("offered", first.windows.iter().map(|w| (w.start_s, w.offered)).collect::<Vec<_>>());
-    }
+    let offered: Vec<(f64, f64)> =
+        runs.first().map_or(Vec::new(), |r| r.windows.iter().map(|w| (w.start_s, w.offered)).collect());
     // Diagnostic runs are in the tables only.
     let runs: Vec<&Run> =
         runs.iter().copied().filter(|r| c.variants.iter().any(|v| v.label == r.label && v.in_plots)).collect();
-    // A log axis when the latencies span more than a factor of 20, else a linear one (easier to read).
-    let lats: Vec<f64> =
-        runs.iter().flat_map(|r| r.windows.iter().filter(|w| w.count > 0).flat_map(|w| [w.p50, w.p99])).collect();
-    let (lo, hi) = lats.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &x| (lo.min(x), hi.max(x)));
-    let log = hi > 20.0 * lo;
-    let mut l = plots::Chart::new(
-        format!("{} at {}: end-to-end latency, tx confirmed per 1 s window", t.short, c.scale),
-        format!("simulated time (s){time_note}"),
-        if log { "ms (log scale)" } else { "ms" },
-        plots::Kind::Line,
-    );
-    if log {
-        l = l.y_log();
-    }
     for r in &runs {
-        g = g.series(
-            format!("{} goodput", r.label),
-            r.windows.iter().map(|w| (w.start_s, w.goodput)).collect::<Vec<_>>(),
-        );
-        let pts = |p: fn(&Win) -> f64| -> Vec<(f64, f64)> {
-            r.windows.iter().map(|w| (w.start_s, if w.count > 0 { p(w) } else { f64::NAN })).collect()
-        };
-        l = l.series(format!("{} p50", r.label), pts(|w| w.p50));
-        l = l.series(format!("{} p99", r.label), pts(|w| w.p99));
+        g = g.series(r.label, r.windows.iter().map(|w| (w.start_s, w.goodput)).collect::<Vec<_>>());
     }
+    // Offered last, so that each protocol has the same colour in the goodput and latency charts.
+    g = g.series("offered", offered);
     let mut md = plot(dir, &format!("{stem}-goodput"), &g)?;
-    md.push('\n');
-    md.push_str(&plot(dir, &format!("{stem}-latency"), &l)?);
+    if let Some(a) = runs.iter().find(|r| r.proto == Proto::Algorand) {
+        let _ = writeln!(
+            md,
+            "\n*Algorand certifies one block per round ({} s here, run length / rounds), so its goodput is a block's \
+             worth of transactions in the window where a block is confirmed and zero in the windows between{}.*",
+            a.round_s().map_or("-".into(), |x| format!("{x:.2}")),
+            if t.key == "nasdaq" { " (zero is off the log axis: the line joins the blocks)" } else { "" }
+        );
+    }
+    for (name, file, pick) in [
+        ("p50", format!("{stem}-latency"), (|w: &Win| w.p50) as fn(&Win) -> f64),
+        ("p99", format!("{stem}-latency-p99"), |w: &Win| w.p99),
+    ] {
+        md.push('\n');
+        md.push_str(&plot(dir, &file, &latency_chart(t, c, &runs, name, &x_label, pick))?);
+    }
     for r in runs.iter().filter(|r| r.windows.iter().all(|w| w.count == 0)) {
         let _ = writeln!(md, "\n*{} confirmed no transaction in this run: it has no latency line.*", r.label);
     }
     Ok(md)
 }
 
+/// One latency percentile per window, one series per run; a window that confirmed nothing has no
+/// point (the line joins the windows around it).
+fn latency_chart(t: &Trace, c: &Case, runs: &[&Run], name: &str, x_label: &str, pick: fn(&Win) -> f64) -> plots::Chart {
+    // A log axis when the latencies span more than a factor of 20, else a linear one (easier to read).
+    let lats: Vec<f64> = runs.iter().flat_map(|r| r.windows.iter().filter(|w| w.count > 0).map(pick)).collect();
+    let (lo, hi) = lats.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+    let log = hi > 20.0 * lo;
+    let mut l = plots::Chart::new(
+        format!("{} at {}: end-to-end {name} latency of the tx confirmed per 1 s window", t.short, c.scale),
+        x_label,
+        if log { "ms (log scale)" } else { "ms" },
+        plots::Kind::Line,
+    );
+    if log {
+        l = l.y_log();
+    }
+    for r in runs {
+        let pts: Vec<(f64, f64)> =
+            r.windows.iter().map(|w| (w.start_s, if w.count > 0 { pick(w) } else { f64::NAN })).collect();
+        l = l.series(r.label, pts);
+    }
+    l
+}
+
+/// A CSV field: quoted when it holds a comma or a quote (labels such as "HotStuff, batch 800").
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+}
+
 fn runs_csv(runs: &[Run]) -> String {
     let mut t = String::from(
         "trace,rate,protocol,offered_tps,goodput_tps,submitted_tx,committed_tx,unconfirmed_tx,e2e_p50_ms,e2e_p90_ms,\
          e2e_p99_ms,consensus_p50_ms,cpu_util_mean,cpu_us_per_tx,msgs_per_tx,fast_path_pct,deps_mean,deps_max,\
-         component_max,recovered_commands,view_changes,events,stop,digest\n",
+         component_max,recovered_commands,view_changes,users,rounds,empty_rounds,final_rounds,step_timeouts,round_s,\
+         events,stop,digest\n",
     );
     for r in runs {
         let opt = |x: Option<f64>| x.map_or(String::new(), |v| format!("{v}"));
         let _ = writeln!(
             t,
-            "{},{},{},{:.1},{:.1},{},{},{},{:.3},{:.3},{:.3},{:.3},{:.4},{:.1},{:.2},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{:.1},{:.1},{},{},{},{:.3},{:.3},{:.3},{:.3},{:.4},{:.1},{:.2},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             r.trace,
             r.scale,
-            r.label,
+            csv_field(r.label),
             r.num("offered_tps"),
             r.num("goodput_tps"),
             r.text("submitted_tx"),
@@ -585,6 +716,12 @@ fn runs_csv(runs: &[Run]) -> String {
             opt(r.counter("component_max")),
             opt(r.counter("recovered_commands")),
             opt(r.counter("view_changes")),
+            r.text("n_replicas"),
+            opt(r.rounds()),
+            if r.proto == Proto::Algorand { opt(r.counter("empty_rounds")) } else { String::new() },
+            if r.proto == Proto::Algorand { opt(r.counter("final_rounds")) } else { String::new() },
+            if r.proto == Proto::Algorand { opt(r.counter("step_timeouts")) } else { String::new() },
+            r.round_s().map_or(String::new(), |x| format!("{x:.3}")),
             r.text("events"),
             r.text("stop"),
             r.text("digest"),
@@ -594,14 +731,24 @@ fn runs_csv(runs: &[Run]) -> String {
 }
 
 fn timeseries_csv(runs: &[Run]) -> String {
-    let mut t =
-        String::from("trace,rate,protocol,window_start_s,offered_tps,goodput_tps,e2e_count,e2e_p50_ms,e2e_p99_ms\n");
+    let mut t = String::from(
+        "trace,rate,protocol,window_start_s,offered_tps,committed_tps,goodput_tps,e2e_count,e2e_p50_ms,e2e_p99_ms\n",
+    );
     for r in runs {
         for w in &r.windows {
             let _ = writeln!(
                 t,
-                "{},{},{},{:.3},{:.1},{:.1},{},{:.3},{:.3}",
-                r.trace, r.scale, r.label, w.start_s, w.offered, w.goodput, w.count, w.p50, w.p99
+                "{},{},{},{:.3},{:.1},{:.1},{:.1},{},{:.3},{:.3}",
+                r.trace,
+                r.scale,
+                csv_field(r.label),
+                w.start_s,
+                w.offered,
+                w.committed,
+                w.goodput,
+                w.count,
+                w.p50,
+                w.p99
             );
         }
     }
@@ -656,32 +803,38 @@ pub fn traces_set(quick: bool, root_out: &Path, xtask_exe: &Path) -> Result<Stri
     let mut runner = Runner { byzsim, runs_dir, log: Vec::new() };
     for t in &all {
         for c in &t.cases {
-            let mut offered: Option<(String, &str)> = None;
+            // Same file, same seed, same rate: every protocol must be offered the same transactions.
+            let mut offered: BTreeMap<&str, (String, &str)> = BTreeMap::new();
             for v in &c.variants {
                 let r = runner.run(t, c, v)?;
-                // Same file, same seed: every protocol must be offered the same transactions.
-                if v.file.is_none() {
-                    let sub = r.text("submitted_tx").to_string();
-                    match &offered {
-                        None => offered = Some((sub, v.label)),
-                        Some((s, first)) if *s != sub => {
-                            return Err(format!(
-                                "{} {}: {} was offered {s} transactions but {} {sub}: the workloads differ",
-                                t.key, c.scale, first, v.label
-                            ));
-                        }
-                        Some(_) => {}
+                let sub = r.text("submitted_tx").to_string();
+                let file = v.file.unwrap_or(t.file);
+                match offered.get(file) {
+                    None => {
+                        offered.insert(file, (sub, v.label));
                     }
+                    Some((s, first)) if *s != sub => {
+                        return Err(format!(
+                            "{} {} ({file}): {first} was offered {s} transactions but {} {sub}: the workloads differ",
+                            t.key, c.scale, v.label
+                        ));
+                    }
+                    Some(_) => {}
                 }
             }
         }
     }
     let runs = runner.log;
     let scen = load(all[0].file, &[])?;
+    let alg = AlgSetup::new(all[0].file)?;
+    let mut bounds = Vec::new();
+    for t in &all {
+        bounds.push((t.file, load(t.file, &[])?.checks.liveness_bound_s));
+    }
 
-    let mut md = String::from("# Trace replays: HotStuff and leaderless BFT around the world\n\n");
-    let _ = writeln!(md, "{}\n", summary(&runs));
-    let _ = writeln!(md, "{}\n", setup(&scen, quick, real_nasdaq));
+    let mut md = String::from("# Trace replays: HotStuff, leaderless BFT and Algorand around the world\n\n");
+    let _ = writeln!(md, "{}\n", summary(&runs, &alg));
+    let _ = writeln!(md, "{}\n", setup(&scen, &alg, &bounds, quick, real_nasdaq));
     let _ = writeln!(
         md,
         "| trace | what is replayed | rates run (share of the trace's rate) | `workload.rate_scale` |\n|---|---|---|---|"
@@ -707,12 +860,13 @@ pub fn traces_set(quick: bool, root_out: &Path, xtask_exe: &Path) -> Result<Stri
             md.push_str(&case_plots(&dir, t, c, &crs)?);
             md.push('\n');
         }
-        let _ = writeln!(md, "Reproduce a run (for example the last BLSMR-W one):\n");
+        let _ = writeln!(md, "Reproduce a run (for example the last rate's, one per protocol):\n");
         if let Some(c) = t.cases.last() {
-            let _ = writeln!(md, "```sh\n{}\n```\n", reproduce(t, c, &blsmr()));
+            let cmds: Vec<String> = [hotstuff(), blsmr(), algorand()].iter().map(|v| reproduce(t, c, v)).collect();
+            let _ = writeln!(md, "```sh\n{}\n```\n", cmds.join("\n"));
         }
     }
-    let _ = writeln!(md, "## Reading\n\n{}", reading(&runs, &scen, quick));
+    let _ = writeln!(md, "## Reading\n\n{}", reading(&runs, &scen, &alg, quick));
     let _ = writeln!(md, "{}", files_section());
     md.push_str(&wall_table(&runs, t0.elapsed().as_secs_f64()));
     write(&dir.join("traces.csv"), &runs_csv(&runs))?;
@@ -721,8 +875,64 @@ pub fn traces_set(quick: bool, root_out: &Path, xtask_exe: &Path) -> Result<Stri
     Ok("traces/README.md".into())
 }
 
-fn setup(s: &Scenario, quick: bool, real_nasdaq: bool) -> String {
+/// Algorand as this set runs it: the trace file with Algorand's `--set`s, and the protocol's
+/// configuration lowered from it (committees and thresholds are the preset's).
+struct AlgSetup {
+    s: Scenario,
+    cfg: AlgorandConfig,
+}
+
+impl AlgSetup {
+    fn new(file: &str) -> Result<AlgSetup, String> {
+        let sets: Vec<String> = Proto::Algorand.sets().iter().map(|s| s.to_string()).collect();
+        let s = load(file, &sets)?;
+        let cfg = scenarios::lower::algorand_config(&s.algorand);
+        Ok(AlgSetup { s, cfg })
+    }
+
+    fn filter_s(&self) -> f64 {
+        self.cfg.priority_wait.as_secs_f64()
+    }
+
+    /// Users (of `n`, equal stake) whose votes a reduction step needs: its threshold over the
+    /// committee weight each user is expected to hold.
+    fn voters_needed(&self, n: u32) -> u64 {
+        let c = self.cfg.reduction;
+        (c.threshold * u64::from(n)).div_ceil(c.expected)
+    }
+
+    /// With one user per region, the mean over users of the one-way delay to the farthest of
+    /// the other users a step needs (its own vote counts too), on the scenario's matrix.
+    fn step_delay_ms(&self) -> Option<f64> {
+        let Delay::Matrix { regions, one_way_ms, .. } = &self.s.network.delay else { return None };
+        let idx: Vec<usize> =
+            self.s.replicas.regions.iter().map(|r| regions.iter().position(|x| x == r)).collect::<Option<Vec<_>>>()?;
+        let others = usize::try_from(self.voters_needed(self.s.replicas.n)).ok()?.checked_sub(2)?;
+        let far: Vec<f64> = idx
+            .iter()
+            .enumerate()
+            .filter_map(|(i, &a)| {
+                let mut d: Vec<f64> =
+                    idx.iter().enumerate().filter(|&(j, _)| j != i).map(|(_, &b)| one_way_ms[a][b]).collect();
+                d.sort_by(f64::total_cmp);
+                d.get(others).copied()
+            })
+            .collect();
+        (!far.is_empty()).then(|| far.iter().sum::<f64>() / far.len() as f64)
+    }
+
+    /// Transactions of the workload's size in one full block.
+    fn block_txs(&self) -> f64 {
+        f64::from(self.cfg.block_max_bytes / self.s.workload.tx_size_bytes.max(1))
+    }
+}
+
+fn setup(s: &Scenario, alg: &AlgSetup, bounds: &[(&str, Option<f64>)], quick: bool, real_nasdaq: bool) -> String {
     let c = &s.cpu;
+    let a = &alg.cfg;
+    let relays = a.relay_count(alg.s.replicas.n);
+    let set_bounds: Vec<String> =
+        bounds.iter().filter_map(|(f, b)| b.map(|b| format!("`{f}` sets `liveness_bound_s = {b}`"))).collect();
     format!(
         "Written by `cargo xtask figures --only traces` (code `xtask/src/figures_traces.rs`, scenarios \
          `scenarios/figures/traces-*.toml`).{} Every run is `byzsim run` on seed 1; the tables are the same on every \
@@ -730,29 +940,43 @@ fn setup(s: &Scenario, quick: bool, real_nasdaq: bool) -> String {
          **Protocols.** Chained HotStuff (three-chain commit, round-robin leaders, batch {}, view timeout {} ms, BLS \
          aggregate certificates) and leaderless BFT, BLSMR-W (Wintermute: DDS quorum, fast path when all n replies \
          agree within `fast_path_wait_ms = {}`, PBFT per command otherwise, recovery after {} ms, conflicts = \
-         transfers sharing an account), both with n = {}, f = {}. **The Algorand-style baseline is not built yet** \
-         (README: \"Coming: an Algorand-style baseline\"); it will be added to this set, on the same files, when it \
-         lands.\n\n\
-         **World.** The GCP 2019 round-trip matrix, one replica in each of {}; {} clients, two per region, so \
-         clients in every region; no jitter, no loss, no fault, clients never resend. **CPU**: the default model, \
-         {} cores per replica, BLS12-381 prices of `{}` (sign {:.0} µs, verify {:.0} µs, aggregate-verify {:.0} \
-         µs), client signatures {:.0} µs, {:.0} µs per message plus {:.0} µs per KiB, since throughput limits \
-         matter here.\n\n\
+         transfers sharing an account), both with n = {}, f = {}; and the Algorand-style baseline (`protocol = \
+         \"algorand\"`, `preset = \"mainnet\"`, go-algorand's parameters: {} proposers expected per round, a {} s \
+         filter timeout in which users collect proposals, then BA*: two reduction (soft-vote) steps whose \
+         committee weighs {} with threshold {}, BinaryBA* and FINAL steps of {} with threshold {}, {} s step \
+         timeouts, blocks of up to {} KiB of transactions proposed at the start of each round, gossip batched every \
+         {} ms over relays) with n = {} users of equal stake, one per region: relays are n/100 of the users but at \
+         least 20 and at most n, so all {relays} users are relays, each linked to the {} others. Algorand has no f: \
+         its safety rests on stake. At each trace's lowest rate Algorand also runs with {MANY_USERS} users (`--set \
+         replicas.n={MANY_USERS}`; they take the six regions in turn; {} relays, every other user linked to {} of \
+         them).\n\n\
+         **World.** The GCP 2019 round-trip matrix, one replica (user) in each of {}; {} clients, two per region, so \
+         clients in every region; no jitter, no loss, no fault, clients never resend; links of {} bandwidth for every \
+         protocol, so Algorand's blocks of up to {} KiB cost their receivers CPU ({:.0} µs per KiB) but no \
+         transfer time. **CPU**: the default model, {} cores per replica, BLS12-381 prices of `{}` (sign {:.0} µs, \
+         verify {:.0} µs, aggregate-verify {:.0} µs), client signatures {:.0} µs, {:.0} µs per message plus {:.0} µs \
+         per KiB, since throughput limits matter here; an Algorand vote or proposal costs its receiver a VRF check \
+         ({:.0} µs) and an Ed25519-class signature check (the client price), and every user checks the client \
+         signature of every transaction entering its pool. **Checks**: {}.\n\n\
          **Clients, and why not `byzsim compare`.** HotStuff's clients send every transaction to all replicas \
          (`send_to = \"all\"`: with rotating leaders, whoever leads next has it; sent to one replica it would wait \
          for that replica's turn); BLSMR-W's send to their nearest replica (`\"nearest\"`, the replica in their \
-         region, which coordinates it). `byzsim compare` runs one scenario with one `send_to` for every protocol, so \
-         the set runs the protocols separately, with the same file, seed and `--set`s except `protocol` and \
-         `clients.send_to`: the workload comes from the seed's `workload` stream, so both are offered the same \
-         transactions at the same times from the same clients (the set checks the counts match). Messages per \
-         committed transaction count what replicas send (replies included), so HotStuff's count excludes the \
-         clients' n-fold sends.\n\n\
-         **Metrics** (README, Metrics): goodput = distinct valid transactions confirmed (f+1 matching replies) per \
-         second inside the measured window; end-to-end latency from the client's send to the f+1-th reply, over \
-         the transactions submitted in the window that were confirmed before the run ended, the others counted as \
-         *unconfirmed*; CPU busy = mean share of replica cores busy over the whole run (drain included); CPU per \
-         committed transaction sums all replicas. The plots show, per 1 s window of simulated time, the goodput and \
-         the p50 and p99 of the transactions *confirmed* in that window (timeseries.csv of each run).\n\n\
+         region, which coordinates it); Algorand's to their nearest user (`\"nearest\"`: the user in their region, \
+         with {MANY_USERS} users the lowest-numbered one there, a relay), which they trust: its one reply, once the \
+         block holding the transaction is certified (FINAL) there, confirms (Algorand refuses `\"all\"`). `byzsim \
+         compare` runs one scenario with one `send_to` for every protocol, so the set runs the protocols \
+         separately, with the same file, seed and `--set`s except `protocol`, `clients.send_to` and (Algorand) \
+         `algorand.preset`: the workload comes from the seed's `workload` stream, so all are offered the same \
+         transactions at the same times from the same clients (the set checks that every run of a file offered the \
+         same count). Messages per committed transaction count what replicas (users) send over the whole run, \
+         replies included, so HotStuff's count excludes the clients' n-fold sends.\n\n\
+         **Metrics** (README, Metrics): goodput = distinct valid transactions confirmed (f+1 matching replies; \
+         Algorand: the trusted user's reply) per second inside the measured window; end-to-end latency from the \
+         client's send to the confirming reply, over the transactions submitted in the window that were confirmed \
+         before the run ended, the others counted as *unconfirmed*; CPU busy = mean share of replica cores busy over \
+         the whole run (drain included); CPU per committed transaction sums all replicas (users). The plots show, \
+         per 1 s window of simulated time, the goodput and the p50 and p99 of the transactions *confirmed* in that \
+         window (timeseries.csv of each run), one series per protocol.\n\n\
          **Scaling.** Each run is at most 40 simulated seconds: NASDAQ is replayed in real time but only its first \
          30 s (the open is the point, and 94% of those 30 s of trades fall in the first 3 s); the Diablo curves are \
          replayed whole but compressed (`time_scale` 12 and 10). `time_scale` multiplies the rate too, so \
@@ -765,8 +989,24 @@ fn setup(s: &Scenario, quick: bool, real_nasdaq: bool) -> String {
         s.leaderless.recovery_timeout_ms,
         s.replicas.n,
         s.replicas.f,
+        a.proposers,
+        alg.filter_s(),
+        a.reduction.expected,
+        a.reduction.threshold,
+        a.binary.expected,
+        a.binary.threshold,
+        a.step_timeout.as_secs_f64(),
+        a.block_max_bytes / 1024,
+        a.gossip_batch.as_millis_f64(),
+        alg.s.replicas.n,
+        relays.saturating_sub(1),
+        a.relay_count(MANY_USERS),
+        a.fanout,
         s.replicas.regions.join(", "),
         s.clients.count,
+        if s.replicas.uplink_mbps == 0.0 && s.replicas.downlink_mbps == 0.0 { "unlimited" } else { "limited" },
+        a.block_max_bytes / 1024,
+        c.per_kib_us,
         c.cores,
         c.profile.name,
         c.profile.sign_us,
@@ -775,15 +1015,24 @@ fn setup(s: &Scenario, quick: bool, real_nasdaq: bool) -> String {
         c.client_verify_us,
         c.base_us,
         c.per_kib_us,
+        a.vrf_verify.as_secs_f64() * 1e6,
+        if set_bounds.is_empty() {
+            "no trace file sets `[checks] liveness_bound_s`, so no run checks liveness and Algorand's \
+             multi-second rounds needed no override of it (safety is checked in every run)"
+                .to_string()
+        } else {
+            format!("{} (kept for every protocol)", set_bounds.join(", "))
+        },
         if real_nasdaq { "" } else { " **NASDAQ ran from the fallback curve: see its row below.**" },
     )
 }
 
 fn files_section() -> String {
-    "## Files\n\n- `traces.csv`: every run (trace, rate, protocol, the table's metrics, protocol counters, events, \
-     stop, digest);\n- `traces-timeseries.csv`: every run's 1 s windows (offered, goodput, count, p50, p99 of the \
-     transactions confirmed in the window);\n- `<trace>-<rate>-goodput.svg/.png`, `<trace>-<rate>-latency.svg/.png`: \
-     the plots above.\n"
+    "## Files\n\n- `traces.csv`: every run (trace, rate, protocol, the table's metrics, protocol counters, Algorand's \
+     users, rounds, empty and final rounds, step timeouts and seconds per round, events, stop, digest);\n- \
+     `traces-timeseries.csv`: every run's 1 s windows (offered, committed, goodput, count, p50, p99 of the \
+     transactions confirmed in the window);\n- `<trace>-<rate>-goodput.svg/.png`, `<trace>-<rate>-latency.svg/.png` \
+     (p50), `<trace>-<rate>-latency-p99.svg/.png`: the plots above.\n"
         .into()
 }
 
@@ -823,31 +1072,140 @@ fn confirmed(r: &Run) -> f64 {
 /// The uncontended runs in which BLSMR-W confirmed everything (it kept up), as (trace, rate).
 const KEEPS_UP: [(&str, &str); 4] = [("dota2", "1/20"), ("fifa1998", "1/8"), ("fifa1998", "1/3"), ("dota2", "1/10")];
 
-fn summary(runs: &[Run]) -> String {
+/// The runs of `KEEPS_UP` in which BLSMR-W did keep up: (trace, rate, HotStuff, BLSMR-W).
+fn kept_up(runs: &[Run]) -> Vec<(&'static str, &'static str, &Run, &Run)> {
+    KEEPS_UP
+        .iter()
+        .filter_map(|&(t, s)| Some((t, s, find(runs, t, s, "HotStuff")?, find(runs, t, s, "BLSMR-W")?)))
+        .filter(|(_, _, _, w)| w.num("unconfirmed_tx") == 0.0)
+        .collect()
+}
+
+/// Algorand's runs with `n` users, diagnostics included.
+fn alg_runs(runs: &[Run], n: u32) -> Vec<&Run> {
+    runs.iter().filter(|r| r.proto == Proto::Algorand && r.num("n_replicas") == f64::from(n)).collect()
+}
+
+/// The round length that every run of `rs` allows if rounds are periodic from t = 0 and the
+/// same in every run: run length / (rounds + 1) < round <= run length / rounds, intersected.
+/// None when they do not intersect (the round then depends on the run).
+fn round_bounds(rs: &[&Run]) -> Option<(f64, f64)> {
+    let lo = rs.iter().filter_map(|r| Some(r.num("virtual_time_s") / (r.rounds()? + 1.0))).fold(0.0, f64::max);
+    let hi = rs.iter().filter_map(|r| r.round_s()).fold(f64::INFINITY, f64::min);
+    (hi.is_finite() && lo < hi).then_some((lo, hi))
+}
+
+/// The lowest and highest of some values.
+fn span(xs: impl Iterator<Item = f64>) -> (f64, f64) {
+    xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| (lo.min(x), hi.max(x)))
+}
+
+/// "lo-hi" with `digits` decimals, or one value when they print the same.
+fn range_text((lo, hi): (f64, f64), digits: usize) -> String {
+    let (a, b) = (format!("{lo:.digits$}"), format!("{hi:.digits$}"));
+    if !lo.is_finite() || !hi.is_finite() {
+        "-".into()
+    } else if a == b {
+        a
+    } else {
+        format!("{a}-{b}")
+    }
+}
+
+/// A range of milliseconds as seconds with two decimals.
+fn secs_range((lo, hi): (f64, f64)) -> String {
+    range_text((lo / 1e3, hi / 1e3), 2)
+}
+
+/// A round length for the prose: the bounds' middle, else the best single-run estimate.
+fn round_estimate(rs: &[&Run]) -> Option<f64> {
+    round_bounds(rs).map(|(lo, hi)| (lo + hi) / 2.0).or_else(|| rs.iter().filter_map(|r| r.round_s()).reduce(f64::min))
+}
+
+/// Voting steps per round: the two reduction steps and BinaryBA*'s steps (FINAL runs alongside).
+fn steps_per_round(r: &Run) -> Option<f64> {
+    Some(2.0 + r.counter("binary_steps")? / r.rounds()?)
+}
+
+/// Each lowest-rate "600 users" run with the 6-user run of the same trace and rate.
+fn many_pairs(runs: &[Run]) -> Vec<(&Run, &Run)> {
+    runs.iter()
+        .filter(|r| r.label == MANY_LABEL)
+        .filter_map(|m| Some((m, find(runs, m.trace, m.scale, "Algorand")?)))
+        .collect()
+}
+
+/// Where Algorand (6 users) does better than HotStuff or BLSMR-W on the same trace and rate: the
+/// other confirmed nothing, or has a higher p50, or only a higher p99. One entry per case:
+/// (trace, rate, what it beats and how, with the numbers).
+fn algorand_wins(runs: &[Run]) -> Vec<(&'static str, &'static str, String)> {
+    let mut out = Vec::new();
+    for a in runs.iter().filter(|r| r.label == "Algorand") {
+        let beats: Vec<String> = ["HotStuff", "BLSMR-W"]
+            .iter()
+            .filter_map(|l| find(runs, a.trace, a.scale, l))
+            .filter_map(|o| {
+                if o.num("latency_ms.e2e.count") == 0.0 {
+                    Some(format!("{}, which confirms nothing", o.label))
+                } else if o.e2e("p50") > a.e2e("p50") {
+                    Some(format!("{} (p50 {} ms against {})", o.label, f0(o.e2e("p50")), f0(a.e2e("p50"))))
+                } else if o.e2e("p99") > a.e2e("p99") {
+                    Some(format!("{} on p99 only ({} ms against {})", o.label, f0(o.e2e("p99")), f0(a.e2e("p99"))))
+                } else {
+                    None
+                }
+            })
+            .collect();
+        if !beats.is_empty() {
+            out.push((a.trace, a.scale, beats.join(" and ")));
+        }
+    }
+    out
+}
+
+/// Whether every Algorand run stopped at its end, with no empty round, no step timeout, and
+/// at most the transactions of about one round unconfirmed (those the run's end cuts off).
+fn algorand_holds(runs: &[Run]) -> bool {
+    runs.iter().filter(|r| r.proto == Proto::Algorand).all(|r| {
+        let one_round = r.num("offered_tps") * r.round_s().unwrap_or(f64::NAN);
+        r.text("stop") == "end"
+            && r.counter("empty_rounds") == Some(0.0)
+            && r.counter("step_timeouts") == Some(0.0)
+            && r.num("unconfirmed_tx") <= one_round
+    })
+}
+
+fn summary(runs: &[Run], alg: &AlgSetup) -> String {
     let g = |t: &str, s: &str, l: &str| find(runs, t, s, l);
     let mut parts = Vec::new();
-    let kept: Vec<(&str, &str, &Run, &Run)> = KEEPS_UP
-        .iter()
-        .filter_map(|&(t, s)| Some((t, s, g(t, s, "HotStuff")?, g(t, s, "BLSMR-W")?)))
-        .filter(|(_, _, _, w)| w.num("unconfirmed_tx") == 0.0)
-        .collect();
+    let kept = kept_up(runs);
     if !kept.is_empty() {
         parts.push(format!(
-            "Around the world (n = 6, one replica per region), BLSMR-W's end-to-end p50 is less than half HotStuff's \
-             while its CPU keeps up and accounts do not conflict ({})",
+            "Around the world (one replica or user per region, n = 6), BLSMR-W has the lowest latency while its CPU \
+             keeps up and accounts do not conflict: less than half HotStuff's, and at least {:.0} times below \
+             Algorand's (end-to-end p50, BLSMR-W / HotStuff / Algorand: {})",
             kept.iter()
-                .map(|(t, s, h, w)| format!("{t} at {s}: {} against {} ms", f0(w.e2e("p50")), f0(h.e2e("p50"))))
+                .filter_map(|(t, s, _, w)| Some(g(t, s, "Algorand")?.e2e("p50") / w.e2e("p50")))
+                .fold(f64::INFINITY, f64::min),
+            kept.iter()
+                .map(|(t, s, h, w)| format!(
+                    "{t} at {s}: {} / {} / {} ms",
+                    f0(w.e2e("p50")),
+                    f0(h.e2e("p50")),
+                    g(t, s, "Algorand").map_or("-".into(), |a| f0(a.e2e("p50")))
+                ))
                 .collect::<Vec<_>>()
                 .join("; ")
         ));
     }
-    if let Some((_, _, h, w)) = kept.first() {
+    if let Some((t, s, h, w)) = kept.first() {
         let first = parts.pop().unwrap_or_default();
         parts.push(format!(
-            "{first}, but it pays BLS signatures per command at every replica ({} µs of replica CPU per transaction against \
-             HotStuff's {}), which caps it near {} tx/s on these 2-core replicas{}",
+            "{first}, but it pays BLS signatures per command at every replica ({} µs of replica CPU per transaction at \
+             {t} {s}, against HotStuff's {} and Algorand's {}), which caps it near {} tx/s on these 2-core replicas{}",
             f0(w.cpu_us_per_tx()),
             f0(h.cpu_us_per_tx()),
+            g(t, s, "Algorand").map_or("-".into(), |a| f0(a.cpu_us_per_tx())),
             f0(cpu_capacity(w)),
             match (g("dota2", "1/10", "HotStuff"), g("dota2", "1/10", "BLSMR-W")) {
                 (Some(h), Some(w)) if w.num("unconfirmed_tx") > 0.0 => format!(
@@ -866,10 +1224,16 @@ fn summary(runs: &[Run]) -> String {
     if let (Some(h), Some(h8)) = (g("dota2", "1/5", "HotStuff"), g("dota2", "1/5", "HotStuff, batch 800")) {
         parts.push(format!(
             "HotStuff's own ceiling is its batch of 400 per view of about {} ms ({} tx/s confirmed at a fifth of Dota 2, \
-             {} with batches of 800)",
+             p99 {} ms; {} with batches of 800){}",
             view_ms(h).map_or("-".into(), f0),
             f0(h.num("goodput_tps")),
-            f0(h8.num("goodput_tps"))
+            f0(h.e2e("p99")),
+            f0(h8.num("goodput_tps")),
+            g("dota2", "1/5", "Algorand").map_or(String::new(), |a| format!(
+                "; Algorand, whose blocks hold up to {} transfers, carries that rate with p99 {} ms",
+                f0(alg.block_txs()),
+                f0(a.e2e("p99"))
+            ))
         ));
     }
     let nasdaq: Vec<String> = ["1/100", "1/50", "1/20", "1/10"]
@@ -877,12 +1241,17 @@ fn summary(runs: &[Run]) -> String {
         .filter_map(|s| {
             let (h, w) = (g("nasdaq", s, "HotStuff")?, g("nasdaq", s, "BLSMR-W")?);
             Some(format!(
-                "at {s} of the trades BLSMR-W confirms {} of {}{} (HotStuff {}, p99 {} ms)",
+                "at {s} of the trades BLSMR-W confirms {} of {}{} (HotStuff {}, p99 {} ms{})",
                 f0(confirmed(w)),
                 w.text("submitted_tx"),
                 if confirmed(w) > 0.0 { format!(", p99 {} ms", f0(w.e2e("p99"))) } else { String::new() },
                 f0(confirmed(h)),
-                f0(h.e2e("p99"))
+                f0(h.e2e("p99")),
+                g("nasdaq", s, "Algorand").map_or(String::new(), |a| format!(
+                    "; Algorand {}, p99 {} ms",
+                    f0(confirmed(a)),
+                    f0(a.e2e("p99"))
+                ))
             ))
         })
         .collect();
@@ -890,7 +1259,8 @@ fn summary(runs: &[Run]) -> String {
         parts.push(format!(
             "On the NASDAQ open, whose first seconds pile thousands of trades on a few stocks, hot accounts turn \
              BLSMR-W's per-command costs into a collapse: {}. Conflicting commands lose the fast path, each pays a PBFT \
-             instance, and the burst becomes one dependency component that executes only once all of it has committed{}",
+             instance, and the burst becomes one dependency component that executes only once all of it has committed{}; \
+             HotStuff and Algorand order whole blocks and look at no account",
             nasdaq.join("; "),
             g("nasdaq", "1/10", "BLSMR-W, no hot account").map_or(String::new(), |c| format!(
                 "; the same burst on uncontended accounts goes through (p99 {} ms)",
@@ -898,11 +1268,67 @@ fn summary(runs: &[Run]) -> String {
             )),
         ));
     }
-    parts.push("The Algorand-style baseline is not built yet; it joins this set when it lands".into());
+    let base: Vec<&Run> = runs.iter().filter(|r| r.label == "Algorand").collect();
+    if !base.is_empty() {
+        let six = alg_runs(runs, alg.s.replicas.n);
+        let many = many_pairs(runs);
+        let added = many.iter().map(|(m, a)| m.e2e("p50") - a.e2e("p50")).fold(f64::NEG_INFINITY, f64::max);
+        parts.push(format!(
+            "Algorand pays in latency what it gains in indifference: its end-to-end p50 is {} s on every trace and rate, \
+             about {} rounds of {} s (a {} s filter timeout, then {} voting steps; a transaction waits for the next \
+             round's block, then for that round), whatever the load, the hot accounts{}; meanwhile its blocks of up to \
+             {} transfers, about {} tx/s, keep it far from any ceiling here, its CPU at most {:.0}% busy{}",
+            secs_range(span(base.iter().map(|r| r.e2e("p50")))),
+            round_estimate(&six).map_or("-".into(), |x| range_text(span(base.iter().map(|r| r.e2e("p50") / 1e3 / x)), 1)),
+            round_estimate(&six).map_or("-".into(), |x| format!("{x:.2}")),
+            alg.filter_s(),
+            base.first().and_then(|r| steps_per_round(r)).map_or("-".into(), f0),
+            if many.is_empty() {
+                String::new()
+            } else {
+                format!(" or the number of users ({MANY_USERS} users add at most {} ms)", f0(added))
+            },
+            f0(alg.block_txs()),
+            round_estimate(&six).map_or("-".into(), |r| f0(alg.block_txs() / r)),
+            base.iter().map(|r| 100.0 * r.num("cpu_util_mean")).fold(0.0, f64::max),
+            match (g("dota2", "1/5", "Algorand"), g("dota2", "1/5", "Algorand, drain 10 s")) {
+                (Some(a), Some(d)) if d.num("unconfirmed_tx") == 0.0 && a.num("unconfirmed_tx") > 0.0 => format!(
+                    "; its only unconfirmed transactions are those of the last round, cut off by the run's end ({} \
+                     at dota2 1/5 with a {} s drain, {} with {} s)",
+                    a.text("unconfirmed_tx"),
+                    a.num("drain_s"),
+                    d.text("unconfirmed_tx"),
+                    d.num("drain_s"),
+                ),
+                _ => String::new(),
+            }
+        ));
+    }
+    parts.push(format!(
+        "Who wins where: BLSMR-W on latency below its CPU ceiling without conflicts; HotStuff on hot accounts and on \
+         sustained load with sub-second latency, up to its batch ceiling; {}",
+        if algorand_holds(runs) {
+            let wins = algorand_wins(runs);
+            format!(
+                "Algorand, the slowest wherever the others keep up, holds every load and every burst here at the same \
+                 few seconds, and so wins only where they break{}",
+                if wins.is_empty() {
+                    ": nowhere here".to_string()
+                } else {
+                    format!(
+                        " ({})",
+                        wins.iter().map(|(t, s, w)| format!("{t} {s}: over {w}")).collect::<Vec<_>>().join("; ")
+                    )
+                }
+            )
+        } else {
+            "Algorand: see the reading".into()
+        }
+    ));
     format!("**Summary.** {}.", parts.join(". "))
 }
 
-fn reading(runs: &[Run], s: &Scenario, quick: bool) -> String {
+fn reading(runs: &[Run], s: &Scenario, alg: &AlgSetup, quick: bool) -> String {
     let g = |t: &str, sc: &str, l: &str| find(runs, t, sc, l);
     let mut t = String::new();
     if quick {
@@ -912,11 +1338,7 @@ fn reading(runs: &[Run], s: &Scenario, quick: bool) -> String {
     let hs_view =
         g("dota2", "1/10", "HotStuff").or_else(|| runs.iter().find(|r| r.label == "HotStuff")).and_then(view_ms);
     // ---- latency when BLSMR-W keeps up
-    let kept: Vec<(&str, &str, &Run, &Run)> = KEEPS_UP
-        .iter()
-        .filter_map(|&(tr, sc)| Some((tr, sc, g(tr, sc, "HotStuff")?, g(tr, sc, "BLSMR-W")?)))
-        .filter(|(_, _, _, w)| w.num("unconfirmed_tx") == 0.0)
-        .collect();
+    let kept = kept_up(runs);
     if !kept.is_empty() {
         let fast: Vec<f64> = kept.iter().filter_map(|k| k.3.fast_pct()).collect();
         let hs_p50: Vec<f64> = kept.iter().map(|k| k.2.e2e("p50")).collect();
@@ -931,7 +1353,7 @@ fn reading(runs: &[Run], s: &Scenario, quick: bool) -> String {
              from that replica to the farthest one, then the replies. A HotStuff transaction waits for the next proposal, \
              then three more views (three-chain rule) whose leaders rotate around the world: a view lasts {} ms on average \
              (views over the run), so its p50 stays at {} ms whatever the load below its ceiling, and the client still \
-             needs f+1 replies from across the world.\n",
+             needs f+1 replies from across the world. Algorand on the same runs: {} (its own section below).\n",
             kept.iter()
                 .map(|(tr, sc, h, w)| format!(
                     "{tr} {sc}: {} / {} ms against {} / {} ms",
@@ -942,17 +1364,16 @@ fn reading(runs: &[Run], s: &Scenario, quick: bool) -> String {
                 ))
                 .collect::<Vec<_>>()
                 .join("; "),
-            if fast.is_empty() {
-                "-".into()
-            } else {
-                format!(
-                    "{:.1}-{:.1}%",
-                    fast.iter().copied().fold(f64::INFINITY, f64::min),
-                    fast.iter().copied().fold(0.0, f64::max)
-                )
-            },
+            if fast.is_empty() { "-".into() } else { format!("{}%", range_text(span(fast.iter().copied()), 1)) },
             hs_view.map_or("-".into(), f0),
             hs_range,
+            kept.iter()
+                .filter_map(|(tr, sc, _, _)| {
+                    let a = g(tr, sc, "Algorand")?;
+                    Some(format!("{tr} {sc}: {} / {} ms", f0(a.e2e("p50")), f0(a.e2e("p99"))))
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
         );
     }
     // ---- CPU and the leaderless ceiling
@@ -976,17 +1397,22 @@ fn reading(runs: &[Run], s: &Scenario, quick: bool) -> String {
             .collect();
         let _ = writeln!(
             t,
-            "**Throughput: HotStuff, by batching.** Replica CPU per committed transaction, six replicas together, at \
-             {tr} {sc}: BLSMR-W {} µs, HotStuff {} µs. BLSMR-W orders every command on its own, so every replica checks \
+            "**CPU: BLSMR-W's ceiling; HotStuff and Algorand batch.** Replica CPU per committed transaction, six \
+             replicas (users) together, at {tr} {sc}: BLSMR-W {} µs, HotStuff {} µs, Algorand {} µs. BLSMR-W orders every command on its own, so every replica checks \
              the client's signature ({:.0} µs), signs its dependency reply ({:.0} µs) and checks an aggregate ({:.0} µs) \
              for every command; HotStuff signs and checks once per block of up to {batch} (its cost per transaction is \
              higher at low rates, {} µs at NASDAQ 1/100, because it runs its views, signatures included, even when \
              blocks are nearly empty). At BLSMR-W's cost, {} cores per replica are 100% busy at about {} tx/s. Above \
              that: {}. The queues then grow past the {} ms recovery timeout, replicas start recovering commands that are \
              only queued (more messages and signatures on CPUs already full), and what gets confirmed falls below what \
-             the CPU carried before{}. HotStuff's replicas stay about 1% busy.\n",
+             the CPU carried before{}. HotStuff's replicas stay about 1% busy. Algorand pays per round, not per \
+             transaction (a VRF check of {:.0} µs and a signature check of {:.0} µs per vote received, a block's bytes \
+             at {:.0} µs per KiB), except for the client-signature check every user makes when a transaction enters its \
+             pool: {} users x {:.0} µs = {:.0} µs of its {} µs per transaction here, a check HotStuff's model does not \
+             charge at all; its users are at most {:.1}% busy in any run of the set.\n",
             f0(w.cpu_us_per_tx()),
             f0(h.cpu_us_per_tx()),
+            g(tr, sc, "Algorand").map_or("-".into(), |a| f0(a.cpu_us_per_tx())),
             s.cpu.client_verify_us,
             s.cpu.profile.sign_us,
             s.cpu.profile.verify_aggregate_us,
@@ -1007,6 +1433,14 @@ fn reading(runs: &[Run], s: &Scenario, quick: bool) -> String {
                     top.map_or(String::new(), |t| format!("; at 1/5 never more than {} tx/s", f0(t)))
                 )
             }),
+            alg.cfg.vrf_verify.as_secs_f64() * 1e6,
+            s.cpu.client_verify_us,
+            s.cpu.per_kib_us,
+            alg.s.replicas.n,
+            s.cpu.client_verify_us,
+            f64::from(alg.s.replicas.n) * s.cpu.client_verify_us,
+            g(tr, sc, "Algorand").map_or("-".into(), |a| f0(a.cpu_us_per_tx())),
+            alg_runs(runs, alg.s.replicas.n).iter().map(|r| 100.0 * r.num("cpu_util_mean")).fold(0.0, f64::max),
         );
     }
     if let (Some(h), Some(h8)) = (g("dota2", "1/5", "HotStuff"), g("dota2", "1/5", "HotStuff, batch 800")) {
@@ -1015,7 +1449,7 @@ fn reading(runs: &[Run], s: &Scenario, quick: bool) -> String {
             "**HotStuff's ceiling is its batch.** {batch} transactions per view of about {} ms is {} tx/s. At a fifth of \
              Dota 2 ({} tx/s offered) HotStuff confirms {} tx/s, p99 {} ms, {} unconfirmed, its CPU {:.1}% busy; the same \
              run with batches of 800 confirms {} tx/s, p99 {} ms, {} unconfirmed: the limit is the batch size, not a \
-             resource, and a deployment would size it for the load.\n",
+             resource, and a deployment would size it for the load.{}\n",
             hs_view.map_or("-".into(), f0),
             hs_view.map_or("-".into(), |v| f0(f64::from(batch) * 1e3 / v)),
             f0(h.num("offered_tps")),
@@ -1026,6 +1460,17 @@ fn reading(runs: &[Run], s: &Scenario, quick: bool) -> String {
             f0(h8.num("goodput_tps")),
             f0(h8.e2e("p99")),
             h8.text("unconfirmed_tx"),
+            g("dota2", "1/5", "Algorand").map_or(String::new(), |a| format!(
+                " Algorand at the same rate: {} of the {} transactions of the run (warm-up included) committed \
+                 (HotStuff {}), p99 {} ms, {} unconfirmed (its goodput column, {} tx/s, and these are explained in its \
+                 section below).",
+                a.text("committed_tx"),
+                f0(a.submitted_all()),
+                h.text("committed_tx"),
+                f0(a.e2e("p99")),
+                a.text("unconfirmed_tx"),
+                f0(a.num("goodput_tps")),
+            )),
         );
     }
     // ---- bursts
@@ -1041,8 +1486,8 @@ fn reading(runs: &[Run], s: &Scenario, quick: bool) -> String {
              stretch (trace 129-147 s, so about 1,500 tx/s offered at 12.9-14.7 s simulated, above its ceiling); the \
              curve then stays near or above the ceiling to its end (3,373, 3,882 and 5,305 tx/s in the trace: about \
              1,120, 1,290 and 1,770 here), the queue does not empty, and from 14 s on the per-window p50 is {}-{} ms, \
-             p99 up to {} ms (latency plot). Over the run: p99 {} ms, {} unconfirmed, against HotStuff's flat {} ms; no \
-             command waited long enough to be recovered ({} recovered).{}\n",
+             p99 up to {} ms (latency plots). Over the run: p99 {} ms, {} unconfirmed, against HotStuff's flat {} ms; no \
+             command waited long enough to be recovered ({} recovered).{}{}\n",
             f0(w.num("offered_tps")),
             100.0 * w.num("cpu_util_mean"),
             f0(a),
@@ -1062,6 +1507,20 @@ fn reading(runs: &[Run], s: &Scenario, quick: bool) -> String {
                 f0(w.e2e("p99")),
                 w.text("unconfirmed_tx")
             )),
+            g("fifa1998", "1/3", "Algorand").map_or(String::new(), |a| {
+                let (lo, hi) = window_range(a, 0.0, f64::INFINITY, |x| x.p50);
+                let (_, top) = window_range(a, 0.0, f64::INFINITY, |x| x.p99);
+                format!(
+                    " Algorand does not notice the curve: its per-window p50 is {}-{} ms and its p99 at most {} ms from \
+                     start to end, at 1/3 as at 2/5 ({} / {} ms over the run); the curve only changes how full its \
+                     blocks are.",
+                    f0(lo),
+                    f0(hi),
+                    f0(top),
+                    g("fifa1998", "2/5", "Algorand").map_or("-".into(), |r| f0(r.e2e("p50"))),
+                    g("fifa1998", "2/5", "Algorand").map_or("-".into(), |r| f0(r.e2e("p99"))),
+                )
+            }),
         );
     }
     // ---- NASDAQ
@@ -1072,7 +1531,7 @@ fn reading(runs: &[Run], s: &Scenario, quick: bool) -> String {
             Some(format!(
                 "at {sc}, BLSMR-W: p50 / p99 {} / {} ms, {} of {} unconfirmed, {} committed over the whole run, {} fast \
                  path, {} dependencies per command, {} µs of CPU per committed command; HotStuff: {} / {} ms, {} \
-                 unconfirmed",
+                 unconfirmed{}",
                 f0(w.e2e("p50")),
                 f0(w.e2e("p99")),
                 w.text("unconfirmed_tx"),
@@ -1084,13 +1543,19 @@ fn reading(runs: &[Run], s: &Scenario, quick: bool) -> String {
                 f0(h.e2e("p50")),
                 f0(h.e2e("p99")),
                 h.text("unconfirmed_tx"),
+                g("nasdaq", sc, "Algorand").map_or(String::new(), |a| format!(
+                    "; Algorand: {} / {} ms, {} unconfirmed",
+                    f0(a.e2e("p50")),
+                    f0(a.e2e("p99")),
+                    a.text("unconfirmed_tx")
+                )),
             ))
         })
         .collect();
     if !nas.is_empty() {
         let _ = writeln!(
             t,
-            "**Hot accounts: HotStuff, by far.** In the NASDAQ open's first second 22,397 of the 34,762 trades are on \
+            "**Hot accounts: HotStuff and Algorand, by far.** In the NASDAQ open's first second 22,397 of the 34,762 trades are on \
              TSLA and 12,361 on AAPL, submitted from every region at once (clients take transactions in turn). By rate: \
              {}.\n",
             nas.join("; ")
@@ -1185,7 +1650,7 @@ fn reading(runs: &[Run], s: &Scenario, quick: bool) -> String {
                  fast path, {} commands recovered (the first 3 s offer {} transactions, about {:.1} s of work at its \
                  fast-path ceiling). HotStuff gives {} / {} ms there against {} / {} ms with the hot accounts: it does not \
                  look at accounts, a block of {batch} is a block of {batch}, and the opening costs it the views it takes to \
-                 drain at {batch} per view.",
+                 drain at {batch} per view.{}",
                 f0(confirmed(cw)),
                 cw.text("submitted_tx"),
                 f0(cw.e2e("p50")),
@@ -1198,20 +1663,33 @@ fn reading(runs: &[Run], s: &Scenario, quick: bool) -> String {
                 f0(ch.e2e("p99")),
                 g("nasdaq", "1/10", "HotStuff").map_or("-".into(), |r| f0(r.e2e("p50"))),
                 g("nasdaq", "1/10", "HotStuff").map_or("-".into(), |r| f0(r.e2e("p99"))),
+                g("nasdaq", "1/10", "Algorand, no hot account")
+                    .zip(g("nasdaq", "1/10", "Algorand"))
+                    .map_or(String::new(), |(c, a)| format!(
+                        " Algorand gives {} / {} ms there against {} / {} ms with the hot accounts (its section below).",
+                        f0(c.e2e("p50")),
+                        f0(c.e2e("p99")),
+                        f0(a.e2e("p50")),
+                        f0(a.e2e("p99"))
+                    )),
             );
         }
         t.push('\n');
     }
+    t.push_str(&algorand_reading(runs, alg));
     let _ = writeln!(
         t,
-        "**Who wins where.** BLSMR-W wins latency, by half or more around the world, wherever its CPU keeps up and \
-         commands rarely conflict: the Diablo curves at low enough rates, the quiet seconds of the NASDAQ open. HotStuff \
-         wins the rest: sustained load above BLSMR-W's CPU ceiling (BLS per command at every replica against BLS per \
-         block), and above all contention on hot accounts, where BLSMR-W loses its fast path, pays a PBFT instance per \
-         command and executes a burst all or nothing. The trade is per-command cryptography and dependency tracking \
-         (leaderless) against batching behind a leader that rotates around the world (HotStuff); the rates at which it \
-         turns are those of 2-core replicas with BLS prices, and HotStuff's batch of {batch}. The Algorand-style \
-         baseline is not built yet and joins this comparison when it lands.\n"
+        "**Who wins where.** BLSMR-W wins latency, by half or more around the world against HotStuff and by an order of \
+         magnitude against Algorand, wherever its CPU keeps up and commands rarely conflict: the Diablo curves at low \
+         enough rates, the quiet seconds of the NASDAQ open. HotStuff wins the rest at sub-second latency: sustained \
+         load above BLSMR-W's CPU ceiling (BLS per command at every replica against BLS per block), and above all \
+         contention on hot accounts, where BLSMR-W loses its fast path, pays a PBFT instance per command and executes a \
+         burst all or nothing; up to its own ceiling, its batch of {batch} per view. {} The trades are per-command \
+         cryptography and dependency tracking (leaderless) against batching behind a leader that rotates around the \
+         world (HotStuff) against batching behind a clock (Algorand: a block every round, whatever arrives); the rates \
+         at which they turn are those of 2-core replicas with BLS prices, HotStuff's batch of {batch} and unlimited \
+         bandwidth.\n",
+        algorand_verdict(runs),
     );
     // ---- anything wrong
     let stopped: Vec<String> = runs
@@ -1227,12 +1705,309 @@ fn reading(runs: &[Run], s: &Scenario, quick: bool) -> String {
          off the same conflicts commit. The protocol has no admission control or back-off under overload: a design \
          question for the protocol, left as it is here. Reproduce: `cargo run --release -- run \
          scenarios/figures/traces-nasdaq.toml --seed 1 --set workload.rate_scale=0.1` (BLSMR-W as the file says), and \
-         with `--set cpu.cores=0` for the CPU-off comparison.",
+         with `--set cpu.cores=0` for the CPU-off comparison. {}",
         if stopped.is_empty() {
             "No run broke an invariant, panicked or hit a limit: every run stopped at its end.".to_string()
         } else {
             format!("Runs that stopped early: {}.", stopped.join("; "))
-        }
+        },
+        algorand_oddities(runs),
     );
     t
+}
+
+/// The reading's Algorand sections: its round, its latency, the NASDAQ opening, its goodput
+/// column, its capacity, and 600 users.
+fn algorand_reading(runs: &[Run], alg: &AlgSetup) -> String {
+    let mut t = String::new();
+    let base: Vec<&Run> = runs.iter().filter(|r| r.label == "Algorand").collect();
+    let six = alg_runs(runs, alg.s.replicas.n);
+    let (Some(first), Some(round)) = (base.first(), round_estimate(&six)) else { return t };
+    t.push_str(&algorand_round(&six, first, round, alg));
+    t.push_str(&algorand_latency(runs, &base, round));
+    t.push_str(&algorand_goodput(runs, alg, round));
+    t.push_str(&algorand_many_users(runs, alg, round));
+    t
+}
+
+fn algorand_round(six: &[&Run], first: &Run, round: f64, alg: &AlgSetup) -> String {
+    let (lo, hi) = span(six.iter().filter_map(|r| r.round_s()));
+    let steps = steps_per_round(first).unwrap_or(f64::NAN);
+    let step_ms = (round - alg.filter_s()) * 1e3 / steps;
+    let needed = alg.voters_needed(alg.s.replicas.n);
+    let clean = six.iter().all(|r| {
+        r.counter("empty_rounds") == Some(0.0)
+            && r.counter("step_timeouts") == Some(0.0)
+            && r.counter("final_rounds") == r.rounds()
+    });
+    format!(
+        "**Algorand: a clock.** Over the {} runs with {} users, run length / rounds decided gives {:.2}-{:.2} s per \
+         round (the diagnostics' last column); that is an upper bound, since every run ends inside a round. {} Of a round, \
+         {} s is the filter timeout (a user votes for the best proposal it has seen when it expires) and the rest, about \
+         {} ms, is {} voting steps (two reduction steps and one BinaryBA* step per round; FINAL is counted alongside the \
+         next round), {} ms each. With {} users of equal stake each holds 1/{} of every committee's expected weight, so \
+         a step's threshold ({} of {}) needs the votes of {needed} users: its own and the {} nearest others', whose \
+         one-way delay averages {} ms over the users on this matrix, plus the {} ms gossip batch and the CPU. {}\n\n",
+        six.len(),
+        alg.s.replicas.n,
+        lo,
+        hi,
+        match round_bounds(six) {
+            Some((a, b)) => format!(
+                "If rounds are periodic from t = 0 and the same in every run, each run bounds the round between run \
+                 length / (rounds + 1) and run length / rounds, and these bounds intersect in {a:.3}-{b:.3} s: one round \
+                 length, about {round:.2} s, whatever the trace, the rate or the accounts."
+            ),
+            None => "The runs' bounds (run length / (rounds + 1), run length / rounds) do not intersect: the round \
+                     length differs between runs."
+                .into(),
+        },
+        alg.filter_s(),
+        f0((round - alg.filter_s()) * 1e3),
+        f0(steps),
+        f0(step_ms),
+        alg.s.replicas.n,
+        alg.s.replicas.n,
+        alg.cfg.reduction.threshold,
+        alg.cfg.reduction.expected,
+        needed.saturating_sub(1),
+        alg.step_delay_ms().map_or("-".into(), f0),
+        alg.cfg.gossip_batch.as_millis_f64(),
+        if clean {
+            "In every run every round decided a proposed block (no empty round), no step timed out, and every round \
+             reached its FINAL threshold."
+        } else {
+            "Some runs had empty rounds, step timeouts or rounds without FINAL: see the diagnostics."
+        },
+    )
+}
+
+fn algorand_latency(runs: &[Run], base: &[&Run], round: f64) -> String {
+    let g = |t: &str, sc: &str, l: &str| find(runs, t, sc, l);
+    let diablo: Vec<&Run> = base.iter().copied().filter(|r| r.trace != "nasdaq").collect();
+    let nasdaq: Vec<&Run> = base.iter().copied().filter(|r| r.trace == "nasdaq").collect();
+    let p50 = span(diablo.iter().map(|r| r.e2e("p50")));
+    let p99 = span(diablo.iter().map(|r| r.e2e("p99")));
+    let reply = span(diablo.iter().map(|r| r.e2e("p50") - r.num("latency_ms.consensus.p50")));
+    let load = span(diablo.iter().map(|r| r.num("offered_tps")));
+    let mut t = format!(
+        "**Algorand's latency: waiting for a block, then a round.** A transaction enters its user's pool, is \
+         gossiped, and goes into the block proposed at the start of the next round; that round runs its filter timeout \
+         and its steps, and the user the client trusts replies once FINAL certifies the block. So a transaction takes \
+         between one and two rounds, spread evenly when arrivals are: p50 about 1.5 rounds, p99 about 2. On the Diablo \
+         curves: p50 {} s ({} rounds of {round:.2} s), p99 {} s ({} rounds), the reply {} ms of it (the \
+         trusted user is in the client's region), from {} to {} tx/s offered: the load changes how full the blocks are, \
+         not how long a round takes.\n\n",
+        secs_range(p50),
+        range_text((p50.0 / 1e3 / round, p50.1 / 1e3 / round), 2),
+        secs_range(p99),
+        range_text((p99.0 / 1e3 / round, p99.1 / 1e3 / round), 2),
+        range_text(reply, 0),
+        f0(load.0),
+        f0(load.1),
+    );
+    let Some(a) = g("nasdaq", "1/10", "Algorand") else { return t };
+    let Some(w) = a.first_confirmed() else { return t };
+    let np50 = span(nasdaq.iter().map(|r| r.e2e("p50")));
+    let _ = write!(
+        t,
+        "**The NASDAQ open: the worst phase, and no cost for hot accounts.** On NASDAQ Algorand's p50 is {} s at every \
+         rate, about {} ms more than on the Diablo curves. Every user starts round 1 at t = 0 and its proposers assemble \
+         round 1's block at once, from empty pools; the opening burst, which starts at t = 0 too, misses it and goes \
+         whole into round 2's block: at 1/10 no window before {} s confirms anything, and that window confirms {} \
+         transactions at once (p50 {} ms). A burst arriving at a random moment of a round would wait half a round less \
+         on average. The hot accounts themselves cost nothing: a block is an ordered list of transfers, with no \
+         dependency tracking (and, as for HotStuff, users do not execute the ledger in this model){}.\n\n",
+        secs_range(np50),
+        f0((np50.0 + np50.1 - p50.0 - p50.1) / 2.0),
+        f0(w.start_s),
+        f0(w.count as f64),
+        f0(w.p50),
+        g("nasdaq", "1/10", "Algorand, no hot account").map_or(String::new(), |c| format!(
+            ": at 1/10 its p50 / p99 are {} / {} ms with the hot accounts and {} / {} ms in the control on uncontended \
+             accounts",
+            f0(a.e2e("p50")),
+            f0(a.e2e("p99")),
+            f0(c.e2e("p50")),
+            f0(c.e2e("p99"))
+        )),
+    );
+    t
+}
+
+fn algorand_goodput(runs: &[Run], alg: &AlgSetup, round: f64) -> String {
+    let g = |t: &str, sc: &str, l: &str| find(runs, t, sc, l);
+    let mut t = String::new();
+    if let Some(a) = g("dota2", "1/10", "Algorand") {
+        let _ = write!(
+            t,
+            "**Algorand's goodput column.** In the Diablo runs Algorand's goodput is below the offered load though it \
+             keeps up (dota2 1/10: {} of {} tx/s): goodput counts the confirmations inside the measured window, from \
+             {} s to {} s, and Algorand confirms nothing before {} s (round 2's block; round 1's was proposed empty at \
+             t = 0), then confirms what arrives in the window's last seconds after the window. The over-time plots show \
+             one block's worth every round and nothing between. Its unconfirmed transactions are those whose round ends \
+             after the run: its worst latency ({} ms) is longer than the {} s drain{}. Over the run it commits {} of the \
+             {} transactions submitted (warm-up included).\n\n",
+            f0(a.num("goodput_tps")),
+            f0(a.num("offered_tps")),
+            a.num("warmup_s"),
+            a.num("duration_s"),
+            a.first_confirmed().map_or("-".into(), |w| f0(w.start_s)),
+            f0(a.num("latency_ms.e2e.max")),
+            a.num("drain_s"),
+            match (g("dota2", "1/5", "Algorand"), g("dota2", "1/5", "Algorand, drain 10 s")) {
+                (Some(a5), Some(d)) => format!(
+                    ", and at dota2 1/5 a {} s drain leaves {} of {} unconfirmed instead of {}",
+                    d.num("drain_s"),
+                    d.text("unconfirmed_tx"),
+                    d.text("submitted_tx"),
+                    a5.text("unconfirmed_tx")
+                ),
+                _ => String::new(),
+            },
+            a.text("committed_tx"),
+            f0(a.submitted_all()),
+        );
+    }
+    let six: Vec<&Run> = runs.iter().filter(|r| r.label == "Algorand").collect();
+    let Some(full) = six.iter().copied().max_by(|a, b| a.max_block().total_cmp(&b.max_block())) else { return t };
+    let _ = write!(
+        t,
+        "**Algorand's capacity.** A block holds up to {} KiB of transactions, {} of these {}-byte transfers, one block \
+         per round: about {} tx/s. The fullest block of the set holds {} transactions ({:.0}% of a block, {} {}): every \
+         load here is far below that, which is why Algorand's latency does not move with the load. Links have unlimited \
+         bandwidth here, as for every protocol, so a block costs its receivers only CPU.\n\n",
+        alg.cfg.block_max_bytes / 1024,
+        f0(alg.block_txs()),
+        alg.s.workload.tx_size_bytes,
+        f0(alg.block_txs() / round),
+        f0(full.max_block()),
+        100.0 * full.max_block() / alg.block_txs(),
+        full.trace,
+        full.scale,
+    );
+    t
+}
+
+fn algorand_many_users(runs: &[Run], alg: &AlgSetup, round: f64) -> String {
+    let pairs = many_pairs(runs);
+    if pairs.is_empty() {
+        return String::new();
+    }
+    let many = alg_runs(runs, MANY_USERS);
+    let many_round = round_estimate(&many).unwrap_or(f64::NAN);
+    let cpu_off = find(runs, "nasdaq", "1/100", MANY_CPU_OFF_LABEL);
+    let cells: Vec<String> = pairs
+        .iter()
+        .map(|(m, a)| {
+            format!(
+                "{} {}: p50 / p99 {} / {} ms against {} / {} ms, {} rounds against {}, CPU {:.1}% busy against {:.1}%",
+                m.trace,
+                m.scale,
+                f0(m.e2e("p50")),
+                f0(m.e2e("p99")),
+                f0(a.e2e("p50")),
+                f0(a.e2e("p99")),
+                m.rounds().map_or("-".into(), f0),
+                a.rounds().map_or("-".into(), f0),
+                100.0 * m.num("cpu_util_mean"),
+                100.0 * a.num("cpu_util_mean"),
+            )
+        })
+        .collect();
+    let votes = |r: &Run| Some(r.counter("votes_counted")? / r.rounds()?);
+    let (m0, a0) = pairs[0];
+    format!(
+        "**Algorand with {MANY_USERS} users: the same clock, a little slower.** {}. The same stake spread over {MANY_USERS} \
+         users: {} relays, every other user linked to {} of them (chosen at random, so not necessarily in its region), \
+         so a vote crosses up to three links (user, relay, relay, user) instead of one, and a user counts about {} votes \
+         a round instead of {} (each a VRF and a signature check). The round grows from about {round:.2} s to about \
+         {many_round:.2} s{}. Latency is set by the filter timeout and the steps, and a step by the network's diameter, \
+         not by n.\n\n",
+        cells.join("; "),
+        alg.cfg.relay_count(MANY_USERS),
+        alg.cfg.fanout,
+        votes(m0).map_or("-".into(), f0),
+        votes(a0).map_or("-".into(), f0),
+        cpu_off.map_or(String::new(), |c| format!(
+            "; with the CPU model off ({} {}) the p50 is {} ms against {} ms with it: of the {} ms that {MANY_USERS} \
+             users add, the checks account for {} ms and the longer paths for {} ms",
+            m0.trace,
+            m0.scale,
+            f0(c.e2e("p50")),
+            f0(m0.e2e("p50")),
+            f0(m0.e2e("p50") - a0.e2e("p50")),
+            f0(m0.e2e("p50") - c.e2e("p50")),
+            f0(c.e2e("p50") - a0.e2e("p50")),
+        )),
+    )
+}
+
+/// Algorand's part of "Who wins where".
+fn algorand_verdict(runs: &[Run]) -> String {
+    if !algorand_holds(runs) {
+        return "Algorand: see its sections above; not every run held up as the others did.".into();
+    }
+    let n = runs.iter().find(|r| r.label == "Algorand").map_or(f64::NAN, |r| r.num("n_replicas"));
+    let wins = algorand_wins(runs);
+    let mut t = format!(
+        "Algorand's seconds are set by its filter timeout and steps, and nothing moves them: not the load (its blocks \
+         are far from full), not the hot accounts, not a burst, not {} times more users. So it is the slowest \
+         wherever the others keep up, and wins where they break: {}",
+        f0(f64::from(MANY_USERS) / n),
+        if wins.is_empty() {
+            "nowhere in this set".to_string()
+        } else {
+            wins.iter().map(|(t, s, w)| format!("{t} {s}, over {w}")).collect::<Vec<_>>().join("; ")
+        }
+    );
+    let g = |l: &str| find(runs, "dota2", "1/5", l);
+    if let (Some(a), Some(h), Some(h8)) = (g("Algorand"), g("HotStuff"), g("HotStuff, batch 800"))
+        && h.num("unconfirmed_tx") > a.num("unconfirmed_tx")
+        && h.e2e("p99") > a.e2e("p99")
+    {
+        let _ = write!(
+            t,
+            ". At a fifth of Dota 2, where HotStuff's batch of 400 falls behind (p99 {} ms, {} unconfirmed) and \
+             Algorand keeps up (p99 {} ms, {} unconfirmed{}), HotStuff with batches of 800 keeps up too, with a p50 \
+             {:.0} times lower than Algorand's",
+            f0(h.e2e("p99")),
+            h.text("unconfirmed_tx"),
+            f0(a.e2e("p99")),
+            a.text("unconfirmed_tx"),
+            if g("Algorand, drain 10 s").is_some_and(|d| d.num("unconfirmed_tx") == 0.0) {
+                ", all cut off by the run's end"
+            } else {
+                ""
+            },
+            a.e2e("p50") / h8.e2e("p50"),
+        );
+    }
+    t.push('.');
+    t
+}
+
+/// What looked odd in Algorand's runs, for "Anything wrong?".
+fn algorand_oddities(runs: &[Run]) -> String {
+    let algs: Vec<&Run> = runs.iter().filter(|r| r.proto == Proto::Algorand).collect();
+    if algs.is_empty() {
+        return String::new();
+    }
+    let fetched: f64 = algs.iter().filter_map(|r| r.counter("fetches")).sum();
+    let hung: f64 = algs.iter().filter_map(|r| r.counter("hung")).sum();
+    let caught: f64 = algs.iter().filter_map(|r| r.counter("caught_up")).sum();
+    format!(
+        "Algorand: over its {} runs no user hung in BinaryBA* ({} hung), fetched a block it had not received ({} \
+         fetches) or had to follow a certificate it was behind ({} caught up). Two things in its numbers are artefacts \
+         of the setting, not of the protocol, explained above: the first round's block is always empty, since every user \
+         proposes at t = 0 before any transaction has arrived (so the NASDAQ burst waits a whole round, the worst \
+         phase), and a {} s drain is shorter than its worst latency, so a short run leaves its last round unconfirmed. \
+         Reproduce: `cargo run --release -- run scenarios/figures/traces-nasdaq.toml --seed 1 --set protocol=algorand \
+         --set clients.send_to=nearest --set algorand.preset=mainnet --set workload.rate_scale=0.1`.",
+        algs.len(),
+        f0(hung),
+        f0(fetched),
+        f0(caught),
+        algs.iter().map(|r| r.num("drain_s")).fold(f64::INFINITY, f64::min),
+    )
 }
