@@ -411,7 +411,10 @@ pub fn all(quick: bool) -> Result<(), String> {
              `scenarios/examples/algorand.toml` (mainnet preset, 20 GCP regions, 200 tx/s) for 10 s + 10 s drain; \
              the crashing users stop at 3 s. The log checker (agreement on every round's block, gap-free logs, \
              exactly-once) sees every commit of every correct user. Rounds and empty rounds: the most any correct \
-             user decided, mean per run. Any violation here is a bug.\n"
+             user decided, mean per run. Unconfirmed transactions are those whose client sent them to a \
+             silent or crashed user (clients do not resend here) and, with equivocators, the last second's when an \
+             equivocated round costs a step timeout and an empty round before the drain ends (a 20 s drain confirms \
+             them). Any violation here is a bug.\n"
         );
         let _ = writeln!(
             table,
