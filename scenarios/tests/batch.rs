@@ -173,6 +173,25 @@ fn compare_is_deterministic_and_shows_paired_differences() {
     assert_report(&c1, RUN_PLOTS, &["hotstuff", "leaderless", "--protocols hotstuff,leaderless --seeds 1..2"]);
 }
 
+#[test]
+fn compare_takes_the_three_protocols() {
+    let dir = scratch("compare3");
+    std::fs::write(dir.join("small.toml"), SMALL).unwrap();
+    let args = ["compare", "small.toml", "--protocols", "hotstuff,leaderless,algorand", "--seeds", "1..2", "--quiet"];
+    let stdout = ok(&byzsim(&[&args[..], &["--out", "c"]].concat(), &dir));
+    for needle in ["algorand", "leaderless - hotstuff", "algorand - hotstuff", "offered load (tx/s)"] {
+        assert!(stdout.contains(needle), "stdout lacks {needle:?}:\n{stdout}");
+    }
+    let csv = String::from_utf8(read(&dir.join("c"), "compare.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
+    assert_eq!(rows, ["hotstuff", "leaderless", "algorand"]);
+    let json: serde_json::Value = serde_json::from_slice(&read(&dir.join("c"), "compare.json")).unwrap();
+    let offered: Vec<&serde_json::Value> =
+        json["differences"].as_array().unwrap().iter().filter(|d| d["metric"] == "offered_tps").collect();
+    assert_eq!(offered.len(), 2, "one difference per protocol after the first");
+    assert!(offered.iter().all(|d| d["mean"] == 0.0), "the same transactions for every protocol: {offered:?}");
+}
+
 /// The environment of a seed is the same under every protocol: the workload, the clients'
 /// choice of replica, the Byzantine replicas drawn.
 #[test]
@@ -180,12 +199,16 @@ fn protocols_share_the_environment_of_a_seed() {
     let path = Path::new("small.toml");
     let load = |p: &str| parse::load_str(path, SMALL, &[format!("protocol={p}")], Some(3)).unwrap();
     let (hs, ll) = (run::run(&load("hotstuff"), &mut |_, _| {}), run::run(&load("leaderless"), &mut |_, _| {}));
+    let ag = run::run(&load("algorand"), &mut |_, _| {});
     assert_eq!(hs.lowered.byzantine, ll.lowered.byzantine);
+    assert_eq!(hs.lowered.byzantine, ag.lowered.byzantine);
     assert_eq!(hs.lowered.byzantine.iter().filter(|b| b.is_some()).count(), 1);
     let offered = |r: &run::Report| -> Vec<_> { r.result.txs.iter().map(|t| (t.submitted, t.tx)).collect() };
     assert!(!offered(&hs).is_empty());
     assert_eq!(offered(&hs), offered(&ll));
+    assert_eq!(offered(&hs), offered(&ag));
     assert_ne!(hs.result.digest, ll.result.digest);
+    assert_ne!(hs.result.digest, ag.result.digest);
 }
 
 #[test]
