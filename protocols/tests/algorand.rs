@@ -9,7 +9,9 @@ use std::rc::Rc;
 use common::Steady;
 use protocols::algorand::{Algorand, AlgorandConfig, Behavior, Committee, Topology, World};
 use sim_core::net::{DelayModel, Jitter, NetConfig, NodePlacement, PartitionSpec};
-use sim_core::{CpuConfig, RunResult, SendPolicy, SimConfig, Simulation, Span, Stop, Streams, Time};
+use sim_core::{
+    CpuConfig, FaultAction, FaultAt, NodeId, RunResult, SendPolicy, SimConfig, Simulation, Span, Stop, Streams, Time,
+};
 
 struct Case {
     users: u32,
@@ -21,6 +23,7 @@ struct Case {
     /// Per user; missing ones are correct.
     behaviors: Vec<Behavior>,
     partitions: Vec<PartitionSpec>,
+    faults: Vec<FaultAt>,
 }
 
 impl Default for Case {
@@ -34,6 +37,7 @@ impl Default for Case {
             cfg: fast_mainnet(),
             behaviors: vec![],
             partitions: vec![],
+            faults: vec![],
         }
     }
 }
@@ -67,7 +71,7 @@ fn sim_cfg(case: &Case) -> SimConfig {
             partitions: case.partitions.clone(),
         },
         send_to: SendPolicy::Nearest,
-        faults: vec![],
+        faults: case.faults.clone(),
         end: Time::from_secs_f64(case.secs as f64 + 5.0),
         max_events: 100_000_000,
         max_queue: 10_000_000,
@@ -178,4 +182,28 @@ fn thresholds_below_a_majority_fork_under_a_partition_and_the_checker_says_so() 
     let r = run(Case { cfg, partitions: halves(60, 8), secs: 10, ..Case::default() });
     let Stop::Violation(v) = &r.stop else { panic!("a planted fork went unnoticed: {:?}", r.stop) };
     assert_eq!(v.invariant, "agreement", "{v:?}");
+}
+
+#[test]
+fn users_down_for_rounds_catch_up_and_commit_the_same_chain() {
+    // A relay and an ordinary user are down from 4 s to 12 s (about three rounds).
+    let down = |user: u32| {
+        [
+            FaultAt { at: Time::from_secs_f64(4.0), replica: NodeId(user), action: FaultAction::Crash },
+            FaultAt { at: Time::from_secs_f64(12.0), replica: NodeId(user), action: FaultAction::Recover },
+        ]
+    };
+    let faults = [down(3), down(30)].concat();
+    let r = run(Case { faults, secs: 25, ..Case::default() });
+    assert_eq!(r.stop, Stop::End, "{:?}", r.stop);
+    let (reference, rounds) = (counter(&r, 10, "txs_committed"), counter(&r, 10, "rounds"));
+    for user in [3, 30] {
+        assert!(counter(&r, user, "syncs") >= 1, "user {user} never asked to catch up");
+        assert!(counter(&r, user, "rounds_synced") >= 2, "user {user} learned too few rounds");
+        // It commits the whole chain (the log checker saw every commit agree).
+        assert_eq!(counter(&r, user, "txs_committed"), reference, "user {user} behind at the end");
+        let decided = counter(&r, user, "rounds") + counter(&r, user, "rounds_synced");
+        assert!(decided + 1 >= rounds, "user {user}: {decided} rounds against {rounds}");
+    }
+    assert_eq!(confirmed(&r), r.txs.len(), "every transaction confirmed");
 }

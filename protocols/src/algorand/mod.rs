@@ -16,7 +16,11 @@
 //!   blocks; the ledger is not executed by users (each reply is "applied"), as in HotStuff.
 //! - A user that decides a block it never received fetches it from its neighbours, who ask
 //!   theirs (relays) once per block.
-//! - A user that falls more than a round behind does not catch up (no certificate sync yet).
+//! - A user that hears votes two or more rounds ahead (it was down, or cut off) asks the
+//!   neighbour that relayed them for the rounds it decided since (the last 64) and takes them
+//!   as far as they extend its own chain. They commit only once a later round reaches its FINAL
+//!   threshold on that chain, so a lying neighbour can stall the user but not make it commit a
+//!   block the committee did not certify. (The paper's recovery carries certificates instead.)
 
 mod config;
 mod pool;

@@ -12,7 +12,7 @@ use sim_core::{Ctx, NodeId, Protocol, Span, Tx, TxId};
 use super::config::{AlgorandConfig, Behavior, Committee};
 use super::pool::{Pool, TxWindow};
 use super::sortition::{Credential, Role};
-use super::types::{Batch, Block, Item, Msg, Timer, TxBatch, Vote, empty_block_id, next_seed};
+use super::types::{Batch, Block, ChainEntry, Item, Msg, Timer, TxBatch, Vote, empty_block_id, next_seed};
 use super::world::World;
 
 /// Items buffered for the next round, at most (enough for a step's committee; a bound on what
@@ -20,8 +20,8 @@ use super::world::World;
 const FUTURE_ITEMS_MAX: usize = 16_384;
 /// The source of a replayed item: relayed to every link.
 const NO_SOURCE: u32 = u32::MAX;
-/// Decided blocks kept to answer fetches after the round moved on.
-const RECENT_BLOCKS: usize = 8;
+/// Decided rounds kept to answer fetches and catch-up requests after the round moved on.
+const HISTORY_ROUNDS: usize = 64;
 
 /// Where the current round is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,6 +102,8 @@ struct Stats {
     votes_counted: u64,
     fetches: u64,
     caught_up: u64,
+    syncs: u64,
+    rounds_synced: u64,
     txs_committed: u64,
 }
 
@@ -129,7 +131,10 @@ pub struct Algorand {
     future: Vec<Item>,
     /// (role, voter) of the votes in `future`: each is kept once.
     future_votes: BTreeSet<(u32, u32)>,
-    recent: VecDeque<Rc<Block>>,
+    /// The last decided rounds, for neighbours that fetch a block or fell behind.
+    history: VecDeque<ChainEntry>,
+    /// A catch-up request is out (cleared by its answer or `SyncRetry`).
+    syncing: bool,
     // Gossip.
     out: Vec<(Item, u32)>,
     flush_armed: bool,
@@ -160,7 +165,8 @@ impl Algorand {
             tallies: BTreeMap::new(),
             future: Vec::new(),
             future_votes: BTreeSet::new(),
-            recent: VecDeque::new(),
+            history: VecDeque::new(),
+            syncing: false,
             out: Vec::new(),
             flush_armed: false,
             own_txs: Vec::new(),
@@ -375,12 +381,23 @@ impl Algorand {
         if txs.is_empty() && id == self.empty() {
             self.stats.empty_rounds += 1;
         }
-        if let Some(block) = self.blocks.get(&id) {
-            self.recent.push_back(Rc::clone(block));
-            if self.recent.len() > RECENT_BLOCKS {
-                self.recent.pop_front();
-            }
+        let (round, block) = (self.round, self.blocks.get(&id).cloned());
+        self.remember(ChainEntry { round, prev: self.prev, id, block });
+        self.adopt(id, txs);
+        self.check_final(ctx, round);
+        self.start_round(ctx);
+    }
+
+    fn remember(&mut self, entry: ChainEntry) {
+        self.history.push_back(entry);
+        if self.history.len() > HISTORY_ROUNDS {
+            self.history.pop_front();
         }
+    }
+
+    /// Appends the decided block `id` of the current round to the chain (committed once it, or
+    /// a later round, is final) and moves to the next round's parent and seed.
+    fn adopt(&mut self, id: u64, txs: Rc<[Tx]>) {
         for tx in txs.iter() {
             self.pool.chained.insert(tx.id);
         }
@@ -390,8 +407,6 @@ impl Algorand {
         self.seed = next_seed(self.seed, round, id);
         self.prev = id;
         self.round += 1;
-        self.check_final(ctx, round);
-        self.start_round(ctx);
     }
 
     /// Commits every decided round up to `round` if `round` reached its FINAL threshold.
@@ -506,6 +521,9 @@ impl Algorand {
         if round == self.round + 1 {
             return self.keep_for_next_round(Item::Vote(vote));
         }
+        if round > self.round + 1 {
+            return self.fell_behind(ctx, from);
+        }
         if round < self.round && vote.role() != Role::FINAL {
             return;
         }
@@ -594,7 +612,7 @@ impl Algorand {
     }
 
     fn find_block(&self, id: u64) -> Option<&Rc<Block>> {
-        self.blocks.get(&id).or_else(|| self.recent.iter().find(|b| b.id == id))
+        self.blocks.get(&id).or_else(|| self.history.iter().rev().find_map(|e| e.block.as_ref().filter(|b| b.id == id)))
     }
 
     fn on_fetch(&mut self, ctx: &mut Ctx<'_, Self>, from: u32, round: u64, id: u64) {
@@ -624,6 +642,54 @@ impl Algorand {
         for peer in waiting {
             ctx.send(NodeId(peer), Msg::Gossip(Rc::clone(&batch)));
         }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Catching up
+    // -----------------------------------------------------------------------------------------
+
+    /// Votes two or more rounds ahead: this user missed rounds (it was down, or cut off). It
+    /// asks the neighbour that relayed them for the rounds it decided since.
+    fn fell_behind(&mut self, ctx: &mut Ctx<'_, Self>, from: u32) {
+        if self.syncing || from == self.me || from == NO_SOURCE {
+            return;
+        }
+        self.syncing = true;
+        self.stats.syncs += 1;
+        ctx.send(NodeId(from), Msg::SyncRequest { round: self.round });
+        ctx.set_timer(Timer::SyncRetry, self.cfg.step_timeout);
+    }
+
+    fn on_sync_request(&mut self, ctx: &mut Ctx<'_, Self>, from: u32, round: u64) {
+        let Some(start) = self.history.iter().position(|e| e.round == round) else { return };
+        let entries: Rc<[ChainEntry]> = self.history.iter().skip(start).cloned().collect();
+        ctx.send(NodeId(from), Msg::SyncReply(entries));
+    }
+
+    /// Takes the rounds a neighbour decided as this user's own decisions, as far as they extend
+    /// its chain. They commit only when a later round reaches its FINAL threshold on this
+    /// chain: a neighbour that lies can stall this user, not make it commit a block the
+    /// committee did not certify.
+    fn on_sync_reply(&mut self, ctx: &mut Ctx<'_, Self>, entries: &[ChainEntry]) {
+        self.syncing = false;
+        ctx.cancel_timer(Timer::SyncRetry);
+        let mut taken = 0;
+        for e in entries.iter().filter(|e| e.is_consistent()) {
+            if e.round != self.round || e.prev != self.prev {
+                continue;
+            }
+            taken += 1;
+            self.remember(e.clone());
+            self.adopt(e.id, e.block.as_ref().map_or_else(|| Rc::from(Vec::new()), |b| Rc::clone(&b.txs)));
+        }
+        if taken == 0 {
+            return;
+        }
+        self.stats.rounds_synced += taken;
+        ctx.cancel_timer(Timer::StepTimeout);
+        ctx.cancel_timer(Timer::BlockWait);
+        ctx.cancel_timer(Timer::Refetch);
+        self.start_round(ctx);
     }
 
     // -----------------------------------------------------------------------------------------
@@ -761,6 +827,8 @@ impl Protocol for Algorand {
         match msg {
             Msg::Gossip(batch) => self.on_gossip(ctx, from.0, &batch),
             Msg::Fetch { round, block } => self.on_fetch(ctx, from.0, round, block),
+            Msg::SyncRequest { round } => self.on_sync_request(ctx, from.0, round),
+            Msg::SyncReply(entries) => self.on_sync_reply(ctx, &entries),
         }
     }
 
@@ -771,6 +839,7 @@ impl Protocol for Algorand {
             Timer::BlockWait => self.on_block_wait(ctx),
             Timer::StepTimeout => self.on_step_timeout(ctx),
             Timer::Refetch => self.on_refetch(ctx),
+            Timer::SyncRetry => self.syncing = false,
         }
     }
 
@@ -796,6 +865,8 @@ impl Protocol for Algorand {
             ("votes_counted", s.votes_counted),
             ("fetches", s.fetches),
             ("caught_up", s.caught_up),
+            ("syncs", s.syncs),
+            ("rounds_synced", s.rounds_synced),
             ("txs_committed", s.txs_committed),
             ("pool_batches", self.pool.batches() as u64),
         ]

@@ -111,6 +111,30 @@ impl Batch {
     }
 }
 
+/// One decided round, as a user that fell behind learns it: the block (`None`: the empty one).
+#[derive(Clone, Debug)]
+pub struct ChainEntry {
+    pub round: u64,
+    pub prev: u64,
+    pub id: u64,
+    pub block: Option<Rc<Block>>,
+}
+
+impl ChainEntry {
+    /// Whether the entry is self-consistent: the block's round, parent and id, or the empty
+    /// block's id.
+    pub fn is_consistent(&self) -> bool {
+        match &self.block {
+            Some(b) => b.round == self.round && b.prev == self.prev && b.id == self.id,
+            None => self.id == empty_block_id(self.round, self.prev),
+        }
+    }
+
+    fn bytes(&self) -> u32 {
+        24 + self.block.as_ref().map_or(0, |b| b.bytes)
+    }
+}
+
 #[derive(Clone, Debug)]
 pub enum Msg {
     Gossip(Rc<Batch>),
@@ -119,6 +143,12 @@ pub enum Msg {
         round: u64,
         block: u64,
     },
+    /// A user behind asks a neighbour for the rounds it decided from `round` on.
+    SyncRequest {
+        round: u64,
+    },
+    /// The answer: consecutive decided rounds.
+    SyncReply(Rc<[ChainEntry]>),
 }
 
 impl Message for Msg {
@@ -126,12 +156,16 @@ impl Message for Msg {
         match self {
             Msg::Gossip(b) => b.bytes,
             Msg::Fetch { .. } => 48,
+            Msg::SyncRequest { .. } => 32,
+            Msg::SyncReply(entries) => 16 + entries.iter().map(ChainEntry::bytes).sum::<u32>(),
         }
     }
     fn fingerprint(&self) -> u64 {
         match self {
             Msg::Gossip(b) => b.fingerprint,
             Msg::Fetch { round, block } => hash_words(&[5, *round, *block]),
+            Msg::SyncRequest { round } => hash_words(&[6, *round]),
+            Msg::SyncReply(entries) => entries.iter().fold(7, |h, e| hash_words(&[h, e.round, e.id])),
         }
     }
 }
@@ -148,4 +182,6 @@ pub enum Timer {
     StepTimeout,
     /// Ask again for a decided block that has not arrived.
     Refetch,
+    /// A catch-up request went unanswered: another may be sent.
+    SyncRetry,
 }
