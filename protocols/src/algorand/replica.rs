@@ -178,11 +178,6 @@ impl Algorand {
         }
     }
 
-    /// The round this user is agreeing on.
-    pub fn round(&self) -> u64 {
-        self.round
-    }
-
     fn silent(&self) -> bool {
         self.behavior == Behavior::Silent
     }
