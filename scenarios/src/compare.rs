@@ -19,14 +19,13 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use serde_json::{Value, json};
-
 use crate::batch::{self, Failure};
 use crate::model::{ProtocolKind, Scenario};
 use crate::output::{self, behavior_name};
 use crate::parse;
 use crate::report::{self, Html};
-use crate::rows::{METRIC_COLUMNS, RunData, RunRow};
+use crate::resultsdir::{self, Marker};
+use crate::rows::{METRIC_COLUMNS, RunData, RunRecord, RunRow};
 use crate::run;
 use crate::stats::{self, PairedDiff};
 
@@ -53,12 +52,20 @@ pub struct Outcome {
     pub code: u8,
 }
 
-/// A metric of the comparison table: its column, its label, decimals, and how to read it.
+/// A metric of the comparison table: its column in the files, its label in printed tables,
+/// decimals and scale there (files keep the value as read, in full precision), and how to read it.
 struct Metric {
     column: &'static str,
     label: &'static str,
     decimals: usize,
     get: fn(&RunRow) -> f64,
+}
+
+impl Metric {
+    /// Printed tables show CPU use in percent; every file keeps it a fraction.
+    fn shown(&self, x: f64) -> f64 {
+        if self.column == "cpu_util_mean" { 100.0 * x } else { x }
+    }
 }
 
 fn latency(count: u64, value: f64) -> f64 {
@@ -106,7 +113,7 @@ const METRICS: &[Metric] = &[
     },
     Metric { column: "msgs_per_tx", label: "messages per committed tx", decimals: 2, get: |r| r.msgs_per_tx },
     Metric { column: "bytes_per_tx", label: "bytes per committed tx", decimals: 0, get: |r| r.bytes_per_tx },
-    Metric { column: "cpu_util_pct", label: "replica CPU use (%)", decimals: 2, get: |r| 100.0 * r.cpu_util_mean },
+    Metric { column: "cpu_util_mean", label: "replica CPU use (%)", decimals: 2, get: |r| r.cpu_util_mean },
     Metric { column: "cpu_us_per_tx", label: "CPU per committed tx (us)", decimals: 1, get: |r| r.cpu_us_per_tx },
     Metric { column: "unconfirmed_tx", label: "unconfirmed tx", decimals: 1, get: |r| r.unconfirmed_tx as f64 },
 ];
@@ -220,23 +227,25 @@ pub fn compare(args: &Args) -> Result<Outcome, Failure> {
     if let Some(problem) = jobs.iter().find_map(parse::seed_problem) {
         return Err(Failure::input(format!("{}: {problem}", args.file.display())));
     }
+    let name = &scenarios[0].name;
+    let dir = args.out.clone().unwrap_or_else(|| {
+        let (first, last) = (seeds[0], seeds[seeds.len() - 1]);
+        let tag = if first == last { format!("seed{first}") } else { format!("seeds{first}-{last}") };
+        output::default_dir(&format!("{name}-compare-{tag}"), &args.sets)
+    });
+    resultsdir::check(&dir, &[&args.file])?;
     let bar = batch::progress_bar(jobs.len(), args.quiet);
     let data: Vec<RunData> =
         batch::run_all(&jobs, args.jobs, |s| RunData::of(&run::run(s, &mut |_, _| {})), |_| bar.inc(1));
     bar.finish_and_clear();
 
-    let name = &scenarios[0].name;
-    let dir = args.out.clone().unwrap_or_else(|| {
-        let (first, last) = (seeds[0], seeds[seeds.len() - 1]);
-        let tag = if first == last { format!("seed{first}") } else { format!("seeds{first}-{last}") };
-        PathBuf::from("results").join(format!("{name}-compare-{tag}"))
-    });
     let reproduce = reproduce(args, &seeds);
     let cmp = Comparison { names: protocols.iter().map(|p| p.0).collect(), seeds: seeds.clone(), data };
     let mut text = cmp.text_table(name);
-    let written = write_folder(&cmp, &dir, name, &src, &reproduce, &args.file);
+    let sources = output::Sources::new(&args.file, &src, &args.sets, None);
+    let written = write_folder(&cmp, args, &dir, name, &sources, &reproduce);
     let _ = writeln!(text, "  {:<28} {reproduce}", "reproduce");
-    let code = problems(&cmp, &mut text);
+    let code = problems(&cmp, args, &mut text);
     if let Err(e) = written {
         return Err(Failure::output(format!(
             "{text}\nerror: could not write the results folder {}: {e}",
@@ -247,21 +256,37 @@ pub fn compare(args: &Args) -> Result<Outcome, Failure> {
     Ok(Outcome { text, dir, code })
 }
 
-/// Notes the runs that broke an invariant or hit a limit; the exit code they call for.
-fn problems(cmp: &Comparison, text: &mut String) -> u8 {
+/// Warns of every run that stopped early (what stopped it, the protocol, the seed and the
+/// command that reproduces that one run); the exit code they call for.
+fn problems(cmp: &Comparison, args: &Args, text: &mut String) -> u8 {
     let mut code = 0;
-    for d in &cmp.data {
+    for d in cmp.data.iter().filter(|d| !d.row.complete()) {
         let r = &d.row;
-        if r.stop != "end" {
-            let _ = writeln!(text, "  warning: {} seed {} stopped early: {}", r.protocol, r.seed, r.stop);
-            code = match (code, r.stop) {
-                (_, "violation") => 3,
-                (0, _) => 4,
-                (c, _) => c,
-            };
-        }
+        let _ = writeln!(
+            text,
+            "  warning: {} seed {} stopped early and is left out of the means and plots: {}\n    reproduce: {}",
+            r.protocol,
+            r.seed,
+            r.stop_detail,
+            reproduce_run(args, r.protocol, r.seed)
+        );
+        code = match (code, r.stop) {
+            (_, "violation") => 3,
+            (0, _) => 4,
+            (c, _) => c,
+        };
     }
     code
+}
+
+/// The command that reproduces one run of the comparison.
+fn reproduce_run(args: &Args, protocol: &str, seed: u64) -> String {
+    let mut words: Vec<String> = vec!["run".into(), args.file.display().to_string(), "--seed".into(), seed.to_string()];
+    for s in &args.sets {
+        words.extend(["--set".to_string(), s.clone()]);
+    }
+    words.extend(["--set".to_string(), format!("protocol={protocol}")]);
+    output::command_line(&words)
 }
 
 fn reproduce(args: &Args, seeds: &[u64]) -> String {
@@ -286,8 +311,25 @@ impl Comparison {
         &self.data[p * self.seeds.len()..(p + 1) * self.seeds.len()]
     }
 
+    /// The metric of each seed's run; NaN (left out of means and pairs) for a run that stopped
+    /// early, whose numbers describe a truncated run.
     fn values(&self, p: usize, m: &Metric) -> Vec<f64> {
-        self.runs(p).iter().map(|d| (m.get)(&d.row)).collect()
+        self.runs(p).iter().map(|d| if d.row.complete() { (m.get)(&d.row) } else { f64::NAN }).collect()
+    }
+
+    /// The runs of protocol `p` that reached their end.
+    fn complete(&self, p: usize) -> usize {
+        self.runs(p).iter().filter(|d| d.row.complete()).count()
+    }
+
+    /// Seeds on which protocol `p` and the first both completed.
+    fn pairs(&self, p: usize) -> usize {
+        self.runs(0).iter().zip(self.runs(p)).filter(|(a, b)| a.row.complete() && b.row.complete()).count()
+    }
+
+    /// Whether some run stopped early.
+    fn any_incomplete(&self) -> bool {
+        self.data.iter().any(|d| !d.row.complete())
     }
 
     fn mean(&self, p: usize, m: &Metric) -> f64 {
@@ -301,6 +343,7 @@ impl Comparison {
 
     fn diff_cell(&self, p: usize, m: &Metric) -> String {
         let d = self.diff(p, m);
+        let d = PairedDiff { mean: m.shown(d.mean), ci95: d.ci95.map(|(lo, hi)| (m.shown(lo), m.shown(hi))), ..d };
         let signed = |x: f64| if x.is_finite() { format!("{x:+.prec$}", prec = m.decimals) } else { "-".into() };
         match d.ci95 {
             Some((lo, hi)) => {
@@ -317,28 +360,43 @@ impl Comparison {
     }
 
     fn header(&self) -> Vec<String> {
-        let mut h =
-            vec![format!("mean over {} seed{}", self.seeds.len(), if self.seeds.len() == 1 { "" } else { "s" })];
+        let k = self.seeds.len();
+        let over = if self.any_incomplete() { "complete runs of".to_string() } else { String::new() };
+        let mut h = vec![format!("mean over {over} {k} seed{}", if k == 1 { "" } else { "s" }).replace("  ", " ")];
         h.extend(self.names.iter().map(|n| n.to_string()));
         h.extend(self.names[1..].iter().map(|n| format!("{n} - {}", self.names[0])));
         h
     }
 
-    /// Metrics as rows, protocols as columns, then the paired differences.
+    /// Metrics as rows, protocols as columns, then the paired differences; the first row counts
+    /// the complete runs (and the seeds paired).
     fn table_rows(&self) -> Vec<Vec<String>> {
-        METRICS
-            .iter()
-            .map(|m| {
-                let mut row = vec![m.label.to_string()];
-                row.extend((0..self.names.len()).map(|p| fmt_or_dash(self.mean(p, m), m.decimals)));
-                row.extend((1..self.names.len()).map(|p| self.diff_cell(p, m)));
-                row
-            })
-            .collect()
+        let k = self.seeds.len();
+        let mut counts = vec!["complete runs".to_string()];
+        counts.extend((0..self.names.len()).map(|p| format!("{} of {k}", self.complete(p))));
+        counts.extend((1..self.names.len()).map(|p| format!("{} pairs", self.pairs(p))));
+        let mut rows = vec![counts];
+        rows.extend(METRICS.iter().map(|m| {
+            let mut row = vec![m.label.to_string()];
+            row.extend((0..self.names.len()).map(|p| fmt_or_dash(m.shown(self.mean(p, m)), m.decimals)));
+            row.extend((1..self.names.len()).map(|p| self.diff_cell(p, m)));
+            row
+        }));
+        rows
     }
 
     fn note(&self) -> String {
         let k = self.seeds.len();
+        let left_out = if self.any_incomplete() {
+            " Runs that stopped early (an invariant broke or a limit was hit) are left out of every mean, \
+             difference and plot; see the runs table."
+        } else {
+            ""
+        };
+        format!("{}{left_out}", self.note_pairs(k))
+    }
+
+    fn note_pairs(&self, k: usize) -> String {
         if k < 2 {
             "Differences are of one seed: run several (--seeds 1..10) for confidence intervals.".to_string()
         } else {
@@ -393,12 +451,12 @@ impl Comparison {
     /// compare.csv: one row per protocol, the mean over seeds of each metric.
     fn summary_csv(&self) -> io::Result<Vec<u8>> {
         let mut w = csv::Writer::from_writer(Vec::new());
-        let mut header = vec!["protocol", "seeds"];
+        let mut header = vec!["protocol", "seeds", "complete_runs"];
         header.extend(METRICS.iter().map(|m| m.column));
         w.write_record(&header)?;
         for (p, name) in self.names.iter().enumerate() {
-            let mut rec = vec![name.to_string(), self.seeds.len().to_string()];
-            rec.extend(METRICS.iter().map(|m| crate::rows::num(self.mean(p, m), m.decimals.max(1))));
+            let mut rec = vec![name.to_string(), self.seeds.len().to_string(), self.complete(p).to_string()];
+            rec.extend(METRICS.iter().map(|m| crate::rows::full(self.mean(p, m))));
             w.write_record(&rec)?;
         }
         w.into_inner().map_err(|e| io::Error::other(e.to_string()))
@@ -418,72 +476,105 @@ impl Comparison {
         w.into_inner().map_err(|e| io::Error::other(e.to_string()))
     }
 
-    fn json(&self, name: &str, reproduce: &str) -> Value {
-        let num = |x: f64| if x.is_finite() { json!(x) } else { Value::Null };
-        let protocols: Vec<Value> = (0..self.names.len())
-            .map(|p| {
-                let mut obj = serde_json::Map::new();
-                obj.insert("protocol".into(), json!(self.names[p]));
-                for m in METRICS {
-                    obj.insert(m.column.into(), num(self.mean(p, m)));
-                }
-                Value::Object(obj)
+    fn json(&self, name: &str, reproduce: &str) -> CompareJson {
+        let finite = |x: f64| x.is_finite().then_some(x);
+        let protocols = (0..self.names.len())
+            .map(|p| ProtocolMeans {
+                protocol: self.names[p],
+                seeds: self.seeds.len(),
+                complete_runs: self.complete(p),
+                means: METRICS.iter().map(|m| (m.column, finite(self.mean(p, m)))).collect(),
             })
             .collect();
         let mut differences = Vec::new();
         for p in 1..self.names.len() {
             for m in METRICS {
                 let d = self.diff(p, m);
-                differences.push(json!({
-                    "metric": m.column,
-                    "baseline": self.names[0],
-                    "protocol": self.names[p],
-                    "seeds": d.n,
-                    "mean": num(d.mean),
-                    "ci95": d.ci95.map_or(Value::Null, |(lo, hi)| json!([num(lo), num(hi)])),
-                    "significant": d.significant(),
-                }));
+                differences.push(Difference {
+                    metric: m.column,
+                    baseline: self.names[0],
+                    protocol: self.names[p],
+                    seeds: d.n,
+                    mean: finite(d.mean),
+                    ci95: d.ci95.map(|(lo, hi)| [lo, hi]),
+                    significant: d.significant(),
+                });
             }
         }
-        let runs: Vec<Value> = self
-            .data
-            .iter()
-            .map(|d| {
-                let mut obj = serde_json::Map::new();
-                obj.insert("protocol".into(), json!(d.row.protocol));
-                obj.insert("seed".into(), json!(d.row.seed));
-                for (col, cell) in METRIC_COLUMNS.iter().zip(d.row.cells()) {
-                    obj.insert(col.to_string(), json!(cell));
-                }
-                Value::Object(obj)
-            })
-            .collect();
-        json!({
-            "scenario": name,
-            "version": env!("CARGO_PKG_VERSION"),
-            "protocols": protocols,
-            "seeds": self.seeds,
-            "differences": differences,
-            "runs": runs,
-            "reproduce": reproduce,
-        })
+        CompareJson {
+            scenario: name.to_string(),
+            version: crate::version::CRATE,
+            git_commit: crate::version::GIT,
+            dirty: crate::version::dirty(),
+            protocols,
+            seeds: self.seeds.clone(),
+            differences,
+            runs: self.data.iter().map(|d| d.row.record()).collect(),
+            reproduce: reproduce.to_string(),
+        }
     }
+}
+
+/// compare.json: typed, so that numbers are JSON numbers (null when missing).
+#[derive(serde::Serialize)]
+struct CompareJson {
+    scenario: String,
+    version: &'static str,
+    git_commit: &'static str,
+    dirty: bool,
+    protocols: Vec<ProtocolMeans>,
+    seeds: Vec<u64>,
+    differences: Vec<Difference>,
+    runs: Vec<RunRecord>,
+    reproduce: String,
+}
+
+/// A protocol's means over its complete runs.
+#[derive(serde::Serialize)]
+struct ProtocolMeans {
+    protocol: &'static str,
+    seeds: usize,
+    complete_runs: usize,
+    #[serde(flatten)]
+    means: std::collections::BTreeMap<&'static str, Option<f64>>,
+}
+
+/// A paired difference (protocol minus baseline) over the seeds where both runs completed.
+#[derive(serde::Serialize)]
+struct Difference {
+    metric: &'static str,
+    baseline: &'static str,
+    protocol: &'static str,
+    seeds: usize,
+    mean: Option<f64>,
+    ci95: Option<[f64; 2]>,
+    significant: bool,
 }
 
 fn fmt_or_dash(x: f64, decimals: usize) -> String {
     if x.is_finite() { format!("{x:.decimals$}") } else { "-".into() }
 }
 
-fn write_folder(cmp: &Comparison, dir: &Path, name: &str, src: &str, reproduce: &str, file: &Path) -> io::Result<()> {
-    output::write_atomically(dir, |staging| {
+fn write_folder(
+    cmp: &Comparison,
+    args: &Args,
+    dir: &Path,
+    name: &str,
+    sources: &output::Sources,
+    reproduce: &str,
+) -> io::Result<()> {
+    output::write_atomically(dir, &[&sources.file], Marker::new("compare", name), |staging| {
         fs::write(staging.join("compare.csv"), cmp.summary_csv()?)?;
         fs::write(staging.join("compare-runs.csv"), cmp.runs_csv()?)?;
         let json = serde_json::to_string_pretty(&cmp.json(name, reproduce)).map_err(io::Error::other)?;
         fs::write(staging.join("compare.json"), json + "\n")?;
         fs::write(staging.join("compare.md"), cmp.markdown(name, reproduce))?;
-        fs::write(staging.join("scenario.toml"), src)?;
-        let groups: Vec<(String, Vec<&RunData>)> =
-            (0..cmp.names.len()).map(|p| (cmp.names[p].to_string(), cmp.runs(p).iter().collect())).collect();
+        let mut files = vec!["compare.csv", "compare-runs.csv", "compare.json", "compare.md"];
+        files.extend(sources.write(staging)?);
+        // Plots show complete runs only.
+        let groups: Vec<(String, Vec<&RunData>)> = (0..cmp.names.len())
+            .map(|p| (cmp.names[p].to_string(), cmp.runs(p).iter().filter(|d| d.row.complete()).collect()))
+            .collect();
         let first = format!("seed {}", cmp.seeds[0]);
         let note = if cmp.seeds.len() == 1 {
             first.clone()
@@ -494,6 +585,23 @@ fn write_folder(cmp: &Comparison, dir: &Path, name: &str, src: &str, reproduce: 
         report::write_figures(staging, &figures)?;
 
         let mut page = Html::new(&format!("byzsim compare: {name}"), &format!("{} ({note})", cmp.names.join(" vs ")));
+        let early: Vec<&RunData> = cmp.data.iter().filter(|d| !d.row.complete()).collect();
+        if !early.is_empty() {
+            let title = format!(
+                "{} of {} runs stopped early: they are left out of the means, differences and plots",
+                early.len(),
+                cmp.data.len()
+            );
+            let rows: Vec<(String, String)> = early
+                .iter()
+                .map(|d| {
+                    let r = &d.row;
+                    let what = format!("{}\nreproduce: {}", r.stop_detail, reproduce_run(args, r.protocol, r.seed));
+                    (format!("{} seed {}", r.protocol, r.seed), what)
+                })
+                .collect();
+            page.banner(&title, &rows);
+        }
         page.heading("Summary");
         let header = cmp.header();
         let header: Vec<&str> = header.iter().map(String::as_str).collect();
@@ -515,11 +623,12 @@ fn write_folder(cmp: &Comparison, dir: &Path, name: &str, src: &str, reproduce: 
             .collect();
         page.table(&run_header, &rows);
         page.heading("Scenario");
-        page.para(&format!("{} (each run sets protocol = \"...\"):", file.display()));
-        page.pre(src);
+        page.para(&format!("{}, as run (each run also sets protocol = \"...\"):", sources.file.display()));
+        page.pre(&sources.as_run);
         page.heading("Reproduce");
         page.pre(reproduce);
-        page.files(&["compare.csv", "compare-runs.csv", "compare.json", "compare.md", "scenario.toml"]);
+        page.files(&files);
+        page.version();
         fs::write(staging.join("report.html"), page.finish())
     })
 }

@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use scenarios::batch::{self, Failure, parse_seed_range};
 use scenarios::model::ProtocolKind;
-use scenarios::{calibrate, compare, output, parse, run, sweep};
+use scenarios::{calibrate, compare, output, parse, resultsdir, run, sweep, version};
 use sim_core::Stop;
 
 const METRICS_HELP: &str = "\
@@ -29,7 +29,7 @@ Exit codes: 0 success, 1 results could not be written, 2 bad input (file, field,
 4 the run hit its event or queue limit.";
 
 #[derive(Parser)]
-#[command(name = "byzsim", version, about = "Deterministic simulator of Byzantine consensus protocols", after_long_help = METRICS_HELP)]
+#[command(name = "byzsim", version = version_text(), about = "Deterministic simulator of Byzantine consensus protocols", after_long_help = METRICS_HELP)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -162,7 +162,16 @@ struct Input {
     sets: Vec<String>,
 }
 
+/// `--version`: the crate version and the git commit.
+fn version_text() -> &'static str {
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEXT.get_or_init(version::long)
+}
+
 fn main() -> ExitCode {
+    if let Some(argv0) = std::env::args_os().next() {
+        output::set_invocation(&argv0.to_string_lossy());
+    }
     let cli = Cli::parse();
     match cli.command {
         Command::Validate { input } => match parse::load(&input.file, &input.sets, input.seed) {
@@ -242,9 +251,9 @@ fn explore_command(file: &Path, (first, last): (u64, u64), sets: &[String], quie
                 broken += 1;
                 bar.suspend(|| {
                     println!(
-                        "seed {seed}: `{}` broke at node {} at {:.6} s: {}\n  reproduce: {}",
+                        "seed {seed}: `{}` broke at {} at {:.6} s: {}\n  reproduce: {}",
                         v.invariant,
-                        v.replica.0,
+                        output::node_label(&report, v.replica),
                         v.at_ns as f64 / 1e9,
                         v.detail,
                         reproduce_command(file, seed, sets)
@@ -299,6 +308,13 @@ fn run_command(input: &Input, out: Option<PathBuf>, quiet: bool) -> ExitCode {
         }
     };
     let source = std::fs::read_to_string(&input.file).unwrap_or_default();
+    let dir =
+        out.unwrap_or_else(|| output::default_dir(&format!("{}-seed{}", scenario.name, scenario.seed), &input.sets));
+    if let Err(refused) = resultsdir::check(&dir, &[&input.file]) {
+        eprintln!("{}", refused.message);
+        return ExitCode::from(2);
+    }
+    let sources = output::Sources::new(&input.file, &source, &input.sets, input.seed);
     let reproduce = reproduce_command(&input.file, scenario.seed, &input.sets);
     let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(1000) };
     bar.set_style(
@@ -313,8 +329,7 @@ fn run_command(input: &Input, out: Option<PathBuf>, quiet: bool) -> ExitCode {
     });
     bar.finish_and_clear();
     let wall_s = started.elapsed().as_secs_f64();
-    let dir = out.unwrap_or_else(|| PathBuf::from("results").join(format!("{}-seed{}", scenario.name, scenario.seed)));
-    let written = output::write_results(&report, &reproduce, &source, &dir);
+    let written = output::write_results(&report, &reproduce, &sources, &dir);
     let mut text = output::summary_table(&report, &reproduce);
     text.push_str(&format!(
         "  {:<28} {:.2} s ({:.0} events/s, {:.1} simulated s per wall s)\n",
@@ -336,9 +351,9 @@ fn run_command(input: &Input, out: Option<PathBuf>, quiet: bool) -> ExitCode {
         Stop::End => ExitCode::SUCCESS,
         Stop::Violation(v) => {
             eprintln!(
-                "\nINVARIANT BROKEN: `{}` at node {} at {:.6} s: {}\n  seed {}\n  reproduce: {reproduce}",
+                "\nINVARIANT BROKEN: `{}` at {} at {:.6} s: {}\n  seed {}\n  reproduce: {reproduce}",
                 v.invariant,
-                v.replica.0,
+                output::node_label(&report, v.replica),
                 v.at_ns as f64 / 1e9,
                 v.detail,
                 scenario.seed

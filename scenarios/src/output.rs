@@ -14,6 +14,7 @@ use sim_core::{Stop, Time};
 
 use crate::model::ProtocolKind;
 use crate::report::{self, Html};
+use crate::resultsdir::{self, Marker};
 use crate::rows::RunData;
 use crate::run::Report;
 
@@ -113,7 +114,8 @@ pub fn summary_json(report: &Report, reproduce: &str) -> Value {
         counters_max(report).into_iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
     let violation = match &report.result.stop {
         Stop::Violation(v) => json!({
-            "invariant": v.invariant, "replica": v.replica.0, "at_s": Time(v.at_ns).as_secs_f64(), "detail": v.detail,
+            "invariant": v.invariant, "node": v.replica.0, "node_label": node_label(report, v.replica),
+            "at_s": Time(v.at_ns).as_secs_f64(), "detail": v.detail,
         }),
         _ => Value::Null,
     };
@@ -122,7 +124,9 @@ pub fn summary_json(report: &Report, reproduce: &str) -> Value {
         "protocol": protocol_name(s.protocol),
         "seed": s.seed,
         "digest": format!("{:016x}", report.result.digest),
-        "version": env!("CARGO_PKG_VERSION"),
+        "version": crate::version::CRATE,
+        "git_commit": crate::version::GIT,
+        "dirty": crate::version::dirty(),
         "n_replicas": s.replicas.n,
         "f": s.replicas.f,
         "byzantine_stake_ppm": report.byzantine_stake_ppm,
@@ -150,6 +154,7 @@ pub fn summary_json(report: &Report, reproduce: &str) -> Value {
         "events": report.result.events,
         "virtual_time_s": report.result.end_time.as_secs_f64(),
         "stop": stop_name(&report.result.stop),
+        "stop_detail": stop_detail(report),
         "violation": violation,
         "reproduce": reproduce,
     })
@@ -241,9 +246,36 @@ pub fn shell_word(s: &str) -> String {
     if plain { s.to_string() } else { format!("'{}'", s.replace('\'', r"'\''")) }
 }
 
-/// `cargo run --release -- <words>`, each word quoted for the shell as needed.
+/// A float in full precision (the shortest text that reads back as the same f64), or an
+/// empty cell when it is not finite; machine-readable files use it, printed tables round.
+pub fn full(x: f64) -> String {
+    if x.is_finite() { format!("{x}") } else { String::new() }
+}
+
+/// How the command was invoked, for reproduce lines: `byzsim` when it was found on PATH,
+/// `cargo run --release --` under cargo, else the path it was run by.
+static INVOKED_AS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Records how byzsim was invoked (`argv[0]`); call once from `main`.
+pub fn set_invocation(argv0: &str) {
+    let _ = INVOKED_AS.set(invocation(argv0, std::env::var_os("CARGO_MANIFEST_DIR").is_some()));
+}
+
+/// The words that start a reproduce line, from `argv[0]` and whether cargo started us.
+pub fn invocation(argv0: &str, under_cargo: bool) -> String {
+    let path = Path::new(argv0);
+    let bare = path.components().count() == 1;
+    if bare {
+        // Found on PATH: the name as typed.
+        return shell_word(argv0);
+    }
+    let in_target = path.components().any(|c| c.as_os_str() == "target");
+    if under_cargo && in_target { "cargo run --release --".to_string() } else { shell_word(argv0) }
+}
+
+/// The reproduce line: byzsim as invoked, then `words`, each quoted for the shell as needed.
 pub fn command_line(words: &[String]) -> String {
-    let mut cmd = "cargo run --release --".to_string();
+    let mut cmd = INVOKED_AS.get().cloned().unwrap_or_else(|| "cargo run --release --".to_string());
     for w in words {
         cmd.push(' ');
         cmd.push_str(&shell_word(w));
@@ -251,8 +283,35 @@ pub fn command_line(words: &[String]) -> String {
     cmd
 }
 
+/// Seconds with nanosecond precision (exact), or an empty cell for "never".
 fn secs_or_empty(t: Time) -> String {
-    if t == Time::MAX { String::new() } else { format!("{:.6}", t.as_secs_f64()) }
+    if t == Time::MAX {
+        String::new()
+    } else {
+        format!("{}.{:09}", t.as_nanos() / 1_000_000_000, t.as_nanos() % 1_000_000_000)
+    }
+}
+
+/// Milliseconds from `a` to `b` with nanosecond precision (exact), or empty if either is never.
+fn ms_between(a: Time, b: Time) -> String {
+    if a == Time::MAX || b == Time::MAX {
+        return String::new();
+    }
+    let ns = b.saturating_sub(a).as_nanos();
+    format!("{}.{:06}", ns / 1_000_000, ns % 1_000_000)
+}
+
+/// A transaction's result as a word: what the replicas answered, or `unconfirmed`.
+pub fn result_word(t: &sim_core::observe::TxRecord) -> &'static str {
+    if !t.is_confirmed() {
+        return "unconfirmed";
+    }
+    match t.result {
+        0 => "applied",
+        1 => "bad_nonce",
+        2 => "insufficient_funds",
+        _ => "other",
+    }
 }
 
 fn write_latency_csv(report: &Report, path: &Path) -> io::Result<()> {
@@ -261,33 +320,33 @@ fn write_latency_csv(report: &Report, path: &Path) -> io::Result<()> {
         "tx",
         "client",
         "region",
+        "in_window",
         "submitted_s",
         "arrived_s",
         "committed_s",
+        "executed_s",
         "confirmed_s",
         "consensus_ms",
+        "execution_ms",
         "e2e_ms",
         "result",
     ])?;
+    let (from, to) = (Time::from_secs_f64(report.scenario.warmup_s), Time::from_secs_f64(report.scenario.duration_s));
     for (i, t) in report.result.txs.iter().enumerate() {
-        let ms = |a: Time, b: Time| {
-            if a == Time::MAX || b == Time::MAX {
-                String::new()
-            } else {
-                format!("{:.3}", b.saturating_sub(a).as_millis_f64())
-            }
-        };
         w.write_record([
             i.to_string(),
             t.client.0.to_string(),
             report.lowered.node_regions[t.client.idx()].clone(),
+            (from <= t.submitted && t.submitted < to).to_string(),
             secs_or_empty(t.submitted),
             secs_or_empty(t.arrived),
             secs_or_empty(t.committed),
+            secs_or_empty(t.executed),
             secs_or_empty(t.confirmed),
-            ms(t.arrived, t.committed),
-            ms(t.submitted, t.confirmed),
-            if t.is_confirmed() { t.result.to_string() } else { String::new() },
+            ms_between(t.arrived, t.committed),
+            ms_between(t.arrived, t.executed),
+            ms_between(t.submitted, t.confirmed),
+            result_word(t).to_string(),
         ])?;
     }
     w.flush()
@@ -307,14 +366,14 @@ fn write_timeseries_csv(report: &Report, path: &Path) -> io::Result<()> {
     ])?;
     for r in &report.windows {
         w.write_record([
-            format!("{:.3}", r.start_s),
-            format!("{:.1}", r.offered_tps),
-            format!("{:.1}", r.committed_tps),
-            format!("{:.1}", r.goodput_tps),
+            full(r.start_s),
+            full(r.offered_tps),
+            full(r.committed_tps),
+            full(r.goodput_tps),
             r.e2e.count.to_string(),
-            format!("{:.3}", r.e2e.p50_ms),
-            format!("{:.3}", r.e2e.p90_ms),
-            format!("{:.3}", r.e2e.p99_ms),
+            if r.e2e.count == 0 { String::new() } else { full(r.e2e.p50_ms) },
+            if r.e2e.count == 0 { String::new() } else { full(r.e2e.p90_ms) },
+            if r.e2e.count == 0 { String::new() } else { full(r.e2e.p99_ms) },
         ])?;
     }
     w.flush()
@@ -357,7 +416,7 @@ fn write_nodes_csv(report: &Report, path: &Path) -> io::Result<()> {
             l.msgs_recv.to_string(),
             l.bytes_recv.to_string(),
             l.msgs_dropped.to_string(),
-            if node.is_replica { format!("{:.4}", cpu_util(report, node)) } else { String::new() },
+            if node.is_replica { full(cpu_util(report, node)) } else { String::new() },
             if node.is_replica { behavior_name(report.lowered.byzantine[node.id.idx()]) } else { "" }.to_string(),
         ];
         for name in &names {
@@ -368,9 +427,127 @@ fn write_nodes_csv(report: &Report, path: &Path) -> io::Result<()> {
     w.flush()
 }
 
-/// Writes the whole results folder at `dir`, atomically (see [`write_atomically`]).
-pub fn write_results(report: &Report, reproduce: &str, scenario_src: &str, dir: &Path) -> io::Result<()> {
-    write_atomically(dir, |staging| {
+/// The scenario of a command, as given and as run.
+#[derive(Clone, Debug)]
+pub struct Sources {
+    /// The file as named on the command line.
+    pub file: PathBuf,
+    /// Its text as read.
+    pub original: String,
+    /// The scenario as run: the overrides and seed applied (see [`Sources::new`]).
+    pub as_run: String,
+}
+
+impl Sources {
+    /// `as_run` is TOML that loads into the scenario that ran, under a header naming the file
+    /// and overrides; when the overrides cannot be folded into the text exactly, it is the
+    /// original text under a header listing them.
+    pub fn new(file: &Path, original: &str, sets: &[String], seed: Option<u64>) -> Sources {
+        let mut header = format!("# The scenario as run by byzsim {}: {}", crate::version::long(), file.display());
+        for set in sets {
+            let _ = write!(header, " --set {}", shell_word(set));
+        }
+        if let Some(seed) = seed {
+            let _ = write!(header, " --seed {seed}");
+        }
+        let dir = file.parent().filter(|d| !d.as_os_str().is_empty()).map_or(".".into(), |d| d.display().to_string());
+        let _ = write!(
+            header,
+            "\n# The file as written is scenario.original.toml. Relative file paths in it are relative to {dir}.\n"
+        );
+        let as_run = match crate::parse::effective_toml(file, original, sets, seed) {
+            Some(text) => format!("{header}\n{text}"),
+            None if sets.is_empty() && seed.is_none() => format!("{header}\n{original}"),
+            None => format!("{header}# (the overrides above are not applied to the text below)\n\n{original}"),
+        };
+        Sources { file: file.to_path_buf(), original: original.to_string(), as_run }
+    }
+
+    /// Writes scenario.toml (as run) and scenario.original.toml into `dir`.
+    pub fn write(&self, dir: &Path) -> io::Result<[&'static str; 2]> {
+        fs::write(dir.join("scenario.toml"), &self.as_run)?;
+        fs::write(dir.join("scenario.original.toml"), &self.original)?;
+        Ok(["scenario.toml", "scenario.original.toml"])
+    }
+}
+
+/// The default results folder: `results/<stem>`, with a short hash of the overrides when there
+/// are some, so that runs of different configurations never share a folder.
+pub fn default_dir(stem: &str, sets: &[String]) -> PathBuf {
+    if sets.is_empty() {
+        return PathBuf::from("results").join(stem);
+    }
+    let hash = sim_core::digest::stable_hash_str(&sets.join("\0"));
+    PathBuf::from("results").join(format!("{stem}-{:08x}", hash >> 32))
+}
+
+/// Who a node is, for messages: `replica 3` or `client 7`.
+pub fn node_label(report: &Report, id: sim_core::NodeId) -> String {
+    let replica = report.result.nodes.get(id.idx()).is_none_or(|n| n.is_replica);
+    let who = match (report.scenario.protocol, replica) {
+        (_, false) => "client",
+        (ProtocolKind::Algorand, true) => "user",
+        (_, true) => "replica",
+    };
+    format!("{who} {}", id.0)
+}
+
+/// Why a run stopped before its end, as a title and (what, value) rows; None for a complete run.
+pub fn early_stop(report: &Report, reproduce: &str) -> Option<(String, Vec<(String, String)>)> {
+    let at = |ns: u64| format!("{:.6} s (virtual)", ns as f64 / 1e9);
+    let (title, mut rows) = match &report.result.stop {
+        Stop::End => return None,
+        Stop::Violation(v) => (
+            format!("This run broke the invariant `{}`", v.invariant),
+            vec![
+                ("invariant".to_string(), v.invariant.to_string()),
+                ("node".to_string(), node_label(report, v.replica)),
+                ("time".to_string(), at(v.at_ns)),
+                ("detail".to_string(), v.detail.clone()),
+            ],
+        ),
+        stop => (
+            format!("This run stopped early: it hit its {}", limit_words(stop)),
+            vec![
+                ("limit".to_string(), stop_name(stop).to_string()),
+                ("time".to_string(), at(report.result.end_time.as_nanos())),
+                ("events".to_string(), report.result.events.to_string()),
+            ],
+        ),
+    };
+    rows.push(("seed".to_string(), report.scenario.seed.to_string()));
+    rows.push(("reproduce".to_string(), reproduce.to_string()));
+    Some((title, rows))
+}
+
+/// One line for warnings and tables: what stopped the run, where and when.
+pub fn stop_detail(report: &Report) -> String {
+    match &report.result.stop {
+        Stop::End => String::new(),
+        Stop::Violation(v) => format!(
+            "`{}` broke at {} at {:.6} s: {}",
+            v.invariant,
+            node_label(report, v.replica),
+            v.at_ns as f64 / 1e9,
+            v.detail
+        ),
+        stop => format!("hit its {} at {:.6} s", limit_words(stop), report.result.end_time.as_secs_f64()),
+    }
+}
+
+/// A limit stop in words, with the `[limits]` key that raises it.
+fn limit_words(stop: &Stop) -> &'static str {
+    match stop {
+        Stop::EventLimit => "event limit ([limits] max_events)",
+        Stop::QueueLimit => "event queue limit ([limits] max_queue)",
+        Stop::End | Stop::Violation(_) => "end",
+    }
+}
+
+/// Writes the whole results folder at `dir` (see [`write_atomically`]).
+pub fn write_results(report: &Report, reproduce: &str, sources: &Sources, dir: &Path) -> io::Result<()> {
+    let marker = Marker::new("run", &report.scenario.name);
+    write_atomically(dir, &[&sources.file], marker, |staging| {
         let summary = serde_json::to_string_pretty(&summary_json(report, reproduce)).map_err(io::Error::other)?;
         fs::write(staging.join("summary.json"), summary + "\n")?;
         let mut files = vec!["summary.json"];
@@ -380,14 +557,17 @@ pub fn write_results(report: &Report, reproduce: &str, scenario_src: &str, dir: 
         }
         write_timeseries_csv(report, &staging.join("timeseries.csv"))?;
         write_nodes_csv(report, &staging.join("nodes.csv"))?;
-        fs::write(staging.join("scenario.toml"), scenario_src)?;
-        files.extend(["timeseries.csv", "nodes.csv", "scenario.toml"]);
+        files.extend(["timeseries.csv", "nodes.csv"]);
+        files.extend(sources.write(staging)?);
         let data = RunData::of(report);
         let s = &report.scenario;
         let figures = report::run_figures(&[(protocol_name(s.protocol).to_string(), vec![&data])], "", "");
         report::write_figures(staging, &figures)?;
         let subtitle = format!("{} on {} replicas, seed {}", protocol_name(s.protocol), s.replicas.n, s.seed);
         let mut page = Html::new(&format!("byzsim run: {}", s.name), &subtitle);
+        if let Some((title, rows)) = early_stop(report, reproduce) {
+            page.banner(&title, &rows);
+        }
         if !s.description.is_empty() {
             page.para(&s.description);
         }
@@ -395,49 +575,35 @@ pub fn write_results(report: &Report, reproduce: &str, scenario_src: &str, dir: 
         page.pairs(&summary_rows(report, reproduce));
         page.heading("Plots");
         page.figures(&figures);
-        page.heading("Scenario");
-        page.pre(scenario_src);
+        page.heading("Scenario (as run)");
+        page.pre(&sources.as_run);
         page.heading("Reproduce");
         page.pre(reproduce);
         page.files(&files);
+        page.version();
         fs::write(staging.join("report.html"), page.finish())
     })
 }
 
-/// Writes a folder atomically: `fill` writes into a temporary sibling `.<name>.partial-<pid>`,
-/// which is then renamed over `dir` (an older `dir` is removed first). On error the temporary
-/// folder is removed and `dir` is left as it was: never a half-written folder.
-pub fn write_atomically(dir: &Path, fill: impl FnOnce(&Path) -> io::Result<()>) -> io::Result<()> {
-    let staging = staging_dir(dir);
-    let _ = fs::remove_dir_all(&staging);
-    let written = (|| {
-        if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
-            fs::create_dir_all(parent)?;
+/// Writes a results folder atomically and safely: refuses a folder byzsim did not write, fills
+/// a temporary sibling, marks it with `marker` (listing every file written), and renames it
+/// over `dir` (see `resultsdir`). On error `dir` is left as it was: never a half-written
+/// folder, never a lost one.
+pub fn write_atomically(
+    dir: &Path,
+    inputs: &[&Path],
+    marker: Marker,
+    fill: impl FnOnce(&Path) -> io::Result<()>,
+) -> io::Result<()> {
+    resultsdir::replace(dir, inputs, marker, |staging| {
+        fill(staging)?;
+        let mut files = Vec::new();
+        for entry in fs::read_dir(staging)? {
+            let name = entry?.file_name().to_string_lossy().into_owned();
+            if name != resultsdir::MARKER {
+                files.push(name);
+            }
         }
-        fs::create_dir_all(&staging)?;
-        fill(&staging)?;
-        if dir.exists() {
-            fs::remove_dir_all(dir)?;
-        }
-        fs::rename(&staging, dir)
-    })();
-    if written.is_err() {
-        let _ = fs::remove_dir_all(&staging);
-    }
-    written
-}
-
-/// Writes one file atomically: into a temporary sibling, then renamed over `path`.
-pub fn write_file_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
-    let staging = staging_dir(path);
-    let written = fs::write(&staging, contents).and_then(|()| fs::rename(&staging, path));
-    if written.is_err() {
-        let _ = fs::remove_file(&staging);
-    }
-    written
-}
-
-fn staging_dir(dir: &Path) -> PathBuf {
-    let name = dir.file_name().map_or("results".into(), |n| n.to_string_lossy().into_owned());
-    dir.with_file_name(format!(".{name}.partial-{}", std::process::id()))
+        Ok(files)
+    })
 }

@@ -243,6 +243,40 @@ pub fn load_str(path: &Path, src: &str, overrides: &[String], seed: Option<u64>)
     }
 }
 
+/// The scenario as run: `src` with the overrides and the seed applied, as TOML text that loads
+/// (from the same folder, without overrides) into the very scenario `load_str` gives. None when
+/// the scenario is invalid or the text would not load back the same (then show the original
+/// and the overrides instead).
+pub fn effective_toml(path: &Path, src: &str, overrides: &[String], seed: Option<u64>) -> Option<String> {
+    let scenario = load_str(path, src, overrides, seed).ok()?;
+    let mut ctx = Ctx::new(path, src);
+    let mut root = convert_table(DeTable::parse(src).ok()?.get_ref(), None);
+    for text in overrides {
+        apply_override(&mut ctx, &mut root, text);
+    }
+    let mut table = to_toml_table(&root)?;
+    table.insert("seed".into(), toml::Value::Integer(i64::try_from(scenario.seed).ok()?));
+    let text = toml::to_string(&table).ok()?;
+    let back = load_str(path, &text, &[], None).ok()?;
+    (back == scenario).then_some(text)
+}
+
+fn to_toml_table(table: &Table) -> Option<toml::Table> {
+    table.0.iter().map(|(k, e)| Some((k.clone(), to_toml(&e.node.value)?))).collect()
+}
+
+fn to_toml(value: &Value) -> Option<toml::Value> {
+    Some(match value {
+        Value::Str(s) => toml::Value::String(s.clone()),
+        Value::Int(i) => toml::Value::Integer(i64::try_from((*i)?).ok()?),
+        Value::Float(x) => toml::Value::Float(*x),
+        Value::Bool(b) => toml::Value::Boolean(*b),
+        Value::Datetime => return None,
+        Value::Array(items) => toml::Value::Array(items.iter().map(|n| to_toml(&n.value)).collect::<Option<_>>()?),
+        Value::Table(t) => toml::Value::Table(to_toml_table(t)?),
+    })
+}
+
 // ---------------------------------------------------------------------------------------------
 // The tree: TOML values that remember where they came from
 // ---------------------------------------------------------------------------------------------

@@ -185,7 +185,9 @@ const STYLE: &str = "body{font-family:sans-serif;max-width:1000px;margin:2em aut
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}\
 th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}\
 pre{background:#f6f6f6;padding:.8em;overflow-x:auto;font-size:90%}\
-figure{margin:1.5em 0}img{max-width:100%;height:auto;border:1px solid #eee}figcaption{color:#555;font-size:90%}";
+figure{margin:1.5em 0}img{max-width:100%;height:auto;border:1px solid #eee}figcaption{color:#555;font-size:90%}\
+.banner{background:#fdecea;border:3px solid #b71c1c;color:#7f0000;padding:.6em 1em;margin:1em 0}\
+.banner h2{margin:.2em 0;color:#b71c1c}.banner td,.banner th{border-color:#e8a9a9}.version{color:#777;font-size:85%}";
 
 /// An HTML page built section by section; `finish` closes it. Self-contained: inline style, no
 /// script, no network resource; images and links are relative to the page's folder.
@@ -205,6 +207,21 @@ impl Html {
             s = escape(subtitle)
         );
         Html { body }
+    }
+
+    /// A red box that says the results are not what a complete run gives: a title and rows.
+    pub fn banner(&mut self, title: &str, rows: &[(String, String)]) {
+        let _ = writeln!(self.body, "<div class=\"banner\" role=\"alert\">\n<h2>{}</h2>", escape(title));
+        self.body.push_str("<table>\n");
+        for (k, v) in rows {
+            let _ = writeln!(self.body, "<tr><th>{}</th><td>{}</td></tr>", escape(k), escape(v));
+        }
+        self.body.push_str("</table>\n</div>\n");
+    }
+
+    /// The byzsim version and commit that wrote the page.
+    pub fn version(&mut self) {
+        let _ = writeln!(self.body, "<p class=\"version\">Written by byzsim {}.</p>", escape(&crate::version::long()));
     }
 
     pub fn heading(&mut self, text: &str) {

@@ -37,11 +37,16 @@ pub struct RunRow {
     pub events: u64,
     /// `end`, `violation`, `event_limit` or `queue_limit`.
     pub stop: &'static str,
+    /// What stopped the run early (invariant, node, time, detail), empty for a complete run.
+    pub stop_detail: String,
     pub digest: u64,
 }
 
-/// The columns of [`RunRow::cells`], after `protocol` and `seed`.
+/// The columns of [`RunRow::cells`], after `protocol` and `seed`: the stop first, so that a run
+/// that did not complete is seen before its numbers.
 pub const METRIC_COLUMNS: &[&str] = &[
+    "stop",
+    "stop_detail",
     "offered_tps",
     "goodput_tps",
     "submitted_tx",
@@ -60,12 +65,17 @@ pub const METRIC_COLUMNS: &[&str] = &[
     "cpu_util_mean",
     "cpu_us_per_tx",
     "events",
-    "stop",
     "digest",
 ];
 
-/// A number with `decimals`, or an empty cell when it is not finite (no transaction, say);
-/// +infinity is written `inf`.
+/// A number in full precision (the shortest text that reads back as the same f64), or an
+/// empty cell when it is not finite (no transaction, say); +infinity is written `inf`.
+pub fn full(x: f64) -> String {
+    if x == f64::INFINITY { "inf".to_string() } else { output::full(x) }
+}
+
+/// A number with `decimals` for printed tables, or an empty cell when it is not finite (no
+/// transaction, say); +infinity is written `inf`.
 pub fn num(x: f64, decimals: usize) -> String {
     if x.is_finite() {
         format!("{x:.decimals$}")
@@ -76,9 +86,47 @@ pub fn num(x: f64, decimals: usize) -> String {
     }
 }
 
-/// A latency percentile in ms, empty when no transaction completed.
-fn ms(stats: &LatencyStats, pick: fn(&LatencyStats) -> f64) -> String {
-    if stats.count == 0 { String::new() } else { num(pick(stats), 3) }
+/// A latency percentile in ms, None when no transaction completed.
+fn ms(stats: &LatencyStats, pick: fn(&LatencyStats) -> f64) -> Option<f64> {
+    (stats.count > 0).then(|| pick(stats))
+}
+
+/// A finite number, or None (JSON null, an empty CSV cell).
+fn finite(x: f64) -> Option<f64> {
+    x.is_finite().then_some(x)
+}
+
+/// One run as typed values, for JSON: numbers are numbers, a missing value is null.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct RunRecord {
+    pub protocol: &'static str,
+    pub seed: u64,
+    pub stop: &'static str,
+    pub stop_detail: String,
+    /// Whether the run reached its end: only complete runs enter means and plots.
+    pub complete: bool,
+    pub offered_tps: f64,
+    pub goodput_tps: f64,
+    pub submitted_tx: u64,
+    pub committed_tx: u64,
+    pub unconfirmed_tx: u64,
+    pub e2e_p50_ms: Option<f64>,
+    pub e2e_p90_ms: Option<f64>,
+    pub e2e_p99_ms: Option<f64>,
+    pub e2e_max_ms: Option<f64>,
+    /// Null when infinite (more than 1% of the window's transactions unconfirmed).
+    pub e2e_p99_all_ms: Option<f64>,
+    pub consensus_p50_ms: Option<f64>,
+    pub consensus_p90_ms: Option<f64>,
+    pub consensus_p99_ms: Option<f64>,
+    pub msgs_per_tx: Option<f64>,
+    pub bytes_per_tx: Option<f64>,
+    /// A fraction of the cores (0 to 1), as everywhere in byzsim's files.
+    pub cpu_util_mean: f64,
+    pub cpu_us_per_tx: Option<f64>,
+    pub events: u64,
+    /// The run digest, as 16 hex digits (a u64 does not survive a JSON double).
+    pub digest: String,
 }
 
 impl RunRow {
@@ -106,32 +154,70 @@ impl RunRow {
             cpu_us_per_tx: per_tx(cpu_ns) / 1e3,
             events: report.result.events,
             stop: output::stop_name(&report.result.stop),
+            stop_detail: output::stop_detail(report),
             digest: report.result.digest,
         }
     }
 
-    /// The cells under [`METRIC_COLUMNS`].
+    /// Whether the run reached its end (no invariant broke, no limit hit).
+    pub fn complete(&self) -> bool {
+        self.stop == "end"
+    }
+
+    /// The typed record of the run.
+    pub fn record(&self) -> RunRecord {
+        RunRecord {
+            protocol: self.protocol,
+            seed: self.seed,
+            stop: self.stop,
+            stop_detail: self.stop_detail.clone(),
+            complete: self.complete(),
+            offered_tps: self.offered_tps,
+            goodput_tps: self.goodput_tps,
+            submitted_tx: self.submitted_tx,
+            committed_tx: self.committed_tx,
+            unconfirmed_tx: self.unconfirmed_tx,
+            e2e_p50_ms: ms(&self.e2e, |s| s.p50_ms),
+            e2e_p90_ms: ms(&self.e2e, |s| s.p90_ms),
+            e2e_p99_ms: ms(&self.e2e, |s| s.p99_ms),
+            e2e_max_ms: ms(&self.e2e, |s| s.max_ms),
+            e2e_p99_all_ms: finite(self.e2e_p99_all_ms),
+            consensus_p50_ms: ms(&self.consensus, |s| s.p50_ms),
+            consensus_p90_ms: ms(&self.consensus, |s| s.p90_ms),
+            consensus_p99_ms: ms(&self.consensus, |s| s.p99_ms),
+            msgs_per_tx: finite(self.msgs_per_tx),
+            bytes_per_tx: finite(self.bytes_per_tx),
+            cpu_util_mean: self.cpu_util_mean,
+            cpu_us_per_tx: finite(self.cpu_us_per_tx),
+            events: self.events,
+            digest: format!("{:016x}", self.digest),
+        }
+    }
+
+    /// The cells under [`METRIC_COLUMNS`], numbers in full precision.
     pub fn cells(&self) -> Vec<String> {
+        let opt = |x: Option<f64>| x.map_or(String::new(), full);
         vec![
-            num(self.offered_tps, 1),
-            num(self.goodput_tps, 1),
+            self.stop.to_string(),
+            self.stop_detail.clone(),
+            full(self.offered_tps),
+            full(self.goodput_tps),
             self.submitted_tx.to_string(),
             self.committed_tx.to_string(),
             self.unconfirmed_tx.to_string(),
-            ms(&self.e2e, |s| s.p50_ms),
-            ms(&self.e2e, |s| s.p90_ms),
-            ms(&self.e2e, |s| s.p99_ms),
-            ms(&self.e2e, |s| s.max_ms),
-            num(self.e2e_p99_all_ms, 3),
-            ms(&self.consensus, |s| s.p50_ms),
-            ms(&self.consensus, |s| s.p90_ms),
-            ms(&self.consensus, |s| s.p99_ms),
-            num(self.msgs_per_tx, 2),
-            num(self.bytes_per_tx, 1),
-            num(self.cpu_util_mean, 4),
-            num(self.cpu_us_per_tx, 2),
+            opt(ms(&self.e2e, |s| s.p50_ms)),
+            opt(ms(&self.e2e, |s| s.p90_ms)),
+            opt(ms(&self.e2e, |s| s.p99_ms)),
+            opt(ms(&self.e2e, |s| s.max_ms)),
+            full(self.e2e_p99_all_ms),
+            opt(ms(&self.consensus, |s| s.p50_ms)),
+            opt(ms(&self.consensus, |s| s.p90_ms)),
+            opt(ms(&self.consensus, |s| s.p99_ms)),
+            full(self.msgs_per_tx),
+            full(self.bytes_per_tx),
+            full(self.cpu_util_mean),
+            full(self.cpu_us_per_tx),
             self.events.to_string(),
-            self.stop.to_string(),
             format!("{:016x}", self.digest),
         ]
     }

@@ -33,7 +33,8 @@ use crate::model::{ProtocolKind, Scenario};
 use crate::output;
 use crate::parse;
 use crate::report::{self, Figure, Html};
-use crate::rows::{METRIC_COLUMNS, RunRow, num};
+use crate::resultsdir::{self, Marker};
+use crate::rows::{METRIC_COLUMNS, RunRow, full, num};
 use crate::run;
 use crate::stats;
 
@@ -324,8 +325,10 @@ struct ShardFile {
 
 const SHARD_FORMAT: &str = "byzsim-sweep-shard/1";
 
-fn shard_name(i: u64, n: u64) -> String {
-    format!("shard-{i}-of-{n}.json")
+/// `shard-<i>-of-<N>-<first 8 digits of the sweep id>.json`: shards of different sweeps never
+/// share a name.
+fn shard_name(i: u64, n: u64, sweep_id: &str) -> String {
+    format!("shard-{i}-of-{n}-{}.json", &sweep_id[..sweep_id.len().min(8)])
 }
 
 /// Parses `i/N` with 0 <= i < N.
@@ -377,6 +380,19 @@ pub fn sweep(args: &Args) -> Result<Outcome, Failure> {
     };
     check_seeds(&grid, &scenarios, &file)?;
     let (shard, shards) = args.shard.unwrap_or((0, 1));
+    let dir = args.out.clone().unwrap_or_else(|| default_dir(&meta, args.shard.is_some()));
+    let path = dir.join(shard_name(shard, shards, &meta.id()));
+    if args.shard.is_none() {
+        resultsdir::check(&dir, &[&args.file])?;
+    } else if let Ok(old) = fs::read(&path)
+        && !same_sweep(&old, &meta)
+    {
+        return Err(Failure::input(format!(
+            "{}: this file exists and is not a shard of this sweep; byzsim never overwrites it\n  help: move it away, \
+             or choose another --out",
+            path.display()
+        )));
+    }
     let mine: Vec<u64> = (shard..grid.runs()).step_by(shards as usize).collect();
     let per_seed = grid.seeds.len() as u64;
     let jobs: Vec<(u64, Scenario)> = mine
@@ -395,11 +411,8 @@ pub fn sweep(args: &Args) -> Result<Outcome, Failure> {
     bar.finish_and_clear();
 
     if args.shard.is_none() {
-        let dir = args.out.clone().unwrap_or_else(|| PathBuf::from("results").join(format!("{}-sweep", meta.name)));
-        return finish(&meta, &rows, &dir);
+        return finish(&meta, &rows, &dir, &[&args.file], "sweep");
     }
-    let dir = args.out.clone().unwrap_or_else(|| PathBuf::from("results").join(format!("{}-sweep-shards", meta.name)));
-    let path = dir.join(shard_name(shard, shards));
     let shard_file = ShardFile {
         format: SHARD_FORMAT.into(),
         sweep_id: meta.id(),
@@ -409,8 +422,7 @@ pub fn sweep(args: &Args) -> Result<Outcome, Failure> {
         rows: rows.clone(),
     };
     let json = serde_json::to_string_pretty(&shard_file).map_err(|e| Failure::output(e.to_string()))? + "\n";
-    fs::create_dir_all(&dir)
-        .and_then(|()| output::write_file_atomically(&path, json.as_bytes()))
+    resultsdir::write_file(&path, json.as_bytes(), |old| same_sweep(old, &meta))
         .map_err(|e| Failure::output(format!("could not write {}: {e}", path.display())))?;
     let mut text = format!(
         "  shard {shard}/{shards}: {} of {} runs, written to {}\n  when every shard is done: byzsim merge {}\n",
@@ -419,8 +431,30 @@ pub fn sweep(args: &Args) -> Result<Outcome, Failure> {
         path.display(),
         output::shell_word(&dir.display().to_string())
     );
-    let code = stopped_early(&meta.columns, &rows, &mut text);
+    let table = Table::new(&meta, &rows);
+    let code = stopped_early(&meta, &table, &mut text);
     Ok(Outcome { text, path, code })
+}
+
+/// Whether `bytes` are a shard file of the sweep `meta` describes (which a shard may replace).
+fn same_sweep(bytes: &[u8], meta: &Meta) -> bool {
+    serde_json::from_slice::<ShardFile>(bytes).is_ok_and(|s| s.format == SHARD_FORMAT && s.sweep_id == meta.id())
+}
+
+/// Where a sweep writes by default: `results/<name>-sweep-<hash of the grid>` (and `-shards`
+/// for its shard files), so that sweeps of different grids never share a folder.
+fn default_dir(meta: &Meta, shards: bool) -> PathBuf {
+    let mut key = meta.sets.clone();
+    key.push(format!("seeds={}..{}", meta.seeds.0, meta.seeds.1));
+    if let Some(b) = meta.saturation_p99_ms {
+        key.push(format!("saturation_p99_ms={b}"));
+    }
+    let dir = output::default_dir(&format!("{}-sweep", meta.name), &key);
+    if !shards {
+        return dir;
+    }
+    let name = dir.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    dir.with_file_name(format!("{name}-shards"))
 }
 
 /// Every run of the grid (not only this shard's, so that every shard refuses alike) is valid
@@ -483,16 +517,60 @@ fn validate(grid: &Grid, path: &Path, src: &str) -> Result<Vec<Scenario>, Failur
     Err(Failure::input(shown.join("\n\n")))
 }
 
-/// Notes the rows whose run stopped early; the exit code they call for (3 violation, 4 limit).
-fn stopped_early(columns: &[String], rows: &[Vec<String>], text: &mut String) -> u8 {
-    let col = |name: &str| columns.iter().position(|c| c == name).expect("a sweep column");
-    let (run, stop) = (col("run"), col("stop"));
-    for row in rows.iter().filter(|r| r[stop] != "end") {
-        let _ = writeln!(text, "  warning: run {} stopped early: {}", row[run], row[stop]);
+/// Whether a `--set` sweeps its key (more than one value).
+fn swept(set: &String) -> bool {
+    set.split_once('=').is_some_and(|(_, v)| split_values(v).is_ok_and(|v| v.len() > 1))
+}
+
+/// The command that reproduces one run of the sweep: its seed, and each swept key at the row's
+/// value.
+fn run_reproduce(meta: &Meta, table: &Table<'_>, row: usize) -> String {
+    let cells = &table.rows[row];
+    let mut words = vec!["run".to_string(), meta.file.clone(), "--seed".to_string(), cells[table.col("seed")].clone()];
+    for set in &meta.sets {
+        let text = match set.split_once('=') {
+            Some((key, _)) if swept(set) => format!("{}={}", key.trim(), cells[table.col(key.trim())]),
+            _ => set.clone(),
+        };
+        words.extend(["--set".to_string(), text]);
     }
-    if rows.iter().any(|r| r[stop] == "violation") {
+    output::command_line(&words)
+}
+
+/// `key=value, ...` of a row's grid point (`the scenario` when nothing is swept).
+fn grid_point(table: &Table<'_>, row: usize) -> String {
+    let parts: Vec<String> = table.axes.iter().map(|k| format!("{k}={}", table.rows[row][table.col(k)])).collect();
+    if parts.is_empty() { "the scenario".into() } else { parts.join(", ") }
+}
+
+/// The runs that stopped early, as (run, grid point and seed; what stopped it and how to
+/// reproduce it).
+fn early_rows(meta: &Meta, table: &Table<'_>) -> Vec<(String, String)> {
+    (0..table.rows.len())
+        .filter(|&r| !table.complete(r))
+        .map(|r| {
+            let cells = &table.rows[r];
+            let at = format!("run {}: {}, seed {}", cells[0], grid_point(table, r), cells[table.col("seed")]);
+            let what = format!("{}\nreproduce: {}", cells[table.col("stop_detail")], run_reproduce(meta, table, r));
+            (at, what)
+        })
+        .collect()
+}
+
+/// Warns of every run that stopped early (what stopped it, its grid point and seed, the command
+/// that reproduces it); the exit code they call for (3 violation, 4 limit).
+fn stopped_early(meta: &Meta, table: &Table<'_>, text: &mut String) -> u8 {
+    for (at, what) in early_rows(meta, table) {
+        let _ = writeln!(
+            text,
+            "  warning: {at} stopped early and is left out of the means and plots: {}",
+            what.replace('\n', "\n    ")
+        );
+    }
+    let stop = table.col("stop");
+    if table.rows.iter().any(|r| r[stop] == "violation") {
         3
-    } else if rows.iter().any(|r| r[stop] != "end") {
+    } else if table.rows.iter().any(|r| r[stop] != "end") {
         4
     } else {
         0
@@ -506,6 +584,9 @@ fn stopped_early(columns: &[String], rows: &[Vec<String>], text: &mut String) ->
 /// Reads the shard files in `paths` (folders: every `shard-*-of-*.json` in them) and writes
 /// the folder the unsharded sweep would have written.
 pub fn merge(paths: &[PathBuf], out: Option<PathBuf>) -> Result<Outcome, Failure> {
+    if let Some(dir) = &out {
+        resultsdir::check(dir, &paths.iter().map(PathBuf::as_path).collect::<Vec<_>>())?;
+    }
     let mut files: Vec<PathBuf> = Vec::new();
     for p in paths {
         if p.is_dir() {
@@ -544,10 +625,12 @@ pub fn merge(paths: &[PathBuf], out: Option<PathBuf>) -> Result<Outcome, Failure
     for (path, s) in &shards {
         if s.sweep_id != first.sweep_id {
             return Err(Failure::input(format!(
-                "{} and {} are shards of different sweeps (their {} differ): merge the shards of one sweep",
+                "{} and {} are shards of different sweeps (their {} differ): merge the shards of one sweep\n  help: \
+                 name the files of one sweep, like shard-*-{}.json",
                 first_path.display(),
                 path.display(),
-                first.meta.difference(&s.meta)
+                first.meta.difference(&s.meta),
+                &first.sweep_id[..8]
             )));
         }
         if s.shards != first.shards {
@@ -576,11 +659,14 @@ pub fn merge(paths: &[PathBuf], out: Option<PathBuf>) -> Result<Outcome, Failure
     let n = first.shards;
     let missing: Vec<u64> = (0..n).filter(|i| !by_index.contains_key(i)).collect();
     if !missing.is_empty() {
-        let list: Vec<String> = missing.iter().map(|i| format!("{i}/{n} ({})", shard_name(*i, n))).collect();
+        let list: Vec<String> =
+            missing.iter().map(|i| format!("{i}/{n} ({})", shard_name(*i, n, &first.sweep_id))).collect();
         let reproduce = first.meta.reproduce();
         let which = if missing.len() == 1 { format!("{}/{n}", missing[0]) } else { format!("I/{n}") };
+        let folder = first_path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let out = output::shell_word(&folder.display().to_string());
         return Err(Failure::input(format!(
-            "merge: {} missing: shard{} {} (found {} of {n} shards)\n  help: run it with `{reproduce} --shard {which}`",
+            "merge: {} missing: shard{} {} (found {} of {n} shards)\n  help: run it with `{reproduce} --shard {which} --out {out}`",
             if missing.len() == 1 { "one shard is" } else { "shards are" },
             if missing.len() == 1 { "" } else { "s" },
             list.join(", "),
@@ -590,8 +676,9 @@ pub fn merge(paths: &[PathBuf], out: Option<PathBuf>) -> Result<Outcome, Failure
     let mut rows: Vec<Vec<String>> = by_index.values().flat_map(|(_, s)| s.rows.iter().cloned()).collect();
     rows.sort_by_key(|r| r[0].parse::<u64>().unwrap_or(u64::MAX));
     let meta = &first.meta;
-    let dir = out.unwrap_or_else(|| PathBuf::from("results").join(format!("{}-sweep", meta.name)));
-    finish(meta, &rows, &dir)
+    let dir = out.unwrap_or_else(|| default_dir(meta, false));
+    let inputs: Vec<&Path> = paths.iter().map(PathBuf::as_path).chain(files.iter().map(PathBuf::as_path)).collect();
+    finish(meta, &rows, &dir, &inputs, "sweep")
 }
 
 /// A shard file is internally consistent: its id, its rows (their runs, their width).
@@ -662,8 +749,14 @@ impl<'a> Table<'a> {
         groups
     }
 
+    /// Whether row `row`'s run reached its end.
+    fn complete(&self, row: usize) -> bool {
+        self.rows[row][self.col("stop")] == "end"
+    }
+
+    /// The mean over the complete runs among `rows`: a run that stopped early is never averaged.
     fn mean(&self, rows: &[usize], name: &str) -> f64 {
-        stats::mean(&rows.iter().map(|&r| self.value(r, name)).collect::<Vec<_>>())
+        stats::mean(&rows.iter().filter(|&&r| self.complete(r)).map(|&r| self.value(r, name)).collect::<Vec<_>>())
     }
 }
 
@@ -719,21 +812,26 @@ fn text_table(header: &[String], rows: &[Vec<String>]) -> String {
     t
 }
 
-/// Per combination: the swept values, the seeds, the means.
-fn summary(table: &Table<'_>) -> (Vec<String>, Vec<Vec<String>>) {
+/// How a number is written: [`full`] in files, [`num`] (rounded) in printed tables.
+type Fmt = fn(f64, usize) -> String;
+
+fn full_fmt(x: f64, _decimals: usize) -> String {
+    full(x)
+}
+
+/// Per combination: the swept values, the seeds, how many runs completed, the means over them.
+fn summary(table: &Table<'_>, fmt: Fmt) -> (Vec<String>, Vec<Vec<String>>) {
     let mut header: Vec<String> = table.axes.clone();
-    header.push("seeds".into());
+    header.extend(["seeds".into(), "complete_runs".into()]);
     header.extend(SUMMARY.iter().map(|(c, _)| c.to_string()));
-    header.push("stopped_early".into());
-    let stop = table.col("stop");
     let rows = table
         .groups(&table.axes)
         .into_iter()
         .map(|(values, members)| {
             let mut row = values;
             row.push(members.len().to_string());
-            row.extend(SUMMARY.iter().map(|&(c, d)| num(table.mean(&members, c), d)));
-            row.push(members.iter().filter(|&&r| table.rows[r][stop] != "end").count().to_string());
+            row.push(members.iter().filter(|&&r| table.complete(r)).count().to_string());
+            row.extend(SUMMARY.iter().map(|&(c, d)| fmt(table.mean(&members, c), d)));
             row
         })
         .collect();
@@ -741,7 +839,7 @@ fn summary(table: &Table<'_>) -> (Vec<String>, Vec<Vec<String>>) {
 }
 
 /// The saturation table (see the module comment), one row per combination of the other keys.
-fn saturation(table: &Table<'_>, bound: f64) -> (Vec<String>, Vec<Vec<String>>) {
+fn saturation(table: &Table<'_>, bound: f64, num: Fmt) -> (Vec<String>, Vec<Vec<String>>) {
     let others: Vec<String> = table.axes.iter().filter(|k| *k != LOAD_KEY).cloned().collect();
     let mut header = others.clone();
     header.extend(
@@ -835,10 +933,11 @@ fn figures(table: &Table<'_>) -> Vec<Figure> {
 }
 
 /// Writes the sweep's folder from its rows (the same for an unsharded sweep and a merge).
-fn finish(meta: &Meta, rows: &[Vec<String>], dir: &Path) -> Result<Outcome, Failure> {
+fn finish(meta: &Meta, rows: &[Vec<String>], dir: &Path, inputs: &[&Path], command: &str) -> Result<Outcome, Failure> {
     let table = Table::new(meta, rows);
-    let (sum_header, sum_rows) = summary(&table);
-    let sat = meta.saturation_p99_ms.map(|b| (b, saturation(&table, b)));
+    let (sum_header, sum_rows) = summary(&table, full_fmt);
+    let (_, sum_printed) = summary(&table, num);
+    let sat = meta.saturation_p99_ms.map(|b| (b, saturation(&table, b, full_fmt), saturation(&table, b, num).1));
     let figs = figures(&table);
     let reproduce = meta.reproduce();
     let mut text = format!(
@@ -850,21 +949,23 @@ fn finish(meta: &Meta, rows: &[Vec<String>], dir: &Path) -> Result<Outcome, Fail
         meta.seeds.0,
         meta.seeds.1
     );
-    text.push_str(&text_table(&sum_header, &sum_rows));
-    if let Some((bound, (h, r))) = &sat {
+    text.push_str(&text_table(&sum_header, &sum_printed));
+    if let Some((bound, (h, _), printed)) = &sat {
         let _ = writeln!(text, "\n  saturation: highest offered load whose end-to-end p99 stays under {bound} ms");
-        text.push_str(&text_table(h, r));
+        text.push_str(&text_table(h, printed));
     }
-    let written = output::write_atomically(dir, |staging| {
+    let fixed: Vec<String> = meta.sets.iter().filter(|s| !swept(s)).cloned().collect();
+    let sources = output::Sources::new(Path::new(&meta.file), &meta.scenario, &fixed, None);
+    let early = early_rows(meta, &table);
+    let written = output::write_atomically(dir, inputs, Marker::new(command, &meta.name), |staging| {
         fs::write(staging.join("sweep.csv"), csv_bytes(&meta.columns, rows)?)?;
         fs::write(staging.join("summary.csv"), csv_bytes(&sum_header, &sum_rows)?)?;
         let mut files = vec!["sweep.csv", "summary.csv"];
-        if let Some((_, (h, r))) = &sat {
+        if let Some((_, (h, r), _)) = &sat {
             fs::write(staging.join("saturation.csv"), csv_bytes(h, r)?)?;
             files.push("saturation.csv");
         }
-        fs::write(staging.join("scenario.toml"), &meta.scenario)?;
-        files.push("scenario.toml");
+        files.extend(sources.write(staging)?);
         report::write_figures(staging, &figs)?;
         let subtitle = format!(
             "{} runs: {} combinations of {} x seeds {}..{}",
@@ -875,10 +976,18 @@ fn finish(meta: &Meta, rows: &[Vec<String>], dir: &Path) -> Result<Outcome, Fail
             meta.seeds.1
         );
         let mut page = Html::new(&format!("byzsim sweep: {}", meta.name), &subtitle);
-        page.heading("Summary (means over seeds)");
+        if !early.is_empty() {
+            let title = format!(
+                "{} of {} runs stopped early: they are left out of the means and plots",
+                early.len(),
+                rows.len()
+            );
+            page.banner(&title, &early);
+        }
+        page.heading("Summary (means over the complete runs of each combination)");
         let header: Vec<&str> = sum_header.iter().map(String::as_str).collect();
-        page.table(&header, &sum_rows);
-        if let Some((bound, (h, r))) = &sat {
+        page.table(&header, &sum_printed);
+        if let Some((bound, (h, _), r)) = &sat {
             page.heading(&format!("Saturation (end-to-end p99 under {bound} ms)"));
             page.para(
                 "The highest offered load below the lowest one at which some seed's end-to-end p99 (unconfirmed \
@@ -890,15 +999,16 @@ fn finish(meta: &Meta, rows: &[Vec<String>], dir: &Path) -> Result<Outcome, Fail
         page.heading("Plots");
         page.figures(&figs);
         page.heading("Scenario");
-        page.para(&format!("{}, with the overrides of the command below:", meta.file));
-        page.pre(&meta.scenario);
+        page.para(&format!("{}, as run (the swept keys vary per run, see the command below):", meta.file));
+        page.pre(&sources.as_run);
         page.heading("Reproduce");
         page.pre(&reproduce);
         page.files(&files);
+        page.version();
         fs::write(staging.join("report.html"), page.finish())
     });
     let _ = writeln!(text, "  {:<12} {reproduce}", "reproduce");
-    let code = stopped_early(&meta.columns, rows, &mut text);
+    let code = stopped_early(meta, &table, &mut text);
     if let Err(e) = written {
         return Err(Failure::output(format!(
             "{text}\nerror: could not write the results folder {}: {e}",
@@ -1005,7 +1115,7 @@ mod tests {
         ];
         let table = Table::new(&m, &rows);
         assert_eq!(table.axes, ["protocol", LOAD_KEY]);
-        let (header, out) = saturation(&table, 100.0);
+        let (header, out) = saturation(&table, 100.0, num);
         assert_eq!(header[..3], ["protocol", "saturation_rate_tps", "goodput_tps"]);
         assert_eq!(out[0], ["a", "2000.0", "1990.0", "90.000", "4000.0", "inf"]);
         assert_eq!(out[1], ["b", "", "", "", "1000.0", "500.000"]);

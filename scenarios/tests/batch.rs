@@ -156,7 +156,8 @@ fn compare_is_deterministic_and_shows_paired_differences() {
         "e2e_p99_ms",
         "msgs_per_tx",
         "bytes_per_tx",
-        "cpu_util_pct",
+        "cpu_util_mean",
+        "complete_runs",
     ] {
         assert!(header.split(',').any(|c| c == col), "compare.csv lacks {col}: {header}");
     }
@@ -239,7 +240,10 @@ fn sweep_is_the_same_whatever_the_jobs_and_the_shards() {
 
     let sweep = String::from_utf8(read(&dir.join("j1"), "sweep.csv")).unwrap();
     assert_eq!(sweep.lines().count(), 1 + 2 * 2 * 2);
-    assert!(sweep.starts_with("run,workload.rate_tps,protocol,seed,offered_tps,goodput_tps,"), "{sweep}");
+    assert!(
+        sweep.starts_with("run,workload.rate_tps,protocol,seed,stop,stop_detail,offered_tps,goodput_tps,"),
+        "{sweep}"
+    );
     let second: Vec<&str> = sweep.lines().nth(2).unwrap().split(',').take(4).collect();
     assert_eq!(second, ["1", "100", "hotstuff", "2"], "grid order: first key slowest, seeds fastest");
     let saturation = String::from_utf8(read(&dir.join("j1"), "saturation.csv")).unwrap();
@@ -254,8 +258,14 @@ fn sweep_is_the_same_whatever_the_jobs_and_the_shards() {
     ok(&byzsim(&["merge", "shards", "--out", "merged"], &dir));
     assert_eq!(read(&dir.join("j1"), "sweep.csv"), read(&dir.join("merged"), "sweep.csv"));
     assert_same_folder(&dir.join("j1"), &dir.join("merged"));
-    // The shard files themselves, in any order.
-    let files = ["shards/shard-2-of-3.json", "shards/shard-0-of-3.json", "shards/shard-1-of-3.json"];
+    // The shard files themselves, in any order; each name carries the sweep id.
+    let mut files: Vec<String> = folder(&dir.join("shards")).into_iter().map(|(n, _)| format!("shards/{n}")).collect();
+    assert_eq!(files.len(), 3, "{files:?}");
+    assert!(
+        files.iter().all(|f| f.starts_with("shards/shard-") && f.len() == "shards/shard-0-of-3-01234567.json".len())
+    );
+    files.reverse();
+    let files: Vec<&str> = files.iter().map(String::as_str).collect();
     ok(&byzsim(&[&["merge"][..], &files[..], &["--out", "merged2"]].concat(), &dir));
     assert_same_folder(&dir.join("j1"), &dir.join("merged2"));
 }
@@ -311,12 +321,9 @@ const BAD: &[(&str, &[&str], &[&str])] = &[
     ("a bad shard", &["sweep", "small.toml", "--shard", "3/3"], &["3/3", "0 <= I < N"]),
     ("merge of nothing", &["merge", "absent"], &["absent: no such file or folder"]),
     ("merge of a scenario", &["merge", "small.toml"], &["small.toml: not a byzsim shard file"]),
-    ("a missing shard", &["merge", "shards-a/shard-0-of-2.json"], &["shard 1/2", "missing", "--shard 1/2"]),
-    (
-        "shards of different sweeps",
-        &["merge", "shards-a/shard-0-of-2.json", "shards-b/shard-1-of-2.json"],
-        &["different sweeps", "--set overrides"],
-    ),
+    ("a missing shard", &["merge", "shards-a"], &["shard 1/2", "missing", "--shard 1/2 --out shards-a"]),
+    ("shards of different sweeps", &["merge", "shards-a", "shards-b"], &["different sweeps", "--set overrides"]),
+    ("a merge onto its own shards", &["merge", "shards-a", "--out", "shards-a"], &["input of the command"]),
 ];
 
 #[test]
