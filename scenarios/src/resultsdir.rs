@@ -223,7 +223,7 @@ pub fn replace(
     let staging = sibling(dir, "partial", std::process::id());
     let written = stage(&staging, marker, fill).and_then(|()| swap_in(&staging, dir));
     if written.is_err() && Marker::read(&staging).is_some() {
-        let _ = fs::remove_dir_all(&staging);
+        let _ = remove_ours(&staging);
     }
     written
 }
@@ -258,9 +258,23 @@ fn swap_in(staging: &Path, dir: &Path) -> io::Result<()> {
         return Err(e);
     }
     if had_old {
-        fs::remove_dir_all(&old)?;
+        remove_ours(&old)?;
     }
     Ok(())
+}
+
+/// Removes one of our folders with its marker last, so that a kill midway leaves a folder that
+/// is still recognisably ours (and is cleaned up by the next write).
+fn remove_ours(dir: &Path) -> io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_name() == MARKER {
+            continue;
+        }
+        if entry.file_type()?.is_dir() { fs::remove_dir_all(entry.path())? } else { fs::remove_file(entry.path())? }
+    }
+    let _ = fs::remove_file(dir.join(MARKER));
+    fs::remove_dir(dir)
 }
 
 /// `.<name>.<what>-<pid>` beside `dir`.
@@ -301,7 +315,7 @@ fn recover(dir: &Path) -> io::Result<()> {
     }
     for (_, _, path) in &stale {
         if path.exists() {
-            fs::remove_dir_all(path)?;
+            remove_ours(path)?;
         }
     }
     Ok(())

@@ -518,7 +518,7 @@ fn validate(grid: &Grid, path: &Path, src: &str) -> Result<Vec<Scenario>, Failur
 }
 
 /// Whether a `--set` sweeps its key (more than one value).
-fn swept(set: &String) -> bool {
+fn swept(set: &str) -> bool {
     set.split_once('=').is_some_and(|(_, v)| split_values(v).is_ok_and(|v| v.len() > 1))
 }
 
