@@ -1,19 +1,15 @@
 //! The `byzsim` binary as a user runs it: outputs, exit codes, and bad input that must exit 2
 //! with a message naming the file and the line or field, leaving no results folder behind.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::{Command, Output};
+
+use common::TempDir;
 
 fn byzsim(args: &[&str], dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_byzsim")).args(args).current_dir(dir).output().expect("byzsim runs")
-}
-
-/// A fresh empty directory for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("byzsim-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
 }
 
 const VALID: &str = r#"
@@ -32,7 +28,7 @@ rate_tps = 500
 
 #[test]
 fn run_writes_every_result_file() {
-    let dir = scratch("run");
+    let dir = TempDir::new("run");
     std::fs::write(dir.join("tiny.toml"), VALID).unwrap();
     let out = byzsim(&["run", "tiny.toml", "--quiet", "--out", "res"], &dir);
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -129,7 +125,7 @@ const BAD: &[(&str, &str, &[&str], &[&str])] = &[
 
 #[test]
 fn bad_input_exits_2_naming_the_place_and_writes_nothing() {
-    let dir = scratch("bad");
+    let dir = TempDir::new("bad");
     for &(what, src, sets, needles) in BAD {
         std::fs::write(dir.join("bad.toml"), src).unwrap();
         for cmd in ["run", "validate"] {
@@ -192,7 +188,7 @@ rate_tps = 500
 
 #[test]
 fn a_broken_invariant_exits_3_with_what_to_reproduce() {
-    let dir = scratch("attack");
+    let dir = TempDir::new("attack");
     std::fs::write(dir.join("attack.toml"), ATTACK).unwrap();
     let out = byzsim(&["run", "attack.toml", "--quiet", "--out", "res"], &dir);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -217,7 +213,7 @@ fn a_broken_invariant_exits_3_with_what_to_reproduce() {
 
 #[test]
 fn calibrate_writes_a_profile_a_scenario_can_use() {
-    let dir = scratch("calibrate");
+    let dir = TempDir::new("calibrate");
     let out = byzsim(&["calibrate", "--rounds", "3", "--signers", "3", "--out", "p.toml"], &dir);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     std::fs::write(dir.join("tiny.toml"), format!("{VALID}[cpu]\nprofile_file = \"p.toml\"\n")).unwrap();
@@ -229,7 +225,7 @@ fn calibrate_writes_a_profile_a_scenario_can_use() {
 
 #[test]
 fn explore_reports_the_seeds_that_break_and_how_to_reproduce_them() {
-    let dir = scratch("explore");
+    let dir = TempDir::new("explore");
     std::fs::write(dir.join("attack.toml"), ATTACK).unwrap();
     let out = byzsim(&["explore", "attack.toml", "--seeds", "1..3", "--quiet"], &dir);
     let stdout = String::from_utf8_lossy(&out.stdout);
