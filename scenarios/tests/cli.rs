@@ -214,13 +214,51 @@ fn a_broken_invariant_exits_3_with_what_to_reproduce() {
 #[test]
 fn calibrate_writes_a_profile_a_scenario_can_use() {
     let dir = TempDir::new("calibrate");
-    let out = byzsim(&["calibrate", "--rounds", "3", "--signers", "3", "--out", "p.toml"], &dir);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let calibrate = ["calibrate", "--rounds", "2", "--batches", "3", "--signers", "3", "--out", "p.toml"];
+    let out = byzsim(&calibrate, &dir);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("a warm-up batch, then 3 batches of 2 operations"), "{stderr}");
+    assert!(stderr.contains("median µs") && stderr.contains("aggregate-verify"), "{stderr}");
+    let profile = std::fs::read_to_string(dir.join("p.toml")).unwrap();
+    assert!(profile.contains("median over 3 batches of 2 operations") && profile.contains("  # spread "), "{profile}");
     std::fs::write(dir.join("tiny.toml"), format!("{VALID}[cpu]\nprofile_file = \"p.toml\"\n")).unwrap();
+    let validate = byzsim(&["validate", "tiny.toml"], &dir);
+    assert!(validate.status.success(), "{}", String::from_utf8_lossy(&validate.stderr));
     let run = byzsim(&["run", "tiny.toml", "--quiet", "--out", "res"], &dir);
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let summary = std::fs::read_to_string(dir.join("res/summary.json")).unwrap();
     assert!(summary.contains("\"committed_tx\""));
+    // Its own profile is replaced, in place, with no staging file left beside it.
+    let again = byzsim(&calibrate, &dir);
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    let names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(names.iter().all(|n| !n.to_string_lossy().contains("partial")), "{names:?}");
+}
+
+/// `calibrate --out` never replaces a file it did not write, nor a folder: exit 2, the path and
+/// the way out, and the file byte for byte as it was. (Planted bug: skipping `check_out`
+/// exits 0 and overwrites notes.toml.)
+#[test]
+fn calibrate_refuses_to_overwrite_a_foreign_file() {
+    let dir = TempDir::new("calibrate-foreign");
+    let notes = "# my notes\nsign_us = 1\n";
+    std::fs::write(dir.join("notes.toml"), notes).unwrap();
+    std::fs::create_dir(dir.join("folder")).unwrap();
+    std::fs::write(dir.join("folder/keep.txt"), "x").unwrap();
+    for (target, needle) in [
+        ("notes.toml", "notes.toml: exists and was not written by `byzsim calibrate`"),
+        ("folder", "folder: exists and is not a regular file"),
+    ] {
+        let out = byzsim(&["calibrate", "--rounds", "1", "--batches", "3", "--signers", "2", "--out", target], &dir);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{target}: {stderr}");
+        assert!(stderr.contains(needle) && stderr.contains("choose another --out"), "{stderr}");
+    }
+    assert_eq!(std::fs::read_to_string(dir.join("notes.toml")).unwrap(), notes);
+    assert_eq!(std::fs::read_to_string(dir.join("folder/keep.txt")).unwrap(), "x");
+    let few = byzsim(&["calibrate", "--batches", "1"], &dir);
+    assert_eq!(few.status.code(), Some(2), "{}", String::from_utf8_lossy(&few.stderr));
 }
 
 #[test]
