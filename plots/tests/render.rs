@@ -1,18 +1,13 @@
 //! Renders every kind of chart to files and checks what a reader of the files would see.
 
+mod common;
+
 use std::path::PathBuf;
 
+use common::TempDir;
 use plots::{Chart, Kind, PlotError, cdf, png_bytes, svg_string, write_both, write_png, write_svg};
 
 const PNG_SIGNATURE: [u8; 8] = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
-
-/// A fresh folder under the system temp dir, unique to this test and this process.
-fn temp_dir(test_name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("plots-{test_name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn sample(kind: Kind) -> Chart {
     let chart = Chart::new(format!("{kind:?} chart"), "offered load (tx/s)", "latency (ms)", kind);
@@ -45,7 +40,7 @@ fn check_files(chart: &Chart, paths: &[PathBuf]) {
 
 #[test]
 fn each_kind_renders_svg_and_png() {
-    let dir = temp_dir("each_kind_renders_svg_and_png");
+    let dir = TempDir::new("each_kind_renders_svg_and_png");
     for kind in [Kind::Line, Kind::Points, Kind::Step, Kind::Bars] {
         let chart = sample(kind);
         let paths = write_both(&chart, &dir, &format!("{kind:?}").to_lowercase()).unwrap();
@@ -53,7 +48,6 @@ fn each_kind_renders_svg_and_png() {
         assert_eq!(paths[1].extension().unwrap(), "png");
         check_files(&chart, &paths);
     }
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -66,7 +60,7 @@ fn bars_svg_has_category_labels() {
 
 #[test]
 fn same_chart_gives_identical_files() {
-    let dir = temp_dir("same_chart_gives_identical_files");
+    let dir = TempDir::new("same_chart_gives_identical_files");
     for kind in [Kind::Line, Kind::Points, Kind::Step, Kind::Bars] {
         let chart = sample(kind).y_log();
         write_svg(&chart, &dir.join("a.svg")).unwrap();
@@ -76,7 +70,6 @@ fn same_chart_gives_identical_files() {
         write_png(&chart, &dir.join("b.png")).unwrap();
         assert_eq!(std::fs::read(dir.join("a.png")).unwrap(), std::fs::read(dir.join("b.png")).unwrap());
     }
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -89,7 +82,7 @@ fn cdf_of_small_sample() {
 
 #[test]
 fn log_axes_skip_non_positive_values() {
-    let dir = temp_dir("log_axes_skip_non_positive_values");
+    let dir = TempDir::new("log_axes_skip_non_positive_values");
     let chart = Chart::new("Log axes", "x", "y", Kind::Line)
         .series("mixed", vec![(-1.0, 5.0), (0.0, 5.0), (1.0, 0.0), (1.0, -3.0), (10.0, 100.0), (1000.0, 1e4)])
         .x_log()
@@ -102,7 +95,6 @@ fn log_axes_skip_non_positive_values() {
     // Log tick labels are powers of ten across the two decades of x.
     let svg = svg_string(&chart).unwrap();
     assert!(svg.contains("\n100\n") && svg.contains("\n1000\n"), "no decade ticks in {svg}");
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -115,7 +107,7 @@ fn non_finite_points_are_skipped() {
 
 #[test]
 fn empty_charts_render_a_frame_with_no_data() {
-    let dir = temp_dir("empty_charts_render_a_frame_with_no_data");
+    let dir = TempDir::new("empty_charts_render_a_frame_with_no_data");
     for kind in [Kind::Line, Kind::Points, Kind::Step, Kind::Bars] {
         let stem = format!("{kind:?}").to_lowercase();
         let no_series = Chart::new("Nothing yet", "x", "y", kind);
@@ -128,7 +120,6 @@ fn empty_charts_render_a_frame_with_no_data() {
         check_files(&empty_series, &paths);
         assert!(std::fs::read_to_string(&paths[0]).unwrap().contains("no data"));
     }
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -141,14 +132,13 @@ fn single_point_and_flat_series_render() {
 
 #[test]
 fn errors_name_the_file_and_the_reason() {
-    let dir = temp_dir("errors_name_the_file_and_the_reason");
+    let dir = TempDir::new("errors_name_the_file_and_the_reason");
     let missing = dir.join("no-such-dir");
     let error: PlotError = write_both(&sample(Kind::Line), &missing, "chart").unwrap_err();
     let message = error.to_string();
     assert!(message.contains("Line chart"), "{message}");
     assert!(message.contains(&missing.join("chart.svg").display().to_string()), "{message}");
     assert!(!error.reason.is_empty() && message.ends_with(&error.reason), "{message}");
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

@@ -138,12 +138,15 @@ enum Command {
     /// Time BLS12-381 (blst) on this machine and write a crypto cost profile for
     /// `[cpu] profile_file`.
     Calibrate {
-        /// Where to write the profile.
+        /// Where to write the profile; an existing file is replaced only if calibrate wrote it.
         #[arg(long, default_value = "calibrated-profile.toml")]
         out: PathBuf,
-        /// Operations timed per kind.
+        /// Operations timed per kind in each batch.
         #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=100_000))]
         rounds: u32,
+        /// Timed batches per kind, after one untimed warm-up batch; the profile takes the median.
+        #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(3..=1_000))]
+        batches: u32,
         /// Signers of the aggregate that is verified (n - f of the replicas you simulate).
         #[arg(long, default_value_t = 67, value_parser = clap::value_parser!(u32).range(2..=10_000))]
         signers: u32,
@@ -192,7 +195,7 @@ fn main() -> ExitCode {
             }
         },
         Command::Run { input, out, quiet } => run_command(&input, out, quiet),
-        Command::Calibrate { out, rounds, signers } => calibrate_command(&out, rounds, signers),
+        Command::Calibrate { out, rounds, batches, signers } => calibrate_command(&out, rounds, batches, signers),
         Command::Explore { file, seeds, sets, quiet } => explore_command(&file, seeds, &sets, quiet),
         Command::Compare { file, protocols, seeds, sets, out, jobs, quiet } => {
             let jobs = jobs.map_or_else(batch::default_jobs, |j| j as usize);
@@ -276,12 +279,30 @@ fn explore_command(file: &Path, (first, last): (u64, u64), sets: &[String], quie
     if broken > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS }
 }
 
-fn calibrate_command(out: &Path, rounds: u32, signers: u32) -> ExitCode {
+fn calibrate_command(out: &Path, rounds: u32, batches: u32, signers: u32) -> ExitCode {
+    if let Err(problem) = calibrate::check_out(out) {
+        eprintln!("error: {problem}");
+        return ExitCode::from(2);
+    }
     let machine = calibrate::machine();
-    eprintln!("timing blst on {machine}: {rounds} operations of each kind, aggregates of {signers} signatures...");
-    let m = calibrate::measure(rounds as usize, signers);
-    let text = calibrate::profile_toml(&m, &machine, signers);
-    if let Err(e) = std::fs::write(out, &text) {
+    eprintln!(
+        "timing blst on {machine}: a warm-up batch, then {batches} batches of {rounds} operations of each kind, \
+         aggregates of {signers} signatures..."
+    );
+    let batch_us = calibrate::measure(rounds as usize, signers, batches as usize);
+    let summaries = batch_us.each_ref().map(|b| calibrate::summarize(b));
+    eprint!("{}", calibrate::table(&summaries));
+    for warning in calibrate::busy_warnings(&summaries) {
+        eprintln!("warning: {warning}");
+    }
+    let setup = calibrate::Setup { machine: &machine, signers, rounds, batches };
+    let text = calibrate::profile_toml(&summaries, &setup);
+    // Checked again: the file may have appeared while we measured.
+    if let Err(problem) = calibrate::check_out(out) {
+        eprintln!("error: {problem}");
+        return ExitCode::from(2);
+    }
+    if let Err(e) = output::write_file_atomically(out, text.as_bytes()) {
         eprintln!("error: could not write {}: {e}", out.display());
         return ExitCode::from(1);
     }

@@ -2,10 +2,14 @@
 //! report.html of every results folder: deterministic outputs whatever the workers or shards,
 //! common random numbers across protocols, and bad input that exits 2 naming the place.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::{Command, Output};
 
 use scenarios::{parse, run};
+
+use common::TempDir;
 
 fn byzsim(args: &[&str], dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_byzsim")).args(args).current_dir(dir).output().expect("byzsim runs")
@@ -19,14 +23,6 @@ fn ok(out: &Output) -> String {
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(out.status.success(), "exit {:?}\n{stdout}\n{}", out.status.code(), String::from_utf8_lossy(&out.stderr));
     stdout
-}
-
-/// A fresh empty directory for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("byzsim-batch-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
 }
 
 /// Six replicas (the leaderless Wintermute variant needs n >= 5f+1) in three regions, a silent
@@ -103,7 +99,7 @@ const RUN_PLOTS: &[&str] = &["latency-cdf", "latency-over-time", "goodput-over-t
 
 #[test]
 fn run_writes_plots_and_a_report() {
-    let dir = scratch("run");
+    let dir = TempDir::new("run");
     std::fs::write(dir.join("small.toml"), SMALL).unwrap();
     ok(&byzsim(&["run", "small.toml", "--quiet", "--out", "res"], &dir));
     let res = dir.join("res");
@@ -113,7 +109,7 @@ fn run_writes_plots_and_a_report() {
 
 #[test]
 fn compare_is_deterministic_and_shows_paired_differences() {
-    let dir = scratch("compare");
+    let dir = TempDir::new("compare");
     std::fs::write(dir.join("small.toml"), SMALL).unwrap();
     let args = |out: &str, jobs: &str| {
         [
@@ -176,7 +172,7 @@ fn compare_is_deterministic_and_shows_paired_differences() {
 
 #[test]
 fn compare_takes_the_three_protocols() {
-    let dir = scratch("compare3");
+    let dir = TempDir::new("compare3");
     std::fs::write(dir.join("small.toml"), SMALL).unwrap();
     let args = ["compare", "small.toml", "--protocols", "hotstuff,leaderless,algorand", "--seeds", "1..2", "--quiet"];
     let stdout = ok(&byzsim(&[&args[..], &["--out", "c"]].concat(), &dir));
@@ -214,7 +210,7 @@ fn protocols_share_the_environment_of_a_seed() {
 
 #[test]
 fn sweep_is_the_same_whatever_the_jobs_and_the_shards() {
-    let dir = scratch("sweep");
+    let dir = TempDir::new("sweep");
     std::fs::write(dir.join("small.toml"), SMALL).unwrap();
     let base = [
         "sweep",
@@ -328,7 +324,7 @@ const BAD: &[(&str, &[&str], &[&str])] = &[
 
 #[test]
 fn bad_batch_input_exits_2_naming_the_place() {
-    let dir = scratch("bad");
+    let dir = TempDir::new("bad");
     std::fs::write(dir.join("small.toml"), SMALL).unwrap();
     std::fs::write(dir.join("fork.toml"), SMALL.replace("\"silent\"", "\"fork\"")).unwrap();
     // Shards of two sweeps that differ by one override.

@@ -1,19 +1,15 @@
 //! The `byzsim` binary as a user runs it: outputs, exit codes, and bad input that must exit 2
 //! with a message naming the file and the line or field, leaving no results folder behind.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::{Command, Output};
+
+use common::TempDir;
 
 fn byzsim(args: &[&str], dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_byzsim")).args(args).current_dir(dir).output().expect("byzsim runs")
-}
-
-/// A fresh empty directory for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("byzsim-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
 }
 
 const VALID: &str = r#"
@@ -32,7 +28,7 @@ rate_tps = 500
 
 #[test]
 fn run_writes_every_result_file() {
-    let dir = scratch("run");
+    let dir = TempDir::new("run");
     std::fs::write(dir.join("tiny.toml"), VALID).unwrap();
     let out = byzsim(&["run", "tiny.toml", "--quiet", "--out", "res"], &dir);
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -129,7 +125,7 @@ const BAD: &[(&str, &str, &[&str], &[&str])] = &[
 
 #[test]
 fn bad_input_exits_2_naming_the_place_and_writes_nothing() {
-    let dir = scratch("bad");
+    let dir = TempDir::new("bad");
     for &(what, src, sets, needles) in BAD {
         std::fs::write(dir.join("bad.toml"), src).unwrap();
         for cmd in ["run", "validate"] {
@@ -192,7 +188,7 @@ rate_tps = 500
 
 #[test]
 fn a_broken_invariant_exits_3_with_what_to_reproduce() {
-    let dir = scratch("attack");
+    let dir = TempDir::new("attack");
     std::fs::write(dir.join("attack.toml"), ATTACK).unwrap();
     let out = byzsim(&["run", "attack.toml", "--quiet", "--out", "res"], &dir);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -217,19 +213,57 @@ fn a_broken_invariant_exits_3_with_what_to_reproduce() {
 
 #[test]
 fn calibrate_writes_a_profile_a_scenario_can_use() {
-    let dir = scratch("calibrate");
-    let out = byzsim(&["calibrate", "--rounds", "3", "--signers", "3", "--out", "p.toml"], &dir);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let dir = TempDir::new("calibrate");
+    let calibrate = ["calibrate", "--rounds", "2", "--batches", "3", "--signers", "3", "--out", "p.toml"];
+    let out = byzsim(&calibrate, &dir);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("a warm-up batch, then 3 batches of 2 operations"), "{stderr}");
+    assert!(stderr.contains("median µs") && stderr.contains("aggregate-verify"), "{stderr}");
+    let profile = std::fs::read_to_string(dir.join("p.toml")).unwrap();
+    assert!(profile.contains("median over 3 batches of 2 operations") && profile.contains("  # spread "), "{profile}");
     std::fs::write(dir.join("tiny.toml"), format!("{VALID}[cpu]\nprofile_file = \"p.toml\"\n")).unwrap();
+    let validate = byzsim(&["validate", "tiny.toml"], &dir);
+    assert!(validate.status.success(), "{}", String::from_utf8_lossy(&validate.stderr));
     let run = byzsim(&["run", "tiny.toml", "--quiet", "--out", "res"], &dir);
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let summary = std::fs::read_to_string(dir.join("res/summary.json")).unwrap();
     assert!(summary.contains("\"committed_tx\""));
+    // Its own profile is replaced, in place, with no staging file left beside it.
+    let again = byzsim(&calibrate, &dir);
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    let names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(names.iter().all(|n| !n.to_string_lossy().contains("partial")), "{names:?}");
+}
+
+/// `calibrate --out` never replaces a file it did not write, nor a folder: exit 2, the path and
+/// the way out, and the file byte for byte as it was. (Planted bug: skipping `check_out`
+/// exits 0 and overwrites notes.toml.)
+#[test]
+fn calibrate_refuses_to_overwrite_a_foreign_file() {
+    let dir = TempDir::new("calibrate-foreign");
+    let notes = "# my notes\nsign_us = 1\n";
+    std::fs::write(dir.join("notes.toml"), notes).unwrap();
+    std::fs::create_dir(dir.join("folder")).unwrap();
+    std::fs::write(dir.join("folder/keep.txt"), "x").unwrap();
+    for (target, needle) in [
+        ("notes.toml", "notes.toml: exists and was not written by `byzsim calibrate`"),
+        ("folder", "folder: exists and is not a regular file"),
+    ] {
+        let out = byzsim(&["calibrate", "--rounds", "1", "--batches", "3", "--signers", "2", "--out", target], &dir);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{target}: {stderr}");
+        assert!(stderr.contains(needle) && stderr.contains("choose another --out"), "{stderr}");
+    }
+    assert_eq!(std::fs::read_to_string(dir.join("notes.toml")).unwrap(), notes);
+    assert_eq!(std::fs::read_to_string(dir.join("folder/keep.txt")).unwrap(), "x");
+    let few = byzsim(&["calibrate", "--batches", "1"], &dir);
+    assert_eq!(few.status.code(), Some(2), "{}", String::from_utf8_lossy(&few.stderr));
 }
 
 #[test]
 fn explore_reports_the_seeds_that_break_and_how_to_reproduce_them() {
-    let dir = scratch("explore");
+    let dir = TempDir::new("explore");
     std::fs::write(dir.join("attack.toml"), ATTACK).unwrap();
     let out = byzsim(&["explore", "attack.toml", "--seeds", "1..3", "--quiet"], &dir);
     let stdout = String::from_utf8_lossy(&out.stdout);

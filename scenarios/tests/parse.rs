@@ -2,7 +2,9 @@
 //! `--set` key) and field, all problems at once; valid files, defaults and overrides give the
 //! expected `Scenario`; the built-in matrices hold the published values.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 
 use scenarios::model::{
     Algorand, AlgorandPreset, AlgorandTopology, Arrivals, Behavior, Byzantine, Certificate, Checks, Clients, Conflicts,
@@ -12,6 +14,8 @@ use scenarios::model::{
 };
 use scenarios::parse::{self, Diagnostics};
 use scenarios::presets;
+
+use common::TempDir;
 
 fn default_leaderless() -> Leaderless {
     Leaderless {
@@ -56,14 +60,6 @@ fn load(src: &str, sets: &[&str], seed: Option<u64>) -> Result<Scenario, Diagnos
 
 fn valid(src: &str, sets: &[&str]) -> Scenario {
     load(src, sets, None).unwrap_or_else(|d| panic!("expected a valid scenario, got:\n{d}"))
-}
-
-/// A fresh empty directory for one test (no extra crates: std's temp dir plus a unique name).
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("byzsim-parse-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create a temp dir");
-    dir
 }
 
 /// (what, scenario text, --set overrides, substrings the printed diagnostics must contain).
@@ -741,7 +737,7 @@ fn diagnostics_carry_structured_places() {
 
 #[test]
 fn a_missing_file_is_named_with_the_os_error() {
-    let dir = scratch("missing");
+    let dir = TempDir::new("missing");
     let path = dir.join("absent.toml");
     let diags = parse::load(&path, &[], None).unwrap_err();
     let text = diags.to_string();
@@ -750,7 +746,6 @@ fn a_missing_file_is_named_with_the_os_error() {
         text.contains(&std::io::Error::from(std::io::ErrorKind::NotFound).to_string()) || text.contains("os error"),
         "{text}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -1157,7 +1152,7 @@ c,20.5,30,0
 
 #[test]
 fn a_matrix_file_is_read_relative_to_the_scenario() {
-    let dir = scratch("matrix-ok");
+    let dir = TempDir::new("matrix-ok");
     std::fs::create_dir_all(dir.join("data")).unwrap();
     std::fs::write(dir.join("data/m.csv"), MATRIX_CSV).unwrap();
     let src = "duration_s = 10\n[replicas]\nn = 4\nregions = [\"a\", \"c\"]\n[network]\nmatrix_file = \"data/m.csv\"\n[workload]\nrate_tps = 1\n";
@@ -1177,12 +1172,11 @@ fn a_matrix_file_is_read_relative_to_the_scenario() {
     assert!(matches!(&s.network.delay, Delay::Matrix { source, .. } if *source == absolute));
     let diags = parse::load_str(Path::new("elsewhere/s.toml"), src, &[], None).unwrap_err().to_string();
     assert!(diags.contains("cannot read the matrix file `elsewhere/data/m.csv`"), "{diags}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn corrupt_matrix_files_are_reported_by_line() {
-    let dir = scratch("matrix-bad");
+    let dir = TempDir::new("matrix-bad");
     let cases: &[(&str, &str, &[&str])] = &[
         ("empty", "", &["empty.csv: the file is empty"]),
         (
@@ -1240,7 +1234,6 @@ fn corrupt_matrix_files_are_reported_by_line() {
             }
         }
     }
-    let _ = std::fs::remove_dir_all(&dir);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
@@ -1369,8 +1362,7 @@ fn overlapping_groups_two_chain_and_counts_beside_crash_faults() {
 
 #[test]
 fn cost_profile_files() {
-    let dir = std::env::temp_dir().join(format!("byzsim-profile-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("profile");
     let good =
         "name = \"mine\"\nsign_us = 400\nverify_us = 1100.5\naggregate_per_sig_us = 1.7\nverify_aggregate_us = 1300\n";
     std::fs::write(dir.join("good.toml"), good).unwrap();
@@ -1394,5 +1386,27 @@ fn cost_profile_files() {
         let err = load(cpu).unwrap_err().to_string();
         assert!(err.contains(needle), "{cpu:?}: lacks {needle:?} in\n{err}");
     }
-    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The tests' scratch folder removes itself and what it holds, also when the test panics, and
+/// two folders of one name never coincide. (Planted bug: an empty `Drop` fails the first assert
+/// with "... survived its drop".)
+#[test]
+fn scratch_folders_remove_themselves() {
+    let kept = {
+        let dir = TempDir::new("self-removing");
+        std::fs::create_dir_all(dir.join("a/b")).unwrap();
+        std::fs::write(dir.join("a/b/c.txt"), "x").unwrap();
+        dir.to_path_buf()
+    };
+    assert!(!kept.exists(), "{} survived its drop", kept.display());
+    let panicked = std::panic::catch_unwind(|| {
+        let dir = TempDir::new("self-removing");
+        std::fs::write(dir.join("f.txt"), "x").unwrap();
+        panic!("{}", dir.display());
+    });
+    let message = panicked.unwrap_err().downcast::<String>().unwrap();
+    assert!(!Path::new(message.as_str()).exists(), "{message} survived a panic");
+    let (one, two) = (TempDir::new("same"), TempDir::new("same"));
+    assert_ne!(one.to_path_buf(), two.to_path_buf());
 }

@@ -3,20 +3,16 @@
 //! line and column in it; fields that do not apply to a source are refused; synthetic
 //! scenarios are untouched.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::{Command, Output};
 
 use scenarios::model::{ClientsBy, TraceSource};
 use scenarios::parse::{self, Diagnostics};
 use scenarios::{model::Scenario, run};
 
-/// A fresh empty directory for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("byzsim-traces-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
+use common::TempDir;
 
 fn byzsim(args: &[&str], dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_byzsim")).args(args).current_dir(dir).output().expect("byzsim runs")
@@ -50,7 +46,7 @@ fn problems(result: Result<Scenario, Diagnostics>) -> String {
 
 #[test]
 fn every_source_loads_and_runs() {
-    let dir = scratch("sources");
+    let dir = TempDir::new("sources");
     let files = [
         ("tx.csv", data("transactions.csv")),
         ("rates.csv", data("rates.csv")),
@@ -95,7 +91,7 @@ fn every_source_loads_and_runs() {
 
 #[test]
 fn the_same_trace_scenario_gives_the_same_digest() {
-    let dir = scratch("digest");
+    let dir = TempDir::new("digest");
     let workload = "source = \"preset\"\npreset = \"nasdaq_open\"\nrate_scale = 0.05\n";
     let s = load_in(&dir, workload, &[], &[]).unwrap();
     let a = run::run(&s, &mut |_, _| {});
@@ -107,7 +103,7 @@ fn the_same_trace_scenario_gives_the_same_digest() {
 
 #[test]
 fn trace_file_problems_name_the_scenario_line_and_the_trace_place() {
-    let dir = scratch("bad-file");
+    let dir = TempDir::new("bad-file");
     let bad = "timestamp_s,sender,receiver,amount\n1.0,a,b,5\n2.0,a,b,ten\n";
     let text = problems(load_in(&dir, "source = \"transactions\"\nfile = \"tx.csv\"\n", &[("tx.csv", bad)], &[]));
     let tx = dir.join("tx.csv");
@@ -129,7 +125,7 @@ fn trace_file_problems_name_the_scenario_line_and_the_trace_place() {
 
 #[test]
 fn empty_windows_and_misplaced_fields_are_refused() {
-    let dir = scratch("window");
+    let dir = TempDir::new("window");
     let files = [("rates.csv", data("rates.csv"))];
     let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
     let past = problems(load_in(&dir, "source = \"rates\"\nfile = \"rates.csv\"\nstart_s = 75\n", &files, &[]));
@@ -156,7 +152,7 @@ fn empty_windows_and_misplaced_fields_are_refused() {
 
 #[test]
 fn a_bad_trace_file_exits_2_with_its_place() {
-    let dir = scratch("cli");
+    let dir = TempDir::new("cli");
     std::fs::write(dir.join("trace.csv"), "t_s,rate_tps\n0,100\n10,fast\n20,0\n").unwrap();
     let scenario = format!("{HEAD}source = \"rates\"\nfile = \"trace.csv\"\n");
     std::fs::write(dir.join("bad.toml"), scenario).unwrap();
@@ -181,7 +177,7 @@ fn a_bad_trace_file_exits_2_with_its_place() {
 
 #[test]
 fn synthetic_scenarios_are_unchanged() {
-    let dir = scratch("synthetic");
+    let dir = TempDir::new("synthetic");
     let s = load_in(&dir, "rate_tps = 100\n", &[], &[]).unwrap();
     assert!(s.workload.trace.is_none());
     let explicit = load_in(&dir, "source = \"synthetic\"\nrate_tps = 100\n", &[], &[]).unwrap();

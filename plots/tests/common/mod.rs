@@ -1,0 +1,54 @@
+//! Test helpers shared by this crate's test files: a scratch folder that removes itself (the same
+//! file as scenarios/tests/common/mod.rs; crates do not share test code, so it is copied).
+
+use std::ops::Deref;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// A fresh, empty folder under the system temp folder, removed with everything in it when the
+/// value is dropped, also when the test panics. The name holds the crate, the test's name, the
+/// process id and a counter, so tests running in parallel (in one process or several) never
+/// share a folder. It derefs to its `Path`, so `dir.join("x")` and `&dir` work as with a path.
+pub struct TempDir {
+    path: PathBuf,
+}
+
+static NEXT_ID: AtomicU32 = AtomicU32::new(0);
+
+impl TempDir {
+    /// Creates `<temp>/byzsim-<crate>-<name>-<pid>-<n>`. It never reuses a folder that exists
+    /// already (a leftover of a killed run with the same pid): it takes the next number instead.
+    pub fn new(name: &str) -> TempDir {
+        let crate_name = env!("CARGO_PKG_NAME");
+        loop {
+            let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+            let folder = format!("byzsim-{crate_name}-{name}-{}-{id}", std::process::id());
+            let path = std::env::temp_dir().join(folder);
+            match std::fs::create_dir(&path) {
+                Ok(()) => return TempDir { path },
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => panic!("cannot create the test folder {}: {e}", path.display()),
+            }
+        }
+    }
+}
+
+impl Deref for TempDir {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl AsRef<Path> for TempDir {
+    fn as_ref(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
