@@ -302,7 +302,7 @@ fn calibrate_command(out: &Path, rounds: u32, batches: u32, signers: u32) -> Exi
         eprintln!("error: {problem}");
         return ExitCode::from(2);
     }
-    if let Err(e) = output::write_file_atomically(out, text.as_bytes()) {
+    if let Err(e) = resultsdir::write_file(out, text.as_bytes(), |old| old.starts_with(calibrate::HEADER.as_bytes())) {
         eprintln!("error: could not write {}: {e}", out.display());
         return ExitCode::from(1);
     }

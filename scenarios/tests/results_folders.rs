@@ -7,21 +7,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// A fresh folder in the temp folder, removed when the test ends (pass or fail).
-struct Scratch(PathBuf);
+mod common;
+
+/// A scratch folder (removed when the test ends) and its path, `.0` as before.
+struct Scratch(common::TempDir);
 
 impl Scratch {
     fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("byzsim-folders-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        Scratch(dir)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        Scratch(common::TempDir::new(name))
     }
 }
 
