@@ -298,3 +298,25 @@ fn bad_or_big_input_files_are_refused_or_read_quickly() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+#[test]
+fn the_documented_caps_are_the_caps() {
+    use traces::InputKind;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/scenarios.md");
+    let docs = std::fs::read_to_string(path).expect("docs/scenarios.md");
+    let docs = &docs[docs.find("## Input files").expect("an Input files section")..];
+    let rows = [
+        ("| scenario (`.toml`) |", InputKind::Scenario),
+        ("| `profile_file` |", InputKind::CostProfile),
+        ("| `matrix_file` |", InputKind::Matrix),
+        ("| transactions trace |", InputKind::Transactions),
+        ("| NASDAQ trace, shard file |", InputKind::Nasdaq),
+        ("| NASDAQ trace, shard file |", InputKind::Shard),
+        ("| rate series, Diablo curves file |", InputKind::Rates),
+        ("| rate series, Diablo curves file |", InputKind::Diablo),
+    ];
+    for (label, kind) in rows {
+        let line = docs.lines().find(|l| l.starts_with(label)).unwrap_or_else(|| panic!("no row {label}"));
+        assert_eq!(line, format!("{label} {} |", kind.cap_text()), "{kind:?}");
+    }
+}

@@ -45,6 +45,11 @@ impl InputKind {
         }
     }
 
+    /// The cap in words: `1 MiB`, `64 KiB`.
+    pub fn cap_text(self) -> String {
+        size(self.cap_bytes())
+    }
+
     /// How messages name a file of this kind.
     pub fn what(self) -> &'static str {
         match self {
