@@ -178,7 +178,7 @@ fn size_help() -> String {
 /// `64 KiB`, `16 MiB`, `2 GiB`: a cap in the largest unit that divides it.
 fn size(bytes: u64) -> String {
     for (unit, name) in [(GIB, "GiB"), (MIB, "MiB"), (KIB, "KiB")] {
-        if bytes >= unit && bytes % unit == 0 {
+        if bytes >= unit && bytes.is_multiple_of(unit) {
             return format!("{} {name}", bytes / unit);
         }
     }
