@@ -218,8 +218,7 @@ fn common_behaviors(protocols: &[(&'static str, ProtocolKind)]) -> Vec<&'static 
 /// Runs the comparison and writes its folder.
 pub fn compare(args: &Args) -> Result<Outcome, Failure> {
     let protocols = parse_protocols(&args.protocols)?;
-    let src = fs::read_to_string(&args.file)
-        .map_err(|e| Failure::input(format!("{}: cannot read the scenario file: {e}", args.file.display())))?;
+    let src = parse::read_scenario(&args.file).map_err(|e| Failure::input(e.to_string()))?;
     let scenarios = load_per_protocol(args, &src, &protocols)?;
     let seeds = batch::seeds_of(args.seeds.unwrap_or((scenarios[0].seed, scenarios[0].seed)))?;
     let jobs: Vec<Scenario> =

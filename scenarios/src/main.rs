@@ -321,14 +321,21 @@ fn reproduce_command(file: &Path, seed: u64, sets: &[String]) -> String {
 }
 
 fn run_command(input: &Input, out: Option<PathBuf>, quiet: bool) -> ExitCode {
-    let scenario = match parse::load(&input.file, &input.sets, input.seed) {
+    // Read once, checked (a regular file, under its size cap, UTF-8), then parsed from the text.
+    let source = match parse::read_scenario(&input.file) {
+        Ok(text) => text,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let scenario = match parse::load_str(&input.file, &source, &input.sets, input.seed) {
         Ok(s) => s,
         Err(diags) => {
             eprintln!("{diags}");
             return ExitCode::from(2);
         }
     };
-    let source = std::fs::read_to_string(&input.file).unwrap_or_default();
     let dir =
         out.unwrap_or_else(|| output::default_dir(&format!("{}-seed{}", scenario.name, scenario.seed), &input.sets));
     if let Err(refused) = resultsdir::check(&dir, &[&input.file]) {

@@ -198,18 +198,24 @@ impl std::error::Error for Diagnostics {}
 /// parsed as a TOML value; if that fails it is taken as a bare string, so
 /// `--set network.matrix=gcp2019` works). `seed` overrides the `seed` field.
 pub fn load(path: &Path, overrides: &[String], seed: Option<u64>) -> Result<Scenario, Diagnostics> {
-    match std::fs::read_to_string(path) {
+    match read_scenario(path) {
         Ok(src) => load_str(path, &src, overrides, seed),
         Err(e) => Err(Diagnostics(vec![Diagnostic {
-            file: path.display().to_string(),
-            line: None,
+            file: e.file,
+            line: e.line.map(|line| usize::try_from(line).unwrap_or(usize::MAX)),
             column: None,
             field: None,
-            message: format!("cannot read the scenario file `{}`: {e}", path.display()),
-            help: None,
+            message: e.message,
+            help: e.help,
             set: None,
         }])),
     }
+}
+
+/// The text of a scenario file, read as every input file is (`traces::read_text`: regular
+/// files only, at most `InputKind::Scenario`'s cap, UTF-8).
+pub fn read_scenario(path: &Path) -> Result<String, traces::InputError> {
+    traces::read_text(path, traces::InputKind::Scenario)
 }
 
 /// Same from a string (path used only for messages and for resolving a relative matrix_file).
@@ -1132,6 +1138,39 @@ fn read_preset(c: &mut Ctx<'_>, sec: &Section<'_>) -> Option<Delay> {
     None
 }
 
+/// The text of the input file `path` named by the field `named`, or None after reporting why
+/// it cannot be read (with where a relative path was looked for, when that may be the reason).
+fn read_input(
+    c: &mut Ctx<'_>,
+    named: &Val<String>,
+    path: &Path,
+    kind: traces::InputKind,
+    base_dir: &Path,
+) -> Option<String> {
+    match traces::read_text(path, kind) {
+        Ok(text) => Some(text),
+        Err(e) => {
+            let help = e.help.unwrap_or_else(|| relative_path_help(&named.at, base_dir));
+            c.fail(named, format!("{}: {}", e.file, e.message), Some(help));
+            None
+        }
+    }
+}
+
+/// Where a relative path named in the scenario is looked for: the scenario's directory for a
+/// path from the file, the current directory for one from `--set`.
+fn relative_path_help(at: &Origin, base_dir: &Path) -> String {
+    match at {
+        Origin::File(_) if base_dir.as_os_str().is_empty() => {
+            "a relative path is relative to the scenario's directory, here the current directory".to_string()
+        }
+        Origin::File(_) => {
+            format!("a relative path is relative to the scenario's directory, here `{}`", base_dir.display())
+        }
+        _ => "a path given with --set is relative to the current directory".to_string(),
+    }
+}
+
 /// A matrix of round-trip times from a CSV file. A path from the file is relative to the
 /// scenario's directory; one from `--set` to the current directory, as a shell user expects.
 fn read_matrix_file(c: &mut Ctx<'_>, sec: &Section<'_>, base_dir: &Path) -> Option<Delay> {
@@ -1140,13 +1179,7 @@ fn read_matrix_file(c: &mut Ctx<'_>, sec: &Section<'_>, base_dir: &Path) -> Opti
         Origin::File(_) => base_dir.join(&name.v),
         _ => PathBuf::from(&name.v),
     };
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) => {
-            c.fail(&name, format!("cannot read the matrix file `{}`: {e}", path.display()), None);
-            return None;
-        }
-    };
+    let text = read_input(c, &name, &path, traces::InputKind::Matrix, base_dir)?;
     match parse_matrix_csv(&text) {
         Ok((regions, rtt_ms)) => {
             let one_way_ms = rtt_ms.iter().map(|row| row.iter().map(|rtt| rtt / 2.0).collect()).collect();
@@ -1159,13 +1192,13 @@ fn read_matrix_file(c: &mut Ctx<'_>, sec: &Section<'_>, base_dir: &Path) -> Opti
     }
 }
 
-fn report_csv_problems(c: &mut Ctx<'_>, name: &Val<String>, path: &Path, problems: &[CsvProblem]) {
+fn report_csv_problems(c: &mut Ctx<'_>, name: &Val<String>, path: &Path, problems: &CsvProblems) {
     let mut help = Some(
         "a matrix file has a header `from_region,<region>,...` then one row per region, in the \
          header's order, of round-trip times in ms (see docs/scenarios.md)"
             .to_string(),
     );
-    for problem in problems.iter().take(MAX_CSV_PROBLEMS) {
+    for problem in &problems.kept {
         let place = match problem.line {
             Some(line) => format!("{}, line {line}", path.display()),
             None => path.display().to_string(),
@@ -1173,8 +1206,8 @@ fn report_csv_problems(c: &mut Ctx<'_>, name: &Val<String>, path: &Path, problem
         // The format reminder once, not under every line of a badly wrong file.
         c.fail(name, format!("{place}: {}", problem.message), help.take());
     }
-    if problems.len() > MAX_CSV_PROBLEMS {
-        let more = problems.len() - MAX_CSV_PROBLEMS;
+    if problems.total > problems.kept.len() {
+        let more = problems.total - problems.kept.len();
         c.fail(name, format!("{}: {more} more problem(s) not shown", path.display()), None);
     }
 }
@@ -1186,68 +1219,110 @@ struct CsvProblem {
     message: String,
 }
 
+/// The problems of a matrix file: the first `MAX_CSV_PROBLEMS`, and how many in all, so that a
+/// file wrong in every cell costs no memory per cell.
+#[derive(Debug, Default)]
+struct CsvProblems {
+    kept: Vec<CsvProblem>,
+    total: usize,
+}
+
+impl CsvProblems {
+    fn push(&mut self, line: Option<u64>, message: String) {
+        if self.kept.len() < MAX_CSV_PROBLEMS {
+            self.kept.push(CsvProblem { line, message });
+        }
+        self.total += 1;
+    }
+}
+
 /// Region names and the matrix between them (`values[from][to]`).
 type NamedMatrix = (Vec<String>, Vec<Vec<f64>>);
 
-/// Regions and round-trip times from the CSV text, or every problem found in it.
-fn parse_matrix_csv(text: &str) -> Result<NamedMatrix, Vec<CsvProblem>> {
+/// Regions and round-trip times from the CSV text, or the problems found in it (the first
+/// `MAX_CSV_PROBLEMS`, then one counting the rest). A header naming more than
+/// `MAX_MATRIX_REGIONS` regions is refused before any row is read.
+fn parse_matrix_csv(text: &str) -> Result<NamedMatrix, CsvProblems> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .trim(csv::Trim::All)
         .comment(Some(b'#'))
         .from_reader(text.as_bytes());
-    let mut problems = Vec::new();
+    let mut problems = CsvProblems::default();
     let mut regions: Option<Vec<String>> = None;
     let mut rows: Vec<Vec<f64>> = Vec::new();
+    // Rows past the last region: counted, not read.
+    let mut extra_rows = 0usize;
     for record in reader.records() {
         let record = match record {
             Ok(record) => record,
             Err(e) => {
-                problems
-                    .push(CsvProblem { line: e.position().map(|p| line_at(text, p.byte())), message: e.to_string() });
+                problems.push(e.position().map(|p| line_at(text, p)), e.to_string());
                 continue;
             }
         };
-        let line = record.position().map(|p| line_at(text, p.byte()));
+        let line = record.position().map(|p| line_at(text, p));
         match &regions {
-            None => regions = Some(matrix_header(&record, line, &mut problems)),
+            None => {
+                let names = matrix_header(&record, line, &mut problems);
+                if names.len() > MAX_MATRIX_REGIONS {
+                    return Err(problems);
+                }
+                regions = Some(names);
+            }
+            Some(names) if rows.len() == names.len() => {
+                if extra_rows == 0 {
+                    let name = record.get(0).unwrap_or("");
+                    let message = format!("row \"{name}\" is one too many: the header has {} regions", names.len());
+                    problems.push(line, message);
+                }
+                extra_rows += 1;
+            }
             Some(names) => rows.push(matrix_row(&record, line, names, rows.len(), &mut problems)),
         }
     }
     let Some(regions) = regions else {
         let message = "the file is empty; expected a header `from_region,<region>,...`".to_string();
-        return Err(vec![CsvProblem { line: None, message }]);
+        problems.push(None, message);
+        return Err(problems);
     };
+    if extra_rows > 1 {
+        let message =
+            format!("{} rows for {} regions: one row per region of the header", rows.len() + extra_rows, regions.len());
+        problems.push(None, message);
+    }
     if rows.len() < regions.len() {
         let message = format!(
             "{} rows for {} regions: the matrix must be square, one row per region of the header",
             rows.len(),
             regions.len()
         );
-        problems.push(CsvProblem { line: None, message });
+        problems.push(None, message);
     }
-    if problems.is_empty() { Ok((regions, rows)) } else { Err(problems) }
+    if problems.total == 0 { Ok((regions, rows)) } else { Err(problems) }
 }
 
-/// The 1-based line of the record starting at byte `offset`. The csv crate's own line count
-/// lags by one after a CRLF (it places a record before the `\n` that ends the previous line).
-fn line_at(text: &str, offset: u64) -> u64 {
-    let offset = usize::try_from(offset).unwrap_or(usize::MAX).min(text.len());
+/// The 1-based line of the record at `position`. The csv crate's own line count lags by one
+/// after a CRLF (it places a record before the `\n` that ends the previous line): the line
+/// ends at the record's start are stepped over. Scans only those, so parsing stays linear.
+fn line_at(text: &str, position: &csv::Position) -> u64 {
+    let offset = usize::try_from(position.byte()).unwrap_or(usize::MAX).min(text.len());
     let rest = &text.as_bytes()[offset..];
-    let start = offset + rest.iter().take_while(|b| matches!(b, b'\r' | b'\n')).count();
-    let newlines = text.as_bytes()[..start].iter().filter(|&&b| b == b'\n').count();
-    newlines as u64 + 1
+    let skipped = rest.iter().take_while(|b| matches!(b, b'\r' | b'\n'));
+    position.line() + skipped.filter(|&&b| b == b'\n').count() as u64
 }
 
-fn matrix_header(record: &csv::StringRecord, line: Option<u64>, problems: &mut Vec<CsvProblem>) -> Vec<String> {
+fn matrix_header(record: &csv::StringRecord, line: Option<u64>, problems: &mut CsvProblems) -> Vec<String> {
     let names: Vec<String> = record.iter().skip(1).map(str::to_string).collect();
-    let mut problem = |message: String| problems.push(CsvProblem { line, message });
+    let mut problem = |message: String| problems.push(line, message);
     if names.is_empty() {
         problem("the header names no region; expected `from_region,<region>,...`".to_string());
     }
     if names.len() > MAX_MATRIX_REGIONS {
+        // Refused before the rows are read: the caller stops here.
         problem(format!("the header names {} regions; at most {MAX_MATRIX_REGIONS} are allowed", names.len()));
+        return names;
     }
     let mut seen = BTreeSet::new();
     for (i, name) in names.iter().enumerate() {
@@ -1265,9 +1340,9 @@ fn matrix_row(
     line: Option<u64>,
     names: &[String],
     index: usize,
-    problems: &mut Vec<CsvProblem>,
+    problems: &mut CsvProblems,
 ) -> Vec<f64> {
-    let mut problem = |message: String| problems.push(CsvProblem { line, message });
+    let mut problem = |message: String| problems.push(line, message);
     let name = record.get(0).unwrap_or("");
     match names.get(index) {
         None => problem(format!("row \"{name}\" is one too many: the header has {} regions", names.len())),
@@ -2265,10 +2340,7 @@ fn read_profile_file(c: &mut Ctx<'_>, sec: &Section<'_>, base_dir: &Path) -> Opt
         c.fail(&file, format!("profile file `{}`: {what}", path.display()), help);
         None
     };
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) => return problem(c, format!("cannot read it: {e}")),
-    };
+    let text = read_input(c, &file, &path, traces::InputKind::CostProfile, base_dir)?;
     let table: toml::Table = match text.parse() {
         Ok(table) => table,
         Err(e) => return problem(c, format!("invalid TOML: {}", e.to_string().trim_end())),

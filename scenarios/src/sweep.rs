@@ -349,8 +349,7 @@ pub fn parse_shard(text: &str) -> Result<(u64, u64), String> {
 /// Runs a sweep (or one shard of it) and writes its folder (or shard file).
 pub fn sweep(args: &Args) -> Result<Outcome, Failure> {
     let file = args.file.display().to_string();
-    let src = fs::read_to_string(&args.file)
-        .map_err(|e| Failure::input(format!("{file}: cannot read the scenario file: {e}")))?;
+    let src = parse::read_scenario(&args.file).map_err(|e| Failure::input(e.to_string()))?;
     // The seeds default to the scenario's own: read it with the plain overrides only.
     let plain = |s: &&String| s.split_once('=').is_some_and(|(_, v)| split_values(v).is_ok_and(|v| v.len() == 1));
     let fixed: Vec<String> = args.sets.iter().filter(plain).cloned().collect();
@@ -614,7 +613,7 @@ pub fn merge(paths: &[PathBuf], out: Option<PathBuf>) -> Result<Outcome, Failure
     }
     let mut shards: Vec<(PathBuf, ShardFile)> = Vec::new();
     for f in &files {
-        let text = fs::read_to_string(f).map_err(|e| Failure::input(format!("{}: {e}", f.display())))?;
+        let text = traces::read_text(f, traces::InputKind::Shard).map_err(|e| Failure::input(e.to_string()))?;
         let shard: ShardFile = serde_json::from_str(&text)
             .map_err(|e| Failure::input(format!("{}: not a byzsim shard file: {e}", f.display())))?;
         check_shard(f, &shard)?;

@@ -7,6 +7,7 @@
 //! fail. Every problem of a file is a `TraceError` naming the file, line, column and field.
 
 pub mod error;
+pub mod input;
 pub mod nasdaq;
 pub mod presets;
 pub mod rates;
@@ -17,6 +18,7 @@ pub mod transactions;
 pub mod zipf;
 
 pub use error::{MAX_PROBLEMS, TraceError};
+pub use input::{InputError, InputKind, read_text};
 pub use nasdaq::{NasdaqTrace, parse_nasdaq};
 pub use presets::{preset, preset_names};
 pub use rates::{Interpolation, RateCurve, parse_diablo, parse_rate_series};
@@ -42,12 +44,4 @@ impl WorkloadConfig {
             WorkloadConfig::Replay(cfg) => cfg.workload(rng),
         }
     }
-}
-
-/// Reads a trace file into `text`, or the error that names it.
-pub fn read_file(path: &std::path::Path) -> Result<String, TraceError> {
-    std::fs::read_to_string(path).map_err(|e| {
-        let file = path.display().to_string();
-        TraceError::new(&file, format!("cannot read the trace file: {e}"))
-    })
 }

@@ -182,7 +182,9 @@ pub fn parse_diablo(
     };
     let names = ["workload_id", "t_start_s", "rate_tps"];
     let Some(cols) = header.require(&names, &mut problems) else { return problems.finish(empty) };
+    // The ids in file order, for the help text; the set keeps the lookup per row cheap.
     let mut ids: Vec<String> = Vec::new();
+    let mut known_ids: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     let mut points = Vec::new();
     while let Some(row) = reader.next(&mut problems) {
         let id = row.get(cols[0]).unwrap_or("");
@@ -190,7 +192,8 @@ pub fn parse_diablo(
             problems.at(row.line, Some(reader.column(&row, cols[0])), "workload_id", "is empty");
             continue;
         }
-        if !ids.iter().any(|known| known == id) {
+        if !known_ids.contains(id) {
+            known_ids.insert(id.to_string());
             ids.push(id.to_string());
         }
         let Some(point) = read_point(&reader, &row, (cols[1], "t_start_s"), (cols[2], "rate_tps"), &mut problems)

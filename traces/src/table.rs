@@ -1,6 +1,8 @@
 //! Reading CSV trace files: records with their line and the column of each field, a header of
 //! named columns, and the number formats every trace shares (seconds as exact nanoseconds).
 
+use std::cell::OnceCell;
+
 use crate::error::Problems;
 
 /// One record of the file, with where it starts.
@@ -11,6 +13,9 @@ pub(crate) struct Row {
     /// Byte offset of the record's first byte.
     start: usize,
     record: csv::StringRecord,
+    /// The column of each field, found in one pass over the line on the first `column` call,
+    /// so that locating every field of a wide row stays linear in its length.
+    columns: OnceCell<Vec<u64>>,
 }
 
 impl Row {
@@ -52,7 +57,7 @@ impl<'t> Reader<'t> {
                 Ok(false) => return None,
                 Ok(true) => {
                     let (line, start) = self.locate(record.position());
-                    return Some(Row { line, start, record });
+                    return Some(Row { line, start, record, columns: OnceCell::new() });
                 }
                 Err(e) => {
                     let (line, _) = self.locate(e.position());
@@ -77,29 +82,50 @@ impl<'t> Reader<'t> {
     }
 
     /// 1-based column, in characters, where field `idx` of `row` starts (after its leading
-    /// spaces), counting commas outside quotes.
+    /// spaces), counting commas outside quotes; past the last field, the end of the line.
     pub(crate) fn column(&self, row: &Row, idx: usize) -> u64 {
+        let columns = row.columns.get_or_init(|| self.field_columns(row));
+        columns.get(idx).or(columns.last()).copied().unwrap_or(1)
+    }
+
+    /// The column of each field of `row`, then one past the end of its line.
+    fn field_columns(&self, row: &Row) -> Vec<u64> {
         let line = &self.text[row.start..];
         let line = &line[..line.find('\n').unwrap_or(line.len())];
         let line = line.strip_suffix('\r').unwrap_or(line);
-        let (mut field, mut quoted, mut at) = (0, false, line.len());
-        for (i, ch) in line.char_indices() {
-            if field == idx {
-                at = i;
-                break;
+        #[cfg(test)]
+        SCANNED_BYTES.with(|n| n.set(n.get() + line.len() as u64));
+        let mut columns = Vec::with_capacity(row.len() + 1);
+        let (mut quoted, mut field_start) = (false, true);
+        let mut chars = 0u64;
+        for ch in line.chars() {
+            chars += 1;
+            if field_start {
+                if ch == ' ' || ch == '\t' {
+                    continue;
+                }
+                columns.push(chars);
+                field_start = false;
             }
             match ch {
                 '"' => quoted = !quoted,
-                ',' if !quoted => field += 1,
+                ',' if !quoted => field_start = true,
                 _ => {}
             }
         }
-        if field < idx {
-            at = line.len();
+        if field_start {
+            // An empty last field (`a,`): it starts where the line ends.
+            columns.push(chars + 1);
         }
-        let blanks = line[at..].chars().take_while(|c| *c == ' ' || *c == '\t').count();
-        (line[..at].chars().count() + blanks + 1) as u64
+        columns.push(chars + 1);
+        columns
     }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Bytes of lines scanned to find columns, for the tests that parsing stays linear.
+    pub(crate) static SCANNED_BYTES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
 /// The header: column names in order.
@@ -237,5 +263,64 @@ mod tests {
         assert!(integer("-3", 100).unwrap_err().contains("negative"));
         assert!(integer("2.5", 100).unwrap_err().contains("not an integer"));
         assert!(integer("99999999999999999999999", u64::MAX).unwrap_err().contains("too large"));
+    }
+
+    fn columns_of(line: &str) -> Vec<u64> {
+        let mut problems = Problems::new("t.csv");
+        let mut reader = Reader::new(line);
+        let row = reader.next(&mut problems).unwrap();
+        (0..row.len() + 2).map(|idx| reader.column(&row, idx)).collect()
+    }
+
+    /// The column of field `idx` found by scanning the line from its start, as before the
+    /// columns were cached: the reference the one-pass version must agree with.
+    fn column_by_scan(line: &str, idx: usize) -> u64 {
+        let line = line.trim_end_matches(['\r', '\n']);
+        let (mut field, mut quoted, mut at) = (0, false, line.len());
+        for (i, ch) in line.char_indices() {
+            if field == idx {
+                at = i;
+                break;
+            }
+            match ch {
+                '"' => quoted = !quoted,
+                ',' if !quoted => field += 1,
+                _ => {}
+            }
+        }
+        if field < idx {
+            at = line.len();
+        }
+        let blanks = line[at..].chars().take_while(|c| *c == ' ' || *c == '\t').count();
+        (line[..at].chars().count() + blanks + 1) as u64
+    }
+
+    #[test]
+    fn columns_count_characters_and_skip_leading_blanks() {
+        // Fields at 1, 5 (after two blanks), 7 (quoted, a comma inside), an empty last field
+        // at the end of the line; past the fields, the end of the line.
+        assert_eq!(columns_of("a,  b,\"x,y\","), vec![1, 5, 7, 13, 13, 13]);
+        for line in ["a,  b,\"x,y\",", "é,ü\r\n", "a,,\tb", " x , y ,z  ", "1,\"\"\"q\"\"\",3", "a, \t"] {
+            let expected: Vec<u64> = (0..columns_of(line).len()).map(|idx| column_by_scan(line, idx)).collect();
+            assert_eq!(columns_of(line), expected, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn locating_every_field_of_a_wide_row_is_linear() {
+        let n = 20_000;
+        let line: String = (0..n).map(|i| format!("x{i}")).collect::<Vec<_>>().join(",");
+        let text = format!("{line}\n{line}\n");
+        let mut problems = Problems::new("t.csv");
+        let mut reader = Reader::new(&text);
+        SCANNED_BYTES.with(|b| b.set(0));
+        while let Some(row) = reader.next(&mut problems) {
+            for idx in (0..n).rev() {
+                reader.column(&row, idx);
+            }
+        }
+        // Each line is scanned once, not once per field (which would be n times its length).
+        let scanned = SCANNED_BYTES.with(|b| b.get());
+        assert!(scanned <= text.len() as u64, "scanned {scanned} bytes of a {}-byte text", text.len());
     }
 }

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use traces::{Interpolation, Trace, TraceError};
+use traces::{InputKind, Interpolation, Trace, TraceError};
 
 use super::*;
 use crate::model::{ClientsBy, TraceReplay, TraceSource};
@@ -221,19 +221,13 @@ fn read_trace_file(
         Origin::File(_) => base_dir.join(&file.v),
         _ => PathBuf::from(&file.v),
     };
-    let text = match traces::read_file(&path) {
-        Ok(text) => text,
-        Err(e) => {
-            let help = match file.at {
-                Origin::File(_) => {
-                    format!("a relative path is relative to the scenario's directory, here `{}`", base_dir.display())
-                }
-                _ => "a path given with --set is relative to the current directory".to_string(),
-            };
-            c.fail(&file, format!("{}: {}", e.file, e.message), Some(help));
-            return None;
-        }
+    let kind = match source {
+        TraceSource::Transactions => InputKind::Transactions,
+        TraceSource::Nasdaq => InputKind::Nasdaq,
+        TraceSource::Diablo => InputKind::Diablo,
+        TraceSource::Rates | TraceSource::Preset => InputKind::Rates,
     };
+    let text = read_input(c, &file, &path, kind, base_dir)?;
     let shown = path.display().to_string();
     let parsed = match (source, &workload_id) {
         (TraceSource::Transactions, _) => {
