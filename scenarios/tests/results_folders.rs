@@ -345,3 +345,36 @@ fn compare_json_holds_numbers_as_numbers() {
     }
     assert!(json["git_commit"].is_string() && json["dirty"].is_boolean());
 }
+
+#[test]
+fn shards_of_different_grids_never_overwrite_each_other() {
+    let s = Scratch::new("shards");
+    std::fs::write(s.0.join("tiny.toml"), TINY).unwrap();
+    let shard = |rates: &str| {
+        let set = format!("workload.rate_tps={rates}");
+        let o = byzsim(&["sweep", "tiny.toml", "--set", &set, "--shard", "0/2", "--quiet", "--out", "shards"], &s.0);
+        assert!(o.status.success(), "{}", stderr(&o));
+    };
+    shard("100,200");
+    shard("100,300");
+    let names: Vec<String> = std::fs::read_dir(s.0.join("shards"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 2, "two grids, two shard files: {names:?}");
+    // A file of a shard's name that is not that sweep's shard is never replaced.
+    let first = s.0.join("shards").join(&names[0]);
+    let other = s.0.join("shards").join(&names[1]);
+    std::fs::write(&first, "my own notes").unwrap();
+    for rates in ["100,200", "100,300"] {
+        let set = format!("workload.rate_tps={rates}");
+        let o = byzsim(&["sweep", "tiny.toml", "--set", &set, "--shard", "0/2", "--quiet", "--out", "shards"], &s.0);
+        if o.status.success() {
+            continue; // the other grid's shard, replaced by itself
+        }
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains("not a shard of this sweep"), "{}", stderr(&o));
+    }
+    assert_eq!(std::fs::read_to_string(&first).unwrap(), "my own notes");
+    assert!(other.is_file());
+}
