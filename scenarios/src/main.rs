@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use scenarios::batch::{self, Failure, parse_seed_range};
 use scenarios::model::ProtocolKind;
-use scenarios::{calibrate, compare, output, parse, run, sweep};
+use scenarios::{calibrate, compare, diagnose, output, parse, run, sweep};
 use sim_core::Stop;
 
 const METRICS_HELP: &str = "\
@@ -251,7 +251,7 @@ fn explore_command(file: &Path, (first, last): (u64, u64), sets: &[String], quie
                     )
                 });
             }
-            Stop::EventLimit | Stop::QueueLimit => limited += 1,
+            Stop::Limit { .. } => limited += 1,
             Stop::End => {}
         }
         bar.inc(1);
@@ -343,13 +343,14 @@ fn run_command(input: &Input, out: Option<PathBuf>, quiet: bool) -> ExitCode {
                 v.detail,
                 scenario.seed
             );
+            if let Some(overload) = diagnose::overload(&report).filter(|_| v.invariant == "liveness") {
+                eprintln!("  {overload}");
+            }
             ExitCode::from(3)
         }
-        Stop::EventLimit | Stop::QueueLimit => {
-            eprintln!(
-                "\nwarning: the run stopped at its {} before the end; raise [limits] in the scenario",
-                if report.result.stop == Stop::EventLimit { "event limit" } else { "queue limit" }
-            );
+        Stop::Limit { .. } => {
+            let why = diagnose::limit_stop(&report).unwrap_or_default();
+            eprintln!("\nLIMIT REACHED: {why}\n  reproduce: {reproduce}");
             ExitCode::from(4)
         }
     }

@@ -59,8 +59,7 @@ fn byzantine_list(report: &Report) -> Vec<(usize, &'static str)> {
 pub fn stop_name(stop: &Stop) -> &'static str {
     match stop {
         Stop::End => "end",
-        Stop::EventLimit => "event_limit",
-        Stop::QueueLimit => "queue_limit",
+        Stop::Limit { limit, .. } => limit.name(),
         Stop::Violation(_) => "violation",
     }
 }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
 
 use crate::checker::Violation;
-use crate::cpu::CpuConfig;
+use crate::cpu::{CpuConfig, RecentBusy};
 use crate::crypto::{CryptoMode, RealCrypto};
 use crate::digest::Fold;
 use crate::ids::{AccountId, NodeId, Tx, TxId, TxResult};
@@ -52,8 +52,7 @@ pub struct SimConfig {
     pub faults: Vec<FaultAt>,
     /// The run stops at this virtual time.
     pub end: Time,
-    pub max_events: u64,
-    pub max_queue: usize,
+    pub limits: Limits,
     /// Per replica: follows the protocol (checked) or not.
     pub correct: Vec<bool>,
     pub cpu: CpuConfig,
@@ -72,13 +71,74 @@ pub struct LivenessCheck {
     pub bound: Span,
 }
 
+/// Caps on what one run may do or hold. Each is a count, never a measured size, so a run
+/// stops at the same event on every machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Events processed.
+    pub max_events: u64,
+    /// Events pending in the engine's queue at once.
+    pub max_queue: usize,
+    /// Inputs waiting for a core, per replica.
+    pub max_cpu_queue: usize,
+    /// Transactions submitted (each keeps a record until the run ends).
+    pub max_transactions: u64,
+    /// Events processed at one virtual instant: more means time has stopped advancing.
+    pub max_stalled_events: u64,
+}
+
+impl Limits {
+    /// The defaults of a scenario's `[limits]`.
+    pub const DEFAULT: Limits = Limits {
+        max_events: 1_000_000_000,
+        max_queue: 20_000_000,
+        max_cpu_queue: 4_000_000,
+        max_transactions: 20_000_000,
+        max_stalled_events: 10_000_000,
+    };
+}
+
+/// Which limit stopped a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Limit {
+    Events,
+    EventQueue,
+    CpuQueue { node: NodeId },
+    Transactions,
+    Stalled,
+}
+
+impl Limit {
+    /// The `[limits]` key that sets it.
+    pub fn key(&self) -> &'static str {
+        match self {
+            Limit::Events => "max_events",
+            Limit::EventQueue => "max_queue",
+            Limit::CpuQueue { .. } => "max_cpu_queue",
+            Limit::Transactions => "max_transactions",
+            Limit::Stalled => "max_stalled_events",
+        }
+    }
+
+    /// A short name for tables and file columns.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Limit::Events => "event_limit",
+            Limit::EventQueue => "queue_limit",
+            Limit::CpuQueue { .. } => "cpu_queue_limit",
+            Limit::Transactions => "transaction_limit",
+            Limit::Stalled => "time_stalled",
+        }
+    }
+}
+
 /// Why a run stopped.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Stop {
     /// Reached the configured end time.
     End,
-    EventLimit,
-    QueueLimit,
+    /// A limit of `[limits]` was reached; `detail` says where and when.
+    Limit { limit: Limit, detail: String },
     /// A safety invariant broke.
     Violation(Violation),
 }
@@ -157,6 +217,8 @@ struct CpuState<M, T> {
     quiet_until: Vec<Time>,
     waiting: VecDeque<Input<M, T>>,
     busy_ns: u64,
+    /// The busy time of the last few seconds (for the overload diagnosis).
+    recent: RecentBusy,
     epoch: u32,
     /// The time of the pending `Wake`, or `Time::MAX`.
     wake_at: Time,
@@ -169,6 +231,7 @@ impl<M, T> CpuState<M, T> {
             quiet_until: Vec::new(),
             waiting: VecDeque::new(),
             busy_ns: 0,
+            recent: RecentBusy::default(),
             epoch: 0,
             wake_at: Time::MAX,
         }
@@ -198,6 +261,12 @@ pub struct NodeReport {
     /// Time the CPU spent on handlers (summed over cores), and the cores.
     pub cpu_busy_ns: u64,
     pub cores: u32,
+    /// Busy time charged lately to the CPU, the uplink and the downlink (by the second it was
+    /// charged in), and the inputs waiting for a core when the run stopped.
+    pub cpu_recent: RecentBusy,
+    pub uplink_recent: RecentBusy,
+    pub downlink_recent: RecentBusy,
+    pub cpu_waiting: usize,
 }
 
 /// Everything a finished run leaves behind.
@@ -241,6 +310,11 @@ pub struct Simulation<P: Protocol> {
     /// The first transaction the liveness check has not cleared yet.
     liveness_cursor: usize,
     events: u64,
+    /// The latest instant events happened at, and how many happened at it.
+    instant: Time,
+    events_at_instant: u64,
+    /// A limit reached inside a handler (CPU queue, transactions), reported after the event.
+    limit_hit: Option<Stop>,
     stop: Option<Stop>,
 }
 
@@ -285,6 +359,9 @@ impl<P: Protocol> Simulation<P> {
             liveness_cursor: 0,
             streams,
             events: 0,
+            instant: Time::ZERO,
+            events_at_instant: 0,
+            limit_hit: None,
             stop: None,
             cfg,
         };
@@ -334,6 +411,11 @@ impl<P: Protocol> Simulation<P> {
             debug_assert!(at >= self.now, "the queue went back in time");
             self.now = at;
             self.events += 1;
+            if at > self.instant {
+                self.instant = at;
+                self.events_at_instant = 0;
+            }
+            self.events_at_instant += 1;
             self.dispatch(event);
             if let Some(stop) = self.limit_reached() {
                 self.stop = Some(stop);
@@ -364,13 +446,34 @@ impl<P: Protocol> Simulation<P> {
         if let Some(v) = self.obs.violation.take() {
             return Some(Stop::Violation(v));
         }
-        if self.events >= self.cfg.max_events {
-            return Some(Stop::EventLimit);
+        if let Some(stop) = self.limit_hit.take() {
+            return Some(stop);
         }
-        if self.queue.len() > self.cfg.max_queue {
-            return Some(Stop::QueueLimit);
+        let limits = self.cfg.limits;
+        if self.events >= limits.max_events {
+            return Some(self.limit(Limit::Events, format!("{} events processed", self.events)));
+        }
+        if self.queue.len() > limits.max_queue {
+            let detail = format!("{} events pending in the engine's queue", self.queue.len());
+            return Some(self.limit(Limit::EventQueue, detail));
+        }
+        if self.events_at_instant > limits.max_stalled_events {
+            let detail = format!(
+                "virtual time stalled at t = {:.6} s for {} events: zero delay and zero CPU cost let the \
+                 protocol loop without time passing; give the network a delay or the CPU a cost",
+                self.now.as_secs_f64(),
+                self.events_at_instant
+            );
+            return Some(self.limit(Limit::Stalled, detail));
         }
         None
+    }
+
+    /// A limit stop; `detail` gets the virtual time appended (the stall says it itself).
+    fn limit(&self, limit: Limit, detail: String) -> Stop {
+        let detail =
+            if limit == Limit::Stalled { detail } else { format!("{detail} at t = {:.6} s", self.now.as_secs_f64()) };
+        Stop::Limit { limit, detail }
     }
 
     pub fn finish(self) -> RunResult {
@@ -385,6 +488,10 @@ impl<P: Protocol> Simulation<P> {
                 counters: if i < n { self.replicas[i].counters() } else { Vec::new() },
                 cpu_busy_ns: self.cpu.get(i).map_or(0, |c| c.busy_ns),
                 cores: if i < n { self.cfg.cpu.cores } else { 0 },
+                cpu_recent: self.cpu.get(i).map_or_else(RecentBusy::default, |c| c.recent),
+                uplink_recent: self.net.uplink_recent[i],
+                downlink_recent: self.net.downlink_recent[i],
+                cpu_waiting: self.cpu.get(i).map_or(0, |c| c.waiting.len()),
             })
             .collect();
         RunResult {
@@ -484,7 +591,15 @@ impl<P: Protocol> Simulation<P> {
             self.start(node, input);
         } else {
             cpu.waiting.push_back(input);
+            let waiting = cpu.waiting.len();
             self.schedule_wake(node);
+            if waiting > self.cfg.limits.max_cpu_queue && self.limit_hit.is_none() {
+                let detail = format!(
+                    "replica {}'s CPU has {waiting} inputs waiting for a core ({} cores): the offered load exceeds what it can process",
+                    node.0, cores
+                );
+                self.limit_hit = Some(self.limit(Limit::CpuQueue { node }, detail));
+            }
         }
     }
 
@@ -535,6 +650,7 @@ impl<P: Protocol> Simulation<P> {
         }
         let cpu = &mut self.cpu[node.idx()];
         cpu.busy_ns += cost.0;
+        cpu.recent.add(self.now, cost);
         if self.outbox.is_empty() {
             cpu.quiet_until.push(self.now + cost);
             return;
@@ -577,6 +693,11 @@ impl<P: Protocol> Simulation<P> {
     }
 
     fn submit(&mut self, arrival: Arrival) {
+        if self.obs.txs.len() as u64 >= self.cfg.limits.max_transactions {
+            let detail = format!("{} transactions submitted, one more arriving", self.obs.txs.len());
+            self.limit_hit.get_or_insert(self.limit(Limit::Transactions, detail));
+            return;
+        }
         let client = NodeId(self.cfg.n_replicas + arrival.client_idx);
         let nonce = self.nonces.entry(arrival.from).or_insert(0);
         *nonce += 1;
@@ -807,8 +928,7 @@ mod tests {
             send_to: SendPolicy::Nearest,
             faults: vec![],
             end: Time::from_secs_f64(10.0),
-            max_events: 1000,
-            max_queue: 1000,
+            limits: Limits { max_events: 1000, max_queue: 1000, ..Limits::DEFAULT },
             correct,
             cpu: crate::cpu::CpuConfig::UNLIMITED,
             crypto: Default::default(),
@@ -839,9 +959,10 @@ mod tests {
     #[test]
     fn event_limit_stops_the_run() {
         let mut cfg = config(vec![true, false, false]);
-        cfg.max_events = 5;
+        cfg.limits.max_events = 5;
         let r = Simulation::new(cfg, Box::new(ListWorkload::default()), |_| Liar { next_slot: 1 }).run();
-        assert_eq!((r.stop, r.events), (Stop::EventLimit, 5));
+        assert!(matches!(r.stop, Stop::Limit { limit: Limit::Events, .. }), "{:?}", r.stop);
+        assert_eq!(r.events, 5);
     }
 
     /// Replica 0 sends three messages at once; replica 1 spends 1 ms on each and echoes it.
