@@ -1114,4 +1114,79 @@ mod tests {
         assert!((150_000_000..=163_000_000).contains(&v.at_ns), "{}", v.at_ns);
         assert_eq!(liveness_run(true, 20).stop, Stop::End);
     }
+
+    /// Replicas 0 and 1 bounce a message forever: with zero delay and no CPU model, virtual
+    /// time never advances.
+    struct Spinner;
+
+    impl Protocol for Spinner {
+        type Message = Nothing;
+        type Timer = u8;
+        type Record = std::convert::Infallible;
+        fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+            if ctx.me() == NodeId(0) {
+                ctx.send(NodeId(1), Nothing);
+            }
+        }
+        fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, _: Nothing) {
+            ctx.send(from, Nothing);
+        }
+        fn on_timer(&mut self, _: &mut Ctx<'_, Self>, _: u8) {}
+        fn on_request(&mut self, _: &mut Ctx<'_, Self>, _: Tx) {}
+    }
+
+    fn spin(delay: Span) -> RunResult {
+        let mut cfg = config(vec![true; 3]);
+        cfg.net.delay = DelayModel::Uniform(delay);
+        cfg.limits = Limits { max_events: 100_000, max_stalled_events: 1000, ..Limits::DEFAULT };
+        Simulation::new(cfg, Box::new(ListWorkload::default()), |_| Spinner).run()
+    }
+
+    #[test]
+    fn a_run_whose_time_stands_still_stops_as_stalled() {
+        let r = spin(Span::ZERO);
+        let Stop::Limit { limit: Limit::Stalled, detail } = &r.stop else { panic!("not stalled: {:?}", r.stop) };
+        assert_eq!((r.events, r.end_time), (1001, Time::ZERO));
+        assert!(detail.starts_with("virtual time stalled at t = 0.000000 s for 1001 events"), "{detail}");
+        // With 1 ms per hop the same loop is not stalled: ten times the stall limit in events,
+        // spread over 10 s, and the run ends.
+        let r = spin(Span::from_millis(1));
+        assert_eq!((r.stop, r.events), (Stop::End, 10_000));
+    }
+
+    fn worker_run(max_cpu_queue: usize) -> Stop {
+        let mut cfg = config(vec![true; 3]);
+        cfg.cpu = CpuConfig { cores: 1, ..CpuConfig::UNLIMITED };
+        cfg.limits.max_cpu_queue = max_cpu_queue;
+        Simulation::new(cfg, Box::new(ListWorkload::default()), |_| Worker { echoes_at: vec![] }).run().stop
+    }
+
+    #[test]
+    fn a_cpu_queue_past_its_limit_stops_the_run_naming_the_replica() {
+        // Three messages reach replica 1's one core at once: two wait.
+        let stop = worker_run(1);
+        let Stop::Limit { limit, detail } = &stop else { panic!("no limit: {stop:?}") };
+        assert_eq!(*limit, Limit::CpuQueue { node: NodeId(1) });
+        assert!(detail.starts_with("replica 1's CPU has 2 inputs waiting"), "{detail}");
+        assert_eq!(worker_run(2), Stop::End);
+    }
+
+    #[test]
+    fn transactions_past_their_limit_stop_the_run() {
+        let mut cfg = config(vec![true; 3]);
+        cfg.net.nodes.push(cfg.net.nodes[0]); // one client
+        cfg.limits.max_transactions = 2;
+        let arrival = |ms: u64| crate::workload::Arrival {
+            at: Time(ms * 1_000_000),
+            client_idx: 0,
+            from: crate::AccountId(0),
+            to: crate::AccountId(1),
+            amount: 1,
+            size_bytes: 10,
+        };
+        let workload = ListWorkload::new(vec![arrival(5), arrival(6), arrival(7)]);
+        let r = Simulation::new(cfg, Box::new(workload), |_| Committer { commits: true, next_slot: 1 }).run();
+        assert!(matches!(r.stop, Stop::Limit { limit: Limit::Transactions, .. }), "{:?}", r.stop);
+        assert_eq!((r.txs.len(), r.end_time), (2, Time(7_000_000)));
+    }
 }
