@@ -39,11 +39,11 @@ pub fn overload(report: &Report) -> Option<String> {
     })?;
     (busiest.pct >= SATURATED_PCT).then(|| {
         format!(
-            "overload: {} was {:.1}% busy{} over the last {:.1} s before the stop; the offered load exceeds what \
+            "overload: {}{} was {:.1}% busy over the last {:.1} s before the stop; the offered load exceeds what \
              it can process, this is not necessarily a protocol bug",
             busiest.what,
-            busiest.pct.min(100.0),
             busiest.note,
+            busiest.pct.min(100.0),
             busiest.window_s
         )
     })
@@ -61,7 +61,7 @@ fn cpu_busy(n: &NodeReport, at: Time) -> Busy {
         what: format!("{}'s CPU", node_name(n)),
         pct: percent(busy_ns, capacity_ns),
         window_s: window_ns as f64 / 1e9,
-        note: format!(" ({} cores{waiting})", n.cores),
+        note: format!(" ({} core{}{waiting})", n.cores, if n.cores == 1 { "" } else { "s" }),
     }
 }
 
@@ -104,4 +104,70 @@ pub fn limit_stop(report: &Report) -> Option<String> {
         Limit::Stalled => "raise it only if that many events at one instant are expected",
     };
     Some(format!("the run stopped early: {detail}\n  limit: [limits] {} = {value}; {fix}", limit.key()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::{parse, run};
+
+    /// HotStuff on 4 replicas, every transaction to every replica, a liveness bound of 1 s.
+    const BASE: &str = r#"
+duration_s = 4
+[replicas]
+n = 4
+[clients]
+count = 2
+send_to = "all"
+[network]
+uniform_delay_ms = 5
+[workload]
+rate_tps = 300
+[checks]
+liveness_bound_s = 1
+"#;
+
+    /// The invariant that stopped the run (or the stop), and the diagnosis.
+    fn diagnose(sets: &[&str]) -> (String, Option<String>) {
+        let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+        let s = parse::load_str(Path::new("t.toml"), BASE, &sets, None).expect("valid");
+        let report = run::run(&s, &mut |_, _| {});
+        let stop = match &report.result.stop {
+            Stop::Violation(v) => v.invariant.to_string(),
+            other => format!("{other:?}"),
+        };
+        (stop, overload(&report))
+    }
+
+    #[test]
+    fn a_saturated_cpu_is_named_with_its_utilisation() {
+        // 1 ms per input on one core: at most 1,000 inputs/s, against 3,000 requests/s.
+        let (stop, why) = diagnose(&["cpu.cores=1", "cpu.base_us=1000", "workload.rate_tps=3000"]);
+        assert_eq!(stop, "liveness");
+        let why = why.expect("an overload");
+        assert!(why.starts_with("overload: replica "), "{why}");
+        assert!(why.contains("'s CPU (1 core, "), "{why}");
+        let pct: f64 = why.split(" was ").nth(1).and_then(|w| w.split('%').next()).unwrap().parse().unwrap();
+        assert!(pct >= SATURATED_PCT, "{why}");
+    }
+
+    #[test]
+    fn a_saturated_uplink_is_named_with_its_bandwidth() {
+        // No CPU model; the leader's proposals (3,000 tx/s of 256 bytes to 3 others, about
+        // 18 Mbit/s) through a 1 Mbit/s uplink.
+        let (stop, why) = diagnose(&["cpu.cores=0", "replicas.uplink_mbps=1", "workload.rate_tps=3000"]);
+        assert_eq!(stop, "liveness");
+        let why = why.expect("an overload");
+        assert!(why.starts_with("overload: replica 0's uplink (1 Mbit/s) was 100.0% busy"), "{why}");
+    }
+
+    #[test]
+    fn a_liveness_stop_without_overload_has_no_diagnosis() {
+        // Two of four replicas crash: no quorum, idle CPUs.
+        let crashes = "faults.crashes=[{ replica = 2, at_s = 1 }, { replica = 3, at_s = 1 }]";
+        let (stop, why) = diagnose(&[crashes]);
+        assert_eq!((stop.as_str(), why), ("liveness", None));
+    }
 }
