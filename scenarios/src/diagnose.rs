@@ -98,9 +98,7 @@ pub fn limit_stop(report: &Report) -> Option<String> {
             "lower workload.rate_tps or give the replicas more cores (cpu.cores), or raise it \
              (about 100 bytes per waiting input)"
         }
-        Limit::Transactions => {
-            "lower workload.rate_tps or duration_s, or raise it (about 100 bytes per transaction)"
-        }
+        Limit::Transactions => "lower workload.rate_tps or duration_s, or raise it (about 100 bytes per transaction)",
         Limit::Stalled => "raise it only if that many events at one instant are expected",
     };
     Some(format!("the run stopped early: {detail}\n  limit: [limits] {} = {value}; {fix}", limit.key()))

@@ -130,8 +130,7 @@ const HOTSTUFF_KEYS: &[&str] =
     &["variant", "certificate", "batch_size", "view_timeout_ms", "timeout_backoff", "max_timeout_ms"];
 const CPU_KEYS: &[&str] = &["cores", "base_us", "per_kib_us", "crypto", "profile", "profile_file", "client_verify_us"];
 const PROFILE_KEYS: [&str; 4] = ["sign_us", "verify_us", "aggregate_per_sig_us", "verify_aggregate_us"];
-const LIMITS_KEYS: &[&str] =
-    &["max_events", "max_queue", "max_cpu_queue", "max_transactions", "max_stalled_events"];
+const LIMITS_KEYS: &[&str] = &["max_events", "max_queue", "max_cpu_queue", "max_transactions", "max_stalled_events"];
 const OUTPUT_KEYS: &[&str] = &["window_s", "latency_csv"];
 
 // ---------------------------------------------------------------------------------------------

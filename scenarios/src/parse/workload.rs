@@ -189,7 +189,8 @@ pub(super) fn read_trace(
     };
     workload.rate_tps = cfg.mean_rate_tps();
     // Blame the scale the file sets (time_scale first: it multiplies the rate too).
-    let blamed = if time_scale.at != Origin::Implicit || rate_scale.at == Origin::Implicit { &time_scale } else { &rate_scale };
+    let blamed =
+        if time_scale.at != Origin::Implicit || rate_scale.at == Origin::Implicit { &time_scale } else { &rate_scale };
     if !check_scaled_rate(c, blamed, workload.rate_tps, &rate_scale, &time_scale) {
         return None;
     }
@@ -203,7 +204,13 @@ pub(super) fn read_trace(
 
 /// The replay's mean rate, the trace's own times `rate_scale x time_scale`, must stay within
 /// the cap on `rate_tps`: the two scales are bounded one by one, not their product.
-fn check_scaled_rate(c: &mut Ctx<'_>, blamed: &Val<f64>, rate_tps: f64, rate_scale: &Val<f64>, time_scale: &Val<f64>) -> bool {
+fn check_scaled_rate(
+    c: &mut Ctx<'_>,
+    blamed: &Val<f64>,
+    rate_tps: f64,
+    rate_scale: &Val<f64>,
+    time_scale: &Val<f64>,
+) -> bool {
     let ok = rate_tps <= MAX_RATE_TPS;
     if !ok {
         let message = format!(
