@@ -77,7 +77,8 @@ pub struct LivenessCheck {
 pub struct Limits {
     /// Events processed.
     pub max_events: u64,
-    /// Events pending in the engine's queue at once.
+    /// Events pending at once: in the engine's queue plus inputs waiting for a core at every
+    /// replica (what a run holds in memory, whatever the number of replicas).
     pub max_queue: usize,
     /// Inputs waiting for a core, per replica.
     pub max_cpu_queue: usize,
@@ -304,6 +305,8 @@ pub struct Simulation<P: Protocol> {
     /// Emptied outboxes kept for reuse by handlers that take time.
     outbox_pool: Vec<Outbox<P::Message, P::Timer>>,
     cpu: Vec<CpuState<P::Message, P::Timer>>,
+    /// Inputs waiting for a core, summed over replicas.
+    cpu_waiting_total: usize,
     real: Option<RealCrypto>,
     streams: Streams,
     digest: Fold,
@@ -355,6 +358,7 @@ impl<P: Protocol> Simulation<P> {
             outbox_pool: Vec::new(),
             real: (cfg.crypto == CryptoMode::Real).then(|| RealCrypto::new(&streams, cfg.n_replicas)),
             cpu: (0..n).map(|_| CpuState::new()).collect(),
+            cpu_waiting_total: 0,
             digest: Fold::new(cfg.seed),
             liveness_cursor: 0,
             streams,
@@ -453,8 +457,12 @@ impl<P: Protocol> Simulation<P> {
         if self.events >= limits.max_events {
             return Some(self.limit(Limit::Events, format!("{} events processed", self.events)));
         }
-        if self.queue.len() > limits.max_queue {
-            let detail = format!("{} events pending in the engine's queue", self.queue.len());
+        if self.queue.len() + self.cpu_waiting_total > limits.max_queue {
+            let detail = format!(
+                "{} events pending in the engine's queue and {} inputs waiting for a core",
+                self.queue.len(),
+                self.cpu_waiting_total
+            );
             return Some(self.limit(Limit::EventQueue, detail));
         }
         if self.events_at_instant > limits.max_stalled_events {
@@ -478,6 +486,7 @@ impl<P: Protocol> Simulation<P> {
 
     pub fn finish(self) -> RunResult {
         let n = self.cfg.n_replicas as usize;
+        debug_assert_eq!(self.cpu_waiting_total, self.cpu.iter().map(|c| c.waiting.len()).sum::<usize>());
         let nodes = (0..self.net.n_nodes())
             .map(|i| NodeReport {
                 id: NodeId(i as u32),
@@ -592,6 +601,7 @@ impl<P: Protocol> Simulation<P> {
         } else {
             cpu.waiting.push_back(input);
             let waiting = cpu.waiting.len();
+            self.cpu_waiting_total += 1;
             self.schedule_wake(node);
             if waiting > self.cfg.limits.max_cpu_queue && self.limit_hit.is_none() {
                 let detail = format!(
@@ -685,6 +695,7 @@ impl<P: Protocol> Simulation<P> {
                 break;
             }
             let next = cpu.waiting.pop_front().expect("checked");
+            self.cpu_waiting_total -= 1;
             self.start(node, next);
         }
         if !self.cpu[node.idx()].waiting.is_empty() {
@@ -767,6 +778,7 @@ impl<P: Protocol> Simulation<P> {
                 cpu.epoch += 1;
                 cpu.busy_cores = 0;
                 cpu.quiet_until.clear();
+                self.cpu_waiting_total -= cpu.waiting.len();
                 cpu.waiting.clear();
                 cpu.wake_at = Time::MAX;
             }
