@@ -179,8 +179,9 @@ struct Account {
 #[derive(Clone, Debug)]
 pub struct Ledger {
     genesis_balance_per_account: u64,
-    /// Indexed by account; accounts past the end are at genesis.
-    accounts: Vec<Account>,
+    /// Accounts ever changed, by id (sparse: a run touches few of up to 2^32 accounts); the
+    /// others are at genesis.
+    accounts: BTreeMap<AccountId, Account>,
     /// Wrapping sum of a hash of every account that differs from genesis: the state digest,
     /// kept up to date in O(1) per change.
     digest_sum: u64,
@@ -197,7 +198,7 @@ impl Ledger {
     pub fn new(genesis_balance_per_account: u64) -> Ledger {
         Ledger {
             genesis_balance_per_account,
-            accounts: Vec::new(),
+            accounts: BTreeMap::new(),
             digest_sum: 0,
             supply_delta: 0,
             held: BTreeMap::new(),
@@ -211,27 +212,23 @@ impl Ledger {
     }
 
     fn account(&self, a: AccountId) -> Account {
-        self.accounts.get(a.0 as usize).copied().unwrap_or(self.genesis())
+        self.accounts.get(&a).copied().unwrap_or(self.genesis())
     }
 
-    fn account_hash(idx: usize, account: Account) -> u64 {
-        hash_words(&[idx as u64, account.balance, account.nonce])
+    fn account_hash(a: AccountId, account: Account) -> u64 {
+        hash_words(&[u64::from(a.0), account.balance, account.nonce])
     }
 
     /// Stores `account` at `a`, keeping the digest sum in step.
     fn set(&mut self, a: AccountId, account: Account) {
-        let idx = a.0 as usize;
         let genesis = self.genesis();
-        if self.accounts.len() <= idx {
-            self.accounts.resize(idx + 1, genesis);
-        }
-        let old = std::mem::replace(&mut self.accounts[idx], account);
+        let old = self.accounts.insert(a, account).unwrap_or(genesis);
         self.supply_delta += account.balance as i128 - old.balance as i128;
         if old != genesis {
-            self.digest_sum = self.digest_sum.wrapping_sub(Self::account_hash(idx, old));
+            self.digest_sum = self.digest_sum.wrapping_sub(Self::account_hash(a, old));
         }
         if account != genesis {
-            self.digest_sum = self.digest_sum.wrapping_add(Self::account_hash(idx, account));
+            self.digest_sum = self.digest_sum.wrapping_add(Self::account_hash(a, account));
         }
     }
 
@@ -329,9 +326,8 @@ impl Ledger {
         let sum = self
             .accounts
             .iter()
-            .enumerate()
             .filter(|(_, a)| **a != self.genesis())
-            .fold(0u64, |s, (i, a)| s.wrapping_add(Self::account_hash(i, *a)));
+            .fold(0u64, |s, (&id, a)| s.wrapping_add(Self::account_hash(id, *a)));
         hash_words(&[0x6c65_6467_6572, self.genesis_balance_per_account, sum])
     }
 
@@ -340,9 +336,9 @@ impl Ledger {
         let genesis = self.genesis();
         let mut fold = Fold::new(0x6c65_6467_6572); // "ledger"
         fold.add(self.genesis_balance_per_account);
-        for (idx, account) in self.accounts.iter().enumerate() {
+        for (id, account) in &self.accounts {
             if *account != genesis {
-                fold.add(idx as u64).add(account.balance).add(account.nonce);
+                fold.add(u64::from(id.0)).add(account.balance).add(account.nonce);
             }
         }
         fold.value()
@@ -357,7 +353,7 @@ impl Ledger {
     /// The same, recomputed from every balance.
     pub fn supply_delta_full(&self) -> i128 {
         let genesis = self.genesis_balance_per_account as i128;
-        self.accounts.iter().map(|a| a.balance as i128 - genesis).sum()
+        self.accounts.values().map(|a| a.balance as i128 - genesis).sum()
     }
 
     /// The ledger invariants a monitor checks: supply conserved. (No balance is negative and

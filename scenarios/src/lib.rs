@@ -4,6 +4,7 @@
 pub mod batch;
 pub mod calibrate;
 pub mod compare;
+pub mod diagnose;
 pub mod lower;
 pub mod model;
 pub mod output;

@@ -87,8 +87,13 @@ pub fn lower(s: &Scenario) -> Lowered {
         },
         faults: faults(&s.faults.crashes, &s.byzantine, &assigned),
         end: Time::from_secs_f64(s.duration_s + s.drain_s),
-        max_events: s.limits.max_events,
-        max_queue: usize::try_from(s.limits.max_queue).unwrap_or(usize::MAX),
+        limits: sim_core::Limits {
+            max_events: s.limits.max_events,
+            max_queue: usize::try_from(s.limits.max_queue).unwrap_or(usize::MAX),
+            max_cpu_queue: usize::try_from(s.limits.max_cpu_queue).unwrap_or(usize::MAX),
+            max_transactions: s.limits.max_transactions,
+            max_stalled_events: s.limits.max_stalled_events,
+        },
         correct: byzantine.iter().map(Option::is_none).collect(),
         cpu: cpu(&s.cpu),
         crypto: match s.cpu.crypto {

@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use scenarios::batch::{self, Failure, parse_seed_range};
 use scenarios::model::ProtocolKind;
-use scenarios::{calibrate, compare, output, parse, resultsdir, run, sweep, version};
+use scenarios::{calibrate, compare, diagnose, output, parse, resultsdir, run, sweep, version};
 use sim_core::Stop;
 
 const METRICS_HELP: &str = "\
@@ -24,9 +24,9 @@ Metrics (measured over the window [warmup_s, duration_s)):
   Latency percentiles are nearest-rank over the transactions submitted in the window that
   completed before the run ended; the others are reported as unconfirmed.
 
-Exit codes: 0 success, 1 results could not be written, 2 bad input (file, field, value),
-3 an invariant broke (safety: agreement, gap-free log, exactly-once; or liveness),
-4 the run hit its event or queue limit.";
+Exit codes: 0 success, 1 results could not be written, 2 bad input (file, field, value, or
+an --out byzsim may not replace), 3 an invariant broke (safety: agreement, gap-free log,
+exactly-once; or liveness), 4 the run hit a limit of [limits].";
 
 #[derive(Parser)]
 #[command(name = "byzsim", version = version_text(), about = "Deterministic simulator of Byzantine consensus protocols", after_long_help = METRICS_HELP)]
@@ -42,7 +42,8 @@ enum Command {
     Run {
         #[command(flatten)]
         input: Input,
-        /// Results folder (default: results/<scenario>-seed<seed>).
+        /// Results folder (default: results/<scenario>-seed<seed>, plus a hash of the --set
+        /// overrides). Must be new, empty, or a folder byzsim wrote.
         #[arg(long)]
         out: Option<PathBuf>,
         /// No progress bar.
@@ -84,7 +85,8 @@ enum Command {
         /// Override any field, as key.path=value; repeatable (not `protocol`).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         sets: Vec<String>,
-        /// Results folder (default: results/<scenario>-compare-seed<S> or -seeds<A>-<B>).
+        /// Results folder (default: results/<scenario>-compare-seed<S> or -seeds<A>-<B>, plus a
+        /// hash of the --set overrides). Must be new, empty, or a folder byzsim wrote.
         #[arg(long)]
         out: Option<PathBuf>,
         /// Runs at once, on as many threads (default: the number of cores).
@@ -110,11 +112,11 @@ enum Command {
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4096))]
         jobs: Option<u32>,
         /// Run only shard I of N (0 <= I < N: the runs numbered I modulo N) and write
-        /// shard-I-of-N.json for `byzsim merge`.
+        /// shard-I-of-N-<sweep id>.json for `byzsim merge`.
         #[arg(long, value_parser = sweep::parse_shard, value_name = "I/N")]
         shard: Option<(u64, u64)>,
-        /// Results folder (default: results/<scenario>-sweep, or results/<scenario>-sweep-shards
-        /// for a shard).
+        /// Results folder (default: results/<scenario>-sweep-<hash of the grid>, or that plus
+        /// -shards for a shard).
         #[arg(long)]
         out: Option<PathBuf>,
         /// Report the saturation point: per combination of the other swept keys, the highest
@@ -131,7 +133,8 @@ enum Command {
         /// Folders holding shard-*-of-*.json files, or the files themselves.
         #[arg(required = true, value_name = "DIR|FILE")]
         paths: Vec<PathBuf>,
-        /// Results folder (default: results/<scenario>-sweep).
+        /// Results folder (default: the one the unsharded sweep writes). Must be new, empty, or
+        /// a folder byzsim wrote, and hold no shard.
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -263,7 +266,7 @@ fn explore_command(file: &Path, (first, last): (u64, u64), sets: &[String], quie
                     )
                 });
             }
-            Stop::EventLimit | Stop::QueueLimit => limited += 1,
+            Stop::Limit { .. } => limited += 1,
             Stop::End => {}
         }
         bar.inc(1);
@@ -386,13 +389,14 @@ fn run_command(input: &Input, out: Option<PathBuf>, quiet: bool) -> ExitCode {
                 v.detail,
                 scenario.seed
             );
+            if let Some(overload) = diagnose::overload(&report).filter(|_| v.invariant == "liveness") {
+                eprintln!("  {overload}");
+            }
             ExitCode::from(3)
         }
-        Stop::EventLimit | Stop::QueueLimit => {
-            eprintln!(
-                "\nwarning: the run stopped at its {} before the end; raise [limits] in the scenario",
-                if report.result.stop == Stop::EventLimit { "event limit" } else { "queue limit" }
-            );
+        Stop::Limit { .. } => {
+            let why = diagnose::limit_stop(&report).unwrap_or_default();
+            eprintln!("\nLIMIT REACHED: {why}\n  reproduce: {reproduce}");
             ExitCode::from(4)
         }
     }

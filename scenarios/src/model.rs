@@ -413,7 +413,14 @@ pub struct CostProfile {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Limits {
     pub max_events: u64,
+    /// Events pending in the engine's queue.
     pub max_queue: u64,
+    /// Inputs waiting for a core, per replica.
+    pub max_cpu_queue: u64,
+    /// Transactions submitted over the run.
+    pub max_transactions: u64,
+    /// Events at one virtual instant before the run counts as stalled.
+    pub max_stalled_events: u64,
 }
 
 #[derive(Clone, Debug, PartialEq)]

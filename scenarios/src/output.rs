@@ -60,8 +60,7 @@ fn byzantine_list(report: &Report) -> Vec<(usize, &'static str)> {
 pub fn stop_name(stop: &Stop) -> &'static str {
     match stop {
         Stop::End => "end",
-        Stop::EventLimit => "event_limit",
-        Stop::QueueLimit => "queue_limit",
+        Stop::Limit { limit, .. } => limit.name(),
         Stop::Violation(_) => "violation",
     }
 }
@@ -497,50 +496,63 @@ pub fn early_stop(report: &Report, reproduce: &str) -> Option<(String, Vec<(Stri
     let at = |ns: u64| format!("{:.6} s (virtual)", ns as f64 / 1e9);
     let (title, mut rows) = match &report.result.stop {
         Stop::End => return None,
-        Stop::Violation(v) => (
-            format!("This run broke the invariant `{}`", v.invariant),
-            vec![
+        Stop::Violation(v) => {
+            let mut rows = vec![
                 ("invariant".to_string(), v.invariant.to_string()),
                 ("node".to_string(), node_label(report, v.replica)),
                 ("time".to_string(), at(v.at_ns)),
                 ("detail".to_string(), v.detail.clone()),
-            ],
-        ),
-        stop => (
-            format!("This run stopped early: it hit its {}", limit_words(stop)),
-            vec![
-                ("limit".to_string(), stop_name(stop).to_string()),
+            ];
+            if let Some(overload) = liveness_overload(report) {
+                rows.push(("diagnosis".to_string(), overload));
+            }
+            (format!("This run broke the invariant `{}`", v.invariant), rows)
+        }
+        Stop::Limit { limit, detail } => {
+            let fix = crate::diagnose::limit_stop(report).unwrap_or_default();
+            let rows = vec![
+                ("limit".to_string(), format!("[limits] {}", limit.key())),
+                ("detail".to_string(), detail.clone()),
                 ("time".to_string(), at(report.result.end_time.as_nanos())),
                 ("events".to_string(), report.result.events.to_string()),
-            ],
-        ),
+                ("what to do".to_string(), fix.lines().last().unwrap_or_default().trim().to_string()),
+            ];
+            (format!("This run stopped early: it hit its limit [limits] {}", limit.key()), rows)
+        }
     };
     rows.push(("seed".to_string(), report.scenario.seed.to_string()));
     rows.push(("reproduce".to_string(), reproduce.to_string()));
     Some((title, rows))
 }
 
+/// The overload diagnosis of a liveness stop (a saturated CPU or link), if any.
+fn liveness_overload(report: &Report) -> Option<String> {
+    match &report.result.stop {
+        Stop::Violation(v) if v.invariant == "liveness" => crate::diagnose::overload(report),
+        _ => None,
+    }
+}
+
 /// One line for warnings and tables: what stopped the run, where and when.
 pub fn stop_detail(report: &Report) -> String {
     match &report.result.stop {
         Stop::End => String::new(),
-        Stop::Violation(v) => format!(
-            "`{}` broke at {} at {:.6} s: {}",
-            v.invariant,
-            node_label(report, v.replica),
-            v.at_ns as f64 / 1e9,
-            v.detail
-        ),
-        stop => format!("hit its {} at {:.6} s", limit_words(stop), report.result.end_time.as_secs_f64()),
-    }
-}
-
-/// A limit stop in words, with the `[limits]` key that raises it.
-fn limit_words(stop: &Stop) -> &'static str {
-    match stop {
-        Stop::EventLimit => "event limit ([limits] max_events)",
-        Stop::QueueLimit => "event queue limit ([limits] max_queue)",
-        Stop::End | Stop::Violation(_) => "end",
+        Stop::Violation(v) => {
+            let mut text = format!(
+                "`{}` broke at {} at {:.6} s: {}",
+                v.invariant,
+                node_label(report, v.replica),
+                v.at_ns as f64 / 1e9,
+                v.detail
+            );
+            if let Some(overload) = liveness_overload(report) {
+                text.push_str(" (");
+                text.push_str(&overload);
+                text.push(')');
+            }
+            text
+        }
+        Stop::Limit { limit, detail } => format!("hit [limits] {}: {detail}", limit.key()),
     }
 }
 

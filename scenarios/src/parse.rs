@@ -130,7 +130,7 @@ const HOTSTUFF_KEYS: &[&str] =
     &["variant", "certificate", "batch_size", "view_timeout_ms", "timeout_backoff", "max_timeout_ms"];
 const CPU_KEYS: &[&str] = &["cores", "base_us", "per_kib_us", "crypto", "profile", "profile_file", "client_verify_us"];
 const PROFILE_KEYS: [&str; 4] = ["sign_us", "verify_us", "aggregate_per_sig_us", "verify_aggregate_us"];
-const LIMITS_KEYS: &[&str] = &["max_events", "max_queue"];
+const LIMITS_KEYS: &[&str] = &["max_events", "max_queue", "max_cpu_queue", "max_transactions", "max_stalled_events"];
 const OUTPUT_KEYS: &[&str] = &["window_s", "latency_csv"];
 
 // ---------------------------------------------------------------------------------------------
@@ -889,7 +889,9 @@ fn build(c: &mut Ctx<'_>, root: &Table, path: &Path) -> Option<Scenario> {
     let (faults, crashed) = read_faults(c, &top, n, end_s);
     let (byzantine, byzantine_at) = read_byzantine(c, &top, n, end_s, &crashed, kind);
     let checks = read_checks(c, &top);
-    let workload = read_workload(c, &top, base_dir, duration.as_ref().map(|d| d.v));
+    let limits = read_limits(c, &top);
+    let max_transactions = limits.as_ref().map(|l| l.max_transactions);
+    let workload = read_workload(c, &top, base_dir, duration.as_ref().map(|d| d.v), max_transactions);
     let hotstuff = read_hotstuff(c, &top);
     let n_f = replicas.as_ref().map(|r| (r.n, r.f));
     let leaderless_n_f = (kind == Some(ProtocolKind::Leaderless)).then_some(n_f).flatten();
@@ -898,7 +900,6 @@ fn build(c: &mut Ctx<'_>, root: &Table, path: &Path) -> Option<Scenario> {
     let tx_size = workload.as_ref().map(|w| w.tx_size_bytes).filter(|_| kind == Some(ProtocolKind::Algorand));
     let algorand = read_algorand(c, &top, algorand_users, tx_size);
     let cpu = read_cpu(c, &top, base_dir);
-    let limits = read_limits(c, &top);
     let output = read_output(c, &top, end_s);
     let scenario = Scenario {
         name: name?.v,
@@ -1932,15 +1933,25 @@ fn read_checks(c: &mut Ctx<'_>, top: &Section<'_>) -> Option<Checks> {
 
 /// `[workload]`: the synthetic generator (`source = "synthetic"`, the default) or a trace, read
 /// and checked here (see `workload.rs`) so that running cannot fail.
-fn read_workload(c: &mut Ctx<'_>, top: &Section<'_>, base_dir: &Path, duration_s: Option<f64>) -> Option<Workload> {
+fn read_workload(
+    c: &mut Ctx<'_>,
+    top: &Section<'_>,
+    base_dir: &Path,
+    duration_s: Option<f64>,
+    max_transactions: Option<u64>,
+) -> Option<Workload> {
     let sec = c.section(top, "workload");
     if let Some(source) = workload::read_source(c, &sec)? {
-        return workload::read_trace(c, &sec, source, base_dir, duration_s);
+        return workload::read_trace(c, &sec, source, base_dir, duration_s, max_transactions);
     }
     workload::check_keys(c, &sec, None);
     let arrivals = [("poisson", Arrivals::Poisson), ("constant", Arrivals::Constant)];
     let arrivals = c.choice(&sec, "arrivals", Missing::Default(Arrivals::Poisson), &arrivals);
     let rate = c.float(&sec, "rate_tps", Missing::Required("1000"), Bounds::above(0.0).at_most(MAX_RATE_TPS));
+    let rate = rate.filter(|rate| {
+        let expected = duration_s.map_or(0.0, |d| rate.v * d);
+        check_expected_transactions(c, rate, expected, max_transactions, "lower rate_tps or duration_s")
+    });
     let accounts = c.int::<u32>(&sec, "accounts", Missing::Default(1000), (2, i128::from(u32::MAX)));
     let zipf = c.float(&sec, "zipf_s", Missing::Default(0.0), NON_NEGATIVE);
     let size = c.int::<u32>(&sec, "tx_size_bytes", Missing::Default(256), (MIN_TX_SIZE_BYTES, MAX_TX_SIZE_BYTES));
@@ -2362,13 +2373,46 @@ fn read_profile_file(c: &mut Ctx<'_>, sec: &Section<'_>, base_dir: &Path) -> Opt
     Some(CostProfile { name, sign_us, verify_us, aggregate_per_sig_us, verify_aggregate_us })
 }
 
+/// Refuses a workload whose expected transactions (`expected`) exceed
+/// `limits.max_transactions`: each keeps a record in memory until the run ends, so such a run
+/// would only stop at the limit. Reported at `blamed`, the rate (or scale) that makes it so.
+fn check_expected_transactions<T>(
+    c: &mut Ctx<'_>,
+    blamed: &Val<T>,
+    expected: f64,
+    max_transactions: Option<u64>,
+    fix: &str,
+) -> bool {
+    let Some(max) = max_transactions else { return true };
+    let ok = expected <= max as f64;
+    if !ok {
+        let message = format!(
+            "the workload offers about {expected:.0} transactions over duration_s, more than \
+             limits.max_transactions = {max} (each keeps a record in memory until the run ends)"
+        );
+        let help = format!("{fix}, or raise limits.max_transactions (about 100 bytes per transaction)");
+        c.fail(blamed, message, Some(help));
+    }
+    ok
+}
+
 fn read_limits(c: &mut Ctx<'_>, top: &Section<'_>) -> Option<Limits> {
     let sec = c.section(top, "limits");
     c.known_keys(&sec, LIMITS_KEYS);
     let range = (1, i128::from(u64::MAX));
-    let max_events = c.int::<u64>(&sec, "max_events", Missing::Default(1_000_000_000), range);
-    let max_queue = c.int::<u64>(&sec, "max_queue", Missing::Default(50_000_000), range);
-    Some(Limits { max_events: max_events?.v, max_queue: max_queue?.v })
+    let d = sim_core::Limits::DEFAULT;
+    let max_events = c.int::<u64>(&sec, "max_events", Missing::Default(d.max_events), range);
+    let max_queue = c.int::<u64>(&sec, "max_queue", Missing::Default(d.max_queue as u64), range);
+    let max_cpu_queue = c.int::<u64>(&sec, "max_cpu_queue", Missing::Default(d.max_cpu_queue as u64), range);
+    let max_transactions = c.int::<u64>(&sec, "max_transactions", Missing::Default(d.max_transactions), range);
+    let stalled = c.int::<u64>(&sec, "max_stalled_events", Missing::Default(d.max_stalled_events), range);
+    Some(Limits {
+        max_events: max_events?.v,
+        max_queue: max_queue?.v,
+        max_cpu_queue: max_cpu_queue?.v,
+        max_transactions: max_transactions?.v,
+        max_stalled_events: stalled?.v,
+    })
 }
 
 fn read_output(c: &mut Ctx<'_>, top: &Section<'_>, end_s: Option<f64>) -> Option<Output> {

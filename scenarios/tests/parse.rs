@@ -804,7 +804,13 @@ fn defaults_are_filled_in() {
             },
             client_verify_us: 50.0,
         },
-        limits: Limits { max_events: 1_000_000_000, max_queue: 50_000_000 },
+        limits: Limits {
+            max_events: 1_000_000_000,
+            max_queue: 20_000_000,
+            max_cpu_queue: 4_000_000,
+            max_transactions: 20_000_000,
+            max_stalled_events: 10_000_000,
+        },
         output: Output { window_s: 1.0, latency_csv: true },
     };
     assert_eq!(s, expected);
@@ -993,7 +999,13 @@ fn a_full_example_parses_to_the_expected_scenario() {
             },
             client_verify_us: 50.0,
         },
-        limits: Limits { max_events: 123_456_789, max_queue: 1000 },
+        limits: Limits {
+            max_events: 123_456_789,
+            max_queue: 1000,
+            max_cpu_queue: 4_000_000,
+            max_transactions: 20_000_000,
+            max_stalled_events: 10_000_000,
+        },
         output: Output { window_s: 0.5, latency_csv: false },
     };
     assert_eq!(s, expected);

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
 
 use crate::checker::Violation;
-use crate::cpu::CpuConfig;
+use crate::cpu::{CpuConfig, RecentBusy};
 use crate::crypto::{CryptoMode, RealCrypto};
 use crate::digest::Fold;
 use crate::ids::{AccountId, NodeId, Tx, TxId, TxResult};
@@ -52,8 +52,7 @@ pub struct SimConfig {
     pub faults: Vec<FaultAt>,
     /// The run stops at this virtual time.
     pub end: Time,
-    pub max_events: u64,
-    pub max_queue: usize,
+    pub limits: Limits,
     /// Per replica: follows the protocol (checked) or not.
     pub correct: Vec<bool>,
     pub cpu: CpuConfig,
@@ -72,13 +71,75 @@ pub struct LivenessCheck {
     pub bound: Span,
 }
 
+/// Caps on what one run may do or hold. Each is a count, never a measured size, so a run
+/// stops at the same event on every machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Events processed.
+    pub max_events: u64,
+    /// Events pending at once: in the engine's queue plus inputs waiting for a core at every
+    /// replica (what a run holds in memory, whatever the number of replicas).
+    pub max_queue: usize,
+    /// Inputs waiting for a core, per replica.
+    pub max_cpu_queue: usize,
+    /// Transactions submitted (each keeps a record until the run ends).
+    pub max_transactions: u64,
+    /// Events processed at one virtual instant: more means time has stopped advancing.
+    pub max_stalled_events: u64,
+}
+
+impl Limits {
+    /// The defaults of a scenario's `[limits]`.
+    pub const DEFAULT: Limits = Limits {
+        max_events: 1_000_000_000,
+        max_queue: 20_000_000,
+        max_cpu_queue: 4_000_000,
+        max_transactions: 20_000_000,
+        max_stalled_events: 10_000_000,
+    };
+}
+
+/// Which limit stopped a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Limit {
+    Events,
+    EventQueue,
+    CpuQueue { node: NodeId },
+    Transactions,
+    Stalled,
+}
+
+impl Limit {
+    /// The `[limits]` key that sets it.
+    pub fn key(&self) -> &'static str {
+        match self {
+            Limit::Events => "max_events",
+            Limit::EventQueue => "max_queue",
+            Limit::CpuQueue { .. } => "max_cpu_queue",
+            Limit::Transactions => "max_transactions",
+            Limit::Stalled => "max_stalled_events",
+        }
+    }
+
+    /// A short name for tables and file columns.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Limit::Events => "event_limit",
+            Limit::EventQueue => "queue_limit",
+            Limit::CpuQueue { .. } => "cpu_queue_limit",
+            Limit::Transactions => "transaction_limit",
+            Limit::Stalled => "time_stalled",
+        }
+    }
+}
+
 /// Why a run stopped.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Stop {
     /// Reached the configured end time.
     End,
-    EventLimit,
-    QueueLimit,
+    /// A limit of `[limits]` was reached; `detail` says where and when.
+    Limit { limit: Limit, detail: String },
     /// A safety invariant broke.
     Violation(Violation),
 }
@@ -157,6 +218,8 @@ struct CpuState<M, T> {
     quiet_until: Vec<Time>,
     waiting: VecDeque<Input<M, T>>,
     busy_ns: u64,
+    /// The busy time of the last few seconds (for the overload diagnosis).
+    recent: RecentBusy,
     epoch: u32,
     /// The time of the pending `Wake`, or `Time::MAX`.
     wake_at: Time,
@@ -169,6 +232,7 @@ impl<M, T> CpuState<M, T> {
             quiet_until: Vec::new(),
             waiting: VecDeque::new(),
             busy_ns: 0,
+            recent: RecentBusy::default(),
             epoch: 0,
             wake_at: Time::MAX,
         }
@@ -198,6 +262,12 @@ pub struct NodeReport {
     /// Time the CPU spent on handlers (summed over cores), and the cores.
     pub cpu_busy_ns: u64,
     pub cores: u32,
+    /// Busy time charged lately to the CPU, the uplink and the downlink (by the second it was
+    /// charged in), and the inputs waiting for a core when the run stopped.
+    pub cpu_recent: RecentBusy,
+    pub uplink_recent: RecentBusy,
+    pub downlink_recent: RecentBusy,
+    pub cpu_waiting: usize,
 }
 
 /// Everything a finished run leaves behind.
@@ -235,12 +305,19 @@ pub struct Simulation<P: Protocol> {
     /// Emptied outboxes kept for reuse by handlers that take time.
     outbox_pool: Vec<Outbox<P::Message, P::Timer>>,
     cpu: Vec<CpuState<P::Message, P::Timer>>,
+    /// Inputs waiting for a core, summed over replicas.
+    cpu_waiting_total: usize,
     real: Option<RealCrypto>,
     streams: Streams,
     digest: Fold,
     /// The first transaction the liveness check has not cleared yet.
     liveness_cursor: usize,
     events: u64,
+    /// The latest instant events happened at, and how many happened at it.
+    instant: Time,
+    events_at_instant: u64,
+    /// A limit reached inside a handler (CPU queue, transactions), reported after the event.
+    limit_hit: Option<Stop>,
     stop: Option<Stop>,
 }
 
@@ -281,10 +358,14 @@ impl<P: Protocol> Simulation<P> {
             outbox_pool: Vec::new(),
             real: (cfg.crypto == CryptoMode::Real).then(|| RealCrypto::new(&streams, cfg.n_replicas)),
             cpu: (0..n).map(|_| CpuState::new()).collect(),
+            cpu_waiting_total: 0,
             digest: Fold::new(cfg.seed),
             liveness_cursor: 0,
             streams,
             events: 0,
+            instant: Time::ZERO,
+            events_at_instant: 0,
+            limit_hit: None,
             stop: None,
             cfg,
         };
@@ -334,6 +415,11 @@ impl<P: Protocol> Simulation<P> {
             debug_assert!(at >= self.now, "the queue went back in time");
             self.now = at;
             self.events += 1;
+            if at > self.instant {
+                self.instant = at;
+                self.events_at_instant = 0;
+            }
+            self.events_at_instant += 1;
             self.dispatch(event);
             if let Some(stop) = self.limit_reached() {
                 self.stop = Some(stop);
@@ -364,17 +450,43 @@ impl<P: Protocol> Simulation<P> {
         if let Some(v) = self.obs.violation.take() {
             return Some(Stop::Violation(v));
         }
-        if self.events >= self.cfg.max_events {
-            return Some(Stop::EventLimit);
+        if let Some(stop) = self.limit_hit.take() {
+            return Some(stop);
         }
-        if self.queue.len() > self.cfg.max_queue {
-            return Some(Stop::QueueLimit);
+        let limits = self.cfg.limits;
+        if self.events >= limits.max_events {
+            return Some(self.limit(Limit::Events, format!("{} events processed", self.events)));
+        }
+        if self.queue.len() + self.cpu_waiting_total > limits.max_queue {
+            let detail = format!(
+                "{} events pending in the engine's queue and {} inputs waiting for a core",
+                self.queue.len(),
+                self.cpu_waiting_total
+            );
+            return Some(self.limit(Limit::EventQueue, detail));
+        }
+        if self.events_at_instant > limits.max_stalled_events {
+            let detail = format!(
+                "virtual time stalled at t = {:.6} s for {} events: zero delay and zero CPU cost let the \
+                 protocol loop without time passing; give the network a delay or the CPU a cost",
+                self.now.as_secs_f64(),
+                self.events_at_instant
+            );
+            return Some(self.limit(Limit::Stalled, detail));
         }
         None
     }
 
+    /// A limit stop; `detail` gets the virtual time appended (the stall says it itself).
+    fn limit(&self, limit: Limit, detail: String) -> Stop {
+        let detail =
+            if limit == Limit::Stalled { detail } else { format!("{detail} at t = {:.6} s", self.now.as_secs_f64()) };
+        Stop::Limit { limit, detail }
+    }
+
     pub fn finish(self) -> RunResult {
         let n = self.cfg.n_replicas as usize;
+        debug_assert_eq!(self.cpu_waiting_total, self.cpu.iter().map(|c| c.waiting.len()).sum::<usize>());
         let nodes = (0..self.net.n_nodes())
             .map(|i| NodeReport {
                 id: NodeId(i as u32),
@@ -385,6 +497,10 @@ impl<P: Protocol> Simulation<P> {
                 counters: if i < n { self.replicas[i].counters() } else { Vec::new() },
                 cpu_busy_ns: self.cpu.get(i).map_or(0, |c| c.busy_ns),
                 cores: if i < n { self.cfg.cpu.cores } else { 0 },
+                cpu_recent: self.cpu.get(i).map_or_else(RecentBusy::default, |c| c.recent),
+                uplink_recent: self.net.uplink_recent[i],
+                downlink_recent: self.net.downlink_recent[i],
+                cpu_waiting: self.cpu.get(i).map_or(0, |c| c.waiting.len()),
             })
             .collect();
         RunResult {
@@ -484,7 +600,16 @@ impl<P: Protocol> Simulation<P> {
             self.start(node, input);
         } else {
             cpu.waiting.push_back(input);
+            let waiting = cpu.waiting.len();
+            self.cpu_waiting_total += 1;
             self.schedule_wake(node);
+            if waiting > self.cfg.limits.max_cpu_queue && self.limit_hit.is_none() {
+                let detail = format!(
+                    "replica {}'s CPU has {waiting} inputs waiting for a core ({} cores): the offered load exceeds what it can process",
+                    node.0, cores
+                );
+                self.limit_hit = Some(self.limit(Limit::CpuQueue { node }, detail));
+            }
         }
     }
 
@@ -535,6 +660,7 @@ impl<P: Protocol> Simulation<P> {
         }
         let cpu = &mut self.cpu[node.idx()];
         cpu.busy_ns += cost.0;
+        cpu.recent.add(self.now, cost);
         if self.outbox.is_empty() {
             cpu.quiet_until.push(self.now + cost);
             return;
@@ -569,6 +695,7 @@ impl<P: Protocol> Simulation<P> {
                 break;
             }
             let next = cpu.waiting.pop_front().expect("checked");
+            self.cpu_waiting_total -= 1;
             self.start(node, next);
         }
         if !self.cpu[node.idx()].waiting.is_empty() {
@@ -577,6 +704,11 @@ impl<P: Protocol> Simulation<P> {
     }
 
     fn submit(&mut self, arrival: Arrival) {
+        if self.obs.txs.len() as u64 >= self.cfg.limits.max_transactions {
+            let detail = format!("{} transactions submitted, one more arriving", self.obs.txs.len());
+            self.limit_hit.get_or_insert(self.limit(Limit::Transactions, detail));
+            return;
+        }
         let client = NodeId(self.cfg.n_replicas + arrival.client_idx);
         let nonce = self.nonces.entry(arrival.from).or_insert(0);
         *nonce += 1;
@@ -646,6 +778,7 @@ impl<P: Protocol> Simulation<P> {
                 cpu.epoch += 1;
                 cpu.busy_cores = 0;
                 cpu.quiet_until.clear();
+                self.cpu_waiting_total -= cpu.waiting.len();
                 cpu.waiting.clear();
                 cpu.wake_at = Time::MAX;
             }
@@ -807,8 +940,7 @@ mod tests {
             send_to: SendPolicy::Nearest,
             faults: vec![],
             end: Time::from_secs_f64(10.0),
-            max_events: 1000,
-            max_queue: 1000,
+            limits: Limits { max_events: 1000, max_queue: 1000, ..Limits::DEFAULT },
             correct,
             cpu: crate::cpu::CpuConfig::UNLIMITED,
             crypto: Default::default(),
@@ -839,9 +971,10 @@ mod tests {
     #[test]
     fn event_limit_stops_the_run() {
         let mut cfg = config(vec![true, false, false]);
-        cfg.max_events = 5;
+        cfg.limits.max_events = 5;
         let r = Simulation::new(cfg, Box::new(ListWorkload::default()), |_| Liar { next_slot: 1 }).run();
-        assert_eq!((r.stop, r.events), (Stop::EventLimit, 5));
+        assert!(matches!(r.stop, Stop::Limit { limit: Limit::Events, .. }), "{:?}", r.stop);
+        assert_eq!(r.events, 5);
     }
 
     /// Replica 0 sends three messages at once; replica 1 spends 1 ms on each and echoes it.
@@ -992,5 +1125,80 @@ mod tests {
         assert!(v.detail.starts_with("transaction 1 "), "{}", v.detail);
         assert!((150_000_000..=163_000_000).contains(&v.at_ns), "{}", v.at_ns);
         assert_eq!(liveness_run(true, 20).stop, Stop::End);
+    }
+
+    /// Replicas 0 and 1 bounce a message forever: with zero delay and no CPU model, virtual
+    /// time never advances.
+    struct Spinner;
+
+    impl Protocol for Spinner {
+        type Message = Nothing;
+        type Timer = u8;
+        type Record = std::convert::Infallible;
+        fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+            if ctx.me() == NodeId(0) {
+                ctx.send(NodeId(1), Nothing);
+            }
+        }
+        fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, _: Nothing) {
+            ctx.send(from, Nothing);
+        }
+        fn on_timer(&mut self, _: &mut Ctx<'_, Self>, _: u8) {}
+        fn on_request(&mut self, _: &mut Ctx<'_, Self>, _: Tx) {}
+    }
+
+    fn spin(delay: Span) -> RunResult {
+        let mut cfg = config(vec![true; 3]);
+        cfg.net.delay = DelayModel::Uniform(delay);
+        cfg.limits = Limits { max_events: 100_000, max_stalled_events: 1000, ..Limits::DEFAULT };
+        Simulation::new(cfg, Box::new(ListWorkload::default()), |_| Spinner).run()
+    }
+
+    #[test]
+    fn a_run_whose_time_stands_still_stops_as_stalled() {
+        let r = spin(Span::ZERO);
+        let Stop::Limit { limit: Limit::Stalled, detail } = &r.stop else { panic!("not stalled: {:?}", r.stop) };
+        assert_eq!((r.events, r.end_time), (1001, Time::ZERO));
+        assert!(detail.starts_with("virtual time stalled at t = 0.000000 s for 1001 events"), "{detail}");
+        // With 1 ms per hop the same loop is not stalled: ten times the stall limit in events,
+        // spread over 10 s, and the run ends.
+        let r = spin(Span::from_millis(1));
+        assert_eq!((r.stop, r.events), (Stop::End, 10_000));
+    }
+
+    fn worker_run(max_cpu_queue: usize) -> Stop {
+        let mut cfg = config(vec![true; 3]);
+        cfg.cpu = CpuConfig { cores: 1, ..CpuConfig::UNLIMITED };
+        cfg.limits.max_cpu_queue = max_cpu_queue;
+        Simulation::new(cfg, Box::new(ListWorkload::default()), |_| Worker { echoes_at: vec![] }).run().stop
+    }
+
+    #[test]
+    fn a_cpu_queue_past_its_limit_stops_the_run_naming_the_replica() {
+        // Three messages reach replica 1's one core at once: two wait.
+        let stop = worker_run(1);
+        let Stop::Limit { limit, detail } = &stop else { panic!("no limit: {stop:?}") };
+        assert_eq!(*limit, Limit::CpuQueue { node: NodeId(1) });
+        assert!(detail.starts_with("replica 1's CPU has 2 inputs waiting"), "{detail}");
+        assert_eq!(worker_run(2), Stop::End);
+    }
+
+    #[test]
+    fn transactions_past_their_limit_stop_the_run() {
+        let mut cfg = config(vec![true; 3]);
+        cfg.net.nodes.push(cfg.net.nodes[0]); // one client
+        cfg.limits.max_transactions = 2;
+        let arrival = |ms: u64| crate::workload::Arrival {
+            at: Time(ms * 1_000_000),
+            client_idx: 0,
+            from: crate::AccountId(0),
+            to: crate::AccountId(1),
+            amount: 1,
+            size_bytes: 10,
+        };
+        let workload = ListWorkload::new(vec![arrival(5), arrival(6), arrival(7)]);
+        let r = Simulation::new(cfg, Box::new(workload), |_| Committer { commits: true, next_slot: 1 }).run();
+        assert!(matches!(r.stop, Stop::Limit { limit: Limit::Transactions, .. }), "{:?}", r.stop);
+        assert_eq!((r.txs.len(), r.end_time), (2, Time(7_000_000)));
     }
 }

@@ -23,7 +23,9 @@ pub mod workload;
 pub use bitset::{NodeSet, TxSet};
 pub use cpu::{CpuConfig, CryptoCosts};
 pub use crypto::CryptoMode;
-pub use engine::{FaultAction, FaultAt, LivenessCheck, NodeReport, RunResult, SendPolicy, SimConfig, Simulation, Stop};
+pub use engine::{
+    FaultAction, FaultAt, Limit, Limits, LivenessCheck, NodeReport, RunResult, SendPolicy, SimConfig, Simulation, Stop,
+};
 pub use ids::{AccountId, NodeId, Tx, TxId, TxResult};
 pub use protocol::{AggregateSignature, Ctx, Message, Monitor, NoMonitor, Protocol, Signature};
 pub use rng::{SimRng, Streams};

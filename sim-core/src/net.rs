@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use crate::NodeId;
+use crate::cpu::RecentBusy;
 use crate::rng::SimRng;
 use crate::time::{Span, Time};
 
@@ -134,6 +135,9 @@ pub struct Network {
     last_arrival: BTreeMap<(u32, u32), Time>,
     crashed: Vec<bool>,
     pub stats: Vec<LinkStats>,
+    /// Per node, the transmission time charged to its finite uplink and downlink lately.
+    pub uplink_recent: Vec<RecentBusy>,
+    pub downlink_recent: Vec<RecentBusy>,
 }
 
 impl Network {
@@ -150,6 +154,8 @@ impl Network {
             last_arrival: BTreeMap::new(),
             crashed: vec![false; n_nodes],
             stats: vec![LinkStats::default(); n_nodes],
+            uplink_recent: vec![RecentBusy::default(); n_nodes],
+            downlink_recent: vec![RecentBusy::default(); n_nodes],
             cfg,
         }
     }
@@ -224,7 +230,9 @@ impl Network {
             return now;
         }
         let start = now.max(self.uplink_free[from.idx()]);
-        let done = start + Span::transmission(size as u64, bps);
+        let busy = Span::transmission(size as u64, bps);
+        self.uplink_recent[from.idx()].add(now, busy);
+        let done = start + busy;
         self.uplink_free[from.idx()] = done;
         done
     }
@@ -234,7 +242,9 @@ impl Network {
         let bps = self.cfg.nodes[to.idx()].downlink_bps;
         assert!(bps > 0, "only finite downlinks queue");
         let start = now.max(self.downlink_free[to.idx()]);
-        let done = start + Span::transmission(size as u64, bps);
+        let busy = Span::transmission(size as u64, bps);
+        self.downlink_recent[to.idx()].add(now, busy);
+        let done = start + busy;
         self.downlink_free[to.idx()] = done;
         done
     }

@@ -28,10 +28,10 @@ struct ReplicaView {
     executed: TxSet,
     /// Executed since the last batch record: checked for stability when the batch closes.
     batch: Vec<TxId>,
-    /// Per account: how far into the reference order this replica executed.
-    position: Vec<u32>,
-    /// Per account: the last nonce settled (applied or failed for funds).
-    nonce: Vec<u64>,
+    /// Per account touched: how far into the reference order this replica executed.
+    position: BTreeMap<usize, u32>,
+    /// Per account touched: the last nonce settled (applied or failed for funds).
+    nonce: BTreeMap<usize, u64>,
 }
 
 #[derive(Debug, Default)]
@@ -51,9 +51,9 @@ pub struct LeaderlessMonitor {
     first: BTreeMap<TxId, FirstCommit>,
     decided: BTreeMap<TxId, u64>,
     /// Per account, committed commands touching it (for the consistency check).
-    by_account: Vec<Vec<TxId>>,
+    by_account: BTreeMap<usize, Vec<TxId>>,
     /// Per account, the order of its ordered operations as the furthest replica executed them.
-    reference: Vec<Vec<TxId>>,
+    reference: BTreeMap<usize, Vec<TxId>>,
     replicas: Vec<ReplicaView>,
     /// Executed set (as a hash) -> ledger state digest.
     states: BTreeMap<u64, u64>,
@@ -65,11 +65,10 @@ pub struct LeaderlessMonitor {
     violated: bool,
 }
 
-fn grow<T: Default + Clone>(v: &mut Vec<T>, i: usize) -> &mut T {
-    if v.len() <= i {
-        v.resize(i + 1, T::default());
-    }
-    &mut v[i]
+/// The entry of account `i`, created empty: maps by account stay as small as the accounts a
+/// run touches (up to 2^32 exist).
+fn grow<T: Default>(m: &mut BTreeMap<usize, T>, i: usize) -> &mut T {
+    m.entry(i).or_default()
 }
 
 impl LeaderlessMonitor {
@@ -78,8 +77,8 @@ impl LeaderlessMonitor {
             conflicts,
             first: BTreeMap::new(),
             decided: BTreeMap::new(),
-            by_account: Vec::new(),
-            reference: Vec::new(),
+            by_account: BTreeMap::new(),
+            reference: BTreeMap::new(),
             replicas: (0..n_replicas).map(|_| ReplicaView::default()).collect(),
             states: BTreeMap::new(),
             recovering: TxSet::default(),
@@ -144,7 +143,7 @@ impl LeaderlessMonitor {
         let lists = [tx.from.0 as usize, tx.to.0 as usize]
             .into_iter()
             .filter(|_| !is_reconfiguration(tx))
-            .map(|a| self.by_account.get(a).map_or(&[][..], Vec::as_slice))
+            .map(|a| self.by_account.get(&a).map_or(&[][..], Vec::as_slice))
             .chain([&self.barriers[..], &everyone[..]]);
         for list in lists {
             for other in list {

@@ -86,7 +86,8 @@ pub struct Leaderless {
     behavior: Behavior,
     me: NodeId,
     cmds: BTreeMap<TxId, Cmd>,
-    accounts: Vec<AccountLog>,
+    /// Per account touched (sparse: up to 2^32 accounts exist).
+    accounts: BTreeMap<AccountId, AccountLog>,
     /// Every command seen, in order (a reconfiguration depends on all of them), and the
     /// reconfigurations seen (every command depends on them).
     seen: Vec<TxId>,
@@ -121,7 +122,7 @@ impl Leaderless {
             behavior,
             me: NodeId(u32::MAX),
             cmds: BTreeMap::new(),
-            accounts: Vec::new(),
+            accounts: BTreeMap::new(),
             seen: Vec::new(),
             barriers: Vec::new(),
             uncommitted: BTreeSet::new(),
@@ -145,11 +146,7 @@ impl Leaderless {
     }
 
     fn account(&mut self, a: AccountId) -> &mut AccountLog {
-        let i = a.0 as usize;
-        if self.accounts.len() <= i {
-            self.accounts.resize_with(i + 1, AccountLog::default);
-        }
-        &mut self.accounts[i]
+        self.accounts.entry(a).or_default()
     }
 
     /// The commands this replica saw before `tx` that conflict with it. A reconfiguration
@@ -159,11 +156,11 @@ impl Leaderless {
             return self.seen.clone();
         }
         let mut deps = self.barriers.clone();
-        if let Some(src) = self.accounts.get(tx.from.0 as usize) {
+        if let Some(src) = self.accounts.get(&tx.from) {
             deps.extend_from_slice(&src.debits);
             deps.extend_from_slice(&src.credits);
         }
-        if let Some(dst) = self.accounts.get(tx.to.0 as usize) {
+        if let Some(dst) = self.accounts.get(&tx.to) {
             deps.extend_from_slice(&dst.debits);
             // Credits to one account commute under the finer relation.
             if self.cfg.conflicts == ConflictRelation::SharedAccount {

@@ -127,6 +127,7 @@ pub(super) fn read_trace(
     source: TraceSource,
     base_dir: &Path,
     duration_s: Option<f64>,
+    max_transactions: Option<u64>,
 ) -> Option<Workload> {
     check_keys(c, sec, Some(source));
     let interpolations = [("step", Some(Interpolation::Step)), ("linear", Some(Interpolation::Linear))];
@@ -155,14 +156,15 @@ pub(super) fn read_trace(
     };
     let accounts = c.int::<u32>(sec, "accounts", Missing::Default(default_accounts), (2, i128::from(u32::MAX)));
     let (named, trace) = loaded?;
+    let (time_scale, rate_scale) = (time_scale?, rate_scale?);
     let replay = TraceReplay {
         source,
         name: named.v.clone(),
         trace,
         start_s: start?.v,
         window_s: window?.map(|w| w.v),
-        time_scale: time_scale?.v,
-        rate_scale: rate_scale?.v,
+        time_scale: time_scale.v,
+        rate_scale: rate_scale.v,
         clients_by: clients_by?.v,
     };
     let mut workload = Workload {
@@ -178,15 +180,48 @@ pub(super) fn read_trace(
         TraceSource::Preset => format!("preset \"{}\"", named.v),
         _ => named.v.clone(),
     };
-    match cfg.check(&shown) {
-        Ok(_) => workload.rate_tps = cfg.mean_rate_tps(),
+    let expected = match cfg.check(&shown) {
+        Ok(expected) => expected,
         Err(e) => {
             report_trace_problem(c, sec, &named, &e, None);
             return None;
         }
+    };
+    workload.rate_tps = cfg.mean_rate_tps();
+    // Blame the scale the file sets (time_scale first: it multiplies the rate too).
+    let blamed =
+        if time_scale.at != Origin::Implicit || rate_scale.at == Origin::Implicit { &time_scale } else { &rate_scale };
+    if !check_scaled_rate(c, blamed, workload.rate_tps, &rate_scale, &time_scale) {
+        return None;
+    }
+    let fix = "lower rate_scale, time_scale, duration_s or window_s";
+    if !check_expected_transactions(c, blamed, expected, max_transactions, fix) {
+        return None;
     }
     workload.trace = Some(replay);
     Some(workload)
+}
+
+/// The replay's mean rate, the trace's own times `rate_scale x time_scale`, must stay within
+/// the cap on `rate_tps`: the two scales are bounded one by one, not their product.
+fn check_scaled_rate(
+    c: &mut Ctx<'_>,
+    blamed: &Val<f64>,
+    rate_tps: f64,
+    rate_scale: &Val<f64>,
+    time_scale: &Val<f64>,
+) -> bool {
+    let ok = rate_tps <= MAX_RATE_TPS;
+    if !ok {
+        let message = format!(
+            "the replay offers {rate_tps:.0} tx/s on average (rate_scale {} x time_scale {} times the trace's own \
+             rate), above the cap of {MAX_RATE_TPS:.0} tx/s on rates",
+            rate_scale.v, time_scale.v
+        );
+        let help = "lower rate_scale or time_scale so that their product brings the mean rate under the cap";
+        c.fail(blamed, message, Some(help.to_string()));
+    }
+    ok
 }
 
 /// `preset = "dota2"`: a built-in curve.
