@@ -5,6 +5,7 @@ pub mod batch;
 pub mod calibrate;
 pub mod compare;
 pub mod lower;
+pub mod messages;
 pub mod model;
 pub mod output;
 pub mod parse;

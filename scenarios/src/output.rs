@@ -146,6 +146,7 @@ pub fn summary_json(report: &Report, reproduce: &str) -> Value {
         "cpu_util_mean": cpu_util_summary(report).0,
         "cpu_util_max": cpu_util_summary(report).1,
         "bytes_per_replica": per_replica(report, |l| l.bytes_sent),
+        "messages_by_type": crate::messages::per_tx_json(report),
         "counters": counters,
         "events": report.result.events,
         "virtual_time_s": report.result.end_time.as_secs_f64(),
@@ -380,8 +381,9 @@ pub fn write_results(report: &Report, reproduce: &str, scenario_src: &str, dir: 
         }
         write_timeseries_csv(report, &staging.join("timeseries.csv"))?;
         write_nodes_csv(report, &staging.join("nodes.csv"))?;
+        crate::messages::write_messages_csv(report, &staging.join("messages.csv"))?;
         fs::write(staging.join("scenario.toml"), scenario_src)?;
-        files.extend(["timeseries.csv", "nodes.csv", "scenario.toml"]);
+        files.extend(["timeseries.csv", "nodes.csv", "messages.csv", "scenario.toml"]);
         let data = RunData::of(report);
         let s = &report.scenario;
         let figures = report::run_figures(&[(protocol_name(s.protocol).to_string(), vec![&data])], "", "");

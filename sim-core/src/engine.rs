@@ -478,7 +478,8 @@ impl<P: Protocol> Simulation<P> {
 
     fn deliver(&mut self, to: NodeId, from: NodeId, size: u32, payload: Payload<P::Message>) {
         let on_wire = to != from;
-        let accepted = if on_wire { self.net.accept(self.now, from, to, size, payload.kind()) } else { !self.net.is_crashed(to) };
+        let accepted =
+            if on_wire { self.net.accept(self.now, from, to, size, payload.kind()) } else { !self.net.is_crashed(to) };
         if !accepted {
             return;
         }
@@ -1124,8 +1125,7 @@ mod tests {
         };
         let r = Simulation::new(cfg, Box::new(ListWorkload::new(vec![arrival])), |_| Pinger).run();
         let names: Vec<_> = r.kinds.iter().map(|k| (k.name, k.item)).collect();
-        let expected_names =
-            [("request", false), ("reply", false), ("ping", false), ("pong", false), ("dot", true)];
+        let expected_names = [("request", false), ("reply", false), ("ping", false), ("pong", false), ("dot", true)];
         assert_eq!(names, expected_names);
         for node in &r.nodes {
             let messages = node.traffic.iter().zip(&r.kinds).filter(|(_, k)| !k.item).map(|(t, _)| t);
@@ -1148,7 +1148,13 @@ mod tests {
         let none = KindStats::default();
         let reply = 32 + 12; // one result
         // request, reply, ping, pong, dot
-        let r0 = [stats((0, 0), (1, 100)), stats((1, reply), (0, 0)), stats((2, 20), (0, 0)), stats((0, 0), (1, 20)), stats((4, 12), (0, 0))];
+        let r0 = [
+            stats((0, 0), (1, 100)),
+            stats((1, reply), (0, 0)),
+            stats((2, 20), (0, 0)),
+            stats((0, 0), (1, 20)),
+            stats((4, 12), (0, 0)),
+        ];
         let r1 = [none, none, stats((0, 0), (1, 10)), stats((1, 20), (0, 0)), stats((0, 0), (2, 6))];
         let client = [stats((1, 100), (0, 0)), stats((0, 0), (1, reply)), none, none, none];
         assert_eq!(r.nodes[0].traffic, r0);

@@ -329,20 +329,20 @@ mod tests {
         let p = NodePlacement { region: 0, uplink_bps: up_bps, downlink_bps: 0 };
         Network::new(
             NetConfig {
-            nodes: vec![p; 3],
-            n_replicas: 3,
-            delay: DelayModel::Uniform(Span::from_millis(10)),
-            jitter,
-            loss_ppb: 0,
-            fifo: true,
-            partitions: vec![PartitionSpec::new(
-                Time::from_secs_f64(1.0),
-                Time::from_secs_f64(2.0),
-                3,
-                &[vec![0, 1], vec![2]],
-            )],
-        },
-        1,
+                nodes: vec![p; 3],
+                n_replicas: 3,
+                delay: DelayModel::Uniform(Span::from_millis(10)),
+                jitter,
+                loss_ppb: 0,
+                fifo: true,
+                partitions: vec![PartitionSpec::new(
+                    Time::from_secs_f64(1.0),
+                    Time::from_secs_f64(2.0),
+                    3,
+                    &[vec![0, 1], vec![2]],
+                )],
+            },
+            1,
         )
     }
 
