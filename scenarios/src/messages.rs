@@ -94,3 +94,42 @@ pub fn per_tx_rows(report: &Report) -> Vec<(String, String)> {
     }
     rows
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(duration_s: f64) -> Report {
+        let src = format!(
+            "duration_s = {duration_s}\n[replicas]\nn = 4\n[clients]\ncount = 2\n[network]\nuniform_delay_ms = 5\n\
+             [workload]\nrate_tps = 400\n"
+        );
+        let s = crate::parse::load_str(Path::new("t.toml"), &src, &[], None).expect("a valid scenario");
+        crate::run::run(&s, &mut |_, _| {})
+    }
+
+    #[test]
+    fn rows_show_the_kinds_sent_per_committed_tx_or_in_total() {
+        let r = report(1.0);
+        let json = per_tx_json(&r);
+        let vote = &json["messages"]["vote"];
+        let (msgs, bytes) = (vote["msgs_per_tx"].as_f64().unwrap(), vote["bytes_per_tx"].as_f64().unwrap());
+        let rows = per_tx_rows(&r);
+        assert_eq!(rows[0].1, "messages and bytes per committed tx");
+        assert!(rows.contains(&("  vote".to_string(), format!("{msgs:.3}  {bytes:.1} B"))), "{rows:?}");
+        assert_eq!(json["messages"]["complaint"]["msgs"], 0);
+        assert!(!rows.iter().any(|(k, _)| k.trim() == "complaint"), "kinds never sent have no row");
+
+        // 2 ms: proposals leave, nothing commits: totals, and null per transaction.
+        let r = report(0.002);
+        let json = per_tx_json(&r);
+        assert_eq!(json["committed_tx"], 0);
+        assert!(json["messages"]["proposal"]["msgs_per_tx"].is_null());
+        let sent = json["messages"]["proposal"]["msgs"].as_u64().unwrap();
+        assert!(sent > 0);
+        let rows = per_tx_rows(&r);
+        assert_eq!(rows[0].1, "messages and bytes in total (no tx committed)");
+        let bytes = json["messages"]["proposal"]["bytes"].as_u64().unwrap();
+        assert!(rows.contains(&("  proposal".to_string(), format!("{sent}  {bytes} B"))), "{rows:?}");
+    }
+}
