@@ -55,52 +55,50 @@ fn run(dir: &Path, protocol: &str, rest: &str) -> PathBuf {
     dir.join("res")
 }
 
-/// Per node: (kind, msgs_sent, bytes_sent, msgs_recv, bytes_recv) from nodes.csv, and the same
-/// summed over messages.csv's message rows.
+/// Per node: (kind, [msgs_sent, bytes_sent, msgs_recv, bytes_recv]).
 type Totals = BTreeMap<u64, (String, [u64; 4])>;
 
-fn read(path: &Path, rows: &mut dyn FnMut(&csv::StringRecord, &dyn Fn(&str) -> usize)) {
+/// A CSV file's rows, each as column name -> cell.
+fn read(path: &Path) -> Vec<BTreeMap<String, String>> {
     let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let header = r.headers().unwrap().clone();
-    let col = |name: &str| header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name}"));
-    for rec in r.records() {
-        rows(&rec.unwrap(), &col);
-    }
+    r.records()
+        .map(|rec| header.iter().map(String::from).zip(rec.unwrap().iter().map(String::from)).collect())
+        .collect()
 }
 
-fn counts(rec: &csv::StringRecord, col: &dyn Fn(&str) -> usize) -> [u64; 4] {
-    ["msgs_sent", "bytes_sent", "msgs_recv", "bytes_recv"].map(|c| rec[col(c)].parse().unwrap())
+fn counts(row: &BTreeMap<String, String>) -> [u64; 4] {
+    ["msgs_sent", "bytes_sent", "msgs_recv", "bytes_recv"].map(|c| row[c].parse().unwrap())
 }
 
 fn nodes_totals(res: &Path) -> Totals {
-    let mut out = Totals::new();
-    read(&res.join("nodes.csv"), &mut |rec, col| {
-        out.insert(rec[col("node")].parse().unwrap(), (rec[col("kind")].to_string(), counts(rec, col)));
-    });
-    out
+    read(&res.join("nodes.csv"))
+        .iter()
+        .map(|row| (row["node"].parse().unwrap(), (row["kind"].clone(), counts(row))))
+        .collect()
 }
 
 /// messages.csv summed per node (message rows only), and replicas' sends per (message, unit).
 fn messages_totals(res: &Path) -> (Totals, BTreeMap<(String, String), [u64; 2]>) {
     let (mut per_node, mut sent) = (Totals::new(), BTreeMap::new());
-    read(&res.join("messages.csv"), &mut |rec, col| {
-        let c = counts(rec, col);
-        assert!(c.iter().any(|&x| x > 0), "a row of zeros: {rec:?}");
-        let (kind, unit) = (rec[col("kind")].to_string(), rec[col("unit")].to_string());
+    for row in read(&res.join("messages.csv")) {
+        let c = counts(&row);
+        assert!(c.iter().any(|&x| x > 0), "a row of zeros: {row:?}");
+        let (kind, unit) = (row["kind"].clone(), row["unit"].clone());
         if kind == "replica" {
-            let s: &mut [u64; 2] = sent.entry((rec[col("message")].to_string(), unit.clone())).or_default();
+            let s: &mut [u64; 2] = sent.entry((row["message"].clone(), unit.clone())).or_default();
             s[0] += c[0];
             s[1] += c[1];
         }
         if unit == "message" {
-            let node = per_node.entry(rec[col("node")].parse().unwrap()).or_insert((kind, [0; 4]));
+            let node = per_node.entry(row["node"].parse().unwrap()).or_insert((kind, [0; 4]));
             for (a, b) in node.1.iter_mut().zip(c) {
                 *a += b;
             }
         } else {
             assert_eq!(unit, "item", "unit is message or item");
         }
-    });
+    }
     (per_node, sent)
 }
 
