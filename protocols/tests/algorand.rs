@@ -3,6 +3,7 @@
 //! majority) that the log checker must catch, and determinism.
 
 mod common;
+mod kinds;
 
 use std::rc::Rc;
 
@@ -205,4 +206,21 @@ fn users_down_for_rounds_catch_up_and_commit_the_same_chain() {
         assert!(decided + 1 >= rounds, "user {user}: {decided} rounds against {rounds}");
     }
     assert_eq!(confirmed(&r), r.txs.len(), "every transaction confirmed");
+}
+
+/// Gossip batches carry priorities, blocks, votes and transactions, counted as items besides
+/// the batches: a batch's bytes are its 16-byte header plus its items', so on the wire
+/// (sent, and received) gossip bytes = 16 x batches + the items' bytes, exactly.
+#[test]
+fn message_counts_per_kind() {
+    let r = run(Case { secs: 5, ..Case::default() });
+    kinds::assert_kinds_add_up(&r);
+    let totals = kinds::totals(&r);
+    let gossip = kinds::of(&totals, "gossip");
+    let items: Vec<_> = ["priority", "block", "vote", "tx"].iter().map(|name| kinds::of(&totals, name)).collect();
+    assert!(items.iter().all(|i| i.msgs_sent > 0 && i.msgs_recv > 0), "{items:?}");
+    let item_bytes_sent: u64 = items.iter().map(|i| i.bytes_sent).sum();
+    let item_bytes_recv: u64 = items.iter().map(|i| i.bytes_recv).sum();
+    assert_eq!(gossip.bytes_sent, 16 * gossip.msgs_sent + item_bytes_sent);
+    assert_eq!(gossip.bytes_recv, 16 * gossip.msgs_recv + item_bytes_recv);
 }

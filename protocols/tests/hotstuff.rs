@@ -2,6 +2,7 @@
 //! latency, a crashed replica, a partition, loss, and determinism.
 
 mod common;
+mod kinds;
 
 use common::Steady;
 use protocols::hotstuff::{Behavior, CommitRule, HotStuff, HotStuffConfig};
@@ -223,4 +224,38 @@ fn two_chain_saves_a_view() {
     };
     let (three, two) = (latency(CommitRule::ThreeChain), latency(CommitRule::TwoChain));
     assert!((three - two - 20.0).abs() <= 4.0, "three-chain {three} ms, two-chain {two} ms: expected 2d = 20 ms apart");
+}
+
+/// A calm run (n = 4, d = 10 ms, one view per 2d) counted per message kind. Each proposal
+/// goes to the n-1 = 3 others. Each replica that gets one sends the next leader a vote and a
+/// NEWVIEW: 3 of each on the wire per proposal (the leader's own included, the next leader's
+/// off the wire). The 251st proposal leaves at the end, 5 s: only its leader's vote has left.
+#[test]
+fn calm_run_message_counts_per_kind() {
+    let r = run(Case::default());
+    kinds::assert_kinds_add_up(&r);
+    let totals = kinds::totals(&r);
+    let (sent, recv) = (|name| kinds::of(&totals, name).msgs_sent, |name| kinds::of(&totals, name).msgs_recv);
+    let proposals: u64 = (0..4).map(|i| counter(&r, i, "blocks_proposed")).sum();
+    assert_eq!(proposals, 251);
+    assert_eq!((sent("proposal"), recv("proposal")), (3 * proposals, 3 * (proposals - 1)));
+    assert_eq!((sent("vote"), sent("new-view")), (3 * (proposals - 1) + 1, 3 * (proposals - 1) + 1));
+    for name in ["pre-commit-vote", "commit-vote", "pre-commit", "commit", "decide"] {
+        assert_eq!(sent(name), 0, "chained HotStuff has no {name}");
+    }
+    for name in ["complaint", "next-view", "block-request", "block-response", "coalition"] {
+        assert_eq!(sent(name), 0, "{name} in a calm run");
+    }
+    assert_eq!(sent("request"), 4 * 5_000, "1,000 tx/s for 5 s, sent to all 4 replicas");
+
+    // A crashed leader's views time out: complaints and view-change proofs appear.
+    let crash = FaultAt { at: Time::from_secs_f64(1.0), replica: NodeId(3), action: FaultAction::Crash };
+    let r = run(Case { faults: vec![crash], ..Case::default() });
+    kinds::assert_kinds_add_up(&r);
+    let totals = kinds::totals(&r);
+    assert!(kinds::of(&totals, "complaint").msgs_sent > 0 && kinds::of(&totals, "next-view").msgs_sent > 0);
+}
+
+fn counter(r: &RunResult, replica: usize, name: &str) -> u64 {
+    r.nodes[replica].counters.iter().find(|c| c.0 == name).map_or(0, |c| c.1)
 }

@@ -2,6 +2,7 @@
 //! crashed replica, a partition, loss, determinism, and the Byzantine behaviours.
 
 mod common;
+mod kinds;
 
 use common::Steady;
 use protocols::hotstuff::{Behavior, CommitRule, HotStuff, HotStuffConfig};
@@ -261,5 +262,25 @@ fn f_plus_one_equivocators_are_caught() {
         let v = caught.unwrap_or_else(|| panic!("n = {n}: no violation in 3 seeds"));
         assert_eq!(v.invariant, "agreement");
         assert!(!ids.contains(&v.replica.0), "a correct replica is the one reported");
+    }
+}
+
+/// The closed form above, counted per message kind: in each of the 50 views the leader sends
+/// its proposal, PRE-COMMIT, COMMIT and DECIDE to the n-1 = 3 others, and the 3 others each
+/// send it a vote of each phase (the leader's own copies and votes stay off the wire). Every
+/// replica sends NEWVIEW to the next leader, 3 on the wire per view change, views 1 to 51
+/// (the last ones leave at 4 s, the end).
+#[test]
+fn closed_form_message_counts_per_kind() {
+    let r = run(Case { delay_ms: 10, rate_tps: 10_000, secs: 4.0, ..Case::default() });
+    kinds::assert_kinds_add_up(&r);
+    let totals = kinds::totals(&r);
+    let sent = |name| kinds::of(&totals, name).msgs_sent;
+    for name in ["proposal", "vote", "pre-commit", "pre-commit-vote", "commit", "commit-vote", "decide"] {
+        assert_eq!(sent(name), 50 * 3, "{name}");
+    }
+    assert_eq!(sent("new-view"), 51 * 3);
+    for name in ["complaint", "next-view", "block-request", "block-response", "coalition"] {
+        assert_eq!(sent(name), 0, "{name} in a calm run");
     }
 }

@@ -2,6 +2,8 @@
 //! latencies, every Byzantine behaviour on contended workloads with all invariants checked, and
 //! planted bugs the monitor must catch.
 
+mod kinds;
+
 use protocols::leaderless::{Behavior, Leaderless, LeaderlessConfig, LeaderlessMonitor, PlantedBug, Variant};
 use protocols::ledger::ConflictRelation;
 use sim_core::net::{DelayModel, Jitter, NetConfig, NodePlacement, PartitionSpec};
@@ -356,5 +358,35 @@ fn epaxos_beyond_3f_plus_1_keeps_consistency_across_regions() {
         case.send_to = SendPolicy::Random;
         let r = run(case);
         assert_all_confirmed(&r, &format!("epaxos n = 6 seed {seed}"));
+    }
+}
+
+/// One transfer, counted per message kind once everything landed (sent = received). Wintermute
+/// (n = 6) takes the fast path: the coordinator's DDS request to the 5 others, their 5
+/// answers, its decision to the 5; 6 replies. EPaxos (n = 4) runs PBFT after discovery: a
+/// pre-prepare to the 3 others, then prepare and commit votes from each replica to the 3
+/// others (12 each), and the decision.
+#[test]
+fn message_counts_per_kind() {
+    let wintermute = [("request", 1), ("reply", 6), ("dds-request", 5), ("dds-answer", 5), ("decision", 5)];
+    let epaxos = [
+        ("request", 1),
+        ("reply", 4),
+        ("dds-request", 3),
+        ("dds-answer", 3),
+        ("pre-prepare", 3),
+        ("prepare", 12),
+        ("commit", 12),
+        ("decision", 3),
+    ];
+    for (variant, expected) in [(Variant::Wintermute, &wintermute[..]), (Variant::Epaxos, &epaxos[..])] {
+        let r = run(Case::new(variant, vec![transfer(0, 0, 1, 2)]));
+        kinds::assert_kinds_add_up(&r);
+        let totals = kinds::totals(&r);
+        for name in r.kinds.iter().map(|k| k.name) {
+            let t = kinds::of(&totals, name);
+            let want = expected.iter().find(|(k, _)| *k == name).map_or(0, |e| e.1);
+            assert_eq!((t.msgs_sent, t.msgs_recv), (want, want), "{variant:?}: {name}");
+        }
     }
 }

@@ -6,6 +6,7 @@ pub mod calibrate;
 pub mod compare;
 pub mod diagnose;
 pub mod lower;
+pub mod messages;
 pub mod model;
 pub mod output;
 pub mod parse;

@@ -149,6 +149,7 @@ pub fn summary_json(report: &Report, reproduce: &str) -> Value {
         "cpu_util_mean": cpu_util_summary(report).0,
         "cpu_util_max": cpu_util_summary(report).1,
         "bytes_per_replica": per_replica(report, |l| l.bytes_sent),
+        "messages_by_type": crate::messages::per_tx_json(report),
         "counters": counters,
         "events": report.result.events,
         "virtual_time_s": report.result.end_time.as_secs_f64(),
@@ -569,7 +570,8 @@ pub fn write_results(report: &Report, reproduce: &str, sources: &Sources, dir: &
         }
         write_timeseries_csv(report, &staging.join("timeseries.csv"))?;
         write_nodes_csv(report, &staging.join("nodes.csv"))?;
-        files.extend(["timeseries.csv", "nodes.csv"]);
+        crate::messages::write_messages_csv(report, &staging.join("messages.csv"))?;
+        files.extend(["timeseries.csv", "nodes.csv", "messages.csv"]);
         files.extend(sources.write(staging)?);
         let data = RunData::of(report);
         let s = &report.scenario;
@@ -585,6 +587,8 @@ pub fn write_results(report: &Report, reproduce: &str, sources: &Sources, dir: &
         }
         page.heading("Summary");
         page.pairs(&summary_rows(report, reproduce));
+        page.heading("Messages by type");
+        page.pairs(&crate::messages::per_tx_rows(report));
         page.heading("Plots");
         page.figures(&figures);
         page.heading("Scenario (as run)");

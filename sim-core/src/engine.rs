@@ -9,9 +9,9 @@ use crate::cpu::{CpuConfig, RecentBusy};
 use crate::crypto::{CryptoMode, RealCrypto};
 use crate::digest::Fold;
 use crate::ids::{AccountId, NodeId, Tx, TxId, TxResult};
-use crate::net::{LinkStats, NetConfig, Network, Route};
+use crate::net::{KindName, KindStats, LinkStats, NetConfig, Network, Route};
 use crate::observe::{Observer, TxRecord};
-use crate::protocol::{Ctx, Dest, Message, Monitor, NoMonitor, Outbox, Protocol, TimerOp};
+use crate::protocol::{Ctx, Dest, ItemTally, Message, Monitor, NoMonitor, Outbox, Protocol, TimerOp};
 use crate::queue::EventQueue;
 use crate::rng::{SimRng, Streams};
 use crate::time::{Span, Time};
@@ -151,6 +151,33 @@ enum Payload<M> {
     Reply(Rc<[(TxId, TxResult)]>),
 }
 
+/// The engine's own message kinds come first in the kind table; the protocol's `KINDS` follow,
+/// then its `ITEM_KINDS`.
+const REQUEST_KIND: usize = 0;
+const REPLY_KIND: usize = 1;
+const FIRST_PROTOCOL_KIND: usize = 2;
+
+impl<M: Message> Payload<M> {
+    /// The index of this payload's kind in the run's kind table.
+    fn kind(&self) -> usize {
+        match self {
+            Payload::Request(_) => REQUEST_KIND,
+            Payload::Reply(_) => REPLY_KIND,
+            Payload::Proto(msg) => FIRST_PROTOCOL_KIND + msg.kind(),
+        }
+    }
+}
+
+/// The run's kinds, in table order: client requests and replies, the protocol's messages, then
+/// the items its messages carry.
+pub fn kind_names<M: Message>() -> Vec<KindName> {
+    let message = |name| KindName { name, item: false };
+    let mut kinds = vec![message("request"), message("reply")];
+    kinds.extend(M::KINDS.iter().map(|&name| message(name)));
+    kinds.extend(M::ITEM_KINDS.iter().map(|&name| KindName { name, item: true }));
+    kinds
+}
+
 #[derive(Debug)]
 enum Event<M, T> {
     /// Hand the payload to `to`.
@@ -258,6 +285,8 @@ pub struct NodeReport {
     pub correct: bool,
     pub crashed_at_end: bool,
     pub link: LinkStats,
+    /// The same traffic per kind, indexed like `RunResult::kinds`.
+    pub traffic: Vec<KindStats>,
     pub counters: Vec<(&'static str, u64)>,
     /// Time the CPU spent on handlers (summed over cores), and the cores.
     pub cpu_busy_ns: u64,
@@ -279,6 +308,8 @@ pub struct RunResult {
     pub stop: Stop,
     pub txs: Vec<TxRecord>,
     pub nodes: Vec<NodeReport>,
+    /// The message kinds each node's `traffic` counts.
+    pub kinds: Vec<KindName>,
     /// The monitor's run-level counters.
     pub counters: Vec<(&'static str, u64)>,
 }
@@ -329,7 +360,7 @@ impl<P: Protocol> Simulation<P> {
         assert_eq!(cfg.correct.len(), n);
         assert_eq!(cfg.net.n_replicas, cfg.n_replicas);
         let streams = Streams::new(cfg.seed);
-        let net = Network::new(cfg.net.clone());
+        let net = Network::new(cfg.net.clone(), kind_names::<P::Message>().len());
         let nearest = (n..net.n_nodes())
             .map(|c| {
                 (0..n as u32)
@@ -494,6 +525,7 @@ impl<P: Protocol> Simulation<P> {
                 correct: i >= n || self.cfg.correct[i],
                 crashed_at_end: self.net.is_crashed(NodeId(i as u32)),
                 link: self.net.stats[i],
+                traffic: self.net.traffic.of(NodeId(i as u32)).to_vec(),
                 counters: if i < n { self.replicas[i].counters() } else { Vec::new() },
                 cpu_busy_ns: self.cpu.get(i).map_or(0, |c| c.busy_ns),
                 cores: if i < n { self.cfg.cpu.cores } else { 0 },
@@ -510,6 +542,7 @@ impl<P: Protocol> Simulation<P> {
             stop: self.stop.unwrap_or(Stop::End),
             txs: self.obs.txs,
             nodes,
+            kinds: kind_names::<P::Message>(),
             counters: self.monitor.counters(),
         }
     }
@@ -560,12 +593,17 @@ impl<P: Protocol> Simulation<P> {
     }
 
     fn deliver(&mut self, to: NodeId, from: NodeId, size: u32, payload: Payload<P::Message>) {
-        let accepted = if to == from { !self.net.is_crashed(to) } else { self.net.accept(self.now, from, to, size) };
+        let on_wire = to != from;
+        let accepted =
+            if on_wire { self.net.accept(self.now, from, to, size, payload.kind()) } else { !self.net.is_crashed(to) };
         if !accepted {
             return;
         }
         match payload {
             Payload::Proto(msg) => {
+                if on_wire {
+                    self.count_items(to, msg.items(), false);
+                }
                 self.fold(1, to, from, msg.fingerprint());
                 self.input(to, Input::Message { from, size, msg });
             }
@@ -867,12 +905,28 @@ impl<P: Protocol> Simulation<P> {
         replies.clear();
     }
 
+    /// Counts the items a message carries on the wire, by the node that sent or received it.
+    fn count_items(&mut self, node: NodeId, items: &[ItemTally], sent: bool) {
+        let first = FIRST_PROTOCOL_KIND + P::Message::KINDS.len();
+        for (i, t) in items.iter().enumerate().filter(|(_, t)| t.count > 0) {
+            let traffic = &mut self.net.traffic;
+            if sent {
+                traffic.sent(node, first + i, t.count as u64, t.bytes as u64);
+            } else {
+                traffic.received(node, first + i, t.count as u64, t.bytes as u64);
+            }
+        }
+    }
+
     fn transmit(&mut self, from: NodeId, to: NodeId, size: u32, payload: Payload<P::Message>) {
         if from == to {
             self.queue.push(self.now, Event::Deliver { to, from, size, payload });
             return;
         }
-        match self.net.send(self.now, from, to, size, &mut self.net_rng) {
+        if let Payload::Proto(msg) = &payload {
+            self.count_items(from, msg.items(), true);
+        }
+        match self.net.send(self.now, from, to, size, payload.kind(), &mut self.net_rng) {
             Route::Dropped(_) => {}
             Route::Arrives { at, downlink: false } => self.queue.push(at, Event::Deliver { to, from, size, payload }),
             Route::Arrives { at, downlink: true } => self.queue.push(at, Event::Downlink { to, from, size, payload }),
@@ -897,6 +951,10 @@ mod tests {
     struct Nothing;
 
     impl Message for Nothing {
+        const KINDS: &'static [&'static str] = &["nothing"];
+        fn kind(&self) -> usize {
+            0
+        }
         fn wire_size(&self) -> u32 {
             1
         }
@@ -1200,5 +1258,117 @@ mod tests {
         let r = Simulation::new(cfg, Box::new(workload), |_| Committer { commits: true, next_slot: 1 }).run();
         assert!(matches!(r.stop, Stop::Limit { limit: Limit::Transactions, .. }), "{:?}", r.stop);
         assert_eq!((r.txs.len(), r.end_time), (2, Time(7_000_000)));
+    }
+
+    /// Two kinds of messages; a ping carries two 3-byte items of the one item kind.
+    #[derive(Clone, Debug)]
+    enum PingPong {
+        Ping([ItemTally; 1]),
+        Pong,
+    }
+
+    impl Message for PingPong {
+        const KINDS: &'static [&'static str] = &["ping", "pong"];
+        const ITEM_KINDS: &'static [&'static str] = &["dot"];
+        fn wire_size(&self) -> u32 {
+            match self {
+                PingPong::Ping(_) => 10,
+                PingPong::Pong => 20,
+            }
+        }
+        fn fingerprint(&self) -> u64 {
+            self.kind() as u64
+        }
+        fn kind(&self) -> usize {
+            match self {
+                PingPong::Ping(_) => 0,
+                PingPong::Pong => 1,
+            }
+        }
+        fn items(&self) -> &[ItemTally] {
+            match self {
+                PingPong::Ping(items) => items,
+                PingPong::Pong => &[],
+            }
+        }
+    }
+
+    /// Replica 0 broadcasts a ping (its own copy stays off the wire); a replica answers a ping
+    /// with a pong; every request gets a reply.
+    struct Pinger;
+
+    impl Protocol for Pinger {
+        type Message = PingPong;
+        type Timer = u8;
+        type Record = std::convert::Infallible;
+        fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+            if ctx.me() == NodeId(0) {
+                ctx.broadcast(PingPong::Ping([ItemTally { count: 2, bytes: 6 }]));
+            }
+        }
+        fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: PingPong) {
+            if matches!(msg, PingPong::Ping(_)) && from != ctx.me() {
+                ctx.send(from, PingPong::Pong);
+            }
+        }
+        fn on_timer(&mut self, _: &mut Ctx<'_, Self>, _: u8) {}
+        fn on_request(&mut self, ctx: &mut Ctx<'_, Self>, tx: Tx) {
+            ctx.reply(&tx, 0);
+        }
+    }
+
+    #[test]
+    fn traffic_per_kind_adds_up_to_the_link_totals() {
+        let mut cfg = config(vec![true; 3]);
+        cfg.net.nodes.push(cfg.net.nodes[0]); // one client, nearest to replica 0
+        // Replica 2 is down when the ping arrives: sent, dropped, never received.
+        cfg.faults = vec![FaultAt { at: Time(500_000), replica: NodeId(2), action: FaultAction::Crash }];
+        let arrival = crate::workload::Arrival {
+            at: Time(5_000_000),
+            client_idx: 0,
+            from: crate::AccountId(0),
+            to: crate::AccountId(1),
+            amount: 1,
+            size_bytes: 100,
+        };
+        let r = Simulation::new(cfg, Box::new(ListWorkload::new(vec![arrival])), |_| Pinger).run();
+        let names: Vec<_> = r.kinds.iter().map(|k| (k.name, k.item)).collect();
+        let expected_names = [("request", false), ("reply", false), ("ping", false), ("pong", false), ("dot", true)];
+        assert_eq!(names, expected_names);
+        for node in &r.nodes {
+            let messages = node.traffic.iter().zip(&r.kinds).filter(|(_, k)| !k.item).map(|(t, _)| t);
+            let dropped = LinkStats { msgs_dropped: node.link.msgs_dropped, ..LinkStats::default() };
+            let sum = messages.fold(dropped, |mut acc, t| {
+                acc.msgs_sent += t.msgs_sent;
+                acc.bytes_sent += t.bytes_sent;
+                acc.msgs_recv += t.msgs_recv;
+                acc.bytes_recv += t.bytes_recv;
+                acc
+            });
+            assert_eq!(sum, node.link, "node {:?}", node.id);
+        }
+        let stats = |sent: (u64, u64), recv: (u64, u64)| KindStats {
+            msgs_sent: sent.0,
+            bytes_sent: sent.1,
+            msgs_recv: recv.0,
+            bytes_recv: recv.1,
+        };
+        let none = KindStats::default();
+        let reply = 32 + 12; // one result
+        // request, reply, ping, pong, dot
+        let r0 = [
+            stats((0, 0), (1, 100)),
+            stats((1, reply), (0, 0)),
+            stats((2, 20), (0, 0)),
+            stats((0, 0), (1, 20)),
+            stats((4, 12), (0, 0)),
+        ];
+        let r1 = [none, none, stats((0, 0), (1, 10)), stats((1, 20), (0, 0)), stats((0, 0), (2, 6))];
+        let client = [stats((1, 100), (0, 0)), stats((0, 0), (1, reply)), none, none, none];
+        assert_eq!(r.nodes[0].traffic, r0);
+        assert_eq!(r.nodes[1].traffic, r1);
+        assert_eq!(r.nodes[2].traffic, [none; 5], "a crashed replica received nothing");
+        assert_eq!(r.nodes[3].traffic, client);
+        assert_eq!(r.nodes[0].link.msgs_dropped, 1);
     }
 }

@@ -27,6 +27,6 @@ pub use engine::{
     FaultAction, FaultAt, Limit, Limits, LivenessCheck, NodeReport, RunResult, SendPolicy, SimConfig, Simulation, Stop,
 };
 pub use ids::{AccountId, NodeId, Tx, TxId, TxResult};
-pub use protocol::{AggregateSignature, Ctx, Message, Monitor, NoMonitor, Protocol, Signature};
+pub use protocol::{AggregateSignature, Ctx, ItemTally, Message, Monitor, NoMonitor, Protocol, Signature};
 pub use rng::{SimRng, Streams};
 pub use time::{Span, Time};

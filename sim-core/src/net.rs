@@ -126,6 +126,59 @@ pub struct LinkStats {
     pub msgs_dropped: u64,
 }
 
+/// One node's messages and bytes of one kind.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KindStats {
+    pub msgs_sent: u64,
+    pub bytes_sent: u64,
+    pub msgs_recv: u64,
+    pub bytes_recv: u64,
+}
+
+/// A kind as the reports name it. `item` kinds count items carried inside messages (a
+/// gossip batch's votes, say), which the message kinds already count once as a whole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KindName {
+    pub name: &'static str,
+    pub item: bool,
+}
+
+/// Per node and kind, what crossed the network, in one table allocated once (node-major):
+/// O(kinds) per node, O(1) per message, no names on the way.
+#[derive(Clone, Debug)]
+pub struct Traffic {
+    n_kinds: usize,
+    cells: Vec<KindStats>,
+}
+
+impl Traffic {
+    pub fn new(n_nodes: usize, n_kinds: usize) -> Traffic {
+        Traffic { n_kinds, cells: vec![KindStats::default(); n_nodes * n_kinds] }
+    }
+
+    fn cell(&mut self, node: NodeId, kind: usize) -> &mut KindStats {
+        assert!(kind < self.n_kinds, "message kind {kind} is not declared (of {})", self.n_kinds);
+        &mut self.cells[node.idx() * self.n_kinds + kind]
+    }
+
+    pub fn sent(&mut self, node: NodeId, kind: usize, count: u64, size_bytes: u64) {
+        let cell = self.cell(node, kind);
+        cell.msgs_sent += count;
+        cell.bytes_sent += size_bytes;
+    }
+
+    pub fn received(&mut self, node: NodeId, kind: usize, count: u64, size_bytes: u64) {
+        let cell = self.cell(node, kind);
+        cell.msgs_recv += count;
+        cell.bytes_recv += size_bytes;
+    }
+
+    /// One node's counters, indexed by kind.
+    pub fn of(&self, node: NodeId) -> &[KindStats] {
+        &self.cells[node.idx() * self.n_kinds..(node.idx() + 1) * self.n_kinds]
+    }
+}
+
 #[derive(Debug)]
 pub struct Network {
     cfg: NetConfig,
@@ -138,10 +191,13 @@ pub struct Network {
     /// Per node, the transmission time charged to its finite uplink and downlink lately.
     pub uplink_recent: Vec<RecentBusy>,
     pub downlink_recent: Vec<RecentBusy>,
+    /// The same traffic by message kind: the kinds of a node sum to its `stats`.
+    pub traffic: Traffic,
 }
 
 impl Network {
-    pub fn new(cfg: NetConfig) -> Network {
+    /// A network whose messages fall into `n_kinds` kinds.
+    pub fn new(cfg: NetConfig, n_kinds: usize) -> Network {
         let n_nodes = cfg.nodes.len();
         assert!(cfg.n_replicas as usize <= n_nodes);
         if let DelayModel::Matrix { n_regions, one_way } = &cfg.delay {
@@ -156,6 +212,7 @@ impl Network {
             stats: vec![LinkStats::default(); n_nodes],
             uplink_recent: vec![RecentBusy::default(); n_nodes],
             downlink_recent: vec![RecentBusy::default(); n_nodes],
+            traffic: Traffic::new(n_nodes, n_kinds),
             cfg,
         }
     }
@@ -201,12 +258,13 @@ impl Network {
             .all(|p| !(p.start <= now && now < p.heal) || p.groups_of[a.idx()] & p.groups_of[b.idx()] != 0)
     }
 
-    /// Hands a message of `size` bytes from `from` to `to` at `now`.
-    pub fn send(&mut self, now: Time, from: NodeId, to: NodeId, size: u32, rng: &mut SimRng) -> Route {
+    /// Hands a message of `size` bytes and kind `kind` from `from` to `to` at `now`.
+    pub fn send(&mut self, now: Time, from: NodeId, to: NodeId, size: u32, kind: usize, rng: &mut SimRng) -> Route {
         assert_ne!(from, to, "self-messages bypass the network");
         let stats = &mut self.stats[from.idx()];
         stats.msgs_sent += 1;
         stats.bytes_sent += size as u64;
+        self.traffic.sent(from, kind, 1, size as u64);
         if !self.connected(from, to, now) {
             return self.drop(from, Drop::Partitioned);
         }
@@ -250,7 +308,7 @@ impl Network {
     }
 
     /// A message is about to be handed to `to` at `now`: false if it must be dropped.
-    pub fn accept(&mut self, now: Time, from: NodeId, to: NodeId, size: u32) -> bool {
+    pub fn accept(&mut self, now: Time, from: NodeId, to: NodeId, size: u32, kind: usize) -> bool {
         if self.crashed[to.idx()] {
             self.drop(from, Drop::Crashed);
             return false;
@@ -262,6 +320,7 @@ impl Network {
         let stats = &mut self.stats[to.idx()];
         stats.msgs_recv += 1;
         stats.bytes_recv += size as u64;
+        self.traffic.received(to, kind, 1, size as u64);
         true
     }
 
@@ -278,28 +337,31 @@ mod tests {
 
     fn net(up_bps: u64, jitter: Jitter) -> Network {
         let p = NodePlacement { region: 0, uplink_bps: up_bps, downlink_bps: 0 };
-        Network::new(NetConfig {
-            nodes: vec![p; 3],
-            n_replicas: 3,
-            delay: DelayModel::Uniform(Span::from_millis(10)),
-            jitter,
-            loss_ppb: 0,
-            fifo: true,
-            partitions: vec![PartitionSpec::new(
-                Time::from_secs_f64(1.0),
-                Time::from_secs_f64(2.0),
-                3,
-                &[vec![0, 1], vec![2]],
-            )],
-        })
+        Network::new(
+            NetConfig {
+                nodes: vec![p; 3],
+                n_replicas: 3,
+                delay: DelayModel::Uniform(Span::from_millis(10)),
+                jitter,
+                loss_ppb: 0,
+                fifo: true,
+                partitions: vec![PartitionSpec::new(
+                    Time::from_secs_f64(1.0),
+                    Time::from_secs_f64(2.0),
+                    3,
+                    &[vec![0, 1], vec![2]],
+                )],
+            },
+            1,
+        )
     }
 
     #[test]
     fn uplink_serializes_back_to_back_messages() {
         let mut n = net(8_000_000, Jitter::None); // 1 byte per microsecond
         let mut rng = Streams::new(1).stream("t");
-        let a = n.send(Time::ZERO, NodeId(0), NodeId(1), 1000, &mut rng);
-        let b = n.send(Time::ZERO, NodeId(0), NodeId(2), 1000, &mut rng);
+        let a = n.send(Time::ZERO, NodeId(0), NodeId(1), 1000, 0, &mut rng);
+        let b = n.send(Time::ZERO, NodeId(0), NodeId(2), 1000, 0, &mut rng);
         assert_eq!(a, Route::Arrives { at: Time(1_000_000 + 10_000_000), downlink: false });
         assert_eq!(b, Route::Arrives { at: Time(2_000_000 + 10_000_000), downlink: false });
     }
@@ -309,10 +371,10 @@ mod tests {
         let mut n = net(0, Jitter::None);
         let mut rng = Streams::new(1).stream("t");
         let t = Time::from_secs_f64(1.5);
-        assert_eq!(n.send(t, NodeId(0), NodeId(2), 10, &mut rng), Route::Dropped(Drop::Partitioned));
-        assert!(matches!(n.send(t, NodeId(0), NodeId(1), 10, &mut rng), Route::Arrives { .. }));
+        assert_eq!(n.send(t, NodeId(0), NodeId(2), 10, 0, &mut rng), Route::Dropped(Drop::Partitioned));
+        assert!(matches!(n.send(t, NodeId(0), NodeId(1), 10, 0, &mut rng), Route::Arrives { .. }));
         let healed = Time::from_secs_f64(2.0);
-        assert!(matches!(n.send(healed, NodeId(0), NodeId(2), 10, &mut rng), Route::Arrives { .. }));
+        assert!(matches!(n.send(healed, NodeId(0), NodeId(2), 10, 0, &mut rng), Route::Arrives { .. }));
     }
 
     #[test]
@@ -327,7 +389,7 @@ mod tests {
         let mut rng = Streams::new(3).stream("t");
         let mut last = Time::ZERO;
         for i in 0..1000 {
-            let Route::Arrives { at, .. } = n.send(Time(i * 1000), NodeId(0), NodeId(1), 1, &mut rng) else {
+            let Route::Arrives { at, .. } = n.send(Time(i * 1000), NodeId(0), NodeId(1), 1, 0, &mut rng) else {
                 panic!("no loss configured")
             };
             assert!(at >= last);

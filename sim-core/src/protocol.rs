@@ -14,10 +14,30 @@ use crate::time::{Span, Time};
 
 /// What a protocol message must tell the engine.
 pub trait Message: Clone + Debug {
+    /// The protocol's closed list of message kinds (proposal, vote...), named once: `kind`
+    /// indexes it, and the reports count messages and bytes per kind.
+    const KINDS: &'static [&'static str];
+    /// Kinds of the items one message can carry several of (Algorand's gossip batches). They
+    /// are counted besides the messages that carry them; most protocols have none.
+    const ITEM_KINDS: &'static [&'static str] = &[];
     /// Bytes on the wire, computed from the content.
     fn wire_size(&self) -> u32;
     /// A stable hash of the content, folded into the run digest at delivery.
     fn fingerprint(&self) -> u64;
+    /// This message's index in `KINDS`.
+    fn kind(&self) -> usize;
+    /// Per entry of `ITEM_KINDS` (or a prefix of them): the items of that kind this message
+    /// carries and their bytes.
+    fn items(&self) -> &[ItemTally] {
+        &[]
+    }
+}
+
+/// Items of one kind inside one message, and their bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ItemTally {
+    pub count: u32,
+    pub bytes: u32,
 }
 
 /// A replica's protocol. The engine calls one handler per event; the handler's effects

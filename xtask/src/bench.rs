@@ -17,6 +17,10 @@ struct PingPong;
 struct Ball(u64);
 
 impl Message for Ball {
+    const KINDS: &'static [&'static str] = &["ball"];
+    fn kind(&self) -> usize {
+        0
+    }
     fn wire_size(&self) -> u32 {
         64
     }

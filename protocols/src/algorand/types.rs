@@ -4,7 +4,7 @@
 use std::rc::Rc;
 
 use sim_core::digest::hash_words;
-use sim_core::{Message, Tx};
+use sim_core::{ItemTally, Message, Tx};
 
 use super::sortition::{Credential, Role};
 
@@ -85,6 +85,17 @@ impl Item {
         }
     }
 
+    /// Its index in `Msg::ITEM_KINDS`, and how many units it counts as there: a batch of
+    /// client transactions counts its transactions.
+    fn tally_slot(&self) -> (usize, u32) {
+        match self {
+            Item::Priority { .. } => (0, 1),
+            Item::Block(_) => (1, 1),
+            Item::Vote(_) => (2, 1),
+            Item::Txs(batch) => (3, batch.txs.len() as u32),
+        }
+    }
+
     fn fingerprint(&self) -> u64 {
         match self {
             Item::Priority { cred, block, .. } => hash_words(&[1, cred.vrf(), *block]),
@@ -101,13 +112,21 @@ pub struct Batch {
     pub items: Vec<Item>,
     pub bytes: u32,
     pub fingerprint: u64,
+    /// The items per kind of `Msg::ITEM_KINDS`, for the reports (counted once per batch).
+    pub tally: [ItemTally; 4],
 }
 
 impl Batch {
     pub fn new(items: Vec<Item>, priority_bytes: u32, vote_bytes: u32) -> Batch {
         let bytes = 16 + items.iter().map(|i| i.wire_bytes(priority_bytes, vote_bytes)).sum::<u32>();
         let fingerprint = items.iter().fold(items.len() as u64, |h, i| hash_words(&[h, i.fingerprint()]));
-        Batch { items, bytes, fingerprint }
+        let mut tally = [ItemTally::default(); 4];
+        for item in &items {
+            let (slot, count) = item.tally_slot();
+            tally[slot].count += count;
+            tally[slot].bytes += item.wire_bytes(priority_bytes, vote_bytes);
+        }
+        Batch { items, bytes, fingerprint, tally }
     }
 }
 
@@ -152,6 +171,28 @@ pub enum Msg {
 }
 
 impl Message for Msg {
+    /// Gossip batches, and the block fetches and catch-up requests between neighbours.
+    const KINDS: &'static [&'static str] = &["gossip", "fetch", "sync-request", "sync-reply"];
+    /// What gossip batches carry: proposers' priorities, blocks, votes, and client
+    /// transactions (counted one by one; their bytes include each batch's 8-byte header).
+    const ITEM_KINDS: &'static [&'static str] = &["priority", "block", "vote", "tx"];
+
+    fn kind(&self) -> usize {
+        match self {
+            Msg::Gossip(_) => 0,
+            Msg::Fetch { .. } => 1,
+            Msg::SyncRequest { .. } => 2,
+            Msg::SyncReply(_) => 3,
+        }
+    }
+
+    fn items(&self) -> &[ItemTally] {
+        match self {
+            Msg::Gossip(batch) => &batch.tally,
+            _ => &[],
+        }
+    }
+
     fn wire_size(&self) -> u32 {
         match self {
             Msg::Gossip(b) => b.bytes,

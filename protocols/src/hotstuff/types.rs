@@ -264,6 +264,45 @@ pub enum HsMsg {
 }
 
 impl sim_core::Message for HsMsg {
+    /// Chained HotStuff sends proposals, (generic) votes, new-views, and on timeouts complaints
+    /// and next-views. Basic HotStuff's phases: the proposal is its PREPARE, "vote" its prepare
+    /// vote; the leader's certificates are PRE-COMMIT, COMMIT and DECIDE, each followed (but
+    /// DECIDE) by a vote of that phase. Equivocators wrap messages for each other in coalitions.
+    const KINDS: &'static [&'static str] = &[
+        "proposal",
+        "vote",
+        "pre-commit-vote",
+        "commit-vote",
+        "new-view",
+        "complaint",
+        "next-view",
+        "pre-commit",
+        "commit",
+        "decide",
+        "block-request",
+        "block-response",
+        "coalition",
+    ];
+
+    fn kind(&self) -> usize {
+        match self {
+            HsMsg::Propose { .. } => 0,
+            HsMsg::Vote { phase: Phase::Prepare, .. } => 1,
+            HsMsg::Vote { phase: Phase::PreCommit, .. } => 2,
+            HsMsg::Vote { phase: Phase::Commit, .. } => 3,
+            HsMsg::NewView { .. } => 4,
+            HsMsg::Complain { .. } => 5,
+            HsMsg::NextView { .. } => 6,
+            // The certificate of a phase opens the next one.
+            HsMsg::Certified { phase: Phase::Prepare, .. } => 7,
+            HsMsg::Certified { phase: Phase::PreCommit, .. } => 8,
+            HsMsg::Certified { phase: Phase::Commit, .. } => 9,
+            HsMsg::BlockRequest { .. } => 10,
+            HsMsg::BlockResponse { .. } => 11,
+            HsMsg::Coalition { .. } => 12,
+        }
+    }
+
     fn wire_size(&self) -> u32 {
         let vote = HEADER_BYTES + HASH_BYTES + SIGNATURE_BYTES;
         match self {

@@ -262,6 +262,37 @@ pub struct Envelope {
 }
 
 impl Message for Envelope {
+    /// The dependency discovery service's request (the coordinator's announce) and answer;
+    /// PBFT's three phases per command; the coordinator's decision with its proof; view
+    /// changes; recovery, and fetching a missing payload.
+    const KINDS: &'static [&'static str] = &[
+        "dds-request",
+        "dds-answer",
+        "pre-prepare",
+        "prepare",
+        "commit",
+        "decision",
+        "view-change",
+        "recover",
+        "fetch",
+        "payload",
+    ];
+
+    fn kind(&self) -> usize {
+        match &self.msg {
+            LlMsg::Announce { .. } => 0,
+            LlMsg::Reply { .. } => 1,
+            LlMsg::Propose { .. } => 2,
+            LlMsg::Vote { phase: Phase::Prepare, .. } => 3,
+            LlMsg::Vote { phase: Phase::Commit, .. } => 4,
+            LlMsg::Commit { .. } => 5,
+            LlMsg::ViewChange { .. } => 6,
+            LlMsg::Recover { .. } => 7,
+            LlMsg::Fetch { .. } => 8,
+            LlMsg::Payload { .. } => 9,
+        }
+    }
+
     fn wire_size(&self) -> u32 {
         self.size
     }
