@@ -809,7 +809,7 @@ fn defaults_are_filled_in() {
             max_queue: 20_000_000,
             max_cpu_queue: 4_000_000,
             max_transactions: 20_000_000,
-            max_stalled_events: 10_000_000,
+            max_stalled_events: 2_000_000,
         },
         output: Output { window_s: 1.0, latency_csv: true },
     };
@@ -1004,7 +1004,7 @@ fn a_full_example_parses_to_the_expected_scenario() {
             max_queue: 1000,
             max_cpu_queue: 4_000_000,
             max_transactions: 20_000_000,
-            max_stalled_events: 10_000_000,
+            max_stalled_events: 2_000_000,
         },
         output: Output { window_s: 0.5, latency_csv: false },
     };

@@ -95,7 +95,7 @@ impl Limits {
         max_queue: 20_000_000,
         max_cpu_queue: 4_000_000,
         max_transactions: 20_000_000,
-        max_stalled_events: 10_000_000,
+        max_stalled_events: 2_000_000,
     };
 }
 

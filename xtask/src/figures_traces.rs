@@ -412,8 +412,11 @@ fn read_timeseries(path: &Path) -> Result<Vec<Win>, String> {
         .filter(|l| !l.trim().is_empty())
         .map(|l| {
             let f: Vec<&str> = l.split(',').collect();
+            // An empty cell is a percentile of a window with no confirmed transaction.
             let num = |i: usize| {
-                f.get(i).and_then(|v| v.parse::<f64>().ok()).ok_or(format!("{}: bad row {l:?}", path.display()))
+                f.get(i)
+                    .and_then(|v| if v.is_empty() { Some(f64::NAN) } else { v.parse::<f64>().ok() })
+                    .ok_or(format!("{}: bad row {l:?}", path.display()))
             };
             Ok(Win {
                 start_s: num(c_start)?,
