@@ -3,7 +3,7 @@
 //! address-space cap, with a message naming the field or the limit.
 #![allow(clippy::disallowed_types)] // a wall-clock timeout around the child process, not inside a run
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -12,23 +12,9 @@ use std::time::{Duration, Instant};
 const ADDRESS_SPACE_KIB: u64 = 1 << 20;
 const WALL_LIMIT: Duration = Duration::from_secs(10);
 
-/// A folder that removes itself when the test ends.
-struct TempDir(PathBuf);
+mod common;
 
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("byzsim-bounded-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use common::TempDir;
 
 struct Case {
     name: &'static str,
@@ -143,7 +129,7 @@ fn every_once_fatal_input_ends_in_bounded_time_and_memory() {
     let tmp = TempDir::new("cases");
     let mut failures = Vec::new();
     for case in CASES {
-        let (code, text, took) = run_case(case, &tmp.0.join(case.name));
+        let (code, text, took) = run_case(case, &tmp.join(case.name));
         let missing: Vec<&&str> = case.says.iter().filter(|s| !text.contains(**s)).collect();
         if code != Some(case.exit) || !missing.is_empty() {
             failures.push(format!(

@@ -12,14 +12,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-/// A scratch folder (removed when the test ends) whose path is `.0`.
-struct TempDir(common::TempDir);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        TempDir(common::TempDir::new(name))
-    }
-}
+use common::TempDir;
 
 /// A small valid scenario; `extra` adds or replaces sections.
 fn scenario(extra: &str) -> String {
@@ -274,8 +267,8 @@ fn bad_or_big_input_files_are_refused_or_read_quickly() {
     let mut failures = Vec::new();
     for (i, case) in CASES.iter().enumerate() {
         let dir = TempDir::new(&format!("case{i}"));
-        let Some(args) = (case.setup)(&dir.0) else { continue };
-        let (code, text, elapsed) = run_bounded(&dir.0, &args);
+        let Some(args) = (case.setup)(&dir) else { continue };
+        let (code, text, elapsed) = run_bounded(&dir, &args);
         eprintln!("{}: exit {code:?} in {elapsed:?}", case.name);
         if code != Some(case.code) {
             failures.push(format!("{}: exit {code:?} after {elapsed:?}, expected {}:\n{text}", case.name, case.code));

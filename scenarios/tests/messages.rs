@@ -6,23 +6,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// A folder for one test, removed with everything in it when the test ends.
-struct TempDir(PathBuf);
+mod common;
 
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("byzsim-messages-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use common::TempDir;
 
 const COMMON: &str =
     "duration_s = 3\nwarmup_s = 0.5\ndrain_s = 1\n[clients]\ncount = 2\n[network]\nuniform_delay_ms = 5\n";
@@ -106,7 +92,7 @@ fn messages_totals(res: &Path) -> (Totals, BTreeMap<(String, String), [u64; 2]>)
 fn messages_csv_adds_up_to_nodes_csv_and_the_summary_per_tx() {
     for &(protocol, rest, expected) in CASES {
         let dir = TempDir::new(protocol);
-        let res = run(&dir.0, protocol, rest);
+        let res = run(&dir, protocol, rest);
         let nodes = nodes_totals(&res);
         let (per_node, sent) = messages_totals(&res);
         // Nodes that sent and received nothing have no row.

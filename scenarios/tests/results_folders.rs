@@ -9,14 +9,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-/// A scratch folder (removed when the test ends) and its path, `.0` as before.
-struct Scratch(common::TempDir);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        Scratch(common::TempDir::new(name))
-    }
-}
+use common::TempDir;
 
 fn byzsim(args: &[&str], dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_byzsim")).args(args).current_dir(dir).output().expect("byzsim runs")
@@ -60,13 +53,13 @@ rate_tps = 200
 
 #[test]
 fn out_targets_that_are_not_ours_are_refused_and_left_intact() {
-    let s = Scratch::new("refuse");
-    let work = s.0.join("work");
+    let s = TempDir::new("refuse");
+    let work = s.join("work");
     std::fs::create_dir_all(work.join("thesis")).unwrap();
     std::fs::write(work.join("tiny.toml"), TINY).unwrap();
     std::fs::write(work.join("thesis").join("chapter1.tex"), "\\chapter{Results}").unwrap();
-    std::fs::write(s.0.join("beside.txt"), "a file of the parent folder").unwrap();
-    let before = tree(&s.0);
+    std::fs::write(s.join("beside.txt"), "a file of the parent folder").unwrap();
+    let before = tree(&s);
     for (out, needle) in [
         (".", "the current folder"),
         ("..", "holds the current folder"),
@@ -96,46 +89,46 @@ fn out_targets_that_are_not_ours_are_refused_and_left_intact() {
         let o = byzsim(&["sweep", "tiny.toml", "--set", "workload.rate_tps=100,200", "--quiet", "--out", out], &work);
         assert_eq!(o.status.code(), Some(2), "sweep --out {out}: {}", stderr(&o));
     }
-    assert_eq!(tree(&s.0), before, "every file is still there, byte for byte");
+    assert_eq!(tree(&s), before, "every file is still there, byte for byte");
 }
 
 #[test]
 fn a_results_folder_is_ours_until_a_user_adds_a_file() {
-    let s = Scratch::new("ours");
-    std::fs::write(s.0.join("tiny.toml"), TINY).unwrap();
-    assert!(byzsim(&["run", "tiny.toml", "--quiet", "--out", "res"], &s.0).status.success());
-    let marker = std::fs::read_to_string(s.0.join("res/.byzsim")).unwrap();
+    let s = TempDir::new("ours");
+    std::fs::write(s.join("tiny.toml"), TINY).unwrap();
+    assert!(byzsim(&["run", "tiny.toml", "--quiet", "--out", "res"], &s).status.success());
+    let marker = std::fs::read_to_string(s.join("res/.byzsim")).unwrap();
     assert!(marker.contains("command = \"run\"") && marker.contains("summary.json"), "{marker}");
     // Ours: replaced.
-    let o = byzsim(&["run", "tiny.toml", "--quiet", "--out", "res", "--seed", "2"], &s.0);
+    let o = byzsim(&["run", "tiny.toml", "--quiet", "--out", "res", "--seed", "2"], &s);
     assert!(o.status.success(), "{}", stderr(&o));
     let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(s.0.join("res/summary.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(s.join("res/summary.json")).unwrap()).unwrap();
     assert_eq!(summary["seed"], 2);
     // A user's notes make it theirs.
-    std::fs::write(s.0.join("res/notes.md"), "my notes").unwrap();
-    let o = byzsim(&["run", "tiny.toml", "--quiet", "--out", "res"], &s.0);
+    std::fs::write(s.join("res/notes.md"), "my notes").unwrap();
+    let o = byzsim(&["run", "tiny.toml", "--quiet", "--out", "res"], &s);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("`notes.md`"), "{}", stderr(&o));
-    assert_eq!(std::fs::read_to_string(s.0.join("res/notes.md")).unwrap(), "my notes");
+    assert_eq!(std::fs::read_to_string(s.join("res/notes.md")).unwrap(), "my notes");
     let names: Vec<String> =
-        std::fs::read_dir(&s.0).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        std::fs::read_dir(&s).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     assert!(names.iter().all(|n| !n.contains(".partial-") && !n.contains(".old-")), "{names:?}");
 }
 
 #[test]
 fn default_names_tell_overrides_apart_and_scenario_toml_is_as_run() {
-    let s = Scratch::new("names");
-    std::fs::write(s.0.join("tiny.toml"), TINY).unwrap();
+    let s = TempDir::new("names");
+    std::fs::write(s.join("tiny.toml"), TINY).unwrap();
     let digest = |out: &Output| -> String {
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
         text.lines().find(|l| l.trim_start().starts_with("digest")).expect("a digest line").to_string()
     };
-    let plain = byzsim(&["run", "tiny.toml", "--quiet"], &s.0);
-    let fast = byzsim(&["run", "tiny.toml", "--quiet", "--set", "workload.rate_tps=400", "--seed", "3"], &s.0);
-    let slow = byzsim(&["run", "tiny.toml", "--quiet", "--set", "workload.rate_tps=100", "--seed", "3"], &s.0);
+    let plain = byzsim(&["run", "tiny.toml", "--quiet"], &s);
+    let fast = byzsim(&["run", "tiny.toml", "--quiet", "--set", "workload.rate_tps=400", "--seed", "3"], &s);
+    let slow = byzsim(&["run", "tiny.toml", "--quiet", "--set", "workload.rate_tps=100", "--seed", "3"], &s);
     assert!(plain.status.success() && fast.status.success() && slow.status.success());
-    let mut dirs: Vec<String> = std::fs::read_dir(s.0.join("results"))
+    let mut dirs: Vec<String> = std::fs::read_dir(s.join("results"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
@@ -145,7 +138,7 @@ fn default_names_tell_overrides_apart_and_scenario_toml_is_as_run() {
     assert!(dirs.iter().filter(|d| d.starts_with("tiny-seed3-")).count() == 2, "{dirs:?}");
     // The folder's scenario.toml reruns the very run; the original text is kept beside it.
     for dir in &dirs[1..] {
-        let folder = s.0.join("results").join(dir);
+        let folder = s.join("results").join(dir);
         assert_eq!(std::fs::read_to_string(folder.join("scenario.original.toml")).unwrap(), TINY);
         let again = byzsim(&["run", "scenario.toml", "--quiet", "--out", "../again"], &folder);
         assert!(again.status.success(), "{}", stderr(&again));
@@ -184,14 +177,14 @@ fn assert_complete(dir: &Path, when: &str) {
 
 #[test]
 fn a_kill_while_replacing_a_large_folder_always_leaves_a_complete_one() {
-    let s = Scratch::new("kill");
+    let s = TempDir::new("kill");
     // 6,000 transactions: a latency.csv of about half a megabyte, and many plots' points.
-    std::fs::write(s.0.join("big.toml"), TINY.replace("duration_s = 2", "duration_s = 30")).unwrap();
+    std::fs::write(s.join("big.toml"), TINY.replace("duration_s = 2", "duration_s = 30")).unwrap();
     let args = ["run", "big.toml", "--quiet", "--out", "res"];
     let started = Instant::now();
-    assert!(byzsim(&args, &s.0).status.success());
+    assert!(byzsim(&args, &s).status.success());
     let full = started.elapsed();
-    assert_complete(&s.0.join("res"), "after the first run");
+    assert_complete(&s.join("res"), "after the first run");
     // Kill points spread over the whole run, and past its end; an LCG keeps them reproducible.
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
     for round in 0..16 {
@@ -199,7 +192,7 @@ fn a_kill_while_replacing_a_large_folder_always_leaves_a_complete_one() {
         let at = full.mul_f64(0.3 + 1.0 * ((x >> 11) as f64 / (1u64 << 53) as f64));
         let mut child = Command::new(env!("CARGO_BIN_EXE_byzsim"))
             .args(args)
-            .current_dir(&s.0)
+            .current_dir(&s)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -207,17 +200,17 @@ fn a_kill_while_replacing_a_large_folder_always_leaves_a_complete_one() {
         std::thread::sleep(at);
         let _ = child.kill();
         let _ = child.wait();
-        let dir = s.0.join("res");
+        let dir = s.join("res");
         if !dir.exists() {
             // Killed between its two renames: the next command puts the old folder back.
-            byzsim(&["run", "big.toml", "--quiet", "--out", "res", "--set", "duration_s=1"], &s.0);
+            byzsim(&["run", "big.toml", "--quiet", "--out", "res", "--set", "duration_s=1"], &s);
         }
         assert_complete(&dir, &format!("kill {round} at {at:?}"));
     }
-    let mut child = Command::new(env!("CARGO_BIN_EXE_byzsim")).args(args).current_dir(&s.0).spawn().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_byzsim")).args(args).current_dir(&s).spawn().unwrap();
     wait_at_most(&mut child, Duration::from_secs(60));
-    assert_complete(&s.0.join("res"), "after the last run");
-    let left: Vec<String> = std::fs::read_dir(&s.0)
+    assert_complete(&s.join("res"), "after the last run");
+    let left: Vec<String> = std::fs::read_dir(&s)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.contains(".partial-") || n.contains(".old-"))
@@ -227,35 +220,35 @@ fn a_kill_while_replacing_a_large_folder_always_leaves_a_complete_one() {
 
 #[test]
 fn a_run_that_breaks_an_invariant_opens_its_report_with_a_red_banner() {
-    let s = Scratch::new("banner");
+    let s = TempDir::new("banner");
     // A liveness bound no HotStuff run can meet.
     let text = format!("{TINY}\n[checks]\nliveness_bound_s = 0.001\n");
-    std::fs::write(s.0.join("strict.toml"), text).unwrap();
-    let o = byzsim(&["run", "strict.toml", "--quiet", "--out", "res"], &s.0);
+    std::fs::write(s.join("strict.toml"), text).unwrap();
+    let o = byzsim(&["run", "strict.toml", "--quiet", "--out", "res"], &s);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
-    let html = std::fs::read_to_string(s.0.join("res/report.html")).unwrap();
+    let html = std::fs::read_to_string(s.join("res/report.html")).unwrap();
     let banner = html.find("class=\"banner\"").expect("a banner");
     assert!(banner < html.find("<h2>Summary</h2>").unwrap(), "the banner comes first");
     for needle in ["liveness", "client ", "(virtual)", "run strict.toml --seed 1"] {
         assert!(html[banner..].contains(needle), "the banner lacks {needle:?}");
     }
     let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(s.0.join("res/summary.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(s.join("res/summary.json")).unwrap()).unwrap();
     assert_eq!(summary["stop"], "violation");
     assert!(summary["git_commit"].as_str().is_some_and(|c| !c.is_empty()));
     // A complete run has no banner.
-    let o = byzsim(&["run", "strict.toml", "--quiet", "--out", "ok", "--set", "checks.liveness_bound_s=60"], &s.0);
+    let o = byzsim(&["run", "strict.toml", "--quiet", "--out", "ok", "--set", "checks.liveness_bound_s=60"], &s);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(!std::fs::read_to_string(s.0.join("ok/report.html")).unwrap().contains("class=\"banner\""));
+    assert!(!std::fs::read_to_string(s.join("ok/report.html")).unwrap().contains("class=\"banner\""));
 }
 
 #[test]
 fn compare_leaves_runs_that_stopped_early_out_and_says_so() {
-    let s = Scratch::new("early");
+    let s = TempDir::new("early");
     // HotStuff (p50 about 80 ms here) misses a 55 ms bound on every seed; leaderless EPaxos
     // (5 message delays of 5 ms and its CPU; p99 about 45 ms) meets it.
     let text = format!("{TINY}\n[checks]\nliveness_bound_s = 0.055\n");
-    std::fs::write(s.0.join("bound.toml"), text).unwrap();
+    std::fs::write(s.join("bound.toml"), text).unwrap();
     let o = byzsim(
         &[
             "compare",
@@ -270,7 +263,7 @@ fn compare_leaves_runs_that_stopped_early_out_and_says_so() {
             "--out",
             "cmp",
         ],
-        &s.0,
+        &s,
     );
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
     assert_eq!(o.status.code(), Some(3), "{out}\n{}", stderr(&o));
@@ -281,7 +274,7 @@ fn compare_leaves_runs_that_stopped_early_out_and_says_so() {
     assert!(out.contains("`liveness`") || out.contains("liveness"), "{out}");
     assert!(out.contains("reproduce: ") && out.contains("--set protocol=hotstuff"), "{out}");
     let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(s.0.join("cmp/compare.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(s.join("cmp/compare.json")).unwrap()).unwrap();
     let hotstuff = &json["protocols"][1];
     assert_eq!(hotstuff["protocol"], "hotstuff");
     assert_eq!(hotstuff["complete_runs"], 0);
@@ -289,14 +282,14 @@ fn compare_leaves_runs_that_stopped_early_out_and_says_so() {
     let leaderless = &json["protocols"][0];
     assert_eq!(leaderless["complete_runs"], 3);
     assert!(leaderless["goodput_tps"].is_f64());
-    let html = std::fs::read_to_string(s.0.join("cmp/report.html")).unwrap();
+    let html = std::fs::read_to_string(s.join("cmp/report.html")).unwrap();
     assert!(html.contains("class=\"banner\"") && html.contains("3 of 6 runs stopped early"));
 }
 
 #[test]
 fn compare_json_holds_numbers_as_numbers() {
-    let s = Scratch::new("json");
-    std::fs::write(s.0.join("tiny.toml"), TINY).unwrap();
+    let s = TempDir::new("json");
+    std::fs::write(s.join("tiny.toml"), TINY).unwrap();
     let o = byzsim(
         &[
             "compare",
@@ -311,11 +304,11 @@ fn compare_json_holds_numbers_as_numbers() {
             "--out",
             "cmp",
         ],
-        &s.0,
+        &s,
     );
     assert!(o.status.success(), "{}", stderr(&o));
     let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(s.0.join("cmp/compare.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(s.join("cmp/compare.json")).unwrap()).unwrap();
     let runs = json["runs"].as_array().unwrap();
     assert_eq!(runs.len(), 4);
     for run in runs {
@@ -348,27 +341,27 @@ fn compare_json_holds_numbers_as_numbers() {
 
 #[test]
 fn shards_of_different_grids_never_overwrite_each_other() {
-    let s = Scratch::new("shards");
-    std::fs::write(s.0.join("tiny.toml"), TINY).unwrap();
+    let s = TempDir::new("shards");
+    std::fs::write(s.join("tiny.toml"), TINY).unwrap();
     let shard = |rates: &str| {
         let set = format!("workload.rate_tps={rates}");
-        let o = byzsim(&["sweep", "tiny.toml", "--set", &set, "--shard", "0/2", "--quiet", "--out", "shards"], &s.0);
+        let o = byzsim(&["sweep", "tiny.toml", "--set", &set, "--shard", "0/2", "--quiet", "--out", "shards"], &s);
         assert!(o.status.success(), "{}", stderr(&o));
     };
     shard("100,200");
     shard("100,300");
-    let names: Vec<String> = std::fs::read_dir(s.0.join("shards"))
+    let names: Vec<String> = std::fs::read_dir(s.join("shards"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(names.len(), 2, "two grids, two shard files: {names:?}");
     // A file of a shard's name that is not that sweep's shard is never replaced.
-    let first = s.0.join("shards").join(&names[0]);
-    let other = s.0.join("shards").join(&names[1]);
+    let first = s.join("shards").join(&names[0]);
+    let other = s.join("shards").join(&names[1]);
     std::fs::write(&first, "my own notes").unwrap();
     for rates in ["100,200", "100,300"] {
         let set = format!("workload.rate_tps={rates}");
-        let o = byzsim(&["sweep", "tiny.toml", "--set", &set, "--shard", "0/2", "--quiet", "--out", "shards"], &s.0);
+        let o = byzsim(&["sweep", "tiny.toml", "--set", &set, "--shard", "0/2", "--quiet", "--out", "shards"], &s);
         if o.status.success() {
             continue; // the other grid's shard, replaced by itself
         }
