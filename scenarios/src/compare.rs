@@ -232,7 +232,8 @@ pub fn compare(args: &Args) -> Result<Outcome, Failure> {
         let tag = if first == last { format!("seed{first}") } else { format!("seeds{first}-{last}") };
         output::default_dir(&format!("{name}-compare-{tag}"), &args.sets)
     });
-    resultsdir::check(&dir, &[&args.file])?;
+    let sources = output::Sources::new(&args.file, &src, &args.sets, None).reading(&scenarios);
+    resultsdir::check(&dir, &sources.input_paths())?;
     let bar = batch::progress_bar(jobs.len(), args.quiet);
     let data: Vec<RunData> =
         batch::run_all(&jobs, args.jobs, |s| RunData::of(&run::run(s, &mut |_, _| {})), |_| bar.inc(1));
@@ -241,7 +242,6 @@ pub fn compare(args: &Args) -> Result<Outcome, Failure> {
     let reproduce = reproduce(args, &seeds);
     let cmp = Comparison { names: protocols.iter().map(|p| p.0).collect(), seeds: seeds.clone(), data };
     let mut text = cmp.text_table(name);
-    let sources = output::Sources::new(&args.file, &src, &args.sets, None);
     let written = write_folder(&cmp, args, &dir, name, &sources, &reproduce);
     let _ = writeln!(text, "  {:<28} {reproduce}", "reproduce");
     let code = problems(&cmp, args, &mut text);
@@ -562,7 +562,7 @@ fn write_folder(
     sources: &output::Sources,
     reproduce: &str,
 ) -> io::Result<()> {
-    output::write_atomically(dir, &[&sources.file], Marker::new("compare", name), |staging| {
+    output::write_atomically(dir, &sources.input_paths(), Marker::new("compare", name), |staging| {
         fs::write(staging.join("compare.csv"), cmp.summary_csv()?)?;
         fs::write(staging.join("compare-runs.csv"), cmp.runs_csv()?)?;
         let json = serde_json::to_string_pretty(&cmp.json(name, reproduce)).map_err(io::Error::other)?;

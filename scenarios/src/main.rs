@@ -341,11 +341,11 @@ fn run_command(input: &Input, out: Option<PathBuf>, quiet: bool) -> ExitCode {
     };
     let dir =
         out.unwrap_or_else(|| output::default_dir(&format!("{}-seed{}", scenario.name, scenario.seed), &input.sets));
-    if let Err(refused) = resultsdir::check(&dir, &[&input.file]) {
+    let sources = output::Sources::new(&input.file, &source, &input.sets, input.seed).reading([&scenario]);
+    if let Err(refused) = resultsdir::check(&dir, &sources.input_paths()) {
         eprintln!("{}", refused.message);
         return ExitCode::from(2);
     }
-    let sources = output::Sources::new(&input.file, &source, &input.sets, input.seed);
     let reproduce = reproduce_command(&input.file, scenario.seed, &input.sets);
     let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(1000) };
     bar.set_style(

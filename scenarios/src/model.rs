@@ -34,6 +34,9 @@ pub struct Scenario {
     pub cpu: Cpu,
     pub limits: Limits,
     pub output: Output,
+    /// The files the scenario reads (matrix, cost profile, trace), as opened: a results folder
+    /// may never replace one of them.
+    pub inputs: Vec<std::path::PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

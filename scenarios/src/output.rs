@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use sim_core::metrics::LatencyStats;
 use sim_core::{Stop, Time};
 
-use crate::model::ProtocolKind;
+use crate::model::{ProtocolKind, Scenario};
 use crate::report::{self, Html};
 use crate::resultsdir::{self, Marker};
 use crate::rows::RunData;
@@ -436,6 +436,9 @@ pub struct Sources {
     pub original: String,
     /// The scenario as run: the overrides and seed applied (see [`Sources::new`]).
     pub as_run: String,
+    /// Every input of the command: the scenario file, then the files it reads. A results
+    /// folder never replaces a folder holding one of them.
+    pub inputs: Vec<PathBuf>,
 }
 
 impl Sources {
@@ -460,7 +463,24 @@ impl Sources {
             None if sets.is_empty() && seed.is_none() => format!("{header}\n{original}"),
             None => format!("{header}# (the overrides above are not applied to the text below)\n\n{original}"),
         };
-        Sources { file: file.to_path_buf(), original: original.to_string(), as_run }
+        Sources { file: file.to_path_buf(), original: original.to_string(), as_run, inputs: vec![file.to_path_buf()] }
+    }
+
+    /// Adds the files that scenarios read to the inputs.
+    pub fn reading<'a>(mut self, scenarios: impl IntoIterator<Item = &'a Scenario>) -> Sources {
+        for s in scenarios {
+            for path in &s.inputs {
+                if !self.inputs.contains(path) {
+                    self.inputs.push(path.clone());
+                }
+            }
+        }
+        self
+    }
+
+    /// The inputs as paths, for `resultsdir`.
+    pub fn input_paths(&self) -> Vec<&Path> {
+        self.inputs.iter().map(PathBuf::as_path).collect()
     }
 
     /// Writes scenario.toml (as run) and scenario.original.toml into `dir`.
@@ -560,7 +580,7 @@ pub fn stop_detail(report: &Report) -> String {
 /// Writes the whole results folder at `dir` (see [`write_atomically`]).
 pub fn write_results(report: &Report, reproduce: &str, sources: &Sources, dir: &Path) -> io::Result<()> {
     let marker = Marker::new("run", &report.scenario.name);
-    write_atomically(dir, &[&sources.file], marker, |staging| {
+    write_atomically(dir, &sources.input_paths(), marker, |staging| {
         let summary = serde_json::to_string_pretty(&summary_json(report, reproduce)).map_err(io::Error::other)?;
         fs::write(staging.join("summary.json"), summary + "\n")?;
         let mut files = vec!["summary.json"];

@@ -441,12 +441,14 @@ struct Ctx<'s> {
     /// Byte offset at which each line starts.
     line_starts: Vec<usize>,
     diags: Vec<Diagnostic>,
+    /// The files read so far (matrix, profile, trace).
+    inputs: Vec<PathBuf>,
 }
 
 impl<'s> Ctx<'s> {
     fn new(path: &Path, src: &'s str) -> Self {
         let line_starts = std::iter::once(0).chain(src.match_indices('\n').map(|(i, _)| i + 1)).collect();
-        Ctx { file: path.display().to_string(), src, line_starts, diags: Vec::new() }
+        Ctx { file: path.display().to_string(), src, line_starts, diags: Vec::new(), inputs: Vec::new() }
     }
 
     /// 1-based line and column (in characters) of a byte offset.
@@ -922,6 +924,7 @@ fn build(c: &mut Ctx<'_>, root: &Table, path: &Path) -> Option<Scenario> {
         cpu: cpu?,
         limits: limits?,
         output: output?,
+        inputs: c.inputs.clone(),
     };
     check_algorand_stake(c, &scenario, &byzantine_at);
     Some(scenario)
@@ -1149,7 +1152,10 @@ fn read_input(
     base_dir: &Path,
 ) -> Option<String> {
     match traces::read_text(path, kind) {
-        Ok(text) => Some(text),
+        Ok(text) => {
+            c.inputs.push(path.to_path_buf());
+            Some(text)
+        }
         Err(e) => {
             let help = e.help.unwrap_or_else(|| relative_path_help(&named.at, base_dir));
             c.fail(named, format!("{}: {}", e.file, e.message), Some(help));

@@ -381,8 +381,10 @@ pub fn sweep(args: &Args) -> Result<Outcome, Failure> {
     let (shard, shards) = args.shard.unwrap_or((0, 1));
     let dir = args.out.clone().unwrap_or_else(|| default_dir(&meta, args.shard.is_some()));
     let path = dir.join(shard_name(shard, shards, &meta.id()));
+    let reads = output::Sources::new(&args.file, &src, &[], None).reading(&scenarios);
+    let inputs = reads.input_paths();
     if args.shard.is_none() {
-        resultsdir::check(&dir, &[&args.file])?;
+        resultsdir::check(&dir, &inputs)?;
     } else if let Ok(old) = fs::read(&path)
         && !same_sweep(&old, &meta)
     {
@@ -410,7 +412,7 @@ pub fn sweep(args: &Args) -> Result<Outcome, Failure> {
     bar.finish_and_clear();
 
     if args.shard.is_none() {
-        return finish(&meta, &rows, &dir, &[&args.file], "sweep");
+        return finish(&meta, &rows, &dir, &inputs, "sweep");
     }
     let shard_file = ShardFile {
         format: SHARD_FORMAT.into(),

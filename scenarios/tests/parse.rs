@@ -812,6 +812,7 @@ fn defaults_are_filled_in() {
             max_stalled_events: 2_000_000,
         },
         output: Output { window_s: 1.0, latency_csv: true },
+        inputs: Vec::new(),
     };
     assert_eq!(s, expected);
     // f defaults to floor((n-1)/3).
@@ -1007,6 +1008,7 @@ fn a_full_example_parses_to_the_expected_scenario() {
             max_stalled_events: 2_000_000,
         },
         output: Output { window_s: 0.5, latency_csv: false },
+        inputs: Vec::new(),
     };
     assert_eq!(s, expected);
 }

@@ -371,3 +371,17 @@ fn shards_of_different_grids_never_overwrite_each_other() {
     assert_eq!(std::fs::read_to_string(&first).unwrap(), "my own notes");
     assert!(other.is_file());
 }
+
+#[test]
+fn a_folder_holding_a_file_the_scenario_reads_is_never_replaced() {
+    let s = TempDir::new("reads");
+    std::fs::create_dir_all(s.join("data")).unwrap();
+    let matrix = "from_region,a,b\na,0,10\nb,10,0\n";
+    std::fs::write(s.join("data/m.csv"), matrix).unwrap();
+    let text = TINY.replace("uniform_delay_ms = 5", "matrix_file = \"data/m.csv\"");
+    std::fs::write(s.join("m.toml"), format!("{text}\n")).unwrap();
+    let o = byzsim(&["run", "m.toml", "--quiet", "--out", "data"], &s);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("data/m.csv, an input of the command"), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(s.join("data/m.csv")).unwrap(), matrix);
+}
