@@ -80,6 +80,7 @@ fn sim_cfg(case: &Case) -> SimConfig {
         crypto: Default::default(),
         liveness: None,
         client_retry: None,
+        adversary: sim_core::Adversary::OFF,
     }
 }
 

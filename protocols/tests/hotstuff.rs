@@ -69,6 +69,7 @@ fn run(case: Case) -> RunResult {
         crypto: Default::default(),
         liveness: None,
         client_retry: None,
+        adversary: sim_core::Adversary::OFF,
     };
     let until = case.secs * 1_000_000_000;
     let workload = Steady { gap_ns: 1_000_000_000 / case.rate_tps, next: 0, until, clients, count: 0 };

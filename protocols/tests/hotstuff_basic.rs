@@ -71,6 +71,7 @@ fn run(case: Case) -> RunResult {
         crypto: Default::default(),
         liveness: None,
         client_retry: None,
+        adversary: sim_core::Adversary::OFF,
     };
     let load_secs = if case.load_secs > 0.0 { case.load_secs } else { case.secs };
     let until = Time::from_secs_f64(load_secs).0;

@@ -93,6 +93,7 @@ fn run(case: Case) -> RunResult {
         crypto: Default::default(),
         liveness: None,
         client_retry: Some(Span::from_millis(500)),
+        adversary: sim_core::Adversary::OFF,
     };
     let mut ll = LeaderlessConfig::new(case.variant);
     ll.bug = case.bug;

@@ -105,6 +105,7 @@ pub fn lower(s: &Scenario) -> Lowered {
             bound: Span::from_secs_f64(bound_s),
         }),
         client_retry: s.clients.retry_ms.map(Span::from_millis_f64),
+        adversary: sim_core::Adversary::OFF,
     };
     let workload = match &s.workload.trace {
         None => WorkloadConfig::Synthetic(SyntheticConfig {

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
 
+use crate::adversary::{Adversary, MessageMeta};
 use crate::checker::Violation;
 use crate::cpu::{CpuConfig, RecentBusy};
 use crate::crypto::{CryptoMode, RealCrypto};
@@ -61,6 +62,8 @@ pub struct SimConfig {
     /// A client that holds no f+1 matching replies this long after sending resends to the
     /// next replica, and again after as long, up to once per replica. `None`: never.
     pub client_retry: Option<Span>,
+    /// Delays, holds or drops chosen protocol messages between replicas (`Adversary::OFF`: none).
+    pub adversary: Adversary,
 }
 
 /// Every transaction submitted at or after `from` (the end of the last fault) must be
@@ -326,6 +329,8 @@ pub struct Simulation<P: Protocol> {
     net: Network,
     net_rng: SimRng,
     client_rng: SimRng,
+    /// The random adversary's own stream: its draws perturb no other component.
+    adversary_rng: SimRng,
     workload: Box<dyn Workload>,
     nearest: Vec<NodeId>,
     /// The last nonce given out per source account.
@@ -380,6 +385,7 @@ impl<P: Protocol> Simulation<P> {
             net,
             net_rng: streams.stream("network"),
             client_rng: streams.stream("clients"),
+            adversary_rng: streams.stream("adversary"),
             workload,
             nearest,
             nonces: BTreeMap::new(),
@@ -926,11 +932,38 @@ impl<P: Protocol> Simulation<P> {
         if let Payload::Proto(msg) = &payload {
             self.count_items(from, msg.items(), true);
         }
-        match self.net.send(self.now, from, to, size, payload.kind(), &mut self.net_rng) {
-            Route::Dropped(_) => {}
-            Route::Arrives { at, downlink: false } => self.queue.push(at, Event::Deliver { to, from, size, payload }),
-            Route::Arrives { at, downlink: true } => self.queue.push(at, Event::Downlink { to, from, size, payload }),
+        let Route::Arrives { at, downlink } =
+            self.net.send(self.now, from, to, size, payload.kind(), &mut self.net_rng)
+        else {
+            return;
+        };
+        let Some(at) = self.adversarial_arrival(from, to, &payload, at) else {
+            self.net.dropped_by_adversary(from);
+            return;
+        };
+        let ev = if downlink {
+            Event::Downlink { to, from, size, payload }
+        } else {
+            Event::Deliver { to, from, size, payload }
+        };
+        self.queue.push(at, ev);
+    }
+
+    /// The arrival of a message after the adversary (if any) has acted on it: protocol messages
+    /// between replicas only.
+    fn adversarial_arrival(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        payload: &Payload<P::Message>,
+        at: Time,
+    ) -> Option<Time> {
+        let Payload::Proto(msg) = payload else { return Some(at) };
+        if self.cfg.adversary.is_off() {
+            return Some(at);
         }
+        let meta = MessageMeta { kind: msg.kind(), from, to, view: msg.view() };
+        self.cfg.adversary.arrival(&meta, at, &mut self.adversary_rng)
     }
 }
 
@@ -1004,6 +1037,7 @@ mod tests {
             crypto: Default::default(),
             liveness: None,
             client_retry: None,
+            adversary: crate::Adversary::OFF,
         }
     }
 

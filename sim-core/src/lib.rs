@@ -4,6 +4,7 @@
 //! Nothing here does I/O, reads a clock or returns an error: inputs were validated at the
 //! boundary (the `scenarios` crate), and broken internal invariants are asserts.
 
+pub mod adversary;
 pub mod bitset;
 pub mod checker;
 pub mod cpu;
@@ -20,6 +21,7 @@ pub mod rng;
 pub mod time;
 pub mod workload;
 
+pub use adversary::Adversary;
 pub use bitset::{NodeSet, TxSet};
 pub use cpu::{CpuConfig, CryptoCosts};
 pub use crypto::CryptoMode;

@@ -103,6 +103,8 @@ pub enum Drop {
     Partitioned,
     Lost,
     Crashed,
+    /// The network adversary (`adversary.rs`) chose to.
+    Adversary,
 }
 
 /// The outcome of handing a message to the network.
@@ -322,6 +324,11 @@ impl Network {
         stats.bytes_recv += size as u64;
         self.traffic.received(to, kind, 1, size as u64);
         true
+    }
+
+    /// The adversary dropped a message `from` sent (counted like any other drop).
+    pub fn dropped_by_adversary(&mut self, from: NodeId) {
+        self.drop(from, Drop::Adversary);
     }
 
     fn drop(&mut self, from: NodeId, why: Drop) -> Route {

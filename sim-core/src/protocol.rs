@@ -31,6 +31,14 @@ pub trait Message: Clone + Debug {
     fn items(&self) -> &[ItemTally] {
         &[]
     }
+    /// The view (or round) this message belongs to, for the network adversary's rules; `None`
+    /// for messages outside any view (block fetches, say).
+    fn view(&self) -> Option<u64> {
+        None
+    }
+    /// The kinds a targeted adversary goes after by default: the ones safety and progress hang
+    /// on (proposals, votes, certificates, view changes). Empty: every kind.
+    const CRITICAL_KINDS: &'static [usize] = &[];
 }
 
 /// Items of one kind inside one message, and their bytes.

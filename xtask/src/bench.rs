@@ -71,6 +71,7 @@ fn ping_pong(events: u64) -> (u64, f64) {
         crypto: Default::default(),
         liveness: None,
         client_retry: None,
+        adversary: sim_core::Adversary::OFF,
     };
     let sim = Simulation::new(cfg, Box::new(ListWorkload::default()), |_| PingPong);
     let t = Instant::now();

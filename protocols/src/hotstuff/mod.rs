@@ -12,7 +12,22 @@
 //! timeout sends COMPLAIN; n-f complaints form the view-change proof (NEXTVIEW); any QC of a
 //! view >= the current one moves a lagging replica forward.
 //!
+//! Safety, as we keep it. The lock is the block a replica has seen certified by a QC that is
+//! itself certified (three-chain: the head of the two-chain it knows of; two-chain: the block
+//! of the highest QC in a proposal). A replica votes for a block only if the block extends the
+//! lock or the block's QC has a higher view than the lock; the lock moves only to a block of a
+//! higher **view**. Views, not heights: without the dissertation's dummy nodes (CREATELEAF pads
+//! the chain so that height tracks the view) a branch can overtake another at equal height
+//! with a higher view, and a replica that kept its height lock would later vote for the old
+//! branch again (issue 11: with n = 4 and one Byzantine leader, two correct replicas committed
+//! different blocks at slot 1). Why views suffice: if b commits, n-f replicas locked on b or a
+//! descendant in view v; a conflicting block needs n-f votes, so one of them voted for a
+//! conflicting block whose QC has a view above v; take the lowest such QC above v: its block
+//! conflicts with b yet needed a vote from a replica locked on b with a lower justify view, a
+//! contradiction. Every argument is about views; heights only index the log.
+//!
 //! Where we depart from the dissertation, and why:
+//! - Locks compare views, not heights (above), since we create no dummy nodes.
 //! - COMPLAIN goes to every replica (not only the next leader), and f+1 complaints about a
 //!   higher view make a replica join them. Without this, replicas that drifted apart during a
 //!   partition never gather n-f complaints about one view again (Bracha-style amplification).
@@ -30,7 +45,7 @@
 mod basic;
 mod types;
 
-pub use types::{Block, BlockId, Height, HsMsg, Phase, Qc, Tc, View, Wire};
+pub use types::{Block, BlockId, Height, HsMsg, Phase, Qc, Tc, View, Wire, complain_digest, vote_digest};
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Rc;
@@ -38,7 +53,6 @@ use std::rc::Rc;
 use sim_core::{Ctx, NodeId, NodeSet, Protocol, Span, Tx, TxSet};
 
 use crate::common::quorum::{Votes, byzantine_quorum};
-use types::{complain_digest, vote_digest};
 
 /// Blocks committed more than this many heights ago are forgotten; a replica further behind
 /// than this cannot catch up by block synchronization.
@@ -144,7 +158,26 @@ struct Counters {
     block_requests: u64,
 }
 
+/// Test-only: a Byzantine replica played by a script, which receives every message sent to it
+/// (and nothing else: no start, no timers) and acts only through `ctx`, so it cannot forge.
+#[doc(hidden)]
+pub type Script = Box<dyn FnMut(&mut Ctx<'_, HotStuff>, NodeId, HsMsg)>;
+
+/// Test-only planted bugs: each shows that a checker or test can fail. All off by default and
+/// out of reach of scenario files.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Planted {
+    /// Vote for any block of the current view, whatever the lock.
+    pub vote_ignoring_lock: bool,
+}
+
 pub struct HotStuff {
+    /// Test-only: when set, this replica is Byzantine and the script plays it.
+    #[doc(hidden)]
+    pub script: Option<Script>,
+    #[doc(hidden)]
+    pub planted: Planted,
     cfg: HotStuffConfig,
     behavior: Behavior,
     /// For an equivocator: the face this copy plays; `twin` is the copy playing face 1.
@@ -241,6 +274,8 @@ impl HotStuff {
         let mut by_height = BTreeSet::new();
         by_height.insert((genesis.height, genesis.id));
         HotStuff {
+            script: None,
+            planted: Planted::default(),
             cfg,
             behavior: Behavior::Correct,
             face: None,
@@ -505,7 +540,9 @@ impl HotStuff {
             return;
         }
         let lock = self.block(self.lock);
-        let safe = self.extends(block, lock.id, lock.height) || block.justify.view > lock.view;
+        let safe = self.extends(block, lock.id, lock.height)
+            || block.justify.view > lock.view
+            || self.planted.vote_ignoring_lock;
         if safe {
             self.vote(ctx, Phase::Prepare, block.view, block.id);
         }
@@ -541,7 +578,8 @@ impl HotStuff {
     }
 
     /// Algorithm 1's UPDATE: lock on the two-chain head, commit the three-chain head (or, with
-    /// the two-chain rule, lock on the one-chain head and commit the two-chain head).
+    /// the two-chain rule, lock on the one-chain head and commit the two-chain head). Locks
+    /// move by view (`lock_on`), unlike Algorithm 1, which compares heights.
     fn update(&mut self, ctx: &mut Ctx<'_, Self>, b_star: &Block) {
         let b2 = Rc::clone(self.block(b_star.justify.block));
         if self.cfg.commit_rule == CommitRule::TwoChain {
@@ -549,9 +587,7 @@ impl HotStuff {
         }
         let Some(b1) = self.blocks.get(&b2.justify.block).cloned() else { return };
         let Some(b0) = self.blocks.get(&b1.justify.block).cloned() else { return };
-        if b1.height > self.block(self.lock).height {
-            self.lock = b1.id;
-        }
+        self.lock_on(&b1);
         let direct = b2.parent == b1.id && b1.parent == b0.id;
         let consecutive = b2.view.0 == b1.view.0 + 1 && b1.view.0 == b0.view.0 + 1;
         if direct && consecutive {
@@ -560,12 +596,18 @@ impl HotStuff {
     }
 
     fn update_two_chain(&mut self, ctx: &mut Ctx<'_, Self>, b2: &Rc<Block>) {
-        if b2.height > self.block(self.lock).height {
-            self.lock = b2.id;
-        }
+        self.lock_on(b2);
         let Some(b1) = self.blocks.get(&b2.justify.block).cloned() else { return };
         if b2.parent == b1.id && b2.view.0 == b1.view.0 + 1 {
             self.commit(ctx, &b1);
+        }
+    }
+
+    /// The lock moves to `block` if its view is above the locked block's: the voting rule
+    /// compares views, so the lock must too (see the module docs).
+    fn lock_on(&mut self, block: &Block) {
+        if block.view > self.block(self.lock).view {
+            self.lock = block.id;
         }
     }
 
@@ -849,7 +891,7 @@ impl Protocol for HotStuff {
     type Record = std::convert::Infallible;
 
     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
-        if self.behavior == Behavior::Silent {
+        if self.behavior == Behavior::Silent || self.script.is_some() {
             return;
         }
         self.start(ctx);
@@ -858,7 +900,7 @@ impl Protocol for HotStuff {
 
     fn on_recover(&mut self, ctx: &mut Ctx<'_, Self>) {
         // State survived on disk; only the timers were lost.
-        if self.behavior == Behavior::Silent {
+        if self.behavior == Behavior::Silent || self.script.is_some() {
             return;
         }
         ctx.set_timer(HsTimer::ViewTimeout(0), self.timeout());
@@ -866,6 +908,9 @@ impl Protocol for HotStuff {
     }
 
     fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: HsMsg) {
+        if let Some(script) = &mut self.script {
+            return script(ctx, from, msg);
+        }
         if self.behavior == Behavior::Silent {
             return;
         }

@@ -303,6 +303,22 @@ impl sim_core::Message for HsMsg {
         }
     }
 
+    /// Proposals, votes, certificates and view changes; not block fetches or coalition traffic.
+    const CRITICAL_KINDS: &'static [usize] = &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+
+    /// The view a message speaks about: a proposal's block view, a vote's view, the view a
+    /// NEWVIEW enters or a complaint gives up, a certificate's view.
+    fn view(&self) -> Option<u64> {
+        match self {
+            HsMsg::Propose { block, .. } => Some(block.view.0),
+            HsMsg::Vote { view, .. } | HsMsg::NewView { view, .. } | HsMsg::Complain { view, .. } => Some(view.0),
+            HsMsg::NextView { tc, .. } => Some(tc.view.0),
+            HsMsg::Certified { qc, .. } => Some(qc.view.0),
+            HsMsg::BlockRequest { .. } | HsMsg::BlockResponse { .. } => None,
+            HsMsg::Coalition { inner, .. } => inner.view(),
+        }
+    }
+
     fn wire_size(&self) -> u32 {
         let vote = HEADER_BYTES + HASH_BYTES + SIGNATURE_BYTES;
         match self {

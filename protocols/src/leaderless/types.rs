@@ -293,6 +293,18 @@ impl Message for Envelope {
         }
     }
 
+    /// The DDS, PBFT and decision messages: what ordering a command hangs on.
+    const CRITICAL_KINDS: &'static [usize] = &[0, 1, 2, 3, 4, 5, 6];
+
+    /// The view of the command's PBFT consensus the message belongs to, if any.
+    fn view(&self) -> Option<u64> {
+        match &self.msg {
+            LlMsg::Propose { view, .. } | LlMsg::Vote { view, .. } => Some(u64::from(*view)),
+            LlMsg::ViewChange { vc } => Some(u64::from(vc.view)),
+            _ => None,
+        }
+    }
+
     fn wire_size(&self) -> u32 {
         self.size
     }
