@@ -241,7 +241,10 @@ fn stage(staging: &Path, mut marker: Marker, fill: impl FnOnce(&Path) -> io::Res
     }
     marker.files = files;
     marker.state = "complete".into();
-    fs::write(staging.join(MARKER), marker.text())
+    // Renamed over the partial marker, so that a kill never leaves a folder whose marker is cut.
+    let next = staging.join(format!("{MARKER}.next"));
+    fs::write(&next, marker.text())?;
+    fs::rename(&next, staging.join(MARKER))
 }
 
 /// Renames the old folder aside, the new one in, then removes the old one.
@@ -303,7 +306,7 @@ fn recover(dir: &Path) -> io::Result<()> {
         let Some(rest) = file.strip_prefix(&format!(".{name}.")) else { continue };
         let Some((what, pid)) = rest.split_once('-') else { continue };
         let Ok(pid) = pid.parse::<u32>() else { continue };
-        if (what == "partial" || what == "old") && !alive(pid) && Marker::read(&entry.path()).is_some() {
+        if (what == "partial" || what == "old") && !alive(pid) && leftover_of_ours(&entry.path()) {
             stale.push((what.to_string(), pid, entry.path()));
         }
     }
@@ -319,6 +322,13 @@ fn recover(dir: &Path) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A sibling a killed byzsim left: it carries our marker, or holds nothing but (part of) a
+/// marker, as when the kill came between creating the folder and writing its marker, or between
+/// removing the marker and the folder.
+fn leftover_of_ours(dir: &Path) -> bool {
+    Marker::read(dir).is_some() || list(dir).is_ok_and(|names| names.iter().all(|n| n == MARKER))
 }
 
 fn is_complete(dir: &Path) -> bool {
@@ -438,12 +448,15 @@ mod tests {
         let partial = sibling(&dir, "partial", dead);
         fs::create_dir(&partial).unwrap();
         fs::write(partial.join(MARKER), Marker::new("run", "x").text()).unwrap();
+        // Killed before its marker was written: an empty partial folder goes too.
+        fs::create_dir(sibling(&dir, "partial", 2_000_000_000)).unwrap();
         // A look-alike that is not ours stays.
-        let lookalike = sibling(&dir, "partial", 1);
+        let lookalike = sibling(&dir, "partial", 2_000_000_001);
         fs::create_dir(&lookalike).unwrap();
+        fs::write(lookalike.join("thesis.tex"), "not ours").unwrap();
         recover(&dir).unwrap();
         assert!(is_complete(&dir));
-        assert_eq!(list(&s.0).unwrap(), [".res.partial-1", "res"]);
+        assert_eq!(list(&s.0).unwrap(), [".res.partial-2000000001", "res"]);
     }
 
     #[test]
