@@ -25,6 +25,13 @@
 //! chain. `Executor::unchained` leaves the edges out (for the held-nonce planted bug and for
 //! tests of the graph machinery with arbitrary nonces).
 //!
+//! The price, as with a nonce gap on Ethereum: a transfer that no correct replica ever sees
+//! (sent only to a silent or crashed replica, with clients that never resend) stalls its
+//! source's later transfers, and the commands that depend on them. Such a run already breaks
+//! liveness for the lost transfer; `clients.retry_ms` avoids it. Rejecting a nonce ahead
+//! (the other deterministic choice) would stay live but refuse a correct client's pipelined
+//! transfers whenever the network reorders them, which contended workloads do all the time.
+//!
 //! Incremental: `execute_stable` only searches from commands that may have become stable since
 //! the last call, and remembers why a command could not run, so that a long queue of commands
 //! behind one uncommitted dependency is not searched again on every call:
