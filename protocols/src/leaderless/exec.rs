@@ -30,7 +30,8 @@
 //! source's later transfers, and the commands that depend on them. Such a run already breaks
 //! liveness for the lost transfer; `clients.retry_ms` avoids it. Rejecting a nonce ahead
 //! (the other deterministic choice) would stay live but refuse a correct client's pipelined
-//! transfers whenever the network reorders them, which contended workloads do all the time.
+//! transfers whenever the network delivers them out of order (common with clients in several
+//! regions sharing hot accounts).
 //!
 //! Incremental: `execute_stable` only searches from commands that may have become stable since
 //! the last call, and remembers why a command could not run, so that a long queue of commands
