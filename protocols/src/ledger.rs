@@ -4,6 +4,21 @@
 //! Every account exists from genesis with the same balance, so the state is "genesis, except
 //! where a transfer touched it". The per-account storage grows on demand, and nothing
 //! observable (balances, nonces, digest, supply) depends on how far it grew.
+//!
+//! Two ways to execute, for two kinds of order:
+//! - `settle` (leaderless SMR, a partial order): applies at once; a nonce that is not the
+//!   source's next one is a `BadNonce`. The executor makes each source's transfers a chain (a
+//!   transfer runs after the one holding the previous nonce), so correct clients' transfers
+//!   arrive here in nonce order. A transfer's result depends only on its source account, and
+//!   every command that changes that account conflicts with it, so the result is the same at
+//!   every replica whatever the interleaving of the others.
+//! - `execute` (a total order only): a transfer ahead of its nonce is held until the gap
+//!   fills. Deterministic when every replica sees one sequence; under a partial order it is not
+//!   (a held transfer takes effect when an unrelated command fills the gap, so commands that
+//!   do not conflict with that one see it applied at some replicas and not at others).
+//!
+//! Supply conservation and nonces 1, 2, 3... per account hold by construction; `apply` asserts
+//! both (in release too: O(1) each), they are not protocol checks.
 
 use std::collections::BTreeMap;
 
@@ -168,11 +183,22 @@ impl ConflictRelation {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Account {
-    balance: u64,
-    /// The last nonce applied; 0 before the first transfer out of the account.
-    nonce: u64,
+/// One account's state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Account {
+    pub balance: u64,
+    /// The last nonce used (applied, or failed for funds); 0 before the first transfer out of
+    /// the account.
+    pub nonce: u64,
+}
+
+/// What a transfer did, as a replica reports it: the outcome and the state of the source and
+/// the destination just after (the same account twice for a self-transfer or a barrier).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Settlement {
+    pub outcome: Outcome,
+    pub src: Account,
+    pub dst: Account,
 }
 
 /// Balances and nonces per account, starting from the same genesis balance everywhere.
@@ -232,21 +258,34 @@ impl Ledger {
         }
     }
 
-    /// Executes `tx` in a replicated log: a transfer whose nonce is ahead of its account's next
-    /// one is held until the ones before it have executed, so that concurrent transfers of one
-    /// account, ordered against their nonces by consensus, still apply in nonce order. Calls
-    /// `settled` for `tx` if it settles now and for every held transfer it releases, in order.
-    /// A nonce already used is a `BadNonce` at once.
-    pub fn execute(&mut self, tx: &Tx, mut settled: impl FnMut(&Tx, Outcome)) {
+    /// Executes `tx` now, under a partial order: `apply`, and the state it left behind. A nonce
+    /// ahead of the source's next one is a `BadNonce` like any other wrong nonce: holding it
+    /// would make its effect depend on when the gap fills (see the module docs).
+    pub fn settle(&mut self, tx: &Tx) -> Settlement {
+        let outcome = self.apply(tx);
+        self.settlement(tx, outcome)
+    }
+
+    fn settlement(&self, tx: &Tx, outcome: Outcome) -> Settlement {
+        Settlement { outcome, src: self.account(tx.from), dst: self.account(tx.to) }
+    }
+
+    /// Executes `tx` in a totally ordered log: a transfer whose nonce is ahead of its account's
+    /// next one is held until the ones before it have executed, so that concurrent transfers of
+    /// one account, ordered against their nonces by consensus, still apply in nonce order.
+    /// Calls `settled` for `tx` if it settles now and for every held transfer it releases, in
+    /// order. A nonce already used is a `BadNonce` at once. Only for a total order: under a
+    /// partial order use `settle` (the module docs say why).
+    pub fn execute(&mut self, tx: &Tx, mut settled: impl FnMut(&Tx, Settlement)) {
         let next = self.account(tx.from).nonce.wrapping_add(1);
         if tx.nonce > next && !is_reconfiguration(tx) {
             self.held.entry((tx.from, tx.nonce)).or_insert(*tx);
             return;
         }
-        settled(tx, self.apply(tx));
+        settled(tx, self.settle(tx));
         while let Some(released) = self.held.remove(&(tx.from, self.account(tx.from).nonce.wrapping_add(1))) {
-            let outcome = self.apply(&released);
-            settled(&released, outcome);
+            let settlement = self.settle(&released);
+            settled(&released, settlement);
         }
     }
 
@@ -278,12 +317,14 @@ impl Ledger {
             if outcome == Outcome::InsufficientFunds {
                 self.set(tx.from, Account { nonce: tx.nonce, ..src });
             }
+            self.assert_settled(tx, src, outcome);
             return outcome;
         }
         self.applied += 1;
         let dst_before = self.account(tx.to);
         if tx.from == tx.to {
             self.set(tx.from, Account { nonce: tx.nonce, ..src });
+            self.assert_settled(tx, src, outcome);
             return outcome;
         }
         // The credit cannot overflow while the total supply fits in a u64; say so if it does.
@@ -298,7 +339,19 @@ impl Ledger {
             src.balance as u128 + dst_before.balance as u128,
             src_after.balance as u128 + dst_balance as u128
         );
+        self.assert_settled(tx, src, outcome);
         outcome
+    }
+
+    /// The ledger's own invariants after `apply` (design note invariant 8), O(1): the supply
+    /// is conserved, and the source's nonce moved by exactly one unless the nonce was bad.
+    /// They hold by construction, so they are asserts (paired with the checks `apply` makes
+    /// on its input), not protocol checks: no protocol bug can break them.
+    fn assert_settled(&self, tx: &Tx, src_before: Account, outcome: Outcome) {
+        assert_eq!(self.supply_delta, 0, "the ledger changed the supply applying {tx:?}");
+        let nonce_after = self.account(tx.from).nonce;
+        let expected = if outcome == Outcome::BadNonce { src_before.nonce } else { src_before.nonce + 1 };
+        assert_eq!(nonce_after, expected, "account {} nonce after {tx:?} ({outcome:?})", tx.from.0);
     }
 
     pub fn balance(&self, a: AccountId) -> u64 {
@@ -356,8 +409,8 @@ impl Ledger {
         self.accounts.values().map(|a| a.balance as i128 - genesis).sum()
     }
 
-    /// The ledger invariants a monitor checks: supply conserved. (No balance is negative and
-    /// nonces go 1, 2, 3... by construction: u64 balances, and `apply` checks both.)
+    /// Supply conserved, as a report (for tests and tools; `apply` asserts it). No balance is
+    /// negative and nonces go 1, 2, 3... by construction: u64 balances, and `apply` checks both.
     pub fn check_conservation(&self) -> Result<(), String> {
         match self.supply_delta() {
             0 => Ok(()),
@@ -456,19 +509,45 @@ mod tests {
     }
 
     #[test]
-    fn transfers_ahead_of_their_nonce_wait_for_the_gap() {
+    fn under_a_total_order_transfers_ahead_of_their_nonce_wait_for_the_gap() {
         let mut l = Ledger::new(100);
         let mut settled = Vec::new();
-        l.execute(&tx(0, 1, 2, 10, 3), |t, o| settled.push((t.id.0, o)));
-        l.execute(&tx(1, 1, 2, 10, 2), |t, o| settled.push((t.id.0, o)));
+        l.execute(&tx(0, 1, 2, 10, 3), |t, s| settled.push((t.id.0, s.outcome)));
+        l.execute(&tx(1, 1, 2, 10, 2), |t, s| settled.push((t.id.0, s.outcome)));
         assert!(settled.is_empty());
         assert_eq!(l.held(), 2);
-        l.execute(&tx(2, 1, 2, 10, 1), |t, o| settled.push((t.id.0, o)));
+        l.execute(&tx(2, 1, 2, 10, 1), |t, s| settled.push((t.id.0, s.outcome)));
         assert_eq!(settled, vec![(2, Outcome::Applied), (1, Outcome::Applied), (0, Outcome::Applied)]);
-        l.execute(&tx(3, 1, 2, 10, 2), |t, o| settled.push((t.id.0, o)));
+        l.execute(&tx(3, 1, 2, 10, 2), |t, s| settled.push((t.id.0, s.outcome)));
         assert_eq!(settled[3], (3, Outcome::BadNonce), "a used nonce is refused at once");
         assert_eq!((l.nonce(AccountId(1)), l.held()), (3, 0));
         assert_eq!(l.state_digest(), l.state_digest_full());
+    }
+
+    #[test]
+    fn settle_rejects_a_nonce_ahead_and_reports_both_accounts() {
+        let mut l = Ledger::new(100);
+        let ahead = l.settle(&tx(0, 1, 2, 10, 2));
+        let genesis = Account { balance: 100, nonce: 0 };
+        assert_eq!(ahead, Settlement { outcome: Outcome::BadNonce, src: genesis, dst: genesis });
+        assert_eq!(l.held(), 0, "nothing is held under a partial order");
+        let s = l.settle(&tx(1, 1, 2, 10, 1));
+        assert_eq!(s.outcome, Outcome::Applied);
+        assert_eq!((s.src, s.dst), (Account { balance: 90, nonce: 1 }, Account { balance: 110, nonce: 0 }));
+        let poor = l.settle(&tx(2, 1, 1, 91, 2));
+        assert_eq!(
+            (poor.outcome, poor.src, poor.dst),
+            (Outcome::InsufficientFunds, Account { balance: 90, nonce: 2 }, poor.src)
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "changed the supply")]
+    fn apply_asserts_conservation() {
+        let mut l = Ledger::new(10);
+        // What a buggy ledger would leave behind: a credit without a debit.
+        l.set(AccountId(1), Account { balance: 11, nonce: 0 });
+        l.apply(&tx(0, 0, 2, 1, 1));
     }
 
     #[test]

@@ -8,6 +8,31 @@
 //! way, and a component holding several transfers of one account runs them in nonce order (the
 //! order the ledger accepts). Never by arrival or commit order, which differ between replicas.
 //!
+//! Same-source transfers form a chain: a transfer of nonce k also depends on its source's
+//! transfer of nonce k-1 (an edge the executor adds, found by `(source, nonce)`; until that
+//! transfer commits, the later one waits as on a missing dependency). The discovery service
+//! already orders the two (they conflict), but possibly against their nonces: nonce 2 may be
+//! seen first, and nonce 1 then depends on it. The ledger must not hold nonce 2 until nonce 1
+//! arrives (its effect would then land between commands that do not conflict with nonce 1, in
+//! an order that differs between replicas: issue 11, bug 2), and rejecting it would refuse a
+//! correct client's pipelined transfers whenever the network reorders them. With the chain
+//! edge, the two are in one component when the discovery service ordered them backwards, and
+//! the canonical key runs nonce 1 first; otherwise nonce 1's component runs first. Either way
+//! the ledger sees each source's nonces in order, and the graph the executor orders (committed
+//! dependencies plus chain edges) is a function of the committed commands alone, since the
+//! engine numbers each source's transfers 1, 2, 3... (clients are correct: a second committed
+//! command with a taken `(source, nonce)` is asserted impossible). A reconfiguration has no
+//! chain. `Executor::unchained` leaves the edges out (for the held-nonce planted bug and for
+//! tests of the graph machinery with arbitrary nonces).
+//!
+//! The price, as with a nonce gap on Ethereum: a transfer that no correct replica ever sees
+//! (sent only to a silent or crashed replica, with clients that never resend) stalls its
+//! source's later transfers, and the commands that depend on them. Such a run already breaks
+//! liveness for the lost transfer; `clients.retry_ms` avoids it. Rejecting a nonce ahead
+//! (the other deterministic choice) would stay live but refuse a correct client's pipelined
+//! transfers whenever the network delivers them out of order (common with clients in several
+//! regions sharing hot accounts).
+//!
 //! Incremental: `execute_stable` only searches from commands that may have become stable since
 //! the last call, and remembers why a command could not run, so that a long queue of commands
 //! behind one uncommitted dependency is not searched again on every call:
@@ -29,6 +54,8 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use sim_core::{AccountId, Tx, TxId};
+
+use crate::ledger::is_reconfiguration;
 
 /// The order inside a strongly connected component: source account, its nonce, then the id
 /// (a tie only a misbehaving client could create).
@@ -54,7 +81,7 @@ struct Node {
     tx: Tx,
     /// Distinct, without the command itself and without commands executed when it committed.
     deps: Box<[TxId]>,
-    /// Dependencies not committed yet.
+    /// Dependencies not committed yet (the chain predecessor included).
     n_missing: u32,
     state: State,
     /// Commands whose `behind` was set to this one (entries go stale when they change).
@@ -77,11 +104,18 @@ enum Slot {
 /// Turns commits into executions; one per replica.
 #[derive(Debug, Default)]
 pub struct Executor {
+    /// Whether a transfer depends on its source's previous nonce (module docs).
+    chained: bool,
     /// Indexed by `TxId::idx`: ids are dense from 0.
     slots: Vec<Slot>,
     /// Missing (uncommitted) id -> committed commands that depend on it directly. A BTreeMap
     /// rather than the table: a Byzantine dependency can name any id.
     missing: BTreeMap<TxId, Vec<TxId>>,
+    /// (source, nonce) -> the committed command with that nonce, until the next nonce commits
+    /// and takes its edge: about one entry per source account.
+    by_nonce: BTreeMap<(AccountId, u64), TxId>,
+    /// (source, nonce) not committed yet -> the committed command of the next nonce, waiting.
+    missing_nonce: BTreeMap<(AccountId, u64), TxId>,
     /// Commands to search from: they became `Pending` since they were last examined.
     worklist: VecDeque<TxId>,
     // The search's stacks, kept to reuse their allocations.
@@ -96,8 +130,19 @@ pub struct Executor {
     n_visits: u64,
 }
 
+/// The chain key of the transfer before `tx` from the same source, if it has one.
+fn predecessor(tx: &Tx) -> Option<(AccountId, u64)> {
+    (tx.nonce > 1 && !is_reconfiguration(tx)).then(|| (tx.from, tx.nonce - 1))
+}
+
 impl Executor {
+    /// An executor that chains each source's transfers in nonce order (the protocol's).
     pub fn new() -> Executor {
+        Executor { chained: true, ..Executor::default() }
+    }
+
+    /// An executor that orders by the committed dependencies alone.
+    pub fn unchained() -> Executor {
         Executor::default()
     }
 
@@ -108,9 +153,20 @@ impl Executor {
         assert!(!self.is_committed(id), "command {} committed twice", id.0);
         // Executed dependencies are satisfied for good; a self-dependency means nothing.
         let mut own: Vec<TxId> = deps.iter().copied().filter(|&d| d != id && !self.is_executed(d)).collect();
+        let mut n_missing = 0u32;
+        if let Some(key) = predecessor(&cmd).filter(|_| self.chained) {
+            match self.by_nonce.remove(&key) {
+                Some(before) if !self.is_executed(before) => own.push(before),
+                Some(_) => {}
+                None => {
+                    n_missing += 1;
+                    let other = self.missing_nonce.insert(key, id);
+                    assert!(other.is_none(), "account {} nonce {} signed twice", cmd.from.0, cmd.nonce);
+                }
+            }
+        }
         own.sort_unstable();
         own.dedup();
-        let mut n_missing = 0u32;
         for &d in &own {
             if !self.is_committed(d) {
                 n_missing += 1;
@@ -136,13 +192,42 @@ impl Executor {
             self.worklist.push_back(id);
         }
         for dependent in self.missing.remove(&id).unwrap_or_default() {
-            let node = self.node_mut(dependent);
-            assert!(node.state == State::Waiting && node.n_missing > 0, "{node:?} was waiting on {}", id.0);
-            node.n_missing -= 1;
-            if node.n_missing == 0 {
-                node.state = State::Pending;
-                self.worklist.push_back(dependent);
+            self.satisfy(dependent, id);
+        }
+        if self.chained && !is_reconfiguration(&cmd) {
+            self.link_successor(&cmd);
+        }
+    }
+
+    /// The chain edge out of `cmd`'s successor: given to it if it committed already (it was
+    /// waiting), else kept until it commits.
+    fn link_successor(&mut self, cmd: &Tx) {
+        let key = (cmd.from, cmd.nonce);
+        match self.missing_nonce.remove(&key) {
+            Some(successor) => {
+                let node = self.node_mut(successor);
+                let mut deps = node.deps.to_vec();
+                if let Err(at) = deps.binary_search(&cmd.id) {
+                    deps.insert(at, cmd.id);
+                }
+                node.deps = deps.into_boxed_slice();
+                self.satisfy(successor, cmd.id);
             }
+            None => {
+                let other = self.by_nonce.insert(key, cmd.id);
+                assert!(other.is_none(), "account {} nonce {} signed twice", cmd.from.0, cmd.nonce);
+            }
+        }
+    }
+
+    /// `dependent` was waiting on `id`, which just committed.
+    fn satisfy(&mut self, dependent: TxId, id: TxId) {
+        let node = self.node_mut(dependent);
+        assert!(node.state == State::Waiting && node.n_missing > 0, "{node:?} was waiting on {}", id.0);
+        node.n_missing -= 1;
+        if node.n_missing == 0 {
+            node.state = State::Pending;
+            self.worklist.push_back(dependent);
         }
     }
 
@@ -398,7 +483,8 @@ mod tests {
     use sim_core::digest::splitmix64;
 
     use super::*;
-    use crate::ledger::{ConflictRelation, Ledger};
+    use crate::ledger::{ConflictRelation, Ledger, Outcome, Settlement};
+    use sim_core::SimRng;
 
     /// A SplitMix64 sequence: enough randomness for shuffles and graphs, pinned by its seed.
     struct Rng(u64);
@@ -448,7 +534,7 @@ mod tests {
         let txs = [cmd(0, 0, 1, 1), cmd(1, 1, 2, 1), cmd(2, 2, 0, 1)];
         let chain_deps = [deps(&[]), deps(&[0]), deps(&[1])];
 
-        let mut ex = Executor::new();
+        let mut ex = Executor::unchained();
         ex.commit(txs[2], &chain_deps[2]);
         assert_eq!(run(&mut ex), Vec::<u64>::new());
         assert_eq!(ex.blocked_on(), deps(&[1]));
@@ -463,7 +549,7 @@ mod tests {
         assert_eq!((ex.executed_count(), ex.pending_count()), (3, 0));
 
         // In commit order, each runs as it commits.
-        let mut ex = Executor::new();
+        let mut ex = Executor::unchained();
         for i in 0..3 {
             ex.commit(txs[i], &chain_deps[i]);
             assert_eq!(run(&mut ex), vec![i as u64]);
@@ -477,7 +563,7 @@ mod tests {
         let a = cmd(5, 3, 1, 1);
         let b = cmd(2, 1, 3, 4);
         for first_a in [true, false] {
-            let mut ex = Executor::new();
+            let mut ex = Executor::unchained();
             let order = if first_a { [(a, 2), (b, 5)] } else { [(b, 5), (a, 2)] };
             ex.commit(order[0].0, &deps(&[order[0].1]));
             assert_eq!(run(&mut ex), Vec::<u64>::new());
@@ -486,7 +572,7 @@ mod tests {
             assert_eq!(ex.component_stats(), (1, 2, 2));
         }
         // Two transfers of one account run in nonce order, not id order.
-        let mut ex = Executor::new();
+        let mut ex = Executor::unchained();
         ex.commit(cmd(0, 7, 1, 2), &deps(&[1]));
         ex.commit(cmd(1, 7, 2, 1), &deps(&[0]));
         assert_eq!(run(&mut ex), vec![1, 0]);
@@ -499,7 +585,7 @@ mod tests {
         let cycle_deps = [deps(&[1]), deps(&[2]), deps(&[0])];
         let permutations = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
         for order in permutations {
-            let mut ex = Executor::new();
+            let mut ex = Executor::unchained();
             for (k, &i) in order.iter().enumerate() {
                 ex.commit(txs[i], &cycle_deps[i]);
                 let ran = run(&mut ex);
@@ -516,7 +602,7 @@ mod tests {
     #[test]
     fn large_cycle_runs_as_one_component_without_recursion() {
         let n = 10_000u64;
-        let mut ex = Executor::new();
+        let mut ex = Executor::unchained();
         let mut nonces = [0u64; 100];
         let mut txs = Vec::new();
         for i in 0..n {
@@ -541,7 +627,7 @@ mod tests {
     #[test]
     fn long_chain_committed_in_reverse_costs_linear_work() {
         let n = 20_000u64;
-        let mut ex = Executor::new();
+        let mut ex = Executor::unchained();
         for i in (0..n).rev() {
             let d = if i == 0 { vec![] } else { deps(&[i - 1]) };
             ex.commit(cmd(i, (i % 50) as u32, 0, 1 + i / 50), &d);
@@ -560,7 +646,7 @@ mod tests {
     #[test]
     fn chain_behind_a_missing_root_costs_linear_work() {
         let n = 20_000u64;
-        let mut ex = Executor::new();
+        let mut ex = Executor::unchained();
         for i in 1..=n {
             ex.commit(cmd(i, (i % 50) as u32, 0, 1 + i / 50), &deps(&[i - 1]));
             assert!(run(&mut ex).is_empty());
@@ -575,7 +661,7 @@ mod tests {
     #[test]
     fn missing_dependency_blocks_only_its_dependents() {
         let far = 1u64 << 40; // an invented id: must not size any table
-        let mut ex = Executor::new();
+        let mut ex = Executor::unchained();
         ex.commit(cmd(0, 0, 1, 1), &deps(&[99])); // waits on 99
         ex.commit(cmd(1, 1, 2, 1), &deps(&[0])); // behind 0
         ex.commit(cmd(2, 3, 4, 1), &[]);
@@ -604,7 +690,7 @@ mod tests {
 
     #[test]
     fn dependencies_on_executed_commands_are_satisfied() {
-        let mut ex = Executor::new();
+        let mut ex = Executor::unchained();
         ex.commit(cmd(0, 0, 1, 1), &[]);
         assert_eq!(run(&mut ex), vec![0]);
         // Duplicates and a self-dependency are harmless.
@@ -617,7 +703,7 @@ mod tests {
     #[test]
     #[should_panic(expected = "committed twice")]
     fn committing_twice_panics() {
-        let mut ex = Executor::new();
+        let mut ex = Executor::unchained();
         ex.commit(cmd(0, 0, 1, 1), &[]);
         run(&mut ex);
         ex.commit(cmd(0, 0, 1, 1), &[]);
@@ -625,7 +711,7 @@ mod tests {
 
     #[test]
     fn blocked_on_is_sorted_and_deduplicated() {
-        let mut ex = Executor::new();
+        let mut ex = Executor::unchained();
         ex.commit(cmd(0, 0, 1, 1), &deps(&[7, 3, 7]));
         ex.commit(cmd(1, 1, 2, 1), &deps(&[5, 3]));
         ex.commit(cmd(2, 2, 3, 1), &deps(&[0]));
@@ -637,7 +723,7 @@ mod tests {
 
     #[test]
     fn component_stats_summarize_components() {
-        let mut ex = Executor::new();
+        let mut ex = Executor::unchained();
         assert_eq!(ex.component_stats(), (0, 0, 0));
         // {0}, {1, 2}, {3, 4, 5}: three components, six commands, the largest of three.
         ex.commit(cmd(0, 0, 1, 1), &[]);
@@ -722,7 +808,7 @@ mod tests {
     /// unless they share its component. Returns the execution order and the executor.
     fn feed(g: &Graph, order: &[usize], rng: &mut Rng) -> (Vec<usize>, Executor) {
         let n = g.txs.len();
-        let mut ex = Executor::new();
+        let mut ex = Executor::unchained();
         let mut committed = vec![false; n];
         let mut position = vec![usize::MAX; n];
         let mut out = Vec::new();
@@ -850,5 +936,189 @@ mod tests {
             assert_eq!(ex.executed_count(), n as u64, "graph {graph_idx}");
             assert!(ex.blocked_on().is_empty());
         }
+    }
+
+    // ---- chains of one source's transfers (issue 11, bug 2); the tests above use arbitrary
+    // nonces and the unchained executor ----
+
+    #[test]
+    fn a_later_nonce_waits_for_the_earlier_one_and_runs_after_it() {
+        let mut ex = Executor::new();
+        // Nonce 2 first, with no dependency at all: it waits for nonce 1 anyway.
+        ex.commit(cmd(0, 7, 1, 2), &[]);
+        assert!(run(&mut ex).is_empty());
+        assert!(ex.blocked_on().is_empty(), "nonce 1's id is unknown: nothing to fetch");
+        ex.commit(cmd(1, 2, 3, 1), &[]);
+        assert_eq!(run(&mut ex), vec![1]);
+        ex.commit(cmd(5, 7, 2, 1), &[]);
+        assert_eq!(run(&mut ex), vec![5, 0]);
+        // Committed after its predecessor ran: no edge needed.
+        ex.commit(cmd(6, 7, 2, 3), &[]);
+        assert_eq!(run(&mut ex), vec![6]);
+    }
+
+    #[test]
+    fn nonces_ordered_backwards_by_the_dependencies_run_in_nonce_order() {
+        // Discovery ordered nonce 2 (id 0) first: nonce 1 (id 1) depends on it, and a third
+        // command (id 2) depends on nonce 2 only. Unchained, nonce 2 runs first and the third
+        // command may run before nonce 1; chained, nonce 1 and 2 form a component and both run
+        // before the third, whatever the commit order.
+        let txs = [cmd(0, 7, 1, 2), cmd(1, 7, 2, 1), cmd(2, 1, 3, 1)];
+        let edges = [deps(&[]), deps(&[0]), deps(&[0])];
+        let orders = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
+        for order in orders {
+            let mut ex = Executor::new();
+            let mut ran = Vec::new();
+            for i in order {
+                ex.commit(txs[i], &edges[i]);
+                ran.extend(run(&mut ex));
+            }
+            assert_eq!(ran, vec![1, 0, 2], "{order:?}");
+        }
+        let mut ex = Executor::unchained();
+        for i in [0, 2, 1] {
+            ex.commit(txs[i], &edges[i]);
+        }
+        assert_eq!(run(&mut ex), vec![0, 2, 1], "without chains the third runs between");
+    }
+
+    #[test]
+    #[should_panic(expected = "signed twice")]
+    fn two_commands_with_one_nonce_are_refused() {
+        let mut ex = Executor::new();
+        ex.commit(cmd(0, 7, 1, 1), &[]);
+        ex.commit(cmd(1, 7, 2, 1), &[]);
+    }
+
+    /// Issue 11's property: the executor and ledger together are a function of the committed
+    /// graph. Random graphs of transfers (few accounts, genesis 100, amounts up to 120, so funds
+    /// run out; each source's nonces 1, 2, 3... by id; every conflicting pair ordered one way,
+    /// the other or both, at random, so nonces are often ordered backwards; some irrelevant
+    /// real edges) are delivered to several executors in random commit orders, running what is
+    /// stable at random points. Every delivery must settle every transfer the same way (outcome,
+    /// source state, destination nonce, and destination balance when credits are ordered) and
+    /// end in the same state. The old design (unchained, ledger holding nonces) must fail the
+    /// same property on some graphs, or the property proves nothing.
+    #[test]
+    fn every_delivery_order_settles_every_transfer_the_same_way() {
+        let mut rng = sim_core::Streams::new(11).stream("exec-determinism");
+        let mut diverged_held = 0;
+        let mut rejected = 0u64;
+        let mut backwards = 0u64;
+        let mut cases = 0;
+        for relation in [ConflictRelation::SharedAccount, ConflictRelation::CreditsCommute] {
+            for case in 0..150 {
+                let (txs, edges) = ledger_graph(&mut rng, relation);
+                backwards += count_backwards(&txs, &edges);
+                let reference = deliver(&txs, &edges, Design::Chained, relation, &mut rng);
+                rejected += reference.0.iter().filter(|s| s.outcome != Outcome::Applied).count() as u64;
+                for _ in 0..4 {
+                    let other = deliver(&txs, &edges, Design::Chained, relation, &mut rng);
+                    assert_eq!(other, reference, "{relation:?} case {case}");
+                }
+                let held = (0..4).map(|_| deliver(&txs, &edges, Design::Held, relation, &mut rng));
+                diverged_held += held.into_iter().any(|r| r != reference) as u32;
+                cases += 1;
+            }
+        }
+        assert!(rejected > 100 && backwards > 100, "the generator exercises funds and reversed nonces");
+        // 7 of 300 with this seed: a divergence needs a command that reads an account the
+        // held transfer credits, run between the hold and its release at one delivery only.
+        assert!(diverged_held >= 5, "the held-nonce design diverges on {diverged_held} of {cases} graphs");
+    }
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    enum Design {
+        /// Chained executor, `Ledger::settle` (the fix).
+        Chained,
+        /// Unchained executor, `Ledger::execute` holding nonces (before the fix).
+        Held,
+    }
+
+    fn ledger_graph(rng: &mut SimRng, relation: ConflictRelation) -> (Vec<Tx>, Vec<Vec<TxId>>) {
+        let n = 2 + rng.below(30) as usize;
+        let n_accounts = 2 + rng.below(4);
+        let mut nonces = vec![0u64; n_accounts as usize];
+        let txs: Vec<Tx> = (0..n as u64)
+            .map(|id| {
+                let from = rng.below(n_accounts) as u32;
+                let to = if rng.below(8) == 0 { from } else { rng.below(n_accounts) as u32 };
+                nonces[from as usize] += 1;
+                Tx { amount: rng.below(121), ..cmd(id, from, to, nonces[from as usize]) }
+            })
+            .collect();
+        let mut edges = vec![Vec::new(); n];
+        for j in 0..n {
+            for i in 0..j {
+                if relation.conflicts(&txs[i], &txs[j]) {
+                    match rng.below(10) {
+                        0..=4 => edges[j].push(TxId(i as u64)),
+                        5..=7 => edges[i].push(TxId(j as u64)),
+                        _ => {
+                            edges[j].push(TxId(i as u64));
+                            edges[i].push(TxId(j as u64));
+                        }
+                    }
+                } else if rng.below(30) == 0 {
+                    edges[j].push(TxId(i as u64));
+                }
+            }
+        }
+        (txs, edges)
+    }
+
+    /// Pairs of one source's transfers whose later nonce the dependencies order first only.
+    fn count_backwards(txs: &[Tx], edges: &[Vec<TxId>]) -> u64 {
+        let depends = |a: usize, b: usize| edges[a].contains(&TxId(b as u64));
+        let mut count = 0;
+        for (i, a) in txs.iter().enumerate() {
+            for (j, b) in txs.iter().enumerate() {
+                if a.from == b.from && a.nonce < b.nonce && depends(i, j) && !depends(j, i) {
+                    count += 1;
+                }
+            }
+        }
+        count
+    }
+
+    /// Commits every command in a random order, running what is stable at random points; the
+    /// settlement of each command (by id, the part replicas must agree on) and the final state.
+    fn deliver(
+        txs: &[Tx],
+        edges: &[Vec<TxId>],
+        design: Design,
+        relation: ConflictRelation,
+        rng: &mut SimRng,
+    ) -> (Vec<Settlement>, u64) {
+        let n = txs.len();
+        let mut order: Vec<usize> = (0..n).collect();
+        for i in (1..n).rev() {
+            order.swap(i, rng.below(i as u64 + 1) as usize);
+        }
+        let mut ex = if design == Design::Chained { Executor::new() } else { Executor::unchained() };
+        let mut ledger = Ledger::new(100);
+        let mut settled: Vec<Option<Settlement>> = vec![None; n];
+        for (k, &c) in order.iter().enumerate() {
+            ex.commit(txs[c], &edges[c]);
+            if rng.below(3) != 0 && k + 1 < n {
+                continue;
+            }
+            ex.execute_stable(|tx| {
+                let mut record = |t: &Tx, s: Settlement| {
+                    let mut s = s;
+                    if relation == ConflictRelation::CreditsCommute && t.from != t.to {
+                        s.dst.balance = 0; // other credits commute with this one
+                    }
+                    assert!(settled[t.id.idx()].replace(s).is_none(), "{} settled twice", t.id.0);
+                };
+                match design {
+                    Design::Chained => record(tx, ledger.settle(tx)),
+                    Design::Held => ledger.execute(tx, record),
+                }
+            });
+        }
+        assert_eq!(ex.executed_count(), n as u64, "every command runs");
+        let settled = settled.into_iter().map(|s| s.expect("every command settles")).collect();
+        (settled, ledger.state_digest())
     }
 }

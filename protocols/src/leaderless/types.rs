@@ -8,7 +8,7 @@ use sim_core::digest::{Fold, hash_words};
 use sim_core::{AggregateSignature, Message, NodeId, Signature, Span, Tx, TxId};
 
 use super::membership::Variant;
-use crate::ledger::ConflictRelation;
+use crate::ledger::{ConflictRelation, Settlement};
 
 /// Bytes of one BLS12-381 signature (min_pk: signatures in G2).
 pub const SIGNATURE_BYTES: u32 = 96;
@@ -27,6 +27,9 @@ pub enum PlantedBug {
     PlainUnion,
     /// Replies leave out commands already executed: conflicting commands can miss each other.
     OmitExecuted,
+    /// The ledger holds a transfer ahead of its nonce until the gap fills, and the executor
+    /// does not chain a source's transfers (before issue 11): correct replicas diverge.
+    HeldNonces,
 }
 
 #[derive(Clone, Debug)]
@@ -372,10 +375,11 @@ pub enum LlRecord {
     Executed {
         tx: Tx,
     },
-    /// The ledger settled `tx` (a transfer ahead of its nonce waits for the gap to fill).
+    /// The ledger settled `tx`: its outcome and the state of the accounts it touched, just
+    /// after (checked: every correct replica settles a command the same way).
     Settled {
         tx: Tx,
-        result: u32,
+        settlement: Settlement,
     },
     /// A reconfiguration executed: the membership moved to `epoch`.
     Epoch {
@@ -386,6 +390,5 @@ pub enum LlRecord {
     ExecutedBatch {
         executed_set: u64,
         state: u64,
-        supply_ok: bool,
     },
 }
