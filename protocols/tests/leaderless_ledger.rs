@@ -55,6 +55,7 @@ fn run(arrivals: Vec<Arrival>, bug: Option<PlantedBug>) -> RunResult {
         crypto: Default::default(),
         liveness: None,
         client_retry: None,
+        adversary: sim_core::Adversary::OFF,
     };
     let mut ll = LeaderlessConfig::new(Variant::Wintermute);
     ll.genesis_balance = 100;
