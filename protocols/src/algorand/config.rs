@@ -160,4 +160,8 @@ pub enum Behavior {
     Equivocate,
     /// Votes in every step for both the value it would vote for and the empty block.
     DoubleVote,
+    /// Runs the protocol, and at the start of every round tells each neighbour, unasked, that
+    /// the round decided the empty block (a catch-up reply); it answers catch-up requests with
+    /// the same lie. It holds no certificate for it: at most its own votes.
+    FakeSync,
 }

@@ -206,6 +206,9 @@ impl Algorand {
         let oldest_kept = self.decided.front().map_or(self.round, |d| d.round);
         self.tallies.retain(|&(r, role), _| r >= self.round || (r >= oldest_kept && role == Role::FINAL.0));
         ctx.set_timer(Timer::PriorityWait, self.cfg.priority_wait);
+        if self.behavior == Behavior::FakeSync {
+            self.send_fake_sync(ctx);
+        }
         self.propose(ctx);
         self.future_votes.clear();
         for item in std::mem::take(&mut self.future) {
@@ -456,7 +459,7 @@ impl Algorand {
                 self.push_own(ctx, Item::Vote(vote));
                 self.push_own(ctx, Item::Vote(other));
             }
-            Behavior::Correct | Behavior::Silent => {
+            Behavior::Correct | Behavior::Silent | Behavior::FakeSync => {
                 self.count(ctx, vote);
                 self.push_own(ctx, Item::Vote(vote));
             }
@@ -685,6 +688,17 @@ impl Algorand {
         ctx.cancel_timer(Timer::BlockWait);
         ctx.cancel_timer(Timer::Refetch);
         self.start_round(ctx);
+    }
+
+    /// The `FakeSync` attack: every neighbour hears, unasked, that the current round decided
+    /// the empty block.
+    fn send_fake_sync(&mut self, ctx: &mut Ctx<'_, Self>) {
+        let (round, prev) = (self.round, self.prev);
+        let entries: Rc<[ChainEntry]> =
+            Rc::from(vec![ChainEntry { round, prev, id: empty_block_id(round, prev), block: None }]);
+        for &peer in self.world.neighbors(self.me) {
+            ctx.send(NodeId(peer), Msg::SyncReply(Rc::clone(&entries)));
+        }
     }
 
     // -----------------------------------------------------------------------------------------
