@@ -81,6 +81,10 @@ pub struct AlgorandConfig {
     /// CPU to verify a VRF proof (sortition of a vote or a proposal).
     pub vrf_verify: Span,
     pub stake: StakeDistribution,
+    /// Test-only planted bug, never set by a scenario: take every catch-up reply, asked for or
+    /// not, without checking its certificate (what users did before issue 11).
+    #[doc(hidden)]
+    pub trust_any_sync: bool,
 }
 
 impl AlgorandConfig {
@@ -107,6 +111,7 @@ impl AlgorandConfig {
             block_header_bytes: 250,
             vrf_verify: Span::from_micros(150),
             stake: StakeDistribution::Equal { per_user: 1_000_000 },
+            trust_any_sync: false,
         }
     }
 
@@ -134,6 +139,7 @@ impl AlgorandConfig {
             block_header_bytes: 250,
             vrf_verify: Span::from_micros(150),
             stake: StakeDistribution::Equal { per_user: 1_000_000 },
+            trust_any_sync: false,
         }
     }
 
