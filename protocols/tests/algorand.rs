@@ -270,3 +270,28 @@ fn users_that_adopted_a_false_round_switch_back_to_the_certified_chain() {
     assert!(recovered > 0, "the planted bug let nobody adopt the liar's rounds");
     assert_eq!(confirmed(&r), r.txs.len());
 }
+
+/// Users down for rounds ask a relay to catch up; half the relays lie (they answer with an
+/// empty round and only their own votes as its certificate). The certificate check refuses the
+/// lies: nobody ever decides a round it must later drop, and everyone commits everything.
+#[test]
+fn catch_up_answers_without_a_certificate_are_refused() {
+    // Relays 0, 1 and 2 of the six lie (5% of the stake).
+    let behaviors: Vec<Behavior> =
+        (0..60).map(|u| if u < 3 { Behavior::FakeSync } else { Behavior::Correct }).collect();
+    let down = |user: u32| {
+        [
+            FaultAt { at: Time::from_secs_f64(4.0), replica: NodeId(user), action: FaultAction::Crash },
+            FaultAt { at: Time::from_secs_f64(12.0), replica: NodeId(user), action: FaultAction::Recover },
+        ]
+    };
+    let faults = (30..40).flat_map(down).collect();
+    let r = run(Case { behaviors, faults, secs: 25, ..Case::default() });
+    assert_eq!(r.stop, Stop::End, "{:?}", r.stop);
+    let synced: u64 = (30..40).map(|u| counter(&r, u, "rounds_synced")).sum();
+    assert!(synced >= 10 * 2, "the users down caught up only {synced} rounds in all");
+    for u in 3..60 {
+        assert_eq!(counter(&r, u, "forks_recovered"), 0, "user {u} adopted a round it had to drop");
+        assert_eq!(counter(&r, u, "txs_committed"), r.txs.len() as u64, "user {u} behind");
+    }
+}

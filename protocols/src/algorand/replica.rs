@@ -143,6 +143,9 @@ pub struct Algorand {
     /// The catch-up request out, if any: (asked user, first round asked); cleared by its
     /// answer or `SyncRetry`.
     sync_ask: Option<(u32, u64)>,
+    /// Neighbours whose answer to a catch-up request did not verify, or never came: not asked
+    /// again while another neighbour can be (forgotten once every neighbour is in it).
+    sync_avoid: BTreeSet<u32>,
     /// Whether this user keeps certificates (it relays, so others may ask it to catch up).
     keeps_certs: bool,
     /// The certificate of the current round's decision, until the round finishes.
@@ -181,6 +184,7 @@ impl Algorand {
             future_votes: BTreeSet::new(),
             history: VecDeque::new(),
             sync_ask: None,
+            sync_avoid: BTreeSet::new(),
             keeps_certs: false,
             round_cert: None,
             last_cert: None,
@@ -697,7 +701,7 @@ impl Algorand {
     /// uncommitted round on.
     fn fell_behind(&mut self, ctx: &mut Ctx<'_, Self>, from: u32) {
         let asks = from != self.me && from != NO_SOURCE && self.world.relays_gossip(from);
-        if self.sync_ask.is_some() || !asks {
+        if self.sync_ask.is_some() || !asks || self.sync_avoid.contains(&from) {
             return;
         }
         let round = self.decided.front().map_or(self.round, |d| d.round);
@@ -731,17 +735,26 @@ impl Algorand {
     /// its chain. Committed rounds never change: a FINAL threshold certified them.
     fn on_sync_reply(&mut self, ctx: &mut Ctx<'_, Self>, from: u32, entries: &[ChainEntry], cert: &Rc<Certificate>) {
         let first = entries.first().map(|e| e.round);
-        let asked = self.sync_ask.is_some_and(|(peer, round)| peer == from && first == Some(round));
-        if self.sync_ask.is_some_and(|(peer, _)| peer == from) {
+        let from_asked = self.sync_ask.is_some_and(|(peer, _)| peer == from);
+        let asked = from_asked && self.sync_ask.is_some_and(|(_, round)| first == Some(round));
+        let branch = self.diverge(entries);
+        let verified = asked
+            && branch.is_some_and(|(_, last_seed)| {
+                let last = entries.last().expect("diverge found an entry");
+                self.certified(ctx, last, last_seed, cert)
+            });
+        if from_asked {
+            // The answer, good or bad: a bad one sends the next request elsewhere.
             self.sync_ask = None;
             ctx.cancel_timer(Timer::SyncRetry);
+            if !verified {
+                self.avoid(from);
+            }
         }
-        let Some((branch_idx, last_seed)) = self.diverge(entries) else {
+        let Some((branch_idx, _)) = branch else {
             self.stats.syncs_refused += u64::from(!asked);
             return;
         };
-        let last = entries.last().expect("diverge found an entry");
-        let verified = asked && self.certified(ctx, last, last_seed, cert);
         // The planted bug takes what extends the chain unchecked, as users did before.
         let planted = self.cfg.trust_any_sync && entries[branch_idx].round == self.round;
         if !(verified || planted) {
@@ -749,6 +762,21 @@ impl Algorand {
             return;
         }
         self.take_branch(ctx, &entries[branch_idx..], verified.then(|| Rc::clone(cert)));
+    }
+
+    /// Asks `peer` no more to catch up, unless every neighbour is avoided: then starts over.
+    fn avoid(&mut self, peer: u32) {
+        self.sync_avoid.insert(peer);
+        if self.sync_avoid.len() >= self.world.neighbors(self.me).len() {
+            self.sync_avoid.clear();
+        }
+    }
+
+    /// A catch-up request went unanswered: the next one goes to another neighbour.
+    fn on_sync_retry(&mut self) {
+        if let Some((peer, _)) = self.sync_ask.take() {
+            self.avoid(peer);
+        }
     }
 
     /// Where `entries` leave this user's chain: the index of the first one it did not decide,
@@ -846,12 +874,18 @@ impl Algorand {
     }
 
     /// "`round` decided the empty block", with the only votes a liar holds: its own (for the
-    /// empty block in binary step 2, where that would return), far below the threshold.
+    /// empty block in binary step 2, where that would return, if it knows the round's seed),
+    /// far below the threshold.
     fn fake_reply(&self, round: u64) -> Option<Msg> {
-        let (prev, seed) = self.context_of(round)?;
+        let known = self.context_of(round);
+        let prev = match known {
+            Some((prev, _)) => prev,
+            None => self.history.iter().find(|e| e.round == round)?.prev,
+        };
         let role = Role::binary(2);
         let id = empty_block_id(round, prev);
-        let own = Credential::draw(&self.world, self.me, round, seed, role, self.cfg.binary.expected);
+        let expected = self.cfg.binary.expected;
+        let own = known.and_then(|(_, seed)| Credential::draw(&self.world, self.me, round, seed, role, expected));
         let votes = own.map(|cred| Vote::sign(&self.world, cred, prev, id)).into_iter().collect();
         let cert = Rc::new(Certificate::new(round, role, prev, id, votes, self.cfg.vote_bytes));
         let entries: Rc<[ChainEntry]> = Rc::from(vec![ChainEntry { round, prev, id, block: None }]);
@@ -1007,7 +1041,7 @@ impl Protocol for Algorand {
             Timer::BlockWait => self.on_block_wait(ctx),
             Timer::StepTimeout => self.on_step_timeout(ctx),
             Timer::Refetch => self.on_refetch(ctx),
-            Timer::SyncRetry => self.sync_ask = None,
+            Timer::SyncRetry => self.on_sync_retry(),
         }
     }
 
