@@ -1,6 +1,6 @@
 //! One Algorand user: the proposal step, BA* (reduction, BinaryBA*, FINAL) as an event-driven
-//! state machine, the gossip relay with batching, block fetching, and the commit of final
-//! rounds. Every handler is small; `step_done` holds the BA* rules of the paper's Algorithm 8.
+//! state machine, the gossip relay with batching, block fetching, certified catch-up with fork
+//! recovery, and the commit of final rounds. Every handler is small; `step_done` holds the BA* rules of the paper's Algorithm 8.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Rc;

@@ -1,5 +1,5 @@
 //! Algorand's messages: everything travels in gossip batches (one message per link and flush)
-//! whose items are shared by pointer, plus block fetches.
+//! whose items are shared by pointer, plus block fetches and catch-up with its certificate.
 
 use std::rc::Rc;
 
