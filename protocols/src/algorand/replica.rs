@@ -522,7 +522,9 @@ impl Algorand {
         }
         let coin_step = role.binary_step().is_some_and(|s| s % 3 == 0);
         let weight = tally.add(vote.value, &vote.cred, coin_step);
-        if self.keeps_certs && round == self.round && role.binary_step().is_some() {
+        // A certificate needs votes up to the threshold only: later ones for the value are not kept.
+        let needed = weight - (vote.cred.weight() as u64) < self.cfg.binary.threshold;
+        if self.keeps_certs && needed && round == self.round && role.binary_step().is_some() {
             tally.votes.push(vote);
         }
         self.stats.votes_counted += 1;

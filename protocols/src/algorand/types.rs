@@ -272,3 +272,23 @@ pub enum Timer {
     /// A catch-up request went unanswered: another may be sent.
     SyncRetry,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::algorand::AlgorandConfig;
+    use sim_core::Streams;
+
+    #[test]
+    fn a_vote_signature_covers_its_value_and_parent() {
+        let world = World::new(&AlgorandConfig::mainnet(), 100, &mut Streams::new(1).stream("algorand"));
+        let cred = (0..100)
+            .find_map(|u| Credential::draw(&world, u, 3, 42, Role::binary(1), 1500))
+            .expect("someone is selected");
+        let vote = Vote::sign(&world, cred, 7, 9);
+        assert!(vote.signature_ok(&world));
+        let relabeled = Vote { value: 10, ..vote };
+        assert!(!relabeled.signature_ok(&world), "a relay cannot change the value");
+        assert!(!Vote { prev: 8, ..vote }.signature_ok(&world), "nor the parent");
+    }
+}
