@@ -19,6 +19,8 @@ struct Case {
     delay_ms: u64,
     rate_tps: u64,
     secs: u64,
+    /// Run on after the last submission, for it to commit.
+    drain_s: u64,
     seed: u64,
     cfg: AlgorandConfig,
     /// Per user; missing ones are correct.
@@ -34,6 +36,7 @@ impl Default for Case {
             delay_ms: 20,
             rate_tps: 200,
             secs: 20,
+            drain_s: 5,
             seed: 1,
             cfg: fast_mainnet(),
             behaviors: vec![],
@@ -73,7 +76,7 @@ fn sim_cfg(case: &Case) -> SimConfig {
         },
         send_to: SendPolicy::Nearest,
         faults: case.faults.clone(),
-        end: Time::from_secs_f64(case.secs as f64 + 5.0),
+        end: Time::from_secs_f64((case.secs + case.drain_s) as f64),
         limits: sim_core::Limits { max_events: 100_000_000, max_queue: 10_000_000, ..sim_core::Limits::DEFAULT },
         correct: (0..case.users).map(|i| behavior(i) == Behavior::Correct).collect(),
         cpu: CpuConfig::UNLIMITED,
@@ -224,4 +227,72 @@ fn message_counts_per_kind() {
     let item_bytes_recv: u64 = items.iter().map(|i| i.bytes_recv).sum();
     assert_eq!(gossip.bytes_sent, 16 * gossip.msgs_sent + item_bytes_sent);
     assert_eq!(gossip.bytes_recv, 16 * gossip.msgs_recv + item_bytes_recv);
+}
+
+/// One user in 100 (1% of the stake) tells its neighbours, every round and unasked, that the
+/// round decided the empty block. Issue 11, item 10: users took it as their own decision and
+/// moved onto a chain nobody voted on (a relay as the liar: nothing commits; an ordinary user:
+/// its relays stall).
+#[test]
+fn a_fake_catch_up_from_one_user_does_not_move_anyone_off_the_certified_chain() {
+    for liar in [3, 50] {
+        let mut behaviors = vec![Behavior::Correct; 100];
+        behaviors[liar] = Behavior::FakeSync;
+        let cfg = AlgorandConfig::mainnet();
+        let r = run(Case { users: 100, cfg, rate_tps: 50, secs: 30, drain_s: 15, behaviors, ..Case::default() });
+        assert_eq!(r.stop, Stop::End, "liar {liar}: {:?}", r.stop);
+        assert_eq!(confirmed(&r), r.txs.len(), "liar {liar}: confirmed of {} transactions", r.txs.len());
+        let behind: Vec<usize> =
+            (0..100).filter(|&u| u != liar && counter(&r, u, "txs_committed") != r.txs.len() as u64).collect();
+        assert!(behind.is_empty(), "liar {liar}: correct users {behind:?} did not commit everything");
+        let refused: u64 = (0..100).map(|u| counter(&r, u, "syncs_refused")).sum();
+        assert!(refused > 0, "liar {liar}: no fake catch-up reached a correct user");
+    }
+}
+
+/// Fork recovery: with the planted bug that takes any catch-up reply extending the chain (what
+/// users did before issue 11), the liar's relays adopt its empty rounds. Once it stops lying (it
+/// crashes at 8 s) they learn the certified chain through catch-up, drop the rounds they decided
+/// otherwise, and commit everything. (A liar that is a relay splits the users so that no chain
+/// is certified at all; the minimal recovery cannot help there, see the module docs.)
+#[test]
+fn users_that_adopted_a_false_round_switch_back_to_the_certified_chain() {
+    let liar = 50;
+    let mut behaviors = vec![Behavior::Correct; 100];
+    behaviors[liar as usize] = Behavior::FakeSync;
+    let cfg = AlgorandConfig { trust_any_sync: true, ..AlgorandConfig::mainnet() };
+    let faults = vec![FaultAt { at: Time::from_secs_f64(8.0), replica: NodeId(liar), action: FaultAction::Crash }];
+    let r = run(Case { users: 100, cfg, rate_tps: 50, secs: 30, drain_s: 15, behaviors, faults, ..Case::default() });
+    assert_eq!(r.stop, Stop::End, "{:?}", r.stop);
+    let behind: Vec<usize> =
+        (0..100).filter(|&u| u != liar as usize && counter(&r, u, "txs_committed") != r.txs.len() as u64).collect();
+    assert!(behind.is_empty(), "users {behind:?} stayed off the certified chain");
+    let recovered = (0..100).filter(|&u| counter(&r, u, "forks_recovered") > 0).count();
+    assert!(recovered > 0, "the planted bug let nobody adopt the liar's rounds");
+    assert_eq!(confirmed(&r), r.txs.len());
+}
+
+/// Users down for rounds ask a relay to catch up; half the relays lie (they answer with an
+/// empty round and only their own votes as its certificate). The certificate check refuses the
+/// lies: nobody ever decides a round it must later drop, and everyone commits everything.
+#[test]
+fn catch_up_answers_without_a_certificate_are_refused() {
+    // Relays 0, 1 and 2 of the six lie (5% of the stake).
+    let behaviors: Vec<Behavior> =
+        (0..60).map(|u| if u < 3 { Behavior::FakeSync } else { Behavior::Correct }).collect();
+    let down = |user: u32| {
+        [
+            FaultAt { at: Time::from_secs_f64(4.0), replica: NodeId(user), action: FaultAction::Crash },
+            FaultAt { at: Time::from_secs_f64(12.0), replica: NodeId(user), action: FaultAction::Recover },
+        ]
+    };
+    let faults = (30..40).flat_map(down).collect();
+    let r = run(Case { behaviors, faults, secs: 25, ..Case::default() });
+    assert_eq!(r.stop, Stop::End, "{:?}", r.stop);
+    let synced: u64 = (30..40).map(|u| counter(&r, u, "rounds_synced")).sum();
+    assert!(synced >= 10 * 2, "the users down caught up only {synced} rounds in all");
+    for u in 3..60 {
+        assert_eq!(counter(&r, u, "forks_recovered"), 0, "user {u} adopted a round it had to drop");
+        assert_eq!(counter(&r, u, "txs_committed"), r.txs.len() as u64, "user {u} behind");
+    }
 }

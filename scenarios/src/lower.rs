@@ -208,6 +208,7 @@ fn algorand_behavior(b: model::Behavior) -> ag::Behavior {
         model::Behavior::Silent => ag::Behavior::Silent,
         model::Behavior::Equivocate => ag::Behavior::Equivocate,
         model::Behavior::DoubleVote => ag::Behavior::DoubleVote,
+        model::Behavior::FakeSync => ag::Behavior::FakeSync,
         _ => ag::Behavior::Silent,
     }
 }
@@ -274,7 +275,7 @@ fn leaderless_behavior(b: model::Behavior) -> ll::Behavior {
         M::NeverCommit => ll::Behavior::NeverCommit,
         M::ProposeWithoutProof => ll::Behavior::ProposeWithoutProof,
         M::ForgeCommit => ll::Behavior::ForgeCommit,
-        M::Fork | M::WithholdVotes | M::SlowLeader | M::DoubleVote => ll::Behavior::Silent,
+        M::Fork | M::WithholdVotes | M::SlowLeader | M::DoubleVote | M::FakeSync => ll::Behavior::Silent,
     }
 }
 

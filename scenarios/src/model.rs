@@ -201,6 +201,9 @@ pub enum Behavior {
     ForgeCommit,
     /// Algorand: votes in every step both for its value and for the empty block.
     DoubleVote,
+    /// Algorand: tells its neighbours every round, unasked, that the round decided the empty
+    /// block (a catch-up reply without a certificate).
+    FakeSync,
 }
 
 /// The leaderless protocol's settings (`[leaderless]`).

@@ -1655,6 +1655,7 @@ const ALGORAND_BEHAVIORS: &[(&str, Behavior)] = &[
     ("silent", Behavior::Silent),
     ("equivocate", Behavior::Equivocate),
     ("double_vote", Behavior::DoubleVote),
+    ("fake_sync", Behavior::FakeSync),
 ];
 
 /// Every protocol, by the name a scenario gives it (`protocol = "..."`).

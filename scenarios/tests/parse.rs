@@ -1092,6 +1092,10 @@ fn an_algorand_scenario_parses_to_its_preset_with_overrides() {
     use protocols::algorand::Behavior as B;
     assert_eq!(lowered.algorand_behaviors.iter().filter(|&&b| b == B::DoubleVote).count(), 100);
     assert_eq!(lowered.algorand_behaviors[3], B::Correct, "a crash is an engine fault");
+    let liars = valid(src, &["byzantine=[{ behavior = \"fake_sync\", count = 10 }]"]);
+    assert_eq!(liars.byzantine[0].behavior, Behavior::FakeSync);
+    let lowered = scenarios::lower::lower(&liars);
+    assert_eq!(lowered.algorand_behaviors.iter().filter(|&&b| b == B::FakeSync).count(), 10);
     // A scenario valid at its seed may not be at another (Pareto stake): compare and sweep ask.
     assert_eq!(parse::seed_problem(&s), None);
 }

@@ -81,6 +81,10 @@ pub struct AlgorandConfig {
     /// CPU to verify a VRF proof (sortition of a vote or a proposal).
     pub vrf_verify: Span,
     pub stake: StakeDistribution,
+    /// Test-only planted bug, never set by a scenario: take every catch-up reply, asked for or
+    /// not, without checking its certificate (what users did before issue 11).
+    #[doc(hidden)]
+    pub trust_any_sync: bool,
 }
 
 impl AlgorandConfig {
@@ -107,6 +111,7 @@ impl AlgorandConfig {
             block_header_bytes: 250,
             vrf_verify: Span::from_micros(150),
             stake: StakeDistribution::Equal { per_user: 1_000_000 },
+            trust_any_sync: false,
         }
     }
 
@@ -134,6 +139,7 @@ impl AlgorandConfig {
             block_header_bytes: 250,
             vrf_verify: Span::from_micros(150),
             stake: StakeDistribution::Equal { per_user: 1_000_000 },
+            trust_any_sync: false,
         }
     }
 
@@ -160,4 +166,8 @@ pub enum Behavior {
     Equivocate,
     /// Votes in every step for both the value it would vote for and the empty block.
     DoubleVote,
+    /// Runs the protocol, and at the start of every round tells each neighbour, unasked, that
+    /// the round decided the empty block (a catch-up reply); it answers catch-up requests with
+    /// the same lie. It holds no certificate for it: at most its own votes.
+    FakeSync,
 }

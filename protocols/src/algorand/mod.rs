@@ -16,11 +16,30 @@
 //!   blocks; the ledger is not executed by users (each reply is "applied"), as in HotStuff.
 //! - A user that decides a block it never received fetches it from its neighbours, who ask
 //!   theirs (relays) once per block.
-//! - A user that hears votes two or more rounds ahead (it was down, or cut off) asks the
-//!   neighbour that relayed them for the rounds it decided since (the last 64) and takes them
-//!   as far as they extend its own chain. They commit only once a later round reaches its FINAL
-//!   threshold on that chain, so a lying neighbour can stall the user but not make it commit a
-//!   block the committee did not certify. (The paper's recovery carries certificates instead.)
+//! - Votes carry a signature on (credential, parent, value), modeled like the VRF (a keyed hash
+//!   of the voter's key that only `Vote::sign` makes); checking it is charged as the Ed25519
+//!   verification it stands for (`verify_client`), not as BLS through `Ctx::verify`.
+//! - Catch-up: a user that hears votes two or more rounds ahead (it was down, cut off, or on a
+//!   branch the others left) asks the relay that relayed them for the rounds decided from its
+//!   oldest uncommitted round on. It takes only the answer to that request (from the user asked,
+//!   starting at the round asked), and only if the last round carries a certificate: votes of a
+//!   binary step where BinaryBA* returns, for that block on its parent, from distinct users whose
+//!   credentials (under the seed the entries imply) and signatures verify, weighing the step's
+//!   threshold; each vote checked is charged. One certificate covers the whole answer, since
+//!   its votes name their parent and block ids hash their parent's (the paper, and
+//!   go-algorand's catch-up, check one per block). Users that relay keep the votes of the
+//!   current round's binary steps to build it (a threshold of votes, about 1,100 at 10,000
+//!   users), so non-relays hold no votes; a reply counts every vote's bytes. An answer that
+//!   does not verify, or never comes, sends the next request to another neighbour.
+//! - Fork recovery, the minimal part of the paper's: a certified answer that disagrees with
+//!   rounds this user decided but has not committed replaces them (and their tallies), since
+//!   a committee certified the other branch; committed rounds never change. Simplified: the
+//!   transactions of a dropped block are not put back into this user's pool (others still
+//!   propose them), and recovery needs a certified branch to exist: if users are split so
+//!   that no branch reaches a threshold, nothing recovers (the paper runs a recovery BA* on
+//!   the longest fork at set intervals; we do not).
+//! - `trust_any_sync` (test-only, never set by a scenario) plants the old bug: any catch-up
+//!   reply that extends the chain is taken unchecked.
 
 mod config;
 mod pool;

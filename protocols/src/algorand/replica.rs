@@ -1,6 +1,6 @@
 //! One Algorand user: the proposal step, BA* (reduction, BinaryBA*, FINAL) as an event-driven
-//! state machine, the gossip relay with batching, block fetching, and the commit of final
-//! rounds. Every handler is small; `step_done` holds the BA* rules of the paper's Algorithm 8.
+//! state machine, the gossip relay with batching, block fetching, certified catch-up with fork
+//! recovery, and the commit of final rounds. Every handler is small; `step_done` holds the BA* rules of the paper's Algorithm 8.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Rc;
@@ -12,7 +12,7 @@ use sim_core::{Ctx, NodeId, Protocol, Span, Tx, TxId};
 use super::config::{AlgorandConfig, Behavior, Committee};
 use super::pool::{Pool, TxWindow};
 use super::sortition::{Credential, Role};
-use super::types::{Batch, Block, ChainEntry, Item, Msg, Timer, TxBatch, Vote, empty_block_id, next_seed};
+use super::types::{Batch, Block, Certificate, ChainEntry, Item, Msg, Timer, TxBatch, Vote, empty_block_id, next_seed};
 use super::world::World;
 
 /// Items buffered for the next round, at most (enough for a step's committee; a bound on what
@@ -52,6 +52,9 @@ struct Tally {
     weights: Vec<(u64, u64)>,
     /// Least credential hash seen: the common coin's input.
     coin: u64,
+    /// The votes themselves, kept (binary steps of the current round, by users that answer
+    /// catch-up requests) to certify the round.
+    votes: Vec<Vote>,
 }
 
 impl Tally {
@@ -104,6 +107,10 @@ struct Stats {
     caught_up: u64,
     syncs: u64,
     rounds_synced: u64,
+    /// Catch-up replies refused: not asked for, not from the user asked, or not certified.
+    syncs_refused: u64,
+    /// Catch-up replies that replaced decided rounds of this user's chain.
+    forks_recovered: u64,
     txs_committed: u64,
 }
 
@@ -133,8 +140,18 @@ pub struct Algorand {
     future_votes: BTreeSet<(u32, u32)>,
     /// The last decided rounds, for neighbours that fetch a block or fell behind.
     history: VecDeque<ChainEntry>,
-    /// A catch-up request is out (cleared by its answer or `SyncRetry`).
-    syncing: bool,
+    /// The catch-up request out, if any: (asked user, first round asked); cleared by its
+    /// answer or `SyncRetry`.
+    sync_ask: Option<(u32, u64)>,
+    /// Neighbours whose answer to a catch-up request did not verify, or never came: not asked
+    /// again while another neighbour can be (forgotten once every neighbour is in it).
+    sync_avoid: BTreeSet<u32>,
+    /// Whether this user keeps certificates (it relays, so others may ask it to catch up).
+    keeps_certs: bool,
+    /// The certificate of the current round's decision, until the round finishes.
+    round_cert: Option<Rc<Certificate>>,
+    /// The certificate of the last round in `history`, sent with catch-up replies.
+    last_cert: Option<Rc<Certificate>>,
     // Gossip.
     out: Vec<(Item, u32)>,
     flush_armed: bool,
@@ -166,7 +183,11 @@ impl Algorand {
             future: Vec::new(),
             future_votes: BTreeSet::new(),
             history: VecDeque::new(),
-            syncing: false,
+            sync_ask: None,
+            sync_avoid: BTreeSet::new(),
+            keeps_certs: false,
+            round_cert: None,
+            last_cert: None,
             out: Vec::new(),
             flush_armed: false,
             own_txs: Vec::new(),
@@ -206,6 +227,9 @@ impl Algorand {
         let oldest_kept = self.decided.front().map_or(self.round, |d| d.round);
         self.tallies.retain(|&(r, role), _| r >= self.round || (r >= oldest_kept && role == Role::FINAL.0));
         ctx.set_timer(Timer::PriorityWait, self.cfg.priority_wait);
+        if self.behavior == Behavior::FakeSync {
+            self.send_fake_sync(ctx);
+        }
         self.propose(ctx);
         self.future_votes.clear();
         for item in std::mem::take(&mut self.future) {
@@ -352,7 +376,29 @@ impl Algorand {
             self.vote(ctx, Role::FINAL, value);
         }
         ctx.cancel_timer(Timer::StepTimeout);
+        self.round_cert = self.certificate(step, value);
         self.decide(ctx, value);
+    }
+
+    /// The votes of binary step `step` of the current round for `value`, as far as they reach
+    /// the step's threshold (`None` if this user keeps no certificates).
+    fn certificate(&self, step: u32, value: u64) -> Option<Rc<Certificate>> {
+        if !self.keeps_certs {
+            return None;
+        }
+        let role = Role::binary(step);
+        let tally = self.tallies.get(&(self.round, role.0))?;
+        let (threshold, mut weight) = (self.cfg.binary.threshold, 0u64);
+        let mut votes = Vec::new();
+        for vote in tally.votes.iter().filter(|v| v.value == value) {
+            if weight >= threshold {
+                break;
+            }
+            weight += vote.cred.weight() as u64;
+            votes.push(*vote);
+        }
+        assert!(weight >= threshold, "BinaryBA* returns only on a threshold of votes");
+        Some(Rc::new(Certificate::new(self.round, role, self.prev, value, votes, self.cfg.vote_bytes)))
     }
 
     fn decide(&mut self, ctx: &mut Ctx<'_, Self>, value: u64) {
@@ -378,6 +424,7 @@ impl Algorand {
         }
         let (round, block) = (self.round, self.blocks.get(&id).cloned());
         self.remember(ChainEntry { round, prev: self.prev, id, block });
+        self.last_cert = self.round_cert.take();
         self.adopt(id, txs);
         self.check_final(ctx, round);
         self.start_round(ctx);
@@ -443,20 +490,22 @@ impl Algorand {
         let Some(cred) = Credential::draw(&self.world, self.me, self.round, self.seed, role, expected) else {
             return;
         };
-        let vote = Vote { cred, prev: self.prev, value };
+        let vote = Vote::sign(&self.world, cred, self.prev, value);
         match self.behavior {
             Behavior::Equivocate => {
-                let other = Vote { value: self.empty() ^ u64::from(value == self.empty()), ..vote };
+                let other_value = self.empty() ^ u64::from(value == self.empty());
+                let other = Vote::sign(&self.world, cred, self.prev, other_value);
                 self.count(ctx, vote);
                 self.send_split(ctx, vec![Item::Vote(vote)], vec![Item::Vote(other)]);
             }
             Behavior::DoubleVote => {
-                let other = Vote { value: if value == self.empty() { value ^ 1 } else { self.empty() }, ..vote };
+                let other_value = if value == self.empty() { value ^ 1 } else { self.empty() };
+                let other = Vote::sign(&self.world, cred, self.prev, other_value);
                 self.count(ctx, vote);
                 self.push_own(ctx, Item::Vote(vote));
                 self.push_own(ctx, Item::Vote(other));
             }
-            Behavior::Correct | Behavior::Silent => {
+            Behavior::Correct | Behavior::Silent | Behavior::FakeSync => {
                 self.count(ctx, vote);
                 self.push_own(ctx, Item::Vote(vote));
             }
@@ -473,6 +522,11 @@ impl Algorand {
         }
         let coin_step = role.binary_step().is_some_and(|s| s % 3 == 0);
         let weight = tally.add(vote.value, &vote.cred, coin_step);
+        // A certificate needs votes up to the threshold only: later ones for the value are not kept.
+        let needed = weight - (vote.cred.weight() as u64) < self.cfg.binary.threshold;
+        if self.keeps_certs && needed && round == self.round && role.binary_step().is_some() {
+            tally.votes.push(vote);
+        }
         self.stats.votes_counted += 1;
         if role == Role::FINAL {
             self.check_final(ctx, round);
@@ -530,7 +584,7 @@ impl Algorand {
         }
         // A credential and a signature to check.
         ctx.charge(self.cfg.vrf_verify + ctx.crypto_costs().verify_client);
-        if !vote.cred.verify(&self.world, seed) {
+        if !vote.cred.verify(&self.world, seed) || !vote.signature_ok(&self.world) {
             return;
         }
         if self.count(ctx, vote) {
@@ -643,48 +697,201 @@ impl Algorand {
     // Catching up
     // -----------------------------------------------------------------------------------------
 
-    /// Votes two or more rounds ahead: this user missed rounds (it was down, or cut off). It
-    /// asks the neighbour that relayed them for the rounds it decided since.
+    /// Votes two or more rounds ahead: this user missed rounds (it was down, or cut off), or
+    /// its chain left the one the committees certify. It asks the neighbour that relayed them,
+    /// if that one relays (so keeps certificates), for the rounds decided from its oldest
+    /// uncommitted round on.
     fn fell_behind(&mut self, ctx: &mut Ctx<'_, Self>, from: u32) {
-        if self.syncing || from == self.me || from == NO_SOURCE {
+        let asks = from != self.me && from != NO_SOURCE && self.world.relays_gossip(from);
+        if self.sync_ask.is_some() || !asks || self.sync_avoid.contains(&from) {
             return;
         }
-        self.syncing = true;
+        let round = self.decided.front().map_or(self.round, |d| d.round);
+        self.sync_ask = Some((from, round));
         self.stats.syncs += 1;
-        ctx.send(NodeId(from), Msg::SyncRequest { round: self.round });
+        ctx.send(NodeId(from), Msg::SyncRequest { round });
         ctx.set_timer(Timer::SyncRetry, self.cfg.step_timeout);
     }
 
+    /// Answers with the rounds decided from `round` on, up to the last one it holds a
+    /// certificate for.
     fn on_sync_request(&mut self, ctx: &mut Ctx<'_, Self>, from: u32, round: u64) {
+        if self.behavior == Behavior::FakeSync {
+            if let Some(lie) = self.fake_reply(round) {
+                ctx.send(NodeId(from), lie);
+            }
+            return;
+        }
+        let Some(cert) = self.last_cert.clone() else { return };
         let Some(start) = self.history.iter().position(|e| e.round == round) else { return };
-        let entries: Rc<[ChainEntry]> = self.history.iter().skip(start).cloned().collect();
-        ctx.send(NodeId(from), Msg::SyncReply(entries));
+        let entries: Rc<[ChainEntry]> =
+            self.history.iter().skip(start).take_while(|e| e.round <= cert.round).cloned().collect();
+        if entries.last().is_some_and(|e| e.round == cert.round && e.id == cert.value) {
+            ctx.send(NodeId(from), Msg::SyncReply { entries, cert });
+        }
     }
 
-    /// Takes the rounds a neighbour decided as this user's own decisions, as far as they extend
-    /// its chain. They commit only when a later round reaches its FINAL threshold on this
-    /// chain: a neighbour that lies can stall this user, not make it commit a block the
-    /// committee did not certify.
-    fn on_sync_reply(&mut self, ctx: &mut Ctx<'_, Self>, entries: &[ChainEntry]) {
-        self.syncing = false;
-        ctx.cancel_timer(Timer::SyncRetry);
-        let mut taken = 0;
-        for e in entries.iter().filter(|e| e.is_consistent()) {
-            if e.round != self.round || e.prev != self.prev {
-                continue;
+    /// Takes a catch-up reply only if this user asked `from` for exactly these rounds and the
+    /// certificate of the last one verifies; then the certified branch replaces whatever this
+    /// user decided differently since its last committed round (fork recovery), and extends
+    /// its chain. Committed rounds never change: a FINAL threshold certified them.
+    fn on_sync_reply(&mut self, ctx: &mut Ctx<'_, Self>, from: u32, entries: &[ChainEntry], cert: &Rc<Certificate>) {
+        let first = entries.first().map(|e| e.round);
+        let from_asked = self.sync_ask.is_some_and(|(peer, _)| peer == from);
+        let asked = from_asked && self.sync_ask.is_some_and(|(_, round)| first == Some(round));
+        let branch = self.diverge(entries);
+        let verified = asked
+            && branch.is_some_and(|(_, last_seed)| {
+                let last = entries.last().expect("diverge found an entry");
+                self.certified(ctx, last, last_seed, cert)
+            });
+        if from_asked {
+            // The answer, good or bad: a bad one sends the next request elsewhere.
+            self.sync_ask = None;
+            ctx.cancel_timer(Timer::SyncRetry);
+            if !verified {
+                self.avoid(from);
             }
-            taken += 1;
+        }
+        let Some((branch_idx, _)) = branch else {
+            self.stats.syncs_refused += u64::from(!asked);
+            return;
+        };
+        // The planted bug takes what extends the chain unchecked, as users did before.
+        let planted = self.cfg.trust_any_sync && entries[branch_idx].round == self.round;
+        if !(verified || planted) {
+            self.stats.syncs_refused += 1;
+            return;
+        }
+        self.take_branch(ctx, &entries[branch_idx..], verified.then(|| Rc::clone(cert)));
+    }
+
+    /// Asks `peer` no more to catch up, unless every neighbour is avoided: then starts over.
+    fn avoid(&mut self, peer: u32) {
+        self.sync_avoid.insert(peer);
+        if self.sync_avoid.len() >= self.world.neighbors(self.me).len() {
+            self.sync_avoid.clear();
+        }
+    }
+
+    /// A catch-up request went unanswered: the next one goes to another neighbour.
+    fn on_sync_retry(&mut self) {
+        if let Some((peer, _)) = self.sync_ask.take() {
+            self.avoid(peer);
+        }
+    }
+
+    /// Where `entries` leave this user's chain: the index of the first one it did not decide,
+    /// with the round seed of the last one. `None` if they are not consecutive rounds linked
+    /// by parent from a round whose parent and seed this user knows (the current round or an
+    /// uncommitted one), or hold nothing new.
+    fn diverge(&self, entries: &[ChainEntry]) -> Option<(usize, u64)> {
+        let first = entries.first()?;
+        let (mut prev, mut seed) = self.context_of(first.round)?;
+        let (mut branch_idx, mut last_seed) = (None, seed);
+        for (i, e) in entries.iter().enumerate() {
+            if !e.is_consistent() || e.round != first.round + i as u64 || e.prev != prev {
+                return None;
+            }
+            let mine = e.round < self.round && self.decided.iter().any(|d| d.round == e.round && d.id == e.id);
+            if !mine && branch_idx.is_none() {
+                branch_idx = Some(i);
+            }
+            last_seed = seed;
+            seed = next_seed(seed, e.round, e.id);
+            prev = e.id;
+        }
+        Some((branch_idx?, last_seed))
+    }
+
+    /// Whether `cert` proves that BinaryBA* returned `last` in its round: a returning step,
+    /// votes for `last` on its parent, distinct voters whose credentials (drawn with `seed`)
+    /// and signatures verify, weighing the step's threshold. Each vote checked costs a VRF
+    /// and a signature verification.
+    fn certified(&self, ctx: &mut Ctx<'_, Self>, last: &ChainEntry, seed: u64, cert: &Certificate) -> bool {
+        let Some(step) = cert.role.binary_step() else { return false };
+        let empty = empty_block_id(last.round, last.prev);
+        let returns = match step % 3 {
+            1 => cert.value != empty,
+            2 => cert.value == empty,
+            _ => false,
+        };
+        let threshold = self.cfg.binary.threshold;
+        let names_last = cert.round == last.round && cert.prev == last.prev && cert.value == last.id;
+        // Every vote weighs at least 1: a certificate needs no more votes than the threshold.
+        if !returns || !names_last || cert.votes.len() as u64 > threshold {
+            return false;
+        }
+        let (mut voters, mut weight) = (BitSet::default(), 0u64);
+        for v in &cert.votes {
+            ctx.charge(self.cfg.vrf_verify + ctx.crypto_costs().verify_client);
+            let names =
+                v.cred.round() == cert.round && v.role() == cert.role && (v.prev, v.value) == (cert.prev, cert.value);
+            if !names || !v.cred.verify(&self.world, seed) || !v.signature_ok(&self.world) {
+                return false;
+            }
+            if !voters.insert(v.cred.user() as usize) {
+                return false;
+            }
+            weight += v.cred.weight() as u64;
+            if weight >= threshold {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Adopts `branch` as this user's decisions: rounds it decided otherwise are dropped first
+    /// (they commit only on a FINAL threshold, so none of them committed).
+    fn take_branch(&mut self, ctx: &mut Ctx<'_, Self>, branch: &[ChainEntry], cert: Option<Rc<Certificate>>) {
+        let from_round = branch[0].round;
+        if from_round < self.round {
+            let d = self.decided.iter().find(|d| d.round == from_round).expect("diverge found its context");
+            (self.prev, self.seed, self.round) = (d.prev, d.seed, from_round);
+            self.decided.retain(|d| d.round < from_round);
+            self.history.retain(|e| e.round < from_round);
+            self.tallies.retain(|&(r, _), _| r < from_round);
+            self.stats.forks_recovered += 1;
+        }
+        for e in branch {
             self.remember(e.clone());
             self.adopt(e.id, e.block.as_ref().map_or_else(|| Rc::from(Vec::new()), |b| Rc::clone(&b.txs)));
         }
-        if taken == 0 {
-            return;
-        }
-        self.stats.rounds_synced += taken;
+        self.stats.rounds_synced += branch.len() as u64;
+        self.round_cert = None;
+        self.last_cert = cert.filter(|_| self.keeps_certs);
         ctx.cancel_timer(Timer::StepTimeout);
         ctx.cancel_timer(Timer::BlockWait);
         ctx.cancel_timer(Timer::Refetch);
         self.start_round(ctx);
+    }
+
+    /// The `FakeSync` attack: every neighbour hears, unasked, that the current round decided
+    /// the empty block.
+    fn send_fake_sync(&mut self, ctx: &mut Ctx<'_, Self>) {
+        let Some(lie) = self.fake_reply(self.round) else { return };
+        for &peer in self.world.neighbors(self.me) {
+            ctx.send(NodeId(peer), lie.clone());
+        }
+    }
+
+    /// "`round` decided the empty block", with the only votes a liar holds: its own (for the
+    /// empty block in binary step 2, where that would return, if it knows the round's seed),
+    /// far below the threshold.
+    fn fake_reply(&self, round: u64) -> Option<Msg> {
+        let known = self.context_of(round);
+        let prev = match known {
+            Some((prev, _)) => prev,
+            None => self.history.iter().find(|e| e.round == round)?.prev,
+        };
+        let role = Role::binary(2);
+        let id = empty_block_id(round, prev);
+        let expected = self.cfg.binary.expected;
+        let own = known.and_then(|(_, seed)| Credential::draw(&self.world, self.me, round, seed, role, expected));
+        let votes = own.map(|cred| Vote::sign(&self.world, cred, prev, id)).into_iter().collect();
+        let cert = Rc::new(Certificate::new(round, role, prev, id, votes, self.cfg.vote_bytes));
+        let entries: Rc<[ChainEntry]> = Rc::from(vec![ChainEntry { round, prev, id, block: None }]);
+        Some(Msg::SyncReply { entries, cert })
     }
 
     // -----------------------------------------------------------------------------------------
@@ -791,6 +998,7 @@ impl Protocol for Algorand {
 
     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
         self.me = ctx.me().0;
+        self.keeps_certs = self.world.relays_gossip(self.me);
         assert_eq!(self.world.n_users(), ctx.n(), "the world has one entry per user");
         if self.silent() {
             return;
@@ -803,6 +1011,7 @@ impl Protocol for Algorand {
     fn on_recover(&mut self, ctx: &mut Ctx<'_, Self>) {
         // Timers died with the crash: re-arm the one the current phase waits on.
         self.flush_armed = false;
+        self.sync_ask = None;
         if !self.out.is_empty() || !self.own_txs.is_empty() {
             self.arm_flush(ctx);
         }
@@ -823,7 +1032,7 @@ impl Protocol for Algorand {
             Msg::Gossip(batch) => self.on_gossip(ctx, from.0, &batch),
             Msg::Fetch { round, block } => self.on_fetch(ctx, from.0, round, block),
             Msg::SyncRequest { round } => self.on_sync_request(ctx, from.0, round),
-            Msg::SyncReply(entries) => self.on_sync_reply(ctx, &entries),
+            Msg::SyncReply { entries, cert } => self.on_sync_reply(ctx, from.0, &entries, &cert),
         }
     }
 
@@ -834,7 +1043,7 @@ impl Protocol for Algorand {
             Timer::BlockWait => self.on_block_wait(ctx),
             Timer::StepTimeout => self.on_step_timeout(ctx),
             Timer::Refetch => self.on_refetch(ctx),
-            Timer::SyncRetry => self.syncing = false,
+            Timer::SyncRetry => self.on_sync_retry(),
         }
     }
 
@@ -862,6 +1071,8 @@ impl Protocol for Algorand {
             ("caught_up", s.caught_up),
             ("syncs", s.syncs),
             ("rounds_synced", s.rounds_synced),
+            ("syncs_refused", s.syncs_refused),
+            ("forks_recovered", s.forks_recovered),
             ("txs_committed", s.txs_committed),
             ("pool_batches", self.pool.batches() as u64),
         ]

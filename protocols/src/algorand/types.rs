@@ -1,5 +1,5 @@
 //! Algorand's messages: everything travels in gossip batches (one message per link and flush)
-//! whose items are shared by pointer, plus block fetches.
+//! whose items are shared by pointer, plus block fetches and catch-up with its certificate.
 
 use std::rc::Rc;
 
@@ -7,6 +7,7 @@ use sim_core::digest::hash_words;
 use sim_core::{ItemTally, Message, Tx};
 
 use super::sortition::{Credential, Role};
+use super::world::World;
 
 /// A block proposal. Its id is a hash of its round, parent, proposer credential and content.
 #[derive(Debug)]
@@ -38,18 +39,57 @@ pub fn next_seed(seed: u64, round: u64, decided: u64) -> u64 {
     hash_words(&[0x5EED, seed, round, decided])
 }
 
-/// A committee member's weighted vote for `value` in one step.
+/// A committee member's weighted vote for `value` in one step, signed by the voter.
 #[derive(Clone, Copy, Debug)]
 pub struct Vote {
     pub cred: Credential,
     /// The voter's previous block: the round seed it drew with follows from it.
     pub prev: u64,
     pub value: u64,
+    /// The voter's signature on (credential, prev, value). Modeled like the VRF: a keyed hash
+    /// only `Vote::sign` makes, so a relay that changes a vote's value breaks it.
+    sig: u64,
 }
 
 impl Vote {
+    /// The vote of `cred`'s user (only that user calls it, as only it draws `cred`).
+    pub fn sign(world: &World, cred: Credential, prev: u64, value: u64) -> Vote {
+        Vote { cred, prev, value, sig: vote_signature(world, &cred, prev, value) }
+    }
+
+    /// Whether the signature is the voter's on this vote (the caller charges the CPU).
+    pub fn signature_ok(&self, world: &World) -> bool {
+        self.cred.user() < world.n_users() && self.sig == vote_signature(world, &self.cred, self.prev, self.value)
+    }
+
     pub fn role(&self) -> Role {
         self.cred.role()
+    }
+}
+
+fn vote_signature(world: &World, cred: &Credential, prev: u64, value: u64) -> u64 {
+    hash_words(&[0x5167, world.vrf_key(cred.user()), cred.vrf(), prev, value])
+}
+
+/// The proof that BinaryBA* returned `value` in `round`: votes of one step where it returns
+/// (a non-empty value in a step 1 mod 3, the empty block in a step 2 mod 3), of distinct
+/// voters, whose weights reach the step's threshold. Its votes name their parent, so it
+/// certifies the chain below `value` too (block ids hash their parent's).
+#[derive(Debug)]
+pub struct Certificate {
+    pub round: u64,
+    pub role: Role,
+    pub prev: u64,
+    pub value: u64,
+    pub votes: Vec<Vote>,
+    /// On the wire: a 32-byte header and every vote whole.
+    pub bytes: u32,
+}
+
+impl Certificate {
+    pub fn new(round: u64, role: Role, prev: u64, value: u64, votes: Vec<Vote>, vote_bytes: u32) -> Certificate {
+        let bytes = 32 + vote_bytes.saturating_mul(votes.len() as u32);
+        Certificate { round, role, prev, value, votes, bytes }
     }
 }
 
@@ -166,8 +206,11 @@ pub enum Msg {
     SyncRequest {
         round: u64,
     },
-    /// The answer: consecutive decided rounds.
-    SyncReply(Rc<[ChainEntry]>),
+    /// The answer: consecutive decided rounds, the last one certified.
+    SyncReply {
+        entries: Rc<[ChainEntry]>,
+        cert: Rc<Certificate>,
+    },
 }
 
 impl Message for Msg {
@@ -182,7 +225,7 @@ impl Message for Msg {
             Msg::Gossip(_) => 0,
             Msg::Fetch { .. } => 1,
             Msg::SyncRequest { .. } => 2,
-            Msg::SyncReply(_) => 3,
+            Msg::SyncReply { .. } => 3,
         }
     }
 
@@ -198,7 +241,7 @@ impl Message for Msg {
             Msg::Gossip(b) => b.bytes,
             Msg::Fetch { .. } => 48,
             Msg::SyncRequest { .. } => 32,
-            Msg::SyncReply(entries) => 16 + entries.iter().map(ChainEntry::bytes).sum::<u32>(),
+            Msg::SyncReply { entries, cert } => 16 + entries.iter().map(ChainEntry::bytes).sum::<u32>() + cert.bytes,
         }
     }
     fn fingerprint(&self) -> u64 {
@@ -206,7 +249,10 @@ impl Message for Msg {
             Msg::Gossip(b) => b.fingerprint,
             Msg::Fetch { round, block } => hash_words(&[5, *round, *block]),
             Msg::SyncRequest { round } => hash_words(&[6, *round]),
-            Msg::SyncReply(entries) => entries.iter().fold(7, |h, e| hash_words(&[h, e.round, e.id])),
+            Msg::SyncReply { entries, cert } => {
+                let head = hash_words(&[7, cert.round, cert.role.0 as u64, cert.value, cert.votes.len() as u64]);
+                entries.iter().fold(head, |h, e| hash_words(&[h, e.round, e.id]))
+            }
         }
     }
 }
@@ -225,4 +271,24 @@ pub enum Timer {
     Refetch,
     /// A catch-up request went unanswered: another may be sent.
     SyncRetry,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::algorand::AlgorandConfig;
+    use sim_core::Streams;
+
+    #[test]
+    fn a_vote_signature_covers_its_value_and_parent() {
+        let world = World::new(&AlgorandConfig::mainnet(), 100, &mut Streams::new(1).stream("algorand"));
+        let cred = (0..100)
+            .find_map(|u| Credential::draw(&world, u, 3, 42, Role::binary(1), 1500))
+            .expect("someone is selected");
+        let vote = Vote::sign(&world, cred, 7, 9);
+        assert!(vote.signature_ok(&world));
+        let relabeled = Vote { value: 10, ..vote };
+        assert!(!relabeled.signature_ok(&world), "a relay cannot change the value");
+        assert!(!Vote { prev: 8, ..vote }.signature_ok(&world), "nor the parent");
+    }
 }
