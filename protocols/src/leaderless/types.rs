@@ -198,7 +198,7 @@ pub enum LlMsg {
     /// Replica -> coordinator: my dependencies for the command.
     Reply { ack: Rc<Ack> },
     /// Leader -> all: PBFT pre-prepare of view `view`.
-    Propose { tx: Tx, coordinator: NodeId, view: u32, deps: Rc<[TxId]>, why: Justification },
+    Propose { tx: Tx, view: u32, deps: Rc<[TxId]>, why: Justification },
     /// All -> all: PBFT prepare or commit vote.
     Vote { phase: Phase, cmd: TxId, view: u32, value: u64, sig: Signature },
     /// Replica -> leader of `vc.view`.
@@ -206,11 +206,11 @@ pub enum LlMsg {
     /// The decision, with its proof.
     Commit { tx: Tx, deps: Rc<[TxId]>, proof: CommitProof },
     /// A replica stuck on this command asks all to finish it (payload included).
-    Recover { tx: Tx, coordinator: NodeId },
+    Recover { tx: Tx },
     /// A replica that lacks a command's payload asks for it.
     Fetch { cmd: TxId },
     /// The answer to a fetch.
-    Payload { tx: Tx, coordinator: NodeId },
+    Payload { tx: Tx },
 }
 
 fn deps_bytes(deps: &[TxId]) -> u32 {
