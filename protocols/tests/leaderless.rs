@@ -8,7 +8,9 @@ use protocols::leaderless::{Behavior, Leaderless, LeaderlessConfig, LeaderlessMo
 use protocols::ledger::ConflictRelation;
 use sim_core::net::{DelayModel, Jitter, NetConfig, NodePlacement, PartitionSpec};
 use sim_core::workload::{Arrival, ListWorkload};
-use sim_core::{AccountId, RunResult, SendPolicy, SimConfig, SimRng, Simulation, Span, Stop, Streams, Time};
+use sim_core::{
+    AccountId, LivenessCheck, RunResult, SendPolicy, SimConfig, SimRng, Simulation, Span, Stop, Streams, Time,
+};
 
 struct Case {
     n: u32,
@@ -30,6 +32,8 @@ struct Case {
     fifo: bool,
     /// The view and recovery timeouts, if not the defaults.
     timeouts_ms: Option<(u64, u64)>,
+    /// The engine's liveness bound (from time 0), if checked.
+    liveness_bound_ms: Option<u64>,
 }
 
 impl Case {
@@ -55,6 +59,7 @@ impl Case {
             regions: 0,
             fifo: true,
             timeouts_ms: None,
+            liveness_bound_ms: None,
         }
     }
 }
@@ -96,7 +101,7 @@ fn run(case: Case) -> RunResult {
         correct: roster.iter().map(|b| *b == Behavior::Correct).collect(),
         cpu: sim_core::CpuConfig::UNLIMITED,
         crypto: Default::default(),
-        liveness: None,
+        liveness: case.liveness_bound_ms.map(|ms| LivenessCheck { from: Time::ZERO, bound: Span::from_millis(ms) }),
         client_retry: Some(Span::from_millis(500)),
     };
     let mut ll = LeaderlessConfig::new(case.variant);
@@ -416,4 +421,17 @@ fn clients_sending_to_all_replicas_get_every_transaction_executed() {
     let unexecuted = r.txs.iter().filter(|t| t.executed == Time::MAX).count();
     assert_eq!(unexecuted, 0, "{unexecuted} of {} never executed: {:?}", r.txs.len(), r.counters);
     assert_all_confirmed(&r, "send_to = all");
+}
+
+/// Issue 11, item 4: the liveness check asks for execution and the client's confirmation, not
+/// only a commit. With the executor switched off every command still commits.
+#[test]
+fn liveness_check_catches_an_executor_that_never_runs() {
+    let mut case = Case::new(Variant::Wintermute, contended(5, 60, 6, 5));
+    (case.bug, case.liveness_bound_ms, case.secs) = (Some(PlantedBug::ExecutorNeverRuns), Some(2_000), 6);
+    let r = run(case);
+    let Stop::Violation(v) = r.stop else { panic!("no violation: {:?}", r.stop) };
+    assert_eq!(v.invariant, "liveness");
+    assert!(v.detail.contains("never executed"), "{}", v.detail);
+    assert!(r.txs[0].is_committed(), "it committed: only execution is missing");
 }

@@ -822,6 +822,9 @@ impl Leaderless {
     }
 
     fn execute(&mut self, ctx: &mut Ctx<'_, Self>) {
+        if self.cfg.bug == Some(PlantedBug::ExecutorNeverRuns) {
+            return;
+        }
         let (ledger, executed_set, members) = (&mut self.ledger, &mut self.executed_set, &mut self.members);
         let ran = self.exec.execute_stable(|tx| {
             *executed_set ^= splitmix64(tx.id.0);

@@ -27,6 +27,9 @@ pub enum PlantedBug {
     PlainUnion,
     /// Replies leave out commands already executed: conflicting commands can miss each other.
     OmitExecuted,
+    /// The executor never runs: commands commit and nothing executes or replies (the engine's
+    /// liveness check must notice).
+    ExecutorNeverRuns,
 }
 
 #[derive(Clone, Debug)]
