@@ -205,6 +205,7 @@ fn contended_workloads_keep_every_invariant_under_each_behavior() {
         NeverCommit,
         ProposeWithoutProof,
         ForgeCommit,
+        ClaimCoordinator,
     ];
     for variant in [Variant::Wintermute, Variant::Epaxos] {
         for &b in &behaviors {
@@ -344,7 +345,8 @@ fn reconfiguration_is_a_barrier_that_moves_every_replica_to_the_next_epoch() {
 #[test]
 fn contended_workloads_across_regions_keep_every_invariant() {
     use Behavior::*;
-    let behaviors = [Correct, Equivocate, InventDeps, OmitDeps, SpoilSilent, NeverCommit, ForgeCommit];
+    let behaviors =
+        [Correct, Equivocate, InventDeps, OmitDeps, SpoilSilent, NeverCommit, ForgeCommit, ClaimCoordinator];
     for variant in [Variant::Wintermute, Variant::Epaxos] {
         for &b in &behaviors {
             for seed in 1..=4 {
@@ -434,4 +436,26 @@ fn liveness_check_catches_an_executor_that_never_runs() {
     assert_eq!(v.invariant, "liveness");
     assert!(v.detail.contains("never executed"), "{}", v.detail);
     assert!(r.txs[0].is_committed(), "it committed: only execution is missing");
+}
+
+/// A Byzantine replica that claims every command (it pushes the payload to all first and
+/// coordinates the command itself) used to make itself the coordinator, hence the view
+/// leaders, of every replica it reached first. Leaders now derive from the command: the claim
+/// costs messages and at most a view change, and every transaction executes and confirms.
+#[test]
+fn a_false_coordinator_claim_changes_no_leader() {
+    let case = |behavior| {
+        let mut c = Case::new(Variant::Wintermute, contended(7, 150, 6, 4));
+        (c.regions, c.fifo) = (3, false);
+        c.jitter = Jitter::Uniform { max_ns: ns(10) };
+        c.behaviors = vec![Behavior::Correct, Behavior::Correct, behavior];
+        c
+    };
+    let honest = run(case(Behavior::Correct));
+    let claimed = run(case(Behavior::ClaimCoordinator));
+    assert_all_confirmed(&claimed, "claim_coordinator");
+    assert!(claimed.txs.iter().all(|t| t.executed != Time::MAX));
+    let announces = |r: &RunResult| kinds::of(&kinds::totals(r), "dds-request").msgs_sent;
+    assert!(announces(&claimed) > announces(&honest) + 100, "the claimant coordinated commands too");
+    assert!(counter(&claimed, "slow_path") > 0, "{:?}", claimed.counters);
 }

@@ -279,9 +279,24 @@ impl Leaderless {
         self.broadcast(ctx, LlMsg::Announce { tx });
     }
 
+    /// A Byzantine replica's claim on a command someone else coordinates: it pushes the
+    /// payload to all and starts a discovery of its own (once per command).
+    fn claim(&mut self, ctx: &mut Ctx<'_, Self>, tx: Tx) {
+        let c = self.cmds.get_mut(&tx.id).expect("learned");
+        if c.collect.is_some() || c.committed.is_some() {
+            return;
+        }
+        c.collect = Some(Box::default());
+        self.broadcast(ctx, LlMsg::Payload { tx });
+        self.broadcast(ctx, LlMsg::Announce { tx });
+    }
+
     fn on_announce(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, tx: Tx) {
         if !self.accept_payload(ctx, &tx) {
             return;
+        }
+        if self.behavior == Behavior::ClaimCoordinator && from != self.me {
+            self.claim(ctx, tx);
         }
         let Some(ack) = self.my_ack(ctx, tx.id, from) else { return };
         if from == self.me {

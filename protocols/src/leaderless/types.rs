@@ -86,6 +86,11 @@ pub enum Behavior {
     ProposeWithoutProof,
     /// As coordinator, broadcasts a commit of a forged dependency set.
     ForgeCommit,
+    /// Claims every command it hears of as its own: pushes the payload to all at once (when
+    /// replicas believed whoever delivered a payload first, that made it their coordinator)
+    /// and coordinates the command itself, racing the client's coordinator with its own
+    /// view-0 proposal. Leaders now derive from the command, so the claim is ignored.
+    ClaimCoordinator,
 }
 
 /// A replica's signed answer of the dependency discovery service for one command.
