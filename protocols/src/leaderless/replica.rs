@@ -670,7 +670,7 @@ impl Leaderless {
 
     fn on_view_change(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, vc: ViewChange) {
         let (cmd, view) = (vc.cmd, vc.view);
-        if !self.cmds.get(&cmd).is_some_and(|c| c.tx.is_some()) {
+        if self.cmds.get(&cmd).is_none_or(|c| c.tx.is_none()) {
             return;
         }
         if self.is_committed(cmd) {
