@@ -8,7 +8,9 @@ use protocols::leaderless::{Behavior, Leaderless, LeaderlessConfig, LeaderlessMo
 use protocols::ledger::ConflictRelation;
 use sim_core::net::{DelayModel, Jitter, NetConfig, NodePlacement, PartitionSpec};
 use sim_core::workload::{Arrival, ListWorkload};
-use sim_core::{AccountId, RunResult, SendPolicy, SimConfig, SimRng, Simulation, Span, Stop, Streams, Time};
+use sim_core::{
+    AccountId, LivenessCheck, RunResult, SendPolicy, SimConfig, SimRng, Simulation, Span, Stop, Streams, Time,
+};
 
 struct Case {
     n: u32,
@@ -27,6 +29,11 @@ struct Case {
     /// Regions instead of one uniform delay: 0 = none; 2 = two regions 40 ms apart (replicas
     /// and clients alternate); 3 = three regions 10, 40 and 80 ms apart.
     regions: u16,
+    fifo: bool,
+    /// The view and recovery timeouts, if not the defaults.
+    timeouts_ms: Option<(u64, u64)>,
+    /// The engine's liveness bound (from time 0), if checked.
+    liveness_bound_ms: Option<u64>,
 }
 
 impl Case {
@@ -50,6 +57,9 @@ impl Case {
             secs: 10,
             partitions: vec![],
             regions: 0,
+            fifo: true,
+            timeouts_ms: None,
+            liveness_bound_ms: None,
         }
     }
 }
@@ -81,7 +91,7 @@ fn run(case: Case) -> RunResult {
             delay,
             jitter: case.jitter,
             loss_ppb: 0,
-            fifo: true,
+            fifo: case.fifo,
             partitions: case.partitions,
         },
         send_to: case.send_to,
@@ -91,13 +101,17 @@ fn run(case: Case) -> RunResult {
         correct: roster.iter().map(|b| *b == Behavior::Correct).collect(),
         cpu: sim_core::CpuConfig::UNLIMITED,
         crypto: Default::default(),
-        liveness: None,
+        liveness: case.liveness_bound_ms.map(|ms| LivenessCheck { from: Time::ZERO, bound: Span::from_millis(ms) }),
         client_retry: Some(Span::from_millis(500)),
         adversary: sim_core::Adversary::OFF,
     };
     let mut ll = LeaderlessConfig::new(case.variant);
     ll.bug = case.bug;
     ll.conflicts = case.conflicts;
+    if let Some((view_ms, recovery_ms)) = case.timeouts_ms {
+        ll.view_timeout = Span::from_millis(view_ms);
+        ll.recovery_timeout = Span::from_millis(recovery_ms);
+    }
     let monitor = LeaderlessMonitor::new(case.n, case.conflicts);
     let (n, f) = (case.n, case.f);
     Simulation::new(cfg, Box::new(ListWorkload::new(case.arrivals)), |id| {
@@ -192,6 +206,7 @@ fn contended_workloads_keep_every_invariant_under_each_behavior() {
         NeverCommit,
         ProposeWithoutProof,
         ForgeCommit,
+        ClaimCoordinator,
     ];
     for variant in [Variant::Wintermute, Variant::Epaxos] {
         for &b in &behaviors {
@@ -331,7 +346,8 @@ fn reconfiguration_is_a_barrier_that_moves_every_replica_to_the_next_epoch() {
 #[test]
 fn contended_workloads_across_regions_keep_every_invariant() {
     use Behavior::*;
-    let behaviors = [Correct, Equivocate, InventDeps, OmitDeps, SpoilSilent, NeverCommit, ForgeCommit];
+    let behaviors =
+        [Correct, Equivocate, InventDeps, OmitDeps, SpoilSilent, NeverCommit, ForgeCommit, ClaimCoordinator];
     for variant in [Variant::Wintermute, Variant::Epaxos] {
         for &b in &behaviors {
             for seed in 1..=4 {
@@ -390,4 +406,57 @@ fn message_counts_per_kind() {
             assert_eq!((t.msgs_sent, t.msgs_recv), (want, want), "{variant:?}: {name}");
         }
     }
+}
+
+/// Issue 11, bug 3: clients send to every replica, so several replicas coordinate one command.
+/// View leaders used to follow each replica's private belief (whoever delivered the payload
+/// first): beliefs split and no view gathered a quorum, so commands committed (a fast path
+/// needs no leader) but their conflicting neighbours never did and nothing executed. Three
+/// regions, 30 ms of jitter, no FIFO, 80 tx/s on 10 accounts, as in the issue's reproducer
+/// (seed 6: this harness's three regions are 10, 40 and 80 ms apart, not GCP's).
+#[test]
+fn clients_sending_to_all_replicas_get_every_transaction_executed() {
+    let mut case = Case::new(Variant::Wintermute, contended(6, 240, 10, 12));
+    (case.seed, case.regions, case.fifo, case.send_to) = (6, 3, false, SendPolicy::All);
+    case.jitter = Jitter::Uniform { max_ns: ns(30) };
+    case.timeouts_ms = Some((400, 600));
+    let r = run(case);
+    let unexecuted = r.txs.iter().filter(|t| t.executed == Time::MAX).count();
+    assert_eq!(unexecuted, 0, "{unexecuted} of {} never executed: {:?}", r.txs.len(), r.counters);
+    assert_all_confirmed(&r, "send_to = all");
+}
+
+/// Issue 11, item 4: the liveness check asks for execution and the client's confirmation, not
+/// only a commit. With the executor switched off every command still commits.
+#[test]
+fn liveness_check_catches_an_executor_that_never_runs() {
+    let mut case = Case::new(Variant::Wintermute, contended(5, 60, 6, 5));
+    (case.bug, case.liveness_bound_ms, case.secs) = (Some(PlantedBug::ExecutorNeverRuns), Some(2_000), 6);
+    let r = run(case);
+    let Stop::Violation(v) = r.stop else { panic!("no violation: {:?}", r.stop) };
+    assert_eq!(v.invariant, "liveness");
+    assert!(v.detail.contains("never executed"), "{}", v.detail);
+    assert!(r.txs[0].is_committed(), "it committed: only execution is missing");
+}
+
+/// A Byzantine replica that claims every command (it pushes the payload to all first and
+/// coordinates the command itself) used to make itself the coordinator, hence the view
+/// leaders, of every replica it reached first. Leaders now derive from the command: the claim
+/// costs messages and at most a view change, and every transaction executes and confirms.
+#[test]
+fn a_false_coordinator_claim_changes_no_leader() {
+    let case = |behavior| {
+        let mut c = Case::new(Variant::Wintermute, contended(7, 150, 6, 4));
+        (c.regions, c.fifo) = (3, false);
+        c.jitter = Jitter::Uniform { max_ns: ns(10) };
+        c.behaviors = vec![Behavior::Correct, Behavior::Correct, behavior];
+        c
+    };
+    let honest = run(case(Behavior::Correct));
+    let claimed = run(case(Behavior::ClaimCoordinator));
+    assert_all_confirmed(&claimed, "claim_coordinator");
+    assert!(claimed.txs.iter().all(|t| t.executed != Time::MAX));
+    let announces = |r: &RunResult| kinds::of(&kinds::totals(r), "dds-request").msgs_sent;
+    assert!(announces(&claimed) > announces(&honest) + 100, "the claimant coordinated commands too");
+    assert!(counter(&claimed, "slow_path") > 0, "{:?}", claimed.counters);
 }

@@ -275,6 +275,7 @@ fn leaderless_behavior(b: model::Behavior) -> ll::Behavior {
         M::NeverCommit => ll::Behavior::NeverCommit,
         M::ProposeWithoutProof => ll::Behavior::ProposeWithoutProof,
         M::ForgeCommit => ll::Behavior::ForgeCommit,
+        M::ClaimCoordinator => ll::Behavior::ClaimCoordinator,
         M::Fork | M::WithholdVotes | M::SlowLeader | M::DoubleVote | M::FakeSync => ll::Behavior::Silent,
     }
 }

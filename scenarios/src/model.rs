@@ -199,6 +199,9 @@ pub enum Behavior {
     ProposeWithoutProof,
     /// Leaderless: as coordinator, broadcasts a commit with a forged dependency set.
     ForgeCommit,
+    /// Leaderless: pushes every command's payload to all and coordinates it too, racing the
+    /// client's coordinator in view 0.
+    ClaimCoordinator,
     /// Algorand: votes in every step both for its value and for the empty block.
     DoubleVote,
     /// Algorand: tells its neighbours every round, unasked, that the round decided the empty

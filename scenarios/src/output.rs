@@ -44,6 +44,7 @@ pub fn behavior_name(b: Option<crate::model::Behavior>) -> &'static str {
         Some(Behavior::NeverCommit) => "never_commit",
         Some(Behavior::ProposeWithoutProof) => "propose_without_proof",
         Some(Behavior::ForgeCommit) => "forge_commit",
+        Some(Behavior::ClaimCoordinator) => "claim_coordinator",
         Some(Behavior::DoubleVote) => "double_vote",
         Some(Behavior::FakeSync) => "fake_sync",
     }

@@ -1648,6 +1648,7 @@ const LEADERLESS_BEHAVIORS: &[(&str, Behavior)] = &[
     ("never_commit", Behavior::NeverCommit),
     ("propose_without_proof", Behavior::ProposeWithoutProof),
     ("forge_commit", Behavior::ForgeCommit),
+    ("claim_coordinator", Behavior::ClaimCoordinator),
 ];
 
 const ALGORAND_BEHAVIORS: &[(&str, Behavior)] = &[

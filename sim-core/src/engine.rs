@@ -66,8 +66,9 @@ pub struct SimConfig {
     pub adversary: Adversary,
 }
 
-/// Every transaction submitted at or after `from` (the end of the last fault) must be
-/// committed by a correct replica within `bound`.
+/// Every transaction submitted at or after `from` (the end of the last fault) must, within
+/// `bound`, be committed and executed by a correct replica and confirmed by its client (f+1
+/// matching replies; Algorand runs with f = 0, so its one reply).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LivenessCheck {
     pub from: Time,
@@ -570,18 +571,15 @@ impl<P: Protocol> Simulation<P> {
         }
     }
 
-    /// Clears committed transactions in submission order; the first one still uncommitted past
-    /// its deadline is a liveness violation. Runs again an eighth of the bound later.
+    /// Clears confirmed transactions in submission order; the first one still unconfirmed past
+    /// its deadline is a liveness violation, named by the stage it is missing (commit,
+    /// execution, or the client's f+1 matching replies). Runs again an eighth of the bound later.
     fn check_liveness(&mut self) {
         let check = self.cfg.liveness.expect("scheduled only with a liveness check");
-        let txs = &self.obs.txs;
-        while let Some(rec) = txs.get(self.liveness_cursor) {
-            if rec.submitted >= check.from && !rec.is_committed() {
+        while let Some(rec) = self.obs.txs.get(self.liveness_cursor) {
+            if rec.submitted >= check.from && !rec.is_confirmed() {
                 if rec.submitted + check.bound <= self.now {
-                    let detail = format!(
-                        "transaction {} submitted at {} (after the last fault ended at {}) is not committed {} later",
-                        self.liveness_cursor, rec.submitted, check.from, check.bound
-                    );
+                    let detail = self.liveness_detail(self.liveness_cursor, check);
                     let v = Violation { at_ns: self.now.0, replica: rec.client, invariant: "liveness", detail };
                     self.obs.violation.get_or_insert(v);
                     return;
@@ -592,6 +590,25 @@ impl<P: Protocol> Simulation<P> {
         }
         let period = Span((check.bound.0 / 8).max(1_000_000));
         self.queue.push(self.now + period, Event::LivenessCheck);
+    }
+
+    /// What a late transaction is missing: the first stage it did not reach.
+    fn liveness_detail(&self, idx: usize, check: LivenessCheck) -> String {
+        let rec = &self.obs.txs[idx];
+        let late =
+            format!("transaction {idx} submitted at {} (after the last fault ended at {})", rec.submitted, check.from);
+        if !rec.is_committed() {
+            format!("{late} is not committed {} later", check.bound)
+        } else if rec.executed == Time::MAX {
+            format!("{late} was committed at {} but never executed {} after submission", rec.committed, check.bound)
+        } else {
+            let (held, needed) = self.obs.replies_held(rec.tx.id);
+            format!(
+                "{late} was executed at {} but the client holds {held} of {needed} matching replies {} after \
+                 submission",
+                rec.executed, check.bound
+            )
+        }
     }
 
     fn fold(&mut self, kind: u64, to: NodeId, from: NodeId, content: u64) {
@@ -1170,9 +1187,20 @@ mod tests {
         assert_eq!(sim.replica(NodeId(0)).echoes_at, vec![Time(3_000_000)], "only the first echo left");
     }
 
-    /// Commits every request it gets at once (if `commits`), or sits on it.
+    /// How far a `Committer` takes each request.
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    enum Stage {
+        /// Sits on it.
+        Nothing,
+        /// Reports a commit outside any log, never an execution.
+        Commit,
+        /// Commits it in a slot (which executes it) and replies.
+        Execute,
+    }
+
+    /// Takes every request it gets to `stage` at once.
     struct Committer {
-        commits: bool,
+        stage: Stage,
         next_slot: u64,
     }
 
@@ -1184,15 +1212,23 @@ mod tests {
         fn on_message(&mut self, _: &mut Ctx<'_, Self>, _: NodeId, _: Nothing) {}
         fn on_timer(&mut self, _: &mut Ctx<'_, Self>, _: u8) {}
         fn on_request(&mut self, ctx: &mut Ctx<'_, Self>, tx: Tx) {
-            if self.commits {
-                ctx.commit(self.next_slot, tx.id.0, &[tx]);
-                self.next_slot += 1;
+            match self.stage {
+                Stage::Nothing => {}
+                Stage::Commit => ctx.committed(&tx),
+                Stage::Execute => {
+                    ctx.commit(self.next_slot, tx.id.0, &[tx]);
+                    self.next_slot += 1;
+                    ctx.reply(&tx, 0);
+                }
             }
         }
     }
 
-    fn liveness_run(commits: bool, from_ms: u64) -> RunResult {
+    /// Two transactions (5 and 50 ms) to the nearest of three replicas, each of which takes
+    /// it to `stage`; the client needs f+1 matching replies.
+    fn liveness_run(stage: Stage, f: u32, from_ms: u64) -> RunResult {
         let mut cfg = config(vec![true, true, true]);
+        cfg.f = f;
         cfg.net.nodes.push(cfg.net.nodes[0]); // one client
         cfg.liveness = Some(LivenessCheck { from: Time(from_ms * 1_000_000), bound: Span::from_millis(100) });
         let arrival = |ms: u64| crate::workload::Arrival {
@@ -1204,19 +1240,34 @@ mod tests {
             size_bytes: 10,
         };
         let workload = ListWorkload::new(vec![arrival(5), arrival(50)]);
-        Simulation::new(cfg, Box::new(workload), |_| Committer { commits, next_slot: 1 }).run()
+        Simulation::new(cfg, Box::new(workload), |_| Committer { stage, next_slot: 1 }).run()
     }
 
     #[test]
     fn liveness_reports_a_transaction_that_never_commits() {
-        let r = liveness_run(false, 20);
+        let r = liveness_run(Stage::Nothing, 0, 20);
         let Stop::Violation(v) = r.stop else { panic!("no liveness violation: {:?}", r.stop) };
         assert_eq!((v.invariant, v.replica), ("liveness", NodeId(3)));
         // The one submitted at 50 ms (the one at 5 ms predates the last fault) is 100 ms late
         // at 150 ms; checks run every 12.5 ms from 120 ms.
         assert!(v.detail.starts_with("transaction 1 "), "{}", v.detail);
         assert!((150_000_000..=163_000_000).contains(&v.at_ns), "{}", v.at_ns);
-        assert_eq!(liveness_run(true, 20).stop, Stop::End);
+        assert!(v.detail.ends_with("is not committed 100.000ms later"), "{}", v.detail);
+        assert_eq!(liveness_run(Stage::Execute, 0, 20).stop, Stop::End);
+    }
+
+    #[test]
+    fn liveness_names_the_missing_stage_after_a_commit() {
+        let detail = |stage, f| match liveness_run(stage, f, 0).stop {
+            Stop::Violation(v) => v.detail,
+            other => panic!("no liveness violation: {other:?}"),
+        };
+        // Commits at 6 ms (1 ms from client to replica) but never executes.
+        let d = detail(Stage::Commit, 0);
+        assert!(d.contains("was committed at 0.006000s but never executed"), "{d}");
+        // Executes and replies, but only the nearest replica has it: 1 of f+1 = 2 replies.
+        let d = detail(Stage::Execute, 1);
+        assert!(d.contains("was executed at 0.006000s but the client holds 1 of 2 matching replies"), "{d}");
     }
 
     /// Replicas 0 and 1 bounce a message forever: with zero delay and no CPU model, virtual
@@ -1289,7 +1340,7 @@ mod tests {
             size_bytes: 10,
         };
         let workload = ListWorkload::new(vec![arrival(5), arrival(6), arrival(7)]);
-        let r = Simulation::new(cfg, Box::new(workload), |_| Committer { commits: true, next_slot: 1 }).run();
+        let r = Simulation::new(cfg, Box::new(workload), |_| Committer { stage: Stage::Execute, next_slot: 1 }).run();
         assert!(matches!(r.stop, Stop::Limit { limit: Limit::Transactions, .. }), "{:?}", r.stop);
         assert_eq!((r.txs.len(), r.end_time), (2, Time(7_000_000)));
     }

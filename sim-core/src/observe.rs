@@ -124,6 +124,19 @@ impl Observer {
         self.txs.get(tx.id.idx()).is_some_and(|r| r.tx == *tx)
     }
 
+    /// The most matching replies the client holds for `tx` (all of them once confirmed), and
+    /// how many confirm it.
+    pub fn replies_held(&self, tx: TxId) -> (usize, usize) {
+        let held = match self.tallies.get(&tx) {
+            _ if self.txs[tx.idx()].is_confirmed() => self.replies_needed,
+            None => 0,
+            Some(tally) => {
+                tally.iter().map(|&(_, r)| tally.iter().filter(|&&(_, x)| x == r).count()).max().unwrap_or(0)
+            }
+        };
+        (held, self.replies_needed)
+    }
+
     /// A reply reached the client: confirms the transaction at f+1 matching results from
     /// distinct replicas.
     pub fn on_reply(&mut self, now: Time, replica: NodeId, tx: TxId, result: TxResult) {

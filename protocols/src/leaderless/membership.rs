@@ -1,7 +1,8 @@
 //! The membership service: who the replicas are in an epoch, what they tolerate, and the quorum
 //! system each variant uses. Static for a run, except for the epoch a barrier moves forward.
 
-use sim_core::NodeId;
+use sim_core::digest::splitmix64;
+use sim_core::{NodeId, TxId};
 
 /// Which dependency discovery the protocol runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,9 +88,14 @@ impl Membership {
         self.pbft_quorum().max(self.dds_quorum())
     }
 
-    /// The leader of a command's consensus in `view`: its coordinator, then round robin.
-    pub fn leader(&self, coordinator: NodeId, view: u32) -> NodeId {
-        NodeId(((coordinator.0 as u64 + view as u64) % self.n as u64) as u32)
+    /// The leader of a command's consensus in `view` >= 1: a member drawn from a hash of the
+    /// command's client-signed id, then round robin. Every replica computes it from the
+    /// command alone, so no message (and no Byzantine replica) can make two correct replicas
+    /// follow different leaders. View 0 has no single leader: whoever ran the discovery may
+    /// propose, with the replies as proof.
+    pub fn leader(&self, cmd: TxId, view: u32) -> NodeId {
+        let n = self.n as u64;
+        NodeId(((splitmix64(cmd.0) % n + view as u64 % n) % n) as u32)
     }
 }
 
@@ -135,9 +141,17 @@ mod tests {
     }
 
     #[test]
-    fn leaders_rotate_from_the_coordinator() {
+    fn leaders_follow_from_the_command_and_rotate() {
         let m = Membership::new(4, 1, Variant::Epaxos);
-        assert_eq!(m.leader(NodeId(2), 0), NodeId(2));
-        assert_eq!(m.leader(NodeId(2), 3), NodeId(1));
+        let first = m.leader(TxId(7), 1);
+        assert_eq!(first, NodeId(((splitmix64(7) % 4 + 1) % 4) as u32));
+        assert_eq!(m.leader(TxId(7), 4), NodeId((first.0 + 3) % 4));
+        assert_eq!(m.leader(TxId(7), 5), first, "round robin over n");
+        // Commands spread their leaders over the members.
+        let mut per_member = [0; 4];
+        for id in 0..400 {
+            per_member[m.leader(TxId(id), 1).idx()] += 1;
+        }
+        assert!(per_member.iter().all(|&k| k > 70), "{per_member:?}");
     }
 }

@@ -2,6 +2,11 @@
 //! dependency discovery service answers with signed dependency sets; n identical answers commit
 //! at once (Wintermute's fast path), otherwise a single-shot PBFT instance per command agrees on
 //! the (threshold) union. Committed commands execute dependencies-first on the ledger.
+//!
+//! Who leads a command's consensus is never a replica's belief: view 0 is open to every
+//! coordinator (its proposal carries a DDS quorum of replies), and view v >= 1 is led by
+//! `Membership::leader(command, v)`, derived from the command's id alone (see the module docs
+//! of `leaderless` for why several view-0 proposals are safe).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
@@ -57,7 +62,6 @@ struct Cons {
 struct Cmd {
     /// The client-signed payload, once verified.
     tx: Option<Tx>,
-    coordinator: Option<NodeId>,
     first_seen: Time,
     /// This replica's DDS answer, fixed at first sight.
     deps: Option<Rc<[TxId]>>,
@@ -178,7 +182,7 @@ impl Leaderless {
 
     /// Records a verified payload at first sight: fixes this replica's dependency answer and
     /// puts the command in the conflict index.
-    fn learn(&mut self, ctx: &mut Ctx<'_, Self>, tx: Tx, coordinator: NodeId) {
+    fn learn(&mut self, ctx: &mut Ctx<'_, Self>, tx: Tx) {
         if self.cmds.get(&tx.id).is_some_and(|c| c.tx.is_some()) {
             return;
         }
@@ -194,7 +198,6 @@ impl Leaderless {
         let now = ctx.now();
         let cmd = self.cmds.entry(tx.id).or_default();
         cmd.tx = Some(tx);
-        cmd.coordinator.get_or_insert(coordinator);
         cmd.first_seen = now;
         cmd.deps = Some(deps);
         if cmd.committed.is_none() {
@@ -204,11 +207,11 @@ impl Leaderless {
     }
 
     /// Verifies a payload unless already known.
-    fn accept_payload(&mut self, ctx: &mut Ctx<'_, Self>, tx: &Tx, coordinator: NodeId) -> bool {
+    fn accept_payload(&mut self, ctx: &mut Ctx<'_, Self>, tx: &Tx) -> bool {
         match self.cmds.get(&tx.id).and_then(|c| c.tx) {
             Some(known) => known == *tx,
             None if ctx.verify_client(tx) => {
-                self.learn(ctx, *tx, coordinator);
+                self.learn(ctx, *tx);
                 true
             }
             None => false,
@@ -268,7 +271,7 @@ impl Leaderless {
     // ---- coordinator: dependency discovery ----
 
     fn coordinate(&mut self, ctx: &mut Ctx<'_, Self>, tx: Tx) {
-        if self.cmds.get(&tx.id).is_some_and(|c| c.tx.is_some()) || !self.accept_payload(ctx, &tx, self.me) {
+        if self.cmds.get(&tx.id).is_some_and(|c| c.tx.is_some()) || !self.accept_payload(ctx, &tx) {
             return;
         }
         if self.behavior != Behavior::NeverCommit {
@@ -277,9 +280,24 @@ impl Leaderless {
         self.broadcast(ctx, LlMsg::Announce { tx });
     }
 
-    fn on_announce(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, tx: Tx) {
-        if !self.accept_payload(ctx, &tx, from) {
+    /// A Byzantine replica's claim on a command someone else coordinates: it pushes the
+    /// payload to all and starts a discovery of its own (once per command).
+    fn claim(&mut self, ctx: &mut Ctx<'_, Self>, tx: Tx) {
+        let c = self.cmds.get_mut(&tx.id).expect("learned");
+        if c.collect.is_some() || c.committed.is_some() {
             return;
+        }
+        c.collect = Some(Box::default());
+        self.broadcast(ctx, LlMsg::Payload { tx });
+        self.broadcast(ctx, LlMsg::Announce { tx });
+    }
+
+    fn on_announce(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, tx: Tx) {
+        if !self.accept_payload(ctx, &tx) {
+            return;
+        }
+        if self.behavior == Behavior::ClaimCoordinator && from != self.me {
+            self.claim(ctx, tx);
         }
         let Some(ack) = self.my_ack(ctx, tx.id, from) else { return };
         if from == self.me {
@@ -420,12 +438,14 @@ impl Leaderless {
             Behavior::ProposeWithoutProof => {
                 let own = self.cmds[&cmd].deps.clone().expect("own answer");
                 let why = Justification::Replies(Rc::from([]));
-                let msg = LlMsg::Propose { tx, coordinator: self.me, view: 0, deps: own, why };
+                let msg = LlMsg::Propose { tx, view: 0, deps: own, why };
                 return self.broadcast(ctx, msg);
             }
             _ => {}
         }
-        let msg = LlMsg::Propose { tx, coordinator: self.me, view: 0, deps, why: Justification::Replies(acks) };
+        // View 0 is open to every replica that ran the discovery (see `may_propose`).
+        self.cons(cmd).proposed.insert(0);
+        let msg = LlMsg::Propose { tx, view: 0, deps, why: Justification::Replies(acks) };
         self.broadcast(ctx, msg);
     }
 
@@ -445,15 +465,14 @@ impl Leaderless {
 
     fn on_propose(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, p: Proposal) {
         let cmd = p.tx.id;
-        if self.is_committed(cmd) || !self.accept_payload(ctx, &p.tx, p.coordinator) {
+        if self.is_committed(cmd) || !self.accept_payload(ctx, &p.tx) {
             return;
         }
-        let coordinator = self.cmds[&cmd].coordinator.expect("learned");
         let cons = self.cons(cmd);
         if p.view < cons.view || (p.view == cons.view && cons.accepted.is_some()) {
             return;
         }
-        if from != self.members.leader(coordinator, p.view) || !self.justified(ctx, cmd, p.view, &p.deps, &p.why) {
+        if !self.may_propose(cmd, p.view, from) || !self.justified(ctx, cmd, p.view, &p.deps, &p.why) {
             self.counters.rejected_proofs += 1;
             return;
         }
@@ -467,6 +486,14 @@ impl Leaderless {
         let sig = ctx.sign(vote_digest(Phase::Prepare, cmd, p.view, value));
         self.broadcast(ctx, LlMsg::Vote { phase: Phase::Prepare, cmd, view: p.view, value, sig });
         self.check_votes(ctx, cmd, p.view, value);
+    }
+
+    /// Who may propose in `view`: anyone in view 0, whose proposal must carry a DDS quorum of
+    /// signed replies (several coordinators of one command are safe: a correct replica
+    /// accepts one proposal per view, so at most one value gathers a prepare quorum in it);
+    /// in later views only the leader every replica derives from the command alone.
+    fn may_propose(&self, cmd: TxId, view: u32, from: NodeId) -> bool {
+        view == 0 || from == self.members.leader(cmd, view)
     }
 
     fn view_timeout(&self, view: u32) -> Span {
@@ -590,12 +617,12 @@ impl Leaderless {
             && let Some(cert) = self.certificate(ctx, cmd, (Phase::Commit, view, value))
         {
             ctx.record(LlRecord::Decided { cmd, view, value });
-            let c = &self.cmds[&cmd];
-            let (tx, coordinator) = (c.tx.expect("accepted with its payload"), c.coordinator.expect("learned"));
+            let proposer = self.cons(cmd).proposed.contains(&view);
+            let tx = self.cmds[&cmd].tx.expect("accepted with its payload");
             let proof = CommitProof::Decided { view, cert };
             self.counters.slow_commits += 1;
             self.commit(ctx, tx, deps.clone(), proof.clone(), CommitPath::Decided(view));
-            if self.members.leader(coordinator, view) == self.me {
+            if proposer {
                 self.broadcast(ctx, LlMsg::Commit { tx, deps, proof });
             }
         }
@@ -625,8 +652,7 @@ impl Leaderless {
     // ---- view change and recovery ----
 
     fn start_view_change(&mut self, ctx: &mut Ctx<'_, Self>, cmd: TxId, view: u32) {
-        let Some(coordinator) = self.cmds.get(&cmd).and_then(|c| c.coordinator) else { return };
-        let leader = self.members.leader(coordinator, view);
+        let leader = self.members.leader(cmd, view);
         let Some(ack) = self.my_ack(ctx, cmd, leader) else { return };
         let cons = self.cons(cmd);
         cons.view = view;
@@ -645,11 +671,13 @@ impl Leaderless {
 
     fn on_view_change(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, vc: ViewChange) {
         let (cmd, view) = (vc.cmd, vc.view);
-        let Some(coordinator) = self.cmds.get(&cmd).and_then(|c| c.coordinator) else { return };
+        if self.cmds.get(&cmd).is_none_or(|c| c.tx.is_none()) {
+            return;
+        }
         if self.is_committed(cmd) {
             return self.send_commit(ctx, from, cmd);
         }
-        if vc.sig.signer() != from || self.members.leader(coordinator, view) != self.me {
+        if view == 0 || vc.sig.signer() != from || self.members.leader(cmd, view) != self.me {
             return;
         }
         let cons = self.cons(cmd);
@@ -680,7 +708,7 @@ impl Leaderless {
                 None => union(vcs.iter().map(|vc| &vc.ack.deps[..]), self.union_threshold()),
             }
         };
-        let msg = LlMsg::Propose { tx, coordinator, view, deps, why: Justification::ViewChanges(vcs) };
+        let msg = LlMsg::Propose { tx, view, deps, why: Justification::ViewChanges(vcs) };
         self.broadcast(ctx, msg);
     }
 
@@ -701,8 +729,8 @@ impl Leaderless {
         self.start_view_change(ctx, cmd, next);
     }
 
-    fn on_recover_request(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, tx: Tx, coordinator: NodeId) {
-        if !self.accept_payload(ctx, &tx, coordinator) {
+    fn on_recover_request(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, tx: Tx) {
+        if !self.accept_payload(ctx, &tx) {
             return;
         }
         if self.is_committed(tx.id) {
@@ -716,11 +744,11 @@ impl Leaderless {
 
     fn on_fetch(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, cmd: TxId) {
         let Some(c) = self.cmds.get(&cmd) else { return };
-        let (Some(tx), Some(coordinator)) = (c.tx, c.coordinator) else { return };
+        let Some(tx) = c.tx else { return };
         if c.committed.is_some() {
             self.send_commit(ctx, from, cmd);
         } else {
-            self.send(ctx, from, LlMsg::Payload { tx, coordinator });
+            self.send(ctx, from, LlMsg::Payload { tx });
         }
     }
 
@@ -747,10 +775,10 @@ impl Leaderless {
         for id in overdue {
             let c = self.cmds.get_mut(&id).expect("known");
             c.recovery_asked = Some(now);
-            let (tx, coordinator) = (c.tx.expect("known"), c.coordinator.expect("learned"));
+            let tx = c.tx.expect("known");
             self.counters.recoveries += 1;
             ctx.record(LlRecord::Recovering { cmd: id });
-            self.broadcast(ctx, LlMsg::Recover { tx, coordinator });
+            self.broadcast(ctx, LlMsg::Recover { tx });
         }
         for id in self.exec.blocked_on() {
             if self.cmds.get(&id).is_some_and(|c| c.tx.is_some()) {
@@ -769,7 +797,7 @@ impl Leaderless {
 
     // ---- commit and execution ----
 
-    fn on_commit(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, tx: Tx, deps: Rc<[TxId]>, proof: CommitProof) {
+    fn on_commit(&mut self, ctx: &mut Ctx<'_, Self>, tx: Tx, deps: Rc<[TxId]>, proof: CommitProof) {
         if self.is_committed(tx.id) {
             return;
         }
@@ -783,7 +811,7 @@ impl Leaderless {
                 ctx.verify_aggregate(cert, digest, self.members.pbft_quorum())
             }
         };
-        if !valid || !self.accept_payload(ctx, &tx, from) {
+        if !valid || !self.accept_payload(ctx, &tx) {
             self.counters.rejected_proofs += 1;
             return;
         }
@@ -810,6 +838,9 @@ impl Leaderless {
     }
 
     fn execute(&mut self, ctx: &mut Ctx<'_, Self>) {
+        if self.cfg.bug == Some(PlantedBug::ExecutorNeverRuns) {
+            return;
+        }
         let (ledger, executed_set, members) = (&mut self.ledger, &mut self.executed_set, &mut self.members);
         let held = self.cfg.bug == Some(PlantedBug::HeldNonces);
         let ran = self.exec.execute_stable(|tx| {
@@ -850,7 +881,6 @@ struct Vote {
 /// A proposal's fields, passed to its handler in one piece.
 struct Proposal {
     tx: Tx,
-    coordinator: NodeId,
     view: u32,
     deps: Rc<[TxId]>,
     why: Justification,
@@ -896,18 +926,16 @@ impl Protocol for Leaderless {
         match msg.msg {
             LlMsg::Announce { tx } => self.on_announce(ctx, from, tx),
             LlMsg::Reply { ack } => self.on_reply(ctx, from, ack),
-            LlMsg::Propose { tx, coordinator, view, deps, why } => {
-                self.on_propose(ctx, from, Proposal { tx, coordinator, view, deps, why })
-            }
+            LlMsg::Propose { tx, view, deps, why } => self.on_propose(ctx, from, Proposal { tx, view, deps, why }),
             LlMsg::Vote { phase, cmd, view, value, sig } => {
                 self.on_vote(ctx, from, Vote { phase, cmd, view, value, sig })
             }
             LlMsg::ViewChange { vc } => self.on_view_change(ctx, from, vc),
-            LlMsg::Commit { tx, deps, proof } => self.on_commit(ctx, from, tx, deps, proof),
-            LlMsg::Recover { tx, coordinator } => self.on_recover_request(ctx, from, tx, coordinator),
+            LlMsg::Commit { tx, deps, proof } => self.on_commit(ctx, tx, deps, proof),
+            LlMsg::Recover { tx } => self.on_recover_request(ctx, from, tx),
             LlMsg::Fetch { cmd } => self.on_fetch(ctx, from, cmd),
-            LlMsg::Payload { tx, coordinator } => {
-                self.accept_payload(ctx, &tx, coordinator);
+            LlMsg::Payload { tx } => {
+                self.accept_payload(ctx, &tx);
             }
         }
     }

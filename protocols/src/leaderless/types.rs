@@ -30,6 +30,9 @@ pub enum PlantedBug {
     /// The ledger holds a transfer ahead of its nonce until the gap fills, and the executor
     /// does not chain a source's transfers (before issue 11): correct replicas diverge.
     HeldNonces,
+    /// The executor never runs: commands commit and nothing executes or replies (the engine's
+    /// liveness check must notice).
+    ExecutorNeverRuns,
 }
 
 #[derive(Clone, Debug)]
@@ -86,6 +89,11 @@ pub enum Behavior {
     ProposeWithoutProof,
     /// As coordinator, broadcasts a commit of a forged dependency set.
     ForgeCommit,
+    /// Claims every command it hears of as its own: pushes the payload to all at once (when
+    /// replicas believed whoever delivered a payload first, that made it their coordinator)
+    /// and coordinates the command itself, racing the client's coordinator with its own
+    /// view-0 proposal. Leaders now derive from the command, so the claim is ignored.
+    ClaimCoordinator,
 }
 
 /// A replica's signed answer of the dependency discovery service for one command.
@@ -201,7 +209,7 @@ pub enum LlMsg {
     /// Replica -> coordinator: my dependencies for the command.
     Reply { ack: Rc<Ack> },
     /// Leader -> all: PBFT pre-prepare of view `view`.
-    Propose { tx: Tx, coordinator: NodeId, view: u32, deps: Rc<[TxId]>, why: Justification },
+    Propose { tx: Tx, view: u32, deps: Rc<[TxId]>, why: Justification },
     /// All -> all: PBFT prepare or commit vote.
     Vote { phase: Phase, cmd: TxId, view: u32, value: u64, sig: Signature },
     /// Replica -> leader of `vc.view`.
@@ -209,11 +217,11 @@ pub enum LlMsg {
     /// The decision, with its proof.
     Commit { tx: Tx, deps: Rc<[TxId]>, proof: CommitProof },
     /// A replica stuck on this command asks all to finish it (payload included).
-    Recover { tx: Tx, coordinator: NodeId },
+    Recover { tx: Tx },
     /// A replica that lacks a command's payload asks for it.
     Fetch { cmd: TxId },
     /// The answer to a fetch.
-    Payload { tx: Tx, coordinator: NodeId },
+    Payload { tx: Tx },
 }
 
 fn deps_bytes(deps: &[TxId]) -> u32 {
