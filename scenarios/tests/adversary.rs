@@ -151,9 +151,21 @@ fn compare_refuses_a_kind_one_protocol_lacks() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     for needle in [
         "the scenario does not run under protocol `algorand`",
+        "`algorand` has no message kind `vote`",
+        "help: the kinds every compared protocol (hotstuff, algorand) has are: none",
         "small.toml:19:12: adversary.targets[0]: \"vote\" is not a message kind of algorand",
     ] {
         assert!(stderr.contains(needle), "stderr lacks {needle:?}:\n{stderr}");
     }
     assert!(!dir.join("never").exists());
+    // HotStuff and leaderless share one kind name; "critical" fits every protocol (no liveness
+    // bound: Algorand cannot commit within 1 s).
+    let out = byzsim(&["compare", "small.toml", "--protocols", "hotstuff,leaderless", "--quiet"], &dir);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("has are: commit; or target \"critical\""), "{stderr}");
+    let critical = ["--set", "adversary.targets=critical", "--set", "replicas.n=6", "--set", "checks={}"];
+    let args = [&["compare", "small.toml", "--protocols", "hotstuff,leaderless,algorand", "--quiet"], &critical[..]];
+    let out = byzsim(&[&args.concat()[..], &["--out", "res"]].concat(), &dir);
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{text}");
 }
