@@ -12,7 +12,8 @@
 //! The protocol of each run is `--set protocol=<name>`, added after the user's overrides. A
 //! scenario whose `[[byzantine]]` behaviours a protocol lacks (`fork` is HotStuff's only) is
 //! refused before anything runs (exit 2), naming the behaviour, its line, and the behaviours
-//! every compared protocol has (`crash`, `silent`, ...).
+//! every compared protocol has (`crash`, `silent`, ...). The same for the message kinds an
+//! `[adversary]` names: each must be a kind of every compared protocol.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -20,7 +21,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::batch::{self, Failure};
-use crate::model::{ProtocolKind, Scenario};
+use crate::lower;
+use crate::model::{AdversaryMode, AdversaryTargets, ProtocolKind, Scenario};
 use crate::output::{self, behavior_name};
 use crate::parse;
 use crate::report::{self, Html};
@@ -175,6 +177,7 @@ fn load_per_protocol(
         .find_map(|l| l.as_ref().ok())
         .map(|s| s.byzantine.iter().map(|b| behavior_name(Some(b.behavior))).collect())
         .unwrap_or_default();
+    let kinds: Vec<String> = loaded.iter().find_map(|l| l.as_ref().ok()).map(adversary_kinds).unwrap_or_default();
     let names: Vec<&str> = protocols.iter().map(|p| p.0).collect();
     let mut problems = Vec::new();
     for (&(name, kind), result) in protocols.iter().zip(&loaded) {
@@ -192,6 +195,19 @@ fn load_per_protocol(
                 common_behaviors(protocols).join(", ")
             );
         }
+        let own = lower::message_kinds(kind);
+        let missing: Vec<&str> = kinds.iter().map(String::as_str).filter(|k| !own.contains(k)).collect();
+        if !missing.is_empty() {
+            let shared = common_kinds(protocols);
+            let shared = if shared.is_empty() { "none".to_string() } else { shared.join(", ") };
+            let _ = write!(
+                msg,
+                "\n  `{name}` has no message kind {}\n  help: the kinds every compared protocol ({}) has are: \
+                 {shared}; or target \"critical\" or \"all\", which fit every protocol",
+                quoted(&missing),
+                names.join(", "),
+            );
+        }
         let _ = write!(msg, "\n\n{diags}");
         problems.push(msg);
     }
@@ -203,6 +219,25 @@ fn load_per_protocol(
 
 fn quoted(words: &[&str]) -> String {
     words.iter().map(|w| format!("`{w}`")).collect::<Vec<_>>().join(", ")
+}
+
+/// The message kinds a scenario's adversary names (random targets and rules), each once.
+fn adversary_kinds(s: &Scenario) -> Vec<String> {
+    let mut kinds: Vec<String> = match &s.adversary.mode {
+        AdversaryMode::Off
+        | AdversaryMode::Random { targets: AdversaryTargets::Critical | AdversaryTargets::All, .. } => Vec::new(),
+        AdversaryMode::Random { targets: AdversaryTargets::Kinds(kinds), .. } => kinds.clone(),
+        AdversaryMode::Scripted(rules) => rules.iter().flat_map(|r| r.kinds.iter().cloned()).collect(),
+    };
+    kinds.sort();
+    kinds.dedup();
+    kinds
+}
+
+/// The message kinds every protocol of the list has.
+fn common_kinds(protocols: &[(&'static str, ProtocolKind)]) -> Vec<&'static str> {
+    let first = lower::message_kinds(protocols[0].1);
+    first.iter().copied().filter(|k| protocols.iter().all(|p| lower::message_kinds(p.1).contains(k))).collect()
 }
 
 /// The behaviours every protocol of the list offers.

@@ -5,10 +5,11 @@ use protocols::algorand::{self as ag, AlgorandConfig, StakeDistribution, Topolog
 use protocols::hotstuff::{Behavior, CommitRule, HotStuffConfig};
 use protocols::leaderless::{self as ll, LeaderlessConfig};
 use protocols::ledger::ConflictRelation;
+use sim_core::adversary::{Action, Mode, RandomAttack, Rule, kind_bit};
 use sim_core::net::{DelayModel, Jitter, NetConfig, NodePlacement, PartitionSpec};
 use sim_core::{
-    CpuConfig, CryptoCosts, CryptoMode, FaultAction, FaultAt, LivenessCheck, NodeId, SendPolicy, SimConfig, Span,
-    Streams, Time,
+    CpuConfig, CryptoCosts, CryptoMode, FaultAction, FaultAt, LivenessCheck, Message, NodeId, SendPolicy, SimConfig,
+    Span, Streams, Time,
 };
 use traces::{ArrivalProcess, ReplayConfig, SyntheticConfig, WorkloadConfig};
 
@@ -105,7 +106,7 @@ pub fn lower(s: &Scenario) -> Lowered {
             bound: Span::from_secs_f64(bound_s),
         }),
         client_retry: s.clients.retry_ms.map(Span::from_millis_f64),
-        adversary: sim_core::Adversary::OFF,
+        adversary: adversary(&s.adversary, s.protocol),
     };
     let workload = match &s.workload.trace {
         None => WorkloadConfig::Synthetic(SyntheticConfig {
@@ -147,6 +148,68 @@ pub fn lower(s: &Scenario) -> Lowered {
         behaviors,
         leaderless_behaviors,
         algorand_behaviors,
+    }
+}
+
+/// The names of a protocol's message kinds (`Message::KINDS`), which `[adversary]` uses.
+pub fn message_kinds(protocol: model::ProtocolKind) -> &'static [&'static str] {
+    match protocol {
+        model::ProtocolKind::HotStuff => <protocols::hotstuff::HsMsg as Message>::KINDS,
+        model::ProtocolKind::Leaderless => <ll::types::Envelope as Message>::KINDS,
+        model::ProtocolKind::Algorand => <ag::Msg as Message>::KINDS,
+    }
+}
+
+/// The kinds a protocol calls critical (`Message::CRITICAL_KINDS`; empty: every kind is).
+fn critical_kinds(protocol: model::ProtocolKind) -> &'static [usize] {
+    match protocol {
+        model::ProtocolKind::HotStuff => <protocols::hotstuff::HsMsg as Message>::CRITICAL_KINDS,
+        model::ProtocolKind::Leaderless => <ll::types::Envelope as Message>::CRITICAL_KINDS,
+        model::ProtocolKind::Algorand => <ag::Msg as Message>::CRITICAL_KINDS,
+    }
+}
+
+/// The bitmask of kind names (validated: each is one of the protocol's).
+fn kinds_mask(names: &[String], protocol: model::ProtocolKind) -> u64 {
+    let kinds = message_kinds(protocol);
+    let index = |name: &String| kinds.iter().position(|k| k == name).expect("validated: a kind of the protocol");
+    names.iter().map(|name| kind_bit(index(name))).fold(0, |mask, bit| mask | bit)
+}
+
+/// The scenario's adversary as the engine runs it.
+fn adversary(a: &model::Adversary, protocol: model::ProtocolKind) -> sim_core::Adversary {
+    let ppb = |p: f64| (p * 1e9).round() as u32;
+    let mode = match &a.mode {
+        model::AdversaryMode::Off => return sim_core::Adversary::OFF,
+        model::AdversaryMode::Random { targets, delay, drop } => {
+            let targets_mask = match targets {
+                model::AdversaryTargets::Critical if !critical_kinds(protocol).is_empty() => {
+                    critical_kinds(protocol).iter().fold(0, |mask, &k| mask | kind_bit(k))
+                }
+                model::AdversaryTargets::Critical | model::AdversaryTargets::All => {
+                    (0..message_kinds(protocol).len()).fold(0, |mask, k| mask | kind_bit(k))
+                }
+                model::AdversaryTargets::Kinds(names) => kinds_mask(names, protocol),
+            };
+            Mode::Random(RandomAttack { targets_mask, delay_ppb: ppb(*delay), drop_ppb: ppb(*drop) })
+        }
+        model::AdversaryMode::Scripted(rules) => Mode::Scripted(rules.iter().map(|r| rule(r, protocol)).collect()),
+    };
+    sim_core::Adversary { mode, delay_max: Span::from_millis_f64(a.delay_max_ms) }
+}
+
+fn rule(r: &model::AdversaryRule, protocol: model::ProtocolKind) -> Rule {
+    let action = match r.action {
+        model::AdversaryAction::Delay { delay_ms } => Action::Delay(Span::from_millis_f64(delay_ms)),
+        model::AdversaryAction::Hold { until_s } => Action::HoldUntil(Time::from_secs_f64(until_s)),
+        model::AdversaryAction::Drop => Action::Drop,
+    };
+    Rule {
+        kinds_mask: kinds_mask(&r.kinds, protocol),
+        from: r.from.map(NodeId),
+        to: r.to.map(NodeId),
+        views: r.views,
+        action,
     }
 }
 

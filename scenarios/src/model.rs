@@ -27,6 +27,8 @@ pub struct Scenario {
     pub byzantine: Vec<Byzantine>,
     /// Online checks beyond safety.
     pub checks: Checks,
+    /// The network adversary: what it does to replica-to-replica messages.
+    pub adversary: Adversary,
     pub workload: Workload,
     pub hotstuff: HotStuff,
     pub leaderless: Leaderless,
@@ -278,6 +280,63 @@ pub enum Stake {
     Pareto {
         shape: f64,
     },
+}
+
+/// The network adversary (`[adversary]`): it delays, holds or drops protocol messages between
+/// replicas, never beyond `delay_max_ms` (drops aside).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Adversary {
+    pub mode: AdversaryMode,
+    /// The partial-synchrony bound: no message arrives more than this late because of the
+    /// adversary. 0 when the mode is off.
+    pub delay_max_ms: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub enum AdversaryMode {
+    #[default]
+    Off,
+    /// Each targeted message is dropped with probability `drop`, otherwise delayed with
+    /// probability `delay` by a uniform amount up to `delay_max_ms` (draws from the seed's
+    /// `adversary` stream).
+    Random { targets: AdversaryTargets, delay: f64, drop: f64 },
+    /// The first rule that matches a message acts on it; a message no rule matches passes.
+    Scripted(Vec<AdversaryRule>),
+}
+
+/// Which message kinds the random adversary goes after.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AdversaryTargets {
+    /// The protocol's critical kinds (`Message::CRITICAL_KINDS`; every kind if it names none).
+    Critical,
+    All,
+    /// These kind names, each one of the protocol's (`Message::KINDS`).
+    Kinds(Vec<String>),
+}
+
+/// One `[[adversary.rules]]` entry: every field given must match.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AdversaryRule {
+    /// Kind names of the protocol; empty: any kind.
+    pub kinds: Vec<String>,
+    pub from: Option<u32>,
+    pub to: Option<u32>,
+    /// Inclusive; a message without a view never matches a rule with one.
+    pub views: Option<(u64, u64)>,
+    pub action: AdversaryAction,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum AdversaryAction {
+    /// Arrives this much later (at most `delay_max_ms`).
+    Delay {
+        delay_ms: f64,
+    },
+    /// Arrives no earlier than this time (and no more than `delay_max_ms` late).
+    Hold {
+        until_s: f64,
+    },
+    Drop,
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]

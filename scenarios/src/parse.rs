@@ -18,10 +18,10 @@ use protocols::algorand::{AlgorandConfig, StakeDistribution, Topology};
 
 use crate::lower;
 use crate::model::{
-    Algorand, AlgorandPreset, AlgorandTopology, Arrivals, Behavior, Byzantine, Certificate, Checks, Clients, Conflicts,
-    CostProfile, Cpu, Crash, CryptoMode, Delay, Faults, HotStuff, HotStuffVariant, Jitter, Leaderless,
-    LeaderlessVariant, Limits, Network, Output, Partition, ProtocolKind, Replicas, Scenario, SendTo, Stake, Who,
-    Workload,
+    Adversary, AdversaryAction, AdversaryMode, AdversaryRule, AdversaryTargets, Algorand, AlgorandPreset,
+    AlgorandTopology, Arrivals, Behavior, Byzantine, Certificate, Checks, Clients, Conflicts, CostProfile, Cpu, Crash,
+    CryptoMode, Delay, Faults, HotStuff, HotStuffVariant, Jitter, Leaderless, LeaderlessVariant, Limits, Network,
+    Output, Partition, ProtocolKind, Replicas, Scenario, SendTo, Stake, Who, Workload,
 };
 use crate::presets;
 
@@ -83,6 +83,7 @@ const TOP_KEYS: &[&str] = &[
     "faults",
     "byzantine",
     "checks",
+    "adversary",
     "workload",
     "hotstuff",
     "leaderless",
@@ -123,6 +124,9 @@ const PARTITION_KEYS: &[&str] = &["groups", "start_s", "heal_s"];
 const CRASH_KEYS: &[&str] = &["replica", "at_s", "recover_s"];
 const BYZANTINE_KEYS: &[&str] = &["behavior", "replicas", "count", "at_s", "recover_s"];
 const CHECKS_KEYS: &[&str] = &["liveness_bound_s"];
+/// The fields of `[adversary]`; each mode takes only some of them (`adversary_mode_of`).
+const ADVERSARY_KEYS: &[&str] = &["mode", "delay_max_ms", "targets", "delay", "drop", "rules"];
+const ADVERSARY_RULE_KEYS: &[&str] = &["kinds", "from", "to", "views", "action", "delay_ms", "until_s"];
 /// The fields of `[workload]` for the synthetic generator; trace sources take others (see
 /// `workload.rs`).
 const WORKLOAD_KEYS: &[&str] = &["arrivals", "rate_tps", "accounts", "zipf_s", "tx_size_bytes", "source"];
@@ -891,6 +895,7 @@ fn build(c: &mut Ctx<'_>, root: &Table, path: &Path) -> Option<Scenario> {
     let (faults, crashed) = read_faults(c, &top, n, end_s);
     let (byzantine, byzantine_at) = read_byzantine(c, &top, n, end_s, &crashed, kind);
     let checks = read_checks(c, &top);
+    let adversary = read_adversary(c, &top, kind, n, end_s);
     let limits = read_limits(c, &top);
     let max_transactions = limits.as_ref().map(|l| l.max_transactions);
     let workload = read_workload(c, &top, base_dir, duration.as_ref().map(|d| d.v), max_transactions);
@@ -917,6 +922,7 @@ fn build(c: &mut Ctx<'_>, root: &Table, path: &Path) -> Option<Scenario> {
         faults: faults?,
         byzantine: byzantine?,
         checks: checks?,
+        adversary: adversary?,
         workload: workload?,
         hotstuff: hotstuff?,
         leaderless: leaderless?,
@@ -1937,6 +1943,288 @@ fn read_checks(c: &mut Ctx<'_>, top: &Section<'_>) -> Option<Checks> {
     c.known_keys(&sec, CHECKS_KEYS);
     let bound = c.opt_float(&sec, "liveness_bound_s", POSITIVE_TIME_S)?;
     Some(Checks { liveness_bound_s: bound.map(|b| b.v) })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The network adversary
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum AdversaryKind {
+    Off,
+    Random,
+    Scripted,
+}
+
+const ADVERSARY_MODES: &[(&str, AdversaryKind)] =
+    &[("off", AdversaryKind::Off), ("random", AdversaryKind::Random), ("scripted", AdversaryKind::Scripted)];
+
+/// The modes that take an `[adversary]` field other than `mode`.
+fn adversary_modes_of(key: &str) -> &'static [&'static str] {
+    match key {
+        "delay_max_ms" => &["random", "scripted"],
+        "rules" => &["scripted"],
+        _ => &["random"],
+    }
+}
+
+/// `[adversary]`: off (the default, and then nothing else may be given), random, or scripted.
+/// Kind names are checked against the protocol's message kinds (when the protocol is valid).
+fn read_adversary(
+    c: &mut Ctx<'_>,
+    top: &Section<'_>,
+    protocol: Option<ProtocolKind>,
+    n: Option<u32>,
+    end_s: Option<f64>,
+) -> Option<Adversary> {
+    let sec = c.section(top, "adversary");
+    c.known_keys(&sec, ADVERSARY_KEYS);
+    let mode = c.choice(&sec, "mode", Missing::Default(AdversaryKind::Off), ADVERSARY_MODES)?;
+    let fits = check_adversary_keys(c, &sec, &mode);
+    if mode.v == AdversaryKind::Off {
+        return fits.then(Adversary::default);
+    }
+    let delay_max = c.float(&sec, "delay_max_ms", Missing::Required("200"), TIMEOUT_MS);
+    let read = match mode.v {
+        AdversaryKind::Random => read_random_attack(c, &sec, &mode, protocol),
+        _ => read_adversary_rules(c, &sec, &mode, protocol, n, end_s, delay_max.as_ref()),
+    };
+    let delay_max = delay_max?;
+    fits.then_some(Adversary { mode: read?, delay_max_ms: delay_max.v })
+}
+
+/// Reports each field the chosen mode does not take.
+fn check_adversary_keys(c: &mut Ctx<'_>, sec: &Section<'_>, mode: &Val<AdversaryKind>) -> bool {
+    let name = ADVERSARY_MODES.iter().find(|(_, m)| *m == mode.v).map_or("off", |(name, _)| *name);
+    let mut ok = true;
+    for &key in &ADVERSARY_KEYS[1..] {
+        let Some(node) = sec.get(key) else { continue };
+        let owners = adversary_modes_of(key);
+        if owners.contains(&name) {
+            continue;
+        }
+        let (message, help) = if mode.v == AdversaryKind::Off {
+            let whose = if mode.at == Origin::Implicit { " (mode defaults to \"off\")" } else { "" };
+            let message = format!("the adversary is off{whose}, so it takes no `{key}`");
+            (message, "remove it, or write mode = \"random\" or \"scripted\"".to_string())
+        } else {
+            let owner = owners[0];
+            let message = format!("only mode = \"{owner}\" has `{key}`; this one is \"{name}\"");
+            (message, format!("remove it, or write mode = \"{owner}\""))
+        };
+        c.report(&node.at, Some(&sec.field(key)), message, Some(help));
+        ok = false;
+    }
+    ok
+}
+
+/// The name a scenario gives a protocol.
+fn protocol_name(protocol: ProtocolKind) -> &'static str {
+    PROTOCOLS.iter().find(|(_, p)| *p == protocol).map_or("?", |(name, _)| *name)
+}
+
+/// `targets`, `delay` and `drop`; a random adversary that neither delays nor drops is refused.
+fn read_random_attack(
+    c: &mut Ctx<'_>,
+    sec: &Section<'_>,
+    mode: &Val<AdversaryKind>,
+    protocol: Option<ProtocolKind>,
+) -> Option<AdversaryMode> {
+    let targets = match sec.get("targets") {
+        None => Some(AdversaryTargets::Critical),
+        Some(node) => read_targets(c, node, &sec.field("targets"), protocol),
+    };
+    let delay = c.float(sec, "delay", Missing::Default(0.0), Bounds::at_least(0.0).at_most(1.0));
+    let drop = c.float(sec, "drop", Missing::Default(0.0), Bounds::at_least(0.0).below(1.0));
+    let (delay, drop) = (delay?.v, drop?.v);
+    if delay == 0.0 && drop == 0.0 {
+        let help = "give `delay` (a probability in [0, 1]) or `drop` (in [0, 1)), e.g. delay = 0.5".to_string();
+        c.fail(mode, "a random adversary with delay = 0 and drop = 0 does nothing", Some(help));
+        return None;
+    }
+    Some(AdversaryMode::Random { targets: targets?, delay, drop })
+}
+
+/// `targets = "critical" | "all" | ["kind", ...]`.
+fn read_targets(c: &mut Ctx<'_>, node: &Node, field: &str, protocol: Option<ProtocolKind>) -> Option<AdversaryTargets> {
+    match &node.value {
+        Value::Str(s) if s == "critical" => Some(AdversaryTargets::Critical),
+        Value::Str(s) if s == "all" => Some(AdversaryTargets::All),
+        Value::Array(_) => read_kind_names(c, node, field, protocol).map(AdversaryTargets::Kinds),
+        Value::Str(s) => {
+            let message = format!("unknown value \"{s}\"; expected \"critical\", \"all\" or a list of message kinds");
+            c.bad(node, field, message, Some(format!("for one kind write targets = [\"{s}\"]")))
+        }
+        other => {
+            let message = format!("expected \"critical\", \"all\" or a list of message kinds, found {}", found(other));
+            c.bad(node, field, message, None)
+        }
+    }
+}
+
+/// A non-empty list of distinct message kind names of the protocol.
+fn read_kind_names(c: &mut Ctx<'_>, node: &Node, field: &str, protocol: Option<ProtocolKind>) -> Option<Vec<String>> {
+    let items = match &node.value {
+        Value::Array(items) if !items.is_empty() => items,
+        Value::Array(_) => return c.bad(node, field, "must name at least one message kind", None),
+        other => {
+            let message = format!("expected a list of message kinds, like [\"vote\"], found {}", found(other));
+            return c.bad(node, field, message, None);
+        }
+    };
+    let mut names = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let item_field = format!("{field}[{i}]");
+        let Some(name) = c.node_str(item, &item_field, "a message kind (a string)") else { continue };
+        if let Some(p) = protocol
+            && !lower::message_kinds(p).contains(&name)
+        {
+            let kinds = lower::message_kinds(p);
+            let message =
+                with_suggestion(format!("\"{name}\" is not a message kind of {}", protocol_name(p)), name, kinds);
+            let help = format!("the message kinds of {} are: {}", protocol_name(p), kinds.join(", "));
+            c.report(&item.at, Some(&item_field), message, Some(help));
+            continue;
+        }
+        if names.iter().any(|n| n == name) {
+            c.report(&item.at, Some(&item_field), format!("\"{name}\" is listed twice"), None);
+            continue;
+        }
+        names.push(name.to_string());
+    }
+    (names.len() == items.len()).then_some(names)
+}
+
+/// `[[adversary.rules]]`: at least one.
+fn read_adversary_rules(
+    c: &mut Ctx<'_>,
+    sec: &Section<'_>,
+    mode: &Val<AdversaryKind>,
+    protocol: Option<ProtocolKind>,
+    n: Option<u32>,
+    end_s: Option<f64>,
+    delay_max: Option<&Val<f64>>,
+) -> Option<AdversaryMode> {
+    let (entries, all_tables) = c.table_list(sec, "rules");
+    if entries.is_empty() && all_tables {
+        let help = "add a rule, e.g. [[adversary.rules]] with kinds = [\"vote\"] and action = \"drop\"".to_string();
+        c.fail(mode, "mode = \"scripted\" needs at least one [[adversary.rules]] entry", Some(help));
+        return None;
+    }
+    let rules: Vec<_> =
+        entries.iter().map(|entry| read_adversary_rule(c, entry, protocol, n, end_s, delay_max)).collect();
+    let rules: Vec<AdversaryRule> = rules.into_iter().collect::<Option<_>>()?;
+    all_tables.then_some(AdversaryMode::Scripted(rules))
+}
+
+/// One rule: what it matches (kinds, from, to, views) and its action.
+fn read_adversary_rule(
+    c: &mut Ctx<'_>,
+    sec: &Section<'_>,
+    protocol: Option<ProtocolKind>,
+    n: Option<u32>,
+    end_s: Option<f64>,
+    delay_max: Option<&Val<f64>>,
+) -> Option<AdversaryRule> {
+    c.known_keys(sec, ADVERSARY_RULE_KEYS);
+    let kinds = match sec.get("kinds") {
+        None => Some(Vec::new()),
+        Some(node) => read_kind_names(c, node, &sec.field("kinds"), protocol),
+    };
+    let replica = |c: &mut Ctx<'_>, key: &str| match sec.get(key) {
+        None => Some(None),
+        Some(_) => read_replica_field(c, sec, key, n).map(Some),
+    };
+    let from = replica(c, "from");
+    let to = replica(c, "to").filter(|to| {
+        let (Some(Some(from)), Some(to)) = (&from, to) else { return true };
+        let ok = from.v != to.v;
+        if !ok {
+            let message = format!("from = to = {}: a replica's messages to itself never meet the adversary", to.v);
+            c.fail(to, message, Some("remove `from` or `to`, or name two replicas".to_string()));
+        }
+        ok
+    });
+    let views = match sec.get("views") {
+        None => Some(None),
+        Some(node) => read_views(c, node, &sec.field("views"), protocol).map(Some),
+    };
+    let action = read_adversary_action(c, sec, end_s, delay_max);
+    Some(AdversaryRule {
+        kinds: kinds?,
+        from: from?.map(|v| v.v),
+        to: to?.map(|v| v.v),
+        views: views?,
+        action: action?,
+    })
+}
+
+/// `views = [first, last]`, inclusive; refused under Algorand, whose messages have no view.
+fn read_views(c: &mut Ctx<'_>, node: &Node, field: &str, protocol: Option<ProtocolKind>) -> Option<(u64, u64)> {
+    if protocol == Some(ProtocolKind::Algorand) {
+        let message = "Algorand has no views (its messages carry none), so a rule with `views` would never match";
+        let help = "remove `views`; match Algorand messages by kinds, from and to".to_string();
+        return c.bad(node, field, message, Some(help));
+    }
+    let expected = "a range of views [first, last], like [3, 7]";
+    let items = match &node.value {
+        Value::Array(items) if items.len() == 2 => items,
+        other => return c.bad(node, field, format!("expected {expected}, found {}", found(other)), None),
+    };
+    let range = (0, i128::from(u64::MAX));
+    let first = c.node_int(&items[0], &format!("{field}[0]"), range);
+    let last = c.node_int(&items[1], &format!("{field}[1]"), range);
+    let (first, last) = (u64::try_from(first?).ok()?, u64::try_from(last?).ok()?);
+    if first > last {
+        return c.bad(node, field, format!("the range is empty: first view {first} > last view {last}"), None);
+    }
+    Some((first, last))
+}
+
+/// `action`, with `delay_ms` (delay, at most `delay_max_ms`) or `until_s` (hold, within the run).
+fn read_adversary_action(
+    c: &mut Ctx<'_>,
+    sec: &Section<'_>,
+    end_s: Option<f64>,
+    delay_max: Option<&Val<f64>>,
+) -> Option<AdversaryAction> {
+    let actions = [("delay", "delay"), ("hold", "hold"), ("drop", "drop")];
+    let action = c.choice(sec, "action", Missing::Required("\"drop\""), &actions);
+    let (delay_ok, until_ok) = match action.as_ref().map(|a| a.v) {
+        Some("delay") => (true, only_action(c, sec, "until_s", "hold")),
+        Some("hold") => (only_action(c, sec, "delay_ms", "delay"), true),
+        Some(_) => (only_action(c, sec, "delay_ms", "delay"), only_action(c, sec, "until_s", "hold")),
+        None => (true, true),
+    };
+    match action?.v {
+        "delay" => {
+            let delay = c.float(sec, "delay_ms", Missing::Required("100"), TIME_MS)?;
+            let capped = delay_max.is_some_and(|max| delay.v > max.v);
+            if let (true, Some(max)) = (capped, delay_max) {
+                let message = format!(
+                    "delay_ms = {} exceeds adversary.delay_max_ms = {}: no message is delayed beyond that bound",
+                    delay.v, max.v
+                );
+                c.fail(&delay, message, Some(format!("lower delay_ms to at most {}", max.v)));
+                return None;
+            }
+            until_ok.then_some(AdversaryAction::Delay { delay_ms: delay.v })
+        }
+        "hold" => {
+            let until = c.float(sec, "until_s", Missing::Required("2"), TIME_S)?;
+            check_within_run(c, &until, end_s).then_some(())?;
+            delay_ok.then_some(AdversaryAction::Hold { until_s: until.v })
+        }
+        _ => (delay_ok && until_ok).then_some(AdversaryAction::Drop),
+    }
+}
+
+/// Reports `key` in a rule whose action is not `owner`.
+fn only_action(c: &mut Ctx<'_>, sec: &Section<'_>, key: &str, owner: &str) -> bool {
+    let Some(node) = sec.get(key) else { return true };
+    let help = format!("remove it, or write action = \"{owner}\"");
+    c.report(&node.at, Some(&sec.field(key)), format!("only action = \"{owner}\" has {key}"), Some(help));
+    false
 }
 
 /// `[workload]`: the synthetic generator (`source = "synthetic"`, the default) or a trace, read

@@ -26,6 +26,7 @@ fn every_section_is_documented() {
         "[replicas]",
         "[clients]",
         "[network]",
+        "[adversary]",
         "[workload]",
         "[hotstuff]",
         "[leaderless]",
@@ -40,7 +41,11 @@ fn every_section_is_documented() {
     let algorand = ["preset", "topology", "relays", "relay_degree", "fanout", "gossip_batch_ms", "block_max_kib"];
     let algorand_more = ["priority_wait_s", "block_wait_s", "step_timeout_s", "vrf_verify_us", "stake", "pareto_shape"];
     let others = ["behavior", "count", "liveness_bound_s", "groups"];
-    for field in fields.into_iter().chain(others).chain(algorand).chain(algorand_more) {
+    let adversary = ["mode", "delay_max_ms", "targets", "delay", "drop", "rules"];
+    let adversary_rules = ["kinds", "from", "to", "views", "action", "delay_ms", "until_s"];
+    for field in
+        fields.into_iter().chain(others).chain(algorand).chain(algorand_more).chain(adversary).chain(adversary_rules)
+    {
         assert!(text.contains(&format!("| `{field}` |")), "docs/scenarios.md lacks the field {field}");
     }
 }

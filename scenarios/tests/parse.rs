@@ -7,10 +7,10 @@ mod common;
 use std::path::Path;
 
 use scenarios::model::{
-    Algorand, AlgorandPreset, AlgorandTopology, Arrivals, Behavior, Byzantine, Certificate, Checks, Clients, Conflicts,
-    CostProfile, Cpu, Crash, CryptoMode, Delay, Faults, HotStuff, HotStuffVariant, Jitter, Leaderless,
-    LeaderlessVariant, Limits, Network, Output, Partition, ProtocolKind, Replicas, Scenario, SendTo, Stake, Who,
-    Workload,
+    Adversary, AdversaryAction, AdversaryMode, AdversaryRule, AdversaryTargets, Algorand, AlgorandPreset,
+    AlgorandTopology, Arrivals, Behavior, Byzantine, Certificate, Checks, Clients, Conflicts, CostProfile, Cpu, Crash,
+    CryptoMode, Delay, Faults, HotStuff, HotStuffVariant, Jitter, Leaderless, LeaderlessVariant, Limits, Network,
+    Output, Partition, ProtocolKind, Replicas, Scenario, SendTo, Stake, Who, Workload,
 };
 use scenarios::parse::{self, Diagnostics};
 use scenarios::presets;
@@ -72,7 +72,152 @@ macro_rules! algorand {
     };
 }
 
+/// A HotStuff scenario with 4 replicas (MINIMAL); each case appends to it (line 6 is the first
+/// added).
+macro_rules! hotstuff {
+    ($rest:literal) => {
+        concat!("duration_s = 10\n[replicas]\nn = 4\n[workload]\nrate_tps = 100\n", $rest)
+    };
+}
+
 const BAD: &[Case] = &[
+    (
+        "adversary: a kind name the protocol lacks",
+        hotstuff!(
+            "[adversary]\nmode = \"random\"\ndelay_max_ms = 100\ndelay = 0.5\ntargets = [\"vote\", \"propsal\"]\n"
+        ),
+        &[],
+        &[
+            "x.toml:10:20: adversary.targets[1]: \"propsal\" is not a message kind of hotstuff; did you mean `proposal`?",
+            "help: the message kinds of hotstuff are: proposal, vote, pre-commit-vote",
+        ],
+    ),
+    (
+        "adversary: a rule's kind name the protocol lacks, and kinds listed twice",
+        hotstuff!(
+            "[adversary]\nmode = \"scripted\"\ndelay_max_ms = 100\n[[adversary.rules]]\nkinds = [\"gossip\"]\n\
+             action = \"drop\"\n[[adversary.rules]]\nkinds = [\"vote\", \"vote\"]\naction = \"drop\"\n"
+        ),
+        &[],
+        &[
+            "x.toml:10:10: adversary.rules[0].kinds[0]: \"gossip\" is not a message kind of hotstuff",
+            "x.toml:13:18: adversary.rules[1].kinds[1]: \"vote\" is listed twice",
+        ],
+    ),
+    (
+        "adversary: a leaderless kind under algorand",
+        algorand!("[adversary]\nmode = \"random\"\ndelay_max_ms = 100\ndrop = 0.1\ntargets = [\"prepare\"]\n"),
+        &[],
+        &[
+            "x.toml:11:12: adversary.targets[0]: \"prepare\" is not a message kind of algorand",
+            "help: the message kinds of algorand are: gossip, fetch, sync-request, sync-reply",
+        ],
+    ),
+    (
+        "adversary: views under algorand",
+        algorand!(
+            "[adversary]\nmode = \"scripted\"\ndelay_max_ms = 100\n[[adversary.rules]]\nviews = [1, 3]\n\
+             action = \"drop\"\n"
+        ),
+        &[],
+        &["x.toml:11:9: adversary.rules[0].views: Algorand has no views", "help: remove `views`"],
+    ),
+    (
+        "adversary: delay_max_ms missing",
+        hotstuff!("[adversary]\nmode = \"random\"\ndrop = 0.1\n"),
+        &[],
+        &[
+            "x.toml:6:1: adversary.delay_max_ms: missing required field `adversary.delay_max_ms`",
+            "help: add `delay_max_ms = 200` under [adversary]",
+        ],
+    ),
+    (
+        "adversary: a key under mode = \"off\"",
+        hotstuff!("[adversary]\nmode = \"off\"\ndelay_max_ms = 100\n"),
+        &[],
+        &[
+            "x.toml:8:16: adversary.delay_max_ms: the adversary is off, so it takes no `delay_max_ms`",
+            "help: remove it, or write mode = \"random\" or \"scripted\"",
+        ],
+    ),
+    (
+        "adversary: a key with the mode left to its default",
+        hotstuff!("[adversary]\ndrop = 0.1\n"),
+        &[],
+        &["x.toml:7:8: adversary.drop: the adversary is off (mode defaults to \"off\"), so it takes no `drop`"],
+    ),
+    (
+        "adversary: a key of the other mode",
+        hotstuff!(
+            "[adversary]\nmode = \"scripted\"\ndelay_max_ms = 100\ntargets = \"all\"\n[[adversary.rules]]\n\
+             action = \"drop\"\n"
+        ),
+        &[],
+        &["x.toml:9:11: adversary.targets: only mode = \"random\" has `targets`; this one is \"scripted\""],
+    ),
+    (
+        "adversary: probabilities out of range",
+        hotstuff!("[adversary]\nmode = \"random\"\ndelay_max_ms = 100\ndelay = 1.5\ndrop = 1\n"),
+        &[],
+        &[
+            "x.toml:9:9: adversary.delay: must be >= 0 and <= 1, found 1.5",
+            "x.toml:10:8: adversary.drop: must be >= 0 and < 1, found 1",
+        ],
+    ),
+    (
+        "adversary: a random adversary that does nothing",
+        hotstuff!("[adversary]\nmode = \"random\"\ndelay_max_ms = 100\n"),
+        &[],
+        &["x.toml:7:8: adversary.mode: a random adversary with delay = 0 and drop = 0 does nothing"],
+    ),
+    (
+        "adversary: an unknown targets value",
+        hotstuff!("[adversary]\nmode = \"random\"\ndelay_max_ms = 100\ndrop = 0.1\ntargets = \"vote\"\n"),
+        &[],
+        &["x.toml:10:11: adversary.targets: unknown value \"vote\"", "help: for one kind write targets = [\"vote\"]"],
+    ),
+    (
+        "adversary: from >= n, from = to, an empty view range, a delay beyond the bound",
+        hotstuff!(
+            "[adversary]\nmode = \"scripted\"\ndelay_max_ms = 100\n[[adversary.rules]]\nfrom = 4\n\
+             action = \"drop\"\n[[adversary.rules]]\nfrom = 1\nto = 1\naction = \"drop\"\n[[adversary.rules]]\n\
+             views = [5, 3]\naction = \"delay\"\ndelay_ms = 150\n"
+        ),
+        &[],
+        &[
+            "x.toml:10:8: adversary.rules[0].from: replica 4 does not exist: replicas.n = 4, so ids go from 0 to 3",
+            "x.toml:14:6: adversary.rules[1].to: from = to = 1: a replica's messages to itself never meet the adversary",
+            "x.toml:17:9: adversary.rules[2].views: the range is empty: first view 5 > last view 3",
+            "x.toml:19:12: adversary.rules[2].delay_ms: delay_ms = 150 exceeds adversary.delay_max_ms = 100",
+        ],
+    ),
+    (
+        "adversary: actions and their fields",
+        hotstuff!(
+            "[adversary]\nmode = \"scripted\"\ndelay_max_ms = 100\n[[adversary.rules]]\naction = \"delay\"\n\
+             [[adversary.rules]]\naction = \"hold\"\nuntil_s = 10\n[[adversary.rules]]\naction = \"drop\"\n\
+             delay_ms = 5\n[[adversary.rules]]\nkinds = [\"vote\"]\n"
+        ),
+        &[],
+        &[
+            "x.toml:9:1: adversary.rules[0].delay_ms: missing required field `adversary.rules[0].delay_ms`",
+            "x.toml:13:11: adversary.rules[1].until_s: 10 s is not within the run, which ends at 10 s",
+            "x.toml:16:12: adversary.rules[2].delay_ms: only action = \"delay\" has delay_ms",
+            "x.toml:17:1: adversary.rules[3].action: missing required field `adversary.rules[3].action`",
+        ],
+    ),
+    (
+        "adversary: scripted without rules",
+        hotstuff!("[adversary]\nmode = \"scripted\"\ndelay_max_ms = 100\n"),
+        &[],
+        &["x.toml:7:8: adversary.mode: mode = \"scripted\" needs at least one [[adversary.rules]] entry"],
+    ),
+    (
+        "adversary: a bad --set",
+        MINIMAL,
+        &["adversary.mode=random", "adversary.delay_max_ms=0"],
+        &["x.toml: --set adversary.delay_max_ms: must be >= 0.001"],
+    ),
     (
         "an unknown [algorand] field",
         algorand!("[algorand]\nfanuot = 4\n"),
@@ -772,6 +917,7 @@ fn defaults_are_filled_in() {
         faults: Faults::default(),
         byzantine: Vec::new(),
         checks: Checks { liveness_bound_s: None },
+        adversary: Adversary::default(),
         workload: Workload {
             arrivals: Arrivals::Poisson,
             rate_tps: 100.0,
@@ -968,6 +1114,7 @@ fn a_full_example_parses_to_the_expected_scenario() {
             Byzantine { behavior: Behavior::SlowLeader, who: Who::Count(1), at_s: None, recover_s: None },
         ],
         checks: Checks { liveness_bound_s: Some(4.5) },
+        adversary: Adversary::default(),
         workload: Workload {
             arrivals: Arrivals::Constant,
             rate_tps: 1500.0,
@@ -1048,6 +1195,90 @@ fn byzantine_entries_and_checks_parse() {
     assert_eq!((s.byzantine, s.checks), (Vec::new(), Checks { liveness_bound_s: None }));
     let s = valid(MINIMAL, &["checks={}"]);
     assert_eq!(s.checks.liveness_bound_s, None);
+}
+
+#[test]
+fn an_adversary_parses_and_lowers_to_the_engine_adversary() {
+    use sim_core::adversary::{Action, Mode, RandomAttack, Rule, kind_bit};
+    use sim_core::{Message, NodeId, Span, Time};
+    let lowered = |s: &Scenario| scenarios::lower::lower(s).sim.adversary;
+    // Random, on named kinds.
+    let src = hotstuff!(
+        "[adversary]\nmode = \"random\"\ndelay_max_ms = 200\ntargets = [\"vote\", \"proposal\"]\ndelay = 0.25\n\
+         drop = 0.02\n"
+    );
+    let s = valid(src, &[]);
+    let targets = AdversaryTargets::Kinds(strings(&["vote", "proposal"]));
+    let mode = AdversaryMode::Random { targets, delay: 0.25, drop: 0.02 };
+    assert_eq!(s.adversary, Adversary { mode, delay_max_ms: 200.0 });
+    let attack = RandomAttack { targets_mask: 0b11, delay_ppb: 250_000_000, drop_ppb: 20_000_000 };
+    let expected = sim_core::Adversary { mode: Mode::Random(attack), delay_max: Span(200_000_000) };
+    assert_eq!(lowered(&s), expected);
+    // "critical" (the default) takes the protocol's critical kinds; "all" every kind; Algorand
+    // names no critical kind, so "critical" is every kind there.
+    let critical = protocols::hotstuff::HsMsg::CRITICAL_KINDS.iter().fold(0, |m, &k| m | kind_bit(k));
+    let all = (1u64 << protocols::hotstuff::HsMsg::KINDS.len()) - 1;
+    let cases: [(&str, &[&str], u64); 4] = [
+        (MINIMAL, &[], critical),
+        (MINIMAL, &["adversary.targets=all"], all),
+        (MINIMAL, &["adversary.targets=critical"], critical),
+        (algorand!(""), &[], 0b1111),
+    ];
+    for (src, sets, mask) in cases {
+        let base = ["adversary.mode=random", "adversary.delay_max_ms=50", "adversary.drop=0.1"];
+        let s = valid(src, &[&base[..], sets].concat());
+        let attack = RandomAttack { targets_mask: mask, delay_ppb: 0, drop_ppb: 100_000_000 };
+        assert_eq!(lowered(&s).mode, Mode::Random(attack), "{sets:?}");
+        assert_eq!(lowered(&s).delay_max, Span(50_000_000));
+    }
+    // Scripted: every field of a rule, each action, in file order (the first match wins).
+    let src = hotstuff!(
+        "[adversary]\nmode = \"scripted\"\ndelay_max_ms = 500\n[[adversary.rules]]\nkinds = [\"vote\", \"new-view\"]\n\
+         from = 1\nto = 2\nviews = [3, 7]\naction = \"drop\"\n[[adversary.rules]]\nkinds = [\"proposal\"]\n\
+         action = \"delay\"\ndelay_ms = 150\n[[adversary.rules]]\nfrom = 3\naction = \"hold\"\nuntil_s = 2.5\n"
+    );
+    let s = valid(src, &[]);
+    let rules = vec![
+        AdversaryRule {
+            kinds: strings(&["vote", "new-view"]),
+            from: Some(1),
+            to: Some(2),
+            views: Some((3, 7)),
+            action: AdversaryAction::Drop,
+        },
+        AdversaryRule {
+            kinds: strings(&["proposal"]),
+            from: None,
+            to: None,
+            views: None,
+            action: AdversaryAction::Delay { delay_ms: 150.0 },
+        },
+        AdversaryRule {
+            kinds: Vec::new(),
+            from: Some(3),
+            to: None,
+            views: None,
+            action: AdversaryAction::Hold { until_s: 2.5 },
+        },
+    ];
+    assert_eq!(s.adversary, Adversary { mode: AdversaryMode::Scripted(rules), delay_max_ms: 500.0 });
+    let rules = vec![
+        Rule::any(Action::Drop).kind(1).kind(4).from(NodeId(1)).to(NodeId(2)).views(3, 7),
+        Rule::any(Action::Delay(Span(150_000_000))).kind(0),
+        Rule::any(Action::HoldUntil(Time(2_500_000_000))).from(NodeId(3)),
+    ];
+    assert_eq!(lowered(&s), sim_core::Adversary::scripted(rules, Span(500_000_000)));
+    // A list of rules from --set, and the leaderless kinds.
+    let rules = "adversary.rules=[{ kinds = [\"prepare\", \"commit\"], views = [0, 0], action = \"drop\" }]";
+    let s = valid(
+        MINIMAL,
+        &["protocol=leaderless", "replicas.n=6", "adversary.mode=scripted", "adversary.delay_max_ms=10", rules],
+    );
+    let expected = Rule::any(Action::Drop).kind(3).kind(4).views(0, 0);
+    assert_eq!(lowered(&s), sim_core::Adversary::scripted(vec![expected], Span(10_000_000)));
+    // Absent, or off: no adversary.
+    assert_eq!(lowered(&valid(MINIMAL, &[])), sim_core::Adversary::OFF);
+    assert_eq!(valid(MINIMAL, &["adversary.mode=off"]).adversary, Adversary::default());
 }
 
 #[test]
