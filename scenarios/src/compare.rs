@@ -267,7 +267,7 @@ pub fn compare(args: &Args) -> Result<Outcome, Failure> {
         let tag = if first == last { format!("seed{first}") } else { format!("seeds{first}-{last}") };
         output::default_dir(&format!("{name}-compare-{tag}"), &args.sets)
     });
-    let sources = output::Sources::new(&args.file, &src, &args.sets, None).reading(&scenarios);
+    let sources = output::Sources::new(&args.file, &src, &args.sets, None, None).reading(&scenarios);
     resultsdir::check(&dir, &sources.input_paths())?;
     let bar = batch::progress_bar(jobs.len(), args.quiet);
     let data: Vec<RunData> =

@@ -341,7 +341,8 @@ fn run_command(input: &Input, out: Option<PathBuf>, quiet: bool) -> ExitCode {
     };
     let dir =
         out.unwrap_or_else(|| output::default_dir(&format!("{}-seed{}", scenario.name, scenario.seed), &input.sets));
-    let sources = output::Sources::new(&input.file, &source, &input.sets, input.seed).reading([&scenario]);
+    let sources =
+        output::Sources::new(&input.file, &source, &input.sets, input.seed, Some(&scenario)).reading([&scenario]);
     if let Err(refused) = resultsdir::check(&dir, &sources.input_paths()) {
         eprintln!("{}", refused.message);
         return ExitCode::from(2);

@@ -15,7 +15,7 @@ use sim_core::{Stop, Time};
 use crate::model::{ProtocolKind, Scenario};
 use crate::report::{self, Html};
 use crate::resultsdir::{self, Marker};
-use crate::rows::RunData;
+use crate::rows::{RunData, full};
 use crate::run::Report;
 
 pub fn protocol_name(p: ProtocolKind) -> &'static str {
@@ -248,12 +248,6 @@ pub fn shell_word(s: &str) -> String {
     if plain { s.to_string() } else { format!("'{}'", s.replace('\'', r"'\''")) }
 }
 
-/// A float in full precision (the shortest text that reads back as the same f64), or an
-/// empty cell when it is not finite; machine-readable files use it, printed tables round.
-pub fn full(x: f64) -> String {
-    if x.is_finite() { format!("{x}") } else { String::new() }
-}
-
 /// How the command was invoked, for reproduce lines: `byzsim` when it was found on PATH,
 /// `cargo run --release --` under cargo, else the path it was run by.
 static INVOKED_AS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
@@ -447,7 +441,8 @@ impl Sources {
     /// `as_run` is TOML that loads into the scenario that ran, under a header naming the file
     /// and overrides; when the overrides cannot be folded into the text exactly, it is the
     /// original text under a header listing them.
-    pub fn new(file: &Path, original: &str, sets: &[String], seed: Option<u64>) -> Sources {
+    /// `loaded` is the scenario `sets` and `seed` gave, when the caller has it (one load less).
+    pub fn new(file: &Path, original: &str, sets: &[String], seed: Option<u64>, loaded: Option<&Scenario>) -> Sources {
         let mut header = format!("# The scenario as run by byzsim {}: {}", crate::version::long(), file.display());
         for set in sets {
             let _ = write!(header, " --set {}", shell_word(set));
@@ -460,7 +455,7 @@ impl Sources {
             header,
             "\n# The file as written is scenario.original.toml. Relative file paths in it are relative to {dir}.\n"
         );
-        let as_run = match crate::parse::effective_toml(file, original, sets, seed) {
+        let as_run = match crate::parse::effective_toml(file, original, sets, seed, loaded) {
             Some(text) => format!("{header}\n{text}"),
             None if sets.is_empty() && seed.is_none() => format!("{header}\n{original}"),
             None => format!("{header}# (the overrides above are not applied to the text below)\n\n{original}"),
@@ -470,13 +465,7 @@ impl Sources {
 
     /// Adds the files that scenarios read to the inputs.
     pub fn reading<'a>(mut self, scenarios: impl IntoIterator<Item = &'a Scenario>) -> Sources {
-        for s in scenarios {
-            for path in &s.inputs {
-                if !self.inputs.contains(path) {
-                    self.inputs.push(path.clone());
-                }
-            }
-        }
+        self.inputs = inputs_of(&self.file, scenarios);
         self
     }
 
@@ -491,6 +480,17 @@ impl Sources {
         fs::write(dir.join("scenario.original.toml"), &self.original)?;
         Ok(["scenario.toml", "scenario.original.toml"])
     }
+}
+
+/// A command's inputs: the scenario file, then every file its scenarios read, once each.
+pub fn inputs_of<'a>(file: &Path, scenarios: impl IntoIterator<Item = &'a Scenario>) -> Vec<PathBuf> {
+    let mut inputs = vec![file.to_path_buf()];
+    for path in scenarios.into_iter().flat_map(|s| &s.inputs) {
+        if !inputs.contains(path) {
+            inputs.push(path.clone());
+        }
+    }
+    inputs
 }
 
 /// The default results folder: `results/<stem>`, with a short hash of the overrides when there

@@ -257,8 +257,24 @@ pub fn load_str(path: &Path, src: &str, overrides: &[String], seed: Option<u64>)
 /// (from the same folder, without overrides) into the very scenario `load_str` gives. None when
 /// the scenario is invalid or the text would not load back the same (then show the original
 /// and the overrides instead).
-pub fn effective_toml(path: &Path, src: &str, overrides: &[String], seed: Option<u64>) -> Option<String> {
-    let scenario = load_str(path, src, overrides, seed).ok()?;
+///
+/// `loaded` is the scenario those arguments already gave, if the caller has it: it saves a
+/// load (which reads the files the scenario names again).
+pub fn effective_toml(
+    path: &Path,
+    src: &str,
+    overrides: &[String],
+    seed: Option<u64>,
+    loaded: Option<&Scenario>,
+) -> Option<String> {
+    let fresh;
+    let scenario = match loaded {
+        Some(s) => s,
+        None => {
+            fresh = load_str(path, src, overrides, seed).ok()?;
+            &fresh
+        }
+    };
     let mut ctx = Ctx::new(path, src);
     let mut root = convert_table(DeTable::parse(src).ok()?.get_ref(), None);
     for text in overrides {
@@ -268,7 +284,7 @@ pub fn effective_toml(path: &Path, src: &str, overrides: &[String], seed: Option
     table.insert("seed".into(), toml::Value::Integer(i64::try_from(scenario.seed).ok()?));
     let text = toml::to_string(&table).ok()?;
     let back = load_str(path, &text, &[], None).ok()?;
-    (back == scenario).then_some(text)
+    (back == *scenario).then_some(text)
 }
 
 fn to_toml_table(table: &Table) -> Option<toml::Table> {

@@ -70,8 +70,15 @@ pub const METRIC_COLUMNS: &[&str] = &[
 
 /// A number in full precision (the shortest text that reads back as the same f64), or an
 /// empty cell when it is not finite (no transaction, say); +infinity is written `inf`.
+/// Machine-readable files use it; printed tables round with [`num`].
 pub fn full(x: f64) -> String {
-    if x == f64::INFINITY { "inf".to_string() } else { output::full(x) }
+    if x.is_finite() {
+        format!("{x}")
+    } else if x == f64::INFINITY {
+        "inf".to_string()
+    } else {
+        String::new()
+    }
 }
 
 /// A number with `decimals` for printed tables, or an empty cell when it is not finite (no

@@ -381,8 +381,8 @@ pub fn sweep(args: &Args) -> Result<Outcome, Failure> {
     let (shard, shards) = args.shard.unwrap_or((0, 1));
     let dir = args.out.clone().unwrap_or_else(|| default_dir(&meta, args.shard.is_some()));
     let path = dir.join(shard_name(shard, shards, &meta.id()));
-    let reads = output::Sources::new(&args.file, &src, &[], None).reading(&scenarios);
-    let inputs = reads.input_paths();
+    let reads = output::inputs_of(&args.file, &scenarios);
+    let inputs: Vec<&Path> = reads.iter().map(PathBuf::as_path).collect();
     if args.shard.is_none() {
         resultsdir::check(&dir, &inputs)?;
     } else if let Ok(old) = fs::read(&path)
@@ -956,7 +956,7 @@ fn finish(meta: &Meta, rows: &[Vec<String>], dir: &Path, inputs: &[&Path], comma
         text.push_str(&text_table(h, printed));
     }
     let fixed: Vec<String> = meta.sets.iter().filter(|s| !swept(s)).cloned().collect();
-    let sources = output::Sources::new(Path::new(&meta.file), &meta.scenario, &fixed, None);
+    let sources = output::Sources::new(Path::new(&meta.file), &meta.scenario, &fixed, None, None);
     let early = early_rows(meta, &table);
     let written = output::write_atomically(dir, inputs, Marker::new(command, &meta.name), |staging| {
         fs::write(staging.join("sweep.csv"), csv_bytes(&meta.columns, rows)?)?;

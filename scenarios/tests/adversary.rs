@@ -5,13 +5,8 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-use common::TempDir;
-
-fn byzsim(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_byzsim")).args(args).current_dir(dir).output().expect("byzsim runs")
-}
+use common::{TempDir, byzsim};
 
 /// A small HotStuff run that commits within its liveness bound on a quiet network.
 const SMALL: &str = r#"name = "small"

@@ -5,15 +5,11 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use scenarios::{parse, run};
 
-use common::TempDir;
-
-fn byzsim(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_byzsim")).args(args).current_dir(dir).output().expect("byzsim runs")
-}
+use common::{TempDir, byzsim};
 
 fn byzsim_owned(args: &[String], dir: &Path) -> Output {
     byzsim(&args.iter().map(String::as_str).collect::<Vec<_>>(), dir)

@@ -4,13 +4,8 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-use common::TempDir;
-
-fn byzsim(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_byzsim")).args(args).current_dir(dir).output().expect("byzsim runs")
-}
+use common::{TempDir, byzsim};
 
 const VALID: &str = r#"
 name = "tiny"

@@ -9,11 +9,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::TempDir;
-
-fn byzsim(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_byzsim")).args(args).current_dir(dir).output().expect("byzsim runs")
-}
+use common::{TempDir, byzsim};
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()

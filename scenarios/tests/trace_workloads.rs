@@ -6,17 +6,12 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use scenarios::model::{ClientsBy, TraceSource};
 use scenarios::parse::{self, Diagnostics};
 use scenarios::{model::Scenario, run};
 
-use common::TempDir;
-
-fn byzsim(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_byzsim")).args(args).current_dir(dir).output().expect("byzsim runs")
-}
+use common::{TempDir, byzsim};
 
 /// The traces crate's documented example files.
 fn data(name: &str) -> String {

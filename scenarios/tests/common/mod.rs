@@ -1,7 +1,9 @@
-//! Test helpers shared by this crate's test files: a scratch folder that removes itself.
+//! Test helpers shared by this crate's test files: a scratch folder that removes itself, and
+//! the `byzsim` binary run in a folder.
 
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// A fresh, empty folder under the system temp folder, removed with everything in it when the
@@ -50,4 +52,11 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.path);
     }
+}
+
+/// Runs the `byzsim` binary built for these tests with `args`, in `dir` (not every test file
+/// runs it).
+#[allow(dead_code)]
+pub fn byzsim(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_byzsim")).args(args).current_dir(dir).output().expect("byzsim runs")
 }
