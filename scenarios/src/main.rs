@@ -65,6 +65,17 @@ enum Command {
         /// Override any field, as key.path=value; repeatable.
         #[arg(long = "set", value_name = "KEY=VALUE")]
         sets: Vec<String>,
+        /// Runs at once (threads across runs; default: the machine's cores). The seeds that
+        /// break are the same whatever the number.
+        #[arg(long)]
+        jobs: Option<u32>,
+        /// Stop at the first seed that breaks an invariant (the lowest one, whatever --jobs).
+        #[arg(long)]
+        stop_at_first: bool,
+        /// Plant a bug (PROTOCOL/BUG) in every replica, to measure the checkers. For testing
+        /// byzsim itself: a planted run says so on every line.
+        #[arg(long, hide = true, value_parser = scenarios::planted::Planted::parse)]
+        plant: Option<scenarios::planted::Planted>,
         /// No progress bar.
         #[arg(long, short)]
         quiet: bool,
@@ -199,7 +210,10 @@ fn main() -> ExitCode {
         },
         Command::Run { input, out, quiet } => run_command(&input, out, quiet),
         Command::Calibrate { out, rounds, batches, signers } => calibrate_command(&out, rounds, batches, signers),
-        Command::Explore { file, seeds, sets, quiet } => explore_command(&file, seeds, &sets, quiet),
+        Command::Explore { file, seeds, sets, jobs, stop_at_first, plant, quiet } => {
+            let jobs = jobs.map_or_else(batch::default_jobs, |j| j as usize);
+            explore_command(&file, seeds, &sets, jobs, stop_at_first, plant, quiet)
+        }
         Command::Compare { file, protocols, seeds, sets, out, jobs, quiet } => {
             let jobs = jobs.map_or_else(batch::default_jobs, |j| j as usize);
             let args = compare::Args { file, protocols, seeds, sets, out, jobs, quiet };
@@ -230,56 +244,72 @@ fn finish(outcome: Result<(String, u8), Failure>) -> ExitCode {
 }
 
 /// Runs every seed; prints each violation with its reproduce command. Exit 3 if any broke.
-fn explore_command(file: &Path, (first, last): (u64, u64), sets: &[String], quiet: bool) -> ExitCode {
-    if let Err(diags) = parse::load(file, sets, Some(first)) {
-        eprintln!("{diags}");
+fn explore_command(
+    file: &Path,
+    range: (u64, u64),
+    sets: &[String],
+    jobs: usize,
+    stop_at_first: bool,
+    plant: Option<scenarios::planted::Planted>,
+    quiet: bool,
+) -> ExitCode {
+    let scenario = match parse::load(file, sets, Some(range.0)) {
+        Ok(s) => s,
+        Err(diags) => {
+            eprintln!("{diags}");
+            return ExitCode::from(2);
+        }
+    };
+    let seeds = match batch::seeds_of(range) {
+        Ok(seeds) => seeds,
+        Err(failure) => {
+            eprintln!("error: {}", failure.message);
+            return ExitCode::from(failure.code);
+        }
+    };
+    if let Some(bug) = plant.filter(|b| b.protocol() != scenario.protocol) {
+        eprintln!(
+            "error: --plant {}: {} runs protocol {}\n  help: plant a bug of that protocol, or add --set protocol={}",
+            bug.name(),
+            file.display(),
+            output::protocol_name(scenario.protocol),
+            output::protocol_name(bug.protocol())
+        );
         return ExitCode::from(2);
     }
-    let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(last - first + 1) };
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} seeds [{bar:40}] {pos}/{len} ({per_sec}, ETA {eta}) {msg}")
-            .expect("static template")
-            .progress_chars("=> "),
-    );
+    let planted_tag = plant.map(|b| format!(" [planted bug {}]", b.name())).unwrap_or_default();
+    let bar = batch::progress_bar(seeds.len(), quiet);
     let started = Instant::now();
-    let (mut broken, mut limited) = (0u64, 0u64);
-    for seed in first..=last {
-        let scenario = match parse::load(file, sets, Some(seed)) {
-            Ok(s) => s,
-            Err(diags) => {
-                eprintln!("{diags}");
-                return ExitCode::from(2);
-            }
-        };
-        let report = run::run(&scenario, &mut |_, _| {});
-        match &report.result.stop {
-            Stop::Violation(v) => {
-                broken += 1;
-                bar.suspend(|| {
-                    println!(
-                        "seed {seed}: `{}` broke at {} at {:.6} s: {}\n  reproduce: {}",
-                        v.invariant,
-                        output::node_label(&report, v.replica),
-                        v.at_ns as f64 / 1e9,
-                        v.detail,
-                        reproduce_command(file, seed, sets)
-                    )
-                });
-            }
-            Stop::Limit { .. } => limited += 1,
-            Stop::End => {}
-        }
-        bar.inc(1);
+    let plan = scenarios::explore::Plan { scenario, seeds, jobs, planted: plant, stop_at_first };
+    let mut broken = 0u64;
+    let found = scenarios::explore::explore(&plan, &mut || bar.inc(1), &mut |f| {
+        broken += 1;
         bar.set_message(format!("{broken} broken"));
-    }
+        let reproduce = match plant {
+            None => reproduce_command(file, f.seed, sets),
+            Some(bug) => planted_reproduce(file, f.seed, sets, bug),
+        };
+        bar.suspend(|| {
+            println!(
+                "seed {}: `{}` broke at {} at {:.6} s: {}{planted_tag}\n  reproduce: {reproduce}",
+                f.seed,
+                f.invariant,
+                f.node,
+                f.at_ns as f64 / 1e9,
+                f.detail
+            )
+        });
+    });
     bar.finish_and_clear();
-    let runs = last - first + 1;
+    let wall_s = started.elapsed().as_secs_f64();
     println!(
-        "{runs} seeds, {broken} broke an invariant, {limited} hit a limit ({:.1} s wall, {:.1} runs/s)",
-        started.elapsed().as_secs_f64(),
-        runs as f64 / started.elapsed().as_secs_f64().max(1e-9)
+        "{} seeds, {} broke an invariant, {} hit a limit ({wall_s:.1} s wall, {:.1} runs/s){planted_tag}",
+        found.runs,
+        found.findings.len(),
+        found.limited,
+        found.runs as f64 / wall_s.max(1e-9)
     );
-    if broken > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS }
+    if found.findings.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(3) }
 }
 
 fn calibrate_command(out: &Path, rounds: u32, batches: u32, signers: u32) -> ExitCode {
@@ -315,6 +345,17 @@ fn calibrate_command(out: &Path, rounds: u32, batches: u32, signers: u32) -> Exi
 }
 
 /// The command that reproduces this run exactly (same version of byzsim).
+/// A planted bug exists only under `explore`: its one-seed exploration.
+fn planted_reproduce(file: &Path, seed: u64, sets: &[String], bug: scenarios::planted::Planted) -> String {
+    let mut words =
+        vec!["explore".to_string(), file.display().to_string(), "--seeds".into(), format!("{seed}..{seed}")];
+    words.extend(["--plant".to_string(), bug.name()]);
+    for s in sets {
+        words.extend(["--set".to_string(), s.clone()]);
+    }
+    output::command_line(&words)
+}
+
 fn reproduce_command(file: &Path, seed: u64, sets: &[String]) -> String {
     let mut words = vec!["run".to_string(), file.display().to_string(), "--seed".to_string(), seed.to_string()];
     for s in sets {

@@ -13,6 +13,7 @@ use sim_core::{Protocol, RunResult, Simulation, Span, Streams, Time};
 
 use crate::lower::{Lowered, algorand_world, lower};
 use crate::model::{ProtocolKind, Scenario};
+use crate::planted::Planted;
 
 /// A finished run with its metrics.
 #[derive(Debug)]
@@ -30,7 +31,15 @@ pub struct Report {
 pub type Progress<'a> = &'a mut dyn FnMut(Time, Time);
 
 pub fn run(scenario: &Scenario, progress: Progress<'_>) -> Report {
-    let lowered = lower(scenario);
+    run_planted(scenario, None, progress)
+}
+
+/// The same with a planted bug in every replica (for measuring the checkers; see `planted`).
+pub fn run_planted(scenario: &Scenario, planted: Option<Planted>, progress: Progress<'_>) -> Report {
+    let mut lowered = lower(scenario);
+    if let Some(bug) = planted {
+        bug.apply(&mut lowered);
+    }
     let streams = Streams::new(scenario.seed);
     let workload = lowered.workload.build(streams.stream("workload"));
     let mut byzantine_stake_ppm = None;

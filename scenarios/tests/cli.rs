@@ -272,4 +272,21 @@ fn explore_reports_the_seeds_that_break_and_how_to_reproduce_them() {
     assert!(String::from_utf8_lossy(&clean.stdout).contains("4 seeds, 0 broke an invariant"));
     let bad = byzsim(&["explore", "tiny.toml", "--seeds", "5..2"], &dir);
     assert_eq!(bad.status.code(), Some(2));
+    // The seeds that break do not depend on --jobs; --stop-at-first stops at the lowest.
+    let one = byzsim(&["explore", "attack.toml", "--seeds", "1..3", "--quiet", "--jobs", "1"], &dir);
+    let two = byzsim(&["explore", "attack.toml", "--seeds", "1..3", "--quiet", "--jobs", "2"], &dir);
+    let seeds_of = |o: &std::process::Output| -> Vec<String> {
+        String::from_utf8_lossy(&o.stdout).lines().filter(|l| l.starts_with("seed ")).map(String::from).collect()
+    };
+    assert_eq!(seeds_of(&one), seeds_of(&two));
+    let first =
+        byzsim(&["explore", "attack.toml", "--seeds", "2..40", "--quiet", "--jobs", "2", "--stop-at-first"], &dir);
+    let stdout = String::from_utf8_lossy(&first.stdout);
+    assert_eq!(first.status.code(), Some(3), "{stdout}");
+    assert!(seeds_of(&first)[0].starts_with("seed 2: "), "{stdout}");
+    assert!(!stdout.contains("39 seeds"), "it went on after the first finding: {stdout}");
+    // A planted bug of another protocol is refused.
+    let wrong = byzsim(&["explore", "tiny.toml", "--seeds", "1..2", "--plant", "leaderless/plain_union"], &dir);
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("--set protocol=leaderless"));
 }

@@ -35,6 +35,20 @@ pub enum PlantedBug {
     ExecutorNeverRuns,
 }
 
+impl PlantedBug {
+    pub const ALL: &'static [PlantedBug] =
+        &[PlantedBug::PlainUnion, PlantedBug::OmitExecuted, PlantedBug::HeldNonces, PlantedBug::ExecutorNeverRuns];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            PlantedBug::PlainUnion => "plain_union",
+            PlantedBug::OmitExecuted => "omit_executed",
+            PlantedBug::HeldNonces => "held_nonces",
+            PlantedBug::ExecutorNeverRuns => "executor_never_runs",
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct LeaderlessConfig {
     pub variant: Variant,
