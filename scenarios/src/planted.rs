@@ -42,6 +42,27 @@ impl Planted {
         })
     }
 
+    /// The exploration that must catch it within 200 seeds: a scenario file (from the
+    /// repository's root) and its overrides. Each pins one detecting seed in
+    /// `scenarios/tests/planted.rs`; `cargo xtask bench` measures seeds-to-detection. None for
+    /// a bug only a crafted workload reaches (its test in `protocols/tests` crafts it).
+    pub fn explored_by(self) -> Option<(&'static str, &'static [&'static str])> {
+        match self {
+            Planted::Leaderless(b) => match b {
+                ll::PlantedBug::PlainUnion => Some((
+                    "scenarios/examples/leaderless-byzantine.toml",
+                    &["byzantine=[{behavior=\"invent_deps\", count=1}]"],
+                )),
+                // Scenario workloads send a source's transfers in nonce order from one client:
+                // no gap ever opens. protocols/tests/leaderless_ledger.rs crafts the reordering.
+                ll::PlantedBug::HeldNonces => None,
+                ll::PlantedBug::OmitExecuted | ll::PlantedBug::ExecutorNeverRuns => {
+                    Some(("scenarios/examples/leaderless-byzantine.toml", &[]))
+                }
+            },
+        }
+    }
+
     /// Breaks the lowered protocol configuration every replica is built from.
     pub fn apply(self, lowered: &mut Lowered) {
         match self {

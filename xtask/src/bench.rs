@@ -6,6 +6,8 @@ use std::fmt::Write as _;
 use std::process::Command;
 use std::time::Instant;
 
+use scenarios::explore::Exploration;
+use scenarios::planted::Planted;
 use sim_core::net::{DelayModel, Jitter, NetConfig, NodePlacement};
 use sim_core::workload::ListWorkload;
 use sim_core::{Ctx, Message, NodeId, Protocol, SendPolicy, SimConfig, Simulation, Span, Time, Tx};
@@ -229,8 +231,80 @@ fn algorand_safety_rows(seeds: u64) -> String {
     rows
 }
 
+/// The exploration of one scenario file with overrides, on the batch pool.
+fn explore(path: &str, sets: &[&str], seeds: u64, planted: Option<Planted>) -> (Exploration, f64) {
+    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    let scenario = scenarios::parse::load(std::path::Path::new(path), &sets, None).unwrap_or_else(|d| panic!("{d}"));
+    let plan = scenarios::explore::Plan {
+        scenario,
+        seeds: (1..=seeds).collect(),
+        jobs: scenarios::batch::default_jobs(),
+        planted,
+        stop_at_first: planted.is_some(),
+    };
+    let t = Instant::now();
+    let found = scenarios::explore::explore(&plan, &mut || {}, &mut |_| {});
+    (found, t.elapsed().as_secs_f64())
+}
+
+/// Seeds-to-detection of every planted bug, on the exploration that must catch it within
+/// 200 seeds (`Planted::explored_by`). Prints markdown rows.
+fn planted_rows() -> String {
+    let mut rows = String::new();
+    for bug in Planted::all() {
+        let Some((path, sets)) = bug.explored_by() else {
+            let _ = writeln!(rows, "| {} | a crafted workload (protocols/tests) | - | - | - |", bug.name());
+            continue;
+        };
+        let (found, wall) = explore(path, sets, PLANTED_SEEDS, Some(bug));
+        let seeds: Vec<u64> = (1..=PLANTED_SEEDS).collect();
+        let (first, invariant) = match (found.seeds_to_first(&seeds), found.findings.first()) {
+            (Some(n), Some(f)) => (n.to_string(), format!("`{}` at {}", f.invariant, f.node)),
+            _ => (format!("not in {PLANTED_SEEDS}"), "-".into()),
+        };
+        let sets = if sets.is_empty() { String::new() } else { format!(" `{}`", sets.join(" ")) };
+        let _ = writeln!(rows, "| {} | `{path}`{sets} | {first} | {invariant} | {wall:.1} |", bug.name());
+    }
+    rows
+}
+
+/// Seeds a planted bug must be caught within.
+const PLANTED_SEEDS: u64 = 200;
+
+/// The explorations without planted bugs that must find nothing: per protocol, its attack
+/// scenarios (Byzantine replicas at exactly f with the network adversary).
+const CLEAN_EXPLORATIONS: &[(&str, &[&str])] = &[];
+
+/// `seeds` seeds of every clean exploration. Prints markdown rows.
+fn clean_rows(seeds: u64) -> String {
+    let mut rows = String::new();
+    for &(path, sets) in CLEAN_EXPLORATIONS {
+        let (found, wall) = explore(path, sets, seeds, None);
+        let first = found.findings.first().map_or("-".into(), |f| format!("seed {}: `{}`", f.seed, f.invariant));
+        let sets = if sets.is_empty() { String::new() } else { format!(" `{}`", sets.join(" ")) };
+        let _ = writeln!(
+            rows,
+            "| `{path}`{sets} | {} | {} | {first} | {} | {wall:.0} | {:.1} |",
+            found.runs,
+            found.findings.len(),
+            found.limited,
+            found.runs as f64 / wall
+        );
+    }
+    rows
+}
+
 /// One case, in this process: prints `events wall_s sim_s goodput peak_mib`.
 pub fn case(name: &str) -> Result<(), String> {
+    if name == "planted" {
+        print!("{}", planted_rows());
+        return Ok(());
+    }
+    if let Some(seeds) = name.strip_prefix("clean-") {
+        let seeds = seeds.parse().map_err(|e| format!("bench case {name}: {e}"))?;
+        print!("{}", clean_rows(seeds));
+        return Ok(());
+    }
     if name == "safety" {
         print!("{}", safety_rows(300));
         return Ok(());
@@ -326,7 +400,75 @@ fn exploration(case: &str) -> Result<String, String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-pub fn all(quick: bool) -> Result<(), String> {
+/// `cargo xtask bench [--quick] [--only explore] [--clean-seeds N]`.
+pub struct Options {
+    /// Only the engine ping-pong, printed, nothing written.
+    quick: bool,
+    /// Only the planted-bug and clean explorations, written to docs/exploration.md.
+    only_explore: bool,
+    /// Seeds per clean exploration (10,000 by default).
+    clean_seeds: u64,
+}
+
+impl Options {
+    pub fn parse(args: &[String]) -> Result<Options, String> {
+        let mut o = Options { quick: false, only_explore: false, clean_seeds: 10_000 };
+        let mut it = args.iter();
+        while let Some(arg) = it.next() {
+            match arg.as_str() {
+                "--quick" => o.quick = true,
+                "--only" if it.next().map(String::as_str) == Some("explore") => o.only_explore = true,
+                "--clean-seeds" => {
+                    o.clean_seeds = it.next().and_then(|v| v.parse().ok()).ok_or("--clean-seeds takes a number")?
+                }
+                other => {
+                    return Err(format!("bench: unknown argument {other:?} (--quick, --only explore, --clean-seeds N)"));
+                }
+            }
+        }
+        Ok(o)
+    }
+}
+
+/// The planted-bug matrix and the clean explorations, as a markdown section.
+fn explorations(clean_seeds: u64) -> Result<String, String> {
+    let mut table = String::new();
+    let rows = exploration("planted")?;
+    let _ = writeln!(
+        table,
+        "\n## Planted bugs: seeds to detection\n\nEach planted bug (a test-only switch in every replica, \
+         `byzsim explore FILE --plant BUG`) explored on seeds 1, 2, ... up to {PLANTED_SEEDS} with the \
+         scenario's Byzantine replicas (exactly f) and network adversary, until an invariant breaks. Seeds \
+         to detection counts the breaking seed; every bug must be caught within {PLANTED_SEEDS}.\n"
+    );
+    let _ = writeln!(table, "| planted bug | exploration | seeds to detection | what broke | wall s |");
+    let _ = writeln!(table, "|---|---|---:|---|---:|");
+    table.push_str(&rows);
+    let rows = exploration(&format!("clean-{clean_seeds}"))?;
+    let _ = writeln!(
+        table,
+        "\n## Clean explorations\n\nThe same attack scenarios without planted bugs, {clean_seeds} seeds each, \
+         on all cores. Any violation here is a bug.\n"
+    );
+    let _ = writeln!(table, "| exploration | seeds | violations | first | limit stops | wall s | runs/s |");
+    let _ = writeln!(table, "|---|---:|---:|---|---:|---:|---:|");
+    table.push_str(&rows);
+    Ok(table)
+}
+
+pub fn all(options: Options) -> Result<(), String> {
+    if options.only_explore {
+        let table = format!(
+            "# Explorations\n\nWritten by `cargo xtask bench --only explore` on {} (release build).\n{}",
+            scenarios::calibrate::machine(),
+            explorations(options.clean_seeds)?
+        );
+        print!("{table}");
+        std::fs::write("docs/exploration.md", &table).map_err(|e| format!("docs/exploration.md: {e}"))?;
+        eprintln!("wrote docs/exploration.md");
+        return Ok(());
+    }
+    let quick = options.quick;
     let cases: &[(&str, &str)] = if quick {
         &[("pingpong", "engine ping-pong, 2 nodes, 64 balls in flight")]
     } else {
@@ -426,6 +568,7 @@ pub fn all(quick: bool) -> Result<(), String> {
         );
         let _ = writeln!(table, "|---|---:|---:|---:|---:|---:|---:|---:|");
         table.push_str(&rows);
+        table.push_str(&explorations(options.clean_seeds)?);
     }
     print!("{table}");
     if !quick {

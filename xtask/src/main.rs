@@ -16,14 +16,14 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => lint().and_then(|()| cargo(&["test", "--workspace", "--locked"])),
         Some("lint") => lint(),
-        Some("bench") => bench::all(args.get(1).map(String::as_str) == Some("--quick")),
+        Some("bench") => bench::Options::parse(&args[1..]).and_then(bench::all),
         Some("bench-case") => bench::case(args.get(1).map(String::as_str).unwrap_or("")),
         Some("figures") => figures::main(&args[1..]),
         Some("figures-case") => figures::case(&args[1..]),
         Some("figures-leaderless-case") => figures_leaderless::case(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci | lint | bench [--quick] | figures [--only NAME] [--quick]>\n  ci       lint, then all tests\n  lint     fmt check, clippy with warnings denied\n  bench    engine and protocol benchmarks -> docs/bench.md\n  figures  validation figures (tables, CSV, plots) -> docs/figures/"
+                "usage: cargo xtask <ci | lint | bench [--quick] [--only explore] [--clean-seeds N] | figures [--only NAME] [--quick]>\n  ci       lint, then all tests\n  lint     fmt check, clippy with warnings denied\n  bench    engine and protocol benchmarks, explorations -> docs/bench.md\n  figures  validation figures (tables, CSV, plots) -> docs/figures/"
             );
             return ExitCode::from(2);
         }
