@@ -422,7 +422,9 @@ impl Options {
                     o.clean_seeds = it.next().and_then(|v| v.parse().ok()).ok_or("--clean-seeds takes a number")?
                 }
                 other => {
-                    return Err(format!("bench: unknown argument {other:?} (--quick, --only explore, --clean-seeds N)"));
+                    return Err(format!(
+                        "bench: unknown argument {other:?} (--quick, --only explore, --clean-seeds N)"
+                    ));
                 }
             }
         }
