@@ -10,8 +10,8 @@ use std::rc::Rc;
 
 use common::Steady;
 use protocols::hotstuff::{
-    Behavior, Block, BlockId, CommitRule, HotStuff, HotStuffConfig, HsMsg, Phase, Qc, Script, Tc, View, Wire,
-    complain_digest,
+    Behavior, Block, BlockId, CommitRule, HotStuff, HotStuffConfig, HsMsg, Phase, PlantedBug, Qc, Script, Tc, View,
+    Wire, complain_digest,
 };
 use sim_core::adversary::{Action, Mode, RandomAttack, Rule};
 use sim_core::net::{DelayModel, Jitter, NetConfig, NodePlacement};
@@ -38,7 +38,7 @@ struct Run {
     secs: u64,
     /// Per replica; empty: all correct.
     behaviors: Vec<Behavior>,
-    vote_ignoring_lock: bool,
+    bug: Option<PlantedBug>,
     /// Replica 3 (D) is played by this script.
     script: Option<Script>,
 }
@@ -83,12 +83,12 @@ fn run(r: Run) -> RunResult {
         max_timeout: Span::from_millis(10_000),
         list_certificates: false,
         commit_rule: r.rule,
+        twins: None,
+        bug: r.bug,
     };
     let mut script = r.script;
-    let planted = r.vote_ignoring_lock;
     Simulation::new(cfg, Box::new(workload), |id| {
         let mut replica = HotStuff::with_behavior(hs.clone(), behaviors[id.idx()], &behaviors);
-        replica.planted.vote_ignoring_lock = planted && behaviors[id.idx()] == Behavior::Correct;
         if id == D {
             replica.script = script.take();
         }
@@ -212,7 +212,7 @@ fn lock_attack(rule: CommitRule) -> RunResult {
         rate_tps: 0,
         secs: 4,
         behaviors: vec![],
-        vote_ignoring_lock: false,
+        bug: None,
         script: Some(lock_breaker()),
     })
 }
@@ -247,7 +247,7 @@ fn planted_vote_ignoring_the_lock_is_caught_by_the_scripted_attack() {
         rate_tps: 0,
         secs: 4,
         behaviors: vec![],
-        vote_ignoring_lock: true,
+        bug: Some(PlantedBug::VoteIgnoringLock),
         script: Some(lock_breaker()),
     };
     let Stop::Violation(v) = run(planted(CommitRule::ThreeChain)).stop else { panic!("planted bug not caught") };
@@ -259,14 +259,14 @@ fn planted_vote_ignoring_the_lock_is_caught_by_the_scripted_attack() {
 /// runs without the bug are safe.
 #[test]
 fn planted_vote_ignoring_the_lock_is_caught_by_the_random_adversary() {
-    let case = |seed, vote_ignoring_lock| Run {
+    let case = |seed, vote_ignoring_lock: bool| Run {
         seed,
         rule: CommitRule::TwoChain,
         adversary: random_adversary(),
         rate_tps: 200,
         secs: 5,
         behaviors: vec![Behavior::Correct, Behavior::Correct, Behavior::Correct, Behavior::Fork],
-        vote_ignoring_lock,
+        bug: vote_ignoring_lock.then_some(PlantedBug::VoteIgnoringLock),
         script: None,
     };
     let Stop::Violation(v) = run(case(113, true)).stop else { panic!("seed 113 no longer catches the planted bug") };

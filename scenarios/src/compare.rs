@@ -225,6 +225,7 @@ fn quoted(words: &[&str]) -> String {
 fn adversary_kinds(s: &Scenario) -> Vec<String> {
     let mut kinds: Vec<String> = match &s.adversary.mode {
         AdversaryMode::Off
+        | AdversaryMode::Twins { .. }
         | AdversaryMode::Random { targets: AdversaryTargets::Critical | AdversaryTargets::All, .. } => Vec::new(),
         AdversaryMode::Random { targets: AdversaryTargets::Kinds(kinds), .. } => kinds.clone(),
         AdversaryMode::Scripted(rules) => rules.iter().flat_map(|r| r.kinds.iter().cloned()).collect(),

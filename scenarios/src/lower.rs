@@ -5,7 +5,7 @@ use protocols::algorand::{self as ag, AlgorandConfig, StakeDistribution, Topolog
 use protocols::hotstuff::{Behavior, CommitRule, HotStuffConfig};
 use protocols::leaderless::{self as ll, LeaderlessConfig};
 use protocols::ledger::ConflictRelation;
-use sim_core::adversary::{Action, Mode, RandomAttack, Rule, kind_bit};
+use sim_core::adversary::{Action, Mode, RandomAttack, Rule, TwinsPlan, kind_bit};
 use sim_core::net::{DelayModel, Jitter, NetConfig, NodePlacement, PartitionSpec};
 use sim_core::{
     CpuConfig, CryptoCosts, CryptoMode, FaultAction, FaultAt, LivenessCheck, Message, NodeId, SendPolicy, SimConfig,
@@ -106,7 +106,7 @@ pub fn lower(s: &Scenario) -> Lowered {
             bound: Span::from_secs_f64(bound_s),
         }),
         client_retry: s.clients.retry_ms.map(Span::from_millis_f64),
-        adversary: adversary(&s.adversary, s.protocol),
+        adversary: adversary(&s.adversary, s.protocol, twins_plan(s, &byzantine)),
     };
     let workload = match &s.workload.trace {
         None => WorkloadConfig::Synthetic(SyntheticConfig {
@@ -131,6 +131,8 @@ pub fn lower(s: &Scenario) -> Lowered {
             model::HotStuffVariant::TwoChain => CommitRule::TwoChain,
             model::HotStuffVariant::Basic => CommitRule::Basic,
         },
+        twins: twins_plan(s, &byzantine),
+        bug: None,
     };
     let behaviors = byzantine.iter().map(|b| b.map_or(Behavior::Correct, protocol_behavior)).collect();
     let leaderless_behaviors = byzantine.iter().map(|b| b.map_or(ll::Behavior::Correct, leaderless_behavior)).collect();
@@ -176,11 +178,20 @@ fn kinds_mask(names: &[String], protocol: model::ProtocolKind) -> u64 {
     names.iter().map(|name| kind_bit(index(name))).fold(0, |mask, bit| mask | bit)
 }
 
+/// The Twins adversary's partitions, if the scenario has one: the network and the twin
+/// replicas each get a copy of the same plan, drawn from the seed.
+fn twins_plan(s: &Scenario, byzantine: &[Option<model::Behavior>]) -> Option<TwinsPlan> {
+    let model::AdversaryMode::Twins { partitioned_views, groups } = s.adversary.mode else { return None };
+    let twins = byzantine.iter().map(|b| *b == Some(model::Behavior::Twins)).collect();
+    Some(TwinsPlan::for_seed(s.seed, partitioned_views, groups, s.replicas.f, twins))
+}
+
 /// The scenario's adversary as the engine runs it.
-fn adversary(a: &model::Adversary, protocol: model::ProtocolKind) -> sim_core::Adversary {
+fn adversary(a: &model::Adversary, protocol: model::ProtocolKind, twins: Option<TwinsPlan>) -> sim_core::Adversary {
     let ppb = |p: f64| (p * 1e9).round() as u32;
     let mode = match &a.mode {
         model::AdversaryMode::Off => return sim_core::Adversary::OFF,
+        model::AdversaryMode::Twins { .. } => Mode::Twins(twins.expect("a plan for a Twins adversary")),
         model::AdversaryMode::Random { targets, delay, drop } => {
             let targets_mask = match targets {
                 model::AdversaryTargets::Critical if !critical_kinds(protocol).is_empty() => {
@@ -339,7 +350,7 @@ fn leaderless_behavior(b: model::Behavior) -> ll::Behavior {
         M::ProposeWithoutProof => ll::Behavior::ProposeWithoutProof,
         M::ForgeCommit => ll::Behavior::ForgeCommit,
         M::ClaimCoordinator => ll::Behavior::ClaimCoordinator,
-        M::Fork | M::WithholdVotes | M::SlowLeader | M::DoubleVote | M::FakeSync => ll::Behavior::Silent,
+        M::Fork | M::WithholdVotes | M::SlowLeader | M::Twins | M::DoubleVote | M::FakeSync => ll::Behavior::Silent,
     }
 }
 
@@ -382,6 +393,7 @@ fn protocol_behavior(b: model::Behavior) -> Behavior {
         model::Behavior::Equivocate => Behavior::Equivocate,
         model::Behavior::WithholdVotes => Behavior::WithholdVotes,
         model::Behavior::SlowLeader => Behavior::SlowLeader,
+        model::Behavior::Twins => Behavior::Twins,
         // Other protocols' behaviours never reach HotStuff (validation refuses them).
         _ => Behavior::Silent,
     }

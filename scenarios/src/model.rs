@@ -185,6 +185,9 @@ pub enum Behavior {
     WithholdVotes,
     /// As leader, proposes just before the view times out.
     SlowLeader,
+    /// HotStuff: two correct copies under one id, each in its group of the Twins adversary's
+    /// per-view partitions (`[adversary] mode = "twins"`).
+    Twins,
     /// Leaderless: dependency replies with no dependencies.
     OmitDeps,
     /// Leaderless: dependency replies naming commands no client signed.
@@ -302,6 +305,9 @@ pub enum AdversaryMode {
     Random { targets: AdversaryTargets, delay: f64, drop: f64 },
     /// The first rule that matches a message acts on it; a message no rule matches passes.
     Scripted(Vec<AdversaryRule>),
+    /// Twins (Bano et al.): views 1..=`partitioned_views` are partitioned into `groups` groups
+    /// drawn from the seed (twins' copies apart); messages of such a view cross no group.
+    Twins { partitioned_views: u64, groups: u8 },
 }
 
 /// Which message kinds the random adversary goes after.

@@ -36,6 +36,7 @@ pub fn behavior_name(b: Option<crate::model::Behavior>) -> &'static str {
         Some(Behavior::Equivocate) => "equivocate",
         Some(Behavior::WithholdVotes) => "withhold_votes",
         Some(Behavior::SlowLeader) => "slow_leader",
+        Some(Behavior::Twins) => "twins",
         Some(Behavior::OmitDeps) => "omit_deps",
         Some(Behavior::InventDeps) => "invent_deps",
         Some(Behavior::IrrelevantDeps) => "irrelevant_deps",

@@ -15,6 +15,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use protocols::algorand::{AlgorandConfig, StakeDistribution, Topology};
+use sim_core::adversary::{TWINS_GROUPS_MAX, TWINS_VIEWS_MAX};
 
 use crate::lower;
 use crate::model::{
@@ -125,7 +126,8 @@ const CRASH_KEYS: &[&str] = &["replica", "at_s", "recover_s"];
 const BYZANTINE_KEYS: &[&str] = &["behavior", "replicas", "count", "at_s", "recover_s"];
 const CHECKS_KEYS: &[&str] = &["liveness_bound_s"];
 /// The fields of `[adversary]`; each mode takes only some of them (`adversary_mode_of`).
-const ADVERSARY_KEYS: &[&str] = &["mode", "delay_max_ms", "targets", "delay", "drop", "rules"];
+const ADVERSARY_KEYS: &[&str] =
+    &["mode", "delay_max_ms", "targets", "delay", "drop", "rules", "partitioned_views", "groups"];
 const ADVERSARY_RULE_KEYS: &[&str] = &["kinds", "from", "to", "views", "action", "delay_ms", "until_s"];
 /// The fields of `[workload]` for the synthetic generator; trace sources take others (see
 /// `workload.rs`).
@@ -1656,6 +1658,7 @@ const HOTSTUFF_BEHAVIORS: &[(&str, Behavior)] = &[
     ("equivocate", Behavior::Equivocate),
     ("withhold_votes", Behavior::WithholdVotes),
     ("slow_leader", Behavior::SlowLeader),
+    ("twins", Behavior::Twins),
 ];
 
 const LEADERLESS_BEHAVIORS: &[(&str, Behavior)] = &[
@@ -1970,16 +1973,22 @@ enum AdversaryKind {
     Off,
     Random,
     Scripted,
+    Twins,
 }
 
-const ADVERSARY_MODES: &[(&str, AdversaryKind)] =
-    &[("off", AdversaryKind::Off), ("random", AdversaryKind::Random), ("scripted", AdversaryKind::Scripted)];
+const ADVERSARY_MODES: &[(&str, AdversaryKind)] = &[
+    ("off", AdversaryKind::Off),
+    ("random", AdversaryKind::Random),
+    ("scripted", AdversaryKind::Scripted),
+    ("twins", AdversaryKind::Twins),
+];
 
 /// The modes that take an `[adversary]` field other than `mode`.
 fn adversary_modes_of(key: &str) -> &'static [&'static str] {
     match key {
         "delay_max_ms" => &["random", "scripted"],
         "rules" => &["scripted"],
+        "partitioned_views" | "groups" => &["twins"],
         _ => &["random"],
     }
 }
@@ -1999,6 +2008,12 @@ fn read_adversary(
     let fits = check_adversary_keys(c, &sec, &mode);
     if mode.v == AdversaryKind::Off {
         return fits.then(Adversary::default);
+    }
+    if mode.v == AdversaryKind::Twins {
+        let views = c.int(&sec, "partitioned_views", Missing::Default(10u64), (1, TWINS_VIEWS_MAX as i128));
+        let groups = c.int(&sec, "groups", Missing::Default(2u8), (2, TWINS_GROUPS_MAX as i128));
+        let mode = AdversaryMode::Twins { partitioned_views: views?.v, groups: groups?.v };
+        return fits.then_some(Adversary { mode, delay_max_ms: 0.0 });
     }
     let delay_max = c.float(&sec, "delay_max_ms", Missing::Required("200"), TIMEOUT_MS);
     let read = match mode.v {

@@ -1,5 +1,6 @@
 //! The network adversary: per protocol message (kind, sender, receiver, view) it delays, holds
-//! or drops, by a script of rules or at random from the seed's `adversary` stream.
+//! or drops, by a script of rules, at random from the seed's `adversary` stream, or by the
+//! per-view partitions of the Twins generator (`TwinsPlan`).
 //!
 //! It acts where the network has computed a message's arrival, on messages between replicas
 //! only (client requests and replies, and a replica's messages to itself, never meet it). Every
@@ -8,7 +9,8 @@
 //! are the one exception, like loss. Matching costs O(rules) per message and allocates nothing.
 
 use crate::NodeId;
-use crate::rng::SimRng;
+use crate::digest::hash_words;
+use crate::rng::{SimRng, Streams};
 use crate::time::{Span, Time};
 
 /// What the adversary sees of one message.
@@ -101,6 +103,99 @@ pub enum Mode {
     /// The first matching rule acts; a message no rule matches passes untouched.
     Scripted(Vec<Rule>),
     Random(RandomAttack),
+    /// Twins (Bano et al.): a message of a partitioned view between two replicas in different
+    /// groups of that view is dropped. Messages to or from a twin pass: the twin replica sorts
+    /// them among its copies itself, with the same plan.
+    Twins(TwinsPlan),
+}
+
+/// Most views a Twins plan partitions (its table holds a group per view and node copy).
+pub const TWINS_VIEWS_MAX: u64 = 1_000;
+/// Most groups per view.
+pub const TWINS_GROUPS_MAX: u8 = 8;
+
+/// The Twins generator: for each view 1..=`partitioned_views`, every node copy (copy 0 of
+/// each replica, and copy 1 of each twin) is placed in one of `groups` groups; messages of that
+/// view cross no group boundary. Later views (and messages without a view) are not partitioned,
+/// so the network heals and liveness can be checked.
+///
+/// A view's placement, all drawn from `key` (a pure function of (key, view, node, copy)): each
+/// replica's copy goes to a random group, and a twin's other copy to another group (a twin
+/// whose copies sit together is just a correct replica in that view). A placement lasts a
+/// random run of views (a new one with probability 1/3 per view): the Twins paper's scenarios
+/// keep a partition for several rounds, and a chained commit needs three certified views in a
+/// row. No group need hold a quorum: such views stall until the partitions end. Built once per
+/// run: a lookup per message, nothing allocated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TwinsPlan {
+    pub partitioned_views: u64,
+    pub groups: u8,
+    /// Which replicas run two copies, by id.
+    twins: Vec<bool>,
+    /// The group of each node copy per partitioned view, at `(view - 1) * 2n + 2 * node + copy`.
+    table: Vec<u8>,
+}
+
+impl TwinsPlan {
+    pub fn new(key: u64, partitioned_views: u64, groups: u8, f: u32, twins: Vec<bool>) -> TwinsPlan {
+        let n = twins.len() as u32;
+        assert!(n > 3 * f, "n = {n} cannot tolerate f = {f}");
+        assert!((2..=TWINS_GROUPS_MAX).contains(&groups) && partitioned_views <= TWINS_VIEWS_MAX);
+        assert!(twins.iter().filter(|&&t| t).count() as u32 <= f, "at most f twins");
+        let mut table = Vec::with_capacity(partitioned_views as usize * 2 * n as usize);
+        let mut drawn = 1;
+        for view in 1..=partitioned_views {
+            // A placement lasts a few views (a new one with probability 1/3), so a group can
+            // certify a chain before the partition moves: independent views rarely can.
+            if hash_words(&[key, view, u64::MAX]).is_multiple_of(3) {
+                drawn = view;
+            }
+            table.extend(Self::place_view(key, drawn, groups, &twins));
+        }
+        TwinsPlan { partitioned_views, groups, twins, table }
+    }
+
+    /// The plan of a run of `seed`: its key is the first draw of the seed's `adversary` stream
+    /// (the engine's copy of that stream draws nothing in Twins mode).
+    pub fn for_seed(seed: u64, partitioned_views: u64, groups: u8, f: u32, twins: Vec<bool>) -> TwinsPlan {
+        let key = Streams::new(seed).stream("adversary").next_u64();
+        TwinsPlan::new(key, partitioned_views, groups, f, twins)
+    }
+
+    /// One view's groups, per node copy (`2 * node + copy`).
+    fn place_view(key: u64, view: u64, groups: u8, twins: &[bool]) -> Vec<u8> {
+        let draw = |node: usize, what: u64| hash_words(&[key, view, node as u64, what]);
+        let mut placed = vec![0u8; 2 * twins.len()];
+        for node in 0..twins.len() {
+            let first = (draw(node, 1) % groups as u64) as u8;
+            let shift = 1 + (draw(node, 2) % (groups as u64 - 1)) as u8;
+            let other = (first + shift) % groups;
+            let copy = usize::from(twins[node] && draw(node, 3) & 1 == 1);
+            placed[2 * node + copy] = first;
+            placed[2 * node + (1 - copy)] = other;
+        }
+        placed
+    }
+
+    pub fn n(&self) -> u32 {
+        self.twins.len() as u32
+    }
+
+    pub fn is_twin(&self, node: NodeId) -> bool {
+        self.twins[node.idx()]
+    }
+
+    /// The group of a node copy in `view`; `None` when the view is not partitioned.
+    pub fn group(&self, view: Option<u64>, node: NodeId, copy: u8) -> Option<u8> {
+        let view = view.filter(|&v| v >= 1 && v <= self.partitioned_views)?;
+        assert!(copy <= 1 && node.0 < self.n());
+        Some(self.table[(view - 1) as usize * 2 * self.twins.len() + 2 * node.idx() + copy as usize])
+    }
+
+    /// Whether a message of `view` goes from node copy `a` to node copy `b`.
+    pub fn connected(&self, view: Option<u64>, a: (NodeId, u8), b: (NodeId, u8)) -> bool {
+        self.group(view, a.0, a.1) == self.group(view, b.0, b.1)
+    }
 }
 
 /// The adversary of a run.
@@ -143,6 +238,13 @@ impl Adversary {
                 let delayed = attack.delay_ppb > 0 && rng.chance_ppb(attack.delay_ppb);
                 if delayed { Span(rng.below(self.delay_max.0.saturating_add(1))) } else { Span::ZERO }
             }
+            Mode::Twins(plan) => {
+                let twin = plan.is_twin(m.from) || plan.is_twin(m.to);
+                if !twin && !plan.connected(m.view, (m.from, 0), (m.to, 0)) {
+                    return None;
+                }
+                Span::ZERO
+            }
         };
         Some(at + extra.min(self.delay_max))
     }
@@ -151,7 +253,6 @@ impl Adversary {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::Streams;
 
     fn meta(kind: usize, from: u32, to: u32, view: Option<u64>) -> MessageMeta {
         MessageMeta { kind, from: NodeId(from), to: NodeId(to), view }
@@ -192,5 +293,41 @@ mod tests {
         }
         assert!((800..1_200).contains(&dropped), "{dropped}");
         assert!((4_000..4_900).contains(&delayed), "{delayed}");
+    }
+
+    /// A twin's copies are apart, later views and viewless messages pass, placements last
+    /// several views, and the plan is a function of its key.
+    #[test]
+    fn twins_plan_splits_twins_and_heals() {
+        let twins = vec![false, false, false, true, false, false, true];
+        let plan = TwinsPlan::new(42, 12, 3, 2, twins.clone());
+        assert_eq!(plan, TwinsPlan::new(42, 12, 3, 2, twins.clone()));
+        assert_ne!(plan, TwinsPlan::new(43, 12, 3, 2, twins));
+        for view in 1..=12 {
+            for twin in [3, 6] {
+                assert_ne!(plan.group(Some(view), NodeId(twin), 0), plan.group(Some(view), NodeId(twin), 1));
+            }
+        }
+        let same = (2..=12)
+            .filter(|&v| (0..7).all(|i| plan.group(Some(v), NodeId(i), 0) == plan.group(Some(v - 1), NodeId(i), 0)));
+        assert!(same.count() >= 3, "placements last several views");
+        assert!(
+            plan.connected(Some(13), (NodeId(0), 0), (NodeId(1), 0))
+                && plan.connected(None, (NodeId(0), 0), (NodeId(3), 1))
+        );
+        let adv = Adversary { mode: Mode::Twins(plan.clone()), delay_max: Span::ZERO };
+        let mut rng = Streams::new(1).stream("adversary");
+        for view in 1..=12 {
+            for (a, b) in [(0, 1), (1, 2), (2, 4)] {
+                let apart = !plan.connected(Some(view), (NodeId(a), 0), (NodeId(b), 0));
+                let at = adv.arrival(&meta(1, a, b, Some(view)), Time(5), &mut rng);
+                assert_eq!(at.is_none(), apart);
+            }
+            assert_eq!(
+                adv.arrival(&meta(1, 0, 3, Some(view)), Time(5), &mut rng),
+                Some(Time(5)),
+                "twins sort their own"
+            );
+        }
     }
 }

@@ -41,6 +41,15 @@
 //!   branch it extends, and drops committed ones; unlike the `seen` set, a transaction whose
 //!   block was abandoned by a view change is proposed again instead of being lost.
 //! - Block synchronization: a replica missing a block asks the sender for it.
+//!
+//! Twins (`Behavior::Twins`, Bano et al.): a Byzantine replica is two correct copies sharing
+//! its id and keys, reusing the equivocator's two faces; in each view the Twins adversary
+//! (`sim_core::adversary::TwinsPlan`) partitions, a copy hears and reaches only the node copies
+//! of its group, computed from the same plan as the network's. Planted bugs
+//! (`HotStuffConfig::bug`, test-only) that Twins catches on `scenarios/examples/twins-hotstuff.toml`
+//! (n = 4, one twin, 12 partitioned views, 2 groups), seeds 1..=200, chained three-chain:
+//! vote_ignoring_lock 7 of 200 (first 65), quorum_minus_one 13 (first 9), both `agreement`;
+//! several_votes_per_view 0. Without a bug: 0 of 200.
 
 mod basic;
 mod types;
@@ -50,7 +59,8 @@ pub use types::{Block, BlockId, Height, HsMsg, Phase, Qc, Tc, View, Wire, compla
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Rc;
 
-use sim_core::{Ctx, NodeId, NodeSet, Protocol, Span, Tx, TxSet};
+use sim_core::adversary::TwinsPlan;
+use sim_core::{Ctx, Message, NodeId, NodeSet, Protocol, Span, Tx, TxSet};
 
 use crate::common::quorum::{Votes, byzantine_quorum};
 
@@ -72,6 +82,38 @@ pub struct HotStuffConfig {
     /// Certificates list their n-f signatures (verified one by one) instead of aggregating them.
     pub list_certificates: bool,
     pub commit_rule: CommitRule,
+    /// The Twins adversary's per-view partitions, which twin replicas apply to their own
+    /// copies (`None`: twins, if any, hear and reach everyone).
+    pub twins: Option<TwinsPlan>,
+    /// Test-only: a deliberately broken rule, to show the checkers catch it. Never set by a
+    /// scenario file.
+    #[doc(hidden)]
+    pub bug: Option<PlantedBug>,
+}
+
+/// A deliberately broken protocol rule (test-only, `HotStuffConfig::bug`).
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlantedBug {
+    /// Vote for any block of the current view, whatever the lock.
+    VoteIgnoringLock,
+    /// Certificates (QCs, timeout certificates) need n-f-1 signatures instead of n-f.
+    QuorumMinusOne,
+    /// Vote for every valid proposal of the latest view voted in, not only the first.
+    SeveralVotesPerView,
+}
+
+impl PlantedBug {
+    pub const ALL: &'static [PlantedBug] =
+        &[PlantedBug::VoteIgnoringLock, PlantedBug::QuorumMinusOne, PlantedBug::SeveralVotesPerView];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            PlantedBug::VoteIgnoringLock => "vote_ignoring_lock",
+            PlantedBug::QuorumMinusOne => "quorum_minus_one",
+            PlantedBug::SeveralVotesPerView => "several_votes_per_view",
+        }
+    }
 }
 
 /// When a block commits.
@@ -122,6 +164,11 @@ pub enum Behavior {
     WithholdVotes,
     /// As leader, proposes only when three quarters of the view timeout have passed.
     SlowLeader,
+    /// Twins (Bano et al.): two correct copies of the protocol under this replica's id and
+    /// keys, each hearing and reaching only the node copies of its group in each view of the
+    /// Twins adversary's plan (`HotStuffConfig::twins`). As leader both copies propose (two
+    /// blocks), as voter each votes as its own state allows.
+    Twins,
 }
 
 /// Which face of the equivocators a replica talks to.
@@ -133,11 +180,34 @@ enum Role {
     Coalition,
 }
 
-/// The face one copy of an equivocator plays.
+/// Who the copies of a two-faced replica talk to.
+#[derive(Clone, Debug)]
+enum Audience {
+    /// An equivocator: each face has a fixed half of the others.
+    Halves(Rc<[Role]>),
+    /// A twin: each copy reaches the node copies of its group in a message's view.
+    Twins(Rc<TwinsRoute>),
+}
+
+/// What a twin needs to route: which replicas are twins (their copies sort messages among
+/// themselves, so a twin's traffic to a twin says which copy sent it) and the partitions.
+#[derive(Debug)]
+struct TwinsRoute {
+    twins: Vec<bool>,
+    plan: Option<TwinsPlan>,
+}
+
+impl TwinsRoute {
+    fn connected(&self, view: Option<u64>, a: (NodeId, u8), b: (NodeId, u8)) -> bool {
+        self.plan.as_ref().is_none_or(|plan| plan.connected(view, a, b))
+    }
+}
+
+/// The face one copy of an equivocator (or twin) plays.
 #[derive(Clone, Debug)]
 struct Face {
     side: u8,
-    roles: Rc<[Role]>,
+    audience: Audience,
 }
 
 /// What waits for a missing block: a message to handle again, or a QC to examine again.
@@ -163,21 +233,10 @@ struct Counters {
 #[doc(hidden)]
 pub type Script = Box<dyn FnMut(&mut Ctx<'_, HotStuff>, NodeId, HsMsg)>;
 
-/// Test-only planted bugs: each shows that a checker or test can fail. All off by default and
-/// out of reach of scenario files.
-#[doc(hidden)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Planted {
-    /// Vote for any block of the current view, whatever the lock.
-    pub vote_ignoring_lock: bool,
-}
-
 pub struct HotStuff {
     /// Test-only: when set, this replica is Byzantine and the script plays it.
     #[doc(hidden)]
     pub script: Option<Script>,
-    #[doc(hidden)]
-    pub planted: Planted,
     cfg: HotStuffConfig,
     behavior: Behavior,
     /// For an equivocator: the face this copy plays; `twin` is the copy playing face 1.
@@ -222,15 +281,26 @@ impl HotStuff {
     pub fn with_behavior(cfg: HotStuffConfig, behavior: Behavior, roster: &[Behavior]) -> HotStuff {
         let mut replica = HotStuff::new(cfg.clone());
         replica.behavior = behavior;
-        if behavior == Behavior::Equivocate {
-            let roles = Self::roles(roster);
-            replica.face = Some(Face { side: 0, roles: Rc::clone(&roles) });
-            let mut twin = HotStuff::new(cfg);
-            twin.behavior = behavior;
-            twin.face = Some(Face { side: 1, roles });
-            replica.twin = Some(Box::new(twin));
-        }
+        let audience = match behavior {
+            Behavior::Equivocate => Audience::Halves(Self::roles(roster)),
+            Behavior::Twins => Audience::Twins(Rc::new(Self::twins_route(&cfg, roster))),
+            _ => return replica,
+        };
+        replica.face = Some(Face { side: 0, audience: audience.clone() });
+        let mut twin = HotStuff::new(cfg);
+        twin.behavior = behavior;
+        twin.face = Some(Face { side: 1, audience });
+        replica.twin = Some(Box::new(twin));
         replica
+    }
+
+    fn twins_route(cfg: &HotStuffConfig, roster: &[Behavior]) -> TwinsRoute {
+        let twins: Vec<bool> = roster.iter().map(|&b| b == Behavior::Twins).collect();
+        if let Some(plan) = &cfg.twins {
+            assert_eq!(plan.n() as usize, roster.len(), "a Twins plan for every replica");
+            assert!((0..roster.len()).all(|i| plan.is_twin(NodeId(i as u32)) == twins[i]), "the plan knows the twins");
+        }
+        TwinsRoute { twins, plan: cfg.twins.clone() }
     }
 
     /// Equivocators form the coalition; the others are split in two audiences by id.
@@ -250,12 +320,23 @@ impl HotStuff {
     }
 
     /// Sends as this replica's face would: to its own audience and (tagged) to the coalition.
+    /// A twin's copy sends to correct replicas of its group in the message's view, and to
+    /// twins (itself included) tagged with the copy, for them to sort.
     fn send(&self, ctx: &mut Ctx<'_, Self>, to: NodeId, msg: HsMsg) {
         let Some(face) = &self.face else { return ctx.send(to, msg) };
-        match face.roles[to.idx()] {
-            Role::Coalition => ctx.send(to, HsMsg::Coalition { side: face.side, inner: Box::new(msg) }),
-            Role::Audience(side) if side == face.side => ctx.send(to, msg),
-            Role::Audience(_) => {}
+        let tagged = |msg| HsMsg::Coalition { side: face.side, inner: Box::new(msg) };
+        match &face.audience {
+            Audience::Halves(roles) => match roles[to.idx()] {
+                Role::Coalition => ctx.send(to, tagged(msg)),
+                Role::Audience(side) if side == face.side => ctx.send(to, msg),
+                Role::Audience(_) => {}
+            },
+            Audience::Twins(route) if route.twins[to.idx()] => ctx.send(to, tagged(msg)),
+            Audience::Twins(route) => {
+                if route.connected(msg.view(), (ctx.me(), face.side), (to, 0)) {
+                    ctx.send(to, msg);
+                }
+            }
         }
     }
 
@@ -275,7 +356,6 @@ impl HotStuff {
         by_height.insert((genesis.height, genesis.id));
         HotStuff {
             script: None,
-            planted: Planted::default(),
             cfg,
             behavior: Behavior::Correct,
             face: None,
@@ -499,6 +579,10 @@ impl HotStuff {
             return;
         }
         if block.view < self.view {
+            // The planted bug votes again for another block of the view it just voted in.
+            if self.cfg.bug == Some(PlantedBug::SeveralVotesPerView) && block.view == self.voted.0 {
+                self.vote_if_safe(ctx, &block);
+            }
             return;
         }
         self.vote_if_safe(ctx, &block);
@@ -542,7 +626,7 @@ impl HotStuff {
         let lock = self.block(self.lock);
         let safe = self.extends(block, lock.id, lock.height)
             || block.justify.view > lock.view
-            || self.planted.vote_ignoring_lock;
+            || self.cfg.bug == Some(PlantedBug::VoteIgnoringLock);
         if safe {
             self.vote(ctx, Phase::Prepare, block.view, block.id);
         }
@@ -550,7 +634,8 @@ impl HotStuff {
 
     /// Votes only move forward, once per view and phase, never in a view complained about.
     fn may_vote(&self, phase: Phase, view: View) -> bool {
-        self.behavior != Behavior::WithholdVotes && (view, phase) > self.voted && view > self.complained_view
+        let again = self.cfg.bug == Some(PlantedBug::SeveralVotesPerView) && (view, phase) == self.voted;
+        self.behavior != Behavior::WithholdVotes && ((view, phase) > self.voted || again) && view > self.complained_view
     }
 
     fn vote(&mut self, ctx: &mut Ctx<'_, Self>, phase: Phase, view: View, block: BlockId) {
@@ -836,15 +921,31 @@ impl HotStuff {
         }
     }
 
-    /// The face a message from `from` is meant for.
+    /// The face a message from `from` is meant for (not for twins: see `on_twins_message`).
     fn side_of(&self, from: NodeId, msg: &HsMsg) -> u8 {
-        match (msg, &self.face) {
+        match (msg, self.face.as_ref().map(|f| &f.audience)) {
             (HsMsg::Coalition { side, .. }, _) => *side,
-            (_, Some(face)) => match face.roles[from.idx()] {
+            (_, Some(Audience::Halves(roles))) => match roles[from.idx()] {
                 Role::Audience(side) => side,
                 Role::Coalition => 0,
             },
-            (_, None) => 0,
+            (_, Some(Audience::Twins(_)) | None) => 0,
+        }
+    }
+
+    /// A twin hands a message to each of its copies in the sender copy's group of the
+    /// message's view (both, when the view is not partitioned).
+    fn on_twins_message(&mut self, ctx: &mut Ctx<'_, Self>, route: &TwinsRoute, from: NodeId, msg: HsMsg) {
+        let (sender_copy, msg) = match msg {
+            HsMsg::Coalition { side, inner } => (side, *inner),
+            other => (0, other),
+        };
+        let view = msg.view();
+        for copy in 0..2u8 {
+            if route.connected(view, (from, sender_copy), (ctx.me(), copy)) {
+                let msg = msg.clone();
+                self.on_face(copy, |c| c.handle(ctx, from, msg));
+            }
         }
     }
 
@@ -852,6 +953,9 @@ impl HotStuff {
         self.n = ctx.n();
         self.f = ctx.f();
         self.quorum = byzantine_quorum(self.n, self.f);
+        if self.cfg.bug == Some(PlantedBug::QuorumMinusOne) {
+            self.quorum -= 1;
+        }
         self.enter_view(ctx, View(1));
     }
 
@@ -913,6 +1017,9 @@ impl Protocol for HotStuff {
         }
         if self.behavior == Behavior::Silent {
             return;
+        }
+        if let Some(Face { audience: Audience::Twins(route), .. }) = &self.face {
+            return self.on_twins_message(ctx, &Rc::clone(route), from, msg);
         }
         let side = self.side_of(from, &msg);
         let msg = match msg {
