@@ -2,6 +2,7 @@
 //! must catch. Reachable from `byzsim explore --plant` (hidden) and from the bench, never from
 //! a scenario file, and never on by default.
 
+use protocols::hotstuff as hs;
 use protocols::leaderless as ll;
 
 use crate::lower::Lowered;
@@ -11,17 +12,20 @@ use crate::output::protocol_name;
 /// One planted bug of one protocol.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Planted {
+    HotStuff(hs::PlantedBug),
     Leaderless(ll::PlantedBug),
 }
 
 impl Planted {
     /// Every planted bug of every protocol.
     pub fn all() -> Vec<Planted> {
-        ll::PlantedBug::ALL.iter().map(|&b| Planted::Leaderless(b)).collect()
+        let hotstuff = hs::PlantedBug::ALL.iter().map(|&b| Planted::HotStuff(b));
+        hotstuff.chain(ll::PlantedBug::ALL.iter().map(|&b| Planted::Leaderless(b))).collect()
     }
 
     pub fn protocol(self) -> ProtocolKind {
         match self {
+            Planted::HotStuff(_) => ProtocolKind::HotStuff,
             Planted::Leaderless(_) => ProtocolKind::Leaderless,
         }
     }
@@ -29,6 +33,7 @@ impl Planted {
     /// `protocol/bug`, e.g. `leaderless/plain_union`.
     pub fn name(self) -> String {
         let bug = match self {
+            Planted::HotStuff(b) => b.name(),
             Planted::Leaderless(b) => b.name(),
         };
         format!("{}/{bug}", protocol_name(self.protocol()))
@@ -48,6 +53,7 @@ impl Planted {
     /// a bug only a crafted workload reaches (its test in `protocols/tests` crafts it).
     pub fn explored_by(self) -> Option<(&'static str, &'static [&'static str])> {
         match self {
+            Planted::HotStuff(_) => Some(("scenarios/examples/twins-hotstuff.toml", &[])),
             Planted::Leaderless(b) => match b {
                 ll::PlantedBug::PlainUnion => Some((
                     "scenarios/examples/leaderless-byzantine.toml",
@@ -66,6 +72,7 @@ impl Planted {
     /// Breaks the lowered protocol configuration every replica is built from.
     pub fn apply(self, lowered: &mut Lowered) {
         match self {
+            Planted::HotStuff(b) => lowered.hotstuff.bug = Some(b),
             Planted::Leaderless(b) => lowered.leaderless.bug = Some(b),
         }
     }

@@ -7,8 +7,13 @@ use scenarios::planted::Planted;
 
 /// One detecting seed per planted bug, found with `byzsim explore FILE --plant BUG
 /// --stop-at-first` on its `Planted::explored_by` exploration.
-const PINNED: &[(&str, u64)] =
-    &[("leaderless/plain_union", 1), ("leaderless/omit_executed", 1), ("leaderless/executor_never_runs", 1)];
+const PINNED: &[(&str, u64)] = &[
+    ("hotstuff/vote_ignoring_lock", 65),
+    ("hotstuff/quorum_minus_one", 9),
+    ("leaderless/plain_union", 1),
+    ("leaderless/omit_executed", 1),
+    ("leaderless/executor_never_runs", 1),
+];
 
 fn scenario_of(bug: Planted) -> Option<scenarios::model::Scenario> {
     let (path, sets) = bug.explored_by()?;
