@@ -83,6 +83,7 @@ fn run(case: Case) -> RunResult {
         max_timeout: Span::from_millis(10_000),
         list_certificates: false,
         commit_rule: CommitRule::Basic,
+        bug: None,
     };
     let mut roster = case.behaviors.clone();
     roster.resize(case.n as usize, Behavior::Correct);

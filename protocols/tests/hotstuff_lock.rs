@@ -83,6 +83,7 @@ fn run(r: Run) -> RunResult {
         max_timeout: Span::from_millis(10_000),
         list_certificates: false,
         commit_rule: r.rule,
+        bug: None,
     };
     let mut script = r.script;
     let planted = r.vote_ignoring_lock;

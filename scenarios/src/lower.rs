@@ -131,6 +131,7 @@ pub fn lower(s: &Scenario) -> Lowered {
             model::HotStuffVariant::TwoChain => CommitRule::TwoChain,
             model::HotStuffVariant::Basic => CommitRule::Basic,
         },
+        bug: None,
     };
     let behaviors = byzantine.iter().map(|b| b.map_or(Behavior::Correct, protocol_behavior)).collect();
     let leaderless_behaviors = byzantine.iter().map(|b| b.map_or(ll::Behavior::Correct, leaderless_behavior)).collect();

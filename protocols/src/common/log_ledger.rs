@@ -162,15 +162,7 @@ mod tests {
     use crate::ledger::Outcome;
 
     fn tx(id: u64, from: u32, to: u32, amount: u64, nonce: u64) -> Tx {
-        Tx {
-            id: TxId(id),
-            client: NodeId(9),
-            from: AccountId(from),
-            to: AccountId(to),
-            amount,
-            nonce,
-            size_bytes: 1,
-        }
+        Tx { id: TxId(id), client: NodeId(9), from: AccountId(from), to: AccountId(to), amount, nonce, size_bytes: 1 }
     }
 
     fn outcomes(l: &mut LogLedger, txs: &[Tx]) -> Vec<(u64, Outcome, u64)> {

@@ -43,6 +43,7 @@
 //! - Block synchronization: a replica missing a block asks the sender for it.
 
 mod basic;
+mod execute;
 mod types;
 
 pub use types::{Block, BlockId, Height, HsMsg, Phase, Qc, Tc, View, Wire, complain_digest, vote_digest};
@@ -52,7 +53,10 @@ use std::rc::Rc;
 
 use sim_core::{Ctx, NodeId, NodeSet, Protocol, Span, Tx, TxSet};
 
+use crate::common::log_ledger::LogLedger;
 use crate::common::quorum::{Votes, byzantine_quorum};
+use crate::common::results::Settled;
+use crate::ledger::GENESIS_BALANCE;
 
 /// Blocks committed more than this many heights ago are forgotten; a replica further behind
 /// than this cannot catch up by block synchronization.
@@ -72,6 +76,28 @@ pub struct HotStuffConfig {
     /// Certificates list their n-f signatures (verified one by one) instead of aggregating them.
     pub list_certificates: bool,
     pub commit_rule: CommitRule,
+    /// Test-only: a planted bug, never set by a scenario file.
+    #[doc(hidden)]
+    pub bug: Option<PlantedBug>,
+}
+
+/// Test-only planted bugs, each to show a checker can fail (`HotStuffConfig::bug`).
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlantedBug {
+    /// Replicas with an odd id execute each committed block's transactions in reverse order:
+    /// the log agrees, the ledger results do not (the per-transaction result check).
+    ReversedBlocks,
+}
+
+impl PlantedBug {
+    pub const ALL: &'static [PlantedBug] = &[PlantedBug::ReversedBlocks];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            PlantedBug::ReversedBlocks => "reversed_blocks",
+        }
+    }
 }
 
 /// When a block commits.
@@ -209,6 +235,8 @@ pub struct HotStuff {
     future: Option<(NodeId, Rc<Block>)>,
     pending: VecDeque<Tx>,
     committed: TxSet,
+    /// The ledger the committed log runs on (`execute.rs`).
+    ledger: LogLedger,
     /// What waits for a block, by the missing block's id.
     waiting: BTreeMap<BlockId, Vec<(NodeId, Parked)>>,
     n_waiting: usize,
@@ -300,6 +328,7 @@ impl HotStuff {
             future: None,
             pending: VecDeque::new(),
             committed: TxSet::default(),
+            ledger: LogLedger::own(GENESIS_BALANCE),
             waiting: BTreeMap::new(),
             n_waiting: 0,
             consecutive_timeouts: 0,
@@ -611,7 +640,7 @@ impl HotStuff {
         }
     }
 
-    /// Executes `tip` and its uncommitted ancestors, oldest first.
+    /// Commits `tip` and its uncommitted ancestors, oldest first, and executes them.
     fn commit(&mut self, ctx: &mut Ctx<'_, Self>, tip: &Rc<Block>) {
         let exec_height = self.committed_height();
         if tip.height <= exec_height {
@@ -625,9 +654,7 @@ impl HotStuff {
         for block in chain.iter().rev() {
             let fresh: Vec<Tx> = block.txs.iter().copied().filter(|tx| self.committed.insert(tx.id)).collect();
             ctx.commit(block.height.0, block.id, &fresh);
-            for tx in &fresh {
-                ctx.reply(tx, 0);
-            }
+            self.execute(ctx, &fresh);
             self.stats.blocks_committed += 1;
             self.stats.txs_committed += fresh.len() as u64;
         }
@@ -888,7 +915,7 @@ impl HotStuff {
 impl Protocol for HotStuff {
     type Message = HsMsg;
     type Timer = HsTimer;
-    type Record = std::convert::Infallible;
+    type Record = Settled;
 
     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
         if self.behavior == Behavior::Silent || self.script.is_some() {
