@@ -4,14 +4,12 @@
 //! and `ResultMonitor` is the whole monitor of the protocols that execute a totally ordered log
 //! (HotStuff, Algorand).
 //!
-//! Memory is one entry per settled transaction, whatever the number of replicas, so 10,000
-//! Algorand users are checked too; each report costs one map lookup.
-
-use std::collections::BTreeMap;
+//! Memory is one entry per transaction, whatever the number of replicas, so 10,000 Algorand
+//! users are checked too; each report costs one indexed read (transaction ids are dense).
 
 use sim_core::checker::Violation;
 use sim_core::observe::Observer;
-use sim_core::{Monitor, NodeId, Time, Tx, TxId};
+use sim_core::{Monitor, NodeId, Time, Tx};
 
 use crate::ledger::{ConflictRelation, Settlement};
 
@@ -27,14 +25,16 @@ pub struct Settled {
 #[derive(Debug)]
 pub struct ResultCheck {
     conflicts: ConflictRelation,
-    first: BTreeMap<TxId, (NodeId, Settlement)>,
+    /// By transaction id (ids are dense, in submission order).
+    first: Vec<Option<(NodeId, Settlement)>>,
+    settled: u64,
 }
 
 impl ResultCheck {
     /// Under a total order every account is ordered with every transfer: use `SharedAccount`,
     /// and the whole settlement must agree.
     pub fn new(conflicts: ConflictRelation) -> ResultCheck {
-        ResultCheck { conflicts, first: BTreeMap::new() }
+        ResultCheck { conflicts, first: Vec::new(), settled: 0 }
     }
 
     /// The part of a settlement every correct replica must agree on: the outcome and the
@@ -53,7 +53,15 @@ impl ResultCheck {
     /// or a description of the difference.
     pub fn check(&mut self, node: NodeId, tx: &Tx, settlement: Settlement) -> Result<(), String> {
         let mine = self.agreed_part(tx, settlement);
-        let (first, theirs) = *self.first.entry(tx.id).or_insert((node, mine));
+        let idx = tx.id.idx();
+        if idx >= self.first.len() {
+            self.first.resize(idx + 1, None);
+        }
+        let slot = &mut self.first[idx];
+        if slot.is_none() {
+            self.settled += 1;
+        }
+        let (first, theirs) = *slot.get_or_insert((node, mine));
         if theirs == mine {
             return Ok(());
         }
@@ -77,7 +85,7 @@ impl ResultCheck {
 
     /// Transactions settled by some correct replica.
     pub fn settled(&self) -> u64 {
-        self.first.len() as u64
+        self.settled
     }
 }
 
@@ -125,6 +133,8 @@ mod tests {
 
     use super::*;
     use crate::ledger::{Account, Outcome};
+
+    use sim_core::TxId;
 
     fn tx(id: u64) -> Tx {
         Tx { id: TxId(id), client: NodeId(9), from: AccountId(1), to: AccountId(2), amount: 5, nonce: 1, size_bytes: 1 }

@@ -41,6 +41,13 @@
 //!   branch it extends, and drops committed ones; unlike the `seen` set, a transaction whose
 //!   block was abandoned by a view change is proposed again instead of being lost.
 //! - Block synchronization: a replica missing a block asks the sender for it.
+//!
+//! Execution (`execute.rs`): a replica runs each committed block's new transactions on its own
+//! ledger in log order (a transfer ahead of its nonce waits for the gap, as leaderless's nonce
+//! chain makes it wait), answers each client with the ledger's result when the transfer
+//! settles, and reports the settlement to the per-transaction result check; it costs no CPU
+//! time in the model. Invariant: every correct replica settles a transaction the same way
+//! (outcome, and the source's and destination's state just after).
 
 mod basic;
 mod execute;
