@@ -201,13 +201,56 @@ pub struct Settlement {
     pub dst: Account,
 }
 
+/// Account ids below this are stored in a vector (one indexed read per access; workloads
+/// mostly draw from a few thousand accounts), the others in a map. At most 256 KiB per ledger.
+const DENSE_ACCOUNTS_MAX: usize = 1 << 14;
+
+/// Where accounts live: a vector for low ids, grown on demand, and a map above. Either way,
+/// an account never stored is at genesis, and iteration is in id order.
+#[derive(Clone, Debug)]
+struct Accounts {
+    genesis: Account,
+    dense: Vec<Account>,
+    sparse: BTreeMap<AccountId, Account>,
+}
+
+impl Accounts {
+    fn get(&self, a: AccountId) -> Account {
+        let i = a.0 as usize;
+        let stored = if i < DENSE_ACCOUNTS_MAX { self.dense.get(i) } else { self.sparse.get(&a) };
+        stored.copied().unwrap_or(self.genesis)
+    }
+
+    /// Stores `account` at `a`; returns what was there.
+    fn put(&mut self, a: AccountId, account: Account) -> Account {
+        let i = a.0 as usize;
+        if i >= DENSE_ACCOUNTS_MAX {
+            return self.sparse.insert(a, account).unwrap_or(self.genesis);
+        }
+        if i >= self.dense.len() {
+            self.dense.resize(i + 1, self.genesis);
+        }
+        std::mem::replace(&mut self.dense[i], account)
+    }
+
+    /// Every stored account, in id order (dense ids are all below sparse ones).
+    fn iter(&self) -> impl Iterator<Item = (AccountId, Account)> + '_ {
+        let dense = self.dense.iter().enumerate().map(|(i, a)| (AccountId(i as u32), *a));
+        dense.chain(self.sparse.iter().map(|(id, a)| (*id, *a)))
+    }
+
+    fn stored(&self) -> usize {
+        self.dense.len() + self.sparse.len()
+    }
+}
+
 /// Balances and nonces per account, starting from the same genesis balance everywhere.
 #[derive(Clone, Debug)]
 pub struct Ledger {
     genesis_balance_per_account: u64,
-    /// Accounts ever changed, by id (sparse: a run touches few of up to 2^32 accounts); the
-    /// others are at genesis.
-    accounts: BTreeMap<AccountId, Account>,
+    /// Accounts ever changed, by id (a run touches few of up to 2^32 accounts); the others are
+    /// at genesis.
+    accounts: Accounts,
     /// Wrapping sum of a hash of every account that differs from genesis: the state digest,
     /// kept up to date in O(1) per change.
     digest_sum: u64,
@@ -224,7 +267,11 @@ impl Ledger {
     pub fn new(genesis_balance_per_account: u64) -> Ledger {
         Ledger {
             genesis_balance_per_account,
-            accounts: BTreeMap::new(),
+            accounts: Accounts {
+                genesis: Account { balance: genesis_balance_per_account, nonce: 0 },
+                dense: Vec::new(),
+                sparse: BTreeMap::new(),
+            },
             digest_sum: 0,
             supply_delta: 0,
             held: BTreeMap::new(),
@@ -238,7 +285,7 @@ impl Ledger {
     }
 
     fn account(&self, a: AccountId) -> Account {
-        self.accounts.get(&a).copied().unwrap_or(self.genesis())
+        self.accounts.get(a)
     }
 
     fn account_hash(a: AccountId, account: Account) -> u64 {
@@ -248,7 +295,7 @@ impl Ledger {
     /// Stores `account` at `a`, keeping the digest sum in step.
     fn set(&mut self, a: AccountId, account: Account) {
         let genesis = self.genesis();
-        let old = self.accounts.insert(a, account).unwrap_or(genesis);
+        let old = self.accounts.put(a, account);
         self.supply_delta += account.balance as i128 - old.balance as i128;
         if old != genesis {
             self.digest_sum = self.digest_sum.wrapping_sub(Self::account_hash(a, old));
@@ -283,6 +330,9 @@ impl Ledger {
             return;
         }
         settled(tx, self.settle(tx));
+        if self.held.is_empty() {
+            return;
+        }
         while let Some(released) = self.held.remove(&(tx.from, self.account(tx.from).nonce.wrapping_add(1))) {
             let settlement = self.settle(&released);
             settled(&released, settlement);
@@ -379,8 +429,8 @@ impl Ledger {
         let sum = self
             .accounts
             .iter()
-            .filter(|(_, a)| **a != self.genesis())
-            .fold(0u64, |s, (&id, a)| s.wrapping_add(Self::account_hash(id, *a)));
+            .filter(|(_, a)| *a != self.genesis())
+            .fold(0u64, |s, (id, a)| s.wrapping_add(Self::account_hash(id, a)));
         hash_words(&[0x6c65_6467_6572, self.genesis_balance_per_account, sum])
     }
 
@@ -389,8 +439,8 @@ impl Ledger {
         let genesis = self.genesis();
         let mut fold = Fold::new(0x6c65_6467_6572); // "ledger"
         fold.add(self.genesis_balance_per_account);
-        for (id, account) in &self.accounts {
-            if *account != genesis {
+        for (id, account) in self.accounts.iter() {
+            if account != genesis {
                 fold.add(u64::from(id.0)).add(account.balance).add(account.nonce);
             }
         }
@@ -406,7 +456,7 @@ impl Ledger {
     /// The same, recomputed from every balance.
     pub fn supply_delta_full(&self) -> i128 {
         let genesis = self.genesis_balance_per_account as i128;
-        self.accounts.values().map(|a| a.balance as i128 - genesis).sum()
+        self.accounts.iter().map(|(_, a)| a.balance as i128 - genesis).sum()
     }
 
     /// Supply conserved, as a report (for tests and tools; `apply` asserts it). No balance is
@@ -416,7 +466,7 @@ impl Ledger {
             0 => Ok(()),
             delta => Err(format!(
                 "supply not conserved: balances sum to genesis {delta:+} over {} stored accounts",
-                self.accounts.len()
+                self.accounts.stored()
             )),
         }
     }

@@ -53,6 +53,7 @@ impl Planted {
     /// a bug only a crafted workload reaches (its test in `protocols/tests` crafts it).
     pub fn explored_by(self) -> Option<(&'static str, &'static [&'static str])> {
         match self {
+            Planted::HotStuff(hs::PlantedBug::ReversedBlocks) => Some(("scenarios/examples/ledger-hotstuff.toml", &[])),
             Planted::HotStuff(_) => Some(("scenarios/examples/twins-hotstuff.toml", &[])),
             Planted::Leaderless(b) => match b {
                 ll::PlantedBug::PlainUnion => Some((

@@ -4,6 +4,8 @@
 use std::rc::Rc;
 
 use protocols::algorand::Algorand;
+use protocols::common::log_ledger::{LogLedger, SharedLedger};
+use protocols::common::results::ResultMonitor;
 use protocols::hotstuff::HotStuff;
 use protocols::leaderless::{Leaderless, LeaderlessMonitor};
 use protocols::ledger::RECONFIGURE;
@@ -46,8 +48,12 @@ pub fn run_planted(scenario: &Scenario, planted: Option<Planted>, progress: Prog
     let result = match scenario.protocol {
         ProtocolKind::HotStuff => {
             let (hs, roster) = (lowered.hotstuff.clone(), lowered.behaviors.clone());
-            let make = |id: sim_core::NodeId| HotStuff::with_behavior(hs.clone(), roster[id.idx()], &roster);
-            let sim = Simulation::new(lowered.sim.clone(), workload, make);
+            let genesis = lowered.leaderless.genesis_balance;
+            let make = |id: sim_core::NodeId| {
+                HotStuff::with_behavior(hs.clone(), roster[id.idx()], &roster).with_genesis_balance(genesis)
+            };
+            let monitor = Box::new(ResultMonitor::default());
+            let sim = Simulation::new(lowered.sim.clone(), workload, make).with_monitor(monitor);
             drive(sim, progress)
         }
         ProtocolKind::Leaderless => {
@@ -64,8 +70,12 @@ pub fn run_planted(scenario: &Scenario, planted: Option<Planted>, progress: Prog
             let world = Rc::new(algorand_world(&cfg, lowered.sim.n_replicas, scenario.seed));
             byzantine_stake_ppm = Some(world.stake_ppm(|u| lowered.byzantine[u as usize].is_some()));
             let roster = lowered.algorand_behaviors.clone();
-            let make = |id: sim_core::NodeId| Algorand::new(world.clone(), cfg.clone(), roster[id.idx()]);
-            let sim = Simulation::new(lowered.sim.clone(), workload, make);
+            let ledger = SharedLedger::new(lowered.leaderless.genesis_balance);
+            let make = |id: sim_core::NodeId| {
+                Algorand::new(world.clone(), cfg.clone(), roster[id.idx()]).with_ledger(LogLedger::shared(&ledger))
+            };
+            let monitor = Box::new(ResultMonitor::default());
+            let sim = Simulation::new(lowered.sim.clone(), workload, make).with_monitor(monitor);
             drive(sim, progress)
         }
     };

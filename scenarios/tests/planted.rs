@@ -10,6 +10,7 @@ use scenarios::planted::Planted;
 const PINNED: &[(&str, u64)] = &[
     ("hotstuff/vote_ignoring_lock", 65),
     ("hotstuff/quorum_minus_one", 9),
+    ("hotstuff/reversed_blocks", 1),
     ("leaderless/plain_union", 1),
     ("leaderless/omit_executed", 1),
     ("leaderless/executor_never_runs", 1),

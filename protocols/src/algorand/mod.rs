@@ -13,7 +13,13 @@
 //! - The round seed hashes the previous seed with the decided block (no look-back); the
 //!   sortition of every step uses it.
 //! - Transactions are checked (client signature) when they enter a user's pool, not again in
-//!   blocks; the ledger is not executed by users (each reply is "applied"), as in HotStuff.
+//!   blocks. Committed rounds execute on the ledger in log order (a transfer ahead of its nonce
+//!   waits for the gap), and the user a client sent to answers with the ledger's result; every
+//!   correct user's settlements pass the per-transaction result check. Users share the run's
+//!   memo of executions (`common::log_ledger`): execution is a function of the sequence
+//!   executed, so a user replays the results of the first user to execute the same sequence,
+//!   and one whose sequence differs rebuilds a ledger of its own: one ledger per run, not one
+//!   per user. Execution costs no CPU time in the model.
 //! - A user that decides a block it never received fetches it from its neighbours, who ask
 //!   theirs (relays) once per block.
 //! - Votes carry a signature on (credential, parent, value), modeled like the VRF (a keyed hash

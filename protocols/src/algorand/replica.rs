@@ -14,6 +14,9 @@ use super::pool::{Pool, TxWindow};
 use super::sortition::{Credential, Role};
 use super::types::{Batch, Block, Certificate, ChainEntry, Item, Msg, Timer, TxBatch, Vote, empty_block_id, next_seed};
 use super::world::World;
+use crate::common::log_ledger::LogLedger;
+use crate::common::results::Settled;
+use crate::ledger::GENESIS_BALANCE;
 
 /// Items buffered for the next round, at most (enough for a step's committee; a bound on what
 /// a user ahead, or an adversary, can make another one hold).
@@ -127,6 +130,8 @@ pub struct Algorand {
     seed: u64,
     decided: VecDeque<Decided>,
     committed: TxWindow,
+    /// The ledger committed rounds run on (its own, or the run's memo: `with_ledger`).
+    ledger: LogLedger,
     // The current round.
     phase: Phase,
     /// Best priority seen: (priority, block id).
@@ -175,6 +180,7 @@ impl Algorand {
             seed: 0,
             decided: VecDeque::new(),
             committed: TxWindow::default(),
+            ledger: LogLedger::own(GENESIS_BALANCE),
             phase: Phase::Proposal,
             best: None,
             priorities: BTreeSet::new(),
@@ -197,6 +203,13 @@ impl Algorand {
             fetchers: BTreeMap::new(),
             stats: Stats::default(),
         }
+    }
+
+    /// This user executes committed rounds on `ledger` (at scale, `LogLedger::shared` by every
+    /// user of the run: one ledger, not one per user).
+    pub fn with_ledger(mut self, ledger: LogLedger) -> Algorand {
+        self.ledger = ledger;
+        self
     }
 
     fn silent(&self) -> bool {
@@ -470,11 +483,14 @@ impl Algorand {
         let fresh: Vec<Tx> = d.txs.iter().copied().filter(|tx| self.committed.insert(tx.id)).collect();
         ctx.commit(d.round, d.id, &fresh);
         self.stats.txs_committed += fresh.len() as u64;
-        for tx in &fresh {
-            if self.awaiting.remove(&tx.id) {
-                ctx.reply(tx, 0);
+        let awaiting = &mut self.awaiting;
+        self.ledger.execute(&fresh, |tx, settlement| {
+            ctx.record(Settled { tx: *tx, settlement });
+            ctx.executed(tx);
+            if awaiting.remove(&tx.id) {
+                ctx.reply(tx, settlement.outcome.code());
             }
-        }
+        });
     }
 
     // -----------------------------------------------------------------------------------------
@@ -994,7 +1010,7 @@ impl Algorand {
 impl Protocol for Algorand {
     type Message = Msg;
     type Timer = Timer;
-    type Record = std::convert::Infallible;
+    type Record = Settled;
 
     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
         self.me = ctx.me().0;

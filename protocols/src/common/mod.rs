@@ -1,3 +1,6 @@
-//! Pieces shared by the protocols: quorum arithmetic and vote collection.
+//! Pieces shared by the protocols: quorum arithmetic, vote collection, the ledger under a total
+//! order and the per-transaction result check.
 
+pub mod log_ledger;
 pub mod quorum;
+pub mod results;

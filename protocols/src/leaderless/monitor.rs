@@ -18,6 +18,7 @@ use sim_core::observe::Observer;
 use sim_core::{Monitor, NodeId, Time, Tx, TxId, TxSet};
 
 use super::types::{CommitPath, LlRecord, value_digest};
+use crate::common::results::{ResultCheck, SAME_RESULT};
 use crate::ledger::{ConflictRelation, Settlement, is_reconfiguration};
 
 /// The first commit of a command by a correct replica.
@@ -64,9 +65,9 @@ pub struct LeaderlessMonitor {
     replicas: Vec<ReplicaView>,
     /// Executed set (as a hash) -> ledger state digest.
     states: BTreeMap<u64, u64>,
-    /// Per settled command, the first correct replica to settle it and how (the part every
-    /// correct replica must agree on): one entry per command, whatever the replicas.
-    results: BTreeMap<TxId, (NodeId, Settlement)>,
+    /// Per settled command, the first correct replica's result: one entry per command,
+    /// whatever the replicas.
+    results: ResultCheck,
     recovering: TxSet,
     /// Committed reconfigurations: they conflict with every command.
     barriers: Vec<TxId>,
@@ -91,7 +92,7 @@ impl LeaderlessMonitor {
             reference: BTreeMap::new(),
             replicas: (0..n_replicas).map(|_| ReplicaView::default()).collect(),
             states: BTreeMap::new(),
-            results: BTreeMap::new(),
+            results: ResultCheck::new(conflicts),
             recovering: TxSet::default(),
             barriers: Vec::new(),
             tally: Tally::default(),
@@ -181,42 +182,10 @@ impl LeaderlessMonitor {
         }
     }
 
-    /// The part of a settlement every correct replica must agree on: the outcome and the
-    /// accounts whose operations are ordered with `tx`. When credits commute, other credits to
-    /// the destination may run before or after `tx`, so its balance is left out (its nonce
-    /// moves only with debits, which are ordered with `tx`).
-    fn agreed_part(&self, tx: &Tx, settlement: Settlement) -> Settlement {
-        let mut s = settlement;
-        if self.conflicts == ConflictRelation::CreditsCommute && tx.from != tx.to {
-            s.dst.balance = 0;
-        }
-        s
-    }
-
-    /// Every correct replica that settles `tx` settles it the same way as the first one.
+    /// Every correct replica that settles `tx` settles it the same way as the first one (the
+    /// check shared with the other protocols).
     fn on_settled(&mut self, node: NodeId, tx: &Tx, settlement: Settlement) -> Check {
-        let mine = self.agreed_part(tx, settlement);
-        let (first, theirs) = *self.results.entry(tx.id).or_insert((node, mine));
-        if theirs == mine {
-            return Ok(());
-        }
-        let detail = format!(
-            "command {} ({} -> {}, {}, nonce {}): {:?}, source {:?}, destination {:?}; replica {} \
-             settled it {:?}, source {:?}, destination {:?}",
-            tx.id.0,
-            tx.from.0,
-            tx.to.0,
-            tx.amount,
-            tx.nonce,
-            mine.outcome,
-            mine.src,
-            mine.dst,
-            first.0,
-            theirs.outcome,
-            theirs.src,
-            theirs.dst
-        );
-        fail("same result per transaction", detail)
+        self.results.check(node, tx, settlement).map_err(|detail| (SAME_RESULT, detail))
     }
 
     fn on_executed(&mut self, node: NodeId, tx: &Tx) -> Check {
