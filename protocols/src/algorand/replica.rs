@@ -9,7 +9,7 @@ use sim_core::bitset::BitSet;
 use sim_core::digest::hash_words;
 use sim_core::{Ctx, NodeId, Protocol, Span, Tx, TxId};
 
-use super::config::{AlgorandConfig, Behavior, Committee};
+use super::config::{AlgorandConfig, Behavior, Committee, PlantedBug};
 use super::pool::{Pool, TxWindow};
 use super::sortition::{Credential, Role, Seat};
 use super::types::{Batch, Block, Certificate, ChainEntry, Item, Msg, Timer, TxBatch, Vote, empty_block_id, next_seed};
@@ -165,6 +165,11 @@ pub struct Algorand {
 
 impl Algorand {
     pub fn new(world: Rc<World>, cfg: Rc<AlgorandConfig>, behavior: Behavior) -> Algorand {
+        // The planted bug weakens this user's copy (only in the runs that plant it).
+        let cfg = match cfg.bug {
+            Some(PlantedBug::LowThreshold) => Rc::new(cfg.with_low_thresholds()),
+            _ => cfg,
+        };
         Algorand {
             world,
             cfg,
@@ -778,7 +783,7 @@ impl Algorand {
             return;
         };
         // The planted bug takes what extends the chain unchecked, as users did before.
-        let planted = self.cfg.trust_any_sync && entries[branch_idx].round == self.round;
+        let planted = self.cfg.bug == Some(PlantedBug::TrustAnySync) && entries[branch_idx].round == self.round;
         if !(verified || planted) {
             self.stats.syncs_refused += 1;
             return;
