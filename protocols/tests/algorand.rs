@@ -1,6 +1,6 @@
 //! The Algorand-style baseline on the engine, without scenario files: rounds and finality at
-//! small scale, Byzantine users under 20% of the stake, a planted bug (thresholds below a
-//! majority) that the log checker must catch, and determinism.
+//! small scale, Byzantine users under 20% of the stake, catch-up and fork recovery, the planted
+//! bugs (`PlantedBug`) that the checkers must catch, and determinism.
 
 mod common;
 mod kinds;
@@ -8,10 +8,13 @@ mod kinds;
 use std::rc::Rc;
 
 use common::Steady;
-use protocols::algorand::{Algorand, AlgorandConfig, Behavior, Committee, Topology, World};
+use protocols::algorand::{Algorand, AlgorandConfig, Behavior, PlantedBug, Topology, World};
+use sim_core::adversary::{Mode, RandomAttack};
+use sim_core::engine::LivenessCheck;
 use sim_core::net::{DelayModel, Jitter, NetConfig, NodePlacement, PartitionSpec};
 use sim_core::{
-    CpuConfig, FaultAction, FaultAt, NodeId, RunResult, SendPolicy, SimConfig, Simulation, Span, Stop, Streams, Time,
+    Adversary, CpuConfig, FaultAction, FaultAt, NodeId, RunResult, SendPolicy, SimConfig, Simulation, Span, Stop,
+    Streams, Time,
 };
 
 struct Case {
@@ -27,6 +30,8 @@ struct Case {
     behaviors: Vec<Behavior>,
     partitions: Vec<PartitionSpec>,
     faults: Vec<FaultAt>,
+    adversary: Adversary,
+    liveness: Option<LivenessCheck>,
 }
 
 impl Default for Case {
@@ -42,6 +47,8 @@ impl Default for Case {
             behaviors: vec![],
             partitions: vec![],
             faults: vec![],
+            adversary: Adversary::OFF,
+            liveness: None,
         }
     }
 }
@@ -81,9 +88,9 @@ fn sim_cfg(case: &Case) -> SimConfig {
         correct: (0..case.users).map(|i| behavior(i) == Behavior::Correct).collect(),
         cpu: CpuConfig::UNLIMITED,
         crypto: Default::default(),
-        liveness: None,
+        liveness: case.liveness,
         client_retry: None,
-        adversary: sim_core::Adversary::OFF,
+        adversary: case.adversary.clone(),
     }
 }
 
@@ -160,6 +167,64 @@ fn halves(users: u32, heal_s: u64) -> Vec<PartitionSpec> {
     vec![PartitionSpec::new(Time::ZERO, Time::from_secs_f64(heal_s as f64), users, &[evens])]
 }
 
+/// Like `scenarios/examples/algorand-attacks.toml` (without its WAN matrix): 50 users on random
+/// peers, 9 of them Byzantine (18% of the stake: 3 `FakeSync`, 3 `Equivocate`, 3 `DoubleVote`),
+/// split in two halves (ids below 25, the rest) from 2 s to 5 s, a random adversary that holds
+/// half of all messages up to 300 ms, and every transaction submitted after the heal confirmed
+/// within 8 s.
+fn attacks(seed: u64, bug: Option<PlantedBug>) -> Case {
+    let mut behaviors = vec![Behavior::Correct; 50];
+    for (i, b) in [Behavior::FakeSync, Behavior::Equivocate, Behavior::DoubleVote].into_iter().enumerate() {
+        for k in 0..3 {
+            behaviors[7 + 13 * k + i] = b;
+        }
+    }
+    let (start, heal) = (Time::from_secs_f64(2.0), Time::from_secs_f64(5.0));
+    let first_half: Vec<u32> = (0..25).collect();
+    let attack = RandomAttack { targets_mask: 0b1111, delay_ppb: 500_000_000, drop_ppb: 0 };
+    Case {
+        users: 50,
+        delay_ms: 50,
+        rate_tps: 50,
+        secs: 12,
+        drain_s: 6,
+        seed,
+        cfg: AlgorandConfig { topology: Topology::Peers, bug, ..fast_mainnet() },
+        behaviors,
+        partitions: vec![PartitionSpec::new(start, heal, 50, &[first_half])],
+        adversary: Adversary { mode: Mode::Random(attack), delay_max: Span::from_millis(300) },
+        liveness: Some(LivenessCheck { from: heal, bound: Span::from_millis(8_000) }),
+        ..Case::default()
+    }
+}
+
+fn violation(r: &RunResult) -> Option<&'static str> {
+    match &r.stop {
+        Stop::Violation(v) => Some(v.invariant),
+        _ => None,
+    }
+}
+
+#[test]
+fn the_attacks_example_keeps_safety_and_liveness_without_a_planted_bug() {
+    for seed in 1..=3 {
+        let r = run(attacks(seed, None));
+        assert_eq!(r.stop, Stop::End, "seed {seed}: {:?}", r.stop);
+        assert_eq!(confirmed(&r), r.txs.len(), "seed {seed}");
+    }
+}
+
+/// One detecting seed per planted bug (the example detects them in most seeds).
+#[test]
+fn every_planted_bug_is_caught_in_the_attacks_example() {
+    let pinned = [(PlantedBug::TrustAnySync, 1, "liveness"), (PlantedBug::LowThreshold, 1, "agreement")];
+    assert_eq!(pinned.len(), PlantedBug::ALL.len(), "a pinned seed per planted bug");
+    for (bug, seed, invariant) in pinned {
+        let r = run(attacks(seed, Some(bug)));
+        assert_eq!(violation(&r), Some(invariant), "{} seed {seed}: {:?}", bug.name(), r.stop);
+    }
+}
+
 #[test]
 fn a_partition_halts_rounds_without_forking_and_they_resume_after_it_heals() {
     let cfg = AlgorandConfig { topology: Topology::Peers, fanout: 6, ..fast_mainnet() };
@@ -174,15 +239,8 @@ fn a_partition_halts_rounds_without_forking_and_they_resume_after_it_heals() {
 #[test]
 fn thresholds_below_a_majority_fork_under_a_partition_and_the_checker_says_so() {
     // The planted bug: each half of the stake alone reaches every threshold.
-    let weak = |expected: u64| Committee { expected, threshold: expected * 3 / 10 };
-    let cfg = AlgorandConfig {
-        topology: Topology::Peers,
-        fanout: 6,
-        reduction: weak(2990),
-        binary: weak(1500),
-        final_step: weak(1500),
-        ..fast_mainnet()
-    };
+    let cfg =
+        AlgorandConfig { topology: Topology::Peers, fanout: 6, bug: Some(PlantedBug::LowThreshold), ..fast_mainnet() };
     let r = run(Case { cfg, partitions: halves(60, 8), secs: 10, ..Case::default() });
     let Stop::Violation(v) = &r.stop else { panic!("a planted fork went unnoticed: {:?}", r.stop) };
     assert_eq!(v.invariant, "agreement", "{v:?}");
@@ -260,7 +318,7 @@ fn users_that_adopted_a_false_round_switch_back_to_the_certified_chain() {
     let liar = 50;
     let mut behaviors = vec![Behavior::Correct; 100];
     behaviors[liar as usize] = Behavior::FakeSync;
-    let cfg = AlgorandConfig { trust_any_sync: true, ..AlgorandConfig::mainnet() };
+    let cfg = AlgorandConfig { bug: Some(PlantedBug::TrustAnySync), ..AlgorandConfig::mainnet() };
     let faults = vec![FaultAt { at: Time::from_secs_f64(8.0), replica: NodeId(liar), action: FaultAction::Crash }];
     let r = run(Case { users: 100, cfg, rate_tps: 50, secs: 30, drain_s: 15, behaviors, faults, ..Case::default() });
     assert_eq!(r.stop, Stop::End, "{:?}", r.stop);

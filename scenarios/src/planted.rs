@@ -2,6 +2,7 @@
 //! must catch. Reachable from `byzsim explore --plant` (hidden) and from the bench, never from
 //! a scenario file, and never on by default.
 
+use protocols::algorand as ag;
 use protocols::hotstuff as hs;
 use protocols::leaderless as ll;
 
@@ -14,19 +15,22 @@ use crate::output::protocol_name;
 pub enum Planted {
     HotStuff(hs::PlantedBug),
     Leaderless(ll::PlantedBug),
+    Algorand(ag::PlantedBug),
 }
 
 impl Planted {
     /// Every planted bug of every protocol.
     pub fn all() -> Vec<Planted> {
         let hotstuff = hs::PlantedBug::ALL.iter().map(|&b| Planted::HotStuff(b));
-        hotstuff.chain(ll::PlantedBug::ALL.iter().map(|&b| Planted::Leaderless(b))).collect()
+        let leaderless = ll::PlantedBug::ALL.iter().map(|&b| Planted::Leaderless(b));
+        hotstuff.chain(leaderless).chain(ag::PlantedBug::ALL.iter().map(|&b| Planted::Algorand(b))).collect()
     }
 
     pub fn protocol(self) -> ProtocolKind {
         match self {
             Planted::HotStuff(_) => ProtocolKind::HotStuff,
             Planted::Leaderless(_) => ProtocolKind::Leaderless,
+            Planted::Algorand(_) => ProtocolKind::Algorand,
         }
     }
 
@@ -35,6 +39,7 @@ impl Planted {
         let bug = match self {
             Planted::HotStuff(b) => b.name(),
             Planted::Leaderless(b) => b.name(),
+            Planted::Algorand(b) => b.name(),
         };
         format!("{}/{bug}", protocol_name(self.protocol()))
     }
@@ -55,6 +60,7 @@ impl Planted {
         match self {
             Planted::HotStuff(hs::PlantedBug::ReversedBlocks) => Some(("scenarios/examples/ledger-hotstuff.toml", &[])),
             Planted::HotStuff(_) => Some(("scenarios/examples/twins-hotstuff.toml", &[])),
+            Planted::Algorand(_) => Some(("scenarios/examples/algorand-attacks.toml", &[])),
             Planted::Leaderless(b) => match b {
                 ll::PlantedBug::PlainUnion => Some((
                     "scenarios/examples/leaderless-byzantine.toml",
@@ -75,6 +81,7 @@ impl Planted {
         match self {
             Planted::HotStuff(b) => lowered.hotstuff.bug = Some(b),
             Planted::Leaderless(b) => lowered.leaderless.bug = Some(b),
+            Planted::Algorand(b) => lowered.algorand.bug = Some(b),
         }
     }
 }

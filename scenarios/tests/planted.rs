@@ -14,6 +14,8 @@ const PINNED: &[(&str, u64)] = &[
     ("leaderless/plain_union", 1),
     ("leaderless/omit_executed", 1),
     ("leaderless/executor_never_runs", 1),
+    ("algorand/trust_any_sync", 1),
+    ("algorand/low_threshold", 1),
 ];
 
 fn scenario_of(bug: Planted) -> Option<scenarios::model::Scenario> {

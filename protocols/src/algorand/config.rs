@@ -81,10 +81,33 @@ pub struct AlgorandConfig {
     /// CPU to verify a VRF proof (sortition of a vote or a proposal).
     pub vrf_verify: Span,
     pub stake: StakeDistribution,
-    /// Test-only planted bug, never set by a scenario: take every catch-up reply, asked for or
-    /// not, without checking its certificate (what users did before issue 11).
+    /// A deliberately broken protocol, for tests and `explore` to show the checkers catch it;
+    /// `None` in every preset, and no scenario field sets it.
     #[doc(hidden)]
-    pub trust_any_sync: bool,
+    pub bug: Option<PlantedBug>,
+}
+
+/// A deliberately broken Algorand, to prove the checkers catch what it breaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlantedBug {
+    /// Takes a catch-up reply that extends the chain at the current round without asking for
+    /// it or checking its certificate (what users did before issue 11): a `fake_sync` liar
+    /// moves its neighbours onto rounds nobody voted for.
+    TrustAnySync,
+    /// Every threshold is 3/10 of its committee, so half the stake alone reaches each one:
+    /// two halves of the users that hear different things certify different blocks.
+    LowThreshold,
+}
+
+impl PlantedBug {
+    pub const ALL: &'static [PlantedBug] = &[PlantedBug::TrustAnySync, PlantedBug::LowThreshold];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            PlantedBug::TrustAnySync => "trust_any_sync",
+            PlantedBug::LowThreshold => "low_threshold",
+        }
+    }
 }
 
 impl AlgorandConfig {
@@ -111,7 +134,7 @@ impl AlgorandConfig {
             block_header_bytes: 250,
             vrf_verify: Span::from_micros(150),
             stake: StakeDistribution::Equal { per_user: 1_000_000 },
-            trust_any_sync: false,
+            bug: None,
         }
     }
 
@@ -139,7 +162,18 @@ impl AlgorandConfig {
             block_header_bytes: 250,
             vrf_verify: Span::from_micros(150),
             stake: StakeDistribution::Equal { per_user: 1_000_000 },
-            trust_any_sync: false,
+            bug: None,
+        }
+    }
+
+    /// This configuration with every threshold at 3/10 of its committee (`LowThreshold`).
+    pub fn with_low_thresholds(&self) -> AlgorandConfig {
+        let weak = |c: Committee| Committee { expected: c.expected, threshold: c.expected * 3 / 10 };
+        AlgorandConfig {
+            reduction: weak(self.reduction),
+            binary: weak(self.binary),
+            final_step: weak(self.final_step),
+            ..self.clone()
         }
     }
 

@@ -22,9 +22,12 @@
 //!   per user. Execution costs no CPU time in the model.
 //! - A user that decides a block it never received fetches it from its neighbours, who ask
 //!   theirs (relays) once per block.
-//! - Votes carry a signature on (credential, parent, value), modeled like the VRF (a keyed hash
-//!   of the voter's key that only `Vote::sign` makes); checking it is charged as the Ed25519
-//!   verification it stands for (`verify_client`), not as BLS through `Ctx::verify`.
+//! - Votes are signed on (credential, parent, value) by construction, as `Ctx::sign` tokens
+//!   are: a `Vote`'s fields are private and `Vote::sign` needs the voter's `Seat`, which only
+//!   the voter's own sortition draw returns (the `Credential` others see signs nothing). A
+//!   Byzantine user signs what it likes on its own seats (equivocation, double votes) but
+//!   cannot make or alter another's vote, so no signature is hashed; checking one is still
+//!   charged as the Ed25519 verification it stands for (`verify_client`), not as BLS.
 //! - Catch-up: a user that hears votes two or more rounds ahead (it was down, cut off, or on a
 //!   branch the others left) asks the relay that relayed them for the rounds decided from its
 //!   oldest uncommitted round on. It takes only the answer to that request (from the user asked,
@@ -33,10 +36,14 @@
 //!   credentials (under the seed the entries imply) and signatures verify, weighing the step's
 //!   threshold; each vote checked is charged. One certificate covers the whole answer, since
 //!   its votes name their parent and block ids hash their parent's (the paper, and
-//!   go-algorand's catch-up, check one per block). Users that relay keep the votes of the
-//!   current round's binary steps to build it (a threshold of votes, about 1,100 at 10,000
-//!   users), so non-relays hold no votes; a reply counts every vote's bytes. An answer that
-//!   does not verify, or never comes, sends the next request to another neighbour.
+//!   go-algorand's catch-up, check one per block). Users that relay keep, until they decide
+//!   the current round, the votes that could certify it (of a step where BinaryBA* would
+//!   return their value, up to the threshold per value: about 1,100 at 10,000 users) as
+//!   pointers to the voter's one copy, and move them into the round's certificate on
+//!   deciding; the certificate of the last decided round is kept for replies and replaced
+//!   with the next. So a user holds at most two certificates and one round's returning
+//!   steps, non-relays hold none; a reply counts every vote's bytes. An answer that does not
+//!   verify, or never comes, sends the next request to another neighbour.
 //! - Fork recovery, the minimal part of the paper's: a certified answer that disagrees with
 //!   rounds this user decided but has not committed replaces them (and their tallies), since
 //!   a committee certified the other branch; committed rounds never change. Simplified: the
@@ -44,8 +51,11 @@
 //!   propose them), and recovery needs a certified branch to exist: if users are split so
 //!   that no branch reaches a threshold, nothing recovers (the paper runs a recovery BA* on
 //!   the longest fork at set intervals; we do not).
-//! - `trust_any_sync` (test-only, never set by a scenario) plants the old bug: any catch-up
-//!   reply that extends the chain is taken unchecked.
+//!
+//! Planted bugs (`AlgorandConfig::bug`, test-only, never set by a scenario): `TrustAnySync`
+//! takes any catch-up reply that extends the chain unchecked (the old bug); `LowThreshold`
+//! lowers every threshold to 3/10 of its committee, so that each half of the stake reaches it
+//! alone.
 
 mod config;
 mod pool;
@@ -54,7 +64,7 @@ mod sortition;
 mod types;
 mod world;
 
-pub use config::{AlgorandConfig, Behavior, Committee, StakeDistribution, Topology};
+pub use config::{AlgorandConfig, Behavior, Committee, PlantedBug, StakeDistribution, Topology};
 pub use replica::Algorand;
 pub use types::{Msg, Timer};
 pub use world::World;

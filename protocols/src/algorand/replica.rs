@@ -9,9 +9,9 @@ use sim_core::bitset::BitSet;
 use sim_core::digest::hash_words;
 use sim_core::{Ctx, NodeId, Protocol, Span, Tx, TxId};
 
-use super::config::{AlgorandConfig, Behavior, Committee};
+use super::config::{AlgorandConfig, Behavior, Committee, PlantedBug};
 use super::pool::{Pool, TxWindow};
-use super::sortition::{Credential, Role};
+use super::sortition::{Credential, Role, Seat};
 use super::types::{Batch, Block, Certificate, ChainEntry, Item, Msg, Timer, TxBatch, Vote, empty_block_id, next_seed};
 use super::world::World;
 use crate::common::log_ledger::LogLedger;
@@ -55,9 +55,9 @@ struct Tally {
     weights: Vec<(u64, u64)>,
     /// Least credential hash seen: the common coin's input.
     coin: u64,
-    /// The votes themselves, kept (binary steps of the current round, by users that answer
-    /// catch-up requests) to certify the round.
-    votes: Vec<Vote>,
+    /// The votes that may certify the round (see `Algorand::keep_for_cert`), shared with the
+    /// gossip that brought them.
+    votes: Vec<Rc<Vote>>,
 }
 
 impl Tally {
@@ -170,6 +170,11 @@ pub struct Algorand {
 
 impl Algorand {
     pub fn new(world: Rc<World>, cfg: Rc<AlgorandConfig>, behavior: Behavior) -> Algorand {
+        // The planted bug weakens this user's copy (only in the runs that plant it).
+        let cfg = match cfg.bug {
+            Some(PlantedBug::LowThreshold) => Rc::new(cfg.with_low_thresholds()),
+            _ => cfg,
+        };
         Algorand {
             world,
             cfg,
@@ -252,11 +257,11 @@ impl Algorand {
 
     fn propose(&mut self, ctx: &mut Ctx<'_, Self>) {
         ctx.charge(self.cfg.vrf_verify);
-        let Some(cred) =
-            Credential::draw(&self.world, self.me, self.round, self.seed, Role::PROPOSE, self.cfg.proposers)
+        let Some(seat) = Seat::draw(&self.world, self.me, self.round, self.seed, Role::PROPOSE, self.cfg.proposers)
         else {
             return;
         };
+        let cred = seat.credential();
         let room = self.cfg.block_max_bytes.saturating_sub(self.cfg.block_header_bytes);
         let txs: Rc<[Tx]> = self.pool.take(room).into();
         let block = Rc::new(Block::new(self.round, self.prev, cred, txs.clone(), self.cfg.block_header_bytes, 0));
@@ -394,21 +399,22 @@ impl Algorand {
     }
 
     /// The votes of binary step `step` of the current round for `value`, as far as they reach
-    /// the step's threshold (`None` if this user keeps no certificates).
-    fn certificate(&self, step: u32, value: u64) -> Option<Rc<Certificate>> {
+    /// the step's threshold (`None` if this user keeps no certificates). They move out of the
+    /// tally: the round is decided, it needs them no more.
+    fn certificate(&mut self, step: u32, value: u64) -> Option<Rc<Certificate>> {
         if !self.keeps_certs {
             return None;
         }
         let role = Role::binary(step);
-        let tally = self.tallies.get(&(self.round, role.0))?;
+        let tally = self.tallies.get_mut(&(self.round, role.0))?;
         let (threshold, mut weight) = (self.cfg.binary.threshold, 0u64);
         let mut votes = Vec::new();
-        for vote in tally.votes.iter().filter(|v| v.value == value) {
+        for vote in std::mem::take(&mut tally.votes).into_iter().filter(|v| v.value() == value) {
             if weight >= threshold {
                 break;
             }
-            weight += vote.cred.weight() as u64;
-            votes.push(*vote);
+            weight += vote.cred().weight() as u64;
+            votes.push(vote);
         }
         assert!(weight >= threshold, "BinaryBA* returns only on a threshold of votes");
         Some(Rc::new(Certificate::new(self.round, role, self.prev, value, votes, self.cfg.vote_bytes)))
@@ -503,26 +509,26 @@ impl Algorand {
         }
         ctx.charge(self.cfg.vrf_verify);
         let expected = self.committee(role).expected;
-        let Some(cred) = Credential::draw(&self.world, self.me, self.round, self.seed, role, expected) else {
+        let Some(seat) = Seat::draw(&self.world, self.me, self.round, self.seed, role, expected) else {
             return;
         };
-        let vote = Vote::sign(&self.world, cred, self.prev, value);
+        let vote = Vote::sign(&seat, self.prev, value);
         match self.behavior {
             Behavior::Equivocate => {
                 let other_value = self.empty() ^ u64::from(value == self.empty());
-                let other = Vote::sign(&self.world, cred, self.prev, other_value);
-                self.count(ctx, vote);
+                let other = Vote::sign(&seat, self.prev, other_value);
+                self.count(ctx, Rc::clone(&vote));
                 self.send_split(ctx, vec![Item::Vote(vote)], vec![Item::Vote(other)]);
             }
             Behavior::DoubleVote => {
                 let other_value = if value == self.empty() { value ^ 1 } else { self.empty() };
-                let other = Vote::sign(&self.world, cred, self.prev, other_value);
-                self.count(ctx, vote);
+                let other = Vote::sign(&seat, self.prev, other_value);
+                self.count(ctx, Rc::clone(&vote));
                 self.push_own(ctx, Item::Vote(vote));
                 self.push_own(ctx, Item::Vote(other));
             }
             Behavior::Correct | Behavior::Silent | Behavior::FakeSync => {
-                self.count(ctx, vote);
+                self.count(ctx, Rc::clone(&vote));
                 self.push_own(ctx, Item::Vote(vote));
             }
         }
@@ -530,31 +536,49 @@ impl Algorand {
 
     /// Adds a vote this user cast or verified to its tally; false if the voter was counted
     /// already in that step.
-    fn count(&mut self, ctx: &mut Ctx<'_, Self>, vote: Vote) -> bool {
-        let (round, role) = (vote.cred.round(), vote.role());
+    fn count(&mut self, ctx: &mut Ctx<'_, Self>, vote: Rc<Vote>) -> bool {
+        let (round, role, value) = (vote.cred().round(), vote.role(), vote.value());
+        let keep = self.keep_for_cert(round, role, value);
         let tally = self.tallies.entry((round, role.0)).or_default();
-        if !tally.voters.insert(vote.cred.user() as usize) {
+        if !tally.voters.insert(vote.cred().user() as usize) {
             return false;
         }
         let coin_step = role.binary_step().is_some_and(|s| s % 3 == 0);
-        let weight = tally.add(vote.value, &vote.cred, coin_step);
+        let weight = tally.add(value, vote.cred(), coin_step);
         // A certificate needs votes up to the threshold only: later ones for the value are not kept.
-        let needed = weight - (vote.cred.weight() as u64) < self.cfg.binary.threshold;
-        if self.keeps_certs && needed && round == self.round && role.binary_step().is_some() {
+        if keep && weight - (vote.cred().weight() as u64) < self.cfg.binary.threshold {
             tally.votes.push(vote);
         }
         self.stats.votes_counted += 1;
         if role == Role::FINAL {
             self.check_final(ctx, round);
-        } else if round == self.round && self.is_return_certificate(role, vote.value, weight) {
+        } else if round == self.round && self.is_return_certificate(role, value, weight) {
             // Enough of the committee saw BinaryBA* return here: a user behind follows them.
             self.stats.caught_up += u64::from(Some(role) != self.current_role());
             let step = role.binary_step().expect("a certificate is of a binary step");
-            self.binary_returns(ctx, step, vote.value);
+            self.binary_returns(ctx, step, value);
         } else if round == self.round && Some(role) == self.current_role() {
             self.check_step(ctx);
         }
         true
+    }
+
+    /// Whether a vote for `value` in `role` of `round` may end up in a certificate of this
+    /// user's: it keeps certificates, has not decided the current round yet, and BinaryBA*
+    /// returns `value` if `role`'s step reaches its threshold on it (a non-empty value in a step
+    /// 1 mod 3, the empty one in a step 2 mod 3). Everything else (reduction and FINAL votes,
+    /// coin steps, votes after the decision, other rounds) is counted and dropped, so a user
+    /// holds at most the current round's returning steps up to their thresholds, and one
+    /// certificate per round it can still answer for (`round_cert`, `last_cert`).
+    fn keep_for_cert(&self, round: u64, role: Role, value: u64) -> bool {
+        let Some(step) = role.binary_step() else { return false };
+        let undecided = round == self.round && !matches!(self.phase, Phase::AwaitBlock { .. });
+        let returns = match step % 3 {
+            1 => value != self.empty(),
+            2 => value == self.empty(),
+            _ => false,
+        };
+        self.keeps_certs && undecided && returns
     }
 
     /// Whether `weight` for `value` in `role` is a certificate that BinaryBA* returned there
@@ -581,10 +605,10 @@ impl Algorand {
         self.decided.iter().find(|d| d.round == round).map(|d| (d.prev, d.seed))
     }
 
-    fn on_vote(&mut self, ctx: &mut Ctx<'_, Self>, vote: Vote, from: u32) {
-        let round = vote.cred.round();
+    fn on_vote(&mut self, ctx: &mut Ctx<'_, Self>, vote: &Rc<Vote>, from: u32) {
+        let round = vote.cred().round();
         if round == self.round + 1 {
-            return self.keep_for_next_round(Item::Vote(vote));
+            return self.keep_for_next_round(Item::Vote(Rc::clone(vote)));
         }
         if round > self.round + 1 {
             return self.fell_behind(ctx, from);
@@ -594,17 +618,18 @@ impl Algorand {
         }
         let Some((prev, seed)) = self.context_of(round) else { return };
         let seen =
-            self.tallies.get(&(round, vote.role().0)).is_some_and(|t| t.voters.contains(vote.cred.user() as usize));
-        if seen || vote.prev != prev {
+            self.tallies.get(&(round, vote.role().0)).is_some_and(|t| t.voters.contains(vote.cred().user() as usize));
+        if seen || vote.prev() != prev {
             return;
         }
-        // A credential and a signature to check.
+        // A credential and a signature to check: the signature is charged, and holds by
+        // construction (see `Vote`).
         ctx.charge(self.cfg.vrf_verify + ctx.crypto_costs().verify_client);
-        if !vote.cred.verify(&self.world, seed) || !vote.signature_ok(&self.world) {
+        if !vote.cred().verify(&self.world, seed) {
             return;
         }
-        if self.count(ctx, vote) {
-            self.relay(ctx, Item::Vote(vote), from);
+        if self.count(ctx, Rc::clone(vote)) {
+            self.relay(ctx, Item::Vote(Rc::clone(vote)), from);
         }
     }
 
@@ -774,7 +799,7 @@ impl Algorand {
             return;
         };
         // The planted bug takes what extends the chain unchecked, as users did before.
-        let planted = self.cfg.trust_any_sync && entries[branch_idx].round == self.round;
+        let planted = self.cfg.bug == Some(PlantedBug::TrustAnySync) && entries[branch_idx].round == self.round;
         if !(verified || planted) {
             self.stats.syncs_refused += 1;
             return;
@@ -841,15 +866,16 @@ impl Algorand {
         let (mut voters, mut weight) = (BitSet::default(), 0u64);
         for v in &cert.votes {
             ctx.charge(self.cfg.vrf_verify + ctx.crypto_costs().verify_client);
-            let names =
-                v.cred.round() == cert.round && v.role() == cert.role && (v.prev, v.value) == (cert.prev, cert.value);
-            if !names || !v.cred.verify(&self.world, seed) || !v.signature_ok(&self.world) {
+            let names = v.cred().round() == cert.round
+                && v.role() == cert.role
+                && (v.prev(), v.value()) == (cert.prev, cert.value);
+            if !names || !v.cred().verify(&self.world, seed) {
                 return false;
             }
-            if !voters.insert(v.cred.user() as usize) {
+            if !voters.insert(v.cred().user() as usize) {
                 return false;
             }
-            weight += v.cred.weight() as u64;
+            weight += v.cred().weight() as u64;
             if weight >= threshold {
                 return true;
             }
@@ -903,8 +929,8 @@ impl Algorand {
         let role = Role::binary(2);
         let id = empty_block_id(round, prev);
         let expected = self.cfg.binary.expected;
-        let own = known.and_then(|(_, seed)| Credential::draw(&self.world, self.me, round, seed, role, expected));
-        let votes = own.map(|cred| Vote::sign(&self.world, cred, prev, id)).into_iter().collect();
+        let own = known.and_then(|(_, seed)| Seat::draw(&self.world, self.me, round, seed, role, expected));
+        let votes = own.map(|seat| Vote::sign(&seat, prev, id)).into_iter().collect();
         let cert = Rc::new(Certificate::new(round, role, prev, id, votes, self.cfg.vote_bytes));
         let entries: Rc<[ChainEntry]> = Rc::from(vec![ChainEntry { round, prev, id, block: None }]);
         Some(Msg::SyncReply { entries, cert })
@@ -988,7 +1014,7 @@ impl Algorand {
 
     fn on_item(&mut self, ctx: &mut Ctx<'_, Self>, item: &Item, from: u32) {
         match item {
-            Item::Vote(v) => self.on_vote(ctx, *v, from),
+            Item::Vote(v) => self.on_vote(ctx, v, from),
             Item::Priority { cred, prev, block } => self.on_priority(ctx, *cred, *prev, *block, from),
             Item::Block(b) => self.on_block(ctx, Rc::clone(b), from),
             Item::Txs(t) => self.on_txs(ctx, Rc::clone(t), from),
@@ -997,7 +1023,7 @@ impl Algorand {
 
     fn keep_for_next_round(&mut self, item: Item) {
         if let Item::Vote(v) = &item
-            && !self.future_votes.insert((v.role().0, v.cred.user()))
+            && !self.future_votes.insert((v.role().0, v.cred().user()))
         {
             return;
         }

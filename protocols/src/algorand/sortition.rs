@@ -1,7 +1,9 @@
 //! Cryptographic sortition: a user's VRF output on (round seed, role) selects it with a weight
 //! drawn as Binomial(stake, tau / total stake). In the modeled crypto the VRF is a keyed hash,
-//! and a `Credential` is a token only `Credential::draw` creates: a Byzantine user can choose not
-//! to reveal one, but cannot claim a weight it was not drawn.
+//! and a `Credential` is a token only `Seat::draw` creates: a Byzantine user can choose not
+//! to reveal one, but cannot claim a weight it was not drawn. The `Seat` it comes in is the
+//! drawer's alone (neither `Clone` nor built anywhere else): it signs the drawer's votes, while
+//! the `Credential` it shows can be copied by anyone and signs nothing.
 
 use sim_core::digest::{hash_words, splitmix64};
 
@@ -30,6 +32,27 @@ impl Role {
     }
 }
 
+/// A user's selection for one (round, role), as only that user holds it: what `draw` returns,
+/// and the only way to sign a vote (`Vote::sign`). Not `Clone`: a user that learns another's
+/// credential from gossip holds a `Credential`, never a `Seat`.
+#[derive(Debug)]
+pub struct Seat(Credential);
+
+impl Seat {
+    /// `user`'s sortition for `role` in `round` under `seed`; `None` if not selected. Users
+    /// draw only for themselves (`ctx.me()`): that is the one rule the type cannot enforce.
+    pub fn draw(world: &World, user: u32, round: u64, seed: u64, role: Role, expected: u64) -> Option<Seat> {
+        let vrf = vrf_output(world, user, round, seed, role);
+        let weight = binomial_inverse(unit(vrf), world.stake(user), expected as f64 / world.total_stake() as f64);
+        (weight > 0).then_some(Seat(Credential { user, round, role, vrf, weight }))
+    }
+
+    /// The credential this seat shows to others.
+    pub fn credential(&self) -> Credential {
+        self.0
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Credential {
     user: u32,
@@ -40,15 +63,8 @@ pub struct Credential {
 }
 
 impl Credential {
-    /// `user`'s sortition for `role` in `round` under `seed`; `None` if not selected.
-    pub fn draw(world: &World, user: u32, round: u64, seed: u64, role: Role, expected: u64) -> Option<Credential> {
-        let vrf = vrf_output(world, user, round, seed, role);
-        let weight = binomial_inverse(unit(vrf), world.stake(user), expected as f64 / world.total_stake() as f64);
-        (weight > 0).then_some(Credential { user, round, role, vrf, weight })
-    }
-
     /// The check a verifier makes: the output is `user`'s VRF on this seed and role (the weight
-    /// follows from it; only `draw` builds credentials).
+    /// follows from it; only `Seat::draw` builds credentials).
     pub fn verify(&self, world: &World, seed: u64) -> bool {
         self.user < world.n_users() && self.vrf == vrf_output(world, self.user, self.round, seed, self.role)
     }
@@ -174,12 +190,14 @@ mod tests {
         let cfg = AlgorandConfig::mainnet();
         let world = World::new(&cfg, 2000, &mut Streams::new(3).stream("algorand"));
         let total: u64 = (0..2000)
-            .filter_map(|u| Credential::draw(&world, u, 5, 99, Role::REDUCTION_ONE, 2990))
-            .map(|c| c.weight() as u64)
+            .filter_map(|u| Seat::draw(&world, u, 5, 99, Role::REDUCTION_ONE, 2990))
+            .map(|s| s.credential().weight() as u64)
             .sum();
         assert!((2800..3180).contains(&total), "committee weight {total}, tau 2990");
-        let c =
-            (0..2000).find_map(|u| Credential::draw(&world, u, 5, 99, Role::PROPOSE, 20)).expect("someone proposes");
+        let c = (0..2000)
+            .find_map(|u| Seat::draw(&world, u, 5, 99, Role::PROPOSE, 20))
+            .expect("someone proposes")
+            .credential();
         assert!(c.verify(&world, 99));
         assert!(!c.verify(&world, 100), "another round seed gives another output");
     }

@@ -6,8 +6,7 @@ use std::rc::Rc;
 use sim_core::digest::hash_words;
 use sim_core::{ItemTally, Message, Tx};
 
-use super::sortition::{Credential, Role};
-use super::world::World;
+use super::sortition::{Credential, Role, Seat};
 
 /// A block proposal. Its id is a hash of its round, parent, proposer credential and content.
 #[derive(Debug)]
@@ -40,35 +39,40 @@ pub fn next_seed(seed: u64, round: u64, decided: u64) -> u64 {
 }
 
 /// A committee member's weighted vote for `value` in one step, signed by the voter.
-#[derive(Clone, Copy, Debug)]
+///
+/// Unforgeable by construction, as `Ctx::sign` tokens are: its fields are private and
+/// `Vote::sign` is its only constructor, which needs the voter's `Seat` (which only the
+/// voter's own draw returns). A Byzantine user can sign as many votes as it likes on its own
+/// seats (equivocate, double vote), but no user, and no relay, can make or alter a vote on
+/// another's credential, so a verifier checks the credential alone and hashes no signature
+/// (the CPU is still charged for the signature check the vote stands for). Shared by pointer:
+/// gossip, tallies and certificates hold the one copy the voter made.
+#[derive(Debug)]
 pub struct Vote {
-    pub cred: Credential,
+    cred: Credential,
     /// The voter's previous block: the round seed it drew with follows from it.
-    pub prev: u64,
-    pub value: u64,
-    /// The voter's signature on (credential, prev, value). Modeled like the VRF: a keyed hash
-    /// only `Vote::sign` makes, so a relay that changes a vote's value breaks it.
-    sig: u64,
+    prev: u64,
+    value: u64,
 }
 
 impl Vote {
-    /// The vote of `cred`'s user (only that user calls it, as only it draws `cred`).
-    pub fn sign(world: &World, cred: Credential, prev: u64, value: u64) -> Vote {
-        Vote { cred, prev, value, sig: vote_signature(world, &cred, prev, value) }
+    /// The vote of `seat`'s user (only that user holds the seat).
+    pub fn sign(seat: &Seat, prev: u64, value: u64) -> Rc<Vote> {
+        Rc::new(Vote { cred: seat.credential(), prev, value })
     }
 
-    /// Whether the signature is the voter's on this vote (the caller charges the CPU).
-    pub fn signature_ok(&self, world: &World) -> bool {
-        self.cred.user() < world.n_users() && self.sig == vote_signature(world, &self.cred, self.prev, self.value)
+    pub fn cred(&self) -> &Credential {
+        &self.cred
     }
-
+    pub fn prev(&self) -> u64 {
+        self.prev
+    }
+    pub fn value(&self) -> u64 {
+        self.value
+    }
     pub fn role(&self) -> Role {
         self.cred.role()
     }
-}
-
-fn vote_signature(world: &World, cred: &Credential, prev: u64, value: u64) -> u64 {
-    hash_words(&[0x5167, world.vrf_key(cred.user()), cred.vrf(), prev, value])
 }
 
 /// The proof that BinaryBA* returned `value` in `round`: votes of one step where it returns
@@ -81,13 +85,13 @@ pub struct Certificate {
     pub role: Role,
     pub prev: u64,
     pub value: u64,
-    pub votes: Vec<Vote>,
+    pub votes: Vec<Rc<Vote>>,
     /// On the wire: a 32-byte header and every vote whole.
     pub bytes: u32,
 }
 
 impl Certificate {
-    pub fn new(round: u64, role: Role, prev: u64, value: u64, votes: Vec<Vote>, vote_bytes: u32) -> Certificate {
+    pub fn new(round: u64, role: Role, prev: u64, value: u64, votes: Vec<Rc<Vote>>, vote_bytes: u32) -> Certificate {
         let bytes = 32 + vote_bytes.saturating_mul(votes.len() as u32);
         Certificate { round, role, prev, value, votes, bytes }
     }
@@ -111,7 +115,7 @@ pub enum Item {
         block: u64,
     },
     Block(Rc<Block>),
-    Vote(Vote),
+    Vote(Rc<Vote>),
     Txs(Rc<TxBatch>),
 }
 
@@ -276,19 +280,17 @@ pub enum Timer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::algorand::AlgorandConfig;
+    use crate::algorand::{AlgorandConfig, World};
     use sim_core::Streams;
 
     #[test]
-    fn a_vote_signature_covers_its_value_and_parent() {
+    fn a_vote_carries_what_its_seat_signed_and_is_shared_not_copied() {
         let world = World::new(&AlgorandConfig::mainnet(), 100, &mut Streams::new(1).stream("algorand"));
-        let cred = (0..100)
-            .find_map(|u| Credential::draw(&world, u, 3, 42, Role::binary(1), 1500))
-            .expect("someone is selected");
-        let vote = Vote::sign(&world, cred, 7, 9);
-        assert!(vote.signature_ok(&world));
-        let relabeled = Vote { value: 10, ..vote };
-        assert!(!relabeled.signature_ok(&world), "a relay cannot change the value");
-        assert!(!Vote { prev: 8, ..vote }.signature_ok(&world), "nor the parent");
+        let seat = (0..100).find_map(|u| Seat::draw(&world, u, 3, 42, Role::binary(1), 1500)).expect("selected");
+        let vote = Vote::sign(&seat, 7, 9);
+        assert_eq!((*vote.cred(), vote.prev(), vote.value()), (seat.credential(), 7, 9));
+        assert_eq!(vote.role(), Role::binary(1));
+        let relayed = Item::Vote(Rc::clone(&vote));
+        assert!(matches!(&relayed, Item::Vote(v) if Rc::ptr_eq(v, &vote)), "a relay passes the voter's copy on");
     }
 }
