@@ -136,7 +136,6 @@ impl Leaderless {
     ) {
         self.cons(tx.id).proposed.insert(0);
         let second = self.second_reply_proof(ctx, tx.id, &acks, &first);
-        let second = second.map(|(deps, acks)| (deps, Justification::Replies(acks)));
         self.propose_two(ctx, tx, 0, (first, Justification::Replies(acks)), second);
     }
 
@@ -149,7 +148,7 @@ impl Leaderless {
         cmd: TxId,
         acks: &[Rc<Ack>],
         first: &[TxId],
-    ) -> Option<(Rc<[TxId]>, Rc<[Rc<Ack>]>)> {
+    ) -> Option<Justified> {
         let (quorum, threshold) = (self.dds_quorum(), self.union_threshold());
         let value = |set: &[Rc<Ack>]| union(set.iter().map(|a| &a.deps[..]), threshold);
         if acks.len() > quorum {
@@ -158,7 +157,7 @@ impl Leaderless {
                 set.remove(skip);
                 let v = value(&set);
                 if *v != *first {
-                    return Some((v, set.into()));
+                    return Some((v, Justification::Replies(set.into())));
                 }
             }
         }
@@ -169,7 +168,7 @@ impl Leaderless {
             set[own] = Rc::new(Ack { cmd, deps, sig });
             let v = value(&set);
             if *v != *first {
-                return Some((v, set.into()));
+                return Some((v, Justification::Replies(set.into())));
             }
         }
         None
@@ -195,7 +194,6 @@ impl Leaderless {
     pub(super) fn equivocate_new_view(&mut self, ctx: &mut Ctx<'_, Self>, tx: Tx, view: u32, vcs: Rc<[ViewChange]>) {
         let first = self.new_view_value(&vcs);
         let second = self.second_view_change_proof(ctx, tx.id, view, &vcs, &first);
-        let second = second.map(|(deps, vcs)| (deps, Justification::ViewChanges(vcs)));
         self.propose_two(ctx, tx, view, (first, Justification::ViewChanges(vcs)), second);
     }
 
@@ -206,7 +204,7 @@ impl Leaderless {
         view: u32,
         vcs: &[ViewChange],
         first: &[TxId],
-    ) -> Option<(Rc<[TxId]>, Rc<[ViewChange]>)> {
+    ) -> Option<Justified> {
         let own = vcs.iter().position(|vc| vc.sig.signer() == self.me)?;
         let honest = vcs[own].ack.clone();
         let late = self.late_answer(ctx, cmd).unwrap_or_else(|| honest.clone());
@@ -218,7 +216,7 @@ impl Leaderless {
             set[own] = ViewChange { cmd, view, ack, prepared, sig };
             let v = self.new_view_value(&set);
             if *v != *first {
-                return Some((v, set.into()));
+                return Some((v, Justification::ViewChanges(set.into())));
             }
         }
         None
