@@ -692,6 +692,7 @@ mod tests {
         assert_eq!(all[2], ("algorand", ProtocolKind::Algorand));
         assert_eq!(common_behaviors(&all), ["crash", "silent", "equivocate"]);
         let algorand = parse_protocols("algorand,leaderless").unwrap();
-        assert_eq!(common_behaviors(&algorand), ["crash", "silent", "equivocate"]);
+        // Leaderless and Algorand both have a double voter.
+        assert_eq!(common_behaviors(&algorand), ["crash", "silent", "equivocate", "double_vote"]);
     }
 }

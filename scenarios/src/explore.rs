@@ -36,15 +36,15 @@ pub struct Plan {
     pub seeds: Vec<u64>,
     pub jobs: usize,
     pub planted: Option<Planted>,
-    /// Stop after the chunk holding the first finding (the lowest breaking seed is the same
-    /// whatever the number of workers).
+    /// Stop at the first finding: the lowest breaking seed, the same whatever the number of
+    /// workers (the rest of its chunk ran, and is not reported).
     pub stop_at_first: bool,
 }
 
 /// The result of an exploration.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Exploration {
-    /// Seeds run (fewer than asked when stopped at the first finding).
+    /// Seeds run, or, stopped at the first finding, the seeds up to it.
     pub runs: u64,
     /// In seed order.
     pub findings: Vec<Finding>,
@@ -76,11 +76,11 @@ pub fn explore(plan: &Plan, done: &mut dyn FnMut(), found: &mut dyn FnMut(&Findi
                 Outcome::Violation(finding) => {
                     found(&finding);
                     result.findings.push(finding);
+                    if plan.stop_at_first {
+                        return result;
+                    }
                 }
             }
-        }
-        if plan.stop_at_first && !result.findings.is_empty() {
-            break;
         }
     }
     result

@@ -350,7 +350,12 @@ fn leaderless_behavior(b: model::Behavior) -> ll::Behavior {
         M::ProposeWithoutProof => ll::Behavior::ProposeWithoutProof,
         M::ForgeCommit => ll::Behavior::ForgeCommit,
         M::ClaimCoordinator => ll::Behavior::ClaimCoordinator,
-        M::Fork | M::WithholdVotes | M::SlowLeader | M::Twins | M::DoubleVote | M::FakeSync => ll::Behavior::Silent,
+        M::EquivocateProposal => ll::Behavior::EquivocateProposal,
+        M::DoubleVote => ll::Behavior::DoubleVote,
+        M::HidePrepared => ll::Behavior::HidePrepared,
+        M::StalePrepared => ll::Behavior::StalePrepared,
+        M::PbftAttack => ll::Behavior::PbftAttack,
+        M::Fork | M::WithholdVotes | M::SlowLeader | M::Twins | M::FakeSync => ll::Behavior::Silent,
     }
 }
 

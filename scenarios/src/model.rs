@@ -207,7 +207,17 @@ pub enum Behavior {
     /// Leaderless: pushes every command's payload to all and coordinates it too, racing the
     /// client's coordinator in view 0.
     ClaimCoordinator,
-    /// Algorand: votes in every step both for its value and for the empty block.
+    /// Leaderless: as a view-0 coordinator or view leader, two values with their proofs to
+    /// the two halves of the replicas, and a forged decision.
+    EquivocateProposal,
+    /// Leaderless: in view changes, nothing prepared and a late dependency answer.
+    HidePrepared,
+    /// Leaderless: in view changes, its oldest prepared certificate and a late answer.
+    StalePrepared,
+    /// Leaderless: claims every command and runs every PBFT attack at once.
+    PbftAttack,
+    /// Algorand: votes in every step both for its value and for the empty block. Leaderless:
+    /// votes prepare and commit for every value it sees in a view.
     DoubleVote,
     /// Algorand: tells its neighbours every round, unasked, that the round decided the empty
     /// block (a catch-up reply without a certificate).

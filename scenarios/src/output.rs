@@ -46,6 +46,10 @@ pub fn behavior_name(b: Option<crate::model::Behavior>) -> &'static str {
         Some(Behavior::ProposeWithoutProof) => "propose_without_proof",
         Some(Behavior::ForgeCommit) => "forge_commit",
         Some(Behavior::ClaimCoordinator) => "claim_coordinator",
+        Some(Behavior::EquivocateProposal) => "equivocate_proposal",
+        Some(Behavior::HidePrepared) => "hide_prepared",
+        Some(Behavior::StalePrepared) => "stale_prepared",
+        Some(Behavior::PbftAttack) => "pbft_attack",
         Some(Behavior::DoubleVote) => "double_vote",
         Some(Behavior::FakeSync) => "fake_sync",
     }

@@ -1674,6 +1674,11 @@ const LEADERLESS_BEHAVIORS: &[(&str, Behavior)] = &[
     ("propose_without_proof", Behavior::ProposeWithoutProof),
     ("forge_commit", Behavior::ForgeCommit),
     ("claim_coordinator", Behavior::ClaimCoordinator),
+    ("equivocate_proposal", Behavior::EquivocateProposal),
+    ("double_vote", Behavior::DoubleVote),
+    ("hide_prepared", Behavior::HidePrepared),
+    ("stale_prepared", Behavior::StalePrepared),
+    ("pbft_attack", Behavior::PbftAttack),
 ];
 
 const ALGORAND_BEHAVIORS: &[(&str, Behavior)] = &[

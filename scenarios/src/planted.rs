@@ -61,18 +61,27 @@ impl Planted {
             Planted::HotStuff(hs::PlantedBug::ReversedBlocks) => Some(("scenarios/examples/ledger-hotstuff.toml", &[])),
             Planted::HotStuff(_) => Some(("scenarios/examples/twins-hotstuff.toml", &[])),
             Planted::Algorand(_) => Some(("scenarios/examples/algorand-attacks.toml", &[])),
-            Planted::Leaderless(b) => match b {
-                ll::PlantedBug::PlainUnion => Some((
-                    "scenarios/examples/leaderless-byzantine.toml",
-                    &["byzantine=[{behavior=\"invent_deps\", count=1}]"],
-                )),
-                // Scenario workloads send a source's transfers in nonce order from one client:
-                // no gap ever opens. protocols/tests/leaderless_ledger.rs crafts the reordering.
-                ll::PlantedBug::HeldNonces => None,
-                ll::PlantedBug::OmitExecuted | ll::PlantedBug::ExecutorNeverRuns => {
-                    Some(("scenarios/examples/leaderless-byzantine.toml", &[]))
-                }
-            },
+            Planted::Leaderless(b) => {
+                use ll::PlantedBug as B;
+                const EPAXOS: &str = "scenarios/examples/leaderless-pbft-attacks.toml";
+                const WINTERMUTE: &str = "scenarios/examples/leaderless-pbft-attacks-wintermute.toml";
+                Some(match b {
+                    // Bugs of the PBFT layer and of execution, where the EPaxos variant (n = 4)
+                    // runs consensus on every command.
+                    B::DdsQuorumMinusOne
+                    | B::PbftQuorumMinusOne
+                    | B::IgnorePreparedValues
+                    | B::CommitWithoutProof
+                    | B::NonCanonicalSccOrder => (EPAXOS, &[]),
+                    // Wintermute's own rules: the threshold union and the fast path.
+                    B::ThresholdF
+                    | B::FastPathNMinusOne
+                    | B::PlainUnion
+                    | B::OmitExecuted
+                    | B::HeldNonces
+                    | B::ExecutorNeverRuns => (WINTERMUTE, &[]),
+                })
+            }
         }
     }
 

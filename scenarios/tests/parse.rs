@@ -1659,3 +1659,27 @@ fn scratch_folders_remove_themselves() {
     let (one, two) = (TempDir::new("same"), TempDir::new("same"));
     assert_ne!(one.to_path_buf(), two.to_path_buf());
 }
+
+#[test]
+fn leaderless_pbft_behaviours_parse_and_lower() {
+    use protocols::leaderless::Behavior as L;
+    let src = "duration_s = 2\nprotocol = \"leaderless\"\n[replicas]\nn = 4\nf = 1\n[workload]\nrate_tps = 100\n\
+               [leaderless]\nvariant = \"epaxos\"\n";
+    let cases = [
+        ("equivocate_proposal", Behavior::EquivocateProposal, L::EquivocateProposal),
+        ("double_vote", Behavior::DoubleVote, L::DoubleVote),
+        ("hide_prepared", Behavior::HidePrepared, L::HidePrepared),
+        ("stale_prepared", Behavior::StalePrepared, L::StalePrepared),
+        ("pbft_attack", Behavior::PbftAttack, L::PbftAttack),
+    ];
+    for (name, model, lowered) in cases {
+        let s = valid(src, &[&format!("byzantine=[{{ behavior = \"{name}\", replicas = [2] }}]")]);
+        assert_eq!(s.byzantine[0].behavior, model, "{name}");
+        assert_eq!(scenarios::lower::lower(&s).leaderless_behaviors[2], lowered, "{name}");
+        assert_eq!(scenarios::output::behavior_name(Some(model)), name);
+    }
+    // HotStuff has none of them.
+    let hotstuff = "duration_s = 2\n[replicas]\nn = 4\n[workload]\nrate_tps = 100\n";
+    let sets = ["byzantine=[{ behavior = \"pbft_attack\", replicas = [2] }]".to_string()];
+    assert!(parse::load_str(std::path::Path::new("t.toml"), hotstuff, &sets, None).is_err());
+}

@@ -106,6 +106,8 @@ enum Slot {
 pub struct Executor {
     /// Whether a transfer depends on its source's previous nonce (module docs).
     chained: bool,
+    /// Planted bug (tests only): components run in the order the search met them.
+    by_discovery: bool,
     /// Indexed by `TxId::idx`: ids are dense from 0.
     slots: Vec<Slot>,
     /// Missing (uncommitted) id -> committed commands that depend on it directly. A BTreeMap
@@ -144,6 +146,12 @@ impl Executor {
     /// An executor that orders by the committed dependencies alone.
     pub fn unchained() -> Executor {
         Executor::default()
+    }
+
+    /// Planted bug `NonCanonicalSccOrder` (tests only): a component runs in the order the
+    /// search met its commands, which follows commit arrival, instead of `canonical_key`.
+    pub fn order_components_by_discovery(&mut self) {
+        self.by_discovery = true;
     }
 
     /// Records that `cmd` committed with dependencies `deps` (ids of other commands, possibly
@@ -450,7 +458,9 @@ impl Executor {
                 assert!(ok, "command {} would run before its dependency {}", m.0, d.0);
             }
         }
-        component.sort_unstable_by_key(|&m| canonical_key(&self.node(m).tx));
+        if !self.by_discovery {
+            component.sort_unstable_by_key(|&m| canonical_key(&self.node(m).tx));
+        }
         for &m in component.iter() {
             exec(&self.node(m).tx);
         }

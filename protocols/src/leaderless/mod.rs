@@ -28,6 +28,17 @@
 //!   proposals do not even compete; when they differ (a reply missing, a Byzantine replica
 //!   proposing a different justified value), view 0 may not decide and view 1's derived
 //!   leader finishes, at the cost of one view timeout. Messages name no coordinator.
+//!
+//! The PBFT layer's safety rests on three rules, each of which a planted bug breaks and the
+//! monitor catches (`PlantedBug`, tests only): a correct replica votes for one value per view
+//! and counts a quorum of ceil((n+f+1)/2) distinct signers (two quorums of a view share a
+//! correct replica); a new view's value is the highest prepared value its quorum of view
+//! changes shows (a value decided earlier prepared at a quorum, which the view-change quorum
+//! meets), the union of their answers only if none prepared; a decision is accepted only with
+//! its proof (n identical signed answers, or a quorum of commit votes of one view). The
+//! Byzantine behaviours that attack them (equivocating proposals with proofs that verify,
+//! forged and withheld decisions, double votes, view changes that hide the prepared value or
+//! show a stale one, late dependency answers) live in `replica/attacks.rs`.
 
 pub mod exec;
 pub mod membership;

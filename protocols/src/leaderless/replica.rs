@@ -14,6 +14,8 @@ use std::rc::Rc;
 use sim_core::digest::splitmix64;
 use sim_core::{AccountId, AggregateSignature, Ctx, NodeId, Protocol, Signature, Span, Time, Tx, TxId};
 
+mod attacks;
+
 use super::exec::Executor;
 use super::membership::{Membership, Variant};
 use super::types::*;
@@ -107,6 +109,8 @@ pub struct Leaderless {
     /// The highest command id seen, for Byzantine replicas that invent plausible ids.
     max_seen: u64,
     counters: Counters,
+    /// The PBFT attacks' memory (empty at correct replicas).
+    attack: attacks::Attack,
 }
 
 impl std::fmt::Debug for Leaderless {
@@ -118,7 +122,10 @@ impl std::fmt::Debug for Leaderless {
 impl Leaderless {
     pub fn new(cfg: LeaderlessConfig, n: u32, f: u32, behavior: Behavior) -> Leaderless {
         let members = Membership::new(n, f, cfg.variant);
-        let exec = if cfg.bug == Some(PlantedBug::HeldNonces) { Executor::unchained() } else { Executor::new() };
+        let mut exec = if cfg.bug == Some(PlantedBug::HeldNonces) { Executor::unchained() } else { Executor::new() };
+        if cfg.bug == Some(PlantedBug::NonCanonicalSccOrder) {
+            exec.order_components_by_discovery();
+        }
         Leaderless {
             wire: Wire { variant: cfg.variant, n },
             ledger: Ledger::new(cfg.genesis_balance),
@@ -137,6 +144,7 @@ impl Leaderless {
             executed_set: 0,
             max_seen: 0,
             counters: Counters::default(),
+            attack: attacks::Attack::default(),
         }
     }
 
@@ -296,7 +304,7 @@ impl Leaderless {
         if !self.accept_payload(ctx, &tx) {
             return;
         }
-        if self.behavior == Behavior::ClaimCoordinator && from != self.me {
+        if matches!(self.behavior, Behavior::ClaimCoordinator | Behavior::PbftAttack) && from != self.me {
             self.claim(ctx, tx);
         }
         let Some(ack) = self.my_ack(ctx, tx.id, from) else { return };
@@ -373,9 +381,16 @@ impl Leaderless {
 
     fn try_finish_discovery(&mut self, ctx: &mut Ctx<'_, Self>, cmd: TxId) {
         let members = self.members;
+        let dds_quorum = self.dds_quorum();
+        if self.behavior.equivocates_proposals() && self.echo_for_fast_path(ctx, cmd) {
+            return;
+        }
+        if self.cfg.bug == Some(PlantedBug::FastPathNMinusOne) && self.fast_on_n_minus_one(ctx, cmd) {
+            return;
+        }
         let collect = self.cmds.get_mut(&cmd).and_then(|c| c.collect.as_mut()).expect("collecting");
         let count = collect.acks.len();
-        if collect.done || count < members.dds_quorum() {
+        if collect.done || count < dds_quorum {
             return;
         }
         let identical = collect.acks.windows(2).all(|w| w[0].deps == w[1].deps);
@@ -383,7 +398,8 @@ impl Leaderless {
             if !self.verify_collected(ctx, cmd) {
                 return self.try_finish_discovery(ctx, cmd);
             }
-            return self.fast_commit(ctx, cmd);
+            let deps = self.cmds[&cmd].collect.as_ref().expect("collecting").acks[0].deps.clone();
+            return self.fast_commit(ctx, cmd, deps);
         }
         let all_in = count == members.n as usize;
         if members.has_fast_path() && !all_in && !collect.wait_over {
@@ -399,12 +415,13 @@ impl Leaderless {
         self.slow_path(ctx, cmd);
     }
 
-    fn fast_commit(&mut self, ctx: &mut Ctx<'_, Self>, cmd: TxId) {
+    /// Commits the value of the collected replies that carry `deps` (all of them, unless a
+    /// planted bug settles for fewer).
+    fn fast_commit(&mut self, ctx: &mut Ctx<'_, Self>, cmd: TxId, deps: Rc<[TxId]>) {
         let c = self.cmds.get_mut(&cmd).expect("known");
         let collect = c.collect.as_mut().expect("collecting");
         collect.done = true;
-        let deps = collect.acks[0].deps.clone();
-        let sigs: Vec<Signature> = collect.acks.iter().map(|a| a.sig).collect();
+        let sigs: Vec<Signature> = collect.acks.iter().filter(|a| a.deps == deps).map(|a| a.sig).collect();
         let tx = c.tx.expect("coordinator has the payload");
         ctx.cancel_timer(LlTimer::FastPath(cmd));
         ctx.record(LlRecord::Coordinated { cmd, fast: true, deps_len: deps.len() as u32 });
@@ -412,6 +429,9 @@ impl Leaderless {
             return self.forge_commit(ctx, tx, &deps);
         }
         let proof = CommitProof::Fast(ctx.aggregate(&sigs).expect("n identical replies"));
+        if self.behavior.equivocates_proposals() {
+            return self.withhold_fast_decision(ctx, tx, deps, proof);
+        }
         self.counters.fast_commits += 1;
         self.commit(ctx, tx, deps.clone(), proof.clone(), CommitPath::Fast);
         self.broadcast(ctx, LlMsg::Commit { tx, deps, proof });
@@ -441,6 +461,7 @@ impl Leaderless {
                 let msg = LlMsg::Propose { tx, view: 0, deps: own, why };
                 return self.broadcast(ctx, msg);
             }
+            _ if self.behavior.equivocates_proposals() => return self.equivocate_first_view(ctx, tx, deps, acks),
             _ => {}
         }
         // View 0 is open to every replica that ran the discovery (see `may_propose`).
@@ -450,7 +471,48 @@ impl Leaderless {
     }
 
     fn union_threshold(&self) -> usize {
-        if self.cfg.bug == Some(PlantedBug::PlainUnion) { 1 } else { self.members.dep_threshold() }
+        match self.cfg.bug {
+            Some(PlantedBug::PlainUnion) => 1,
+            // f instead of f+1 where the threshold is f+1 (EPaxos keeps its 1).
+            Some(PlantedBug::ThresholdF) => self.members.dep_threshold().saturating_sub(1).max(1),
+            _ => self.members.dep_threshold(),
+        }
+    }
+
+    /// The membership's quorums, as the planted bugs (tests only) weaken them.
+    fn dds_quorum(&self) -> usize {
+        self.members.dds_quorum() - usize::from(self.cfg.bug == Some(PlantedBug::DdsQuorumMinusOne))
+    }
+
+    fn pbft_quorum(&self) -> usize {
+        self.members.pbft_quorum() - usize::from(self.cfg.bug == Some(PlantedBug::PbftQuorumMinusOne))
+    }
+
+    fn view_change_quorum(&self) -> usize {
+        self.pbft_quorum().max(self.dds_quorum())
+    }
+
+    /// Identical replies a fast path needs: all n.
+    fn fast_quorum(&self) -> usize {
+        self.members.n as usize - usize::from(self.cfg.bug == Some(PlantedBug::FastPathNMinusOne))
+    }
+
+    /// Planted bug `FastPathNMinusOne`: commits at once when n-1 collected replies agree.
+    fn fast_on_n_minus_one(&mut self, ctx: &mut Ctx<'_, Self>, cmd: TxId) -> bool {
+        let quorum = self.fast_quorum();
+        let Some(collect) = self.cmds.get_mut(&cmd).and_then(|c| c.collect.as_mut()) else { return false };
+        if collect.done || !self.members.has_fast_path() || collect.acks.len() < quorum {
+            return false;
+        }
+        let same = |a: &Rc<Ack>| collect.acks.iter().filter(|b| b.deps == a.deps).count();
+        let Some(value) = collect.acks.iter().find(|a| same(a) >= quorum).map(|a| a.deps.clone()) else {
+            return false;
+        };
+        if !self.verify_collected(ctx, cmd) {
+            return false;
+        }
+        self.fast_commit(ctx, cmd, value);
+        true
     }
 
     // ---- single-shot PBFT per command ----
@@ -467,6 +529,9 @@ impl Leaderless {
         let cmd = p.tx.id;
         if self.is_committed(cmd) || !self.accept_payload(ctx, &p.tx) {
             return;
+        }
+        if self.behavior.double_votes() {
+            self.vote_for_anything(ctx, cmd, p.view, value_digest(cmd, &p.deps));
         }
         let cons = self.cons(cmd);
         if p.view < cons.view || (p.view == cons.view && cons.accepted.is_some()) {
@@ -505,7 +570,7 @@ impl Leaderless {
     fn justified(&mut self, ctx: &mut Ctx<'_, Self>, cmd: TxId, view: u32, deps: &[TxId], why: &Justification) -> bool {
         let expected = match (view, why) {
             (0, Justification::Replies(acks)) => {
-                if !self.valid_ack_set(ctx, cmd, acks.iter().map(|a| &**a), self.members.dds_quorum()) {
+                if !self.valid_ack_set(ctx, cmd, acks.iter().map(|a| &**a), self.dds_quorum()) {
                     return false;
                 }
                 union(acks.iter().map(|a| &a.deps[..]), self.union_threshold())
@@ -553,14 +618,20 @@ impl Leaderless {
                 return None;
             }
         }
-        if signers.len() < self.members.view_change_quorum() {
+        if signers.len() < self.view_change_quorum() {
             return None;
         }
+        Some(self.new_view_value(vcs))
+    }
+
+    /// What a quorum of view changes fixes: the highest prepared value, or else the union of
+    /// the replies they carry.
+    fn new_view_value(&self, vcs: &[ViewChange]) -> Rc<[TxId]> {
         let highest = vcs.iter().filter_map(|vc| vc.prepared.as_ref()).max_by_key(|p| p.view);
-        Some(match highest {
+        match highest.filter(|_| self.cfg.bug != Some(PlantedBug::IgnorePreparedValues)) {
             Some(p) => p.deps.clone(),
             None => union(vcs.iter().map(|vc| &vc.ack.deps[..]), self.union_threshold()),
-        })
+        }
     }
 
     fn valid_view_change(&mut self, ctx: &mut Ctx<'_, Self>, vc: &ViewChange) -> bool {
@@ -577,7 +648,7 @@ impl Leaderless {
             Some(p) => {
                 let value = value_digest(vc.cmd, &p.deps);
                 let digest = vote_digest(Phase::Prepare, vc.cmd, p.view, value);
-                p.view < vc.view && ctx.verify_aggregate(&p.cert, digest, self.members.pbft_quorum())
+                p.view < vc.view && ctx.verify_aggregate(&p.cert, digest, self.pbft_quorum())
             }
         }
     }
@@ -589,6 +660,9 @@ impl Leaderless {
         if self.is_committed(cmd) || sig.signer() != from || sig.digest() != vote_digest(phase, cmd, view, value) {
             return;
         }
+        if self.behavior.double_votes() && from != self.me {
+            self.vote_for_anything(ctx, cmd, view, value);
+        }
         if self.cons(cmd).votes.add((phase, view, value), sig).is_some() {
             self.check_votes(ctx, cmd, view, value);
         }
@@ -596,7 +670,7 @@ impl Leaderless {
 
     /// Moves the instance on when a quorum of prepares or commits for the accepted value is in.
     fn check_votes(&mut self, ctx: &mut Ctx<'_, Self>, cmd: TxId, view: u32, value: u64) {
-        let quorum = self.members.pbft_quorum();
+        let quorum = self.pbft_quorum();
         let cons = self.cons(cmd);
         let Some(deps) = cons.accepted.clone().filter(|d| cons.view == view && value_digest(cmd, d) == value) else {
             return;
@@ -605,8 +679,10 @@ impl Leaderless {
             && cons.commit_voted != view + 1
             && let Some(cert) = self.certificate(ctx, cmd, (Phase::Prepare, view, value))
         {
+            let prepared = Rc::new(Prepared { view, deps: deps.clone(), cert });
+            self.note_prepared(cmd, &prepared);
             let cons = self.cons(cmd);
-            cons.prepared = Some(Rc::new(Prepared { view, deps: deps.clone(), cert }));
+            cons.prepared = Some(prepared);
             cons.commit_voted = view + 1;
             let sig = ctx.sign(vote_digest(Phase::Commit, cmd, view, value));
             self.broadcast(ctx, LlMsg::Vote { phase: Phase::Commit, cmd, view, value, sig });
@@ -636,7 +712,7 @@ impl Leaderless {
         cmd: TxId,
         key: (Phase, u32, u64),
     ) -> Option<AggregateSignature> {
-        let quorum = self.members.pbft_quorum();
+        let quorum = self.pbft_quorum();
         let digest = vote_digest(key.0, cmd, key.1, key.2);
         let sigs = self.cons(cmd).votes.get(&key).to_vec();
         if let Some(agg) = ctx.aggregate(&sigs)
@@ -658,6 +734,11 @@ impl Leaderless {
         cons.view = view;
         cons.accepted = None;
         let prepared = cons.prepared.clone();
+        let (ack, prepared) = if self.behavior.lies_in_view_changes() {
+            self.view_change_lie(ctx, cmd, ack, prepared)
+        } else {
+            (ack, prepared)
+        };
         let sig = ctx.sign(ViewChange::digest(cmd, view, &ack, prepared.as_deref()));
         let vc = ViewChange { cmd, view, ack, prepared, sig };
         self.counters.view_changes += 1;
@@ -689,7 +770,7 @@ impl Leaderless {
         if !self.valid_view_change(ctx, &vc) {
             return;
         }
-        let quorum = self.members.view_change_quorum();
+        let quorum = self.view_change_quorum();
         let cons = self.cons(cmd);
         let vcs = cons.view_changes.entry(view).or_default();
         vcs.push(vc);
@@ -699,14 +780,13 @@ impl Leaderless {
         let vcs: Rc<[ViewChange]> = cons.view_changes.remove(&view).expect("collected").into();
         cons.proposed.insert(view);
         let tx = self.cmds[&cmd].tx.expect("a view change needs the payload");
+        if self.behavior.equivocates_proposals() {
+            return self.equivocate_new_view(ctx, tx, view, vcs);
+        }
         let deps = if self.behavior == Behavior::ProposeWithoutProof {
             self.cmds[&cmd].deps.clone().expect("own answer")
         } else {
-            let highest = vcs.iter().filter_map(|vc| vc.prepared.as_ref()).max_by_key(|p| p.view);
-            match highest {
-                Some(p) => p.deps.clone(),
-                None => union(vcs.iter().map(|vc| &vc.ack.deps[..]), self.union_threshold()),
-            }
+            self.new_view_value(&vcs)
         };
         let msg = LlMsg::Propose { tx, view, deps, why: Justification::ViewChanges(vcs) };
         self.broadcast(ctx, msg);
@@ -801,16 +881,17 @@ impl Leaderless {
         if self.is_committed(tx.id) {
             return;
         }
-        let valid = match &proof {
-            CommitProof::Fast(agg) => {
-                self.members.has_fast_path()
-                    && ctx.verify_aggregate(agg, ack_digest(tx.id, &deps), self.members.n as usize)
-            }
-            CommitProof::Decided { view, cert } => {
-                let digest = vote_digest(Phase::Commit, tx.id, *view, value_digest(tx.id, &deps));
-                ctx.verify_aggregate(cert, digest, self.members.pbft_quorum())
-            }
-        };
+        let valid = self.cfg.bug == Some(PlantedBug::CommitWithoutProof)
+            || match &proof {
+                CommitProof::Fast(agg) => {
+                    self.members.has_fast_path()
+                        && ctx.verify_aggregate(agg, ack_digest(tx.id, &deps), self.fast_quorum())
+                }
+                CommitProof::Decided { view, cert } => {
+                    let digest = vote_digest(Phase::Commit, tx.id, *view, value_digest(tx.id, &deps));
+                    ctx.verify_aggregate(cert, digest, self.pbft_quorum())
+                }
+            };
         if !valid || !self.accept_payload(ctx, &tx) {
             self.counters.rejected_proofs += 1;
             return;

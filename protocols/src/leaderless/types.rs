@@ -19,7 +19,8 @@ pub const HEADER_BYTES: u32 = 24;
 /// Bytes of a transaction reference in a dependency set.
 pub const DEP_BYTES: u32 = 8;
 
-/// A deliberately broken protocol, to prove the checkers catch what it breaks.
+/// A deliberately broken protocol, to prove the checkers catch what it breaks. Test-only: a
+/// scenario file cannot set one (`LeaderlessConfig::bug`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PlantedBug {
     /// Wintermute's slow path takes the plain union of the replies, not the threshold union:
@@ -33,11 +34,41 @@ pub enum PlantedBug {
     /// The executor never runs: commands commit and nothing executes or replies (the engine's
     /// liveness check must notice).
     ExecutorNeverRuns,
+    /// Coordinators settle for one DDS reply fewer than the quorum: two quorums may share too
+    /// few replicas to report a conflict.
+    DdsQuorumMinusOne,
+    /// PBFT counts one vote fewer than its quorum (prepare, commit, certificates): two quorums
+    /// of one view may share no correct replica.
+    PbftQuorumMinusOne,
+    /// The threshold union keeps a dependency reported by f replicas instead of f+1
+    /// (Wintermute): a Byzantine replica's dependency gets in alone.
+    ThresholdF,
+    /// A new view's value ignores the prepared certificates of the view changes and is the
+    /// union of their replies (leader and followers alike).
+    IgnorePreparedValues,
+    /// Wintermute's fast path commits on n-1 identical replies instead of n.
+    FastPathNMinusOne,
+    /// A replica accepts a decision (`Commit`) without checking its proof.
+    CommitWithoutProof,
+    /// The executor runs a strongly connected component in the order its search met the
+    /// commands (which follows commit arrival), not by the canonical key.
+    NonCanonicalSccOrder,
 }
 
 impl PlantedBug {
-    pub const ALL: &'static [PlantedBug] =
-        &[PlantedBug::PlainUnion, PlantedBug::OmitExecuted, PlantedBug::HeldNonces, PlantedBug::ExecutorNeverRuns];
+    pub const ALL: &'static [PlantedBug] = &[
+        PlantedBug::PlainUnion,
+        PlantedBug::OmitExecuted,
+        PlantedBug::HeldNonces,
+        PlantedBug::ExecutorNeverRuns,
+        PlantedBug::DdsQuorumMinusOne,
+        PlantedBug::PbftQuorumMinusOne,
+        PlantedBug::ThresholdF,
+        PlantedBug::IgnorePreparedValues,
+        PlantedBug::FastPathNMinusOne,
+        PlantedBug::CommitWithoutProof,
+        PlantedBug::NonCanonicalSccOrder,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -45,6 +76,13 @@ impl PlantedBug {
             PlantedBug::OmitExecuted => "omit_executed",
             PlantedBug::HeldNonces => "held_nonces",
             PlantedBug::ExecutorNeverRuns => "executor_never_runs",
+            PlantedBug::DdsQuorumMinusOne => "dds_quorum_minus_one",
+            PlantedBug::PbftQuorumMinusOne => "pbft_quorum_minus_one",
+            PlantedBug::ThresholdF => "threshold_f",
+            PlantedBug::IgnorePreparedValues => "ignore_prepared_values",
+            PlantedBug::FastPathNMinusOne => "fast_path_n_minus_one",
+            PlantedBug::CommitWithoutProof => "commit_without_proof",
+            PlantedBug::NonCanonicalSccOrder => "non_canonical_scc_order",
         }
     }
 }
@@ -61,6 +99,8 @@ pub struct LeaderlessConfig {
     pub recovery_timeout: Span,
     /// Every account's balance at genesis.
     pub genesis_balance: u64,
+    /// A planted bug, for tests of the checkers only; never set from a scenario file.
+    #[doc(hidden)]
     pub bug: Option<PlantedBug>,
 }
 
@@ -108,6 +148,41 @@ pub enum Behavior {
     /// and coordinates the command itself, racing the client's coordinator with its own
     /// view-0 proposal. Leaders now derive from the command, so the claim is ignored.
     ClaimCoordinator,
+    /// As a view-0 coordinator or a view leader, proposes two different values to the two
+    /// halves of the replicas, each with a proof that verifies where it can build one (two
+    /// quorums of replies or view changes whose values differ, or a second answer of its own),
+    /// and sends the second half a decision it forged (its own vote as the certificate).
+    EquivocateProposal,
+    /// Votes prepare and commit for every value it sees proposed or voted for, several per
+    /// view.
+    DoubleVote,
+    /// In view changes, reports nothing prepared, and a dependency answer listing every
+    /// conflicting command it knows by then (not the answer it gave at first sight).
+    HidePrepared,
+    /// In view changes, reports the oldest prepared certificate it holds (a stale, possibly
+    /// different value) instead of the highest, and the late answer of `HidePrepared`.
+    StalePrepared,
+    /// The PBFT attacks together, on every command it hears of (it claims each one like
+    /// `ClaimCoordinator`): equivocating proposals and forged decisions, double votes, and view
+    /// changes with a stale certificate where it holds one and none otherwise.
+    PbftAttack,
+}
+
+impl Behavior {
+    /// Proposes different values to different replicas (and forges decisions).
+    pub fn equivocates_proposals(self) -> bool {
+        matches!(self, Behavior::EquivocateProposal | Behavior::PbftAttack)
+    }
+
+    /// Votes for several values in one view.
+    pub fn double_votes(self) -> bool {
+        matches!(self, Behavior::DoubleVote | Behavior::PbftAttack)
+    }
+
+    /// Lies in its view changes (prepared certificate and dependency answer).
+    pub fn lies_in_view_changes(self) -> bool {
+        matches!(self, Behavior::HidePrepared | Behavior::StalePrepared | Behavior::PbftAttack)
+    }
 }
 
 /// A replica's signed answer of the dependency discovery service for one command.
