@@ -4,7 +4,7 @@
 use std::rc::Rc;
 
 use protocols::algorand::Algorand;
-use protocols::hotstuff::HotStuff;
+use protocols::hotstuff::{HotStuff, HotStuffMonitor};
 use protocols::leaderless::{Leaderless, LeaderlessMonitor};
 use protocols::ledger::RECONFIGURE;
 use sim_core::metrics::{Summary, Window, WindowRow, timeseries};
@@ -47,7 +47,8 @@ pub fn run_planted(scenario: &Scenario, planted: Option<Planted>, progress: Prog
         ProtocolKind::HotStuff => {
             let (hs, roster) = (lowered.hotstuff.clone(), lowered.behaviors.clone());
             let make = |id: sim_core::NodeId| HotStuff::with_behavior(hs.clone(), roster[id.idx()], &roster);
-            let sim = Simulation::new(lowered.sim.clone(), workload, make);
+            let sim =
+                Simulation::new(lowered.sim.clone(), workload, make).with_monitor(Box::new(HotStuffMonitor::new()));
             drive(sim, progress)
         }
         ProtocolKind::Leaderless => {
