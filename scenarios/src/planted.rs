@@ -53,6 +53,10 @@ impl Planted {
     /// a bug only a crafted workload reaches (its test in `protocols/tests` crafts it).
     pub fn explored_by(self) -> Option<(&'static str, &'static [&'static str])> {
         match self {
+            // Two twins at n = 7 lead views 5, 6, 12 and 13 and make double votes common.
+            Planted::HotStuff(hs::PlantedBug::SeveralVotesPerView) => {
+                Some(("scenarios/examples/twins-hotstuff-n7.toml", &[]))
+            }
             Planted::HotStuff(_) => Some(("scenarios/examples/twins-hotstuff.toml", &[])),
             Planted::Leaderless(b) => match b {
                 ll::PlantedBug::PlainUnion => Some((
