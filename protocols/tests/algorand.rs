@@ -32,6 +32,7 @@ struct Case {
     faults: Vec<FaultAt>,
     adversary: Adversary,
     liveness: Option<LivenessCheck>,
+    client_retry: Option<Span>,
 }
 
 impl Default for Case {
@@ -49,6 +50,7 @@ impl Default for Case {
             faults: vec![],
             adversary: Adversary::OFF,
             liveness: None,
+            client_retry: None,
         }
     }
 }
@@ -89,7 +91,7 @@ fn sim_cfg(case: &Case) -> SimConfig {
         cpu: CpuConfig::UNLIMITED,
         crypto: Default::default(),
         liveness: case.liveness,
-        client_retry: None,
+        client_retry: case.client_retry,
         adversary: case.adversary.clone(),
     }
 }
@@ -194,6 +196,9 @@ fn attacks(seed: u64, bug: Option<PlantedBug>) -> Case {
         partitions: vec![PartitionSpec::new(start, heal, 50, &[first_half])],
         adversary: Adversary { mode: Mode::Random(attack), delay_max: Span::from_millis(300) },
         liveness: Some(LivenessCheck { from: heal, bound: Span::from_millis(8_000) }),
+        // Transfers a user loses across the partition would hold every later transfer of
+        // their source for ever (nonce order): clients resend, as the example's do.
+        client_retry: Some(Span::from_millis(2_000)),
         ..Case::default()
     }
 }

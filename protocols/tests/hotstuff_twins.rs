@@ -5,7 +5,7 @@
 mod common;
 
 use common::Steady;
-use protocols::hotstuff::{Behavior, CommitRule, HotStuff, HotStuffConfig, PlantedBug};
+use protocols::hotstuff::{Behavior, CommitRule, HotStuff, HotStuffConfig, HotStuffMonitor, PlantedBug};
 use sim_core::adversary::{Mode, TwinsPlan};
 use sim_core::net::{DelayModel, Jitter, NetConfig, NodePlacement};
 use sim_core::{Adversary, RunResult, SendPolicy, SimConfig, Simulation, Span, Stop, Time};
@@ -36,6 +36,12 @@ impl Run {
             groups: 2,
             secs: 4,
         }
+    }
+
+    /// Like `scenarios/examples/twins-hotstuff-n7.toml`: n = 7, twins 5 and 6 (f = 2), who
+    /// lead views 5 and 6 (and 12, 13) in a row.
+    fn n7(seed: u64) -> Run {
+        Run { n: 7, f: 2, twins: vec![5, 6], ..Run::new(seed) }
     }
 }
 
@@ -82,7 +88,9 @@ fn run(r: &Run) -> RunResult {
         twins: Some(plan),
         bug: r.bug,
     };
-    Simulation::new(cfg, Box::new(workload), |id| HotStuff::with_behavior(hs.clone(), roster[id.idx()], &roster)).run()
+    Simulation::new(cfg, Box::new(workload), |id| HotStuff::with_behavior(hs.clone(), roster[id.idx()], &roster))
+        .with_monitor(Box::new(HotStuffMonitor::new()))
+        .run()
 }
 
 fn violation(r: &Run) -> Option<&'static str> {
@@ -120,12 +128,31 @@ fn twins_runs_are_deterministic() {
 
 /// Planted bugs Twins catches under the chained three-chain rule (pinned seeds; rates over
 /// seeds 1..=200 in the module docs of `hotstuff`): voting against the lock and certificates
-/// one vote short both let two correct replicas commit different blocks at one slot.
+/// one vote short let two correct replicas commit different blocks at one slot, and a short
+/// quorum lets a correct leader certify two blocks in one view (found first); so does a correct
+/// replica that votes for both proposals of a twin leader (n = 7, twins 5 and 6, which lead
+/// views 5, 6, 12 and 13). The same seeds without the bug run clean.
 #[test]
 fn twins_catch_planted_bugs_under_the_three_chain_rule() {
-    for (bug, seed) in [(PlantedBug::VoteIgnoringLock, 65), (PlantedBug::QuorumMinusOne, 9)] {
-        let caught = violation(&Run { bug: Some(bug), ..Run::new(seed) });
-        assert_eq!(caught, Some("agreement"), "{} at seed {seed}", bug.name());
-        assert_eq!(stop(&Run::new(seed)), Stop::End, "seed {seed} without the bug");
+    let pinned = [
+        (PlantedBug::VoteIgnoringLock, Run::new(65), "agreement"),
+        (PlantedBug::QuorumMinusOne, Run::new(3), "one_certificate_per_view"),
+        (PlantedBug::SeveralVotesPerView, Run::n7(1), "one_certificate_per_view"),
+    ];
+    for (bug, r, invariant) in pinned {
+        let caught = violation(&Run { bug: Some(bug), ..r.clone() });
+        assert_eq!(caught, Some(invariant), "{} at seed {} (n = {})", bug.name(), r.seed, r.n);
+        assert_eq!(stop(&r), Stop::End, "seed {} (n = {}) without the bug", r.seed, r.n);
+    }
+}
+
+/// The same at n = 7 with two twins, no bug: safe, and the correct replicas commit.
+#[test]
+fn two_twins_at_n7_without_a_bug_are_safe() {
+    for seed in [1, 2, 3] {
+        let r = run(&Run::n7(seed));
+        assert_eq!(r.stop, Stop::End, "seed {seed}");
+        let slots = r.nodes[0].counters.iter().find(|c| c.0 == "blocks_committed").expect("counter").1;
+        assert!(slots > 10, "seed {seed}: {slots} blocks committed");
     }
 }

@@ -8,7 +8,7 @@ use std::rc::Rc;
 use protocols::algorand::{Algorand, AlgorandConfig, Behavior as AgBehavior, Topology, World};
 use protocols::common::log_ledger::{LogLedger, SharedLedger};
 use protocols::common::results::ResultMonitor;
-use protocols::hotstuff::{Behavior, CommitRule, HotStuff, HotStuffConfig, HsMsg, PlantedBug};
+use protocols::hotstuff::{Behavior, CommitRule, HotStuff, HotStuffConfig, HotStuffMonitor, HsMsg, PlantedBug};
 use sim_core::adversary::{Mode, RandomAttack};
 use sim_core::net::{DelayModel, Jitter, NetConfig, NodePlacement};
 use sim_core::workload::{Arrival, Workload};
@@ -111,7 +111,7 @@ fn hotstuff(seed: u64, bug: Option<PlantedBug>) -> RunResult {
     let make = |id: sim_core::NodeId| {
         HotStuff::with_behavior(hs.clone(), roster[id.idx()], &roster).with_genesis_balance(GENESIS)
     };
-    Simulation::new(cfg, transfers(200, secs, clients, 10), make).with_monitor(Box::new(ResultMonitor::default())).run()
+    Simulation::new(cfg, transfers(200, secs, clients, 10), make).with_monitor(Box::new(HotStuffMonitor::new())).run()
 }
 
 /// Confirmed transactions per result code (applied, bad nonce, insufficient funds).

@@ -59,6 +59,10 @@ impl Planted {
     pub fn explored_by(self) -> Option<(&'static str, &'static [&'static str])> {
         match self {
             Planted::HotStuff(hs::PlantedBug::ReversedBlocks) => Some(("scenarios/examples/ledger-hotstuff.toml", &[])),
+            // Two twins at n = 7 lead views 5, 6, 12 and 13 and make double votes common.
+            Planted::HotStuff(hs::PlantedBug::SeveralVotesPerView) => {
+                Some(("scenarios/examples/twins-hotstuff-n7.toml", &[]))
+            }
             Planted::HotStuff(_) => Some(("scenarios/examples/twins-hotstuff.toml", &[])),
             Planted::Algorand(_) => Some(("scenarios/examples/algorand-attacks.toml", &[])),
             Planted::Leaderless(b) => {

@@ -6,7 +6,7 @@ use std::rc::Rc;
 use protocols::algorand::Algorand;
 use protocols::common::log_ledger::{LogLedger, SharedLedger};
 use protocols::common::results::ResultMonitor;
-use protocols::hotstuff::HotStuff;
+use protocols::hotstuff::{HotStuff, HotStuffMonitor};
 use protocols::leaderless::{Leaderless, LeaderlessMonitor};
 use protocols::ledger::RECONFIGURE;
 use sim_core::metrics::{Summary, Window, WindowRow, timeseries};
@@ -52,8 +52,8 @@ pub fn run_planted(scenario: &Scenario, planted: Option<Planted>, progress: Prog
             let make = |id: sim_core::NodeId| {
                 HotStuff::with_behavior(hs.clone(), roster[id.idx()], &roster).with_genesis_balance(genesis)
             };
-            let monitor = Box::new(ResultMonitor::default());
-            let sim = Simulation::new(lowered.sim.clone(), workload, make).with_monitor(monitor);
+            let sim =
+                Simulation::new(lowered.sim.clone(), workload, make).with_monitor(Box::new(HotStuffMonitor::new()));
             drive(sim, progress)
         }
         ProtocolKind::Leaderless => {

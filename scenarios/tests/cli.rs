@@ -158,7 +158,7 @@ fn help_defines_the_metrics() {
 }
 
 /// Two equivocators out of four (beyond f = 1), and a network that only they bridge: safety
-/// breaks, byzsim stops with exit code 3, names the invariant, the seed and the command, and
+/// breaks (a correct leader certifies two blocks of one view, caught before they commit), byzsim stops with exit code 3, names the invariant, the seed and the command, and
 /// that command reproduces the same violation.
 const ATTACK: &str = r#"
 name = "attack"
@@ -188,9 +188,11 @@ fn a_broken_invariant_exits_3_with_what_to_reproduce() {
     let out = byzsim(&["run", "attack.toml", "--quiet", "--out", "res"], &dir);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
-    for needle in
-        ["INVARIANT BROKEN: `agreement`", "seed 1", "reproduce: cargo run --release -- run attack.toml --seed 1"]
-    {
+    for needle in [
+        "INVARIANT BROKEN: `one_certificate_per_view`",
+        "seed 1",
+        "reproduce: cargo run --release -- run attack.toml --seed 1",
+    ] {
         assert!(stderr.contains(needle), "stderr lacks {needle:?}:\n{stderr}");
     }
     let read = |p: &str| -> serde_json::Value {
@@ -198,7 +200,7 @@ fn a_broken_invariant_exits_3_with_what_to_reproduce() {
     };
     let summary = read("res/summary.json");
     assert_eq!(summary["stop"], "violation");
-    assert_eq!(summary["violation"]["invariant"], "agreement");
+    assert_eq!(summary["violation"]["invariant"], "one_certificate_per_view");
     assert_eq!(summary["byzantine"].as_array().map(Vec::len), Some(2));
     let again = byzsim(&["run", "attack.toml", "--quiet", "--seed", "1", "--out", "res2"], &dir);
     assert_eq!(again.status.code(), Some(3));
@@ -263,7 +265,7 @@ fn explore_reports_the_seeds_that_break_and_how_to_reproduce_them() {
     let out = byzsim(&["explore", "attack.toml", "--seeds", "1..3", "--quiet"], &dir);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(3), "{stdout}");
-    assert!(stdout.contains("seed 2: `agreement` broke"), "{stdout}");
+    assert!(stdout.contains("seed 2: `one_certificate_per_view` broke"), "{stdout}");
     assert!(stdout.contains("reproduce: cargo run --release -- run attack.toml --seed 2"), "{stdout}");
     assert!(stdout.contains("3 seeds, 3 broke an invariant"), "{stdout}");
     std::fs::write(dir.join("tiny.toml"), VALID).unwrap();

@@ -9,7 +9,8 @@ use scenarios::planted::Planted;
 /// --stop-at-first` on its `Planted::explored_by` exploration.
 const PINNED: &[(&str, u64)] = &[
     ("hotstuff/vote_ignoring_lock", 65),
-    ("hotstuff/quorum_minus_one", 9),
+    ("hotstuff/quorum_minus_one", 3),
+    ("hotstuff/several_votes_per_view", 1),
     ("hotstuff/reversed_blocks", 1),
     ("leaderless/plain_union", 1),
     ("leaderless/omit_executed", 1),

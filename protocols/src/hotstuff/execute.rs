@@ -4,7 +4,7 @@
 
 use sim_core::{Ctx, Tx};
 
-use super::{HotStuff, PlantedBug};
+use super::{HotStuff, HsRecord, PlantedBug};
 use crate::common::log_ledger::LogLedger;
 use crate::common::results::Settled;
 
@@ -28,7 +28,7 @@ impl HotStuff {
             fresh
         };
         self.ledger.execute(txs, |tx, settlement| {
-            ctx.record(Settled { tx: *tx, settlement });
+            ctx.record(HsRecord::Settled(Settled { tx: *tx, settlement }));
             ctx.executed(tx);
             ctx.reply(tx, settlement.outcome.code());
         });

@@ -45,11 +45,19 @@
 //! Twins (`Behavior::Twins`, Bano et al.): a Byzantine replica is two correct copies sharing
 //! its id and keys, reusing the equivocator's two faces; in each view the Twins adversary
 //! (`sim_core::adversary::TwinsPlan`) partitions, a copy hears and reaches only the node copies
-//! of its group, computed from the same plan as the network's. Planted bugs
-//! (`HotStuffConfig::bug`, test-only) that Twins catches on `scenarios/examples/twins-hotstuff.toml`
-//! (n = 4, one twin, 12 partitioned views, 2 groups), seeds 1..=200, chained three-chain:
-//! vote_ignoring_lock 7 of 200 (first 65), quorum_minus_one 13 (first 9), both `agreement`;
-//! several_votes_per_view 0. Without a bug: 0 of 200.
+//! of its group, computed from the same plan as the network's.
+//!
+//! Invariant checked online besides agreement (`monitor.rs`): at most one block certified per
+//! view and phase among the certificates correct replicas form (two certificates of n-f
+//! signers share a correct signer; it would have voted twice).
+//!
+//! Planted bugs (`HotStuffConfig::bug`, test-only) that Twins catches, seeds 1..=200, chained
+//! three-chain: on `scenarios/examples/twins-hotstuff.toml` (n = 4, one twin, 12 partitioned
+//! views, 2 groups) vote_ignoring_lock 7 of 200 (first 65, `agreement`), quorum_minus_one 95
+//! (first 3; 91 `one_certificate_per_view`, 4 `agreement`); on `twins-hotstuff-n7.toml` (n = 7,
+//! twins 5 and 6, who lead views 5, 6, 12 and 13) several_votes_per_view 155 of 200 (first 1,
+//! `one_certificate_per_view`: a correct leader certifies both proposals of a twin's view).
+//! Without a bug: 0 of 1,000 on each.
 //!
 //! Execution (`execute.rs`): a replica runs each committed block's new transactions on its own
 //! ledger in log order (a transfer ahead of its nonce waits for the gap, as leaderless's nonce
@@ -60,8 +68,10 @@
 
 mod basic;
 mod execute;
+mod monitor;
 mod types;
 
+pub use monitor::{HotStuffMonitor, HsRecord};
 pub use types::{Block, BlockId, Height, HsMsg, Phase, Qc, Tc, View, Wire, complain_digest, vote_digest};
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -72,7 +82,6 @@ use sim_core::{Ctx, Message, NodeId, NodeSet, Protocol, Span, Tx, TxSet};
 
 use crate::common::log_ledger::LogLedger;
 use crate::common::quorum::{Votes, byzantine_quorum};
-use crate::common::results::Settled;
 use crate::ledger::GENESIS_BALANCE;
 
 /// Blocks committed more than this many heights ago are forgotten; a replica further behind
@@ -772,6 +781,7 @@ impl HotStuff {
         let agg = ctx.aggregate(self.votes.get(&(view, phase, block))).expect("votes on one digest");
         self.stats.qcs_formed += 1;
         assert!(agg.signers().len() == self.quorum && agg.digest() == phase.vote_digest(view, block));
+        ctx.record(HsRecord::Certified { view, phase, block });
         let qc = Qc { view, block, sig: Rc::new(agg) };
         if self.is_basic() {
             self.broadcast(ctx, HsMsg::Certified { phase, qc, wire: self.wire() });
@@ -1012,7 +1022,7 @@ impl HotStuff {
 impl Protocol for HotStuff {
     type Message = HsMsg;
     type Timer = HsTimer;
-    type Record = Settled;
+    type Record = HsRecord;
 
     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
         if self.behavior == Behavior::Silent || self.script.is_some() {
