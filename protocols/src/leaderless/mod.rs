@@ -28,6 +28,11 @@
 //!   proposals do not even compete; when they differ (a reply missing, a Byzantine replica
 //!   proposing a different justified value), view 0 may not decide and view 1's derived
 //!   leader finishes, at the cost of one view timeout. Messages name no coordinator.
+//! - The EPaxos variant proves each dependency with its client's signature; the simulator's
+//!   stand-in is "the id was submitted" (ids are dense from 0), or a payload the replica
+//!   verified. Byzantine replicas invent ids in a space no client signs in (the top bit set,
+//!   `types::invented_id`), so an invented dependency never passes that proof: the old
+//!   `max_seen + 1000 + k` became a real command at high rates (issue 11, item 12).
 
 pub mod exec;
 pub mod membership;

@@ -104,7 +104,7 @@ pub struct Leaderless {
     ledger: Ledger,
     /// XOR of a hash of every executed id: the executed set, independent of order.
     executed_set: u64,
-    /// The highest command id seen, for Byzantine replicas that invent plausible ids.
+    /// The highest command id seen, for Byzantine replicas that invent ids (`invented_id`).
     max_seen: u64,
     counters: Counters,
 }
@@ -233,14 +233,14 @@ impl Leaderless {
         let deps: Rc<[TxId]> = match self.behavior {
             Behavior::SpoilSilent => return None,
             Behavior::OmitDeps => Rc::from([]),
-            Behavior::InventDeps => with_extra(&honest, TxId(self.max_seen + 1_000 + cmd.0 % 7)),
+            Behavior::InventDeps => with_extra(&honest, invented_id(self.max_seen + cmd.0 % 7)),
             Behavior::IrrelevantDeps => match self.irrelevant_to(cmd) {
                 Some(extra) => with_extra(&honest, extra),
                 None => honest,
             },
             // Anything different will do; with nothing else to add, a made-up id.
             Behavior::SpoilDifferent => {
-                with_extra(&honest, self.irrelevant_to(cmd).unwrap_or(TxId(self.max_seen + 1_000)))
+                with_extra(&honest, self.irrelevant_to(cmd).unwrap_or(invented_id(self.max_seen)))
             }
             Behavior::Equivocate if asker.0 % 2 == 1 => Rc::from(&honest[..honest.len().saturating_sub(1)]),
             _ => {
@@ -319,15 +319,16 @@ impl Leaderless {
         if ack.cmd != cmd || ack.signer().0 >= self.members.n || ack.sig.digest() != ack_digest(cmd, &ack.deps) {
             return false;
         }
-        if self.members.variant == Variant::Epaxos {
-            for &d in ack.deps.iter() {
-                let known = self.cmds.get(&d).is_some_and(|c| c.tx.is_some());
-                if !known && !ctx.verify_client_id(d) {
-                    return false;
-                }
-            }
-        }
-        true
+        self.members.variant != Variant::Epaxos || ack.deps.iter().all(|&d| self.client_signed(ctx, d))
+    }
+
+    /// The EPaxos variant's proof of one dependency: it names a command some client really
+    /// signed. A payload this replica verified proves it; otherwise the signature that travels
+    /// with the id is checked (`verify_client_id`, O(1): the id was submitted). An invented id
+    /// (`INVENTED_ID_FLAG`) never passes, however many commands are submitted later.
+    fn client_signed(&self, ctx: &mut Ctx<'_, Self>, d: TxId) -> bool {
+        let known = self.cmds.get(&d).is_some_and(|c| c.tx.is_some());
+        known || (d.0 & INVENTED_ID_FLAG == 0 && ctx.verify_client_id(d))
     }
 
     /// Verifies the signatures of `acks`: answers that sign the same set are checked together

@@ -19,6 +19,17 @@ pub const HEADER_BYTES: u32 = 24;
 /// Bytes of a transaction reference in a dependency set.
 pub const DEP_BYTES: u32 = 8;
 
+/// The top bit of an id a Byzantine replica makes up. The engine numbers transactions densely
+/// from 0, so no client ever signs an id with this bit set: an invented dependency stays
+/// invalid at any rate and any run length (it used to be `max_seen + 1000 + k`, which became a
+/// real command once a thousand more were submitted: issue 11, item 12).
+pub const INVENTED_ID_FLAG: u64 = 1 << 63;
+
+/// The `k`-th id a Byzantine replica invents: outside every id a client can sign.
+pub fn invented_id(k: u64) -> TxId {
+    TxId(INVENTED_ID_FLAG | k)
+}
+
 /// A deliberately broken protocol, to prove the checkers catch what it breaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PlantedBug {
@@ -73,7 +84,7 @@ pub enum Behavior {
     Silent,
     /// Replies with no dependencies at all.
     OmitDeps,
-    /// Adds dependencies on commands no client signed.
+    /// Adds dependencies on commands no client signed (ids from `invented_id`, never real).
     InventDeps,
     /// Adds real commands that do not conflict.
     IrrelevantDeps,
