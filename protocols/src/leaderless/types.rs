@@ -30,6 +30,32 @@ pub fn invented_id(k: u64) -> TxId {
     TxId(INVENTED_ID_FLAG | k)
 }
 
+/// The flag of a floor inside a dependency set (Wintermute's pruning): `FLOOR_FLAG | L` says
+/// "every command with an id below `L` comes before this one". Real ids are dense from 0 and
+/// invented ones carry `INVENTED_ID_FLAG`, so a floor is neither; it sorts after every real id.
+pub const FLOOR_FLAG: u64 = 1 << 62;
+
+/// The dependency-set entry that carries the floor `floor` (below 2^62).
+pub fn floor_marker(floor: u64) -> TxId {
+    assert!(floor < FLOOR_FLAG, "floor {floor} out of range");
+    TxId(FLOOR_FLAG | floor)
+}
+
+/// True if `id` is a floor, not a command.
+pub fn is_floor(id: TxId) -> bool {
+    id.0 & (INVENTED_ID_FLAG | FLOOR_FLAG) == FLOOR_FLAG
+}
+
+/// The floor a dependency set carries (the highest, should a Byzantine set carry several), or 0.
+pub fn floor_of(deps: &[TxId]) -> u64 {
+    deps.iter().filter(|d| is_floor(**d)).map(|d| d.0 & !FLOOR_FLAG).max().unwrap_or(0)
+}
+
+/// The commands a dependency set names, its floor left out.
+pub fn named(deps: &[TxId]) -> impl Iterator<Item = TxId> + '_ {
+    deps.iter().copied().filter(|d| !is_floor(*d))
+}
+
 /// A deliberately broken protocol, to prove the checkers catch what it breaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PlantedBug {
@@ -44,6 +70,34 @@ pub enum PlantedBug {
     /// The executor never runs: commands commit and nothing executes or replies (the engine's
     /// liveness check must notice).
     ExecutorNeverRuns,
+    /// The executor ignores floors: a command runs before the commands below its floor, which
+    /// its dependency set no longer names (the monitor's stability check must notice).
+    IgnoreFloors,
+    /// A command's floor is the highest one among the replies, not the (f+1)-th highest: one
+    /// Byzantine replica claiming a floor above the command makes it wait for itself.
+    HighestFloor,
+}
+
+impl PlantedBug {
+    pub const ALL: &'static [PlantedBug] = &[
+        PlantedBug::PlainUnion,
+        PlantedBug::OmitExecuted,
+        PlantedBug::HeldNonces,
+        PlantedBug::ExecutorNeverRuns,
+        PlantedBug::IgnoreFloors,
+        PlantedBug::HighestFloor,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            PlantedBug::PlainUnion => "plain_union",
+            PlantedBug::OmitExecuted => "omit_executed",
+            PlantedBug::HeldNonces => "held_nonces",
+            PlantedBug::ExecutorNeverRuns => "executor_never_runs",
+            PlantedBug::IgnoreFloors => "ignore_floors",
+            PlantedBug::HighestFloor => "highest_floor",
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -58,6 +112,11 @@ pub struct LeaderlessConfig {
     pub recovery_timeout: Span,
     /// Every account's balance at genesis.
     pub genesis_balance: u64,
+    /// Wintermute prunes dependency sets below executed prefixes rounded down to a multiple of
+    /// this many ids (replicas that round alike reply alike, so the fast path survives); 0
+    /// keeps every dependency. The EPaxos variant does not prune.
+    pub checkpoint_interval: u64,
+    #[doc(hidden)]
     pub bug: Option<PlantedBug>,
 }
 
@@ -70,6 +129,10 @@ impl LeaderlessConfig {
             view_timeout: Span::from_millis(500),
             recovery_timeout: Span::from_millis(1000),
             genesis_balance: 1_000_000,
+            checkpoint_interval: match variant {
+                Variant::Wintermute => 32,
+                Variant::Epaxos => 0,
+            },
             bug: None,
         }
     }
@@ -216,7 +279,8 @@ pub enum CommitProof {
 #[derive(Clone, Debug)]
 pub enum LlMsg {
     /// Coordinator -> all: order this command.
-    Announce { tx: Tx },
+    /// With a floor for the answers (0: none; module docs of `leaderless`).
+    Announce { tx: Tx, floor: u64 },
     /// Replica -> coordinator: my dependencies for the command.
     Reply { ack: Rc<Ack> },
     /// Leader -> all: PBFT pre-prepare of view `view`.
@@ -258,7 +322,7 @@ impl Wire {
     pub fn size(&self, msg: &LlMsg) -> u32 {
         HEADER_BYTES
             + match msg {
-                LlMsg::Announce { tx } => tx_bytes(tx),
+                LlMsg::Announce { tx, floor } => tx_bytes(tx) + if *floor > 0 { DEP_BYTES } else { 0 },
                 LlMsg::Reply { ack } => ack.wire_size(self.variant),
                 LlMsg::Propose { tx, deps, why, .. } => {
                     let why_bytes: u32 = match why {
@@ -332,7 +396,7 @@ impl Message for Envelope {
     }
     fn fingerprint(&self) -> u64 {
         match &self.msg {
-            LlMsg::Announce { tx } => hash_words(&[1, tx.id.0]),
+            LlMsg::Announce { tx, .. } => hash_words(&[1, tx.id.0]),
             LlMsg::Reply { ack } => hash_words(&[2, ack.cmd.0, ack.sig.digest()]),
             LlMsg::Propose { tx, view, deps, .. } => hash_words(&[3, tx.id.0, *view as u64, value_digest(tx.id, deps)]),
             LlMsg::Vote { phase, cmd, view, value, .. } => hash_words(&[4, *phase as u64, cmd.0, *view as u64, *value]),
