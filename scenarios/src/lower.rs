@@ -330,6 +330,10 @@ fn leaderless_config(l: &model::Leaderless) -> LeaderlessConfig {
         view_timeout: Span::from_millis_f64(l.view_timeout_ms),
         recovery_timeout: Span::from_millis_f64(l.recovery_timeout_ms),
         genesis_balance: l.genesis_balance,
+        checkpoint_interval: match variant {
+            ll::Variant::Wintermute => l.checkpoint_interval,
+            ll::Variant::Epaxos => 0,
+        },
         ..LeaderlessConfig::new(variant)
     }
 }

@@ -236,6 +236,9 @@ pub struct Leaderless {
     /// When a reconfiguration command (a barrier that moves every replica to the next epoch)
     /// is submitted, by client 0.
     pub reconfigure_at_s: Vec<f64>,
+    /// Wintermute prunes dependency sets below executed prefixes rounded down to a multiple
+    /// of this many commands; 0 keeps every dependency (EPaxos never prunes).
+    pub checkpoint_interval: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

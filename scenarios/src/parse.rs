@@ -103,6 +103,7 @@ const LEADERLESS_KEYS: &[&str] = &[
     "recovery_timeout_ms",
     "genesis_balance",
     "reconfigure_at_s",
+    "checkpoint_interval",
 ];
 const ALGORAND_KEYS: &[&str] = &[
     "preset",
@@ -2367,6 +2368,7 @@ fn read_leaderless(
     let recovery = c.float(&sec, "recovery_timeout_ms", Missing::Default(1000.0), TIMEOUT_MS);
     let genesis = c.int::<u64>(&sec, "genesis_balance", Missing::Default(1_000_000), (0, i128::from(u64::MAX / 2)));
     let reconfigure = read_times(c, &sec, "reconfigure_at_s", duration_s);
+    let checkpoint = c.int::<u64>(&sec, "checkpoint_interval", Missing::Default(32), (0, 1 << 40));
     Some(Leaderless {
         variant: variant?.v,
         conflicts: conflicts?.v,
@@ -2375,6 +2377,7 @@ fn read_leaderless(
         recovery_timeout_ms: recovery?.v,
         genesis_balance: genesis?.v,
         reconfigure_at_s: reconfigure?,
+        checkpoint_interval: checkpoint?.v,
     })
 }
 

@@ -26,6 +26,7 @@ fn default_leaderless() -> Leaderless {
         recovery_timeout_ms: 1000.0,
         genesis_balance: 1_000_000,
         reconfigure_at_s: Vec::new(),
+        checkpoint_interval: 32,
     }
 }
 

@@ -23,6 +23,7 @@ const PINNED: &[(&str, u64)] = &[
     ("leaderless/fast_path_n_minus_one", 2),
     ("leaderless/commit_without_proof", 1),
     ("leaderless/non_canonical_scc_order", 1),
+    ("leaderless/highest_floor", 1),
     ("algorand/trust_any_sync", 1),
     ("algorand/low_threshold", 1),
 ];

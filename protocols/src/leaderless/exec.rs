@@ -33,6 +33,13 @@
 //! transfers whenever the network delivers them out of order (common with clients in several
 //! regions sharing hot accounts).
 //!
+//! Floors (Wintermute's pruning, module docs of `leaderless`): a committed set may carry a floor
+//! L (`types::floor_of`), a dependency on every id below L. The command waits, as on one
+//! missing dependency, until the executed prefix (every id below it executed; ids are dense)
+//! reaches L; `execute_stable` releases such commands after each round of searches. A floor
+//! never closes a cycle, so it needs no place in the component search. `blocked_on` reports
+//! the first uncommitted ids below the lowest floor waited for, so that recovery fetches them.
+//!
 //! Incremental: `execute_stable` only searches from commands that may have become stable since
 //! the last call, and remembers why a command could not run, so that a long queue of commands
 //! behind one uncommitted dependency is not searched again on every call:
@@ -55,6 +62,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use sim_core::{AccountId, Tx, TxId};
 
+use super::types::{floor_of, is_floor};
 use crate::ledger::is_reconfiguration;
 
 /// The order inside a strongly connected component: source account, its nonce, then the id
@@ -62,6 +70,9 @@ use crate::ledger::is_reconfiguration;
 pub fn canonical_key(tx: &Tx) -> (AccountId, u64, TxId) {
     (tx.from, tx.nonce, tx.id)
 }
+
+/// Ids below a floor that `blocked_on` reports at once (recovery fetches them a batch at a time).
+const MAX_FLOOR_GAPS: usize = 256;
 
 /// Where a committed, not yet executed command stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,6 +119,12 @@ pub struct Executor {
     chained: bool,
     /// Planted bug (tests only): components run in the order the search met them.
     by_discovery: bool,
+    /// Whether floors are dropped (a planted bug): commands run before what lies below them.
+    ignore_floors: bool,
+    /// Every id below it has executed: the executed prefix (ids are dense from 0).
+    prefix: u64,
+    /// Floor -> committed commands waiting for the executed prefix to reach it.
+    floor_waiting: BTreeMap<u64, Vec<TxId>>,
     /// Indexed by `TxId::idx`: ids are dense from 0.
     slots: Vec<Slot>,
     /// Missing (uncommitted) id -> committed commands that depend on it directly. A BTreeMap
@@ -154,14 +171,31 @@ impl Executor {
         self.by_discovery = true;
     }
 
+    /// The same executor, but blind to floors (the `IgnoreFloors` planted bug).
+    pub fn ignoring_floors(self) -> Executor {
+        Executor { ignore_floors: true, ..self }
+    }
+
+    /// Every id below this one has executed here.
+    pub fn executed_prefix(&self) -> u64 {
+        self.prefix
+    }
+
     /// Records that `cmd` committed with dependencies `deps` (ids of other commands, possibly
     /// not committed yet, possibly never). A command commits once.
     pub fn commit(&mut self, cmd: Tx, deps: &[TxId]) {
         let id = cmd.id;
         assert!(!self.is_committed(id), "command {} committed twice", id.0);
-        // Executed dependencies are satisfied for good; a self-dependency means nothing.
-        let mut own: Vec<TxId> = deps.iter().copied().filter(|&d| d != id && !self.is_executed(d)).collect();
+        // Executed dependencies are satisfied for good; a self-dependency means nothing. A
+        // floor is a dependency on every id below it: waited for as one missing dependency.
+        let mut own: Vec<TxId> =
+            deps.iter().copied().filter(|&d| d != id && !is_floor(d) && !self.is_executed(d)).collect();
+        let floor = if self.ignore_floors { 0 } else { floor_of(deps) };
         let mut n_missing = 0u32;
+        if floor > self.prefix {
+            n_missing += 1;
+            self.floor_waiting.entry(floor).or_default().push(id);
+        }
         if let Some(key) = predecessor(&cmd).filter(|_| self.chained) {
             match self.by_nonce.remove(&key) {
                 Some(before) if !self.is_executed(before) => own.push(before),
@@ -243,18 +277,49 @@ impl Executor {
     /// returns how many ran. Dependencies run first; a component runs by `canonical_key`.
     pub fn execute_stable(&mut self, mut exec: impl FnMut(&Tx)) -> usize {
         let before = self.n_executed;
-        while let Some(id) = self.worklist.pop_front() {
-            if matches!(self.slots.get(id.idx()), Some(Slot::Committed(n)) if n.state == State::Pending) {
-                self.search(id, &mut exec);
+        loop {
+            while let Some(id) = self.worklist.pop_front() {
+                if matches!(self.slots.get(id.idx()), Some(Slot::Committed(n)) if n.state == State::Pending) {
+                    self.search(id, &mut exec);
+                }
+            }
+            if !self.release_floors() {
+                break;
             }
         }
         usize::try_from(self.n_executed - before).expect("fits")
     }
 
-    /// The missing (uncommitted) ids that committed commands depend on directly, ascending and
-    /// deduplicated: what recovery must get committed for every committed command to run.
+    /// Moves the executed prefix on and releases the commands whose floor it reached; true
+    /// if some became ready to run. A floor never closes a cycle (a correct replica executed
+    /// everything below it before it saw the command, dependencies included), so releasing
+    /// floors between searches loses nothing.
+    fn release_floors(&mut self) -> bool {
+        while matches!(self.slots.get(self.prefix as usize), Some(Slot::Executed)) {
+            self.prefix += 1;
+        }
+        let mut released = false;
+        while let Some(entry) = self.floor_waiting.first_entry().filter(|e| *e.key() <= self.prefix) {
+            for id in entry.remove() {
+                self.satisfy(id, TxId(self.prefix));
+                released = true;
+            }
+        }
+        released && !self.worklist.is_empty()
+    }
+
+    /// Ids recovery must get committed for every committed command to run, ascending and
+    /// deduplicated: the missing (uncommitted) ids committed commands depend on directly, and
+    /// the first uncommitted ids below the lowest floor still waited for.
     pub fn blocked_on(&self) -> Vec<TxId> {
-        self.missing.keys().copied().collect()
+        let mut ids: Vec<TxId> = self.missing.keys().copied().collect();
+        if let Some(&floor) = self.floor_waiting.keys().next() {
+            let gaps = (self.prefix..floor).map(TxId).filter(|&d| !self.is_committed(d));
+            ids.extend(gaps.take(MAX_FLOOR_GAPS));
+            ids.sort_unstable();
+            ids.dedup();
+        }
+        ids
     }
 
     /// The committed commands that depend directly on the uncommitted `missing`.

@@ -39,6 +39,48 @@
 //! Byzantine behaviours that attack them (equivocating proposals with proofs that verify,
 //! forged and withheld decisions, double votes, view changes that hide the prepared value or
 //! show a stale one, late dependency answers) live in `replica/attacks.rs`.
+//! - The EPaxos variant proves each dependency with its client's signature; the simulator's
+//!   stand-in is "the id was submitted" (ids are dense from 0), or a payload the replica
+//!   verified. Byzantine replicas invent ids in a space no client signs in (the top bit set,
+//!   `types::invented_id`), so an invented dependency never passes that proof: the old
+//!   `max_seen + 1000 + k` became a real command at high rates (issue 11, item 12).
+//! - The note keeps every dependency ("prune only below a barrier or a checkpoint"); sets then
+//!   grew with the run (issue 11, item 11). Wintermute prunes by floors, a checkpoint each
+//!   replica proves by its own execution rather than one signed by 2f+1:
+//!   - A replica's answer for c carries its floor L_r, at most its executed prefix (every id
+//!     below it executed) when it first saw c, and names only the conflicting commands at or
+//!     above L_r. The coordinator's announce suggests a floor (its own prefix rounded down to
+//!     `checkpoint_interval`, one interval back); a replica whose rounded prefix reached it
+//!     answers with it, one that lags answers with its own. So fault-free answers carry the
+//!     same floor and stay identical, and the fast path survives at any rate (rounding alone
+//!     split answers whenever prefixes straddled a multiple of the interval: at 500 tx/s the
+//!     fast path fell from 99.8% to 9%). The floor is never above the replica's own prefix,
+//!     so a Byzantine suggestion costs at most pruning. The conflict index keeps a margin of
+//!     `PRUNE_MARGIN_INTERVALS` below the own floor, to answer lower suggestions.
+//!   - c's floor L(c) is the (f+1)-th highest floor among the answers (`replica::floor_union`):
+//!     some correct replica executed every id below L(c) before it saw c. A named y >= L(c)
+//!     enters if f+1 answers report it, by name or by a floor above y: correct replicas prune
+//!     at different points, and counting names alone would lose y. Ids below L(c) are not
+//!     named; the floor orders them before c.
+//!   - The executor runs c only once its own executed prefix reaches L(c). Consistency: of 2f+1
+//!     correct replicas both quorums share, f+1 saw y before c (y enters c's set or lies below
+//!     its floor) or f+1 saw c before y. No deadlock: a floor never closes a cycle, since the
+//!     correct replica behind L(c) executed everything below it, with all its dependencies,
+//!     before it knew c. The highest floor instead would let one Byzantine replica make c wait
+//!     for itself (the `HighestFloor` planted bug); correct floors never exceed c's own id,
+//!     which the monitor checks.
+//!   - The floor travels in the dependency set as one more id (`FLOOR_FLAG | L`, bit 62; real
+//!     ids are dense from 0, invented ones carry bit 63), so proposals, votes, view changes and
+//!     commits are unchanged; it costs one id on the wire. Replicas drop ids below their floor
+//!     from their conflict index.
+//!   - Ids are dense from 0 in the simulator, so a prefix is one number. A deployment would
+//!     use one prefix per client (ids are (client, sequence)): a floor becomes a vector with
+//!     one entry per client, or a reference to a signed checkpoint of it, and rounding applies
+//!     per entry. A transaction lost before any correct replica saw it stops the prefix, and
+//!     pruning with it (safe: sets then grow as before, until it is recovered).
+//!   - The EPaxos variant does not prune: its answers have one correct witness, not f+1, so
+//!     the f+1-th floor is not backed by anyone; it would need per-account anchors (the last
+//!     command executed on an account, signed) instead. Not done.
 
 pub mod exec;
 pub mod membership;

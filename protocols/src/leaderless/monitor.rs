@@ -17,7 +17,7 @@ use sim_core::checker::Violation;
 use sim_core::observe::Observer;
 use sim_core::{Monitor, NodeId, Time, Tx, TxId, TxSet};
 
-use super::types::{CommitPath, LlRecord, value_digest};
+use super::types::{CommitPath, LlRecord, floor_of, named, value_digest};
 use crate::common::results::{ResultCheck, SAME_RESULT};
 use crate::ledger::{ConflictRelation, Settlement, is_reconfiguration};
 
@@ -27,6 +27,8 @@ struct FirstCommit {
     tx: Tx,
     /// Sorted, for membership tests.
     deps: Rc<[TxId]>,
+    /// Every id below it is ordered before the command (Wintermute's pruning; 0 if none).
+    floor: u64,
     value: u64,
     fast: bool,
 }
@@ -36,6 +38,8 @@ struct FirstCommit {
 struct ReplicaView {
     committed: TxSet,
     executed: TxSet,
+    /// Every id below it executed here.
+    prefix: u64,
     /// Executed since the last batch record: checked for stability when the batch closes.
     batch: Vec<TxId>,
     /// Per account touched: how far into the reference order this replica executed.
@@ -112,8 +116,13 @@ impl LeaderlessMonitor {
         if !self.replicas[node.idx()].committed.insert(tx.id) {
             return fail("exactly-once", format!("command {} committed twice", tx.id.0));
         }
-        if let Some(d) = deps.iter().find(|d| d.0 >= world.submitted()) {
+        if let Some(d) = named(deps).find(|d| d.0 >= world.submitted()) {
             return fail("validity", format!("command {} depends on {}, which no client signed", tx.id.0, d.0));
+        }
+        let floor = floor_of(deps);
+        if floor > tx.id.0 {
+            let detail = format!("command {} has floor {floor}: it would wait for itself", tx.id.0);
+            return fail("validity", detail);
         }
         let value = value_digest(tx.id, deps);
         let fast = path == CommitPath::Fast;
@@ -142,12 +151,14 @@ impl LeaderlessMonitor {
                 list.push(tx.id);
             }
         }
-        self.first.insert(tx.id, FirstCommit { tx: *tx, deps: sorted.into(), value, fast });
+        self.first.insert(tx.id, FirstCommit { tx: *tx, deps: sorted.into(), floor, value, fast });
         Ok(())
     }
 
-    /// Invariant 2: of two conflicting committed commands, one depends on the other.
+    /// Invariant 2: of two conflicting committed commands, one depends on the other: names it,
+    /// or has a floor above it.
     fn check_consistency(&self, tx: &Tx, deps: &[TxId]) -> Check {
+        let floor = floor_of(deps);
         // A reconfiguration conflicts with every command; every command with the
         // reconfigurations.
         let everyone: Vec<TxId> =
@@ -163,7 +174,11 @@ impl LeaderlessMonitor {
                 if !self.conflicts.conflicts(tx, &o.tx) {
                     continue;
                 }
-                if deps.binary_search(other).is_err() && o.deps.binary_search(&tx.id).is_err() {
+                let ordered = deps.binary_search(other).is_ok()
+                    || other.0 < floor
+                    || o.deps.binary_search(&tx.id).is_ok()
+                    || tx.id.0 < o.floor;
+                if !ordered {
                     let detail =
                         format!("commands {} and {} conflict and neither depends on the other", tx.id.0, other.0);
                     return fail("consistency", detail);
@@ -197,6 +212,13 @@ impl LeaderlessMonitor {
         if !r.executed.insert(tx.id) {
             return fail("execution once", format!("command {} executed twice", tx.id.0));
         }
+        // A floor orders every id below it first: they must all have run (checked here, not
+        // at the end of the batch, where later executions may have filled the gap).
+        let floor = self.first[&tx.id].floor;
+        if floor > r.prefix {
+            let detail = format!("command {} executed below its floor {floor}: id {} had not", tx.id.0, r.prefix);
+            return fail("execution when stable", detail);
+        }
         r.batch.push(tx.id);
         for a in accounts {
             let pos = grow(&mut r.position, a);
@@ -212,14 +234,16 @@ impl LeaderlessMonitor {
             }
             *pos += 1;
         }
+        while r.executed.contains(TxId(r.prefix)) {
+            r.prefix += 1;
+        }
         Ok(())
     }
 
     fn on_batch(&mut self, node: NodeId, executed_set: u64, state: u64) -> Check {
         let r = &mut self.replicas[node.idx()];
         for id in std::mem::take(&mut r.batch) {
-            let deps = &self.first[&id].deps;
-            if let Some(d) = deps.iter().find(|d| !r.executed.contains(**d)) {
+            if let Some(d) = named(&self.first[&id].deps).find(|d| !r.executed.contains(*d)) {
                 let detail = format!("command {} executed while its dependency {} had not", id.0, d.0);
                 return fail("execution when stable", detail);
             }

@@ -19,6 +19,43 @@ pub const HEADER_BYTES: u32 = 24;
 /// Bytes of a transaction reference in a dependency set.
 pub const DEP_BYTES: u32 = 8;
 
+/// The top bit of an id a Byzantine replica makes up. The engine numbers transactions densely
+/// from 0, so no client ever signs an id with this bit set: an invented dependency stays
+/// invalid at any rate and any run length (it used to be `max_seen + 1000 + k`, which became a
+/// real command once a thousand more were submitted: issue 11, item 12).
+pub const INVENTED_ID_FLAG: u64 = 1 << 63;
+
+/// The `k`-th id a Byzantine replica invents: outside every id a client can sign.
+pub fn invented_id(k: u64) -> TxId {
+    TxId(INVENTED_ID_FLAG | k)
+}
+
+/// The flag of a floor inside a dependency set (Wintermute's pruning): `FLOOR_FLAG | L` says
+/// "every command with an id below `L` comes before this one". Real ids are dense from 0 and
+/// invented ones carry `INVENTED_ID_FLAG`, so a floor is neither; it sorts after every real id.
+pub const FLOOR_FLAG: u64 = 1 << 62;
+
+/// The dependency-set entry that carries the floor `floor` (below 2^62).
+pub fn floor_marker(floor: u64) -> TxId {
+    assert!(floor < FLOOR_FLAG, "floor {floor} out of range");
+    TxId(FLOOR_FLAG | floor)
+}
+
+/// True if `id` is a floor, not a command.
+pub fn is_floor(id: TxId) -> bool {
+    id.0 & (INVENTED_ID_FLAG | FLOOR_FLAG) == FLOOR_FLAG
+}
+
+/// The floor a dependency set carries (the highest, should a Byzantine set carry several), or 0.
+pub fn floor_of(deps: &[TxId]) -> u64 {
+    deps.iter().filter(|d| is_floor(**d)).map(|d| d.0 & !FLOOR_FLAG).max().unwrap_or(0)
+}
+
+/// The commands a dependency set names, its floor left out.
+pub fn named(deps: &[TxId]) -> impl Iterator<Item = TxId> + '_ {
+    deps.iter().copied().filter(|d| !is_floor(*d))
+}
+
 /// A deliberately broken protocol, to prove the checkers catch what it breaks. Test-only: a
 /// scenario file cannot set one (`LeaderlessConfig::bug`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,6 +90,12 @@ pub enum PlantedBug {
     /// The executor runs a strongly connected component in the order its search met the
     /// commands (which follows commit arrival), not by the canonical key.
     NonCanonicalSccOrder,
+    /// The executor ignores floors: a command runs before the commands below its floor, which
+    /// its dependency set no longer names (the monitor's stability check must notice).
+    IgnoreFloors,
+    /// A command's floor is the highest one among the replies, not the (f+1)-th highest: one
+    /// Byzantine replica claiming a floor above the command makes it wait for itself.
+    HighestFloor,
 }
 
 impl PlantedBug {
@@ -68,6 +111,8 @@ impl PlantedBug {
         PlantedBug::FastPathNMinusOne,
         PlantedBug::CommitWithoutProof,
         PlantedBug::NonCanonicalSccOrder,
+        PlantedBug::IgnoreFloors,
+        PlantedBug::HighestFloor,
     ];
 
     pub fn name(self) -> &'static str {
@@ -83,6 +128,8 @@ impl PlantedBug {
             PlantedBug::FastPathNMinusOne => "fast_path_n_minus_one",
             PlantedBug::CommitWithoutProof => "commit_without_proof",
             PlantedBug::NonCanonicalSccOrder => "non_canonical_scc_order",
+            PlantedBug::IgnoreFloors => "ignore_floors",
+            PlantedBug::HighestFloor => "highest_floor",
         }
     }
 }
@@ -99,6 +146,10 @@ pub struct LeaderlessConfig {
     pub recovery_timeout: Span,
     /// Every account's balance at genesis.
     pub genesis_balance: u64,
+    /// Wintermute prunes dependency sets below executed prefixes rounded down to a multiple of
+    /// this many ids (replicas that round alike reply alike, so the fast path survives); 0
+    /// keeps every dependency. The EPaxos variant does not prune.
+    pub checkpoint_interval: u64,
     /// A planted bug, for tests of the checkers only; never set from a scenario file.
     #[doc(hidden)]
     pub bug: Option<PlantedBug>,
@@ -113,6 +164,10 @@ impl LeaderlessConfig {
             view_timeout: Span::from_millis(500),
             recovery_timeout: Span::from_millis(1000),
             genesis_balance: 1_000_000,
+            checkpoint_interval: match variant {
+                Variant::Wintermute => 32,
+                Variant::Epaxos => 0,
+            },
             bug: None,
         }
     }
@@ -127,7 +182,7 @@ pub enum Behavior {
     Silent,
     /// Replies with no dependencies at all.
     OmitDeps,
-    /// Adds dependencies on commands no client signed.
+    /// Adds dependencies on commands no client signed (ids from `invented_id`, never real).
     InventDeps,
     /// Adds real commands that do not conflict.
     IrrelevantDeps,
@@ -294,7 +349,8 @@ pub enum CommitProof {
 #[derive(Clone, Debug)]
 pub enum LlMsg {
     /// Coordinator -> all: order this command.
-    Announce { tx: Tx },
+    /// With a floor for the answers (0: none; module docs of `leaderless`).
+    Announce { tx: Tx, floor: u64 },
     /// Replica -> coordinator: my dependencies for the command.
     Reply { ack: Rc<Ack> },
     /// Leader -> all: PBFT pre-prepare of view `view`.
@@ -336,7 +392,7 @@ impl Wire {
     pub fn size(&self, msg: &LlMsg) -> u32 {
         HEADER_BYTES
             + match msg {
-                LlMsg::Announce { tx } => tx_bytes(tx),
+                LlMsg::Announce { tx, floor } => tx_bytes(tx) + if *floor > 0 { DEP_BYTES } else { 0 },
                 LlMsg::Reply { ack } => ack.wire_size(self.variant),
                 LlMsg::Propose { tx, deps, why, .. } => {
                     let why_bytes: u32 = match why {
@@ -410,7 +466,7 @@ impl Message for Envelope {
     }
     fn fingerprint(&self) -> u64 {
         match &self.msg {
-            LlMsg::Announce { tx } => hash_words(&[1, tx.id.0]),
+            LlMsg::Announce { tx, .. } => hash_words(&[1, tx.id.0]),
             LlMsg::Reply { ack } => hash_words(&[2, ack.cmd.0, ack.sig.digest()]),
             LlMsg::Propose { tx, view, deps, .. } => hash_words(&[3, tx.id.0, *view as u64, value_digest(tx.id, deps)]),
             LlMsg::Vote { phase, cmd, view, value, .. } => hash_words(&[4, *phase as u64, cmd.0, *view as u64, *value]),
