@@ -952,6 +952,7 @@ fn build(c: &mut Ctx<'_>, root: &Table, path: &Path) -> Option<Scenario> {
         inputs: c.inputs.clone(),
     };
     check_algorand_stake(c, &scenario, &byzantine_at);
+    check_twins(c, &scenario, &byzantine_at);
     Some(scenario)
 }
 
@@ -2617,6 +2618,38 @@ fn check_algorand_stake(c: &mut Ctx<'_>, s: &Scenario, at: &[Val<Who>]) {
     match at.get(problem.entry) {
         Some(who) => c.fail(who, problem.message, Some(problem.help)),
         None => c.report(&Origin::Implicit, Some("byzantine"), problem.message, Some(problem.help)),
+    }
+}
+
+/// Twins: the partitioning adversary plays HotStuff's views, and a twin is one of at most f
+/// Byzantine replicas (the Twins paper's bound; two copies of more than f would be a partition
+/// of correct replicas, which the network's `[[faults.partitions]]` already model).
+fn check_twins(c: &mut Ctx<'_>, s: &Scenario, at: &[Val<Who>]) {
+    if matches!(s.adversary.mode, AdversaryMode::Twins { .. }) && s.protocol != ProtocolKind::HotStuff {
+        let message =
+            format!("mode = \"twins\" partitions HotStuff's views; this scenario runs {}", protocol_name(s.protocol));
+        let help = "use mode = \"random\" or \"scripted\" with this protocol, or protocol = \"hotstuff\"".to_string();
+        c.report(&Origin::Implicit, Some("adversary.mode"), &message, Some(help));
+    }
+    let twins_in = |b: &Byzantine| match &b.who {
+        Who::Replicas(ids) => ids.len() as u64,
+        Who::Count(k) => u64::from(*k),
+    };
+    let mut twins = 0u64;
+    for (entry, b) in s.byzantine.iter().enumerate() {
+        if b.behavior != Behavior::Twins {
+            continue;
+        }
+        twins += twins_in(b);
+        if twins > u64::from(s.replicas.f) {
+            let message = format!("{twins} twins, but replicas.f = {}: at most f replicas may be twins", s.replicas.f);
+            let help = format!("make at most {} replicas twins, or raise replicas.n and replicas.f", s.replicas.f);
+            match at.get(entry) {
+                Some(who) => c.fail(who, message, Some(help)),
+                None => c.report(&Origin::Implicit, Some("byzantine"), &message, Some(help)),
+            }
+            return;
+        }
     }
 }
 

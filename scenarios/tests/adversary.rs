@@ -63,6 +63,31 @@ const BAD: &[(&str, &str, &[&str])] = &[
         "[adversary]\nmode = \"scripted\"\ndelay_max_ms = 100\n[[adversary.rules]]\nfrom = 4\naction = \"drop\"\n",
         &["bad.toml:19:8: adversary.rules[0].from: replica 4 does not exist"],
     ),
+    (
+        "partitioned views out of range",
+        "[adversary]\nmode = \"twins\"\npartitioned_views = 0\n",
+        &["bad.toml:17:21: adversary.partitioned_views: must be an integer from 1 to 1000, found 0"],
+    ),
+    (
+        "one group",
+        "[adversary]\nmode = \"twins\"\ngroups = 1\n",
+        &["bad.toml:17:10: adversary.groups: must be an integer from 2 to 8, found 1"],
+    ),
+    (
+        "twins under algorand",
+        "[adversary]\nmode = \"twins\"\n",
+        &["adversary.mode: mode = \"twins\" partitions HotStuff's views; this scenario runs algorand", "help:"],
+    ),
+    (
+        "more twins than f",
+        "[adversary]\nmode = \"twins\"\n[[byzantine]]\nbehavior = \"twins\"\ncount = 2\n",
+        &["bad.toml:19:9: byzantine[0].count: 2 twins, but replicas.f = 1", "help: make at most 1"],
+    ),
+    (
+        "a twin under leaderless",
+        "[[byzantine]]\nbehavior = \"twins\"\ncount = 1\n",
+        &["bad.toml:16:12: byzantine[0].behavior", "help:"],
+    ),
 ];
 
 #[test]
@@ -71,6 +96,11 @@ fn bad_adversary_input_exits_2_naming_line_and_field() {
     for &(what, section, needles) in BAD {
         let text = format!("{SMALL}{section}");
         let text = if what.contains("algorand") { text.replacen("\"hotstuff\"", "\"algorand\"", 1) } else { text };
+        let text = if what.contains("leaderless") {
+            text.replacen("\"hotstuff\"", "\"leaderless\"", 1) + "[leaderless]\nvariant = \"epaxos\"\n"
+        } else {
+            text
+        };
         std::fs::write(dir.join("bad.toml"), text).unwrap();
         for cmd in ["run", "validate"] {
             let mut args = vec![cmd, "bad.toml"];

@@ -14,7 +14,7 @@ const PINNED: &[(&str, u64)] = &[
     ("hotstuff/reversed_blocks", 1),
     ("leaderless/plain_union", 1),
     ("leaderless/omit_executed", 1),
-    ("leaderless/held_nonces", 26),
+    ("leaderless/held_nonces", 10),
     ("leaderless/executor_never_runs", 1),
     ("leaderless/dds_quorum_minus_one", 1),
     ("leaderless/pbft_quorum_minus_one", 1),
