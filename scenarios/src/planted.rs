@@ -55,7 +55,7 @@ impl Planted {
     /// The exploration that must catch it within 200 seeds: a scenario file (from the
     /// repository's root) and its overrides. Each pins one detecting seed in
     /// `scenarios/tests/planted.rs`; `cargo xtask bench` measures seeds-to-detection. None for
-    /// a bug only a crafted workload reaches (its test in `protocols/tests` crafts it).
+    /// a bug no exploration catches yet (its test in `protocols/tests` crafts a case).
     pub fn explored_by(self) -> Option<(&'static str, &'static [&'static str])> {
         match self {
             Planted::HotStuff(hs::PlantedBug::ReversedBlocks) => Some(("scenarios/examples/ledger-hotstuff.toml", &[])),

@@ -253,7 +253,7 @@ fn planted_rows() -> String {
     let mut rows = String::new();
     for bug in Planted::all() {
         let Some((path, sets)) = bug.explored_by() else {
-            let _ = writeln!(rows, "| {} | a crafted workload (protocols/tests) | - | - | - |", bug.name());
+            let _ = writeln!(rows, "| {} | none yet: its protocols test pins a crafted case | - | - | - |", bug.name());
             continue;
         };
         let (found, wall) = explore(path, sets, PLANTED_SEEDS, Some(bug));
