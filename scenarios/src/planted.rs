@@ -63,8 +63,12 @@ impl Planted {
             Planted::HotStuff(hs::PlantedBug::SeveralVotesPerView) => {
                 Some(("scenarios/examples/twins-hotstuff-n7.toml", &[]))
             }
-            Planted::HotStuff(_) => Some(("scenarios/examples/twins-hotstuff.toml", &[])),
-            Planted::Algorand(_) => Some(("scenarios/examples/algorand-attacks.toml", &[])),
+            Planted::HotStuff(hs::PlantedBug::VoteIgnoringLock | hs::PlantedBug::QuorumMinusOne) => {
+                Some(("scenarios/examples/twins-hotstuff.toml", &[]))
+            }
+            Planted::Algorand(ag::PlantedBug::TrustAnySync | ag::PlantedBug::LowThreshold) => {
+                Some(("scenarios/examples/algorand-attacks.toml", &[]))
+            }
             Planted::Leaderless(b) => {
                 use ll::PlantedBug as B;
                 const EPAXOS: &str = "scenarios/examples/leaderless-pbft-attacks.toml";
