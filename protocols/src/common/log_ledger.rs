@@ -88,7 +88,8 @@ enum State {
 /// One replica's ledger under its log.
 #[derive(Debug)]
 pub struct LogLedger {
-    /// Hash chained over every transaction this replica executed, in order.
+    /// Hash chained over every transaction this replica executed, in order, while it shares
+    /// the memo (an own ledger keeps none).
     key: u64,
     state: State,
     executed_txs: u64,
@@ -115,12 +116,14 @@ impl LogLedger {
             return;
         }
         self.executed_txs += txs.len() as u64;
-        let parent = self.key;
-        self.key = txs.iter().fold(parent, |k, tx| hash_words(&[k, tx.id.0, tx.nonce, tx.amount]));
         let memo = match &mut self.state {
             State::Own(ledger) => return run(ledger, txs, &mut settled),
             State::Shared(memo) => memo.clone(),
         };
+        // Only the memo needs the sequence's key: an own ledger (every HotStuff replica, per
+        // committed transaction) skips the hash.
+        let parent = self.key;
+        self.key = txs.iter().fold(parent, |k, tx| hash_words(&[k, tx.id.0, tx.nonce, tx.amount]));
         let mut m = memo.0.borrow_mut();
         if let Some(known) = m.blocks.get(&self.key) {
             let results = Rc::clone(&known.settled);
