@@ -43,7 +43,11 @@
 //!   deciding; the certificate of the last decided round is kept for replies and replaced
 //!   with the next. So a user holds at most two certificates and one round's returning
 //!   steps, non-relays hold none; a reply counts every vote's bytes. An answer that does not
-//!   verify, or never comes, sends the next request to another neighbour.
+//!   verify, or never comes, sends the next request to another neighbour. A user one round
+//!   behind asks too, once two of its steps time out while votes of the next round keep
+//!   coming: the others decided its round on votes it never got (a partition cut them off in
+//!   flight), and BinaryBA* sends no vote twice, so without asking it would wait for ever
+//!   (found by `byzsim explore`, seed 498 of `algorand-attacks.toml`).
 //! - Fork recovery, the minimal part of the paper's: a certified answer that disagrees with
 //!   rounds this user decided but has not committed replaces them (and their tallies), since
 //!   a committee certified the other branch; committed rounds never change. Simplified: the

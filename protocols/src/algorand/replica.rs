@@ -148,6 +148,9 @@ pub struct Algorand {
     /// The catch-up request out, if any: (asked user, first round asked); cleared by its
     /// answer or `SyncRetry`.
     sync_ask: Option<(u32, u64)>,
+    /// The neighbour that relayed a vote of the next round while this user is still in this
+    /// one, and whether a step timed out since: a second timeout asks it to catch up.
+    ahead: Option<(u32, bool)>,
     /// Neighbours whose answer to a catch-up request did not verify, or never came: not asked
     /// again while another neighbour can be (forgotten once every neighbour is in it).
     sync_avoid: BTreeSet<u32>,
@@ -195,6 +198,7 @@ impl Algorand {
             future_votes: BTreeSet::new(),
             history: VecDeque::new(),
             sync_ask: None,
+            ahead: None,
             sync_avoid: BTreeSet::new(),
             keeps_certs: false,
             round_cert: None,
@@ -250,6 +254,7 @@ impl Algorand {
         }
         self.propose(ctx);
         self.future_votes.clear();
+        self.ahead = None;
         for item in std::mem::take(&mut self.future) {
             self.on_item(ctx, &item, NO_SOURCE);
         }
@@ -336,6 +341,7 @@ impl Algorand {
     fn on_step_timeout(&mut self, ctx: &mut Ctx<'_, Self>) {
         if self.current_role().is_some() {
             self.stats.step_timeouts += 1;
+            self.check_ahead(ctx);
             self.step_done(ctx, None);
         }
     }
@@ -608,6 +614,10 @@ impl Algorand {
     fn on_vote(&mut self, ctx: &mut Ctx<'_, Self>, vote: &Rc<Vote>, from: u32) {
         let round = vote.cred().round();
         if round == self.round + 1 {
+            self.ahead.get_or_insert((from, false));
+            if self.phase == Phase::Hung {
+                self.fell_behind(ctx, from);
+            }
             return self.keep_for_next_round(Item::Vote(Rc::clone(vote)));
         }
         if round > self.round + 1 {
@@ -752,6 +762,20 @@ impl Algorand {
         self.stats.syncs += 1;
         ctx.send(NodeId(from), Msg::SyncRequest { round });
         ctx.set_timer(Timer::SyncRetry, self.cfg.step_timeout);
+    }
+
+    /// Votes of the next round keep coming while this user's steps time out: the others
+    /// decided this round, and the votes that would tell it so were lost to it (cut off by a
+    /// partition while they were sent). BinaryBA* sends no vote again, so waiting can last
+    /// for ever: after a second step timeout it asks the relay of those votes to catch up.
+    /// Fault-free, the next round's votes arrive at most a few steps before this user
+    /// decides, and it never asks.
+    fn check_ahead(&mut self, ctx: &mut Ctx<'_, Self>) {
+        match self.ahead {
+            Some((from, false)) => self.ahead = Some((from, true)),
+            Some((from, true)) => self.fell_behind(ctx, from),
+            None => {}
+        }
     }
 
     /// Answers with the rounds decided from `round` on, up to the last one it holds a
