@@ -12,7 +12,9 @@ use sim_core::{Ctx, NodeId, Protocol, Span, Tx, TxId};
 use super::config::{AlgorandConfig, Behavior, Committee, PlantedBug};
 use super::pool::{Pool, TxWindow};
 use super::sortition::{Credential, Role, Seat};
-use super::types::{Batch, Block, Certificate, ChainEntry, Item, Msg, Timer, TxBatch, Vote, empty_block_id, next_seed};
+use super::types::{
+    Batch, Block, Certificate, ChainEntry, Item, Msg, Timer, TxBatch, Vote, VoteRef, empty_block_id, next_seed,
+};
 use super::world::World;
 use crate::common::log_ledger::LogLedger;
 use crate::common::results::Settled;
@@ -524,18 +526,18 @@ impl Algorand {
                 let other_value = self.empty() ^ u64::from(value == self.empty());
                 let other = Vote::sign(&seat, self.prev, other_value);
                 self.count(ctx, Rc::clone(&vote));
-                self.send_split(ctx, vec![Item::Vote(vote)], vec![Item::Vote(other)]);
+                self.send_split(ctx, vec![Item::vote(vote)], vec![Item::vote(other)]);
             }
             Behavior::DoubleVote => {
                 let other_value = if value == self.empty() { value ^ 1 } else { self.empty() };
                 let other = Vote::sign(&seat, self.prev, other_value);
                 self.count(ctx, Rc::clone(&vote));
-                self.push_own(ctx, Item::Vote(vote));
-                self.push_own(ctx, Item::Vote(other));
+                self.push_own(ctx, Item::vote(vote));
+                self.push_own(ctx, Item::vote(other));
             }
             Behavior::Correct | Behavior::Silent | Behavior::FakeSync => {
                 self.count(ctx, Rc::clone(&vote));
-                self.push_own(ctx, Item::Vote(vote));
+                self.push_own(ctx, Item::vote(vote));
             }
         }
     }
@@ -611,14 +613,15 @@ impl Algorand {
         self.decided.iter().find(|d| d.round == round).map(|d| (d.prev, d.seed))
     }
 
-    fn on_vote(&mut self, ctx: &mut Ctx<'_, Self>, vote: &Rc<Vote>, from: u32) {
-        let round = vote.cred().round();
+    /// Checks the header first (`VoteRef`): a vote heard again is dropped without reading it.
+    fn on_vote(&mut self, ctx: &mut Ctx<'_, Self>, vote: &VoteRef, from: u32) {
+        let round = vote.round();
         if round == self.round + 1 {
             self.ahead.get_or_insert((from, false));
             if self.phase == Phase::Hung {
                 self.fell_behind(ctx, from);
             }
-            return self.keep_for_next_round(Item::Vote(Rc::clone(vote)));
+            return self.keep_for_next_round(Item::Vote(vote.clone()));
         }
         if round > self.round + 1 {
             return self.fell_behind(ctx, from);
@@ -627,19 +630,18 @@ impl Algorand {
             return;
         }
         let Some((prev, seed)) = self.context_of(round) else { return };
-        let seen =
-            self.tallies.get(&(round, vote.role().0)).is_some_and(|t| t.voters.contains(vote.cred().user() as usize));
+        let seen = self.tallies.get(&(round, vote.role().0)).is_some_and(|t| t.voters.contains(vote.user() as usize));
         if seen || vote.prev() != prev {
             return;
         }
         // A credential and a signature to check: the signature is charged, and holds by
         // construction (see `Vote`).
         ctx.charge(self.cfg.vrf_verify + ctx.crypto_costs().verify_client);
-        if !vote.cred().verify(&self.world, seed) {
+        if !vote.vote().cred().verify(&self.world, seed) {
             return;
         }
-        if self.count(ctx, Rc::clone(vote)) {
-            self.relay(ctx, Item::Vote(Rc::clone(vote)), from);
+        if self.count(ctx, Rc::clone(vote.vote())) {
+            self.relay(ctx, Item::Vote(vote.clone()), from);
         }
     }
 
@@ -1047,7 +1049,7 @@ impl Algorand {
 
     fn keep_for_next_round(&mut self, item: Item) {
         if let Item::Vote(v) = &item
-            && !self.future_votes.insert((v.role().0, v.cred().user()))
+            && !self.future_votes.insert((v.role().0, v.user()))
         {
             return;
         }
