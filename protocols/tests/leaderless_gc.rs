@@ -192,8 +192,10 @@ fn floors_example(seed: u64, behavior: Behavior, bug: Option<PlantedBug>) -> Cas
 
 /// Planted: the executor ignores floors. A replica the adversary holds back runs a command
 /// before commands below its floor, which the set no longer names; the monitor's stability
-/// check sees it. Rare: floors trail the coordinator's prefix by an interval, so a replica
-/// must fall that far behind (seed 103 is the one of seeds 1..=200).
+/// check sees it. Rare in this harness: floors trail the coordinator's prefix by an interval
+/// (32 ids), so a replica must fall that far behind (seed 103 is the one of seeds 1..=200).
+/// The exploration `scenarios/examples/leaderless-floors-slow.toml` (a slow correct replica,
+/// floors every 8 ids) catches it on about half its seeds (`scenarios/tests/planted.rs`).
 #[test]
 fn an_executor_ignoring_floors_is_caught() {
     let make = |seed| floors_example(seed, Behavior::SpoilDifferent, Some(PlantedBug::IgnoreFloors));

@@ -106,7 +106,7 @@ pub fn lower(s: &Scenario) -> Lowered {
             bound: Span::from_secs_f64(bound_s),
         }),
         client_retry: s.clients.retry_ms.map(Span::from_millis_f64),
-        adversary: adversary(&s.adversary, s.protocol, twins_plan(s, &byzantine)),
+        adversary: adversary(&s.adversary, s.protocol, twins_plan(s, &byzantine), slow_replica(s, &byzantine)),
     };
     let workload = match &s.workload.trace {
         None => WorkloadConfig::Synthetic(SyntheticConfig {
@@ -186,13 +186,29 @@ fn twins_plan(s: &Scenario, byzantine: &[Option<model::Behavior>]) -> Option<Twi
     Some(TwinsPlan::for_seed(s.seed, partitioned_views, groups, s.replicas.f, twins))
 }
 
+/// The random adversary's slow replica, if the scenario asks for one: a correct replica drawn
+/// from the seed's `adversary/slow` stream (a stream of its own: the engine's `adversary`
+/// stream draws the same whether or not a replica is slow). None if every replica is Byzantine.
+fn slow_replica(s: &Scenario, byzantine: &[Option<model::Behavior>]) -> Option<NodeId> {
+    let model::AdversaryMode::Random { slow_replica: true, .. } = s.adversary.mode else { return None };
+    let correct: Vec<u32> = (0..byzantine.len() as u32).filter(|&i| byzantine[i as usize].is_none()).collect();
+    let mut rng = Streams::new(s.seed).stream("adversary/slow");
+    let pick = rng.below(correct.len().max(1) as u64) as usize;
+    correct.get(pick).map(|&i| NodeId(i))
+}
+
 /// The scenario's adversary as the engine runs it.
-fn adversary(a: &model::Adversary, protocol: model::ProtocolKind, twins: Option<TwinsPlan>) -> sim_core::Adversary {
+fn adversary(
+    a: &model::Adversary,
+    protocol: model::ProtocolKind,
+    twins: Option<TwinsPlan>,
+    slow: Option<NodeId>,
+) -> sim_core::Adversary {
     let ppb = |p: f64| (p * 1e9).round() as u32;
     let mode = match &a.mode {
         model::AdversaryMode::Off => return sim_core::Adversary::OFF,
         model::AdversaryMode::Twins { .. } => Mode::Twins(twins.expect("a plan for a Twins adversary")),
-        model::AdversaryMode::Random { targets, delay, drop } => {
+        model::AdversaryMode::Random { targets, delay, drop, .. } => {
             let targets_mask = match targets {
                 model::AdversaryTargets::Critical if !critical_kinds(protocol).is_empty() => {
                     critical_kinds(protocol).iter().fold(0, |mask, &k| mask | kind_bit(k))
@@ -202,7 +218,11 @@ fn adversary(a: &model::Adversary, protocol: model::ProtocolKind, twins: Option<
                 }
                 model::AdversaryTargets::Kinds(names) => kinds_mask(names, protocol),
             };
-            Mode::Random(RandomAttack { targets_mask, delay_ppb: ppb(*delay), drop_ppb: ppb(*drop) })
+            let attack = RandomAttack { targets_mask, delay_ppb: ppb(*delay), drop_ppb: ppb(*drop) };
+            match slow {
+                Some(slow) => Mode::RandomSlow { attack, slow },
+                None => Mode::Random(attack),
+            }
         }
         model::AdversaryMode::Scripted(rules) => Mode::Scripted(rules.iter().map(|r| rule(r, protocol)).collect()),
     };

@@ -314,8 +314,9 @@ pub enum AdversaryMode {
     Off,
     /// Each targeted message is dropped with probability `drop`, otherwise delayed with
     /// probability `delay` by a uniform amount up to `delay_max_ms` (draws from the seed's
-    /// `adversary` stream).
-    Random { targets: AdversaryTargets, delay: f64, drop: f64 },
+    /// `adversary` stream). With `slow_replica`, one correct replica drawn per seed also gets
+    /// every targeted message late (it lags and sees the run reordered).
+    Random { targets: AdversaryTargets, delay: f64, drop: f64, slow_replica: bool },
     /// The first rule that matches a message acts on it; a message no rule matches passes.
     Scripted(Vec<AdversaryRule>),
     /// Twins (Bano et al.): views 1..=`partitioned_views` are partitioned into `groups` groups

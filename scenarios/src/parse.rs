@@ -128,7 +128,7 @@ const BYZANTINE_KEYS: &[&str] = &["behavior", "replicas", "count", "at_s", "reco
 const CHECKS_KEYS: &[&str] = &["liveness_bound_s"];
 /// The fields of `[adversary]`; each mode takes only some of them (`adversary_mode_of`).
 const ADVERSARY_KEYS: &[&str] =
-    &["mode", "delay_max_ms", "targets", "delay", "drop", "rules", "partitioned_views", "groups"];
+    &["mode", "delay_max_ms", "targets", "delay", "drop", "slow_replica", "rules", "partitioned_views", "groups"];
 const ADVERSARY_RULE_KEYS: &[&str] = &["kinds", "from", "to", "views", "action", "delay_ms", "until_s"];
 /// The fields of `[workload]` for the synthetic generator; trace sources take others (see
 /// `workload.rs`).
@@ -2061,7 +2061,8 @@ fn protocol_name(protocol: ProtocolKind) -> &'static str {
     PROTOCOLS.iter().find(|(_, p)| *p == protocol).map_or("?", |(name, _)| *name)
 }
 
-/// `targets`, `delay` and `drop`; a random adversary that neither delays nor drops is refused.
+/// `targets`, `delay`, `drop` and `slow_replica`; a random adversary that does nothing is
+/// refused.
 fn read_random_attack(
     c: &mut Ctx<'_>,
     sec: &Section<'_>,
@@ -2074,13 +2075,14 @@ fn read_random_attack(
     };
     let delay = c.float(sec, "delay", Missing::Default(0.0), Bounds::at_least(0.0).at_most(1.0));
     let drop = c.float(sec, "drop", Missing::Default(0.0), Bounds::at_least(0.0).below(1.0));
-    let (delay, drop) = (delay?.v, drop?.v);
-    if delay == 0.0 && drop == 0.0 {
+    let slow_replica = c.boolean(sec, "slow_replica", false);
+    let (delay, drop, slow_replica) = (delay?.v, drop?.v, slow_replica?.v);
+    if delay == 0.0 && drop == 0.0 && !slow_replica {
         let help = "give `delay` (a probability in [0, 1]) or `drop` (in [0, 1)), e.g. delay = 0.5".to_string();
         c.fail(mode, "a random adversary with delay = 0 and drop = 0 does nothing", Some(help));
         return None;
     }
-    Some(AdversaryMode::Random { targets: targets?, delay, drop })
+    Some(AdversaryMode::Random { targets: targets?, delay, drop, slow_replica })
 }
 
 /// `targets = "critical" | "all" | ["kind", ...]`.

@@ -74,6 +74,7 @@ impl Planted {
                 const EPAXOS: &str = "scenarios/examples/leaderless-pbft-attacks.toml";
                 const WINTERMUTE: &str = "scenarios/examples/leaderless-pbft-attacks-wintermute.toml";
                 const FLOORS: &str = "scenarios/examples/leaderless-floors.toml";
+                const FLOORS_SLOW: &str = "scenarios/examples/leaderless-floors-slow.toml";
                 Some(match b {
                     // Bugs of the PBFT layer and of execution, where the EPaxos variant (n = 4)
                     // runs consensus on every command.
@@ -92,11 +93,9 @@ impl Planted {
                     // Wintermute's floors (dependency pruning): a Byzantine replica claims a
                     // floor above every command it has seen.
                     B::HighestFloor => (FLOORS, &["byzantine=[{behavior=\"invent_deps\", count=1}]"]),
-                    // Known weak: floors trail the executed prefix by an interval, so a replica
-                    // seldom runs a command before what lies below its floor; no exploration
-                    // catches it within 200 seeds yet. protocols/tests/leaderless_gc.rs pins
-                    // the one seed of 200 its harness found.
-                    B::IgnoreFloors => return None,
+                    // A slow correct replica (every message to it late, up to 600 ms) commits
+                    // commands whose floor (every 8 ids) lies above its own executed prefix.
+                    B::IgnoreFloors => (FLOORS_SLOW, &[]),
                 })
             }
         }

@@ -1210,7 +1210,7 @@ fn an_adversary_parses_and_lowers_to_the_engine_adversary() {
     );
     let s = valid(src, &[]);
     let targets = AdversaryTargets::Kinds(strings(&["vote", "proposal"]));
-    let mode = AdversaryMode::Random { targets, delay: 0.25, drop: 0.02 };
+    let mode = AdversaryMode::Random { targets, delay: 0.25, drop: 0.02, slow_replica: false };
     assert_eq!(s.adversary, Adversary { mode, delay_max_ms: 200.0 });
     let attack = RandomAttack { targets_mask: 0b11, delay_ppb: 250_000_000, drop_ppb: 20_000_000 };
     let expected = sim_core::Adversary { mode: Mode::Random(attack), delay_max: Span(200_000_000) };
@@ -1232,6 +1232,22 @@ fn an_adversary_parses_and_lowers_to_the_engine_adversary() {
         assert_eq!(lowered(&s).mode, Mode::Random(attack), "{sets:?}");
         assert_eq!(lowered(&s).delay_max, Span(50_000_000));
     }
+    // A slow replica: a correct one, drawn per seed; slow_replica alone is an attack.
+    let slow_of = |seed: u64| {
+        let sets = ["adversary.mode=random", "adversary.delay_max_ms=50", "adversary.slow_replica=true"];
+        let seed = format!("seed={seed}");
+        let s = valid(MINIMAL, &[&sets[..], &["byzantine=[{behavior=\"silent\", replicas=[0]}]", &seed]].concat());
+        match lowered(&s).mode {
+            Mode::RandomSlow { attack, slow } => {
+                assert_eq!((attack.delay_ppb, attack.drop_ppb), (0, 0));
+                slow
+            }
+            other => panic!("expected a slow replica, got {other:?}"),
+        }
+    };
+    let picked: std::collections::BTreeSet<NodeId> = (1..40).map(slow_of).collect();
+    assert_eq!(picked.into_iter().collect::<Vec<_>>(), vec![NodeId(1), NodeId(2), NodeId(3)], "correct ones only");
+    assert_eq!(slow_of(7), slow_of(7));
     // Scripted: every field of a rule, each action, in file order (the first match wins).
     let src = hotstuff!(
         "[adversary]\nmode = \"scripted\"\ndelay_max_ms = 500\n[[adversary.rules]]\nkinds = [\"vote\", \"new-view\"]\n\

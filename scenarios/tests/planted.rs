@@ -24,6 +24,7 @@ const PINNED: &[(&str, u64)] = &[
     ("leaderless/commit_without_proof", 1),
     ("leaderless/non_canonical_scc_order", 1),
     ("leaderless/highest_floor", 1),
+    ("leaderless/ignore_floors", 1),
     ("algorand/trust_any_sync", 1),
     ("algorand/low_threshold", 1),
 ];

@@ -1,6 +1,7 @@
 //! The network adversary: per protocol message (kind, sender, receiver, view) it delays, holds
 //! or drops, by a script of rules, at random from the seed's `adversary` stream, or by the
-//! per-view partitions of the Twins generator (`TwinsPlan`).
+//! per-view partitions of the Twins generator (`TwinsPlan`); the random mode may also single
+//! out one slow replica, every targeted message to which it delays.
 //!
 //! It acts where the network has computed a message's arrival, on messages between replicas
 //! only (client requests and replies, and a replica's messages to itself, never meet it). Every
@@ -103,6 +104,13 @@ pub enum Mode {
     /// The first matching rule acts; a message no rule matches passes untouched.
     Scripted(Vec<Rule>),
     Random(RandomAttack),
+    /// The random attack, and a slow replica besides: every targeted message to `slow` that
+    /// is not dropped is delayed (a uniform amount in [0, delay_max]), so its view of the
+    /// run lags and reorders against the others' (a replica executing behind the rest).
+    RandomSlow {
+        attack: RandomAttack,
+        slow: NodeId,
+    },
     /// Twins (Bano et al.): a message of a partitioned view between two replicas in different
     /// groups of that view is dropped. Messages to or from a twin pass: the twin replica sorts
     /// them among its copies itself, with the same plan.
@@ -228,16 +236,8 @@ impl Adversary {
                 Some(Action::Delay(d)) => d,
                 Some(Action::HoldUntil(t)) => t.saturating_sub(at),
             },
-            Mode::Random(attack) => {
-                if attack.targets_mask & kind_bit(m.kind) == 0 {
-                    return Some(at);
-                }
-                if attack.drop_ppb > 0 && rng.chance_ppb(attack.drop_ppb) {
-                    return None;
-                }
-                let delayed = attack.delay_ppb > 0 && rng.chance_ppb(attack.delay_ppb);
-                if delayed { Span(rng.below(self.delay_max.0.saturating_add(1))) } else { Span::ZERO }
-            }
+            Mode::Random(attack) => self.random_delay(attack, m, rng, false)?,
+            Mode::RandomSlow { attack, slow } => self.random_delay(attack, m, rng, m.to == *slow)?,
             Mode::Twins(plan) => {
                 let twin = plan.is_twin(m.from) || plan.is_twin(m.to);
                 if !twin && !plan.connected(m.view, (m.from, 0), (m.to, 0)) {
@@ -247,6 +247,19 @@ impl Adversary {
             }
         };
         Some(at + extra.min(self.delay_max))
+    }
+
+    /// The random attack's extra delay for one message (`None`: dropped); `always` delays
+    /// every targeted message that is not dropped.
+    fn random_delay(&self, attack: &RandomAttack, m: &MessageMeta, rng: &mut SimRng, always: bool) -> Option<Span> {
+        if attack.targets_mask & kind_bit(m.kind) == 0 {
+            return Some(Span::ZERO);
+        }
+        if attack.drop_ppb > 0 && rng.chance_ppb(attack.drop_ppb) {
+            return None;
+        }
+        let delayed = always || (attack.delay_ppb > 0 && rng.chance_ppb(attack.delay_ppb));
+        Some(if delayed { Span(rng.below(self.delay_max.0.saturating_add(1))) } else { Span::ZERO })
     }
 }
 
@@ -293,6 +306,22 @@ mod tests {
         }
         assert!((800..1_200).contains(&dropped), "{dropped}");
         assert!((4_000..4_900).contains(&delayed), "{delayed}");
+    }
+
+    #[test]
+    fn a_slow_replica_gets_every_targeted_message_late() {
+        let attack = RandomAttack { targets_mask: kind_bit(0), delay_ppb: 0, drop_ppb: 1 };
+        let adv = Adversary { mode: Mode::RandomSlow { attack, slow: NodeId(2) }, delay_max: Span(1_000) };
+        let mut rng = Streams::new(9).stream("adversary");
+        let mut late = 0;
+        for _ in 0..1_000 {
+            let at = adv.arrival(&meta(0, 0, 2, None), Time(100), &mut rng).expect("almost never dropped");
+            assert!(at <= Time(1_100));
+            late += u32::from(at > Time(100));
+            assert_eq!(adv.arrival(&meta(0, 0, 1, None), Time(100), &mut rng), Some(Time(100)), "others: delay 0");
+            assert_eq!(adv.arrival(&meta(1, 0, 2, None), Time(100), &mut rng), Some(Time(100)), "untargeted");
+        }
+        assert!(late > 990, "{late}");
     }
 
     /// A twin's copies are apart, later views and viewless messages pass, placements last

@@ -282,6 +282,7 @@ const CLEAN_EXPLORATIONS: &[(&str, &[&str], u64)] = &[
     ("scenarios/examples/leaderless-pbft-attacks.toml", &[], 10_000),
     ("scenarios/examples/leaderless-pbft-attacks-wintermute.toml", &[], 10_000),
     ("scenarios/examples/leaderless-floors.toml", &[], 2_000),
+    ("scenarios/examples/leaderless-floors-slow.toml", &[], 2_000),
     ("scenarios/examples/algorand-attacks.toml", &[], 2_000),
 ];
 

@@ -78,9 +78,38 @@
 //!     one entry per client, or a reference to a signed checkpoint of it, and rounding applies
 //!     per entry. A transaction lost before any correct replica saw it stops the prefix, and
 //!     pruning with it (safe: sets then grow as before, until it is recovered).
-//!   - The EPaxos variant does not prune: its answers have one correct witness, not f+1, so
-//!     the f+1-th floor is not backed by anyone; it would need per-account anchors (the last
-//!     command executed on an account, signed) instead. Not done.
+//!   - The EPaxos variant does not prune yet: its answers have one correct witness, not f+1,
+//!     so an (f+1)-th floor is backed by no one. The design for it (not implemented; issue
+//!     11, item 11), per-account anchors as explicit dependencies:
+//!     - A replica's answer for c names, per account A that c touches, its anchor z_A: the
+//!       last command it executed that touched A and conflicts with every command on A
+//!       (under `SharedAccount` any; under the finer relation a debit of A, since credits to
+//!       A commute with each other), plus the executed commands on A after z_A that conflict
+//!       with c, plus the conflicting commands it saw and has not executed. An anchor is a
+//!       real client-signed id: it passes the EPaxos proof like any dependency, and a
+//!       Byzantine anchor is one more proved dependency (harmless, like `irrelevant_deps`).
+//!     - Safety: let y and c conflict on A, both committed; the two DDS quorums share a
+//!       correct replica r, and say r saw y first. If r had not executed y when it answered
+//!       for c, it names y. Otherwise r executed y, then its anchor z (y = z, or y ran
+//!       before z). y and z conflict (z conflicts with every command on A; a credit y after
+//!       z is named itself), so consistency puts y in deps(z), z in deps(y), or both in one
+//!       component; z in deps(y) alone would have run z before y at r. So y lies in z's
+//!       dependency closure, the same at every correct replica (agreement), and c, which
+//!       depends on z, runs after y everywhere. Edges are explicit, so cycles are the
+//!       executor's components as today, and no implicit floor can make c wait for itself.
+//!     - The conflict index then keeps per account only unexecuted commands and those
+//!       executed since the last anchor-grade one: bounded by the in-flight load, not the
+//!       run. Reconfigurations (which conflict with everything) name every account's
+//!       anchor and every unexecuted command; commands anchor on the last executed barrier.
+//!     - The monitor's consistency check must become transitive (y reachable from c in the
+//!       committed graph, or c from y), else anchors trip it; direct names are what it reads
+//!       today. The per-account order and per-transaction result checks are what a planted
+//!       `stale_anchor` (an anchor without the commands executed after it on A, or without
+//!       the unexecuted ones) must trip.
+//!     - The EPaxos variant has no fast path here (`Membership::has_fast_path`), so the
+//!       different anchors of replicas with different executed prefixes cost no fast path;
+//!       a coordinator-suggested anchor (as the suggested floor) would only make view-0
+//!       proposals of several coordinators agree more often and shorten answers.
 
 pub mod exec;
 pub mod membership;
