@@ -45,7 +45,11 @@
 //! Twins (`Behavior::Twins`, Bano et al.): a Byzantine replica is two correct copies sharing
 //! its id and keys, reusing the equivocator's two faces; in each view the Twins adversary
 //! (`sim_core::adversary::TwinsPlan`) partitions, a copy hears and reaches only the node copies
-//! of its group, computed from the same plan as the network's.
+//! of its group, computed from the same plan as the network's. The partitions end with view
+//! `partitioned_views` or at the plan's `partition_until`, whichever comes first: a placement
+//! in which no group holds a quorum partitions complaints too, and would stall view changes
+//! for good. A twin's copy judges what it sends by the time it sends it, what it receives by
+//! the time it receives it (after the heal both copies get everything).
 //!
 //! Invariant checked online besides agreement (`monitor.rs`): at most one block certified per
 //! view and phase among the certificates correct replicas form (two certificates of n-f
@@ -78,7 +82,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Rc;
 
 use sim_core::adversary::TwinsPlan;
-use sim_core::{Ctx, Message, NodeId, NodeSet, Protocol, Span, Tx, TxSet};
+use sim_core::{Ctx, Message, NodeId, NodeSet, Protocol, Span, Time, Tx, TxSet};
 
 use crate::common::log_ledger::LogLedger;
 use crate::common::quorum::{Votes, byzantine_quorum};
@@ -226,8 +230,8 @@ struct TwinsRoute {
 }
 
 impl TwinsRoute {
-    fn connected(&self, view: Option<u64>, a: (NodeId, u8), b: (NodeId, u8)) -> bool {
-        self.plan.as_ref().is_none_or(|plan| plan.connected(view, a, b))
+    fn connected(&self, now: Time, view: Option<u64>, a: (NodeId, u8), b: (NodeId, u8)) -> bool {
+        self.plan.as_ref().is_none_or(|plan| plan.connected(now, view, a, b))
     }
 }
 
@@ -363,7 +367,7 @@ impl HotStuff {
             },
             Audience::Twins(route) if route.twins[to.idx()] => ctx.send(to, tagged(msg)),
             Audience::Twins(route) => {
-                if route.connected(msg.view(), (ctx.me(), face.side), (to, 0)) {
+                if route.connected(ctx.now(), msg.view(), (ctx.me(), face.side), (to, 0)) {
                     ctx.send(to, msg);
                 }
             }
@@ -964,7 +968,8 @@ impl HotStuff {
     }
 
     /// A twin hands a message to each of its copies in the sender copy's group of the
-    /// message's view (both, when the view is not partitioned).
+    /// message's view (both, when the view is not partitioned or the partitions have ended:
+    /// judged on arrival, so a message in flight at the heal reaches both copies).
     fn on_twins_message(&mut self, ctx: &mut Ctx<'_, Self>, route: &TwinsRoute, from: NodeId, msg: HsMsg) {
         let (sender_copy, msg) = match msg {
             HsMsg::Coalition { side, inner } => (side, *inner),
@@ -972,7 +977,7 @@ impl HotStuff {
         };
         let view = msg.view();
         for copy in 0..2u8 {
-            if route.connected(view, (from, sender_copy), (ctx.me(), copy)) {
+            if route.connected(ctx.now(), view, (from, sender_copy), (ctx.me(), copy)) {
                 let msg = msg.clone();
                 self.on_face(copy, |c| c.handle(ctx, from, msg));
             }
