@@ -57,11 +57,12 @@
 //!
 //! Planted bugs (`HotStuffConfig::bug`, test-only) that Twins catches, seeds 1..=200, chained
 //! three-chain: on `scenarios/examples/twins-hotstuff.toml` (n = 4, one twin, 12 partitioned
-//! views, 2 groups) vote_ignoring_lock 7 of 200 (first 65, `agreement`), quorum_minus_one 95
-//! (first 3; 91 `one_certificate_per_view`, 4 `agreement`); on `twins-hotstuff-n7.toml` (n = 7,
-//! twins 5 and 6, who lead views 5, 6, 12 and 13) several_votes_per_view 155 of 200 (first 1,
-//! `one_certificate_per_view`: a correct leader certifies both proposals of a twin's view).
-//! Without a bug: 0 of 1,000 on each.
+//! views, 2 groups, partitions ending at 2 s at the latest) vote_ignoring_lock 7 of 200 (first
+//! 65, `agreement`), quorum_minus_one 95 (first 3; 91 `one_certificate_per_view`, 4
+//! `agreement`); on `twins-hotstuff-n7.toml` (n = 7, twins 5 and 6, who lead views 5, 6, 12 and
+//! 13) several_votes_per_view 200 of 200 (first 1, `one_certificate_per_view`: a correct leader
+//! certifies both proposals of a twin's view; 155 of 200 when partitions ended only by view).
+//! Without a bug, with a 1 s liveness bound from the heal: 0 of 10,000 on each.
 //!
 //! Execution (`execute.rs`): a replica runs each committed block's new transactions on its own
 //! ledger in log order (a transfer ahead of its nonce waits for the gap, as leaderless's nonce
