@@ -181,9 +181,12 @@ fn kinds_mask(names: &[String], protocol: model::ProtocolKind) -> u64 {
 /// The Twins adversary's partitions, if the scenario has one: the network and the twin
 /// replicas each get a copy of the same plan, drawn from the seed.
 fn twins_plan(s: &Scenario, byzantine: &[Option<model::Behavior>]) -> Option<TwinsPlan> {
-    let model::AdversaryMode::Twins { partitioned_views, groups } = s.adversary.mode else { return None };
+    let model::AdversaryMode::Twins { partitioned_views, groups, partition_until_s } = s.adversary.mode else {
+        return None;
+    };
     let twins = byzantine.iter().map(|b| *b == Some(model::Behavior::Twins)).collect();
-    Some(TwinsPlan::for_seed(s.seed, partitioned_views, groups, s.replicas.f, twins))
+    let plan = TwinsPlan::for_seed(s.seed, partitioned_views, groups, s.replicas.f, twins);
+    Some(plan.until(Time::from_secs_f64(partition_until_s)))
 }
 
 /// The random adversary's slow replica, if the scenario asks for one: a correct replica drawn
@@ -428,14 +431,19 @@ fn protocol_behavior(b: model::Behavior) -> Behavior {
     }
 }
 
-/// When the last fault ends: a crash, a recovery or a partition heal (0 if none). Healing
-/// times past the end of the run count as the end of the run.
+/// When the last fault ends: a crash, a recovery, a partition heal, or the end of the Twins
+/// adversary's partitions (`partition_until_s`) (0 if none). Healing times past the end of the
+/// run count as the end of the run.
 fn last_fault_end_s(s: &Scenario) -> f64 {
     let end = s.duration_s + s.drain_s;
     let crashes = s.faults.crashes.iter().flat_map(|c| [Some(c.at_s), c.recover_s]);
     let byzantine = s.byzantine.iter().flat_map(|b| [b.at_s, b.recover_s]);
     let heals = s.faults.partitions.iter().map(|p| Some(p.heal_s));
-    crashes.chain(byzantine).chain(heals).flatten().map(|t| t.min(end)).fold(0.0, f64::max)
+    let twins_heal = match s.adversary.mode {
+        model::AdversaryMode::Twins { partition_until_s, .. } => Some(partition_until_s),
+        _ => None,
+    };
+    crashes.chain(byzantine).chain(heals).chain([twins_heal]).flatten().map(|t| t.min(end)).fold(0.0, f64::max)
 }
 
 /// Maps a region name to its index in the delay model.

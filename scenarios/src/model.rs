@@ -320,8 +320,9 @@ pub enum AdversaryMode {
     /// The first rule that matches a message acts on it; a message no rule matches passes.
     Scripted(Vec<AdversaryRule>),
     /// Twins (Bano et al.): views 1..=`partitioned_views` are partitioned into `groups` groups
-    /// drawn from the seed (twins' copies apart); messages of such a view cross no group.
-    Twins { partitioned_views: u64, groups: u8 },
+    /// drawn from the seed (twins' copies apart); messages of such a view cross no group, until
+    /// `partition_until_s`: a message sent from then on is not partitioned, whatever its view.
+    Twins { partitioned_views: u64, groups: u8, partition_until_s: f64 },
 }
 
 /// Which message kinds the random adversary goes after.

@@ -127,8 +127,18 @@ const CRASH_KEYS: &[&str] = &["replica", "at_s", "recover_s"];
 const BYZANTINE_KEYS: &[&str] = &["behavior", "replicas", "count", "at_s", "recover_s"];
 const CHECKS_KEYS: &[&str] = &["liveness_bound_s"];
 /// The fields of `[adversary]`; each mode takes only some of them (`adversary_mode_of`).
-const ADVERSARY_KEYS: &[&str] =
-    &["mode", "delay_max_ms", "targets", "delay", "drop", "slow_replica", "rules", "partitioned_views", "groups"];
+const ADVERSARY_KEYS: &[&str] = &[
+    "mode",
+    "delay_max_ms",
+    "targets",
+    "delay",
+    "drop",
+    "slow_replica",
+    "rules",
+    "partitioned_views",
+    "groups",
+    "partition_until_s",
+];
 const ADVERSARY_RULE_KEYS: &[&str] = &["kinds", "from", "to", "views", "action", "delay_ms", "until_s"];
 /// The fields of `[workload]` for the synthetic generator; trace sources take others (see
 /// `workload.rs`).
@@ -914,7 +924,7 @@ fn build(c: &mut Ctx<'_>, root: &Table, path: &Path) -> Option<Scenario> {
     let (faults, crashed) = read_faults(c, &top, n, end_s);
     let (byzantine, byzantine_at) = read_byzantine(c, &top, n, end_s, &crashed, kind);
     let checks = read_checks(c, &top);
-    let adversary = read_adversary(c, &top, kind, n, end_s);
+    let adversary = read_adversary(c, &top, kind, n, duration.as_ref().map(|d| d.v), end_s);
     let limits = read_limits(c, &top);
     let max_transactions = limits.as_ref().map(|l| l.max_transactions);
     let workload = read_workload(c, &top, base_dir, duration.as_ref().map(|d| d.v), max_transactions);
@@ -1995,7 +2005,7 @@ fn adversary_modes_of(key: &str) -> &'static [&'static str] {
     match key {
         "delay_max_ms" => &["random", "scripted"],
         "rules" => &["scripted"],
-        "partitioned_views" | "groups" => &["twins"],
+        "partitioned_views" | "groups" | "partition_until_s" => &["twins"],
         _ => &["random"],
     }
 }
@@ -2007,6 +2017,7 @@ fn read_adversary(
     top: &Section<'_>,
     protocol: Option<ProtocolKind>,
     n: Option<u32>,
+    duration_s: Option<f64>,
     end_s: Option<f64>,
 ) -> Option<Adversary> {
     let sec = c.section(top, "adversary");
@@ -2019,7 +2030,8 @@ fn read_adversary(
     if mode.v == AdversaryKind::Twins {
         let views = c.int(&sec, "partitioned_views", Missing::Default(10u64), (1, TWINS_VIEWS_MAX as i128));
         let groups = c.int(&sec, "groups", Missing::Default(2u8), (2, TWINS_GROUPS_MAX as i128));
-        let mode = AdversaryMode::Twins { partitioned_views: views?.v, groups: groups?.v };
+        let until = read_partition_until(c, &sec, duration_s, end_s);
+        let mode = AdversaryMode::Twins { partitioned_views: views?.v, groups: groups?.v, partition_until_s: until? };
         return fits.then_some(Adversary { mode, delay_max_ms: 0.0 });
     }
     let delay_max = c.float(&sec, "delay_max_ms", Missing::Required("200"), TIMEOUT_MS);
@@ -2029,6 +2041,29 @@ fn read_adversary(
     };
     let delay_max = delay_max?;
     fits.then_some(Adversary { mode: read?, delay_max_ms: delay_max.v })
+}
+
+/// Twins' `partition_until_s`: when the partitions end whatever the view, within the run;
+/// half of `duration_s` by default (the partitioned views usually pass before, and the rest of
+/// the run shows the protocol recover). `None` when invalid or the run's length is unknown.
+fn read_partition_until(
+    c: &mut Ctx<'_>,
+    sec: &Section<'_>,
+    duration_s: Option<f64>,
+    end_s: Option<f64>,
+) -> Option<f64> {
+    let until = c.float(sec, "partition_until_s", Missing::Default(duration_s? / 2.0), POSITIVE_TIME_S)?;
+    let end_s = end_s?;
+    if until.v > end_s {
+        let message = format!("{} s is after the end of the run at {end_s} s (duration_s + drain_s)", until.v);
+        let help = format!(
+            "end the partitions within the run (at most {end_s}), or leave it out for the default, duration_s / 2 = {} s",
+            duration_s? / 2.0
+        );
+        c.fail(&until, message, Some(help));
+        return None;
+    }
+    Some(until.v)
 }
 
 /// Reports each field the chosen mode does not take.

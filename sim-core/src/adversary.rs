@@ -1,7 +1,7 @@
 //! The network adversary: per protocol message (kind, sender, receiver, view) it delays, holds
 //! or drops, by a script of rules, at random from the seed's `adversary` stream, or by the
-//! per-view partitions of the Twins generator (`TwinsPlan`); the random mode may also single
-//! out one slow replica, every targeted message to which it delays.
+//! per-view partitions of the Twins generator (`TwinsPlan`), which end by view and by time; the
+//! random mode may also single out one slow replica, every targeted message to which it delays.
 //!
 //! It acts where the network has computed a message's arrival, on messages between replicas
 //! only (client requests and replies, and a replica's messages to itself, never meet it). Every
@@ -23,6 +23,8 @@ pub struct MessageMeta {
     pub to: NodeId,
     /// The view (or round) the protocol reports for it, if any (`Message::view`).
     pub view: Option<u64>,
+    /// When it leaves its sender (the Twins partitions decide its fate by it).
+    pub sent: Time,
 }
 
 /// What a scripted rule does to the messages it matches.
@@ -125,19 +127,27 @@ pub const TWINS_GROUPS_MAX: u8 = 8;
 /// The Twins generator: for each view 1..=`partitioned_views`, every node copy (copy 0 of
 /// each replica, and copy 1 of each twin) is placed in one of `groups` groups; messages of that
 /// view cross no group boundary. Later views (and messages without a view) are not partitioned,
-/// so the network heals and liveness can be checked.
+/// and neither is any message sent at or after `partition_until` (virtual time), so the network
+/// heals and liveness can be checked. The time bound matters: complaints and timeout
+/// certificates carry a view too, so a placement in which no group holds a quorum stalls view
+/// changes, and the view number alone would never pass `partitioned_views` (the Twins paper
+/// bounds its scenarios in rounds, then runs synchronously). A message's fate is decided when
+/// it is sent: one dropped before the heal stays lost, one in flight keeps its arrival.
 ///
 /// A view's placement, all drawn from `key` (a pure function of (key, view, node, copy)): each
 /// replica's copy goes to a random group, and a twin's other copy to another group (a twin
 /// whose copies sit together is just a correct replica in that view). A placement lasts a
 /// random run of views (a new one with probability 1/3 per view): the Twins paper's scenarios
 /// keep a partition for several rounds, and a chained commit needs three certified views in a
-/// row. No group need hold a quorum: such views stall until the partitions end. Built once per
-/// run: a lookup per message, nothing allocated.
+/// row. No group need hold a quorum: such views stall until `partition_until`. Built once per
+/// run: a comparison and a lookup per message, nothing allocated.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TwinsPlan {
     pub partitioned_views: u64,
     pub groups: u8,
+    /// Messages sent from this time on are not partitioned (`Time::MAX`: partitions end only
+    /// by view).
+    pub partition_until: Time,
     /// Which replicas run two copies, by id.
     twins: Vec<bool>,
     /// The group of each node copy per partitioned view, at `(view - 1) * 2n + 2 * node + copy`.
@@ -160,7 +170,12 @@ impl TwinsPlan {
             }
             table.extend(Self::place_view(key, drawn, groups, &twins));
         }
-        TwinsPlan { partitioned_views, groups, twins, table }
+        TwinsPlan { partitioned_views, groups, partition_until: Time::MAX, twins, table }
+    }
+
+    /// The same plan, with no partition from `at` on, whatever the view.
+    pub fn until(self, at: Time) -> TwinsPlan {
+        TwinsPlan { partition_until: at, ..self }
     }
 
     /// The plan of a run of `seed`: its key is the first draw of the seed's `adversary` stream
@@ -193,16 +208,20 @@ impl TwinsPlan {
         self.twins[node.idx()]
     }
 
-    /// The group of a node copy in `view`; `None` when the view is not partitioned.
-    pub fn group(&self, view: Option<u64>, node: NodeId, copy: u8) -> Option<u8> {
+    /// The group of a node copy for a message of `view` sent at `sent`; `None` when nothing
+    /// partitions it (a later view, or the partitions have ended).
+    pub fn group(&self, sent: Time, view: Option<u64>, node: NodeId, copy: u8) -> Option<u8> {
+        if sent >= self.partition_until {
+            return None;
+        }
         let view = view.filter(|&v| v >= 1 && v <= self.partitioned_views)?;
         assert!(copy <= 1 && node.0 < self.n());
         Some(self.table[(view - 1) as usize * 2 * self.twins.len() + 2 * node.idx() + copy as usize])
     }
 
-    /// Whether a message of `view` goes from node copy `a` to node copy `b`.
-    pub fn connected(&self, view: Option<u64>, a: (NodeId, u8), b: (NodeId, u8)) -> bool {
-        self.group(view, a.0, a.1) == self.group(view, b.0, b.1)
+    /// Whether a message of `view` sent at `sent` goes from node copy `a` to node copy `b`.
+    pub fn connected(&self, sent: Time, view: Option<u64>, a: (NodeId, u8), b: (NodeId, u8)) -> bool {
+        self.group(sent, view, a.0, a.1) == self.group(sent, view, b.0, b.1)
     }
 }
 
@@ -240,7 +259,7 @@ impl Adversary {
             Mode::RandomSlow { attack, slow } => self.random_delay(attack, m, rng, m.to == *slow)?,
             Mode::Twins(plan) => {
                 let twin = plan.is_twin(m.from) || plan.is_twin(m.to);
-                if !twin && !plan.connected(m.view, (m.from, 0), (m.to, 0)) {
+                if !twin && !plan.connected(m.sent, m.view, (m.from, 0), (m.to, 0)) {
                     return None;
                 }
                 Span::ZERO
@@ -268,7 +287,7 @@ mod tests {
     use super::*;
 
     fn meta(kind: usize, from: u32, to: u32, view: Option<u64>) -> MessageMeta {
-        MessageMeta { kind, from: NodeId(from), to: NodeId(to), view }
+        MessageMeta { kind, from: NodeId(from), to: NodeId(to), view, sent: Time::ZERO }
     }
 
     #[test]
@@ -334,21 +353,27 @@ mod tests {
         assert_ne!(plan, TwinsPlan::new(43, 12, 3, 2, twins));
         for view in 1..=12 {
             for twin in [3, 6] {
-                assert_ne!(plan.group(Some(view), NodeId(twin), 0), plan.group(Some(view), NodeId(twin), 1));
+                assert_ne!(
+                    plan.group(Time::ZERO, Some(view), NodeId(twin), 0),
+                    plan.group(Time::ZERO, Some(view), NodeId(twin), 1)
+                );
             }
         }
-        let same = (2..=12)
-            .filter(|&v| (0..7).all(|i| plan.group(Some(v), NodeId(i), 0) == plan.group(Some(v - 1), NodeId(i), 0)));
+        let same = (2..=12).filter(|&v| {
+            (0..7).all(|i| {
+                plan.group(Time::ZERO, Some(v), NodeId(i), 0) == plan.group(Time::ZERO, Some(v - 1), NodeId(i), 0)
+            })
+        });
         assert!(same.count() >= 3, "placements last several views");
         assert!(
-            plan.connected(Some(13), (NodeId(0), 0), (NodeId(1), 0))
-                && plan.connected(None, (NodeId(0), 0), (NodeId(3), 1))
+            plan.connected(Time::ZERO, Some(13), (NodeId(0), 0), (NodeId(1), 0))
+                && plan.connected(Time::ZERO, None, (NodeId(0), 0), (NodeId(3), 1))
         );
         let adv = Adversary { mode: Mode::Twins(plan.clone()), delay_max: Span::ZERO };
         let mut rng = Streams::new(1).stream("adversary");
         for view in 1..=12 {
             for (a, b) in [(0, 1), (1, 2), (2, 4)] {
-                let apart = !plan.connected(Some(view), (NodeId(a), 0), (NodeId(b), 0));
+                let apart = !plan.connected(Time::ZERO, Some(view), (NodeId(a), 0), (NodeId(b), 0));
                 let at = adv.arrival(&meta(1, a, b, Some(view)), Time(5), &mut rng);
                 assert_eq!(at.is_none(), apart);
             }
@@ -357,6 +382,28 @@ mod tests {
                 Some(Time(5)),
                 "twins sort their own"
             );
+        }
+    }
+
+    /// From `partition_until` on nothing is partitioned, whatever the view: the plan judges a
+    /// message by when it was sent, so one sent just before the heal is still dropped.
+    #[test]
+    fn twins_partitions_end_in_virtual_time() {
+        let twins = vec![false, false, false, true];
+        let plan = TwinsPlan::new(7, 12, 2, 1, twins).until(Time(1_000));
+        let apart: Vec<(u32, u32, u64)> = (1..=12)
+            .flat_map(|v| [(0, 1, v), (0, 2, v), (1, 2, v)])
+            .filter(|&(a, b, v)| !plan.connected(Time(999), Some(v), (NodeId(a), 0), (NodeId(b), 0)))
+            .collect();
+        assert!(!apart.is_empty(), "some view splits two correct replicas");
+        let adv = Adversary { mode: Mode::Twins(plan.clone()), delay_max: Span::ZERO };
+        let mut rng = Streams::new(1).stream("adversary");
+        for &(a, b, v) in &apart {
+            assert_eq!(plan.group(Time(1_000), Some(v), NodeId(a), 0), None);
+            assert!(plan.connected(Time(1_000), Some(v), (NodeId(a), 0), (NodeId(b), 0)));
+            let sent = |at| MessageMeta { sent: Time(at), ..meta(1, a, b, Some(v)) };
+            assert_eq!(adv.arrival(&sent(999), Time(1_010), &mut rng), None, "sent before the heal");
+            assert_eq!(adv.arrival(&sent(1_000), Time(1_010), &mut rng), Some(Time(1_010)));
         }
     }
 }

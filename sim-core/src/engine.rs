@@ -979,7 +979,7 @@ impl<P: Protocol> Simulation<P> {
         if self.cfg.adversary.is_off() {
             return Some(at);
         }
-        let meta = MessageMeta { kind: msg.kind(), from, to, view: msg.view() };
+        let meta = MessageMeta { kind: msg.kind(), from, to, view: msg.view(), sent: self.now };
         self.cfg.adversary.arrival(&meta, at, &mut self.adversary_rng)
     }
 }

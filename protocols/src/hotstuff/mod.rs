@@ -45,7 +45,11 @@
 //! Twins (`Behavior::Twins`, Bano et al.): a Byzantine replica is two correct copies sharing
 //! its id and keys, reusing the equivocator's two faces; in each view the Twins adversary
 //! (`sim_core::adversary::TwinsPlan`) partitions, a copy hears and reaches only the node copies
-//! of its group, computed from the same plan as the network's.
+//! of its group, computed from the same plan as the network's. The partitions end with view
+//! `partitioned_views` or at the plan's `partition_until`, whichever comes first: a placement
+//! in which no group holds a quorum partitions complaints too, and would stall view changes
+//! for good. A twin's copy judges what it sends by the time it sends it, what it receives by
+//! the time it receives it (after the heal both copies get everything).
 //!
 //! Invariant checked online besides agreement (`monitor.rs`): at most one block certified per
 //! view and phase among the certificates correct replicas form (two certificates of n-f
@@ -53,11 +57,12 @@
 //!
 //! Planted bugs (`HotStuffConfig::bug`, test-only) that Twins catches, seeds 1..=200, chained
 //! three-chain: on `scenarios/examples/twins-hotstuff.toml` (n = 4, one twin, 12 partitioned
-//! views, 2 groups) vote_ignoring_lock 7 of 200 (first 65, `agreement`), quorum_minus_one 95
-//! (first 3; 91 `one_certificate_per_view`, 4 `agreement`); on `twins-hotstuff-n7.toml` (n = 7,
-//! twins 5 and 6, who lead views 5, 6, 12 and 13) several_votes_per_view 155 of 200 (first 1,
-//! `one_certificate_per_view`: a correct leader certifies both proposals of a twin's view).
-//! Without a bug: 0 of 1,000 on each.
+//! views, 2 groups, partitions ending at 2 s at the latest) vote_ignoring_lock 7 of 200 (first
+//! 65, `agreement`), quorum_minus_one 95 (first 3; 91 `one_certificate_per_view`, 4
+//! `agreement`); on `twins-hotstuff-n7.toml` (n = 7, twins 5 and 6, who lead views 5, 6, 12 and
+//! 13) several_votes_per_view 200 of 200 (first 1, `one_certificate_per_view`: a correct leader
+//! certifies both proposals of a twin's view; 155 of 200 when partitions ended only by view).
+//! Without a bug, with a 1 s liveness bound from the heal: 0 of 10,000 on each.
 //!
 //! Execution (`execute.rs`): a replica runs each committed block's new transactions on its own
 //! ledger in log order (a transfer ahead of its nonce waits for the gap, as leaderless's nonce
@@ -78,7 +83,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Rc;
 
 use sim_core::adversary::TwinsPlan;
-use sim_core::{Ctx, Message, NodeId, NodeSet, Protocol, Span, Tx, TxSet};
+use sim_core::{Ctx, Message, NodeId, NodeSet, Protocol, Span, Time, Tx, TxSet};
 
 use crate::common::log_ledger::LogLedger;
 use crate::common::quorum::{Votes, byzantine_quorum};
@@ -226,8 +231,8 @@ struct TwinsRoute {
 }
 
 impl TwinsRoute {
-    fn connected(&self, view: Option<u64>, a: (NodeId, u8), b: (NodeId, u8)) -> bool {
-        self.plan.as_ref().is_none_or(|plan| plan.connected(view, a, b))
+    fn connected(&self, now: Time, view: Option<u64>, a: (NodeId, u8), b: (NodeId, u8)) -> bool {
+        self.plan.as_ref().is_none_or(|plan| plan.connected(now, view, a, b))
     }
 }
 
@@ -363,7 +368,7 @@ impl HotStuff {
             },
             Audience::Twins(route) if route.twins[to.idx()] => ctx.send(to, tagged(msg)),
             Audience::Twins(route) => {
-                if route.connected(msg.view(), (ctx.me(), face.side), (to, 0)) {
+                if route.connected(ctx.now(), msg.view(), (ctx.me(), face.side), (to, 0)) {
                     ctx.send(to, msg);
                 }
             }
@@ -964,7 +969,8 @@ impl HotStuff {
     }
 
     /// A twin hands a message to each of its copies in the sender copy's group of the
-    /// message's view (both, when the view is not partitioned).
+    /// message's view (both, when the view is not partitioned or the partitions have ended:
+    /// judged on arrival, so a message in flight at the heal reaches both copies).
     fn on_twins_message(&mut self, ctx: &mut Ctx<'_, Self>, route: &TwinsRoute, from: NodeId, msg: HsMsg) {
         let (sender_copy, msg) = match msg {
             HsMsg::Coalition { side, inner } => (side, *inner),
@@ -972,7 +978,7 @@ impl HotStuff {
         };
         let view = msg.view();
         for copy in 0..2u8 {
-            if route.connected(view, (from, sender_copy), (ctx.me(), copy)) {
+            if route.connected(ctx.now(), view, (from, sender_copy), (ctx.me(), copy)) {
                 let msg = msg.clone();
                 self.on_face(copy, |c| c.handle(ctx, from, msg));
             }
