@@ -26,6 +26,9 @@ struct Case {
     behaviors: Vec<Behavior>,
     bug: Option<PlantedBug>,
     checkpoint_interval: Option<u64>,
+    variant: Variant,
+    /// The EPaxos variant without anchors (every dependency kept).
+    keep_all_deps: bool,
     /// The random adversary of `leaderless-floors.toml`: half the DDS, PBFT and decision
     /// messages delayed by up to 300 ms.
     adversary: bool,
@@ -41,6 +44,8 @@ impl Case {
             behaviors: vec![],
             bug: None,
             checkpoint_interval: None,
+            variant: Variant::Wintermute,
+            keep_all_deps: false,
             adversary: false,
         }
     }
@@ -101,8 +106,9 @@ fn run(case: &Case) -> RunResult {
         client_retry: Some(Span::from_millis(2000)),
         adversary: if case.adversary { random_adversary() } else { sim_core::Adversary::OFF },
     };
-    let mut ll = LeaderlessConfig::new(Variant::Wintermute);
+    let mut ll = LeaderlessConfig::new(case.variant);
     ll.bug = case.bug;
+    ll.keep_all_deps = case.keep_all_deps;
     if let Some(k) = case.checkpoint_interval {
         ll.checkpoint_interval = k;
     }
@@ -163,6 +169,44 @@ fn without_floors_dependency_sets_grow_with_the_run() {
     let (short, long) = (run(&case(4)), run(&case(12)));
     let deps = |r: &RunResult| counter(r, "deps_mean_milli");
     assert!(deps(&long) > 2 * deps(&short), "mean deps (milli) {} then {}", deps(&short), deps(&long));
+}
+
+/// The same for the EPaxos variant, whose answers name per-account anchors (the last command
+/// executed on the account) instead of every earlier conflicting command: a run three times
+/// longer has the same mean set and the same bytes per command. It has no fast path.
+#[test]
+fn epaxos_dependency_sets_and_bytes_per_command_are_flat_in_run_length() {
+    let case = |secs| Case { rate_tps: 40, accounts: 10, variant: Variant::Epaxos, ..Case::new(3, secs) };
+    let (short, long) = (run(&case(4)), run(&case(12)));
+    assert_clean(&short, "4 s");
+    assert_clean(&long, "12 s");
+    let deps = |r: &RunResult| counter(r, "deps_mean_milli");
+    assert!(deps(&long) * 10 <= deps(&short) * 12, "mean deps (milli) {} then {}", deps(&short), deps(&long));
+    assert!(counter(&long, "deps_max") < 40, "{:?}", long.counters);
+    let (b_short, b_long) = (bytes_per_tx(&short), bytes_per_tx(&long));
+    assert!(b_long * 10 <= b_short * 12, "bytes per command {b_short} then {b_long}");
+}
+
+/// The EPaxos variant keeping every dependency (as before anchors): the same runs' sets grow
+/// with the run.
+#[test]
+fn epaxos_without_anchors_dependency_sets_grow_with_the_run() {
+    let case =
+        |secs| Case { rate_tps: 40, accounts: 10, variant: Variant::Epaxos, keep_all_deps: true, ..Case::new(3, secs) };
+    let (short, long) = (run(&case(4)), run(&case(12)));
+    let deps = |r: &RunResult| counter(r, "deps_mean_milli");
+    assert!(deps(&long) > 2 * deps(&short), "mean deps (milli) {} then {}", deps(&short), deps(&long));
+}
+
+/// Anchors with every Byzantine behaviour that shapes answers (an anchor is one more proved
+/// dependency): no invariant breaks and every transaction confirms.
+#[test]
+fn anchors_hold_every_invariant_under_byzantine_answers() {
+    use Behavior::*;
+    for behavior in [OmitDeps, InventDeps, IrrelevantDeps, Equivocate, SpoilDifferent, SpoilSilent] {
+        let r = run(&Case { behaviors: vec![Correct, behavior], variant: Variant::Epaxos, ..Case::new(2, 4) });
+        assert_clean(&r, &format!("{behavior:?}"));
+    }
 }
 
 /// Every Byzantine behaviour that shapes answers, with floors on: no invariant breaks and

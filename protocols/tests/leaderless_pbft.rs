@@ -145,10 +145,14 @@ fn each_planted_bug_is_caught_at_its_pinned_seed() {
         (PlainUnion, Wintermute, 1, "validity"),
         (IgnorePreparedValues, Epaxos, 1, "one decision per command"),
         (FastPathNMinusOne, Wintermute, 4, "agreement"),
-        (CommitWithoutProof, Epaxos, 1, "consistency"),
+        (CommitWithoutProof, Epaxos, 1, "agreement"),
         (NonCanonicalSccOrder, Epaxos, 1, "same order per account"),
-        (OmitExecuted, Epaxos, 1, "consistency"),
+        // Anchors: answers that leave out executed commands often stay ordered through paths
+        // in the committed graph, which the transitive consistency check accepts (seed 27 is
+        // the first of 1..=60 where no path orders a pair).
+        (OmitExecuted, Epaxos, 27, "consistency"),
         (ExecutorNeverRuns, Epaxos, 1, "liveness"),
+        (StaleAnchor, Epaxos, 1, "consistency"),
     ];
     for (bug, variant, seed, invariant) in matrix {
         let r = run(variant, Behavior::PbftAttack, Some(bug), seed);
@@ -164,5 +168,5 @@ fn planted_bugs_have_distinct_snake_case_names() {
         assert!(name.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{name}");
         assert!(!names[..i].contains(name), "{name} twice");
     }
-    assert_eq!(names.len(), 13);
+    assert_eq!(names.len(), 14);
 }

@@ -82,7 +82,9 @@ impl Planted {
                     | B::PbftQuorumMinusOne
                     | B::IgnorePreparedValues
                     | B::CommitWithoutProof
-                    | B::NonCanonicalSccOrder => (EPAXOS, &[]),
+                    | B::NonCanonicalSccOrder
+                    // The EPaxos variant's anchors (dependency pruning).
+                    | B::StaleAnchor => (EPAXOS, &[]),
                     // Wintermute's own rules: the threshold union and the fast path.
                     B::ThresholdF
                     | B::FastPathNMinusOne

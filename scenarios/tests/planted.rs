@@ -25,6 +25,7 @@ const PINNED: &[(&str, u64)] = &[
     ("leaderless/non_canonical_scc_order", 1),
     ("leaderless/highest_floor", 1),
     ("leaderless/ignore_floors", 1),
+    ("leaderless/stale_anchor", 1),
     ("algorand/trust_any_sync", 1),
     ("algorand/low_threshold", 1),
 ];

@@ -78,34 +78,41 @@
 //!     one entry per client, or a reference to a signed checkpoint of it, and rounding applies
 //!     per entry. A transaction lost before any correct replica saw it stops the prefix, and
 //!     pruning with it (safe: sets then grow as before, until it is recovered).
-//!   - The EPaxos variant does not prune yet: its answers have one correct witness, not f+1,
-//!     so an (f+1)-th floor is backed by no one. The design for it (not implemented; issue
-//!     11, item 11), per-account anchors as explicit dependencies:
+//!   - The EPaxos variant prunes by per-account anchors, explicit dependencies rather than
+//!     floors: its answers have one correct witness, not f+1, so an (f+1)-th floor would be
+//!     backed by no one (issue 11, item 11). `LeaderlessConfig::keep_all_deps` (tests only)
+//!     turns it off.
 //!     - A replica's answer for c names, per account A that c touches, its anchor z_A: the
-//!       last command it executed that touched A and conflicts with every command on A
-//!       (under `SharedAccount` any; under the finer relation a debit of A, since credits to
-//!       A commute with each other), plus the executed commands on A after z_A that conflict
-//!       with c, plus the conflicting commands it saw and has not executed. An anchor is a
-//!       real client-signed id: it passes the EPaxos proof like any dependency, and a
-//!       Byzantine anchor is one more proved dependency (harmless, like `irrelevant_deps`).
+//!       last command it executed (in its own execution order, not by id) that touched A and
+//!       conflicts with every command on A (under `SharedAccount` any; when credits commute
+//!       a debit of A); for the account c debits, the credits to it executed since its
+//!       anchor; every conflicting command it saw and has not executed; and the last
+//!       reconfiguration it executed. An anchor is a real client-signed id: it passes the
+//!       EPaxos proof like any dependency, and a Byzantine anchor is one more proved
+//!       dependency (harmless, like `irrelevant_deps`).
 //!     - Safety: let y and c conflict on A, both committed; the two DDS quorums share a
 //!       correct replica r, and say r saw y first. If r had not executed y when it answered
 //!       for c, it names y. Otherwise r executed y, then its anchor z (y = z, or y ran
-//!       before z). y and z conflict (z conflicts with every command on A; a credit y after
-//!       z is named itself), so consistency puts y in deps(z), z in deps(y), or both in one
-//!       component; z in deps(y) alone would have run z before y at r. So y lies in z's
-//!       dependency closure, the same at every correct replica (agreement), and c, which
-//!       depends on z, runs after y everywhere. Edges are explicit, so cycles are the
-//!       executor's components as today, and no implicit floor can make c wait for itself.
-//!     - The conflict index then keeps per account only unexecuted commands and those
-//!       executed since the last anchor-grade one: bounded by the in-flight load, not the
-//!       run. Reconfigurations (which conflict with everything) name every account's
-//!       anchor and every unexecuted command; commands anchor on the last executed barrier.
-//!     - The monitor's consistency check must become transitive (y reachable from c in the
-//!       committed graph, or c from y), else anchors trip it; direct names are what it reads
-//!       today. The per-account order and per-transaction result checks are what a planted
-//!       `stale_anchor` (an anchor without the commands executed after it on A, or without
-//!       the unexecuted ones) must trip.
+//!       before z; a credit y run after z is named itself). y and z conflict, and by
+//!       induction on r's execution order one reaches the other in the execution graph (the
+//!       committed dependencies plus the executor's chain edges from each transfer to its
+//!       source's previous nonce: a pair may be ordered only through such an edge); z
+//!       reaching y without y reaching z would have run z before y at r. So y lies in z's
+//!       closure, the same at every correct replica (agreement), and c, which depends on z,
+//!       runs after y everywhere. Edges are explicit, so cycles are the executor's
+//!       components as before, and no implicit floor can make c wait for itself.
+//!     - The conflict index keeps per account only unexecuted commands, the anchor, and (when
+//!       credits commute) the credits since the last debit: bounded by the in-flight load,
+//!       except for an account that only receives, whose credits are named by its next debit
+//!       until a reconfiguration covers them. A reconfiguration conflicts with everything: it
+//!       names every account's anchor (each executed command ran at or before its source
+//!       account's anchor), the last executed reconfiguration and every unexecuted command;
+//!       once one executes here, it covers every command executed before it, so the anchors
+//!       are dropped and commands name it instead.
+//!     - The monitor's consistency check is transitive where the direct one fails: c and y
+//!       are consistent if either reaches the other in the committed graph plus chain edges
+//!       (`monitor`); a planted `StaleAnchor` (answers naming the anchor before the last, and
+//!       nothing executed or unexecuted after it) trips it.
 //!     - The EPaxos variant has no fast path here (`Membership::has_fast_path`), so the
 //!       different anchors of replicas with different executed prefixes cost no fast path;
 //!       a coordinator-suggested anchor (as the suggested floor) would only make view-0

@@ -9,13 +9,24 @@
 //! under continuous load may never happen; the per-transaction check catches a divergence at
 //! the first command settled differently. Invariant 8 (supply, nonces 1, 2, 3...) is the
 //! ledger's own arithmetic: the ledger asserts it, no protocol bug can break it.
+//!
+//! Consistency is transitive where the direct check fails, for commits whose answers name
+//! anchors (`LlRecord::Committed::anchored`, the EPaxos variant): an answer names an account's
+//! anchor (its last executed command) rather than every command before it, so two conflicting
+//! commands may be ordered only through a path. Wintermute keeps the direct check, which its
+//! answers guarantee. A search of the committed graph (named
+//! dependencies, floors, and the executor's chain edges from a transfer to its source's
+//! previous nonce) runs only for the pairs not ordered directly, from the newly committed
+//! command both ways, and stops once every such pair is found: at most O(V + E) of the
+//! committed graph per commit, as the pairwise scan of the account's committed commands is
+//! O(commands on the account).
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use sim_core::checker::Violation;
 use sim_core::observe::Observer;
-use sim_core::{Monitor, NodeId, Time, Tx, TxId, TxSet};
+use sim_core::{AccountId, Monitor, NodeId, Time, Tx, TxId, TxSet};
 
 use super::types::{CommitPath, LlRecord, floor_of, named, value_digest};
 use crate::common::results::{ResultCheck, SAME_RESULT};
@@ -75,6 +86,12 @@ pub struct LeaderlessMonitor {
     recovering: TxSet,
     /// Committed reconfigurations: they conflict with every command.
     barriers: Vec<TxId>,
+    /// The committed graph's edges the other way round: per id, the committed commands that
+    /// name it (for the transitive consistency check).
+    dependents: BTreeMap<TxId, Vec<TxId>>,
+    /// (source, nonce) -> the committed transfer: the executor's chain edges (nonce k runs
+    /// after nonce k-1) are part of the graph it orders.
+    by_nonce: BTreeMap<(AccountId, u64), TxId>,
     tally: Tally,
     /// After the first violation the run stops; what follows in the same handler is not checked.
     violated: bool,
@@ -99,6 +116,8 @@ impl LeaderlessMonitor {
             results: ResultCheck::new(conflicts),
             recovering: TxSet::default(),
             barriers: Vec::new(),
+            dependents: BTreeMap::new(),
+            by_nonce: BTreeMap::new(),
             tally: Tally::default(),
             violated: false,
         }
@@ -112,7 +131,8 @@ impl LeaderlessMonitor {
         std::iter::once(tx.from.0 as usize).chain(both.then_some(tx.to.0 as usize)).filter(move |_| !barrier)
     }
 
-    fn on_committed(&mut self, node: NodeId, tx: &Tx, deps: &[TxId], path: CommitPath, world: &Observer) -> Check {
+    fn on_committed(&mut self, node: NodeId, commit: Commit<'_>, world: &Observer) -> Check {
+        let Commit { tx, deps, path, anchored } = commit;
         if !self.replicas[node.idx()].committed.insert(tx.id) {
             return fail("exactly-once", format!("command {} committed twice", tx.id.0));
         }
@@ -141,7 +161,7 @@ impl LeaderlessMonitor {
         }
         let mut sorted = deps.to_vec();
         sorted.sort_unstable();
-        self.check_consistency(tx, &sorted)?;
+        self.check_consistency(tx, &sorted, anchored)?;
         if is_reconfiguration(tx) {
             self.barriers.push(tx.id);
         }
@@ -151,13 +171,21 @@ impl LeaderlessMonitor {
                 list.push(tx.id);
             }
         }
+        for d in named(&sorted) {
+            self.dependents.entry(d).or_default().push(tx.id);
+        }
+        if !is_reconfiguration(tx) {
+            self.by_nonce.insert((tx.from, tx.nonce), tx.id);
+        }
         self.first.insert(tx.id, FirstCommit { tx: *tx, deps: sorted.into(), floor, value, fast });
         Ok(())
     }
 
     /// Invariant 2: of two conflicting committed commands, one depends on the other: names it,
-    /// or has a floor above it.
-    fn check_consistency(&self, tx: &Tx, deps: &[TxId]) -> Check {
+    /// or has a floor above it, or, for anchored commits only, reaches it in the committed
+    /// graph (EPaxos answers name an account's anchor, not every command before it; `reach`).
+    fn check_consistency(&self, tx: &Tx, deps: &[TxId], anchored: bool) -> Check {
+        let mut unordered: Vec<TxId> = Vec::new();
         let floor = floor_of(deps);
         // A reconfiguration conflicts with every command; every command with the
         // reconfigurations.
@@ -179,13 +207,76 @@ impl LeaderlessMonitor {
                     || o.deps.binary_search(&tx.id).is_ok()
                     || tx.id.0 < o.floor;
                 if !ordered {
-                    let detail =
-                        format!("commands {} and {} conflict and neither depends on the other", tx.id.0, other.0);
-                    return fail("consistency", detail);
+                    unordered.push(*other);
                 }
             }
         }
-        Ok(())
+        if unordered.is_empty() {
+            return Ok(());
+        }
+        // Wintermute's answers name every conflicting command above the floor: the direct
+        // check is what it guarantees, and the stronger one for its planted bugs.
+        if !anchored {
+            let detail =
+                format!("commands {} and {} conflict and neither depends on the other", tx.id.0, unordered[0].0);
+            return fail("consistency", detail);
+        }
+        unordered.sort_unstable();
+        unordered.dedup();
+        self.reach(tx, deps, &mut unordered, Direction::Dependents);
+        self.reach(tx, deps, &mut unordered, Direction::Dependencies);
+        match unordered.first() {
+            None => Ok(()),
+            Some(other) => {
+                let detail = format!("commands {} and {} conflict and neither reaches the other", tx.id.0, other.0);
+                fail("consistency", detail)
+            }
+        }
+    }
+
+    /// Removes from `targets` the committed commands reachable from `tx` (committing now with
+    /// `deps`, not in `first` yet) in the committed graph, in one direction: its dependencies
+    /// (named, below a floor, or the chain predecessor the executor adds) or its dependents.
+    /// Stops once `targets` is empty. Cost: one search over the committed commands it visits,
+    /// at most the committed graph (O(V + E) per call), run only when some
+    /// conflicting command is not named directly.
+    fn reach(&self, tx: &Tx, deps: &[TxId], targets: &mut Vec<TxId>, direction: Direction) {
+        let mut stack: Vec<TxId> = Vec::new();
+        // Ids are dense and below the submitted count (validity is checked first): a bitset.
+        let mut visited = TxSet::default();
+        self.push_edges(tx, deps, direction, &mut stack);
+        while let Some(id) = stack.pop() {
+            if targets.is_empty() {
+                return;
+            }
+            let Some(node) = self.first.get(&id) else { continue };
+            if !visited.insert(id) {
+                continue;
+            }
+            targets.retain(|&t| t != id);
+            if direction == Direction::Dependencies {
+                targets.retain(|t| t.0 >= node.floor);
+            }
+            self.push_edges(&node.tx, &node.deps, direction, &mut stack);
+        }
+    }
+
+    fn push_edges(&self, tx: &Tx, deps: &[TxId], direction: Direction, stack: &mut Vec<TxId>) {
+        let chained = !is_reconfiguration(tx);
+        match direction {
+            Direction::Dependencies => {
+                stack.extend(named(deps));
+                if chained && tx.nonce > 1 {
+                    stack.extend(self.by_nonce.get(&(tx.from, tx.nonce - 1)));
+                }
+            }
+            Direction::Dependents => {
+                stack.extend(self.dependents.get(&tx.id).into_iter().flatten());
+                if chained {
+                    stack.extend(self.by_nonce.get(&(tx.from, tx.nonce + 1)));
+                }
+            }
+        }
     }
 
     fn on_decided(&mut self, cmd: TxId, view: u32, value: u64) -> Check {
@@ -257,6 +348,21 @@ impl LeaderlessMonitor {
     }
 }
 
+/// A `Committed` record's fields, passed to its handler in one piece.
+struct Commit<'a> {
+    tx: &'a Tx,
+    deps: &'a [TxId],
+    path: CommitPath,
+    anchored: bool,
+}
+
+/// Which edges of the committed graph a search follows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Direction {
+    Dependencies,
+    Dependents,
+}
+
 type Check = Result<(), (&'static str, String)>;
 
 fn fail(invariant: &'static str, detail: String) -> Check {
@@ -269,7 +375,9 @@ impl Monitor<LlRecord> for LeaderlessMonitor {
             return Ok(());
         }
         let check = match record {
-            LlRecord::Committed { tx, deps, path } => self.on_committed(node, tx, deps, *path, world),
+            LlRecord::Committed { tx, deps, path, anchored } => {
+                self.on_committed(node, Commit { tx, deps, path: *path, anchored: *anchored }, world)
+            }
             LlRecord::Decided { cmd, view, value } => self.on_decided(*cmd, *view, *value),
             LlRecord::Coordinated { fast, deps_len, .. } => {
                 let t = &mut self.tally;

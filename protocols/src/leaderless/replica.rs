@@ -29,11 +29,38 @@ const PRUNE_MARGIN_INTERVALS: u64 = 4;
 const MAX_RECOVERIES_PER_SCAN: usize = 16;
 
 /// Per account, the commands a replica has seen that debit it and that credit it, in the
-/// order it saw them: the conflict index dependency sets are read from.
+/// order it saw them: the conflict index dependency sets are read from. With the EPaxos
+/// variant's anchors, the lists hold only commands not executed here yet.
 #[derive(Clone, Debug, Default)]
 struct AccountLog {
     debits: Vec<TxId>,
     credits: Vec<TxId>,
+    /// EPaxos: the last command executed here that conflicts with every command on the account
+    /// (any command on it under `SharedAccount`, a debit of it when credits commute).
+    anchor: Option<TxId>,
+    /// The anchor before `anchor` (read only by the planted bug `StaleAnchor`).
+    stale_anchor: Option<TxId>,
+    /// EPaxos, credits commuting: credits executed since the anchor (debits conflict with them).
+    credits_since_anchor: Vec<TxId>,
+}
+
+impl AccountLog {
+    fn is_empty(&self) -> bool {
+        self.debits.is_empty() && self.credits.is_empty() && self.anchor.is_none()
+    }
+
+    /// A new anchor: every command executed on the account so far ran at or before it.
+    fn anchor_on(&mut self, id: TxId) {
+        self.stale_anchor = self.anchor.replace(id);
+        self.credits_since_anchor.clear();
+    }
+}
+
+/// Removes `id` from an unordered index list (answers are sorted later).
+fn remove_id(list: &mut Vec<TxId>, id: TxId) {
+    if let Some(i) = list.iter().position(|&d| d == id) {
+        list.swap_remove(i);
+    }
 }
 
 /// The coordinator's collection of DDS replies for one of its commands.
@@ -101,6 +128,9 @@ pub struct Leaderless {
     /// reconfigurations seen (every command depends on them).
     seen: Vec<TxId>,
     barriers: Vec<TxId>,
+    /// EPaxos anchors: the last reconfiguration executed here (it conflicts with every command,
+    /// so it covers every command executed before it).
+    last_barrier: Option<TxId>,
     /// Commands known (payload verified) and not committed yet: what recovery watches.
     uncommitted: BTreeSet<TxId>,
     fetch_asked: BTreeMap<TxId, Time>,
@@ -145,6 +175,7 @@ impl Leaderless {
             accounts: BTreeMap::new(),
             seen: Vec::new(),
             barriers: Vec::new(),
+            last_barrier: None,
             uncommitted: BTreeSet::new(),
             fetch_asked: BTreeMap::new(),
             scan_armed: false,
@@ -202,6 +233,9 @@ impl Leaderless {
     /// This replica's answer for `tx`: the conflicting commands it saw before, at or above its
     /// floor, and the floor itself if there is one.
     fn answer(&mut self, tx: &Tx) -> Vec<TxId> {
+        if self.anchors() {
+            return self.anchored_answer(tx);
+        }
         // The index keeps a margin below the own floor, for coordinators that suggest a lower
         // one; below what it pruned, it answers with the lowest floor it can still back.
         let own = self.my_floor();
@@ -213,6 +247,67 @@ impl Leaderless {
             deps.push(floor_marker(floor));
         }
         deps
+    }
+
+    /// The EPaxos variant's answer (module docs: per-account anchors): the unexecuted
+    /// conflicting commands seen, and per account `tx` touches its anchor and, for the account
+    /// it debits, the credits executed since; the last executed reconfiguration. A
+    /// reconfiguration names every account's anchor instead (every command executed since the
+    /// last reconfiguration ran at or before its source account's anchor).
+    fn anchored_answer(&self, tx: &Tx) -> Vec<TxId> {
+        let stale = self.cfg.bug == Some(PlantedBug::StaleAnchor);
+        let mut deps = if stale { Vec::new() } else { self.conflicting_before(tx) };
+        if self.cfg.bug == Some(PlantedBug::OmitExecuted) {
+            // The index holds only unexecuted commands: leave out the executed ones it names.
+            return deps;
+        }
+        deps.extend(self.last_barrier);
+        if is_reconfiguration(tx) {
+            deps.extend(self.accounts.values().filter_map(|log| log.anchor));
+        } else {
+            for (account, debited) in [(tx.from, true), (tx.to, false)] {
+                let Some(log) = self.accounts.get(&account) else { continue };
+                deps.extend(if stale { log.stale_anchor } else { log.anchor });
+                if debited && !stale {
+                    deps.extend_from_slice(&log.credits_since_anchor);
+                }
+            }
+        }
+        deps.sort_unstable();
+        deps.dedup();
+        deps
+    }
+
+    /// EPaxos anchors: takes a command executed here out of the conflict index; it becomes
+    /// the anchor of the accounts whose every command it conflicts with.
+    fn unindex_executed(&mut self, tx: &Tx) {
+        remove_id(&mut self.seen, tx.id);
+        if is_reconfiguration(tx) {
+            remove_id(&mut self.barriers, tx.id);
+            self.last_barrier = Some(tx.id);
+            // Every command executed so far ran before it and conflicts with it.
+            for log in self.accounts.values_mut() {
+                log.anchor = None;
+                log.stale_anchor = None;
+                log.credits_since_anchor.clear();
+            }
+            self.accounts.retain(|_, log| !log.is_empty());
+            return;
+        }
+        let shared = self.cfg.conflicts == ConflictRelation::SharedAccount;
+        let src = self.account(tx.from);
+        remove_id(&mut src.debits, tx.id);
+        remove_id(&mut src.credits, tx.id);
+        src.anchor_on(tx.id);
+        if tx.to != tx.from {
+            let dst = self.account(tx.to);
+            remove_id(&mut dst.credits, tx.id);
+            if shared {
+                dst.anchor_on(tx.id);
+            } else {
+                dst.credits_since_anchor.push(tx.id);
+            }
+        }
     }
 
     /// The commands this replica saw before `tx` that conflict with it. A reconfiguration
@@ -610,6 +705,12 @@ impl Leaderless {
         }
         let rank = if self.cfg.bug == Some(PlantedBug::HighestFloor) { 1 } else { threshold };
         floor_union(sets, threshold, rank)
+    }
+
+    /// True when answers name per-account anchors (the EPaxos variant, unless told to keep
+    /// every dependency).
+    fn anchors(&self) -> bool {
+        self.members.variant == Variant::Epaxos && !self.cfg.keep_all_deps
     }
 
     /// True when answers carry floors (Wintermute with a checkpoint interval).
@@ -1015,7 +1116,8 @@ impl Leaderless {
         ctx.cancel_timer(LlTimer::FastPath(tx.id));
         ctx.cancel_timer(LlTimer::View(tx.id));
         ctx.committed(&tx);
-        ctx.record(LlRecord::Committed { tx, deps: deps.clone(), path });
+        let anchored = self.anchors();
+        ctx.record(LlRecord::Committed { tx, deps: deps.clone(), path, anchored });
         self.exec.commit(tx, &deps);
         self.execute(ctx);
     }
@@ -1024,9 +1126,14 @@ impl Leaderless {
         if self.cfg.bug == Some(PlantedBug::ExecutorNeverRuns) {
             return;
         }
+        let anchors = self.anchors();
         let (ledger, executed_set, members) = (&mut self.ledger, &mut self.executed_set, &mut self.members);
         let held = self.cfg.bug == Some(PlantedBug::HeldNonces);
+        let mut ran_txs: Vec<Tx> = Vec::new();
         let ran = self.exec.execute_stable(|tx| {
+            if anchors {
+                ran_txs.push(*tx);
+            }
             *executed_set ^= splitmix64(tx.id.0);
             if is_reconfiguration(tx) {
                 // Same members and keys (membership is static per run): a new epoch begins.
@@ -1045,6 +1152,9 @@ impl Leaderless {
                 settle(tx, ledger.settle(tx));
             }
         });
+        for tx in &ran_txs {
+            self.unindex_executed(tx);
+        }
         if ran > 0 {
             let record = LlRecord::ExecutedBatch { executed_set: self.executed_set, state: self.ledger.state_digest() };
             ctx.record(record);

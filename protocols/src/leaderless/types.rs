@@ -96,6 +96,10 @@ pub enum PlantedBug {
     /// A command's floor is the highest one among the replies, not the (f+1)-th highest: one
     /// Byzantine replica claiming a floor above the command makes it wait for itself.
     HighestFloor,
+    /// The EPaxos variant's answers name, per account, the anchor before the last one and
+    /// nothing after it: neither the commands executed since nor the unexecuted ones (the
+    /// monitor's consistency check must notice).
+    StaleAnchor,
 }
 
 impl PlantedBug {
@@ -113,6 +117,7 @@ impl PlantedBug {
         PlantedBug::NonCanonicalSccOrder,
         PlantedBug::IgnoreFloors,
         PlantedBug::HighestFloor,
+        PlantedBug::StaleAnchor,
     ];
 
     pub fn name(self) -> &'static str {
@@ -130,6 +135,7 @@ impl PlantedBug {
             PlantedBug::NonCanonicalSccOrder => "non_canonical_scc_order",
             PlantedBug::IgnoreFloors => "ignore_floors",
             PlantedBug::HighestFloor => "highest_floor",
+            PlantedBug::StaleAnchor => "stale_anchor",
         }
     }
 }
@@ -148,8 +154,11 @@ pub struct LeaderlessConfig {
     pub genesis_balance: u64,
     /// Wintermute prunes dependency sets below executed prefixes rounded down to a multiple of
     /// this many ids (replicas that round alike reply alike, so the fast path survives); 0
-    /// keeps every dependency. The EPaxos variant does not prune.
+    /// keeps every dependency. The EPaxos variant prunes by per-account anchors instead.
     pub checkpoint_interval: u64,
+    /// The EPaxos variant keeps every dependency, as before anchors (tests compare the two).
+    #[doc(hidden)]
+    pub keep_all_deps: bool,
     /// A planted bug, for tests of the checkers only; never set from a scenario file.
     #[doc(hidden)]
     pub bug: Option<PlantedBug>,
@@ -168,6 +177,7 @@ impl LeaderlessConfig {
                 Variant::Wintermute => 32,
                 Variant::Epaxos => 0,
             },
+            keep_all_deps: false,
             bug: None,
         }
     }
@@ -507,41 +517,23 @@ pub enum LlRecord {
         tx: Tx,
         deps: Rc<[TxId]>,
         path: CommitPath,
+        /// The answers name per-account anchors (EPaxos), not every earlier conflicting
+        /// command: two conflicting commands may be ordered only through a path.
+        anchored: bool,
     },
     /// A quorum of commit votes for `value` in `view` (checked: one decision per command).
-    Decided {
-        cmd: TxId,
-        view: u32,
-        value: u64,
-    },
+    Decided { cmd: TxId, view: u32, value: u64 },
     /// The coordinator took the fast or the slow path.
-    Coordinated {
-        cmd: TxId,
-        fast: bool,
-        deps_len: u32,
-    },
+    Coordinated { cmd: TxId, fast: bool, deps_len: u32 },
     /// The replica started recovering a command.
-    Recovering {
-        cmd: TxId,
-    },
+    Recovering { cmd: TxId },
     /// The executor ran `tx` (dependencies first); its ledger result may come later.
-    Executed {
-        tx: Tx,
-    },
+    Executed { tx: Tx },
     /// The ledger settled `tx`: its outcome and the state of the accounts it touched, just
     /// after (checked: every correct replica settles a command the same way).
-    Settled {
-        tx: Tx,
-        settlement: Settlement,
-    },
+    Settled { tx: Tx, settlement: Settlement },
     /// A reconfiguration executed: the membership moved to `epoch`.
-    Epoch {
-        epoch: u32,
-        barrier: TxId,
-    },
+    Epoch { epoch: u32, barrier: TxId },
     /// After a round of execution: a hash of the set executed so far and the ledger state.
-    ExecutedBatch {
-        executed_set: u64,
-        state: u64,
-    },
+    ExecutedBatch { executed_set: u64, state: u64 },
 }
