@@ -10,6 +10,11 @@ const FOUND: &[(&str, &[&str], u64, &str)] = &[
     // other half timed out its steps for ever (one round behind: no catch-up was asked).
     ("scenarios/examples/algorand-attacks.toml", &[], 498, "liveness"),
     ("scenarios/examples/algorand-attacks.toml", &["clients.retry_ms=1000"], 97, "liveness"),
+    // A replica's view timer, re-armed by a handler still running on one core, fired on the
+    // other core and moved a correct replica on from the view it had just accepted; views fell
+    // out of step until a command waited past the bound (the engine now supersedes a timer
+    // when the handler that re-arms or cancels it runs).
+    ("scenarios/examples/leaderless-pbft-attacks.toml", &[], 40, "liveness"),
 ];
 
 #[test]

@@ -882,7 +882,16 @@ impl<P: Protocol> Simulation<P> {
             cost: upfront,
         };
         handler(&mut self.replicas[node.idx()], &mut ctx);
-        ctx.cost
+        let cost = ctx.cost;
+        // Timers the handler set or cancelled are superseded now, as its state changes are: a
+        // firing of the old one that gets another core before these effects leave would time
+        // out the state the handler just moved to. The new ones are armed when effects leave.
+        let timers = &mut self.timers[node.idx()];
+        for op in &self.outbox.timers {
+            let (TimerOp::Set(timer, _) | TimerOp::Cancel(timer)) = op;
+            timers.remove(timer);
+        }
+        cost
     }
 
     fn apply_effects(&mut self, node: NodeId, effects: &mut Outbox<P::Message, P::Timer>) {
@@ -1174,6 +1183,47 @@ mod tests {
         // Four deliveries, one timer and a wake at 2, 3 and 4 ms for the input waiting then;
         // no release event (with releases it was 4 + 1 + 4).
         assert_eq!(sim.events(), 8);
+    }
+
+    /// Replica 1 arms a timer for 2 ms; a message at 1 ms takes 3 ms to handle and re-arms it
+    /// for 10 ms after (while the other core is free when the old one falls due).
+    struct Rearm {
+        fired_at: Vec<Time>,
+    }
+
+    impl Protocol for Rearm {
+        type Message = Nothing;
+        type Timer = u8;
+        type Record = std::convert::Infallible;
+        fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+            match ctx.me().0 {
+                0 => ctx.send(NodeId(1), Nothing),
+                1 => ctx.set_timer(0, Span::from_millis(2)),
+                _ => {}
+            }
+        }
+        fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, _: Nothing) {
+            if ctx.me() == NodeId(1) {
+                ctx.charge(Span::from_millis(3));
+                ctx.set_timer(0, Span::from_millis(10));
+                ctx.send(from, Nothing);
+            }
+        }
+        fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, _: u8) {
+            self.fired_at.push(ctx.now());
+        }
+        fn on_request(&mut self, _: &mut Ctx<'_, Self>, _: Tx) {}
+    }
+
+    #[test]
+    fn a_timer_rearmed_by_a_running_handler_does_not_fire_on_another_core() {
+        let mut cfg = config(vec![true; 3]);
+        cfg.cpu = CpuConfig { cores: 2, ..CpuConfig::UNLIMITED };
+        let mut sim = Simulation::new(cfg, Box::new(ListWorkload::default()), |_| Rearm { fired_at: vec![] });
+        sim.run_until(Time::from_secs_f64(1.0));
+        // Handled 1-4 ms; the re-armed timer runs from 4 ms. The old one, due at 2 ms while the
+        // handler ran, is superseded (it used to fire on the second core: a stale timeout).
+        assert_eq!(sim.replica(NodeId(1)).fired_at, vec![Time(14_000_000)]);
     }
 
     #[test]
