@@ -719,6 +719,14 @@ impl<P: Protocol> Simulation<P> {
             self.outbox = effects;
             return;
         }
+        // The effects leave when the handler ends, but the timers it set or cancelled are
+        // superseded now, as its state changes are: a firing of the old one that got another
+        // core meanwhile would time out the state the handler just moved to.
+        let timers = &mut self.timers[node.idx()];
+        for op in &self.outbox.timers {
+            let (TimerOp::Set(timer, _) | TimerOp::Cancel(timer)) = op;
+            timers.remove(timer);
+        }
         let cpu = &mut self.cpu[node.idx()];
         cpu.busy_ns += cost.0;
         cpu.recent.add(self.now, cost);
@@ -882,16 +890,7 @@ impl<P: Protocol> Simulation<P> {
             cost: upfront,
         };
         handler(&mut self.replicas[node.idx()], &mut ctx);
-        let cost = ctx.cost;
-        // Timers the handler set or cancelled are superseded now, as its state changes are: a
-        // firing of the old one that gets another core before these effects leave would time
-        // out the state the handler just moved to. The new ones are armed when effects leave.
-        let timers = &mut self.timers[node.idx()];
-        for op in &self.outbox.timers {
-            let (TimerOp::Set(timer, _) | TimerOp::Cancel(timer)) = op;
-            timers.remove(timer);
-        }
-        cost
+        ctx.cost
     }
 
     fn apply_effects(&mut self, node: NodeId, effects: &mut Outbox<P::Message, P::Timer>) {
