@@ -8,12 +8,12 @@ use crate::adversary::{Adversary, MessageMeta};
 use crate::checker::Violation;
 use crate::cpu::{CpuConfig, RecentBusy};
 use crate::crypto::{CryptoMode, RealCrypto};
-use crate::digest::Fold;
 use crate::ids::{AccountId, NodeId, Tx, TxId, TxResult};
 use crate::net::{KindName, KindStats, LinkStats, NetConfig, Network, Route};
 use crate::observe::{Observer, TxRecord};
 use crate::protocol::{Ctx, Dest, ItemTally, Message, Monitor, NoMonitor, Outbox, Protocol, TimerOp};
 use crate::queue::EventQueue;
+use crate::record::{Detail, Entry, EventSink, Fate, Record, Recorder};
 use crate::rng::{SimRng, Streams};
 use crate::time::{Span, Time};
 use crate::workload::{Arrival, Workload};
@@ -189,6 +189,7 @@ enum Event<M, T> {
         to: NodeId,
         from: NodeId,
         size: u32,
+        msg: u64,
         payload: Payload<M>,
     },
     /// The payload reached `to`'s finite downlink and queues there.
@@ -196,6 +197,7 @@ enum Event<M, T> {
         to: NodeId,
         from: NodeId,
         size: u32,
+        msg: u64,
         payload: Payload<M>,
     },
     Timer {
@@ -213,6 +215,12 @@ enum Event<M, T> {
     Fault(FaultAt),
     /// Time to look for a transaction that missed the liveness bound.
     LivenessCheck,
+    /// Partition `index` of the network configuration opens or heals (a record only: the
+    /// network judges partitions by time when a message is sent).
+    Partition {
+        index: u32,
+        open: bool,
+    },
     /// A handler of `node` finished: its effects leave and its core frees up.
     Release {
         node: NodeId,
@@ -316,6 +324,10 @@ pub struct RunResult {
     pub kinds: Vec<KindName>,
     /// The monitor's run-level counters.
     pub counters: Vec<(&'static str, u64)>,
+    /// Records the run made (see `record`), and the last of them, oldest first: the flight
+    /// recorder.
+    pub records: u64,
+    pub recent: Vec<Entry>,
 }
 
 pub struct Simulation<P: Protocol> {
@@ -346,7 +358,10 @@ pub struct Simulation<P: Protocol> {
     cpu_waiting_total: usize,
     real: Option<RealCrypto>,
     streams: Streams,
-    digest: Fold,
+    /// Numbers the records, folds the digest, keeps the flight recorder, feeds the observer.
+    rec: Recorder<P>,
+    /// The next message copy's number.
+    next_msg: u64,
     /// The first transaction the liveness check has not cleared yet.
     liveness_cursor: usize,
     events: u64,
@@ -356,6 +371,8 @@ pub struct Simulation<P: Protocol> {
     /// A limit reached inside a handler (CPU queue, transactions), reported after the event.
     limit_hit: Option<Stop>,
     stop: Option<Stop>,
+    /// Whether the replicas' `on_start` ran (on the first `run_until`).
+    started: bool,
 }
 
 impl<P: Protocol> Simulation<P> {
@@ -397,7 +414,8 @@ impl<P: Protocol> Simulation<P> {
             real: (cfg.crypto == CryptoMode::Real).then(|| RealCrypto::new(&streams, cfg.n_replicas)),
             cpu: (0..n).map(|_| CpuState::new()).collect(),
             cpu_waiting_total: 0,
-            digest: Fold::new(cfg.seed),
+            rec: Recorder::new(cfg.seed),
+            next_msg: 0,
             liveness_cursor: 0,
             streams,
             events: 0,
@@ -405,10 +423,16 @@ impl<P: Protocol> Simulation<P> {
             events_at_instant: 0,
             limit_hit: None,
             stop: None,
+            started: false,
             cfg,
         };
         for fault in sim.cfg.faults.clone() {
             sim.queue.push(fault.at, Event::Fault(fault));
+        }
+        for (index, p) in sim.cfg.net.partitions.iter().enumerate() {
+            let index = index as u32;
+            sim.queue.push(p.start, Event::Partition { index, open: true });
+            sim.queue.push(p.heal, Event::Partition { index, open: false });
         }
         if let Some(check) = sim.cfg.liveness {
             sim.queue.push(check.from + check.bound, Event::LivenessCheck);
@@ -416,10 +440,16 @@ impl<P: Protocol> Simulation<P> {
         if let Some(first) = sim.workload.next_arrival() {
             sim.queue.push(first.at, Event::Arrival(first));
         }
-        for i in 0..n as u32 {
-            sim.with_replica(NodeId(i), |p, ctx| p.on_start(ctx));
-        }
         sim
+    }
+
+    /// Starts the replicas, at time 0, when the run first runs (so that a monitor, an observer
+    /// and the flight recorder set up after `new` see the start).
+    fn start_replicas(&mut self) {
+        self.started = true;
+        for i in 0..self.cfg.n_replicas {
+            self.with_replica(NodeId(i), |p, ctx| p.on_start(ctx));
+        }
     }
 
     pub fn now(&self) -> Time {
@@ -435,7 +465,12 @@ impl<P: Protocol> Simulation<P> {
     }
 
     pub fn digest(&self) -> u64 {
-        self.digest.value()
+        self.rec.digest()
+    }
+
+    /// Records made so far.
+    pub fn records(&self) -> u64 {
+        self.rec.records()
     }
 
     pub fn replica(&self, id: NodeId) -> &P {
@@ -447,6 +482,9 @@ impl<P: Protocol> Simulation<P> {
     pub fn run_until(&mut self, limit: Time) -> Option<&Stop> {
         if self.stop.is_some() {
             return self.stop.as_ref();
+        }
+        if !self.started {
+            self.start_replicas();
         }
         let limit = limit.min(self.cfg.end);
         while let Some((at, _seq, event)) = self.queue.pop_until(limit) {
@@ -473,8 +511,23 @@ impl<P: Protocol> Simulation<P> {
 
     /// Checks the protocol's invariants with `monitor` from the first event on.
     pub fn with_monitor(mut self, monitor: Box<dyn Monitor<P::Record>>) -> Self {
-        assert_eq!(self.events, 0, "a monitor watches a run from its start");
+        assert!(!self.started, "a monitor watches a run from its start");
         self.monitor = monitor;
+        self
+    }
+
+    /// Hands every record of the run, from the first, to `sink`.
+    pub fn with_sink(mut self, sink: Box<dyn EventSink<P>>) -> Self {
+        assert!(!self.started, "an observer watches a run from its start");
+        self.rec.set_sink(sink);
+        self
+    }
+
+    /// Keeps the last `capacity` records in the flight recorder (0: none; the default is
+    /// `FlightRecorder::DEFAULT_CAPACITY`).
+    pub fn with_flight_recorder(mut self, capacity: usize) -> Self {
+        assert!(!self.started, "the flight recorder is sized before the run");
+        self.rec.set_capacity(capacity);
         self
     }
 
@@ -486,6 +539,7 @@ impl<P: Protocol> Simulation<P> {
 
     fn limit_reached(&mut self) -> Option<Stop> {
         if let Some(v) = self.obs.violation.take() {
+            self.rec.push(self.now, Record::Violation { node: v.replica, invariant: v.invariant }, Detail::None);
             return Some(Stop::Violation(v));
         }
         if let Some(stop) = self.limit_hit.take() {
@@ -543,7 +597,7 @@ impl<P: Protocol> Simulation<P> {
             })
             .collect();
         RunResult {
-            digest: self.digest.value(),
+            digest: self.rec.digest(),
             events: self.events,
             end_time: self.now,
             stop: self.stop.unwrap_or(Stop::End),
@@ -551,15 +605,17 @@ impl<P: Protocol> Simulation<P> {
             nodes,
             kinds: kind_names::<P::Message>(),
             counters: self.monitor.counters(),
+            records: self.rec.records(),
+            recent: self.rec.ring().entries(),
         }
     }
 
     fn dispatch(&mut self, event: Event<P::Message, P::Timer>) {
         match event {
-            Event::Deliver { to, from, size, payload } => self.deliver(to, from, size, payload),
-            Event::Downlink { to, from, size, payload } => {
+            Event::Deliver { to, from, size, msg, payload } => self.deliver(to, from, size, msg, payload),
+            Event::Downlink { to, from, size, msg, payload } => {
                 let at = self.net.through_downlink(self.now, to, size);
-                self.queue.push(at, Event::Deliver { to, from, size, payload });
+                self.queue.push(at, Event::Deliver { to, from, size, msg, payload });
             }
             Event::Timer { node, timer, generation } => self.fire_timer(node, timer, generation),
             Event::Arrival(arrival) => self.submit(arrival),
@@ -568,6 +624,9 @@ impl<P: Protocol> Simulation<P> {
             Event::Wake { node, epoch } => self.wake(node, epoch),
             Event::LivenessCheck => self.check_liveness(),
             Event::Retry { tx, target, attempt } => self.retry(tx, target, attempt),
+            Event::Partition { index, open } => {
+                self.rec.push(self.now, Record::Partition { index, open }, Detail::None)
+            }
         }
     }
 
@@ -611,34 +670,36 @@ impl<P: Protocol> Simulation<P> {
         }
     }
 
-    fn fold(&mut self, kind: u64, to: NodeId, from: NodeId, content: u64) {
-        self.digest.add(self.now.0).add(kind | (to.0 as u64) << 8 | (from.0 as u64) << 36).add(content);
-    }
-
-    fn deliver(&mut self, to: NodeId, from: NodeId, size: u32, payload: Payload<P::Message>) {
+    fn deliver(&mut self, to: NodeId, from: NodeId, size: u32, msg_no: u64, payload: Payload<P::Message>) {
         let on_wire = to != from;
-        let accepted =
-            if on_wire { self.net.accept(self.now, from, to, size, payload.kind()) } else { !self.net.is_crashed(to) };
+        let kind = payload.kind();
+        let accepted = if on_wire { self.net.accept(self.now, from, to, size, kind) } else { !self.net.is_crashed(to) };
         if !accepted {
+            let record = Record::Refused { to, from, kind: kind as u32, msg: msg_no };
+            self.rec.push(self.now, record, Detail::None);
             return;
         }
+        let delivered = |content| Record::Deliver { to, from, kind: kind as u32, size, msg: msg_no, content };
         match payload {
             Payload::Proto(msg) => {
                 if on_wire {
                     self.count_items(to, msg.items(), false);
                 }
-                self.fold(1, to, from, msg.fingerprint());
+                self.rec.push(self.now, delivered(msg.fingerprint()), Detail::Message(&msg));
                 self.input(to, Input::Message { from, size, msg });
             }
             Payload::Request(tx) => {
-                self.fold(2, to, from, tx.id.0);
+                self.rec.push(self.now, delivered(tx.id.0), Detail::None);
                 self.obs.on_arrival(self.now, tx.id);
                 self.input(to, Input::Request { tx, size });
             }
             Payload::Reply(batch) => {
-                self.fold(3, to, from, batch.first().map_or(0, |(id, _)| id.0) ^ (batch.len() as u64) << 48);
+                let content = batch.first().map_or(0, |(id, _)| id.0) ^ (batch.len() as u64) << 48;
+                self.rec.push(self.now, delivered(content), Detail::None);
                 for &(tx, result) in batch.iter() {
-                    self.obs.on_reply(self.now, from, tx, result);
+                    if self.obs.on_reply(self.now, from, tx, result) {
+                        self.rec.push(self.now, Record::Confirm { client: to, tx }, Detail::None);
+                    }
                 }
             }
         }
@@ -648,7 +709,7 @@ impl<P: Protocol> Simulation<P> {
         if self.timers[node.idx()].get(&timer) != Some(&generation) {
             return; // re-armed or cancelled since
         }
-        self.fold(4, node, node, generation);
+        self.rec.push(self.now, Record::TimerFire { node, generation }, Detail::Timer(&timer));
         self.input(node, Input::Timer { timer, generation });
     }
 
@@ -713,6 +774,7 @@ impl<P: Protocol> Simulation<P> {
                 self.run_handler(node, upfront, |p, ctx| p.on_timer(ctx, timer))
             }
         };
+        self.rec.push(self.now, Record::Handler { node, cost }, Detail::None);
         if self.cfg.cpu.is_unlimited() || cost == Span::ZERO {
             let mut effects = std::mem::take(&mut self.outbox);
             self.apply_effects(node, &mut effects);
@@ -744,7 +806,7 @@ impl<P: Protocol> Simulation<P> {
     /// A handler finished: its effects leave now, and its core takes the next waiting input.
     fn release(&mut self, node: NodeId, epoch: u32, mut effects: Outbox<P::Message, P::Timer>) {
         if epoch == self.cpu[node.idx()].epoch {
-            self.fold(7, node, node, epoch as u64);
+            self.rec.push(self.now, Record::Release { node, epoch }, Detail::None);
             self.apply_effects(node, &mut effects);
             let cpu = &mut self.cpu[node.idx()];
             assert!(cpu.busy_cores > 0, "a release frees a busy core");
@@ -793,7 +855,7 @@ impl<P: Protocol> Simulation<P> {
         };
         let id = self.obs.on_submit(self.now, tx);
         debug_assert_eq!(id, tx.id);
-        self.fold(5, client, client, id.0);
+        self.rec.push(self.now, Record::Submit { client, tx: id }, Detail::None);
         match self.cfg.send_to {
             SendPolicy::Nearest => {
                 let target = self.nearest[arrival.client_idx as usize];
@@ -831,14 +893,14 @@ impl<P: Protocol> Simulation<P> {
             return;
         }
         let target = NodeId((first.0 + attempt) % self.cfg.n_replicas);
-        self.fold(7, tx.client, target, tx.id.0);
+        self.rec.push(self.now, Record::Resend { client: tx.client, to: target, tx: tx.id }, Detail::None);
         self.transmit(tx.client, target, tx.size_bytes, Payload::Request(tx));
         self.schedule_retry(tx, first, attempt + 1);
     }
 
     fn apply_fault(&mut self, fault: FaultAt) {
         let node = fault.replica;
-        self.fold(6, node, node, fault.action as u64);
+        self.rec.push(self.now, Record::Fault { node, action: fault.action }, Detail::None);
         match fault.action {
             FaultAction::Crash => {
                 self.net.set_crashed(node, true);
@@ -885,6 +947,7 @@ impl<P: Protocol> Simulation<P> {
             out: &mut self.outbox,
             obs: &mut self.obs,
             monitor: self.monitor.as_mut(),
+            rec: &mut self.rec,
             crypto: &self.cfg.cpu.crypto,
             real: self.real.as_mut(),
             cost: upfront,
@@ -911,9 +974,11 @@ impl<P: Protocol> Simulation<P> {
             match op {
                 TimerOp::Set(timer, after) => {
                     self.timer_generation += 1;
-                    self.timers[node.idx()].insert(timer, self.timer_generation);
-                    let ev = Event::Timer { node, timer, generation: self.timer_generation };
-                    self.queue.push(self.now + after, ev);
+                    let generation = self.timer_generation;
+                    self.timers[node.idx()].insert(timer, generation);
+                    let at = self.now + after;
+                    self.rec.push(self.now, Record::TimerSet { node, generation, at }, Detail::Timer(&timer));
+                    self.queue.push(at, Event::Timer { node, timer, generation });
                 }
                 TimerOp::Cancel(timer) => {
                     self.timers[node.idx()].remove(&timer);
@@ -950,28 +1015,45 @@ impl<P: Protocol> Simulation<P> {
     }
 
     fn transmit(&mut self, from: NodeId, to: NodeId, size: u32, payload: Payload<P::Message>) {
+        let msg = self.next_msg;
+        self.next_msg += 1;
         if from == to {
-            self.queue.push(self.now, Event::Deliver { to, from, size, payload });
+            self.sent(from, to, size, msg, &payload, Fate::Arrives(self.now));
+            self.queue.push(self.now, Event::Deliver { to, from, size, msg, payload });
             return;
         }
-        if let Payload::Proto(msg) = &payload {
-            self.count_items(from, msg.items(), true);
+        if let Payload::Proto(m) = &payload {
+            self.count_items(from, m.items(), true);
         }
-        let Route::Arrives { at, downlink } =
+        let Route::Arrives { at: on_time, downlink } =
             self.net.send(self.now, from, to, size, payload.kind(), &mut self.net_rng)
         else {
+            self.sent(from, to, size, msg, &payload, Fate::Lost);
             return;
         };
-        let Some(at) = self.adversarial_arrival(from, to, &payload, at) else {
+        let Some(at) = self.adversarial_arrival(from, to, &payload, on_time) else {
             self.net.dropped_by_adversary(from);
+            self.sent(from, to, size, msg, &payload, Fate::Dropped);
             return;
         };
+        let fate = if at > on_time { Fate::Delayed { at, by: at - on_time } } else { Fate::Arrives(at) };
+        self.sent(from, to, size, msg, &payload, fate);
         let ev = if downlink {
-            Event::Downlink { to, from, size, payload }
+            Event::Downlink { to, from, size, msg, payload }
         } else {
-            Event::Deliver { to, from, size, payload }
+            Event::Deliver { to, from, size, msg, payload }
         };
         self.queue.push(at, ev);
+    }
+
+    /// Records a message copy leaving `from`.
+    fn sent(&mut self, from: NodeId, to: NodeId, size: u32, msg: u64, payload: &Payload<P::Message>, fate: Fate) {
+        let record = Record::Send { from, to, kind: payload.kind() as u32, size, msg, fate };
+        let detail = match payload {
+            Payload::Proto(m) => Detail::Message(m),
+            _ => Detail::None,
+        };
+        self.rec.push(self.now, record, detail);
     }
 
     /// The arrival of a message after the adversary (if any) has acted on it: protocol messages
@@ -1073,6 +1155,80 @@ mod tests {
         let Stop::Violation(v) = r.stop else { panic!("no violation reported: {:?}", r.stop) };
         assert_eq!((v.invariant, v.replica, v.at_ns), ("agreement", NodeId(1), 2_000_000));
         assert_eq!(r.end_time, Time(2_000_000), "the run stopped at the violating event");
+        // The flight recorder ends with the two conflicting commits and the violation.
+        let decisive = |e: &&Entry| matches!(e.record, Record::Commit { .. } | Record::Violation { .. });
+        let tail: Vec<Record> = r.recent.iter().rev().filter(decisive).take(3).map(|e| e.record).collect();
+        let commit = |node, entry| Record::Commit { node: NodeId(node), slot: 1, entry, txs: 0 };
+        let violation = Record::Violation { node: NodeId(1), invariant: "agreement" };
+        assert_eq!(tail, vec![violation, commit(1, 101), commit(0, 100)]);
+    }
+
+    /// Keeps every record of a run.
+    struct Collect(Rc<std::cell::RefCell<Vec<Entry>>>);
+
+    impl<P: Protocol> EventSink<P> for Collect {
+        fn record(&mut self, entry: &Entry, _: Detail<'_, P>) {
+            self.0.borrow_mut().push(*entry);
+        }
+    }
+
+    /// The digest as a reader of the event log computes it from the folded records.
+    fn refold(seed: u64, entries: &[Entry]) -> u64 {
+        let mut digest = crate::digest::Fold::new(seed);
+        for e in entries {
+            if let Some([site, content]) = e.record.folded() {
+                digest.add(e.at.0).add(site).add(content);
+            }
+        }
+        digest.value()
+    }
+
+    #[test]
+    fn the_records_of_a_run_fold_into_its_digest_and_pair_sends_with_deliveries() {
+        let run = |observed: bool| {
+            let mut cfg = config(vec![true; 3]);
+            cfg.net.nodes.push(cfg.net.nodes[0]);
+            cfg.faults = vec![FaultAt { at: Time(500_000), replica: NodeId(2), action: FaultAction::Crash }];
+            cfg.cpu = CpuConfig { cores: 1, base: Span::from_micros(50), ..CpuConfig::UNLIMITED };
+            let arrival = crate::workload::Arrival {
+                at: Time(5_000_000),
+                client_idx: 0,
+                from: crate::AccountId(0),
+                to: crate::AccountId(1),
+                amount: 1,
+                size_bytes: 100,
+            };
+            let log = Rc::new(std::cell::RefCell::new(Vec::new()));
+            let sim = Simulation::new(cfg, Box::new(ListWorkload::new(vec![arrival])), |_| Pinger);
+            let sim = if observed { sim.with_sink(Box::new(Collect(log.clone()))) } else { sim };
+            let r = sim.with_flight_recorder(5).run();
+            let entries = log.borrow().clone();
+            (r, entries)
+        };
+        let (r, entries) = run(true);
+        assert_eq!(entries.len() as u64, r.records);
+        assert!(entries.iter().enumerate().all(|(i, e)| e.seq == i as u64));
+        assert_eq!(refold(1, &entries), r.digest);
+        assert_eq!(entries.last().expect("records").digest, r.digest);
+        assert_eq!(r.recent, entries[entries.len() - 5..]);
+        let (quiet, _) = run(false);
+        assert_eq!((quiet.digest, quiet.records, quiet.recent), (r.digest, r.records, r.recent));
+        let names: std::collections::BTreeSet<&str> = entries.iter().map(|e| e.record.name()).collect();
+        for name in ["send", "deliver", "refused", "handler", "release", "submit", "confirm", "fault"] {
+            assert!(names.contains(name), "no {name} record in {names:?}");
+        }
+        // Every delivery or refusal pairs with the one send of its number, from and to the same nodes.
+        for e in &entries {
+            let (Record::Deliver { to, from, msg, .. } | Record::Refused { to, from, msg, .. }) = e.record else {
+                continue;
+            };
+            let sends: Vec<&Entry> =
+                entries.iter().filter(|s| matches!(s.record, Record::Send { msg: m, .. } if m == msg)).collect();
+            assert_eq!(sends.len(), 1, "message {msg}");
+            let Record::Send { from: f, to: t, .. } = sends[0].record else { unreachable!() };
+            assert_eq!((f, t), (from, to));
+            assert!(sends[0].seq < e.seq);
+        }
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod net;
 pub mod observe;
 pub mod protocol;
 pub mod queue;
+pub mod record;
 pub mod rng;
 pub mod time;
 pub mod workload;
@@ -30,5 +31,6 @@ pub use engine::{
 };
 pub use ids::{AccountId, NodeId, Tx, TxId, TxResult};
 pub use protocol::{AggregateSignature, Ctx, ItemTally, Message, Monitor, NoMonitor, Protocol, Signature};
+pub use record::{Detail, Entry, EventSink, Fate, FlightRecorder, Note, Record};
 pub use rng::{SimRng, Streams};
 pub use time::{Span, Time};

@@ -138,14 +138,14 @@ impl Observer {
     }
 
     /// A reply reached the client: confirms the transaction at f+1 matching results from
-    /// distinct replicas.
-    pub fn on_reply(&mut self, now: Time, replica: NodeId, tx: TxId, result: TxResult) {
+    /// distinct replicas. True if this reply confirmed it.
+    pub fn on_reply(&mut self, now: Time, replica: NodeId, tx: TxId, result: TxResult) -> bool {
         if self.txs[tx.idx()].is_confirmed() {
-            return;
+            return false;
         }
         let tally = self.tallies.entry(tx).or_default();
         if tally.iter().any(|&(r, _)| r == replica) {
-            return;
+            return false;
         }
         tally.push((replica, result));
         let matching = tally.iter().filter(|&&(_, r)| r == result).count();
@@ -154,6 +154,8 @@ impl Observer {
             let rec = &mut self.txs[tx.idx()];
             rec.confirmed = now;
             rec.result = result;
+            return true;
         }
+        false
     }
 }

@@ -9,6 +9,7 @@ use crate::cpu::CryptoCosts;
 use crate::crypto::RealCrypto;
 use crate::ids::{NodeId, Tx, TxId, TxResult};
 use crate::observe::Observer;
+use crate::record::{Detail, Note, Record, Recorder};
 use crate::rng::SimRng;
 use crate::time::{Span, Time};
 
@@ -35,6 +36,12 @@ pub trait Message: Clone + Debug {
     /// for messages outside any view (block fetches, say).
     fn view(&self) -> Option<u64> {
         None
+    }
+    /// A one-line summary of the content for event logs and timelines ("view 4, block 1a2b,
+    /// height 7"), written to `out`; the kind, size, sender and receiver are logged anyway.
+    /// Called only when a run is observed.
+    fn describe(&self, out: &mut String) {
+        let _ = out;
     }
     /// The kinds a targeted adversary goes after by default: the ones safety and progress hang
     /// on (proposals, votes, certificates, view changes). Empty: every kind.
@@ -71,6 +78,11 @@ pub trait Protocol: Sized {
     /// Protocol counters for the reports, as (name, value).
     fn counters(&self) -> Vec<(&'static str, u64)> {
         Vec::new()
+    }
+    /// The state that matters when an invariant breaks (locked and highest certificates, the
+    /// status of commands in progress...), as a few readable lines for the violation report.
+    fn debug_state(&self) -> String {
+        String::new()
     }
 }
 
@@ -189,6 +201,7 @@ pub struct Ctx<'a, P: Protocol> {
     pub(crate) out: &'a mut Outbox<P::Message, P::Timer>,
     pub(crate) obs: &'a mut Observer,
     pub(crate) monitor: &'a mut dyn Monitor<P::Record>,
+    pub(crate) rec: &'a mut Recorder<P>,
     pub(crate) crypto: &'a CryptoCosts,
     /// The real signatures, in the `real` crypto mode.
     pub(crate) real: Option<&'a mut RealCrypto>,
@@ -323,6 +336,7 @@ impl<P: Protocol> Ctx<'_, P> {
     /// separate).
     pub fn executed(&mut self, tx: &Tx) {
         self.obs.on_executed(self.now, self.me, tx.id);
+        self.rec.push(self.now, Record::Execute { node: self.me, tx: tx.id }, Detail::None);
     }
 
     /// Checks a client's signature on `tx` (charged as one verification). Client keys are always
@@ -343,12 +357,21 @@ impl<P: Protocol> Ctx<'_, P> {
     /// order commands by dependencies; their monitor checks them).
     pub fn committed(&mut self, tx: &Tx) {
         self.obs.on_commit_unordered(self.now, self.me, tx.id);
+        self.rec.push(self.now, Record::CommitTx { node: self.me, tx: tx.id }, Detail::None);
     }
 
     /// Reports that this replica committed `txs` at log position `slot` as the entry `entry_id`
     /// (a block id). The engine's safety checker sees every such report.
     pub fn commit(&mut self, slot: u64, entry_id: u64, txs: &[Tx]) {
         self.obs.on_commit(self.now, self.me, slot, entry_id, txs);
+        let record = Record::Commit { node: self.me, slot, entry: entry_id, txs: txs.len() as u32 };
+        self.rec.push(self.now, record, Detail::None);
+    }
+
+    /// Notes a decision worth seeing in the event log and the timeline (a view change, a lock,
+    /// a path taken). It changes nothing in the run: notes are not in the digest.
+    pub fn note(&mut self, note: Note) {
+        self.rec.push(self.now, Record::Note { node: self.me, note }, Detail::None);
     }
 
     /// Sends this replica's result for `tx` to the client that submitted it.
