@@ -49,6 +49,8 @@ enum Command {
         /// No progress bar.
         #[arg(long, short)]
         quiet: bool,
+        #[command(flatten)]
+        watch: WatchArgs,
     },
     /// Check a scenario file and report every problem in it.
     Validate {
@@ -79,6 +81,33 @@ enum Command {
         /// No progress bar.
         #[arg(long, short)]
         quiet: bool,
+    },
+    /// Compare two runs, or two event logs, up to their first different event, and show the
+    /// events around it on both sides. Exit 0: no difference; 1: they differ.
+    ///
+    /// Two runs: `diff FILE --seed 1 --vs-seed 2` (one scenario, two seeds) or `diff FILE1
+    /// FILE2 [--seed N]` (two scenarios). Two event logs (two builds of byzsim, say): `diff
+    /// A.jsonl B.jsonl`, written by `run --events`.
+    Diff {
+        /// A scenario file, or an event log (.jsonl).
+        a: PathBuf,
+        /// A second scenario file or event log (default: the first scenario again, with --vs-seed).
+        b: Option<PathBuf>,
+        /// The seed of both runs (default: each scenario's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// The seed of the second run.
+        #[arg(long)]
+        vs_seed: Option<u64>,
+        /// Override any field of both scenarios, as key.path=value; repeatable.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Events shown before and after the first difference.
+        #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(0..=10_000))]
+        context: u64,
+        /// Plant a bug in both runs (for testing byzsim itself).
+        #[arg(long, hide = true, value_parser = scenarios::planted::Planted::parse)]
+        plant: Option<scenarios::planted::Planted>,
     },
     /// Run one scenario under several protocols on the same seeds and compare them: a table of
     /// means, paired differences with 95% confidence intervals, plots and report.html.
@@ -179,6 +208,57 @@ struct Input {
     sets: Vec<String>,
 }
 
+/// What to see of a run beyond its results: the event log and the timeline.
+#[derive(Args, Default)]
+struct WatchArgs {
+    /// Write every event of the run to FILE, one JSON object per line (schema: docs/event-log.md).
+    /// FILE must not exist.
+    #[arg(long, value_name = "FILE")]
+    events: Option<PathBuf>,
+    /// Log only events at or after this virtual time (seconds).
+    #[arg(long, value_name = "SECONDS", requires = "events")]
+    events_from: Option<f64>,
+    /// Log only events before this virtual time (seconds).
+    #[arg(long, value_name = "SECONDS", requires = "events")]
+    events_to: Option<f64>,
+    /// Log only events at these nodes (replicas 0..n, then clients), or messages to or from them.
+    #[arg(long, value_name = "ID,...", value_delimiter = ',', requires = "events")]
+    events_nodes: Vec<u32>,
+    /// Log only these records (send, deliver, commit, note, fault, ...; see docs/event-log.md).
+    #[arg(long, value_name = "NAME,...", value_delimiter = ',', requires = "events")]
+    events_records: Vec<String>,
+    /// Log only messages of these kinds (the protocol's message kinds, request, reply).
+    #[arg(long, value_name = "KIND,...", value_delimiter = ',', requires = "events")]
+    events_kinds: Vec<String>,
+}
+
+impl WatchArgs {
+    /// The event log's filter, checked against the scenario (exit 2 on a bad value).
+    fn filter(&self, scenario: &scenarios::model::Scenario) -> Result<scenarios::eventlog::Filter, String> {
+        let secs = |flag: &str, v: Option<f64>| -> Result<Option<u64>, String> {
+            match v {
+                None => Ok(None),
+                Some(s) if s.is_finite() && s >= 0.0 => Ok(Some((s * 1e9).round() as u64)),
+                Some(s) => Err(format!("error: --{flag} {s}: a time in seconds, 0 or more")),
+            }
+        };
+        let from_ns = secs("events-from", self.events_from)?.unwrap_or(0);
+        let to_ns = secs("events-to", self.events_to)?;
+        if to_ns.is_some_and(|to| to <= from_ns) {
+            return Err("error: --events-to must be after --events-from".to_string());
+        }
+        let filter = scenarios::eventlog::Filter {
+            from_ns,
+            to_ns,
+            nodes: self.events_nodes.iter().copied().collect(),
+            records: self.events_records.iter().cloned().collect(),
+            kinds: self.events_kinds.iter().cloned().collect(),
+        };
+        filter.check(&scenarios::eventlog::preview_info(scenario)).map_err(|e| format!("error: {e}"))?;
+        Ok(filter)
+    }
+}
+
 /// `--version`: the crate version and the git commit.
 fn version_text() -> &'static str {
     static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
@@ -208,11 +288,14 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
-        Command::Run { input, out, quiet } => run_command(&input, out, quiet),
+        Command::Run { input, out, quiet, watch } => run_command(&input, out, quiet, &watch),
         Command::Calibrate { out, rounds, batches, signers } => calibrate_command(&out, rounds, batches, signers),
         Command::Explore { file, seeds, sets, jobs, stop_at_first, plant, quiet } => {
             let jobs = jobs.map_or_else(batch::default_jobs, |j| j as usize);
             explore_command(&file, seeds, &sets, jobs, stop_at_first, plant, quiet)
+        }
+        Command::Diff { a, b, seed, vs_seed, sets, context, plant } => {
+            diff_command(&a, b.as_deref(), seed, vs_seed, &sets, context, plant)
         }
         Command::Compare { file, protocols, seeds, sets, out, jobs, quiet } => {
             let jobs = jobs.map_or_else(batch::default_jobs, |j| j as usize);
@@ -312,6 +395,69 @@ fn explore_command(
     if found.findings.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(3) }
 }
 
+fn is_event_log(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "jsonl")
+}
+
+fn diff_command(
+    a: &Path,
+    b: Option<&Path>,
+    seed: Option<u64>,
+    vs_seed: Option<u64>,
+    sets: &[String],
+    context: u64,
+    plant: Option<scenarios::planted::Planted>,
+) -> ExitCode {
+    let outcome = if is_event_log(a) || b.is_some_and(is_event_log) {
+        let Some(b) = b.filter(|b| is_event_log(a) && is_event_log(b)) else {
+            eprintln!("error: diff compares two event logs (.jsonl) or two runs, not one of each");
+            return ExitCode::from(2);
+        };
+        if seed.is_some() || vs_seed.is_some() || !sets.is_empty() || plant.is_some() {
+            eprintln!("error: --seed, --vs-seed, --set and --plant apply to runs, not to event logs");
+            return ExitCode::from(2);
+        }
+        match scenarios::diff::logs(a, b, context as usize) {
+            Ok(o) => o,
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::from(2);
+            }
+        }
+    } else {
+        if b.is_none() && vs_seed.is_none() {
+            eprintln!(
+                "error: diff needs two runs\n  help: `byzsim diff {} --seed 1 --vs-seed 2`, or a second scenario file",
+                a.display()
+            );
+            return ExitCode::from(2);
+        }
+        let side = |file: &Path, seed: Option<u64>| -> Result<scenarios::diff::Side, ExitCode> {
+            let scenario = parse::load(file, sets, seed).map_err(|d| {
+                eprintln!("{d}");
+                ExitCode::from(2)
+            })?;
+            if let Some(bug) = plant.filter(|b| b.protocol() != scenario.protocol) {
+                eprintln!("error: --plant {}: {} runs another protocol", bug.name(), file.display());
+                return Err(ExitCode::from(2));
+            }
+            let label = format!("{} seed {}", file.display(), scenario.seed);
+            Ok(scenarios::diff::Side { label, scenario, planted: plant })
+        };
+        let first = match side(a, seed) {
+            Ok(s) => s,
+            Err(code) => return code,
+        };
+        let second = match side(b.unwrap_or(a), vs_seed.or(seed)) {
+            Ok(s) => s,
+            Err(code) => return code,
+        };
+        scenarios::diff::runs(&first, &second, context)
+    };
+    let _ = std::io::Write::write_all(&mut std::io::stdout(), outcome.text.as_bytes());
+    if outcome.differ { ExitCode::from(1) } else { ExitCode::SUCCESS }
+}
+
 fn calibrate_command(out: &Path, rounds: u32, batches: u32, signers: u32) -> ExitCode {
     if let Err(problem) = calibrate::check_out(out) {
         eprintln!("error: {problem}");
@@ -364,7 +510,7 @@ fn reproduce_command(file: &Path, seed: u64, sets: &[String]) -> String {
     output::command_line(&words)
 }
 
-fn run_command(input: &Input, out: Option<PathBuf>, quiet: bool) -> ExitCode {
+fn run_command(input: &Input, out: Option<PathBuf>, quiet: bool, watch: &WatchArgs) -> ExitCode {
     // Read once, checked (a regular file, under its size cap, UTF-8), then parsed from the text.
     let source = match parse::read_scenario(&input.file) {
         Ok(text) => text,
@@ -388,6 +534,22 @@ fn run_command(input: &Input, out: Option<PathBuf>, quiet: bool) -> ExitCode {
         eprintln!("{}", refused.message);
         return ExitCode::from(2);
     }
+    let mut watchers: Vec<scenarios::watch::Shared> = Vec::new();
+    let mut event_log = None;
+    if let Some(path) = &watch.events {
+        let log = watch.filter(&scenario).and_then(|filter| scenarios::eventlog::EventLog::create(path, filter));
+        match log {
+            Ok(log) => {
+                let (typed, shared) = scenarios::watch::share(log);
+                watchers.push(shared);
+                event_log = Some(typed);
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
     let reproduce = reproduce_command(&input.file, scenario.seed, &input.sets);
     let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(1000) };
     bar.set_style(
@@ -396,12 +558,26 @@ fn run_command(input: &Input, out: Option<PathBuf>, quiet: bool) -> ExitCode {
             .progress_chars("=> "),
     );
     let started = Instant::now();
-    let report = run::run(&scenario, &mut |now, end| {
+    let report = run::run_watched(&scenario, None, &watchers, &mut |now, end| {
         bar.set_position(now.as_nanos() * 1000 / end.as_nanos().max(1));
         bar.set_message(format!("{:.1}/{:.1} s", now.as_secs_f64(), end.as_secs_f64()));
     });
     bar.finish_and_clear();
     let wall_s = started.elapsed().as_secs_f64();
+    let mut watched = Vec::new();
+    if let Some(log) = &event_log {
+        let mut log = log.borrow_mut();
+        match log.finish(&report) {
+            Ok(path) => watched.push(("event log", format!("{} ({} records)", path.display(), log.lines))),
+            Err(e) => {
+                eprintln!(
+                    "error: could not write the event log {}: {e}",
+                    watch.events.as_ref().expect("set").display()
+                );
+                return ExitCode::from(1);
+            }
+        }
+    }
     let written = output::write_results(&report, &reproduce, &sources, &dir);
     let mut text = output::summary_table(&report, &reproduce);
     text.push_str(&format!(
@@ -413,6 +589,9 @@ fn run_command(input: &Input, out: Option<PathBuf>, quiet: bool) -> ExitCode {
     ));
     if written.is_ok() {
         text.push_str(&format!("  {:<28} {}\n", "results", dir.display()));
+    }
+    for (what, path) in watched {
+        text.push_str(&format!("  {what:<28} {path}\n"));
     }
     // A closed stdout (`| head`) is not an error of the run.
     let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
@@ -434,6 +613,7 @@ fn run_command(input: &Input, out: Option<PathBuf>, quiet: bool) -> ExitCode {
             if let Some(overload) = diagnose::overload(&report).filter(|_| v.invariant == "liveness") {
                 eprintln!("  {overload}");
             }
+            eprintln!("\n{}", output::flight_recorder_text(&report, 24));
             ExitCode::from(3)
         }
         Stop::Limit { .. } => {

@@ -600,6 +600,10 @@ pub fn write_results(report: &Report, reproduce: &str, sources: &Sources, dir: &
         crate::messages::write_messages_csv(report, &staging.join("messages.csv"))?;
         files.extend(["timeseries.csv", "nodes.csv", "messages.csv"]);
         files.extend(sources.write(staging)?);
+        if matches!(report.result.stop, Stop::Violation(_)) {
+            fs::write(staging.join("flight-recorder.txt"), flight_recorder_text(report, usize::MAX))?;
+            files.push("flight-recorder.txt");
+        }
         let data = RunData::of(report);
         let s = &report.scenario;
         let figures = report::run_figures(&[(protocol_name(s.protocol).to_string(), vec![&data])], "", "");
@@ -608,6 +612,10 @@ pub fn write_results(report: &Report, reproduce: &str, sources: &Sources, dir: &
         let mut page = Html::new(&format!("byzsim run: {}", s.name), &subtitle);
         if let Some((title, rows)) = early_stop(report, reproduce) {
             page.banner(&title, &rows);
+        }
+        if matches!(report.result.stop, Stop::Violation(_)) {
+            page.heading("Leading to the violation (flight recorder)");
+            page.pre(&flight_recorder_text(report, FLIGHT_LINES));
         }
         if !s.description.is_empty() {
             page.para(&s.description);
@@ -649,4 +657,38 @@ pub fn write_atomically(
         }
         Ok(files)
     })
+}
+
+/// Records of the flight recorder shown on screen and in report.html after a violation (all of
+/// them go to `flight-recorder.txt`).
+pub const FLIGHT_LINES: usize = 40;
+
+/// The flight recorder's last `count` telling records before a violation, then the protocol
+/// state of the replicas involved.
+pub fn flight_recorder_text(report: &Report, count: usize) -> String {
+    let mut text = String::new();
+    let lines = crate::eventlog::flight_lines(report, count);
+    let kept = report.result.recent.len();
+    text.push_str(&format!(
+        "The last {} of the run's {} records{} (sends, handlers and timers set left out; all of them: --events):\n",
+        lines.len(),
+        report.result.records,
+        if kept as u64 == report.result.records { String::new() } else { format!(", from the last {kept} kept") }
+    ));
+    for line in lines {
+        text.push_str(&line);
+        text.push('\n');
+    }
+    for (node, state) in &report.states {
+        text.push_str(&format!("\nstate of {} when it stopped:\n", node_label(report, *node)));
+        if state.is_empty() {
+            text.push_str("  (this protocol describes no state)\n");
+        }
+        for line in state.lines() {
+            text.push_str("  ");
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    text
 }

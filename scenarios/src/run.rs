@@ -16,6 +16,7 @@ use sim_core::{Protocol, RunResult, Simulation, Span, Streams, Time};
 use crate::lower::{Lowered, algorand_world, lower};
 use crate::model::{ProtocolKind, Scenario};
 use crate::planted::Planted;
+use crate::watch::{self, RunInfo, Shared};
 
 /// A finished run with its metrics.
 #[derive(Debug)]
@@ -27,6 +28,9 @@ pub struct Report {
     pub windows: Vec<WindowRow>,
     /// Algorand: the share of the stake the Byzantine users hold, in parts per million.
     pub byzantine_stake_ppm: Option<u64>,
+    /// After a violation: the protocol state (`Protocol::debug_state`) of the replica that broke
+    /// it and of the replicas whose commits the flight recorder shows last.
+    pub states: Vec<(sim_core::NodeId, String)>,
 }
 
 /// Called between steps with (virtual time reached, end time).
@@ -38,6 +42,16 @@ pub fn run(scenario: &Scenario, progress: Progress<'_>) -> Report {
 
 /// The same with a planted bug in every replica (for measuring the checkers; see `planted`).
 pub fn run_planted(scenario: &Scenario, planted: Option<Planted>, progress: Progress<'_>) -> Report {
+    run_watched(scenario, planted, &[], progress)
+}
+
+/// The same with `watchers` seeing every record of the run (event logs, timelines, diffs).
+pub fn run_watched(
+    scenario: &Scenario,
+    planted: Option<Planted>,
+    watchers: &[Shared],
+    progress: Progress<'_>,
+) -> Report {
     let mut lowered = lower(scenario);
     if let Some(bug) = planted {
         bug.apply(&mut lowered);
@@ -45,7 +59,8 @@ pub fn run_planted(scenario: &Scenario, planted: Option<Planted>, progress: Prog
     let streams = Streams::new(scenario.seed);
     let workload = lowered.workload.build(streams.stream("workload"));
     let mut byzantine_stake_ppm = None;
-    let result = match scenario.protocol {
+    let watch = Watch { watchers, scenario, n_nodes: lowered.sim.net.nodes.len() as u32 };
+    let (result, states) = match scenario.protocol {
         ProtocolKind::HotStuff => {
             let (hs, roster) = (lowered.hotstuff.clone(), lowered.behaviors.clone());
             let genesis = lowered.leaderless.genesis_balance;
@@ -54,7 +69,7 @@ pub fn run_planted(scenario: &Scenario, planted: Option<Planted>, progress: Prog
             };
             let sim =
                 Simulation::new(lowered.sim.clone(), workload, make).with_monitor(Box::new(HotStuffMonitor::new()));
-            drive(sim, progress)
+            drive(sim, &watch, progress)
         }
         ProtocolKind::Leaderless => {
             let (cfg, roster) = (lowered.leaderless.clone(), lowered.leaderless_behaviors.clone());
@@ -63,7 +78,7 @@ pub fn run_planted(scenario: &Scenario, planted: Option<Planted>, progress: Prog
             let monitor = LeaderlessMonitor::new(n, cfg.conflicts);
             let workload = Box::new(Reconfigurations::new(workload, &scenario.leaderless.reconfigure_at_s));
             let sim = Simulation::new(lowered.sim.clone(), workload, make).with_monitor(Box::new(monitor));
-            drive(sim, progress)
+            drive(sim, &watch, progress)
         }
         ProtocolKind::Algorand => {
             let cfg = Rc::new(lowered.algorand.clone());
@@ -76,7 +91,7 @@ pub fn run_planted(scenario: &Scenario, planted: Option<Planted>, progress: Prog
             };
             let monitor = Box::new(ResultMonitor::default());
             let sim = Simulation::new(lowered.sim.clone(), workload, make).with_monitor(monitor);
-            drive(sim, progress)
+            drive(sim, &watch, progress)
         }
     };
     let window =
@@ -84,7 +99,7 @@ pub fn run_planted(scenario: &Scenario, planted: Option<Planted>, progress: Prog
     let summary = Summary::compute(&result.txs, window);
     let width = Span::from_secs_f64(scenario.output.window_s).as_nanos().max(1);
     let windows = timeseries(&result.txs, result.end_time.max(window.end), width);
-    Report { scenario: scenario.clone(), lowered, result, summary, windows, byzantine_stake_ppm }
+    Report { scenario: scenario.clone(), lowered, result, summary, windows, byzantine_stake_ppm, states }
 }
 
 /// A workload with reconfiguration commands merged in at given times, sent by client 0.
@@ -119,8 +134,31 @@ impl Workload for Reconfigurations {
     }
 }
 
+/// What `drive` needs to attach the watchers.
+struct Watch<'a> {
+    watchers: &'a [Shared],
+    scenario: &'a Scenario,
+    n_nodes: u32,
+}
+
 /// Steps of 1/200 of the run, so a progress bar moves smoothly without touching the core.
-fn drive<P: Protocol>(mut sim: Simulation<P>, progress: Progress<'_>) -> RunResult {
+fn drive<P: Protocol>(
+    sim: Simulation<P>,
+    watch: &Watch<'_>,
+    progress: Progress<'_>,
+) -> (RunResult, Vec<(sim_core::NodeId, String)>) {
+    let info = RunInfo {
+        scenario: watch.scenario.name.clone(),
+        protocol: watch.scenario.protocol,
+        seed: watch.scenario.seed,
+        n_replicas: watch.scenario.replicas.n,
+        n_nodes: watch.n_nodes,
+        kinds: sim_core::engine::kind_names::<P::Message>(),
+    };
+    let mut sim = match watch::sink::<P>(watch.watchers, &info) {
+        Some(sink) => sim.with_sink(sink),
+        None => sim,
+    };
     let end = sim.end();
     let step = Span((end.as_nanos() / 200).max(1));
     loop {
@@ -128,7 +166,27 @@ fn drive<P: Protocol>(mut sim: Simulation<P>, progress: Progress<'_>) -> RunResu
         let stopped = sim.run_until(next).is_some();
         progress(sim.now(), end);
         if stopped {
-            return sim.finish();
+            let states = violation_states(&sim);
+            return (sim.finish(), states);
         }
     }
+}
+
+/// After a violation, the state of the replica that broke the invariant, then of the replicas
+/// of the last two commits the flight recorder holds (the conflicting ones, for agreement).
+fn violation_states<P: Protocol>(sim: &Simulation<P>) -> Vec<(sim_core::NodeId, String)> {
+    let Some(sim_core::Stop::Violation(v)) = sim.stopped() else { return Vec::new() };
+    let mut nodes = vec![v.replica];
+    let recent = sim.recent();
+    let committers = recent.iter().rev().filter_map(|e| match e.record {
+        sim_core::Record::Commit { node, .. } | sim_core::Record::CommitTx { node, .. } => Some(node),
+        _ => None,
+    });
+    for node in committers.take(2) {
+        if !nodes.contains(&node) {
+            nodes.push(node);
+        }
+    }
+    let n = sim.n_replicas();
+    nodes.into_iter().filter(|id| id.0 < n).map(|id| (id, sim.replica(id).debug_state())).collect()
 }

@@ -468,6 +468,20 @@ impl<P: Protocol> Simulation<P> {
         self.rec.digest()
     }
 
+    /// Why the run stopped, once it has.
+    pub fn stopped(&self) -> Option<&Stop> {
+        self.stop.as_ref()
+    }
+
+    pub fn n_replicas(&self) -> u32 {
+        self.cfg.n_replicas
+    }
+
+    /// The flight recorder's records, oldest first.
+    pub fn recent(&self) -> Vec<Entry> {
+        self.rec.ring().entries()
+    }
+
     /// Records made so far.
     pub fn records(&self) -> u64 {
         self.rec.records()
