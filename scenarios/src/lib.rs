@@ -17,6 +17,8 @@ pub mod report;
 pub mod resultsdir;
 pub mod rows;
 pub mod run;
+pub mod shrink;
 pub mod stats;
 pub mod sweep;
 pub mod version;
+pub mod write;
