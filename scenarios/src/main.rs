@@ -109,6 +109,31 @@ enum Command {
         #[arg(long, hide = true, value_parser = scenarios::planted::Planted::parse)]
         plant: Option<scenarios::planted::Planted>,
     },
+    /// From a seed that breaks an invariant, search for a smaller scenario that still breaks
+    /// it (fewer faults, Byzantine replicas and replicas, a shorter run, less load) and write it.
+    Shrink {
+        /// The scenario file.
+        file: PathBuf,
+        /// The seed whose run breaks an invariant (find one with `byzsim explore`).
+        #[arg(long)]
+        seed: u64,
+        /// Override any field, as key.path=value; repeatable.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Where to write the shrunk scenario (default: <FILE stem>.shrunk-seed<N>.toml in the
+        /// current folder). An existing file is replaced only if `byzsim shrink` wrote it.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Runs the search may take, the first included.
+        #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+        max_runs: u64,
+        /// Plant a bug (PROTOCOL/BUG) in every replica, as `explore --plant` does.
+        #[arg(long, hide = true, value_parser = scenarios::planted::Planted::parse)]
+        plant: Option<scenarios::planted::Planted>,
+        /// No progress on stderr.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Run one scenario under several protocols on the same seeds and compare them: a table of
     /// means, paired differences with 95% confidence intervals, plots and report.html.
     #[command(after_long_help = METRICS_HELP)]
@@ -297,6 +322,9 @@ fn main() -> ExitCode {
         Command::Diff { a, b, seed, vs_seed, sets, context, plant } => {
             diff_command(&a, b.as_deref(), seed, vs_seed, &sets, context, plant)
         }
+        Command::Shrink { file, seed, sets, out, max_runs, plant, quiet } => {
+            shrink_command(&file, seed, &sets, out, max_runs, plant, quiet)
+        }
         Command::Compare { file, protocols, seeds, sets, out, jobs, quiet } => {
             let jobs = jobs.map_or_else(batch::default_jobs, |j| j as usize);
             let args = compare::Args { file, protocols, seeds, sets, out, jobs, quiet };
@@ -350,15 +378,8 @@ fn explore_command(
             return ExitCode::from(failure.code);
         }
     };
-    if let Some(bug) = plant.filter(|b| b.protocol() != scenario.protocol) {
-        eprintln!(
-            "error: --plant {}: {} runs protocol {}\n  help: plant a bug of that protocol, or add --set protocol={}",
-            bug.name(),
-            file.display(),
-            output::protocol_name(scenario.protocol),
-            output::protocol_name(bug.protocol())
-        );
-        return ExitCode::from(2);
+    if let Some(code) = plant_mismatch(file, &scenario, plant) {
+        return code;
     }
     let planted_tag = plant.map(|b| format!(" [planted bug {}]", b.name())).unwrap_or_default();
     let bar = batch::progress_bar(seeds.len(), quiet);
@@ -437,9 +458,8 @@ fn diff_command(
                 eprintln!("{d}");
                 ExitCode::from(2)
             })?;
-            if let Some(bug) = plant.filter(|b| b.protocol() != scenario.protocol) {
-                eprintln!("error: --plant {}: {} runs another protocol", bug.name(), file.display());
-                return Err(ExitCode::from(2));
+            if let Some(code) = plant_mismatch(file, &scenario, plant) {
+                return Err(code);
             }
             let label = format!("{} seed {}", file.display(), scenario.seed);
             Ok(scenarios::diff::Side { label, scenario, planted: plant })
@@ -456,6 +476,158 @@ fn diff_command(
     };
     let _ = std::io::Write::write_all(&mut std::io::stdout(), outcome.text.as_bytes());
     if outcome.differ { ExitCode::from(1) } else { ExitCode::SUCCESS }
+}
+
+/// Refuses a planted bug of another protocol than the scenario's.
+fn plant_mismatch(
+    file: &Path,
+    scenario: &scenarios::model::Scenario,
+    plant: Option<scenarios::planted::Planted>,
+) -> Option<ExitCode> {
+    let bug = plant.filter(|b| b.protocol() != scenario.protocol)?;
+    eprintln!(
+        "error: --plant {}: {} runs protocol {}\n  help: plant a bug of that protocol, or add --set protocol={}",
+        bug.name(),
+        file.display(),
+        output::protocol_name(scenario.protocol),
+        output::protocol_name(bug.protocol())
+    );
+    Some(ExitCode::from(2))
+}
+
+/// Shrinks a breaking seed's scenario and writes it; exit 2 if the seed breaks nothing or the
+/// output may not be written there.
+fn shrink_command(
+    file: &Path,
+    seed: u64,
+    sets: &[String],
+    out: Option<PathBuf>,
+    max_runs: u64,
+    plant: Option<scenarios::planted::Planted>,
+    quiet: bool,
+) -> ExitCode {
+    use scenarios::shrink;
+    let loaded = match parse::load(file, sets, Some(seed)) {
+        Ok(s) => s,
+        Err(diags) => {
+            eprintln!("{diags}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(code) = plant_mismatch(file, &loaded, plant) {
+        return code;
+    }
+    let stem = file.file_stem().map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned());
+    let out = out.unwrap_or_else(|| PathBuf::from(format!("{stem}.shrunk-seed{seed}.toml")));
+    if let Err(problem) = shrink_target_problem(&out, file, &loaded) {
+        eprintln!("error: {problem}");
+        return ExitCode::from(2);
+    }
+    let plan = shrink::Plan { path: file.to_path_buf(), scenario: shrink::entry(&loaded), planted: plant, max_runs };
+    let mut progress = |runs: u64, size: &shrink::Size| {
+        if !quiet {
+            eprintln!(
+                "shrink: run {runs}/{max_runs}: n = {}, {} faults, {} Byzantine, {} s + {} s drain, {} events",
+                size.n, size.faults, size.byzantine, size.duration_s, size.drain_s, size.events
+            );
+        }
+    };
+    let shrunk = match shrink::shrink(&plan, &mut progress) {
+        Ok(shrunk) => shrunk,
+        Err(nothing) => {
+            eprintln!(
+                "error: {} at seed {seed} breaks no invariant: {}; there is nothing to shrink\n  help: find a \
+                 breaking seed with `{}`",
+                file.display(),
+                nothing.how,
+                explore_hint(file, sets, plant)
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let text = match shrink::render(&shrunk, file, plant, &out) {
+        Ok(text) => text,
+        Err(e) => {
+            eprintln!("error: the shrunk scenario cannot be written as TOML: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    if let Err(e) = resultsdir::write_file(&out, text.as_bytes(), shrink::ours) {
+        eprintln!("error: could not write {}: {e}", out.display());
+        return ExitCode::from(if e.kind() == std::io::ErrorKind::AlreadyExists { 2 } else { 1 });
+    }
+    let reproduce = match plant {
+        None => reproduce_command(&out, seed, &[]),
+        Some(bug) => planted_reproduce(&out, seed, &[], bug),
+    };
+    let planted_tag = plant.map(|b| format!(" [planted bug {}]", b.name())).unwrap_or_default();
+    let (b, a) = (&shrunk.before, &shrunk.after);
+    let rows = [
+        ("replicas (n)", b.n.to_string(), a.n.to_string()),
+        ("f", b.f.to_string(), a.f.to_string()),
+        ("faults", b.faults.to_string(), a.faults.to_string()),
+        ("Byzantine replicas", b.byzantine.to_string(), a.byzantine.to_string()),
+        (
+            "duration_s + drain_s",
+            format!("{} + {}", b.duration_s, b.drain_s),
+            format!("{} + {}", a.duration_s, a.drain_s),
+        ),
+        ("transactions", b.transactions.to_string(), a.transactions.to_string()),
+        ("events", b.events.to_string(), a.events.to_string()),
+    ];
+    let mut text = format!(
+        "`{}` still breaks at seed {seed} (at {}, {:.6} s: {}){planted_tag}\n  {} runs{}\n",
+        shrunk.first.invariant,
+        shrunk.last.node,
+        shrunk.last.at_ns as f64 / 1e9,
+        shrunk.last.detail,
+        shrunk.runs,
+        if shrunk.exhausted {
+            format!(" (stopped at --max-runs {max_runs}: smaller, maybe not minimal)")
+        } else {
+            String::new()
+        }
+    );
+    text.push_str(&format!("  {:<22} {:>14} -> {}\n", "", "before", "after"));
+    for (name, before, after) in rows {
+        text.push_str(&format!("  {name:<22} {before:>14} -> {after}\n"));
+    }
+    text.push_str(&format!("  Byzantine: {}\n", shrink::byzantine_summary(&shrunk.scenario)));
+    text.push_str(&format!("  wrote {}\n  reproduce: {reproduce}\n", out.display()));
+    let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
+    ExitCode::SUCCESS
+}
+
+/// Why `out` may not receive the shrunk scenario: a file byzsim did not write, the scenario
+/// itself, or a file it reads.
+fn shrink_target_problem(out: &Path, file: &Path, scenario: &scenarios::model::Scenario) -> Result<(), String> {
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if same(out, file) || scenario.inputs.iter().any(|i| same(out, i)) {
+        return Err(format!("--out {} is an input of the scenario; choose another --out", out.display()));
+    }
+    match std::fs::symlink_metadata(out) {
+        Err(_) => Ok(()),
+        Ok(meta) if meta.is_file() && std::fs::read(out).is_ok_and(|b| scenarios::shrink::ours(&b)) => Ok(()),
+        Ok(_) => {
+            Err(format!("{} exists and byzsim did not write it: move it away or choose another --out", out.display()))
+        }
+    }
+}
+
+/// The `explore` command that looks for a breaking seed of this scenario.
+fn explore_hint(file: &Path, sets: &[String], plant: Option<scenarios::planted::Planted>) -> String {
+    let mut words = vec!["explore".to_string(), file.display().to_string(), "--seeds".into(), "1..200".into()];
+    if let Some(bug) = plant {
+        words.extend(["--plant".to_string(), bug.name()]);
+    }
+    for s in sets {
+        words.extend(["--set".to_string(), s.clone()]);
+    }
+    words.push("--stop-at-first".into());
+    output::command_line(&words)
 }
 
 fn calibrate_command(out: &Path, rounds: u32, batches: u32, signers: u32) -> ExitCode {

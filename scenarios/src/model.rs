@@ -392,6 +392,8 @@ pub struct TraceReplay {
     pub source: TraceSource,
     /// The file as the scenario names it, or the preset's name.
     pub name: String,
+    /// Diablo: the curve of the file replayed (`workload_id`).
+    pub workload_id: Option<String>,
     /// The parsed trace (shared: cloning a scenario does not copy it).
     pub trace: traces::Trace,
     /// Trace time skipped before the replay starts.

@@ -134,7 +134,7 @@ pub(super) fn read_trace(
     let interpolation = c.choice(sec, "interpolate", Missing::Default(None), &interpolations).map(|i| i.v);
     let loaded = match (source, interpolation) {
         (_, None) => None,
-        (TraceSource::Preset, Some(interpolation)) => read_preset(c, sec, interpolation),
+        (TraceSource::Preset, Some(interpolation)) => read_preset(c, sec, interpolation).map(|(n, t)| (n, None, t)),
         (_, Some(interpolation)) => read_trace_file(c, sec, source, base_dir, interpolation),
     };
     let start = c.float(sec, "start_s", Missing::Default(0.0), TIME_S);
@@ -151,15 +151,16 @@ pub(super) fn read_trace(
     let size = c.int::<u32>(sec, "tx_size_bytes", Missing::Default(256), (MIN_TX_SIZE_BYTES, MAX_TX_SIZE_BYTES));
     // A per-transaction trace keeps all its accounts unless told to fold them.
     let default_accounts = match &loaded {
-        Some((_, Trace::Transactions(t))) => t.n_accounts.max(1),
+        Some((_, _, Trace::Transactions(t))) => t.n_accounts.max(1),
         _ => 1000,
     };
     let accounts = c.int::<u32>(sec, "accounts", Missing::Default(default_accounts), (2, i128::from(u32::MAX)));
-    let (named, trace) = loaded?;
+    let (named, workload_id, trace) = loaded?;
     let (time_scale, rate_scale) = (time_scale?, rate_scale?);
     let replay = TraceReplay {
         source,
         name: named.v.clone(),
+        workload_id,
         trace,
         start_s: start?.v,
         window_s: window?.map(|w| w.v),
@@ -245,7 +246,7 @@ fn read_trace_file(
     source: TraceSource,
     base_dir: &Path,
     interpolation: Option<Interpolation>,
-) -> Option<(Val<String>, Trace)> {
+) -> Option<(Val<String>, Option<String>, Trace)> {
     let file = c.string(sec, "file", Missing::Required("\"trace.csv\""));
     let workload_id = match source {
         TraceSource::Diablo => Some(c.string(sec, "workload_id", Missing::Required("\"smart-dota\""))?),
@@ -276,7 +277,7 @@ fn read_trace_file(
             .map(|t| Trace::Rates(Arc::new(t))),
     };
     match parsed {
-        Ok(trace) => Some((file, trace)),
+        Ok(trace) => Some((file, workload_id.map(|id| id.v), trace)),
         Err(errors) => {
             let mut reminder = Some(format_reminder(source));
             for e in &errors {
