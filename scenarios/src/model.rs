@@ -520,4 +520,6 @@ pub struct Output {
     pub window_s: f64,
     /// Write latency.csv (one row per transaction).
     pub latency_csv: bool,
+    /// Records the flight recorder keeps (shown after a violation).
+    pub flight_records: usize,
 }

@@ -148,7 +148,10 @@ const HOTSTUFF_KEYS: &[&str] =
 const CPU_KEYS: &[&str] = &["cores", "base_us", "per_kib_us", "crypto", "profile", "profile_file", "client_verify_us"];
 const PROFILE_KEYS: [&str; 4] = ["sign_us", "verify_us", "aggregate_per_sig_us", "verify_aggregate_us"];
 const LIMITS_KEYS: &[&str] = &["max_events", "max_queue", "max_cpu_queue", "max_transactions", "max_stalled_events"];
-const OUTPUT_KEYS: &[&str] = &["window_s", "latency_csv"];
+/// The flight recorder's largest size (64 bytes a record).
+const MAX_FLIGHT_RECORDS: usize = 1_000_000;
+
+const OUTPUT_KEYS: &[&str] = &["window_s", "latency_csv", "flight_records"];
 
 // ---------------------------------------------------------------------------------------------
 // Public API
@@ -2838,5 +2841,7 @@ fn read_output(c: &mut Ctx<'_>, top: &Section<'_>, end_s: Option<f64>) -> Option
         ok
     });
     let latency_csv = c.boolean(&sec, "latency_csv", true);
-    Some(Output { window_s: window?.v, latency_csv: latency_csv?.v })
+    let default = Missing::Default(sim_core::FlightRecorder::DEFAULT_CAPACITY);
+    let flight = c.int(&sec, "flight_records", default, (0, MAX_FLIGHT_RECORDS as i128));
+    Some(Output { window_s: window?.v, latency_csv: latency_csv?.v, flight_records: flight?.v })
 }

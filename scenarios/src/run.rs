@@ -155,6 +155,7 @@ fn drive<P: Protocol>(
         n_nodes: watch.n_nodes,
         kinds: sim_core::engine::kind_names::<P::Message>(),
     };
+    let sim = sim.with_flight_recorder(watch.scenario.output.flight_records);
     let mut sim = match watch::sink::<P>(watch.watchers, &info) {
         Some(sink) => sim.with_sink(sink),
         None => sim,

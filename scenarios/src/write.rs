@@ -43,6 +43,7 @@ pub fn to_toml(s: &Scenario, dir: &Path) -> Result<String, String> {
     w.section("output");
     w.float("window_s", s.output.window_s);
     w.value("latency_csv", s.output.latency_csv.into());
+    w.value("flight_records", (s.output.flight_records as i64).into());
     Ok(w.text)
 }
 

@@ -958,7 +958,7 @@ fn defaults_are_filled_in() {
             max_transactions: 20_000_000,
             max_stalled_events: 2_000_000,
         },
-        output: Output { window_s: 1.0, latency_csv: true },
+        output: Output { window_s: 1.0, latency_csv: true, flight_records: 4096 },
         inputs: Vec::new(),
     };
     assert_eq!(s, expected);
@@ -1155,7 +1155,7 @@ fn a_full_example_parses_to_the_expected_scenario() {
             max_transactions: 20_000_000,
             max_stalled_events: 2_000_000,
         },
-        output: Output { window_s: 0.5, latency_csv: false },
+        output: Output { window_s: 0.5, latency_csv: false, flight_records: 4096 },
         inputs: Vec::new(),
     };
     assert_eq!(s, expected);

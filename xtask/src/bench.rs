@@ -90,6 +90,84 @@ fn scenario(path: &str, sets: &[&str]) -> (u64, f64, f64, f64) {
     (report.result.events, wall, report.result.end_time.as_secs_f64(), report.summary.goodput_tps)
 }
 
+/// The wall time of one run of `s`: with a flight recorder of `ring` records, and writing the
+/// whole event log to `log` if given. Returns (wall s, records, lines written).
+fn observed_run(s: &scenarios::model::Scenario, ring: usize, log: Option<&std::path::Path>) -> (f64, u64, u64) {
+    let mut s = s.clone();
+    s.output.flight_records = ring;
+    let made = log.map(|path| {
+        let _ = std::fs::remove_file(path);
+        let log = scenarios::eventlog::EventLog::create(path, Default::default()).expect("a new log file");
+        scenarios::watch::share(log)
+    });
+    let watchers: Vec<scenarios::watch::Shared> = made.iter().map(|(_, shared)| shared.clone()).collect();
+    let t = Instant::now();
+    let report = scenarios::run::run_watched(&s, None, &watchers, &mut |_, _| {});
+    let lines = made.map_or(0, |(log, _)| {
+        let mut log = log.borrow_mut();
+        log.finish(&report).expect("the event log is written");
+        log.lines
+    });
+    let wall = t.elapsed().as_secs_f64();
+    if let Some(path) = log {
+        let _ = std::fs::remove_file(path);
+    }
+    (wall, report.result.records, lines)
+}
+
+/// The cost of observing a run, in one process, variants interleaved and the fastest of five
+/// rounds kept (the machine is shared): no flight recorder, the default one (the event log
+/// off), and the whole event log written to a file.
+fn observe_rows() -> String {
+    let cases: [(&str, &str, &[&str]); 2] = [
+        ("quickstart", "scenarios/quickstart.toml", &[]),
+        (
+            "hotstuff64",
+            "scenarios/examples/closed-form.toml",
+            &["replicas.n=64", "workload.rate_tps=40000", "duration_s=5", "hotstuff.batch_size=400", "clients.count=8"],
+        ),
+    ];
+    let log = std::env::temp_dir().join(format!("byzsim-bench-events-{}.jsonl", std::process::id()));
+    let mut rows = String::new();
+    for (name, path, sets) in cases {
+        let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+        let s = scenarios::parse::load(std::path::Path::new(path), &sets, None).unwrap_or_else(|d| panic!("{d}"));
+        let (mut bare, mut ring, mut logged) = (f64::MAX, f64::MAX, f64::MAX);
+        let (mut records, mut lines) = (0, 0);
+        for _ in 0..5 {
+            bare = bare.min(observed_run(&s, 0, None).0);
+            ring = ring.min(observed_run(&s, sim_core::FlightRecorder::DEFAULT_CAPACITY, None).0);
+            let (wall, r, l) = observed_run(&s, sim_core::FlightRecorder::DEFAULT_CAPACITY, Some(&log));
+            (logged, records, lines) = (logged.min(wall), r, l);
+        }
+        let _ = writeln!(
+            rows,
+            "| {name} | {records} | {bare:.3} | {ring:.3} | {:+.1}% | {logged:.3} | {:.2e} |",
+            (ring / bare - 1.0) * 100.0,
+            lines as f64 / logged
+        );
+    }
+    rows
+}
+
+fn observe_section() -> Result<String, String> {
+    let rows = exploration("observe")?;
+    let mut table = String::new();
+    let _ = writeln!(
+        table,
+        "\n## Observing a run: flight recorder and event log\n\nOne process, the three variants interleaved, the \
+         fastest of five rounds. `no recorder`: `[output] flight_records = 0` and no event log; `log off`: the \
+         default (the flight recorder keeps the last 4096 records, every run); `log on`: `byzsim run --events` \
+         writing every record to a file. The cost of the event log off is `log off` against `no recorder` \
+         (records are built either way); `records/s written` is the log's lines over the logged run's wall time.\n"
+    );
+    let _ =
+        writeln!(table, "| case | records | no recorder s | log off s | log off cost | log on s | records/s written |");
+    let _ = writeln!(table, "|---|---:|---:|---:|---:|---:|---:|");
+    table.push_str(&rows);
+    Ok(table)
+}
+
 pub(crate) fn peak_rss_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let kib: f64 = status
@@ -316,6 +394,10 @@ pub fn case(name: &str) -> Result<(), String> {
         print!("{}", clean_rows(seeds));
         return Ok(());
     }
+    if name == "observe" {
+        print!("{}", observe_rows());
+        return Ok(());
+    }
     if name == "safety" {
         print!("{}", safety_rows(300));
         return Ok(());
@@ -411,30 +493,37 @@ fn exploration(case: &str) -> Result<String, String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-/// `cargo xtask bench [--quick] [--only explore] [--clean-seeds N]`.
+/// `cargo xtask bench [--quick] [--only explore|observe] [--clean-seeds N]`.
 pub struct Options {
     /// Only the engine ping-pong, printed, nothing written.
     quick: bool,
     /// Only the planted-bug and clean explorations, written to docs/exploration.md.
     only_explore: bool,
+    /// Only the cost of observing runs (flight recorder, event log), written to
+    /// docs/bench-observe.md.
+    only_observe: bool,
     /// At most this many seeds per clean exploration (default: each one's own count).
     clean_seeds: u64,
 }
 
 impl Options {
     pub fn parse(args: &[String]) -> Result<Options, String> {
-        let mut o = Options { quick: false, only_explore: false, clean_seeds: u64::MAX };
+        let mut o = Options { quick: false, only_explore: false, only_observe: false, clean_seeds: u64::MAX };
         let mut it = args.iter();
         while let Some(arg) = it.next() {
             match arg.as_str() {
                 "--quick" => o.quick = true,
-                "--only" if it.next().map(String::as_str) == Some("explore") => o.only_explore = true,
+                "--only" => match it.next().map(String::as_str) {
+                    Some("explore") => o.only_explore = true,
+                    Some("observe") => o.only_observe = true,
+                    _ => return Err("--only takes explore or observe".to_string()),
+                },
                 "--clean-seeds" => {
                     o.clean_seeds = it.next().and_then(|v| v.parse().ok()).ok_or("--clean-seeds takes a number")?
                 }
                 other => {
                     return Err(format!(
-                        "bench: unknown argument {other:?} (--quick, --only explore, --clean-seeds N)"
+                        "bench: unknown argument {other:?} (--quick, --only explore|observe, --clean-seeds N)"
                     ));
                 }
             }
@@ -479,6 +568,17 @@ pub fn all(options: Options) -> Result<(), String> {
         print!("{table}");
         std::fs::write("docs/exploration.md", &table).map_err(|e| format!("docs/exploration.md: {e}"))?;
         eprintln!("wrote docs/exploration.md");
+        return Ok(());
+    }
+    if options.only_observe {
+        let table = format!(
+            "# Observing runs\n\nWritten by `cargo xtask bench --only observe` on {} (release build).\n{}",
+            scenarios::calibrate::machine(),
+            observe_section()?
+        );
+        print!("{table}");
+        std::fs::write("docs/bench-observe.md", &table).map_err(|e| format!("docs/bench-observe.md: {e}"))?;
+        eprintln!("wrote docs/bench-observe.md");
         return Ok(());
     }
     let quick = options.quick;
@@ -581,6 +681,7 @@ pub fn all(options: Options) -> Result<(), String> {
         );
         let _ = writeln!(table, "|---|---:|---:|---:|---:|---:|---:|---:|");
         table.push_str(&rows);
+        table.push_str(&observe_section()?);
         table.push_str(&explorations(options.clean_seeds)?);
     }
     print!("{table}");
