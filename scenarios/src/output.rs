@@ -670,7 +670,7 @@ pub fn flight_recorder_text(report: &Report, count: usize) -> String {
     let lines = crate::eventlog::flight_lines(report, count);
     let kept = report.result.recent.len();
     text.push_str(&format!(
-        "The last {} of the run's {} records{} (sends, handlers and timers set left out; all of them: --events):\n",
+        "The last {} replica records of the run's {}{} (client traffic, sends, handlers and timers set left out; every record: run --events):\n",
         lines.len(),
         report.result.records,
         if kept as u64 == report.result.records { String::new() } else { format!(", from the last {kept} kept") }
