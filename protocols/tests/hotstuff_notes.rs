@@ -6,7 +6,7 @@ mod common;
 mod notes;
 
 use common::Steady;
-use notes::{collector, commits_before_violation, conflicting_commits};
+use notes::{before_violation, collector, conflicting_commits};
 use protocols::hotstuff::{Behavior, CommitRule, HotStuff, HotStuffConfig, HotStuffMonitor, PlantedBug};
 use sim_core::adversary::{Mode, TwinsPlan};
 use sim_core::net::{DelayModel, Jitter, NetConfig, NodePlacement};
@@ -180,7 +180,7 @@ fn a_planted_agreement_bug_leaves_both_commits_in_the_flight_recorder() {
     let state = sim.replica(v.replica).debug_state();
     assert!(state.contains("locked block "), "{state}");
     let r = sim.run();
-    let commits = commits_before_violation(&r.recent, "agreement");
+    let commits = before_violation(&r.recent, v.replica, "agreement");
     let (a, b) = conflicting_commits(&commits).expect("two conflicting commits before the violation");
     let sim_core::Record::Commit { node, .. } = b else { unreachable!() };
     assert!(node == v.replica || matches!(a, sim_core::Record::Commit { node, .. } if node == v.replica));
