@@ -433,3 +433,39 @@ impl sim_core::Message for HsMsg {
         };
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sim_core::Message;
+
+    fn tx(id: u64) -> Tx {
+        let (from, to) = (sim_core::AccountId(0), sim_core::AccountId(1));
+        Tx { id: sim_core::TxId(id), client: NodeId(9), from, to, amount: 1, nonce: id + 1, size_bytes: 100 }
+    }
+
+    fn described(msg: &HsMsg) -> String {
+        let mut out = String::new();
+        msg.describe(&mut out);
+        out
+    }
+
+    #[test]
+    fn messages_describe_themselves_in_one_short_line() {
+        let wire = Wire { n: 4, list_certificates: false };
+        let genesis = Block::genesis();
+        let block = Rc::new(Block::new(&genesis, View(1), Qc::genesis(), NodeId(1), (0..100).map(tx).collect(), 0));
+        let (b, g) = (Short(block.id), Short(genesis.id));
+        let propose = HsMsg::Propose { block: Rc::clone(&block), wire };
+        assert_eq!(described(&propose), format!("view 1 block {b} height 1 parent {g} justify view 0 txs 100"));
+        let new_view = HsMsg::NewView { view: View(2), qc: Qc::genesis(), wire };
+        assert_eq!(described(&new_view), format!("view 2 qc view 0 block {g}"));
+        let coalition = HsMsg::Coalition { side: 1, inner: Box::new(new_view) };
+        assert_eq!(described(&coalition), format!("face 1: view 2 qc view 0 block {g}"));
+        assert_eq!(described(&HsMsg::BlockRequest { id: 0x3f2a_0000_0000_0007 }), "block 3f2a");
+        let response = HsMsg::BlockResponse { blocks: vec![block], wire };
+        assert_eq!(described(&response), format!("blocks 1 heights 1..=1 newest {b}"));
+        let decide = HsMsg::Certified { phase: Phase::Commit, qc: Qc::genesis(), wire };
+        assert_eq!(described(&decide), format!("commit qc view 0 block {g}"));
+    }
+}

@@ -616,3 +616,35 @@ pub enum LlRecord {
     /// After a round of execution: a hash of the set executed so far and the ledger state.
     ExecutedBatch { executed_set: u64, state: u64 },
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tx(id: u64) -> Tx {
+        let (from, to) = (sim_core::AccountId(0), sim_core::AccountId(1));
+        Tx { id: sim_core::TxId(id), client: NodeId(9), from, to, amount: 1, nonce: id + 1, size_bytes: 100 }
+    }
+
+    fn described(msg: LlMsg) -> String {
+        let mut out = String::new();
+        Envelope { msg, size: 0 }.describe(&mut out);
+        out
+    }
+
+    #[test]
+    fn messages_describe_themselves_in_one_short_line() {
+        let tx = tx(12);
+        let deps: Rc<[TxId]> = Rc::from(vec![TxId(3), TxId(5), TxId(9), floor_marker(96)]);
+        assert_eq!(described(LlMsg::Announce { tx, floor: 96 }), "cmd 12 floor 96");
+        let why = Justification::Replies(Rc::from([]));
+        let propose = LlMsg::Propose { tx, view: 0, deps: deps.clone(), why };
+        assert_eq!(described(propose), "cmd 12 view 0 deps 3 floor 96 answers 0");
+        let proof = CommitProof::Decided { view: 2, cert: AggregateSignature::genesis(0) };
+        assert_eq!(described(LlMsg::Commit { tx, deps, proof }), "cmd 12 deps 3 floor 96 decided view 2");
+        let fast = CommitProof::Fast(AggregateSignature::genesis(0));
+        assert_eq!(described(LlMsg::Commit { tx, deps: Rc::from([]), proof: fast }), "cmd 12 deps 0 fast");
+        assert_eq!(described(LlMsg::Fetch { cmd: TxId(7) }), "cmd 7");
+        assert_eq!(described(LlMsg::Recover { tx }), "cmd 12");
+    }
+}
