@@ -64,6 +64,12 @@
 //! certifies both proposals of a twin's view; 155 of 200 when partitions ended only by view).
 //! Without a bug, with a 1 s liveness bound from the heal: 0 of 10,000 on each.
 //!
+//! Notes (`Ctx::note`, for event logs and timelines; not in the digest): every view entered,
+//! view timeouts, each lock with its block's view; Byzantine behaviours acting under their
+//! scenario names (a two-faced replica's first copy alone notes views, timeouts and locks).
+//! Messages describe their views, blocks and certificates (`HsMsg::describe`); `debug_state`
+//! gives the view, leader, lock, highest QC, committed height and last vote.
+//!
 //! Execution (`execute.rs`): a replica runs each committed block's new transactions on its own
 //! ledger in log order (a transfer ahead of its nonce waits for the gap, as leaderless's nonce
 //! chain makes it wait), answers each client with the ledger's result when the transfer
