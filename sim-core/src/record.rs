@@ -34,16 +34,17 @@ pub enum Note {
     Timeout { view: u64 },
     /// HotStuff: the replica locked on `block`, certified in `view`.
     Lock { view: u64, block: u64 },
-    /// Algorand BA*: the replica entered `step` of `round`.
+    /// Algorand BA*: the replica entered `step` of `round` (1 and 2 the reductions, 2 + s
+    /// BinaryBA*'s step s).
     Step { round: u64, step: u32 },
-    /// Algorand: the replica asked for catch-up to `round`.
+    /// Algorand: the replica asked a neighbour for the rounds decided from `round` on.
     CatchUp { round: u64 },
     /// Leaderless: command `instance` committed on the fast path (`fast`) or the slow path.
     Path { instance: u64, fast: bool },
     /// Leaderless: the replica started a view change of `instance` to `view`.
     ViewChange { instance: u64, view: u64 },
-    /// Leaderless: the replica started recovering `instance`; Algorand: fork recovery of round
-    /// `instance`.
+    /// Leaderless: the replica asked the others to recover command `instance`; Algorand: fork
+    /// recovery, replacing the decided rounds from `instance` on.
     Recovery { instance: u64 },
     /// A Byzantine replica did something its protocol forbids (`action` names it: the names
     /// are the behaviours' own), about `about` (a view, a block, a command).

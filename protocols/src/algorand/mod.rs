@@ -56,6 +56,12 @@
 //!   that no branch reaches a threshold, nothing recovers (the paper runs a recovery BA* on
 //!   the longest fork at set intervals; we do not).
 //!
+//! Notes (`Ctx::note`, not in the digest; a few per round and user, none per vote): each round
+//! entered (`Note::View`), each BA* step (numbered as roles: 1 and 2 the reductions, 2 + s
+//! BinaryBA*'s step s), catch-up asked (from the round asked), fork recovery (from the first
+//! round replaced), Byzantine users acting. `debug_state`: round, step, parent, committed
+//! rounds, the last certificate held.
+//!
 //! Planted bugs (`AlgorandConfig::bug`, test-only, never set by a scenario): `TrustAnySync`
 //! takes any catch-up reply that extends the chain unchecked (the old bug); `LowThreshold`
 //! lowers every threshold to 3/10 of its committee, so that each half of the stake reaches it

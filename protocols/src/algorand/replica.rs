@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use sim_core::bitset::BitSet;
 use sim_core::digest::hash_words;
-use sim_core::{Ctx, NodeId, Protocol, Span, Tx, TxId};
+use sim_core::{Ctx, NodeId, Note, Protocol, Span, Tx, TxId};
 
 use super::config::{AlgorandConfig, Behavior, Committee, PlantedBug};
 use super::pool::{Pool, TxWindow};
@@ -244,6 +244,7 @@ impl Algorand {
     // -----------------------------------------------------------------------------------------
 
     fn start_round(&mut self, ctx: &mut Ctx<'_, Self>) {
+        ctx.note(Note::View { view: self.round });
         self.phase = Phase::Proposal;
         self.best = None;
         self.priorities.clear();
@@ -276,6 +277,7 @@ impl Algorand {
         self.best = Some((cred.priority(), block.id));
         self.blocks.insert(block.id, Rc::clone(&block));
         if self.behavior == Behavior::Equivocate {
+            ctx.note(Note::Byzantine { action: "equivocate", about: self.round });
             // A second block, same credential, other content: half the links get each.
             let other = Rc::new(Block::new(self.round, self.prev, cred, txs, self.cfg.block_header_bytes, 1));
             let a = vec![Item::Priority { cred, prev: self.prev, block: block.id }, Item::Block(block)];
@@ -318,6 +320,7 @@ impl Algorand {
     /// Votes `value` in `role` (if selected), arms the step's timeout, and checks at once
     /// whether votes that came early already complete it.
     fn enter_step(&mut self, ctx: &mut Ctx<'_, Self>, role: Role, value: u64) {
+        ctx.note(Note::Step { round: self.round, step: role.0 });
         self.vote(ctx, role, value);
         ctx.set_timer(Timer::StepTimeout, self.cfg.step_timeout);
         self.check_step(ctx);
@@ -523,12 +526,14 @@ impl Algorand {
         let vote = Vote::sign(&seat, self.prev, value);
         match self.behavior {
             Behavior::Equivocate => {
+                ctx.note(Note::Byzantine { action: "equivocate", about: self.round });
                 let other_value = self.empty() ^ u64::from(value == self.empty());
                 let other = Vote::sign(&seat, self.prev, other_value);
                 self.count(ctx, Rc::clone(&vote));
                 self.send_split(ctx, vec![Item::vote(vote)], vec![Item::vote(other)]);
             }
             Behavior::DoubleVote => {
+                ctx.note(Note::Byzantine { action: "double_vote", about: self.round });
                 let other_value = if value == self.empty() { value ^ 1 } else { self.empty() };
                 let other = Vote::sign(&seat, self.prev, other_value);
                 self.count(ctx, Rc::clone(&vote));
@@ -762,6 +767,7 @@ impl Algorand {
         let round = self.decided.front().map_or(self.round, |d| d.round);
         self.sync_ask = Some((from, round));
         self.stats.syncs += 1;
+        ctx.note(Note::CatchUp { round });
         ctx.send(NodeId(from), Msg::SyncRequest { round });
         ctx.set_timer(Timer::SyncRetry, self.cfg.step_timeout);
     }
@@ -785,6 +791,7 @@ impl Algorand {
     fn on_sync_request(&mut self, ctx: &mut Ctx<'_, Self>, from: u32, round: u64) {
         if self.behavior == Behavior::FakeSync {
             if let Some(lie) = self.fake_reply(round) {
+                ctx.note(Note::Byzantine { action: "fake_sync", about: round });
                 ctx.send(NodeId(from), lie);
             }
             return;
@@ -914,6 +921,7 @@ impl Algorand {
     fn take_branch(&mut self, ctx: &mut Ctx<'_, Self>, branch: &[ChainEntry], cert: Option<Rc<Certificate>>) {
         let from_round = branch[0].round;
         if from_round < self.round {
+            ctx.note(Note::Recovery { instance: from_round });
             let d = self.decided.iter().find(|d| d.round == from_round).expect("diverge found its context");
             (self.prev, self.seed, self.round) = (d.prev, d.seed, from_round);
             self.decided.retain(|d| d.round < from_round);
@@ -938,6 +946,7 @@ impl Algorand {
     /// the empty block.
     fn send_fake_sync(&mut self, ctx: &mut Ctx<'_, Self>) {
         let Some(lie) = self.fake_reply(self.round) else { return };
+        ctx.note(Note::Byzantine { action: "fake_sync", about: self.round });
         for &peer in self.world.neighbors(self.me) {
             ctx.send(NodeId(peer), lie.clone());
         }
@@ -1059,6 +1068,24 @@ impl Algorand {
     }
 }
 
+impl Algorand {
+    /// Where the current round is, in a few words.
+    fn phase_words(&self) -> String {
+        let short = |id: u64| id >> 48;
+        match self.phase {
+            Phase::Proposal => "proposal: collecting priorities".to_string(),
+            Phase::WaitBlock => "proposal: waiting for the best block".to_string(),
+            Phase::ReductionOne => format!("step {} (reduction one)", Role::REDUCTION_ONE),
+            Phase::ReductionTwo => format!("step {} (reduction two)", Role::REDUCTION_TWO),
+            Phase::Binary { step, block_hash } => {
+                format!("step {} (binary step {step}) on block {:04x}", Role::binary(step), short(block_hash))
+            }
+            Phase::AwaitBlock { id } => format!("decided block {:04x}, fetching it", short(id)),
+            Phase::Hung => "hung: BinaryBA* ran out of steps".to_string(),
+        }
+    }
+}
+
 impl Protocol for Algorand {
     type Message = Msg;
     type Timer = Timer;
@@ -1069,6 +1096,7 @@ impl Protocol for Algorand {
         self.keeps_certs = self.world.relays_gossip(self.me);
         assert_eq!(self.world.n_users(), ctx.n(), "the world has one entry per user");
         if self.silent() {
+            ctx.note(Note::Byzantine { action: "silent", about: 0 });
             return;
         }
         self.round = 1;
@@ -1144,5 +1172,41 @@ impl Protocol for Algorand {
             ("txs_committed", s.txs_committed),
             ("pool_batches", self.pool.batches() as u64),
         ]
+    }
+
+    /// The round and where BA* is in it (steps numbered as the notes number them), the parent, what is decided and committed, the last
+    /// certificate this user holds, and a catch-up under way.
+    fn debug_state(&self) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        let short = |id: u64| id >> 48;
+        let _ = writeln!(out, "user {} ({:?}), round {}, {}", self.me, self.behavior, self.round, self.phase_words());
+        let best = self.best.map_or("none".to_string(), |(_, id)| format!("{:04x}", short(id)));
+        let _ = writeln!(out, "parent {:016x}, best proposal {best}, blocks held {}", self.prev, self.blocks.len());
+        let committed_through = self.decided.front().map_or(self.round, |d| d.round).saturating_sub(1);
+        let pending: Vec<u64> = self.decided.iter().map(|d| d.round).collect();
+        let _ = writeln!(out, "committed through round {committed_through}, decided not final {pending:?}");
+        match &self.last_cert {
+            Some(c) => {
+                let _ = writeln!(
+                    out,
+                    "last certified round {} block {:016x} (step {}, {} votes)",
+                    c.round,
+                    c.value,
+                    c.role,
+                    c.votes.len()
+                );
+            }
+            None => out.push_str("no certificate held\n"),
+        }
+        if let Some((peer, round)) = self.sync_ask {
+            let _ = writeln!(out, "catch-up asked of user {peer} from round {round}");
+        }
+        let _ = writeln!(
+            out,
+            "step timeouts {}, forks recovered {}, hung {}",
+            self.stats.step_timeouts, self.stats.forks_recovered, self.stats.hung
+        );
+        out
     }
 }

@@ -32,6 +32,17 @@ impl Role {
     }
 }
 
+/// A role as logs and notes number BA*'s steps: 1 and 2 the reductions, 2 + s BinaryBA*'s
+/// step s, "final" the FINAL step (0 is the proposal).
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Role::FINAL => write!(f, "final"),
+            Role(step) => write!(f, "{step}"),
+        }
+    }
+}
+
 /// A user's selection for one (round, role), as only that user holds it: what `draw` returns,
 /// and the only way to sign a vote (`Vote::sign`). Not `Clone`: a user that learns another's
 /// credential from gossip holds a `Credential`, never a `Seat`.

@@ -1,6 +1,7 @@
 //! Algorand's messages: everything travels in gossip batches (one message per link and flush)
 //! whose items are shared by pointer, plus block fetches and catch-up with its certificate.
 
+use std::fmt::Write;
 use std::rc::Rc;
 
 use sim_core::digest::hash_words;
@@ -302,6 +303,48 @@ impl Message for Msg {
             }
         }
     }
+
+    /// "votes 12 priorities 1 blocks 1 txs 40, first vote round 9 step 3 value 77ab": a
+    /// gossip batch's items counted, and the first vote and block in a few words; block ids as
+    /// their first four hex digits.
+    fn describe(&self, out: &mut String) {
+        let short = |id: u64| id >> 48;
+        let _ = match self {
+            Msg::Gossip(batch) => {
+                let [priorities, blocks, votes, txs] = batch.tally.map(|t| t.count);
+                let _ = write!(out, "votes {votes} priorities {priorities} blocks {blocks} txs {txs}");
+                let first_vote = batch.items.iter().find_map(|i| match i {
+                    Item::Vote(v) => Some(v),
+                    _ => None,
+                });
+                if let Some(v) = first_vote {
+                    let value = short(v.vote().value());
+                    let _ = write!(out, ", first vote round {} step {} value {value:04x}", v.round(), v.role());
+                }
+                let first_block = batch.items.iter().find_map(|i| match i {
+                    Item::Block(b) => Some(b),
+                    _ => None,
+                });
+                match first_block {
+                    Some(b) => write!(out, ", block round {} id {:04x} txs {}", b.round, short(b.id), b.txs.len()),
+                    None => Ok(()),
+                }
+            }
+            Msg::Fetch { round, block } => write!(out, "round {round} block {:04x}", short(*block)),
+            Msg::SyncRequest { round } => write!(out, "from round {round}"),
+            Msg::SyncReply { entries, cert } => {
+                let (first, last) = (entries.first().map_or(0, |e| e.round), entries.last().map_or(0, |e| e.round));
+                write!(
+                    out,
+                    "rounds {first}..={last} cert round {} step {} value {:04x} votes {}",
+                    cert.round,
+                    cert.role,
+                    short(cert.value),
+                    cert.votes.len()
+                )
+            }
+        };
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -341,5 +384,44 @@ mod tests {
             (3, 7, seat.credential().user(), Role::binary(1))
         );
         assert!(std::mem::size_of::<Item>() <= 56, "a vote's header makes gossip items no larger");
+    }
+
+    fn tx(id: u64) -> Tx {
+        let (from, to) = (sim_core::AccountId(0), sim_core::AccountId(1));
+        Tx { id: sim_core::TxId(id), client: sim_core::NodeId(9), from, to, amount: 1, nonce: id + 1, size_bytes: 100 }
+    }
+
+    fn described(msg: &Msg) -> String {
+        let mut out = String::new();
+        msg.describe(&mut out);
+        out
+    }
+
+    #[test]
+    fn messages_describe_themselves_in_one_short_line() {
+        let world = World::new(&AlgorandConfig::mainnet(), 100, &mut Streams::new(1).stream("algorand"));
+        let seat = (0..100).find_map(|u| Seat::draw(&world, u, 9, 42, Role::binary(1), 1500)).expect("selected");
+        let value = 0x77ab_0000_0000_0001;
+        let proposer = (0..100).find_map(|u| Seat::draw(&world, u, 9, 42, Role::PROPOSE, 20)).expect("a proposer");
+        let txs: Rc<[Tx]> = Rc::from((0..30).map(tx).collect::<Vec<_>>());
+        let block = Rc::new(Block::new(9, 5, proposer.credential(), txs, 100, 0));
+        let txs = Rc::new(TxBatch { key: (1, 2), txs: (0..40).map(tx).collect() });
+        let items = vec![Item::vote(Vote::sign(&seat, 5, value)), Item::Block(Rc::clone(&block)), Item::Txs(txs)];
+        let gossip = Msg::Gossip(Rc::new(Batch::new(items, 80, 200)));
+        let expected = format!(
+            "votes 1 priorities 0 blocks 1 txs 40, first vote round 9 step 3 value 77ab, block round 9 id {:04x} txs 30",
+            block.id >> 48
+        );
+        assert_eq!(described(&gossip), expected);
+        assert_eq!(described(&Msg::Fetch { round: 9, block: value }), "round 9 block 77ab");
+        assert_eq!(described(&Msg::SyncRequest { round: 7 }), "from round 7");
+        let entries: Rc<[ChainEntry]> =
+            (7..=9).map(|round| ChainEntry { round, prev: 0, id: empty_block_id(round, 0), block: None }).collect();
+        let votes = vec![Vote::sign(&seat, 5, value); 12];
+        let cert = Rc::new(Certificate::new(9, Role::binary(1), 5, value, votes, 200));
+        assert_eq!(
+            described(&Msg::SyncReply { entries, cert }),
+            "rounds 7..=9 cert round 9 step 3 value 77ab votes 12"
+        );
     }
 }

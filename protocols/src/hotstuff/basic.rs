@@ -18,7 +18,7 @@
 
 use std::rc::Rc;
 
-use sim_core::{Ctx, NodeId};
+use sim_core::{Ctx, NodeId, Note};
 
 use super::{HotStuff, HsMsg, Parked, Phase, Qc, View};
 
@@ -105,6 +105,7 @@ impl HotStuff {
         // A QC's view is its block's: replicas vote only for blocks of their current view.
         if qc.view > self.block(self.lock).view {
             self.lock = qc.block;
+            self.note(ctx, Note::Lock { view: qc.view.0, block: qc.block });
         }
         if qc.view == self.view {
             self.vote(ctx, Phase::Commit, qc.view, qc.block);

@@ -64,6 +64,12 @@
 //! certifies both proposals of a twin's view; 155 of 200 when partitions ended only by view).
 //! Without a bug, with a 1 s liveness bound from the heal: 0 of 10,000 on each.
 //!
+//! Notes (`Ctx::note`, for event logs and timelines; not in the digest): every view entered,
+//! view timeouts, each lock with its block's view; Byzantine behaviours acting under their
+//! scenario names (a two-faced replica's first copy alone notes views, timeouts and locks).
+//! Messages describe their views, blocks and certificates (`HsMsg::describe`); `debug_state`
+//! gives the view, leader, lock, highest QC, committed height and last vote.
+//!
 //! Execution (`execute.rs`): a replica runs each committed block's new transactions on its own
 //! ledger in log order (a transfer ahead of its nonce waits for the gap, as leaderless's nonce
 //! chain makes it wait), answers each client with the ledger's result when the transfer
@@ -77,13 +83,13 @@ mod monitor;
 mod types;
 
 pub use monitor::{HotStuffMonitor, HsRecord};
-pub use types::{Block, BlockId, Height, HsMsg, Phase, Qc, Tc, View, Wire, complain_digest, vote_digest};
+pub use types::{Block, BlockId, Height, HsMsg, Phase, Qc, Short, Tc, View, Wire, complain_digest, vote_digest};
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Rc;
 
 use sim_core::adversary::TwinsPlan;
-use sim_core::{Ctx, Message, NodeId, NodeSet, Protocol, Span, Time, Tx, TxSet};
+use sim_core::{Ctx, Message, NodeId, NodeSet, Note, Protocol, Span, Time, Tx, TxSet};
 
 use crate::common::log_ledger::LogLedger;
 use crate::common::quorum::{Votes, byzantine_quorum};
@@ -281,6 +287,8 @@ pub struct HotStuff {
     view: View,
     /// Highest view and phase this replica voted in (chained votes only in `Prepare`).
     voted: (View, Phase),
+    /// A vote withholder: the highest view and phase it noted a withheld vote in.
+    withheld: (View, Phase),
     /// Highest view this replica complained about; it votes no more in it.
     complained_view: View,
     /// Highest view this replica proposed in.
@@ -400,6 +408,7 @@ impl HotStuff {
             quorum: 0,
             view: View(0),
             voted: (View(0), Phase::Prepare),
+            withheld: (View(0), Phase::Prepare),
             complained_view: View(0),
             proposed_view: View(0),
             late_view: View(0),
@@ -460,15 +469,52 @@ impl HotStuff {
         t.min(self.cfg.max_timeout)
     }
 
+    // ----- notes (event logs and timelines; they change nothing in the run) -----
+
+    /// Notes a decision of this replica. Only the first copy of a two-faced replica notes its
+    /// views, timeouts and locks, so that its timeline reads as one replica's.
+    fn note(&self, ctx: &mut Ctx<'_, Self>, note: Note) {
+        if self.side() == 0 {
+            ctx.note(note);
+        }
+    }
+
+    /// Notes a Byzantine behaviour acting (`action` is its name in scenario files), about a view.
+    fn note_byzantine(&self, ctx: &mut Ctx<'_, Self>, action: &'static str, about: u64) {
+        ctx.note(Note::Byzantine { action, about });
+    }
+
+    /// A forking leader's proposal, and each proposal of an equivocator's or a twin's copy
+    /// (each copy proposes on its own: a copy cut off from the quorum may lag behind).
+    fn note_misbehaving_proposal(&self, ctx: &mut Ctx<'_, Self>) {
+        let action = match self.behavior {
+            Behavior::Fork if !self.qc_high.is_genesis() => "fork",
+            Behavior::Equivocate => "equivocate",
+            Behavior::Twins => "twins",
+            _ => return,
+        };
+        self.note_byzantine(ctx, action, self.view.0);
+    }
+
+    /// A vote withholder notes each vote it keeps back, once per view and phase.
+    fn note_withheld(&mut self, ctx: &mut Ctx<'_, Self>, phase: Phase, view: View) {
+        if self.behavior == Behavior::WithholdVotes && (view, phase) > self.withheld && view > self.complained_view {
+            self.withheld = (view, phase);
+            self.note_byzantine(ctx, "withhold_votes", view.0);
+        }
+    }
+
     // ----- views -----
 
     fn enter_view(&mut self, ctx: &mut Ctx<'_, Self>, view: View) {
         assert!(view > self.view, "views only move forward");
         self.view = view;
+        self.note(ctx, Note::View { view: view.0 });
         ctx.set_timer(HsTimer::ViewTimeout(self.side()), self.timeout());
         self.votes.prune_below((View(view.0.saturating_sub(2)), Phase::Prepare, 0));
         self.complaints.prune_below(View(view.0.saturating_sub(1)));
         if self.leader(view) == ctx.me() && self.behavior == Behavior::SlowLeader {
+            self.note_byzantine(ctx, "slow_leader", view.0);
             ctx.set_timer(HsTimer::ProposeLate(self.side()), Span(self.timeout().0 / 4 * 3));
         }
         if self.is_basic() {
@@ -550,6 +596,7 @@ impl HotStuff {
             return;
         }
         self.proposed_view = self.view;
+        self.note_misbehaving_proposal(ctx);
         let (parent, justify) = self.proposal_parent();
         let txs = self.take_batch(&parent);
         let block = Block::new(&parent, self.view, justify, ctx.me(), txs, self.side() as u64);
@@ -657,7 +704,7 @@ impl HotStuff {
     /// QC is above the lock.
     fn vote_if_safe(&mut self, ctx: &mut Ctx<'_, Self>, block: &Block) {
         if !self.may_vote(Phase::Prepare, block.view) {
-            return;
+            return self.note_withheld(ctx, Phase::Prepare, block.view);
         }
         let lock = self.block(self.lock);
         let safe = self.extends(block, lock.id, lock.height)
@@ -676,7 +723,7 @@ impl HotStuff {
 
     fn vote(&mut self, ctx: &mut Ctx<'_, Self>, phase: Phase, view: View, block: BlockId) {
         if !self.may_vote(phase, view) {
-            return;
+            return self.note_withheld(ctx, phase, view);
         }
         self.voted = (view, phase);
         let sig = ctx.sign(phase.vote_digest(view, block));
@@ -708,7 +755,7 @@ impl HotStuff {
         }
         let Some(b1) = self.blocks.get(&b2.justify.block).cloned() else { return };
         let Some(b0) = self.blocks.get(&b1.justify.block).cloned() else { return };
-        self.lock_on(&b1);
+        self.lock_on(ctx, &b1);
         let direct = b2.parent == b1.id && b1.parent == b0.id;
         let consecutive = b2.view.0 == b1.view.0 + 1 && b1.view.0 == b0.view.0 + 1;
         if direct && consecutive {
@@ -717,7 +764,7 @@ impl HotStuff {
     }
 
     fn update_two_chain(&mut self, ctx: &mut Ctx<'_, Self>, b2: &Rc<Block>) {
-        self.lock_on(b2);
+        self.lock_on(ctx, b2);
         let Some(b1) = self.blocks.get(&b2.justify.block).cloned() else { return };
         if b2.parent == b1.id && b2.view.0 == b1.view.0 + 1 {
             self.commit(ctx, &b1);
@@ -726,9 +773,10 @@ impl HotStuff {
 
     /// The lock moves to `block` if its view is above the locked block's: the voting rule
     /// compares views, so the lock must too (see the module docs).
-    fn lock_on(&mut self, block: &Block) {
+    fn lock_on(&mut self, ctx: &mut Ctx<'_, Self>, block: &Block) {
         if block.view > self.block(self.lock).view {
             self.lock = block.id;
+            self.note(ctx, Note::Lock { view: block.view.0, block: block.id });
         }
     }
 
@@ -798,6 +846,7 @@ impl HotStuff {
     fn on_timeout(&mut self, ctx: &mut Ctx<'_, Self>) {
         self.stats.timeouts += 1;
         self.consecutive_timeouts += 1;
+        self.note(ctx, Note::Timeout { view: self.view.0 });
         ctx.set_timer(HsTimer::ViewTimeout(self.side()), self.timeout());
         self.complain(ctx, self.view);
         self.retry_sync(ctx);
@@ -1031,6 +1080,9 @@ impl Protocol for HotStuff {
     type Record = HsRecord;
 
     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+        if self.behavior == Behavior::Silent {
+            self.note_byzantine(ctx, "silent", 0);
+        }
         if self.behavior == Behavior::Silent || self.script.is_some() {
             return;
         }
@@ -1093,5 +1145,50 @@ impl Protocol for HotStuff {
             ("block_requests", s.block_requests),
             ("pending_txs", self.pending.len() as u64),
         ]
+    }
+
+    /// The view and its leader, the lock, the highest QC, what is committed, the last vote;
+    /// an equivocator's or twin's second copy follows.
+    fn debug_state(&self) -> String {
+        let mut out = String::new();
+        self.write_state(&mut out);
+        if let Some(twin) = &self.twin {
+            out.push_str("second copy:\n");
+            twin.write_state(&mut out);
+        }
+        out
+    }
+}
+
+impl HotStuff {
+    fn write_state(&self, out: &mut String) {
+        use std::fmt::Write;
+        if self.n == 0 {
+            let _ = writeln!(out, "not started ({:?})", self.behavior);
+            return;
+        }
+        let lock = self.block(self.lock);
+        let exec = self.block(self.exec);
+        let qc = &self.qc_high;
+        let _ = writeln!(
+            out,
+            "view {} leader {} ({:?}, {} consecutive timeouts)",
+            self.view.0,
+            self.leader(self.view).0,
+            self.behavior,
+            self.consecutive_timeouts
+        );
+        let _ = writeln!(out, "locked block {:016x} view {} height {}", lock.id, lock.view.0, lock.height.0);
+        let _ = writeln!(out, "highest qc view {} block {:016x}", qc.view.0, qc.block);
+        let _ = writeln!(out, "committed height {} block {:016x}", exec.height.0, exec.id);
+        let _ = writeln!(
+            out,
+            "voted view {} {}, complained view {}, proposed view {}",
+            self.voted.0.0,
+            self.voted.1.name(),
+            self.complained_view.0,
+            self.proposed_view.0
+        );
+        let _ = writeln!(out, "pending txs {}, blocks awaited {}", self.pending.len(), self.waiting.len());
     }
 }

@@ -1,7 +1,7 @@
 //! HotStuff's data: views, blocks, quorum and timeout certificates, and the messages with
 //! their sizes on the wire.
 
-use std::fmt;
+use std::fmt::{self, Write};
 use std::rc::Rc;
 
 use sim_core::digest::{Fold, hash_words};
@@ -65,6 +65,26 @@ impl Phase {
             Phase::Prepare => vote_digest(view, block),
             Phase::PreCommit | Phase::Commit => hash_words(&[PHASE_VOTE_TAG, self as u64, view.0, block]),
         }
+    }
+}
+
+impl Phase {
+    /// The phase's name in logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Prepare => "prepare",
+            Phase::PreCommit => "pre-commit",
+            Phase::Commit => "commit",
+        }
+    }
+}
+
+/// A block id as logs show it: its first four hex digits (the start of its 16-digit form).
+pub struct Short(pub BlockId);
+
+impl fmt::Display for Short {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04x}", self.0 >> 48)
     }
 }
 
@@ -353,5 +373,99 @@ impl sim_core::Message for HsMsg {
             HsMsg::Coalition { side, inner } => hash_words(&[8, *side as u64, inner.fingerprint()]),
             HsMsg::Certified { phase, qc, .. } => hash_words(&[9, *phase as u64, qc.view.0, qc.block]),
         }
+    }
+
+    /// "view 7 block 3f2a height 5 justify view 6 txs 100": views, blocks and certificates;
+    /// transactions and blocks only counted.
+    fn describe(&self, out: &mut String) {
+        let qc = |qc: &Qc| (qc.view.0, Short(qc.block));
+        let _ = match self {
+            HsMsg::Propose { block: b, .. } => write!(
+                out,
+                "view {} block {} height {} parent {} justify view {} txs {}",
+                b.view.0,
+                Short(b.id),
+                b.height.0,
+                Short(b.parent),
+                b.justify.view.0,
+                b.txs.len()
+            ),
+            HsMsg::Vote { phase, view, block, .. } => {
+                write!(out, "{} view {} block {}", phase.name(), view.0, Short(*block))
+            }
+            HsMsg::NewView { view, qc: q, .. } => {
+                let (v, b) = qc(q);
+                write!(out, "view {} qc view {v} block {b}", view.0)
+            }
+            HsMsg::Complain { view, qc_high, last_vote, .. } => {
+                let (v, b) = qc(qc_high);
+                let _ = write!(out, "view {} qc_high view {v} block {b}", view.0);
+                match last_vote {
+                    Some((lv, lb, _)) => write!(out, " last_vote view {} block {}", lv.0, Short(*lb)),
+                    None => Ok(()),
+                }
+            }
+            HsMsg::NextView { tc, qc_high, .. } => {
+                let (v, b) = qc(qc_high);
+                write!(out, "tc view {} qc_high view {v} block {b}", tc.view.0)
+            }
+            HsMsg::BlockRequest { id } => write!(out, "block {}", Short(*id)),
+            HsMsg::BlockResponse { blocks, .. } => match (blocks.first(), blocks.last()) {
+                (Some(newest), Some(oldest)) => write!(
+                    out,
+                    "blocks {} heights {}..={} newest {}",
+                    blocks.len(),
+                    oldest.height.0,
+                    newest.height.0,
+                    Short(newest.id)
+                ),
+                _ => write!(out, "blocks 0"),
+            },
+            HsMsg::Certified { phase, qc: q, .. } => {
+                let (v, b) = qc(q);
+                write!(out, "{} qc view {v} block {b}", phase.name())
+            }
+            HsMsg::Coalition { side, inner } => {
+                let _ = write!(out, "face {side}: ");
+                inner.describe(out);
+                Ok(())
+            }
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sim_core::Message;
+
+    fn tx(id: u64) -> Tx {
+        let (from, to) = (sim_core::AccountId(0), sim_core::AccountId(1));
+        Tx { id: sim_core::TxId(id), client: NodeId(9), from, to, amount: 1, nonce: id + 1, size_bytes: 100 }
+    }
+
+    fn described(msg: &HsMsg) -> String {
+        let mut out = String::new();
+        msg.describe(&mut out);
+        out
+    }
+
+    #[test]
+    fn messages_describe_themselves_in_one_short_line() {
+        let wire = Wire { n: 4, list_certificates: false };
+        let genesis = Block::genesis();
+        let block = Rc::new(Block::new(&genesis, View(1), Qc::genesis(), NodeId(1), (0..100).map(tx).collect(), 0));
+        let (b, g) = (Short(block.id), Short(genesis.id));
+        let propose = HsMsg::Propose { block: Rc::clone(&block), wire };
+        assert_eq!(described(&propose), format!("view 1 block {b} height 1 parent {g} justify view 0 txs 100"));
+        let new_view = HsMsg::NewView { view: View(2), qc: Qc::genesis(), wire };
+        assert_eq!(described(&new_view), format!("view 2 qc view 0 block {g}"));
+        let coalition = HsMsg::Coalition { side: 1, inner: Box::new(new_view) };
+        assert_eq!(described(&coalition), format!("face 1: view 2 qc view 0 block {g}"));
+        assert_eq!(described(&HsMsg::BlockRequest { id: 0x3f2a_0000_0000_0007 }), "block 3f2a");
+        let response = HsMsg::BlockResponse { blocks: vec![block], wire };
+        assert_eq!(described(&response), format!("blocks 1 heights 1..=1 newest {b}"));
+        let decide = HsMsg::Certified { phase: Phase::Commit, qc: Qc::genesis(), wire };
+        assert_eq!(described(&decide), format!("commit qc view 0 block {g}"));
     }
 }

@@ -117,6 +117,11 @@
 //!       different anchors of replicas with different executed prefixes cost no fast path;
 //!       a coordinator-suggested anchor (as the suggested floor) would only make view-0
 //!       proposals of several coordinators agree more often and shorten answers.
+//!
+//! Notes (`Ctx::note`, not in the digest): the coordinator's fast or slow path per command, each
+//! view change started, each recovery asked, and every Byzantine behaviour acting, the PBFT
+//! attacks under the name of the behaviour that makes each alone. `debug_state` lists the
+//! epoch, executed prefix and up to 16 commands not executed (not committed first).
 
 pub mod exec;
 pub mod membership;

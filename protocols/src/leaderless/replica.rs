@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use sim_core::digest::splitmix64;
-use sim_core::{AccountId, AggregateSignature, Ctx, NodeId, Protocol, Signature, Span, Time, Tx, TxId};
+use sim_core::{AccountId, AggregateSignature, Ctx, NodeId, Note, Protocol, Signature, Span, Time, Tx, TxId};
 
 mod attacks;
 
@@ -406,7 +406,10 @@ impl Leaderless {
         let c = self.cmds.get(&cmd)?;
         let honest = c.deps.clone()?;
         let deps: Rc<[TxId]> = match self.behavior {
-            Behavior::SpoilSilent => return None,
+            Behavior::SpoilSilent => {
+                self.note_byzantine(ctx, "spoil_silent", cmd);
+                return None;
+            }
             Behavior::OmitDeps => Rc::from([]),
             Behavior::InventDeps => self.invented_answer(&honest, cmd),
             Behavior::IrrelevantDeps => match self.irrelevant_to(cmd) {
@@ -428,8 +431,14 @@ impl Leaderless {
                 return Some(ack);
             }
         };
+        self.note_byzantine(ctx, self.behavior.name(), cmd);
         let sig = ctx.sign(ack_digest(cmd, &deps));
         Some(Rc::new(Ack { cmd, deps, sig }))
+    }
+
+    /// Notes a Byzantine action (`action` names the behaviour that does it) about `cmd`.
+    pub(super) fn note_byzantine(&self, ctx: &mut Ctx<'_, Self>, action: &'static str, cmd: TxId) {
+        ctx.note(Note::Byzantine { action, about: cmd.0 });
     }
 
     /// An inventing replica's answer: an id no client signed and, when answers carry floors, a
@@ -464,6 +473,8 @@ impl Leaderless {
         }
         if self.behavior != Behavior::NeverCommit {
             self.cmds.get_mut(&tx.id).expect("learned").collect = Some(Box::default());
+        } else {
+            self.note_byzantine(ctx, "never_commit", tx.id);
         }
         self.broadcast(ctx, LlMsg::Announce { tx, floor });
     }
@@ -476,6 +487,7 @@ impl Leaderless {
             return;
         }
         c.collect = Some(Box::default());
+        self.note_byzantine(ctx, "claim_coordinator", tx.id);
         self.broadcast(ctx, LlMsg::Payload { tx });
         let floor = self.suggested_floor();
         self.broadcast(ctx, LlMsg::Announce { tx, floor });
@@ -607,6 +619,7 @@ impl Leaderless {
         let tx = c.tx.expect("coordinator has the payload");
         ctx.cancel_timer(LlTimer::FastPath(cmd));
         ctx.record(LlRecord::Coordinated { cmd, fast: true, deps_len: named(&deps).count() as u32 });
+        ctx.note(Note::Path { instance: cmd.0, fast: true });
         if self.behavior == Behavior::ForgeCommit {
             return self.forge_commit(ctx, tx, &deps);
         }
@@ -620,6 +633,7 @@ impl Leaderless {
     }
 
     fn forge_commit(&mut self, ctx: &mut Ctx<'_, Self>, tx: Tx, deps: &[TxId]) {
+        self.note_byzantine(ctx, "forge_commit", tx.id);
         let forged: Rc<[TxId]> = Rc::from(&deps[..deps.len().saturating_sub(1)]);
         let sig = ctx.sign(ack_digest(tx.id, &forged));
         let proof = CommitProof::Fast(ctx.aggregate(&[sig]).expect("one signature"));
@@ -634,9 +648,11 @@ impl Leaderless {
         let tx = c.tx.expect("coordinator has the payload");
         let deps = self.dds_union(acks.iter().map(|a| &a.deps[..]));
         ctx.record(LlRecord::Coordinated { cmd, fast: false, deps_len: named(&deps).count() as u32 });
+        ctx.note(Note::Path { instance: cmd.0, fast: false });
         match self.behavior {
             Behavior::ForgeCommit => return self.forge_commit(ctx, tx, &deps),
             Behavior::ProposeWithoutProof => {
+                self.note_byzantine(ctx, "propose_without_proof", cmd);
                 let own = self.cmds[&cmd].deps.clone().expect("own answer");
                 let why = Justification::Replies(Rc::from([]));
                 let msg = LlMsg::Propose { tx, view: 0, deps: own, why };
@@ -945,6 +961,7 @@ impl Leaderless {
         let sig = ctx.sign(ViewChange::digest(cmd, view, &ack, prepared.as_deref()));
         let vc = ViewChange { cmd, view, ack, prepared, sig };
         self.counters.view_changes += 1;
+        ctx.note(Note::ViewChange { instance: cmd.0, view: u64::from(view) });
         ctx.set_timer(LlTimer::View(cmd), self.view_timeout(view));
         if leader == self.me {
             self.on_view_change(ctx, self.me, vc);
@@ -987,6 +1004,7 @@ impl Leaderless {
             return self.equivocate_new_view(ctx, tx, view, vcs);
         }
         let deps = if self.behavior == Behavior::ProposeWithoutProof {
+            self.note_byzantine(ctx, "propose_without_proof", cmd);
             self.cmds[&cmd].deps.clone().expect("own answer")
         } else {
             self.new_view_value(&vcs)
@@ -1061,6 +1079,7 @@ impl Leaderless {
             let tx = c.tx.expect("known");
             self.counters.recoveries += 1;
             ctx.record(LlRecord::Recovering { cmd: id });
+            ctx.note(Note::Recovery { instance: id.0 });
             self.broadcast(ctx, LlMsg::Recover { tx });
         }
         for id in self.exec.blocked_on() {
@@ -1245,6 +1264,9 @@ impl Protocol for Leaderless {
     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
         self.me = ctx.me();
         assert_eq!((ctx.n(), ctx.f()), (self.members.n, self.members.f), "membership matches the run");
+        if self.behavior == Behavior::Silent {
+            ctx.note(Note::Byzantine { action: "silent", about: 0 });
+        }
     }
 
     fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: Envelope) {
@@ -1311,5 +1333,88 @@ impl Protocol for Leaderless {
             ("ledger_rejected", self.ledger.rejected()),
             ("epoch", self.members.epoch as u64),
         ]
+    }
+
+    /// The epoch and executed prefix, what execution waits for, the commands not executed
+    /// here (those not committed first), at most `DEBUG_COMMANDS_MAX`, and the last ones
+    /// executed, one line each.
+    fn debug_state(&self) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        let exec = &self.exec;
+        let _ = writeln!(
+            out,
+            "replica {} ({}), epoch {}, executed prefix {}, executed {} of {} committed",
+            self.me.0,
+            self.behavior.name(),
+            self.members.epoch,
+            exec.executed_prefix(),
+            exec.executed_count(),
+            exec.committed_count()
+        );
+        let blocked = exec.blocked_on();
+        if !blocked.is_empty() {
+            let ids: Vec<u64> = blocked.iter().take(8).map(|d| d.0).collect();
+            let _ = writeln!(out, "execution waits for {} commands: {ids:?}", blocked.len());
+        }
+        // Commands not committed first (what recovery waits on), then those committed and
+        // waiting to execute; each group oldest first.
+        let not_executed = self.cmds.iter().filter(|(id, _)| !exec.is_executed(**id));
+        let (uncommitted, waiting): (Vec<_>, Vec<_>) = not_executed.partition(|(_, c)| c.committed.is_none());
+        let open: Vec<TxId> = uncommitted.into_iter().chain(waiting).map(|(id, _)| *id).collect();
+        let last: Vec<TxId> = self.cmds.keys().rev().take(3).copied().filter(|&id| exec.is_executed(id)).collect();
+        for &id in open.iter().take(DEBUG_COMMANDS_MAX).chain(last.iter().rev()) {
+            self.write_command(&mut out, id);
+        }
+        if open.len() > DEBUG_COMMANDS_MAX {
+            let _ = writeln!(out, "... and {} more not executed", open.len() - DEBUG_COMMANDS_MAX);
+        }
+        out
+    }
+}
+
+/// Commands not executed that `debug_state` lists, at most.
+const DEBUG_COMMANDS_MAX: usize = 16;
+
+impl Leaderless {
+    /// One line on where command `id` stands here.
+    fn write_command(&self, out: &mut String, id: TxId) {
+        use std::fmt::Write;
+        let c = &self.cmds[&id];
+        let _ = write!(out, "cmd {}: ", id.0);
+        if let Some(done) = &c.committed {
+            let how = match &done.1 {
+                CommitProof::Fast(_) => "fast".to_string(),
+                CommitProof::Decided { view, .. } => format!("decided in view {view}"),
+            };
+            let state = if self.exec.is_executed(id) { "executed" } else { "not executed" };
+            let _ = writeln!(out, "committed {how}, deps {}, {state}", named(&done.0).count());
+            return;
+        }
+        match c.tx {
+            Some(_) => {
+                let _ = write!(out, "seen at {}", c.first_seen);
+            }
+            None => out.push_str("payload unknown"),
+        }
+        if let Some(collect) = &c.collect {
+            let _ = write!(
+                out,
+                ", coordinating: {} answers{}",
+                collect.acks.len(),
+                if collect.done { ", done" } else { "" }
+            );
+        }
+        if let Some(cons) = &c.cons {
+            let accepted = if cons.accepted.is_some() { "accepted" } else { "no value accepted" };
+            let _ = write!(out, ", view {} {accepted}", cons.view);
+            if let Some(p) = &cons.prepared {
+                let _ = write!(out, ", prepared in view {}", p.view);
+            }
+        }
+        if let Some(at) = c.recovery_asked {
+            let _ = write!(out, ", recovery asked at {at}");
+        }
+        out.push('\n');
     }
 }

@@ -5,6 +5,8 @@
 use std::rc::Rc;
 
 use sim_core::digest::{Fold, hash_words};
+use std::fmt::Write;
+
 use sim_core::{AggregateSignature, Message, NodeId, Signature, Span, Tx, TxId};
 
 use super::membership::Variant;
@@ -234,6 +236,29 @@ pub enum Behavior {
 }
 
 impl Behavior {
+    /// The behaviour's name in scenario files (and in the Byzantine notes of event logs).
+    pub fn name(self) -> &'static str {
+        match self {
+            Behavior::Correct => "correct",
+            Behavior::Silent => "silent",
+            Behavior::OmitDeps => "omit_deps",
+            Behavior::InventDeps => "invent_deps",
+            Behavior::IrrelevantDeps => "irrelevant_deps",
+            Behavior::Equivocate => "equivocate",
+            Behavior::SpoilDifferent => "spoil_different",
+            Behavior::SpoilSilent => "spoil_silent",
+            Behavior::NeverCommit => "never_commit",
+            Behavior::ProposeWithoutProof => "propose_without_proof",
+            Behavior::ForgeCommit => "forge_commit",
+            Behavior::ClaimCoordinator => "claim_coordinator",
+            Behavior::EquivocateProposal => "equivocate_proposal",
+            Behavior::DoubleVote => "double_vote",
+            Behavior::HidePrepared => "hide_prepared",
+            Behavior::StalePrepared => "stale_prepared",
+            Behavior::PbftAttack => "pbft_attack",
+        }
+    }
+
     /// Proposes different values to different replicas (and forges decisions).
     pub fn equivocates_proposals(self) -> bool {
         matches!(self, Behavior::EquivocateProposal | Behavior::PbftAttack)
@@ -487,6 +512,60 @@ impl Message for Envelope {
             LlMsg::Payload { tx, .. } => hash_words(&[9, tx.id.0]),
         }
     }
+
+    /// "cmd 12 view 0 deps 3 floor 96": the command, the consensus view, the value (its
+    /// dependency count and floor, a vote's value digest), proofs counted.
+    fn describe(&self, out: &mut String) {
+        let _ = match &self.msg {
+            LlMsg::Announce { tx, floor } => write!(out, "cmd {} floor {floor}", tx.id.0),
+            LlMsg::Reply { ack } => {
+                let _ = write!(out, "cmd {} ", ack.cmd.0);
+                describe_deps(out, &ack.deps)
+            }
+            LlMsg::Propose { tx, view, deps, why } => {
+                let _ = write!(out, "cmd {} view {view} ", tx.id.0);
+                let _ = describe_deps(out, deps);
+                match why {
+                    Justification::Replies(acks) => write!(out, " answers {}", acks.len()),
+                    Justification::ViewChanges(vcs) => write!(out, " view_changes {}", vcs.len()),
+                }
+            }
+            LlMsg::Vote { phase, cmd, view, value, .. } => {
+                let phase = match phase {
+                    Phase::Prepare => "prepare",
+                    Phase::Commit => "commit",
+                };
+                write!(out, "{phase} cmd {} view {view} value {:04x}", cmd.0, value >> 48)
+            }
+            LlMsg::ViewChange { vc } => {
+                let _ = write!(out, "cmd {} view {} ", vc.cmd.0, vc.view);
+                let _ = describe_deps(out, &vc.ack.deps);
+                match &vc.prepared {
+                    Some(p) => write!(out, " prepared view {} deps {}", p.view, p.deps.len()),
+                    None => write!(out, " prepared none"),
+                }
+            }
+            LlMsg::Commit { tx, deps, proof } => {
+                let _ = write!(out, "cmd {} ", tx.id.0);
+                let _ = describe_deps(out, deps);
+                match proof {
+                    CommitProof::Fast(_) => write!(out, " fast"),
+                    CommitProof::Decided { view, .. } => write!(out, " decided view {view}"),
+                }
+            }
+            LlMsg::Recover { tx } | LlMsg::Payload { tx } => write!(out, "cmd {}", tx.id.0),
+            LlMsg::Fetch { cmd } => write!(out, "cmd {}", cmd.0),
+        };
+    }
+}
+
+/// A dependency set in a few words: how many commands it names, and its floor if any.
+fn describe_deps(out: &mut String, deps: &[TxId]) -> std::fmt::Result {
+    write!(out, "deps {}", named(deps).count())?;
+    match floor_of(deps) {
+        0 => Ok(()),
+        floor => write!(out, " floor {floor}"),
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -536,4 +615,36 @@ pub enum LlRecord {
     Epoch { epoch: u32, barrier: TxId },
     /// After a round of execution: a hash of the set executed so far and the ledger state.
     ExecutedBatch { executed_set: u64, state: u64 },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tx(id: u64) -> Tx {
+        let (from, to) = (sim_core::AccountId(0), sim_core::AccountId(1));
+        Tx { id: sim_core::TxId(id), client: NodeId(9), from, to, amount: 1, nonce: id + 1, size_bytes: 100 }
+    }
+
+    fn described(msg: LlMsg) -> String {
+        let mut out = String::new();
+        Envelope { msg, size: 0 }.describe(&mut out);
+        out
+    }
+
+    #[test]
+    fn messages_describe_themselves_in_one_short_line() {
+        let tx = tx(12);
+        let deps: Rc<[TxId]> = Rc::from(vec![TxId(3), TxId(5), TxId(9), floor_marker(96)]);
+        assert_eq!(described(LlMsg::Announce { tx, floor: 96 }), "cmd 12 floor 96");
+        let why = Justification::Replies(Rc::from([]));
+        let propose = LlMsg::Propose { tx, view: 0, deps: deps.clone(), why };
+        assert_eq!(described(propose), "cmd 12 view 0 deps 3 floor 96 answers 0");
+        let proof = CommitProof::Decided { view: 2, cert: AggregateSignature::genesis(0) };
+        assert_eq!(described(LlMsg::Commit { tx, deps, proof }), "cmd 12 deps 3 floor 96 decided view 2");
+        let fast = CommitProof::Fast(AggregateSignature::genesis(0));
+        assert_eq!(described(LlMsg::Commit { tx, deps: Rc::from([]), proof: fast }), "cmd 12 deps 0 fast");
+        assert_eq!(described(LlMsg::Fetch { cmd: TxId(7) }), "cmd 7");
+        assert_eq!(described(LlMsg::Recover { tx }), "cmd 12");
+    }
 }

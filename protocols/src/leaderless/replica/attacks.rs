@@ -61,6 +61,8 @@ impl Leaderless {
         ack: Rc<Ack>,
         prepared: Option<Rc<Prepared>>,
     ) -> (Rc<Ack>, Option<Rc<Prepared>>) {
+        let action = if self.behavior == Behavior::HidePrepared { "hide_prepared" } else { "stale_prepared" };
+        self.note_byzantine(ctx, action, cmd);
         let ack = self.late_answer(ctx, cmd).unwrap_or(ack);
         // Wintermute answers name dependencies without their clients' signatures.
         let wintermute = self.members.variant == Variant::Wintermute;
@@ -78,6 +80,7 @@ impl Leaderless {
     pub(super) fn vote_for_anything(&mut self, ctx: &mut Ctx<'_, Self>, cmd: TxId, view: u32, value: u64) {
         for phase in [Phase::Prepare, Phase::Commit] {
             if self.attack.voted.insert((cmd, phase, view, value)) {
+                self.note_byzantine(ctx, "double_vote", cmd);
                 let sig = ctx.sign(vote_digest(phase, cmd, view, value));
                 self.broadcast(ctx, LlMsg::Vote { phase, cmd, view, value, sig });
             }
@@ -121,6 +124,7 @@ impl Leaderless {
         proof: CommitProof,
     ) {
         let to = NodeId((self.me.0 + 1) % self.members.n);
+        self.note_byzantine(ctx, "equivocate_proposal", tx.id);
         self.send(ctx, to, LlMsg::Commit { tx, deps, proof });
         self.slow_path(ctx, tx.id);
     }
@@ -227,6 +231,7 @@ impl Leaderless {
     /// replicas that get `second` also get a decision of `first` without its last dependency,
     /// whose certificate is its own commit vote alone.
     fn propose_two(&mut self, ctx: &mut Ctx<'_, Self>, tx: Tx, view: u32, first: Justified, second: Option<Justified>) {
+        self.note_byzantine(ctx, "equivocate_proposal", tx.id);
         let forged: Rc<[TxId]> = Rc::from(&first.0[..first.0.len().saturating_sub(1)]);
         let a = LlMsg::Propose { tx, view, deps: first.0, why: first.1 };
         let b = second.map(|(deps, why)| LlMsg::Propose { tx, view, deps, why });
