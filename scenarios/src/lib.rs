@@ -18,5 +18,6 @@ pub mod resultsdir;
 pub mod rows;
 pub mod run;
 pub mod stats;
+pub mod swarm;
 pub mod sweep;
 pub mod version;

@@ -37,7 +37,10 @@ pub fn run(scenario: &Scenario, progress: Progress<'_>) -> Report {
 }
 
 /// The same with a planted bug in every replica (for measuring the checkers; see `planted`).
+/// A scenario with `[explore]` runs the faults its seed draws (`swarm::materialize`): every
+/// command that runs a scenario comes through here, so a seed runs the same everywhere.
 pub fn run_planted(scenario: &Scenario, planted: Option<Planted>, progress: Progress<'_>) -> Report {
+    let scenario = &crate::swarm::materialize(scenario);
     let mut lowered = lower(scenario);
     if let Some(bug) = planted {
         bug.apply(&mut lowered);

@@ -914,7 +914,13 @@ fn defaults_are_filled_in() {
             uplink_mbps: 0.0,
             downlink_mbps: 0.0,
         },
-        network: Network { delay: Delay::Uniform { one_way_ms: 10.0 }, jitter: Jitter::None, loss: 0.0, fifo: true },
+        network: Network {
+            delay: Delay::Uniform { one_way_ms: 10.0 },
+            jitter: Jitter::None,
+            loss: 0.0,
+            fifo: true,
+            spikes: vec![],
+        },
         faults: Faults::default(),
         byzantine: Vec::new(),
         checks: Checks { liveness_bound_s: None },
@@ -959,6 +965,7 @@ fn defaults_are_filled_in() {
             max_stalled_events: 2_000_000,
         },
         output: Output { window_s: 1.0, latency_csv: true },
+        explore: None,
         inputs: Vec::new(),
     };
     assert_eq!(s, expected);
@@ -1100,6 +1107,7 @@ fn a_full_example_parses_to_the_expected_scenario() {
             jitter: Jitter::LogNormal { median_ms: 0.5, sigma: 0.25 },
             loss: 0.01,
             fifo: false,
+            spikes: vec![],
         },
         faults: Faults {
             partitions: vec![Partition { groups: vec![vec![0, 1, 2], vec![3, 4]], start_s: 5.0, heal_s: 8.5 }],
@@ -1156,6 +1164,7 @@ fn a_full_example_parses_to_the_expected_scenario() {
             max_stalled_events: 2_000_000,
         },
         output: Output { window_s: 0.5, latency_csv: false },
+        explore: None,
         inputs: Vec::new(),
     };
     assert_eq!(s, expected);

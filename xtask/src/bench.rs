@@ -63,6 +63,7 @@ fn ping_pong(events: u64) -> (u64, f64) {
             loss_ppb: 0,
             fifo: false,
             partitions: vec![],
+            spikes: vec![],
         },
         send_to: SendPolicy::Nearest,
         faults: vec![],
@@ -240,7 +241,7 @@ fn explore(path: &str, sets: &[&str], seeds: u64, planted: Option<Planted>) -> (
         seeds: (1..=seeds).collect(),
         jobs: scenarios::batch::default_jobs(),
         planted,
-        stop_at_first: planted.is_some(),
+        max_failures: planted.map(|_| 1),
     };
     let t = Instant::now();
     let found = scenarios::explore::explore(&plan, &mut || {}, &mut |_| {});
