@@ -225,7 +225,7 @@ fn draw_partition(n: u32, window: &Window, rng: &mut SimRng) -> Partition {
 /// Twins adversary with one twin if the budget allows.
 fn draw_adversary(s: &Scenario, rng: &mut SimRng, pool: &mut Pool, d: &mut Draw) -> Adversary {
     let explore = s.explore.as_ref().expect("drawn only under [explore]");
-    let twins = s.protocol == ProtocolKind::HotStuff && rng.below(3) == 0;
+    let twins = s.protocol == ProtocolKind::HotStuff && rng.below(2) == 0;
     if twins {
         let partitioned_views = 4 + rng.below(9);
         let until_ms = ms(explore.from_s) + 1 + rng.below(ms(explore.to_s - explore.from_s).max(1));
@@ -236,7 +236,9 @@ fn draw_adversary(s: &Scenario, rng: &mut SimRng, pool: &mut Pool, d: &mut Draw)
         return Adversary { mode, delay_max_ms: 0.0 };
     }
     let delay = (10 + rng.below(81)) as f64 / 100.0;
-    let drop = rng.below(3) as f64 / 100.0;
+    // No drops: the adversary lasts the whole run, and the liveness check starts after the last
+    // fault; loss is drawn as spikes instead, which end.
+    let drop = 0.0;
     let slow_replica = rng.below(2) == 1;
     // As far as a delay spike goes: the partial-synchrony bound the protocol's timeouts face.
     let delay_max_ms = (1 + rng.below((explore.extra_delay_max_ms.floor() as u64).max(1))) as f64;
