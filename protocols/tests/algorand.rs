@@ -82,6 +82,7 @@ fn sim_cfg(case: &Case) -> SimConfig {
             loss_ppb: 0,
             fifo: true,
             partitions: case.partitions.clone(),
+            spikes: vec![],
         },
         send_to: SendPolicy::Nearest,
         faults: case.faults.clone(),

@@ -59,6 +59,7 @@ fn run(case: Case) -> RunResult {
             loss_ppb: case.loss_ppb,
             fifo: true,
             partitions: case.partitions,
+            spikes: vec![],
         },
         send_to: SendPolicy::All,
         faults: case.faults,

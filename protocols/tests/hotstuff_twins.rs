@@ -75,6 +75,7 @@ fn run(r: &Run) -> RunResult {
             loss_ppb: 0,
             fifo: true,
             partitions: vec![],
+            spikes: vec![],
         },
         send_to: SendPolicy::All,
         faults: vec![],

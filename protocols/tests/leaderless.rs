@@ -93,6 +93,7 @@ fn run(case: Case) -> RunResult {
             loss_ppb: 0,
             fifo: case.fifo,
             partitions: case.partitions,
+            spikes: vec![],
         },
         send_to: case.send_to,
         faults: vec![],

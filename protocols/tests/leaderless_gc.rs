@@ -94,6 +94,7 @@ fn run(case: &Case) -> RunResult {
             loss_ppb: 0,
             fifo: true,
             partitions: vec![],
+            spikes: vec![],
         },
         send_to: SendPolicy::Random,
         faults: vec![],

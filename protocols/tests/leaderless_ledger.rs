@@ -45,6 +45,7 @@ fn run(arrivals: Vec<Arrival>, bug: Option<PlantedBug>) -> RunResult {
             loss_ppb: 0,
             fifo: true,
             partitions: vec![],
+            spikes: vec![],
         },
         send_to: SendPolicy::Nearest,
         faults: vec![],

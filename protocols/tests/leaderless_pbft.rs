@@ -67,6 +67,7 @@ fn run(variant: Variant, behavior: Behavior, bug: Option<PlantedBug>, seed: u64)
             loss_ppb: 0,
             fifo: true,
             partitions: vec![],
+            spikes: vec![],
         },
         send_to: SendPolicy::Random,
         faults: vec![],

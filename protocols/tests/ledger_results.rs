@@ -64,6 +64,7 @@ fn net(n: u32, clients: u32, delay_ms: u64) -> NetConfig {
         loss_ppb: 0,
         fifo: true,
         partitions: vec![],
+        spikes: vec![],
     }
 }
 

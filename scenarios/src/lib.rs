@@ -21,6 +21,7 @@ pub mod rows;
 pub mod run;
 pub mod shrink;
 pub mod stats;
+pub mod swarm;
 pub mod sweep;
 pub mod version;
 pub mod watch;

@@ -6,7 +6,7 @@ use protocols::hotstuff::{Behavior, CommitRule, HotStuffConfig};
 use protocols::leaderless::{self as ll, LeaderlessConfig};
 use protocols::ledger::ConflictRelation;
 use sim_core::adversary::{Action, Mode, RandomAttack, Rule, TwinsPlan, kind_bit};
-use sim_core::net::{DelayModel, Jitter, NetConfig, NodePlacement, PartitionSpec};
+use sim_core::net::{DelayModel, Jitter, NetConfig, NodePlacement, PartitionSpec, SpikeSpec};
 use sim_core::{
     CpuConfig, CryptoCosts, CryptoMode, FaultAction, FaultAt, LivenessCheck, Message, NodeId, SendPolicy, SimConfig,
     Span, Streams, Time,
@@ -73,6 +73,7 @@ pub fn lower(s: &Scenario) -> Lowered {
         loss_ppb: (s.network.loss * 1e9).round() as u32,
         fifo: s.network.fifo,
         partitions: s.faults.partitions.iter().map(|p| partition(p, n)).collect(),
+        spikes: s.network.spikes.iter().map(spike).collect(),
     };
     let sim = SimConfig {
         seed: s.seed,
@@ -431,14 +432,24 @@ fn protocol_behavior(b: model::Behavior) -> Behavior {
     }
 }
 
-/// When the last fault ends: a crash, a recovery, a partition heal, or the end of the Twins
-/// adversary's partitions (`partition_until_s`) (0 if none). Healing times past the end of the
+fn spike(s: &model::Spike) -> SpikeSpec {
+    SpikeSpec {
+        start: Time::from_secs_f64(s.start_s),
+        end: Time::from_secs_f64(s.end_s),
+        loss_ppb: (s.loss * 1e9).round() as u32,
+        extra_delay: Span::from_millis_f64(s.extra_delay_ms),
+    }
+}
+
+/// When the last fault ends: a crash, a recovery, a partition heal, the end of a spike, or the
+/// end of the Twins adversary's partitions (`partition_until_s`) (0 if none). Healing times past the end of the
 /// run count as the end of the run.
 fn last_fault_end_s(s: &Scenario) -> f64 {
     let end = s.duration_s + s.drain_s;
     let crashes = s.faults.crashes.iter().flat_map(|c| [Some(c.at_s), c.recover_s]);
     let byzantine = s.byzantine.iter().flat_map(|b| [b.at_s, b.recover_s]);
     let heals = s.faults.partitions.iter().map(|p| Some(p.heal_s));
+    let heals = heals.chain(s.network.spikes.iter().map(|p| Some(p.end_s)));
     let twins_heal = match s.adversary.mode {
         model::AdversaryMode::Twins { partition_until_s, .. } => Some(partition_until_s),
         _ => None,

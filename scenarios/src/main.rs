@@ -71,9 +71,18 @@ enum Command {
         /// break are the same whatever the number.
         #[arg(long)]
         jobs: Option<u32>,
-        /// Stop at the first seed that breaks an invariant (the lowest one, whatever --jobs).
-        #[arg(long)]
+        /// Stop at the first seed that breaks an invariant (the lowest one, whatever --jobs):
+        /// --max-failures 1.
+        #[arg(long, conflicts_with = "max_failures")]
         stop_at_first: bool,
+        /// Stop after K seeds broke an invariant (the K lowest, whatever --jobs).
+        #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..))]
+        max_failures: Option<u64>,
+        /// Results folder: explore.csv (every seed: what it drew, how it ended, its digest and
+        /// reproduce command) and seed-N.toml (the concrete scenario of each failing seed).
+        /// Must be new, empty, or a folder byzsim wrote.
+        #[arg(long)]
+        out: Option<PathBuf>,
         /// Plant a bug (PROTOCOL/BUG) in every replica, to measure the checkers. For testing
         /// byzsim itself: a planted run says so on every line.
         #[arg(long, hide = true, value_parser = scenarios::planted::Planted::parse)]
@@ -315,9 +324,11 @@ fn main() -> ExitCode {
         },
         Command::Run { input, out, quiet, watch } => run_command(&input, out, quiet, &watch),
         Command::Calibrate { out, rounds, batches, signers } => calibrate_command(&out, rounds, batches, signers),
-        Command::Explore { file, seeds, sets, jobs, stop_at_first, plant, quiet } => {
+        Command::Explore { file, seeds, sets, jobs, stop_at_first, max_failures, out, plant, quiet } => {
             let jobs = jobs.map_or_else(batch::default_jobs, |j| j as usize);
-            explore_command(&file, seeds, &sets, jobs, stop_at_first, plant, quiet)
+            let max_failures = if stop_at_first { Some(1) } else { max_failures };
+            let args = ExploreArgs { file, range: seeds, sets, jobs, max_failures, out, plant, quiet };
+            explore_command(&args)
         }
         Command::Diff { a, b, seed, vs_seed, sets, context, plant } => {
             diff_command(&a, b.as_deref(), seed, vs_seed, &sets, context, plant)
@@ -354,53 +365,79 @@ fn finish(outcome: Result<(String, u8), Failure>) -> ExitCode {
     }
 }
 
-/// Runs every seed; prints each violation with its reproduce command. Exit 3 if any broke.
-fn explore_command(
-    file: &Path,
+/// `byzsim explore`'s arguments.
+struct ExploreArgs {
+    file: PathBuf,
     range: (u64, u64),
-    sets: &[String],
+    sets: Vec<String>,
     jobs: usize,
-    stop_at_first: bool,
+    max_failures: Option<u64>,
+    out: Option<PathBuf>,
     plant: Option<scenarios::planted::Planted>,
     quiet: bool,
-) -> ExitCode {
-    let scenario = match parse::load(file, sets, Some(range.0)) {
+}
+
+/// Runs every seed; prints each violation with its reproduce command; with `--out`, writes
+/// explore.csv and each failing seed's concrete scenario. Exit 3 if any broke.
+fn explore_command(a: &ExploreArgs) -> ExitCode {
+    let file = a.file.as_path();
+    let source = match parse::read_scenario(file) {
+        Ok(text) => text,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let scenario = match parse::load_str(file, &source, &a.sets, Some(a.range.0)) {
         Ok(s) => s,
         Err(diags) => {
             eprintln!("{diags}");
             return ExitCode::from(2);
         }
     };
-    let seeds = match batch::seeds_of(range) {
+    let seeds = match batch::seeds_of(a.range) {
         Ok(seeds) => seeds,
         Err(failure) => {
             eprintln!("error: {}", failure.message);
             return ExitCode::from(failure.code);
         }
     };
-    if let Some(code) = plant_mismatch(file, &scenario, plant) {
+    if let Some(code) = plant_mismatch(file, &scenario, a.plant) {
         return code;
     }
-    let planted_tag = plant.map(|b| format!(" [planted bug {}]", b.name())).unwrap_or_default();
-    let bar = batch::progress_bar(seeds.len(), quiet);
+    let sources = output::Sources::new(file, &source, &a.sets, None, None).reading([&scenario]);
+    if let Some(dir) = &a.out
+        && let Err(refused) = resultsdir::check(dir, &sources.input_paths())
+    {
+        eprintln!("{}", refused.message);
+        return ExitCode::from(2);
+    }
+    let reproduce = |seed: u64| match a.plant {
+        None => reproduce_command(file, seed, &a.sets),
+        Some(bug) => planted_reproduce(file, seed, &a.sets, bug),
+    };
+    let planted_tag = a.plant.map(|b| format!(" [planted bug {}]", b.name())).unwrap_or_default();
+    let bar = batch::progress_bar(seeds.len(), a.quiet);
     let started = Instant::now();
-    let plan = scenarios::explore::Plan { scenario, seeds, jobs, planted: plant, stop_at_first };
+    let protocol = scenario.protocol;
+    let plan =
+        scenarios::explore::Plan { scenario, seeds, jobs: a.jobs, planted: a.plant, max_failures: a.max_failures };
     let mut broken = 0u64;
     let found = scenarios::explore::explore(&plan, &mut || bar.inc(1), &mut |f| {
         broken += 1;
         bar.set_message(format!("{broken} broken"));
-        let reproduce = match plant {
-            None => reproduce_command(file, f.seed, sets),
-            Some(bug) => planted_reproduce(file, f.seed, sets, bug),
-        };
+        let concrete = a.out.as_ref().map_or_else(String::new, |dir| {
+            format!("\n  concrete: {}", dir.join(scenarios::explore::seed_file_name(f.seed)).display())
+        });
         bar.suspend(|| {
             println!(
-                "seed {}: `{}` broke at {} at {:.6} s: {}{planted_tag}\n  reproduce: {reproduce}",
+                "seed {}: `{}` broke at {} at {:.6} s: {}{planted_tag}\n  reproduce: {}{concrete}",
                 f.seed,
                 f.invariant,
                 f.node,
                 f.at_ns as f64 / 1e9,
-                f.detail
+                f.detail,
+                reproduce(f.seed)
             )
         });
     });
@@ -413,6 +450,15 @@ fn explore_command(
         found.limited,
         found.runs as f64 / wall_s.max(1e-9)
     );
+    if let Some(dir) = &a.out {
+        match write_exploration(dir, &found, protocol, &sources, &a.sets, &reproduce) {
+            Ok(()) => println!("results: {}", dir.display()),
+            Err(e) => {
+                eprintln!("error: could not write the results folder {}: {e}", dir.display());
+                return ExitCode::from(1);
+            }
+        }
+    }
     if found.findings.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(3) }
 }
 
@@ -630,6 +676,48 @@ fn explore_hint(file: &Path, sets: &[String], plant: Option<scenarios::planted::
     output::command_line(&words)
 }
 
+/// explore.csv, the scenario as given, and seed-N.toml for each failing seed.
+fn write_exploration(
+    dir: &Path,
+    found: &scenarios::explore::Exploration,
+    protocol: ProtocolKind,
+    sources: &output::Sources,
+    sets: &[String],
+    reproduce: &dyn Fn(u64) -> String,
+) -> std::io::Result<()> {
+    let csv = scenarios::explore::csv(found, protocol, reproduce)?;
+    let mut concrete = Vec::new();
+    for f in &found.findings {
+        let name = scenarios::explore::seed_file_name(f.seed);
+        let text = scenarios::swarm::concrete_toml(&sources.file, &sources.original, sets, f.seed, &dir.join(&name));
+        match text {
+            Some(text) => concrete.push((name, text)),
+            None => eprintln!(
+                "warning: seed {}: no {name}: its concrete scenario would not load back the same from {} \
+                 (a relative input path?); reproduce it with the command instead",
+                f.seed,
+                dir.display()
+            ),
+        }
+    }
+    let marker = resultsdir::Marker::new("explore", &found_name(sources));
+    resultsdir::replace(dir, &sources.input_paths(), marker, |staging| {
+        let mut files: Vec<String> = sources.write(staging)?.iter().map(|s| s.to_string()).collect();
+        std::fs::write(staging.join("explore.csv"), &csv)?;
+        files.push("explore.csv".into());
+        for (name, text) in &concrete {
+            std::fs::write(staging.join(name), text)?;
+            files.push(name.clone());
+        }
+        Ok(files)
+    })
+}
+
+/// The scenario's name, for the marker.
+fn found_name(sources: &output::Sources) -> String {
+    sources.file.file_stem().map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned())
+}
+
 fn calibrate_command(out: &Path, rounds: u32, batches: u32, signers: u32) -> ExitCode {
     if let Err(problem) = calibrate::check_out(out) {
         eprintln!("error: {problem}");
@@ -752,6 +840,9 @@ fn run_command(input: &Input, out: Option<PathBuf>, quiet: bool, watch: &WatchAr
     }
     let written = output::write_results(&report, &reproduce, &sources, &dir);
     let mut text = output::summary_table(&report, &reproduce);
+    if let Some(drawn) = scenarios::swarm::draw(&scenario) {
+        text.push_str(&format!("  {:<28} {}\n", "drawn by [explore]", drawn.summary(scenario.protocol)));
+    }
     text.push_str(&format!(
         "  {:<28} {:.2} s ({:.0} events/s, {:.1} simulated s per wall s)\n",
         "wall time",

@@ -36,6 +36,9 @@ pub struct Scenario {
     pub cpu: Cpu,
     pub limits: Limits,
     pub output: Output,
+    /// `[explore]`: faults drawn per seed (swarm testing). `swarm::materialize` turns it into
+    /// concrete faults before a run; a run never sees it.
+    pub explore: Option<Explore>,
     /// The files the scenario reads (matrix, cost profile, trace), as opened: a results folder
     /// may never replace one of them.
     pub inputs: Vec<std::path::PathBuf>,
@@ -94,6 +97,18 @@ pub struct Network {
     pub loss: f64,
     /// Links deliver in send order (a later message never overtakes an earlier one).
     pub fifo: bool,
+    /// `[[network.spikes]]`: windows of extra loss and delay between replicas.
+    pub spikes: Vec<Spike>,
+}
+
+/// A loss and delay spike: replica-to-replica messages sent in [start_s, end_s) are lost with
+/// probability `loss` (on top of `Network::loss`) and arrive `extra_delay_ms` later.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Spike {
+    pub start_s: f64,
+    pub end_s: f64,
+    pub loss: f64,
+    pub extra_delay_ms: f64,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -522,4 +537,67 @@ pub struct Output {
     pub latency_csv: bool,
     /// Records the flight recorder keeps (shown after a violation).
     pub flight_records: usize,
+}
+
+/// `[explore]`: what each seed draws, on top of the faults the file fixes. Every seed first
+/// draws which of `kinds` are on (each with probability 1/2), then their parameters, all from
+/// the seed's `explore/...` streams (see `swarm.rs`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Explore {
+    /// The kinds a seed may turn on, in `FaultKind` order, each once.
+    pub kinds: Vec<FaultKind>,
+    /// Allow more than f faulty replicas (crashed at some point, or Byzantine).
+    pub beyond_f: bool,
+    /// Crashed replicas drawn at most (within the budget of faulty replicas).
+    pub max_crashes: u32,
+    /// Byzantine replicas drawn at most (within the same budget).
+    pub max_byzantine: u32,
+    pub max_partitions: u32,
+    /// Loss spikes drawn at most, and delay spikes drawn at most.
+    pub max_spikes: u32,
+    /// Drawn faults start and end within [from_s, to_s].
+    pub from_s: f64,
+    pub to_s: f64,
+    /// The longest partition or spike.
+    pub max_window_s: f64,
+    /// A loss spike loses at most this share of messages.
+    pub loss_max: f64,
+    /// A delay spike adds at most this much.
+    pub extra_delay_max_ms: f64,
+    /// The Byzantine behaviours drawn from (names of the protocol's); empty: every one that
+    /// needs no other setting.
+    pub behaviors: Vec<Behavior>,
+}
+
+/// What a swarm seed can turn on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FaultKind {
+    Crash,
+    Partition,
+    Byzantine,
+    Loss,
+    Delay,
+    Adversary,
+}
+
+impl FaultKind {
+    pub const ALL: [FaultKind; 6] = [
+        FaultKind::Crash,
+        FaultKind::Partition,
+        FaultKind::Byzantine,
+        FaultKind::Loss,
+        FaultKind::Delay,
+        FaultKind::Adversary,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultKind::Crash => "crash",
+            FaultKind::Partition => "partition",
+            FaultKind::Byzantine => "byzantine",
+            FaultKind::Loss => "loss",
+            FaultKind::Delay => "delay",
+            FaultKind::Adversary => "adversary",
+        }
+    }
 }

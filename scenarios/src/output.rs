@@ -460,6 +460,17 @@ impl Sources {
             header,
             "\n# The file as written is scenario.original.toml. Relative file paths in it are relative to {dir}.\n"
         );
+        let drawn = loaded.filter(|s| s.explore.is_some());
+        let concrete = drawn.and_then(|s| crate::swarm::concrete_toml(file, original, sets, s.seed, file));
+        if let Some(text) = concrete {
+            let as_run = format!("{header}# [explore] drew the faults below; this file runs them without it.\n{text}");
+            return Sources {
+                file: file.to_path_buf(),
+                original: original.to_string(),
+                as_run,
+                inputs: vec![file.to_path_buf()],
+            };
+        }
         let as_run = match crate::parse::effective_toml(file, original, sets, seed, loaded) {
             Some(text) => format!("{header}\n{text}"),
             None if sets.is_empty() && seed.is_none() => format!("{header}\n{original}"),

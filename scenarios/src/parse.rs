@@ -26,6 +26,7 @@ use crate::model::{
 };
 use crate::presets;
 
+mod explore;
 mod workload;
 
 /// The latest virtual time a scenario may mention (about 115 days): far below what the engine's
@@ -92,6 +93,7 @@ const TOP_KEYS: &[&str] = &[
     "cpu",
     "limits",
     "output",
+    "explore",
 ];
 const REPLICAS_KEYS: &[&str] = &["n", "f", "regions", "uplink_mbps", "downlink_mbps"];
 const CLIENTS_KEYS: &[&str] = &["count", "regions", "send_to", "retry_ms", "uplink_mbps", "downlink_mbps"];
@@ -120,7 +122,7 @@ const ALGORAND_KEYS: &[&str] = &[
     "stake",
     "pareto_shape",
 ];
-const NETWORK_KEYS: &[&str] = &["matrix", "matrix_file", "uniform_delay_ms", "jitter", "loss", "fifo"];
+const NETWORK_KEYS: &[&str] = &["matrix", "matrix_file", "uniform_delay_ms", "jitter", "loss", "fifo", "spikes"];
 const FAULTS_KEYS: &[&str] = &["partitions", "crashes"];
 const PARTITION_KEYS: &[&str] = &["groups", "start_s", "heal_s"];
 const CRASH_KEYS: &[&str] = &["replica", "at_s", "recover_s"];
@@ -919,7 +921,7 @@ fn build(c: &mut Ctx<'_>, root: &Table, path: &Path) -> Option<Scenario> {
     let end_s = duration.as_ref().zip(drain.as_ref()).map(|(d, r)| d.v + r.v);
 
     let base_dir = path.parent().unwrap_or(Path::new(""));
-    let (network, delay) = read_network(c, &top, base_dir);
+    let (network, delay) = read_network(c, &top, base_dir, end_s);
     let delay = delay.as_ref();
     let kind = protocol.as_ref().map(|p| p.v);
     let (replicas, n) = read_replicas(c, &top, delay, kind);
@@ -940,6 +942,7 @@ fn build(c: &mut Ctx<'_>, root: &Table, path: &Path) -> Option<Scenario> {
     let algorand = read_algorand(c, &top, algorand_users, tx_size);
     let cpu = read_cpu(c, &top, base_dir);
     let output = read_output(c, &top, end_s);
+    let explore = explore::read_explore(c, &top, kind, n_f, duration.as_ref().map(|d| d.v), end_s);
     let scenario = Scenario {
         name: name?.v,
         description: description?.v,
@@ -962,6 +965,7 @@ fn build(c: &mut Ctx<'_>, root: &Table, path: &Path) -> Option<Scenario> {
         cpu: cpu?,
         limits: limits?,
         output: output?,
+        explore: explore?,
         inputs: c.inputs.clone(),
     };
     check_algorand_stake(c, &scenario, &byzantine_at);
@@ -1133,14 +1137,21 @@ fn read_clients(
 
 /// The network, and its delay alone when that is valid but something else in [network] is not:
 /// the region checks still need it.
-fn read_network(c: &mut Ctx<'_>, top: &Section<'_>, base_dir: &Path) -> (Option<Network>, Option<Delay>) {
+fn read_network(
+    c: &mut Ctx<'_>,
+    top: &Section<'_>,
+    base_dir: &Path,
+    end_s: Option<f64>,
+) -> (Option<Network>, Option<Delay>) {
     let sec = c.section(top, "network");
     c.known_keys(&sec, NETWORK_KEYS);
     let delay = read_delay(c, &sec, base_dir);
     let jitter = read_jitter(c, &sec);
     let loss = c.float(&sec, "loss", Missing::Default(0.0), Bounds::at_least(0.0).below(1.0));
     let fifo = c.boolean(&sec, "fifo", true);
-    let network = (|| Some(Network { delay: delay.clone()?, jitter: jitter?, loss: loss?.v, fifo: fifo?.v }))();
+    let spikes = explore::read_spikes(c, &sec, end_s);
+    let network =
+        (|| Some(Network { delay: delay.clone()?, jitter: jitter?, loss: loss?.v, fifo: fifo?.v, spikes: spikes? }))();
     (network, delay)
 }
 

@@ -46,12 +46,15 @@ pub fn run_planted(scenario: &Scenario, planted: Option<Planted>, progress: Prog
 }
 
 /// The same with `watchers` seeing every record of the run (event logs, timelines, diffs).
+/// A scenario with `[explore]` runs the faults its seed draws (`swarm::materialize`): every
+/// command that runs a scenario comes through here, so a seed runs the same everywhere.
 pub fn run_watched(
     scenario: &Scenario,
     planted: Option<Planted>,
     watchers: &[Shared],
     progress: Progress<'_>,
 ) -> Report {
+    let scenario = &crate::swarm::materialize(scenario);
     let mut lowered = lower(scenario);
     if let Some(bug) = planted {
         bug.apply(&mut lowered);

@@ -45,7 +45,7 @@ pub struct Probe {
 pub struct Size {
     pub n: u32,
     pub f: u32,
-    /// Partitions and crashes of `[faults]`.
+    /// Partitions and crashes of `[faults]`, and the network's loss and delay spikes.
     pub faults: usize,
     pub byzantine: u32,
     pub duration_s: f64,
@@ -63,7 +63,7 @@ impl Size {
         Size {
             n: s.replicas.n,
             f: s.replicas.f,
-            faults: s.faults.partitions.len() + s.faults.crashes.len(),
+            faults: s.faults.partitions.len() + s.faults.crashes.len() + s.network.spikes.len(),
             byzantine: byzantine.sum(),
             duration_s: s.duration_s,
             drain_s: s.drain_s,
@@ -103,9 +103,7 @@ pub type Progress<'a> = &'a mut dyn FnMut(u64, &Size);
 /// Where a loaded scenario enters shrink: the one place to turn a scenario whose faults are
 /// drawn per seed into the concrete scenario of its seed.
 pub fn entry(scenario: &Scenario) -> Scenario {
-    // LEAD: the `[explore]` section's per-seed faults: call `explore::materialize(scenario)`
-    // here (issue 12 item 6), before the replicas are named below.
-    named_byzantine(scenario)
+    named_byzantine(&crate::swarm::materialize(scenario))
 }
 
 /// `count = k` Byzantine entries replaced by the replicas the seed draws for them (the run is
@@ -298,6 +296,7 @@ fn fit_run(s: &Scenario, duration_s: f64, drain_s: f64) -> Scenario {
     }
     out.faults.partitions.retain(|p| p.start_s < end_s);
     out.faults.crashes.retain(|c| c.at_s < end_s);
+    out.network.spikes.retain(|p| p.start_s < end_s);
     out.byzantine.retain(|b| b.at_s.is_none_or(|at| at < end_s));
     out.leaderless.reconfigure_at_s.retain(|&t| t <= duration_s);
     match &mut out.adversary.mode {
@@ -313,16 +312,20 @@ fn fit_run(s: &Scenario, duration_s: f64, drain_s: f64) -> Scenario {
     out
 }
 
-/// Pass 2: The faults (partitions, crashes with their recoveries): all of them, each half when there
-/// are four or more, then one by one.
+/// Pass 2: The faults (partitions, crashes with their recoveries, loss and delay spikes): all of
+/// them, each half when there are four or more, then one by one.
 fn fault_cuts(s: &Scenario, _: &Probe) -> Vec<Scenario> {
     let (partitions, crashes) = (s.faults.partitions.len(), s.faults.crashes.len());
-    let units = partitions + crashes;
+    let spikes = s.network.spikes.len();
+    let units = partitions + crashes + spikes;
     let without = |drop: &dyn Fn(usize) -> bool| {
         let mut out = s.clone();
         out.faults.partitions = (0..partitions).filter(|&i| !drop(i)).map(|i| s.faults.partitions[i].clone()).collect();
         out.faults.crashes =
             (0..crashes).filter(|&i| !drop(partitions + i)).map(|i| s.faults.crashes[i].clone()).collect();
+        let first_spike = partitions + crashes;
+        out.network.spikes =
+            (0..spikes).filter(|&i| !drop(first_spike + i)).map(|i| s.network.spikes[i].clone()).collect();
         out
     };
     let mut out = Vec::new();

@@ -914,7 +914,13 @@ fn defaults_are_filled_in() {
             uplink_mbps: 0.0,
             downlink_mbps: 0.0,
         },
-        network: Network { delay: Delay::Uniform { one_way_ms: 10.0 }, jitter: Jitter::None, loss: 0.0, fifo: true },
+        network: Network {
+            delay: Delay::Uniform { one_way_ms: 10.0 },
+            jitter: Jitter::None,
+            loss: 0.0,
+            fifo: true,
+            spikes: vec![],
+        },
         faults: Faults::default(),
         byzantine: Vec::new(),
         checks: Checks { liveness_bound_s: None },
@@ -959,6 +965,7 @@ fn defaults_are_filled_in() {
             max_stalled_events: 2_000_000,
         },
         output: Output { window_s: 1.0, latency_csv: true, flight_records: 4096 },
+        explore: None,
         inputs: Vec::new(),
     };
     assert_eq!(s, expected);
@@ -1100,6 +1107,7 @@ fn a_full_example_parses_to_the_expected_scenario() {
             jitter: Jitter::LogNormal { median_ms: 0.5, sigma: 0.25 },
             loss: 0.01,
             fifo: false,
+            spikes: vec![],
         },
         faults: Faults {
             partitions: vec![Partition { groups: vec![vec![0, 1, 2], vec![3, 4]], start_s: 5.0, heal_s: 8.5 }],
@@ -1156,6 +1164,7 @@ fn a_full_example_parses_to_the_expected_scenario() {
             max_stalled_events: 2_000_000,
         },
         output: Output { window_s: 0.5, latency_csv: false, flight_records: 4096 },
+        explore: None,
         inputs: Vec::new(),
     };
     assert_eq!(s, expected);
@@ -1699,4 +1708,34 @@ fn leaderless_pbft_behaviours_parse_and_lower() {
     let hotstuff = "duration_s = 2\n[replicas]\nn = 4\n[workload]\nrate_tps = 100\n";
     let sets = ["byzantine=[{ behavior = \"pbft_attack\", replicas = [2] }]".to_string()];
     assert!(parse::load_str(std::path::Path::new("t.toml"), hotstuff, &sets, None).is_err());
+}
+
+#[test]
+fn explore_and_spikes_parse_and_every_problem_is_reported() {
+    let s = valid(&format!("{MINIMAL}[explore]\n"), &[]);
+    let e = s.explore.expect("[explore]");
+    assert_eq!((e.kinds.len(), e.beyond_f, e.max_crashes, e.max_byzantine, e.to_s), (6, false, 1, 1, 5.0));
+    let s = valid(&format!("{MINIMAL}[[network.spikes]]\nstart_s = 1\nend_s = 2\nloss = 0.2\n"), &[]);
+    assert_eq!(s.network.spikes.len(), 1);
+    assert!(valid(MINIMAL, &[]).explore.is_none());
+    let src = format!(
+        "{MINIMAL}[explore]\nkinds = [\"crash\", \"partitoin\", \"crash\"]\nmax_crashes = 4\nto_s = 40\nbehaviours = 1\n\
+         [[network.spikes]]\nstart_s = 2\nend_s = 1\n"
+    );
+    let text = load(&src, &[], None).unwrap_err().to_string();
+    for needle in [
+        "explore.kinds[1]",
+        "unknown fault kind \"partitoin\"",
+        "did you mean `partition`?",
+        "max_crashes = 4 but replicas.n = 4",
+        "\"crash\" is listed twice",
+        "unknown field `behaviours`",
+        "40 s is after the end of the run",
+        "must be after start_s",
+        "a spike with loss = 0 and extra_delay_ms = 0 does nothing",
+    ] {
+        assert!(text.contains(needle), "lacks {needle:?} in:\n{text}");
+    }
+    let text = load(&format!("{MINIMAL}[explore]\nbehaviors = [\"twins\"]\n"), &[], None).unwrap_err().to_string();
+    assert!(text.contains("\"twins\" is not a behaviour a seed can draw"), "{text}");
 }

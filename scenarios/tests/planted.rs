@@ -38,7 +38,7 @@ fn scenario_of(bug: Planted) -> Option<scenarios::model::Scenario> {
 }
 
 fn run(scenario: &scenarios::model::Scenario, seed: u64, planted: Option<Planted>) -> Vec<String> {
-    let plan = Plan { scenario: scenario.clone(), seeds: vec![seed], jobs: 1, planted, stop_at_first: false };
+    let plan = Plan { scenario: scenario.clone(), seeds: vec![seed], jobs: 1, planted, max_failures: None };
     explore(&plan, &mut || {}, &mut |_| {}).findings.iter().map(|f| format!("{}: {}", f.invariant, f.detail)).collect()
 }
 

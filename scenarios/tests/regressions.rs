@@ -23,7 +23,7 @@ fn seeds_that_broke_a_protocol_run_clean_after_the_fix() {
     for &(path, sets, seed, broke) in FOUND {
         let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
         let scenario = scenarios::parse::load(&root.join(path), &sets, None).unwrap_or_else(|d| panic!("{path}: {d}"));
-        let plan = Plan { scenario, seeds: vec![seed], jobs: 1, planted: None, stop_at_first: false };
+        let plan = Plan { scenario, seeds: vec![seed], jobs: 1, planted: None, max_failures: None };
         let found = explore(&plan, &mut || {}, &mut |_| {}).findings;
         let found: Vec<String> = found.iter().map(|f| format!("{}: {}", f.invariant, f.detail)).collect();
         assert!(found.is_empty(), "{path} {sets:?} seed {seed} (broke {broke} before its fix): {found:?}");

@@ -1148,6 +1148,7 @@ mod tests {
                 loss_ppb: 0,
                 fifo: true,
                 partitions: vec![],
+                spikes: vec![],
             },
             send_to: SendPolicy::Nearest,
             faults: vec![],

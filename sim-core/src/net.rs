@@ -95,6 +95,19 @@ pub struct NetConfig {
     pub loss_ppb: u32,
     pub fifo: bool,
     pub partitions: Vec<PartitionSpec>,
+    /// Windows of extra loss and extra delay between replicas (swarm exploration draws them).
+    pub spikes: Vec<SpikeSpec>,
+}
+
+/// A window [start, end) during which replica-to-replica messages sent are lost with an extra
+/// probability and fly longer by a fixed amount. Spikes may overlap: their losses are drawn one
+/// after the other, their delays add up.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SpikeSpec {
+    pub start: Time,
+    pub end: Time,
+    pub loss_ppb: u32,
+    pub extra_delay: Span,
 }
 
 /// Why a message was not delivered.
@@ -186,7 +199,7 @@ pub struct Network {
     cfg: NetConfig,
     uplink_free: Vec<Time>,
     downlink_free: Vec<Time>,
-    /// Last arrival per directed link; kept only when jitter could reorder a FIFO link.
+    /// Last arrival per directed link; kept only when jitter or a spike could reorder a FIFO link.
     last_arrival: BTreeMap<(u32, u32), Time>,
     crashed: Vec<bool>,
     pub stats: Vec<LinkStats>,
@@ -274,14 +287,29 @@ impl Network {
         if between_replicas && self.cfg.loss_ppb > 0 && rng.chance_ppb(self.cfg.loss_ppb) {
             return self.drop(from, Drop::Lost);
         }
+        let extra = if between_replicas { self.spike(now, rng) } else { Some(Span::ZERO) };
+        let Some(extra) = extra else { return self.drop(from, Drop::Lost) };
         let depart = self.leave_uplink(now, from, size);
-        let mut at = depart + self.base_delay(from, to) + self.cfg.jitter.sample(rng);
-        if self.cfg.fifo && self.cfg.jitter != Jitter::None {
+        let mut at = depart + self.base_delay(from, to) + self.cfg.jitter.sample(rng) + extra;
+        if self.cfg.fifo && (self.cfg.jitter != Jitter::None || !self.cfg.spikes.is_empty()) {
             let last = self.last_arrival.entry((from.0, to.0)).or_insert(Time::ZERO);
             at = at.max(*last);
             *last = at;
         }
         Route::Arrives { at, downlink: self.cfg.nodes[to.idx()].downlink_bps > 0 }
+    }
+
+    /// The spikes open at `now`: None if one of them loses the message, else their extra
+    /// delay. No spike, no draw: runs without spikes keep their random sequence.
+    fn spike(&self, now: Time, rng: &mut SimRng) -> Option<Span> {
+        let mut extra = Span::ZERO;
+        for s in self.cfg.spikes.iter().filter(|s| s.start <= now && now < s.end) {
+            if s.loss_ppb > 0 && rng.chance_ppb(s.loss_ppb) {
+                return None;
+            }
+            extra = extra + s.extra_delay;
+        }
+        Some(extra)
     }
 
     fn leave_uplink(&mut self, now: Time, from: NodeId, size: u32) -> Time {
@@ -358,6 +386,7 @@ mod tests {
                     3,
                     &[vec![0, 1], vec![2]],
                 )],
+                spikes: vec![],
             },
             1,
         )
@@ -388,6 +417,28 @@ mod tests {
     fn overlapping_groups_bridge_and_the_rest_is_one_group() {
         let p = PartitionSpec::new(Time(0), Time(10), 5, &[vec![0, 2], vec![1, 2]]);
         assert_eq!(p.groups_of, vec![0b01, 0b10, 0b11, 0b100, 0b100]);
+    }
+
+    #[test]
+    fn a_spike_delays_and_loses_only_while_open_and_keeps_links_fifo() {
+        let mut n = net(0, Jitter::None);
+        let (start, end) = (Time::from_secs_f64(3.0), Time::from_secs_f64(4.0));
+        n.cfg.spikes = vec![SpikeSpec { start, end, loss_ppb: 0, extra_delay: Span::from_millis(50) }];
+        let mut rng = Streams::new(1).stream("t");
+        let before = Time::from_secs_f64(2.9);
+        let at = |r: Route| match r {
+            Route::Arrives { at, .. } => at,
+            Route::Dropped(d) => panic!("dropped: {d:?}"),
+        };
+        assert_eq!(at(n.send(before, NodeId(0), NodeId(1), 1, 0, &mut rng)), before + Span::from_millis(10));
+        let during = Time::from_secs_f64(3.99);
+        let late = at(n.send(during, NodeId(0), NodeId(1), 1, 0, &mut rng));
+        assert_eq!(late, during + Span::from_millis(60));
+        // Sent after the spike ends, it would overtake the last message: FIFO holds it back.
+        assert_eq!(at(n.send(end, NodeId(0), NodeId(1), 1, 0, &mut rng)), late);
+        n.cfg.spikes[0].loss_ppb = 1_000_000_000;
+        assert_eq!(n.send(during, NodeId(0), NodeId(2), 1, 0, &mut rng), Route::Dropped(Drop::Lost));
+        assert!(matches!(n.send(end, NodeId(0), NodeId(2), 1, 0, &mut rng), Route::Arrives { .. }));
     }
 
     #[test]

@@ -63,6 +63,7 @@ fn ping_pong(events: u64) -> (u64, f64) {
             loss_ppb: 0,
             fifo: false,
             partitions: vec![],
+            spikes: vec![],
         },
         send_to: SendPolicy::Nearest,
         faults: vec![],
@@ -311,15 +312,20 @@ fn algorand_safety_rows(seeds: u64) -> String {
 
 /// The exploration of one scenario file with overrides, on the batch pool.
 fn explore(path: &str, sets: &[&str], seeds: u64, planted: Option<Planted>) -> (Exploration, f64) {
+    explore_on(path, sets, seeds, planted, scenarios::batch::default_jobs(), planted.map(|_| 1))
+}
+
+fn explore_on(
+    path: &str,
+    sets: &[&str],
+    seeds: u64,
+    planted: Option<Planted>,
+    jobs: usize,
+    max_failures: Option<u64>,
+) -> (Exploration, f64) {
     let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
     let scenario = scenarios::parse::load(std::path::Path::new(path), &sets, None).unwrap_or_else(|d| panic!("{d}"));
-    let plan = scenarios::explore::Plan {
-        scenario,
-        seeds: (1..=seeds).collect(),
-        jobs: scenarios::batch::default_jobs(),
-        planted,
-        stop_at_first: planted.is_some(),
-    };
+    let plan = scenarios::explore::Plan { scenario, seeds: (1..=seeds).collect(), jobs, planted, max_failures };
     let t = Instant::now();
     let found = scenarios::explore::explore(&plan, &mut || {}, &mut |_| {});
     (found, t.elapsed().as_secs_f64())
@@ -383,6 +389,54 @@ fn clean_rows(cap: u64) -> String {
     rows
 }
 
+/// The swarm examples (`[explore]`: faults drawn per seed) and the planted bugs each is
+/// measured on.
+const SWARM_EXPLORATIONS: &[(&str, &[&str])] = &[
+    (
+        "scenarios/examples/hotstuff-swarm.toml",
+        &["hotstuff/quorum_minus_one", "hotstuff/vote_ignoring_lock", "hotstuff/several_votes_per_view"],
+    ),
+    (
+        "scenarios/examples/leaderless-swarm.toml",
+        &[
+            "leaderless/pbft_quorum_minus_one",
+            "leaderless/dds_quorum_minus_one",
+            "leaderless/ignore_prepared_values",
+            "leaderless/commit_without_proof",
+        ],
+    ),
+];
+
+/// Swarm exploration with `--jobs 2`: each planted bug over seeds 1..=200 (first detection,
+/// detections), then the clean example over `clean` seeds with its seeds per second. Prints
+/// markdown rows.
+fn swarm_rows(clean: u64) -> String {
+    let mut rows = String::new();
+    for &(path, bugs) in SWARM_EXPLORATIONS {
+        for bug in bugs {
+            let planted = Planted::parse(bug).expect("a planted bug");
+            let (found, wall) = explore_on(path, &[], PLANTED_SEEDS, Some(planted), 2, None);
+            let first = found.seeds_to_first(&(1..=PLANTED_SEEDS).collect::<Vec<_>>());
+            let first = first.map_or("not found".into(), |s| s.to_string());
+            let _ = writeln!(
+                rows,
+                "| `{path}` | {bug} | {PLANTED_SEEDS} | {first} | {} | {:.1} |",
+                found.findings.len(),
+                found.runs as f64 / wall
+            );
+        }
+        let (found, wall) = explore_on(path, &[], clean, None, 2, None);
+        let _ = writeln!(
+            rows,
+            "| `{path}` | none | {} | - | {} | {:.1} |",
+            found.runs,
+            found.findings.len(),
+            found.runs as f64 / wall
+        );
+    }
+    rows
+}
+
 /// One case, in this process: prints `events wall_s sim_s goodput peak_mib`.
 pub fn case(name: &str) -> Result<(), String> {
     if name == "planted" {
@@ -396,6 +450,11 @@ pub fn case(name: &str) -> Result<(), String> {
     }
     if name == "observe" {
         print!("{}", observe_rows());
+        return Ok(());
+    }
+    if let Some(seeds) = name.strip_prefix("swarm-") {
+        let seeds = seeds.parse().map_err(|e| format!("bench case {name}: {e}"))?;
+        print!("{}", swarm_rows(seeds));
         return Ok(());
     }
     if name == "safety" {
@@ -555,8 +614,37 @@ fn explorations(clean_seeds: u64) -> Result<String, String> {
     let _ = writeln!(table, "| exploration | seeds | violations | first | limit stops | wall s | runs/s |");
     let _ = writeln!(table, "|---|---:|---:|---|---:|---:|---:|");
     table.push_str(&rows);
+    let rows = exploration(&format!("swarm-{}", clean_seeds.min(SWARM_CLEAN_SEEDS)))?;
+    table.push_str(SWARM_TEXT);
+    let _ =
+        writeln!(table, "| exploration | planted bug | seeds | first detection | detections | seeds/s (--jobs 2) |");
+    let _ = writeln!(table, "|---|---|---:|---:|---:|---:|");
+    table.push_str(&rows);
     Ok(table)
 }
+
+/// Clean seeds of each swarm example.
+const SWARM_CLEAN_SEEDS: u64 = 1000;
+
+const SWARM_TEXT: &str = "
+## Swarm exploration
+
+A scenario with an `[explore]` section fixes no fault: every seed first turns each allowed fault \
+kind on with probability 1/2 (crash, partition, byzantine, loss, delay, adversary), then draws \
+its parameters (which replicas crash and when, partition groups and windows, which replicas are \
+Byzantine and with which behaviour, loss and delay spikes, the random scheduler with or without \
+a slow replica or, under HotStuff, Twins), all from `explore/...` streams of the seed, with at \
+most f faulty replicas unless `beyond_f = true` (see docs/scenarios.md, `[explore]`). \
+`swarm::materialize` applies the draw wherever a scenario runs, so `byzsim run FILE --seed N` \
+is the run `explore` made for seed N, and prints what it drew. `byzsim explore FILE --seeds A..B \
+--out DIR` writes `explore.csv` (every seed: what it drew, per kind, outcome, invariant, node, \
+time, digest, reproduce command) and `seed-N.toml` for each failing seed: the concrete scenario, \
+without `[explore]`, that `byzsim run DIR/seed-N.toml` breaks the same way with the same digest. \
+`--max-failures K` stops after the K lowest failing seeds, whatever `--jobs`.
+
+Each swarm example with planted bugs (seeds 1..200, every detection counted) and without \
+(violations must be 0), all with `--jobs 2`:
+";
 
 pub fn all(options: Options) -> Result<(), String> {
     if options.only_explore {

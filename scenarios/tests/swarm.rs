@@ -1,0 +1,114 @@
+//! Swarm exploration on the shipped swarm examples: a planted bug is found within a pinned
+//! range of seeds and the clean protocol breaks nothing there; a seed runs the same under
+//! `explore`, `run` and from its concrete `seed-N.toml`.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{TempDir, byzsim};
+use scenarios::explore::{Plan, explore};
+use scenarios::model::Scenario;
+use scenarios::planted::Planted;
+use scenarios::{parse, run, swarm};
+
+fn example(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(name)
+}
+
+fn load(name: &str, sets: &[&str]) -> Scenario {
+    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    parse::load(&example(name), &sets, None).unwrap_or_else(|d| panic!("{d}"))
+}
+
+/// (first breaking seed, seeds that broke) over `seeds`.
+fn explored(scenario: &Scenario, seeds: std::ops::RangeInclusive<u64>, bug: Option<&str>) -> (Option<u64>, usize) {
+    let planted = bug.map(|b| Planted::parse(b).expect("a planted bug"));
+    let plan = Plan { scenario: scenario.clone(), seeds: seeds.collect(), jobs: 2, planted, max_failures: None };
+    let found = explore(&plan, &mut || {}, &mut |_| {});
+    (found.findings.first().map(|f| f.seed), found.findings.len())
+}
+
+#[test]
+fn hotstuff_swarm_finds_a_quorum_one_too_small_and_nothing_without_it() {
+    let s = load("hotstuff-swarm.toml", &[]);
+    // Measured: first caught on seed 29 (13 of seeds 1..=200).
+    let (first, _) = explored(&s, 1..=40, Some("hotstuff/quorum_minus_one"));
+    assert_eq!(first, Some(29));
+    assert_eq!(explored(&s, 1..=40, None), (None, 0));
+}
+
+#[test]
+fn leaderless_swarm_finds_a_pbft_quorum_one_too_small_and_nothing_without_it() {
+    let s = load("leaderless-swarm.toml", &[]);
+    // Measured: first caught on seed 2 (7 of seeds 1..=200).
+    let (first, _) = explored(&s, 1..=10, Some("leaderless/pbft_quorum_minus_one"));
+    assert_eq!(first, Some(2));
+    assert_eq!(explored(&s, 1..=10, None), (None, 0));
+}
+
+#[test]
+fn a_seed_runs_the_same_under_explore_run_and_its_concrete_file() {
+    let s = load("hotstuff-swarm.toml", &[]);
+    let src = std::fs::read_to_string(example("hotstuff-swarm.toml")).unwrap();
+    for seed in [3, 7, 29] {
+        let plan = Plan { scenario: s.clone(), seeds: vec![seed], jobs: 1, planted: None, max_failures: None };
+        let explored = explore(&plan, &mut || {}, &mut |_| {}).rows[0].digest;
+        let at_seed = Scenario { seed, ..s.clone() };
+        if seed == 3 {
+            assert!(swarm::draw(&at_seed).is_some_and(|d| !d.crashes.is_empty()), "seed 3 draws a crash");
+        }
+        let ran = run::run(&at_seed, &mut |_, _| {}).result.digest;
+        let path = example("hotstuff-swarm.toml");
+        let text = swarm::concrete_toml(&path, &src, &[], seed, &path).expect("the concrete file loads back");
+        let concrete = parse::load_str(&path, &text, &[], None).unwrap_or_else(|d| panic!("{d}"));
+        assert!(concrete.explore.is_none());
+        let from_file = run::run(&concrete, &mut |_, _| {}).result.digest;
+        assert_eq!((explored, ran), (from_file, from_file), "seed {seed}");
+    }
+}
+
+#[test]
+fn explore_out_writes_every_seed_and_a_concrete_file_that_breaks_the_same_way() {
+    let dir = TempDir::new("swarm-out");
+    std::fs::copy(example("hotstuff-swarm.toml"), dir.join("hs.toml")).unwrap();
+    // With the liveness check, seed 3 breaks liveness (a crash, partitions and a slow replica).
+    let args = ["explore", "hs.toml", "--seeds", "1..5", "--jobs", "2", "--quiet", "--out", "res"];
+    let out = byzsim(&[&args[..], &["--set", "checks.liveness_bound_s=3", "--max-failures", "1"]].concat(), &dir);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("seed 3: `liveness`") && stdout.contains("concrete: res/seed-3.toml"), "{stdout}");
+    let csv = std::fs::read_to_string(dir.join("res/explore.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].starts_with("seed,drawn,crash,partition,byzantine,loss,delay,adversary,outcome,invariant"));
+    assert_eq!(lines.len(), 4, "seeds 1 to 3, stopped at the first failure:\n{csv}");
+    let row3 = lines[3];
+    assert!(row3.starts_with("3,") && row3.contains(",violation,liveness,"), "{row3}");
+    let digest = row3.split(',').rev().nth(1).unwrap().to_string();
+    let concrete = std::fs::read_to_string(dir.join("res/seed-3.toml")).unwrap();
+    assert!(!concrete.lines().any(|l| l.starts_with("[explore")), "{concrete}");
+    let rerun = byzsim(&["run", "res/seed-3.toml", "--quiet", "--out", "rerun"], &dir);
+    let rerun_out = String::from_utf8_lossy(&rerun.stdout);
+    assert_eq!(rerun.status.code(), Some(3), "{rerun_out}");
+    assert!(rerun_out.contains(&digest), "digest {digest} in:\n{rerun_out}");
+    assert!(String::from_utf8_lossy(&rerun.stderr).contains("`liveness`"));
+    // The same seed from the original file says what it drew.
+    let again =
+        byzsim(&["run", "hs.toml", "--seed", "3", "--set", "checks.liveness_bound_s=3", "-q", "--out", "r3"], &dir);
+    let again_out = String::from_utf8_lossy(&again.stdout);
+    assert!(again_out.contains("drawn by [explore]") && again_out.contains(&digest), "{again_out}");
+    let as_run = std::fs::read_to_string(dir.join("r3/scenario.toml")).unwrap();
+    assert!(as_run.contains("# Drawn by [explore] for seed 3:"), "{as_run}");
+}
+
+#[test]
+fn explore_out_refuses_a_folder_byzsim_did_not_write() {
+    let dir = TempDir::new("swarm-refuse");
+    std::fs::copy(example("hotstuff-swarm.toml"), dir.join("hs.toml")).unwrap();
+    std::fs::create_dir(dir.join("mine")).unwrap();
+    std::fs::write(dir.join("mine/notes.md"), "mine").unwrap();
+    let out = byzsim(&["explore", "hs.toml", "--seeds", "1..2", "--quiet", "--out", "mine"], &dir);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("byzsim did not write"));
+    assert_eq!(std::fs::read_to_string(dir.join("mine/notes.md")).unwrap(), "mine");
+}
