@@ -76,6 +76,26 @@ impl Filter {
     }
 }
 
+/// Refuses a `path` that exists (byzsim overwrites nothing it did not write) or whose folder
+/// does not; creates the hidden temporary file a writer fills before renaming it to `path`.
+pub fn create_partial(path: &Path) -> Result<(PathBuf, File), String> {
+    if path.exists() || path.symlink_metadata().is_ok() {
+        return Err(format!(
+            "error: {} exists; byzsim does not overwrite files\n  help: remove it, or give another file name",
+            path.display()
+        ));
+    }
+    let name = path.file_name().ok_or_else(|| format!("error: {} is not a file name", path.display()))?;
+    let mut hidden = std::ffi::OsString::from(".");
+    hidden.push(name);
+    hidden.push(".byzsim-partial");
+    let partial = path.with_file_name(hidden);
+    let file = File::options().write(true).create_new(true).open(&partial).map_err(|e| {
+        format!("error: cannot create {}: {e}\n  help: check that the folder exists and is writable", partial.display())
+    })?;
+    Ok((partial, file))
+}
+
 /// Writes kept records as JSON lines to a file written under a temporary name and renamed into
 /// place when the run is over, so a log that exists is a whole log.
 pub struct EventLog {
@@ -94,23 +114,7 @@ impl EventLog {
     /// Refuses a `path` that exists (byzsim overwrites nothing it did not write) or whose
     /// folder does not; creates the temporary file.
     pub fn create(path: &Path, filter: Filter) -> Result<EventLog, String> {
-        if path.exists() || path.symlink_metadata().is_ok() {
-            return Err(format!(
-                "error: {} exists; byzsim does not overwrite files\n  help: remove it, or give another file name",
-                path.display()
-            ));
-        }
-        let name = path.file_name().ok_or_else(|| format!("error: {} is not a file name", path.display()))?;
-        let mut hidden = std::ffi::OsString::from(".");
-        hidden.push(name);
-        hidden.push(".byzsim-partial");
-        let partial = path.with_file_name(hidden);
-        let file = File::options().write(true).create_new(true).open(&partial).map_err(|e| {
-            format!(
-                "error: cannot create {}: {e}\n  help: check that the folder exists and is writable",
-                partial.display()
-            )
-        })?;
+        let (partial, file) = create_partial(path)?;
         Ok(EventLog {
             path: path.to_path_buf(),
             partial,

@@ -13,6 +13,7 @@ pub mod messages;
 pub mod model;
 pub mod output;
 pub mod parse;
+pub mod perfetto;
 pub mod planted;
 pub mod presets;
 pub mod report;

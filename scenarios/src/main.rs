@@ -264,18 +264,37 @@ struct WatchArgs {
     /// Log only messages of these kinds (the protocol's message kinds, request, reply).
     #[arg(long, value_name = "KIND,...", value_delimiter = ',', requires = "events")]
     events_kinds: Vec<String>,
+    /// Write a timeline of the run to FILE in the trace-event JSON format: open it in
+    /// ui.perfetto.dev or chrome://tracing (docs/timeline.md). FILE must not exist.
+    #[arg(long, value_name = "FILE")]
+    perfetto: Option<PathBuf>,
+    /// Draw only events at or after this virtual time (seconds).
+    #[arg(long, value_name = "SECONDS", requires = "perfetto")]
+    perfetto_from: Option<f64>,
+    /// Draw only events before this virtual time (seconds).
+    #[arg(long, value_name = "SECONDS", requires = "perfetto")]
+    perfetto_to: Option<f64>,
+    /// Draw flow arrows only for these message kinds (request, reply, the protocol's), or `none`.
+    #[arg(long, value_name = "KIND,...", value_delimiter = ',', requires = "perfetto")]
+    perfetto_flows: Vec<String>,
+    /// Stop drawing slices and arrows after this many events (instants and counters go on to twice it).
+    #[arg(long, value_name = "N", default_value_t = scenarios::perfetto::MAX_EVENTS_DEFAULT, requires = "perfetto")]
+    perfetto_max_events: u64,
+}
+
+/// Seconds from a flag as nanoseconds; a clear error for a negative or non-finite value.
+fn flag_ns(flag: &str, v: Option<f64>) -> Result<Option<u64>, String> {
+    match v {
+        None => Ok(None),
+        Some(s) if s.is_finite() && s >= 0.0 => Ok(Some((s * 1e9).round() as u64)),
+        Some(s) => Err(format!("error: --{flag} {s}: a time in seconds, 0 or more")),
+    }
 }
 
 impl WatchArgs {
     /// The event log's filter, checked against the scenario (exit 2 on a bad value).
     fn filter(&self, scenario: &scenarios::model::Scenario) -> Result<scenarios::eventlog::Filter, String> {
-        let secs = |flag: &str, v: Option<f64>| -> Result<Option<u64>, String> {
-            match v {
-                None => Ok(None),
-                Some(s) if s.is_finite() && s >= 0.0 => Ok(Some((s * 1e9).round() as u64)),
-                Some(s) => Err(format!("error: --{flag} {s}: a time in seconds, 0 or more")),
-            }
-        };
+        let secs = flag_ns;
         let from_ns = secs("events-from", self.events_from)?.unwrap_or(0);
         let to_ns = secs("events-to", self.events_to)?;
         if to_ns.is_some_and(|to| to <= from_ns) {
@@ -290,6 +309,34 @@ impl WatchArgs {
         };
         filter.check(&scenarios::eventlog::preview_info(scenario)).map_err(|e| format!("error: {e}"))?;
         Ok(filter)
+    }
+
+    /// The timeline's options, checked against the scenario (exit 2 on a bad value).
+    fn timeline(&self, scenario: &scenarios::model::Scenario) -> Result<scenarios::perfetto::Options, String> {
+        let run_ns = ((scenario.duration_s + scenario.drain_s) * 1e9).round() as u64;
+        let mut opts = scenarios::perfetto::Options::new(scenario.cpu.cores, run_ns);
+        opts.from_ns = flag_ns("perfetto-from", self.perfetto_from)?.unwrap_or(0);
+        opts.to_ns = flag_ns("perfetto-to", self.perfetto_to)?;
+        if opts.to_ns.is_some_and(|to| to <= opts.from_ns) {
+            return Err("error: --perfetto-to must be after --perfetto-from".to_string());
+        }
+        if self.perfetto_max_events == 0 {
+            return Err("error: --perfetto-max-events 0: give at least 1".to_string());
+        }
+        opts.max_events = self.perfetto_max_events;
+        opts.no_flows = self.perfetto_flows.iter().any(|k| k == "none");
+        let info = scenarios::eventlog::preview_info(scenario);
+        for kind in self.perfetto_flows.iter().filter(|k| k.as_str() != "none") {
+            if !info.kinds.iter().any(|k| k.name == kind.as_str()) {
+                let known: Vec<&str> = info.kinds.iter().filter(|k| !k.item).map(|k| k.name).collect();
+                return Err(format!(
+                    "error: --perfetto-flows: this protocol has no message kind `{kind}`; known: {}, or none",
+                    known.join(", ")
+                ));
+            }
+            opts.flow_kinds.insert(kind.clone());
+        }
+        Ok(opts)
     }
 }
 
@@ -810,6 +857,23 @@ fn run_command(input: &Input, out: Option<PathBuf>, quiet: bool, watch: &WatchAr
             }
         }
     }
+    let mut timeline = None;
+    if let Some(path) = &watch.perfetto {
+        match watch.timeline(&scenario).and_then(|opts| scenarios::perfetto::Timeline::create(path, opts)) {
+            Ok(t) => {
+                let (typed, shared) = scenarios::watch::share(t);
+                watchers.push(shared);
+                timeline = Some(typed);
+            }
+            Err(e) => {
+                if let Some(log) = &event_log {
+                    log.borrow_mut().abandon();
+                }
+                eprintln!("{e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
     let reproduce = reproduce_command(&input.file, scenario.seed, &input.sets);
     let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(1000) };
     bar.set_style(
@@ -830,9 +894,37 @@ fn run_command(input: &Input, out: Option<PathBuf>, quiet: bool, watch: &WatchAr
         match log.finish(&report) {
             Ok(path) => watched.push(("event log", format!("{} ({} records)", path.display(), log.lines))),
             Err(e) => {
+                if let Some(timeline) = &timeline {
+                    timeline.borrow_mut().abandon();
+                }
                 eprintln!(
                     "error: could not write the event log {}: {e}",
                     watch.events.as_ref().expect("set").display()
+                );
+                return ExitCode::from(1);
+            }
+        }
+    }
+    if let Some(timeline) = &timeline {
+        let mut timeline = timeline.borrow_mut();
+        match timeline.finish(&report) {
+            Ok(path) => {
+                let mut what = format!("{} ({} events, {} arrows)", path.display(), timeline.events, timeline.flows);
+                if let Some(at) = timeline.capped_at_ns {
+                    what.push_str(&format!("; slices and arrows stop at {:.6} s", at as f64 / 1e9));
+                    eprintln!(
+                        "warning: the timeline reached --perfetto-max-events {} at {:.6} s: slices and arrows stop \
+                         there (commits, faults and counters go on)\n  help: narrow it with --perfetto-from/--perfetto-to",
+                        watch.perfetto_max_events,
+                        at as f64 / 1e9
+                    );
+                }
+                watched.push(("timeline", what));
+            }
+            Err(e) => {
+                eprintln!(
+                    "error: could not write the timeline {}: {e}",
+                    watch.perfetto.as_ref().expect("set").display()
                 );
                 return ExitCode::from(1);
             }
