@@ -354,26 +354,12 @@ fn secs(t: Time) -> String {
     format!("{:.9} s", t.as_secs_f64())
 }
 
-/// The flight recorder's last `count` telling records before the stop, as lines (for the
-/// violation report), as `describe` gives them.
+/// The flight recorder's last `count` records before the stop (it keeps the telling ones:
+/// `Record::is_telling`), as lines for the violation report.
 pub fn flight_lines(report: &Report, count: usize) -> Vec<String> {
     let info = info_of(report);
-    // What replicas received and decided: not the bookkeeping (sends, handlers, timers set), not
-    // the clients' traffic (requests, replies, submissions, confirmations, executions).
-    let telling = |e: &&Entry| match e.record {
-        Record::Deliver { kind, .. } | Record::Refused { kind, .. } => kind >= 2,
-        Record::Send { .. }
-        | Record::Handler { .. }
-        | Record::Release { .. }
-        | Record::TimerSet { .. }
-        | Record::Submit { .. }
-        | Record::Resend { .. }
-        | Record::Confirm { .. }
-        | Record::Execute { .. } => false,
-        _ => true,
-    };
     let mut lines: Vec<String> =
-        report.result.recent.iter().rev().filter(telling).take(count).map(|e| describe(e, "", &info)).collect();
+        report.result.recent.iter().rev().take(count).map(|e| describe(e, "", &info)).collect();
     lines.reverse();
     lines
 }

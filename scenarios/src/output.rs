@@ -679,12 +679,11 @@ pub const FLIGHT_LINES: usize = 40;
 pub fn flight_recorder_text(report: &Report, count: usize) -> String {
     let mut text = String::new();
     let lines = crate::eventlog::flight_lines(report, count);
-    let kept = report.result.recent.len();
     text.push_str(&format!(
-        "The last {} replica records of the run's {}{} (client traffic, sends, handlers and timers set left out; every record: run --events):\n",
+        "The last {} records of replicas before the stop, of the run's {} (what they received and decided; \
+         sends, handlers, timers set and client traffic are left out; every record: run --events):\n",
         lines.len(),
-        report.result.records,
-        if kept as u64 == report.result.records { String::new() } else { format!(", from the last {kept} kept") }
+        report.result.records
     ));
     for line in lines {
         text.push_str(&line);
