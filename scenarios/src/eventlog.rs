@@ -343,11 +343,28 @@ pub fn describe(e: &Entry, about: &str, info: &RunInfo) -> String {
         Record::Partition { index, open } => {
             format!("network  partition {index} {}", if open { "OPENS" } else { "heals" })
         }
-        Record::Note { node, note } => format!("{}  {note:?}", label(node)),
+        Record::Note { node, note } => format!("{}  {}", label(node), note_text(&note)),
         Record::Violation { node, invariant } => format!("{}  VIOLATION of `{invariant}`", label(node)),
     };
     let about = if about.is_empty() { String::new() } else { format!(" [{about}]") };
     format!("{:>16}  #{:<8} {what}{about}", secs(e.at), e.seq)
+}
+
+/// A note in a few words: `lock view 3 block b55859e92f2df2f0`.
+pub fn note_text(note: &Note) -> String {
+    match *note {
+        Note::View { view } => format!("enters view {view}"),
+        Note::Timeout { view } => format!("TIMEOUT in view {view}"),
+        Note::Lock { view, block } => format!("locks block {block:016x} (view {view})"),
+        Note::Step { round, step } => format!("round {round} step {step}"),
+        Note::CatchUp { round } => format!("asks catch-up to round {round}"),
+        Note::Path { instance, fast } => {
+            format!("command {instance} takes the {} path", if fast { "fast" } else { "slow" })
+        }
+        Note::ViewChange { instance, view } => format!("view change of command {instance} to view {view}"),
+        Note::Recovery { instance } => format!("recovers {instance}"),
+        Note::Byzantine { action, about } => format!("BYZANTINE {action} ({about})"),
+    }
 }
 
 fn secs(t: Time) -> String {

@@ -94,7 +94,8 @@ enum Command {
     /// Compare two runs, or two event logs, up to their first different event, and show the
     /// events around it on both sides. Exit 0: no difference; 1: they differ.
     ///
-    /// Two runs: `diff FILE --seed 1 --vs-seed 2` (one scenario, two seeds) or `diff FILE1
+    /// Two runs: `diff FILE --seed 1 --vs-seed 2` (one scenario, two seeds), `diff FILE --seed 1
+    /// --vs-set KEY=VALUE` (what a change does to one seed) or `diff FILE1
     /// FILE2 [--seed N]` (two scenarios). Two event logs (two builds of byzsim, say): `diff
     /// A.jsonl B.jsonl`, written by `run --events`.
     Diff {
@@ -108,6 +109,10 @@ enum Command {
         /// The seed of the second run.
         #[arg(long)]
         vs_seed: Option<u64>,
+        /// Override a field of the second run only (what a change does to the same seed);
+        /// repeatable.
+        #[arg(long = "vs-set", value_name = "KEY=VALUE")]
+        vs_sets: Vec<String>,
         /// Override any field of both scenarios, as key.path=value; repeatable.
         #[arg(long = "set", value_name = "KEY=VALUE")]
         sets: Vec<String>,
@@ -377,8 +382,9 @@ fn main() -> ExitCode {
             let args = ExploreArgs { file, range: seeds, sets, jobs, max_failures, out, plant, quiet };
             explore_command(&args)
         }
-        Command::Diff { a, b, seed, vs_seed, sets, context, plant } => {
-            diff_command(&a, b.as_deref(), seed, vs_seed, &sets, context, plant)
+        Command::Diff { a, b, seed, vs_seed, sets, vs_sets, context, plant } => {
+            let second = SecondRun { file: b.as_deref(), seed: vs_seed, sets: &vs_sets };
+            diff_command(&a, second, seed, &sets, context, plant)
         }
         Command::Shrink { file, seed, sets, out, max_runs, plant, quiet } => {
             shrink_command(&file, seed, &sets, out, max_runs, plant, quiet)
@@ -513,22 +519,29 @@ fn is_event_log(path: &Path) -> bool {
     path.extension().is_some_and(|e| e == "jsonl")
 }
 
+/// What differs in the second run of a diff: its file, seed or overrides.
+struct SecondRun<'a> {
+    file: Option<&'a Path>,
+    seed: Option<u64>,
+    sets: &'a [String],
+}
+
 fn diff_command(
     a: &Path,
-    b: Option<&Path>,
+    second: SecondRun<'_>,
     seed: Option<u64>,
-    vs_seed: Option<u64>,
     sets: &[String],
     context: u64,
     plant: Option<scenarios::planted::Planted>,
 ) -> ExitCode {
+    let (b, vs_seed) = (second.file, second.seed);
     let outcome = if is_event_log(a) || b.is_some_and(is_event_log) {
         let Some(b) = b.filter(|b| is_event_log(a) && is_event_log(b)) else {
             eprintln!("error: diff compares two event logs (.jsonl) or two runs, not one of each");
             return ExitCode::from(2);
         };
-        if seed.is_some() || vs_seed.is_some() || !sets.is_empty() || plant.is_some() {
-            eprintln!("error: --seed, --vs-seed, --set and --plant apply to runs, not to event logs");
+        if seed.is_some() || vs_seed.is_some() || !sets.is_empty() || !second.sets.is_empty() || plant.is_some() {
+            eprintln!("error: --seed, --vs-seed, --set, --vs-set and --plant apply to runs, not to event logs");
             return ExitCode::from(2);
         }
         match scenarios::diff::logs(a, b, context as usize) {
@@ -539,29 +552,34 @@ fn diff_command(
             }
         }
     } else {
-        if b.is_none() && vs_seed.is_none() {
+        if b.is_none() && vs_seed.is_none() && second.sets.is_empty() {
             eprintln!(
-                "error: diff needs two runs\n  help: `byzsim diff {} --seed 1 --vs-seed 2`, or a second scenario file",
+                "error: diff needs two runs\n  help: `byzsim diff {} --seed 1 --vs-seed 2`, `--vs-set KEY=VALUE`, or a \
+                 second scenario file",
                 a.display()
             );
             return ExitCode::from(2);
         }
-        let side = |file: &Path, seed: Option<u64>| -> Result<scenarios::diff::Side, ExitCode> {
-            let scenario = parse::load(file, sets, seed).map_err(|d| {
+        let side = |file: &Path, seed: Option<u64>, extra: &[String]| -> Result<scenarios::diff::Side, ExitCode> {
+            let all: Vec<String> = sets.iter().chain(extra).cloned().collect();
+            let scenario = parse::load(file, &all, seed).map_err(|d| {
                 eprintln!("{d}");
                 ExitCode::from(2)
             })?;
             if let Some(code) = plant_mismatch(file, &scenario, plant) {
                 return Err(code);
             }
-            let label = format!("{} seed {}", file.display(), scenario.seed);
+            let mut label = format!("{} seed {}", file.display(), scenario.seed);
+            for s in extra {
+                label.push_str(&format!(" --set {s}"));
+            }
             Ok(scenarios::diff::Side { label, scenario, planted: plant })
         };
-        let first = match side(a, seed) {
+        let first = match side(a, seed, &[]) {
             Ok(s) => s,
             Err(code) => return code,
         };
-        let second = match side(b.unwrap_or(a), vs_seed.or(seed)) {
+        let second = match side(b.unwrap_or(a), vs_seed.or(seed), second.sets) {
             Ok(s) => s,
             Err(code) => return code,
         };

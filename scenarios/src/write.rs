@@ -40,6 +40,9 @@ pub fn to_toml(s: &Scenario, dir: &Path) -> Result<String, String> {
     w.algorand(&s.algorand)?;
     w.cpu(s)?;
     w.limits(s)?;
+    if let Some(e) = &s.explore {
+        w.explore(e, s.protocol)?;
+    }
     w.section("output");
     w.float("window_s", s.output.window_s);
     w.value("latency_csv", s.output.latency_csv.into());
@@ -207,6 +210,32 @@ impl Writer<'_> {
                 self.float("recover_s", r);
             }
         }
+    }
+
+    fn explore(&mut self, e: &crate::model::Explore, protocol: crate::model::ProtocolKind) -> Result<(), String> {
+        self.section("explore");
+        let kinds: Vec<String> = e.kinds.iter().map(|k| k.name().to_string()).collect();
+        self.value("kinds", strings(&kinds));
+        self.value("beyond_f", e.beyond_f.into());
+        self.value("max_crashes", i64::from(e.max_crashes).into());
+        self.value("max_byzantine", i64::from(e.max_byzantine).into());
+        self.value("max_partitions", i64::from(e.max_partitions).into());
+        self.value("max_spikes", i64::from(e.max_spikes).into());
+        self.float("from_s", e.from_s);
+        self.float("to_s", e.to_s);
+        self.float("max_window_s", e.max_window_s);
+        self.float("loss_max", e.loss_max);
+        self.float("extra_delay_max_ms", e.extra_delay_max_ms);
+        if !e.behaviors.is_empty() {
+            let names = parse::protocol_behaviors(protocol);
+            let mut list = Vec::new();
+            for b in &e.behaviors {
+                let name = names.iter().find(|(_, v)| v == b).map(|(name, _)| name.to_string());
+                list.push(name.ok_or_else(|| format!("{b:?} is no behaviour of this protocol"))?);
+            }
+            self.value("behaviors", strings(&list));
+        }
+        Ok(())
     }
 
     fn byzantine(&mut self, s: &Scenario) -> Result<(), String> {
