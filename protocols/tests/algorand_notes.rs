@@ -64,6 +64,7 @@ fn simulation(case: &Case) -> Simulation<Algorand> {
             loss_ppb: 0,
             fifo: true,
             partitions: case.partitions.clone(),
+            spikes: vec![],
         },
         send_to: SendPolicy::Nearest,
         faults: case.faults.clone(),

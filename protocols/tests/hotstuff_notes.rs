@@ -31,6 +31,7 @@ fn config(seed: u64, secs: u64, roster: &[Behavior], faults: Vec<FaultAt>) -> Si
             loss_ppb: 0,
             fifo: true,
             partitions: vec![],
+            spikes: vec![],
         },
         send_to: SendPolicy::All,
         faults,

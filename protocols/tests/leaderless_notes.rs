@@ -80,6 +80,7 @@ fn simulation(c: &Case) -> Simulation<Leaderless> {
             loss_ppb: 0,
             fifo: true,
             partitions: vec![],
+            spikes: vec![],
         },
         send_to: SendPolicy::Random,
         faults: vec![],
