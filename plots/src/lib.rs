@@ -44,6 +44,27 @@ pub enum Kind {
     Bars,
 }
 
+/// How a [`Band`] is shaded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shade {
+    /// Dark grey, half transparent (e.g. a crashed replica).
+    Grey,
+    /// Light amber (e.g. a network partition).
+    Amber,
+}
+
+/// A shaded rectangle drawn behind the series: from `x_from` to `x_to`, and over `y` (data
+/// coordinates) or, when `y` is `None`, the whole height of the plot. Bands of one `name` share
+/// one legend entry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Band {
+    pub name: String,
+    pub x_from: f64,
+    pub x_to: f64,
+    pub y: Option<(f64, f64)>,
+    pub shade: Shade,
+}
+
 /// A chart: what to draw and how to label it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Chart {
@@ -56,6 +77,9 @@ pub struct Chart {
     pub y_log: bool,
     /// For [`Kind::Bars`]: the label of category x = i. Empty otherwise.
     pub x_categories: Vec<String>,
+    /// Shaded bands behind the series (their x ends, and bounded bands' y ends, widen the
+    /// axes). A band with a non-finite end is skipped.
+    pub bands: Vec<Band>,
 }
 
 impl Chart {
@@ -69,7 +93,21 @@ impl Chart {
             x_log: false,
             y_log: false,
             x_categories: Vec::new(),
+            bands: Vec::new(),
         }
+    }
+
+    /// Adds a shaded band from `x_from` to `x_to`, over `y` or the whole height (builder style).
+    pub fn band(
+        mut self,
+        name: impl Into<String>,
+        x_from: f64,
+        x_to: f64,
+        y: Option<(f64, f64)>,
+        shade: Shade,
+    ) -> Chart {
+        self.bands.push(Band { name: name.into(), x_from, x_to, y, shade });
+        self
     }
 
     /// Adds a series (builder style).

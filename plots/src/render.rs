@@ -8,7 +8,7 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::{Chart, Kind, Series};
+use crate::{Band, Chart, Kind, Series, Shade};
 
 const WIDTH_PX: u32 = 960;
 const HEIGHT_PX: u32 = 540;
@@ -92,8 +92,8 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart) -> Res
 
     let legend_style = (FONT, LEGEND_SIZE_PX).into_font().into_text_style(root);
     let mut legend_width_px = 0;
-    for series in &chart.series {
-        let (text_width_px, _) = root.estimate_text_size(&series.name, &legend_style).map_err(err)?;
+    for name in chart.series.iter().map(|s| &s.name).chain(band_legend(chart).iter().map(|b| &b.name)) {
+        let (text_width_px, _) = root.estimate_text_size(name, &legend_style).map_err(err)?;
         legend_width_px = legend_width_px.max(text_width_px + 56);
     }
     let (plot_area, legend_area) = body.split_horizontally(WIDTH_PX - legend_width_px.min(WIDTH_PX * 2 / 5));
@@ -144,11 +144,41 @@ fn x_range(chart: &Chart, points: &[Vec<(f64, f64)>]) -> (f64, f64) {
     if chart.kind == Kind::Bars {
         return (-0.5, n_categories(chart, points) as f64 - 0.5);
     }
-    axis_range(points.iter().flatten().map(|p| p.0), chart.x_log)
+    let bands = drawable_bands(chart).flat_map(|b| [b.x_from, b.x_to]);
+    let values = points.iter().flatten().map(|p| p.0).chain(bands);
+    axis_range(values.filter(|&x| !chart.x_log || x > 0.0), chart.x_log)
+}
+
+/// The bands with finite ends, in the order given.
+fn drawable_bands(chart: &Chart) -> impl Iterator<Item = &Band> {
+    let finite = |b: &&Band| {
+        b.x_from.is_finite() && b.x_to.is_finite() && b.y.is_none_or(|(lo, hi)| lo.is_finite() && hi.is_finite())
+    };
+    chart.bands.iter().filter(finite)
+}
+
+/// The first band of each name, for the legend.
+fn band_legend(chart: &Chart) -> Vec<&Band> {
+    let mut first: Vec<&Band> = Vec::new();
+    for band in drawable_bands(chart) {
+        if !first.iter().any(|b| b.name == band.name) {
+            first.push(band);
+        }
+    }
+    first
+}
+
+fn shade_color(shade: Shade) -> RGBAColor {
+    match shade {
+        Shade::Grey => RGBColor(80, 80, 80).mix(0.35),
+        Shade::Amber => RGBColor(255, 179, 0).mix(0.18),
+    }
 }
 
 fn y_range(chart: &Chart, points: &[Vec<(f64, f64)>]) -> (f64, f64) {
-    let values = points.iter().flatten().map(|p| p.1);
+    let bounded = drawable_bands(chart).filter_map(|b| b.y).flat_map(|(lo, hi)| [lo, hi]);
+    let bounded = bounded.filter(|&y| !chart.y_log || y > 0.0);
+    let values = points.iter().flatten().map(|p| p.1).chain(bounded);
     if chart.kind != Kind::Bars || chart.y_log {
         return axis_range(values, chart.y_log);
     }
@@ -181,6 +211,7 @@ where
     Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
 {
     let y_baseline = if chart.y_log { y.range().start } else { 0.0 };
+    let (y_lo, y_hi) = (y.range().start, y.range().end);
     let mut ctx = ChartBuilder::on(area)
         .margin(12)
         .x_label_area_size(48)
@@ -205,6 +236,12 @@ where
         mesh.x_labels(categories).disable_x_mesh();
     }
     mesh.draw().map_err(err)?;
+    for band in drawable_bands(chart) {
+        let (lo, hi) = band.y.unwrap_or((y_lo, y_hi));
+        let (lo, hi) = (lo.clamp(y_lo, y_hi), hi.clamp(y_lo, y_hi));
+        let rect = Rectangle::new([(band.x_from, lo), (band.x_to, hi)], shade_color(band.shade).filled());
+        ctx.draw_series(std::iter::once(rect)).map_err(err)?;
+    }
 
     let n_series = points.len();
     for (series_idx, series) in points.iter().enumerate() {
@@ -284,6 +321,11 @@ fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, chart: &Chart,
         .map_err(err)?;
         area.draw_text(&series.name, &style, (40, y)).map_err(err)?;
     }
+    for (band_idx, band) in band_legend(chart).into_iter().enumerate() {
+        let y = 24 + LEGEND_ROW_PX * (chart.series.len() + band_idx) as i32;
+        area.draw(&Rectangle::new([(10, y - 7), (30, y + 7)], shade_color(band.shade).filled())).map_err(err)?;
+        area.draw_text(&band.name, &style, (40, y)).map_err(err)?;
+    }
     Ok(())
 }
 
@@ -313,6 +355,22 @@ mod tests {
         assert_eq!(axis_range(std::iter::empty(), true), (1.0, 10.0));
         let (lo, hi) = axis_range([10.0, 1000.0].into_iter(), true);
         assert!((lo - 10f64.powf(0.9)).abs() < 1e-9 && (hi - 10f64.powf(3.1)).abs() < 1e-9, "{lo} {hi}");
+    }
+
+    #[test]
+    fn bands_widen_the_axes_and_share_a_legend_entry_per_name() {
+        let chart = Chart::new("v", "x", "y", Kind::Step)
+            .series("s", vec![(1.0, 1.0), (2.0, 2.0)])
+            .band("crashed", 0.0, 1.5, Some((1.5, 3.0)), Shade::Grey)
+            .band("crashed", 1.8, 1.9, Some((1.0, 1.2)), Shade::Grey)
+            .band("partition", 2.0, 4.0, None, Shade::Amber)
+            .band("bad", f64::NAN, 1.0, None, Shade::Amber);
+        let points: Vec<_> = chart.series.iter().map(|s| drawable(&chart, s)).collect();
+        assert_eq!(x_range(&chart, &points), (-0.2, 4.2));
+        assert_eq!(y_range(&chart, &points), (0.9, 3.1));
+        let legend: Vec<&str> = band_legend(&chart).iter().map(|b| b.name.as_str()).collect();
+        assert_eq!(legend, ["crashed", "partition"]);
+        assert_eq!(drawable_bands(&chart).count(), 3);
     }
 
     #[test]

@@ -5,7 +5,7 @@ mod common;
 use std::path::PathBuf;
 
 use common::TempDir;
-use plots::{Chart, Kind, PlotError, cdf, png_bytes, svg_string, write_both, write_png, write_svg};
+use plots::{Chart, Kind, PlotError, Shade, cdf, png_bytes, svg_string, write_both, write_png, write_svg};
 
 const PNG_SIGNATURE: [u8; 8] = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
 
@@ -147,4 +147,22 @@ fn svg_text_is_escaped() {
     let svg = svg_string(&chart).unwrap();
     assert!(svg.contains("p50 &lt; p99 &amp;"), "{svg}");
     assert!(!svg.contains("a<b"));
+}
+
+#[test]
+fn bands_are_drawn_behind_the_series_with_their_legend() {
+    let plain = Chart::new("views", "t (s)", "view", Kind::Step).series("replica 0", vec![(0.0, 1.0), (2.0, 3.0)]);
+    let banded = plain.clone().band("crashed", 0.5, 1.0, Some((0.8, 1.2)), Shade::Grey).band(
+        "partition",
+        1.0,
+        1.5,
+        None,
+        Shade::Amber,
+    );
+    let (plain_svg, svg) = (plots::svg_string(&plain).expect("svg"), plots::svg_string(&banded).expect("svg"));
+    assert!(!plain_svg.contains("crashed") && svg.contains("crashed") && svg.contains("partition"));
+    let opacity = |text: &str, value: &str| text.matches(&format!("opacity=\"{value}\"")).count();
+    assert!(opacity(&svg, "0.35") >= 2 && opacity(&plain_svg, "0.35") == 0, "the grey band and its legend swatch");
+    assert!(opacity(&svg, "0.18") >= 2, "the amber band and its legend swatch");
+    assert!(!plots::png_bytes(&banded).expect("png").is_empty());
 }

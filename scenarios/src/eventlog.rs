@@ -8,7 +8,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use sim_core::{Entry, Fate, Note, Record, Time};
+use sim_core::{Entry, Fate, HandlerInput, Note, Record, Time};
 
 use crate::output;
 use crate::run::Report;
@@ -255,7 +255,14 @@ pub fn json_entry(line: &mut String, e: &Entry, about: &str, info: &RunInfo) {
             write!(line, r#","node":{},"gen":{generation},"fire_ns":{}"#, node.0, at.0)
         }
         Record::TimerFire { node, generation } => write!(line, r#","node":{},"gen":{generation}"#, node.0),
-        Record::Handler { node, cost } => write!(line, r#","node":{},"cost_ns":{}"#, node.0, cost.0),
+        Record::Handler { node, cost, input } => {
+            let _ = write!(line, r#","node":{},"cost_ns":{}"#, node.0, cost.0);
+            match input {
+                HandlerInput::Message { kind: k, msg } => write!(line, r#","input":"{}","msg":{msg}"#, kind(k)),
+                HandlerInput::Request { msg } => write!(line, r#","input":"{}","msg":{msg}"#, kind(0)),
+                HandlerInput::Timer { generation } => write!(line, r#","input":"timer","gen":{generation}"#),
+            }
+        }
         Record::Release { node, epoch } => write!(line, r#","node":{},"epoch":{epoch}"#, node.0),
         Record::Submit { client, tx } | Record::Confirm { client, tx } => {
             write!(line, r#","client":{},"tx":{}"#, client.0, tx.0)
@@ -326,7 +333,14 @@ pub fn describe(e: &Entry, about: &str, info: &RunInfo) -> String {
             format!("{}  timer set (#{generation}) for {}", label(node), secs(at))
         }
         Record::TimerFire { node, generation } => format!("{}  timer fired (#{generation})", label(node)),
-        Record::Handler { node, cost } => format!("{}  handler ran, {cost} of CPU", label(node)),
+        Record::Handler { node, cost, input } => {
+            let ran = match input {
+                HandlerInput::Message { kind, msg } => format!("{} (message {msg})", info.kind_name(kind)),
+                HandlerInput::Request { msg } => format!("{} (message {msg})", info.kind_name(0)),
+                HandlerInput::Timer { generation } => format!("timer #{generation}"),
+            };
+            format!("{}  handler ran {ran}, {cost} of CPU", label(node))
+        }
         Record::Release { node, .. } => format!("{}  handler done, effects leave", label(node)),
         Record::Submit { client, tx } => format!("{}  submit tx {}", label(client), tx.0),
         Record::Resend { client, to, tx } => format!("{}  resend tx {} to {}", label(client), tx.0, label(to)),

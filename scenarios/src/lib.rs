@@ -25,5 +25,6 @@ pub mod stats;
 pub mod swarm;
 pub mod sweep;
 pub mod version;
+pub mod viewtl;
 pub mod watch;
 pub mod write;

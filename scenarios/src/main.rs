@@ -892,6 +892,10 @@ fn run_command(input: &Input, out: Option<PathBuf>, quiet: bool, watch: &WatchAr
             }
         }
     }
+    // The view timeline of report.html: kept by `run` only, which writes a results folder.
+    let run_ns = ((scenario.duration_s + scenario.drain_s) * 1e9).round() as u64;
+    let (views, shared) = scenarios::watch::share(scenarios::viewtl::ViewWatcher::new(run_ns));
+    watchers.push(shared);
     let reproduce = reproduce_command(&input.file, scenario.seed, &input.sets);
     let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(1000) };
     bar.set_style(
@@ -948,7 +952,8 @@ fn run_command(input: &Input, out: Option<PathBuf>, quiet: bool, watch: &WatchAr
             }
         }
     }
-    let written = output::write_results(&report, &reproduce, &sources, &dir);
+    let views = views.borrow().finish(report.result.end_time.0);
+    let written = output::write_results_with(&report, &reproduce, &sources, &dir, Some(&views));
     let mut text = output::summary_table(&report, &reproduce);
     if let Some(drawn) = scenarios::swarm::draw(&scenario) {
         text.push_str(&format!("  {:<28} {}\n", "drawn by [explore]", drawn.summary(scenario.protocol)));

@@ -597,6 +597,18 @@ pub fn stop_detail(report: &Report) -> String {
 
 /// Writes the whole results folder at `dir` (see [`write_atomically`]).
 pub fn write_results(report: &Report, reproduce: &str, sources: &Sources, dir: &Path) -> io::Result<()> {
+    write_results_with(report, reproduce, sources, dir, None)
+}
+
+/// The same, with the view timeline `byzsim run` kept (`viewtl`): its figure and its section
+/// after the plots.
+pub fn write_results_with(
+    report: &Report,
+    reproduce: &str,
+    sources: &Sources,
+    dir: &Path,
+    views: Option<&crate::viewtl::Views>,
+) -> io::Result<()> {
     let marker = Marker::new("run", &report.scenario.name);
     write_atomically(dir, &sources.input_paths(), marker, |staging| {
         let summary = serde_json::to_string_pretty(&summary_json(report, reproduce)).map_err(io::Error::other)?;
@@ -619,6 +631,10 @@ pub fn write_results(report: &Report, reproduce: &str, sources: &Sources, dir: &
         let s = &report.scenario;
         let figures = report::run_figures(&[(protocol_name(s.protocol).to_string(), vec![&data])], "", "");
         report::write_figures(staging, &figures)?;
+        let timeline = views.and_then(crate::viewtl::Views::figure);
+        if let Some(figure) = &timeline {
+            report::write_figures(staging, std::slice::from_ref(figure))?;
+        }
         let subtitle = format!("{} on {} replicas, seed {}", protocol_name(s.protocol), s.replicas.n, s.seed);
         let mut page = Html::new(&format!("byzsim run: {}", s.name), &subtitle);
         if let Some((title, rows)) = early_stop(report, reproduce) {
@@ -637,6 +653,13 @@ pub fn write_results(report: &Report, reproduce: &str, sources: &Sources, dir: &
         page.pairs(&crate::messages::per_tx_rows(report));
         page.heading("Plots");
         page.figures(&figures);
+        if let Some(figure) = &timeline {
+            page.heading("View timeline");
+            page.figures(std::slice::from_ref(figure));
+        } else if views.is_some() && s.protocol == ProtocolKind::Leaderless {
+            page.heading("View timeline");
+            page.para("None: the leaderless protocol has a view per command, no view of the whole replica.");
+        }
         page.heading("Scenario (as run)");
         page.pre(&sources.as_run);
         page.heading("Reproduce");

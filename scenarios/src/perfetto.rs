@@ -11,10 +11,8 @@
 //! timestamp; DevTools: a slice with the same timestamp), so the arrow's ends sit at the two
 //! handlers' starts, and the send and arrival times are in the receiving slice's args.
 //!
-//! Which handler ran which input is not in the `Handler` record: inputs that run at once are
-//! the record just before it; inputs that wait are handed out first in, first out, as the CPU
-//! queue does. A timer firing superseded while it waited leaves no record: the labels of that
-//! replica's next waiting inputs may be off by one until its queue is next seen empty.
+//! Each `Handler` record names the input it ran (a message copy's number or a timer firing's
+//! generation): the slice takes its name from it, and its arrow from the delivery of that copy.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt::Write as _;
@@ -22,7 +20,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use sim_core::{Entry, Fate, FaultAction, Note, Record};
+use sim_core::{Entry, Fate, FaultAction, HandlerInput, Note, Record};
 
 use crate::eventlog::{self, json_str};
 use crate::output;
@@ -107,13 +105,15 @@ struct Flight {
     slice_ns: u64,
 }
 
-/// An input given to a replica's CPU.
+/// An input given to a replica's CPU, waiting for its handler.
 #[derive(Clone, Debug)]
 struct Input {
-    /// A message kind, or `None` for a timer.
-    kind: Option<u32>,
+    /// What the handler that runs it will record.
+    ran: HandlerInput,
     arrived_ns: u64,
-    msg: Option<(u64, Option<Flight>)>,
+    /// Where the message's arrow starts, if it is drawn.
+    flight: Option<Flight>,
+    /// A timer's name.
     timer: String,
 }
 
@@ -128,9 +128,7 @@ struct Running {
 /// What the timeline follows of one node.
 #[derive(Clone, Debug, Default)]
 struct NodeState {
-    /// The input recorded last, if no handler has taken it yet.
-    fresh: Option<Input>,
-    /// Inputs waiting for a core, oldest first.
+    /// Inputs not yet run, oldest first (the CPU runs them in this order).
     waiting: VecDeque<Input>,
     running: Vec<Running>,
     /// The slice whose effects leave now: sends recorded next start their arrows there.
@@ -153,8 +151,6 @@ pub struct Timeline {
     /// The time at which the cap stopped flows and slices, if it did.
     pub capped_at_ns: Option<u64>,
     nodes: Vec<NodeState>,
-    /// The node whose `fresh` input is set, if any.
-    fresh_node: Option<u32>,
     in_flight: BTreeMap<u64, Flight>,
     client_groups: u32,
     partitions: BTreeMap<u32, u64>,
@@ -186,7 +182,6 @@ impl Timeline {
             flows: 0,
             capped_at_ns: None,
             nodes: Vec::new(),
-            fresh_node: None,
             in_flight: BTreeMap::new(),
             client_groups: 0,
             partitions: BTreeMap::new(),
@@ -383,7 +378,7 @@ impl Timeline {
             let state = &mut self.nodes[node as usize];
             state.running.retain(|r| r.end_ns >= at);
             let busy = state.running.iter().filter(|r| r.start_ns <= at).count();
-            let waiting = state.waiting.len() + state.fresh.is_some() as usize;
+            let waiting = state.waiting.len();
             let label = self.info().node_label(sim_core::NodeId(node));
             let (pid, tid) = self.track(node, 0);
             self.head("C", &format!("cpu {label}"), pid, tid, at);
@@ -408,50 +403,22 @@ impl Timeline {
         self.confirms_in_period = 0;
     }
 
-    /// A replica's or client's input, recorded as it reaches the CPU.
-    fn input(&mut self, node: u32, input: Input) {
-        self.nodes[node as usize].fresh = Some(input);
-        self.fresh_node = Some(node);
-    }
-
-    /// A fresh input followed by anything but its handler (and what the handler decided)
-    /// waits for a core.
-    fn settle_fresh(&mut self, t_ns: u64, record: &Record) {
-        let Some(n) = self.fresh_node else { return };
-        let now = self.nodes[n as usize].fresh.as_ref().is_some_and(|f| f.arrived_ns == t_ns);
-        let own = now
-            && match *record {
-                Record::Handler { node, .. }
-                | Record::Commit { node, .. }
-                | Record::CommitTx { node, .. }
-                | Record::Execute { node, .. }
-                | Record::Note { node, .. }
-                | Record::Violation { node, .. } => node.0 == n,
-                _ => false,
-            };
-        if !own {
-            let state = &mut self.nodes[n as usize];
-            if let Some(input) = state.fresh.take() {
-                state.waiting.push_back(input);
-            }
-            self.fresh_node = None;
-        }
-    }
-
-    /// A handler ran at `node` for `cost_ns`: its slice, and the arrow that brought its input.
-    fn handler(&mut self, node: u32, t_ns: u64, cost_ns: u64) {
+    /// A handler ran `ran` at `node` for `cost_ns`: its slice, and the arrow that brought its
+    /// input.
+    fn handler(&mut self, node: u32, t_ns: u64, cost_ns: u64, ran: HandlerInput) {
         let lanes = self.lanes();
         let held = self.opts.cores > 0 && cost_ns > 0;
         let state = &mut self.nodes[node as usize];
-        let input = match state.fresh.take() {
-            // It ran at once: the CPU queue was empty.
-            Some(input) => {
-                state.waiting.clear();
-                self.fresh_node = None;
-                Some(input)
+        // The CPU runs inputs in arrival order: those before this one ran already or were timer
+        // firings superseded while they waited, which run no handler.
+        let mut input = None;
+        while let Some(next) = state.waiting.pop_front() {
+            if next.ran == ran {
+                input = Some(next);
+                break;
             }
-            None => state.waiting.pop_front(),
-        };
+            debug_assert!(matches!(next.ran, HandlerInput::Timer { .. }), "only a timer firing is skipped: {next:?}");
+        }
         // A handler ending now keeps its entry until its `Release` (maybe recorded after this).
         state.running.retain(|r| r.end_ns >= t_ns);
         let busy = |l: u32| state.running.iter().any(|r| r.lane == l && r.end_ns > t_ns);
@@ -468,25 +435,31 @@ impl Timeline {
             return;
         }
         let info = self.info();
-        let (name, mut args) = match &input {
-            Some(Input { kind: Some(k), .. }) => (info.kind_name(*k), String::new()),
-            Some(Input { kind: None, timer, .. }) => ("timer", format!(r#""timer":{},"#, json_str(timer))),
-            None => ("handler", String::new()),
+        let mut args = String::new();
+        let (name, msg) = match ran {
+            HandlerInput::Message { kind, msg } => (info.kind_name(kind), Some(msg)),
+            HandlerInput::Request { msg } => (info.kind_name(0), Some(msg)),
+            HandlerInput::Timer { generation } => {
+                let timer = input.as_ref().map_or("", |i| i.timer.as_str());
+                let _ = write!(args, r#""timer":{},"gen":{generation},"#, json_str(timer));
+                ("timer", None)
+            }
         };
         let _ = write!(args, r#""cost_us":{}"#, micros(cost_ns));
+        if let Some(msg) = msg {
+            let _ = write!(args, r#","msg":{msg}"#);
+        }
+        let flight = input.as_ref().and_then(|i| i.flight);
         if let Some(input) = &input {
             let _ = write!(args, r#","waited_us":{}"#, micros(t_ns - input.arrived_ns));
-            if let Some((msg, flight)) = &input.msg {
-                let _ = write!(args, r#","msg":{msg}"#);
-                if let Some(f) = flight {
-                    let _ = write!(args, r#","from":{},"sent_us":{}"#, f.from, micros(f.sent_ns));
-                }
-            }
+        }
+        if let Some(f) = &flight {
+            let _ = write!(args, r#","from":{},"sent_us":{}"#, f.from, micros(f.sent_ns));
         }
         let dur_ns = if self.opts.cores == 0 { 0 } else { cost_ns };
         self.slice(name, track, t_ns, dur_ns, &args);
-        if let Some(Input { msg: Some((msg, Some(f))), .. }) = &input {
-            self.flow(*msg, f, track, t_ns);
+        if let (Some(msg), Some(f)) = (msg, flight) {
+            self.flow(msg, &f, track, t_ns);
         }
     }
 
@@ -513,10 +486,9 @@ impl Timeline {
         self.messages_in_flight = self.messages_in_flight.saturating_sub(1);
         let flight = self.in_flight.remove(&msg);
         if to < self.info().n_replicas {
-            self.input(
-                to,
-                Input { kind: Some(kind), arrived_ns: t_ns, msg: Some((msg, flight)), timer: String::new() },
-            );
+            let ran = if kind == 0 { HandlerInput::Request { msg } } else { HandlerInput::Message { kind, msg } };
+            let input = Input { ran, arrived_ns: t_ns, flight, timer: String::new() };
+            self.nodes[to as usize].waiting.push_back(input);
             return;
         }
         // A client takes replies at once: a zero-length slice the arrow can end on.
@@ -646,7 +618,6 @@ impl Watcher for Timeline {
 
     fn record(&mut self, entry: &Entry, about: &str) {
         let t = entry.at.0;
-        self.settle_fresh(t, &entry.record);
         self.sample_until(t);
         self.last_ns = t;
         match entry.record {
@@ -659,11 +630,12 @@ impl Watcher for Timeline {
                     self.flow_start(msg, &f);
                 }
             }
-            Record::TimerFire { node, .. } => {
-                let input = Input { kind: None, arrived_ns: t, msg: None, timer: about.to_string() };
-                self.input(node.0, input);
+            Record::TimerFire { node, generation } => {
+                let ran = HandlerInput::Timer { generation };
+                let input = Input { ran, arrived_ns: t, flight: None, timer: about.to_string() };
+                self.nodes[node.0 as usize].waiting.push_back(input);
             }
-            Record::Handler { node, cost } => self.handler(node.0, t, cost.0),
+            Record::Handler { node, cost, input } => self.handler(node.0, t, cost.0, input),
             Record::Release { node, .. } => {
                 let lanes = self.lanes();
                 let state = &mut self.nodes[node.0 as usize];
@@ -696,9 +668,6 @@ impl Watcher for Timeline {
                     FaultAction::Crash => {
                         // The crash voids its queue and the handlers in progress.
                         self.nodes[node.0 as usize] = NodeState::default();
-                        if self.fresh_node == Some(node.0) {
-                            self.fresh_node = None;
-                        }
                         "crash"
                     }
                     FaultAction::Recover => "recover",

@@ -81,6 +81,37 @@ fn refold(seed: u64, records: &[Value]) -> u64 {
     digest.value()
 }
 
+/// Every handler names an input delivered to (or fired at) its node before it, and each
+/// delivery and firing runs at most once.
+fn handlers_name_what_they_ran(records: &[Value]) {
+    use std::collections::BTreeMap;
+    let mut pending: BTreeMap<(u64, &str, u64), u64> = BTreeMap::new();
+    let (mut messages, mut timers) = (0, 0);
+    for r in records {
+        match r["ev"].as_str().expect("ev") {
+            "deliver" if r["kind"] != "reply" => {
+                pending.insert((num(r, "to"), r["kind"].as_str().expect("kind"), num(r, "msg")), num(r, "t_ns"));
+            }
+            "timer_fire" => {
+                pending.insert((num(r, "node"), "timer", num(r, "gen")), num(r, "t_ns"));
+            }
+            "handler" => {
+                let input = r["input"].as_str().unwrap_or_else(|| panic!("no input in {r}"));
+                let number = if input == "timer" { num(r, "gen") } else { num(r, "msg") };
+                let arrived = pending.remove(&(num(r, "node"), input, number));
+                assert!(arrived.is_some_and(|t| t <= num(r, "t_ns")), "{r} ran an input never handed to it");
+                if input == "timer" {
+                    timers += 1;
+                } else {
+                    messages += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(messages > 100 && timers > 0, "{messages} message and {timers} timer handlers");
+}
+
 #[test]
 fn a_log_folds_back_into_the_run_digest_and_the_same_seed_writes_the_same_bytes() {
     let dir = temp_dir("fold");
@@ -105,6 +136,7 @@ fn a_log_folds_back_into_the_run_digest_and_the_same_seed_writes_the_same_bytes(
     }
     // Protocol messages are described.
     assert!(records.iter().any(|r| r["ev"] == "deliver" && r["kind"] == "proposal" && r.get("about").is_some()));
+    handlers_name_what_they_ran(records);
     let _ = std::fs::remove_dir_all(dir);
 }
 

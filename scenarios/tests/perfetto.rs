@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use common::TempDir;
+use scenarios::eventlog::{EventLog, Filter};
 use scenarios::perfetto::{Options, PlantedBug, Timeline};
 use scenarios::{parse, run, watch};
 use serde_json::Value;
@@ -122,6 +123,52 @@ fn a_crash_run_gives_a_well_formed_timeline() {
     assert!(!slices.contains("handler"), "every handler is named by its input: {slices:?}");
     assert!(names(&trace, "C").contains("in flight"));
     assert!(names(&trace, "s").contains("vote"), "votes are drawn as arrows");
+}
+
+#[test]
+fn handler_slices_name_the_input_the_event_log_says_they_ran() {
+    let dir = TempDir::new("perfetto-inputs");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/crash.toml");
+    let sets: Vec<String> = ["duration_s=3", "drain_s=0.5"].iter().map(|s| s.to_string()).collect();
+    let scenario = parse::load(&path, &sets, None).unwrap_or_else(|d| panic!("{d}"));
+    let run_ns = ((scenario.duration_s + scenario.drain_s) * 1e9) as u64;
+    let lanes = scenario.cpu.cores.max(1) as u64;
+    let (file, log_file) = (dir.join("timeline.json"), dir.join("events.jsonl"));
+    let (typed, shared) = watch::share(Timeline::create(&file, Options::new(scenario.cpu.cores, run_ns)).expect("new"));
+    let (log, log_shared) = watch::share(EventLog::create(&log_file, Filter::default()).expect("new"));
+    let report = run::run_watched(&scenario, None, &[shared, log_shared], &mut |_, _| {});
+    typed.borrow_mut().finish(&report).expect("written");
+    log.borrow_mut().finish(&report).expect("written");
+    // (node, time ns, input name, message number or timer generation) of every handler.
+    let mut from_log = Vec::new();
+    for line in std::fs::read_to_string(&log_file).expect("log").lines() {
+        let r: Value = serde_json::from_str(line).expect("a JSON line");
+        if r["ev"] == "handler" {
+            let number = r.get("msg").or(r.get("gen")).and_then(Value::as_u64).expect("msg or gen");
+            let at = r["t_ns"].as_u64().expect("t_ns");
+            from_log.push((
+                r["node"].as_u64().expect("node"),
+                at,
+                r["input"].as_str().expect("input").to_string(),
+                number,
+            ));
+        }
+    }
+    let trace: Value = serde_json::from_str(&std::fs::read_to_string(&file).expect("timeline")).expect("JSON");
+    let mut from_timeline = Vec::new();
+    for e in trace["traceEvents"].as_array().expect("events") {
+        if e["ph"] == "X" && e["pid"] == 1 {
+            let args = &e["args"];
+            let number = args.get("msg").or(args.get("gen")).and_then(Value::as_u64).expect("msg or gen");
+            let node = (e["tid"].as_u64().expect("tid") - 1) / lanes;
+            let at = (num(e, "ts") * 1000.0).round() as u64;
+            from_timeline.push((node, at, e["name"].as_str().expect("name").to_string(), number));
+        }
+    }
+    from_log.sort();
+    from_timeline.sort();
+    assert!(from_log.len() > 1000, "{} handlers", from_log.len());
+    assert!(from_log == from_timeline, "the timeline's handlers differ from the log's");
 }
 
 #[test]

@@ -13,7 +13,7 @@ use crate::net::{KindName, KindStats, LinkStats, NetConfig, Network, Route};
 use crate::observe::{Observer, TxRecord};
 use crate::protocol::{Ctx, Dest, ItemTally, Message, Monitor, NoMonitor, Outbox, Protocol, TimerOp};
 use crate::queue::EventQueue;
-use crate::record::{Detail, Entry, EventSink, Fate, Record, Recorder};
+use crate::record::{Detail, Entry, EventSink, Fate, HandlerInput, Record, Recorder};
 use crate::rng::{SimRng, Streams};
 use crate::time::{Span, Time};
 use crate::workload::{Arrival, Workload};
@@ -237,9 +237,23 @@ enum Event<M, T> {
 /// Work for a replica's CPU.
 #[derive(Debug)]
 enum Input<M, T> {
-    Message { from: NodeId, size: u32, msg: M },
-    Request { tx: Tx, size: u32 },
-    Timer { timer: T, generation: u64 },
+    /// `kind` and `msg_no` are the delivery's (its record's kind and message number).
+    Message {
+        from: NodeId,
+        size: u32,
+        msg: M,
+        kind: u32,
+        msg_no: u64,
+    },
+    Request {
+        tx: Tx,
+        size: u32,
+        msg_no: u64,
+    },
+    Timer {
+        timer: T,
+        generation: u64,
+    },
 }
 
 /// Per replica: cores in use, inputs waiting, work done, and a crash epoch that voids the
@@ -700,12 +714,12 @@ impl<P: Protocol> Simulation<P> {
                     self.count_items(to, msg.items(), false);
                 }
                 self.rec.push(self.now, delivered(msg.fingerprint()), Detail::Message(&msg));
-                self.input(to, Input::Message { from, size, msg });
+                self.input(to, Input::Message { from, size, msg, kind: kind as u32, msg_no });
             }
             Payload::Request(tx) => {
                 self.rec.push(self.now, delivered(tx.id.0), Detail::None);
                 self.obs.on_arrival(self.now, tx.id);
-                self.input(to, Input::Request { tx, size });
+                self.input(to, Input::Request { tx, size, msg_no });
             }
             Payload::Reply(batch) => {
                 let content = batch.first().map_or(0, |(id, _)| id.0) ^ (batch.len() as u64) << 48;
@@ -776,19 +790,24 @@ impl<P: Protocol> Simulation<P> {
             Input::Message { size, .. } | Input::Request { size, .. } => self.cfg.cpu.input_cost(*size),
             Input::Timer { .. } => self.cfg.cpu.base,
         };
-        let cost = match input {
-            Input::Message { from, msg, .. } => self.run_handler(node, upfront, |p, ctx| p.on_message(ctx, from, msg)),
-            Input::Request { tx, .. } => self.run_handler(node, upfront, |p, ctx| p.on_request(ctx, tx)),
+        let (cost, ran) = match input {
+            Input::Message { from, msg, kind, msg_no, .. } => (
+                self.run_handler(node, upfront, |p, ctx| p.on_message(ctx, from, msg)),
+                HandlerInput::Message { kind, msg: msg_no },
+            ),
+            Input::Request { tx, msg_no, .. } => {
+                (self.run_handler(node, upfront, |p, ctx| p.on_request(ctx, tx)), HandlerInput::Request { msg: msg_no })
+            }
             Input::Timer { timer, generation } => {
                 // It may have been re-armed while this firing waited for a core.
                 if self.timers[node.idx()].get(&timer) != Some(&generation) {
                     return;
                 }
                 self.timers[node.idx()].remove(&timer);
-                self.run_handler(node, upfront, |p, ctx| p.on_timer(ctx, timer))
+                (self.run_handler(node, upfront, |p, ctx| p.on_timer(ctx, timer)), HandlerInput::Timer { generation })
             }
         };
-        self.rec.push(self.now, Record::Handler { node, cost }, Detail::None);
+        self.rec.push(self.now, Record::Handler { node, cost, input: ran }, Detail::None);
         if self.cfg.cpu.is_unlimited() || cost == Span::ZERO {
             let mut effects = std::mem::take(&mut self.outbox);
             self.apply_effects(node, &mut effects);

@@ -31,6 +31,6 @@ pub use engine::{
 };
 pub use ids::{AccountId, NodeId, Tx, TxId, TxResult};
 pub use protocol::{AggregateSignature, Ctx, ItemTally, Message, Monitor, NoMonitor, Protocol, Signature};
-pub use record::{Detail, Entry, EventSink, Fate, FlightRecorder, Note, Record};
+pub use record::{Detail, Entry, EventSink, Fate, FlightRecorder, HandlerInput, Note, Record};
 pub use rng::{SimRng, Streams};
 pub use time::{Span, Time};

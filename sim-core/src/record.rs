@@ -23,6 +23,28 @@ pub enum Fate {
     Dropped,
 }
 
+/// The input a handler ran: what the engine handed the replica's CPU.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HandlerInput {
+    /// A protocol message of kind `kind`, the copy numbered `msg` (its `Send` and `Deliver`).
+    Message { kind: u32, msg: u64 },
+    /// A client request, the copy numbered `msg`.
+    Request { msg: u64 },
+    /// A timer firing, numbered `generation` (its `TimerSet` and `TimerFire`).
+    Timer { generation: u64 },
+}
+
+impl HandlerInput {
+    /// Two words: a tag with the kind, and the message number or timer generation.
+    fn words(&self) -> [u64; 2] {
+        match *self {
+            HandlerInput::Message { kind, msg } => [(kind as u64) << 2, msg],
+            HandlerInput::Request { msg } => [1, msg],
+            HandlerInput::Timer { generation } => [2, generation],
+        }
+    }
+}
+
 /// A protocol's notable decision, described in its own words through `Ctx::note`. Closed: a
 /// new kind of decision is a new variant here, so every log reader and timeline knows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,9 +120,10 @@ pub enum Record {
     TimerSet { node: NodeId, generation: u64, at: Time },
     /// A timer fired and its input goes to the CPU.
     TimerFire { node: NodeId, generation: u64 },
-    /// A handler of `node` ran (what it decided is recorded just before) and holds a core for
-    /// `cost` from now (its effects leave at the end, with a `Release`, if it has a CPU cost).
-    Handler { node: NodeId, cost: Span },
+    /// A handler of `node` ran `input` (what it decided is recorded just before) and holds a
+    /// core for `cost` from now (its effects leave at the end, with a `Release`, if it has a CPU
+    /// cost).
+    Handler { node: NodeId, cost: Span, input: HandlerInput },
     /// A handler of `node` ended and its effects left (`epoch` counts the node's crashes).
     Release { node: NodeId, epoch: u32 },
     /// A client submitted a transaction.
@@ -267,7 +290,10 @@ impl Record {
             Record::Refused { to, from, kind, msg } => [2, n(to) | n(from) << 32, kind as u64, msg, 0, 0],
             Record::TimerSet { node, generation, at } => [3, n(node), generation, at.0, 0, 0],
             Record::TimerFire { node, generation } => [4, n(node), generation, 0, 0, 0],
-            Record::Handler { node, cost } => [5, n(node), cost.0, 0, 0, 0],
+            Record::Handler { node, cost, input } => {
+                let [a, b] = input.words();
+                [5, n(node), cost.0, a, b, 0]
+            }
             Record::Release { node, epoch } => [6, n(node), epoch as u64, 0, 0, 0],
             Record::Submit { client, tx } => [7, n(client), tx.0, 0, 0, 0],
             Record::Resend { client, to, tx } => [8, n(client) | n(to) << 32, tx.0, 0, 0, 0],
