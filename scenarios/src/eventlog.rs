@@ -76,33 +76,76 @@ impl Filter {
     }
 }
 
-/// Refuses a `path` that exists (byzsim overwrites nothing it did not write) or whose folder
-/// does not; creates the hidden temporary file a writer fills before renaming it to `path`.
-pub fn create_partial(path: &Path) -> Result<(PathBuf, File), String> {
-    if path.exists() || path.symlink_metadata().is_ok() {
-        return Err(format!(
-            "error: {} exists; byzsim does not overwrite files\n  help: remove it, or give another file name",
-            path.display()
-        ));
+/// A file written under a hidden temporary name next to its path and renamed into place when
+/// whole: a log or a timeline that exists is a whole one. The first write error is kept and
+/// reported by `finish`.
+pub struct PartialFile {
+    path: PathBuf,
+    partial: PathBuf,
+    out: Option<BufWriter<File>>,
+    error: Option<io::Error>,
+}
+
+impl PartialFile {
+    /// Refuses a `path` that exists (byzsim overwrites nothing it did not write) or whose
+    /// folder does not; creates the temporary file.
+    pub fn create(path: &Path) -> Result<PartialFile, String> {
+        if path.exists() || path.symlink_metadata().is_ok() {
+            return Err(format!(
+                "error: {} exists; byzsim does not overwrite files\n  help: remove it, or give another file name",
+                path.display()
+            ));
+        }
+        let name = path.file_name().ok_or_else(|| format!("error: {} is not a file name", path.display()))?;
+        let mut hidden = std::ffi::OsString::from(".");
+        hidden.push(name);
+        hidden.push(".byzsim-partial");
+        let partial = path.with_file_name(hidden);
+        let file = File::options().write(true).create_new(true).open(&partial).map_err(|e| {
+            format!(
+                "error: cannot create {}: {e}\n  help: check that the folder exists and is writable",
+                partial.display()
+            )
+        })?;
+        let out = Some(BufWriter::with_capacity(1 << 20, file));
+        Ok(PartialFile { path: path.to_path_buf(), partial, out, error: None })
     }
-    let name = path.file_name().ok_or_else(|| format!("error: {} is not a file name", path.display()))?;
-    let mut hidden = std::ffi::OsString::from(".");
-    hidden.push(name);
-    hidden.push(".byzsim-partial");
-    let partial = path.with_file_name(hidden);
-    let file = File::options().write(true).create_new(true).open(&partial).map_err(|e| {
-        format!("error: cannot create {}: {e}\n  help: check that the folder exists and is writable", partial.display())
-    })?;
-    Ok((partial, file))
+
+    pub fn write(&mut self, bytes: &[u8]) {
+        if let (Some(out), None) = (&mut self.out, &self.error)
+            && let Err(e) = out.write_all(bytes)
+        {
+            self.error = Some(e);
+        }
+    }
+
+    /// Flushes and puts the file in place; removes the temporary file if anything failed.
+    pub fn finish(&mut self) -> io::Result<PathBuf> {
+        let out = self.out.take().expect("finished once");
+        let flushed = match self.error.take() {
+            Some(e) => Err(e),
+            None => out.into_inner().map_err(|e| e.into_error()).and_then(|f| f.sync_all()),
+        };
+        match flushed.and_then(|()| std::fs::rename(&self.partial, &self.path)) {
+            Ok(()) => Ok(self.path.clone()),
+            Err(e) => {
+                let _ = std::fs::remove_file(&self.partial);
+                Err(e)
+            }
+        }
+    }
+
+    /// Removes the temporary file of a file that will not be finished.
+    pub fn abandon(&mut self) {
+        self.out = None;
+        let _ = std::fs::remove_file(&self.partial);
+    }
 }
 
 /// Writes kept records as JSON lines to a file written under a temporary name and renamed into
 /// place when the run is over, so a log that exists is a whole log.
 pub struct EventLog {
-    path: PathBuf,
-    partial: PathBuf,
-    out: Option<BufWriter<File>>,
-    error: Option<io::Error>,
+    file: PartialFile,
     filter: Filter,
     info: Option<RunInfo>,
     line: String,
@@ -114,12 +157,8 @@ impl EventLog {
     /// Refuses a `path` that exists (byzsim overwrites nothing it did not write) or whose
     /// folder does not; creates the temporary file.
     pub fn create(path: &Path, filter: Filter) -> Result<EventLog, String> {
-        let (partial, file) = create_partial(path)?;
         Ok(EventLog {
-            path: path.to_path_buf(),
-            partial,
-            out: Some(BufWriter::with_capacity(1 << 20, file)),
-            error: None,
+            file: PartialFile::create(path)?,
             filter,
             info: None,
             line: String::with_capacity(256),
@@ -129,11 +168,7 @@ impl EventLog {
 
     fn write_line(&mut self) {
         self.line.push('\n');
-        if let (Some(out), None) = (&mut self.out, &self.error)
-            && let Err(e) = out.write_all(self.line.as_bytes())
-        {
-            self.error = Some(e);
-        }
+        self.file.write(self.line.as_bytes());
         self.line.clear();
     }
 
@@ -152,24 +187,12 @@ impl EventLog {
             r.digest
         );
         self.write_line();
-        let out = self.out.take().expect("finished once");
-        let flushed = match self.error.take() {
-            Some(e) => Err(e),
-            None => out.into_inner().map_err(|e| e.into_error()).and_then(|f| f.sync_all()),
-        };
-        match flushed.and_then(|()| std::fs::rename(&self.partial, &self.path)) {
-            Ok(()) => Ok(self.path.clone()),
-            Err(e) => {
-                let _ = std::fs::remove_file(&self.partial);
-                Err(e)
-            }
-        }
+        self.file.finish()
     }
 
     /// Removes the temporary file of a log that will not be finished.
     pub fn abandon(&mut self) {
-        self.out = None;
-        let _ = std::fs::remove_file(&self.partial);
+        self.file.abandon();
     }
 }
 

@@ -16,8 +16,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt::Write as _;
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use sim_core::{Entry, Fate, FaultAction, HandlerInput, Note, Record};
@@ -137,10 +136,7 @@ struct NodeState {
 
 /// The timeline writer: streams events to a temporary file, renamed into place by `finish`.
 pub struct Timeline {
-    path: PathBuf,
-    partial: PathBuf,
-    out: Option<BufWriter<File>>,
-    error: Option<io::Error>,
+    file: eventlog::PartialFile,
     opts: Options,
     info: Option<RunInfo>,
     line: String,
@@ -167,13 +163,10 @@ pub struct Timeline {
 impl Timeline {
     /// Refuses a `path` that exists or whose folder does not; creates the temporary file.
     pub fn create(path: &Path, opts: Options) -> Result<Timeline, String> {
-        let (partial, file) = eventlog::create_partial(path)?;
+        let file = eventlog::PartialFile::create(path)?;
         let period_ns = (opts.run_ns / SAMPLES_PER_RUN).max(1_000_000);
         Ok(Timeline {
-            path: path.to_path_buf(),
-            partial,
-            out: Some(BufWriter::with_capacity(1 << 20, file)),
-            error: None,
+            file,
             next_sample_ns: opts.from_ns.div_ceil(period_ns) * period_ns,
             opts,
             info: None,
@@ -202,11 +195,8 @@ impl Timeline {
     /// Writes the event in `self.line` (one JSON object, no separator).
     fn emit(&mut self) {
         let sep = if self.events == 0 { "\n" } else { ",\n" };
-        if let (Some(out), None) = (&mut self.out, &self.error)
-            && let Err(e) = out.write_all(sep.as_bytes()).and_then(|()| out.write_all(self.line.as_bytes()))
-        {
-            self.error = Some(e);
-        }
+        self.file.write(sep.as_bytes());
+        self.file.write(self.line.as_bytes());
         self.line.clear();
         self.events += 1;
     }
@@ -569,27 +559,13 @@ impl Timeline {
             self.opts.cores,
         );
         let tail = std::mem::take(&mut self.line);
-        let mut out = self.out.take().expect("finished once");
-        let flushed = match self.error.take() {
-            Some(e) => Err(e),
-            None => out
-                .write_all(tail.as_bytes())
-                .and_then(|()| out.into_inner().map_err(|e| e.into_error()))
-                .and_then(|f| f.sync_all()),
-        };
-        match flushed.and_then(|()| std::fs::rename(&self.partial, &self.path)) {
-            Ok(()) => Ok(self.path.clone()),
-            Err(e) => {
-                let _ = std::fs::remove_file(&self.partial);
-                Err(e)
-            }
-        }
+        self.file.write(tail.as_bytes());
+        self.file.finish()
     }
 
     /// Removes the temporary file of a timeline that will not be finished.
     pub fn abandon(&mut self) {
-        self.out = None;
-        let _ = std::fs::remove_file(&self.partial);
+        self.file.abandon();
     }
 }
 
@@ -604,11 +580,7 @@ impl Watcher for Timeline {
         self.info = Some(info.clone());
         self.nodes = vec![NodeState::default(); info.n_nodes as usize];
         self.client_groups = (info.n_nodes - info.n_replicas).clamp(1, CLIENT_TRACKS_MAX);
-        if let (Some(out), None) = (&mut self.out, &self.error)
-            && let Err(e) = out.write_all(b"{\"traceEvents\":[")
-        {
-            self.error = Some(e);
-        }
+        self.file.write(b"{\"traceEvents\":[");
         self.name_tracks();
     }
 
