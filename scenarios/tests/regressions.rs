@@ -15,6 +15,17 @@ const FOUND: &[(&str, &[&str], u64, &str)] = &[
     // out of step until a command waited past the bound (the engine now supersedes a timer
     // when the handler that re-arms or cancels it runs).
     ("scenarios/examples/leaderless-pbft-attacks.toml", &[], 40, "liveness"),
+    // HotStuff, a crashed replica and a partition drawn by the swarm: the view-18 leader voted
+    // for its own proposal and moved to view 19; the partition lost the proposal, so the two
+    // other correct replicas timed out in view 18 for ever, and the leader ignored their
+    // complaints for a view it had left (a replica now answers a complaint for a view it left
+    // with its timeout certificate or its own complaint for that view).
+    (
+        "scenarios/examples/hotstuff-swarm.toml",
+        &["checks.liveness_bound_s=3", "explore.kinds=[\"crash\",\"partition\"]"],
+        106,
+        "liveness",
+    ),
 ];
 
 #[test]

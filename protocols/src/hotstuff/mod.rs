@@ -31,6 +31,10 @@
 //! - COMPLAIN goes to every replica (not only the next leader), and f+1 complaints about a
 //!   higher view make a replica join them. Without this, replicas that drifted apart during a
 //!   partition never gather n-f complaints about one view again (Bracha-style amplification).
+//! - A COMPLAIN about a view the receiver has left is answered: with the timeout certificate
+//!   that moved it on, or with its own COMPLAIN about that view (carrying its highest QC). A
+//!   leader moves on by voting for its own proposal, with no certificate; replicas that missed
+//!   the proposal would otherwise time out in the old view for ever.
 //! - COMPLAIN carries the sender's last vote (chained only). With round-robin leaders and one
 //!   crashed replica out of four, the QC of the block before a crashed leader's view is
 //!   otherwise never formed, no three consecutive views are ever certified, and chained
@@ -291,6 +295,13 @@ pub struct HotStuff {
     withheld: (View, Phase),
     /// Highest view this replica complained about; it votes no more in it.
     complained_view: View,
+    /// The highest timeout certificate this copy moved on by: a replica still complaining in
+    /// an older view gets it, and catches up.
+    tc_high: Option<Tc>,
+    /// Per replica, the last view whose stale complaint this copy answered, and when: one
+    /// answer per view timeout, so that two replicas past a view do not answer each other's
+    /// answers for ever.
+    answered: BTreeMap<NodeId, (View, Time)>,
     /// Highest view this replica proposed in.
     proposed_view: View,
     /// A slow leader may propose in this view: its delay has passed.
@@ -410,6 +421,8 @@ impl HotStuff {
             voted: (View(0), Phase::Prepare),
             withheld: (View(0), Phase::Prepare),
             complained_view: View(0),
+            tc_high: None,
+            answered: BTreeMap::new(),
             proposed_view: View(0),
             late_view: View(0),
             last_vote: None,
@@ -854,9 +867,14 @@ impl HotStuff {
 
     fn complain(&mut self, ctx: &mut Ctx<'_, Self>, view: View) {
         self.complained_view = self.complained_view.max(view);
+        let msg = self.complaint(ctx, view);
+        self.broadcast(ctx, msg);
+    }
+
+    fn complaint(&mut self, ctx: &mut Ctx<'_, Self>, view: View) -> HsMsg {
         let sig = ctx.sign(complain_digest(view));
         let (qc_high, last_vote, wire) = (self.qc_high.clone(), self.last_vote, self.wire());
-        self.broadcast(ctx, HsMsg::Complain { view, sig, qc_high, last_vote, wire });
+        HsMsg::Complain { view, sig, qc_high, last_vote, wire }
     }
 
     fn on_complain(
@@ -876,6 +894,7 @@ impl HotStuff {
         }
         self.on_qc(ctx, from, qc_high, false);
         if view < self.view {
+            self.help_catch_up(ctx, from, view);
             return;
         }
         let Some(count) = self.complaints.add(view, sig) else { return };
@@ -897,10 +916,32 @@ impl HotStuff {
         }
     }
 
+    /// A replica complains in `view`, which this one left. It gets what moved this one on: the
+    /// timeout certificate, if one did; else this replica's own complaint for `view`, which
+    /// carries its highest QC (a QC of `view` or later moves the complainer on) and counts
+    /// towards a certificate for `view`. A replica that left `view` by voting in it holds no
+    /// certificate of it; without this answer, the replicas that missed its proposal (a
+    /// partition) time out in `view` for ever while it waits in the next one, each side short
+    /// of a quorum of complaints (found by swarm exploration: hotstuff-swarm.toml, seed 106).
+    fn help_catch_up(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, view: View) {
+        let now = ctx.now();
+        let recent = |&(v, at): &(View, Time)| v >= view && now < at + self.timeout();
+        if from == ctx.me() || self.answered.get(&from).is_some_and(recent) {
+            return;
+        }
+        self.answered.insert(from, (view, now));
+        let msg = match self.tc_high.clone().filter(|tc| tc.view >= view) {
+            Some(tc) => HsMsg::NextView { tc, qc_high: self.qc_high.clone(), wire: self.wire() },
+            None => self.complaint(ctx, view),
+        };
+        self.send(ctx, from, msg);
+    }
+
     fn on_tc(&mut self, ctx: &mut Ctx<'_, Self>, tc: &Tc) {
         if tc.view < self.view || !self.certificate_valid(ctx, &tc.sig, complain_digest(tc.view)) {
             return;
         }
+        self.tc_high = Some(tc.clone());
         self.stats.view_changes += 1;
         self.enter_view(ctx, tc.view.next());
     }
