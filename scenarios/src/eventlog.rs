@@ -103,7 +103,9 @@ impl PartialFile {
         let partial = path.with_file_name(hidden);
         let file = File::options().write(true).create_new(true).open(&partial).map_err(|e| {
             format!(
-                "error: cannot create {}: {e}\n  help: check that the folder exists and is writable",
+                "error: cannot write {} (nor its temporary {}): {e}\n  help: check that the folder exists and is \
+                 writable",
+                path.display(),
                 partial.display()
             )
         })?;

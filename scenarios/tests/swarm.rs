@@ -72,33 +72,34 @@ fn a_seed_runs_the_same_under_explore_run_and_its_concrete_file() {
 fn explore_out_writes_every_seed_and_a_concrete_file_that_breaks_the_same_way() {
     let dir = TempDir::new("swarm-out");
     std::fs::copy(example("hotstuff-swarm.toml"), dir.join("hs.toml")).unwrap();
-    // With the liveness check, seed 3 breaks liveness (a crash, partitions and a slow replica).
-    let args = ["explore", "hs.toml", "--seeds", "1..5", "--jobs", "2", "--quiet", "--out", "res"];
-    let out = byzsim(&[&args[..], &["--set", "checks.liveness_bound_s=3", "--max-failures", "1"]].concat(), &dir);
+    // Beyond f (two of four replicas may be faulty) and with the liveness check, seed 6 breaks
+    // liveness: more than f replicas crashed or Byzantine leave no quorum.
+    let args = ["explore", "hs.toml", "--seeds", "1..8", "--jobs", "2", "--quiet", "--out", "res"];
+    let beyond = ["--set", "explore.beyond_f=true", "--set", "checks.liveness_bound_s=3"];
+    let out = byzsim(&[&args[..], &beyond[..], &["--max-failures", "1"]].concat(), &dir);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(3), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("seed 3: `liveness`") && stdout.contains("concrete: res/seed-3.toml"), "{stdout}");
+    assert!(stdout.contains("seed 6: `liveness`") && stdout.contains("concrete: res/seed-6.toml"), "{stdout}");
     let csv = std::fs::read_to_string(dir.join("res/explore.csv")).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert!(lines[0].starts_with("seed,drawn,crash,partition,byzantine,loss,delay,adversary,outcome,invariant"));
-    assert_eq!(lines.len(), 4, "seeds 1 to 3, stopped at the first failure:\n{csv}");
-    let row3 = lines[3];
-    assert!(row3.starts_with("3,") && row3.contains(",violation,liveness,"), "{row3}");
+    assert_eq!(lines.len(), 7, "seeds 1 to 6, stopped at the first failure:\n{csv}");
+    let row3 = lines[6];
+    assert!(row3.starts_with("6,") && row3.contains(",violation,liveness,"), "{row3}");
     let digest = row3.split(',').rev().nth(1).unwrap().to_string();
-    let concrete = std::fs::read_to_string(dir.join("res/seed-3.toml")).unwrap();
+    let concrete = std::fs::read_to_string(dir.join("res/seed-6.toml")).unwrap();
     assert!(!concrete.lines().any(|l| l.starts_with("[explore")), "{concrete}");
-    let rerun = byzsim(&["run", "res/seed-3.toml", "--quiet", "--out", "rerun"], &dir);
+    let rerun = byzsim(&["run", "res/seed-6.toml", "--quiet", "--out", "rerun"], &dir);
     let rerun_out = String::from_utf8_lossy(&rerun.stdout);
     assert_eq!(rerun.status.code(), Some(3), "{rerun_out}");
     assert!(rerun_out.contains(&digest), "digest {digest} in:\n{rerun_out}");
     assert!(String::from_utf8_lossy(&rerun.stderr).contains("`liveness`"));
     // The same seed from the original file says what it drew.
-    let again =
-        byzsim(&["run", "hs.toml", "--seed", "3", "--set", "checks.liveness_bound_s=3", "-q", "--out", "r3"], &dir);
+    let again = byzsim(&[&["run", "hs.toml", "--seed", "6", "-q", "--out", "r3"][..], &beyond[..]].concat(), &dir);
     let again_out = String::from_utf8_lossy(&again.stdout);
     assert!(again_out.contains("drawn by [explore]") && again_out.contains(&digest), "{again_out}");
     let as_run = std::fs::read_to_string(dir.join("r3/scenario.toml")).unwrap();
-    assert!(as_run.contains("# Drawn by [explore] for seed 3:"), "{as_run}");
+    assert!(as_run.contains("# Drawn by [explore] for seed 6:"), "{as_run}");
 }
 
 #[test]
