@@ -60,10 +60,70 @@ fn example(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(name)
 }
 
+/// What a shipped scenario's run is pinned to (`tests/golden.toml`): a change in behaviour shows
+/// as a diff of this file, reviewed like code.
+fn golden_pin(report: &run::Report) -> toml::Table {
+    let (r, s) = (&report.result, &report.summary);
+    let mut pin = toml::Table::new();
+    pin.insert("seed".into(), toml::Value::Integer(report.scenario.seed as i64));
+    pin.insert("digest".into(), format!("{:016x}", r.digest).into());
+    pin.insert("stop".into(), scenarios::output::stop_name(&r.stop).into());
+    pin.insert("events".into(), toml::Value::Integer(r.events as i64));
+    pin.insert("committed_tx".into(), toml::Value::Integer(s.committed_tx as i64));
+    pin.insert("confirmed_tx".into(), toml::Value::Integer(s.confirmed_tx as i64));
+    pin.insert("goodput_tps".into(), format!("{:.3}", s.goodput_tps).into());
+    pin.insert("e2e_p50_ms".into(), format!("{:.3}", s.e2e.p50_ms).into());
+    pin.insert("e2e_p99_ms".into(), format!("{:.3}", s.e2e.p99_ms).into());
+    pin
+}
+
+/// Checks every run against its pin; with `BYZSIM_BLESS=1`, writes the pins instead (then
+/// review the diff of tests/golden.toml).
+fn check_golden(pins: &toml::Table) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden.toml");
+    if std::env::var_os("BYZSIM_BLESS").is_some() {
+        let mut text = String::from(
+            "# The runs of the shipped scenarios, pinned: digest, stop, events, transactions and key\n\
+             # metrics at each file's own seed. `BYZSIM_BLESS=1 cargo test -p scenarios --test runs` rewrites\n\
+             # it; a change here is a change in behaviour, reviewed like code.\n\n",
+        );
+        text.push_str(&toml::to_string(pins).expect("a table"));
+        std::fs::write(&path, text).expect("tests/golden.toml written");
+        return;
+    }
+    let text = std::fs::read_to_string(&path).expect("tests/golden.toml");
+    let golden: toml::Table = text.parse().expect("tests/golden.toml is TOML");
+    let mut problems = Vec::new();
+    for (name, pin) in pins {
+        match golden.get(name) {
+            None => problems.push(format!("{name}: no pin")),
+            Some(g) if g.as_table() != pin.as_table() => {
+                problems.push(format!("{name}:\n  pinned {g}\n  now    {pin}"))
+            }
+            Some(_) => {}
+        }
+    }
+    let shipped_names: Vec<String> = all_shipped().iter().map(|p| file_key(p)).collect();
+    for name in golden.keys().filter(|n| !shipped_names.contains(n)) {
+        problems.push(format!("{name}: pinned but not shipped"));
+    }
+    assert!(
+        problems.is_empty(),
+        "runs differ from tests/golden.toml (if the change is intended: BYZSIM_BLESS=1 cargo test -p scenarios \
+         --test runs, and review the diff):\n{}",
+        problems.join("\n")
+    );
+}
+
+fn file_key(path: &Path) -> String {
+    path.file_stem().and_then(|n| n.to_str()).unwrap_or_default().to_string()
+}
+
 #[test]
 fn every_shipped_scenario_is_deterministic() {
     let files = shipped();
     assert!(files.len() >= 5, "{files:?}");
+    let mut pins = toml::Table::new();
     // Examples that break an invariant on purpose (beyond the fault model), and which.
     let breaking = [("beyond-f-hotstuff.toml", "one_certificate_per_view")];
     for file in files {
@@ -85,7 +145,9 @@ fn every_shipped_scenario_is_deterministic() {
         assert_eq!(a.result.events, b.result.events);
         let c = run_file(&file, &[], Some(a.scenario.seed + 1));
         assert_ne!(a.result.digest, c.result.digest, "{}: another seed gave the same digest", file.display());
+        pins.insert(file_key(&file), golden_pin(&a).into());
     }
+    check_golden(&pins);
 }
 
 /// Closed form: n = 4, uniform d, no jitter, unlimited bandwidth, batch 400, saturated:
