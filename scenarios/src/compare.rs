@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use crate::batch::{self, Failure};
 use crate::lower;
 use crate::model::{AdversaryMode, AdversaryTargets, ProtocolKind, Scenario};
-use crate::output::{self, behavior_name};
+use crate::output;
 use crate::parse;
 use crate::report::{self, Html};
 use crate::resultsdir::{self, Marker};
@@ -175,7 +175,7 @@ fn load_per_protocol(
     let named: Vec<&'static str> = loaded
         .iter()
         .find_map(|l| l.as_ref().ok())
-        .map(|s| s.byzantine.iter().map(|b| behavior_name(Some(b.behavior))).collect())
+        .map(|s| s.byzantine.iter().map(|b| b.behavior.name()).collect())
         .unwrap_or_default();
     let kinds: Vec<String> = loaded.iter().find_map(|l| l.as_ref().ok()).map(adversary_kinds).unwrap_or_default();
     let names: Vec<&str> = protocols.iter().map(|p| p.0).collect();

@@ -156,7 +156,7 @@ pub fn runs(a: &Side, b: &Side, context: u64) -> Outcome {
                 text,
                 "\nfirst difference: record #{}: B has no more records (it stopped: {})",
                 x.0.seq,
-                crate::output::stop_name(&rb.result.stop)
+                rb.result.stop.name()
             );
         }
         (None, Some(y)) => {
@@ -164,7 +164,7 @@ pub fn runs(a: &Side, b: &Side, context: u64) -> Outcome {
                 text,
                 "\nfirst difference: record #{}: A has no more records (it stopped: {})",
                 y.0.seq,
-                crate::output::stop_name(&ra.result.stop)
+                ra.result.stop.name()
             );
         }
         (None, None) => {

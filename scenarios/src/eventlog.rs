@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 
 use sim_core::{Entry, Fate, HandlerInput, Note, Record, Time};
 
-use crate::output;
 use crate::run::Report;
 use crate::watch::{RunInfo, Watcher};
 
@@ -185,7 +184,7 @@ impl EventLog {
             self.lines,
             r.events,
             r.end_time.0,
-            output::stop_name(&r.stop),
+            r.stop.name(),
             r.digest
         );
         self.write_line();
@@ -206,7 +205,7 @@ impl Watcher for EventLog {
             r#"{{"schema":"byzsim-events","version":{SCHEMA_VERSION},"byzsim":{},"scenario":{},"protocol":"{}","seed":{},"replicas":{},"nodes":{},"kinds":[{}],"filter":{}}}"#,
             json_str(&crate::version::long()),
             json_str(&info.scenario),
-            output::protocol_name(info.protocol),
+            info.protocol.name(),
             info.seed,
             info.n_replicas,
             info.n_nodes,

@@ -600,8 +600,8 @@ fn plant_mismatch(
         "error: --plant {}: {} runs protocol {}\n  help: plant a bug of that protocol, or add --set protocol={}",
         bug.name(),
         file.display(),
-        output::protocol_name(scenario.protocol),
-        output::protocol_name(bug.protocol())
+        scenario.protocol.name(),
+        (bug.protocol()).name()
     );
     Some(ExitCode::from(2))
 }

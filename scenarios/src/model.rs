@@ -51,6 +51,17 @@ pub enum ProtocolKind {
     Algorand,
 }
 
+impl ProtocolKind {
+    /// The name scenario files, tables and files use.
+    pub fn name(self) -> &'static str {
+        match self {
+            ProtocolKind::HotStuff => "hotstuff",
+            ProtocolKind::Leaderless => "leaderless",
+            ProtocolKind::Algorand => "algorand",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Replicas {
     /// Replicas (Algorand: users, each with its stake).
@@ -237,6 +248,41 @@ pub enum Behavior {
     /// Algorand: tells its neighbours every round, unasked, that the round decided the empty
     /// block (a catch-up reply without a certificate).
     FakeSync,
+}
+
+impl Behavior {
+    /// The name scenario files and tables use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Behavior::Crash => "crash",
+            Behavior::Silent => "silent",
+            Behavior::Fork => "fork",
+            Behavior::Equivocate => "equivocate",
+            Behavior::WithholdVotes => "withhold_votes",
+            Behavior::SlowLeader => "slow_leader",
+            Behavior::Twins => "twins",
+            Behavior::OmitDeps => "omit_deps",
+            Behavior::InventDeps => "invent_deps",
+            Behavior::IrrelevantDeps => "irrelevant_deps",
+            Behavior::SpoilDifferent => "spoil_different",
+            Behavior::SpoilSilent => "spoil_silent",
+            Behavior::NeverCommit => "never_commit",
+            Behavior::ProposeWithoutProof => "propose_without_proof",
+            Behavior::ForgeCommit => "forge_commit",
+            Behavior::ClaimCoordinator => "claim_coordinator",
+            Behavior::EquivocateProposal => "equivocate_proposal",
+            Behavior::HidePrepared => "hide_prepared",
+            Behavior::StalePrepared => "stale_prepared",
+            Behavior::PbftAttack => "pbft_attack",
+            Behavior::DoubleVote => "double_vote",
+            Behavior::FakeSync => "fake_sync",
+        }
+    }
+
+    /// A replica's role as tables show it: its behaviour, or `correct`.
+    pub fn name_of(role: Option<Behavior>) -> &'static str {
+        role.map_or("correct", Behavior::name)
+    }
 }
 
 /// The leaderless protocol's settings (`[leaderless]`).

@@ -18,58 +18,13 @@ use crate::resultsdir::{self, Marker};
 use crate::rows::{RunData, full};
 use crate::run::Report;
 
-pub fn protocol_name(p: ProtocolKind) -> &'static str {
-    match p {
-        ProtocolKind::HotStuff => "hotstuff",
-        ProtocolKind::Leaderless => "leaderless",
-        ProtocolKind::Algorand => "algorand",
-    }
-}
-
-pub fn behavior_name(b: Option<crate::model::Behavior>) -> &'static str {
-    use crate::model::Behavior;
-    match b {
-        None => "correct",
-        Some(Behavior::Crash) => "crash",
-        Some(Behavior::Silent) => "silent",
-        Some(Behavior::Fork) => "fork",
-        Some(Behavior::Equivocate) => "equivocate",
-        Some(Behavior::WithholdVotes) => "withhold_votes",
-        Some(Behavior::SlowLeader) => "slow_leader",
-        Some(Behavior::Twins) => "twins",
-        Some(Behavior::OmitDeps) => "omit_deps",
-        Some(Behavior::InventDeps) => "invent_deps",
-        Some(Behavior::IrrelevantDeps) => "irrelevant_deps",
-        Some(Behavior::SpoilDifferent) => "spoil_different",
-        Some(Behavior::SpoilSilent) => "spoil_silent",
-        Some(Behavior::NeverCommit) => "never_commit",
-        Some(Behavior::ProposeWithoutProof) => "propose_without_proof",
-        Some(Behavior::ForgeCommit) => "forge_commit",
-        Some(Behavior::ClaimCoordinator) => "claim_coordinator",
-        Some(Behavior::EquivocateProposal) => "equivocate_proposal",
-        Some(Behavior::HidePrepared) => "hide_prepared",
-        Some(Behavior::StalePrepared) => "stale_prepared",
-        Some(Behavior::PbftAttack) => "pbft_attack",
-        Some(Behavior::DoubleVote) => "double_vote",
-        Some(Behavior::FakeSync) => "fake_sync",
-    }
-}
-
 /// Byzantine replicas named in the summary table; the others are counted.
 const MAX_LISTED: usize = 32;
 
 /// The Byzantine replicas as (id, behaviour).
 fn byzantine_list(report: &Report) -> Vec<(usize, &'static str)> {
     let roles = &report.lowered.byzantine;
-    (0..roles.len()).filter(|&i| roles[i].is_some()).map(|i| (i, behavior_name(roles[i]))).collect()
-}
-
-pub fn stop_name(stop: &Stop) -> &'static str {
-    match stop {
-        Stop::End => "end",
-        Stop::Limit { limit, .. } => limit.name(),
-        Stop::Violation(_) => "violation",
-    }
+    (0..roles.len()).filter(|&i| roles[i].is_some()).map(|i| (i, crate::model::Behavior::name_of(roles[i]))).collect()
 }
 
 fn latency_json(s: &LatencyStats) -> Value {
@@ -127,7 +82,7 @@ pub fn summary_json(report: &Report, reproduce: &str) -> Value {
     };
     json!({
         "scenario": s.name,
-        "protocol": protocol_name(s.protocol),
+        "protocol": s.protocol.name(),
         "seed": s.seed,
         "digest": format!("{:016x}", report.result.digest),
         "version": crate::version::CRATE,
@@ -160,7 +115,7 @@ pub fn summary_json(report: &Report, reproduce: &str) -> Value {
         "counters": counters,
         "events": report.result.events,
         "virtual_time_s": report.result.end_time.as_secs_f64(),
-        "stop": stop_name(&report.result.stop),
+        "stop": report.result.stop.name(),
         "stop_detail": stop_detail(report),
         "violation": violation,
         "reproduce": reproduce,
@@ -187,7 +142,7 @@ pub fn summary_rows(report: &Report, reproduce: &str) -> Vec<(String, String)> {
         ProtocolKind::Algorand => format!("n = {} users", s.replicas.n),
         _ => format!("n = {}, f = {}", s.replicas.n, s.replicas.f),
     };
-    row("scenario", format!("{} ({}, {size})", s.name, protocol_name(s.protocol)));
+    row("scenario", format!("{} ({}, {size})", s.name, s.protocol.name()));
     let byz = byzantine_list(report);
     if !byz.is_empty() {
         // Algorand runs may have thousands: the table names the first ones (nodes.csv has all).
@@ -240,7 +195,7 @@ pub fn summary_rows(report: &Report, reproduce: &str) -> Vec<(String, String)> {
             }
         }
     }
-    row("events", format!("{} (stop: {})", report.result.events, stop_name(&report.result.stop)));
+    row("events", format!("{} (stop: {})", report.result.events, report.result.stop.name()));
     row("seed", s.seed.to_string());
     row("digest", format!("{:016x}", report.result.digest));
     row("reproduce", reproduce.to_string());
@@ -418,7 +373,8 @@ fn write_nodes_csv(report: &Report, path: &Path) -> io::Result<()> {
             l.bytes_recv.to_string(),
             l.msgs_dropped.to_string(),
             if node.is_replica { full(cpu_util(report, node)) } else { String::new() },
-            if node.is_replica { behavior_name(report.lowered.byzantine[node.id.idx()]) } else { "" }.to_string(),
+            if node.is_replica { crate::model::Behavior::name_of(report.lowered.byzantine[node.id.idx()]) } else { "" }
+                .to_string(),
         ];
         for name in &names {
             rec.push(node.counters.iter().find(|c| c.0 == *name).map_or(String::new(), |c| c.1.to_string()));
@@ -629,13 +585,13 @@ pub fn write_results_with(
         }
         let data = RunData::of(report);
         let s = &report.scenario;
-        let figures = report::run_figures(&[(protocol_name(s.protocol).to_string(), vec![&data])], "", "");
+        let figures = report::run_figures(&[(s.protocol.name().to_string(), vec![&data])], "", "");
         report::write_figures(staging, &figures)?;
         let timeline = views.and_then(crate::viewtl::Views::figure);
         if let Some(figure) = &timeline {
             report::write_figures(staging, std::slice::from_ref(figure))?;
         }
-        let subtitle = format!("{} on {} replicas, seed {}", protocol_name(s.protocol), s.replicas.n, s.seed);
+        let subtitle = format!("{} on {} replicas, seed {}", s.protocol.name(), s.replicas.n, s.seed);
         let mut page = Html::new(&format!("byzsim run: {}", s.name), &subtitle);
         if let Some((title, rows)) = early_stop(report, reproduce) {
             page.banner(&title, &rows);

@@ -2105,11 +2105,6 @@ fn check_adversary_keys(c: &mut Ctx<'_>, sec: &Section<'_>, mode: &Val<Adversary
     ok
 }
 
-/// The name a scenario gives a protocol.
-fn protocol_name(protocol: ProtocolKind) -> &'static str {
-    PROTOCOLS.iter().find(|(_, p)| *p == protocol).map_or("?", |(name, _)| *name)
-}
-
 /// `targets`, `delay`, `drop` and `slow_replica`; a random adversary that does nothing is
 /// refused.
 fn read_random_attack(
@@ -2169,9 +2164,8 @@ fn read_kind_names(c: &mut Ctx<'_>, node: &Node, field: &str, protocol: Option<P
             && !lower::message_kinds(p).contains(&name)
         {
             let kinds = lower::message_kinds(p);
-            let message =
-                with_suggestion(format!("\"{name}\" is not a message kind of {}", protocol_name(p)), name, kinds);
-            let help = format!("the message kinds of {} are: {}", protocol_name(p), kinds.join(", "));
+            let message = with_suggestion(format!("\"{name}\" is not a message kind of {}", p.name()), name, kinds);
+            let help = format!("the message kinds of {} are: {}", p.name(), kinds.join(", "));
             c.report(&item.at, Some(&item_field), message, Some(help));
             continue;
         }
@@ -2677,8 +2671,7 @@ fn check_algorand_stake(c: &mut Ctx<'_>, s: &Scenario, at: &[Val<Who>]) {
 /// of correct replicas, which the network's `[[faults.partitions]]` already model).
 fn check_twins(c: &mut Ctx<'_>, s: &Scenario, at: &[Val<Who>]) {
     if matches!(s.adversary.mode, AdversaryMode::Twins { .. }) && s.protocol != ProtocolKind::HotStuff {
-        let message =
-            format!("mode = \"twins\" partitions HotStuff's views; this scenario runs {}", protocol_name(s.protocol));
+        let message = format!("mode = \"twins\" partitions HotStuff's views; this scenario runs {}", s.protocol.name());
         let help = "use mode = \"random\" or \"scripted\" with this protocol, or protocol = \"hotstuff\"".to_string();
         c.report(&Origin::Implicit, Some("adversary.mode"), &message, Some(help));
     }

@@ -22,7 +22,6 @@ use std::path::{Path, PathBuf};
 use sim_core::{Entry, Fate, FaultAction, HandlerInput, Note, Record};
 
 use crate::eventlog::{self, json_str};
-use crate::output;
 use crate::run::Report;
 use crate::watch::{RunInfo, Watcher};
 
@@ -545,10 +544,10 @@ impl Timeline {
              \"flows_off\":{},\"cores\":{}}}}}\n",
             json_str(&crate::version::long()),
             json_str(&info.scenario),
-            output::protocol_name(info.protocol),
+            info.protocol.name(),
             info.seed,
             r.digest,
-            output::stop_name(&r.stop),
+            r.stop.name(),
             r.end_time.0,
             self.events,
             self.flows,

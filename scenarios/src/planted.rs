@@ -8,7 +8,6 @@ use protocols::leaderless as ll;
 
 use crate::lower::Lowered;
 use crate::model::ProtocolKind;
-use crate::output::protocol_name;
 
 /// One planted bug of one protocol.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,7 +40,7 @@ impl Planted {
             Planted::Leaderless(b) => b.name(),
             Planted::Algorand(b) => b.name(),
         };
-        format!("{}/{bug}", protocol_name(self.protocol()))
+        format!("{}/{bug}", (self.protocol()).name())
     }
 
     /// Reads `protocol/bug`; the error lists every name.

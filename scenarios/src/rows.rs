@@ -145,7 +145,7 @@ impl RunRow {
         let cpu_ns: u64 = replicas.iter().map(|n| n.cpu_busy_ns).sum();
         let per_tx = |x: u64| if m.committed_tx == 0 { f64::NAN } else { x as f64 / m.committed_tx as f64 };
         RunRow {
-            protocol: output::protocol_name(report.scenario.protocol),
+            protocol: report.scenario.protocol.name(),
             seed: report.scenario.seed,
             offered_tps: m.offered_tps,
             goodput_tps: m.goodput_tps,
@@ -160,7 +160,7 @@ impl RunRow {
             cpu_util_mean: output::cpu_util_summary(report).0,
             cpu_us_per_tx: per_tx(cpu_ns) / 1e3,
             events: report.result.events,
-            stop: output::stop_name(&report.result.stop),
+            stop: report.result.stop.name(),
             stop_detail: output::stop_detail(report),
             digest: report.result.digest,
         }

@@ -16,7 +16,7 @@ use crate::model::{
     Behavior, Certificate, ClientsBy, Conflicts, CryptoMode, Delay, HotStuffVariant, Jitter, LeaderlessVariant,
     Scenario, SendTo, Stake, TraceReplay, TraceSource, Who,
 };
-use crate::{output, parse, presets};
+use crate::{parse, presets};
 
 /// The scenario as TOML, to be saved in `dir` (where relative input paths are resolved from).
 /// Fails only for a value TOML cannot hold (an integer above `i64::MAX`, such as a huge seed)
@@ -126,7 +126,7 @@ impl Writer<'_> {
             self.str("description", &s.description);
         }
         self.int("seed", s.seed)?;
-        self.str("protocol", output::protocol_name(s.protocol));
+        self.str("protocol", s.protocol.name());
         self.float("duration_s", s.duration_s);
         self.float("warmup_s", s.warmup_s);
         self.float("drain_s", s.drain_s);

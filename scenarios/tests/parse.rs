@@ -1702,7 +1702,7 @@ fn leaderless_pbft_behaviours_parse_and_lower() {
         let s = valid(src, &[&format!("byzantine=[{{ behavior = \"{name}\", replicas = [2] }}]")]);
         assert_eq!(s.byzantine[0].behavior, model, "{name}");
         assert_eq!(scenarios::lower::lower(&s).leaderless_behaviors[2], lowered, "{name}");
-        assert_eq!(scenarios::output::behavior_name(Some(model)), name);
+        assert_eq!(model.name(), name);
     }
     // HotStuff has none of them.
     let hotstuff = "duration_s = 2\n[replicas]\nn = 4\n[workload]\nrate_tps = 100\n";

@@ -67,7 +67,7 @@ fn golden_pin(report: &run::Report) -> toml::Table {
     let mut pin = toml::Table::new();
     pin.insert("seed".into(), toml::Value::Integer(report.scenario.seed as i64));
     pin.insert("digest".into(), format!("{:016x}", r.digest).into());
-    pin.insert("stop".into(), scenarios::output::stop_name(&r.stop).into());
+    pin.insert("stop".into(), r.stop.name().into());
     pin.insert("events".into(), toml::Value::Integer(r.events as i64));
     pin.insert("committed_tx".into(), toml::Value::Integer(s.committed_tx as i64));
     pin.insert("confirmed_tx".into(), toml::Value::Integer(s.confirmed_tx as i64));

@@ -148,6 +148,17 @@ pub enum Stop {
     Violation(Violation),
 }
 
+impl Stop {
+    /// A short name for tables and files: `end`, `violation`, or the limit's name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Stop::End => "end",
+            Stop::Limit { limit, .. } => limit.name(),
+            Stop::Violation(_) => "violation",
+        }
+    }
+}
+
 #[derive(Debug)]
 enum Payload<M> {
     Proto(M),

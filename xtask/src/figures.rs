@@ -161,7 +161,7 @@ pub(crate) fn write(path: &Path, text: &str) -> Result<(), String> {
 pub(crate) fn stop_label(stop: &sim_core::Stop) -> String {
     match stop {
         sim_core::Stop::Violation(v) => format!("violation:{}", v.invariant),
-        other => scenarios::output::stop_name(other).to_string(),
+        other => other.name().to_string(),
     }
 }
 

@@ -169,7 +169,7 @@ fn read_behaviors(c: &mut Ctx<'_>, sec: &Section<'_>, protocol: ProtocolKind) ->
             let message = with_suggestion(format!("\"{name}\" is not a behaviour a seed can draw"), name, &names);
             let help = format!(
                 "the behaviours drawn under {} are {} (crashes: the \"crash\" kind; twins: the \"adversary\" kind)",
-                protocol_name(protocol),
+                protocol.name(),
                 quoted_list(&names)
             );
             c.report(&item.at, Some(&item_field), message, Some(help));
