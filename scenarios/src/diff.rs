@@ -51,19 +51,12 @@ impl Watcher for Checkpoints {
         false
     }
     fn record(&mut self, entry: &Entry, _: &str) {
-        self.hash.add(entry_hash(entry));
+        self.hash.add(entry.hash());
         self.count += 1;
         if self.count.is_multiple_of(CHECKPOINT_EVERY) {
             self.points.push((self.count, self.hash.value()));
         }
     }
-}
-
-/// What `diff` compares of a record: its time and content, not the run digest (which differs
-/// from the first record between two seeds) nor its number (equal up to the divergence).
-fn entry_hash(e: &Entry) -> u64 {
-    let w = e.record.words();
-    sim_core::digest::hash_words(&[e.at.0, w[0], w[1], w[2], w[3], w[4], w[5]])
 }
 
 /// The records numbered `from..to`, with what they are about.
@@ -141,7 +134,7 @@ pub fn runs(a: &Side, b: &Side, context: u64) -> Outcome {
     let ((_, wa), (_, wb)) = (window(a), window(b));
     let first = (0..)
         .zip(wa.lines.iter().zip(&wb.lines))
-        .find(|(_, (x, y))| x.0.seq >= from && entry_hash(&x.0) != entry_hash(&y.0))
+        .find(|(_, (x, y))| x.0.seq >= from && x.0.hash() != y.0.hash())
         .map(|(i, _)| i)
         .unwrap_or(wa.lines.len().min(wb.lines.len()));
     let info_a = wa.info.clone().expect("began");

@@ -307,8 +307,9 @@ pub fn json_entry(line: &mut String, e: &Entry, about: &str, info: &RunInfo) {
         }
         Record::Partition { index, open } => write!(line, r#","index":{index},"open":{open}"#),
         Record::Note { node, note } => {
-            let _ = write!(line, r#","node":{},"note":"{}""#, node.0, note.name());
-            note_fields(line, &note)
+            let written = write!(line, r#","node":{},"note":"{}","#, node.0, note.name());
+            note_members(line, &note);
+            written
         }
         Record::Violation { node, invariant } => write!(line, r#","node":{},"invariant":"{invariant}""#, node.0),
     };
@@ -318,17 +319,19 @@ pub fn json_entry(line: &mut String, e: &Entry, about: &str, info: &RunInfo) {
     let _ = write!(line, r#","digest":"{:016x}"}}"#, e.digest);
 }
 
-fn note_fields(line: &mut String, note: &Note) -> std::fmt::Result {
-    match *note {
-        Note::View { view } | Note::Timeout { view } => write!(line, r#","view":{view}"#),
-        Note::Lock { view, block } => write!(line, r#","view":{view},"block":"{block:016x}""#),
-        Note::Step { round, step } => write!(line, r#","round":{round},"step":{step}"#),
-        Note::CatchUp { round } => write!(line, r#","round":{round}"#),
-        Note::Path { instance, fast } => write!(line, r#","instance":{instance},"fast":{fast}"#),
-        Note::ViewChange { instance, view } => write!(line, r#","instance":{instance},"view":{view}"#),
-        Note::Recovery { instance } => write!(line, r#","instance":{instance}"#),
-        Note::Byzantine { action, about } => write!(line, r#","action":{},"on":{about}"#, json_str(action)),
-    }
+/// A note's fields as JSON members, without braces or a leading comma (the event log and the
+/// timeline write them).
+pub fn note_members(line: &mut String, note: &Note) {
+    let _ = match *note {
+        Note::View { view } | Note::Timeout { view } => write!(line, r#""view":{view}"#),
+        Note::Lock { view, block } => write!(line, r#""view":{view},"block":"{block:016x}""#),
+        Note::Step { round, step } => write!(line, r#""round":{round},"step":{step}"#),
+        Note::CatchUp { round } => write!(line, r#""round":{round}"#),
+        Note::Path { instance, fast } => write!(line, r#""instance":{instance},"fast":{fast}"#),
+        Note::ViewChange { instance, view } => write!(line, r#""instance":{instance},"view":{view}"#),
+        Note::Recovery { instance } => write!(line, r#""instance":{instance}"#),
+        Note::Byzantine { action, about } => write!(line, r#""action":{},"on":{about}"#, json_str(action)),
+    };
 }
 
 /// A record as one line for people: `   1.234567890 s  #1234  replica 2  deliver vote from replica 1 (120 B, message 77)`.
@@ -421,27 +424,11 @@ pub fn flight_lines(report: &Report, count: usize) -> Vec<String> {
 
 /// What a watcher will be told of a run of `scenario`, known before it runs.
 pub fn preview_info(scenario: &crate::model::Scenario) -> RunInfo {
-    let message = |name| sim_core::net::KindName { name, item: false };
-    let mut kinds = vec![message("request"), message("reply")];
-    kinds.extend(crate::lower::message_kinds(scenario.protocol).iter().map(|&name| message(name)));
-    RunInfo {
-        scenario: scenario.name.clone(),
-        protocol: scenario.protocol,
-        seed: scenario.seed,
-        n_replicas: scenario.replicas.n,
-        n_nodes: scenario.replicas.n + scenario.clients.count,
-        kinds,
-    }
+    let n_nodes = scenario.replicas.n + scenario.clients.count;
+    RunInfo::new(scenario, n_nodes, crate::lower::kind_table(scenario.protocol))
 }
 
 /// What a watcher would have been told of this run.
 pub fn info_of(report: &Report) -> RunInfo {
-    RunInfo {
-        scenario: report.scenario.name.clone(),
-        protocol: report.scenario.protocol,
-        seed: report.scenario.seed,
-        n_replicas: report.scenario.replicas.n,
-        n_nodes: report.result.nodes.len() as u32,
-        kinds: report.result.kinds.clone(),
-    }
+    RunInfo::new(&report.scenario, report.result.nodes.len() as u32, report.result.kinds.clone())
 }

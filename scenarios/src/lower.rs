@@ -163,6 +163,16 @@ pub fn message_kinds(protocol: model::ProtocolKind) -> &'static [&'static str] {
     }
 }
 
+/// The run's kind table of a protocol (`engine::kind_names`): requests, replies, its messages,
+/// the items they carry.
+pub fn kind_table(protocol: model::ProtocolKind) -> Vec<sim_core::net::KindName> {
+    match protocol {
+        model::ProtocolKind::HotStuff => sim_core::engine::kind_names::<protocols::hotstuff::HsMsg>(),
+        model::ProtocolKind::Leaderless => sim_core::engine::kind_names::<ll::types::Envelope>(),
+        model::ProtocolKind::Algorand => sim_core::engine::kind_names::<ag::Msg>(),
+    }
+}
+
 /// The kinds a protocol calls critical (`Message::CRITICAL_KINDS`; empty: every kind is).
 fn critical_kinds(protocol: model::ProtocolKind) -> &'static [usize] {
     match protocol {

@@ -19,7 +19,7 @@ use std::fmt::Write as _;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use sim_core::{Entry, Fate, FaultAction, HandlerInput, Note, Record};
+use sim_core::{Entry, Fate, FaultAction, HandlerInput, Record};
 
 use crate::eventlog::{self, json_str};
 use crate::run::Report;
@@ -648,7 +648,7 @@ impl Watcher for Timeline {
             Record::Partition { index, open } => self.partition(index, open, t),
             Record::Note { node, note } => {
                 let mut args = String::new();
-                note_args(&mut args, &note);
+                eventlog::note_members(&mut args, &note);
                 self.instant(note.name(), node.0, t, &args);
             }
             Record::Violation { node, invariant } => {
@@ -659,20 +659,6 @@ impl Watcher for Timeline {
             Record::TimerSet { .. } | Record::Execute { .. } => {}
         }
     }
-}
-
-/// A note's fields as JSON members (no braces).
-fn note_args(line: &mut String, note: &Note) {
-    let _ = match *note {
-        Note::View { view } | Note::Timeout { view } => write!(line, r#""view":{view}"#),
-        Note::Lock { view, block } => write!(line, r#""view":{view},"block":"{block:016x}""#),
-        Note::Step { round, step } => write!(line, r#""round":{round},"step":{step}"#),
-        Note::CatchUp { round } => write!(line, r#""round":{round}"#),
-        Note::Path { instance, fast } => write!(line, r#""instance":{instance},"fast":{fast}"#),
-        Note::ViewChange { instance, view } => write!(line, r#""instance":{instance},"view":{view}"#),
-        Note::Recovery { instance } => write!(line, r#""instance":{instance}"#),
-        Note::Byzantine { action, about } => write!(line, r#""action":{},"on":{about}"#, json_str(action)),
-    };
 }
 
 /// Nanoseconds as the format's microseconds, exact: `1234.567`.

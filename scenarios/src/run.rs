@@ -150,14 +150,7 @@ fn drive<P: Protocol>(
     watch: &Watch<'_>,
     progress: Progress<'_>,
 ) -> (RunResult, Vec<(sim_core::NodeId, String)>) {
-    let info = RunInfo {
-        scenario: watch.scenario.name.clone(),
-        protocol: watch.scenario.protocol,
-        seed: watch.scenario.seed,
-        n_replicas: watch.scenario.replicas.n,
-        n_nodes: watch.n_nodes,
-        kinds: sim_core::engine::kind_names::<P::Message>(),
-    };
+    let info = RunInfo::new(watch.scenario, watch.n_nodes, sim_core::engine::kind_names::<P::Message>());
     let sim = sim.with_flight_recorder(watch.scenario.output.flight_records);
     let mut sim = match watch::sink::<P>(watch.watchers, &info) {
         Some(sink) => sim.with_sink(sink),

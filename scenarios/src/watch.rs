@@ -25,6 +25,18 @@ pub struct RunInfo {
 }
 
 impl RunInfo {
+    /// A run of `scenario` over `n_nodes` nodes (replicas, then clients) with these kinds.
+    pub fn new(scenario: &crate::model::Scenario, n_nodes: u32, kinds: Vec<KindName>) -> RunInfo {
+        RunInfo {
+            scenario: scenario.name.clone(),
+            protocol: scenario.protocol,
+            seed: scenario.seed,
+            n_replicas: scenario.replicas.n,
+            n_nodes,
+            kinds,
+        }
+    }
+
     /// `replica 3`, `user 3` (Algorand) or `client 7`.
     pub fn node_label(&self, node: NodeId) -> String {
         let who = match (self.protocol, node.0 < self.n_replicas) {

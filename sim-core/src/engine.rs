@@ -507,11 +507,6 @@ impl<P: Protocol> Simulation<P> {
         self.rec.ring().entries()
     }
 
-    /// Records made so far.
-    pub fn records(&self) -> u64 {
-        self.rec.records()
-    }
-
     pub fn replica(&self, id: NodeId) -> &P {
         &self.replicas[id.idx()]
     }
