@@ -21,7 +21,6 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::batch::{self, Failure};
-use crate::lower;
 use crate::model::{AdversaryMode, AdversaryTargets, ProtocolKind, Scenario};
 use crate::output;
 use crate::parse;
@@ -122,10 +121,10 @@ const METRICS: &[Metric] = &[
 
 /// The protocols of `--protocols`, checked: known, distinct, at least two.
 pub fn parse_protocols(text: &str) -> Result<Vec<(&'static str, ProtocolKind)>, Failure> {
-    let known: Vec<&str> = parse::PROTOCOLS.iter().map(|(name, _)| *name).collect();
+    let known: Vec<&str> = ProtocolKind::ALL.iter().map(|p| p.name()).collect();
     let mut out: Vec<(&'static str, ProtocolKind)> = Vec::new();
     for word in text.split(',').map(str::trim) {
-        let Some(&(name, kind)) = parse::PROTOCOLS.iter().find(|(name, _)| *name == word) else {
+        let Some((name, kind)) = ProtocolKind::from_name(word).map(|p| (p.name(), p)) else {
             let what = if word.is_empty() {
                 "an empty protocol name".to_string()
             } else {
@@ -195,7 +194,7 @@ fn load_per_protocol(
                 common_behaviors(protocols).join(", ")
             );
         }
-        let own = lower::message_kinds(kind);
+        let own = kind.message_kinds();
         let missing: Vec<&str> = kinds.iter().map(String::as_str).filter(|k| !own.contains(k)).collect();
         if !missing.is_empty() {
             let shared = common_kinds(protocols);
@@ -237,8 +236,8 @@ fn adversary_kinds(s: &Scenario) -> Vec<String> {
 
 /// The message kinds every protocol of the list has.
 fn common_kinds(protocols: &[(&'static str, ProtocolKind)]) -> Vec<&'static str> {
-    let first = lower::message_kinds(protocols[0].1);
-    first.iter().copied().filter(|k| protocols.iter().all(|p| lower::message_kinds(p.1).contains(k))).collect()
+    let first = protocols[0].1.message_kinds();
+    first.iter().copied().filter(|k| protocols.iter().all(|p| p.1.message_kinds().contains(k))).collect()
 }
 
 /// The behaviours every protocol of the list offers.

@@ -8,7 +8,7 @@
 use std::io;
 
 use crate::batch;
-use crate::model::{ProtocolKind, Scenario};
+use crate::model::Scenario;
 use crate::output;
 use crate::planted::Planted;
 use crate::run;
@@ -152,16 +152,12 @@ pub const CSV_HEADER: [&str; 14] = [
 
 /// `explore.csv`: one row per seed run, in seed order; `reproduce(seed)` is the command that
 /// runs a seed again.
-pub fn csv(
-    exploration: &Exploration,
-    protocol: ProtocolKind,
-    reproduce: &dyn Fn(u64) -> String,
-) -> io::Result<Vec<u8>> {
+pub fn csv(exploration: &Exploration, reproduce: &dyn Fn(u64) -> String) -> io::Result<Vec<u8>> {
     let mut w = ::csv::Writer::from_writer(Vec::new());
     w.write_record(CSV_HEADER)?;
     for row in &exploration.rows {
-        let columns = row.drawn.as_ref().map(|d| d.columns(protocol));
-        let summary = row.drawn.as_ref().map_or_else(String::new, |d| d.summary(protocol));
+        let columns = row.drawn.as_ref().map(|d| d.columns());
+        let summary = row.drawn.as_ref().map_or_else(String::new, |d| d.summary());
         let mut rec = vec![row.seed.to_string(), summary];
         match &columns {
             Some(columns) => rec.extend(columns.iter().map(|(_, text)| text.clone())),

@@ -16,6 +16,7 @@ pub mod parse;
 pub mod perfetto;
 pub mod planted;
 pub mod presets;
+pub mod protocols;
 pub mod report;
 pub mod resultsdir;
 pub mod rows;

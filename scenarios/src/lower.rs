@@ -1,39 +1,28 @@
 //! Lowering: a validated `Scenario` becomes integers the engine understands (nanoseconds,
 //! bits per second, parts per billion, region indices).
 
-use protocols::algorand::{self as ag, AlgorandConfig, StakeDistribution, Topology, World};
-use protocols::hotstuff::{Behavior, CommitRule, HotStuffConfig};
-use protocols::leaderless::{self as ll, LeaderlessConfig};
-use protocols::ledger::ConflictRelation;
 use sim_core::adversary::{Action, Mode, RandomAttack, Rule, TwinsPlan, kind_bit};
 use sim_core::net::{DelayModel, Jitter, NetConfig, NodePlacement, PartitionSpec, SpikeSpec};
 use sim_core::{
-    CpuConfig, CryptoCosts, CryptoMode, FaultAction, FaultAt, LivenessCheck, Message, NodeId, SendPolicy, SimConfig,
-    Span, Streams, Time,
+    CpuConfig, CryptoCosts, CryptoMode, FaultAction, FaultAt, LivenessCheck, NodeId, SendPolicy, SimConfig, Span,
+    Streams, Time,
 };
 use traces::{ArrivalProcess, ReplayConfig, SyntheticConfig, WorkloadConfig};
 
 use crate::model::{self, Scenario};
+use crate::protocols::ProtocolConfig;
 
 /// Everything needed to build a run.
 #[derive(Clone, Debug)]
 pub struct Lowered {
     pub sim: SimConfig,
     pub workload: WorkloadConfig,
-    pub hotstuff: HotStuffConfig,
-    pub leaderless: LeaderlessConfig,
-    /// The Algorand preset with the scenario's overrides.
-    pub algorand: AlgorandConfig,
+    /// The protocol's configuration, what each replica does included (`protocols`).
+    pub protocol: ProtocolConfig,
     /// Region name of each node (replicas, then clients), for reports.
     pub node_regions: Vec<String>,
     /// What each replica does (`None`: it follows the protocol).
     pub byzantine: Vec<Option<model::Behavior>>,
-    /// The same, as HotStuff sees it.
-    pub behaviors: Vec<Behavior>,
-    /// The same, as the leaderless protocol sees it.
-    pub leaderless_behaviors: Vec<ll::Behavior>,
-    /// The same, as Algorand sees it.
-    pub algorand_behaviors: Vec<ag::Behavior>,
 }
 
 fn bps(mbps: f64) -> u64 {
@@ -78,9 +67,7 @@ pub fn lower(s: &Scenario) -> Lowered {
     let sim = SimConfig {
         seed: s.seed,
         n_replicas: n,
-        // An Algorand client trusts the user it submits to: one reply confirms (the block that
-        // holds the transaction is certified at that user).
-        f: if s.protocol == model::ProtocolKind::Algorand { 0 } else { s.replicas.f },
+        f: s.protocol.client_f(s),
         net,
         send_to: match s.clients.send_to {
             model::SendTo::Nearest => SendPolicy::Nearest,
@@ -121,70 +108,13 @@ pub fn lower(s: &Scenario) -> Lowered {
         }),
         Some(trace) => WorkloadConfig::Replay(replay_config(&s.workload, trace, s.duration_s, s.clients.count)),
     };
-    let hotstuff = HotStuffConfig {
-        batch_size: s.hotstuff.batch_size as usize,
-        view_timeout: Span::from_millis_f64(s.hotstuff.view_timeout_ms),
-        backoff_permille: (s.hotstuff.timeout_backoff * 1000.0).round() as u64,
-        max_timeout: Span::from_millis_f64(s.hotstuff.max_timeout_ms),
-        list_certificates: s.hotstuff.certificate == model::Certificate::List,
-        commit_rule: match s.hotstuff.variant {
-            model::HotStuffVariant::Chained => CommitRule::ThreeChain,
-            model::HotStuffVariant::TwoChain => CommitRule::TwoChain,
-            model::HotStuffVariant::Basic => CommitRule::Basic,
-        },
-        twins: twins_plan(s, &byzantine),
-        bug: None,
-    };
-    let behaviors = byzantine.iter().map(|b| b.map_or(Behavior::Correct, protocol_behavior)).collect();
-    let leaderless_behaviors = byzantine.iter().map(|b| b.map_or(ll::Behavior::Correct, leaderless_behavior)).collect();
-    let leaderless = leaderless_config(&s.leaderless);
-    let algorand_behaviors = byzantine.iter().map(|b| b.map_or(ag::Behavior::Correct, algorand_behavior)).collect();
-    let algorand = algorand_config(&s.algorand);
-    Lowered {
-        sim,
-        workload,
-        hotstuff,
-        leaderless,
-        algorand,
-        node_regions,
-        byzantine,
-        behaviors,
-        leaderless_behaviors,
-        algorand_behaviors,
-    }
-}
-
-/// The names of a protocol's message kinds (`Message::KINDS`), which `[adversary]` uses.
-pub fn message_kinds(protocol: model::ProtocolKind) -> &'static [&'static str] {
-    match protocol {
-        model::ProtocolKind::HotStuff => <protocols::hotstuff::HsMsg as Message>::KINDS,
-        model::ProtocolKind::Leaderless => <ll::types::Envelope as Message>::KINDS,
-        model::ProtocolKind::Algorand => <ag::Msg as Message>::KINDS,
-    }
-}
-
-/// The run's kind table of a protocol (`engine::kind_names`): requests, replies, its messages,
-/// the items they carry.
-pub fn kind_table(protocol: model::ProtocolKind) -> Vec<sim_core::net::KindName> {
-    match protocol {
-        model::ProtocolKind::HotStuff => sim_core::engine::kind_names::<protocols::hotstuff::HsMsg>(),
-        model::ProtocolKind::Leaderless => sim_core::engine::kind_names::<ll::types::Envelope>(),
-        model::ProtocolKind::Algorand => sim_core::engine::kind_names::<ag::Msg>(),
-    }
-}
-
-/// The kinds a protocol calls critical (`Message::CRITICAL_KINDS`; empty: every kind is).
-fn critical_kinds(protocol: model::ProtocolKind) -> &'static [usize] {
-    match protocol {
-        model::ProtocolKind::HotStuff => <protocols::hotstuff::HsMsg as Message>::CRITICAL_KINDS,
-        model::ProtocolKind::Leaderless => <ll::types::Envelope as Message>::CRITICAL_KINDS,
-        model::ProtocolKind::Algorand => <ag::Msg as Message>::CRITICAL_KINDS,
-    }
+    let protocol = s.protocol.lower(s, &byzantine, &sim);
+    Lowered { sim, workload, protocol, node_regions, byzantine }
 }
 
 /// The bitmask of kind names (validated: each is one of the protocol's).
 fn kinds_mask(names: &[String], protocol: model::ProtocolKind) -> u64 {
-    let kinds = message_kinds(protocol);
+    let kinds = protocol.message_kinds();
     let index = |name: &String| kinds.iter().position(|k| k == name).expect("validated: a kind of the protocol");
     names.iter().map(|name| kind_bit(index(name))).fold(0, |mask, bit| mask | bit)
 }
@@ -195,7 +125,8 @@ fn twins_plan(s: &Scenario, byzantine: &[Option<model::Behavior>]) -> Option<Twi
     let model::AdversaryMode::Twins { partitioned_views, groups, partition_until_s } = s.adversary.mode else {
         return None;
     };
-    let twins = byzantine.iter().map(|b| *b == Some(model::Behavior::Twins)).collect();
+    let twin = s.protocol.twin();
+    let twins = byzantine.iter().map(|b| b.is_some() && *b == twin).collect();
     let plan = TwinsPlan::for_seed(s.seed, partitioned_views, groups, s.replicas.f, twins);
     Some(plan.until(Time::from_secs_f64(partition_until_s)))
 }
@@ -224,11 +155,11 @@ fn adversary(
         model::AdversaryMode::Twins { .. } => Mode::Twins(twins.expect("a plan for a Twins adversary")),
         model::AdversaryMode::Random { targets, delay, drop, .. } => {
             let targets_mask = match targets {
-                model::AdversaryTargets::Critical if !critical_kinds(protocol).is_empty() => {
-                    critical_kinds(protocol).iter().fold(0, |mask, &k| mask | kind_bit(k))
+                model::AdversaryTargets::Critical => {
+                    protocol.critical_kinds().iter().fold(0, |mask, &k| mask | kind_bit(k))
                 }
-                model::AdversaryTargets::Critical | model::AdversaryTargets::All => {
-                    (0..message_kinds(protocol).len()).fold(0, |mask, k| mask | kind_bit(k))
+                model::AdversaryTargets::All => {
+                    (0..protocol.message_kinds().len()).fold(0, |mask, k| mask | kind_bit(k))
                 }
                 model::AdversaryTargets::Kinds(names) => kinds_mask(names, protocol),
             };
@@ -267,60 +198,6 @@ fn roles(s: &Scenario, assigned: &[Vec<u32>]) -> Vec<Option<model::Behavior>> {
     byzantine
 }
 
-/// The protocol's configuration of a preset (validation takes its defaults from it).
-pub fn algorand_preset(preset: model::AlgorandPreset) -> AlgorandConfig {
-    match preset {
-        model::AlgorandPreset::Mainnet => AlgorandConfig::mainnet(),
-        model::AlgorandPreset::Sosp2017 => AlgorandConfig::sosp2017(),
-    }
-}
-
-/// The Algorand preset with the scenario's `[algorand]` values.
-pub fn algorand_config(a: &model::Algorand) -> AlgorandConfig {
-    let preset = algorand_preset(a.preset);
-    let per_user = match preset.stake {
-        StakeDistribution::Equal { per_user } => per_user,
-        StakeDistribution::Pareto { mean_per_user, .. } => mean_per_user,
-    };
-    AlgorandConfig {
-        fanout: a.fanout,
-        topology: match a.topology {
-            model::AlgorandTopology::Relays => Topology::Relays { relays: a.relays, relay_degree: a.relay_degree },
-            model::AlgorandTopology::Peers => Topology::Peers,
-        },
-        gossip_batch: Span::from_millis_f64(a.gossip_batch_ms),
-        block_max_bytes: a.block_max_bytes,
-        priority_wait: Span::from_secs_f64(a.priority_wait_s),
-        block_wait: Span::from_secs_f64(a.block_wait_s),
-        step_timeout: Span::from_secs_f64(a.step_timeout_s),
-        vrf_verify: Span::from_nanos_f64(a.vrf_verify_us * 1e3),
-        stake: match a.stake {
-            model::Stake::Equal => StakeDistribution::Equal { per_user },
-            model::Stake::Pareto { shape } => StakeDistribution::Pareto { shape, mean_per_user: per_user },
-        },
-        ..preset
-    }
-}
-
-/// What every Algorand user knows before the first round (stakes, gossip graph, keys), drawn
-/// from the seed's `algorand` stream: the same for the run and for validation.
-pub fn algorand_world(cfg: &AlgorandConfig, n_users: u32, seed: u64) -> World {
-    World::new(cfg, n_users, &mut Streams::new(seed).stream("algorand"))
-}
-
-/// Algorand behaviours; the others never reach here (validation refuses them).
-fn algorand_behavior(b: model::Behavior) -> ag::Behavior {
-    match b {
-        // A crash is an engine fault; until it the user runs the protocol.
-        model::Behavior::Crash => ag::Behavior::Correct,
-        model::Behavior::Silent => ag::Behavior::Silent,
-        model::Behavior::Equivocate => ag::Behavior::Equivocate,
-        model::Behavior::DoubleVote => ag::Behavior::DoubleVote,
-        model::Behavior::FakeSync => ag::Behavior::FakeSync,
-        _ => ag::Behavior::Silent,
-    }
-}
-
 fn arrival_process(a: model::Arrivals) -> ArrivalProcess {
     match a {
         model::Arrivals::Constant => ArrivalProcess::Constant,
@@ -347,53 +224,6 @@ pub fn replay_config(w: &model::Workload, t: &model::TraceReplay, duration_s: f6
         accounts: w.accounts,
         zipf_s: w.zipf_s,
         tx_size_bytes: w.tx_size_bytes,
-    }
-}
-
-fn leaderless_config(l: &model::Leaderless) -> LeaderlessConfig {
-    let variant = match l.variant {
-        model::LeaderlessVariant::Wintermute => ll::Variant::Wintermute,
-        model::LeaderlessVariant::Epaxos => ll::Variant::Epaxos,
-    };
-    LeaderlessConfig {
-        conflicts: match l.conflicts {
-            model::Conflicts::SharedAccount => ConflictRelation::SharedAccount,
-            model::Conflicts::CreditsCommute => ConflictRelation::CreditsCommute,
-        },
-        fast_path_wait: Span::from_millis_f64(l.fast_path_wait_ms),
-        view_timeout: Span::from_millis_f64(l.view_timeout_ms),
-        recovery_timeout: Span::from_millis_f64(l.recovery_timeout_ms),
-        genesis_balance: l.genesis_balance,
-        checkpoint_interval: match variant {
-            ll::Variant::Wintermute => l.checkpoint_interval,
-            ll::Variant::Epaxos => 0,
-        },
-        ..LeaderlessConfig::new(variant)
-    }
-}
-
-/// Leaderless behaviours; HotStuff ones never reach here (validation refuses them).
-fn leaderless_behavior(b: model::Behavior) -> ll::Behavior {
-    use model::Behavior as M;
-    match b {
-        M::Crash => ll::Behavior::Correct,
-        M::Silent => ll::Behavior::Silent,
-        M::Equivocate => ll::Behavior::Equivocate,
-        M::OmitDeps => ll::Behavior::OmitDeps,
-        M::InventDeps => ll::Behavior::InventDeps,
-        M::IrrelevantDeps => ll::Behavior::IrrelevantDeps,
-        M::SpoilDifferent => ll::Behavior::SpoilDifferent,
-        M::SpoilSilent => ll::Behavior::SpoilSilent,
-        M::NeverCommit => ll::Behavior::NeverCommit,
-        M::ProposeWithoutProof => ll::Behavior::ProposeWithoutProof,
-        M::ForgeCommit => ll::Behavior::ForgeCommit,
-        M::ClaimCoordinator => ll::Behavior::ClaimCoordinator,
-        M::EquivocateProposal => ll::Behavior::EquivocateProposal,
-        M::DoubleVote => ll::Behavior::DoubleVote,
-        M::HidePrepared => ll::Behavior::HidePrepared,
-        M::StalePrepared => ll::Behavior::StalePrepared,
-        M::PbftAttack => ll::Behavior::PbftAttack,
-        M::Fork | M::WithholdVotes | M::SlowLeader | M::Twins | M::FakeSync => ll::Behavior::Silent,
     }
 }
 
@@ -425,21 +255,6 @@ pub fn assign_byzantine(s: &Scenario) -> Vec<Vec<u32>> {
         }
     }
     per_entry
-}
-
-fn protocol_behavior(b: model::Behavior) -> Behavior {
-    match b {
-        // A crash is an engine fault; until it the replica runs the protocol.
-        model::Behavior::Crash => Behavior::Correct,
-        model::Behavior::Silent => Behavior::Silent,
-        model::Behavior::Fork => Behavior::Fork,
-        model::Behavior::Equivocate => Behavior::Equivocate,
-        model::Behavior::WithholdVotes => Behavior::WithholdVotes,
-        model::Behavior::SlowLeader => Behavior::SlowLeader,
-        model::Behavior::Twins => Behavior::Twins,
-        // Other protocols' behaviours never reach HotStuff (validation refuses them).
-        _ => Behavior::Silent,
-    }
 }
 
 fn spike(s: &model::Spike) -> SpikeSpec {

@@ -8,7 +8,6 @@ use std::time::Instant;
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use scenarios::batch::{self, Failure, parse_seed_range};
-use scenarios::model::ProtocolKind;
 use scenarios::{calibrate, compare, diagnose, output, parse, resultsdir, run, sweep, version};
 use sim_core::Stop;
 
@@ -359,11 +358,11 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Validate { input } => match parse::load(&input.file, &input.sets, input.seed) {
             Ok(s) => {
-                let nodes = if s.protocol == ProtocolKind::Algorand { "users" } else { "replicas" };
                 println!(
-                    "{}: ok ({} {nodes}, {} clients, {} s)",
+                    "{}: ok ({} {}s, {} clients, {} s)",
                     input.file.display(),
                     s.replicas.n,
+                    s.protocol.node_word(),
                     s.clients.count,
                     s.duration_s
                 );
@@ -472,7 +471,6 @@ fn explore_command(a: &ExploreArgs) -> ExitCode {
     let planted_tag = a.plant.map(|b| format!(" [planted bug {}]", b.name())).unwrap_or_default();
     let bar = batch::progress_bar(seeds.len(), a.quiet);
     let started = Instant::now();
-    let protocol = scenario.protocol;
     let plan =
         scenarios::explore::Plan { scenario, seeds, jobs: a.jobs, planted: a.plant, max_failures: a.max_failures };
     let mut broken = 0u64;
@@ -504,7 +502,7 @@ fn explore_command(a: &ExploreArgs) -> ExitCode {
         found.runs as f64 / wall_s.max(1e-9)
     );
     if let Some(dir) = &a.out {
-        match write_exploration(dir, &found, protocol, &sources, &a.sets, &reproduce) {
+        match write_exploration(dir, &found, &sources, &a.sets, &reproduce) {
             Ok(()) => println!("results: {}", dir.display()),
             Err(e) => {
                 eprintln!("error: could not write the results folder {}: {e}", dir.display());
@@ -745,12 +743,11 @@ fn explore_hint(file: &Path, sets: &[String], plant: Option<scenarios::planted::
 fn write_exploration(
     dir: &Path,
     found: &scenarios::explore::Exploration,
-    protocol: ProtocolKind,
     sources: &output::Sources,
     sets: &[String],
     reproduce: &dyn Fn(u64) -> String,
 ) -> std::io::Result<()> {
-    let csv = scenarios::explore::csv(found, protocol, reproduce)?;
+    let csv = scenarios::explore::csv(found, reproduce)?;
     let mut concrete = Vec::new();
     for f in &found.findings {
         let name = scenarios::explore::seed_file_name(f.seed);
@@ -956,7 +953,7 @@ fn run_command(input: &Input, out: Option<PathBuf>, quiet: bool, watch: &WatchAr
     let written = output::write_results_with(&report, &reproduce, &sources, &dir, Some(&views));
     let mut text = output::summary_table(&report, &reproduce);
     if let Some(drawn) = scenarios::swarm::draw(&scenario) {
-        text.push_str(&format!("  {:<28} {}\n", "drawn by [explore]", drawn.summary(scenario.protocol)));
+        text.push_str(&format!("  {:<28} {}\n", "drawn by [explore]", drawn.summary()));
     }
     text.push_str(&format!(
         "  {:<28} {:.2} s ({:.0} events/s, {:.1} simulated s per wall s)\n",

@@ -138,9 +138,10 @@ pub fn summary_rows(report: &Report, reproduce: &str) -> Vec<(String, String)> {
     let m = &report.summary;
     let mut t: Vec<(String, String)> = Vec::new();
     let mut row = |k: &str, v: String| t.push((k.to_string(), v));
-    let size = match s.protocol {
-        ProtocolKind::Algorand => format!("n = {} users", s.replicas.n),
-        _ => format!("n = {}, f = {}", s.replicas.n, s.replicas.f),
+    // A node word other than "replica" is a protocol without f (Algorand's users).
+    let size = match s.protocol.node_word() {
+        "replica" => format!("n = {}, f = {}", s.replicas.n, s.replicas.f),
+        word => format!("n = {} {word}s", s.replicas.n),
     };
     row("scenario", format!("{} ({}, {size})", s.name, s.protocol.name()));
     let byz = byzantine_list(report);
@@ -194,6 +195,9 @@ pub fn summary_rows(report: &Report, reproduce: &str) -> Vec<(String, String)> {
                 row(name, v.to_string());
             }
         }
+        // The test-only toy protocol has no rows of its own.
+        #[cfg(test)]
+        crate::model::ProtocolKind::Toy => {}
     }
     row("events", format!("{} (stop: {})", report.result.events, report.result.stop.name()));
     row("seed", s.seed.to_string());
@@ -478,11 +482,7 @@ pub fn default_dir(stem: &str, sets: &[String]) -> PathBuf {
 /// Who a node is, for messages: `replica 3` or `client 7`.
 pub fn node_label(report: &Report, id: sim_core::NodeId) -> String {
     let replica = report.result.nodes.get(id.idx()).is_none_or(|n| n.is_replica);
-    let who = match (report.scenario.protocol, replica) {
-        (_, false) => "client",
-        (ProtocolKind::Algorand, true) => "user",
-        (_, true) => "replica",
-    };
+    let who = if replica { report.scenario.protocol.node_word() } else { "client" };
     format!("{who} {}", id.0)
 }
 

@@ -25,6 +25,7 @@ use crate::model::{
     Output, Partition, ProtocolKind, Replicas, Scenario, SendTo, Stake, Who, Workload,
 };
 use crate::presets;
+use crate::protocols::algorand;
 
 mod explore;
 mod workload;
@@ -913,7 +914,7 @@ fn build(c: &mut Ctx<'_>, root: &Table, path: &Path) -> Option<Scenario> {
     let name = name.filter(|name| check_name(c, name));
     let description = c.string(&top, "description", Missing::Default(""));
     let seed = c.int::<u64>(&top, "seed", Missing::Default(1), (0, i128::from(u64::MAX)));
-    let protocol = c.choice(&top, "protocol", Missing::Default(ProtocolKind::HotStuff), PROTOCOLS);
+    let protocol = c.choice(&top, "protocol", Missing::Default(ProtocolKind::HotStuff), &protocols());
     let duration = c.float(&top, "duration_s", Missing::Required("30"), POSITIVE_TIME_S);
     let warmup = c.float(&top, "warmup_s", Missing::Default(0.0), TIME_S);
     let warmup = warmup.filter(|w| check_warmup(c, w, duration.as_ref()));
@@ -1677,68 +1678,27 @@ fn check_crash_overlaps(c: &mut Ctx<'_>, crashes: &[Val<Crash>]) -> bool {
 // Byzantine replicas and checks
 // ---------------------------------------------------------------------------------------------
 
-const HOTSTUFF_BEHAVIORS: &[(&str, Behavior)] = &[
-    ("crash", Behavior::Crash),
-    ("silent", Behavior::Silent),
-    ("fork", Behavior::Fork),
-    ("equivocate", Behavior::Equivocate),
-    ("withhold_votes", Behavior::WithholdVotes),
-    ("slow_leader", Behavior::SlowLeader),
-    ("twins", Behavior::Twins),
-];
-
-const LEADERLESS_BEHAVIORS: &[(&str, Behavior)] = &[
-    ("crash", Behavior::Crash),
-    ("silent", Behavior::Silent),
-    ("omit_deps", Behavior::OmitDeps),
-    ("invent_deps", Behavior::InventDeps),
-    ("irrelevant_deps", Behavior::IrrelevantDeps),
-    ("equivocate", Behavior::Equivocate),
-    ("spoil_different", Behavior::SpoilDifferent),
-    ("spoil_silent", Behavior::SpoilSilent),
-    ("never_commit", Behavior::NeverCommit),
-    ("propose_without_proof", Behavior::ProposeWithoutProof),
-    ("forge_commit", Behavior::ForgeCommit),
-    ("claim_coordinator", Behavior::ClaimCoordinator),
-    ("equivocate_proposal", Behavior::EquivocateProposal),
-    ("double_vote", Behavior::DoubleVote),
-    ("hide_prepared", Behavior::HidePrepared),
-    ("stale_prepared", Behavior::StalePrepared),
-    ("pbft_attack", Behavior::PbftAttack),
-];
-
-const ALGORAND_BEHAVIORS: &[(&str, Behavior)] = &[
-    ("crash", Behavior::Crash),
-    ("silent", Behavior::Silent),
-    ("equivocate", Behavior::Equivocate),
-    ("double_vote", Behavior::DoubleVote),
-    ("fake_sync", Behavior::FakeSync),
-];
-
-/// Every protocol, by the name a scenario gives it (`protocol = "..."`).
-pub const PROTOCOLS: &[(&str, ProtocolKind)] = &[
-    ("hotstuff", ProtocolKind::HotStuff),
-    ("leaderless", ProtocolKind::Leaderless),
-    ("algorand", ProtocolKind::Algorand),
-];
+/// Every protocol, by the name a scenario gives it (`protocol = "..."`), from the registry.
+pub fn protocols() -> Vec<(&'static str, ProtocolKind)> {
+    ProtocolKind::ALL.iter().map(|&p| (p.name(), p)).collect()
+}
 
 /// The Byzantine behaviours `protocol` offers, by name (`byzsim compare` checks a scenario's
 /// `[[byzantine]]` entries against every protocol it compares).
 pub fn protocol_behaviors(protocol: ProtocolKind) -> Vec<(&'static str, Behavior)> {
-    behaviors_for(Some(protocol))
+    protocol.behaviors().into_iter().map(|b| (b.name(), b)).collect()
 }
 
-/// The behaviours a protocol offers (all of them, to name in errors, if the protocol is wrong).
+/// The behaviours a protocol offers (all of them, each name once, to name in errors, if the
+/// protocol is wrong).
 fn behaviors_for(protocol: Option<ProtocolKind>) -> Vec<(&'static str, Behavior)> {
     match protocol {
-        Some(ProtocolKind::HotStuff) => HOTSTUFF_BEHAVIORS.to_vec(),
-        Some(ProtocolKind::Leaderless) => LEADERLESS_BEHAVIORS.to_vec(),
-        Some(ProtocolKind::Algorand) => ALGORAND_BEHAVIORS.to_vec(),
+        Some(p) => protocol_behaviors(p),
         None => {
-            let mut all = HOTSTUFF_BEHAVIORS.to_vec();
-            for b in LEADERLESS_BEHAVIORS.iter().chain(ALGORAND_BEHAVIORS) {
-                if !all.contains(b) {
-                    all.push(*b);
+            let mut all: Vec<(&'static str, Behavior)> = Vec::new();
+            for b in ProtocolKind::ALL.iter().flat_map(|&p| protocol_behaviors(p)) {
+                if !all.iter().any(|(name, _)| *name == b.0) {
+                    all.push(b);
                 }
             }
             all
@@ -2161,9 +2121,9 @@ fn read_kind_names(c: &mut Ctx<'_>, node: &Node, field: &str, protocol: Option<P
         let item_field = format!("{field}[{i}]");
         let Some(name) = c.node_str(item, &item_field, "a message kind (a string)") else { continue };
         if let Some(p) = protocol
-            && !lower::message_kinds(p).contains(&name)
+            && !p.message_kinds().contains(&name)
         {
-            let kinds = lower::message_kinds(p);
+            let kinds = p.message_kinds();
             let message = with_suggestion(format!("\"{name}\" is not a message kind of {}", p.name()), name, kinds);
             let help = format!("the message kinds of {} are: {}", p.name(), kinds.join(", "));
             c.report(&item.at, Some(&item_field), message, Some(help));
@@ -2465,7 +2425,7 @@ fn read_algorand(c: &mut Ctx<'_>, top: &Section<'_>, n: Option<u32>, tx_size_byt
     let presets = [("mainnet", AlgorandPreset::Mainnet), ("sosp2017", AlgorandPreset::Sosp2017)];
     let preset = c.choice(&sec, "preset", Missing::Default(AlgorandPreset::Mainnet), &presets);
     // With a bad preset (reported), the other fields are still checked, against mainnet's.
-    let base = lower::algorand_preset(preset.as_ref().map_or(AlgorandPreset::Mainnet, |p| p.v));
+    let base = crate::protocols::algorand::preset(preset.as_ref().map_or(AlgorandPreset::Mainnet, |p| p.v));
     let (default_topology, relay_defaults) = match base.topology {
         Topology::Relays { relays, relay_degree } => (AlgorandTopology::Relays, (relays, relay_degree)),
         Topology::Peers => match AlgorandConfig::mainnet().topology {
@@ -2632,7 +2592,7 @@ fn stake_problem(s: &Scenario) -> Option<StakeProblem> {
             Some(StakeProblem { entry, message, help })
         }
         Stake::Pareto { .. } => {
-            let world = lower::algorand_world(&lower::algorand_config(&s.algorand), n, s.seed);
+            let world = algorand::world(&algorand::config(&s.algorand), n, s.seed);
             let mut byzantine = vec![false; n as usize];
             let mut reached = None;
             for (i, e) in ids.iter().enumerate() {
@@ -2670,7 +2630,7 @@ fn check_algorand_stake(c: &mut Ctx<'_>, s: &Scenario, at: &[Val<Who>]) {
 /// Byzantine replicas (the Twins paper's bound; two copies of more than f would be a partition
 /// of correct replicas, which the network's `[[faults.partitions]]` already model).
 fn check_twins(c: &mut Ctx<'_>, s: &Scenario, at: &[Val<Who>]) {
-    if matches!(s.adversary.mode, AdversaryMode::Twins { .. }) && s.protocol != ProtocolKind::HotStuff {
+    if matches!(s.adversary.mode, AdversaryMode::Twins { .. }) && s.protocol.twin().is_none() {
         let message = format!("mode = \"twins\" partitions HotStuff's views; this scenario runs {}", s.protocol.name());
         let help = "use mode = \"random\" or \"scripted\" with this protocol, or protocol = \"hotstuff\"".to_string();
         c.report(&Origin::Implicit, Some("adversary.mode"), &message, Some(help));
@@ -2681,7 +2641,7 @@ fn check_twins(c: &mut Ctx<'_>, s: &Scenario, at: &[Val<Who>]) {
     };
     let mut twins = 0u64;
     for (entry, b) in s.byzantine.iter().enumerate() {
-        if b.behavior != Behavior::Twins {
+        if Some(b.behavior) != s.protocol.twin() {
             continue;
         }
         twins += twins_in(b);

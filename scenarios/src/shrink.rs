@@ -12,7 +12,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::model::{AdversaryAction, AdversaryMode, Jitter, LeaderlessVariant, ProtocolKind, Scenario, Who};
+use crate::model::{AdversaryAction, AdversaryMode, Jitter, Scenario, Who};
 use crate::planted::Planted;
 use crate::{lower, output, parse, run, write};
 
@@ -446,18 +446,7 @@ fn replica_cuts(s: &Scenario, _: &Probe) -> Vec<Scenario> {
 
 /// The largest f <= `f` the protocol tolerates with `n` replicas.
 fn tolerated_f(s: &Scenario, n: u32, f: u32) -> u32 {
-    let ok = |g: u32| match s.protocol {
-        ProtocolKind::Algorand => g == 0,
-        ProtocolKind::HotStuff => u64::from(n) > 3 * u64::from(g),
-        ProtocolKind::Leaderless => {
-            let variant = match s.leaderless.variant {
-                LeaderlessVariant::Wintermute => protocols::leaderless::Variant::Wintermute,
-                LeaderlessVariant::Epaxos => protocols::leaderless::Variant::Epaxos,
-            };
-            u64::from(n) > 3 * u64::from(g) && variant.refuse(n, g).is_none()
-        }
-    };
-    (0..=f).rev().find(|&g| ok(g)).unwrap_or(0)
+    (0..=f).rev().find(|&g| s.protocol.tolerates(s, n, g)).unwrap_or(0)
 }
 
 fn with_replicas(s: &Scenario, n: u32) -> Scenario {
@@ -529,12 +518,11 @@ fn load_cuts(s: &Scenario, _: &Probe) -> Vec<Scenario> {
 
 /// Byzantine behaviours the report names (for messages only).
 pub fn byzantine_summary(s: &Scenario) -> String {
-    let names = parse::protocol_behaviors(s.protocol);
     let parts: Vec<String> = s
         .byzantine
         .iter()
         .map(|b| {
-            let name = names.iter().find(|(_, v)| *v == b.behavior).map_or("?", |(n, _)| *n);
+            let name = b.behavior.name();
             match &b.who {
                 Who::Replicas(ids) => format!("{name} {ids:?}"),
                 Who::Count(k) => format!("{name} x{k}"),

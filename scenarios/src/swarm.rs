@@ -14,8 +14,8 @@ use std::path::Path;
 use sim_core::{SimRng, Streams};
 
 use crate::model::{
-    Adversary, AdversaryMode, AdversaryTargets, Behavior, Byzantine, Crash, Explore, FaultKind, Partition,
-    ProtocolKind, Scenario, Spike, Who,
+    Adversary, AdversaryMode, AdversaryTargets, Behavior, Byzantine, Crash, Explore, FaultKind, Partition, Scenario,
+    Spike, Who,
 };
 use crate::parse;
 
@@ -225,12 +225,12 @@ fn draw_partition(n: u32, window: &Window, rng: &mut SimRng) -> Partition {
 /// Twins adversary with one twin if the budget allows.
 fn draw_adversary(s: &Scenario, rng: &mut SimRng, pool: &mut Pool, d: &mut Draw) -> Adversary {
     let explore = s.explore.as_ref().expect("drawn only under [explore]");
-    let twins = s.protocol == ProtocolKind::HotStuff && rng.below(2) == 0;
-    if twins {
+    let twin = s.protocol.twin();
+    if let Some(twin_behavior) = twin.filter(|_| rng.below(2) == 0) {
         let partitioned_views = 4 + rng.below(9);
         let until_ms = ms(explore.from_s) + 1 + rng.below(ms(explore.to_s - explore.from_s).max(1));
         if let Some(twin) = pool.take(rng) {
-            d.byzantine.push((twin, Behavior::Twins));
+            d.byzantine.push((twin, twin_behavior));
         }
         let mode = AdversaryMode::Twins { partitioned_views, groups: 2, partition_until_s: secs(until_ms) };
         return Adversary { mode, delay_max_ms: 0.0 };
@@ -248,9 +248,8 @@ fn draw_adversary(s: &Scenario, rng: &mut SimRng, pool: &mut Pool, d: &mut Draw)
 
 impl Draw {
     /// One short phrase per kind, "-" for a kind that drew nothing.
-    pub fn columns(&self, protocol: ProtocolKind) -> [(FaultKind, String); 6] {
-        let names = parse::protocol_behaviors(protocol);
-        let behavior = |b: Behavior| names.iter().find(|(_, x)| *x == b).map_or("?", |(n, _)| n);
+    pub fn columns(&self) -> [(FaultKind, String); 6] {
+        let behavior = Behavior::name;
         let crash = self.crashes.iter().map(|c| match c.recover_s {
             Some(r) => format!("r{}@{}-{}", c.replica, c.at_s, r),
             None => format!("r{}@{}", c.replica, c.at_s),
@@ -285,9 +284,9 @@ impl Draw {
     }
 
     /// The whole draw in one line: `crash r2@0.41; byzantine r3=fork`, or `nothing`.
-    pub fn summary(&self, protocol: ProtocolKind) -> String {
+    pub fn summary(&self) -> String {
         let parts: Vec<String> = self
-            .columns(protocol)
+            .columns()
             .into_iter()
             .filter(|(_, text)| text != "-")
             .map(|(kind, text)| format!("{} {text}", kind.name()))
@@ -309,11 +308,11 @@ pub fn concrete_toml(file: &Path, src: &str, sets: &[String], seed: u64, dest: &
     // A file named seed-N.toml would otherwise take its name from its own stem.
     table.insert("name".into(), toml::Value::String(loaded.name.clone()));
     if let Some(d) = draw(&loaded) {
-        write_draw(&mut table, &d, loaded.protocol);
+        write_draw(&mut table, &d);
     }
     let mut text = String::new();
     if let Some(d) = draw(&loaded) {
-        let _ = writeln!(text, "# Drawn by [explore] for seed {seed}: {}\n", d.summary(loaded.protocol));
+        let _ = writeln!(text, "# Drawn by [explore] for seed {seed}: {}\n", d.summary());
     }
     text.push_str(&toml::to_string(&table).ok()?);
     let back = parse::load_str(dest, &text, &[], None).ok()?;
@@ -321,7 +320,7 @@ pub fn concrete_toml(file: &Path, src: &str, sets: &[String], seed: u64, dest: &
 }
 
 /// Appends the draw's entries to the file's tables, in the order `apply` appends them.
-fn write_draw(table: &mut toml::Table, d: &Draw, protocol: ProtocolKind) {
+fn write_draw(table: &mut toml::Table, d: &Draw) {
     use toml::Value as V;
     let faults = sub_table(table, "faults");
     for c in &d.crashes {
@@ -344,9 +343,8 @@ fn write_draw(table: &mut toml::Table, d: &Draw, protocol: ProtocolKind) {
     if faults.is_empty() {
         table.remove("faults");
     }
-    let names = parse::protocol_behaviors(protocol);
     for &(id, b) in &d.byzantine {
-        let name = names.iter().find(|(_, x)| *x == b).map_or("?", |(n, _)| n);
+        let name = b.name();
         let mut t = toml::Table::new();
         t.insert("behavior".into(), V::String(name.to_string()));
         t.insert("replicas".into(), V::Array(vec![V::Integer(i64::from(id))]));

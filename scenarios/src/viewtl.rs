@@ -47,7 +47,7 @@ impl Views {
 
     /// "view" or "round".
     pub fn word(&self) -> &'static str {
-        if self.protocol == Some(ProtocolKind::Algorand) { "round" } else { "view" }
+        self.protocol.map_or("view", ProtocolKind::view_word)
     }
 
     /// The bucket bound and the order of points; for HotStuff, views never going back at a
@@ -57,8 +57,8 @@ impl Views {
             if let Some(w) = steps.windows(2).find(|w| w[1].0 / self.bucket_ns <= w[0].0 / self.bucket_ns) {
                 return Err(format!("replica {replica}: two points in one bucket or out of order: {w:?}"));
             }
-            let monotone = self.protocol != Some(ProtocolKind::HotStuff);
-            if let Some(w) = steps.windows(2).find(|w| !monotone && w[1].1 < w[0].1) {
+            let monotone = self.protocol.is_some_and(ProtocolKind::views_monotone);
+            if let Some(w) = steps.windows(2).find(|w| monotone && w[1].1 < w[0].1) {
                 return Err(format!("replica {replica}: the view went back: {w:?}"));
             }
         }

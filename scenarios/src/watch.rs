@@ -39,11 +39,7 @@ impl RunInfo {
 
     /// `replica 3`, `user 3` (Algorand) or `client 7`.
     pub fn node_label(&self, node: NodeId) -> String {
-        let who = match (self.protocol, node.0 < self.n_replicas) {
-            (_, false) => "client",
-            (ProtocolKind::Algorand, true) => "user",
-            (_, true) => "replica",
-        };
+        let who = if node.0 < self.n_replicas { self.protocol.node_word() } else { "client" };
         format!("{who} {}", node.0)
     }
 

@@ -14,6 +14,7 @@ use scenarios::model::{
 };
 use scenarios::parse::{self, Diagnostics};
 use scenarios::presets;
+use scenarios::protocols::ProtocolConfig;
 
 use common::TempDir;
 
@@ -1118,9 +1119,19 @@ fn a_full_example_parses_to_the_expected_scenario() {
         },
         // Five Byzantine replicas with f = 2: more than f is allowed.
         byzantine: vec![
-            Byzantine { behavior: Behavior::Equivocate, who: Who::Replicas(vec![1, 5]), at_s: None, recover_s: None },
+            Byzantine {
+                behavior: Behavior::HotStuff(scenarios::protocols::hotstuff::Behavior::Equivocate),
+                who: Who::Replicas(vec![1, 5]),
+                at_s: None,
+                recover_s: None,
+            },
             Byzantine { behavior: Behavior::Crash, who: Who::Count(2), at_s: Some(3.0), recover_s: Some(7.0) },
-            Byzantine { behavior: Behavior::SlowLeader, who: Who::Count(1), at_s: None, recover_s: None },
+            Byzantine {
+                behavior: Behavior::HotStuff(scenarios::protocols::hotstuff::Behavior::SlowLeader),
+                who: Who::Count(1),
+                at_s: None,
+                recover_s: None,
+            },
         ],
         checks: Checks { liveness_bound_s: Some(4.5) },
         adversary: Adversary::default(),
@@ -1172,12 +1183,13 @@ fn a_full_example_parses_to_the_expected_scenario() {
 
 #[test]
 fn byzantine_entries_and_checks_parse() {
+    use scenarios::protocols::hotstuff::Behavior as Hs;
     let behaviors = [
-        ("silent", Behavior::Silent),
-        ("fork", Behavior::Fork),
-        ("equivocate", Behavior::Equivocate),
-        ("withhold_votes", Behavior::WithholdVotes),
-        ("slow_leader", Behavior::SlowLeader),
+        ("silent", Behavior::HotStuff(Hs::Silent)),
+        ("fork", Behavior::HotStuff(Hs::Fork)),
+        ("equivocate", Behavior::HotStuff(Hs::Equivocate)),
+        ("withhold_votes", Behavior::HotStuff(Hs::WithholdVotes)),
+        ("slow_leader", Behavior::HotStuff(Hs::SlowLeader)),
     ];
     for (name, behavior) in behaviors {
         let s = valid(MINIMAL, &[&format!("byzantine=[{{ behavior = \"{name}\", replicas = [3, 0] }}]")]);
@@ -1318,11 +1330,14 @@ fn an_algorand_scenario_parses_to_its_preset_with_overrides() {
     assert_eq!(s.algorand, default_algorand());
     // The defaults are the preset's exact values, and the client trusts one user.
     let lowered = scenarios::lower::lower(&s);
-    assert_eq!(lowered.algorand, protocols::algorand::AlgorandConfig::mainnet());
+    assert_eq!(algorand_config(&lowered).algorand, protocols::algorand::AlgorandConfig::mainnet());
     assert_eq!(lowered.sim.f, 0);
     let sosp = valid(src, &["algorand.preset=sosp2017"]);
     assert_eq!(sosp.algorand.topology, AlgorandTopology::Peers);
-    assert_eq!(scenarios::lower::lower(&sosp).algorand, protocols::algorand::AlgorandConfig::sosp2017());
+    assert_eq!(
+        algorand_config(&scenarios::lower::lower(&sosp)).algorand,
+        protocols::algorand::AlgorandConfig::sosp2017()
+    );
     let full = "[algorand]\npreset = \"sosp2017\"\ntopology = \"relays\"\nrelays = 50\nrelay_degree = 10\nfanout = 3\n\
                 gossip_batch_ms = 0\nblock_max_kib = 2048\npriority_wait_s = 1\nblock_wait_s = 2.5\n\
                 step_timeout_s = 3\nvrf_verify_us = 80\nstake = \"pareto\"\npareto_shape = 1.5\n\
@@ -1344,15 +1359,17 @@ fn an_algorand_scenario_parses_to_its_preset_with_overrides() {
         stake: Stake::Pareto { shape: 1.5 },
     };
     assert_eq!(s.algorand, expected);
-    assert_eq!(s.byzantine[0].behavior, Behavior::DoubleVote);
+    use scenarios::protocols::algorand::Behavior as Ag;
+    assert_eq!(s.byzantine[0].behavior, Behavior::Algorand(Ag::DoubleVote));
     let lowered = scenarios::lower::lower(&s);
     use protocols::algorand::Behavior as B;
-    assert_eq!(lowered.algorand_behaviors.iter().filter(|&&b| b == B::DoubleVote).count(), 100);
-    assert_eq!(lowered.algorand_behaviors[3], B::Correct, "a crash is an engine fault");
+    let roster = &algorand_config(&lowered).roster;
+    assert_eq!(roster.iter().filter(|&&b| b == B::DoubleVote).count(), 100);
+    assert_eq!(roster[3], B::Correct, "a crash is an engine fault");
     let liars = valid(src, &["byzantine=[{ behavior = \"fake_sync\", count = 10 }]"]);
-    assert_eq!(liars.byzantine[0].behavior, Behavior::FakeSync);
+    assert_eq!(liars.byzantine[0].behavior, Behavior::Algorand(Ag::FakeSync));
     let lowered = scenarios::lower::lower(&liars);
-    assert_eq!(lowered.algorand_behaviors.iter().filter(|&&b| b == B::FakeSync).count(), 10);
+    assert_eq!(algorand_config(&lowered).roster.iter().filter(|&&b| b == B::FakeSync).count(), 10);
     // A scenario valid at its seed may not be at another (Pareto stake): compare and sweep ask.
     assert_eq!(parse::seed_problem(&s), None);
 }
@@ -1689,19 +1706,21 @@ fn scratch_folders_remove_themselves() {
 #[test]
 fn leaderless_pbft_behaviours_parse_and_lower() {
     use protocols::leaderless::Behavior as L;
+    use scenarios::protocols::leaderless::Behavior as Ll;
     let src = "duration_s = 2\nprotocol = \"leaderless\"\n[replicas]\nn = 4\nf = 1\n[workload]\nrate_tps = 100\n\
                [leaderless]\nvariant = \"epaxos\"\n";
     let cases = [
-        ("equivocate_proposal", Behavior::EquivocateProposal, L::EquivocateProposal),
-        ("double_vote", Behavior::DoubleVote, L::DoubleVote),
-        ("hide_prepared", Behavior::HidePrepared, L::HidePrepared),
-        ("stale_prepared", Behavior::StalePrepared, L::StalePrepared),
-        ("pbft_attack", Behavior::PbftAttack, L::PbftAttack),
+        ("equivocate_proposal", Behavior::Leaderless(Ll::EquivocateProposal), L::EquivocateProposal),
+        ("double_vote", Behavior::Leaderless(Ll::DoubleVote), L::DoubleVote),
+        ("hide_prepared", Behavior::Leaderless(Ll::HidePrepared), L::HidePrepared),
+        ("stale_prepared", Behavior::Leaderless(Ll::StalePrepared), L::StalePrepared),
+        ("pbft_attack", Behavior::Leaderless(Ll::PbftAttack), L::PbftAttack),
     ];
     for (name, model, lowered) in cases {
         let s = valid(src, &[&format!("byzantine=[{{ behavior = \"{name}\", replicas = [2] }}]")]);
         assert_eq!(s.byzantine[0].behavior, model, "{name}");
-        assert_eq!(scenarios::lower::lower(&s).leaderless_behaviors[2], lowered, "{name}");
+        let ProtocolConfig::Leaderless(cfg) = scenarios::lower::lower(&s).protocol else { panic!("a leaderless run") };
+        assert_eq!(cfg.roster[2], lowered, "{name}");
         assert_eq!(model.name(), name);
     }
     // HotStuff has none of them.
@@ -1738,4 +1757,12 @@ fn explore_and_spikes_parse_and_every_problem_is_reported() {
     }
     let text = load(&format!("{MINIMAL}[explore]\nbehaviors = [\"twins\"]\n"), &[], None).unwrap_err().to_string();
     assert!(text.contains("\"twins\" is not a behaviour a seed can draw"), "{text}");
+}
+
+/// The Algorand part of a lowered scenario.
+fn algorand_config(lowered: &scenarios::lower::Lowered) -> &scenarios::protocols::algorand::Config {
+    match &lowered.protocol {
+        ProtocolConfig::Algorand(cfg) => cfg,
+        other => panic!("an Algorand run, not {other:?}"),
+    }
 }

@@ -889,7 +889,7 @@ impl AlgSetup {
     fn new(file: &str) -> Result<AlgSetup, String> {
         let sets: Vec<String> = Proto::Algorand.sets().iter().map(|s| s.to_string()).collect();
         let s = load(file, &sets)?;
-        let cfg = scenarios::lower::algorand_config(&s.algorand);
+        let cfg = scenarios::protocols::algorand::config(&s.algorand);
         Ok(AlgSetup { s, cfg })
     }
 

@@ -26,7 +26,7 @@ const MAX_DRAWN: i128 = 16;
 /// the twins (drawn with the Twins adversary).
 pub(crate) fn default_behaviors(protocol: ProtocolKind) -> Vec<Behavior> {
     let all = protocol_behaviors(protocol).into_iter().map(|(_, b)| b);
-    all.filter(|b| !matches!(b, Behavior::Crash | Behavior::Twins)).collect()
+    all.filter(|&b| b != Behavior::Crash && Some(b) != protocol.twin()).collect()
 }
 
 /// `[explore]`: None when invalid, Some(None) when absent.

@@ -1,0 +1,317 @@
+//! The protocol registry: each protocol is one module here saying what the boundary needs to
+//! know about it, and `registry!` below lists them once.
+//!
+//! A module implements [`Boundary`]: its name and the word for its nodes, its Byzantine
+//! behaviours (a closed enum of its own), the n and f it tolerates, its messages, its planted
+//! bugs, how a scenario lowers to its configuration and how a run of it is built. The macro
+//! generates [`ProtocolKind`], the scenario-level [`Behavior`], [`ProtocolConfig`] and
+//! [`Planted`], and one dispatching `match` per operation: generic code (lowering, running,
+//! shrinking, swarm, watchers, the CLI) asks the kind and never matches on it. Adding a protocol
+//! is one module and one line of `registry!`; a behaviour it forgets to lower or name does not
+//! compile, since every match over a protocol's behaviours is exhaustive.
+
+pub mod algorand;
+pub mod hotstuff;
+pub mod leaderless;
+#[cfg(test)]
+pub mod toy;
+
+use std::fmt::Debug;
+
+use sim_core::net::KindName;
+use sim_core::workload::Workload;
+use sim_core::{Message, NodeId, Protocol, RunResult, SimConfig, Simulation, Span};
+
+use crate::model::Scenario;
+use crate::run::Progress;
+use crate::watch::{self, RunInfo, Shared};
+
+/// What the boundary knows of one protocol.
+pub trait Boundary {
+    /// The protocol's Byzantine behaviours, as scenario files name them (a crash, which the
+    /// engine plays, is every protocol's and not listed).
+    type Behavior: Copy + Debug + PartialEq + Eq + 'static;
+    /// The protocol's test-only planted bugs.
+    type Bug: Copy + Debug + PartialEq + Eq + 'static;
+    /// The lowered configuration every replica is built from.
+    type Config: Clone + Debug;
+    /// Its messages (kind names for `[adversary]`, the run's kind table).
+    type Message: Message;
+    /// `protocol = "..."` in scenario files; tables and files use it too.
+    const NAME: &'static str;
+    /// A node that runs it: "replica" or "user".
+    const NODE: &'static str;
+    /// What its view timeline counts: "view" or "round".
+    const VIEW: &'static str;
+    /// Whether a correct node's view never goes back (the timeline checks it).
+    const VIEWS_MONOTONE: bool;
+    const BEHAVIORS: &'static [Self::Behavior];
+    const BUGS: &'static [Self::Bug];
+    fn behavior_name(b: Self::Behavior) -> &'static str;
+    /// The behaviour that pairs with the Twins adversary, if the protocol plays it.
+    fn twin() -> Option<Self::Behavior>;
+    /// Whether `n` nodes tolerate `f` faults under the scenario's settings.
+    fn tolerates(s: &Scenario, n: u32, f: u32) -> bool;
+    /// How many matching replies confirm a transaction to its client, minus one.
+    fn client_f(s: &Scenario) -> u32;
+    fn bug_name(b: Self::Bug) -> &'static str;
+    /// The exploration that must catch a planted bug (see `planted::Planted::explored_by`).
+    fn explored_by(b: Self::Bug) -> Option<(&'static str, &'static [&'static str])>;
+    /// The configuration of a run of `s` (the roster of behaviours included); `roles[i]`: what
+    /// replica i does (None: it follows the protocol, crash included: the engine plays it).
+    fn lower(s: &Scenario, roles: &[Option<Self::Behavior>], sim: &SimConfig) -> Self::Config;
+    fn plant(cfg: &mut Self::Config, bug: Self::Bug);
+    /// Builds the run (replicas, monitor, workload) and drives it to its end.
+    fn run(run: Run<'_>, workload: Box<dyn Workload>, cfg: &Self::Config) -> Ran;
+}
+
+/// What every protocol's run gets from the generic runner.
+pub struct Run<'a> {
+    pub scenario: &'a Scenario,
+    pub sim: &'a SimConfig,
+    pub watchers: &'a [Shared],
+    pub progress: Progress<'a>,
+}
+
+/// A finished run as a protocol module hands it back.
+pub struct Ran {
+    pub result: RunResult,
+    /// After a violation, the protocol state of the replicas involved.
+    pub states: Vec<(NodeId, String)>,
+    /// Algorand: the share of the stake the Byzantine users hold, in parts per million.
+    pub byzantine_stake_ppm: Option<u64>,
+}
+
+/// The kinds a protocol's messages call critical as a mask-ready list, or every kind.
+fn critical_or_all<M: Message>() -> Vec<usize> {
+    match M::CRITICAL_KINDS {
+        [] => (0..M::KINDS.len()).collect(),
+        some => some.to_vec(),
+    }
+}
+
+macro_rules! registry {
+    ($($(#[$attr:meta])* $kind:ident => $module:ident),+ $(,)?) => {
+        /// Every protocol byzsim runs (`protocol = "..."`).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum ProtocolKind {
+            $($(#[$attr])* $kind,)+
+        }
+
+        /// What a Byzantine replica does: crash (the engine plays it) or one of its protocol's
+        /// behaviours. None of them can sign as another replica.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Behavior {
+            /// Stops at `at_s` (and restarts at `recover_s`, state intact).
+            Crash,
+            $($(#[$attr])* $kind($module::Behavior),)+
+        }
+
+        /// A protocol's lowered configuration.
+        #[derive(Clone, Debug)]
+        pub enum ProtocolConfig {
+            $($(#[$attr])* $kind(<$module::Module as Boundary>::Config),)+
+        }
+
+        /// One planted bug of one protocol (test-only: see `planted`).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Planted {
+            $($(#[$attr])* $kind(<$module::Module as Boundary>::Bug),)+
+        }
+
+        impl ProtocolKind {
+            pub const ALL: &'static [ProtocolKind] = &[$($(#[$attr])* ProtocolKind::$kind,)+];
+
+            /// The name scenario files, tables and files use.
+            pub fn name(self) -> &'static str {
+                match self { $($(#[$attr])* ProtocolKind::$kind => <$module::Module as Boundary>::NAME,)+ }
+            }
+
+            pub fn from_name(name: &str) -> Option<ProtocolKind> {
+                ProtocolKind::ALL.iter().copied().find(|p| p.name() == name)
+            }
+
+            /// A node that runs it: "replica" or "user".
+            pub fn node_word(self) -> &'static str {
+                match self { $($(#[$attr])* ProtocolKind::$kind => <$module::Module as Boundary>::NODE,)+ }
+            }
+
+            /// What its view timeline counts: "view" or "round".
+            pub fn view_word(self) -> &'static str {
+                match self { $($(#[$attr])* ProtocolKind::$kind => <$module::Module as Boundary>::VIEW,)+ }
+            }
+
+            /// Whether a correct node's view never goes back.
+            pub fn views_monotone(self) -> bool {
+                match self { $($(#[$attr])* ProtocolKind::$kind => <$module::Module as Boundary>::VIEWS_MONOTONE,)+ }
+            }
+
+            /// Its behaviours, crash first.
+            pub fn behaviors(self) -> Vec<Behavior> {
+                let own: Vec<Behavior> = match self {
+                    $($(#[$attr])* ProtocolKind::$kind => {
+                        <$module::Module as Boundary>::BEHAVIORS.iter().map(|&b| Behavior::$kind(b)).collect()
+                    })+
+                };
+                std::iter::once(Behavior::Crash).chain(own).collect()
+            }
+
+            /// The behaviour that pairs with the Twins adversary, if it plays it.
+            pub fn twin(self) -> Option<Behavior> {
+                match self { $($(#[$attr])* ProtocolKind::$kind => <$module::Module as Boundary>::twin().map(Behavior::$kind),)+ }
+            }
+
+            /// Whether `n` nodes tolerate `f` faults under `s`'s settings.
+            pub fn tolerates(self, s: &Scenario, n: u32, f: u32) -> bool {
+                match self { $($(#[$attr])* ProtocolKind::$kind => <$module::Module as Boundary>::tolerates(s, n, f),)+ }
+            }
+
+            /// The f clients count replies against (f + 1 matching confirm).
+            pub fn client_f(self, s: &Scenario) -> u32 {
+                match self { $($(#[$attr])* ProtocolKind::$kind => <$module::Module as Boundary>::client_f(s),)+ }
+            }
+
+            /// The names of its message kinds (`Message::KINDS`), which `[adversary]` uses.
+            pub fn message_kinds(self) -> &'static [&'static str] {
+                match self { $($(#[$attr])* ProtocolKind::$kind => <<$module::Module as Boundary>::Message as Message>::KINDS,)+ }
+            }
+
+            /// The kinds the random adversary targets as `critical` (every kind if it names none).
+            pub fn critical_kinds(self) -> Vec<usize> {
+                match self { $($(#[$attr])* ProtocolKind::$kind => critical_or_all::<<$module::Module as Boundary>::Message>(),)+ }
+            }
+
+            /// The run's kind table (`engine::kind_names`): requests, replies, its messages,
+            /// the items they carry.
+            pub fn kind_table(self) -> Vec<KindName> {
+                match self { $($(#[$attr])* ProtocolKind::$kind => sim_core::engine::kind_names::<<$module::Module as Boundary>::Message>(),)+ }
+            }
+
+            /// Its planted bugs.
+            pub fn bugs(self) -> Vec<Planted> {
+                match self { $($(#[$attr])* ProtocolKind::$kind => <$module::Module as Boundary>::BUGS.iter().map(|&b| Planted::$kind(b)).collect(),)+ }
+            }
+
+            /// The configuration of a run of `s`, given each replica's role.
+            pub fn lower(self, s: &Scenario, roles: &[Option<Behavior>], sim: &SimConfig) -> ProtocolConfig {
+                match self { $($(#[$attr])* ProtocolKind::$kind => {
+                    let own = own_roles(roles, |b| if let Behavior::$kind(b) = b { Some(b) } else { None });
+                    ProtocolConfig::$kind(<$module::Module as Boundary>::lower(s, &own, sim))
+                })+ }
+            }
+
+            /// Builds and drives a run of it.
+            pub fn run(self, run: Run<'_>, workload: Box<dyn Workload>, cfg: &ProtocolConfig) -> Ran {
+                match (self, cfg) {
+                    $($(#[$attr])* (ProtocolKind::$kind, ProtocolConfig::$kind(cfg)) => {
+                        <$module::Module as Boundary>::run(run, workload, cfg)
+                    })+
+                    (kind, cfg) => panic!("a {} run with the configuration {cfg:?}", kind.name()),
+                }
+            }
+        }
+
+        impl Behavior {
+            /// The name scenario files and tables use.
+            pub fn name(self) -> &'static str {
+                match self {
+                    Behavior::Crash => "crash",
+                    $($(#[$attr])* Behavior::$kind(b) => <$module::Module as Boundary>::behavior_name(b),)+
+                }
+            }
+        }
+
+        impl Planted {
+            pub fn protocol(self) -> ProtocolKind {
+                match self { $($(#[$attr])* Planted::$kind(_) => ProtocolKind::$kind,)+ }
+            }
+
+            /// The bug's own name (`Planted::name` adds the protocol's).
+            pub fn bug_name(self) -> &'static str {
+                match self { $($(#[$attr])* Planted::$kind(b) => <$module::Module as Boundary>::bug_name(b),)+ }
+            }
+
+            pub fn explored_by(self) -> Option<(&'static str, &'static [&'static str])> {
+                match self { $($(#[$attr])* Planted::$kind(b) => <$module::Module as Boundary>::explored_by(b),)+ }
+            }
+
+            /// Breaks the lowered configuration every replica is built from.
+            pub fn apply(self, cfg: &mut ProtocolConfig) {
+                match (self, cfg) {
+                    $($(#[$attr])* (Planted::$kind(b), ProtocolConfig::$kind(cfg)) => <$module::Module as Boundary>::plant(cfg, b),)+
+                    (bug, cfg) => panic!("planted bug {bug:?} in the configuration {cfg:?}"),
+                }
+            }
+        }
+    };
+}
+
+registry! {
+    HotStuff => hotstuff,
+    Leaderless => leaderless,
+    Algorand => algorand,
+    #[cfg(test)]
+    Toy => toy,
+}
+
+impl Behavior {
+    /// A replica's role as tables show it: its behaviour, or `correct`.
+    pub fn name_of(role: Option<Behavior>) -> &'static str {
+        role.map_or("correct", Behavior::name)
+    }
+}
+
+/// Each replica's role as one protocol sees it: its own behaviour, or None for a correct or
+/// crashing replica (validation refuses other protocols' behaviours; `own` says which are its).
+fn own_roles<B: Copy>(roles: &[Option<Behavior>], own: impl Fn(Behavior) -> Option<B>) -> Vec<Option<B>> {
+    roles
+        .iter()
+        .map(|role| match role {
+            None | Some(Behavior::Crash) => None,
+            Some(b) => Some(own(*b).unwrap_or_else(|| panic!("validated: {b:?} is a behaviour of the protocol"))),
+        })
+        .collect()
+}
+
+/// Steps of 1/200 of the run, so a progress bar moves smoothly without touching the core;
+/// the watchers see every record. Every protocol's `run` ends here.
+fn drive<P: Protocol>(sim: Simulation<P>, run: Run<'_>) -> (RunResult, Vec<(NodeId, String)>) {
+    let n_nodes = run.sim.net.nodes.len() as u32;
+    let info = RunInfo::new(run.scenario, n_nodes, sim_core::engine::kind_names::<P::Message>());
+    let sim = sim.with_flight_recorder(run.scenario.output.flight_records);
+    let mut sim = match watch::sink::<P>(run.watchers, &info) {
+        Some(sink) => sim.with_sink(sink),
+        None => sim,
+    };
+    let progress = run.progress;
+    let end = sim.end();
+    let step = Span((end.as_nanos() / 200).max(1));
+    loop {
+        let next = sim.now() + step;
+        let stopped = sim.run_until(next).is_some();
+        progress(sim.now(), end);
+        if stopped {
+            let states = violation_states(&sim);
+            return (sim.finish(), states);
+        }
+    }
+}
+
+/// After a violation, the state of the replica that broke the invariant, then of the replicas
+/// of the last two commits the flight recorder holds (the conflicting ones, for agreement).
+fn violation_states<P: Protocol>(sim: &Simulation<P>) -> Vec<(NodeId, String)> {
+    let Some(sim_core::Stop::Violation(v)) = sim.stopped() else { return Vec::new() };
+    let mut nodes = vec![v.replica];
+    let recent = sim.recent();
+    let committers = recent.iter().rev().filter_map(|e| match e.record {
+        sim_core::Record::Commit { node, .. } | sim_core::Record::CommitTx { node, .. } => Some(node),
+        _ => None,
+    });
+    for node in committers.take(2) {
+        if !nodes.contains(&node) {
+            nodes.push(node);
+        }
+    }
+    let n = sim.n_replicas();
+    nodes.into_iter().filter(|id| id.0 < n).map(|id| (id, sim.replica(id).debug_state())).collect()
+}
