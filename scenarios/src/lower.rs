@@ -1,19 +1,21 @@
 //! Lowering: a validated `Scenario` becomes integers the engine understands (nanoseconds,
 //! bits per second, parts per billion, region indices).
 
-use protocols::algorand::{self as ag, AlgorandConfig, StakeDistribution, Topology, World};
+use protocols::algorand::{self as ag, AlgorandConfig};
 use protocols::hotstuff::{Behavior, CommitRule, HotStuffConfig};
 use protocols::leaderless::{self as ll, LeaderlessConfig};
-use protocols::ledger::ConflictRelation;
 use sim_core::adversary::{Action, Mode, RandomAttack, Rule, TwinsPlan, kind_bit};
 use sim_core::net::{DelayModel, Jitter, NetConfig, NodePlacement, PartitionSpec, SpikeSpec};
 use sim_core::{
     CpuConfig, CryptoCosts, CryptoMode, FaultAction, FaultAt, LivenessCheck, Message, NodeId, SendPolicy, SimConfig,
     Span, Streams, Time,
 };
-use traces::{ArrivalProcess, ReplayConfig, SyntheticConfig, WorkloadConfig};
+use traces::{SyntheticConfig, WorkloadConfig};
 
 use crate::model::{self, Scenario};
+pub use crate::model::{
+    algorand_config, algorand_preset, algorand_world, assign_byzantine, message_kinds, replay_config,
+};
 
 /// Everything needed to build a run.
 #[derive(Clone, Debug)]
@@ -111,7 +113,7 @@ pub fn lower(s: &Scenario) -> Lowered {
     };
     let workload = match &s.workload.trace {
         None => WorkloadConfig::Synthetic(SyntheticConfig {
-            process: arrival_process(s.workload.arrivals),
+            process: s.workload.arrivals,
             rate_tps: s.workload.rate_tps,
             until: Time::from_secs_f64(s.duration_s),
             n_clients: s.clients.count,
@@ -151,15 +153,6 @@ pub fn lower(s: &Scenario) -> Lowered {
         behaviors,
         leaderless_behaviors,
         algorand_behaviors,
-    }
-}
-
-/// The names of a protocol's message kinds (`Message::KINDS`), which `[adversary]` uses.
-pub fn message_kinds(protocol: model::ProtocolKind) -> &'static [&'static str] {
-    match protocol {
-        model::ProtocolKind::HotStuff => <protocols::hotstuff::HsMsg as Message>::KINDS,
-        model::ProtocolKind::Leaderless => <ll::types::Envelope as Message>::KINDS,
-        model::ProtocolKind::Algorand => <ag::Msg as Message>::KINDS,
     }
 }
 
@@ -267,47 +260,6 @@ fn roles(s: &Scenario, assigned: &[Vec<u32>]) -> Vec<Option<model::Behavior>> {
     byzantine
 }
 
-/// The protocol's configuration of a preset (validation takes its defaults from it).
-pub fn algorand_preset(preset: model::AlgorandPreset) -> AlgorandConfig {
-    match preset {
-        model::AlgorandPreset::Mainnet => AlgorandConfig::mainnet(),
-        model::AlgorandPreset::Sosp2017 => AlgorandConfig::sosp2017(),
-    }
-}
-
-/// The Algorand preset with the scenario's `[algorand]` values.
-pub fn algorand_config(a: &model::Algorand) -> AlgorandConfig {
-    let preset = algorand_preset(a.preset);
-    let per_user = match preset.stake {
-        StakeDistribution::Equal { per_user } => per_user,
-        StakeDistribution::Pareto { mean_per_user, .. } => mean_per_user,
-    };
-    AlgorandConfig {
-        fanout: a.fanout,
-        topology: match a.topology {
-            model::AlgorandTopology::Relays => Topology::Relays { relays: a.relays, relay_degree: a.relay_degree },
-            model::AlgorandTopology::Peers => Topology::Peers,
-        },
-        gossip_batch: Span::from_millis_f64(a.gossip_batch_ms),
-        block_max_bytes: a.block_max_bytes,
-        priority_wait: Span::from_secs_f64(a.priority_wait_s),
-        block_wait: Span::from_secs_f64(a.block_wait_s),
-        step_timeout: Span::from_secs_f64(a.step_timeout_s),
-        vrf_verify: Span::from_nanos_f64(a.vrf_verify_us * 1e3),
-        stake: match a.stake {
-            model::Stake::Equal => StakeDistribution::Equal { per_user },
-            model::Stake::Pareto { shape } => StakeDistribution::Pareto { shape, mean_per_user: per_user },
-        },
-        ..preset
-    }
-}
-
-/// What every Algorand user knows before the first round (stakes, gossip graph, keys), drawn
-/// from the seed's `algorand` stream: the same for the run and for validation.
-pub fn algorand_world(cfg: &AlgorandConfig, n_users: u32, seed: u64) -> World {
-    World::new(cfg, n_users, &mut Streams::new(seed).stream("algorand"))
-}
-
 /// Algorand behaviours; the others never reach here (validation refuses them).
 fn algorand_behavior(b: model::Behavior) -> ag::Behavior {
     match b {
@@ -321,45 +273,10 @@ fn algorand_behavior(b: model::Behavior) -> ag::Behavior {
     }
 }
 
-fn arrival_process(a: model::Arrivals) -> ArrivalProcess {
-    match a {
-        model::Arrivals::Constant => ArrivalProcess::Constant,
-        model::Arrivals::Poisson => ArrivalProcess::Poisson,
-    }
-}
-
-/// How to replay a trace workload over a run of `duration_s` with `n_clients` clients
-/// (validation builds the same to check that the replay offers something).
-pub fn replay_config(w: &model::Workload, t: &model::TraceReplay, duration_s: f64, n_clients: u32) -> ReplayConfig {
-    ReplayConfig {
-        trace: t.trace.clone(),
-        start: Span::from_secs_f64(t.start_s),
-        window: t.window_s.map(Span::from_secs_f64),
-        time_scale: t.time_scale,
-        rate_scale: t.rate_scale,
-        process: arrival_process(w.arrivals),
-        until: Time::from_secs_f64(duration_s),
-        n_clients,
-        clients_by: match t.clients_by {
-            model::ClientsBy::RoundRobin => traces::ClientsBy::RoundRobin,
-            model::ClientsBy::Sender => traces::ClientsBy::Sender,
-        },
-        accounts: w.accounts,
-        zipf_s: w.zipf_s,
-        tx_size_bytes: w.tx_size_bytes,
-    }
-}
-
 fn leaderless_config(l: &model::Leaderless) -> LeaderlessConfig {
-    let variant = match l.variant {
-        model::LeaderlessVariant::Wintermute => ll::Variant::Wintermute,
-        model::LeaderlessVariant::Epaxos => ll::Variant::Epaxos,
-    };
+    let variant = l.variant;
     LeaderlessConfig {
-        conflicts: match l.conflicts {
-            model::Conflicts::SharedAccount => ConflictRelation::SharedAccount,
-            model::Conflicts::CreditsCommute => ConflictRelation::CreditsCommute,
-        },
+        conflicts: l.conflicts,
         fast_path_wait: Span::from_millis_f64(l.fast_path_wait_ms),
         view_timeout: Span::from_millis_f64(l.view_timeout_ms),
         recovery_timeout: Span::from_millis_f64(l.recovery_timeout_ms),
@@ -395,36 +312,6 @@ fn leaderless_behavior(b: model::Behavior) -> ll::Behavior {
         M::PbftAttack => ll::Behavior::PbftAttack,
         M::Fork | M::WithholdVotes | M::SlowLeader | M::Twins | M::FakeSync => ll::Behavior::Silent,
     }
-}
-
-/// Who misbehaves: the ids of each `[[byzantine]]` entry, named replicas first, then each
-/// `count` drawn from the seed's `byzantine` stream among the replicas not yet taken and not
-/// crashing in `[[faults.crashes]]` (validation made sure there are enough), in entry order.
-/// Validation calls it too, to weigh the Algorand stake of exactly the users a run gets.
-pub fn assign_byzantine(s: &Scenario) -> Vec<Vec<u32>> {
-    let mut taken = vec![false; s.replicas.n as usize];
-    let mut per_entry: Vec<Vec<u32>> = s
-        .byzantine
-        .iter()
-        .map(|e| match &e.who {
-            model::Who::Replicas(ids) => ids.clone(),
-            model::Who::Count(_) => Vec::new(),
-        })
-        .collect();
-    per_entry.iter().flatten().for_each(|&id| taken[id as usize] = true);
-    s.faults.crashes.iter().for_each(|c| taken[c.replica as usize] = true);
-    let mut rng = Streams::new(s.seed).stream("byzantine");
-    for (entry, ids) in s.byzantine.iter().zip(per_entry.iter_mut()) {
-        let model::Who::Count(count) = entry.who else { continue };
-        for _ in 0..count {
-            let free: Vec<u32> = (0..s.replicas.n).filter(|&i| !taken[i as usize]).collect();
-            assert!(!free.is_empty(), "validated: fewer Byzantine replicas than replicas");
-            let id = free[rng.below(free.len() as u64) as usize];
-            taken[id as usize] = true;
-            ids.push(id);
-        }
-    }
-    per_entry
 }
 
 fn protocol_behavior(b: model::Behavior) -> Behavior {

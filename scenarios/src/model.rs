@@ -4,6 +4,10 @@
 //! the sim-core configuration. Nothing here can be invalid: validation already refused n < 3f+1,
 //! a zero rate, a region the matrix lacks, and so on.
 
+use protocols::algorand::{AlgorandConfig, StakeDistribution, Topology, World};
+use sim_core::{Message, Span, Streams, Time};
+use traces::ReplayConfig;
+
 /// A whole scenario, after validation.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Scenario {
@@ -302,17 +306,9 @@ pub struct Leaderless {
     pub checkpoint_interval: u64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LeaderlessVariant {
-    Wintermute,
-    Epaxos,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Conflicts {
-    SharedAccount,
-    CreditsCommute,
-}
+/// The leaderless protocol's variant and conflict relation: the protocol's own.
+pub use protocols::leaderless::Variant as LeaderlessVariant;
+pub use protocols::ledger::ConflictRelation as Conflicts;
 
 /// The Algorand baseline's settings (`[algorand]`): a preset's values, with the file's
 /// overrides applied.
@@ -482,20 +478,11 @@ pub enum TraceSource {
     Preset,
 }
 
-/// Which client submits each transaction of a trace (and so from which region).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ClientsBy {
-    /// Transaction k goes to client k mod count.
-    RoundRobin,
-    /// A hash of the sender: each sender always submits through the same client.
-    Sender,
-}
+/// Which client submits each transaction of a trace (and so from which region): the replay's own.
+pub use traces::ClientsBy;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Arrivals {
-    Constant,
-    Poisson,
-}
+/// Gaps between a client's transactions: the generator's own process.
+pub use traces::ArrivalProcess as Arrivals;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct HotStuff {
@@ -646,4 +633,108 @@ impl FaultKind {
             FaultKind::Adversary => "adversary",
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// What validation and lowering both derive from a scenario (so that validation checks exactly
+// what a run gets, without depending on the lowering)
+// ---------------------------------------------------------------------------------------------
+
+/// The names of a protocol's message kinds (`Message::KINDS`), which `[adversary]` uses.
+pub fn message_kinds(protocol: ProtocolKind) -> &'static [&'static str] {
+    match protocol {
+        ProtocolKind::HotStuff => <protocols::hotstuff::HsMsg as Message>::KINDS,
+        ProtocolKind::Leaderless => <protocols::leaderless::types::Envelope as Message>::KINDS,
+        ProtocolKind::Algorand => <protocols::algorand::Msg as Message>::KINDS,
+    }
+}
+
+/// The protocol's configuration of a preset (validation takes its defaults from it).
+pub fn algorand_preset(preset: AlgorandPreset) -> AlgorandConfig {
+    match preset {
+        AlgorandPreset::Mainnet => AlgorandConfig::mainnet(),
+        AlgorandPreset::Sosp2017 => AlgorandConfig::sosp2017(),
+    }
+}
+
+/// The Algorand preset with the scenario's `[algorand]` values.
+pub fn algorand_config(a: &Algorand) -> AlgorandConfig {
+    let preset = algorand_preset(a.preset);
+    let per_user = match preset.stake {
+        StakeDistribution::Equal { per_user } => per_user,
+        StakeDistribution::Pareto { mean_per_user, .. } => mean_per_user,
+    };
+    AlgorandConfig {
+        fanout: a.fanout,
+        topology: match a.topology {
+            AlgorandTopology::Relays => Topology::Relays { relays: a.relays, relay_degree: a.relay_degree },
+            AlgorandTopology::Peers => Topology::Peers,
+        },
+        gossip_batch: Span::from_millis_f64(a.gossip_batch_ms),
+        block_max_bytes: a.block_max_bytes,
+        priority_wait: Span::from_secs_f64(a.priority_wait_s),
+        block_wait: Span::from_secs_f64(a.block_wait_s),
+        step_timeout: Span::from_secs_f64(a.step_timeout_s),
+        vrf_verify: Span::from_nanos_f64(a.vrf_verify_us * 1e3),
+        stake: match a.stake {
+            Stake::Equal => StakeDistribution::Equal { per_user },
+            Stake::Pareto { shape } => StakeDistribution::Pareto { shape, mean_per_user: per_user },
+        },
+        ..preset
+    }
+}
+
+/// What every Algorand user knows before the first round (stakes, gossip graph, keys), drawn
+/// from the seed's `algorand` stream: the same for the run and for validation.
+pub fn algorand_world(cfg: &AlgorandConfig, n_users: u32, seed: u64) -> World {
+    World::new(cfg, n_users, &mut Streams::new(seed).stream("algorand"))
+}
+
+/// How to replay a trace workload over a run of `duration_s` with `n_clients` clients
+/// (validation builds the same to check that the replay offers something).
+pub fn replay_config(w: &Workload, t: &TraceReplay, duration_s: f64, n_clients: u32) -> ReplayConfig {
+    ReplayConfig {
+        trace: t.trace.clone(),
+        start: Span::from_secs_f64(t.start_s),
+        window: t.window_s.map(Span::from_secs_f64),
+        time_scale: t.time_scale,
+        rate_scale: t.rate_scale,
+        process: w.arrivals,
+        until: Time::from_secs_f64(duration_s),
+        n_clients,
+        clients_by: t.clients_by,
+        accounts: w.accounts,
+        zipf_s: w.zipf_s,
+        tx_size_bytes: w.tx_size_bytes,
+    }
+}
+
+/// Who misbehaves: the ids of each `[[byzantine]]` entry, named replicas first, then each
+/// `count` drawn from the seed's `byzantine` stream among the replicas not yet taken and not
+/// crashing in `[[faults.crashes]]` (validation made sure there are enough), in entry order.
+/// Validation calls it too, to weigh the Algorand stake of exactly the users a run gets.
+pub fn assign_byzantine(s: &Scenario) -> Vec<Vec<u32>> {
+    let mut taken = vec![false; s.replicas.n as usize];
+    let mut per_entry: Vec<Vec<u32>> = s
+        .byzantine
+        .iter()
+        .map(|e| match &e.who {
+            Who::Replicas(ids) => ids.clone(),
+            Who::Count(_) => Vec::new(),
+        })
+        .collect();
+    per_entry.iter().flatten().for_each(|&id| taken[id as usize] = true);
+    s.faults.crashes.iter().for_each(|c| taken[c.replica as usize] = true);
+    let mut rng = Streams::new(s.seed).stream("byzantine");
+    for (entry, ids) in s.byzantine.iter().zip(per_entry.iter_mut()) {
+        let Who::Count(count) = entry.who else { continue };
+        for _ in 0..count {
+            let free: Vec<u32> = (0..s.replicas.n).filter(|&i| !taken[i as usize]).collect();
+            assert!(!free.is_empty(), "validated: fewer Byzantine replicas than replicas");
+            let id = free[rng.below(free.len() as u64) as usize];
+            taken[id as usize] = true;
+            ids.push(id);
+        }
+    }
+    per_entry
 }

@@ -16,7 +16,6 @@ use toml::de::{DeTable, DeValue};
 
 use protocols::algorand::{AlgorandConfig, StakeDistribution, Topology};
 
-use crate::lower;
 use crate::model::{
     Adversary, AdversaryAction, AdversaryMode, AdversaryRule, AdversaryTargets, Algorand, AlgorandPreset,
     AlgorandTopology, Arrivals, Behavior, Byzantine, Certificate, Checks, Clients, Conflicts, CostProfile, Cpu, Crash,
@@ -2172,9 +2171,9 @@ fn read_kind_names(c: &mut Ctx<'_>, node: &Node, field: &str, protocol: Option<P
         let item_field = format!("{field}[{i}]");
         let Some(name) = c.node_str(item, &item_field, "a message kind (a string)") else { continue };
         if let Some(p) = protocol
-            && !lower::message_kinds(p).contains(&name)
+            && !crate::model::message_kinds(p).contains(&name)
         {
-            let kinds = lower::message_kinds(p);
+            let kinds = crate::model::message_kinds(p);
             let message = with_suggestion(format!("\"{name}\" is not a message kind of {}", p.name()), name, kinds);
             let help = format!("the message kinds of {} are: {}", p.name(), kinds.join(", "));
             c.report(&item.at, Some(&item_field), message, Some(help));
@@ -2400,13 +2399,10 @@ fn read_leaderless(
     let variant = c.pick(&sec, &F::variant, &[LeaderlessVariant::Wintermute, LeaderlessVariant::Epaxos]);
     let variant = variant.filter(|v| {
         let Some((n, f)) = n_f else { return true };
-        let Some(reason) = protocol_variant(v.v).refuse(n, f) else { return true };
-        let min_f = (0..=f).rev().find(|&g| protocol_variant(v.v).refuse(n, g).is_none()).unwrap_or(0);
+        let Some(reason) = v.v.refuse(n, f) else { return true };
+        let min_f = (0..=f).rev().find(|&g| v.v.refuse(n, g).is_none()).unwrap_or(0);
         let other = if v.v == LeaderlessVariant::Wintermute { ", or variant = \"epaxos\" (n >= 3f+1)" } else { "" };
-        let help = format!(
-            "raise replicas.n to {}, or set replicas.f = {min_f}{other}",
-            protocol_variant(v.v).min_replicas(f)
-        );
+        let help = format!("raise replicas.n to {}, or set replicas.f = {min_f}{other}", v.v.min_replicas(f));
         c.fail(v, format!("n = {n} and f = {f}: {reason}"), Some(help));
         false
     });
@@ -2451,13 +2447,6 @@ fn read_times(c: &mut Ctx<'_>, sec: &Section<'_>, key: &str, duration_s: Option<
     (times.len() == items.len()).then_some(times)
 }
 
-fn protocol_variant(v: LeaderlessVariant) -> protocols::leaderless::Variant {
-    match v {
-        LeaderlessVariant::Wintermute => protocols::leaderless::Variant::Wintermute,
-        LeaderlessVariant::Epaxos => protocols::leaderless::Variant::Epaxos,
-    }
-}
-
 /// `[algorand]`: a preset, and any of its values overridden. With `n` (when the scenario runs
 /// Algorand), checks the gossip graph against the number of users, and with `tx_size_bytes`
 /// that a transaction fits a block.
@@ -2467,7 +2456,7 @@ fn read_algorand(c: &mut Ctx<'_>, top: &Section<'_>, n: Option<u32>, tx_size_byt
     c.table_keys(&sec, &F::TABLE);
     let preset = c.pick(&sec, &F::preset, &[AlgorandPreset::Mainnet, AlgorandPreset::Sosp2017]);
     // With a bad preset (reported), the other fields are still checked, against mainnet's.
-    let base = lower::algorand_preset(preset.as_ref().map_or(AlgorandPreset::Mainnet, |p| p.v));
+    let base = crate::model::algorand_preset(preset.as_ref().map_or(AlgorandPreset::Mainnet, |p| p.v));
     let (default_topology, relay_defaults) = match base.topology {
         Topology::Relays { relays, relay_degree } => (AlgorandTopology::Relays, (relays, relay_degree)),
         Topology::Peers => match AlgorandConfig::mainnet().topology {
@@ -2610,7 +2599,7 @@ fn stake_problem(s: &Scenario) -> Option<StakeProblem> {
     if s.protocol != ProtocolKind::Algorand || s.byzantine.is_empty() {
         return None;
     }
-    let ids = lower::assign_byzantine(s);
+    let ids = crate::model::assign_byzantine(s);
     let n = s.replicas.n;
     let total = ids.iter().map(Vec::len).sum::<usize>() as u64;
     let safe = "Algorand is safe only while the Byzantine users hold less than 20% of the stake";
@@ -2629,7 +2618,7 @@ fn stake_problem(s: &Scenario) -> Option<StakeProblem> {
             Some(StakeProblem { entry, message, help })
         }
         Stake::Pareto { .. } => {
-            let world = lower::algorand_world(&lower::algorand_config(&s.algorand), n, s.seed);
+            let world = crate::model::algorand_world(&crate::model::algorand_config(&s.algorand), n, s.seed);
             let mut byzantine = vec![false; n as usize];
             let mut reached = None;
             for (i, e) in ids.iter().enumerate() {

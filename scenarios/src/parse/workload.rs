@@ -177,7 +177,7 @@ pub(super) fn read_trace(
         tx_size_bytes: size?.v,
         trace: None,
     };
-    let cfg = crate::lower::replay_config(&workload, &replay, duration_s?, 1);
+    let cfg = crate::model::replay_config(&workload, &replay, duration_s?, 1);
     let shown = match source {
         TraceSource::Preset => format!("preset \"{}\"", named.v),
         _ => named.v.clone(),
