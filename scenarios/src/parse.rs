@@ -1,5 +1,7 @@
 //! Reading a scenario: TOML text plus `--set` overrides become a validated `Scenario`, or the
 //! list of every problem found, each located by line and column (or by the `--set` behind it).
+//! Each field is declared once in `fields.rs` (name, type, default, bounds, doc): the known keys,
+//! the bounds and the defaults read here come from there, as do the docs' tables and the schema.
 //!
 //! The text is parsed into a spanned tree, the overrides are grafted onto that tree, and a single
 //! pass reads every field, recording a diagnostic and carrying on instead of stopping at the first
@@ -2494,16 +2496,7 @@ fn read_algorand(c: &mut Ctx<'_>, top: &Section<'_>, n: Option<u32>, tx_size_byt
     });
     let batch = c.num_or(&sec, &F::gossip_batch_ms, base.gossip_batch.as_millis_f64());
     let block_kib = c.num_or(&sec, &F::block_max_kib, f64::from(base.block_max_bytes) / 1024.0);
-    let block_kib = block_kib.filter(|kib| {
-        let Some(tx) = tx_size_bytes else { return true };
-        let ok = (kib.v * 1024.0).round() >= f64::from(tx);
-        if !ok {
-            let message = format!("a block of {} KiB cannot hold one transaction of {tx} bytes", kib.v);
-            let help = format!("raise block_max_kib to {} or lower workload.tx_size_bytes", f64::from(tx) / 1024.0);
-            c.fail(kib, message, Some(help));
-        }
-        ok
-    });
+    let block_kib = block_kib.filter(|kib| check_block_fits(c, kib, tx_size_bytes));
     let secs = |c: &mut Ctx<'_>, f: &Field, default: sim_core::Span| c.num_or(&sec, f, default.as_secs_f64());
     let priority_wait = secs(c, &F::priority_wait_s, base.priority_wait);
     let block_wait = secs(c, &F::block_wait_s, base.block_wait);
@@ -2524,6 +2517,18 @@ fn read_algorand(c: &mut Ctx<'_>, top: &Section<'_>, n: Option<u32>, tx_size_byt
         vrf_verify_us: vrf?.v,
         stake: stake?,
     })
+}
+
+/// A block holds at least one transaction (`tx_size_bytes`, when the scenario runs Algorand).
+fn check_block_fits(c: &mut Ctx<'_>, kib: &Val<f64>, tx_size_bytes: Option<u32>) -> bool {
+    let Some(tx) = tx_size_bytes else { return true };
+    let ok = (kib.v * 1024.0).round() >= f64::from(tx);
+    if !ok {
+        let message = format!("a block of {} KiB cannot hold one transaction of {tx} bytes", kib.v);
+        let help = format!("raise block_max_kib to {} or lower workload.tx_size_bytes", f64::from(tx) / 1024.0);
+        c.fail(kib, message, Some(help));
+    }
+    ok
 }
 
 /// `relays` fits the users (0: n/100 of them, at least 20).

@@ -128,7 +128,7 @@ pub(super) fn read_trace(
     duration_s: Option<f64>,
     max_transactions: Option<u64>,
 ) -> Option<Workload> {
-    use super::fields::{trace as T, workload as W};
+    use super::fields::trace as T;
     check_keys(c, sec, Some(source));
     let interpolations = [Some(Interpolation::Step), Some(Interpolation::Linear)];
     let interpolation = c.pick_or(sec, &T::interpolate, None, &interpolations).map(|i| i.v);
@@ -148,14 +148,7 @@ pub(super) fn read_trace(
         _ => c.num(sec, &T::rate_scale),
     };
     let clients_by = c.pick(sec, &T::clients_by, &[ClientsBy::RoundRobin, ClientsBy::Sender]);
-    let arrivals = c.pick(sec, &W::arrivals, &[Arrivals::Poisson, Arrivals::Constant]);
-    let zipf = c.num(sec, &W::zipf_s);
-    let size = c.whole::<u32>(sec, &W::tx_size_bytes);
-    // A per-transaction trace keeps all its accounts unless told to fold them.
-    let accounts = match &loaded {
-        Some((_, _, Trace::Transactions(t))) => c.whole_or::<u32>(sec, &W::accounts, t.n_accounts.max(1)),
-        _ => c.whole::<u32>(sec, &W::accounts),
-    };
+    let generator = read_generator(c, sec, loaded.as_ref().map(|(_, _, trace)| trace));
     let (named, workload_id, trace) = loaded?;
     let (time_scale, rate_scale) = (time_scale?, rate_scale?);
     let replay = TraceReplay {
@@ -169,14 +162,7 @@ pub(super) fn read_trace(
         rate_scale: rate_scale.v,
         clients_by: clients_by?.v,
     };
-    let mut workload = Workload {
-        arrivals: arrivals?.v,
-        rate_tps: 0.0,
-        accounts: accounts?.v,
-        zipf_s: zipf?.v,
-        tx_size_bytes: size?.v,
-        trace: None,
-    };
+    let mut workload = generator?;
     let cfg = crate::model::replay_config(&workload, &replay, duration_s?, 1);
     let shown = match source {
         TraceSource::Preset => format!("preset \"{}\"", named.v),
@@ -202,6 +188,22 @@ pub(super) fn read_trace(
     }
     workload.trace = Some(replay);
     Some(workload)
+}
+
+/// The generator's fields a trace takes (`arrivals`, `zipf_s`, `tx_size_bytes`, `accounts`), with
+/// no rate yet: the replay sets it.
+fn read_generator(c: &mut Ctx<'_>, sec: &Section<'_>, trace: Option<&Trace>) -> Option<Workload> {
+    use super::fields::workload as W;
+    let arrivals = c.pick(sec, &W::arrivals, &[Arrivals::Poisson, Arrivals::Constant]);
+    let zipf = c.num(sec, &W::zipf_s);
+    let size = c.whole::<u32>(sec, &W::tx_size_bytes);
+    // A per-transaction trace keeps all its accounts unless told to fold them.
+    let accounts = match trace {
+        Some(Trace::Transactions(t)) => c.whole_or::<u32>(sec, &W::accounts, t.n_accounts.max(1)),
+        _ => c.whole::<u32>(sec, &W::accounts),
+    };
+    let (arrivals, accounts, zipf_s, tx_size_bytes) = (arrivals?.v, accounts?.v, zipf?.v, size?.v);
+    Some(Workload { arrivals, rate_tps: 0.0, accounts, zipf_s, tx_size_bytes, trace: None })
 }
 
 /// The replay's mean rate, the trace's own times `rate_scale x time_scale`, must stay within
