@@ -679,3 +679,37 @@ fn jitter_schema() -> Json {
         } },
     ] })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{COST_PROFILES, PROTOCOLS, behaviors_for};
+
+    /// The readers map declared names to values by position, and some names have their own tables.
+    #[test]
+    fn declared_names_match_the_readers_tables() {
+        let protocols: Vec<&str> = PROTOCOLS.iter().map(|(name, _)| *name).collect();
+        assert_eq!(protocols, super::PROTOCOL_NAMES);
+        assert!(PROTOCOLS.iter().all(|(name, kind)| kind.name() == *name));
+        let profiles: Vec<&str> = COST_PROFILES.iter().map(|(name, _)| *name).collect();
+        assert_eq!(profiles, super::cpu::profile.names());
+        let mut behaviors: Vec<&str> = behaviors_for(None).iter().map(|(name, _)| *name).collect();
+        let mut declared = super::byzantine::behavior.names().to_vec();
+        behaviors.sort_unstable();
+        declared.sort_unstable();
+        assert_eq!(behaviors, declared);
+    }
+
+    /// Every table's keys are distinct, and every child table hangs under a declared parent.
+    #[test]
+    fn tables_are_well_formed() {
+        for table in super::TABLES {
+            let keys = super::known_keys(table);
+            let mut sorted = keys.clone();
+            sorted.sort_unstable();
+            sorted.dedup();
+            assert_eq!(sorted.len(), keys.len(), "{}: a key is declared twice", table.name);
+            let parent = table.path.rsplit_once('.').map_or("", |(parent, _)| parent);
+            assert!(table.path.is_empty() || super::TABLES.iter().any(|t| t.path == parent), "{}", table.path);
+        }
+    }
+}
