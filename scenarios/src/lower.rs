@@ -7,9 +7,10 @@ use sim_core::{
     CpuConfig, CryptoCosts, CryptoMode, FaultAction, FaultAt, LivenessCheck, NodeId, SendPolicy, SimConfig, Span,
     Streams, Time,
 };
-use traces::{ArrivalProcess, ReplayConfig, SyntheticConfig, WorkloadConfig};
+use traces::{SyntheticConfig, WorkloadConfig};
 
 use crate::model::{self, Scenario};
+pub use crate::model::{assign_byzantine, replay_config};
 use crate::protocols::ProtocolConfig;
 
 /// Everything needed to build a run.
@@ -98,7 +99,7 @@ pub fn lower(s: &Scenario) -> Lowered {
     };
     let workload = match &s.workload.trace {
         None => WorkloadConfig::Synthetic(SyntheticConfig {
-            process: arrival_process(s.workload.arrivals),
+            process: s.workload.arrivals,
             rate_tps: s.workload.rate_tps,
             until: Time::from_secs_f64(s.duration_s),
             n_clients: s.clients.count,
@@ -196,65 +197,6 @@ fn roles(s: &Scenario, assigned: &[Vec<u32>]) -> Vec<Option<model::Behavior>> {
         ids.iter().for_each(|&id| byzantine[id as usize] = Some(entry.behavior));
     }
     byzantine
-}
-
-fn arrival_process(a: model::Arrivals) -> ArrivalProcess {
-    match a {
-        model::Arrivals::Constant => ArrivalProcess::Constant,
-        model::Arrivals::Poisson => ArrivalProcess::Poisson,
-    }
-}
-
-/// How to replay a trace workload over a run of `duration_s` with `n_clients` clients
-/// (validation builds the same to check that the replay offers something).
-pub fn replay_config(w: &model::Workload, t: &model::TraceReplay, duration_s: f64, n_clients: u32) -> ReplayConfig {
-    ReplayConfig {
-        trace: t.trace.clone(),
-        start: Span::from_secs_f64(t.start_s),
-        window: t.window_s.map(Span::from_secs_f64),
-        time_scale: t.time_scale,
-        rate_scale: t.rate_scale,
-        process: arrival_process(w.arrivals),
-        until: Time::from_secs_f64(duration_s),
-        n_clients,
-        clients_by: match t.clients_by {
-            model::ClientsBy::RoundRobin => traces::ClientsBy::RoundRobin,
-            model::ClientsBy::Sender => traces::ClientsBy::Sender,
-        },
-        accounts: w.accounts,
-        zipf_s: w.zipf_s,
-        tx_size_bytes: w.tx_size_bytes,
-    }
-}
-
-/// Who misbehaves: the ids of each `[[byzantine]]` entry, named replicas first, then each
-/// `count` drawn from the seed's `byzantine` stream among the replicas not yet taken and not
-/// crashing in `[[faults.crashes]]` (validation made sure there are enough), in entry order.
-/// Validation calls it too, to weigh the Algorand stake of exactly the users a run gets.
-pub fn assign_byzantine(s: &Scenario) -> Vec<Vec<u32>> {
-    let mut taken = vec![false; s.replicas.n as usize];
-    let mut per_entry: Vec<Vec<u32>> = s
-        .byzantine
-        .iter()
-        .map(|e| match &e.who {
-            model::Who::Replicas(ids) => ids.clone(),
-            model::Who::Count(_) => Vec::new(),
-        })
-        .collect();
-    per_entry.iter().flatten().for_each(|&id| taken[id as usize] = true);
-    s.faults.crashes.iter().for_each(|c| taken[c.replica as usize] = true);
-    let mut rng = Streams::new(s.seed).stream("byzantine");
-    for (entry, ids) in s.byzantine.iter().zip(per_entry.iter_mut()) {
-        let model::Who::Count(count) = entry.who else { continue };
-        for _ in 0..count {
-            let free: Vec<u32> = (0..s.replicas.n).filter(|&i| !taken[i as usize]).collect();
-            assert!(!free.is_empty(), "validated: fewer Byzantine replicas than replicas");
-            let id = free[rng.below(free.len() as u64) as usize];
-            taken[id as usize] = true;
-            ids.push(id);
-        }
-    }
-    per_entry
 }
 
 fn spike(s: &model::Spike) -> SpikeSpec {

@@ -216,6 +216,9 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Print the JSON Schema (draft 2020-12) of scenario files, for editors (Taplo, Even Better
+    /// TOML): every field with its type, bounds, default and meaning.
+    Schema,
     /// Time BLS12-381 (blst) on this machine and write a crypto cost profile for
     /// `[cpu] profile_file`.
     Calibrate {
@@ -399,6 +402,7 @@ fn main() -> ExitCode {
             finish(sweep::sweep(&args).map(|o| (o.text, o.code)))
         }
         Command::Merge { paths, out } => finish(sweep::merge(&paths, out).map(|o| (o.text, o.code))),
+        Command::Schema => finish(Ok((parse::schema_json(), 0))),
     }
 }
 

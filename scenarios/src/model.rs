@@ -4,6 +4,9 @@
 //! the sim-core configuration. Nothing here can be invalid: validation already refused n < 3f+1,
 //! a zero rate, a region the matrix lacks, and so on.
 
+use sim_core::{Span, Streams, Time};
+use traces::ReplayConfig;
+
 /// A whole scenario, after validation.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Scenario {
@@ -197,17 +200,9 @@ pub struct Leaderless {
     pub checkpoint_interval: u64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LeaderlessVariant {
-    Wintermute,
-    Epaxos,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Conflicts {
-    SharedAccount,
-    CreditsCommute,
-}
+/// The leaderless protocol's variant and conflict relation: the protocol's own.
+pub use protocols::leaderless::Variant as LeaderlessVariant;
+pub use protocols::ledger::ConflictRelation as Conflicts;
 
 /// The Algorand baseline's settings (`[algorand]`): a preset's values, with the file's
 /// overrides applied.
@@ -377,20 +372,11 @@ pub enum TraceSource {
     Preset,
 }
 
-/// Which client submits each transaction of a trace (and so from which region).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ClientsBy {
-    /// Transaction k goes to client k mod count.
-    RoundRobin,
-    /// A hash of the sender: each sender always submits through the same client.
-    Sender,
-}
+/// Which client submits each transaction of a trace (and so from which region): the replay's own.
+pub use traces::ClientsBy;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Arrivals {
-    Constant,
-    Poisson,
-}
+/// Gaps between a client's transactions: the generator's own process.
+pub use traces::ArrivalProcess as Arrivals;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct HotStuff {
@@ -541,4 +527,58 @@ impl FaultKind {
             FaultKind::Adversary => "adversary",
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// What validation and lowering both derive from a scenario (so that validation checks exactly
+// what a run gets, without depending on the lowering)
+// ---------------------------------------------------------------------------------------------
+
+/// How to replay a trace workload over a run of `duration_s` with `n_clients` clients
+/// (validation builds the same to check that the replay offers something).
+pub fn replay_config(w: &Workload, t: &TraceReplay, duration_s: f64, n_clients: u32) -> ReplayConfig {
+    ReplayConfig {
+        trace: t.trace.clone(),
+        start: Span::from_secs_f64(t.start_s),
+        window: t.window_s.map(Span::from_secs_f64),
+        time_scale: t.time_scale,
+        rate_scale: t.rate_scale,
+        process: w.arrivals,
+        until: Time::from_secs_f64(duration_s),
+        n_clients,
+        clients_by: t.clients_by,
+        accounts: w.accounts,
+        zipf_s: w.zipf_s,
+        tx_size_bytes: w.tx_size_bytes,
+    }
+}
+
+/// Who misbehaves: the ids of each `[[byzantine]]` entry, named replicas first, then each
+/// `count` drawn from the seed's `byzantine` stream among the replicas not yet taken and not
+/// crashing in `[[faults.crashes]]` (validation made sure there are enough), in entry order.
+/// Validation calls it too, to weigh the Algorand stake of exactly the users a run gets.
+pub fn assign_byzantine(s: &Scenario) -> Vec<Vec<u32>> {
+    let mut taken = vec![false; s.replicas.n as usize];
+    let mut per_entry: Vec<Vec<u32>> = s
+        .byzantine
+        .iter()
+        .map(|e| match &e.who {
+            Who::Replicas(ids) => ids.clone(),
+            Who::Count(_) => Vec::new(),
+        })
+        .collect();
+    per_entry.iter().flatten().for_each(|&id| taken[id as usize] = true);
+    s.faults.crashes.iter().for_each(|c| taken[c.replica as usize] = true);
+    let mut rng = Streams::new(s.seed).stream("byzantine");
+    for (entry, ids) in s.byzantine.iter().zip(per_entry.iter_mut()) {
+        let Who::Count(count) = entry.who else { continue };
+        for _ in 0..count {
+            let free: Vec<u32> = (0..s.replicas.n).filter(|&i| !taken[i as usize]).collect();
+            assert!(!free.is_empty(), "validated: fewer Byzantine replicas than replicas");
+            let id = free[rng.below(free.len() as u64) as usize];
+            taken[id as usize] = true;
+            ids.push(id);
+        }
+    }
+    per_entry
 }

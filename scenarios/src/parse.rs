@@ -1,5 +1,7 @@
 //! Reading a scenario: TOML text plus `--set` overrides become a validated `Scenario`, or the
 //! list of every problem found, each located by line and column (or by the `--set` behind it).
+//! Each field is declared once in `fields.rs` (name, type, default, bounds, doc): the known keys,
+//! the bounds and the defaults read here come from there, as do the docs' tables and the schema.
 //!
 //! The text is parsed into a spanned tree, the overrides are grafted onto that tree, and a single
 //! pass reads every field, recording a diagnostic and carrying on instead of stopping at the first
@@ -15,9 +17,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use protocols::algorand::{AlgorandConfig, StakeDistribution, Topology};
-use sim_core::adversary::{TWINS_GROUPS_MAX, TWINS_VIEWS_MAX};
 
-use crate::lower;
 use crate::model::{
     Adversary, AdversaryAction, AdversaryMode, AdversaryRule, AdversaryTargets, Algorand, AlgorandPreset,
     AlgorandTopology, Arrivals, Behavior, Byzantine, Certificate, Checks, Clients, Conflicts, CostProfile, Cpu, Crash,
@@ -28,7 +28,11 @@ use crate::presets;
 use crate::protocols::algorand;
 
 mod explore;
+mod fields;
 mod workload;
+
+use fields::{Dflt, Field, FieldTable};
+pub use fields::{fill_docs, schema_json};
 
 /// The latest virtual time a scenario may mention (about 115 days): far below what the engine's
 /// nanosecond clock holds (about 584 years), so sums of times cannot overflow it.
@@ -57,7 +61,6 @@ const MAX_CLIENTS: i128 = 100_000;
 /// 0 is allowed: the HotStuff paper measures with empty payloads, and closed-form.toml mirrors it.
 const MIN_TX_SIZE_BYTES: i128 = 0;
 const MAX_TX_SIZE_BYTES: i128 = 1_048_576;
-const DEFAULT_UNIFORM_DELAY_MS: f64 = 10.0;
 /// Region label used with a uniform delay when the file names none.
 const ANY_REGION: &str = "any";
 /// A matrix file may name at most this many regions: as many as replicas, and memory grows with
@@ -72,89 +75,9 @@ const MAX_SET_DEPTH: usize = 8;
 /// The three ways to give delays; exactly one may be used.
 const DELAY_KEYS: [&str; 3] = ["matrix", "matrix_file", "uniform_delay_ms"];
 
-const TOP_KEYS: &[&str] = &[
-    "name",
-    "description",
-    "seed",
-    "protocol",
-    "duration_s",
-    "warmup_s",
-    "drain_s",
-    "replicas",
-    "clients",
-    "network",
-    "faults",
-    "byzantine",
-    "checks",
-    "adversary",
-    "workload",
-    "hotstuff",
-    "leaderless",
-    "algorand",
-    "cpu",
-    "limits",
-    "output",
-    "explore",
-];
-const REPLICAS_KEYS: &[&str] = &["n", "f", "regions", "uplink_mbps", "downlink_mbps"];
-const CLIENTS_KEYS: &[&str] = &["count", "regions", "send_to", "retry_ms", "uplink_mbps", "downlink_mbps"];
-const LEADERLESS_KEYS: &[&str] = &[
-    "variant",
-    "conflicts",
-    "fast_path_wait_ms",
-    "view_timeout_ms",
-    "recovery_timeout_ms",
-    "genesis_balance",
-    "reconfigure_at_s",
-    "checkpoint_interval",
-];
-const ALGORAND_KEYS: &[&str] = &[
-    "preset",
-    "topology",
-    "relays",
-    "relay_degree",
-    "fanout",
-    "gossip_batch_ms",
-    "block_max_kib",
-    "priority_wait_s",
-    "block_wait_s",
-    "step_timeout_s",
-    "vrf_verify_us",
-    "stake",
-    "pareto_shape",
-];
-const NETWORK_KEYS: &[&str] = &["matrix", "matrix_file", "uniform_delay_ms", "jitter", "loss", "fifo", "spikes"];
-const FAULTS_KEYS: &[&str] = &["partitions", "crashes"];
-const PARTITION_KEYS: &[&str] = &["groups", "start_s", "heal_s"];
-const CRASH_KEYS: &[&str] = &["replica", "at_s", "recover_s"];
-const BYZANTINE_KEYS: &[&str] = &["behavior", "replicas", "count", "at_s", "recover_s"];
-const CHECKS_KEYS: &[&str] = &["liveness_bound_s"];
-/// The fields of `[adversary]`; each mode takes only some of them (`adversary_mode_of`).
-const ADVERSARY_KEYS: &[&str] = &[
-    "mode",
-    "delay_max_ms",
-    "targets",
-    "delay",
-    "drop",
-    "slow_replica",
-    "rules",
-    "partitioned_views",
-    "groups",
-    "partition_until_s",
-];
-const ADVERSARY_RULE_KEYS: &[&str] = &["kinds", "from", "to", "views", "action", "delay_ms", "until_s"];
-/// The fields of `[workload]` for the synthetic generator; trace sources take others (see
-/// `workload.rs`).
-const WORKLOAD_KEYS: &[&str] = &["arrivals", "rate_tps", "accounts", "zipf_s", "tx_size_bytes", "source"];
-const HOTSTUFF_KEYS: &[&str] =
-    &["variant", "certificate", "batch_size", "view_timeout_ms", "timeout_backoff", "max_timeout_ms"];
-const CPU_KEYS: &[&str] = &["cores", "base_us", "per_kib_us", "crypto", "profile", "profile_file", "client_verify_us"];
 const PROFILE_KEYS: [&str; 4] = ["sign_us", "verify_us", "aggregate_per_sig_us", "verify_aggregate_us"];
-const LIMITS_KEYS: &[&str] = &["max_events", "max_queue", "max_cpu_queue", "max_transactions", "max_stalled_events"];
 /// The flight recorder's largest size (64 bytes a record).
 const MAX_FLIGHT_RECORDS: usize = 1_000_000;
-
-const OUTPUT_KEYS: &[&str] = &["window_s", "latency_csv", "flight_records"];
 
 // ---------------------------------------------------------------------------------------------
 // Public API
@@ -867,6 +790,89 @@ impl Ctx<'_> {
     }
 }
 
+/// Reading a declared field (`fields.rs`): its key, bounds and default come from the declaration.
+impl Ctx<'_> {
+    /// Reports every key of the section that its table does not declare.
+    fn table_keys(&mut self, sec: &Section<'_>, table: &FieldTable) {
+        self.known_keys(sec, &fields::known_keys(table));
+    }
+
+    fn num(&mut self, sec: &Section<'_>, f: &Field) -> Option<Val<f64>> {
+        let missing = match f.default {
+            Dflt::Num(x) => Missing::Default(x),
+            Dflt::Required(example) => Missing::Required(example),
+            _ => panic!("`{}` has no number default", f.key),
+        };
+        self.float(sec, f.key, missing, f.bounds())
+    }
+
+    /// A number field whose default the reader computes.
+    fn num_or(&mut self, sec: &Section<'_>, f: &Field, default: f64) -> Option<Val<f64>> {
+        self.float(sec, f.key, Missing::Default(default), f.bounds())
+    }
+
+    /// An optional number: Some(None) when absent, None when invalid.
+    fn opt_num(&mut self, sec: &Section<'_>, f: &Field) -> Option<Option<Val<f64>>> {
+        self.opt_float(sec, f.key, f.bounds())
+    }
+
+    fn whole<T: TryFrom<i128>>(&mut self, sec: &Section<'_>, f: &Field) -> Option<Val<T>> {
+        let missing = match f.default {
+            Dflt::Int(i) => Missing::Default(T::try_from(i).ok().expect("the default fits its type")),
+            Dflt::Required(example) => Missing::Required(example),
+            _ => panic!("`{}` has no integer default", f.key),
+        };
+        self.int(sec, f.key, missing, f.range())
+    }
+
+    /// An integer field whose default the reader computes.
+    fn whole_or<T: TryFrom<i128>>(&mut self, sec: &Section<'_>, f: &Field, default: T) -> Option<Val<T>> {
+        self.int(sec, f.key, Missing::Default(default), f.range())
+    }
+
+    fn flag(&mut self, sec: &Section<'_>, f: &Field) -> Option<Val<bool>> {
+        let Dflt::Bool(default) = f.default else { panic!("`{}` has no boolean default", f.key) };
+        self.boolean(sec, f.key, default)
+    }
+
+    fn text(&mut self, sec: &Section<'_>, f: &Field) -> Option<Val<String>> {
+        let missing = match f.default {
+            Dflt::Str(s) => Missing::Default(s),
+            Dflt::Required(example) => Missing::Required(example),
+            _ => panic!("`{}` has no string default", f.key),
+        };
+        self.string(sec, f.key, missing)
+    }
+
+    /// A field of names: `values` in the declaration's order of names.
+    fn pick<T: Copy>(&mut self, sec: &Section<'_>, f: &Field, values: &[T]) -> Option<Val<T>> {
+        let missing = match f.default {
+            Dflt::Str(name) => Missing::Default(values[f.names().iter().position(|n| *n == name).expect("a name")]),
+            Dflt::Required(example) => Missing::Required(example),
+            _ => panic!("`{}` has no default name", f.key),
+        };
+        self.pick_with(sec, f, missing, values)
+    }
+
+    /// A field of names whose default the reader computes.
+    fn pick_or<T: Copy>(&mut self, sec: &Section<'_>, f: &Field, default: T, values: &[T]) -> Option<Val<T>> {
+        self.pick_with(sec, f, Missing::Default(default), values)
+    }
+
+    fn pick_with<T: Copy>(
+        &mut self,
+        sec: &Section<'_>,
+        f: &Field,
+        missing: Missing<T>,
+        values: &[T],
+    ) -> Option<Val<T>> {
+        let names = f.names();
+        assert_eq!(names.len(), values.len(), "`{}`: one value per declared name", f.key);
+        let options: Vec<(&str, T)> = names.iter().copied().zip(values.iter().copied()).collect();
+        self.choice(sec, f.key, missing, &options)
+    }
+}
+
 /// Levenshtein distance, in characters, ignoring case.
 fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.to_lowercase().chars().collect();
@@ -907,18 +913,19 @@ fn with_suggestion(message: String, word: &str, candidates: &[&str]) -> String {
 // ---------------------------------------------------------------------------------------------
 
 fn build(c: &mut Ctx<'_>, root: &Table, path: &Path) -> Option<Scenario> {
+    use fields::top as F;
     let top = Section::root(root);
-    c.known_keys(&top, TOP_KEYS);
+    c.table_keys(&top, &F::TABLE);
     let stem = path.file_stem().map_or_else(|| "scenario".to_string(), |s| s.to_string_lossy().into_owned());
-    let name = c.string(&top, "name", Missing::Default(&stem));
+    let name = c.string(&top, F::name.key, Missing::Default(&stem));
     let name = name.filter(|name| check_name(c, name));
-    let description = c.string(&top, "description", Missing::Default(""));
-    let seed = c.int::<u64>(&top, "seed", Missing::Default(1), (0, i128::from(u64::MAX)));
-    let protocol = c.choice(&top, "protocol", Missing::Default(ProtocolKind::HotStuff), &protocols());
-    let duration = c.float(&top, "duration_s", Missing::Required("30"), POSITIVE_TIME_S);
-    let warmup = c.float(&top, "warmup_s", Missing::Default(0.0), TIME_S);
+    let description = c.text(&top, &F::description);
+    let seed = c.whole::<u64>(&top, &F::seed);
+    let protocol = c.pick(&top, &F::protocol, ProtocolKind::ALL);
+    let duration = c.num(&top, &F::duration_s);
+    let warmup = c.num(&top, &F::warmup_s);
     let warmup = warmup.filter(|w| check_warmup(c, w, duration.as_ref()));
-    let drain = c.float(&top, "drain_s", Missing::Default(0.0), TIME_S);
+    let drain = c.num(&top, &F::drain_s);
     let end_s = duration.as_ref().zip(drain.as_ref()).map(|(d, r)| d.v + r.v);
 
     let base_dir = path.parent().unwrap_or(Path::new(""));
@@ -1009,22 +1016,23 @@ fn read_replicas(
     delay: Option<&Delay>,
     protocol: Option<ProtocolKind>,
 ) -> (Option<Replicas>, Option<u32>) {
+    use fields::replicas as F;
     let sec = c.section(top, "replicas");
-    c.known_keys(&sec, REPLICAS_KEYS);
+    c.table_keys(&sec, &F::TABLE);
     let algorand = protocol == Some(ProtocolKind::Algorand);
     // With the protocol itself invalid (reported), the larger cap: n is not blamed for it.
     let max_n = if algorand || protocol.is_none() { MAX_ALGORAND_USERS } else { MAX_REPLICAS };
-    let n = c.int::<u32>(&sec, "n", Missing::Required("4"), (1, max_n));
+    let n = c.int::<u32>(&sec, F::n.key, Missing::Required("4"), (1, max_n));
     let default_f = n.as_ref().map_or(0, |n| if algorand { 0 } else { (n.v - 1) / 3 });
-    let f = c.int::<u32>(&sec, "f", Missing::Default(default_f), (0, i128::from(u32::MAX)));
+    let f = c.whole_or::<u32>(&sec, &F::f, default_f);
     let f = match f {
         Some(f) if algorand => Some(Val { v: 0, ..f }),
         f => f.filter(|f| n.as_ref().is_none_or(|n| check_quorum(c, n, f))),
     };
     let default_regions = delay.and_then(default_regions);
     let regions = read_regions(c, &sec, delay, default_regions);
-    let uplink = c.float(&sec, "uplink_mbps", Missing::Default(0.0), MBPS);
-    let downlink = c.float(&sec, "downlink_mbps", Missing::Default(0.0), MBPS);
+    let uplink = c.num(&sec, &F::uplink_mbps);
+    let downlink = c.num(&sec, &F::downlink_mbps);
     let count = n.as_ref().map(|n| n.v);
     let replicas = (|| {
         Some(Replicas { n: n?.v, f: f?.v, regions: regions?, uplink_mbps: uplink?.v, downlink_mbps: downlink?.v })
@@ -1106,12 +1114,12 @@ fn read_clients(
     replica_regions: Option<&Vec<String>>,
     protocol: Option<ProtocolKind>,
 ) -> Option<Clients> {
+    use fields::clients as F;
     let sec = c.section(top, "clients");
-    c.known_keys(&sec, CLIENTS_KEYS);
-    let count = c.int::<u32>(&sec, "count", Missing::Default(1), (1, MAX_CLIENTS));
+    c.table_keys(&sec, &F::TABLE);
+    let count = c.whole::<u32>(&sec, &F::count);
     let regions = read_regions(c, &sec, delay, replica_regions.cloned());
-    let send_to = [("nearest", SendTo::Nearest), ("random", SendTo::Random), ("all", SendTo::All)];
-    let send_to = c.choice(&sec, "send_to", Missing::Default(SendTo::Nearest), &send_to);
+    let send_to = c.pick(&sec, &F::send_to, &[SendTo::Nearest, SendTo::Random, SendTo::All]);
     let send_to = send_to.filter(|s| {
         let ok = !(protocol == Some(ProtocolKind::Algorand) && s.v == SendTo::All);
         if !ok {
@@ -1123,9 +1131,9 @@ fn read_clients(
         }
         ok
     });
-    let retry = c.opt_float(&sec, "retry_ms", TIMEOUT_MS);
-    let uplink = c.float(&sec, "uplink_mbps", Missing::Default(0.0), MBPS);
-    let downlink = c.float(&sec, "downlink_mbps", Missing::Default(0.0), MBPS);
+    let retry = c.opt_num(&sec, &F::retry_ms);
+    let uplink = c.num(&sec, &F::uplink_mbps);
+    let downlink = c.num(&sec, &F::downlink_mbps);
     Some(Clients {
         count: count?.v,
         regions: regions?,
@@ -1144,12 +1152,13 @@ fn read_network(
     base_dir: &Path,
     end_s: Option<f64>,
 ) -> (Option<Network>, Option<Delay>) {
+    use fields::network as F;
     let sec = c.section(top, "network");
-    c.known_keys(&sec, NETWORK_KEYS);
+    c.table_keys(&sec, &F::TABLE);
     let delay = read_delay(c, &sec, base_dir);
     let jitter = read_jitter(c, &sec);
-    let loss = c.float(&sec, "loss", Missing::Default(0.0), Bounds::at_least(0.0).below(1.0));
-    let fifo = c.boolean(&sec, "fifo", true);
+    let loss = c.num(&sec, &F::loss);
+    let fifo = c.flag(&sec, &F::fifo);
     let spikes = explore::read_spikes(c, &sec, end_s);
     let network =
         (|| Some(Network { delay: delay.clone()?, jitter: jitter?, loss: loss?.v, fifo: fifo?.v, spikes: spikes? }))();
@@ -1175,7 +1184,7 @@ fn read_delay(c: &mut Ctx<'_>, sec: &Section<'_>, base_dir: &Path) -> Option<Del
         Some("matrix") => read_preset(c, sec),
         Some("matrix_file") => read_matrix_file(c, sec, base_dir),
         _ => {
-            let delay = c.float(sec, "uniform_delay_ms", Missing::Default(DEFAULT_UNIFORM_DELAY_MS), TIME_MS);
+            let delay = c.num(sec, &fields::network::uniform_delay_ms);
             delay.map(|d| Delay::Uniform { one_way_ms: d.v })
         }
     }
@@ -1498,7 +1507,7 @@ fn read_faults(
     end_s: Option<f64>,
 ) -> (Option<Faults>, Vec<Val<u32>>) {
     let sec = c.section(top, "faults");
-    c.known_keys(&sec, FAULTS_KEYS);
+    c.table_keys(&sec, &fields::faults::TABLE);
     let (entries, partitions_ok) = c.table_list(&sec, "partitions");
     let partitions: Vec<_> = entries.iter().map(|entry| read_partition(c, entry, n, end_s)).collect();
     let (entries, crashes_ok) = c.table_list(&sec, "crashes");
@@ -1528,11 +1537,12 @@ fn check_within_run(c: &mut Ctx<'_>, time: &Val<f64>, end_s: Option<f64>) -> boo
 }
 
 fn read_partition(c: &mut Ctx<'_>, sec: &Section<'_>, n: Option<u32>, end_s: Option<f64>) -> Option<Partition> {
-    c.known_keys(sec, PARTITION_KEYS);
+    use fields::partitions as F;
+    c.table_keys(sec, &F::TABLE);
     let groups = read_groups(c, sec, n);
-    let start = c.float(sec, "start_s", Missing::Required("5"), TIME_S);
+    let start = c.num(sec, &F::start_s);
     let start = start.filter(|s| check_within_run(c, s, end_s));
-    let heal = c.float(sec, "heal_s", Missing::Required("15"), TIME_S);
+    let heal = c.num(sec, &F::heal_s);
     let heal = heal.filter(|h| {
         let Some(start) = &start else { return true };
         let ok = h.v > start.v;
@@ -1630,10 +1640,11 @@ fn read_crash(
     replica: Option<&Val<u32>>,
     end_s: Option<f64>,
 ) -> Option<Val<Crash>> {
-    c.known_keys(sec, CRASH_KEYS);
-    let at = c.float(sec, "at_s", Missing::Required("5"), TIME_S);
+    use fields::crashes as F;
+    c.table_keys(sec, &F::TABLE);
+    let at = c.num(sec, &F::at_s);
     let at = at.filter(|at| check_within_run(c, at, end_s));
-    let recover = c.opt_float(sec, "recover_s", TIME_S);
+    let recover = c.opt_num(sec, &F::recover_s);
     let recover = recover.filter(|recover| check_recovery(c, recover.as_ref(), at.as_ref()));
     let at = at?;
     let crash = Crash { replica: replica?.v, at_s: at.v, recover_s: recover?.map(|r| r.v) };
@@ -1677,11 +1688,6 @@ fn check_crash_overlaps(c: &mut Ctx<'_>, crashes: &[Val<Crash>]) -> bool {
 // ---------------------------------------------------------------------------------------------
 // Byzantine replicas and checks
 // ---------------------------------------------------------------------------------------------
-
-/// Every protocol, by the name a scenario gives it (`protocol = "..."`), from the registry.
-pub fn protocols() -> Vec<(&'static str, ProtocolKind)> {
-    ProtocolKind::ALL.iter().map(|&p| (p.name(), p)).collect()
-}
 
 /// The Byzantine behaviours `protocol` offers, by name (`byzsim compare` checks a scenario's
 /// `[[byzantine]]` entries against every protocol it compares).
@@ -1747,7 +1753,7 @@ fn read_byzantine_entry(
     end_s: Option<f64>,
     behaviors: &[(&str, Behavior)],
 ) -> (Option<Byzantine>, Option<Chosen>) {
-    c.known_keys(sec, BYZANTINE_KEYS);
+    c.table_keys(sec, &fields::byzantine::TABLE);
     let behavior = c.choice(sec, "behavior", Missing::Required("\"silent\""), behaviors).map(|b| b.v);
     let chosen = read_who(c, sec, n);
     let times = read_byzantine_times(c, sec, behavior, end_s);
@@ -1950,8 +1956,8 @@ fn check_byzantine_at_least_one_correct(c: &mut Ctx<'_>, chosen: &[&Chosen], n: 
 /// `[checks]`: online checks beyond safety.
 fn read_checks(c: &mut Ctx<'_>, top: &Section<'_>) -> Option<Checks> {
     let sec = c.section(top, "checks");
-    c.known_keys(&sec, CHECKS_KEYS);
-    let bound = c.opt_float(&sec, "liveness_bound_s", POSITIVE_TIME_S)?;
+    c.table_keys(&sec, &fields::checks::TABLE);
+    let bound = c.opt_num(&sec, &fields::checks::liveness_bound_s)?;
     Some(Checks { liveness_bound_s: bound.map(|b| b.v) })
 }
 
@@ -1967,12 +1973,9 @@ enum AdversaryKind {
     Twins,
 }
 
-const ADVERSARY_MODES: &[(&str, AdversaryKind)] = &[
-    ("off", AdversaryKind::Off),
-    ("random", AdversaryKind::Random),
-    ("scripted", AdversaryKind::Scripted),
-    ("twins", AdversaryKind::Twins),
-];
+/// In the order of the declared `mode` names.
+const ADVERSARY_MODES: [AdversaryKind; 4] =
+    [AdversaryKind::Off, AdversaryKind::Random, AdversaryKind::Scripted, AdversaryKind::Twins];
 
 /// The modes that take an `[adversary]` field other than `mode`.
 fn adversary_modes_of(key: &str) -> &'static [&'static str] {
@@ -1994,21 +1997,22 @@ fn read_adversary(
     duration_s: Option<f64>,
     end_s: Option<f64>,
 ) -> Option<Adversary> {
+    use fields::adversary as F;
     let sec = c.section(top, "adversary");
-    c.known_keys(&sec, ADVERSARY_KEYS);
-    let mode = c.choice(&sec, "mode", Missing::Default(AdversaryKind::Off), ADVERSARY_MODES)?;
+    c.table_keys(&sec, &F::TABLE);
+    let mode = c.pick(&sec, &F::mode, &ADVERSARY_MODES)?;
     let fits = check_adversary_keys(c, &sec, &mode);
     if mode.v == AdversaryKind::Off {
         return fits.then(Adversary::default);
     }
     if mode.v == AdversaryKind::Twins {
-        let views = c.int(&sec, "partitioned_views", Missing::Default(10u64), (1, TWINS_VIEWS_MAX as i128));
-        let groups = c.int(&sec, "groups", Missing::Default(2u8), (2, TWINS_GROUPS_MAX as i128));
+        let views = c.whole::<u64>(&sec, &F::partitioned_views);
+        let groups = c.whole::<u8>(&sec, &F::groups);
         let until = read_partition_until(c, &sec, duration_s, end_s);
         let mode = AdversaryMode::Twins { partitioned_views: views?.v, groups: groups?.v, partition_until_s: until? };
         return fits.then_some(Adversary { mode, delay_max_ms: 0.0 });
     }
-    let delay_max = c.float(&sec, "delay_max_ms", Missing::Required("200"), TIMEOUT_MS);
+    let delay_max = c.float(&sec, F::delay_max_ms.key, Missing::Required("200"), F::delay_max_ms.bounds());
     let read = match mode.v {
         AdversaryKind::Random => read_random_attack(c, &sec, &mode, protocol),
         _ => read_adversary_rules(c, &sec, &mode, protocol, n, end_s, delay_max.as_ref()),
@@ -2026,7 +2030,7 @@ fn read_partition_until(
     duration_s: Option<f64>,
     end_s: Option<f64>,
 ) -> Option<f64> {
-    let until = c.float(sec, "partition_until_s", Missing::Default(duration_s? / 2.0), POSITIVE_TIME_S)?;
+    let until = c.num_or(sec, &fields::adversary::partition_until_s, duration_s? / 2.0)?;
     let end_s = end_s?;
     if until.v > end_s {
         let message = format!("{} s is after the end of the run at {end_s} s (duration_s + drain_s)", until.v);
@@ -2042,9 +2046,10 @@ fn read_partition_until(
 
 /// Reports each field the chosen mode does not take.
 fn check_adversary_keys(c: &mut Ctx<'_>, sec: &Section<'_>, mode: &Val<AdversaryKind>) -> bool {
-    let name = ADVERSARY_MODES.iter().find(|(_, m)| *m == mode.v).map_or("off", |(name, _)| *name);
+    let modes = fields::adversary::mode.names();
+    let name = ADVERSARY_MODES.iter().position(|m| *m == mode.v).map_or("off", |i| modes[i]);
     let mut ok = true;
-    for &key in &ADVERSARY_KEYS[1..] {
+    for key in fields::known_keys(&fields::adversary::TABLE).into_iter().filter(|k| *k != "mode") {
         let Some(node) = sec.get(key) else { continue };
         let owners = adversary_modes_of(key);
         if owners.contains(&name) {
@@ -2077,9 +2082,10 @@ fn read_random_attack(
         None => Some(AdversaryTargets::Critical),
         Some(node) => read_targets(c, node, &sec.field("targets"), protocol),
     };
-    let delay = c.float(sec, "delay", Missing::Default(0.0), Bounds::at_least(0.0).at_most(1.0));
-    let drop = c.float(sec, "drop", Missing::Default(0.0), Bounds::at_least(0.0).below(1.0));
-    let slow_replica = c.boolean(sec, "slow_replica", false);
+    use fields::adversary as F;
+    let delay = c.num(sec, &F::delay);
+    let drop = c.num(sec, &F::drop);
+    let slow_replica = c.flag(sec, &F::slow_replica);
     let (delay, drop, slow_replica) = (delay?.v, drop?.v, slow_replica?.v);
     if delay == 0.0 && drop == 0.0 && !slow_replica {
         let help = "give `delay` (a probability in [0, 1]) or `drop` (in [0, 1)), e.g. delay = 0.5".to_string();
@@ -2169,7 +2175,7 @@ fn read_adversary_rule(
     end_s: Option<f64>,
     delay_max: Option<&Val<f64>>,
 ) -> Option<AdversaryRule> {
-    c.known_keys(sec, ADVERSARY_RULE_KEYS);
+    c.table_keys(sec, &fields::rules::TABLE);
     let kinds = match sec.get("kinds") {
         None => Some(Vec::new()),
         Some(node) => read_kind_names(c, node, &sec.field("kinds"), protocol),
@@ -2231,8 +2237,8 @@ fn read_adversary_action(
     end_s: Option<f64>,
     delay_max: Option<&Val<f64>>,
 ) -> Option<AdversaryAction> {
-    let actions = [("delay", "delay"), ("hold", "hold"), ("drop", "drop")];
-    let action = c.choice(sec, "action", Missing::Required("\"drop\""), &actions);
+    use fields::rules as F;
+    let action = c.pick(sec, &F::action, F::action.names());
     let (delay_ok, until_ok) = match action.as_ref().map(|a| a.v) {
         Some("delay") => (true, only_action(c, sec, "until_s", "hold")),
         Some("hold") => (only_action(c, sec, "delay_ms", "delay"), true),
@@ -2241,7 +2247,7 @@ fn read_adversary_action(
     };
     match action?.v {
         "delay" => {
-            let delay = c.float(sec, "delay_ms", Missing::Required("100"), TIME_MS)?;
+            let delay = c.float(sec, F::delay_ms.key, Missing::Required("100"), F::delay_ms.bounds())?;
             let capped = delay_max.is_some_and(|max| delay.v > max.v);
             if let (true, Some(max)) = (capped, delay_max) {
                 let message = format!(
@@ -2254,7 +2260,7 @@ fn read_adversary_action(
             until_ok.then_some(AdversaryAction::Delay { delay_ms: delay.v })
         }
         "hold" => {
-            let until = c.float(sec, "until_s", Missing::Required("2"), TIME_S)?;
+            let until = c.float(sec, F::until_s.key, Missing::Required("2"), F::until_s.bounds())?;
             check_within_run(c, &until, end_s).then_some(())?;
             delay_ok.then_some(AdversaryAction::Hold { until_s: until.v })
         }
@@ -2283,17 +2289,17 @@ fn read_workload(
     if let Some(source) = workload::read_source(c, &sec)? {
         return workload::read_trace(c, &sec, source, base_dir, duration_s, max_transactions);
     }
+    use fields::workload as F;
     workload::check_keys(c, &sec, None);
-    let arrivals = [("poisson", Arrivals::Poisson), ("constant", Arrivals::Constant)];
-    let arrivals = c.choice(&sec, "arrivals", Missing::Default(Arrivals::Poisson), &arrivals);
-    let rate = c.float(&sec, "rate_tps", Missing::Required("1000"), Bounds::above(0.0).at_most(MAX_RATE_TPS));
+    let arrivals = c.pick(&sec, &F::arrivals, &[Arrivals::Poisson, Arrivals::Constant]);
+    let rate = c.num(&sec, &F::rate_tps);
     let rate = rate.filter(|rate| {
         let expected = duration_s.map_or(0.0, |d| rate.v * d);
         check_expected_transactions(c, rate, expected, max_transactions, "lower rate_tps or duration_s")
     });
-    let accounts = c.int::<u32>(&sec, "accounts", Missing::Default(1000), (2, i128::from(u32::MAX)));
-    let zipf = c.float(&sec, "zipf_s", Missing::Default(0.0), NON_NEGATIVE);
-    let size = c.int::<u32>(&sec, "tx_size_bytes", Missing::Default(256), (MIN_TX_SIZE_BYTES, MAX_TX_SIZE_BYTES));
+    let accounts = c.whole::<u32>(&sec, &F::accounts);
+    let zipf = c.num(&sec, &F::zipf_s);
+    let size = c.whole::<u32>(&sec, &F::tx_size_bytes);
     Some(Workload {
         arrivals: arrivals?.v,
         rate_tps: rate?.v,
@@ -2305,24 +2311,16 @@ fn read_workload(
 }
 
 fn read_hotstuff(c: &mut Ctx<'_>, top: &Section<'_>) -> Option<HotStuff> {
+    use fields::hotstuff as F;
     let sec = c.section(top, "hotstuff");
-    c.known_keys(&sec, HOTSTUFF_KEYS);
-    let variant = c.choice(
-        &sec,
-        "variant",
-        Missing::Default(HotStuffVariant::Chained),
-        &[
-            ("chained", HotStuffVariant::Chained),
-            ("two_chain", HotStuffVariant::TwoChain),
-            ("basic", HotStuffVariant::Basic),
-        ],
-    );
-    let certificates = [("aggregate", Certificate::Aggregate), ("list", Certificate::List)];
-    let certificate = c.choice(&sec, "certificate", Missing::Default(Certificate::Aggregate), &certificates);
-    let batch = c.int::<u32>(&sec, "batch_size", Missing::Default(400), (1, i128::from(u32::MAX)));
-    let timeout = c.float(&sec, "view_timeout_ms", Missing::Default(1000.0), TIMEOUT_MS);
-    let backoff = c.float(&sec, "timeout_backoff", Missing::Default(1.0), Bounds::at_least(1.0));
-    let max_timeout = c.float(&sec, "max_timeout_ms", Missing::Default(60_000.0), TIMEOUT_MS);
+    c.table_keys(&sec, &F::TABLE);
+    let variants = [HotStuffVariant::Chained, HotStuffVariant::TwoChain, HotStuffVariant::Basic];
+    let variant = c.pick(&sec, &F::variant, &variants);
+    let certificate = c.pick(&sec, &F::certificate, &[Certificate::Aggregate, Certificate::List]);
+    let batch = c.whole::<u32>(&sec, &F::batch_size);
+    let timeout = c.num(&sec, &F::view_timeout_ms);
+    let backoff = c.num(&sec, &F::timeout_backoff);
+    let max_timeout = c.num(&sec, &F::max_timeout_ms);
     let max_timeout = max_timeout.filter(|max| {
         let Some(timeout) = &timeout else { return true };
         let ok = max.v >= timeout.v;
@@ -2351,30 +2349,26 @@ fn read_leaderless(
     n_f: Option<(u32, u32)>,
     duration_s: Option<f64>,
 ) -> Option<Leaderless> {
+    use fields::leaderless as F;
     let sec = c.section(top, "leaderless");
-    c.known_keys(&sec, LEADERLESS_KEYS);
-    let variants = [("wintermute", LeaderlessVariant::Wintermute), ("epaxos", LeaderlessVariant::Epaxos)];
-    let variant = c.choice(&sec, "variant", Missing::Default(LeaderlessVariant::Wintermute), &variants);
+    c.table_keys(&sec, &F::TABLE);
+    let variant = c.pick(&sec, &F::variant, &[LeaderlessVariant::Wintermute, LeaderlessVariant::Epaxos]);
     let variant = variant.filter(|v| {
         let Some((n, f)) = n_f else { return true };
-        let Some(reason) = protocol_variant(v.v).refuse(n, f) else { return true };
-        let min_f = (0..=f).rev().find(|&g| protocol_variant(v.v).refuse(n, g).is_none()).unwrap_or(0);
+        let Some(reason) = v.v.refuse(n, f) else { return true };
+        let min_f = (0..=f).rev().find(|&g| v.v.refuse(n, g).is_none()).unwrap_or(0);
         let other = if v.v == LeaderlessVariant::Wintermute { ", or variant = \"epaxos\" (n >= 3f+1)" } else { "" };
-        let help = format!(
-            "raise replicas.n to {}, or set replicas.f = {min_f}{other}",
-            protocol_variant(v.v).min_replicas(f)
-        );
+        let help = format!("raise replicas.n to {}, or set replicas.f = {min_f}{other}", v.v.min_replicas(f));
         c.fail(v, format!("n = {n} and f = {f}: {reason}"), Some(help));
         false
     });
-    let relations = [("shared_account", Conflicts::SharedAccount), ("credits_commute", Conflicts::CreditsCommute)];
-    let conflicts = c.choice(&sec, "conflicts", Missing::Default(Conflicts::SharedAccount), &relations);
-    let wait = c.float(&sec, "fast_path_wait_ms", Missing::Default(50.0), TIME_MS);
-    let view_timeout = c.float(&sec, "view_timeout_ms", Missing::Default(500.0), TIMEOUT_MS);
-    let recovery = c.float(&sec, "recovery_timeout_ms", Missing::Default(1000.0), TIMEOUT_MS);
-    let genesis = c.int::<u64>(&sec, "genesis_balance", Missing::Default(1_000_000), (0, i128::from(u64::MAX / 2)));
-    let reconfigure = read_times(c, &sec, "reconfigure_at_s", duration_s);
-    let checkpoint = c.int::<u64>(&sec, "checkpoint_interval", Missing::Default(32), (0, 1 << 40));
+    let conflicts = c.pick(&sec, &F::conflicts, &[Conflicts::SharedAccount, Conflicts::CreditsCommute]);
+    let wait = c.num(&sec, &F::fast_path_wait_ms);
+    let view_timeout = c.num(&sec, &F::view_timeout_ms);
+    let recovery = c.num(&sec, &F::recovery_timeout_ms);
+    let genesis = c.whole::<u64>(&sec, &F::genesis_balance);
+    let reconfigure = read_times(c, &sec, F::reconfigure_at_s.key, duration_s);
+    let checkpoint = c.whole::<u64>(&sec, &F::checkpoint_interval);
     Some(Leaderless {
         variant: variant?.v,
         conflicts: conflicts?.v,
@@ -2409,21 +2403,14 @@ fn read_times(c: &mut Ctx<'_>, sec: &Section<'_>, key: &str, duration_s: Option<
     (times.len() == items.len()).then_some(times)
 }
 
-fn protocol_variant(v: LeaderlessVariant) -> protocols::leaderless::Variant {
-    match v {
-        LeaderlessVariant::Wintermute => protocols::leaderless::Variant::Wintermute,
-        LeaderlessVariant::Epaxos => protocols::leaderless::Variant::Epaxos,
-    }
-}
-
 /// `[algorand]`: a preset, and any of its values overridden. With `n` (when the scenario runs
 /// Algorand), checks the gossip graph against the number of users, and with `tx_size_bytes`
 /// that a transaction fits a block.
 fn read_algorand(c: &mut Ctx<'_>, top: &Section<'_>, n: Option<u32>, tx_size_bytes: Option<u32>) -> Option<Algorand> {
+    use fields::algorand as F;
     let sec = c.section(top, "algorand");
-    c.known_keys(&sec, ALGORAND_KEYS);
-    let presets = [("mainnet", AlgorandPreset::Mainnet), ("sosp2017", AlgorandPreset::Sosp2017)];
-    let preset = c.choice(&sec, "preset", Missing::Default(AlgorandPreset::Mainnet), &presets);
+    c.table_keys(&sec, &F::TABLE);
+    let preset = c.pick(&sec, &F::preset, &[AlgorandPreset::Mainnet, AlgorandPreset::Sosp2017]);
     // With a bad preset (reported), the other fields are still checked, against mainnet's.
     let base = crate::protocols::algorand::preset(preset.as_ref().map_or(AlgorandPreset::Mainnet, |p| p.v));
     let (default_topology, relay_defaults) = match base.topology {
@@ -2433,11 +2420,11 @@ fn read_algorand(c: &mut Ctx<'_>, top: &Section<'_>, n: Option<u32>, tx_size_byt
             Topology::Peers => unreachable!("mainnet uses relays"),
         },
     };
-    let topologies = [("relays", AlgorandTopology::Relays), ("peers", AlgorandTopology::Peers)];
-    let topology = c.choice(&sec, "topology", Missing::Default(default_topology), &topologies);
-    let relays = c.int::<u32>(&sec, "relays", Missing::Default(relay_defaults.0), (0, MAX_ALGORAND_USERS));
-    let degree = c.int::<u32>(&sec, "relay_degree", Missing::Default(relay_defaults.1), (1, MAX_RELAY_DEGREE));
-    let fanout = c.int::<u32>(&sec, "fanout", Missing::Default(base.fanout), (1, MAX_FANOUT));
+    let topologies = [AlgorandTopology::Relays, AlgorandTopology::Peers];
+    let topology = c.pick_or(&sec, &F::topology, default_topology, &topologies);
+    let relays = c.whole_or::<u32>(&sec, &F::relays, relay_defaults.0);
+    let degree = c.whole_or::<u32>(&sec, &F::relay_degree, relay_defaults.1);
+    let fanout = c.whole_or::<u32>(&sec, &F::fanout, base.fanout);
     // The gossip graph: relays and relay_degree belong to the relays topology; the rest is
     // checked against the users only when the scenario runs Algorand.
     let topology_is = |t| topology.as_ref().is_some_and(|v| v.v == t);
@@ -2461,28 +2448,14 @@ fn read_algorand(c: &mut Ctx<'_>, top: &Section<'_>, n: Option<u32>, tx_size_byt
         (false, Some(count), _) => check_links(c, f, count, "a non-relay user links to fanout distinct relays"),
         _ => true,
     });
-    let batch = c.float(&sec, "gossip_batch_ms", Missing::Default(base.gossip_batch.as_millis_f64()), TIME_MS);
-    let default_kib = f64::from(base.block_max_bytes) / 1024.0;
-    let block_kib =
-        c.float(&sec, "block_max_kib", Missing::Default(default_kib), Bounds::at_least(1.0).at_most(MAX_BLOCK_KIB));
-    let block_kib = block_kib.filter(|kib| {
-        let Some(tx) = tx_size_bytes else { return true };
-        let ok = (kib.v * 1024.0).round() >= f64::from(tx);
-        if !ok {
-            let message = format!("a block of {} KiB cannot hold one transaction of {tx} bytes", kib.v);
-            let help = format!("raise block_max_kib to {} or lower workload.tx_size_bytes", f64::from(tx) / 1024.0);
-            c.fail(kib, message, Some(help));
-        }
-        ok
-    });
-    let secs = |c: &mut Ctx<'_>, key: &str, default: sim_core::Span| {
-        c.float(&sec, key, Missing::Default(default.as_secs_f64()), TIMEOUT_S)
-    };
-    let priority_wait = secs(c, "priority_wait_s", base.priority_wait);
-    let block_wait = secs(c, "block_wait_s", base.block_wait);
-    let step_timeout = secs(c, "step_timeout_s", base.step_timeout);
-    let vrf_us = base.vrf_verify.as_nanos() as f64 / 1e3;
-    let vrf = c.float(&sec, "vrf_verify_us", Missing::Default(vrf_us), TIME_MS);
+    let batch = c.num_or(&sec, &F::gossip_batch_ms, base.gossip_batch.as_millis_f64());
+    let block_kib = c.num_or(&sec, &F::block_max_kib, f64::from(base.block_max_bytes) / 1024.0);
+    let block_kib = block_kib.filter(|kib| check_block_fits(c, kib, tx_size_bytes));
+    let secs = |c: &mut Ctx<'_>, f: &Field, default: sim_core::Span| c.num_or(&sec, f, default.as_secs_f64());
+    let priority_wait = secs(c, &F::priority_wait_s, base.priority_wait);
+    let block_wait = secs(c, &F::block_wait_s, base.block_wait);
+    let step_timeout = secs(c, &F::step_timeout_s, base.step_timeout);
+    let vrf = c.num_or(&sec, &F::vrf_verify_us, base.vrf_verify.as_nanos() as f64 / 1e3);
     let stake = read_stake(c, &sec, &base);
     Some(Algorand {
         preset: preset?.v,
@@ -2498,6 +2471,18 @@ fn read_algorand(c: &mut Ctx<'_>, top: &Section<'_>, n: Option<u32>, tx_size_byt
         vrf_verify_us: vrf?.v,
         stake: stake?,
     })
+}
+
+/// A block holds at least one transaction (`tx_size_bytes`, when the scenario runs Algorand).
+fn check_block_fits(c: &mut Ctx<'_>, kib: &Val<f64>, tx_size_bytes: Option<u32>) -> bool {
+    let Some(tx) = tx_size_bytes else { return true };
+    let ok = (kib.v * 1024.0).round() >= f64::from(tx);
+    if !ok {
+        let message = format!("a block of {} KiB cannot hold one transaction of {tx} bytes", kib.v);
+        let help = format!("raise block_max_kib to {} or lower workload.tx_size_bytes", f64::from(tx) / 1024.0);
+        c.fail(kib, message, Some(help));
+    }
+    ok
 }
 
 /// `relays` fits the users (0: n/100 of them, at least 20).
@@ -2539,6 +2524,7 @@ fn only_relays(c: &mut Ctx<'_>, sec: &Section<'_>, key: &str, implicit: bool) ->
 
 /// `stake` and `pareto_shape` (Pareto only); the mean per user is the preset's.
 fn read_stake(c: &mut Ctx<'_>, sec: &Section<'_>, base: &AlgorandConfig) -> Option<Stake> {
+    use fields::algorand as F;
     let default = match base.stake {
         StakeDistribution::Equal { .. } => "equal",
         StakeDistribution::Pareto { .. } => "pareto",
@@ -2547,14 +2533,13 @@ fn read_stake(c: &mut Ctx<'_>, sec: &Section<'_>, base: &AlgorandConfig) -> Opti
         StakeDistribution::Pareto { shape, .. } => shape,
         StakeDistribution::Equal { .. } => DEFAULT_PARETO_SHAPE,
     };
-    let kinds = [("equal", "equal"), ("pareto", "pareto")];
-    let kind = c.choice(sec, "stake", Missing::Default(default), &kinds)?;
+    let kind = c.pick_or(sec, &F::stake, default, F::stake.names())?;
     if kind.v == "equal" {
         let Some(node) = sec.get("pareto_shape") else { return Some(Stake::Equal) };
         let help = "remove it, or write stake = \"pareto\"".to_string();
         return c.bad(node, &sec.field("pareto_shape"), "only stake = \"pareto\" has pareto_shape", help.into());
     }
-    let shape = c.float(sec, "pareto_shape", Missing::Default(default_shape), Bounds::above(1.0))?;
+    let shape = c.num_or(sec, &F::pareto_shape, default_shape)?;
     Some(Stake::Pareto { shape: shape.v })
 }
 
@@ -2573,7 +2558,7 @@ fn stake_problem(s: &Scenario) -> Option<StakeProblem> {
     if s.protocol != ProtocolKind::Algorand || s.byzantine.is_empty() {
         return None;
     }
-    let ids = lower::assign_byzantine(s);
+    let ids = crate::model::assign_byzantine(s);
     let n = s.replicas.n;
     let total = ids.iter().map(Vec::len).sum::<usize>() as u64;
     let safe = "Algorand is safe only while the Byzantine users hold less than 20% of the stake";
@@ -2671,13 +2656,13 @@ pub fn seed_problem(s: &Scenario) -> Option<String> {
 const COST_PROFILES: &[(&str, [f64; 4])] = &[("blst-x86-2core", [370.0, 1040.0, 1.3, 1100.0]), ("free", [0.0; 4])];
 
 fn read_cpu(c: &mut Ctx<'_>, top: &Section<'_>, base_dir: &Path) -> Option<Cpu> {
+    use fields::cpu as F;
     let sec = c.section(top, "cpu");
-    c.known_keys(&sec, CPU_KEYS);
-    let cores = c.int::<u32>(&sec, "cores", Missing::Default(2), (0, 1024));
-    let base = c.float(&sec, "base_us", Missing::Default(5.0), TIME_MS);
-    let per_kib = c.float(&sec, "per_kib_us", Missing::Default(2.0), TIME_MS);
-    let modes = [("modeled", CryptoMode::Modeled), ("real", CryptoMode::Real)];
-    let crypto = c.choice(&sec, "crypto", Missing::Default(CryptoMode::Modeled), &modes);
+    c.table_keys(&sec, &F::TABLE);
+    let cores = c.whole::<u32>(&sec, &F::cores);
+    let base = c.num(&sec, &F::base_us);
+    let per_kib = c.num(&sec, &F::per_kib_us);
+    let crypto = c.pick(&sec, &F::crypto, &[CryptoMode::Modeled, CryptoMode::Real]);
     let profile = match (sec.get("profile"), sec.get("profile_file")) {
         (Some(node), Some(_)) => {
             let help = Some("`profile` names a built-in profile, `profile_file` a calibrated one: keep one".into());
@@ -2686,7 +2671,7 @@ fn read_cpu(c: &mut Ctx<'_>, top: &Section<'_>, base_dir: &Path) -> Option<Cpu> 
         (_, Some(_)) => read_profile_file(c, &sec, base_dir),
         _ => read_builtin_profile(c, &sec),
     };
-    let client_verify = c.float(&sec, "client_verify_us", Missing::Default(50.0), TIME_MS);
+    let client_verify = c.num(&sec, &F::client_verify_us);
     Some(Cpu {
         cores: cores?.v,
         base_us: base?.v,
@@ -2698,8 +2683,8 @@ fn read_cpu(c: &mut Ctx<'_>, top: &Section<'_>, base_dir: &Path) -> Option<Cpu> 
 }
 
 fn read_builtin_profile(c: &mut Ctx<'_>, sec: &Section<'_>) -> Option<CostProfile> {
-    let names: Vec<(&str, &str)> = COST_PROFILES.iter().map(|(name, _)| (*name, *name)).collect();
-    let chosen = c.choice(sec, "profile", Missing::Default("blst-x86-2core"), &names)?;
+    let profile = &fields::cpu::profile;
+    let chosen = c.pick(sec, profile, profile.names())?;
     let (name, [sign, verify, agg, agg_verify]) =
         *COST_PROFILES.iter().find(|(name, _)| *name == chosen.v).expect("chosen among the profiles");
     Some(CostProfile {
@@ -2713,7 +2698,7 @@ fn read_builtin_profile(c: &mut Ctx<'_>, sec: &Section<'_>) -> Option<CostProfil
 
 /// A profile written by `byzsim calibrate`: `name` and the four costs in microseconds.
 fn read_profile_file(c: &mut Ctx<'_>, sec: &Section<'_>, base_dir: &Path) -> Option<CostProfile> {
-    let file = c.string(sec, "profile_file", Missing::Required("\"calibrated-profile.toml\""))?;
+    let file = c.string(sec, fields::cpu::profile_file.key, Missing::Required("\"calibrated-profile.toml\""))?;
     let path = match file.at {
         Origin::File(_) => base_dir.join(&file.v),
         _ => PathBuf::from(&file.v),
@@ -2769,15 +2754,14 @@ fn check_expected_transactions<T>(
 }
 
 fn read_limits(c: &mut Ctx<'_>, top: &Section<'_>) -> Option<Limits> {
+    use fields::limits as F;
     let sec = c.section(top, "limits");
-    c.known_keys(&sec, LIMITS_KEYS);
-    let range = (1, i128::from(u64::MAX));
-    let d = sim_core::Limits::DEFAULT;
-    let max_events = c.int::<u64>(&sec, "max_events", Missing::Default(d.max_events), range);
-    let max_queue = c.int::<u64>(&sec, "max_queue", Missing::Default(d.max_queue as u64), range);
-    let max_cpu_queue = c.int::<u64>(&sec, "max_cpu_queue", Missing::Default(d.max_cpu_queue as u64), range);
-    let max_transactions = c.int::<u64>(&sec, "max_transactions", Missing::Default(d.max_transactions), range);
-    let stalled = c.int::<u64>(&sec, "max_stalled_events", Missing::Default(d.max_stalled_events), range);
+    c.table_keys(&sec, &F::TABLE);
+    let max_events = c.whole::<u64>(&sec, &F::max_events);
+    let max_queue = c.whole::<u64>(&sec, &F::max_queue);
+    let max_cpu_queue = c.whole::<u64>(&sec, &F::max_cpu_queue);
+    let max_transactions = c.whole::<u64>(&sec, &F::max_transactions);
+    let stalled = c.whole::<u64>(&sec, &F::max_stalled_events);
     Some(Limits {
         max_events: max_events?.v,
         max_queue: max_queue?.v,
@@ -2788,9 +2772,10 @@ fn read_limits(c: &mut Ctx<'_>, top: &Section<'_>) -> Option<Limits> {
 }
 
 fn read_output(c: &mut Ctx<'_>, top: &Section<'_>, end_s: Option<f64>) -> Option<Output> {
+    use fields::output as F;
     let sec = c.section(top, "output");
-    c.known_keys(&sec, OUTPUT_KEYS);
-    let window = c.float(&sec, "window_s", Missing::Default(1.0), POSITIVE_TIME_S);
+    c.table_keys(&sec, &F::TABLE);
+    let window = c.num(&sec, &F::window_s);
     let window = window.filter(|w| {
         let windows = end_s.map_or(0.0, |end| end / w.v);
         let ok = windows <= MAX_WINDOWS;
@@ -2804,8 +2789,7 @@ fn read_output(c: &mut Ctx<'_>, top: &Section<'_>, end_s: Option<f64>) -> Option
         }
         ok
     });
-    let latency_csv = c.boolean(&sec, "latency_csv", true);
-    let default = Missing::Default(sim_core::FlightRecorder::DEFAULT_CAPACITY);
-    let flight = c.int(&sec, "flight_records", default, (0, MAX_FLIGHT_RECORDS as i128));
+    let latency_csv = c.flag(&sec, &F::latency_csv);
+    let flight = c.whole::<usize>(&sec, &F::flight_records);
     Some(Output { window_s: window?.v, latency_csv: latency_csv?.v, flight_records: flight?.v })
 }

@@ -4,23 +4,8 @@
 use super::*;
 use crate::model::{Explore, FaultKind, Spike};
 
-const EXPLORE_KEYS: &[&str] = &[
-    "kinds",
-    "beyond_f",
-    "max_crashes",
-    "max_byzantine",
-    "max_partitions",
-    "max_spikes",
-    "from_s",
-    "to_s",
-    "max_window_s",
-    "loss_max",
-    "extra_delay_max_ms",
-    "behaviors",
-];
-const SPIKE_KEYS: &[&str] = &["start_s", "end_s", "loss", "extra_delay_ms"];
 /// The most partitions or spikes of one kind a seed may draw.
-const MAX_DRAWN: i128 = 16;
+pub(super) const MAX_DRAWN: i128 = 16;
 
 /// The behaviours a seed draws by default: the protocol's, but a crash (the `crash` kind) and
 /// the twins (drawn with the Twins adversary).
@@ -41,31 +26,24 @@ pub(super) fn read_explore(
     if top.get("explore").is_none() {
         return Some(None);
     }
+    use fields::explore as F;
     let sec = c.section(top, "explore");
-    c.known_keys(&sec, EXPLORE_KEYS);
+    c.table_keys(&sec, &F::TABLE);
     let kinds = read_kinds(c, &sec);
-    let beyond_f = c.boolean(&sec, "beyond_f", false);
+    let beyond_f = c.flag(&sec, &F::beyond_f);
     let f = n_f.map_or(0, |(_, f)| f);
     let n = n_f.map_or(1, |(n, _)| n);
-    let count =
-        |c: &mut Ctx<'_>, key: &str, default: u32| c.int::<u32>(&sec, key, Missing::Default(default), (0, 1024));
-    let max_crashes = count(c, "max_crashes", f);
-    let max_byzantine = count(c, "max_byzantine", f);
-    let max_partitions = c.int::<u32>(&sec, "max_partitions", Missing::Default(2), (0, MAX_DRAWN));
-    let max_spikes = c.int::<u32>(&sec, "max_spikes", Missing::Default(2), (0, MAX_DRAWN));
-    let from = c.float(&sec, "from_s", Missing::Default(0.0), TIME_S);
-    let to = c.float(&sec, "to_s", Missing::Default(duration_s? / 2.0), POSITIVE_TIME_S);
+    let max_crashes = c.whole_or::<u32>(&sec, &F::max_crashes, f);
+    let max_byzantine = c.whole_or::<u32>(&sec, &F::max_byzantine, f);
+    let max_partitions = c.whole::<u32>(&sec, &F::max_partitions);
+    let max_spikes = c.whole::<u32>(&sec, &F::max_spikes);
+    let from = c.num(&sec, &F::from_s);
+    let to = c.num_or(&sec, &F::to_s, duration_s? / 2.0);
     let (from, to) = (from?, to?);
     let window_ok = check_window(c, &from, &to, end_s?);
-    let max_window = c.float(
-        &sec,
-        "max_window_s",
-        Missing::Default((to.v - from.v) / 2.0),
-        Bounds::at_least(0.001).at_most(MAX_TIME_S),
-    );
-    let loss_max = c.float(&sec, "loss_max", Missing::Default(0.3), Bounds::above(0.0).below(1.0));
-    let extra_max =
-        c.float(&sec, "extra_delay_max_ms", Missing::Default(100.0), Bounds::at_least(1.0).at_most(MAX_TIME_MS));
+    let max_window = c.num_or(&sec, &F::max_window_s, (to.v - from.v) / 2.0);
+    let loss_max = c.num(&sec, &F::loss_max);
+    let extra_max = c.num(&sec, &F::extra_delay_max_ms);
     let behaviors = read_behaviors(c, &sec, protocol?);
     for (key, max) in [("max_crashes", &max_crashes), ("max_byzantine", &max_byzantine)] {
         let Some(max) = max else { continue };
@@ -199,10 +177,11 @@ pub(super) fn read_spikes(c: &mut Ctx<'_>, net: &Section<'_>, end_s: Option<f64>
 }
 
 fn read_spike(c: &mut Ctx<'_>, sec: &Section<'_>, end_s: Option<f64>) -> Option<Spike> {
-    c.known_keys(sec, SPIKE_KEYS);
-    let start = c.float(sec, "start_s", Missing::Required("5"), TIME_S);
+    use fields::spikes as F;
+    c.table_keys(sec, &F::TABLE);
+    let start = c.num(sec, &F::start_s);
     let start = start.filter(|s| check_within_run(c, s, end_s));
-    let end = c.float(sec, "end_s", Missing::Required("6"), TIME_S);
+    let end = c.num(sec, &F::end_s);
     let end = end.filter(|e| {
         let Some(start) = &start else { return true };
         let ok = e.v > start.v;
@@ -211,8 +190,8 @@ fn read_spike(c: &mut Ctx<'_>, sec: &Section<'_>, end_s: Option<f64>) -> Option<
         }
         ok
     });
-    let loss = c.float(sec, "loss", Missing::Default(0.0), Bounds::at_least(0.0).below(1.0));
-    let extra = c.float(sec, "extra_delay_ms", Missing::Default(0.0), TIME_MS);
+    let loss = c.num(sec, &F::loss);
+    let extra = c.num(sec, &F::extra_delay_ms);
     let (loss, extra) = (loss?, extra?);
     if loss.v == 0.0 && extra.v == 0.0 {
         let help = "give `loss` (a probability in [0, 1)) or `extra_delay_ms`, e.g. loss = 0.2".to_string();

@@ -11,79 +11,76 @@ use traces::{InputKind, Interpolation, Trace, TraceError};
 use super::*;
 use crate::model::{ClientsBy, TraceReplay, TraceSource};
 
-/// Fields of each trace source (the synthetic generator's are `WORKLOAD_KEYS`).
-const TRANSACTIONS_KEYS: &[&str] =
-    &["source", "file", "start_s", "window_s", "time_scale", "rate_scale", "accounts", "clients_by", "tx_size_bytes"];
-const RATES_KEYS: &[&str] = &[
-    "source",
-    "file",
-    "interpolate",
-    "arrivals",
-    "start_s",
-    "window_s",
-    "time_scale",
-    "rate_scale",
-    "accounts",
-    "zipf_s",
-    "clients_by",
-    "tx_size_bytes",
-];
-const DIABLO_KEYS: &[&str] = &[
-    "source",
-    "file",
-    "workload_id",
-    "interpolate",
-    "arrivals",
-    "start_s",
-    "window_s",
-    "time_scale",
-    "rate_scale",
-    "accounts",
-    "zipf_s",
-    "clients_by",
-    "tx_size_bytes",
-];
-const PRESET_KEYS: &[&str] = &[
-    "source",
-    "preset",
-    "interpolate",
-    "arrivals",
-    "start_s",
-    "window_s",
-    "time_scale",
-    "rate_scale",
-    "accounts",
-    "zipf_s",
-    "clients_by",
-    "tx_size_bytes",
-];
-const NASDAQ_KEYS: &[&str] = &[
-    "source",
-    "file",
-    "start_s",
-    "window_s",
-    "time_scale",
-    "rate_scale",
-    "accounts",
-    "zipf_s",
-    "clients_by",
-    "tx_size_bytes",
-];
+/// The fields of the synthetic generator and of each trace source (the trace options are declared
+/// in `fields::trace`, the others in `fields::workload`).
+mod keys {
+    use super::super::fields::{trace::*, workload::*};
+    use super::Field;
+
+    pub(super) const SYNTHETIC: &[Field] = &[arrivals, rate_tps, accounts, zipf_s, tx_size_bytes, source];
+    pub(super) const TRANSACTIONS: &[Field] =
+        &[source, file, start_s, window_s, time_scale, rate_scale, accounts, clients_by, tx_size_bytes];
+    pub(super) const RATES: &[Field] = &[
+        source,
+        file,
+        interpolate,
+        arrivals,
+        start_s,
+        window_s,
+        time_scale,
+        rate_scale,
+        accounts,
+        zipf_s,
+        clients_by,
+        tx_size_bytes,
+    ];
+    pub(super) const DIABLO: &[Field] = &[
+        source,
+        file,
+        workload_id,
+        interpolate,
+        arrivals,
+        start_s,
+        window_s,
+        time_scale,
+        rate_scale,
+        accounts,
+        zipf_s,
+        clients_by,
+        tx_size_bytes,
+    ];
+    pub(super) const PRESET: &[Field] = &[
+        source,
+        preset,
+        interpolate,
+        arrivals,
+        start_s,
+        window_s,
+        time_scale,
+        rate_scale,
+        accounts,
+        zipf_s,
+        clients_by,
+        tx_size_bytes,
+    ];
+    pub(super) const NASDAQ: &[Field] =
+        &[source, file, start_s, window_s, time_scale, rate_scale, accounts, zipf_s, clients_by, tx_size_bytes];
+}
 
 /// (value of `source`, the trace source or None for the synthetic generator, its fields).
-const SOURCES: &[(&str, Option<TraceSource>, &[&str])] = &[
-    ("synthetic", None, WORKLOAD_KEYS),
-    ("transactions", Some(TraceSource::Transactions), TRANSACTIONS_KEYS),
-    ("rates", Some(TraceSource::Rates), RATES_KEYS),
-    ("nasdaq", Some(TraceSource::Nasdaq), NASDAQ_KEYS),
-    ("diablo", Some(TraceSource::Diablo), DIABLO_KEYS),
-    ("preset", Some(TraceSource::Preset), PRESET_KEYS),
+const SOURCES: &[(&str, Option<TraceSource>, &[Field])] = &[
+    ("synthetic", None, keys::SYNTHETIC),
+    ("transactions", Some(TraceSource::Transactions), keys::TRANSACTIONS),
+    ("rates", Some(TraceSource::Rates), keys::RATES),
+    ("nasdaq", Some(TraceSource::Nasdaq), keys::NASDAQ),
+    ("diablo", Some(TraceSource::Diablo), keys::DIABLO),
+    ("preset", Some(TraceSource::Preset), keys::PRESET),
 ];
 
 /// A replay may run a trace at most this many times faster (or slower: 1/this).
-const MAX_TIME_SCALE: f64 = 1e6;
+pub(super) const MAX_TIME_SCALE: f64 = 1e6;
 /// Rate curves and trade counts may be multiplied by at most this.
-const MAX_RATE_SCALE: f64 = 1e3;
+pub(super) const MAX_RATE_SCALE: f64 = 1e3;
 
 /// `source`: None when it is invalid (reported); Some(None) for the synthetic generator.
 pub(super) fn read_source(c: &mut Ctx<'_>, sec: &Section<'_>) -> Option<Option<TraceSource>> {
@@ -95,7 +92,8 @@ pub(super) fn read_source(c: &mut Ctx<'_>, sec: &Section<'_>) -> Option<Option<T
 /// says which sources take it; anything else is unknown.
 pub(super) fn check_keys(c: &mut Ctx<'_>, sec: &Section<'_>, source: Option<TraceSource>) {
     let Some(table) = sec.table else { return };
-    let &(name, _, allowed) = SOURCES.iter().find(|s| s.1 == source).expect("every source is listed");
+    let &(name, _, fields) = SOURCES.iter().find(|s| s.1 == source).expect("every source is listed");
+    let allowed: Vec<&str> = fields.iter().map(|f| f.key).collect();
     let place = match source {
         None => sec.place(),
         Some(_) => format!("{} with source = \"{name}\"", sec.place()),
@@ -104,10 +102,11 @@ pub(super) fn check_keys(c: &mut Ctx<'_>, sec: &Section<'_>, source: Option<Trac
         if allowed.contains(&key.as_str()) {
             continue;
         }
-        let users: Vec<&str> = SOURCES.iter().filter(|s| s.2.contains(&key.as_str())).map(|s| s.0).collect();
+        let takes = |fields: &[Field]| fields.iter().any(|f| f.key == key);
+        let users: Vec<&str> = SOURCES.iter().filter(|s| takes(s.2)).map(|s| s.0).collect();
         let fields = format!("the fields {place} are: {}", allowed.join(", "));
         let (message, help) = if users.is_empty() {
-            (with_suggestion(format!("unknown field `{key}`"), key, allowed), fields)
+            (with_suggestion(format!("unknown field `{key}`"), key, &allowed), fields)
         } else if key == "rate_tps" {
             let message = format!("`rate_tps` does not apply to source = \"{name}\": the trace sets the rate");
             (message, "scale the trace's rate with rate_scale (0.1 offers a tenth) or its time with time_scale".into())
@@ -129,32 +128,27 @@ pub(super) fn read_trace(
     duration_s: Option<f64>,
     max_transactions: Option<u64>,
 ) -> Option<Workload> {
+    use super::fields::trace as T;
     check_keys(c, sec, Some(source));
-    let interpolations = [("step", Some(Interpolation::Step)), ("linear", Some(Interpolation::Linear))];
-    let interpolation = c.choice(sec, "interpolate", Missing::Default(None), &interpolations).map(|i| i.v);
+    let interpolations = [Some(Interpolation::Step), Some(Interpolation::Linear)];
+    let interpolation = c.pick_or(sec, &T::interpolate, None, &interpolations).map(|i| i.v);
     let loaded = match (source, interpolation) {
         (_, None) => None,
         (TraceSource::Preset, Some(interpolation)) => read_preset(c, sec, interpolation).map(|(n, t)| (n, None, t)),
         (_, Some(interpolation)) => read_trace_file(c, sec, source, base_dir, interpolation),
     };
-    let start = c.float(sec, "start_s", Missing::Default(0.0), TIME_S);
-    let window = c.opt_float(sec, "window_s", POSITIVE_TIME_S);
-    let time_scale = c.float(sec, "time_scale", Missing::Default(1.0), Bounds::above(0.0).at_most(MAX_TIME_SCALE));
+    let start = c.num(sec, &T::start_s);
+    let window = c.opt_num(sec, &T::window_s);
+    let time_scale = c.num(sec, &T::time_scale);
     // Rows of a per-transaction trace are kept or dropped, not repeated.
-    let max_rate_scale = if source == TraceSource::Transactions { 1.0 } else { MAX_RATE_SCALE };
-    let rate_scale = c.float(sec, "rate_scale", Missing::Default(1.0), Bounds::above(0.0).at_most(max_rate_scale));
-    let by = [("round_robin", ClientsBy::RoundRobin), ("sender", ClientsBy::Sender)];
-    let clients_by = c.choice(sec, "clients_by", Missing::Default(ClientsBy::RoundRobin), &by);
-    let arrivals = [("poisson", Arrivals::Poisson), ("constant", Arrivals::Constant)];
-    let arrivals = c.choice(sec, "arrivals", Missing::Default(Arrivals::Poisson), &arrivals);
-    let zipf = c.float(sec, "zipf_s", Missing::Default(0.0), NON_NEGATIVE);
-    let size = c.int::<u32>(sec, "tx_size_bytes", Missing::Default(256), (MIN_TX_SIZE_BYTES, MAX_TX_SIZE_BYTES));
-    // A per-transaction trace keeps all its accounts unless told to fold them.
-    let default_accounts = match &loaded {
-        Some((_, _, Trace::Transactions(t))) => t.n_accounts.max(1),
-        _ => 1000,
+    let rate_scale = match source {
+        TraceSource::Transactions => {
+            c.float(sec, T::rate_scale.key, Missing::Default(1.0), Bounds::above(0.0).at_most(1.0))
+        }
+        _ => c.num(sec, &T::rate_scale),
     };
-    let accounts = c.int::<u32>(sec, "accounts", Missing::Default(default_accounts), (2, i128::from(u32::MAX)));
+    let clients_by = c.pick(sec, &T::clients_by, &[ClientsBy::RoundRobin, ClientsBy::Sender]);
+    let generator = read_generator(c, sec, loaded.as_ref().map(|(_, _, trace)| trace));
     let (named, workload_id, trace) = loaded?;
     let (time_scale, rate_scale) = (time_scale?, rate_scale?);
     let replay = TraceReplay {
@@ -168,15 +162,8 @@ pub(super) fn read_trace(
         rate_scale: rate_scale.v,
         clients_by: clients_by?.v,
     };
-    let mut workload = Workload {
-        arrivals: arrivals?.v,
-        rate_tps: 0.0,
-        accounts: accounts?.v,
-        zipf_s: zipf?.v,
-        tx_size_bytes: size?.v,
-        trace: None,
-    };
-    let cfg = crate::lower::replay_config(&workload, &replay, duration_s?, 1);
+    let mut workload = generator?;
+    let cfg = crate::model::replay_config(&workload, &replay, duration_s?, 1);
     let shown = match source {
         TraceSource::Preset => format!("preset \"{}\"", named.v),
         _ => named.v.clone(),
@@ -201,6 +188,22 @@ pub(super) fn read_trace(
     }
     workload.trace = Some(replay);
     Some(workload)
+}
+
+/// The generator's fields a trace takes (`arrivals`, `zipf_s`, `tx_size_bytes`, `accounts`), with
+/// no rate yet: the replay sets it.
+fn read_generator(c: &mut Ctx<'_>, sec: &Section<'_>, trace: Option<&Trace>) -> Option<Workload> {
+    use super::fields::workload as W;
+    let arrivals = c.pick(sec, &W::arrivals, &[Arrivals::Poisson, Arrivals::Constant]);
+    let zipf = c.num(sec, &W::zipf_s);
+    let size = c.whole::<u32>(sec, &W::tx_size_bytes);
+    // A per-transaction trace keeps all its accounts unless told to fold them.
+    let accounts = match trace {
+        Some(Trace::Transactions(t)) => c.whole_or::<u32>(sec, &W::accounts, t.n_accounts.max(1)),
+        _ => c.whole::<u32>(sec, &W::accounts),
+    };
+    let (arrivals, accounts, zipf_s, tx_size_bytes) = (arrivals?.v, accounts?.v, zipf?.v, size?.v);
+    Some(Workload { arrivals, rate_tps: 0.0, accounts, zipf_s, tx_size_bytes, trace: None })
 }
 
 /// The replay's mean rate, the trace's own times `rate_scale x time_scale`, must stay within
@@ -232,7 +235,8 @@ fn read_preset(
     interpolation: Option<Interpolation>,
 ) -> Option<(Val<String>, Trace)> {
     let names: Vec<(&str, &str)> = traces::preset_names().into_iter().map(|n| (n, n)).collect();
-    let chosen = c.choice(sec, "preset", Missing::Required("\"dota2\""), &names)?;
+    let preset = &super::fields::trace::preset;
+    let chosen = c.choice(sec, preset.key, Missing::Required("\"dota2\""), &names)?;
     let curve = traces::preset(chosen.v, interpolation).expect("chosen among the presets");
     let named = Val { v: chosen.v.to_string(), at: chosen.at, field: chosen.field };
     Some((named, Trace::Rates(Arc::new(curve))))
@@ -247,9 +251,10 @@ fn read_trace_file(
     base_dir: &Path,
     interpolation: Option<Interpolation>,
 ) -> Option<(Val<String>, Option<String>, Trace)> {
-    let file = c.string(sec, "file", Missing::Required("\"trace.csv\""));
+    use super::fields::trace as T;
+    let file = c.text(sec, &T::file);
     let workload_id = match source {
-        TraceSource::Diablo => Some(c.string(sec, "workload_id", Missing::Required("\"smart-dota\""))?),
+        TraceSource::Diablo => Some(c.text(sec, &T::workload_id)?),
         _ => None,
     };
     let file = file?;

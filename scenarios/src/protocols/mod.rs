@@ -121,6 +121,8 @@ macro_rules! registry {
 
         impl ProtocolKind {
             pub const ALL: &'static [ProtocolKind] = &[$($(#[$attr])* ProtocolKind::$kind,)+];
+            /// Their names, in the order of [`ProtocolKind::ALL`].
+            pub const NAMES: &'static [&'static str] = &[$($(#[$attr])* <$module::Module as Boundary>::NAME,)+];
 
             /// The name scenario files, tables and files use.
             pub fn name(self) -> &'static str {
