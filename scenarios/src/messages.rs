@@ -10,9 +10,9 @@
 use std::io;
 use std::path::Path;
 
-use serde_json::{Map, Value, json};
 use sim_core::net::{KindName, KindStats};
 
+use crate::results::{KindTotals, MessagesByType};
 use crate::run::Report;
 
 fn unit(kind: &KindName) -> &'static str {
@@ -55,7 +55,7 @@ fn sent_by_replicas(report: &Report) -> Vec<(KindName, u64, u64)> {
 }
 
 /// `x` per committed transaction (over the whole run, as `msgs_per_tx`); `None` without one.
-fn per_tx(report: &Report, x: u64) -> Option<f64> {
+fn per_tx_of(report: &Report, x: u64) -> Option<f64> {
     let committed = report.summary.committed_tx;
     (committed > 0).then(|| x as f64 / committed as f64)
 }
@@ -63,19 +63,15 @@ fn per_tx(report: &Report, x: u64) -> Option<f64> {
 /// For summary.json: per kind, the messages and bytes replicas sent over the whole run, in
 /// total and per committed transaction (null when none committed). Message kinds and item
 /// kinds apart; every kind the protocol declares is listed, zeros included.
-pub fn per_tx_json(report: &Report) -> Value {
-    let (mut messages, mut items) = (Map::new(), Map::new());
+pub fn per_tx(report: &Report) -> MessagesByType {
+    let mut out = MessagesByType { committed_tx: report.summary.committed_tx, ..MessagesByType::default() };
     for (kind, msgs, bytes) in sent_by_replicas(report) {
-        let entry = json!({
-            "msgs": msgs,
-            "bytes": bytes,
-            "msgs_per_tx": per_tx(report, msgs),
-            "bytes_per_tx": per_tx(report, bytes),
-        });
-        let into = if kind.item { &mut items } else { &mut messages };
+        let entry =
+            KindTotals { msgs, bytes, msgs_per_tx: per_tx_of(report, msgs), bytes_per_tx: per_tx_of(report, bytes) };
+        let into = if kind.item { &mut out.items } else { &mut out.messages };
         into.insert(kind.name.to_string(), entry);
     }
-    json!({ "committed_tx": report.summary.committed_tx, "messages": messages, "items": items })
+    out
 }
 
 /// For the printed summary: one row per kind replicas sent anything of, as messages and bytes
@@ -86,7 +82,7 @@ pub fn per_tx_rows(report: &Report) -> Vec<(String, String)> {
     let mut rows = vec![("sent by replicas".to_string(), format!("messages and bytes {what}"))];
     for (kind, msgs, bytes) in sent_by_replicas(report).into_iter().filter(|k| k.1 > 0) {
         let name = if kind.item { format!("  {} (items)", kind.name) } else { format!("  {}", kind.name) };
-        let value = match (per_tx(report, msgs), per_tx(report, bytes)) {
+        let value = match (per_tx_of(report, msgs), per_tx_of(report, bytes)) {
             (Some(m), Some(b)) => format!("{m:.3}  {b:.1} B"),
             _ => format!("{msgs}  {bytes} B"),
         };
@@ -111,25 +107,25 @@ mod tests {
     #[test]
     fn rows_show_the_kinds_sent_per_committed_tx_or_in_total() {
         let r = report(1.0);
-        let json = per_tx_json(&r);
-        let vote = &json["messages"]["vote"];
-        let (msgs, bytes) = (vote["msgs_per_tx"].as_f64().unwrap(), vote["bytes_per_tx"].as_f64().unwrap());
+        let json = per_tx(&r);
+        let vote = &json.messages["vote"];
+        let (msgs, bytes) = (vote.msgs_per_tx.unwrap(), vote.bytes_per_tx.unwrap());
         let rows = per_tx_rows(&r);
         assert_eq!(rows[0].1, "messages and bytes per committed tx");
         assert!(rows.contains(&("  vote".to_string(), format!("{msgs:.3}  {bytes:.1} B"))), "{rows:?}");
-        assert_eq!(json["messages"]["complaint"]["msgs"], 0);
+        assert_eq!(json.messages["complaint"].msgs, 0);
         assert!(!rows.iter().any(|(k, _)| k.trim() == "complaint"), "kinds never sent have no row");
 
         // 2 ms: proposals leave, nothing commits: totals, and null per transaction.
         let r = report(0.002);
-        let json = per_tx_json(&r);
-        assert_eq!(json["committed_tx"], 0);
-        assert!(json["messages"]["proposal"]["msgs_per_tx"].is_null());
-        let sent = json["messages"]["proposal"]["msgs"].as_u64().unwrap();
+        let json = per_tx(&r);
+        assert_eq!(json.committed_tx, 0);
+        assert!(json.messages["proposal"].msgs_per_tx.is_none());
+        let sent = json.messages["proposal"].msgs;
         assert!(sent > 0);
         let rows = per_tx_rows(&r);
         assert_eq!(rows[0].1, "messages and bytes in total (no tx committed)");
-        let bytes = json["messages"]["proposal"]["bytes"].as_u64().unwrap();
+        let bytes = json.messages["proposal"].bytes;
         assert!(rows.contains(&("  proposal".to_string(), format!("{sent}  {bytes} B"))), "{rows:?}");
     }
 }

@@ -5,7 +5,7 @@
 use sim_core::{Entry, FaultAction, Note, Record};
 
 use crate::model::ProtocolKind;
-use crate::report::Figure;
+use plots::Figure;
 use crate::watch::{RunInfo, Watcher};
 
 /// Points per replica at most: one per bucket of the planned run.
