@@ -58,7 +58,7 @@ pub struct Outcome {
 }
 
 /// The metrics of the comparison table, compare.csv and compare.json, in order.
-const COMPARED: &[&Metric] = &[
+pub(crate) const COMPARED: &[&Metric] = &[
     m::OFFERED_TPS,
     m::GOODPUT_TPS,
     m::E2E_P50_MS,

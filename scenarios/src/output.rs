@@ -21,7 +21,6 @@ use crate::run::Report;
 /// Byzantine replicas named in the summary table; the others are counted.
 const MAX_LISTED: usize = 32;
 
-
 /// The table printed after a run.
 pub fn summary_table(report: &Report, reproduce: &str) -> String {
     let mut t = String::new();
@@ -105,10 +104,7 @@ fn counter_rows(report: &Report, sum: &RunSummary) -> Vec<(String, String)> {
                 "fast / slow path".into(),
                 format!("{} / {} ({:.1}% fast)", get(m::FAST_PATH), get(m::SLOW_PATH), get(m::FAST_PATH_PCT)),
             ),
-            (
-                "recoveries".into(),
-                format!("{} commands ({} requests)", get(m::RECOVERED_COMMANDS), get(m::RECOVERIES)),
-            ),
+            ("recoveries".into(), format!("{} commands ({} requests)", get(m::RECOVERED_COMMANDS), get(m::RECOVERIES))),
             ("dependencies per command".into(), format!("mean {:.1}  max {}", get(m::DEPS_MEAN), get(m::DEPS_MAX))),
             ("largest component".into(), format!("{} commands", get(m::COMPONENT_MAX))),
         ],

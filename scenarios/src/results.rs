@@ -504,3 +504,44 @@ impl RunData {
         self.e2e_by_region_ns.iter().flat_map(|(_, v)| v.iter().copied()).collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn run(file: &str, sets: &[&str]) -> (Scenario, Report) {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+        let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+        let scenario = crate::parse::load(&path, &sets, None).expect("a valid scenario");
+        let report = crate::run::run(&scenario, &mut |_, _| {});
+        (scenario, report)
+    }
+
+    /// summary.json reads back into the value it was written from, and writes the same text.
+    #[test]
+    fn summary_json_round_trips() {
+        let runs = [
+            run("quickstart.toml", &["duration_s=2", "warmup_s=0.5"]),
+            // Stops on a violation, with more than 1% unconfirmed: an infinite p99.
+            run("examples/beyond-f-hotstuff.toml", &[]),
+        ];
+        for (scenario, report) in &runs {
+            let summary = RunSummary::of(scenario, report).reproduced_by("byzsim run x.toml");
+            let text = summary.to_json();
+            let back: RunSummary = serde_json::from_str(&text).expect("summary.json reads back");
+            assert_eq!(back, summary, "{}", scenario.name);
+            assert_eq!(back.to_json(), text);
+            assert!(!text.contains("cost"), "an unmeasured cost is not written");
+            let measured = RunSummary { cost: Some(RunCost { wall_s: 1.5, peak_rss_mib: 20.0 }), ..summary };
+            let back: RunSummary = serde_json::from_str(&measured.to_json()).expect("reads back");
+            assert_eq!(back, measured);
+            assert_eq!(metric::metric("wall_s").and_then(|m| (m.get)(&back)), Some(1.5));
+        }
+        let violated = RunSummary::of(&runs[1].0, &runs[1].1);
+        assert_eq!(violated.e2e_p99_all_ms.get(), Some(f64::INFINITY));
+        assert!(violated.violation.is_some() && !violated.complete());
+        assert_eq!(metric::E2E_P99_ALL_MS.cell(&violated), "inf");
+    }
+}

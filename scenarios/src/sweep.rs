@@ -35,9 +35,9 @@ use crate::parse;
 use plots::{Figure, Html};
 
 use crate::report;
-use crate::resultsdir::{self, Marker};
 use crate::results::metric::{self as m, Metric};
 use crate::results::{RunSummary, full, num};
+use crate::resultsdir::{self, Marker};
 use crate::run;
 use crate::stats;
 
@@ -766,7 +766,7 @@ impl<'a> Table<'a> {
 }
 
 /// Columns of summary.csv: means over seeds.
-const SUMMARY: &[&Metric] = &[
+pub(crate) const SUMMARY: &[&Metric] = &[
     m::OFFERED_TPS,
     m::GOODPUT_TPS,
     m::E2E_P50_MS,
@@ -869,8 +869,7 @@ fn saturation(table: &Table<'_>, bound: f64, num: Fmt) -> (Vec<String>, Vec<Vec<
         }
         by_rate.sort_by(|a, b| a.0.total_cmp(&b.0));
         let worst = |runs: &[usize]| runs.iter().map(|&r| table.value(r, p99)).fold(f64::NEG_INFINITY, f64::max);
-        let holds =
-            |runs: &[usize]| runs.iter().all(|&r| table.rows[r][stop] == "end" && table.value(r, p99) <= bound);
+        let holds = |runs: &[usize]| runs.iter().all(|&r| table.rows[r][stop] == "end" && table.value(r, p99) <= bound);
         let first_over = by_rate.iter().position(|(_, runs)| !holds(runs));
         let held = &by_rate[..first_over.unwrap_or(by_rate.len())];
         let mut row = values;

@@ -251,3 +251,39 @@ impl RunSummary {
         cells
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_name_is_unique_and_found() {
+        for (i, m) in METRICS.iter().enumerate() {
+            assert!(METRICS[..i].iter().all(|o| o.name != m.name), "`{}` is registered twice", m.name);
+            assert_eq!(metric(m.name).map(|found| found.label), Some(m.label));
+            assert!(!m.label.is_empty() && !m.unit.is_empty(), "{} needs a label and a unit", m.name);
+        }
+        assert!(metric("goodput").is_none());
+        let err = parse_names("goodput_tps, goodput").unwrap_err();
+        assert!(err.contains("unknown metric `goodput`") && err.contains("e2e_p99_all_ms"), "{err}");
+        assert_eq!(parse_names("goodput_tps,e2e_p99_ms").unwrap().len(), 2);
+    }
+
+    /// Columns of tables that are not numbers of a run: who and what ran, and how it ended.
+    const IDENTITY: &[&str] = &["stop", "stop_detail", "digest"];
+
+    #[test]
+    fn every_column_of_every_table_is_a_registry_metric() {
+        let tables: [(&str, Vec<&str>); 3] = [
+            ("run rows (compare-runs.csv, sweep.csv)", run_columns()),
+            ("compare.csv, compare.json", crate::compare::COMPARED.iter().map(|m| m.name).collect()),
+            ("sweep summary.csv", crate::sweep::SUMMARY.iter().map(|m| m.name).collect()),
+        ];
+        for (table, columns) in tables {
+            for column in columns.into_iter().filter(|c| !IDENTITY.contains(c)) {
+                let m = metric(column).unwrap_or_else(|| panic!("{table}: column `{column}` is no registry metric"));
+                assert_eq!(m.name, column);
+            }
+        }
+    }
+}
