@@ -12,7 +12,6 @@ use std::path::Path;
 
 use sim_core::net::{KindName, KindStats};
 
-use crate::results::{KindTotals, MessagesByType};
 use crate::run::Report;
 
 fn unit(kind: &KindName) -> &'static str {
@@ -43,7 +42,7 @@ pub fn write_messages_csv(report: &Report, path: &Path) -> io::Result<()> {
 }
 
 /// Per kind, what all replicas sent over the whole run: (kind, messages, bytes).
-fn sent_by_replicas(report: &Report) -> Vec<(KindName, u64, u64)> {
+pub fn sent_by_replicas(report: &Report) -> Vec<(KindName, u64, u64)> {
     let mut out: Vec<(KindName, u64, u64)> = report.result.kinds.iter().map(|&k| (k, 0, 0)).collect();
     for node in report.result.nodes.iter().filter(|n| n.is_replica) {
         for (slot, t) in out.iter_mut().zip(&node.traffic) {
@@ -55,23 +54,9 @@ fn sent_by_replicas(report: &Report) -> Vec<(KindName, u64, u64)> {
 }
 
 /// `x` per committed transaction (over the whole run, as `msgs_per_tx`); `None` without one.
-fn per_tx_of(report: &Report, x: u64) -> Option<f64> {
+pub fn per_tx_of(report: &Report, x: u64) -> Option<f64> {
     let committed = report.summary.committed_tx;
     (committed > 0).then(|| x as f64 / committed as f64)
-}
-
-/// For summary.json: per kind, the messages and bytes replicas sent over the whole run, in
-/// total and per committed transaction (null when none committed). Message kinds and item
-/// kinds apart; every kind the protocol declares is listed, zeros included.
-pub fn per_tx(report: &Report) -> MessagesByType {
-    let mut out = MessagesByType { committed_tx: report.summary.committed_tx, ..MessagesByType::default() };
-    for (kind, msgs, bytes) in sent_by_replicas(report) {
-        let entry =
-            KindTotals { msgs, bytes, msgs_per_tx: per_tx_of(report, msgs), bytes_per_tx: per_tx_of(report, bytes) };
-        let into = if kind.item { &mut out.items } else { &mut out.messages };
-        into.insert(kind.name.to_string(), entry);
-    }
-    out
 }
 
 /// For the printed summary: one row per kind replicas sent anything of, as messages and bytes
@@ -94,6 +79,7 @@ pub fn per_tx_rows(report: &Report) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::results::messages_by_type as per_tx;
 
     fn report(duration_s: f64) -> Report {
         let src = format!(

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use sim_core::metrics::{LatencyStats, WindowRow};
 use sim_core::{NodeReport, Stop, Time};
 
+use crate::messages;
 use crate::model::{Behavior, ProtocolKind, Scenario};
 use crate::run::Report;
 
@@ -240,7 +241,7 @@ impl RunSummary {
                 e2e: Latency::of(&m.e2e),
                 execution: Latency::of(&m.execution),
             },
-            messages_by_type: crate::messages::per_tx(report),
+            messages_by_type: messages_by_type(report),
             messages_per_replica: per_replica(report, |n| n.link.msgs_sent),
             msgs_per_tx: per_tx(report, |n| n.link.msgs_sent),
             n_clients: s.clients.count,
@@ -285,6 +286,24 @@ impl RunSummary {
         let value = serde_json::to_value(self).expect("a summary serializes");
         serde_json::to_string_pretty(&value).expect("a value prints") + "\n"
     }
+}
+
+/// For summary.json: per kind, the messages and bytes replicas sent over the whole run, in
+/// total and per committed transaction (null when none committed). Message kinds and item
+/// kinds apart; every kind the protocol declares is listed, zeros included.
+pub fn messages_by_type(report: &Report) -> MessagesByType {
+    let mut out = MessagesByType { committed_tx: report.summary.committed_tx, ..MessagesByType::default() };
+    for (kind, msgs, bytes) in messages::sent_by_replicas(report) {
+        let entry = KindTotals {
+            msgs,
+            bytes,
+            msgs_per_tx: messages::per_tx_of(report, msgs),
+            bytes_per_tx: messages::per_tx_of(report, bytes),
+        };
+        let into = if kind.item { &mut out.items } else { &mut out.messages };
+        into.insert(kind.name.to_string(), entry);
+    }
+    out
 }
 
 /// Who a node is, for messages: `replica 3`, `user 3` (Algorand) or `client 7`.
