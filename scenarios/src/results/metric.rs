@@ -91,7 +91,7 @@ pub const METRICS: &[Metric] = &[
     m!("e2e_p99_ms", "end-to-end p99 (ms)", "ms", 1, |s| s.latency_ms.e2e.p99),
     m!("e2e_max_ms", "end-to-end max (ms)", "ms", 1, |s| s.latency_ms.e2e.max),
     m!("e2e_mean_ms", "end-to-end mean (ms)", "ms", 1, |s| s.latency_ms.e2e.mean),
-    m!("e2e_p99_all_ms", "end-to-end p99, unconfirmed as late (ms)", "ms", 1, |s| s.e2e_p99_all_ms.get()),
+    m!("e2e_p99_all_ms", "end-to-end p99, unconfirmed as late (ms)", "ms", 3, |s| s.e2e_p99_all_ms.get()),
     m!("consensus_p50_ms", "consensus p50 (ms)", "ms", 1, |s| s.latency_ms.consensus.p50),
     m!("consensus_p90_ms", "consensus p90 (ms)", "ms", 1, |s| s.latency_ms.consensus.p90),
     m!("consensus_p99_ms", "consensus p99 (ms)", "ms", 1, |s| s.latency_ms.consensus.p99),
