@@ -7,39 +7,9 @@
 //! gossip batch's votes, say), which the carrying message's row already counts as a whole.
 //! A replica's copy of its own broadcast never touches the network and is not counted.
 
-use std::io;
-use std::path::Path;
-
-use sim_core::net::{KindName, KindStats};
+use sim_core::net::KindName;
 
 use crate::run::Report;
-
-fn unit(kind: &KindName) -> &'static str {
-    if kind.item { "item" } else { "message" }
-}
-
-/// messages.csv: one row per node and kind it sent or received anything of, in node order.
-pub fn write_messages_csv(report: &Report, path: &Path) -> io::Result<()> {
-    let mut w = csv::Writer::from_path(path)?;
-    w.write_record(["node", "kind", "message", "unit", "msgs_sent", "bytes_sent", "msgs_recv", "bytes_recv"])?;
-    let kinds = &report.result.kinds;
-    for node in &report.result.nodes {
-        let node_kind = if node.is_replica { "replica" } else { "client" };
-        for (kind, t) in kinds.iter().zip(&node.traffic).filter(|(_, t)| **t != KindStats::default()) {
-            w.write_record([
-                node.id.0.to_string(),
-                node_kind.to_string(),
-                kind.name.to_string(),
-                unit(kind).to_string(),
-                t.msgs_sent.to_string(),
-                t.bytes_sent.to_string(),
-                t.msgs_recv.to_string(),
-                t.bytes_recv.to_string(),
-            ])?;
-        }
-    }
-    w.flush()
-}
 
 /// Per kind, what all replicas sent over the whole run: (kind, messages, bytes).
 pub fn sent_by_replicas(report: &Report) -> Vec<(KindName, u64, u64)> {
@@ -79,6 +49,8 @@ pub fn per_tx_rows(report: &Report) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
+
     use crate::results::messages_by_type as per_tx;
 
     fn report(duration_s: f64) -> Report {

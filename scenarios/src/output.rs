@@ -14,7 +14,7 @@ use sim_core::{Stop, Time};
 
 use crate::model::{ProtocolKind, Scenario};
 use crate::report;
-use crate::results::{self, RunData, RunSummary, byzantine_list, cpu_util, full, node_label};
+use crate::results::{self, MessageRecord, NodeRecord, RunData, RunSummary, WindowRecord, byzantine_list, node_label};
 use crate::resultsdir::{self, Marker};
 use crate::run::Report;
 
@@ -223,76 +223,36 @@ fn write_latency_csv(report: &Report, path: &Path) -> io::Result<()> {
 
 fn write_timeseries_csv(report: &Report, path: &Path) -> io::Result<()> {
     let mut w = csv::Writer::from_path(path)?;
-    w.write_record([
-        "window_start_s",
-        "offered_tps",
-        "committed_tps",
-        "goodput_tps",
-        "e2e_count",
-        "e2e_p50_ms",
-        "e2e_p90_ms",
-        "e2e_p99_ms",
-    ])?;
+    w.write_record(WindowRecord::COLUMNS)?;
     for r in &report.windows {
-        w.write_record([
-            full(r.start_s),
-            full(r.offered_tps),
-            full(r.committed_tps),
-            full(r.goodput_tps),
-            r.e2e.count.to_string(),
-            if r.e2e.count == 0 { String::new() } else { full(r.e2e.p50_ms) },
-            if r.e2e.count == 0 { String::new() } else { full(r.e2e.p90_ms) },
-            if r.e2e.count == 0 { String::new() } else { full(r.e2e.p99_ms) },
-        ])?;
+        w.write_record(WindowRecord::of(r).cells())?;
     }
     w.flush()
 }
 
 fn write_nodes_csv(report: &Report, path: &Path) -> io::Result<()> {
     let mut w = csv::Writer::from_path(path)?;
-    let names: Vec<&str> = report
-        .result
-        .nodes
+    let nodes = NodeRecord::all(report);
+    // The counters of the first replica name the counter columns (every replica has the same).
+    let names: Vec<&str> = nodes
         .iter()
-        .find(|n| n.is_replica)
-        .map_or(Vec::new(), |n| n.counters.iter().map(|c| c.0).collect());
-    let mut header = vec![
-        "node",
-        "kind",
-        "region",
-        "correct",
-        "crashed_at_end",
-        "msgs_sent",
-        "bytes_sent",
-        "msgs_recv",
-        "bytes_recv",
-        "msgs_dropped",
-        "cpu_util",
-        "behavior",
-    ];
+        .find(|n| n.kind == "replica")
+        .map_or(Vec::new(), |n| n.counters.iter().map(|c| c.0.as_str()).collect());
+    let mut header = NodeRecord::COLUMNS.to_vec();
     header.extend(&names);
     w.write_record(&header)?;
-    for node in &report.result.nodes {
-        let l = &node.link;
-        let mut rec = vec![
-            node.id.0.to_string(),
-            if node.is_replica { "replica" } else { "client" }.to_string(),
-            report.lowered.node_regions[node.id.idx()].clone(),
-            node.correct.to_string(),
-            node.crashed_at_end.to_string(),
-            l.msgs_sent.to_string(),
-            l.bytes_sent.to_string(),
-            l.msgs_recv.to_string(),
-            l.bytes_recv.to_string(),
-            l.msgs_dropped.to_string(),
-            if node.is_replica { full(cpu_util(report, node)) } else { String::new() },
-            if node.is_replica { crate::model::Behavior::name_of(report.lowered.byzantine[node.id.idx()]) } else { "" }
-                .to_string(),
-        ];
-        for name in &names {
-            rec.push(node.counters.iter().find(|c| c.0 == *name).map_or(String::new(), |c| c.1.to_string()));
-        }
-        w.write_record(&rec)?;
+    for node in &nodes {
+        w.write_record(node.cells(&names))?;
+    }
+    w.flush()
+}
+
+/// messages.csv: one row per node and kind it sent or received anything of, in node order.
+fn write_messages_csv(report: &Report, path: &Path) -> io::Result<()> {
+    let mut w = csv::Writer::from_path(path)?;
+    w.write_record(MessageRecord::COLUMNS)?;
+    for r in MessageRecord::all(report) {
+        w.write_record(r.cells())?;
     }
     w.flush()
 }
@@ -447,7 +407,7 @@ pub fn write_results_with(
         }
         write_timeseries_csv(report, &staging.join("timeseries.csv"))?;
         write_nodes_csv(report, &staging.join("nodes.csv"))?;
-        crate::messages::write_messages_csv(report, &staging.join("messages.csv"))?;
+        write_messages_csv(report, &staging.join("messages.csv"))?;
         files.extend(["timeseries.csv", "nodes.csv", "messages.csv"]);
         files.extend(sources.write(staging)?);
         if matches!(report.result.stop, Stop::Violation(_)) {

@@ -1,12 +1,14 @@
 //! A run's results as typed records, built once from a finished run and read by every writer,
 //! table, comparison and sweep: [`RunSummary`] (summary.json), and the plot data behind the
-//! figures ([`RunData`]). The one metric registry lives in [`metric`].
+//! figures ([`RunData`]), and one record type per row of the other files ([`rows`]). The one
+//! metric registry lives in [`metric`].
 //!
 //! summary.json is `RunSummary` serialized; its keys are declared in alphabetical order, the
 //! order summary.json always had. `cost` (wall time and peak memory) is filled only by callers
 //! that measure it and is never written into a deterministic file.
 
 pub mod metric;
+pub mod rows;
 
 use std::collections::BTreeMap;
 
@@ -19,6 +21,7 @@ use crate::model::{Behavior, ProtocolKind, Scenario};
 use crate::run::Report;
 
 pub use metric::{METRICS, Metric, full, metric, num};
+pub use rows::{MessageRecord, NodeRecord, WindowRecord};
 
 /// Latency statistics in ms, as summary.json holds them: null percentiles without a transaction.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -562,5 +565,30 @@ mod tests {
         assert_eq!(violated.e2e_p99_all_ms.get(), Some(f64::INFINITY));
         assert!(violated.violation.is_some() && !violated.complete());
         assert_eq!(metric::E2E_P99_ALL_MS.cell(&violated), "inf");
+    }
+
+    /// timeseries.csv and messages.csv read back through serde into the records they were
+    /// written from: no reader of our own is needed.
+    #[test]
+    fn row_files_read_back_typed() {
+        let (_, report) = run("quickstart.toml", &["duration_s=2", "warmup_s=0.5"]);
+        let windows: Vec<WindowRecord> = report.windows.iter().map(WindowRecord::of).collect();
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(WindowRecord::COLUMNS).unwrap();
+        windows.iter().for_each(|r| w.write_record(r.cells()).unwrap());
+        let bytes = w.into_inner().unwrap();
+        let back: Vec<WindowRecord> =
+            csv::Reader::from_reader(&bytes[..]).deserialize().collect::<Result<_, _>>().expect("reads back");
+        assert_eq!(back, windows);
+        assert!(windows.iter().any(|r| r.e2e_count == 0 && r.e2e_p50_ms.is_none()), "an empty window is None");
+
+        let messages = MessageRecord::all(&report);
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(MessageRecord::COLUMNS).unwrap();
+        messages.iter().for_each(|r| w.write_record(r.cells()).unwrap());
+        let bytes = w.into_inner().unwrap();
+        let back: Vec<MessageRecord> =
+            csv::Reader::from_reader(&bytes[..]).deserialize().collect::<Result<_, _>>().expect("reads back");
+        assert_eq!(back, messages);
     }
 }
