@@ -14,7 +14,10 @@
 //!   plotters' `ab_glyph` backend, so no system font is needed. SVG text stays `<text>`
 //!   elements in the `sans-serif` family.
 
+mod html;
 mod render;
+
+pub use html::{Figure, Html, escape, write_figures};
 
 use std::error::Error;
 use std::fmt;

@@ -24,9 +24,12 @@ use crate::batch::{self, Failure};
 use crate::model::{AdversaryMode, AdversaryTargets, ProtocolKind, Scenario};
 use crate::output;
 use crate::parse;
-use crate::report::{self, Html};
+use plots::Html;
+
+use crate::report;
+use crate::results::metric::{self as m, Metric};
+use crate::results::{RunData, RunSummary, full};
 use crate::resultsdir::{self, Marker};
-use crate::rows::{METRIC_COLUMNS, RunData, RunRecord, RunRow};
 use crate::run;
 use crate::stats::{self, PairedDiff};
 
@@ -53,70 +56,21 @@ pub struct Outcome {
     pub code: u8,
 }
 
-/// A metric of the comparison table: its column in the files, its label in printed tables,
-/// decimals and scale there (files keep the value as read, in full precision), and how to read it.
-struct Metric {
-    column: &'static str,
-    label: &'static str,
-    decimals: usize,
-    get: fn(&RunRow) -> f64,
-}
-
-impl Metric {
-    /// Printed tables show CPU use in percent; every file keeps it a fraction.
-    fn shown(&self, x: f64) -> f64 {
-        if self.column == "cpu_util_mean" { 100.0 * x } else { x }
-    }
-}
-
-fn latency(count: u64, value: f64) -> f64 {
-    if count == 0 { f64::NAN } else { value }
-}
-
-const METRICS: &[Metric] = &[
-    Metric { column: "offered_tps", label: "offered load (tx/s)", decimals: 1, get: |r| r.offered_tps },
-    Metric { column: "goodput_tps", label: "goodput (tx/s)", decimals: 1, get: |r| r.goodput_tps },
-    Metric {
-        column: "e2e_p50_ms",
-        label: "end-to-end p50 (ms)",
-        decimals: 1,
-        get: |r| latency(r.e2e.count, r.e2e.p50_ms),
-    },
-    Metric {
-        column: "e2e_p90_ms",
-        label: "end-to-end p90 (ms)",
-        decimals: 1,
-        get: |r| latency(r.e2e.count, r.e2e.p90_ms),
-    },
-    Metric {
-        column: "e2e_p99_ms",
-        label: "end-to-end p99 (ms)",
-        decimals: 1,
-        get: |r| latency(r.e2e.count, r.e2e.p99_ms),
-    },
-    Metric {
-        column: "consensus_p50_ms",
-        label: "consensus p50 (ms)",
-        decimals: 1,
-        get: |r| latency(r.consensus.count, r.consensus.p50_ms),
-    },
-    Metric {
-        column: "consensus_p90_ms",
-        label: "consensus p90 (ms)",
-        decimals: 1,
-        get: |r| latency(r.consensus.count, r.consensus.p90_ms),
-    },
-    Metric {
-        column: "consensus_p99_ms",
-        label: "consensus p99 (ms)",
-        decimals: 1,
-        get: |r| latency(r.consensus.count, r.consensus.p99_ms),
-    },
-    Metric { column: "msgs_per_tx", label: "messages per committed tx", decimals: 2, get: |r| r.msgs_per_tx },
-    Metric { column: "bytes_per_tx", label: "bytes per committed tx", decimals: 0, get: |r| r.bytes_per_tx },
-    Metric { column: "cpu_util_mean", label: "replica CPU use (%)", decimals: 2, get: |r| r.cpu_util_mean },
-    Metric { column: "cpu_us_per_tx", label: "CPU per committed tx (us)", decimals: 1, get: |r| r.cpu_us_per_tx },
-    Metric { column: "unconfirmed_tx", label: "unconfirmed tx", decimals: 1, get: |r| r.unconfirmed_tx as f64 },
+/// The metrics of the comparison table, compare.csv and compare.json, in order.
+pub(crate) const COMPARED: &[&Metric] = &[
+    m::OFFERED_TPS,
+    m::GOODPUT_TPS,
+    m::E2E_P50_MS,
+    m::E2E_P90_MS,
+    m::E2E_P99_MS,
+    m::CONSENSUS_P50_MS,
+    m::CONSENSUS_P90_MS,
+    m::CONSENSUS_P99_MS,
+    m::MSGS_PER_TX,
+    m::BYTES_PER_TX,
+    m::CPU_UTIL_MEAN,
+    m::CPU_US_PER_TX,
+    m::UNCONFIRMED_TX,
 ];
 
 /// The protocols of `--protocols`, checked: known, distinct, at least two.
@@ -294,20 +248,20 @@ pub fn compare(args: &Args) -> Result<Outcome, Failure> {
 /// command that reproduces that one run); the exit code they call for.
 fn problems(cmp: &Comparison, args: &Args, text: &mut String) -> u8 {
     let mut code = 0;
-    for d in cmp.data.iter().filter(|d| !d.row.complete()) {
-        let r = &d.row;
+    for d in cmp.data.iter().filter(|d| !d.summary.complete()) {
+        let r = &d.summary;
         let _ = writeln!(
             text,
             "  warning: {} seed {} stopped early and is left out of the means and plots: {}\n    reproduce: {}",
             r.protocol,
             r.seed,
             r.stop_detail,
-            reproduce_run(args, r.protocol, r.seed)
+            reproduce_run(args, &r.protocol, r.seed)
         );
-        code = match (code, r.stop) {
-            (_, "violation") => 3,
-            (0, _) => 4,
-            (c, _) => c,
+        code = match (code, r.violation.is_some()) {
+            (_, true) => 3,
+            (0, false) => 4,
+            (c, false) => c,
         };
     }
     code
@@ -348,22 +302,22 @@ impl Comparison {
     /// The metric of each seed's run; NaN (left out of means and pairs) for a run that stopped
     /// early, whose numbers describe a truncated run.
     fn values(&self, p: usize, m: &Metric) -> Vec<f64> {
-        self.runs(p).iter().map(|d| if d.row.complete() { (m.get)(&d.row) } else { f64::NAN }).collect()
+        self.runs(p).iter().map(|d| if d.summary.complete() { m.value(&d.summary) } else { f64::NAN }).collect()
     }
 
     /// The runs of protocol `p` that reached their end.
     fn complete(&self, p: usize) -> usize {
-        self.runs(p).iter().filter(|d| d.row.complete()).count()
+        self.runs(p).iter().filter(|d| d.summary.complete()).count()
     }
 
     /// Seeds on which protocol `p` and the first both completed.
     fn pairs(&self, p: usize) -> usize {
-        self.runs(0).iter().zip(self.runs(p)).filter(|(a, b)| a.row.complete() && b.row.complete()).count()
+        self.runs(0).iter().zip(self.runs(p)).filter(|(a, b)| a.summary.complete() && b.summary.complete()).count()
     }
 
     /// Whether some run stopped early.
     fn any_incomplete(&self) -> bool {
-        self.data.iter().any(|d| !d.row.complete())
+        self.data.iter().any(|d| !d.summary.complete())
     }
 
     fn mean(&self, p: usize, m: &Metric) -> f64 {
@@ -377,7 +331,6 @@ impl Comparison {
 
     fn diff_cell(&self, p: usize, m: &Metric) -> String {
         let d = self.diff(p, m);
-        let d = PairedDiff { mean: m.shown(d.mean), ci95: d.ci95.map(|(lo, hi)| (m.shown(lo), m.shown(hi))), ..d };
         let signed = |x: f64| if x.is_finite() { format!("{x:+.prec$}", prec = m.decimals) } else { "-".into() };
         match d.ci95 {
             Some((lo, hi)) => {
@@ -410,9 +363,9 @@ impl Comparison {
         counts.extend((0..self.names.len()).map(|p| format!("{} of {k}", self.complete(p))));
         counts.extend((1..self.names.len()).map(|p| format!("{} pairs", self.pairs(p))));
         let mut rows = vec![counts];
-        rows.extend(METRICS.iter().map(|m| {
+        rows.extend(COMPARED.iter().map(|m| {
             let mut row = vec![m.label.to_string()];
-            row.extend((0..self.names.len()).map(|p| fmt_or_dash(m.shown(self.mean(p, m)), m.decimals)));
+            row.extend((0..self.names.len()).map(|p| fmt_or_dash(self.mean(p, m), m.decimals)));
             row.extend((1..self.names.len()).map(|p| self.diff_cell(p, m)));
             row
         }));
@@ -486,11 +439,11 @@ impl Comparison {
     fn summary_csv(&self) -> io::Result<Vec<u8>> {
         let mut w = csv::Writer::from_writer(Vec::new());
         let mut header = vec!["protocol", "seeds", "complete_runs"];
-        header.extend(METRICS.iter().map(|m| m.column));
+        header.extend(COMPARED.iter().map(|m| m.name));
         w.write_record(&header)?;
         for (p, name) in self.names.iter().enumerate() {
             let mut rec = vec![name.to_string(), self.seeds.len().to_string(), self.complete(p).to_string()];
-            rec.extend(METRICS.iter().map(|m| crate::rows::full(self.mean(p, m))));
+            rec.extend(COMPARED.iter().map(|m| full(self.mean(p, m))));
             w.write_record(&rec)?;
         }
         w.into_inner().map_err(|e| io::Error::other(e.to_string()))
@@ -500,12 +453,10 @@ impl Comparison {
     fn runs_csv(&self) -> io::Result<Vec<u8>> {
         let mut w = csv::Writer::from_writer(Vec::new());
         let mut header = vec!["protocol", "seed"];
-        header.extend(METRIC_COLUMNS);
+        header.extend(m::run_columns());
         w.write_record(&header)?;
         for d in &self.data {
-            let mut rec = vec![d.row.protocol.to_string(), d.row.seed.to_string()];
-            rec.extend(d.row.cells());
-            w.write_record(&rec)?;
+            w.write_record(run_row(&d.summary))?;
         }
         w.into_inner().map_err(|e| io::Error::other(e.to_string()))
     }
@@ -517,15 +468,15 @@ impl Comparison {
                 protocol: self.names[p],
                 seeds: self.seeds.len(),
                 complete_runs: self.complete(p),
-                means: METRICS.iter().map(|m| (m.column, finite(self.mean(p, m)))).collect(),
+                means: COMPARED.iter().map(|m| (m.name, finite(self.mean(p, m)))).collect(),
             })
             .collect();
         let mut differences = Vec::new();
         for p in 1..self.names.len() {
-            for m in METRICS {
+            for m in COMPARED {
                 let d = self.diff(p, m);
                 differences.push(Difference {
-                    metric: m.column,
+                    metric: m.name,
                     baseline: self.names[0],
                     protocol: self.names[p],
                     seeds: d.n,
@@ -543,8 +494,81 @@ impl Comparison {
             protocols,
             seeds: self.seeds.clone(),
             differences,
-            runs: self.data.iter().map(|d| d.row.record()).collect(),
+            runs: self.data.iter().map(|d| RunRecord::of(&d.summary)).collect(),
             reproduce: reproduce.to_string(),
+        }
+    }
+}
+
+/// A run's row of compare-runs.csv and report.html: protocol, seed, then [`m::run_columns`].
+fn run_row(s: &RunSummary) -> Vec<String> {
+    let mut row = vec![s.protocol.clone(), s.seed.to_string()];
+    row.extend(s.run_cells());
+    row
+}
+
+/// A run in compare.json: numbers are JSON numbers, a missing value is null; the metrics of
+/// [`m::RUN_ROW`] read from the summary.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+struct RunRecord {
+    protocol: String,
+    seed: u64,
+    stop: String,
+    stop_detail: String,
+    /// Whether the run reached its end: only complete runs enter means and plots.
+    complete: bool,
+    offered_tps: f64,
+    goodput_tps: f64,
+    submitted_tx: u64,
+    committed_tx: u64,
+    unconfirmed_tx: u64,
+    e2e_p50_ms: Option<f64>,
+    e2e_p90_ms: Option<f64>,
+    e2e_p99_ms: Option<f64>,
+    e2e_max_ms: Option<f64>,
+    /// Null when infinite (more than 1% of the window's transactions unconfirmed).
+    e2e_p99_all_ms: Option<f64>,
+    consensus_p50_ms: Option<f64>,
+    consensus_p90_ms: Option<f64>,
+    consensus_p99_ms: Option<f64>,
+    msgs_per_tx: Option<f64>,
+    bytes_per_tx: Option<f64>,
+    /// A fraction of the cores (0 to 1), as everywhere in byzsim's files.
+    cpu_util_mean: f64,
+    cpu_us_per_tx: Option<f64>,
+    events: u64,
+    /// The run digest, as 16 hex digits (a u64 does not survive a JSON double).
+    digest: String,
+}
+
+impl RunRecord {
+    fn of(s: &RunSummary) -> RunRecord {
+        let (e2e, consensus) = (&s.latency_ms.e2e, &s.latency_ms.consensus);
+        RunRecord {
+            protocol: s.protocol.clone(),
+            seed: s.seed,
+            stop: s.stop.clone(),
+            stop_detail: s.stop_detail.clone(),
+            complete: s.complete(),
+            offered_tps: s.offered_tps,
+            goodput_tps: s.goodput_tps,
+            submitted_tx: s.submitted_tx,
+            committed_tx: s.committed_tx,
+            unconfirmed_tx: s.unconfirmed_tx,
+            e2e_p50_ms: e2e.p50,
+            e2e_p90_ms: e2e.p90,
+            e2e_p99_ms: e2e.p99,
+            e2e_max_ms: e2e.max,
+            e2e_p99_all_ms: s.e2e_p99_all_ms.get().filter(|x| x.is_finite()),
+            consensus_p50_ms: consensus.p50,
+            consensus_p90_ms: consensus.p90,
+            consensus_p99_ms: consensus.p99,
+            msgs_per_tx: s.msgs_per_tx,
+            bytes_per_tx: s.bytes_per_tx,
+            cpu_util_mean: s.cpu_util_mean,
+            cpu_us_per_tx: s.cpu_us_per_tx,
+            events: s.events,
+            digest: s.digest.clone(),
         }
     }
 }
@@ -607,7 +631,7 @@ fn write_folder(
         files.extend(sources.write(staging)?);
         // Plots show complete runs only.
         let groups: Vec<(String, Vec<&RunData>)> = (0..cmp.names.len())
-            .map(|p| (cmp.names[p].to_string(), cmp.runs(p).iter().filter(|d| d.row.complete()).collect()))
+            .map(|p| (cmp.names[p].to_string(), cmp.runs(p).iter().filter(|d| d.summary.complete()).collect()))
             .collect();
         let first = format!("seed {}", cmp.seeds[0]);
         let note = if cmp.seeds.len() == 1 {
@@ -619,7 +643,7 @@ fn write_folder(
         report::write_figures(staging, &figures)?;
 
         let mut page = Html::new(&format!("byzsim compare: {name}"), &format!("{} ({note})", cmp.names.join(" vs ")));
-        let early: Vec<&RunData> = cmp.data.iter().filter(|d| !d.row.complete()).collect();
+        let early: Vec<&RunData> = cmp.data.iter().filter(|d| !d.summary.complete()).collect();
         if !early.is_empty() {
             let title = format!(
                 "{} of {} runs stopped early: they are left out of the means, differences and plots",
@@ -629,8 +653,8 @@ fn write_folder(
             let rows: Vec<(String, String)> = early
                 .iter()
                 .map(|d| {
-                    let r = &d.row;
-                    let what = format!("{}\nreproduce: {}", r.stop_detail, reproduce_run(args, r.protocol, r.seed));
+                    let r = &d.summary;
+                    let what = format!("{}\nreproduce: {}", r.stop_detail, reproduce_run(args, &r.protocol, r.seed));
                     (format!("{} seed {}", r.protocol, r.seed), what)
                 })
                 .collect();
@@ -645,16 +669,8 @@ fn write_folder(
         page.figures(&figures);
         page.heading("Runs");
         let mut run_header = vec!["protocol", "seed"];
-        run_header.extend(METRIC_COLUMNS);
-        let rows: Vec<Vec<String>> = cmp
-            .data
-            .iter()
-            .map(|d| {
-                let mut row = vec![d.row.protocol.to_string(), d.row.seed.to_string()];
-                row.extend(d.row.cells());
-                row
-            })
-            .collect();
+        run_header.extend(m::run_columns());
+        let rows: Vec<Vec<String>> = cmp.data.iter().map(|d| run_row(&d.summary)).collect();
         page.table(&run_header, &rows);
         page.heading("Scenario");
         page.para(&format!("{}, as run (each run also sets protocol = \"...\"):", sources.file.display()));
@@ -662,7 +678,7 @@ fn write_folder(
         page.heading("Reproduce");
         page.pre(reproduce);
         page.files(&files);
-        page.version();
+        page.version(&crate::version::long());
         fs::write(staging.join("report.html"), page.finish())
     })
 }

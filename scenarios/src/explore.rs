@@ -9,7 +9,6 @@ use std::io;
 
 use crate::batch;
 use crate::model::Scenario;
-use crate::output;
 use crate::planted::Planted;
 use crate::run;
 use crate::swarm::{self, Draw};
@@ -124,7 +123,7 @@ fn one_seed(plan: &Plan, seed: u64) -> SeedRow {
         sim_core::Stop::Violation(v) => Outcome::Violation(Finding {
             seed,
             invariant: v.invariant,
-            node: output::node_label(&report, v.replica),
+            node: crate::results::node_label(&report, v.replica),
             at_ns: v.at_ns,
             detail: v.detail.clone(),
         }),

@@ -984,7 +984,7 @@ fn run_command(input: &Input, out: Option<PathBuf>, quiet: bool, watch: &WatchAr
             eprintln!(
                 "\nINVARIANT BROKEN: `{}` at {} at {:.6} s: {}\n  seed {}\n  reproduce: {reproduce}",
                 v.invariant,
-                output::node_label(&report, v.replica),
+                scenarios::results::node_label(&report, v.replica),
                 v.at_ns as f64 / 1e9,
                 v.detail,
                 scenario.seed

@@ -7,43 +7,12 @@
 //! gossip batch's votes, say), which the carrying message's row already counts as a whole.
 //! A replica's copy of its own broadcast never touches the network and is not counted.
 
-use std::io;
-use std::path::Path;
-
-use serde_json::{Map, Value, json};
-use sim_core::net::{KindName, KindStats};
+use sim_core::net::KindName;
 
 use crate::run::Report;
 
-fn unit(kind: &KindName) -> &'static str {
-    if kind.item { "item" } else { "message" }
-}
-
-/// messages.csv: one row per node and kind it sent or received anything of, in node order.
-pub fn write_messages_csv(report: &Report, path: &Path) -> io::Result<()> {
-    let mut w = csv::Writer::from_path(path)?;
-    w.write_record(["node", "kind", "message", "unit", "msgs_sent", "bytes_sent", "msgs_recv", "bytes_recv"])?;
-    let kinds = &report.result.kinds;
-    for node in &report.result.nodes {
-        let node_kind = if node.is_replica { "replica" } else { "client" };
-        for (kind, t) in kinds.iter().zip(&node.traffic).filter(|(_, t)| **t != KindStats::default()) {
-            w.write_record([
-                node.id.0.to_string(),
-                node_kind.to_string(),
-                kind.name.to_string(),
-                unit(kind).to_string(),
-                t.msgs_sent.to_string(),
-                t.bytes_sent.to_string(),
-                t.msgs_recv.to_string(),
-                t.bytes_recv.to_string(),
-            ])?;
-        }
-    }
-    w.flush()
-}
-
 /// Per kind, what all replicas sent over the whole run: (kind, messages, bytes).
-fn sent_by_replicas(report: &Report) -> Vec<(KindName, u64, u64)> {
+pub fn sent_by_replicas(report: &Report) -> Vec<(KindName, u64, u64)> {
     let mut out: Vec<(KindName, u64, u64)> = report.result.kinds.iter().map(|&k| (k, 0, 0)).collect();
     for node in report.result.nodes.iter().filter(|n| n.is_replica) {
         for (slot, t) in out.iter_mut().zip(&node.traffic) {
@@ -55,27 +24,9 @@ fn sent_by_replicas(report: &Report) -> Vec<(KindName, u64, u64)> {
 }
 
 /// `x` per committed transaction (over the whole run, as `msgs_per_tx`); `None` without one.
-fn per_tx(report: &Report, x: u64) -> Option<f64> {
+pub fn per_tx_of(report: &Report, x: u64) -> Option<f64> {
     let committed = report.summary.committed_tx;
     (committed > 0).then(|| x as f64 / committed as f64)
-}
-
-/// For summary.json: per kind, the messages and bytes replicas sent over the whole run, in
-/// total and per committed transaction (null when none committed). Message kinds and item
-/// kinds apart; every kind the protocol declares is listed, zeros included.
-pub fn per_tx_json(report: &Report) -> Value {
-    let (mut messages, mut items) = (Map::new(), Map::new());
-    for (kind, msgs, bytes) in sent_by_replicas(report) {
-        let entry = json!({
-            "msgs": msgs,
-            "bytes": bytes,
-            "msgs_per_tx": per_tx(report, msgs),
-            "bytes_per_tx": per_tx(report, bytes),
-        });
-        let into = if kind.item { &mut items } else { &mut messages };
-        into.insert(kind.name.to_string(), entry);
-    }
-    json!({ "committed_tx": report.summary.committed_tx, "messages": messages, "items": items })
 }
 
 /// For the printed summary: one row per kind replicas sent anything of, as messages and bytes
@@ -86,7 +37,7 @@ pub fn per_tx_rows(report: &Report) -> Vec<(String, String)> {
     let mut rows = vec![("sent by replicas".to_string(), format!("messages and bytes {what}"))];
     for (kind, msgs, bytes) in sent_by_replicas(report).into_iter().filter(|k| k.1 > 0) {
         let name = if kind.item { format!("  {} (items)", kind.name) } else { format!("  {}", kind.name) };
-        let value = match (per_tx(report, msgs), per_tx(report, bytes)) {
+        let value = match (per_tx_of(report, msgs), per_tx_of(report, bytes)) {
             (Some(m), Some(b)) => format!("{m:.3}  {b:.1} B"),
             _ => format!("{msgs}  {bytes} B"),
         };
@@ -98,6 +49,9 @@ pub fn per_tx_rows(report: &Report) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
+
+    use crate::results::messages_by_type as per_tx;
 
     fn report(duration_s: f64) -> Report {
         let src = format!(
@@ -111,25 +65,25 @@ mod tests {
     #[test]
     fn rows_show_the_kinds_sent_per_committed_tx_or_in_total() {
         let r = report(1.0);
-        let json = per_tx_json(&r);
-        let vote = &json["messages"]["vote"];
-        let (msgs, bytes) = (vote["msgs_per_tx"].as_f64().unwrap(), vote["bytes_per_tx"].as_f64().unwrap());
+        let json = per_tx(&r);
+        let vote = &json.messages["vote"];
+        let (msgs, bytes) = (vote.msgs_per_tx.unwrap(), vote.bytes_per_tx.unwrap());
         let rows = per_tx_rows(&r);
         assert_eq!(rows[0].1, "messages and bytes per committed tx");
         assert!(rows.contains(&("  vote".to_string(), format!("{msgs:.3}  {bytes:.1} B"))), "{rows:?}");
-        assert_eq!(json["messages"]["complaint"]["msgs"], 0);
+        assert_eq!(json.messages["complaint"].msgs, 0);
         assert!(!rows.iter().any(|(k, _)| k.trim() == "complaint"), "kinds never sent have no row");
 
         // 2 ms: proposals leave, nothing commits: totals, and null per transaction.
         let r = report(0.002);
-        let json = per_tx_json(&r);
-        assert_eq!(json["committed_tx"], 0);
-        assert!(json["messages"]["proposal"]["msgs_per_tx"].is_null());
-        let sent = json["messages"]["proposal"]["msgs"].as_u64().unwrap();
+        let json = per_tx(&r);
+        assert_eq!(json.committed_tx, 0);
+        assert!(json.messages["proposal"].msgs_per_tx.is_none());
+        let sent = json.messages["proposal"].msgs;
         assert!(sent > 0);
         let rows = per_tx_rows(&r);
         assert_eq!(rows[0].1, "messages and bytes in total (no tx committed)");
-        let bytes = json["messages"]["proposal"]["bytes"].as_u64().unwrap();
+        let bytes = json.messages["proposal"].bytes;
         assert!(rows.contains(&("  proposal".to_string(), format!("{sent}  {bytes} B"))), "{rows:?}");
     }
 }

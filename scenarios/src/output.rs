@@ -8,119 +8,18 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use serde_json::{Value, json};
+use plots::Html;
 use sim_core::metrics::LatencyStats;
 use sim_core::{Stop, Time};
 
 use crate::model::{ProtocolKind, Scenario};
-use crate::report::{self, Html};
+use crate::report;
+use crate::results::{self, MessageRecord, NodeRecord, RunData, RunSummary, WindowRecord, byzantine_list, node_label};
 use crate::resultsdir::{self, Marker};
-use crate::rows::{RunData, full};
 use crate::run::Report;
 
 /// Byzantine replicas named in the summary table; the others are counted.
 const MAX_LISTED: usize = 32;
-
-/// The Byzantine replicas as (id, behaviour).
-fn byzantine_list(report: &Report) -> Vec<(usize, &'static str)> {
-    let roles = &report.lowered.byzantine;
-    (0..roles.len()).filter(|&i| roles[i].is_some()).map(|i| (i, crate::model::Behavior::name_of(roles[i]))).collect()
-}
-
-fn latency_json(s: &LatencyStats) -> Value {
-    if s.count == 0 {
-        return json!({ "count": 0, "p50": null, "p90": null, "p99": null, "max": null, "mean": null });
-    }
-    json!({ "count": s.count, "p50": s.p50_ms, "p90": s.p90_ms, "p99": s.p99_ms, "max": s.max_ms, "mean": s.mean_ms })
-}
-
-/// Mean over replicas of a per-node link counter.
-fn per_replica(report: &Report, field: impl Fn(&sim_core::net::LinkStats) -> u64) -> f64 {
-    let replicas: Vec<_> = report.result.nodes.iter().filter(|n| n.is_replica).collect();
-    replicas.iter().map(|n| field(&n.link)).sum::<u64>() as f64 / replicas.len().max(1) as f64
-}
-
-/// Share of a replica's cores busy over the run (0 without a CPU model).
-fn cpu_util(report: &Report, node: &sim_core::NodeReport) -> f64 {
-    let capacity = report.result.end_time.as_nanos() as f64 * node.cores as f64;
-    if capacity > 0.0 { node.cpu_busy_ns as f64 / capacity } else { 0.0 }
-}
-
-/// Mean and max CPU utilisation over replicas.
-pub fn cpu_util_summary(report: &Report) -> (f64, f64) {
-    let utils: Vec<f64> = report.result.nodes.iter().filter(|n| n.is_replica).map(|n| cpu_util(report, n)).collect();
-    let mean = utils.iter().sum::<f64>() / utils.len().max(1) as f64;
-    (mean, utils.iter().copied().fold(0.0, f64::max))
-}
-
-/// Protocol counters: the run's monitor counters (fast paths, recoveries...), then the maximum
-/// over correct replicas of each replica counter (views reached, view changes seen...).
-fn counters_max(report: &Report) -> Vec<(&'static str, u64)> {
-    let mut out: Vec<(&'static str, u64)> = report.result.counters.clone();
-    for node in report.result.nodes.iter().filter(|n| n.is_replica && n.correct) {
-        for &(name, v) in &node.counters {
-            match out.iter_mut().find(|(k, _)| *k == name) {
-                Some(entry) => entry.1 = entry.1.max(v),
-                None => out.push((name, v)),
-            }
-        }
-    }
-    out
-}
-
-pub fn summary_json(report: &Report, reproduce: &str) -> Value {
-    let s = &report.scenario;
-    let m = &report.summary;
-    let counters: serde_json::Map<String, Value> =
-        counters_max(report).into_iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
-    let violation = match &report.result.stop {
-        Stop::Violation(v) => json!({
-            "invariant": v.invariant, "node": v.replica.0, "node_label": node_label(report, v.replica),
-            "at_s": Time(v.at_ns).as_secs_f64(), "detail": v.detail,
-        }),
-        _ => Value::Null,
-    };
-    json!({
-        "scenario": s.name,
-        "protocol": s.protocol.name(),
-        "seed": s.seed,
-        "digest": format!("{:016x}", report.result.digest),
-        "version": crate::version::CRATE,
-        "git_commit": crate::version::GIT,
-        "dirty": crate::version::dirty(),
-        "n_replicas": s.replicas.n,
-        "f": s.replicas.f,
-        "byzantine_stake_ppm": report.byzantine_stake_ppm,
-        "n_clients": s.clients.count,
-        "byzantine": byzantine_list(report).iter().map(|(id, b)| json!({ "replica": id, "behavior": b })).collect::<Vec<_>>(),
-        "duration_s": s.duration_s,
-        "warmup_s": s.warmup_s,
-        "drain_s": s.drain_s,
-        "offered_tps": m.offered_tps,
-        "submitted_tx": m.submitted_tx,
-        "committed_tx": m.committed_tx,
-        "confirmed_tx": m.confirmed_tx,
-        "unconfirmed_tx": m.unconfirmed_tx,
-        "goodput_tps": m.goodput_tps,
-        "latency_ms": {
-            "consensus": latency_json(&m.consensus),
-            "execution": latency_json(&m.execution),
-            "e2e": latency_json(&m.e2e),
-        },
-        "messages_per_replica": per_replica(report, |l| l.msgs_sent),
-        "cpu_util_mean": cpu_util_summary(report).0,
-        "cpu_util_max": cpu_util_summary(report).1,
-        "bytes_per_replica": per_replica(report, |l| l.bytes_sent),
-        "messages_by_type": crate::messages::per_tx_json(report),
-        "counters": counters,
-        "events": report.result.events,
-        "virtual_time_s": report.result.end_time.as_secs_f64(),
-        "stop": report.result.stop.name(),
-        "stop_detail": stop_detail(report),
-        "violation": violation,
-        "reproduce": reproduce,
-    })
-}
 
 /// The table printed after a run.
 pub fn summary_table(report: &Report, reproduce: &str) -> String {
@@ -134,8 +33,8 @@ pub fn summary_table(report: &Report, reproduce: &str) -> String {
 /// The rows of the summary table, as (what, value): printed after a run and shown in
 /// report.html.
 pub fn summary_rows(report: &Report, reproduce: &str) -> Vec<(String, String)> {
+    let sum = RunSummary::of(&report.scenario, report);
     let s = &report.scenario;
-    let m = &report.summary;
     let mut t: Vec<(String, String)> = Vec::new();
     let mut row = |k: &str, v: String| t.push((k.to_string(), v));
     // A node word other than "replica" is a protocol without f (Algorand's users).
@@ -144,66 +43,80 @@ pub fn summary_rows(report: &Report, reproduce: &str) -> Vec<(String, String)> {
         word => format!("n = {} {word}s", s.replicas.n),
     };
     row("scenario", format!("{} ({}, {size})", s.name, s.protocol.name()));
-    let byz = byzantine_list(report);
-    if !byz.is_empty() {
-        // Algorand runs may have thousands: the table names the first ones (nodes.csv has all).
-        let mut list: Vec<String> = byz.iter().take(MAX_LISTED).map(|(id, b)| format!("{id} {b}")).collect();
-        if byz.len() > MAX_LISTED {
-            list.push(format!("and {} more", byz.len() - MAX_LISTED));
-        }
-        let beyond = match report.byzantine_stake_ppm {
-            Some(ppm) => format!(" ({:.2}% of the stake)", ppm as f64 / 1e4),
-            None if byz.len() > s.replicas.f as usize => " (more than f: safety not guaranteed)".to_string(),
-            None => String::new(),
-        };
-        row("byzantine replicas", format!("{}{beyond}", list.join(", ")));
+    if let Some(list) = byzantine_line(report) {
+        row("byzantine replicas", list);
     }
-    row("offered load", format!("{:.1} tx/s ({} tx in the window)", m.offered_tps, m.submitted_tx));
-    row("committed (whole run)", format!("{} tx", m.committed_tx));
-    row("goodput", format!("{:.1} tx/s", m.goodput_tps));
-    row("unconfirmed at the end", format!("{} tx", m.unconfirmed_tx));
+    row("offered load", format!("{:.1} tx/s ({} tx in the window)", sum.offered_tps, sum.submitted_tx));
+    row("committed (whole run)", format!("{} tx", sum.committed_tx));
+    row("goodput", format!("{:.1} tx/s", sum.goodput_tps));
+    row("unconfirmed at the end", format!("{} tx", sum.unconfirmed_tx));
+    let m = &report.summary;
     let lat = |l: &LatencyStats| match l.count {
         0 => "none: no transaction of the window completed".to_string(),
         _ => format!("p50 {:.1}  p90 {:.1}  p99 {:.1}  max {:.1} ms", l.p50_ms, l.p90_ms, l.p99_ms, l.max_ms),
     };
     row("consensus latency", lat(&m.consensus));
-    if s.protocol == crate::model::ProtocolKind::Leaderless {
+    if s.protocol == ProtocolKind::Leaderless {
         row("execution latency", lat(&m.execution));
     }
     row("end-to-end latency", lat(&m.e2e));
-    row("messages per replica", format!("{:.0}", per_replica(report, |l| l.msgs_sent)));
-    row("bytes per replica", format!("{:.0}", per_replica(report, |l| l.bytes_sent)));
-    let (util_mean, util_max) = cpu_util_summary(report);
+    row("messages per replica", format!("{:.0}", sum.messages_per_replica));
+    row("bytes per replica", format!("{:.0}", sum.bytes_per_replica));
+    let (util_mean, util_max) = (sum.cpu_util_mean, sum.cpu_util_max);
     row("CPU utilisation", format!("mean {:.1}%  max {:.1}%", 100.0 * util_mean, 100.0 * util_max));
-    let counters = counters_max(report);
-    let get = |name: &str| counters.iter().find(|(k, _)| *k == name).map_or(0, |c| c.1);
-    match s.protocol {
-        crate::model::ProtocolKind::HotStuff => {
-            row("views / view changes", format!("{} / {}", get("view"), get("view_changes")));
+    t.extend(counter_rows(report, &sum));
+    let mut row = |k: &str, v: String| t.push((k.to_string(), v));
+    row("events", format!("{} (stop: {})", sum.events, sum.stop));
+    row("seed", s.seed.to_string());
+    row("digest", sum.digest.clone());
+    row("reproduce", reproduce.to_string());
+    t
+}
+
+/// The Byzantine replicas of the summary table, None without one.
+fn byzantine_line(report: &Report) -> Option<String> {
+    let byz = byzantine_list(report);
+    if byz.is_empty() {
+        return None;
+    }
+    // Algorand runs may have thousands: the table names the first ones (nodes.csv has all).
+    let mut list: Vec<String> = byz.iter().take(MAX_LISTED).map(|(id, b)| format!("{id} {b}")).collect();
+    if byz.len() > MAX_LISTED {
+        list.push(format!("and {} more", byz.len() - MAX_LISTED));
+    }
+    let beyond = match report.byzantine_stake_ppm {
+        Some(ppm) => format!(" ({:.2}% of the stake)", ppm as f64 / 1e4),
+        None if byz.len() > report.scenario.replicas.f as usize => " (more than f: safety not guaranteed)".to_string(),
+        None => String::new(),
+    };
+    Some(format!("{}{beyond}", list.join(", ")))
+}
+
+/// The protocol's counters in the summary table (0 when the protocol did not count one).
+fn counter_rows(report: &Report, sum: &RunSummary) -> Vec<(String, String)> {
+    use results::metric as m;
+    let get = |metric: &m::Metric| (metric.get)(sum).unwrap_or(0.0);
+    match report.scenario.protocol {
+        ProtocolKind::HotStuff => {
+            vec![("views / view changes".into(), format!("{} / {}", get(m::VIEWS), get(m::VIEW_CHANGES)))]
         }
-        crate::model::ProtocolKind::Leaderless => {
-            let ratio = get("fast_path_permille") as f64 / 10.0;
-            row("fast / slow path", format!("{} / {} ({ratio:.1}% fast)", get("fast_path"), get("slow_path")));
-            row("recoveries", format!("{} commands ({} requests)", get("recovered_commands"), get("recoveries")));
-            let deps = get("deps_mean_milli") as f64 / 1000.0;
-            row("dependencies per command", format!("mean {deps:.1}  max {}", get("deps_max")));
-            row("largest component", format!("{} commands", get("component_max")));
-        }
-        crate::model::ProtocolKind::Algorand => {
-            // The counters as the protocol names them (the maximum over correct users).
-            for (name, v) in &counters {
-                row(name, v.to_string());
-            }
+        ProtocolKind::Leaderless => vec![
+            (
+                "fast / slow path".into(),
+                format!("{} / {} ({:.1}% fast)", get(m::FAST_PATH), get(m::SLOW_PATH), get(m::FAST_PATH_PCT)),
+            ),
+            ("recoveries".into(), format!("{} commands ({} requests)", get(m::RECOVERED_COMMANDS), get(m::RECOVERIES))),
+            ("dependencies per command".into(), format!("mean {:.1}  max {}", get(m::DEPS_MEAN), get(m::DEPS_MAX))),
+            ("largest component".into(), format!("{} commands", get(m::COMPONENT_MAX))),
+        ],
+        // The counters as the protocol names them (the maximum over correct users).
+        ProtocolKind::Algorand => {
+            results::counters_max(report).into_iter().map(|(name, v)| (name.to_string(), v.to_string())).collect()
         }
         // The test-only toy protocol has no rows of its own.
         #[cfg(test)]
-        crate::model::ProtocolKind::Toy => {}
+        ProtocolKind::Toy => Vec::new(),
     }
-    row("events", format!("{} (stop: {})", report.result.events, report.result.stop.name()));
-    row("seed", s.seed.to_string());
-    row("digest", format!("{:016x}", report.result.digest));
-    row("reproduce", reproduce.to_string());
-    t
 }
 
 /// A word for a POSIX shell: as is when it is plain, else in single quotes.
@@ -314,76 +227,36 @@ fn write_latency_csv(report: &Report, path: &Path) -> io::Result<()> {
 
 fn write_timeseries_csv(report: &Report, path: &Path) -> io::Result<()> {
     let mut w = csv::Writer::from_path(path)?;
-    w.write_record([
-        "window_start_s",
-        "offered_tps",
-        "committed_tps",
-        "goodput_tps",
-        "e2e_count",
-        "e2e_p50_ms",
-        "e2e_p90_ms",
-        "e2e_p99_ms",
-    ])?;
+    w.write_record(WindowRecord::COLUMNS)?;
     for r in &report.windows {
-        w.write_record([
-            full(r.start_s),
-            full(r.offered_tps),
-            full(r.committed_tps),
-            full(r.goodput_tps),
-            r.e2e.count.to_string(),
-            if r.e2e.count == 0 { String::new() } else { full(r.e2e.p50_ms) },
-            if r.e2e.count == 0 { String::new() } else { full(r.e2e.p90_ms) },
-            if r.e2e.count == 0 { String::new() } else { full(r.e2e.p99_ms) },
-        ])?;
+        w.write_record(WindowRecord::of(r).cells())?;
     }
     w.flush()
 }
 
 fn write_nodes_csv(report: &Report, path: &Path) -> io::Result<()> {
     let mut w = csv::Writer::from_path(path)?;
-    let names: Vec<&str> = report
-        .result
-        .nodes
+    let nodes = NodeRecord::all(report);
+    // The counters of the first replica name the counter columns (every replica has the same).
+    let names: Vec<&str> = nodes
         .iter()
-        .find(|n| n.is_replica)
-        .map_or(Vec::new(), |n| n.counters.iter().map(|c| c.0).collect());
-    let mut header = vec![
-        "node",
-        "kind",
-        "region",
-        "correct",
-        "crashed_at_end",
-        "msgs_sent",
-        "bytes_sent",
-        "msgs_recv",
-        "bytes_recv",
-        "msgs_dropped",
-        "cpu_util",
-        "behavior",
-    ];
+        .find(|n| n.kind == "replica")
+        .map_or(Vec::new(), |n| n.counters.iter().map(|c| c.0.as_str()).collect());
+    let mut header = NodeRecord::COLUMNS.to_vec();
     header.extend(&names);
     w.write_record(&header)?;
-    for node in &report.result.nodes {
-        let l = &node.link;
-        let mut rec = vec![
-            node.id.0.to_string(),
-            if node.is_replica { "replica" } else { "client" }.to_string(),
-            report.lowered.node_regions[node.id.idx()].clone(),
-            node.correct.to_string(),
-            node.crashed_at_end.to_string(),
-            l.msgs_sent.to_string(),
-            l.bytes_sent.to_string(),
-            l.msgs_recv.to_string(),
-            l.bytes_recv.to_string(),
-            l.msgs_dropped.to_string(),
-            if node.is_replica { full(cpu_util(report, node)) } else { String::new() },
-            if node.is_replica { crate::model::Behavior::name_of(report.lowered.byzantine[node.id.idx()]) } else { "" }
-                .to_string(),
-        ];
-        for name in &names {
-            rec.push(node.counters.iter().find(|c| c.0 == *name).map_or(String::new(), |c| c.1.to_string()));
-        }
-        w.write_record(&rec)?;
+    for node in &nodes {
+        w.write_record(node.cells(&names))?;
+    }
+    w.flush()
+}
+
+/// messages.csv: one row per node and kind it sent or received anything of, in node order.
+fn write_messages_csv(report: &Report, path: &Path) -> io::Result<()> {
+    let mut w = csv::Writer::from_path(path)?;
+    w.write_record(MessageRecord::COLUMNS)?;
+    for r in MessageRecord::all(report) {
+        w.write_record(r.cells())?;
     }
     w.flush()
 }
@@ -479,13 +352,6 @@ pub fn default_dir(stem: &str, sets: &[String]) -> PathBuf {
     PathBuf::from("results").join(format!("{stem}-{:08x}", hash >> 32))
 }
 
-/// Who a node is, for messages: `replica 3` or `client 7`.
-pub fn node_label(report: &Report, id: sim_core::NodeId) -> String {
-    let replica = report.result.nodes.get(id.idx()).is_none_or(|n| n.is_replica);
-    let who = if replica { report.scenario.protocol.node_word() } else { "client" };
-    format!("{who} {}", id.0)
-}
-
 /// Why a run stopped before its end, as a title and (what, value) rows; None for a complete run.
 pub fn early_stop(report: &Report, reproduce: &str) -> Option<(String, Vec<(String, String)>)> {
     let at = |ns: u64| format!("{:.6} s (virtual)", ns as f64 / 1e9);
@@ -498,7 +364,7 @@ pub fn early_stop(report: &Report, reproduce: &str) -> Option<(String, Vec<(Stri
                 ("time".to_string(), at(v.at_ns)),
                 ("detail".to_string(), v.detail.clone()),
             ];
-            if let Some(overload) = liveness_overload(report) {
+            if let Some(overload) = results::liveness_overload(report) {
                 rows.push(("diagnosis".to_string(), overload));
             }
             (format!("This run broke the invariant `{}`", v.invariant), rows)
@@ -520,37 +386,6 @@ pub fn early_stop(report: &Report, reproduce: &str) -> Option<(String, Vec<(Stri
     Some((title, rows))
 }
 
-/// The overload diagnosis of a liveness stop (a saturated CPU or link), if any.
-fn liveness_overload(report: &Report) -> Option<String> {
-    match &report.result.stop {
-        Stop::Violation(v) if v.invariant == "liveness" => crate::diagnose::overload(report),
-        _ => None,
-    }
-}
-
-/// One line for warnings and tables: what stopped the run, where and when.
-pub fn stop_detail(report: &Report) -> String {
-    match &report.result.stop {
-        Stop::End => String::new(),
-        Stop::Violation(v) => {
-            let mut text = format!(
-                "`{}` broke at {} at {:.6} s: {}",
-                v.invariant,
-                node_label(report, v.replica),
-                v.at_ns as f64 / 1e9,
-                v.detail
-            );
-            if let Some(overload) = liveness_overload(report) {
-                text.push_str(" (");
-                text.push_str(&overload);
-                text.push(')');
-            }
-            text
-        }
-        Stop::Limit { limit, detail } => format!("hit [limits] {}: {detail}", limit.key()),
-    }
-}
-
 /// Writes the whole results folder at `dir` (see [`write_atomically`]).
 pub fn write_results(report: &Report, reproduce: &str, sources: &Sources, dir: &Path) -> io::Result<()> {
     write_results_with(report, reproduce, sources, dir, None)
@@ -567,8 +402,8 @@ pub fn write_results_with(
 ) -> io::Result<()> {
     let marker = Marker::new("run", &report.scenario.name);
     write_atomically(dir, &sources.input_paths(), marker, |staging| {
-        let summary = serde_json::to_string_pretty(&summary_json(report, reproduce)).map_err(io::Error::other)?;
-        fs::write(staging.join("summary.json"), summary + "\n")?;
+        let summary = RunSummary::of(&report.scenario, report).reproduced_by(reproduce);
+        fs::write(staging.join("summary.json"), summary.to_json())?;
         let mut files = vec!["summary.json"];
         if report.scenario.output.latency_csv {
             write_latency_csv(report, &staging.join("latency.csv"))?;
@@ -576,7 +411,7 @@ pub fn write_results_with(
         }
         write_timeseries_csv(report, &staging.join("timeseries.csv"))?;
         write_nodes_csv(report, &staging.join("nodes.csv"))?;
-        crate::messages::write_messages_csv(report, &staging.join("messages.csv"))?;
+        write_messages_csv(report, &staging.join("messages.csv"))?;
         files.extend(["timeseries.csv", "nodes.csv", "messages.csv"]);
         files.extend(sources.write(staging)?);
         if matches!(report.result.stop, Stop::Violation(_)) {
@@ -621,7 +456,7 @@ pub fn write_results_with(
         page.heading("Reproduce");
         page.pre(reproduce);
         page.files(&files);
-        page.version();
+        page.version(&crate::version::long());
         fs::write(staging.join("report.html"), page.finish())
     })
 }

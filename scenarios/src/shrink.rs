@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use crate::model::{AdversaryAction, AdversaryMode, Jitter, Scenario, Who};
 use crate::planted::Planted;
-use crate::{lower, output, parse, run, write};
+use crate::{lower, parse, run, write};
 
 /// What to shrink.
 #[derive(Clone, Debug)]
@@ -209,7 +209,7 @@ impl Search<'_, '_> {
             sim_core::Stop::Violation(v) => Ok(Probe {
                 invariant: v.invariant,
                 at_ns: v.at_ns,
-                node: output::node_label(&report, v.replica),
+                node: crate::results::node_label(&report, v.replica),
                 detail: v.detail.clone(),
                 events: report.result.events,
                 transactions: report.result.txs.len() as u64,

@@ -32,9 +32,12 @@ use crate::batch::{self, Failure};
 use crate::model::{ProtocolKind, Scenario};
 use crate::output;
 use crate::parse;
-use crate::report::{self, Figure, Html};
+use plots::{Figure, Html};
+
+use crate::report;
+use crate::results::metric::{self as m, Metric};
+use crate::results::{RunSummary, full, num};
 use crate::resultsdir::{self, Marker};
-use crate::rows::{METRIC_COLUMNS, RunRow, full, num};
 use crate::run;
 use crate::stats;
 
@@ -226,20 +229,20 @@ impl Grid {
         if !self.axes.iter().any(|a| a.key == "protocol") {
             cols.push("protocol".into());
         }
-        cols.extend(METRIC_COLUMNS.iter().map(|c| c.to_string()));
+        cols.extend(m::run_columns().into_iter().map(String::from));
         cols
     }
 
     /// The row of run `run` (formatted cells under `columns`).
-    fn cells(&self, run: u64, row: &RunRow) -> Vec<String> {
+    fn cells(&self, run: u64, row: &RunSummary) -> Vec<String> {
         let idx = self.value_indices(run / self.seeds.len() as u64);
         let mut cells = vec![run.to_string()];
         cells.extend(self.axes.iter().zip(&idx).map(|(a, &i)| a.values[i].clone()));
         cells.push(row.seed.to_string());
         if !self.axes.iter().any(|a| a.key == "protocol") {
-            cells.push(row.protocol.to_string());
+            cells.push(row.protocol.clone());
         }
-        cells.extend(row.cells());
+        cells.extend(row.run_cells());
         cells
     }
 }
@@ -406,7 +409,7 @@ pub fn sweep(args: &Args) -> Result<Outcome, Failure> {
     let rows: Vec<Vec<String>> = batch::run_all(
         &jobs,
         args.jobs,
-        |(r, s)| grid.cells(*r, &RunRow::of(&run::run(s, &mut |_, _| {}))),
+        |(r, s)| grid.cells(*r, &RunSummary::of(s, &run::run(s, &mut |_, _| {}))),
         |_| bar.inc(1),
     );
     bar.finish_and_clear();
@@ -732,8 +735,9 @@ impl<'a> Table<'a> {
         self.columns.iter().position(|c| c == name).expect("a sweep column")
     }
 
-    fn value(&self, row: usize, name: &str) -> f64 {
-        self.rows[row][self.col(name)].parse().unwrap_or(f64::NAN)
+    /// A metric of row `row`'s run, read back from its full-precision cell (NaN when empty).
+    fn value(&self, row: usize, metric: &Metric) -> f64 {
+        self.rows[row][self.col(metric.name)].parse().unwrap_or(f64::NAN)
     }
 
     /// Rows grouped by the values of `keys`, groups in order of first appearance.
@@ -756,24 +760,24 @@ impl<'a> Table<'a> {
     }
 
     /// The mean over the complete runs among `rows`: a run that stopped early is never averaged.
-    fn mean(&self, rows: &[usize], name: &str) -> f64 {
-        stats::mean(&rows.iter().filter(|&&r| self.complete(r)).map(|&r| self.value(r, name)).collect::<Vec<_>>())
+    fn mean(&self, rows: &[usize], metric: &Metric) -> f64 {
+        stats::mean(&rows.iter().filter(|&&r| self.complete(r)).map(|&r| self.value(r, metric)).collect::<Vec<_>>())
     }
 }
 
 /// Columns of summary.csv: means over seeds.
-const SUMMARY: &[(&str, usize)] = &[
-    ("offered_tps", 1),
-    ("goodput_tps", 1),
-    ("e2e_p50_ms", 3),
-    ("e2e_p90_ms", 3),
-    ("e2e_p99_ms", 3),
-    ("e2e_p99_all_ms", 3),
-    ("consensus_p50_ms", 3),
-    ("msgs_per_tx", 2),
-    ("bytes_per_tx", 1),
-    ("cpu_util_mean", 4),
-    ("cpu_us_per_tx", 2),
+pub(crate) const SUMMARY: &[&Metric] = &[
+    m::OFFERED_TPS,
+    m::GOODPUT_TPS,
+    m::E2E_P50_MS,
+    m::E2E_P90_MS,
+    m::E2E_P99_MS,
+    m::E2E_P99_ALL_MS,
+    m::CONSENSUS_P50_MS,
+    m::MSGS_PER_TX,
+    m::BYTES_PER_TX,
+    m::CPU_UTIL_MEAN,
+    m::CPU_US_PER_TX,
 ];
 
 fn label(keys: &[String], values: &[String]) -> String {
@@ -824,7 +828,7 @@ fn full_fmt(x: f64, _decimals: usize) -> String {
 fn summary(table: &Table<'_>, fmt: Fmt) -> (Vec<String>, Vec<Vec<String>>) {
     let mut header: Vec<String> = table.axes.clone();
     header.extend(["seeds".into(), "complete_runs".into()]);
-    header.extend(SUMMARY.iter().map(|(c, _)| c.to_string()));
+    header.extend(SUMMARY.iter().map(|m| m.name.to_string()));
     let rows = table
         .groups(&table.axes)
         .into_iter()
@@ -832,7 +836,7 @@ fn summary(table: &Table<'_>, fmt: Fmt) -> (Vec<String>, Vec<Vec<String>>) {
             let mut row = values;
             row.push(members.len().to_string());
             row.push(members.iter().filter(|&&r| table.complete(r)).count().to_string());
-            row.extend(SUMMARY.iter().map(|&(c, d)| fmt(table.mean(&members, c), d)));
+            row.extend(SUMMARY.iter().map(|m| fmt(table.mean(&members, m), m.decimals)));
             row
         })
         .collect();
@@ -843,10 +847,14 @@ fn summary(table: &Table<'_>, fmt: Fmt) -> (Vec<String>, Vec<Vec<String>>) {
 fn saturation(table: &Table<'_>, bound: f64, num: Fmt) -> (Vec<String>, Vec<Vec<String>>) {
     let others: Vec<String> = table.axes.iter().filter(|k| *k != LOAD_KEY).cloned().collect();
     let mut header = others.clone();
-    header.extend(
-        ["saturation_rate_tps", "goodput_tps", "e2e_p99_all_ms", "first_over_rate_tps", "first_over_e2e_p99_all_ms"]
-            .map(String::from),
-    );
+    let (goodput, p99) = (m::GOODPUT_TPS, m::E2E_P99_ALL_MS);
+    header.extend([
+        "saturation_rate_tps".to_string(),
+        goodput.name.to_string(),
+        p99.name.to_string(),
+        "first_over_rate_tps".to_string(),
+        format!("first_over_{}", p99.name),
+    ]);
     let stop = table.col("stop");
     let mut rows = Vec::new();
     for (values, members) in table.groups(&others) {
@@ -860,22 +868,20 @@ fn saturation(table: &Table<'_>, bound: f64, num: Fmt) -> (Vec<String>, Vec<Vec<
             }
         }
         by_rate.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let worst =
-            |runs: &[usize]| runs.iter().map(|&r| table.value(r, "e2e_p99_all_ms")).fold(f64::NEG_INFINITY, f64::max);
-        let holds = |runs: &[usize]| {
-            runs.iter().all(|&r| table.rows[r][stop] == "end" && table.value(r, "e2e_p99_all_ms") <= bound)
-        };
+        let worst = |runs: &[usize]| runs.iter().map(|&r| table.value(r, p99)).fold(f64::NEG_INFINITY, f64::max);
+        let holds = |runs: &[usize]| runs.iter().all(|&r| table.rows[r][stop] == "end" && table.value(r, p99) <= bound);
         let first_over = by_rate.iter().position(|(_, runs)| !holds(runs));
         let held = &by_rate[..first_over.unwrap_or(by_rate.len())];
         let mut row = values;
         match held.last() {
             Some((rate, runs)) => {
-                row.extend([num(*rate, 1), num(table.mean(runs, "goodput_tps"), 1), num(worst(runs), 3)]);
+                let good = table.mean(runs, goodput);
+                row.extend([num(*rate, 1), num(good, goodput.decimals), num(worst(runs), p99.decimals)]);
             }
             None => row.extend([String::new(), String::new(), String::new()]),
         }
         match first_over.map(|i| &by_rate[i]) {
-            Some((rate, runs)) => row.extend([num(*rate, 1), num(worst(runs), 3)]),
+            Some((rate, runs)) => row.extend([num(*rate, 1), num(worst(runs), p99.decimals)]),
             None => row.extend([String::new(), String::new()]),
         }
         rows.push(row);
@@ -908,13 +914,15 @@ fn figures(table: &Table<'_>) -> Vec<Figure> {
         if x_key.as_deref() == Some(LOAD_KEY) {
             points.sort_by(|a, b| a.0.total_cmp(&b.0));
         }
-        let curve = |y: &str| -> Vec<(f64, f64)> {
-            points.iter().map(|(_, runs)| (table.mean(runs, "goodput_tps"), table.mean(runs, y))).collect()
+        let curve = |y: &Metric| -> Vec<(f64, f64)> {
+            points.iter().map(|(_, runs)| (table.mean(runs, m::GOODPUT_TPS), table.mean(runs, y))).collect()
         };
         let series = |p: &str| if single { p.to_string() } else { format!("{name} {p}") };
-        p50 = p50.series(series("p50"), curve("e2e_p50_ms")).series(series("p99"), curve("e2e_p99_ms"));
-        let offered: Vec<(f64, f64)> =
-            points.iter().map(|(_, runs)| (table.mean(runs, "offered_tps"), table.mean(runs, "goodput_tps"))).collect();
+        p50 = p50.series(series("p50"), curve(m::E2E_P50_MS)).series(series("p99"), curve(m::E2E_P99_MS));
+        let offered: Vec<(f64, f64)> = points
+            .iter()
+            .map(|(_, runs)| (table.mean(runs, m::OFFERED_TPS), table.mean(runs, m::GOODPUT_TPS)))
+            .collect();
         goodput = goodput.series(if single { "goodput".into() } else { name }, offered);
     }
     vec![
@@ -1005,7 +1013,7 @@ fn finish(meta: &Meta, rows: &[Vec<String>], dir: &Path, inputs: &[&Path], comma
         page.heading("Reproduce");
         page.pre(&reproduce);
         page.files(&files);
-        page.version();
+        page.version(&crate::version::long());
         fs::write(staging.join("report.html"), page.finish())
     });
     let _ = writeln!(text, "  {:<12} {reproduce}", "reproduce");

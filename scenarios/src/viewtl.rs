@@ -5,8 +5,8 @@
 use sim_core::{Entry, FaultAction, Note, Record};
 
 use crate::model::ProtocolKind;
-use crate::report::Figure;
 use crate::watch::{RunInfo, Watcher};
+use plots::Figure;
 
 /// Points per replica at most: one per bucket of the planned run.
 pub const BUCKETS: u64 = 1000;
