@@ -128,7 +128,7 @@ fn spec_errors_exit_2_naming_the_key() {
         (SPEC.replace("\"low.e2e_p50_ms\"", "\"low.e2e_p50_msec\""), PAGE.to_string(), "no metric `e2e_p50_msec`"),
         (SPEC.replace("\"high.goodput_tps\"", "\"peak.goodput_tps\""), PAGE.to_string(), "no run `peak`"),
         (SPEC.replace("two/400.low", "four/400.low"), PAGE.to_string(), "`four/400.low.goodput_tps` names no case"),
-        (SPEC.replace("op = \">\"", "op = \"=>\""), PAGE.to_string(), "op"),
+        (SPEC.replace("op = \">\"", "op = \"=>\""), PAGE.to_string(), "unknown variant `=>`"),
         (SPEC.to_string(), PAGE.replace("{{plot p50}}", "{{plot p90}}"), "unknown placeholder `{{plot p90}}`"),
         (SPEC.replace("hotstuff.batch_size", "hotstuff.batch_sizes"), PAGE.to_string(), "batch_sizes"),
     ];
@@ -147,7 +147,7 @@ fn spec_errors_exit_2_naming_the_key() {
 fn isolated_runs_are_the_same_runs_with_their_cost() {
     let dir = TempDir::new("exp-isolate");
     let spec = "name = \"toy\"\nscenario = \"toy.toml\"\n[[table]]\nname = \"t\"\ncolumns = [\"goodput_tps\"]\n";
-    setup(&dir, spec, "{{table t}}\n");
+    setup(&dir, spec, "{{table t}}\n{{value all.goodput_tps 1}}\n");
     for (out, isolate) in [("a", false), ("b", true)] {
         let mut args = vec!["experiment", "toy-spec.toml", "--out", out, "-q"];
         args.extend(isolate.then_some("--isolate"));
@@ -274,4 +274,37 @@ fn keeps_up_with_share_zero_is_the_sweep_bound() {
     assert!(!keeps_up(10.0, 1000.0, f64::NAN, 0.0, Some(100.0)));
     assert!(keeps_up(930.0, 1000.0, f64::NAN, 0.93, None));
     assert!(!keeps_up(929.0, 1000.0, 1.0, 0.93, None));
+}
+
+#[test]
+fn a_spec_with_a_search_reports_the_capacity_the_search_finds() {
+    let dir = TempDir::new("exp-search");
+    let spec = r#"
+name = "toy"
+scenario = "toy.toml"
+[[variant]]
+label = "slow"
+sets = ["cpu.cores=1", "cpu.base_us=1000"]
+[search]
+goodput_share = 0.93
+start_tps = 500
+step = 1.25
+latency_share = 0.9
+[[table]]
+name = "t"
+columns = ["variant", "capacity_tps", "latency.e2e_p50_ms", "capacity.goodput_tps"]
+[[expect]]
+left = "slow.capacity_tps"
+op = ">="
+right = "slow.capacity.goodput_tps"
+why = "the capacity is the best run's goodput"
+"#;
+    setup(&dir, spec, "{{table t}}\ncapacity {{value slow.capacity_tps}}\n");
+    let out = byzsim(&["experiment", "toy-spec.toml", "--out", "out", "-q"], &dir);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let found = old_parameters(500.0).run(toy_run);
+    let page = String::from_utf8(read(&dir.join("out"), "toy.md")).unwrap();
+    assert!(page.contains(&format!("capacity {:.0}\n", found.capacity_tps)), "{page}");
+    let runs = String::from_utf8(read(&dir.join("out"), "toy-runs.csv")).unwrap();
+    assert_eq!(runs.lines().count(), 1 + found.runs.len() + 1, "every search run and the latency run: {runs}");
 }

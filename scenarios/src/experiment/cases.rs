@@ -119,8 +119,10 @@ fn case(
     }
     let mut all = sets.to_vec();
     all.extend(point.iter().map(|(a, v)| axis_set(a, v, variant.unwrap_or(""))));
+    // A spec with neither variants, axes nor seeds has one case, named `all`.
+    let label = if label.is_empty() { "all".to_string() } else { label.join("/") };
     Case {
-        label: label.join("/"),
+        label,
         variant: variant.map(String::from),
         axes: point.iter().map(|(a, v)| (a.name.clone(), text_of(v))).collect(),
         seed,
