@@ -8,7 +8,7 @@ use std::time::Instant;
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use scenarios::batch::{self, Failure, parse_seed_range};
-use scenarios::{calibrate, compare, diagnose, output, parse, resultsdir, run, sweep, version};
+use scenarios::{calibrate, compare, diagnose, experiment, output, parse, resultsdir, run, sweep, version};
 use sim_core::Stop;
 
 const METRICS_HELP: &str = "\
@@ -219,6 +219,34 @@ enum Command {
     /// Print the JSON Schema (draft 2020-12) of scenario files, for editors (Taplo, Even Better
     /// TOML): every field with its type, bounds, default and meaning.
     Schema,
+    /// Run an experiment spec (experiments/*.toml; docs/experiments.md): its cases on the
+    /// worker pool, its load search, tables, plots and page; exit code 1 when a claim fails.
+    Experiment {
+        /// The spec file.
+        spec: PathBuf,
+        /// Results folder (default: results/<name>-experiment). Must be new, empty, or a folder
+        /// byzsim wrote.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Cases at once, on as many threads (default: the number of cores).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4096))]
+        jobs: Option<u32>,
+        /// Run each run in a child process and measure its wall time and peak memory.
+        #[arg(long)]
+        isolate: bool,
+        /// The spec's `[quick]` axis values: fewer cases.
+        #[arg(long)]
+        quick: bool,
+        /// No progress bar.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// One run of `experiment --isolate`, its summary printed as JSON.
+    #[command(hide = true)]
+    ExperimentRun {
+        #[command(flatten)]
+        input: Input,
+    },
     /// Time BLS12-381 (blst) on this machine and write a crypto cost profile for
     /// `[cpu] profile_file`.
     Calibrate {
@@ -400,6 +428,14 @@ fn main() -> ExitCode {
             let jobs = jobs.map_or_else(batch::default_jobs, |j| j as usize);
             let args = sweep::Args { file, sets, seeds, jobs, shard, out, saturation_p99_ms, quiet };
             finish(sweep::sweep(&args).map(|o| (o.text, o.code)))
+        }
+        Command::Experiment { spec, out, jobs, isolate, quick, quiet } => {
+            let jobs = jobs.map_or_else(batch::default_jobs, |j| j as usize);
+            let args = experiment::Args { spec, out, jobs, isolate, quick, quiet };
+            finish(experiment::experiment(&args).map(|o| (o.text, o.code)))
+        }
+        Command::ExperimentRun { input } => {
+            finish(experiment::child(&input.file, &input.sets, input.seed).map(|text| (text, 0)))
         }
         Command::Merge { paths, out } => finish(sweep::merge(&paths, out).map(|o| (o.text, o.code))),
         Command::Schema => finish(Ok((parse::schema_json(), 0))),

@@ -109,7 +109,7 @@ pub struct RunCost {
 
 /// One run's results (summary.json). Fields in alphabetical order: that is the key order of the
 /// file. Numbers that may be missing (no transaction) are `None`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunSummary {
     pub byzantine: Vec<ByzantineReplica>,
     pub byzantine_stake_ppm: Option<u64>,
@@ -172,11 +172,12 @@ pub struct RunSummary {
 
 /// A latency that may be infinite: a number, `"inf"` when more than 1% of the window's
 /// transactions went unconfirmed, or null when the window holds no transaction.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum AllMs {
     Ms(f64),
     Text(InfText),
+    #[default]
     None,
 }
 

@@ -39,6 +39,7 @@ use crate::results::metric::{self as m, Metric};
 use crate::results::{RunSummary, full, num};
 use crate::resultsdir::{self, Marker};
 use crate::run;
+use crate::search;
 use crate::stats;
 
 /// The swept key that is the offered load, for saturation and the throughput-latency curves.
@@ -869,7 +870,13 @@ fn saturation(table: &Table<'_>, bound: f64, num: Fmt) -> (Vec<String>, Vec<Vec<
         }
         by_rate.sort_by(|a, b| a.0.total_cmp(&b.0));
         let worst = |runs: &[usize]| runs.iter().map(|&r| table.value(r, p99)).fold(f64::NEG_INFINITY, f64::max);
-        let holds = |runs: &[usize]| runs.iter().all(|&r| table.rows[r][stop] == "end" && table.value(r, p99) <= bound);
+        let holds = |runs: &[usize]| {
+            let keeps_up = |r: usize| {
+                let offered = table.value(r, m::OFFERED_TPS);
+                search::keeps_up(table.value(r, goodput), offered, table.value(r, p99), 0.0, Some(bound))
+            };
+            runs.iter().all(|&r| table.rows[r][stop] == "end" && keeps_up(r))
+        };
         let first_over = by_rate.iter().position(|(_, runs)| !holds(runs));
         let held = &by_rate[..first_over.unwrap_or(by_rate.len())];
         let mut row = values;
@@ -1102,10 +1109,10 @@ mod tests {
 
     #[test]
     fn saturation_is_the_last_load_before_the_first_over_the_bound() {
-        let cols = ["run", "protocol", LOAD_KEY, "seed", "goodput_tps", "e2e_p99_all_ms", "stop"];
+        let cols = ["run", "protocol", LOAD_KEY, "seed", "offered_tps", "goodput_tps", "e2e_p99_all_ms", "stop"];
         let m = meta(&cols, Some(100.0));
         let row = |p: &str, rate: &str, seed: &str, good: &str, p99: &str, stop: &str| {
-            vec!["0".into(), p.into(), rate.into(), seed.into(), good.into(), p99.into(), stop.into()]
+            vec!["0".into(), p.into(), rate.into(), seed.into(), rate.into(), good.into(), p99.into(), stop.into()]
         };
         let rows = vec![
             row("a", "1000", "1", "1000", "50", "end"),

@@ -1,13 +1,15 @@
 //! `cargo xtask figures [--only NAME] [--quick]`: validation figures (markdown tables, CSV files
-//! and plots) under docs/figures/, one function per figure set.
+//! and plots) under docs/figures/, one experiment spec or one function per figure set.
 //!
-//! Every simulation runs in a child process of the release-built xtask (`figures-case`), one at
-//! a time, and prints one line of `key=value` metrics; the parent gathers them. Runs are seeded,
-//! so every table is the same on every rerun; only the wall-time sections differ. `--quick`
-//! runs fewer points and writes to target/figures-quick/ instead of docs/figures/.
+//! A set moved to `experiments/` (`hotstuff-attacks`) is one `byzsim experiment` run whose
+//! results folder is copied here. For the others, every simulation runs in a child process of
+//! the release-built xtask (`figures-case`), one at a time, and prints one line of `key=value`
+//! metrics; the parent gathers them. Runs are seeded, so every table is the same on every
+//! rerun; only the wall-time sections differ. `--quick` runs fewer points and writes to
+//! target/figures-quick/ instead of docs/figures/.
 //!
-//! To add a set: write `fn my_set(ctx: &mut Ctx) -> Result<Written, String>` and list it in
-//! [`SETS`].
+//! To add a set: write a spec (docs/experiments.md) and list it in [`SETS`] with
+//! `run: |c| experiment(c, "<name>")`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -32,7 +34,7 @@ const SETS: &[Set] = &[
     Set {
         name: "hotstuff-attacks",
         what: "chained HotStuff, n = 32: goodput and latency against the number of forking or silent replicas",
-        run: hotstuff_attacks,
+        run: |c| experiment(c, "hotstuff-attacks"),
     },
     // The leaderless sets live in figures_leaderless.rs and write under leaderless/.
     Set {
@@ -177,6 +179,45 @@ pub(crate) fn case_args<'a>(args: &'a [String], what: &str) -> Result<(&'a Strin
         }
     }
     Ok((file, sets))
+}
+
+// ----- sets written by an experiment spec -----
+
+/// A set that is an experiment spec (docs/experiments.md): `byzsim experiment
+/// experiments/<name>.toml` writes its results folder under target/experiments/, whose page,
+/// CSV files and plots are copied into the figures folder. Its claims are checked on every run.
+fn experiment(ctx: &mut Ctx, name: &str) -> Result<String, String> {
+    eprintln!("$ cargo build --release --quiet --package scenarios --bin byzsim");
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--release", "--quiet", "--package", "scenarios", "--bin", "byzsim"])
+        .status()
+        .map_err(|e| format!("cargo: {e}"))?;
+    if !status.success() {
+        return Err("`cargo build --release --bin byzsim` failed".into());
+    }
+    let exe = ctx.runner.exe.with_file_name(format!("byzsim{}", std::env::consts::EXE_SUFFIX));
+    let folder =
+        PathBuf::from("target/experiments").join(if ctx.quick { format!("{name}-quick") } else { name.into() });
+    let mut cmd = Command::new(&exe);
+    cmd.args(["experiment", &format!("experiments/{name}.toml"), "--quiet", "--out"]).arg(&folder);
+    if ctx.quick {
+        cmd.arg("--quick");
+    }
+    eprintln!("$ {cmd:?}");
+    let status = cmd.status().map_err(|e| format!("{}: {e}", exe.display()))?;
+    if !status.success() {
+        return Err(format!("byzsim experiment experiments/{name}.toml failed ({status})"));
+    }
+    let entries = std::fs::read_dir(&folder).map_err(|e| format!("{}: {e}", folder.display()))?;
+    for entry in entries {
+        let file = entry.map_err(|e| format!("{}: {e}", folder.display()))?.file_name();
+        if file == ".byzsim" || file == "results.json" {
+            continue;
+        }
+        let to = ctx.out_dir.join(&file);
+        std::fs::copy(folder.join(&file), &to).map_err(|e| format!("{}: {e}", to.display()))?;
+    }
+    Ok(format!("{name}.md"))
 }
 
 // ----- one run, in a child process -----
@@ -537,7 +578,9 @@ fn index(quick: bool, out_dir: &Path) -> String {
          goodput; latency is measured in a separate run at \
          {LATENCY_LOAD} of that throughput, since above it the queue of pending transactions (and with it \
          every latency) grows for as long as the run lasts.\n\n\
-         ## Adding a set\n\nWrite one function `fn my_set(ctx: &mut Ctx) -> Result<String, String>` in \
+         ## Adding a set\n\nWrite an experiment spec `experiments/<name>.toml` and its page \
+         `experiments/<name>.md` (docs/experiments.md) and list it in `SETS` with `run: |c| experiment(c, \"<name>\")`; \
+         or write one function `fn my_set(ctx: &mut Ctx) -> Result<String, String>` in \
          `xtask/src/figures.rs` that runs its cases through `ctx.runner` (or `saturate`), writes `<name>.md` (or \
          `<name>/README.md`), its CSV files and plots into `ctx.out_dir`, and returns the page's file name; then \
          list it in `SETS`. A page's paragraph that starts with `**Summary.**` is copied here."
@@ -1228,192 +1271,3 @@ certificates are about 1.4 times libhotstuff's (8 KB instead of about 5.5 KB at 
 cannot be given their own core apart from the protocol's, as libhotstuff's client threads and verification \
 pool are.
 ";
-
-// ----- set B: attacks -----
-
-/// One row of the attack set: behaviour, attackers, the run at the moderate load, the run at
-/// the saturating load.
-type AttackRow<'a> = (&'a str, u32, Metrics, Metrics);
-
-fn hotstuff_attacks(ctx: &mut Ctx) -> Result<String, String> {
-    let counts: &[u32] = if ctx.quick { &[0, 10] } else { &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10] };
-    let file = "scenarios/figures/hotstuff-attacks.toml";
-    let load_tps = 1000.0;
-    let saturating_tps = 4000.0;
-    let t0 = ctx.runner.log.len();
-    let mut rows: Vec<AttackRow<'_>> = Vec::new();
-    for behavior in ["fork", "silent"] {
-        for &k in counts {
-            let byz = if k == 0 {
-                "byzantine=[]".to_string()
-            } else {
-                format!("byzantine=[{{ behavior = \"{behavior}\", count = {k} }}]")
-            };
-            if let Some(first) = rows.iter().find(|r| r.1 == 0).filter(|_| k == 0) {
-                // No attacker is the same run whatever the behaviour.
-                let (at, sat) = (first.2.clone(), first.3.clone());
-                rows.push((behavior, k, at, sat));
-                continue;
-            }
-            let sets = [byz];
-            let label = if k == 0 { "none".to_string() } else { format!("{behavior} k={k}") };
-            let at = ctx.runner.run(&format!("{label} @{load_tps}"), file, &sets, load_tps)?;
-            let sat = ctx.runner.run(&format!("{label} @{saturating_tps}"), file, &sets, saturating_tps)?;
-            rows.push((behavior, k, at, sat));
-        }
-    }
-    let log = ctx.runner.since(t0).to_vec();
-    let dir = ctx.out_dir.clone();
-    let mut csv = String::from(
-        "behavior,attackers,offered_tps,goodput_tps,e2e_p50_ms,e2e_p99_ms,e2e_mean_ms,unconfirmed_tx,views,\
-         view_changes,saturated_offered_tps,saturated_goodput_tps\n",
-    );
-    for (b, k, m, s) in &rows {
-        let _ = writeln!(
-            csv,
-            "{b},{k},{:.1},{:.1},{:.3},{:.3},{:.3},{},{},{},{:.1},{:.1}",
-            m.offered_tps,
-            m.goodput_tps,
-            m.e2e_p50_ms,
-            m.e2e_p99_ms,
-            m.e2e_mean_ms,
-            m.unconfirmed_tx,
-            m.views,
-            m.view_changes,
-            s.offered_tps,
-            s.goodput_tps
-        );
-    }
-    write(&dir.join("hotstuff-attacks.csv"), &csv)?;
-    write(&dir.join("hotstuff-attacks-runs.csv"), &runs_csv(&log))?;
-
-    let mut md = String::from("# HotStuff under attack: forking and silent replicas\n\n");
-    md.push_str(ATTACK_SETUP);
-    md.push_str(&attack_summary(&rows));
-    let _ = writeln!(
-        md,
-        "\n| behaviour | attackers | goodput tx/s @{load_tps:.0} | e2e p50 ms | e2e p99 ms | unconfirmed tx | views | view changes | goodput tx/s @{saturating_tps:.0} (capacity) |"
-    );
-    let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for (b, k, m, s) in &rows {
-        let _ = writeln!(
-            md,
-            "| {b} | {k} | {:.0} | {:.0} | {:.0} | {} | {} | {} | {:.0} |",
-            m.goodput_tps, m.e2e_p50_ms, m.e2e_p99_ms, m.unconfirmed_tx, m.views, m.view_changes, s.goodput_tps
-        );
-    }
-    let series = |f: &dyn Fn(&Metrics, &Metrics) -> f64, b: &str| -> Vec<(f64, f64)> {
-        rows.iter().filter(|r| r.0 == b).map(|r| (f64::from(r.1), f(&r.2, &r.3))).collect()
-    };
-    let charts = [
-        (
-            "goodput",
-            format!("goodput at {load_tps:.0} tx/s offered (tx/s)"),
-            &(|m: &Metrics, _: &Metrics| m.goodput_tps) as &dyn Fn(&Metrics, &Metrics) -> f64,
-        ),
-        ("capacity", format!("goodput at {saturating_tps:.0} tx/s offered (tx/s)"), &|_: &Metrics, s: &Metrics| {
-            s.goodput_tps
-        }),
-        ("p50", "end-to-end latency p50 (ms)".to_string(), &|m: &Metrics, _: &Metrics| m.e2e_p50_ms),
-        ("p99", "end-to-end latency p99 (ms)".to_string(), &|m: &Metrics, _: &Metrics| m.e2e_p99_ms),
-    ];
-    md.push('\n');
-    for (stem, y, f) in charts {
-        let chart = plots::Chart::new(format!("HotStuff n = 32: {y}"), "Byzantine replicas", &y, plots::Kind::Line)
-            .series("fork", series(f, "fork"))
-            .series("silent", series(f, "silent"));
-        md.push_str(&plot(&dir, &format!("hotstuff-attacks-{stem}"), &chart)?);
-        md.push('\n');
-    }
-    md.push_str(&attack_reading(&rows));
-    let _ = writeln!(md, "\n## Wall time\n\nThe only section that changes between reruns.\n");
-    md.push_str(&wall_table(&log));
-    write(&dir.join("hotstuff-attacks.md"), &md)?;
-    Ok("hotstuff-attacks.md".into())
-}
-
-const ATTACK_SETUP: &str = "Written by `cargo xtask figures --only hotstuff-attacks`. Scenario \
-`scenarios/figures/hotstuff-attacks.toml`: chained HotStuff, n = 32 (f = 10) in 8 Google Cloud regions \
-(`gcp2019` round-trip matrix; replica i in region i mod 8), 8 clients in the same regions sending every \
-transaction to every replica (`send_to = \"all\"`: clients never retry, so a silent replica must not be the only \
-one holding a transaction), Poisson arrivals, 256-byte transactions, batch 400, BLS aggregate certificates on \
-2-core replicas (built-in `blst-x86-2core` costs), view timeout 500 ms without backoff, 40 s of load (the first 5 s \
-left out) and 20 s of drain. The Byzantine replicas are `count` of them drawn from the seed (`[[byzantine]] \
-behavior = \"fork\"` or `\"silent\"`). Each row is two runs: one at 1,000 tx/s (about a third of the \
-attack-free capacity: latency and goodput at a load the system can carry) and one at 4,000 tx/s (above capacity: \
-its goodput is the capacity left under attack).\n";
-
-/// The `**Summary.**` paragraph of the attack set (the index copies it).
-fn attack_summary(rows: &[AttackRow<'_>]) -> String {
-    let get = |b: &str| rows.iter().filter(|r| r.0 == b).max_by_key(|r| r.1);
-    let none = rows.iter().find(|r| r.1 == 0);
-    match (none, get("fork"), get("silent")) {
-        (Some(z), Some(f), Some(s)) => format!(
-            "\n**Summary.** n = 32 on the gcp2019 matrix: without attackers the capacity is {:.0} tx/s and the \
-             end-to-end p50 / p99 at 1,000 tx/s {:.0} / {:.0} ms. {} forking replicas cut the capacity to {:.0} tx/s \
-             and raise p50 / p99 to {:.0} / {:.0} ms without a single view change; {} silent replicas cut it to \
-             {:.0} tx/s and raise p50 / p99 to {:.0} / {:.0} ms, every silent leader costing a 500 ms timeout.\n",
-            z.3.goodput_tps,
-            z.2.e2e_p50_ms,
-            z.2.e2e_p99_ms,
-            f.1,
-            f.3.goodput_tps,
-            f.2.e2e_p50_ms,
-            f.2.e2e_p99_ms,
-            s.1,
-            s.3.goodput_tps,
-            s.2.e2e_p50_ms,
-            s.2.e2e_p99_ms,
-        ),
-        _ => String::new(),
-    }
-}
-
-/// The reading of the attack set, with the numbers of this run.
-fn attack_reading(rows: &[AttackRow<'_>]) -> String {
-    let get = |b: &str, k: u32| rows.iter().find(|r| r.0 == b && r.1 == k);
-    let top = rows.iter().map(|r| r.1).max().unwrap_or(0);
-    let num =
-        |b: &str, k: u32, f: &dyn Fn(&AttackRow<'_>) -> f64| get(b, k).map_or("-".into(), |r| format!("{:.0}", f(r)));
-    let vars = [
-        ("{top}", top.to_string()),
-        ("{cap0}", num("fork", 0, &|r| r.3.goodput_tps)),
-        ("{p50_0}", num("fork", 0, &|r| r.2.e2e_p50_ms)),
-        ("{p99_0}", num("fork", 0, &|r| r.2.e2e_p99_ms)),
-        ("{views0}", num("fork", 0, &|r| r.2.views as f64)),
-        ("{fork_cap}", num("fork", top, &|r| r.3.goodput_tps)),
-        ("{fork_p50}", num("fork", top, &|r| r.2.e2e_p50_ms)),
-        ("{fork_p99}", num("fork", top, &|r| r.2.e2e_p99_ms)),
-        ("{fork_vc}", num("fork", top, &|r| r.2.view_changes as f64)),
-        ("{silent_cap}", num("silent", top, &|r| r.3.goodput_tps)),
-        ("{silent_p50}", num("silent", top, &|r| r.2.e2e_p50_ms)),
-        ("{silent_p99}", num("silent", top, &|r| r.2.e2e_p99_ms)),
-        ("{silent_views}", num("silent", top, &|r| r.2.views as f64)),
-        ("{silent_vc}", num("silent", top, &|r| r.2.view_changes as f64)),
-        ("{silent_good}", num("silent", top, &|r| r.2.goodput_tps)),
-    ];
-    let mut text = ATTACK_READING.to_string();
-    for (k, v) in vars {
-        text = text.replace(k, &v);
-    }
-    text
-}
-
-const ATTACK_READING: &str = "## Reading\n\n\
-**Forking** ({top} forkers: capacity {cap0} -> {fork_cap} tx/s, p50 {p50_0} -> {fork_p50} ms, p99 {p99_0} -> \
-{fork_p99} ms, {fork_vc} view changes). A forking leader extends the parent of the block its highest QC \
-certifies, so the block of the view before it is orphaned (its transactions are proposed again later) and the \
-chain of consecutive views that would have committed the blocks before it breaks. Every view still ends on \
-time: no timeouts, no view changes, the same number of views as without attackers. What is lost is one block in \
-every forker's turn plus the commits it delays, so capacity falls by about the share of orphaned blocks and \
-latency rises slowly with the number of forkers.\n\n\
-**Silent** ({top} silent replicas: capacity {cap0} -> {silent_cap} tx/s, p50 {p50_0} -> {silent_p50} ms, p99 \
-{p99_0} -> {silent_p99} ms; {silent_views} views instead of {views0}, {silent_vc} view changes). A silent \
-replica drops everything. As leader its view ends only by timeout (500 ms, several normal views) and a \
-view-change proof; the blocks around it lose the consecutive views the three-chain rule needs, so commits wait \
-for three correct leaders in a row, which round-robin order makes rarer as the attackers grow. With 10 silent \
-replicas only n - f = 22 correct ones remain and every quorum needs all of them, the farthest included. At the \
-1,000 tx/s load goodput stays near the offered load while the capacity left exceeds it and falls ({silent_good} \
-tx/s at {top}) only where capacity comes down to it; latency is the metric that shows the attack. The capacity \
-runs (4,000 tx/s, above capacity) have queues that grow for the whole run: use their goodput, not their \
-latency.\n";

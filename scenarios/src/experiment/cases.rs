@@ -1,0 +1,131 @@
+//! The cases of an experiment: every variant crossed with every axis value and seed, in that
+//! order (the variant slowest, the seed fastest), each with its label and overrides.
+
+use serde::{Deserialize, Serialize};
+
+use super::spec::{Axis, Loaded};
+use crate::results::RunSummary;
+use crate::search::Found;
+
+/// One case: what it is called and the overrides it runs with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Case {
+    /// `variant/value/value[/seedS]`: what claims and `{{value}}` name it by.
+    pub label: String,
+    pub variant: Option<String>,
+    /// (axis name, value as text), in the spec's order.
+    pub axes: Vec<(String, String)>,
+    pub seed: Option<u64>,
+    pub sets: Vec<String>,
+}
+
+/// One run of a case, by the name tables use (`capacity`, `latency`, a rate's name, `run`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NamedRun {
+    pub name: String,
+    pub rate_tps: Option<f64>,
+    pub summary: RunSummary,
+}
+
+/// A case with its runs, and what its search found.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CaseResult {
+    pub case: Case,
+    pub runs: Vec<NamedRun>,
+    pub search: Option<Found>,
+}
+
+impl CaseResult {
+    /// Every run of the case in the order run: (run name, rate, summary).
+    pub fn every_run(&self) -> Vec<(String, Option<f64>, &RunSummary)> {
+        match &self.search {
+            Some(found) => {
+                let mut out: Vec<_> = found.runs.iter().map(|(r, s)| (format!("search @{r}"), Some(*r), s)).collect();
+                out.push(("latency".into(), Some(found.latency.0), &found.latency.1));
+                out
+            }
+            None => self.runs.iter().map(|r| (r.name.clone(), r.rate_tps, &r.summary)).collect(),
+        }
+    }
+
+    pub fn run(&self, name: &str) -> Option<&RunSummary> {
+        self.runs.iter().find(|r| r.name == name).map(|r| &r.summary)
+    }
+}
+
+/// A value's text: a string as it is, anything else as TOML writes it.
+pub fn text_of(value: &toml::Value) -> String {
+    match value {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The override an axis value makes in a variant.
+fn axis_set(axis: &Axis, value: &toml::Value, variant: &str) -> String {
+    if let Some(set) = axis.instead.get(&text_of(value)) {
+        return set.clone();
+    }
+    match (&axis.key, &axis.set) {
+        (Some(key), _) => format!("{key}={value}"),
+        (None, Some(template)) => template.replace("{value}", &value.to_string()).replace("{variant}", variant),
+        (None, None) => unreachable!("checked when the spec was read"),
+    }
+}
+
+/// The cases of the spec, `quick` taking the axis values of `[quick]`.
+pub fn cases(loaded: &Loaded, quick: bool) -> Vec<Case> {
+    let spec = &loaded.spec;
+    let variants: Vec<(Option<&str>, &[String])> = if spec.variants.is_empty() {
+        vec![(None, &[])]
+    } else {
+        spec.variants.iter().map(|v| (Some(v.label.as_str()), v.sets.as_slice())).collect()
+    };
+    let values = |axis: &Axis| match spec.quick.values.get(&axis.name) {
+        Some(v) if quick => v.clone(),
+        _ => axis.values.clone(),
+    };
+    let seeds: Vec<Option<u64>> =
+        if spec.seeds.is_empty() { vec![None] } else { spec.seeds.iter().copied().map(Some).collect() };
+    let mut out = Vec::new();
+    for (variant, sets) in variants {
+        let mut points: Vec<Vec<(&Axis, toml::Value)>> = vec![Vec::new()];
+        for axis in &spec.axes {
+            points = points
+                .into_iter()
+                .flat_map(|p| values(axis).into_iter().map(move |v| [p.clone(), vec![(axis, v)]].concat()))
+                .collect();
+        }
+        for point in points {
+            for &seed in &seeds {
+                out.push(case(variant, sets, &point, seed, seeds.len() > 1));
+            }
+        }
+    }
+    out
+}
+
+fn case(
+    variant: Option<&str>,
+    sets: &[String],
+    point: &[(&Axis, toml::Value)],
+    seed: Option<u64>,
+    many_seeds: bool,
+) -> Case {
+    let mut label: Vec<String> = variant.map(String::from).into_iter().collect();
+    label.extend(point.iter().map(|(_, v)| text_of(v)));
+    if many_seeds && let Some(s) = seed {
+        label.push(format!("seed{s}"));
+    }
+    let mut all = sets.to_vec();
+    all.extend(point.iter().map(|(a, v)| axis_set(a, v, variant.unwrap_or(""))));
+    // A spec with neither variants, axes nor seeds has one case, named `all`.
+    let label = if label.is_empty() { "all".to_string() } else { label.join("/") };
+    Case {
+        label,
+        variant: variant.map(String::from),
+        axes: point.iter().map(|(a, v)| (a.name.clone(), text_of(v))).collect(),
+        seed,
+        sets: all,
+    }
+}

@@ -1,0 +1,107 @@
+//! `[[expect]]` claims and `CASE.VALUE` references: checked when the spec is read, evaluated
+//! against the results; a claim that does not hold fails the experiment (exit code 1).
+
+use super::cases::{self, CaseResult};
+use super::spec::{Expect, Loaded, Operand};
+use super::table::{self, Value};
+use crate::batch::Failure;
+
+/// A reference to one case's value: `fork/10.over.goodput_tps`, `none.capacity_tps`.
+pub struct Ref {
+    pub case: String,
+    pub value: Value,
+}
+
+/// Reads `CASE.VALUE`, the case among the spec's (full, not quick) cases, the value a number.
+pub fn reference(loaded: &Loaded, text: &str) -> Result<Ref, String> {
+    let labels: Vec<String> = cases::cases(loaded, false).into_iter().map(|c| c.label).collect();
+    let mut best: Option<&String> = None;
+    for label in &labels {
+        let fits = text.len() > label.len() && text.starts_with(label.as_str()) && text[label.len()..].starts_with('.');
+        if fits && best.is_none_or(|b| label.len() > b.len()) {
+            best = Some(label);
+        }
+    }
+    let Some(case) = best else {
+        let shown: Vec<&str> = labels.iter().take(4).map(String::as_str).collect();
+        return Err(format!("`{text}` names no case: write CASE.VALUE with a case such as {}", shown.join(", ")));
+    };
+    let value = table::value(loaded, &text[case.len() + 1..])?;
+    if matches!(value, Value::Variant | Value::Axis(_)) {
+        return Err(format!("`{text}`: a claim compares numbers of runs (RUN.METRIC or capacity_tps)"));
+    }
+    Ok(Ref { case: case.clone(), value })
+}
+
+impl Ref {
+    /// The value in `results`: None when the case did not run (a quick run), NaN when it has none.
+    pub fn get(&self, results: &[CaseResult]) -> Option<f64> {
+        let r = results.iter().find(|r| r.case.label == self.case)?;
+        Some(self.value.number(r).unwrap_or(f64::NAN))
+    }
+}
+
+/// Checks that every claim names cases and values that exist.
+pub fn check(loaded: &Loaded) -> Result<(), Failure> {
+    for e in &loaded.spec.expects {
+        let line = super::spec::line_at(&loaded.text, e.span().start);
+        let operands =
+            [Some(&Operand::Ref(e.get_ref().left.clone())), Some(&e.get_ref().right), e.get_ref().times.as_ref()];
+        for op in operands.into_iter().flatten() {
+            if let Operand::Ref(text) = op {
+                reference(loaded, text).map_err(|why| {
+                    Failure::input(format!(
+                        "{}:{line}: [[expect]]: {why}\n  help: see docs/experiments.md, Claims",
+                        loaded.path.display()
+                    ))
+                })?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn operand(loaded: &Loaded, op: &Operand, results: &[CaseResult]) -> Option<f64> {
+    match op {
+        Operand::Number(x) => Some(*x),
+        Operand::Ref(text) => reference(loaded, text).expect("checked").get(results),
+    }
+}
+
+/// Evaluates every claim: the messages of those that do not hold, and the count skipped
+/// because a case they name did not run.
+pub fn evaluate(loaded: &Loaded, results: &[CaseResult]) -> (Vec<String>, usize) {
+    let mut failed = Vec::new();
+    let mut skipped = 0;
+    for e in &loaded.spec.expects {
+        let line = super::spec::line_at(&loaded.text, e.span().start);
+        let x: &Expect = e.get_ref();
+        let left = operand(loaded, &Operand::Ref(x.left.clone()), results);
+        let right = operand(loaded, &x.right, results);
+        let times = x.times.as_ref().map_or(Some(1.0), |t| operand(loaded, t, results));
+        let (Some(left), Some(right), Some(times)) = (left, right, times) else {
+            skipped += 1;
+            continue;
+        };
+        if !x.op.holds(left, right * times) {
+            failed.push(format!(
+                "{}:{line}: claim does not hold: {} = {left} is not {} {}{} = {}\n  why it should: {}",
+                loaded.path.display(),
+                x.left,
+                x.op.text(),
+                describe(&x.right, right),
+                x.times.as_ref().map_or(String::new(), |t| format!(" x {}", describe(t, times))),
+                right * times,
+                x.why
+            ));
+        }
+    }
+    (failed, skipped)
+}
+
+fn describe(op: &Operand, value: f64) -> String {
+    match op {
+        Operand::Number(x) => format!("{x}"),
+        Operand::Ref(text) => format!("{text} ({value})"),
+    }
+}

@@ -1,0 +1,265 @@
+//! `byzsim experiment SPEC`: an experiment as data (docs/experiments.md). The spec's cases run
+//! on the worker pool (a case's runs, its load search included, in order on one worker);
+//! results come back in case order, so every file is the same whatever `--jobs`. The results
+//! folder holds the page filled from its template, a CSV per table, every run in
+//! `<name>-runs.csv`, the plots and `results.json`; a claim that does not hold fails with exit
+//! code 1 once the folder is written.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)] // `--isolate` times child processes
+
+pub mod cases;
+pub mod claims;
+pub mod page;
+pub mod spec;
+pub mod table;
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::{Deserialize, Serialize};
+
+use crate::batch::{self, Failure};
+use crate::parse;
+use crate::results::{METRICS, RunCost, RunSummary};
+use crate::resultsdir::{self, Marker};
+use crate::results::full;
+use cases::{Case, CaseResult, NamedRun};
+use spec::Loaded;
+
+/// `byzsim experiment`'s arguments.
+pub struct Args {
+    pub spec: PathBuf,
+    pub out: Option<PathBuf>,
+    pub jobs: usize,
+    pub isolate: bool,
+    pub quick: bool,
+    pub quiet: bool,
+}
+
+/// What the command prints and its exit code.
+pub struct Outcome {
+    pub text: String,
+    pub code: u8,
+}
+
+/// Everything an experiment found, as `results.json` holds it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Results {
+    pub name: String,
+    pub quick: bool,
+    pub cases: Vec<CaseResult>,
+}
+
+/// How a run is run: in this process, or in a child process of this binary.
+#[derive(Clone, Copy)]
+struct Runner<'a> {
+    scenario: &'a Path,
+    src: &'a str,
+    isolate: bool,
+}
+
+pub fn experiment(args: &Args) -> Result<Outcome, Failure> {
+    let loaded = Loaded::read(&args.spec)?;
+    let template = page::read(&loaded)?;
+    let scenario = loaded.beside(&loaded.spec.scenario);
+    let src = fs::read_to_string(&scenario).map_err(|e| Failure::input(format!("{}: {e}", scenario.display())))?;
+    let cases = cases::cases(&loaded, args.quick);
+    for case in &cases {
+        parse::load_str(&scenario, &src, &case.sets, case.seed).map_err(|d| {
+            Failure::input(format!(
+                "{}: case `{}` (its overrides {:?}):\n{d}",
+                loaded.path.display(),
+                case.label,
+                case.sets
+            ))
+        })?;
+    }
+    let page_path = loaded.page_path();
+    let inputs: Vec<&Path> = vec![&args.spec, &scenario, &page_path];
+    let dir = args.out.clone().unwrap_or_else(|| default_dir(&loaded.spec.name, args.quick));
+    resultsdir::check(&dir, &inputs)?;
+    let runner = Runner { scenario: &scenario, src: &src, isolate: args.isolate };
+    let results = run_cases(&loaded, runner, &cases, args);
+    let results = Results { name: loaded.spec.name.clone(), quick: args.quick, cases: results };
+    let (failed, skipped) = claims::evaluate(&loaded, &results.cases);
+    let marker = Marker::new("experiment", &loaded.spec.name);
+    resultsdir::replace(&dir, &inputs, marker, |staging| write(&loaded, &template, &results, staging))
+        .map_err(|e| Failure::output(format!("{}: {e}", dir.display())))?;
+    let mut text = format!("{} cases -> {}\n", results.cases.len(), dir.display());
+    let total = loaded.spec.expects.len();
+    text.push_str(&format!(
+        "claims: {} hold, {} fail, {skipped} not run\n",
+        total - failed.len() - skipped,
+        failed.len()
+    ));
+    if failed.is_empty() {
+        return Ok(Outcome { text, code: 0 });
+    }
+    Err(Failure::output(format!("{text}{}", failed.join("\n"))))
+}
+
+fn default_dir(name: &str, quick: bool) -> PathBuf {
+    PathBuf::from("results").join(if quick { format!("{name}-experiment-quick") } else { format!("{name}-experiment") })
+}
+
+/// Runs every distinct case once (a case whose overrides and seed repeat an earlier one's
+/// shares its runs) on the worker pool, and returns the results in case order.
+fn run_cases(loaded: &Loaded, runner: Runner<'_>, cases: &[Case], args: &Args) -> Vec<CaseResult> {
+    let mut jobs: Vec<&Case> = Vec::new();
+    let job_of: Vec<usize> = cases
+        .iter()
+        .map(|c| match jobs.iter().position(|j| j.sets == c.sets && j.seed == c.seed) {
+            Some(i) => i,
+            None => {
+                jobs.push(c);
+                jobs.len() - 1
+            }
+        })
+        .collect();
+    let bar = batch::progress_bar(jobs.len(), args.quiet);
+    let done = batch::run_all(&jobs, args.jobs, |c| run_case(loaded, runner, c), |_| bar.inc(1));
+    bar.finish_and_clear();
+    cases
+        .iter()
+        .zip(job_of)
+        .map(|(case, j)| CaseResult { case: case.clone(), runs: done[j].0.clone(), search: done[j].1.clone() })
+        .collect()
+}
+
+/// One case's runs: its search, its named rates, or one run.
+fn run_case(loaded: &Loaded, runner: Runner<'_>, case: &Case) -> (Vec<NamedRun>, Option<crate::search::Found>) {
+    let at = |rate: Option<f64>| runner.run(case, rate);
+    if let Some(search) = &loaded.spec.search {
+        let found = search.run(|rate| at(Some(rate)));
+        let best = &found.runs[found.best];
+        let runs = vec![
+            NamedRun { name: "capacity".into(), rate_tps: Some(best.0), summary: best.1.clone() },
+            NamedRun { name: "latency".into(), rate_tps: Some(found.latency.0), summary: found.latency.1.clone() },
+        ];
+        return (runs, Some(found));
+    }
+    if loaded.spec.rates.is_empty() {
+        return (vec![NamedRun { name: "run".into(), rate_tps: None, summary: at(None) }], None);
+    }
+    let runs = loaded.spec.rates.iter().map(|(name, &rate)| NamedRun {
+        name: name.clone(),
+        rate_tps: Some(rate),
+        summary: at(Some(rate)),
+    });
+    (runs.collect(), None)
+}
+
+impl Runner<'_> {
+    /// The case's overrides, then the rate's.
+    fn sets(case: &Case, rate: Option<f64>) -> Vec<String> {
+        let mut sets = case.sets.clone();
+        sets.extend(rate.map(|r| format!("workload.rate_tps={r}")));
+        sets
+    }
+
+    fn run(&self, case: &Case, rate: Option<f64>) -> RunSummary {
+        let sets = Runner::sets(case, rate);
+        if self.isolate {
+            return isolated(self.scenario, &sets, case.seed).unwrap_or_else(|e| panic!("case {}: {e}", case.label));
+        }
+        let scenario = parse::load_str(self.scenario, self.src, &sets, case.seed).expect("validated before the runs");
+        let report = crate::run::run(&scenario, &mut |_, _| {});
+        RunSummary::of(&scenario, &report)
+    }
+}
+
+/// Runs one run in a child process of this binary (`byzsim experiment-run`), which prints its
+/// summary as JSON; the wall time is measured here, the peak memory by the child.
+fn isolated(scenario: &Path, sets: &[String], seed: Option<u64>) -> Result<RunSummary, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("this program's path: {e}"))?;
+    let mut cmd = Command::new(exe);
+    cmd.arg("experiment-run").arg(scenario);
+    for s in sets {
+        cmd.arg("--set").arg(s);
+    }
+    if let Some(seed) = seed {
+        cmd.arg("--seed").arg(seed.to_string());
+    }
+    let start = std::time::Instant::now();
+    let out = cmd.output().map_err(|e| format!("experiment-run: {e}"))?;
+    let wall_s = start.elapsed().as_secs_f64();
+    if !out.status.success() {
+        return Err(format!("experiment-run failed: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    let mut summary: RunSummary =
+        serde_json::from_slice(&out.stdout).map_err(|e| format!("experiment-run's JSON: {e}"))?;
+    let peak_rss_mib = summary.cost.as_ref().map_or(0.0, |c| c.peak_rss_mib);
+    summary.cost = Some(RunCost { wall_s, peak_rss_mib });
+    Ok(summary)
+}
+
+/// `byzsim experiment-run`: one run in this process, its summary printed as JSON with this
+/// process's peak memory (VmHWM).
+pub fn child(file: &Path, sets: &[String], seed: Option<u64>) -> Result<String, Failure> {
+    let scenario = parse::load(file, sets, seed).map_err(|d| Failure::input(d.to_string()))?;
+    let report = crate::run::run(&scenario, &mut |_, _| {});
+    let mut summary = RunSummary::of(&scenario, &report);
+    summary.cost = Some(RunCost { wall_s: 0.0, peak_rss_mib: peak_rss_mib() });
+    Ok(serde_json::to_string(&summary).expect("a summary is plain data") + "\n")
+}
+
+/// This process's peak resident memory (VmHWM) in MiB; 0 where /proc is absent.
+fn peak_rss_mib() -> f64 {
+    let status = fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"));
+    let kib = line.and_then(|l| l.split_whitespace().nth(1)).and_then(|k| k.parse::<f64>().ok());
+    kib.map_or(0.0, |k| k / 1024.0)
+}
+
+/// Writes the folder's files into `dir`; returns their names.
+fn write(loaded: &Loaded, template: &str, results: &Results, dir: &Path) -> io::Result<Vec<String>> {
+    let name = &results.name;
+    let mut files = Vec::new();
+    let mut tables = Vec::new();
+    for t in &loaded.spec.tables {
+        let (md, rows) = table::render(loaded, &t.columns, &results.cases);
+        let file = format!("{name}-{}.csv", t.name);
+        fs::write(dir.join(&file), csv_bytes(&rows)?)?;
+        files.push(file);
+        tables.push((t.name.clone(), md));
+    }
+    let mut plots = Vec::new();
+    for p in &loaded.spec.plots {
+        let stem = format!("{name}-{}", p.name);
+        let md = table::plot(loaded, p, &results.cases, dir, &stem).map_err(io::Error::other)?;
+        files.extend([format!("{stem}.svg"), format!("{stem}.png")]);
+        plots.push((p.name.clone(), md));
+    }
+    fs::write(dir.join(format!("{name}.md")), page::fill(loaded, template, &tables, &plots, &results.cases))?;
+    fs::write(dir.join(format!("{name}-runs.csv")), csv_bytes(&runs_rows(&results.cases))?)?;
+    let json = serde_json::to_string_pretty(results).expect("results are plain data") + "\n";
+    fs::write(dir.join("results.json"), json)?;
+    files.extend([format!("{name}.md"), format!("{name}-runs.csv"), "results.json".into()]);
+    Ok(files)
+}
+
+/// Every run: case, run, rate, every registry metric, stop, digest.
+fn runs_rows(cases: &[CaseResult]) -> Vec<Vec<String>> {
+    let mut header: Vec<String> = ["case", "run", "rate_tps"].map(String::from).to_vec();
+    header.extend(METRICS.iter().map(|m| m.name.to_string()));
+    header.extend(["stop".into(), "digest".into()]);
+    let mut rows = vec![header];
+    for c in cases {
+        for (run, rate, s) in c.every_run() {
+            let mut row = vec![c.case.label.clone(), run, rate.map_or(String::new(), full)];
+            row.extend(METRICS.iter().map(|m| (m.get)(s).map_or(String::new(), full)));
+            row.extend([s.stop.clone(), s.digest.clone()]);
+            rows.push(row);
+        }
+    }
+    rows
+}
+
+fn csv_bytes(rows: &[Vec<String>]) -> io::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for row in rows {
+        w.write_record(row).map_err(io::Error::other)?;
+    }
+    w.into_inner().map_err(|e| io::Error::other(e.to_string()))
+}

@@ -1,0 +1,153 @@
+//! What a column, a plot or a claim names (a variant, an axis, a run's registry metric, the
+//! search's capacity), and the tables and charts made from the cases' results.
+
+use std::path::Path;
+
+use super::cases::CaseResult;
+use super::spec::{Column, Loaded, Plot, PlotKind, metric_help};
+use crate::batch::Failure;
+use crate::results::{self, Metric};
+use crate::results::{full, num};
+
+/// What a column shows.
+#[derive(Clone)]
+pub enum Value {
+    Variant,
+    Axis(usize),
+    Metric { run: String, metric: &'static Metric },
+    Capacity,
+}
+
+impl Value {
+    /// The number of a case's result, when it has one.
+    pub fn number(&self, r: &CaseResult) -> Option<f64> {
+        match self {
+            Value::Variant => None,
+            Value::Axis(i) => r.case.axes[*i].1.parse().ok(),
+            Value::Metric { run, metric } => r.run(run).and_then(metric.get),
+            Value::Capacity => r.search.as_ref().map(|f| f.capacity_tps),
+        }
+    }
+
+    /// The text of a case's result in a table cell: `decimals` for numbers, or full precision.
+    pub fn cell(&self, r: &CaseResult, decimals: Option<usize>) -> String {
+        match self {
+            Value::Variant => r.case.variant.clone().unwrap_or_default(),
+            Value::Axis(i) => r.case.axes[*i].1.clone(),
+            _ => self.number(r).map_or(String::new(), |x| decimals.map_or_else(|| full(x), |d| num(x, d))),
+        }
+    }
+
+    fn header(&self, loaded: &Loaded) -> String {
+        match self {
+            Value::Variant => "variant".into(),
+            Value::Axis(i) => loaded.spec.axes[*i].name.clone(),
+            Value::Metric { metric, .. } => metric.label.to_string(),
+            Value::Capacity => "capacity tx/s".into(),
+        }
+    }
+
+    fn decimals(&self) -> usize {
+        match self {
+            Value::Metric { metric, .. } => metric.decimals,
+            _ => 0,
+        }
+    }
+
+    fn is_text(&self) -> bool {
+        matches!(self, Value::Variant)
+    }
+}
+
+/// Reads a column's value: `variant`, an axis name, `capacity_tps`, `RUN.METRIC` (or `METRIC`
+/// when a case has one run).
+pub fn value(loaded: &Loaded, text: &str) -> Result<Value, String> {
+    let spec = &loaded.spec;
+    if text == "variant" && !spec.variants.is_empty() {
+        return Ok(Value::Variant);
+    }
+    if let Some(i) = spec.axes.iter().position(|a| a.name == text) {
+        return Ok(Value::Axis(i));
+    }
+    if text == "capacity_tps" {
+        return if spec.search.is_some() {
+            Ok(Value::Capacity)
+        } else {
+            Err("`capacity_tps` needs a `[search]`".into())
+        };
+    }
+    let names = loaded.run_names();
+    let (run, name) = match text.split_once('.') {
+        Some((run, name)) => (run, name),
+        None if names.len() == 1 => (names[0].as_str(), text),
+        None => return Err(format!("`{text}` is no variant, axis or RUN.METRIC (the runs are {})", names.join(", "))),
+    };
+    let Some(run) = names.iter().find(|n| *n == run).cloned() else {
+        return Err(format!("no run `{run}` in `{text}`: the runs of a case are {}", names.join(", ")));
+    };
+    let metric = results::metric(name).ok_or_else(|| format!("no metric `{name}` in `{text}`; {}", metric_help()))?;
+    Ok(Value::Metric { run, metric })
+}
+
+/// Checks every table column and plot of the spec.
+pub fn check(loaded: &Loaded) -> Result<(), Failure> {
+    let bad = |what: String, needle: &str| loaded.error(needle, &what, "see docs/experiments.md, Values");
+    for t in &loaded.spec.tables {
+        for c in &t.columns {
+            value(loaded, c.value())
+                .map_err(|e| bad(format!("table `{}`, column `{}`: {e}", t.name, c.value()), c.value()))?;
+        }
+    }
+    for p in &loaded.spec.plots {
+        for (key, text) in [("x", &p.x), ("y", &p.y), ("series", &p.series)] {
+            value(loaded, text).map_err(|e| bad(format!("plot `{}`, {key} = `{text}`: {e}", p.name), text))?;
+        }
+    }
+    Ok(())
+}
+
+/// A table as markdown (numbers at their decimals) and as CSV rows (full precision).
+pub fn render(loaded: &Loaded, columns: &[Column], results: &[CaseResult]) -> (String, Vec<Vec<String>>) {
+    let values: Vec<Value> = columns.iter().map(|c| value(loaded, c.value()).expect("checked")).collect();
+    let header: Vec<String> =
+        columns.iter().zip(&values).map(|(c, v)| c.header().map_or_else(|| v.header(loaded), String::from)).collect();
+    let align: Vec<&str> = values.iter().map(|v| if v.is_text() { "---" } else { "---:" }).collect();
+    let mut md = format!("| {} |\n|{}|\n", header.join(" | "), align.join("|"));
+    let mut csv = vec![columns.iter().map(|c| c.value().to_string()).collect::<Vec<_>>()];
+    for r in results {
+        let cells: Vec<String> =
+            columns.iter().zip(&values).map(|(c, v)| v.cell(r, Some(c.decimals().unwrap_or(v.decimals())))).collect();
+        md.push_str(&format!("| {} |\n", cells.join(" | ")));
+        csv.push(values.iter().map(|v| v.cell(r, None)).collect());
+    }
+    (md, csv)
+}
+
+/// Draws a plot into `dir` as `stem.svg` and `stem.png`; returns the markdown that shows it.
+pub fn plot(loaded: &Loaded, p: &Plot, results: &[CaseResult], dir: &Path, stem: &str) -> Result<String, String> {
+    let [x, y, series] = [&p.x, &p.y, &p.series].map(|t| value(loaded, t).expect("checked"));
+    let x_label = p.x_label.clone().unwrap_or_else(|| x.header(loaded));
+    let y_label = p.y_label.clone().unwrap_or_else(|| y.header(loaded));
+    let kind = match p.kind {
+        PlotKind::Line => plots::Kind::Line,
+        PlotKind::Points => plots::Kind::Points,
+    };
+    let mut chart = plots::Chart::new(p.title.clone(), x_label, y_label, kind);
+    let mut names: Vec<String> = Vec::new();
+    for r in results {
+        let name = series.cell(r, None);
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    for name in names {
+        let points: Vec<(f64, f64)> = results
+            .iter()
+            .filter(|r| series.cell(r, None) == name)
+            .filter_map(|r| Some((x.number(r)?, y.number(r)?)))
+            .collect();
+        chart = chart.series(name, points);
+    }
+    plots::write_both(&chart, dir, stem).map_err(|e| format!("plot {stem}: {e}"))?;
+    Ok(format!("![{}]({stem}.svg)\n", chart.title))
+}

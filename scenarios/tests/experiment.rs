@@ -1,0 +1,305 @@
+//! `byzsim experiment` as a user runs it: spec errors exit 2 naming the key, a claim that does
+//! not hold exits 1 naming it, the outputs do not depend on `--jobs`, `--isolate` runs the same
+//! runs in child processes, and the load search is the old figures' `saturate`.
+
+mod common;
+
+use std::path::Path;
+use std::process::Output;
+
+use scenarios::results::RunSummary;
+use scenarios::search::Search;
+use scenarios::{parse, run};
+
+use common::{TempDir, byzsim};
+
+/// Four HotStuff replicas, two seconds of load.
+const TOY: &str = r#"
+name = "toy"
+duration_s = 2
+warmup_s = 0.5
+drain_s = 1
+[replicas]
+n = 4
+regions = ["us-east1", "europe-west1"]
+[clients]
+count = 2
+[network]
+matrix = "gcp2019"
+[workload]
+rate_tps = 200
+"#;
+
+/// Two variants, an axis of two values, two named rates, a table, a plot and a claim.
+const SPEC: &str = r#"
+name = "toy"
+scenario = "toy.toml"
+
+[[variant]]
+label = "three"
+[[variant]]
+label = "two"
+sets = ['hotstuff.variant="two_chain"']
+
+[[axis]]
+name = "batch"
+key = "hotstuff.batch_size"
+values = [50, 400]
+
+[rates]
+low = 100
+high = 400
+
+[[table]]
+name = "main"
+columns = ["variant", "batch", "low.goodput_tps", "low.e2e_p50_ms", "high.goodput_tps"]
+
+[[plot]]
+name = "p50"
+kind = "line"
+x = "batch"
+y = "low.e2e_p50_ms"
+series = "variant"
+title = "p50"
+
+[[expect]]
+left = "two/400.low.goodput_tps"
+op = ">"
+right = 0.5
+times = "three/400.low.goodput_tps"
+why = "both carry the low load"
+"#;
+
+const PAGE: &str = "# Toy\n\n{{table main}}\n\n{{plot p50}}\n\np50 {{value three/50.low.e2e_p50_ms 1}} ms\n";
+
+fn setup(dir: &Path, spec: &str, page: &str) {
+    std::fs::write(dir.join("toy.toml"), TOY).unwrap();
+    std::fs::write(dir.join("toy-spec.toml"), spec).unwrap();
+    std::fs::write(dir.join("toy-spec.md"), page).unwrap();
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn read(dir: &Path, file: &str) -> Vec<u8> {
+    std::fs::read(dir.join(file)).unwrap_or_else(|e| panic!("{}: {e}", dir.join(file).display()))
+}
+
+#[test]
+fn outputs_are_the_same_whatever_the_jobs_and_claims_hold() {
+    let dir = TempDir::new("exp-jobs");
+    setup(&dir, SPEC, PAGE);
+    for jobs in ["1", "2"] {
+        let out = byzsim(&["experiment", "toy-spec.toml", "--out", &format!("out{jobs}"), "--jobs", jobs, "-q"], &dir);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("claims: 1 hold, 0 fail"));
+    }
+    let files = ["toy.md", "toy-main.csv", "toy-runs.csv", "toy-p50.svg", "toy-p50.png", "results.json"];
+    for f in files {
+        assert_eq!(read(&dir.join("out1"), f), read(&dir.join("out2"), f), "{f} differs between --jobs 1 and 2");
+    }
+    let page = String::from_utf8(read(&dir.join("out1"), "toy.md")).unwrap();
+    assert!(page.contains("| variant | batch | goodput (tx/s) | end-to-end p50 (ms) | goodput (tx/s) |"), "{page}");
+    assert!(page.contains("| two | 400 |") && page.contains("![p50](toy-p50.svg)") && !page.contains("{{"), "{page}");
+    let runs = String::from_utf8(read(&dir.join("out1"), "toy-runs.csv")).unwrap();
+    assert_eq!(runs.lines().count(), 1 + 4 * 2, "{runs}");
+}
+
+#[test]
+fn a_claim_that_does_not_hold_exits_1_naming_it_with_both_values() {
+    let dir = TempDir::new("exp-claim");
+    let spec = SPEC.replace("right = 0.5", "right = 5");
+    setup(&dir, &spec, PAGE);
+    let out = byzsim(&["experiment", "toy-spec.toml", "--out", "out", "-q"], &dir);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    let line = spec.lines().position(|l| l == "[[expect]]").unwrap() + 1;
+    assert!(err.contains(&format!("toy-spec.toml:{line}: claim does not hold: two/400.low.goodput_tps = ")), "{err}");
+    assert!(err.contains("x three/400.low.goodput_tps (") && err.contains("both carry the low load"), "{err}");
+    // The results are written all the same, to see why.
+    assert!(dir.join("out").join("toy.md").is_file());
+}
+
+#[test]
+fn spec_errors_exit_2_naming_the_key() {
+    let cases = [
+        (SPEC.replace("[rates]", "colour = 1\n[rates]"), PAGE.to_string(), "unknown field `colour`"),
+        (SPEC.replace("\"low.e2e_p50_ms\"", "\"low.e2e_p50_msec\""), PAGE.to_string(), "no metric `e2e_p50_msec`"),
+        (SPEC.replace("\"high.goodput_tps\"", "\"peak.goodput_tps\""), PAGE.to_string(), "no run `peak`"),
+        (SPEC.replace("two/400.low", "four/400.low"), PAGE.to_string(), "`four/400.low.goodput_tps` names no case"),
+        (SPEC.replace("op = \">\"", "op = \"=>\""), PAGE.to_string(), "unknown variant `=>`"),
+        (SPEC.to_string(), PAGE.replace("{{plot p50}}", "{{plot p90}}"), "unknown placeholder `{{plot p90}}`"),
+        (SPEC.replace("hotstuff.batch_size", "hotstuff.batch_sizes"), PAGE.to_string(), "batch_sizes"),
+    ];
+    for (spec, page, want) in cases {
+        let dir = TempDir::new("exp-errors");
+        setup(&dir, &spec, &page);
+        let out = byzsim(&["experiment", "toy-spec.toml", "--out", "out", "-q"], &dir);
+        assert_eq!(out.status.code(), Some(2), "{want}: {}", stderr(&out));
+        assert!(stderr(&out).contains(want), "want {want:?} in:\n{}", stderr(&out));
+        assert!(stderr(&out).contains("toy-spec"), "the file is named: {}", stderr(&out));
+        assert!(!dir.join("out").exists(), "nothing is written on bad input");
+    }
+}
+
+#[test]
+fn isolated_runs_are_the_same_runs_with_their_cost() {
+    let dir = TempDir::new("exp-isolate");
+    let spec = "name = \"toy\"\nscenario = \"toy.toml\"\n[[table]]\nname = \"t\"\ncolumns = [\"goodput_tps\"]\n";
+    setup(&dir, spec, "{{table t}}\n{{value all.goodput_tps 1}}\n");
+    for (out, isolate) in [("a", false), ("b", true)] {
+        let mut args = vec!["experiment", "toy-spec.toml", "--out", out, "-q"];
+        args.extend(isolate.then_some("--isolate"));
+        let done = byzsim(&args, &dir);
+        assert!(done.status.success(), "{}", stderr(&done));
+    }
+    let json =
+        |out: &str| -> serde_json::Value { serde_json::from_slice(&read(&dir.join(out), "results.json")).unwrap() };
+    let (a, b) = (json("a"), json("b"));
+    let summary = |v: &serde_json::Value| v["cases"][0]["runs"][0]["summary"].clone();
+    assert_eq!(summary(&a)["digest"], summary(&b)["digest"]);
+    assert!(summary(&a)["cost"].is_null());
+    assert!(summary(&b)["cost"]["wall_s"].as_f64().unwrap() > 0.0);
+    assert!(summary(&b)["cost"]["peak_rss_mib"].as_f64().unwrap() > 1.0, "{}", summary(&b));
+}
+
+/// The old figures' `saturate` (xtask/src/figures.rs before the experiment pipeline), ported
+/// as the oracle: saturated when goodput < 0.93 x offered, steps of 1.25, one refinement,
+/// latency at 0.9 of the best goodput, rates rounded to 100.
+fn old_saturate(run: &mut dyn FnMut(f64) -> RunSummary, start_tps: f64) -> (f64, bool, f64, usize) {
+    let saturated = |m: &RunSummary| m.goodput_tps < 0.93 * m.offered_tps;
+    let round = |x: f64| (x / 100.0).round().max(1.0) * 100.0;
+    let mut rate = round(start_tps);
+    let mut runs: Vec<(f64, RunSummary)> = vec![(rate, run(rate))];
+    let going_up = !saturated(&runs[0].1);
+    for _ in 0..12 {
+        rate = round(if going_up { rate * 1.25 } else { rate / 1.25 });
+        let m = run(rate);
+        let done = saturated(&m) == going_up;
+        runs.push((rate, m));
+        if done {
+            break;
+        }
+    }
+    let lo = runs.iter().filter(|x| !saturated(&x.1)).map(|x| x.0).fold(0.0, f64::max);
+    let hi = runs.iter().filter(|x| saturated(&x.1)).map(|x| x.0).fold(f64::INFINITY, f64::min);
+    let bracketed = hi.is_finite();
+    if bracketed && lo > 0.0 && lo < hi {
+        let mid = round((lo + hi) / 2.0);
+        if mid > lo && mid < hi {
+            runs.push((mid, run(mid)));
+        }
+    }
+    let count = runs.len() + 1;
+    let best = runs.into_iter().map(|x| x.1).max_by(|a, b| a.goodput_tps.total_cmp(&b.goodput_tps)).unwrap();
+    (best.goodput_tps, bracketed, (0.9 * best.goodput_tps / 100.0).round().max(1.0) * 100.0, count)
+}
+
+fn old_parameters(start_tps: f64) -> Search {
+    Search { goodput_share: 0.93, p99_bound_ms: None, start_tps, step: 1.25, refinements: 1, latency_share: 0.9 }
+}
+
+/// A real toy case: HotStuff n = 4 whose single core (1 ms per request) saturates below 2,000 tx/s.
+fn toy_run(rate: f64) -> RunSummary {
+    let sets = vec![format!("workload.rate_tps={rate}"), "cpu.cores=1".into(), "cpu.base_us=1000".into()];
+    let s = parse::load_str(Path::new("toy.toml"), TOY, &sets, None).expect("the toy scenario");
+    RunSummary::of(&s, &run::run(&s, &mut |_, _| {}))
+}
+
+#[test]
+fn the_search_finds_what_the_old_saturate_found_on_a_toy_case() {
+    for start in [500.0, 3_000.0] {
+        let mut rates_new = Vec::new();
+        let found = old_parameters(start).run(|r| {
+            rates_new.push(r);
+            toy_run(r)
+        });
+        let mut count_old = 0;
+        let (capacity, bracketed, latency_rate, runs_old) = old_saturate(
+            &mut |r| {
+                count_old += 1;
+                toy_run(r)
+            },
+            start,
+        );
+        assert_eq!(found.capacity_tps, capacity, "start {start}: rates {rates_new:?}");
+        assert_eq!((found.bracketed, found.latency.0), (bracketed, latency_rate), "start {start}");
+        assert_eq!(rates_new.len(), runs_old, "start {start}: the same runs");
+        let seen: Vec<(f64, f64, f64)> = found.runs.iter().map(|(r, s)| (*r, s.offered_tps, s.goodput_tps)).collect();
+        assert!(found.bracketed && capacity > 300.0 && capacity < 2_000.0, "the toy saturates: {capacity} {seen:?}");
+    }
+}
+
+/// A synthetic case (goodput = min(rate, capacity), offered = rate): the same capacity, bracket
+/// and latency rate as the old search over a range of capacities and starts.
+#[test]
+fn the_search_is_the_old_saturate_on_synthetic_runs() {
+    let fake = |capacity: f64| {
+        move |rate: f64| {
+            let mut s = toy_run_template();
+            s.offered_tps = rate;
+            s.goodput_tps = rate.min(capacity) - (rate * 7.0) % 13.0;
+            s
+        }
+    };
+    for capacity in [150.0, 980.0, 3_333.0, 12_345.0] {
+        for start in [100.0, 1_000.0, 20_000.0] {
+            let found = old_parameters(start).run(fake(capacity));
+            let (cap, bracketed, lat, runs) = old_saturate(&mut fake(capacity), start);
+            assert_eq!(
+                (found.capacity_tps, found.bracketed, found.latency.0),
+                (cap, bracketed, lat),
+                "{capacity} {start}"
+            );
+            assert_eq!(found.runs.len() + 1, runs, "{capacity} {start}");
+        }
+    }
+}
+
+fn toy_run_template() -> RunSummary {
+    RunSummary { protocol: "hotstuff".into(), seed: 1, stop: "end".into(), ..RunSummary::default() }
+}
+
+#[test]
+fn keeps_up_with_share_zero_is_the_sweep_bound() {
+    use scenarios::search::keeps_up;
+    assert!(keeps_up(10.0, 1000.0, 99.0, 0.0, Some(100.0)));
+    assert!(!keeps_up(10.0, 1000.0, f64::INFINITY, 0.0, Some(100.0)));
+    assert!(!keeps_up(10.0, 1000.0, f64::NAN, 0.0, Some(100.0)));
+    assert!(keeps_up(930.0, 1000.0, f64::NAN, 0.93, None));
+    assert!(!keeps_up(929.0, 1000.0, 1.0, 0.93, None));
+}
+
+#[test]
+fn a_spec_with_a_search_reports_the_capacity_the_search_finds() {
+    let dir = TempDir::new("exp-search");
+    let spec = r#"
+name = "toy"
+scenario = "toy.toml"
+[[variant]]
+label = "slow"
+sets = ["cpu.cores=1", "cpu.base_us=1000"]
+[search]
+goodput_share = 0.93
+start_tps = 500
+step = 1.25
+latency_share = 0.9
+[[table]]
+name = "t"
+columns = ["variant", "capacity_tps", "latency.e2e_p50_ms", "capacity.goodput_tps"]
+[[expect]]
+left = "slow.capacity_tps"
+op = ">="
+right = "slow.capacity.goodput_tps"
+why = "the capacity is the best run's goodput"
+"#;
+    setup(&dir, spec, "{{table t}}\ncapacity {{value slow.capacity_tps}}\n");
+    let out = byzsim(&["experiment", "toy-spec.toml", "--out", "out", "-q"], &dir);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let found = old_parameters(500.0).run(toy_run);
+    let page = String::from_utf8(read(&dir.join("out"), "toy.md")).unwrap();
+    assert!(page.contains(&format!("capacity {:.0}\n", found.capacity_tps)), "{page}");
+    let runs = String::from_utf8(read(&dir.join("out"), "toy-runs.csv")).unwrap();
+    assert_eq!(runs.lines().count(), 1 + found.runs.len() + 1, "every search run and the latency run: {runs}");
+}
