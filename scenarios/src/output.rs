@@ -12,7 +12,8 @@ use plots::Html;
 use sim_core::metrics::LatencyStats;
 use sim_core::{Stop, Time};
 
-use crate::model::{ProtocolKind, Scenario};
+use crate::model::Scenario;
+use crate::protocols::SummaryRows;
 use crate::report;
 use crate::results::{self, MessageRecord, NodeRecord, RunData, RunSummary, WindowRecord, byzantine_list, node_label};
 use crate::resultsdir::{self, Marker};
@@ -56,7 +57,7 @@ pub fn summary_rows(report: &Report, reproduce: &str) -> Vec<(String, String)> {
         _ => format!("p50 {:.1}  p90 {:.1}  p99 {:.1}  max {:.1} ms", l.p50_ms, l.p90_ms, l.p99_ms, l.max_ms),
     };
     row("consensus latency", lat(&m.consensus));
-    if s.protocol == ProtocolKind::Leaderless {
+    if s.protocol.executes_apart() {
         row("execution latency", lat(&m.execution));
     }
     row("end-to-end latency", lat(&m.e2e));
@@ -92,30 +93,16 @@ fn byzantine_line(report: &Report) -> Option<String> {
     Some(format!("{}{beyond}", list.join(", ")))
 }
 
-/// The protocol's counters in the summary table (0 when the protocol did not count one).
+/// The protocol's rows in the summary table, as its module declares them (a counter the run
+/// lacks shows 0).
 fn counter_rows(report: &Report, sum: &RunSummary) -> Vec<(String, String)> {
-    use results::metric as m;
-    let get = |metric: &m::Metric| (metric.get)(sum).unwrap_or(0.0);
-    match report.scenario.protocol {
-        ProtocolKind::HotStuff => {
-            vec![("views / view changes".into(), format!("{} / {}", get(m::VIEWS), get(m::VIEW_CHANGES)))]
+    match report.scenario.protocol.summary_rows() {
+        SummaryRows::Metrics(rows) => {
+            rows.iter().map(|(label, template)| (label.to_string(), results::metric::fill(template, sum))).collect()
         }
-        ProtocolKind::Leaderless => vec![
-            (
-                "fast / slow path".into(),
-                format!("{} / {} ({:.1}% fast)", get(m::FAST_PATH), get(m::SLOW_PATH), get(m::FAST_PATH_PCT)),
-            ),
-            ("recoveries".into(), format!("{} commands ({} requests)", get(m::RECOVERED_COMMANDS), get(m::RECOVERIES))),
-            ("dependencies per command".into(), format!("mean {:.1}  max {}", get(m::DEPS_MEAN), get(m::DEPS_MAX))),
-            ("largest component".into(), format!("{} commands", get(m::COMPONENT_MAX))),
-        ],
-        // The counters as the protocol names them (the maximum over correct users).
-        ProtocolKind::Algorand => {
+        SummaryRows::Counters => {
             results::counters_max(report).into_iter().map(|(name, v)| (name.to_string(), v.to_string())).collect()
         }
-        // The test-only toy protocol has no rows of its own.
-        #[cfg(test)]
-        ProtocolKind::Toy => Vec::new(),
     }
 }
 
@@ -447,9 +434,9 @@ pub fn write_results_with(
         if let Some(figure) = &timeline {
             page.heading("View timeline");
             page.figures(std::slice::from_ref(figure));
-        } else if views.is_some() && s.protocol == ProtocolKind::Leaderless {
+        } else if let Some(why) = views.and(s.protocol.no_timeline()) {
             page.heading("View timeline");
-            page.para("None: the leaderless protocol has a view per command, no view of the whole replica.");
+            page.para(why);
         }
         page.heading("Scenario (as run)");
         page.pre(&sources.as_run);

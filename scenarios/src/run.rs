@@ -25,8 +25,7 @@ pub struct Report {
     pub states: Vec<(sim_core::NodeId, String)>,
 }
 
-/// Called between steps with (virtual time reached, end time).
-pub type Progress<'a> = &'a mut dyn FnMut(Time, Time);
+pub use crate::protocols::Progress;
 
 pub fn run(scenario: &Scenario, progress: Progress<'_>) -> Report {
     run_planted(scenario, None, progress)

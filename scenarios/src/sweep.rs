@@ -29,7 +29,7 @@ use plots::{Chart, Kind};
 use serde::{Deserialize, Serialize};
 
 use crate::batch::{self, Failure};
-use crate::model::{ProtocolKind, Scenario};
+use crate::model::Scenario;
 use crate::output;
 use crate::parse;
 use plots::{Figure, Html};
@@ -465,8 +465,7 @@ fn default_dir(meta: &Meta, shards: bool) -> PathBuf {
 /// Every run of the grid (not only this shard's, so that every shard refuses alike) is valid
 /// at its seed: validation checked each combination at the first seed only.
 fn check_seeds(grid: &Grid, scenarios: &[Scenario], file: &str) -> Result<(), Failure> {
-    let seeded = scenarios.iter().enumerate().filter(|(_, s)| s.protocol == ProtocolKind::Algorand);
-    for (combo, s) in seeded {
+    for (combo, s) in scenarios.iter().enumerate() {
         for &seed in &grid.seeds {
             if let Some(problem) = parse::seed_problem(&Scenario { seed, ..s.clone() }) {
                 // The problem names the seed.

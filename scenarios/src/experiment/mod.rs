@@ -21,9 +21,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::batch::{self, Failure};
 use crate::parse;
+use crate::results::full;
 use crate::results::{METRICS, RunCost, RunSummary};
 use crate::resultsdir::{self, Marker};
-use crate::results::full;
 use cases::{Case, CaseResult, NamedRun};
 use spec::Loaded;
 

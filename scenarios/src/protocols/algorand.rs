@@ -10,7 +10,7 @@ use protocols::common::results::ResultMonitor;
 use sim_core::workload::Workload;
 use sim_core::{SimConfig, Simulation, Span, Streams};
 
-use super::{Boundary, Ran, Run, drive};
+use super::{Boundary, Ran, Run, SummaryRows, drive};
 use crate::model::{self, Scenario};
 
 pub struct Module;
@@ -48,6 +48,8 @@ impl Boundary for Module {
     const NODE: &'static str = "user";
     const VIEW: &'static str = "round";
     const VIEWS_MONOTONE: bool = false;
+    /// Its counters as it names them.
+    const SUMMARY_ROWS: SummaryRows = SummaryRows::Counters;
     const BEHAVIORS: &'static [Behavior] =
         &[Behavior::Silent, Behavior::Equivocate, Behavior::DoubleVote, Behavior::FakeSync];
     const BUGS: &'static [ag::PlantedBug] = ag::PlantedBug::ALL;

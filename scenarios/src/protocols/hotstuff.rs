@@ -6,7 +6,7 @@ use sim_core::adversary::Mode;
 use sim_core::workload::Workload;
 use sim_core::{SimConfig, Simulation, Span};
 
-use super::{Boundary, Ran, Run, drive};
+use super::{Boundary, Ran, Run, SummaryRows, drive};
 use crate::model::{self, Scenario};
 
 pub struct Module;
@@ -49,6 +49,7 @@ impl Boundary for Module {
     const NODE: &'static str = "replica";
     const VIEW: &'static str = "view";
     const VIEWS_MONOTONE: bool = true;
+    const SUMMARY_ROWS: SummaryRows = SummaryRows::Metrics(&[("views / view changes", "{views} / {view_changes}")]);
     const BEHAVIORS: &'static [Behavior] = &[
         Behavior::Silent,
         Behavior::Fork,

@@ -9,7 +9,7 @@ use protocols::ledger::{ConflictRelation, RECONFIGURE};
 use sim_core::workload::{Arrival, Workload};
 use sim_core::{SimConfig, Simulation, Span, Time};
 
-use super::{Boundary, Ran, Run, drive};
+use super::{Boundary, Ran, Run, SummaryRows, drive};
 use crate::model::{self, Scenario};
 
 pub struct Module;
@@ -71,6 +71,16 @@ impl Boundary for Module {
     const NODE: &'static str = "replica";
     const VIEW: &'static str = "view";
     const VIEWS_MONOTONE: bool = false;
+    const NO_TIMELINE: Option<&'static str> =
+        Some("None: the leaderless protocol has a view per command, no view of the whole replica.");
+    /// A command executes once its dependencies have: later than it commits.
+    const EXECUTES_APART: bool = true;
+    const SUMMARY_ROWS: SummaryRows = SummaryRows::Metrics(&[
+        ("fast / slow path", "{fast_path} / {slow_path} ({fast_path_pct}% fast)"),
+        ("recoveries", "{recovered_commands} commands ({recoveries} requests)"),
+        ("dependencies per command", "mean {deps_mean}  max {deps_max}"),
+        ("largest component", "{component_max} commands"),
+    ]);
     const BEHAVIORS: &'static [Behavior] = &[
         Behavior::Silent,
         Behavior::OmitDeps,

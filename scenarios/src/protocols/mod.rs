@@ -3,7 +3,9 @@
 //!
 //! A module implements [`Boundary`]: its name and the word for its nodes, its Byzantine
 //! behaviours (a closed enum of its own), the n and f it tolerates, its messages, its planted
-//! bugs, how a scenario lowers to its configuration and how a run of it is built. The macro
+//! bugs, how a scenario lowers to its configuration, how a run of it is built and what the
+//! run's summary shows of it (its rows, execution latency apart, why it has no view timeline).
+//! The macro
 //! generates [`ProtocolKind`], the scenario-level [`Behavior`], [`ProtocolConfig`] and
 //! [`Planted`], and one dispatching `match` per operation: generic code (lowering, running,
 //! shrinking, swarm, watchers, the CLI) asks the kind and never matches on it. Adding a protocol
@@ -20,10 +22,9 @@ use std::fmt::Debug;
 
 use sim_core::net::KindName;
 use sim_core::workload::Workload;
-use sim_core::{Message, NodeId, Protocol, RunResult, SimConfig, Simulation, Span};
+use sim_core::{Message, NodeId, Protocol, RunResult, SimConfig, Simulation, Span, Time};
 
 use crate::model::Scenario;
-use crate::run::Progress;
 use crate::watch::{self, RunInfo, Shared};
 
 /// What the boundary knows of one protocol.
@@ -45,6 +46,12 @@ pub trait Boundary {
     const VIEW: &'static str;
     /// Whether a correct node's view never goes back (the timeline checks it).
     const VIEWS_MONOTONE: bool;
+    /// Why a run of it has no view timeline (no view of the whole node), if so.
+    const NO_TIMELINE: Option<&'static str> = None;
+    /// Whether execution trails commit, so that the summary shows execution latency apart.
+    const EXECUTES_APART: bool = false;
+    /// The rows it adds to a run's summary table.
+    const SUMMARY_ROWS: SummaryRows = SummaryRows::Metrics(&[]);
     const BEHAVIORS: &'static [Self::Behavior];
     const BUGS: &'static [Self::Bug];
     fn behavior_name(b: Self::Behavior) -> &'static str;
@@ -63,6 +70,19 @@ pub trait Boundary {
     fn plant(cfg: &mut Self::Config, bug: Self::Bug);
     /// Builds the run (replicas, monitor, workload) and drives it to its end.
     fn run(run: Run<'_>, workload: Box<dyn Workload>, cfg: &Self::Config) -> Ran;
+}
+
+/// Called between steps of a run with (virtual time reached, end time).
+pub type Progress<'a> = &'a mut dyn FnMut(Time, Time);
+
+/// The rows a protocol adds to a run's summary table (stdout and report.html).
+#[derive(Clone, Copy, Debug)]
+pub enum SummaryRows {
+    /// Each row: its label, and a template whose `{name}` placeholders name metrics of the
+    /// registry (`results::metric`), filled by `results::metric::fill`.
+    Metrics(&'static [(&'static str, &'static str)]),
+    /// Every counter it keeps, as it names them (the maximum over correct nodes).
+    Counters,
 }
 
 /// What every protocol's run gets from the generic runner.
@@ -146,6 +166,21 @@ macro_rules! registry {
             /// Whether a correct node's view never goes back.
             pub fn views_monotone(self) -> bool {
                 match self { $($(#[$attr])* ProtocolKind::$kind => <$module::Module as Boundary>::VIEWS_MONOTONE,)+ }
+            }
+
+            /// Why a run of it has no view timeline, if so.
+            pub fn no_timeline(self) -> Option<&'static str> {
+                match self { $($(#[$attr])* ProtocolKind::$kind => <$module::Module as Boundary>::NO_TIMELINE,)+ }
+            }
+
+            /// Whether execution trails commit (the summary shows execution latency apart).
+            pub fn executes_apart(self) -> bool {
+                match self { $($(#[$attr])* ProtocolKind::$kind => <$module::Module as Boundary>::EXECUTES_APART,)+ }
+            }
+
+            /// The rows it adds to a run's summary table.
+            pub fn summary_rows(self) -> SummaryRows {
+                match self { $($(#[$attr])* ProtocolKind::$kind => <$module::Module as Boundary>::SUMMARY_ROWS,)+ }
             }
 
             /// Its behaviours, crash first.

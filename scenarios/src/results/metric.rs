@@ -138,6 +138,25 @@ pub fn metric(name: &str) -> Option<&'static Metric> {
     METRICS.iter().find(|m| m.name == name)
 }
 
+/// A protocol's summary row (`protocols::SummaryRows`): `template` with each `{name}` replaced by
+/// that metric's value (0 when the run lacks it) with its printed decimals. The templates are
+/// declarations, not input: a name the registry lacks is a bug, and panics.
+pub fn fill(template: &str, s: &RunSummary) -> String {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let close = rest[open..].find('}').map(|i| open + i);
+        let close = close.unwrap_or_else(|| panic!("{template:?}: a `{{` without its `}}`"));
+        let name = &rest[open + 1..close];
+        let m = metric(name).unwrap_or_else(|| panic!("{template:?}: `{name}` is no metric of the registry"));
+        out.push_str(&rest[..open]);
+        out.push_str(&num((m.get)(s).unwrap_or(0.0), m.decimals));
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The metrics of a comma-separated list of names, or an error naming the unknown one and
 /// every known name (for command-line options; exit 2).
 pub fn parse_names(list: &str) -> Result<Vec<&'static Metric>, String> {
@@ -255,6 +274,28 @@ impl RunSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocols::{ProtocolKind, SummaryRows};
+
+    /// Every protocol's summary rows name metrics of the registry, and fill as the summary
+    /// table printed them before the rows moved into the protocol modules.
+    #[test]
+    fn summary_templates_name_registry_metrics() {
+        let counters = [("fast_path".to_string(), 3), ("fast_path_permille".to_string(), 750)].into();
+        let s = RunSummary { counters, ..Default::default() };
+        for kind in ProtocolKind::ALL {
+            let SummaryRows::Metrics(rows) = kind.summary_rows() else { continue };
+            for (_, template) in rows {
+                fill(template, &s);
+            }
+        }
+        assert_eq!(fill("{fast_path} / {slow_path} ({fast_path_pct}% fast)", &s), "3 / 0 (75.0% fast)");
+    }
+
+    #[test]
+    #[should_panic(expected = "`fast_paths` is no metric of the registry")]
+    fn a_template_naming_no_metric_fails() {
+        fill("{fast_paths}", &RunSummary::default());
+    }
 
     #[test]
     fn every_name_is_unique_and_found() {
