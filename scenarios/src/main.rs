@@ -205,14 +205,14 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
-    /// Join the shard files of a sweep (folders or files) into the folder the unsharded sweep
-    /// writes.
+    /// Join the shard files of a sweep or an experiment (folders or files) into the folder the
+    /// unsharded run writes.
     Merge {
         /// Folders holding shard-*-of-*.json files, or the files themselves.
         #[arg(required = true, value_name = "DIR|FILE")]
         paths: Vec<PathBuf>,
-        /// Results folder (default: the one the unsharded sweep writes). Must be new, empty, or
-        /// a folder byzsim wrote, and hold no shard.
+        /// Results folder (default: the one the unsharded run writes). Must be new, empty, or a
+        /// folder byzsim wrote, and hold no shard.
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -237,6 +237,10 @@ enum Command {
         /// The spec's `[quick]` axis values: fewer cases.
         #[arg(long)]
         quick: bool,
+        /// Run only shard I of N (the cases numbered I modulo N) and write
+        /// shard-I-of-N-<experiment id>.json for `byzsim merge`.
+        #[arg(long, value_parser = sweep::parse_shard, value_name = "I/N")]
+        shard: Option<(u64, u64)>,
         /// No progress bar.
         #[arg(long, short)]
         quiet: bool,
@@ -429,17 +433,25 @@ fn main() -> ExitCode {
             let args = sweep::Args { file, sets, seeds, jobs, shard, out, saturation_p99_ms, quiet };
             finish(sweep::sweep(&args).map(|o| (o.text, o.code)))
         }
-        Command::Experiment { spec, out, jobs, isolate, quick, quiet } => {
+        Command::Experiment { spec, out, jobs, isolate, quick, shard, quiet } => {
             let jobs = jobs.map_or_else(batch::default_jobs, |j| j as usize);
-            let args = experiment::Args { spec, out, jobs, isolate, quick, quiet };
+            let args = experiment::Args { spec, out, jobs, isolate, quick, quiet, shard };
             finish(experiment::experiment(&args).map(|o| (o.text, o.code)))
         }
         Command::ExperimentRun { input } => {
             finish(experiment::child(&input.file, &input.sets, input.seed).map(|text| (text, 0)))
         }
-        Command::Merge { paths, out } => finish(sweep::merge(&paths, out).map(|o| (o.text, o.code))),
+        Command::Merge { paths, out } => finish(merge(&paths, out)),
         Command::Schema => finish(Ok((parse::schema_json(), 0))),
     }
+}
+
+/// `byzsim merge`: the shards of an experiment or of a sweep, by what the files say they are.
+fn merge(paths: &[PathBuf], out: Option<PathBuf>) -> Result<(String, u8), Failure> {
+    if experiment::shard::among(paths)? {
+        return experiment::shard::merge(paths, out).map(|o| (o.text, o.code));
+    }
+    sweep::merge(paths, out).map(|o| (o.text, o.code))
 }
 
 /// Prints what a batch command produced (or why it failed) and turns it into the exit code.
