@@ -5,14 +5,16 @@
 //! brackets, braces or quotes do not split (`--set 'replicas.regions=["a","b"],["c"]'` is two
 //! values, each a TOML array), and a `--set` with one value is a plain override. Runs are
 //! numbered 0.. in grid order: the first swept key varies slowest, the seed fastest, values in
-//! the order given. Every output is computed from the formatted rows in that order, so the
-//! folder is the same whatever the number of workers, and a merge of shards gives the same
+//! the order given. Each run keeps its typed `RunSummary` beside its printed sweep.csv row;
+//! every table and plot is computed from the summaries in run order (no cell is read back), so
+//! the folder is the same whatever the number of workers, and a merge of shards gives the same
 //! sweep.csv (and every other file) as the unsharded sweep.
 //!
 //! Shards: `--shard i/N` (0 <= i < N) runs the runs whose number is i modulo N and writes
-//! `shard-<i>-of-<N>.json` (the rows and everything `merge` needs to finish: the scenario text,
-//! the overrides, the seeds, the saturation bound). A sweep id (a hash of those and the byzsim
-//! version) refuses shards of different sweeps.
+//! `shard-<i>-of-<N>.json` (format 2: the rows, their summaries, and everything `merge` needs to
+//! finish: the scenario text, the overrides, the seeds, the saturation bound; a format 1 shard
+//! is refused by name). A sweep id (a hash of those and the byzsim version) refuses shards of
+//! different sweeps. `byzsim merge` of experiment shards is in `experiment/shard.rs`.
 //!
 //! Saturation: with `--saturation-p99-ms B` and `workload.rate_tps` swept, for each combination
 //! of the other swept keys, the highest offered load below the first (lowest) load at which some
@@ -630,8 +632,7 @@ pub fn merge(paths: &[PathBuf], out: Option<PathBuf>) -> Result<Outcome, Failure
     let by_index = one_sweep(&shards)?;
     let (first_path, first) = &shards[0];
     missing_shards(first_path, first.shards, &first.sweep_id, &by_index, &first.meta.reproduce())?;
-    let mut runs: Vec<(u64, &Vec<String>, &RunSummary)> =
-        by_index.values().flat_map(|(_, s)| s.runs().map(|(run, cells, summary)| (run, cells, summary))).collect();
+    let mut runs: Vec<(u64, &Vec<String>, &RunSummary)> = by_index.values().flat_map(|(_, s)| s.runs()).collect();
     runs.sort_by_key(|r| r.0);
     let rows: Vec<Vec<String>> = runs.iter().map(|r| r.1.clone()).collect();
     let summaries: Vec<RunSummary> = runs.iter().map(|r| r.2.clone()).collect();
@@ -1058,13 +1059,16 @@ fn figures(table: &Table<'_>) -> Vec<Figure> {
     ]
 }
 
+/// A table's header and rows.
+type Rows = (Vec<String>, Vec<Vec<String>>);
+
 /// The tables of a sweep's folder: summary (full and printed), saturation (bound, full,
-/// printed) when asked.
+/// printed rows) when asked.
 struct Tables {
     header: Vec<String>,
     rows: Vec<Vec<String>>,
     printed: Vec<Vec<String>>,
-    saturation: Option<(f64, (Vec<String>, Vec<Vec<String>>), Vec<Vec<String>>)>,
+    saturation: Option<(f64, Rows, Vec<Vec<String>>)>,
 }
 
 impl Tables {

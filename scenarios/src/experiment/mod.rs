@@ -3,7 +3,7 @@
 //! results come back in case order, so every file is the same whatever `--jobs`. The results
 //! folder holds the page filled from its template, a CSV per table, every run in
 //! `<name>-runs.csv`, the plots and `results.json`; a claim that does not hold fails with exit
-//! code 1 once the folder is written.
+//! code 1 once the folder is written. `--shard I/N` runs a share of the cases (`shard.rs`).
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)] // `--isolate` times child processes
 
 pub mod cases;
