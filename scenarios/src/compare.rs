@@ -131,36 +131,12 @@ fn load_per_protocol(
         .map(|s| s.byzantine.iter().map(|b| b.behavior.name()).collect())
         .unwrap_or_default();
     let kinds: Vec<String> = loaded.iter().find_map(|l| l.as_ref().ok()).map(adversary_kinds).unwrap_or_default();
-    let names: Vec<&str> = protocols.iter().map(|p| p.0).collect();
     let mut problems = Vec::new();
     for (&(name, kind), result) in protocols.iter().zip(&loaded) {
         let Err(diags) = result else { continue };
-        let offered = parse::protocol_behaviors(kind);
-        let lacking: Vec<&str> = named.iter().copied().filter(|b| !offered.iter().any(|(o, _)| o == b)).collect();
         let mut msg = format!("{file}: the scenario does not run under protocol `{name}`");
-        if !lacking.is_empty() {
-            let _ = write!(
-                msg,
-                ": `{name}` has no Byzantine behaviour {}\n  help: the behaviours every compared protocol ({}) has \
-                 are: {}; use one of them, or replace the list: --set 'byzantine=[{{ behavior = \"silent\", count = 1 }}]'",
-                quoted(&lacking),
-                names.join(", "),
-                common_behaviors(protocols).join(", ")
-            );
-        }
-        let own = kind.message_kinds();
-        let missing: Vec<&str> = kinds.iter().map(String::as_str).filter(|k| !own.contains(k)).collect();
-        if !missing.is_empty() {
-            let shared = common_kinds(protocols);
-            let shared = if shared.is_empty() { "none".to_string() } else { shared.join(", ") };
-            let _ = write!(
-                msg,
-                "\n  `{name}` has no message kind {}\n  help: the kinds every compared protocol ({}) has are: \
-                 {shared}; or target \"critical\" or \"all\", which fit every protocol",
-                quoted(&missing),
-                names.join(", "),
-            );
-        }
+        msg.push_str(&lacking_behaviors(name, kind, &named, protocols));
+        msg.push_str(&lacking_kinds(name, kind, &kinds, protocols));
         let _ = write!(msg, "\n\n{diags}");
         problems.push(msg);
     }
@@ -168,6 +144,56 @@ fn load_per_protocol(
         return Err(Failure::input(problems.join("\n\n")));
     }
     Ok(loaded.into_iter().map(|l| l.expect("checked")).collect())
+}
+
+/// The list of Byzantine replicas a user may put instead of the scenario's.
+const BYZANTINE_LIST: &str = r#"--set 'byzantine=[{ behavior = "silent", count = 1 }]'"#;
+
+/// Why protocol `name` refuses the behaviours `named`, with those every compared protocol has
+/// (empty if it has them all).
+fn lacking_behaviors(
+    name: &str,
+    kind: ProtocolKind,
+    named: &[&'static str],
+    protocols: &[(&'static str, ProtocolKind)],
+) -> String {
+    let offered = parse::protocol_behaviors(kind);
+    let lacking: Vec<&str> = named.iter().copied().filter(|b| !offered.iter().any(|(o, _)| o == b)).collect();
+    if lacking.is_empty() {
+        return String::new();
+    }
+    let names: Vec<&str> = protocols.iter().map(|p| p.0).collect();
+    format!(
+        ": `{name}` has no Byzantine behaviour {}\n  help: the behaviours every compared protocol ({}) has \
+         are: {}; use one of them, or replace the list: {BYZANTINE_LIST}",
+        quoted(&lacking),
+        names.join(", "),
+        common_behaviors(protocols).join(", ")
+    )
+}
+
+/// Which of the adversary's message kinds protocol `name` lacks, with those every compared
+/// protocol has (empty if it has them all).
+fn lacking_kinds(
+    name: &str,
+    kind: ProtocolKind,
+    kinds: &[String],
+    protocols: &[(&'static str, ProtocolKind)],
+) -> String {
+    let own = kind.message_kinds();
+    let missing: Vec<&str> = kinds.iter().map(String::as_str).filter(|k| !own.contains(k)).collect();
+    if missing.is_empty() {
+        return String::new();
+    }
+    let names: Vec<&str> = protocols.iter().map(|p| p.0).collect();
+    let shared = common_kinds(protocols);
+    let shared = if shared.is_empty() { "none".to_string() } else { shared.join(", ") };
+    format!(
+        "\n  `{name}` has no message kind {}\n  help: the kinds every compared protocol ({}) has are: \
+         {shared}; or target \"critical\" or \"all\", which fit every protocol",
+        quoted(&missing),
+        names.join(", "),
+    )
 }
 
 fn quoted(words: &[&str]) -> String {

@@ -137,33 +137,9 @@ pub fn runs(a: &Side, b: &Side, context: u64) -> Outcome {
         .find(|(_, (x, y))| x.0.seq >= from && x.0.hash() != y.0.hash())
         .map(|(i, _)| i)
         .unwrap_or(wa.lines.len().min(wb.lines.len()));
-    let info_a = wa.info.clone().expect("began");
-    let info_b = wb.info.clone().expect("began");
-    match (wa.lines.get(first), wb.lines.get(first)) {
-        (Some(x), Some(y)) => {
-            let _ = writeln!(text, "\nfirst difference: record #{}", x.0.seq);
-            let _ = writeln!(text, "  differs in: {}", what_differs(&x.0, &y.0));
-        }
-        (Some(x), None) => {
-            let _ = writeln!(
-                text,
-                "\nfirst difference: record #{}: B has no more records (it stopped: {})",
-                x.0.seq,
-                rb.result.stop.name()
-            );
-        }
-        (None, Some(y)) => {
-            let _ = writeln!(
-                text,
-                "\nfirst difference: record #{}: A has no more records (it stopped: {})",
-                y.0.seq,
-                ra.result.stop.name()
-            );
-        }
-        (None, None) => {
-            let _ = writeln!(text, "\nthe records differ, but not in the stretch looked at (a bug in diff)");
-        }
-    }
+    let stops = (ra.result.stop.name(), rb.result.stop.name());
+    first_difference(&mut text, wa.lines.get(first), wb.lines.get(first), stops);
+    let (info_a, info_b) = (wa.info.clone().expect("began"), wb.info.clone().expect("began"));
     for (name, w, info) in [("A", &wa, &info_a), ("B", &wb, &info_b)] {
         let _ = writeln!(text, "\n{name}:");
         let lo = first.saturating_sub(context as usize);
@@ -174,6 +150,33 @@ pub fn runs(a: &Side, b: &Side, context: u64) -> Outcome {
         }
     }
     Outcome { text, differ: true, runs: 4 }
+}
+
+/// The first differing record of A and B, or which run ended first (`stops`: how A and B did).
+fn first_difference(text: &mut String, x: Option<&(Entry, String)>, y: Option<&(Entry, String)>, stops: (&str, &str)) {
+    match (x, y) {
+        (Some(x), Some(y)) => {
+            let _ = writeln!(text, "\nfirst difference: record #{}", x.0.seq);
+            let _ = writeln!(text, "  differs in: {}", what_differs(&x.0, &y.0));
+        }
+        (Some(x), None) => {
+            let _ = writeln!(
+                text,
+                "\nfirst difference: record #{}: B has no more records (it stopped: {})",
+                x.0.seq, stops.1
+            );
+        }
+        (None, Some(y)) => {
+            let _ = writeln!(
+                text,
+                "\nfirst difference: record #{}: A has no more records (it stopped: {})",
+                y.0.seq, stops.0
+            );
+        }
+        (None, None) => {
+            let _ = writeln!(text, "\nthe records differ, but not in the stretch looked at (a bug in diff)");
+        }
+    }
 }
 
 /// Which parts of two records at the same place differ.

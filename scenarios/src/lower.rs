@@ -42,34 +42,11 @@ pub fn lower(s: &Scenario) -> Lowered {
         .collect();
     let assigned = assign_byzantine(s);
     let byzantine = roles(s, &assigned);
-    let (delay, region_index) = delay_model(&s.network.delay);
-    let nodes = node_regions
-        .iter()
-        .enumerate()
-        .map(|(i, name)| {
-            let (up, down) = if i < n as usize {
-                (s.replicas.uplink_mbps, s.replicas.downlink_mbps)
-            } else {
-                (s.clients.uplink_mbps, s.clients.downlink_mbps)
-            };
-            NodePlacement { region: region_index(name), uplink_bps: bps(up), downlink_bps: bps(down) }
-        })
-        .collect();
-    let net = NetConfig {
-        nodes,
-        n_replicas: n,
-        delay,
-        jitter: jitter(s.network.jitter),
-        loss_ppb: (s.network.loss * 1e9).round() as u32,
-        fifo: s.network.fifo,
-        partitions: s.faults.partitions.iter().map(|p| partition(p, n)).collect(),
-        spikes: s.network.spikes.iter().map(spike).collect(),
-    };
     let sim = SimConfig {
         seed: s.seed,
         n_replicas: n,
         f: s.protocol.client_f(s),
-        net,
+        net: net(s, &node_regions),
         send_to: match s.clients.send_to {
             model::SendTo::Nearest => SendPolicy::Nearest,
             model::SendTo::Random => SendPolicy::Random,
@@ -77,13 +54,7 @@ pub fn lower(s: &Scenario) -> Lowered {
         },
         faults: faults(&s.faults.crashes, &s.byzantine, &assigned),
         end: Time::from_secs_f64(s.duration_s + s.drain_s),
-        limits: sim_core::Limits {
-            max_events: s.limits.max_events,
-            max_queue: usize::try_from(s.limits.max_queue).unwrap_or(usize::MAX),
-            max_cpu_queue: usize::try_from(s.limits.max_cpu_queue).unwrap_or(usize::MAX),
-            max_transactions: s.limits.max_transactions,
-            max_stalled_events: s.limits.max_stalled_events,
-        },
+        limits: limits(&s.limits),
         correct: byzantine.iter().map(Option::is_none).collect(),
         cpu: cpu(&s.cpu),
         crypto: match s.cpu.crypto {
@@ -97,7 +68,52 @@ pub fn lower(s: &Scenario) -> Lowered {
         client_retry: s.clients.retry_ms.map(Span::from_millis_f64),
         adversary: adversary(&s.adversary, s.protocol, twins_plan(s, &byzantine), slow_replica(s, &byzantine)),
     };
-    let workload = match &s.workload.trace {
+    let workload = workload(s);
+    let protocol = s.protocol.lower(s, &byzantine, &sim);
+    Lowered { sim, workload, protocol, node_regions, byzantine }
+}
+
+/// The network: each node's region and links, the delays, loss, partitions and spikes.
+fn net(s: &Scenario, node_regions: &[String]) -> NetConfig {
+    let n = s.replicas.n;
+    let (delay, region_index) = delay_model(&s.network.delay);
+    let nodes = node_regions
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let (up, down) = if i < n as usize {
+                (s.replicas.uplink_mbps, s.replicas.downlink_mbps)
+            } else {
+                (s.clients.uplink_mbps, s.clients.downlink_mbps)
+            };
+            NodePlacement { region: region_index(name), uplink_bps: bps(up), downlink_bps: bps(down) }
+        })
+        .collect();
+    NetConfig {
+        nodes,
+        n_replicas: n,
+        delay,
+        jitter: jitter(s.network.jitter),
+        loss_ppb: (s.network.loss * 1e9).round() as u32,
+        fifo: s.network.fifo,
+        partitions: s.faults.partitions.iter().map(|p| partition(p, n)).collect(),
+        spikes: s.network.spikes.iter().map(spike).collect(),
+    }
+}
+
+fn limits(l: &model::Limits) -> sim_core::Limits {
+    sim_core::Limits {
+        max_events: l.max_events,
+        max_queue: usize::try_from(l.max_queue).unwrap_or(usize::MAX),
+        max_cpu_queue: usize::try_from(l.max_cpu_queue).unwrap_or(usize::MAX),
+        max_transactions: l.max_transactions,
+        max_stalled_events: l.max_stalled_events,
+    }
+}
+
+/// The synthetic generator's configuration, or the trace replay's.
+fn workload(s: &Scenario) -> WorkloadConfig {
+    match &s.workload.trace {
         None => WorkloadConfig::Synthetic(SyntheticConfig {
             process: s.workload.arrivals,
             rate_tps: s.workload.rate_tps,
@@ -108,9 +124,7 @@ pub fn lower(s: &Scenario) -> Lowered {
             tx_size_bytes: s.workload.tx_size_bytes,
         }),
         Some(trace) => WorkloadConfig::Replay(replay_config(&s.workload, trace, s.duration_s, s.clients.count)),
-    };
-    let protocol = s.protocol.lower(s, &byzantine, &sim);
-    Lowered { sim, workload, protocol, node_regions, byzantine }
+    }
 }
 
 /// The bitmask of kind names (validated: each is one of the protocol's).

@@ -205,14 +205,14 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
-    /// Join the shard files of a sweep (folders or files) into the folder the unsharded sweep
-    /// writes.
+    /// Join the shard files of a sweep or an experiment (folders or files) into the folder the
+    /// unsharded run writes.
     Merge {
         /// Folders holding shard-*-of-*.json files, or the files themselves.
         #[arg(required = true, value_name = "DIR|FILE")]
         paths: Vec<PathBuf>,
-        /// Results folder (default: the one the unsharded sweep writes). Must be new, empty, or
-        /// a folder byzsim wrote, and hold no shard.
+        /// Results folder (default: the one the unsharded run writes). Must be new, empty, or a
+        /// folder byzsim wrote, and hold no shard.
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -237,6 +237,10 @@ enum Command {
         /// The spec's `[quick]` axis values: fewer cases.
         #[arg(long)]
         quick: bool,
+        /// Run only shard I of N (the cases numbered I modulo N) and write
+        /// shard-I-of-N-<experiment id>.json for `byzsim merge`.
+        #[arg(long, value_parser = sweep::parse_shard, value_name = "I/N")]
+        shard: Option<(u64, u64)>,
         /// No progress bar.
         #[arg(long, short)]
         quiet: bool,
@@ -429,17 +433,25 @@ fn main() -> ExitCode {
             let args = sweep::Args { file, sets, seeds, jobs, shard, out, saturation_p99_ms, quiet };
             finish(sweep::sweep(&args).map(|o| (o.text, o.code)))
         }
-        Command::Experiment { spec, out, jobs, isolate, quick, quiet } => {
+        Command::Experiment { spec, out, jobs, isolate, quick, shard, quiet } => {
             let jobs = jobs.map_or_else(batch::default_jobs, |j| j as usize);
-            let args = experiment::Args { spec, out, jobs, isolate, quick, quiet };
+            let args = experiment::Args { spec, out, jobs, isolate, quick, quiet, shard };
             finish(experiment::experiment(&args).map(|o| (o.text, o.code)))
         }
         Command::ExperimentRun { input } => {
             finish(experiment::child(&input.file, &input.sets, input.seed).map(|text| (text, 0)))
         }
-        Command::Merge { paths, out } => finish(sweep::merge(&paths, out).map(|o| (o.text, o.code))),
+        Command::Merge { paths, out } => finish(merge(&paths, out)),
         Command::Schema => finish(Ok((parse::schema_json(), 0))),
     }
+}
+
+/// `byzsim merge`: the shards of an experiment or of a sweep, by what the files say they are.
+fn merge(paths: &[PathBuf], out: Option<PathBuf>) -> Result<(String, u8), Failure> {
+    if experiment::shard::among(paths)? {
+        return experiment::shard::merge(paths, out).map(|o| (o.text, o.code));
+    }
+    sweep::merge(paths, out).map(|o| (o.text, o.code))
 }
 
 /// Prints what a batch command produced (or why it failed) and turns it into the exit code.
@@ -473,19 +485,9 @@ struct ExploreArgs {
 /// explore.csv and each failing seed's concrete scenario. Exit 3 if any broke.
 fn explore_command(a: &ExploreArgs) -> ExitCode {
     let file = a.file.as_path();
-    let source = match parse::read_scenario(file) {
-        Ok(text) => text,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
-    };
-    let scenario = match parse::load_str(file, &source, &a.sets, Some(a.range.0)) {
-        Ok(s) => s,
-        Err(diags) => {
-            eprintln!("{diags}");
-            return ExitCode::from(2);
-        }
+    let (source, scenario) = match load(file, &a.sets, Some(a.range.0)) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
     };
     let seeds = match batch::seeds_of(a.range) {
         Ok(seeds) => seeds,
@@ -517,20 +519,7 @@ fn explore_command(a: &ExploreArgs) -> ExitCode {
     let found = scenarios::explore::explore(&plan, &mut || bar.inc(1), &mut |f| {
         broken += 1;
         bar.set_message(format!("{broken} broken"));
-        let concrete = a.out.as_ref().map_or_else(String::new, |dir| {
-            format!("\n  concrete: {}", dir.join(scenarios::explore::seed_file_name(f.seed)).display())
-        });
-        bar.suspend(|| {
-            println!(
-                "seed {}: `{}` broke at {} at {:.6} s: {}{planted_tag}\n  reproduce: {}{concrete}",
-                f.seed,
-                f.invariant,
-                f.node,
-                f.at_ns as f64 / 1e9,
-                f.detail,
-                reproduce(f.seed)
-            )
-        });
+        bar.suspend(|| println!("{}", finding_text(f, &planted_tag, &reproduce(f.seed), a.out.as_deref())));
     });
     bar.finish_and_clear();
     let wall_s = started.elapsed().as_secs_f64();
@@ -551,6 +540,21 @@ fn explore_command(a: &ExploreArgs) -> ExitCode {
         }
     }
     if found.findings.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(3) }
+}
+
+/// A seed that broke an invariant: where, when, how to reproduce it, its concrete scenario.
+fn finding_text(f: &scenarios::explore::Finding, planted_tag: &str, reproduce: &str, out: Option<&Path>) -> String {
+    let concrete = out.map_or_else(String::new, |dir| {
+        format!("\n  concrete: {}", dir.join(scenarios::explore::seed_file_name(f.seed)).display())
+    });
+    format!(
+        "seed {}: `{}` broke at {} at {:.6} s: {}{planted_tag}\n  reproduce: {reproduce}{concrete}",
+        f.seed,
+        f.invariant,
+        f.node,
+        f.at_ns as f64 / 1e9,
+        f.detail,
+    )
 }
 
 fn is_event_log(path: &Path) -> bool {
@@ -710,6 +714,14 @@ fn shrink_command(
         Some(bug) => planted_reproduce(&out, seed, &[], bug),
     };
     let planted_tag = plant.map(|b| format!(" [planted bug {}]", b.name())).unwrap_or_default();
+    let mut text = shrunk_text(&shrunk, seed, max_runs, &planted_tag);
+    text.push_str(&format!("  wrote {}\n  reproduce: {reproduce}\n", out.display()));
+    let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
+    ExitCode::SUCCESS
+}
+
+/// What `shrink` found: the invariant still broken, and the sizes before and after.
+fn shrunk_text(shrunk: &scenarios::shrink::Shrunk, seed: u64, max_runs: u64, planted_tag: &str) -> String {
     let (b, a) = (&shrunk.before, &shrunk.after);
     let rows = [
         ("replicas (n)", b.n.to_string(), a.n.to_string()),
@@ -741,10 +753,8 @@ fn shrink_command(
     for (name, before, after) in rows {
         text.push_str(&format!("  {name:<22} {before:>14} -> {after}\n"));
     }
-    text.push_str(&format!("  Byzantine: {}\n", shrink::byzantine_summary(&shrunk.scenario)));
-    text.push_str(&format!("  wrote {}\n  reproduce: {reproduce}\n", out.display()));
-    let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
-    ExitCode::SUCCESS
+    text.push_str(&format!("  Byzantine: {}\n", scenarios::shrink::byzantine_summary(&shrunk.scenario)));
+    text
 }
 
 /// Why `out` may not receive the shrunk scenario: a file byzsim did not write, the scenario
@@ -873,20 +883,9 @@ fn reproduce_command(file: &Path, seed: u64, sets: &[String]) -> String {
 }
 
 fn run_command(input: &Input, out: Option<PathBuf>, quiet: bool, watch: &WatchArgs) -> ExitCode {
-    // Read once, checked (a regular file, under its size cap, UTF-8), then parsed from the text.
-    let source = match parse::read_scenario(&input.file) {
-        Ok(text) => text,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
-    };
-    let scenario = match parse::load_str(&input.file, &source, &input.sets, input.seed) {
-        Ok(s) => s,
-        Err(diags) => {
-            eprintln!("{diags}");
-            return ExitCode::from(2);
-        }
+    let (source, scenario) = match load(&input.file, &input.sets, input.seed) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
     };
     let dir =
         out.unwrap_or_else(|| output::default_dir(&format!("{}-seed{}", scenario.name, scenario.seed), &input.sets));
@@ -896,112 +895,29 @@ fn run_command(input: &Input, out: Option<PathBuf>, quiet: bool, watch: &WatchAr
         eprintln!("{}", refused.message);
         return ExitCode::from(2);
     }
-    let mut watchers: Vec<scenarios::watch::Shared> = Vec::new();
-    let mut event_log = None;
-    if let Some(path) = &watch.events {
-        let log = watch.filter(&scenario).and_then(|filter| scenarios::eventlog::EventLog::create(path, filter));
-        match log {
-            Ok(log) => {
-                let (typed, shared) = scenarios::watch::share(log);
-                watchers.push(shared);
-                event_log = Some(typed);
-            }
-            Err(e) => {
-                eprintln!("{e}");
-                return ExitCode::from(2);
-            }
+    let mut watching = match Watching::attach(watch, &scenario) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
         }
-    }
-    let mut timeline = None;
-    if let Some(path) = &watch.perfetto {
-        match watch.timeline(&scenario).and_then(|opts| scenarios::perfetto::Timeline::create(path, opts)) {
-            Ok(t) => {
-                let (typed, shared) = scenarios::watch::share(t);
-                watchers.push(shared);
-                timeline = Some(typed);
-            }
-            Err(e) => {
-                if let Some(log) = &event_log {
-                    log.borrow_mut().abandon();
-                }
-                eprintln!("{e}");
-                return ExitCode::from(2);
-            }
-        }
-    }
+    };
     // The view timeline of report.html: kept by `run` only, which writes a results folder.
     let run_ns = ((scenario.duration_s + scenario.drain_s) * 1e9).round() as u64;
     let (views, shared) = scenarios::watch::share(scenarios::viewtl::ViewWatcher::new(run_ns));
-    watchers.push(shared);
+    watching.watchers.push(shared);
     let reproduce = reproduce_command(&input.file, scenario.seed, &input.sets);
-    let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(1000) };
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} virtual {msg} [{bar:40}] {percent}% (wall {elapsed})")
-            .expect("static template")
-            .progress_chars("=> "),
-    );
-    let started = Instant::now();
-    let report = run::run_watched(&scenario, None, &watchers, &mut |now, end| {
-        bar.set_position(now.as_nanos() * 1000 / end.as_nanos().max(1));
-        bar.set_message(format!("{:.1}/{:.1} s", now.as_secs_f64(), end.as_secs_f64()));
-    });
-    bar.finish_and_clear();
-    let wall_s = started.elapsed().as_secs_f64();
-    let mut watched = Vec::new();
-    if let Some(log) = &event_log {
-        let mut log = log.borrow_mut();
-        match log.finish(&report) {
-            Ok(path) => watched.push(("event log", format!("{} ({} records)", path.display(), log.lines))),
-            Err(e) => {
-                if let Some(timeline) = &timeline {
-                    timeline.borrow_mut().abandon();
-                }
-                eprintln!(
-                    "error: could not write the event log {}: {e}",
-                    watch.events.as_ref().expect("set").display()
-                );
-                return ExitCode::from(1);
-            }
+    let (report, wall_s) = run_with_progress(&scenario, &watching.watchers, quiet);
+    let watched = match watching.finish(&report, watch) {
+        Ok(watched) => watched,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(1);
         }
-    }
-    if let Some(timeline) = &timeline {
-        let mut timeline = timeline.borrow_mut();
-        match timeline.finish(&report) {
-            Ok(path) => {
-                let mut what = format!("{} ({} events, {} arrows)", path.display(), timeline.events, timeline.flows);
-                if let Some(at) = timeline.capped_at_ns {
-                    what.push_str(&format!("; slices and arrows stop at {:.6} s", at as f64 / 1e9));
-                    eprintln!(
-                        "warning: the timeline reached --perfetto-max-events {} at {:.6} s: slices and arrows stop \
-                         there (commits, faults and counters go on)\n  help: narrow it with --perfetto-from/--perfetto-to",
-                        watch.perfetto_max_events,
-                        at as f64 / 1e9
-                    );
-                }
-                watched.push(("timeline", what));
-            }
-            Err(e) => {
-                eprintln!(
-                    "error: could not write the timeline {}: {e}",
-                    watch.perfetto.as_ref().expect("set").display()
-                );
-                return ExitCode::from(1);
-            }
-        }
-    }
+    };
     let views = views.borrow().finish(report.result.end_time.0);
     let written = output::write_results_with(&report, &reproduce, &sources, &dir, Some(&views));
-    let mut text = output::summary_table(&report, &reproduce);
-    if let Some(drawn) = scenarios::swarm::draw(&scenario) {
-        text.push_str(&format!("  {:<28} {}\n", "drawn by [explore]", drawn.summary()));
-    }
-    text.push_str(&format!(
-        "  {:<28} {:.2} s ({:.0} events/s, {:.1} simulated s per wall s)\n",
-        "wall time",
-        wall_s,
-        report.result.events as f64 / wall_s.max(1e-9),
-        report.result.end_time.as_secs_f64() / wall_s.max(1e-9)
-    ));
+    let mut text = run_text(&report, &scenario, wall_s, &reproduce);
     if written.is_ok() {
         text.push_str(&format!("  {:<28} {}\n", "results", dir.display()));
     }
@@ -1014,25 +930,162 @@ fn run_command(input: &Input, out: Option<PathBuf>, quiet: bool, watch: &WatchAr
         eprintln!("error: could not write the results folder {}: {e}", dir.display());
         return ExitCode::from(1);
     }
+    stop_code(&report, &scenario, &reproduce)
+}
+
+/// Reads a scenario once, checked (a regular file, under its size cap, UTF-8), and parses it
+/// from the text; exit code 2 with the problems printed.
+fn load(file: &Path, sets: &[String], seed: Option<u64>) -> Result<(String, scenarios::model::Scenario), ExitCode> {
+    let source = parse::read_scenario(file).map_err(|e| {
+        eprintln!("{e}");
+        ExitCode::from(2)
+    })?;
+    let scenario = parse::load_str(file, &source, sets, seed).map_err(|diags| {
+        eprintln!("{diags}");
+        ExitCode::from(2)
+    })?;
+    Ok((source, scenario))
+}
+
+/// The watchers `run` attaches: the event log and the timeline when asked.
+struct Watching {
+    watchers: Vec<scenarios::watch::Shared>,
+    event_log: Option<std::rc::Rc<std::cell::RefCell<scenarios::eventlog::EventLog>>>,
+    timeline: Option<std::rc::Rc<std::cell::RefCell<scenarios::perfetto::Timeline>>>,
+}
+
+impl Watching {
+    /// Creates the files asked for; on a problem, none is left behind.
+    fn attach(watch: &WatchArgs, scenario: &scenarios::model::Scenario) -> Result<Watching, String> {
+        let mut watching = Watching { watchers: Vec::new(), event_log: None, timeline: None };
+        if let Some(path) = &watch.events {
+            let log = watch.filter(scenario).and_then(|filter| scenarios::eventlog::EventLog::create(path, filter))?;
+            let (typed, shared) = scenarios::watch::share(log);
+            watching.watchers.push(shared);
+            watching.event_log = Some(typed);
+        }
+        if let Some(path) = &watch.perfetto {
+            match watch.timeline(scenario).and_then(|opts| scenarios::perfetto::Timeline::create(path, opts)) {
+                Ok(t) => {
+                    let (typed, shared) = scenarios::watch::share(t);
+                    watching.watchers.push(shared);
+                    watching.timeline = Some(typed);
+                }
+                Err(e) => {
+                    if let Some(log) = &watching.event_log {
+                        log.borrow_mut().abandon();
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        Ok(watching)
+    }
+
+    /// Finishes the files: what was written, for the summary.
+    fn finish(&self, report: &run::Report, watch: &WatchArgs) -> Result<Vec<(&'static str, String)>, String> {
+        let mut watched = Vec::new();
+        if let Some(log) = &self.event_log {
+            let mut log = log.borrow_mut();
+            match log.finish(report) {
+                Ok(path) => watched.push(("event log", format!("{} ({} records)", path.display(), log.lines))),
+                Err(e) => {
+                    if let Some(timeline) = &self.timeline {
+                        timeline.borrow_mut().abandon();
+                    }
+                    let path = watch.events.as_ref().expect("set").display();
+                    return Err(format!("error: could not write the event log {path}: {e}"));
+                }
+            }
+        }
+        if let Some(timeline) = &self.timeline {
+            watched.push(("timeline", finish_timeline(&mut timeline.borrow_mut(), report, watch)?));
+        }
+        Ok(watched)
+    }
+}
+
+/// Finishes the timeline file; warns when it reached its cap.
+fn finish_timeline(
+    timeline: &mut scenarios::perfetto::Timeline,
+    report: &run::Report,
+    watch: &WatchArgs,
+) -> Result<String, String> {
+    let path = timeline.finish(report).map_err(|e| {
+        let path = watch.perfetto.as_ref().expect("set").display();
+        format!("error: could not write the timeline {path}: {e}")
+    })?;
+    let mut what = format!("{} ({} events, {} arrows)", path.display(), timeline.events, timeline.flows);
+    if let Some(at) = timeline.capped_at_ns {
+        what.push_str(&format!("; slices and arrows stop at {:.6} s", at as f64 / 1e9));
+        eprintln!(
+            "warning: the timeline reached --perfetto-max-events {} at {:.6} s: slices and arrows stop \
+             there (commits, faults and counters go on)\n  help: narrow it with --perfetto-from/--perfetto-to",
+            watch.perfetto_max_events,
+            at as f64 / 1e9
+        );
+    }
+    Ok(what)
+}
+
+/// Runs the scenario under a progress bar of virtual time; the report and the wall seconds.
+fn run_with_progress(
+    scenario: &scenarios::model::Scenario,
+    watchers: &[scenarios::watch::Shared],
+    quiet: bool,
+) -> (run::Report, f64) {
+    let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(1000) };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} virtual {msg} [{bar:40}] {percent}% (wall {elapsed})")
+            .expect("static template")
+            .progress_chars("=> "),
+    );
+    let started = Instant::now();
+    let report = run::run_watched(scenario, None, watchers, &mut |now, end| {
+        bar.set_position(now.as_nanos() * 1000 / end.as_nanos().max(1));
+        bar.set_message(format!("{:.1}/{:.1} s", now.as_secs_f64(), end.as_secs_f64()));
+    });
+    bar.finish_and_clear();
+    (report, started.elapsed().as_secs_f64())
+}
+
+/// The summary `run` prints, up to the wall time.
+fn run_text(report: &run::Report, scenario: &scenarios::model::Scenario, wall_s: f64, reproduce: &str) -> String {
+    let mut text = output::summary_table(report, reproduce);
+    if let Some(drawn) = scenarios::swarm::draw(scenario) {
+        text.push_str(&format!("  {:<28} {}\n", "drawn by [explore]", drawn.summary()));
+    }
+    text.push_str(&format!(
+        "  {:<28} {:.2} s ({:.0} events/s, {:.1} simulated s per wall s)\n",
+        "wall time",
+        wall_s,
+        report.result.events as f64 / wall_s.max(1e-9),
+        report.result.end_time.as_secs_f64() / wall_s.max(1e-9)
+    ));
+    text
+}
+
+/// The exit code of how the run stopped, with the violation or limit explained on stderr.
+fn stop_code(report: &run::Report, scenario: &scenarios::model::Scenario, reproduce: &str) -> ExitCode {
     match &report.result.stop {
         Stop::End => ExitCode::SUCCESS,
         Stop::Violation(v) => {
             eprintln!(
                 "\nINVARIANT BROKEN: `{}` at {} at {:.6} s: {}\n  seed {}\n  reproduce: {reproduce}",
                 v.invariant,
-                scenarios::results::node_label(&report, v.replica),
+                scenarios::results::node_label(report, v.replica),
                 v.at_ns as f64 / 1e9,
                 v.detail,
                 scenario.seed
             );
-            if let Some(overload) = diagnose::overload(&report).filter(|_| v.invariant == "liveness") {
+            if let Some(overload) = diagnose::overload(report).filter(|_| v.invariant == "liveness") {
                 eprintln!("  {overload}");
             }
-            eprintln!("\n{}", output::flight_recorder_text(&report, 24));
+            eprintln!("\n{}", output::flight_recorder_text(report, 24));
             ExitCode::from(3)
         }
         Stop::Limit { .. } => {
-            let why = diagnose::limit_stop(&report).unwrap_or_default();
+            let why = diagnose::limit_stop(report).unwrap_or_default();
             eprintln!("\nLIMIT REACHED: {why}\n  reproduce: {reproduce}");
             ExitCode::from(4)
         }

@@ -533,10 +533,13 @@ impl Timeline {
         let kinds: Vec<String> = self.opts.flow_kinds.iter().map(|k| json_str(k)).collect();
         let _ = write!(
             self.line,
-            "\n],\"displayTimeUnit\":\"ns\",\"otherData\":{{\"byzsim\":{},\"scenario\":{},\"protocol\":\"{}\",\
-             \"seed\":{},\"digest\":\"{:016x}\",\"stop\":\"{}\",\"end_ns\":{},\"events\":{},\"flows\":{},\
-             \"max_events\":{},\"capped_at_ns\":{capped},\"from_ns\":{},\"to_ns\":{to},\"flow_kinds\":[{}],\
-             \"flows_off\":{},\"cores\":{}}}}}\n",
+            // One literal per line (concat!), so that braces never span lines.
+            concat!(
+                "\n],\"displayTimeUnit\":\"ns\",\"otherData\":{{\"byzsim\":{},\"scenario\":{},\"protocol\":\"{}\",",
+                "\"seed\":{},\"digest\":\"{:016x}\",\"stop\":\"{}\",\"end_ns\":{},\"events\":{},\"flows\":{},",
+                "\"max_events\":{},\"capped_at_ns\":{capped},\"from_ns\":{},\"to_ns\":{to},\"flow_kinds\":[{}],",
+                "\"flows_off\":{},\"cores\":{}}}}}\n"
+            ),
             json_str(&crate::version::long()),
             json_str(&info.scenario),
             info.protocol.name(),
@@ -551,6 +554,8 @@ impl Timeline {
             kinds.join(","),
             self.opts.no_flows,
             self.opts.cores,
+            capped = capped,
+            to = to,
         );
         let tail = std::mem::take(&mut self.line);
         self.file.write(tail.as_bytes());
@@ -589,28 +594,14 @@ impl Watcher for Timeline {
         match entry.record {
             Record::Send { from, kind, msg, fate, .. } => self.send(from.0, kind, msg, fate, t),
             Record::Deliver { to, kind, msg, .. } => self.deliver(to.0, kind, msg, t),
-            Record::Refused { msg, .. } => {
-                self.messages_in_flight = self.messages_in_flight.saturating_sub(1);
-                let flight = self.in_flight.remove(&msg);
-                if let (Some(PlantedBug::EveryStart), Some(f)) = (self.opts.planted, flight) {
-                    self.flow_start(msg, &f);
-                }
-            }
+            Record::Refused { msg, .. } => self.refused(msg),
             Record::TimerFire { node, generation } => {
                 let ran = HandlerInput::Timer { generation };
                 let input = Input { ran, arrived_ns: t, flight: None, timer: about.to_string() };
                 self.nodes[node.0 as usize].waiting.push_back(input);
             }
             Record::Handler { node, cost, input } => self.handler(node.0, t, cost.0, input),
-            Record::Release { node, .. } => {
-                let lanes = self.lanes();
-                let state = &mut self.nodes[node.0 as usize];
-                let done = state.running.iter().position(|r| r.end_ns == t);
-                state.sender = done.map(|i| {
-                    let r = state.running.remove(i);
-                    (1 + node.0 * lanes + r.lane, r.start_ns)
-                });
-            }
+            Record::Release { node, .. } => self.release(node.0, t),
             Record::Submit { client, tx } => {
                 self.txs_in_flight += 1;
                 self.client_sends(client.0, "submit", tx.0, t);
@@ -629,17 +620,7 @@ impl Watcher for Timeline {
                 self.commits_in_period += 1;
                 self.instant("commit", node.0, t, &format!(r#""tx":{}"#, tx.0));
             }
-            Record::Fault { node, action } => {
-                let name = match action {
-                    FaultAction::Crash => {
-                        // The crash voids its queue and the handlers in progress.
-                        self.nodes[node.0 as usize] = NodeState::default();
-                        "crash"
-                    }
-                    FaultAction::Recover => "recover",
-                };
-                self.instant(name, node.0, t, "");
-            }
+            Record::Fault { node, action } => self.fault(node.0, action, t),
             Record::Partition { index, open } => self.partition(index, open, t),
             Record::Note { node, note } => {
                 let mut args = String::new();
@@ -653,6 +634,41 @@ impl Watcher for Timeline {
             }
             Record::TimerSet { .. } | Record::Execute { .. } => {}
         }
+    }
+}
+
+/// The record handlers that are more than a line.
+impl Timeline {
+    /// A message refused at its receiver: no longer in flight.
+    fn refused(&mut self, msg: u64) {
+        self.messages_in_flight = self.messages_in_flight.saturating_sub(1);
+        let flight = self.in_flight.remove(&msg);
+        if let (Some(PlantedBug::EveryStart), Some(f)) = (self.opts.planted, flight) {
+            self.flow_start(msg, &f);
+        }
+    }
+
+    /// A handler's effects left at `t`: its lane sends what follows.
+    fn release(&mut self, node: u32, t: u64) {
+        let lanes = self.lanes();
+        let state = &mut self.nodes[node as usize];
+        let done = state.running.iter().position(|r| r.end_ns == t);
+        state.sender = done.map(|i| {
+            let r = state.running.remove(i);
+            (1 + node * lanes + r.lane, r.start_ns)
+        });
+    }
+
+    fn fault(&mut self, node: u32, action: FaultAction, t: u64) {
+        let name = match action {
+            FaultAction::Crash => {
+                // The crash voids its queue and the handlers in progress.
+                self.nodes[node as usize] = NodeState::default();
+                "crash"
+            }
+            FaultAction::Recover => "recover",
+        };
+        self.instant(name, node, t, "");
     }
 }
 

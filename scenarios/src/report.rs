@@ -44,41 +44,93 @@ pub fn stats(latencies_ns: &[u64]) -> LatencyStats {
 /// time series show the group's first run. `pooled` ends the titles of the pooled charts (e.g.
 /// "seeds 1..5") and `first` those of the time series (e.g. "seed 1"); empty: nothing.
 pub fn run_figures(groups: &[(String, Vec<&RunData>)], pooled: &str, first: &str) -> Vec<Figure> {
-    let single = groups.len() == 1;
-    let name = |label: &str, what: &str| -> String {
-        match (single, what.is_empty()) {
+    let names = Names { single: groups.len() == 1, pooled, first };
+    let (over_time, goodput) = over_time_charts(groups, &names);
+    vec![
+        Figure {
+            stem: "latency-cdf".into(),
+            caption: "Empirical CDF of the latencies of the transactions submitted in the measurement window.".into(),
+            chart: cdf_chart(groups, &names),
+        },
+        Figure {
+            stem: "latency-over-time".into(),
+            caption: "End-to-end latency percentiles of the transactions confirmed in each window of output.window_s."
+                .into(),
+            chart: over_time,
+        },
+        Figure {
+            stem: "goodput-over-time".into(),
+            caption: "Offered load and goodput per window of output.window_s.".into(),
+            chart: goodput,
+        },
+        Figure {
+            stem: "latency-by-region".into(),
+            caption: "End-to-end latency percentiles by the region of the client that sent the transaction.".into(),
+            chart: region_chart(groups, &names),
+        },
+    ]
+}
+
+/// How the run plots name their series and titles: one group's series by what they show,
+/// several groups' by their labels; titles say what was pooled, or which run is drawn.
+struct Names<'a> {
+    single: bool,
+    pooled: &'a str,
+    first: &'a str,
+}
+
+impl Names<'_> {
+    fn series(&self, label: &str, what: &str) -> String {
+        match (self.single, what.is_empty()) {
             (true, _) => what.to_string(),
             (false, true) => label.to_string(),
             (false, false) => format!("{label} {what}"),
         }
-    };
-    let titled = |what: &str, note: &str| if note.is_empty() { what.to_string() } else { format!("{what} ({note})") };
-    let title = |what: &str| titled(what, pooled);
+    }
 
-    let mut cdf = Chart::new(title("End-to-end latency CDF"), "latency (ms)", "fraction of transactions", Kind::Step);
+    fn titled(what: &str, note: &str) -> String {
+        if note.is_empty() { what.to_string() } else { format!("{what} ({note})") }
+    }
+
+    fn pooled(&self, what: &str) -> String {
+        Names::titled(what, self.pooled)
+    }
+
+    fn first(&self, what: &str) -> String {
+        Names::titled(what, self.first)
+    }
+}
+
+fn cdf_chart(groups: &[(String, Vec<&RunData>)], names: &Names<'_>) -> Chart {
+    let single = names.single;
+    let mut cdf =
+        Chart::new(names.pooled("End-to-end latency CDF"), "latency (ms)", "fraction of transactions", Kind::Step);
     for (label, runs) in groups {
         let e2e: Vec<u64> = runs.iter().flat_map(|r| r.e2e_ns()).collect();
-        cdf = cdf.series(name(label, if single { "end-to-end" } else { "" }), cdf_ms(&e2e));
+        cdf = cdf.series(names.series(label, if single { "end-to-end" } else { "" }), cdf_ms(&e2e));
         if single {
             let consensus: Vec<u64> = runs.iter().flat_map(|r| r.consensus_ns.iter().copied()).collect();
             cdf = cdf.series("consensus", cdf_ms(&consensus));
         }
     }
+    cdf
+}
 
-    let mut over_time =
-        Chart::new(titled("End-to-end latency over time", first), "time (s)", "latency (ms)", Kind::Line);
-    let mut goodput = Chart::new(titled("Goodput and offered load over time", first), "time (s)", "tx/s", Kind::Line);
+/// Latency percentiles, and goodput against offered load, over time: each group's first run.
+fn over_time_charts(groups: &[(String, Vec<&RunData>)], names: &Names<'_>) -> (Chart, Chart) {
+    let mut over_time = Chart::new(names.first("End-to-end latency over time"), "time (s)", "latency (ms)", Kind::Line);
+    let mut goodput = Chart::new(names.first("Goodput and offered load over time"), "time (s)", "tx/s", Kind::Line);
     for (idx, (label, runs)) in groups.iter().enumerate() {
         let Some(first) = runs.first() else { continue };
         let confirmed = || first.windows.iter().filter(|w| w.e2e.count > 0);
-        let percentiles: &[(&str, Pick)] = if single {
+        let percentiles: &[(&str, Pick)] = if names.single {
             &[("p50", |s| s.p50_ms), ("p90", |s| s.p90_ms), ("p99", |s| s.p99_ms)]
         } else {
             &[("p50", |s| s.p50_ms), ("p99", |s| s.p99_ms)]
         };
         for &(p, pick) in percentiles {
-            over_time =
-                over_time.series(name(label, p), confirmed().map(|w| (w.start_s, pick(&w.e2e))).collect::<Vec<_>>());
+            let points = confirmed().map(|w| (w.start_s, pick(&w.e2e))).collect::<Vec<_>>();
+            over_time = over_time.series(names.series(label, p), points);
         }
         // Every group offers the same load (common random numbers): draw it once.
         if idx == 0 {
@@ -86,11 +138,15 @@ pub fn run_figures(groups: &[(String, Vec<&RunData>)], pooled: &str, first: &str
                 goodput.series("offered", first.windows.iter().map(|w| (w.start_s, w.offered_tps)).collect::<Vec<_>>());
         }
         goodput = goodput.series(
-            name(label, "goodput"),
+            names.series(label, "goodput"),
             first.windows.iter().map(|w| (w.start_s, w.goodput_tps)).collect::<Vec<_>>(),
         );
     }
+    (over_time, goodput)
+}
 
+/// End-to-end p50 and p99 per client region, pooled over each group's runs.
+fn region_chart(groups: &[(String, Vec<&RunData>)], names: &Names<'_>) -> Chart {
     let mut regions: Vec<String> = Vec::new();
     for run in groups.iter().flat_map(|(_, runs)| runs) {
         for (region, _) in &run.e2e_by_region_ns {
@@ -100,7 +156,7 @@ pub fn run_figures(groups: &[(String, Vec<&RunData>)], pooled: &str, first: &str
         }
     }
     let mut by_region =
-        Chart::new(title("End-to-end latency by client region"), "client region", "latency (ms)", Kind::Bars)
+        Chart::new(names.pooled("End-to-end latency by client region"), "client region", "latency (ms)", Kind::Bars)
             .categories(regions.clone());
     for (label, runs) in groups {
         let pooled: Vec<LatencyStats> = regions
@@ -118,33 +174,10 @@ pub fn run_figures(groups: &[(String, Vec<&RunData>)], pooled: &str, first: &str
         for (p, pick) in [("p50", (|s: &LatencyStats| s.p50_ms) as Pick), ("p99", |s| s.p99_ms)] {
             let bars: Vec<(f64, f64)> =
                 pooled.iter().enumerate().filter(|(_, s)| s.count > 0).map(|(i, s)| (i as f64, pick(s))).collect();
-            by_region = by_region.series(name(label, p), bars);
+            by_region = by_region.series(names.series(label, p), bars);
         }
     }
-
-    vec![
-        Figure {
-            stem: "latency-cdf".into(),
-            caption: "Empirical CDF of the latencies of the transactions submitted in the measurement window.".into(),
-            chart: cdf,
-        },
-        Figure {
-            stem: "latency-over-time".into(),
-            caption: "End-to-end latency percentiles of the transactions confirmed in each window of output.window_s."
-                .into(),
-            chart: over_time,
-        },
-        Figure {
-            stem: "goodput-over-time".into(),
-            caption: "Offered load and goodput per window of output.window_s.".into(),
-            chart: goodput,
-        },
-        Figure {
-            stem: "latency-by-region".into(),
-            caption: "End-to-end latency percentiles by the region of the client that sent the transaction.".into(),
-            chart: by_region,
-        },
-    ]
+    by_region
 }
 
 #[cfg(test)]

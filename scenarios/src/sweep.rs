@@ -5,14 +5,16 @@
 //! brackets, braces or quotes do not split (`--set 'replicas.regions=["a","b"],["c"]'` is two
 //! values, each a TOML array), and a `--set` with one value is a plain override. Runs are
 //! numbered 0.. in grid order: the first swept key varies slowest, the seed fastest, values in
-//! the order given. Every output is computed from the formatted rows in that order, so the
-//! folder is the same whatever the number of workers, and a merge of shards gives the same
+//! the order given. Each run keeps its typed `RunSummary` beside its printed sweep.csv row;
+//! every table and plot is computed from the summaries in run order (no cell is read back), so
+//! the folder is the same whatever the number of workers, and a merge of shards gives the same
 //! sweep.csv (and every other file) as the unsharded sweep.
 //!
 //! Shards: `--shard i/N` (0 <= i < N) runs the runs whose number is i modulo N and writes
-//! `shard-<i>-of-<N>.json` (the rows and everything `merge` needs to finish: the scenario text,
-//! the overrides, the seeds, the saturation bound). A sweep id (a hash of those and the byzsim
-//! version) refuses shards of different sweeps.
+//! `shard-<i>-of-<N>.json` (format 2: the rows, their summaries, and everything `merge` needs to
+//! finish: the scenario text, the overrides, the seeds, the saturation bound; a format 1 shard
+//! is refused by name). A sweep id (a hash of those and the byzsim version) refuses shards of
+//! different sweeps. `byzsim merge` of experiment shards is in `experiment/shard.rs`.
 //!
 //! Saturation: with `--saturation-p99-ms B` and `workload.rate_tps` swept, for each combination
 //! of the other swept keys, the highest offered load below the first (lowest) load at which some
@@ -325,13 +327,24 @@ struct ShardFile {
     meta: Meta,
     /// The shard's rows of sweep.csv, in run order.
     rows: Vec<Vec<String>>,
+    /// The typed results of the same runs, which the tables and plots are computed from.
+    summaries: Vec<RunSummary>,
 }
 
-const SHARD_FORMAT: &str = "byzsim-sweep-shard/1";
+impl ShardFile {
+    /// The shard's runs: (run number, sweep.csv row, results).
+    fn runs(&self) -> impl Iterator<Item = (u64, &Vec<String>, &RunSummary)> {
+        let numbers = (self.shard..).step_by(self.shards as usize);
+        numbers.zip(&self.rows).zip(&self.summaries).map(|((n, r), s)| (n, r, s))
+    }
+}
+
+/// Version 2 carries the typed summaries; a version 1 shard is refused by name.
+const SHARD_FORMAT: &str = "byzsim-sweep-shard/2";
 
 /// `shard-<i>-of-<N>-<first 8 digits of the sweep id>.json`: shards of different sweeps never
 /// share a name.
-fn shard_name(i: u64, n: u64, sweep_id: &str) -> String {
+pub(crate) fn shard_name(i: u64, n: u64, sweep_id: &str) -> String {
     format!("shard-{i}-of-{n}-{}.json", &sweep_id[..sweep_id.len().min(8)])
 }
 
@@ -352,19 +365,8 @@ pub fn parse_shard(text: &str) -> Result<(u64, u64), String> {
 
 /// Runs a sweep (or one shard of it) and writes its folder (or shard file).
 pub fn sweep(args: &Args) -> Result<Outcome, Failure> {
-    let file = args.file.display().to_string();
     let src = parse::read_scenario(&args.file).map_err(|e| Failure::input(e.to_string()))?;
-    // The seeds default to the scenario's own: read it with the plain overrides only.
-    let plain = |s: &&String| s.split_once('=').is_some_and(|(_, v)| split_values(v).is_ok_and(|v| v.len() == 1));
-    let fixed: Vec<String> = args.sets.iter().filter(plain).cloned().collect();
-    let seeds = match args.seeds {
-        Some(range) => range,
-        None => {
-            let base = parse::load_str(&args.file, &src, &fixed, None);
-            let seed = base.as_ref().map_or(1, |s| s.seed);
-            (seed, seed)
-        }
-    };
+    let seeds = seed_range(args, &src);
     let grid = Grid::new(&args.sets, batch::seeds_of(seeds)?)?;
     if let Some(bound) = args.saturation_p99_ms {
         check_saturation_args(&grid, bound)?;
@@ -372,7 +374,7 @@ pub fn sweep(args: &Args) -> Result<Outcome, Failure> {
     let scenarios = validate(&grid, &args.file, &src)?;
     let meta = Meta {
         version: env!("CARGO_PKG_VERSION").to_string(),
-        file: file.clone(),
+        file: args.file.display().to_string(),
         name: scenarios[0].name.clone(),
         scenario: src.clone(),
         sets: args.sets.clone(),
@@ -381,15 +383,17 @@ pub fn sweep(args: &Args) -> Result<Outcome, Failure> {
         runs: grid.runs(),
         columns: grid.columns(),
     };
-    check_seeds(&grid, &scenarios, &file)?;
-    let (shard, shards) = args.shard.unwrap_or((0, 1));
+    check_seeds(&grid, &scenarios, &meta.file)?;
     let dir = args.out.clone().unwrap_or_else(|| default_dir(&meta, args.shard.is_some()));
-    let path = dir.join(shard_name(shard, shards, &meta.id()));
     let reads = output::inputs_of(&args.file, &scenarios);
     let inputs: Vec<&Path> = reads.iter().map(PathBuf::as_path).collect();
-    if args.shard.is_none() {
+    let Some((shard, shards)) = args.shard else {
         resultsdir::check(&dir, &inputs)?;
-    } else if let Ok(old) = fs::read(&path)
+        let (rows, summaries) = run_grid(&grid, &scenarios, (0, 1), args);
+        return finish(&meta, Runs { rows: &rows, summaries: &summaries }, &dir, &inputs, "sweep");
+    };
+    let path = dir.join(shard_name(shard, shards, &meta.id()));
+    if let Ok(old) = fs::read(&path)
         && !same_sweep(&old, &meta)
     {
         return Err(Failure::input(format!(
@@ -398,52 +402,82 @@ pub fn sweep(args: &Args) -> Result<Outcome, Failure> {
             path.display()
         )));
     }
-    let mine: Vec<u64> = (shard..grid.runs()).step_by(shards as usize).collect();
+    let (rows, summaries) = run_grid(&grid, &scenarios, (shard, shards), args);
+    let sweep_id = meta.id();
+    let shard_file = ShardFile { format: SHARD_FORMAT.into(), sweep_id, shard, shards, meta, rows, summaries };
+    write_shard(&shard_file, &path, &dir)
+}
+
+/// The seeds: `--seeds`, or the scenario's own, read with the plain overrides only.
+fn seed_range(args: &Args, src: &str) -> (u64, u64) {
+    if let Some(range) = args.seeds {
+        return range;
+    }
+    let plain = |s: &&String| s.split_once('=').is_some_and(|(_, v)| split_values(v).is_ok_and(|v| v.len() == 1));
+    let fixed: Vec<String> = args.sets.iter().filter(plain).cloned().collect();
+    let base = parse::load_str(&args.file, src, &fixed, None);
+    let seed = base.as_ref().map_or(1, |s| s.seed);
+    (seed, seed)
+}
+
+/// Runs the runs numbered `shard` modulo `shards` on the worker pool: their sweep.csv rows and
+/// their results, in run order.
+fn run_grid(
+    grid: &Grid,
+    scenarios: &[Scenario],
+    (shard, shards): (u64, u64),
+    args: &Args,
+) -> (Vec<Vec<String>>, Vec<RunSummary>) {
     let per_seed = grid.seeds.len() as u64;
-    let jobs: Vec<(u64, Scenario)> = mine
-        .iter()
-        .map(|&r| {
+    let jobs: Vec<(u64, Scenario)> = (shard..grid.runs())
+        .step_by(shards as usize)
+        .map(|r| {
             (r, Scenario { seed: grid.seeds[(r % per_seed) as usize], ..scenarios[(r / per_seed) as usize].clone() })
         })
         .collect();
     let bar = batch::progress_bar(jobs.len(), args.quiet);
-    let rows: Vec<Vec<String>> = batch::run_all(
+    let done: Vec<(Vec<String>, RunSummary)> = batch::run_all(
         &jobs,
         args.jobs,
-        |(r, s)| grid.cells(*r, &RunSummary::of(s, &run::run(s, &mut |_, _| {}))),
+        |(r, s)| {
+            let summary = RunSummary::of(s, &run::run(s, &mut |_, _| {}));
+            (grid.cells(*r, &summary), summary)
+        },
         |_| bar.inc(1),
     );
     bar.finish_and_clear();
+    done.into_iter().unzip()
+}
 
-    if args.shard.is_none() {
-        return finish(&meta, &rows, &dir, &inputs, "sweep");
-    }
-    let shard_file = ShardFile {
-        format: SHARD_FORMAT.into(),
-        sweep_id: meta.id(),
-        shard,
-        shards,
-        meta: meta.clone(),
-        rows: rows.clone(),
-    };
-    let json = serde_json::to_string_pretty(&shard_file).map_err(|e| Failure::output(e.to_string()))? + "\n";
-    resultsdir::write_file(&path, json.as_bytes(), |old| same_sweep(old, &meta))
+/// Writes a shard file and says what is left to do.
+fn write_shard(file: &ShardFile, path: &Path, dir: &Path) -> Result<Outcome, Failure> {
+    let json = serde_json::to_string_pretty(file).map_err(|e| Failure::output(e.to_string()))? + "\n";
+    resultsdir::write_file(path, json.as_bytes(), |old| same_sweep(old, &file.meta))
         .map_err(|e| Failure::output(format!("could not write {}: {e}", path.display())))?;
     let mut text = format!(
-        "  shard {shard}/{shards}: {} of {} runs, written to {}\n  when every shard is done: byzsim merge {}\n",
-        rows.len(),
-        meta.runs,
+        "  shard {}/{}: {} of {} runs, written to {}\n  when every shard is done: byzsim merge {}\n",
+        file.shard,
+        file.shards,
+        file.rows.len(),
+        file.meta.runs,
         path.display(),
         output::shell_word(&dir.display().to_string())
     );
-    let table = Table::new(&meta, &rows);
-    let code = stopped_early(&meta, &table, &mut text);
-    Ok(Outcome { text, path, code })
+    let table = Table::new(&file.meta, Runs { rows: &file.rows, summaries: &file.summaries });
+    let code = stopped_early(&file.meta, &table, &mut text);
+    Ok(Outcome { text, path: path.to_path_buf(), code })
 }
 
-/// Whether `bytes` are a shard file of the sweep `meta` describes (which a shard may replace).
+/// Whether `bytes` are a shard file of the sweep `meta` describes, in any format version
+/// (which a shard may replace).
 fn same_sweep(bytes: &[u8], meta: &Meta) -> bool {
-    serde_json::from_slice::<ShardFile>(bytes).is_ok_and(|s| s.format == SHARD_FORMAT && s.sweep_id == meta.id())
+    #[derive(Deserialize)]
+    struct Head {
+        format: String,
+        sweep_id: String,
+    }
+    serde_json::from_slice::<Head>(bytes)
+        .is_ok_and(|s| s.format.starts_with("byzsim-sweep-shard/") && s.sweep_id == meta.id())
 }
 
 /// Where a sweep writes by default: `results/<name>-sweep-<hash of the grid>` (and `-shards`
@@ -530,7 +564,8 @@ fn swept(set: &str) -> bool {
 /// value.
 fn run_reproduce(meta: &Meta, table: &Table<'_>, row: usize) -> String {
     let cells = &table.rows[row];
-    let mut words = vec!["run".to_string(), meta.file.clone(), "--seed".to_string(), cells[table.col("seed")].clone()];
+    let seed = table.summaries[row].seed.to_string();
+    let mut words = vec!["run".to_string(), meta.file.clone(), "--seed".to_string(), seed];
     for set in &meta.sets {
         let text = match set.split_once('=') {
             Some((key, _)) if swept(set) => format!("{}={}", key.trim(), cells[table.col(key.trim())]),
@@ -554,8 +589,9 @@ fn early_rows(meta: &Meta, table: &Table<'_>) -> Vec<(String, String)> {
         .filter(|&r| !table.complete(r))
         .map(|r| {
             let cells = &table.rows[r];
-            let at = format!("run {}: {}, seed {}", cells[0], grid_point(table, r), cells[table.col("seed")]);
-            let what = format!("{}\nreproduce: {}", cells[table.col("stop_detail")], run_reproduce(meta, table, r));
+            let summary = &table.summaries[r];
+            let at = format!("run {}: {}, seed {}", cells[0], grid_point(table, r), summary.seed);
+            let what = format!("{}\nreproduce: {}", summary.stop_detail, run_reproduce(meta, table, r));
             (at, what)
         })
         .collect()
@@ -571,10 +607,9 @@ fn stopped_early(meta: &Meta, table: &Table<'_>, text: &mut String) -> u8 {
             what.replace('\n', "\n    ")
         );
     }
-    let stop = table.col("stop");
-    if table.rows.iter().any(|r| r[stop] == "violation") {
+    if table.summaries.iter().any(|s| s.stop == "violation") {
         3
-    } else if table.rows.iter().any(|r| r[stop] != "end") {
+    } else if table.summaries.iter().any(|s| s.stop != "end") {
         4
     } else {
         0
@@ -591,6 +626,23 @@ pub fn merge(paths: &[PathBuf], out: Option<PathBuf>) -> Result<Outcome, Failure
     if let Some(dir) = &out {
         resultsdir::check(dir, &paths.iter().map(PathBuf::as_path).collect::<Vec<_>>())?;
     }
+    let files = shard_files(paths)?;
+    let shards = read_shards(&files)?;
+    let by_index = one_sweep(&shards)?;
+    let (first_path, first) = &shards[0];
+    missing_shards(first_path, first.shards, &first.sweep_id, &by_index, &first.meta.reproduce())?;
+    let mut runs: Vec<(u64, &Vec<String>, &RunSummary)> = by_index.values().flat_map(|(_, s)| s.runs()).collect();
+    runs.sort_by_key(|r| r.0);
+    let rows: Vec<Vec<String>> = runs.iter().map(|r| r.1.clone()).collect();
+    let summaries: Vec<RunSummary> = runs.iter().map(|r| r.2.clone()).collect();
+    let meta = &first.meta;
+    let dir = out.unwrap_or_else(|| default_dir(meta, false));
+    let inputs: Vec<&Path> = paths.iter().map(PathBuf::as_path).chain(files.iter().map(PathBuf::as_path)).collect();
+    finish(meta, Runs { rows: &rows, summaries: &summaries }, &dir, &inputs, "sweep")
+}
+
+/// The shard files among `paths`: files as given, and every `shard-*.json` of each folder.
+pub fn shard_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
     let mut files: Vec<PathBuf> = Vec::new();
     for p in paths {
         if p.is_dir() {
@@ -616,17 +668,48 @@ pub fn merge(paths: &[PathBuf], out: Option<PathBuf>) -> Result<Outcome, Failure
             return Err(Failure::input(format!("{}: no such file or folder", p.display())));
         }
     }
-    let mut shards: Vec<(PathBuf, ShardFile)> = Vec::new();
-    for f in &files {
-        let text = traces::read_text(f, traces::InputKind::Shard).map_err(|e| Failure::input(e.to_string()))?;
+    if files.is_empty() {
+        return Err(Failure::input("merge: no shard file given"));
+    }
+    Ok(files)
+}
+
+/// The `format` a shard file says it has (sweep's or an experiment's), before reading the rest.
+pub fn shard_format(path: &Path) -> Result<(String, String), Failure> {
+    #[derive(Deserialize)]
+    struct Format {
+        format: String,
+    }
+    let text = traces::read_text(path, traces::InputKind::Shard).map_err(|e| Failure::input(e.to_string()))?;
+    let format: Format = serde_json::from_str(&text)
+        .map_err(|e| Failure::input(format!("{}: not a byzsim shard file: {e}", path.display())))?;
+    Ok((format.format, text))
+}
+
+fn read_shards(files: &[PathBuf]) -> Result<Vec<(PathBuf, ShardFile)>, Failure> {
+    let mut shards = Vec::new();
+    for f in files {
+        let (format, text) = shard_format(f)?;
+        if format != SHARD_FORMAT {
+            return Err(Failure::input(format!(
+                "{}: format `{format}`, expected `{SHARD_FORMAT}`: not a shard of a sweep by this byzsim\n  help: run \
+                 the shard again with this byzsim (a shard of an experiment merges with the other shards of it)",
+                f.display()
+            )));
+        }
         let shard: ShardFile = serde_json::from_str(&text)
             .map_err(|e| Failure::input(format!("{}: not a byzsim shard file: {e}", f.display())))?;
         check_shard(f, &shard)?;
         shards.push((f.clone(), shard));
     }
-    let (first_path, first) = shards.first().ok_or_else(|| Failure::input("merge: no shard file given"))?;
+    Ok(shards)
+}
+
+/// The shards by index, all of one sweep, split one way, a repeated shard the same.
+fn one_sweep(shards: &[(PathBuf, ShardFile)]) -> Result<BTreeMap<u64, (&PathBuf, &ShardFile)>, Failure> {
+    let (first_path, first) = &shards[0];
     let mut by_index: BTreeMap<u64, (&PathBuf, &ShardFile)> = BTreeMap::new();
-    for (path, s) in &shards {
+    for (path, s) in shards {
         if s.sweep_id != first.sweep_id {
             return Err(Failure::input(format!(
                 "{} and {} are shards of different sweeps (their {} differ): merge the shards of one sweep\n  help: \
@@ -637,19 +720,9 @@ pub fn merge(paths: &[PathBuf], out: Option<PathBuf>) -> Result<Outcome, Failure
                 &first.sweep_id[..8]
             )));
         }
-        if s.shards != first.shards {
-            return Err(Failure::input(format!(
-                "{} is shard {}/{} but {} is shard {}/{}: a sweep is split one way",
-                first_path.display(),
-                first.shard,
-                first.shards,
-                path.display(),
-                s.shard,
-                s.shards
-            )));
-        }
+        split_one_way("a sweep", first_path, (first.shard, first.shards), path, (s.shard, s.shards))?;
         if let Some((other, o)) = by_index.insert(s.shard, (path, s))
-            && o.rows != s.rows
+            && (o.rows != s.rows || o.summaries != s.summaries)
         {
             return Err(Failure::input(format!(
                 "{} and {} are both shard {}/{}, with different rows",
@@ -660,29 +733,50 @@ pub fn merge(paths: &[PathBuf], out: Option<PathBuf>) -> Result<Outcome, Failure
             )));
         }
     }
-    let n = first.shards;
-    let missing: Vec<u64> = (0..n).filter(|i| !by_index.contains_key(i)).collect();
-    if !missing.is_empty() {
-        let list: Vec<String> =
-            missing.iter().map(|i| format!("{i}/{n} ({})", shard_name(*i, n, &first.sweep_id))).collect();
-        let reproduce = first.meta.reproduce();
-        let which = if missing.len() == 1 { format!("{}/{n}", missing[0]) } else { format!("I/{n}") };
-        let folder = first_path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let out = output::shell_word(&folder.display().to_string());
-        return Err(Failure::input(format!(
-            "merge: {} missing: shard{} {} (found {} of {n} shards)\n  help: run it with `{reproduce} --shard {which} --out {out}`",
-            if missing.len() == 1 { "one shard is" } else { "shards are" },
-            if missing.len() == 1 { "" } else { "s" },
-            list.join(", "),
-            n - missing.len() as u64
-        )));
+    Ok(by_index)
+}
+
+/// Refuses two shards split different ways (`a` is shard I/N, `b` shard J/M).
+pub(crate) fn split_one_way(
+    what: &str,
+    a: &Path,
+    (i, n): (u64, u64),
+    b: &Path,
+    (j, m): (u64, u64),
+) -> Result<(), Failure> {
+    if n == m {
+        return Ok(());
     }
-    let mut rows: Vec<Vec<String>> = by_index.values().flat_map(|(_, s)| s.rows.iter().cloned()).collect();
-    rows.sort_by_key(|r| r[0].parse::<u64>().unwrap_or(u64::MAX));
-    let meta = &first.meta;
-    let dir = out.unwrap_or_else(|| default_dir(meta, false));
-    let inputs: Vec<&Path> = paths.iter().map(PathBuf::as_path).chain(files.iter().map(PathBuf::as_path)).collect();
-    finish(meta, &rows, &dir, &inputs, "sweep")
+    Err(Failure::input(format!(
+        "{} is shard {i}/{n} but {} is shard {j}/{m}: {what} is split one way",
+        a.display(),
+        b.display(),
+    )))
+}
+
+/// Refuses a merge with shards missing, naming them and the command that runs one.
+pub(crate) fn missing_shards<T>(
+    first_path: &Path,
+    n: u64,
+    id: &str,
+    by_index: &BTreeMap<u64, T>,
+    reproduce: &str,
+) -> Result<(), Failure> {
+    let missing: Vec<u64> = (0..n).filter(|i| !by_index.contains_key(i)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = missing.iter().map(|i| format!("{i}/{n} ({})", shard_name(*i, n, id))).collect();
+    let which = if missing.len() == 1 { format!("{}/{n}", missing[0]) } else { format!("I/{n}") };
+    let folder = first_path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let out = output::shell_word(&folder.display().to_string());
+    Err(Failure::input(format!(
+        "merge: {} missing: shard{} {} (found {} of {n} shards)\n  help: run it with `{reproduce} --shard {which} --out {out}`",
+        if missing.len() == 1 { "one shard is" } else { "shards are" },
+        if missing.len() == 1 { "" } else { "s" },
+        list.join(", "),
+        n - missing.len() as u64
+    )))
 }
 
 /// A shard file is internally consistent: its id, its rows (their runs, their width).
@@ -698,8 +792,8 @@ fn check_shard(path: &Path, s: &ShardFile) -> Result<(), Failure> {
         return bad(format!("shard {}/{}: shards are numbered 0 to N-1", s.shard, s.shards));
     }
     let expected: Vec<u64> = (s.shard..s.meta.runs).step_by(s.shards as usize).collect();
-    let runs: Vec<u64> = s.rows.iter().map(|r| r.first().and_then(|c| c.parse().ok()).unwrap_or(u64::MAX)).collect();
-    if runs != expected {
+    let numbered = |(r, run): (&Vec<String>, &u64)| r.first() == Some(&run.to_string());
+    if s.rows.len() != expected.len() || !s.rows.iter().zip(&expected).all(numbered) {
         return bad(format!(
             "shard {}/{} should hold runs {:?}...",
             s.shard,
@@ -710,6 +804,9 @@ fn check_shard(path: &Path, s: &ShardFile) -> Result<(), Failure> {
     if let Some(r) = s.rows.iter().find(|r| r.len() != s.meta.columns.len()) {
         return bad(format!("run {} has {} cells, expected {}", r[0], r.len(), s.meta.columns.len()));
     }
+    if s.summaries.len() != s.rows.len() {
+        return bad(format!("{} rows but {} summaries", s.rows.len(), s.summaries.len()));
+    }
     Ok(())
 }
 
@@ -717,27 +814,42 @@ fn check_shard(path: &Path, s: &ShardFile) -> Result<(), Failure> {
 // The results folder, from the rows
 // ---------------------------------------------------------------------------------------------
 
+/// A sweep's runs in run order: the printed cells of sweep.csv and the typed results they
+/// were printed from (what every number below is computed from; no cell is read back).
+#[derive(Clone, Copy)]
+struct Runs<'a> {
+    rows: &'a [Vec<String>],
+    summaries: &'a [RunSummary],
+}
+
 /// The rows of the swept combinations: axis values (except `skip`), then the runs' row indices.
 struct Table<'a> {
     columns: &'a [String],
     rows: &'a [Vec<String>],
+    summaries: &'a [RunSummary],
     /// The swept keys (the columns between `run` and `seed`).
     axes: Vec<String>,
 }
 
 impl<'a> Table<'a> {
-    fn new(meta: &'a Meta, rows: &'a [Vec<String>]) -> Table<'a> {
+    fn new(meta: &'a Meta, runs: Runs<'a>) -> Table<'a> {
+        assert_eq!(runs.rows.len(), runs.summaries.len(), "a summary per row");
         let seed = meta.columns.iter().position(|c| c == "seed").expect("a seed column");
-        Table { columns: &meta.columns, rows, axes: meta.columns[1..seed].to_vec() }
+        Table {
+            columns: &meta.columns,
+            rows: runs.rows,
+            summaries: runs.summaries,
+            axes: meta.columns[1..seed].to_vec(),
+        }
     }
 
     fn col(&self, name: &str) -> usize {
         self.columns.iter().position(|c| c == name).expect("a sweep column")
     }
 
-    /// A metric of row `row`'s run, read back from its full-precision cell (NaN when empty).
+    /// A metric of row `row`'s run, from its typed results (NaN when missing).
     fn value(&self, row: usize, metric: &Metric) -> f64 {
-        self.rows[row][self.col(metric.name)].parse().unwrap_or(f64::NAN)
+        metric.value(&self.summaries[row])
     }
 
     /// Rows grouped by the values of `keys`, groups in order of first appearance.
@@ -756,7 +868,7 @@ impl<'a> Table<'a> {
 
     /// Whether row `row`'s run reached its end.
     fn complete(&self, row: usize) -> bool {
-        self.rows[row][self.col("stop")] == "end"
+        self.summaries[row].stop == "end"
     }
 
     /// The mean over the complete runs among `rows`: a run that stopped early is never averaged.
@@ -855,7 +967,6 @@ fn saturation(table: &Table<'_>, bound: f64, num: Fmt) -> (Vec<String>, Vec<Vec<
         "first_over_rate_tps".to_string(),
         format!("first_over_{}", p99.name),
     ]);
-    let stop = table.col("stop");
     let mut rows = Vec::new();
     for (values, members) in table.groups(&others) {
         let load = table.col(LOAD_KEY);
@@ -874,7 +985,7 @@ fn saturation(table: &Table<'_>, bound: f64, num: Fmt) -> (Vec<String>, Vec<Vec<
                 let offered = table.value(r, m::OFFERED_TPS);
                 search::keeps_up(table.value(r, goodput), offered, table.value(r, p99), 0.0, Some(bound))
             };
-            runs.iter().all(|&r| table.rows[r][stop] == "end" && keeps_up(r))
+            runs.iter().all(|&r| table.complete(r) && keeps_up(r))
         };
         let first_over = by_rate.iter().position(|(_, runs)| !holds(runs));
         let held = &by_rate[..first_over.unwrap_or(by_rate.len())];
@@ -947,80 +1058,68 @@ fn figures(table: &Table<'_>) -> Vec<Figure> {
     ]
 }
 
-/// Writes the sweep's folder from its rows (the same for an unsharded sweep and a merge).
-fn finish(meta: &Meta, rows: &[Vec<String>], dir: &Path, inputs: &[&Path], command: &str) -> Result<Outcome, Failure> {
-    let table = Table::new(meta, rows);
-    let (sum_header, sum_rows) = summary(&table, full_fmt);
-    let (_, sum_printed) = summary(&table, num);
-    let sat = meta.saturation_p99_ms.map(|b| (b, saturation(&table, b, full_fmt), saturation(&table, b, num).1));
+/// A table's header and rows.
+type Rows = (Vec<String>, Vec<Vec<String>>);
+
+/// The tables of a sweep's folder: summary (full and printed), saturation (bound, full,
+/// printed rows) when asked.
+struct Tables {
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+    printed: Vec<Vec<String>>,
+    saturation: Option<(f64, Rows, Vec<Vec<String>>)>,
+}
+
+impl Tables {
+    fn of(meta: &Meta, table: &Table<'_>) -> Tables {
+        let (header, rows) = summary(table, full_fmt);
+        let (_, printed) = summary(table, num);
+        let saturation =
+            meta.saturation_p99_ms.map(|b| (b, saturation(table, b, full_fmt), saturation(table, b, num).1));
+        Tables { header, rows, printed, saturation }
+    }
+
+    /// What the command prints: the runs, the summary, the saturation table.
+    fn text(&self, meta: &Meta) -> String {
+        let mut text = format!(
+            "  {}: {} runs ({} combinations x {} seeds {}..{})\n",
+            meta.name,
+            meta.runs,
+            self.rows.len(),
+            meta.seeds.1 - meta.seeds.0 + 1,
+            meta.seeds.0,
+            meta.seeds.1
+        );
+        text.push_str(&text_table(&self.header, &self.printed));
+        if let Some((bound, (h, _), printed)) = &self.saturation {
+            let _ = writeln!(text, "\n  saturation: highest offered load whose end-to-end p99 stays under {bound} ms");
+            text.push_str(&text_table(h, printed));
+        }
+        text
+    }
+}
+
+/// Writes the sweep's folder from its runs (the same for an unsharded sweep and a merge).
+fn finish(meta: &Meta, runs: Runs<'_>, dir: &Path, inputs: &[&Path], command: &str) -> Result<Outcome, Failure> {
+    let table = Table::new(meta, runs);
+    let tables = Tables::of(meta, &table);
     let figs = figures(&table);
     let reproduce = meta.reproduce();
-    let mut text = format!(
-        "  {}: {} runs ({} combinations x {} seeds {}..{})\n",
-        meta.name,
-        meta.runs,
-        sum_rows.len(),
-        meta.seeds.1 - meta.seeds.0 + 1,
-        meta.seeds.0,
-        meta.seeds.1
-    );
-    text.push_str(&text_table(&sum_header, &sum_printed));
-    if let Some((bound, (h, _), printed)) = &sat {
-        let _ = writeln!(text, "\n  saturation: highest offered load whose end-to-end p99 stays under {bound} ms");
-        text.push_str(&text_table(h, printed));
-    }
+    let mut text = tables.text(meta);
     let fixed: Vec<String> = meta.sets.iter().filter(|s| !swept(s)).cloned().collect();
     let sources = output::Sources::new(Path::new(&meta.file), &meta.scenario, &fixed, None, None);
-    let early = early_rows(meta, &table);
     let written = output::write_atomically(dir, inputs, Marker::new(command, &meta.name), |staging| {
-        fs::write(staging.join("sweep.csv"), csv_bytes(&meta.columns, rows)?)?;
-        fs::write(staging.join("summary.csv"), csv_bytes(&sum_header, &sum_rows)?)?;
+        fs::write(staging.join("sweep.csv"), csv_bytes(&meta.columns, runs.rows)?)?;
+        fs::write(staging.join("summary.csv"), csv_bytes(&tables.header, &tables.rows)?)?;
         let mut files = vec!["sweep.csv", "summary.csv"];
-        if let Some((_, (h, r), _)) = &sat {
+        if let Some((_, (h, r), _)) = &tables.saturation {
             fs::write(staging.join("saturation.csv"), csv_bytes(h, r)?)?;
             files.push("saturation.csv");
         }
         files.extend(sources.write(staging)?);
         report::write_figures(staging, &figs)?;
-        let subtitle = format!(
-            "{} runs: {} combinations of {} x seeds {}..{}",
-            meta.runs,
-            sum_rows.len(),
-            if table.axes.is_empty() { "no swept key".to_string() } else { table.axes.join(", ") },
-            meta.seeds.0,
-            meta.seeds.1
-        );
-        let mut page = Html::new(&format!("byzsim sweep: {}", meta.name), &subtitle);
-        if !early.is_empty() {
-            let title = format!(
-                "{} of {} runs stopped early: they are left out of the means and plots",
-                early.len(),
-                rows.len()
-            );
-            page.banner(&title, &early);
-        }
-        page.heading("Summary (means over the complete runs of each combination)");
-        let header: Vec<&str> = sum_header.iter().map(String::as_str).collect();
-        page.table(&header, &sum_printed);
-        if let Some((bound, (h, _), r)) = &sat {
-            page.heading(&format!("Saturation (end-to-end p99 under {bound} ms)"));
-            page.para(
-                "The highest offered load below the lowest one at which some seed's end-to-end p99 (unconfirmed \
-                 transactions counted as infinitely late) exceeds the bound, or a run stopped early.",
-            );
-            let header: Vec<&str> = h.iter().map(String::as_str).collect();
-            page.table(&header, r);
-        }
-        page.heading("Plots");
-        page.figures(&figs);
-        page.heading("Scenario");
-        page.para(&format!("{}, as run (the swept keys vary per run, see the command below):", meta.file));
-        page.pre(&sources.as_run);
-        page.heading("Reproduce");
-        page.pre(&reproduce);
-        page.files(&files);
-        page.version(&crate::version::long());
-        fs::write(staging.join("report.html"), page.finish())
+        let page = Page { meta, table: &table, tables: &tables, figs: &figs, sources: &sources, reproduce: &reproduce };
+        fs::write(staging.join("report.html"), page.html(&files))
     });
     let _ = writeln!(text, "  {:<12} {reproduce}", "reproduce");
     let code = stopped_early(meta, &table, &mut text);
@@ -1032,6 +1131,65 @@ fn finish(meta: &Meta, rows: &[Vec<String>], dir: &Path, inputs: &[&Path], comma
     }
     let _ = writeln!(text, "  {:<12} {}", "results", dir.display());
     Ok(Outcome { text, path: dir.to_path_buf(), code })
+}
+
+/// What report.html shows.
+struct Page<'a> {
+    meta: &'a Meta,
+    table: &'a Table<'a>,
+    tables: &'a Tables,
+    figs: &'a [Figure],
+    sources: &'a output::Sources,
+    reproduce: &'a str,
+}
+
+impl Page<'_> {
+    fn html(&self, files: &[&str]) -> String {
+        let (meta, table, tables) = (self.meta, self.table, self.tables);
+        let subtitle = format!(
+            "{} runs: {} combinations of {} x seeds {}..{}",
+            meta.runs,
+            tables.rows.len(),
+            if table.axes.is_empty() { "no swept key".to_string() } else { table.axes.join(", ") },
+            meta.seeds.0,
+            meta.seeds.1
+        );
+        let mut page = Html::new(&format!("byzsim sweep: {}", meta.name), &subtitle);
+        let early = early_rows(meta, table);
+        if !early.is_empty() {
+            let title = format!(
+                "{} of {} runs stopped early: they are left out of the means and plots",
+                early.len(),
+                table.rows.len()
+            );
+            page.banner(&title, &early);
+        }
+        page.heading("Summary (means over the complete runs of each combination)");
+        let header: Vec<&str> = tables.header.iter().map(String::as_str).collect();
+        page.table(&header, &tables.printed);
+        self.saturation(&mut page);
+        page.heading("Plots");
+        page.figures(self.figs);
+        page.heading("Scenario");
+        page.para(&format!("{}, as run (the swept keys vary per run, see the command below):", meta.file));
+        page.pre(&self.sources.as_run);
+        page.heading("Reproduce");
+        page.pre(self.reproduce);
+        page.files(files);
+        page.version(&crate::version::long());
+        page.finish()
+    }
+
+    fn saturation(&self, page: &mut Html) {
+        let Some((bound, (h, _), r)) = &self.tables.saturation else { return };
+        page.heading(&format!("Saturation (end-to-end p99 under {bound} ms)"));
+        page.para(
+            "The highest offered load below the lowest one at which some seed's end-to-end p99 (unconfirmed \
+             transactions counted as infinitely late) exceeds the bound, or a run stopped early.",
+        );
+        let header: Vec<&str> = h.iter().map(String::as_str).collect();
+        page.table(&header, r);
+    }
 }
 
 #[cfg(test)]
@@ -1113,7 +1271,7 @@ mod tests {
         let row = |p: &str, rate: &str, seed: &str, good: &str, p99: &str, stop: &str| {
             vec!["0".into(), p.into(), rate.into(), seed.into(), rate.into(), good.into(), p99.into(), stop.into()]
         };
-        let rows = vec![
+        let rows: Vec<Vec<String>> = vec![
             row("a", "1000", "1", "1000", "50", "end"),
             row("a", "1000", "2", "990", "60", "end"),
             row("a", "2000", "1", "2000", "80", "end"),
@@ -1128,7 +1286,19 @@ mod tests {
             row("b", "2000", "1", "1000", "50", "violation"),
             row("b", "2000", "2", "1000", "50", "end"),
         ];
-        let table = Table::new(&m, &rows);
+        // The typed results the cells print.
+        let summaries: Vec<RunSummary> = rows
+            .iter()
+            .map(|r| RunSummary {
+                seed: r[3].parse().unwrap(),
+                offered_tps: r[4].parse().unwrap(),
+                goodput_tps: r[5].parse().unwrap(),
+                e2e_p99_all_ms: crate::results::AllMs::of(r[6].parse().unwrap()),
+                stop: r[7].clone(),
+                ..RunSummary::default()
+            })
+            .collect();
+        let table = Table::new(&m, Runs { rows: &rows, summaries: &summaries });
         assert_eq!(table.axes, ["protocol", LOAD_KEY]);
         let (header, out) = saturation(&table, 100.0, num);
         assert_eq!(header[..3], ["protocol", "saturation_rate_tps", "goodput_tps"]);

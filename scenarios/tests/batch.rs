@@ -319,6 +319,7 @@ const BAD: &[(&str, &[&str], &[&str])] = &[
     ("a missing shard", &["merge", "shards-a"], &["shard 1/2", "missing", "--shard 1/2 --out shards-a"]),
     ("shards of different sweeps", &["merge", "shards-a", "shards-b"], &["different sweeps", "--set overrides"]),
     ("a merge onto its own shards", &["merge", "shards-a", "--out", "shards-a"], &["input of the command"]),
+    ("a shard of an older format", &["merge", "old"], &["format `byzsim-sweep-shard/1`", "run the shard again"]),
 ];
 
 #[test]
@@ -335,6 +336,11 @@ fn bad_batch_input_exits_2_naming_the_place() {
     };
     shard("0/2", "shards-a", "workload.rate_tps=50");
     shard("1/2", "shards-b", "workload.rate_tps=60");
+    // A shard of the format before the typed summaries.
+    let (name, _) = folder(&dir.join("shards-a")).into_iter().next().unwrap();
+    let text = std::fs::read_to_string(dir.join("shards-a").join(&name)).unwrap();
+    std::fs::create_dir(dir.join("old")).unwrap();
+    std::fs::write(dir.join("old").join(&name), text.replace("byzsim-sweep-shard/2", "byzsim-sweep-shard/1")).unwrap();
     let before: Vec<_> = folder(&dir).into_iter().map(|(n, _)| n).collect();
     for &(what, args, needles) in BAD {
         let out = byzsim(args, &dir);

@@ -107,6 +107,57 @@ fn outputs_are_the_same_whatever_the_jobs_and_claims_hold() {
 }
 
 #[test]
+fn two_shards_merged_are_the_unsharded_folder_and_other_shards_are_refused() {
+    let dir = TempDir::new("exp-shards");
+    setup(&dir, SPEC, PAGE);
+    let whole = byzsim(&["experiment", "toy-spec.toml", "--out", "whole", "-q"], &dir);
+    assert!(whole.status.success(), "{}", stderr(&whole));
+    for i in ["0/2", "1/2"] {
+        let out = byzsim(&["experiment", "toy-spec.toml", "--shard", i, "--out", "shards", "-q"], &dir);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("shard {i}: 2 of 4 cases")));
+    }
+    let merged = byzsim(&["merge", "shards", "--out", "merged"], &dir);
+    assert!(merged.status.success(), "{}", stderr(&merged));
+    let printed = |o: &Output| String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(printed(&whole), printed(&merged).replace("merged", "whole"), "the merge prints what the run did");
+    let files = ["toy.md", "toy-main.csv", "toy-runs.csv", "toy-p50.svg", "toy-p50.png", "results.json"];
+    for f in files.into_iter().chain([".byzsim"]) {
+        assert_eq!(read(&dir.join("whole"), f), read(&dir.join("merged"), f), "{f} differs from the unsharded run");
+    }
+    // One shard alone: the missing one is named, with the command that runs it.
+    let shards: Vec<String> = std::fs::read_dir(dir.join("shards"))
+        .unwrap()
+        .map(|e| format!("shards/{}", e.unwrap().file_name().to_string_lossy()))
+        .collect();
+    let lone = shards.iter().find(|s| s.contains("shard-0-of-2")).unwrap();
+    let out = byzsim(&["merge", lone, "--out", "m1"], &dir);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("shard 1/2") && stderr(&out).contains("--shard 1/2"), "{}", stderr(&out));
+    // A shard of another version of byzsim.
+    let text = std::fs::read_to_string(dir.join(lone)).unwrap();
+    let version = format!("\"version\": \"{}\"", env!("CARGO_PKG_VERSION"));
+    std::fs::create_dir(dir.join("old")).unwrap();
+    std::fs::write(dir.join("old/shard-0-of-2.json"), text.replace(&version, "\"version\": \"0.0.1\"")).unwrap();
+    let out = byzsim(&["merge", "old", "--out", "m2"], &dir);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("a shard of byzsim 0.0.1"), "{}", stderr(&out));
+    // The spec changed since the shards ran; then a shard of the changed spec beside the old ones.
+    std::fs::write(dir.join("toy-spec.toml"), SPEC.replace("high = 400", "high = 300")).unwrap();
+    let out = byzsim(&["merge", "shards", "--out", "m3"], &dir);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("changed since the shards ran"), "{}", stderr(&out));
+    let out = byzsim(&["experiment", "toy-spec.toml", "--shard", "1/2", "--out", "new", "-q"], &dir);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = byzsim(&["merge", lone, "new", "--out", "m4"], &dir);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("shards of different experiments"), "{}", stderr(&out));
+    for m in ["m1", "m2", "m3", "m4"] {
+        assert!(!dir.join(m).exists(), "a refused merge writes nothing");
+    }
+}
+
+#[test]
 fn a_claim_that_does_not_hold_exits_1_naming_it_with_both_values() {
     let dir = TempDir::new("exp-claim");
     let spec = SPEC.replace("right = 0.5", "right = 5");

@@ -3,12 +3,13 @@
 //! results come back in case order, so every file is the same whatever `--jobs`. The results
 //! folder holds the page filled from its template, a CSV per table, every run in
 //! `<name>-runs.csv`, the plots and `results.json`; a claim that does not hold fails with exit
-//! code 1 once the folder is written.
+//! code 1 once the folder is written. `--shard I/N` runs a share of the cases (`shard.rs`).
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)] // `--isolate` times child processes
 
 pub mod cases;
 pub mod claims;
 pub mod page;
+pub mod shard;
 pub mod spec;
 pub mod table;
 
@@ -35,6 +36,8 @@ pub struct Args {
     pub isolate: bool,
     pub quick: bool,
     pub quiet: bool,
+    /// (I, N): run only the cases numbered I modulo N and write a shard file (`shard.rs`).
+    pub shard: Option<(u64, u64)>,
 }
 
 /// What the command prints and its exit code.
@@ -65,8 +68,25 @@ pub fn experiment(args: &Args) -> Result<Outcome, Failure> {
     let scenario = loaded.beside(&loaded.spec.scenario);
     let src = fs::read_to_string(&scenario).map_err(|e| Failure::input(format!("{}: {e}", scenario.display())))?;
     let cases = cases::cases(&loaded, args.quick);
-    for case in &cases {
-        parse::load_str(&scenario, &src, &case.sets, case.seed).map_err(|d| {
+    check_cases(&loaded, &scenario, &src, &cases)?;
+    let runner = Runner { scenario: &scenario, src: &src, isolate: args.isolate };
+    if let Some(shard) = args.shard {
+        let job = shard::Job { loaded: &loaded, template: &template, scenario_src: &src, shard };
+        return shard::run(&job, args, &cases, |mine| run_cases(&loaded, runner, mine, args));
+    }
+    let page_path = loaded.page_path();
+    let inputs: Vec<&Path> = vec![&args.spec, &scenario, &page_path];
+    let dir = args.out.clone().unwrap_or_else(|| default_dir(&loaded.spec.name, args.quick));
+    resultsdir::check(&dir, &inputs)?;
+    let results = run_cases(&loaded, runner, &cases, args);
+    let results = Results { name: loaded.spec.name.clone(), quick: args.quick, cases: results };
+    finish(&loaded, &template, &results, &dir, &inputs)
+}
+
+/// Every case loads (exit code 2 naming the first that does not).
+fn check_cases(loaded: &Loaded, scenario: &Path, src: &str, cases: &[Case]) -> Result<(), Failure> {
+    for case in cases {
+        parse::load_str(scenario, src, &case.sets, case.seed).map_err(|d| {
             Failure::input(format!(
                 "{}: case `{}` (its overrides {:?}):\n{d}",
                 loaded.path.display(),
@@ -75,16 +95,21 @@ pub fn experiment(args: &Args) -> Result<Outcome, Failure> {
             ))
         })?;
     }
-    let page_path = loaded.page_path();
-    let inputs: Vec<&Path> = vec![&args.spec, &scenario, &page_path];
-    let dir = args.out.clone().unwrap_or_else(|| default_dir(&loaded.spec.name, args.quick));
-    resultsdir::check(&dir, &inputs)?;
-    let runner = Runner { scenario: &scenario, src: &src, isolate: args.isolate };
-    let results = run_cases(&loaded, runner, &cases, args);
-    let results = Results { name: loaded.spec.name.clone(), quick: args.quick, cases: results };
-    let (failed, skipped) = claims::evaluate(&loaded, &results.cases);
+    Ok(())
+}
+
+/// Checks the claims and writes the folder (the same for a whole run and a merge of shards);
+/// exit code 1 when a claim fails.
+fn finish(
+    loaded: &Loaded,
+    template: &str,
+    results: &Results,
+    dir: &Path,
+    inputs: &[&Path],
+) -> Result<Outcome, Failure> {
+    let (failed, skipped) = claims::evaluate(loaded, &results.cases);
     let marker = Marker::new("experiment", &loaded.spec.name);
-    resultsdir::replace(&dir, &inputs, marker, |staging| write(&loaded, &template, &results, staging))
+    resultsdir::replace(dir, inputs, marker, |staging| write(loaded, template, results, staging))
         .map_err(|e| Failure::output(format!("{}: {e}", dir.display())))?;
     let mut text = format!("{} cases -> {}\n", results.cases.len(), dir.display());
     let total = loaded.spec.expects.len();
