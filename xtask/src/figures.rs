@@ -65,13 +65,12 @@ const SETS: &[Set] = &[
         what: "Algorand, 200 users: silent, equivocating, double-voting and crashing users up to 19% of the stake",
         run: crate::figures_algorand::attacks,
     },
-    // Lives in figures_traces.rs and writes traces/README.md.
     Set {
         name: "traces",
         what: "HotStuff, BLSMR-W and Algorand around the world (n = 6; Algorand also with 600 users) on replayed \
                traces: the NASDAQ open (real hot accounts), Diablo's Dota 2 and FIFA 1998 curves; goodput and latency \
                over time",
-        run: |c| crate::figures_traces::traces_set(c.quick, &c.out_dir, &c.runner.exe),
+        run: |c| experiment(c, "traces"),
     },
 ];
 

@@ -9,7 +9,6 @@ mod docs;
 mod figures;
 mod figures_algorand;
 mod figures_leaderless;
-mod figures_traces;
 
 use std::process::{Command, ExitCode};
 

@@ -3,8 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::select::Only;
 use super::spec::{Axis, Loaded};
-use crate::results::RunSummary;
+use crate::results::{RunSummary, WindowRecord};
 use crate::search::Found;
 
 /// One case: what it is called and the overrides it runs with.
@@ -17,6 +18,9 @@ pub struct Case {
     pub axes: Vec<(String, String)>,
     pub seed: Option<u64>,
     pub sets: Vec<String>,
+    /// The base scenario when an axis value names another than the spec's (`select.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scenario: Option<String>,
 }
 
 /// One run of a case, by the name tables use (`capacity`, `latency`, a rate's name, `run`).
@@ -25,6 +29,10 @@ pub struct NamedRun {
     pub name: String,
     pub rate_tps: Option<f64>,
     pub summary: RunSummary,
+    /// The run's windows (timeseries.csv's rows), for series plots; empty for the runs of a
+    /// search and for `--isolate`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub windows: Vec<WindowRecord>,
 }
 
 /// A case with its runs, and what its search found.
@@ -61,14 +69,14 @@ pub fn text_of(value: &toml::Value) -> String {
     }
 }
 
-/// The override an axis value makes in a variant.
-fn axis_set(axis: &Axis, value: &toml::Value, variant: &str) -> String {
-    if let Some(set) = axis.instead.get(&text_of(value)) {
-        return set.clone();
+/// The overrides an axis value makes in a variant.
+fn axis_set(axis: &Axis, value: &toml::Value, variant: &str) -> Vec<String> {
+    if let Some(sets) = axis.instead.get(&text_of(value)) {
+        return sets.list();
     }
     match (&axis.key, &axis.set) {
-        (Some(key), _) => format!("{key}={value}"),
-        (None, Some(template)) => template.replace("{value}", &value.to_string()).replace("{variant}", variant),
+        (Some(key), _) => vec![format!("{key}={value}")],
+        (None, Some(template)) => vec![template.replace("{value}", &value.to_string()).replace("{variant}", variant)],
         (None, None) => unreachable!("checked when the spec was read"),
     }
 }
@@ -76,10 +84,11 @@ fn axis_set(axis: &Axis, value: &toml::Value, variant: &str) -> String {
 /// The cases of the spec, `quick` taking the axis values of `[quick]`.
 pub fn cases(loaded: &Loaded, quick: bool) -> Vec<Case> {
     let spec = &loaded.spec;
-    let variants: Vec<(Option<&str>, &[String])> = if spec.variants.is_empty() {
-        vec![(None, &[])]
+    let no_only = Only::default();
+    let variants: Vec<(Option<&str>, &[String], &Only)> = if spec.variants.is_empty() {
+        vec![(None, &[], &no_only)]
     } else {
-        spec.variants.iter().map(|v| (Some(v.label.as_str()), v.sets.as_slice())).collect()
+        spec.variants.iter().map(|v| (Some(v.label.as_str()), v.sets.as_slice(), &v.only)).collect()
     };
     let values = |axis: &Axis| match spec.quick.values.get(&axis.name) {
         Some(v) if quick => v.clone(),
@@ -88,7 +97,7 @@ pub fn cases(loaded: &Loaded, quick: bool) -> Vec<Case> {
     let seeds: Vec<Option<u64>> =
         if spec.seeds.is_empty() { vec![None] } else { spec.seeds.iter().copied().map(Some).collect() };
     let mut out = Vec::new();
-    for (variant, sets) in variants {
+    for (variant, sets, only) in variants {
         let mut points: Vec<Vec<(&Axis, toml::Value)>> = vec![Vec::new()];
         for axis in &spec.axes {
             points = points
@@ -96,7 +105,7 @@ pub fn cases(loaded: &Loaded, quick: bool) -> Vec<Case> {
                 .flat_map(|p| values(axis).into_iter().map(move |v| [p.clone(), vec![(axis, v)]].concat()))
                 .collect();
         }
-        for point in points {
+        for point in points.into_iter().filter(|p| only.admits_point(p)) {
             for &seed in &seeds {
                 out.push(case(variant, sets, &point, seed, seeds.len() > 1));
             }
@@ -118,7 +127,7 @@ fn case(
         label.push(format!("seed{s}"));
     }
     let mut all = sets.to_vec();
-    all.extend(point.iter().map(|(a, v)| axis_set(a, v, variant.unwrap_or(""))));
+    all.extend(point.iter().flat_map(|(a, v)| axis_set(a, v, variant.unwrap_or(""))));
     // A spec with neither variants, axes nor seeds has one case, named `all`.
     let label = if label.is_empty() { "all".to_string() } else { label.join("/") };
     Case {
@@ -127,5 +136,6 @@ fn case(
         axes: point.iter().map(|(a, v)| (a.name.clone(), text_of(v))).collect(),
         seed,
         sets: all,
+        scenario: point.iter().rev().find_map(|(a, v)| a.scenario.get(&text_of(v)).cloned()),
     }
 }

@@ -9,6 +9,8 @@
 pub mod cases;
 pub mod claims;
 pub mod page;
+pub mod select;
+pub mod series;
 pub mod shard;
 pub mod spec;
 pub mod table;
@@ -23,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::batch::{self, Failure};
 use crate::parse;
 use crate::results::full;
-use crate::results::{METRICS, RunCost, RunSummary};
+use crate::results::{METRICS, RunCost, RunSummary, WindowRecord};
 use crate::resultsdir::{self, Marker};
 use cases::{Case, CaseResult, NamedRun};
 use spec::Loaded;
@@ -54,28 +56,29 @@ pub struct Results {
     pub cases: Vec<CaseResult>,
 }
 
-/// How a run is run: in this process, or in a child process of this binary.
+/// How a run is run: in this process, or in a child process of this binary; the base
+/// scenarios (the spec's first) with their text.
 #[derive(Clone, Copy)]
 struct Runner<'a> {
-    scenario: &'a Path,
-    src: &'a str,
+    scenarios: &'a [(PathBuf, String)],
     isolate: bool,
 }
 
 pub fn experiment(args: &Args) -> Result<Outcome, Failure> {
     let loaded = Loaded::read(&args.spec)?;
     let template = page::read(&loaded)?;
-    let scenario = loaded.beside(&loaded.spec.scenario);
-    let src = fs::read_to_string(&scenario).map_err(|e| Failure::input(format!("{}: {e}", scenario.display())))?;
+    let scenarios = select::scenarios(&loaded)?;
+    let runner = Runner { scenarios: &scenarios, isolate: args.isolate };
     let cases = cases::cases(&loaded, args.quick);
-    check_cases(&loaded, &scenario, &src, &cases)?;
-    let runner = Runner { scenario: &scenario, src: &src, isolate: args.isolate };
+    check_cases(&loaded, runner, &cases)?;
     if let Some(shard) = args.shard {
-        let job = shard::Job { loaded: &loaded, template: &template, scenario_src: &src, shard };
+        let sources = all_sources(&scenarios);
+        let job = shard::Job { loaded: &loaded, template: &template, scenario_src: &sources, shard };
         return shard::run(&job, args, &cases, |mine| run_cases(&loaded, runner, mine, args));
     }
     let page_path = loaded.page_path();
-    let inputs: Vec<&Path> = vec![&args.spec, &scenario, &page_path];
+    let mut inputs: Vec<&Path> = vec![&args.spec, &page_path];
+    inputs.extend(scenarios.iter().map(|s| s.0.as_path()));
     let dir = args.out.clone().unwrap_or_else(|| default_dir(&loaded.spec.name, args.quick));
     resultsdir::check(&dir, &inputs)?;
     let results = run_cases(&loaded, runner, &cases, args);
@@ -83,9 +86,15 @@ pub fn experiment(args: &Args) -> Result<Outcome, Failure> {
     finish(&loaded, &template, &results, &dir, &inputs)
 }
 
+/// Every base scenario's text, in the order read, for the experiment id of shards.
+pub(crate) fn all_sources(scenarios: &[(PathBuf, String)]) -> String {
+    scenarios.iter().map(|s| s.1.as_str()).collect::<Vec<_>>().join("\0")
+}
+
 /// Every case loads (exit code 2 naming the first that does not).
-fn check_cases(loaded: &Loaded, scenario: &Path, src: &str, cases: &[Case]) -> Result<(), Failure> {
+fn check_cases(loaded: &Loaded, runner: Runner<'_>, cases: &[Case]) -> Result<(), Failure> {
     for case in cases {
+        let (scenario, src) = runner.scenario(case);
         parse::load_str(scenario, src, &case.sets, case.seed).map_err(|d| {
             Failure::input(format!(
                 "{}: case `{}` (its overrides {:?}):\n{d}",
@@ -159,23 +168,34 @@ fn run_case(loaded: &Loaded, runner: Runner<'_>, case: &Case) -> (Vec<NamedRun>,
         let found = search.run(|rate| at(Some(rate)));
         let best = &found.runs[found.best];
         let runs = vec![
-            NamedRun { name: "capacity".into(), rate_tps: Some(best.0), summary: best.1.clone() },
-            NamedRun { name: "latency".into(), rate_tps: Some(found.latency.0), summary: found.latency.1.clone() },
+            NamedRun { name: "capacity".into(), rate_tps: Some(best.0), summary: best.1.clone(), windows: Vec::new() },
+            NamedRun {
+                name: "latency".into(),
+                rate_tps: Some(found.latency.0),
+                summary: found.latency.1.clone(),
+                windows: Vec::new(),
+            },
         ];
         return (runs, Some(found));
     }
+    let named = |name: &str, rate: Option<f64>| {
+        let (summary, windows) = runner.run_windows(case, rate);
+        NamedRun { name: name.into(), rate_tps: rate, summary, windows }
+    };
     if loaded.spec.rates.is_empty() {
-        return (vec![NamedRun { name: "run".into(), rate_tps: None, summary: at(None) }], None);
+        return (vec![named("run", None)], None);
     }
-    let runs = loaded.spec.rates.iter().map(|(name, &rate)| NamedRun {
-        name: name.clone(),
-        rate_tps: Some(rate),
-        summary: at(Some(rate)),
-    });
-    (runs.collect(), None)
+    (loaded.spec.rates.iter().map(|(name, &rate)| named(name, Some(rate))).collect(), None)
 }
 
 impl Runner<'_> {
+    /// The base scenario of a case (its path and text).
+    fn scenario(&self, case: &Case) -> (&Path, &str) {
+        let at = |i: usize| (self.scenarios[i].0.as_path(), self.scenarios[i].1.as_str());
+        let Some(name) = &case.scenario else { return at(0) };
+        at(self.scenarios.iter().position(|s| s.0.ends_with(name)).expect("read before the runs"))
+    }
+
     /// The case's overrides, then the rate's.
     fn sets(case: &Case, rate: Option<f64>) -> Vec<String> {
         let mut sets = case.sets.clone();
@@ -184,13 +204,20 @@ impl Runner<'_> {
     }
 
     fn run(&self, case: &Case, rate: Option<f64>) -> RunSummary {
+        self.run_windows(case, rate).0
+    }
+
+    /// A run's summary and its windows (none when isolated: the child prints its summary only).
+    fn run_windows(&self, case: &Case, rate: Option<f64>) -> (RunSummary, Vec<WindowRecord>) {
         let sets = Runner::sets(case, rate);
+        let (path, src) = self.scenario(case);
         if self.isolate {
-            return isolated(self.scenario, &sets, case.seed).unwrap_or_else(|e| panic!("case {}: {e}", case.label));
+            let summary = isolated(path, &sets, case.seed);
+            return (summary.unwrap_or_else(|e| panic!("case {}: {e}", case.label)), Vec::new());
         }
-        let scenario = parse::load_str(self.scenario, self.src, &sets, case.seed).expect("validated before the runs");
+        let scenario = parse::load_str(path, src, &sets, case.seed).expect("validated before the runs");
         let report = crate::run::run(&scenario, &mut |_, _| {});
-        RunSummary::of(&scenario, &report)
+        (RunSummary::of(&scenario, &report), report.windows.iter().map(WindowRecord::of).collect())
     }
 }
 
@@ -243,7 +270,8 @@ fn write(loaded: &Loaded, template: &str, results: &Results, dir: &Path) -> io::
     let mut files = Vec::new();
     let mut tables = Vec::new();
     for t in &loaded.spec.tables {
-        let (md, rows) = table::render(loaded, &t.columns, &results.cases);
+        let kept: Vec<&CaseResult> = results.cases.iter().filter(|c| t.only.admits(&c.case)).collect();
+        let (md, rows) = table::render(loaded, &t.columns, &kept);
         let file = format!("{name}-{}.csv", t.name);
         fs::write(dir.join(&file), csv_bytes(&rows)?)?;
         files.push(file);

@@ -145,9 +145,8 @@ pub fn merge(paths: &[PathBuf], out: Option<PathBuf>) -> Result<Outcome, Failure
     let spec_path = PathBuf::from(&first.spec);
     let loaded = Loaded::read(&spec_path)?;
     let template = page::read(&loaded)?;
-    let scenario = loaded.beside(&loaded.spec.scenario);
-    let src = std::fs::read_to_string(&scenario).map_err(|e| Failure::input(format!("{}: {e}", scenario.display())))?;
-    if experiment_id(&loaded, &src, &template, first.quick) != first.experiment_id {
+    let scenarios = super::select::scenarios(&loaded)?;
+    if experiment_id(&loaded, &super::all_sources(&scenarios), &template, first.quick) != first.experiment_id {
         return Err(Failure::input(format!(
             "{}: {}, its scenario or its page changed since the shards ran\n  help: run the shards again",
             first_path.display(),
@@ -158,7 +157,8 @@ pub fn merge(paths: &[PathBuf], out: Option<PathBuf>) -> Result<Outcome, Failure
     let dir = out.unwrap_or_else(|| default_dir(&loaded.spec.name, first.quick));
     let page_path = loaded.page_path();
     let mut inputs: Vec<&Path> = paths.iter().chain(&files).map(PathBuf::as_path).collect();
-    inputs.extend([spec_path.as_path(), &scenario, &page_path]);
+    inputs.extend([spec_path.as_path(), &page_path]);
+    inputs.extend(scenarios.iter().map(|s| s.0.as_path()));
     finish(&loaded, &template, &results, &dir, &inputs)
 }
 

@@ -50,6 +50,9 @@ pub struct Variant {
     pub label: String,
     #[serde(default)]
     pub sets: Vec<String>,
+    /// Only at these values of these axes (`select.rs`); every value when empty.
+    #[serde(default)]
+    pub only: super::select::Only,
 }
 
 /// A named list of values, crossed with the variants and the other axes.
@@ -64,9 +67,12 @@ pub struct Axis {
     /// ... or an override with `{value}` (and `{variant}`) in it.
     #[serde(default)]
     pub set: Option<String>,
-    /// Overrides for particular values instead of the above, by value.
+    /// Another base scenario for particular values (relative to the spec), by value.
     #[serde(default)]
-    pub instead: BTreeMap<String, String>,
+    pub scenario: BTreeMap<String, String>,
+    /// Overrides for particular values instead of the above, by value: one, or a list.
+    #[serde(default)]
+    pub instead: BTreeMap<String, super::select::Sets>,
 }
 
 /// A table: one row per case, these columns.
@@ -75,6 +81,9 @@ pub struct Axis {
 pub struct Table {
     pub name: String,
     pub columns: Vec<Column>,
+    /// Only the cases at these values (`select.rs`); every case when empty.
+    #[serde(default)]
+    pub only: super::select::Only,
 }
 
 /// A column: a value reference (`variant`, an axis name, `RUN.METRIC`, `capacity_tps`), with
@@ -131,6 +140,12 @@ pub struct Plot {
     pub x_label: Option<String>,
     #[serde(default)]
     pub y_label: Option<String>,
+    /// Only the cases at these values (`select.rs`); every case when empty.
+    #[serde(default)]
+    pub only: super::select::Only,
+    /// A logarithmic y axis (`series` plots; empty windows drop off it).
+    #[serde(default)]
+    pub y_log: bool,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize)]
@@ -138,6 +153,8 @@ pub struct Plot {
 pub enum PlotKind {
     Line,
     Points,
+    /// A run's windows over time (`series.rs`).
+    Series,
 }
 
 /// A claim: `left op right` (x `times` when given), with why it should hold.
@@ -265,7 +282,10 @@ impl Loaded {
             ));
         }
         for axis in &s.axes {
-            if axis.key.is_some() == axis.set.is_some() {
+            // Neither is fine when every value has its own overrides in `instead`.
+            let all_instead = axis.values.iter().all(|v| axis.instead.contains_key(&super::cases::text_of(v)));
+            let neither_ok = axis.key.is_none() && axis.set.is_none() && all_instead;
+            if axis.key.is_some() == axis.set.is_some() && !neither_ok {
                 let what = format!("axis `{}`: give exactly one of `key` and `set`", axis.name);
                 return Err(self.error(
                     &axis.name,
@@ -280,6 +300,7 @@ impl Loaded {
                 return Err(self.error(name, &what, &format!("the axes are {}", self.axis_names().join(", "))));
             }
         }
+        super::select::check(self)?;
         super::table::check(self)?;
         super::claims::check(self)
     }

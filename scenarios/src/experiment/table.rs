@@ -98,7 +98,8 @@ pub fn check(loaded: &Loaded) -> Result<(), Failure> {
                 .map_err(|e| bad(format!("table `{}`, column `{}`: {e}", t.name, c.value()), c.value()))?;
         }
     }
-    for p in &loaded.spec.plots {
+    super::series::check(loaded)?;
+    for p in loaded.spec.plots.iter().filter(|p| !matches!(p.kind, PlotKind::Series)) {
         for (key, text) in [("x", &p.x), ("y", &p.y), ("series", &p.series)] {
             value(loaded, text).map_err(|e| bad(format!("plot `{}`, {key} = `{text}`: {e}", p.name), text))?;
         }
@@ -107,7 +108,7 @@ pub fn check(loaded: &Loaded) -> Result<(), Failure> {
 }
 
 /// A table as markdown (numbers at their decimals) and as CSV rows (full precision).
-pub fn render(loaded: &Loaded, columns: &[Column], results: &[CaseResult]) -> (String, Vec<Vec<String>>) {
+pub fn render(loaded: &Loaded, columns: &[Column], results: &[&CaseResult]) -> (String, Vec<Vec<String>>) {
     let values: Vec<Value> = columns.iter().map(|c| value(loaded, c.value()).expect("checked")).collect();
     let header: Vec<String> =
         columns.iter().zip(&values).map(|(c, v)| c.header().map_or_else(|| v.header(loaded), String::from)).collect();
@@ -125,16 +126,21 @@ pub fn render(loaded: &Loaded, columns: &[Column], results: &[CaseResult]) -> (S
 
 /// Draws a plot into `dir` as `stem.svg` and `stem.png`; returns the markdown that shows it.
 pub fn plot(loaded: &Loaded, p: &Plot, results: &[CaseResult], dir: &Path, stem: &str) -> Result<String, String> {
+    if let PlotKind::Series = p.kind {
+        return super::series::plot(loaded, p, results, dir, stem);
+    }
+    let results: Vec<&CaseResult> = results.iter().filter(|r| p.only.admits(&r.case)).collect();
     let [x, y, series] = [&p.x, &p.y, &p.series].map(|t| value(loaded, t).expect("checked"));
     let x_label = p.x_label.clone().unwrap_or_else(|| x.header(loaded));
     let y_label = p.y_label.clone().unwrap_or_else(|| y.header(loaded));
     let kind = match p.kind {
         PlotKind::Line => plots::Kind::Line,
         PlotKind::Points => plots::Kind::Points,
+        PlotKind::Series => unreachable!("drawn by series.rs"),
     };
     let mut chart = plots::Chart::new(p.title.clone(), x_label, y_label, kind);
     let mut names: Vec<String> = Vec::new();
-    for r in results {
+    for r in &results {
         let name = series.cell(r, None);
         if !names.contains(&name) {
             names.push(name);

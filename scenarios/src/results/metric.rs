@@ -108,6 +108,7 @@ pub const METRICS: &[Metric] = &[
     m!("cpu_util_mean", "replica CPU use, mean (share of cores)", "fraction", 4, |s| Some(s.cpu_util_mean)),
     m!("cpu_util_max", "replica CPU use, max (share of cores)", "fraction", 4, |s| Some(s.cpu_util_max)),
     m!("cpu_us_per_tx", "CPU per committed tx (us)", "us", 1, |s| s.cpu_us_per_tx),
+    m!("cpu_busy_pct", "replica CPU busy, mean (%)", "%", 1, |s| Some(100.0 * s.cpu_util_mean)),
     m!("cpu_busy_ms", "CPU time of correct replicas (ms)", "ms", 1, |s| Some(s.cpu_busy_ms)),
     m!("uplink_util_max", "busiest uplink use (share)", "fraction", 4, |s| Some(s.uplink_util_max)),
     m!("events", "events", "events", 0, |s| count(s.events)),
@@ -119,6 +120,9 @@ pub const METRICS: &[Metric] = &[
     m!("empty_rounds", "empty rounds", "rounds", 0, |s| counter(s, "empty_rounds")),
     m!("final_rounds", "final rounds", "rounds", 0, |s| counter(s, "final_rounds")),
     m!("step_timeouts", "BA* step timeouts", "steps", 0, |s| counter(s, "step_timeouts")),
+    m!("round_s", "s per round (run length / rounds, an upper bound)", "s", 2, |s| {
+        counter(s, "rounds").filter(|&k| k > 0.0).map(|k| s.virtual_time_s / k)
+    }),
     m!("fast_path", "fast-path commits", "commands", 0, |s| counter(s, "fast_path")),
     m!("slow_path", "slow-path commits", "commands", 0, |s| counter(s, "slow_path")),
     m!("recoveries", "recovery requests", "requests", 0, |s| counter(s, "recoveries")),
