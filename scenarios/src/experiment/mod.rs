@@ -8,6 +8,7 @@
 
 pub mod cases;
 pub mod claims;
+pub mod models;
 pub mod page;
 pub mod spec;
 pub mod table;
@@ -21,9 +22,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::batch::{self, Failure};
 use crate::parse;
+use crate::results::full;
 use crate::results::{METRICS, RunCost, RunSummary};
 use crate::resultsdir::{self, Marker};
-use crate::results::full;
 use cases::{Case, CaseResult, NamedRun};
 use spec::Loaded;
 
@@ -80,7 +81,8 @@ pub fn experiment(args: &Args) -> Result<Outcome, Failure> {
     let dir = args.out.clone().unwrap_or_else(|| default_dir(&loaded.spec.name, args.quick));
     resultsdir::check(&dir, &inputs)?;
     let runner = Runner { scenario: &scenario, src: &src, isolate: args.isolate };
-    let results = run_cases(&loaded, runner, &cases, args);
+    let mut results = run_cases(&loaded, runner, &cases, args);
+    models::fill(&loaded, &template, &scenario, &src, &mut results);
     let results = Results { name: loaded.spec.name.clone(), quick: args.quick, cases: results };
     let (failed, skipped) = claims::evaluate(&loaded, &results.cases);
     let marker = Marker::new("experiment", &loaded.spec.name);
@@ -123,7 +125,12 @@ fn run_cases(loaded: &Loaded, runner: Runner<'_>, cases: &[Case], args: &Args) -
     cases
         .iter()
         .zip(job_of)
-        .map(|(case, j)| CaseResult { case: case.clone(), runs: done[j].0.clone(), search: done[j].1.clone() })
+        .map(|(case, j)| CaseResult {
+            case: case.clone(),
+            runs: done[j].0.clone(),
+            search: done[j].1.clone(),
+            models: Default::default(),
+        })
         .collect()
 }
 
