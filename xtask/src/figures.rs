@@ -51,7 +51,7 @@ const SETS: &[Set] = &[
     Set {
         name: "leaderless/saturation",
         what: "BLSMR-W with BLS costs at n = 6, 11, 16: goodput against offered load, HotStuff for reference",
-        run: |c| crate::figures_leaderless::saturation(c.quick, &c.out_dir, &c.runner.exe),
+        run: |c| experiment(c, "leaderless/saturation"),
     },
     // The Algorand sets live in figures_algorand.rs and write under algorand/.
     Set {

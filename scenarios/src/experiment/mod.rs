@@ -138,7 +138,9 @@ fn run_cases(loaded: &Loaded, runner: Runner<'_>, cases: &[Case], args: &Args) -
 fn run_case(loaded: &Loaded, runner: Runner<'_>, case: &Case) -> (Vec<NamedRun>, Option<crate::search::Found>) {
     let at = |rate: Option<f64>| runner.run(case, rate);
     if let Some(search) = &loaded.spec.search {
-        let found = search.run(|rate| at(Some(rate)));
+        let variant = loaded.spec.variants.iter().find(|v| case.variant.as_deref() == Some(v.label.as_str()));
+        let start_tps = variant.and_then(|v| v.search_start_tps).unwrap_or(search.start_tps);
+        let found = crate::search::Search { start_tps, ..search.clone() }.run(|rate| at(Some(rate)));
         let best = &found.runs[found.best];
         let runs = vec![
             NamedRun { name: "capacity".into(), rate_tps: Some(best.0), summary: best.1.clone() },

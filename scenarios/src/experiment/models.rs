@@ -44,7 +44,29 @@ pub const MODELS: &[Model] = &[
         decimals: 4,
         get: |s, _| Some(zipf_top_share(s.workload.accounts, s.workload.zipf_s)),
     },
+    Model {
+        name: "cpu_ms_per_tx",
+        label: "model: CPU per command per replica (ms)",
+        decimals: 2,
+        get: |s, _| fast_path_cpu_ms(s),
+    },
+    Model {
+        name: "cpu_bound_tps",
+        label: "model: cores / CPU per command (tx/s)",
+        decimals: 0,
+        get: |s, _| Some(f64::from(s.cpu.cores) * 1e3 / fast_path_cpu_ms(s)?),
+    },
 ];
+
+/// BLSMR-W's CPU per command at every replica on the fast path, from the cost profile: the
+/// client's signature checked, its reply signed, one aggregate checked (the coordinator the n
+/// replies, the others the commit's proof) and about three messages handled. None for other
+/// protocols or without a CPU model.
+fn fast_path_cpu_ms(s: &Scenario) -> Option<f64> {
+    let c = &s.cpu;
+    let leaderless = s.protocol == crate::model::ProtocolKind::Leaderless && c.cores > 0;
+    leaderless.then(|| (c.client_verify_us + c.profile.sign_us + c.profile.verify_aggregate_us + 3.0 * c.base_us) / 1e3)
+}
 
 /// The model of a name.
 pub fn model(name: &str) -> Option<&'static Model> {

@@ -50,6 +50,9 @@ pub struct Variant {
     pub label: String,
     #[serde(default)]
     pub sets: Vec<String>,
+    /// This variant's load search starts here instead of at `[search] start_tps`.
+    #[serde(default)]
+    pub search_start_tps: Option<f64>,
 }
 
 /// A named list of values, crossed with the variants and the other axes.
