@@ -46,12 +46,12 @@ const SETS: &[Set] = &[
     Set {
         name: "leaderless/conflicts",
         what: "BLSMR-W: fast-path ratio, dependency sets and latency against contention (Zipf), two conflict relations",
-        run: |c| crate::figures_leaderless::conflicts(c.quick, &c.out_dir, &c.runner.exe),
+        run: |c| experiment(c, "leaderless/conflicts"),
     },
     Set {
         name: "leaderless/saturation",
         what: "BLSMR-W with BLS costs at n = 6, 11, 16: goodput against offered load, HotStuff for reference",
-        run: |c| crate::figures_leaderless::saturation(c.quick, &c.out_dir, &c.runner.exe),
+        run: |c| experiment(c, "leaderless/saturation"),
     },
     // The Algorand sets live in figures_algorand.rs and write under algorand/.
     Set {
@@ -207,13 +207,16 @@ fn experiment(ctx: &mut Ctx, name: &str) -> Result<String, String> {
     if !status.success() {
         return Err(format!("byzsim experiment experiments/{name}.toml failed ({status})"));
     }
+    // A set named `group/name` writes into the figures folder's `group/`.
+    let into = ctx.out_dir.join(Path::new(name).parent().unwrap_or(Path::new("")));
+    std::fs::create_dir_all(&into).map_err(|e| format!("{}: {e}", into.display()))?;
     let entries = std::fs::read_dir(&folder).map_err(|e| format!("{}: {e}", folder.display()))?;
     for entry in entries {
         let file = entry.map_err(|e| format!("{}: {e}", folder.display()))?.file_name();
         if file == ".byzsim" || file == "results.json" {
             continue;
         }
-        let to = ctx.out_dir.join(&file);
+        let to = into.join(&file);
         std::fs::copy(folder.join(&file), &to).map_err(|e| format!("{}: {e}", to.display()))?;
     }
     Ok(format!("{name}.md"))

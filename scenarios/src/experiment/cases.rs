@@ -41,6 +41,9 @@ pub struct CaseResult {
     pub case: Case,
     pub runs: Vec<NamedRun>,
     pub search: Option<Found>,
+    /// The closed-form models the spec names (`model.NAME`), by name.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub models: std::collections::BTreeMap<String, f64>,
 }
 
 impl CaseResult {

@@ -8,6 +8,7 @@
 
 pub mod cases;
 pub mod claims;
+pub mod models;
 pub mod page;
 pub mod select;
 pub mod series;
@@ -74,16 +75,23 @@ pub fn experiment(args: &Args) -> Result<Outcome, Failure> {
     if let Some(shard) = args.shard {
         let sources = all_sources(&scenarios);
         let job = shard::Job { loaded: &loaded, template: &template, scenario_src: &sources, shard };
-        return shard::run(&job, args, &cases, |mine| run_cases(&loaded, runner, mine, args));
+        return shard::run(&job, args, &cases, |mine| run_modelled(&loaded, &template, runner, mine, args));
     }
     let page_path = loaded.page_path();
     let mut inputs: Vec<&Path> = vec![&args.spec, &page_path];
     inputs.extend(scenarios.iter().map(|s| s.0.as_path()));
     let dir = args.out.clone().unwrap_or_else(|| default_dir(&loaded.spec.name, args.quick));
     resultsdir::check(&dir, &inputs)?;
-    let results = run_cases(&loaded, runner, &cases, args);
+    let results = run_modelled(&loaded, &template, runner, &cases, args);
     let results = Results { name: loaded.spec.name.clone(), quick: args.quick, cases: results };
     finish(&loaded, &template, &results, &dir, &inputs)
+}
+
+/// The cases' runs, then the closed-form models the spec or page names, per case.
+fn run_modelled(loaded: &Loaded, template: &str, runner: Runner<'_>, cases: &[Case], args: &Args) -> Vec<CaseResult> {
+    let mut results = run_cases(loaded, runner, cases, args);
+    models::fill(loaded, template, |case| runner.scenario(case), &mut results);
+    results
 }
 
 /// Every base scenario's text, in the order read, for the experiment id of shards.
@@ -157,7 +165,12 @@ fn run_cases(loaded: &Loaded, runner: Runner<'_>, cases: &[Case], args: &Args) -
     cases
         .iter()
         .zip(job_of)
-        .map(|(case, j)| CaseResult { case: case.clone(), runs: done[j].0.clone(), search: done[j].1.clone() })
+        .map(|(case, j)| CaseResult {
+            case: case.clone(),
+            runs: done[j].0.clone(),
+            search: done[j].1.clone(),
+            models: Default::default(),
+        })
         .collect()
 }
 
@@ -165,7 +178,9 @@ fn run_cases(loaded: &Loaded, runner: Runner<'_>, cases: &[Case], args: &Args) -
 fn run_case(loaded: &Loaded, runner: Runner<'_>, case: &Case) -> (Vec<NamedRun>, Option<crate::search::Found>) {
     let at = |rate: Option<f64>| runner.run(case, rate);
     if let Some(search) = &loaded.spec.search {
-        let found = search.run(|rate| at(Some(rate)));
+        let variant = loaded.spec.variants.iter().find(|v| case.variant.as_deref() == Some(v.label.as_str()));
+        let start_tps = variant.and_then(|v| v.search_start_tps).unwrap_or(search.start_tps);
+        let found = crate::search::Search { start_tps, ..search.clone() }.run(|rate| at(Some(rate)));
         let best = &found.runs[found.best];
         let runs = vec![
             NamedRun { name: "capacity".into(), rate_tps: Some(best.0), summary: best.1.clone(), windows: Vec::new() },
@@ -188,9 +203,9 @@ fn run_case(loaded: &Loaded, runner: Runner<'_>, case: &Case) -> (Vec<NamedRun>,
     (loaded.spec.rates.iter().map(|(name, &rate)| named(name, Some(rate))).collect(), None)
 }
 
-impl Runner<'_> {
+impl<'a> Runner<'a> {
     /// The base scenario of a case (its path and text).
-    fn scenario(&self, case: &Case) -> (&Path, &str) {
+    fn scenario(&self, case: &Case) -> (&'a Path, &'a str) {
         let at = |i: usize| (self.scenarios[i].0.as_path(), self.scenarios[i].1.as_str());
         let Some(name) = &case.scenario else { return at(0) };
         at(self.scenarios.iter().position(|s| s.0.ends_with(name)).expect("read before the runs"))

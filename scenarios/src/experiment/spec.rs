@@ -53,6 +53,9 @@ pub struct Variant {
     /// Only at these values of these axes (`select.rs`); every value when empty.
     #[serde(default)]
     pub only: super::select::Only,
+    /// This variant's load search starts here instead of at `[search] start_tps`.
+    #[serde(default)]
+    pub search_start_tps: Option<f64>,
 }
 
 /// A named list of values, crossed with the variants and the other axes.

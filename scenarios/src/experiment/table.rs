@@ -16,6 +16,7 @@ pub enum Value {
     Axis(usize),
     Metric { run: String, metric: &'static Metric },
     Capacity,
+    Model(&'static super::models::Model),
 }
 
 impl Value {
@@ -26,6 +27,7 @@ impl Value {
             Value::Axis(i) => r.case.axes[*i].1.parse().ok(),
             Value::Metric { run, metric } => r.run(run).and_then(metric.get),
             Value::Capacity => r.search.as_ref().map(|f| f.capacity_tps),
+            Value::Model(m) => r.models.get(m.name).copied(),
         }
     }
 
@@ -44,12 +46,14 @@ impl Value {
             Value::Axis(i) => loaded.spec.axes[*i].name.clone(),
             Value::Metric { metric, .. } => metric.label.to_string(),
             Value::Capacity => "capacity tx/s".into(),
+            Value::Model(m) => m.label.to_string(),
         }
     }
 
     fn decimals(&self) -> usize {
         match self {
             Value::Metric { metric, .. } => metric.decimals,
+            Value::Model(m) => m.decimals,
             _ => 0,
         }
     }
@@ -75,6 +79,12 @@ pub fn value(loaded: &Loaded, text: &str) -> Result<Value, String> {
         } else {
             Err("`capacity_tps` needs a `[search]`".into())
         };
+    }
+    if let Some(name) = text.strip_prefix("model.") {
+        let known = || super::models::MODELS.iter().map(|m| m.name).collect::<Vec<_>>().join(", ");
+        return super::models::model(name)
+            .map(Value::Model)
+            .ok_or_else(|| format!("no model `{name}` in `{text}`; the models are {}", known()));
     }
     let names = loaded.run_names();
     let (run, name) = match text.split_once('.') {

@@ -109,6 +109,10 @@ pub const METRICS: &[Metric] = &[
     m!("cpu_util_max", "replica CPU use, max (share of cores)", "fraction", 4, |s| Some(s.cpu_util_max)),
     m!("cpu_us_per_tx", "CPU per committed tx (us)", "us", 1, |s| s.cpu_us_per_tx),
     m!("cpu_busy_pct", "replica CPU busy, mean (%)", "%", 1, |s| Some(100.0 * s.cpu_util_mean)),
+    m!("cpu_ms_per_tx_per_replica", "CPU per committed tx per correct replica (ms)", "ms", 2, |s| {
+        (s.committed_tx > 0 && s.correct_replicas > 0)
+            .then(|| s.cpu_busy_ms / s.committed_tx as f64 / s.correct_replicas as f64)
+    }),
     m!("cpu_busy_ms", "CPU time of correct replicas (ms)", "ms", 1, |s| Some(s.cpu_busy_ms)),
     m!("uplink_util_max", "busiest uplink use (share)", "fraction", 4, |s| Some(s.uplink_util_max)),
     m!("events", "events", "events", 0, |s| count(s.events)),
