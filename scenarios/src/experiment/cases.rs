@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::spec::{Axis, Loaded};
+use super::spec::{Axis, Loaded, Variant};
 use crate::results::RunSummary;
 use crate::search::Found;
 
@@ -76,24 +76,27 @@ fn axis_set(axis: &Axis, value: &toml::Value, variant: &str) -> String {
 /// The cases of the spec, `quick` taking the axis values of `[quick]`.
 pub fn cases(loaded: &Loaded, quick: bool) -> Vec<Case> {
     let spec = &loaded.spec;
-    let variants: Vec<(Option<&str>, &[String])> = if spec.variants.is_empty() {
-        vec![(None, &[])]
-    } else {
-        spec.variants.iter().map(|v| (Some(v.label.as_str()), v.sets.as_slice())).collect()
-    };
-    let values = |axis: &Axis| match spec.quick.values.get(&axis.name) {
-        Some(v) if quick => v.clone(),
-        _ => axis.values.clone(),
+    let variants: Vec<Option<&Variant>> =
+        if spec.variants.is_empty() { vec![None] } else { spec.variants.iter().map(Some).collect() };
+    let values = |axis: &Axis, variant: Option<&Variant>| {
+        let all = match spec.quick.values.get(&axis.name) {
+            Some(v) if quick => v.clone(),
+            _ => axis.values.clone(),
+        };
+        let only = variant.and_then(|v| v.values.get(&axis.name));
+        all.into_iter().filter(|v| only.is_none_or(|o| o.contains(v))).collect::<Vec<_>>()
     };
     let seeds: Vec<Option<u64>> =
         if spec.seeds.is_empty() { vec![None] } else { spec.seeds.iter().copied().map(Some).collect() };
     let mut out = Vec::new();
-    for (variant, sets) in variants {
+    for v in variants {
+        let (variant, sets) = v.map_or((None, &[][..]), |v| (Some(v.label.as_str()), v.sets.as_slice()));
         let mut points: Vec<Vec<(&Axis, toml::Value)>> = vec![Vec::new()];
         for axis in &spec.axes {
+            let values = values(axis, v);
             points = points
                 .into_iter()
-                .flat_map(|p| values(axis).into_iter().map(move |v| [p.clone(), vec![(axis, v)]].concat()))
+                .flat_map(|p| values.iter().map(move |x| [p.clone(), vec![(axis, x.clone())]].concat()))
                 .collect();
         }
         for point in points {

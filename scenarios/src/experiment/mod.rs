@@ -6,6 +6,7 @@
 //! code 1 once the folder is written.
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)] // `--isolate` times child processes
 
+pub mod bars;
 pub mod cases;
 pub mod claims;
 pub mod page;
@@ -21,9 +22,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::batch::{self, Failure};
 use crate::parse;
+use crate::results::full;
 use crate::results::{METRICS, RunCost, RunSummary};
 use crate::resultsdir::{self, Marker};
-use crate::results::full;
 use cases::{Case, CaseResult, NamedRun};
 use spec::Loaded;
 
@@ -79,7 +80,7 @@ pub fn experiment(args: &Args) -> Result<Outcome, Failure> {
     let inputs: Vec<&Path> = vec![&args.spec, &scenario, &page_path];
     let dir = args.out.clone().unwrap_or_else(|| default_dir(&loaded.spec.name, args.quick));
     resultsdir::check(&dir, &inputs)?;
-    let runner = Runner { scenario: &scenario, src: &src, isolate: args.isolate };
+    let runner = Runner { scenario: &scenario, src: &src, isolate: args.isolate || loaded.spec.isolate };
     let results = run_cases(&loaded, runner, &cases, args);
     let results = Results { name: loaded.spec.name.clone(), quick: args.quick, cases: results };
     let (failed, skipped) = claims::evaluate(&loaded, &results.cases);

@@ -41,6 +41,9 @@ pub struct Spec {
     pub expects: Vec<Spanned<Expect>>,
     #[serde(default)]
     pub quick: Quick,
+    /// Every run in a child process, as `--isolate` (wall time and peak memory per run).
+    #[serde(default)]
+    pub isolate: bool,
 }
 
 /// A labelled set of overrides.
@@ -50,6 +53,10 @@ pub struct Variant {
     pub label: String,
     #[serde(default)]
     pub sets: Vec<String>,
+    /// The axis values this variant runs, by axis (default: all of them); a filter, so
+    /// `--quick` keeps the values both lists hold.
+    #[serde(default)]
+    pub values: BTreeMap<String, Vec<toml::Value>>,
 }
 
 /// A named list of values, crossed with the variants and the other axes.
@@ -125,6 +132,8 @@ pub struct Plot {
     pub kind: PlotKind,
     pub x: String,
     pub y: String,
+    /// `variant` or an axis; optional for bars (one series, named by `y`'s label).
+    #[serde(default)]
     pub series: String,
     pub title: String,
     #[serde(default)]
@@ -138,6 +147,8 @@ pub struct Plot {
 pub enum PlotKind {
     Line,
     Points,
+    /// One bar per case, `x` a category (see `bars.rs`).
+    Bars,
 }
 
 /// A claim: `left op right` (x `times` when given), with why it should hold.
@@ -272,6 +283,12 @@ impl Loaded {
                     &what,
                     "`key = \"workload.rate_tps\"` sets a key to each value; `set = '...{value}...'` is a template",
                 ));
+            }
+        }
+        for (variant, name) in s.variants.iter().flat_map(|v| v.values.keys().map(move |k| (&v.label, k))) {
+            if !s.axes.iter().any(|a| &a.name == name) {
+                let what = format!("variant `{variant}`: values.{name}: no axis `{name}`");
+                return Err(self.error(name, &what, &format!("the axes are {}", self.axis_names().join(", "))));
             }
         }
         for name in s.quick.values.keys() {

@@ -99,6 +99,10 @@ pub fn check(loaded: &Loaded) -> Result<(), Failure> {
         }
     }
     for p in &loaded.spec.plots {
+        if matches!(p.kind, PlotKind::Bars) {
+            super::bars::check(loaded, p)?;
+            continue;
+        }
         for (key, text) in [("x", &p.x), ("y", &p.y), ("series", &p.series)] {
             value(loaded, text).map_err(|e| bad(format!("plot `{}`, {key} = `{text}`: {e}", p.name), text))?;
         }
@@ -125,12 +129,16 @@ pub fn render(loaded: &Loaded, columns: &[Column], results: &[CaseResult]) -> (S
 
 /// Draws a plot into `dir` as `stem.svg` and `stem.png`; returns the markdown that shows it.
 pub fn plot(loaded: &Loaded, p: &Plot, results: &[CaseResult], dir: &Path, stem: &str) -> Result<String, String> {
+    if matches!(p.kind, PlotKind::Bars) {
+        return super::bars::plot(loaded, p, results, dir, stem);
+    }
     let [x, y, series] = [&p.x, &p.y, &p.series].map(|t| value(loaded, t).expect("checked"));
     let x_label = p.x_label.clone().unwrap_or_else(|| x.header(loaded));
     let y_label = p.y_label.clone().unwrap_or_else(|| y.header(loaded));
     let kind = match p.kind {
         PlotKind::Line => plots::Kind::Line,
         PlotKind::Points => plots::Kind::Points,
+        PlotKind::Bars => unreachable!("drawn by bars.rs"),
     };
     let mut chart = plots::Chart::new(p.title.clone(), x_label, y_label, kind);
     let mut names: Vec<String> = Vec::new();
