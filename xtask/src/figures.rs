@@ -1,7 +1,7 @@
 //! `cargo xtask figures [--only NAME] [--quick]`: validation figures (markdown tables, CSV files
 //! and plots) under docs/figures/, one experiment spec or one function per figure set.
 //!
-//! A set moved to `experiments/` (`hotstuff-attacks`) is one `byzsim experiment` run whose
+//! A set moved to `experiments/` (`hotstuff-attacks`, `algorand/scale`, `algorand/attacks`) is one `byzsim experiment` run whose
 //! results folder is copied here. For the others, every simulation runs in a child process of
 //! the release-built xtask (`figures-case`), one at a time, and prints one line of `key=value`
 //! metrics; the parent gathers them. Runs are seeded, so every table is the same on every
@@ -53,17 +53,17 @@ const SETS: &[Set] = &[
         what: "BLSMR-W with BLS costs at n = 6, 11, 16: goodput against offered load, HotStuff for reference",
         run: |c| experiment(c, "leaderless/saturation"),
     },
-    // The Algorand sets live in figures_algorand.rs and write under algorand/.
+    // The Algorand sets are specs under experiments/algorand/ and write under algorand/.
     Set {
         name: "algorand/scale",
         what: "Algorand (today's parameters with relays, and SOSP 2017's with random peers): latency, round time \
                and simulation cost against the number of users, 100 to 10,000",
-        run: crate::figures_algorand::scale,
+        run: |c| experiment(c, "algorand/scale"),
     },
     Set {
         name: "algorand/attacks",
         what: "Algorand, 200 users: silent, equivocating, double-voting and crashing users up to 19% of the stake",
-        run: crate::figures_algorand::attacks,
+        run: |c| experiment(c, "algorand/attacks"),
     },
     Set {
         name: "traces",
@@ -197,6 +197,12 @@ fn experiment(ctx: &mut Ctx, name: &str) -> Result<String, String> {
     let exe = ctx.runner.exe.with_file_name(format!("byzsim{}", std::env::consts::EXE_SUFFIX));
     let folder =
         PathBuf::from("target/experiments").join(if ctx.quick { format!("{name}-quick") } else { name.into() });
+    // A set named `group/set` (`algorand/attacks`) writes into the figures' `group/` folder.
+    let group = Path::new(name).parent().unwrap_or(Path::new(""));
+    let out_dir = ctx.out_dir.join(group);
+    for dir in [folder.parent().unwrap_or(Path::new(".")), &out_dir] {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
     let mut cmd = Command::new(&exe);
     cmd.args(["experiment", &format!("experiments/{name}.toml"), "--quiet", "--out"]).arg(&folder);
     if ctx.quick {
@@ -207,16 +213,13 @@ fn experiment(ctx: &mut Ctx, name: &str) -> Result<String, String> {
     if !status.success() {
         return Err(format!("byzsim experiment experiments/{name}.toml failed ({status})"));
     }
-    // A set named `group/name` writes into the figures folder's `group/`.
-    let into = ctx.out_dir.join(Path::new(name).parent().unwrap_or(Path::new("")));
-    std::fs::create_dir_all(&into).map_err(|e| format!("{}: {e}", into.display()))?;
     let entries = std::fs::read_dir(&folder).map_err(|e| format!("{}: {e}", folder.display()))?;
     for entry in entries {
         let file = entry.map_err(|e| format!("{}: {e}", folder.display()))?.file_name();
         if file == ".byzsim" || file == "results.json" {
             continue;
         }
-        let to = into.join(&file);
+        let to = out_dir.join(&file);
         std::fs::copy(folder.join(&file), &to).map_err(|e| format!("{}: {e}", to.display()))?;
     }
     Ok(format!("{name}.md"))
@@ -263,11 +266,6 @@ pub fn case(args: &[String]) -> Result<(), String> {
         ("consensus_mean_ms", format!("{}", m.consensus.mean_ms)),
         ("unconfirmed_tx", m.unconfirmed_tx.to_string()),
         ("views", counter("view").to_string()),
-        ("rounds", counter("rounds").to_string()),
-        ("empty_rounds", counter("empty_rounds").to_string()),
-        ("final_rounds", counter("final_rounds").to_string()),
-        ("step_timeouts", counter("step_timeouts").to_string()),
-        ("peak_mib", format!("{}", crate::bench::peak_rss_mib())),
         ("view_changes", counter("view_changes").to_string()),
         ("cpu_util_mean", format!("{}", cpu.iter().sum::<f64>() / cpu.len().max(1) as f64)),
         ("cpu_util_max", format!("{}", cpu.iter().copied().fold(0.0, f64::max))),
@@ -295,13 +293,6 @@ pub(crate) struct Metrics {
     pub(crate) unconfirmed_tx: u64,
     pub(crate) views: u64,
     pub(crate) view_changes: u64,
-    /// Algorand (max over correct users): rounds decided, empty ones, final ones, step timeouts.
-    pub(crate) rounds: u64,
-    pub(crate) empty_rounds: u64,
-    pub(crate) final_rounds: u64,
-    pub(crate) step_timeouts: u64,
-    /// Peak memory of the child process.
-    pub(crate) peak_mib: f64,
     pub(crate) cpu_util_max: f64,
     pub(crate) uplink_util_max: f64,
     pub(crate) events: u64,
@@ -328,11 +319,6 @@ impl Metrics {
             unconfirmed_tx: int("unconfirmed_tx")?,
             views: int("views")?,
             view_changes: int("view_changes")?,
-            rounds: int("rounds")?,
-            empty_rounds: int("empty_rounds")?,
-            final_rounds: int("final_rounds")?,
-            step_timeouts: int("step_timeouts")?,
-            peak_mib: num("peak_mib")?,
             cpu_util_max: num("cpu_util_max")?,
             uplink_util_max: num("uplink_util_max")?,
             events: int("events")?,
@@ -382,11 +368,6 @@ impl Runner {
         );
         self.log.push(Logged { label: label.to_string(), rate_tps, m: m.clone() });
         Ok(m)
-    }
-
-    /// How many runs are logged (a set's first run is `since(len())`).
-    pub(crate) fn len(&self) -> usize {
-        self.log.len()
     }
 
     /// Log entries from `from` on.

@@ -7,7 +7,6 @@
 mod bench;
 mod docs;
 mod figures;
-mod figures_algorand;
 mod figures_leaderless;
 
 use std::process::{Command, ExitCode};

@@ -103,9 +103,10 @@ pub fn cases(loaded: &Loaded, quick: bool) -> Vec<Case> {
     for (variant, sets, only) in variants {
         let mut points: Vec<Vec<(&Axis, toml::Value)>> = vec![Vec::new()];
         for axis in &spec.axes {
+            let values = values(axis);
             points = points
                 .into_iter()
-                .flat_map(|p| values(axis).into_iter().map(move |v| [p.clone(), vec![(axis, v)]].concat()))
+                .flat_map(|p| values.iter().map(move |x| [p.clone(), vec![(axis, x.clone())]].concat()))
                 .collect();
         }
         for point in points.into_iter().filter(|p| only.admits_point(p)) {

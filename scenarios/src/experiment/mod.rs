@@ -6,6 +6,7 @@
 //! code 1 once the folder is written. `--shard I/N` runs a share of the cases (`shard.rs`).
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)] // `--isolate` times child processes
 
+pub mod bars;
 pub mod cases;
 pub mod claims;
 pub mod models;
@@ -69,7 +70,7 @@ pub fn experiment(args: &Args) -> Result<Outcome, Failure> {
     let loaded = Loaded::read(&args.spec)?;
     let template = page::read(&loaded)?;
     let scenarios = select::scenarios(&loaded)?;
-    let runner = Runner { scenarios: &scenarios, isolate: args.isolate };
+    let runner = Runner { scenarios: &scenarios, isolate: args.isolate || loaded.spec.isolate };
     let cases = cases::cases(&loaded, args.quick);
     check_cases(&loaded, runner, &cases)?;
     if let Some(shard) = args.shard {

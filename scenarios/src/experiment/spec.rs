@@ -41,6 +41,9 @@ pub struct Spec {
     pub expects: Vec<Spanned<Expect>>,
     #[serde(default)]
     pub quick: Quick,
+    /// Every run in a child process, as `--isolate` (wall time and peak memory per run).
+    #[serde(default)]
+    pub isolate: bool,
 }
 
 /// A labelled set of overrides.
@@ -137,6 +140,8 @@ pub struct Plot {
     pub kind: PlotKind,
     pub x: String,
     pub y: String,
+    /// `variant` or an axis; optional for bars (one series, named by `y`'s label).
+    #[serde(default)]
     pub series: String,
     pub title: String,
     #[serde(default)]
@@ -158,6 +163,8 @@ pub enum PlotKind {
     Points,
     /// A run's windows over time (`series.rs`).
     Series,
+    /// One bar per case, `x` a category (see `bars.rs`).
+    Bars,
 }
 
 /// A claim: `left op right` (x `times` when given), with why it should hold.

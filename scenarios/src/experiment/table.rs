@@ -110,6 +110,10 @@ pub fn check(loaded: &Loaded) -> Result<(), Failure> {
     }
     super::series::check(loaded)?;
     for p in loaded.spec.plots.iter().filter(|p| !matches!(p.kind, PlotKind::Series)) {
+        if matches!(p.kind, PlotKind::Bars) {
+            super::bars::check(loaded, p)?;
+            continue;
+        }
         for (key, text) in [("x", &p.x), ("y", &p.y), ("series", &p.series)] {
             value(loaded, text).map_err(|e| bad(format!("plot `{}`, {key} = `{text}`: {e}", p.name), text))?;
         }
@@ -140,6 +144,9 @@ pub fn plot(loaded: &Loaded, p: &Plot, results: &[CaseResult], dir: &Path, stem:
         return super::series::plot(loaded, p, results, dir, stem);
     }
     let results: Vec<&CaseResult> = results.iter().filter(|r| p.only.admits(&r.case)).collect();
+    if matches!(p.kind, PlotKind::Bars) {
+        return super::bars::plot(loaded, p, &results, dir, stem);
+    }
     let [x, y, series] = [&p.x, &p.y, &p.series].map(|t| value(loaded, t).expect("checked"));
     let x_label = p.x_label.clone().unwrap_or_else(|| x.header(loaded));
     let y_label = p.y_label.clone().unwrap_or_else(|| y.header(loaded));
@@ -147,6 +154,7 @@ pub fn plot(loaded: &Loaded, p: &Plot, results: &[CaseResult], dir: &Path, stem:
         PlotKind::Line => plots::Kind::Line,
         PlotKind::Points => plots::Kind::Points,
         PlotKind::Series => unreachable!("drawn by series.rs"),
+        PlotKind::Bars => unreachable!("drawn by bars.rs"),
     };
     let mut chart = plots::Chart::new(p.title.clone(), x_label, y_label, kind);
     let mut names: Vec<String> = Vec::new();

@@ -139,6 +139,14 @@ pub const METRICS: &[Metric] = &[
     m!("component_max", "largest component (commands)", "commands", 0, |s| counter(s, "component_max")),
     m!("wall_s", "wall time (s)", "s", 2, |s| s.cost.map(|c| c.wall_s)),
     m!("peak_mib", "peak memory (MiB)", "MiB", 0, |s| s.cost.map(|c| c.peak_rss_mib)),
+    m!("events_per_wall_s", "events per wall second", "events/s", 0, |s| s.cost.map(|c| s.events as f64 / c.wall_s)),
+    m!("sim_s_per_wall_s", "simulated seconds per wall second", "s/s", 2, |s| {
+        s.cost.map(|c| (s.duration_s + s.drain_s) / c.wall_s)
+    }),
+    m!("round_s", "seconds per round (whole run)", "s", 2, |s| {
+        counter(s, "rounds").filter(|&r| r > 0.0).map(|r| (s.duration_s + s.drain_s) / r)
+    }),
+    m!("ended_early", "stopped before the end (1 = yes)", "runs", 0, |s| count(u64::from(s.stop != "end"))),
 ];
 
 /// The metric of a name, None when there is none.
@@ -316,6 +324,22 @@ mod tests {
         let err = parse_names("goodput_tps, goodput").unwrap_err();
         assert!(err.contains("unknown metric `goodput`") && err.contains("e2e_p99_all_ms"), "{err}");
         assert_eq!(parse_names("goodput_tps,e2e_p99_ms").unwrap().len(), 2);
+    }
+
+    #[test]
+    fn rounds_and_cost_per_wall_second_divide_the_whole_run() {
+        let mut s = RunSummary { duration_s: 30.0, drain_s: 15.0, events: 900, ..RunSummary::default() };
+        s.stop = "end".into();
+        assert_eq!(metric("round_s").and_then(|m| (m.get)(&s)), None, "no rounds counted");
+        s.counters.insert("rounds".into(), 15);
+        assert_eq!(metric("round_s").and_then(|m| (m.get)(&s)), Some(3.0));
+        assert_eq!(metric("ended_early").and_then(|m| (m.get)(&s)), Some(0.0));
+        s.stop = "violation".into();
+        assert_eq!(metric("ended_early").and_then(|m| (m.get)(&s)), Some(1.0));
+        assert_eq!(metric("sim_s_per_wall_s").and_then(|m| (m.get)(&s)), None, "not measured");
+        s.cost = Some(super::super::RunCost { wall_s: 9.0, peak_rss_mib: 1.0 });
+        assert_eq!(metric("sim_s_per_wall_s").and_then(|m| (m.get)(&s)), Some(5.0));
+        assert_eq!(metric("events_per_wall_s").and_then(|m| (m.get)(&s)), Some(100.0));
     }
 
     /// Columns of tables that are not numbers of a run: who and what ran, and how it ended.
