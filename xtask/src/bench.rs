@@ -508,13 +508,20 @@ pub fn case(name: &str) -> Result<(), String> {
         ),
         other => return Err(format!("unknown bench case {other:?}")),
     };
-    println!("{events} {wall} {sim_s} {goodput} {}", peak_rss_mib());
+    let measured = Measured { events, wall_s: wall, sim_s, goodput, peak_mib: peak_rss_mib() };
+    println!("{}", serde_json::to_string(&measured).map_err(|e| e.to_string())?);
     Ok(())
 }
 
 struct Row {
     name: &'static str,
     what: &'static str,
+    m: Measured,
+}
+
+/// What a bench case's child process measures, printed as JSON and read back typed.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Measured {
     events: u64,
     wall_s: f64,
     sim_s: f64,
@@ -532,11 +539,8 @@ fn run_case(name: &'static str, what: &'static str) -> Result<Row, String> {
         return Err(format!("bench case {name} failed: {}", String::from_utf8_lossy(&out.stderr)));
     }
     let text = String::from_utf8_lossy(&out.stdout);
-    let v: Vec<f64> = text.split_whitespace().filter_map(|x| x.parse().ok()).collect();
-    if v.len() != 5 {
-        return Err(format!("bench case {name} printed {text:?}"));
-    }
-    Ok(Row { name, what, events: v[0] as u64, wall_s: v[1], sim_s: v[2], goodput: v[3], peak_mib: v[4] })
+    let m = serde_json::from_str(&text).map_err(|e| format!("bench case {name} printed {text:?}: {e}"))?;
+    Ok(Row { name, what, m })
 }
 
 /// Runs the exploration `case` in a release child and returns the markdown rows it printed.
@@ -717,12 +721,12 @@ pub fn all(options: Options) -> Result<(), String> {
             "| {} | {} | {} | {:.2} | {:.2e} | {} | {} | {:.0} |",
             r.name,
             r.what,
-            r.events,
-            r.wall_s,
-            r.events as f64 / r.wall_s,
-            if r.sim_s > 0.0 { format!("{:.1}", r.sim_s / r.wall_s) } else { "-".into() },
-            if r.goodput > 0.0 { format!("{:.0}", r.goodput) } else { "-".into() },
-            r.peak_mib
+            r.m.events,
+            r.m.wall_s,
+            r.m.events as f64 / r.m.wall_s,
+            if r.m.sim_s > 0.0 { format!("{:.1}", r.m.sim_s / r.m.wall_s) } else { "-".into() },
+            if r.m.goodput > 0.0 { format!("{:.0}", r.m.goodput) } else { "-".into() },
+            r.m.peak_mib
         );
     }
     if !quick {
