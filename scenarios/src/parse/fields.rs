@@ -8,120 +8,13 @@
 use serde_json::{Map, Value as Json, json};
 
 use super::{
-    Bounds, MAX_ALGORAND_USERS, MAX_BLOCK_KIB, MAX_CLIENTS, MAX_FANOUT, MAX_FLIGHT_RECORDS, MAX_RATE_TPS,
-    MAX_RELAY_DEGREE, MAX_TIME_MS, MAX_TIME_S, MAX_TX_SIZE_BYTES, MBPS, MIN_TX_SIZE_BYTES, NON_NEGATIVE,
-    POSITIVE_TIME_S, TIME_MS, TIME_S, TIMEOUT_MS, TIMEOUT_S, number_kind,
+    MAX_ALGORAND_USERS, MAX_BLOCK_KIB, MAX_CLIENTS, MAX_FANOUT, MAX_FLIGHT_RECORDS, MAX_RATE_TPS, MAX_RELAY_DEGREE,
+    MAX_TX_SIZE_BYTES, MIN_TX_SIZE_BYTES,
 };
-
-/// What a field holds.
-#[derive(Clone, Copy, Debug)]
-pub(super) enum Ty {
-    /// An integer in [lo, hi].
-    Integer(i128, i128),
-    /// A finite number within the bounds.
-    Number(Bounds),
-    Boolean,
-    /// Any string (checked by its reader: a file name, a preset, ...).
-    Text,
-    /// One of these strings.
-    OneOf(&'static [&'static str]),
-    /// A list of distinct names, each one of these (empty: checked by the reader).
-    Names(&'static [&'static str]),
-    Strings,
-    Ints,
-    Numbers,
-    /// `[[0, 1], [2, 3]]`.
-    IntGroups,
-    /// `[first, last]`.
-    Views,
-    /// `{ kind = "...", params }` or "none".
-    Jitter,
-    /// "critical", "all" or a list of message kinds.
-    Targets,
-}
-
-/// A field's value when it is absent.
-#[derive(Clone, Copy, Debug)]
-pub(super) enum Dflt {
-    /// It must be given; the text is an example value for the help line.
-    Required(&'static str),
-    /// None: the text says what that means (docs).
-    Absent(&'static str),
-    /// Computed from other fields by the reader: the text says how (docs).
-    Computed(&'static str),
-    Int(i128),
-    Num(f64),
-    Bool(bool),
-    Str(&'static str),
-}
-
-/// One field of a section.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct Field {
-    pub(super) key: &'static str,
-    pub(super) ty: Ty,
-    pub(super) default: Dflt,
-    /// The docs' "allowed" column: `{bounds}` stands for the type's bounds; empty means just them.
-    pub(super) allowed: &'static str,
-    /// The docs' "meaning" column.
-    pub(super) doc: &'static str,
-}
-
-impl Field {
-    /// The field's number bounds.
-    pub(super) fn bounds(&self) -> Bounds {
-        match self.ty {
-            Ty::Number(bounds) => bounds,
-            _ => panic!("`{}` is not a number field", self.key),
-        }
-    }
-
-    /// The field's integer range.
-    pub(super) fn range(&self) -> (i128, i128) {
-        match self.ty {
-            Ty::Integer(lo, hi) => (lo, hi),
-            _ => panic!("`{}` is not an integer field", self.key),
-        }
-    }
-
-    /// The names a `OneOf` field takes.
-    pub(super) fn names(&self) -> &'static [&'static str] {
-        match self.ty {
-            Ty::OneOf(names) | Ty::Names(names) => names,
-            _ => panic!("`{}` is not a field of names", self.key),
-        }
-    }
-}
-
-/// The fields of one TOML table (or of each entry of a list of tables).
-#[derive(Clone, Copy, Debug)]
-pub(super) struct FieldTable {
-    /// Dotted path, "" at the top level.
-    pub(super) path: &'static str,
-    /// The name in the docs' markers (`<!-- fields:NAME -->`).
-    pub(super) name: &'static str,
-    /// `[[path]]`: a list of tables.
-    pub(super) list: bool,
-    pub(super) fields: &'static [Field],
-}
-
-/// Declares one table's fields as constants named by their keys, and the table.
-macro_rules! table {
-    ($module:ident, $path:literal, $name:literal, list = $list:literal,
-     { $( $key:ident : $ty:expr, $default:expr, $allowed:literal, $doc:literal; )* }) => {
-        #[allow(non_upper_case_globals)]
-        pub(super) mod $module {
-            #[allow(unused_imports)]
-            use super::{Dflt::*, Field, FieldTable, Ty::*, *};
-            $(
-                pub(in crate::parse) const $key: Field =
-                    Field { key: stringify!($key), ty: $ty, default: $default, allowed: $allowed, doc: $doc };
-            )*
-            pub(in crate::parse) const TABLE: FieldTable =
-                FieldTable { path: $path, name: $name, list: $list, fields: &[$($key),*] };
-        }
-    };
-}
+use crate::reader::{
+    Bounds, Dflt, Field, FieldTable, MAX_TIME_MS, MAX_TIME_S, MBPS, NON_NEGATIVE, POSITIVE_TIME_S, TIME_MS, TIME_S,
+    TIMEOUT_MS, TIMEOUT_S, Ty, number_kind, table,
+};
 
 /// Protocols by name (`protocol = "..."`), in the order of `ProtocolKind::ALL`.
 pub(super) const PROTOCOL_NAMES: &[&str] = crate::protocols::ProtocolKind::NAMES;
