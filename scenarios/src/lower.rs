@@ -68,7 +68,7 @@ pub fn lower(s: &Scenario) -> Lowered {
     let sim = SimConfig {
         seed: s.seed,
         n_replicas: n,
-        f: s.protocol.client_f(s),
+        f: s.protocol.client_f(&s.sections, s.replicas.f),
         net,
         send_to: match s.clients.send_to {
             model::SendTo::Nearest => SendPolicy::Nearest,
@@ -109,7 +109,7 @@ pub fn lower(s: &Scenario) -> Lowered {
         }),
         Some(trace) => WorkloadConfig::Replay(replay_config(&s.workload, trace, s.duration_s, s.clients.count)),
     };
-    let protocol = s.protocol.lower(s, &byzantine, &sim);
+    let protocol = s.protocol.lower(&s.sections, s.genesis_balance, &byzantine, &sim);
     Lowered { sim, workload, protocol, node_regions, byzantine }
 }
 

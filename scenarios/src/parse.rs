@@ -13,16 +13,14 @@ use std::path::{Path, PathBuf};
 
 use toml::de::{DeTable, DeValue};
 
-use protocols::algorand::{AlgorandConfig, StakeDistribution, Topology};
-
 use crate::model::{
-    Adversary, AdversaryAction, AdversaryMode, AdversaryRule, AdversaryTargets, Algorand, AlgorandPreset,
-    AlgorandTopology, Arrivals, Behavior, Byzantine, Certificate, Checks, Clients, Conflicts, CostProfile, Cpu, Crash,
-    CryptoMode, Delay, Faults, HotStuff, HotStuffVariant, Jitter, Leaderless, LeaderlessVariant, Limits, Network,
-    Output, Partition, ProtocolKind, Replicas, Scenario, SendTo, Stake, Who, Workload,
+    Adversary, AdversaryAction, AdversaryMode, AdversaryRule, AdversaryTargets, Arrivals, Behavior, Byzantine, Checks,
+    Clients, CostProfile, Cpu, Crash, CryptoMode, Delay, Faults, Jitter, Limits, Network, Output, Partition,
+    ProtocolKind, Replicas, Scenario, SendTo, Stake, Who, Workload,
 };
 use crate::presets;
-use crate::protocols::algorand;
+use crate::protocols::algorand::{self, MAX_ALGORAND_USERS};
+use crate::protocols::{Reading, Sections};
 
 mod explore;
 mod fields;
@@ -39,17 +37,6 @@ const MAX_RATE_TPS: f64 = 1e7;
 /// timeseries.csv holds one row per window; more than this is a mistake, not a plot.
 const MAX_WINDOWS: f64 = 1e6;
 const MAX_REPLICAS: i128 = 1024;
-/// Algorand users (replicas) a scenario may have: its messages travel over a gossip graph of
-/// bounded degree, not all-to-all, so it scales past the BFT protocols' cap.
-const MAX_ALGORAND_USERS: i128 = 100_000;
-/// Links per Algorand user, and per relay to other relays: the gossip graph's memory grows with
-/// them.
-const MAX_FANOUT: i128 = 64;
-const MAX_RELAY_DEGREE: i128 = 256;
-/// 1 GiB: far beyond any real block, and its bytes fit a u32.
-const MAX_BLOCK_KIB: f64 = 1_048_576.0;
-/// Pareto stake with this shape puts 80% of the stake with 20% of the users.
-const DEFAULT_PARETO_SHAPE: f64 = 1.16;
 /// Algorand is safe while the Byzantine users hold less than this share of the stake (ppm).
 const ALGORAND_BYZANTINE_STAKE_PPM: u64 = 200_000;
 const MAX_CLIENTS: i128 = 100_000;
@@ -285,13 +272,11 @@ fn build(c: &mut Ctx<'_>, root: &Table, path: &Path) -> Option<Scenario> {
     let limits = read_limits(c, &top);
     let max_transactions = limits.as_ref().map(|l| l.max_transactions);
     let workload = read_workload(c, &top, base_dir, duration.as_ref().map(|d| d.v), max_transactions);
-    let hotstuff = read_hotstuff(c, &top);
     let n_f = replicas.as_ref().map(|r| (r.n, r.f));
-    let leaderless_n_f = (kind == Some(ProtocolKind::Leaderless)).then_some(n_f).flatten();
-    let leaderless = read_leaderless(c, &top, leaderless_n_f, duration.as_ref().map(|d| d.v));
-    let algorand_users = (kind == Some(ProtocolKind::Algorand)).then_some(n).flatten();
-    let tx_size = workload.as_ref().map(|w| w.tx_size_bytes).filter(|_| kind == Some(ProtocolKind::Algorand));
-    let algorand = read_algorand(c, &top, algorand_users, tx_size);
+    let tx_size_bytes = workload.as_ref().map(|w| w.tx_size_bytes);
+    let reading = Reading { runs: false, n, n_f, duration_s: duration.as_ref().map(|d| d.v), tx_size_bytes };
+    let sections = Sections::read(c, &top, kind, reading);
+    let genesis_balance = read_genesis_balance(c, &top);
     let cpu = read_cpu(c, &top, base_dir);
     let output = read_output(c, &top, end_s);
     let explore = explore::read_explore(c, &top, kind, n_f, duration.as_ref().map(|d| d.v), end_s);
@@ -311,9 +296,8 @@ fn build(c: &mut Ctx<'_>, root: &Table, path: &Path) -> Option<Scenario> {
         checks: checks?,
         adversary: adversary?,
         workload: workload?,
-        hotstuff: hotstuff?,
-        leaderless: leaderless?,
-        algorand: algorand?,
+        sections: sections?,
+        genesis_balance: genesis_balance?.v,
         cpu: cpu?,
         limits: limits?,
         output: output?,
@@ -1654,237 +1638,10 @@ fn read_workload(
     })
 }
 
-fn read_hotstuff(c: &mut Ctx<'_>, top: &Section<'_>) -> Option<HotStuff> {
-    use fields::hotstuff as F;
-    let sec = c.section(top, "hotstuff");
-    c.table_keys(&sec, &F::TABLE);
-    let variants = [HotStuffVariant::Chained, HotStuffVariant::TwoChain, HotStuffVariant::Basic];
-    let variant = c.pick(&sec, &F::variant, &variants);
-    let certificate = c.pick(&sec, &F::certificate, &[Certificate::Aggregate, Certificate::List]);
-    let batch = c.whole::<u32>(&sec, &F::batch_size);
-    let timeout = c.num(&sec, &F::view_timeout_ms);
-    let backoff = c.num(&sec, &F::timeout_backoff);
-    let max_timeout = c.num(&sec, &F::max_timeout_ms);
-    let max_timeout = max_timeout.filter(|max| {
-        let Some(timeout) = &timeout else { return true };
-        let ok = max.v >= timeout.v;
-        if !ok {
-            let message = format!("max_timeout_ms ({}) must be >= view_timeout_ms ({})", max.v, timeout.v);
-            // Point at whichever of the two the file states (the other is a default).
-            let blamed = if max.at == Origin::Implicit { timeout } else { max };
-            c.fail(blamed, message, Some("raise max_timeout_ms or lower view_timeout_ms".to_string()));
-        }
-        ok
-    });
-    Some(HotStuff {
-        variant: variant?.v,
-        certificate: certificate?.v,
-        batch_size: batch?.v,
-        view_timeout_ms: timeout?.v,
-        timeout_backoff: backoff?.v,
-        max_timeout_ms: max_timeout?.v,
-    })
-}
-
-/// `[leaderless]`; with `n_f` (when the scenario runs it), checks that the variant tolerates f.
-fn read_leaderless(
-    c: &mut Ctx<'_>,
-    top: &Section<'_>,
-    n_f: Option<(u32, u32)>,
-    duration_s: Option<f64>,
-) -> Option<Leaderless> {
-    use fields::leaderless as F;
+/// Every protocol's opening balances: declared (and written) in `[leaderless]`, read by all.
+fn read_genesis_balance(c: &mut Ctx<'_>, top: &Section<'_>) -> Option<Val<u64>> {
     let sec = c.section(top, "leaderless");
-    c.table_keys(&sec, &F::TABLE);
-    let variant = c.pick(&sec, &F::variant, &[LeaderlessVariant::Wintermute, LeaderlessVariant::Epaxos]);
-    let variant = variant.filter(|v| {
-        let Some((n, f)) = n_f else { return true };
-        let Some(reason) = v.v.refuse(n, f) else { return true };
-        let min_f = (0..=f).rev().find(|&g| v.v.refuse(n, g).is_none()).unwrap_or(0);
-        let other = if v.v == LeaderlessVariant::Wintermute { ", or variant = \"epaxos\" (n >= 3f+1)" } else { "" };
-        let help = format!("raise replicas.n to {}, or set replicas.f = {min_f}{other}", v.v.min_replicas(f));
-        c.fail(v, format!("n = {n} and f = {f}: {reason}"), Some(help));
-        false
-    });
-    let conflicts = c.pick(&sec, &F::conflicts, &[Conflicts::SharedAccount, Conflicts::CreditsCommute]);
-    let wait = c.num(&sec, &F::fast_path_wait_ms);
-    let view_timeout = c.num(&sec, &F::view_timeout_ms);
-    let recovery = c.num(&sec, &F::recovery_timeout_ms);
-    let genesis = c.whole::<u64>(&sec, &F::genesis_balance);
-    let reconfigure = read_times(c, &sec, F::reconfigure_at_s.key, duration_s);
-    let checkpoint = c.whole::<u64>(&sec, &F::checkpoint_interval);
-    Some(Leaderless {
-        variant: variant?.v,
-        conflicts: conflicts?.v,
-        fast_path_wait_ms: wait?.v,
-        view_timeout_ms: view_timeout?.v,
-        recovery_timeout_ms: recovery?.v,
-        genesis_balance: genesis?.v,
-        reconfigure_at_s: reconfigure?,
-        checkpoint_interval: checkpoint?.v,
-    })
-}
-
-/// A list of times in [0, `duration_s`), in increasing order (empty when absent).
-fn read_times(c: &mut Ctx<'_>, sec: &Section<'_>, key: &str, duration_s: Option<f64>) -> Option<Vec<f64>> {
-    let field = sec.field(key);
-    let Some(node) = sec.get(key) else { return Some(Vec::new()) };
-    let Value::Array(items) = &node.value else {
-        let message = format!("expected a list of times in seconds, like [5, 12.5], found {}", found(&node.value));
-        return c.bad(node, &field, message, None);
-    };
-    let bounds = Bounds::at_least(0.0).at_most(duration_s.unwrap_or(MAX_TIME_MS / 1e3));
-    let mut times = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let item_field = format!("{field}[{i}]");
-        let Some(t) = c.node_f64(item, &item_field, "a time in seconds", bounds) else { continue };
-        if times.last().is_some_and(|&last| t <= last) {
-            let help = Some("list the times in increasing order".to_string());
-            return c.bad(item, &item_field, format!("{t} does not come after the time before it"), help);
-        }
-        times.push(t);
-    }
-    (times.len() == items.len()).then_some(times)
-}
-
-/// `[algorand]`: a preset, and any of its values overridden. With `n` (when the scenario runs
-/// Algorand), checks the gossip graph against the number of users, and with `tx_size_bytes`
-/// that a transaction fits a block.
-fn read_algorand(c: &mut Ctx<'_>, top: &Section<'_>, n: Option<u32>, tx_size_bytes: Option<u32>) -> Option<Algorand> {
-    use fields::algorand as F;
-    let sec = c.section(top, "algorand");
-    c.table_keys(&sec, &F::TABLE);
-    let preset = c.pick(&sec, &F::preset, &[AlgorandPreset::Mainnet, AlgorandPreset::Sosp2017]);
-    // With a bad preset (reported), the other fields are still checked, against mainnet's.
-    let base = crate::protocols::algorand::preset(preset.as_ref().map_or(AlgorandPreset::Mainnet, |p| p.v));
-    let (default_topology, relay_defaults) = match base.topology {
-        Topology::Relays { relays, relay_degree } => (AlgorandTopology::Relays, (relays, relay_degree)),
-        Topology::Peers => match AlgorandConfig::mainnet().topology {
-            Topology::Relays { relays, relay_degree } => (AlgorandTopology::Peers, (relays, relay_degree)),
-            Topology::Peers => unreachable!("mainnet uses relays"),
-        },
-    };
-    let topologies = [AlgorandTopology::Relays, AlgorandTopology::Peers];
-    let topology = c.pick_or(&sec, &F::topology, default_topology, &topologies);
-    let relays = c.whole_or::<u32>(&sec, &F::relays, relay_defaults.0);
-    let degree = c.whole_or::<u32>(&sec, &F::relay_degree, relay_defaults.1);
-    let fanout = c.whole_or::<u32>(&sec, &F::fanout, base.fanout);
-    // The gossip graph: relays and relay_degree belong to the relays topology; the rest is
-    // checked against the users only when the scenario runs Algorand.
-    let topology_is = |t| topology.as_ref().is_some_and(|v| v.v == t);
-    let peers = topology_is(AlgorandTopology::Peers);
-    let implicit = topology.as_ref().is_some_and(|t| t.at == Origin::Implicit);
-    let relays =
-        relays.filter(|r| if peers { only_relays(c, &sec, "relays", implicit) } else { check_relays(c, r, n) });
-    let relay_count = |r: &Val<u32>, n| {
-        let topology = Topology::Relays { relays: r.v, relay_degree: 1 };
-        AlgorandConfig { topology, ..base.clone() }.relay_count(n)
-    };
-    let count =
-        n.zip(relays.as_ref()).filter(|_| topology_is(AlgorandTopology::Relays)).map(|(n, r)| relay_count(r, n));
-    let degree = degree.filter(|d| match count {
-        _ if peers => only_relays(c, &sec, "relay_degree", implicit),
-        Some(count) => check_links(c, d, count.saturating_sub(1), "a relay links to relay_degree other relays"),
-        None => true,
-    });
-    let fanout = fanout.filter(|f| match (peers, count, n) {
-        (true, _, Some(n)) => check_links(c, f, n - 1, "a user links to fanout other users"),
-        (false, Some(count), _) => check_links(c, f, count, "a non-relay user links to fanout distinct relays"),
-        _ => true,
-    });
-    let batch = c.num_or(&sec, &F::gossip_batch_ms, base.gossip_batch.as_millis_f64());
-    let block_kib = c.num_or(&sec, &F::block_max_kib, f64::from(base.block_max_bytes) / 1024.0);
-    let block_kib = block_kib.filter(|kib| check_block_fits(c, kib, tx_size_bytes));
-    let secs = |c: &mut Ctx<'_>, f: &Field, default: sim_core::Span| c.num_or(&sec, f, default.as_secs_f64());
-    let priority_wait = secs(c, &F::priority_wait_s, base.priority_wait);
-    let block_wait = secs(c, &F::block_wait_s, base.block_wait);
-    let step_timeout = secs(c, &F::step_timeout_s, base.step_timeout);
-    let vrf = c.num_or(&sec, &F::vrf_verify_us, base.vrf_verify.as_nanos() as f64 / 1e3);
-    let stake = read_stake(c, &sec, &base);
-    Some(Algorand {
-        preset: preset?.v,
-        topology: topology?.v,
-        relays: relays?.v,
-        relay_degree: degree?.v,
-        fanout: fanout?.v,
-        gossip_batch_ms: batch?.v,
-        block_max_bytes: (block_kib?.v * 1024.0).round() as u32,
-        priority_wait_s: priority_wait?.v,
-        block_wait_s: block_wait?.v,
-        step_timeout_s: step_timeout?.v,
-        vrf_verify_us: vrf?.v,
-        stake: stake?,
-    })
-}
-
-/// A block holds at least one transaction (`tx_size_bytes`, when the scenario runs Algorand).
-fn check_block_fits(c: &mut Ctx<'_>, kib: &Val<f64>, tx_size_bytes: Option<u32>) -> bool {
-    let Some(tx) = tx_size_bytes else { return true };
-    let ok = (kib.v * 1024.0).round() >= f64::from(tx);
-    if !ok {
-        let message = format!("a block of {} KiB cannot hold one transaction of {tx} bytes", kib.v);
-        let help = format!("raise block_max_kib to {} or lower workload.tx_size_bytes", f64::from(tx) / 1024.0);
-        c.fail(kib, message, Some(help));
-    }
-    ok
-}
-
-/// `relays` fits the users (0: n/100 of them, at least 20).
-fn check_relays(c: &mut Ctx<'_>, relays: &Val<u32>, n: Option<u32>) -> bool {
-    let Some(n) = n else { return true };
-    let ok = relays.v <= n;
-    if !ok {
-        let message = format!("relays = {} but there are only {n} users (replicas.n)", relays.v);
-        c.fail(relays, message, Some(format!("make relays at most {n}, or 0 for n/100 of them (at least 20)")));
-    }
-    ok
-}
-
-/// A stated `fanout` or `relay_degree` has that many distinct users to link to (`available`);
-/// a preset's value is capped instead, as the protocol does.
-fn check_links(c: &mut Ctx<'_>, links: &Val<u32>, available: u32, why: &str) -> bool {
-    let ok = links.at == Origin::Implicit || links.v <= available;
-    if !ok {
-        let key = links.field.rsplit('.').next().unwrap_or(&links.field);
-        let message = format!("{key} = {} but only {available} can be linked to: {why}", links.v);
-        let help = match available {
-            0 => "add users or relays, or remove it".to_string(),
-            _ => format!("lower {key} to at most {available}, or add users or relays"),
-        };
-        c.fail(links, message, Some(help));
-    }
-    ok
-}
-
-/// Reports `key` given with the peers topology (`implicit`: the preset's).
-fn only_relays(c: &mut Ctx<'_>, sec: &Section<'_>, key: &str, implicit: bool) -> bool {
-    let Some(node) = sec.get(key) else { return true };
-    let whose = if implicit { ", the preset's" } else { "" };
-    let message = format!("only topology = \"relays\" has {key}; this one is \"peers\"{whose}");
-    let help = "remove it, or write topology = \"relays\"".to_string();
-    c.report(&node.at, Some(&sec.field(key)), message, Some(help));
-    false
-}
-
-/// `stake` and `pareto_shape` (Pareto only); the mean per user is the preset's.
-fn read_stake(c: &mut Ctx<'_>, sec: &Section<'_>, base: &AlgorandConfig) -> Option<Stake> {
-    use fields::algorand as F;
-    let default = match base.stake {
-        StakeDistribution::Equal { .. } => "equal",
-        StakeDistribution::Pareto { .. } => "pareto",
-    };
-    let default_shape = match base.stake {
-        StakeDistribution::Pareto { shape, .. } => shape,
-        StakeDistribution::Equal { .. } => DEFAULT_PARETO_SHAPE,
-    };
-    let kind = c.pick_or(sec, &F::stake, default, F::stake.names())?;
-    if kind.v == "equal" {
-        let Some(node) = sec.get("pareto_shape") else { return Some(Stake::Equal) };
-        let help = "remove it, or write stake = \"pareto\"".to_string();
-        return c.bad(node, &sec.field("pareto_shape"), "only stake = \"pareto\" has pareto_shape", help.into());
-    }
-    let shape = c.num_or(sec, &F::pareto_shape, default_shape)?;
-    Some(Stake::Pareto { shape: shape.v })
+    c.whole::<u64>(&sec, &crate::protocols::leaderless::fields::genesis_balance)
 }
 
 /// Why a valid Algorand scenario is not safe at its seed: the Byzantine users hold 20% of the
@@ -1906,7 +1663,7 @@ fn stake_problem(s: &Scenario) -> Option<StakeProblem> {
     let n = s.replicas.n;
     let total = ids.iter().map(Vec::len).sum::<usize>() as u64;
     let safe = "Algorand is safe only while the Byzantine users hold less than 20% of the stake";
-    match s.algorand.stake {
+    match s.sections.algorand.stake {
         Stake::Equal => {
             // Every user holds as much: the share is the count.
             let mut so_far = 0;
@@ -1921,7 +1678,7 @@ fn stake_problem(s: &Scenario) -> Option<StakeProblem> {
             Some(StakeProblem { entry, message, help })
         }
         Stake::Pareto { .. } => {
-            let world = algorand::world(&algorand::config(&s.algorand), n, s.seed);
+            let world = algorand::world(&algorand::config(&s.sections.algorand), n, s.seed);
             let mut byzantine = vec![false; n as usize];
             let mut reached = None;
             for (i, e) in ids.iter().enumerate() {

@@ -168,7 +168,7 @@ pub(crate) fn found(value: &Value) -> &'static str {
 
 /// What a field holds.
 #[derive(Clone, Copy, Debug)]
-pub(crate) enum Ty {
+pub enum Ty {
     /// An integer in [lo, hi].
     Integer(i128, i128),
     /// A finite number within the bounds.
@@ -195,7 +195,7 @@ pub(crate) enum Ty {
 
 /// A field's value when it is absent.
 #[derive(Clone, Copy, Debug)]
-pub(crate) enum Dflt {
+pub enum Dflt {
     /// It must be given; the text is an example value for the help line.
     Required(&'static str),
     /// None: the text says what that means (docs).
@@ -210,7 +210,7 @@ pub(crate) enum Dflt {
 
 /// One field of a section.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Field {
+pub struct Field {
     pub(crate) key: &'static str,
     pub(crate) ty: Ty,
     pub(crate) default: Dflt,
@@ -248,7 +248,7 @@ impl Field {
 
 /// The fields of one TOML table (or of each entry of a list of tables).
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct FieldTable {
+pub struct FieldTable {
     /// Dotted path, "" at the top level.
     pub(crate) path: &'static str,
     /// The name in the docs' markers (`<!-- fields:NAME -->`).
@@ -284,7 +284,7 @@ pub(crate) use table;
 // Diagnostics collection
 // ---------------------------------------------------------------------------------------------
 
-pub(crate) struct Ctx<'s> {
+pub struct Ctx<'s> {
     pub(crate) file: String,
     pub(crate) src: &'s str,
     /// Byte offset at which each line starts.
@@ -382,7 +382,7 @@ pub(crate) enum Missing<T> {
 }
 
 /// A table being read.
-pub(crate) struct Section<'t> {
+pub struct Section<'t> {
     /// Dotted path, "" at the top level.
     pub(crate) path: String,
     /// Where to point a "missing field" diagnostic.
@@ -417,7 +417,7 @@ impl<'t> Section<'t> {
 
 /// An interval of allowed numbers.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Bounds {
+pub struct Bounds {
     pub(crate) lo: f64,
     pub(crate) lo_inclusive: bool,
     /// Infinite: no upper bound.
@@ -498,6 +498,12 @@ impl Ctx<'_> {
                 Section { path, at: node.at.clone(), table: None, broken: true }
             }
         }
+    }
+
+    /// Reports every key of a section without child tables that `table` does not declare.
+    pub(crate) fn leaf_keys(&mut self, sec: &Section<'_>, table: &FieldTable) {
+        let known: Vec<&str> = table.fields.iter().map(|f| f.key).collect();
+        self.known_keys(sec, &known);
     }
 
     /// Reports every key of the section that is not in `known`, with the closest known one.
