@@ -889,7 +889,7 @@ impl AlgSetup {
     fn new(file: &str) -> Result<AlgSetup, String> {
         let sets: Vec<String> = Proto::Algorand.sets().iter().map(|s| s.to_string()).collect();
         let s = load(file, &sets)?;
-        let cfg = scenarios::protocols::algorand::config(&s.algorand);
+        let cfg = scenarios::protocols::algorand::config(&s.sections.algorand);
         Ok(AlgSetup { s, cfg })
     }
 
@@ -986,10 +986,10 @@ fn setup(s: &Scenario, alg: &AlgSetup, bounds: &[(&str, Option<f64>)], quick: bo
          `rate_scale` = (share of the rate) / `time_scale`: the offered rate is the stated share of the trace's, and \
          the curve keeps its shape, each step shortened by `time_scale`.{}",
         if quick { " **This is a `--quick` run**: fewer rates." } else { "" },
-        s.hotstuff.batch_size,
-        s.hotstuff.view_timeout_ms,
-        s.leaderless.fast_path_wait_ms,
-        s.leaderless.recovery_timeout_ms,
+        s.sections.hotstuff.batch_size,
+        s.sections.hotstuff.view_timeout_ms,
+        s.sections.leaderless.fast_path_wait_ms,
+        s.sections.leaderless.recovery_timeout_ms,
         s.replicas.n,
         s.replicas.f,
         a.proposers,
@@ -1337,7 +1337,7 @@ fn reading(runs: &[Run], s: &Scenario, alg: &AlgSetup, quick: bool) -> String {
     if quick {
         let _ = writeln!(t, "A `--quick` run holds only some rates; the reading quotes the runs present.\n");
     }
-    let batch = s.hotstuff.batch_size;
+    let batch = s.sections.hotstuff.batch_size;
     let hs_view =
         g("dota2", "1/10", "HotStuff").or_else(|| runs.iter().find(|r| r.label == "HotStuff")).and_then(view_ms);
     // ---- latency when BLSMR-W keeps up
@@ -1423,7 +1423,7 @@ fn reading(runs: &[Run], s: &Scenario, alg: &AlgSetup, quick: bool) -> String {
             s.cpu.cores,
             f0(cpu_capacity(w)),
             if over.is_empty() { "no run here".into() } else { over.join("; ") },
-            s.leaderless.recovery_timeout_ms,
+            s.sections.leaderless.recovery_timeout_ms,
             g("dota2", "1/10", "BLSMR-W").map_or(String::new(), |w| {
                 let (lo, hi) = window_range(w, 1.0, 10.0, |x| x.goodput);
                 let (late, _) = window_range(w, 10.0, 22.0, |x| x.goodput);
