@@ -1,16 +1,19 @@
 //! The protocol registry: each protocol is one module here saying what the boundary needs to
 //! know about it, and `registry!` below lists them once.
 //!
-//! A module implements [`Boundary`]: its name and the word for its nodes, its Byzantine
+//! A module implements [`Boundary`]: its scenario section (its struct, its fields declared with
+//! `reader::table!`, its reader and checks), its name and the word for its nodes, its Byzantine
 //! behaviours (a closed enum of its own), the n and f it tolerates, its messages, its planted
 //! bugs, how a scenario lowers to its configuration, how a run of it is built and what the
 //! run's summary shows of it (its rows, execution latency apart, why it has no view timeline).
 //! The macro
-//! generates [`ProtocolKind`], the scenario-level [`Behavior`], [`ProtocolConfig`] and
-//! [`Planted`], and one dispatching `match` per operation: generic code (lowering, running,
+//! generates [`ProtocolKind`], the scenario-level [`Behavior`], [`Sections`], [`ProtocolConfig`]
+//! and [`Planted`], and one dispatching `match` per operation: generic code (lowering, running,
 //! shrinking, swarm, watchers, the CLI) asks the kind and never matches on it. Adding a protocol
 //! is one module and one line of `registry!`; a behaviour it forgets to lower or name does not
-//! compile, since every match over a protocol's behaviours is exhaustive.
+//! compile, since every match over a protocol's behaviours is exhaustive. A module sees its
+//! section, n, f, the seed and the run's `RunInfo`, never the `Scenario`: `model` builds on the
+//! registry, not the other way round.
 
 pub mod algorand;
 pub mod hotstuff;
