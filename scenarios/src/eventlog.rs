@@ -205,7 +205,7 @@ impl Watcher for EventLog {
             r#"{{"schema":"byzsim-events","version":{SCHEMA_VERSION},"byzsim":{},"scenario":{},"protocol":"{}","seed":{},"replicas":{},"nodes":{},"kinds":[{}],"filter":{}}}"#,
             json_str(&crate::version::long()),
             json_str(&info.scenario),
-            info.protocol.name(),
+            info.protocol,
             info.seed,
             info.n_replicas,
             info.n_nodes,
@@ -425,10 +425,10 @@ pub fn flight_lines(report: &Report, count: usize) -> Vec<String> {
 /// What a watcher will be told of a run of `scenario`, known before it runs.
 pub fn preview_info(scenario: &crate::model::Scenario) -> RunInfo {
     let n_nodes = scenario.replicas.n + scenario.clients.count;
-    RunInfo::new(scenario, n_nodes, scenario.protocol.kind_table())
+    crate::run::run_info(scenario, n_nodes, scenario.protocol.kind_table())
 }
 
 /// What a watcher would have been told of this run.
 pub fn info_of(report: &Report) -> RunInfo {
-    RunInfo::new(&report.scenario, report.result.nodes.len() as u32, report.result.kinds.clone())
+    crate::run::run_info(&report.scenario, report.result.nodes.len() as u32, report.result.kinds.clone())
 }

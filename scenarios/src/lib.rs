@@ -18,6 +18,7 @@ pub mod perfetto;
 pub mod planted;
 pub mod presets;
 pub mod protocols;
+pub mod reader;
 pub mod report;
 pub mod results;
 pub mod resultsdir;

@@ -45,7 +45,7 @@ pub fn lower(s: &Scenario) -> Lowered {
     let sim = SimConfig {
         seed: s.seed,
         n_replicas: n,
-        f: s.protocol.client_f(s),
+        f: s.protocol.client_f(&s.sections, s.replicas.f),
         net: net(s, &node_regions),
         send_to: match s.clients.send_to {
             model::SendTo::Nearest => SendPolicy::Nearest,
@@ -69,7 +69,7 @@ pub fn lower(s: &Scenario) -> Lowered {
         adversary: adversary(&s.adversary, s.protocol, twins_plan(s, &byzantine), slow_replica(s, &byzantine)),
     };
     let workload = workload(s);
-    let protocol = s.protocol.lower(s, &byzantine, &sim);
+    let protocol = s.protocol.lower(&s.sections, s.genesis_balance, &byzantine, &sim);
     Lowered { sim, workload, protocol, node_regions, byzantine }
 }
 

@@ -9,52 +9,34 @@
 //! one mistake is reported once.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use protocols::algorand::{AlgorandConfig, StakeDistribution, Topology};
-
 use crate::model::{
-    Adversary, AdversaryAction, AdversaryMode, AdversaryRule, AdversaryTargets, Algorand, AlgorandPreset,
-    AlgorandTopology, Arrivals, Behavior, Byzantine, Certificate, Checks, Clients, Conflicts, CostProfile, Cpu, Crash,
-    CryptoMode, Delay, Faults, HotStuff, HotStuffVariant, Jitter, Leaderless, LeaderlessVariant, Limits, Network,
-    Output, Partition, ProtocolKind, Replicas, Scenario, SendTo, Stake, Who, Workload,
+    Adversary, AdversaryAction, AdversaryMode, AdversaryRule, AdversaryTargets, Arrivals, Behavior, Byzantine, Checks,
+    Clients, CostProfile, Cpu, Crash, CryptoMode, Delay, Faults, Jitter, Limits, Network, Output, Partition,
+    ProtocolKind, Replicas, Scenario, SendTo, Stake, Who, Workload,
 };
 use crate::presets;
-use crate::protocols::algorand;
+use crate::protocols::algorand::{self, MAX_ALGORAND_USERS};
+use crate::protocols::{Reading, Sections};
 
 mod explore;
 mod fields;
 mod workload;
 
-use fields::{Dflt, Field, FieldTable};
+use crate::reader::{
+    Bounds, Ctx, Entry, Field, FieldTable, MAX_TIME_MS, Missing, NON_NEGATIVE, Node, Origin, Section, TIME_MS, TIME_S,
+    Table, Val, Value, convert, convert_table, found, quoted_list, with_suggestion,
+};
+pub use crate::reader::{Diagnostic, Diagnostics};
 pub use fields::{fill_docs, schema_json};
 
-/// The latest virtual time a scenario may mention (about 115 days): far below what the engine's
-/// nanosecond clock holds (about 584 years), so sums of times cannot overflow it.
-const MAX_TIME_S: f64 = 1e7;
-const MAX_TIME_MS: f64 = MAX_TIME_S * 1e3;
-/// 1 Tbit/s: faster than any real link, and small enough that bits per second fit in a u64.
-const MAX_MBPS: f64 = 1e6;
 const MAX_RATE_TPS: f64 = 1e7;
 /// timeseries.csv holds one row per window; more than this is a mistake, not a plot.
 const MAX_WINDOWS: f64 = 1e6;
 const MAX_REPLICAS: i128 = 1024;
-/// Algorand users (replicas) a scenario may have: its messages travel over a gossip graph of
-/// bounded degree, not all-to-all, so it scales past the BFT protocols' cap.
-const MAX_ALGORAND_USERS: i128 = 100_000;
-/// Links per Algorand user, and per relay to other relays: the gossip graph's memory grows with
-/// them.
-const MAX_FANOUT: i128 = 64;
-const MAX_RELAY_DEGREE: i128 = 256;
-/// 1 GiB: far beyond any real block, and its bytes fit a u32.
-const MAX_BLOCK_KIB: f64 = 1_048_576.0;
-/// Pareto stake with this shape puts 80% of the stake with 20% of the users.
-const DEFAULT_PARETO_SHAPE: f64 = 1.16;
 /// Algorand is safe while the Byzantine users hold less than this share of the stake (ppm).
 const ALGORAND_BYZANTINE_STAKE_PPM: u64 = 200_000;
 const MAX_CLIENTS: i128 = 100_000;
@@ -82,63 +64,6 @@ const MAX_FLIGHT_RECORDS: usize = 1_000_000;
 // ---------------------------------------------------------------------------------------------
 // Public API
 // ---------------------------------------------------------------------------------------------
-
-/// One problem found in a scenario, located as precisely as possible.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Diagnostic {
-    /// The scenario file, as given.
-    pub file: String,
-    /// 1-based line of the faulty value (or key); None when it came from `--set` or is absent.
-    pub line: Option<usize>,
-    /// 1-based column, in characters.
-    pub column: Option<usize>,
-    /// Dotted path of the field, e.g. `replicas.regions[2]`.
-    pub field: Option<String>,
-    pub message: String,
-    pub help: Option<String>,
-    /// The `--set` key the faulty value came from; such a value has no line.
-    pub set: Option<String>,
-}
-
-impl fmt::Display for Diagnostic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file)?;
-        if let Some(line) = self.line {
-            write!(f, ":{line}")?;
-            if let Some(column) = self.column {
-                write!(f, ":{column}")?;
-            }
-        }
-        if let Some(key) = &self.set {
-            write!(f, ": --set {key}")?;
-        }
-        if let Some(field) = self.field.as_ref().filter(|field| self.set.as_ref() != Some(*field)) {
-            write!(f, ": {field}")?;
-        }
-        write!(f, ": {}", self.message)?;
-        if let Some(help) = &self.help {
-            write!(f, "\n  help: {help}")?;
-        }
-        Ok(())
-    }
-}
-
-/// Every problem of one scenario, in file order (those without a line last).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Diagnostics(pub Vec<Diagnostic>);
-
-impl fmt::Display for Diagnostics {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for d in &self.0 {
-            writeln!(f, "{d}\n")?;
-        }
-        let count = self.0.len();
-        let file = self.0.first().map_or("the scenario", |d| d.file.as_str());
-        write!(f, "{count} problem{} in {file}", if count == 1 { "" } else { "s" })
-    }
-}
-
-impl std::error::Error for Diagnostics {}
 
 /// Read, override, validate. `overrides` are "key.path=value" strings from `--set` (value is
 /// parsed as a TOML value; if that fails it is taken as a bare string, so
@@ -246,93 +171,6 @@ fn to_toml(value: &Value) -> Option<toml::Value> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The tree: TOML values that remember where they came from
-// ---------------------------------------------------------------------------------------------
-
-/// Where a value came from, which decides how a diagnostic points at it.
-#[derive(Clone, Debug, PartialEq)]
-enum Origin {
-    /// A byte range of the scenario text.
-    File(Range<usize>),
-    /// The `--set` override with this key.
-    Set(String),
-    /// A default or `--seed`: nothing to point at.
-    Implicit,
-}
-
-#[derive(Clone, Debug)]
-struct Node {
-    at: Origin,
-    value: Value,
-    /// The text of a `--set` value, so that a string field takes `--set name=2024` as "2024".
-    raw: Option<String>,
-}
-
-#[derive(Clone, Debug)]
-enum Value {
-    Str(String),
-    /// None when the integer does not even fit an i128.
-    Int(Option<i128>),
-    /// As written: may be NaN or infinite.
-    Float(f64),
-    Bool(bool),
-    Datetime,
-    Array(Vec<Node>),
-    Table(Table),
-}
-
-#[derive(Clone, Debug, Default)]
-struct Table(BTreeMap<String, Entry>);
-
-#[derive(Clone, Debug)]
-struct Entry {
-    /// Where the key is written: unknown fields are reported there.
-    key_at: Origin,
-    node: Node,
-}
-
-fn origin(span: Range<usize>, set_key: Option<&str>) -> Origin {
-    match set_key {
-        Some(key) => Origin::Set(key.to_string()),
-        None => Origin::File(span),
-    }
-}
-
-fn convert(value: &Spanned<DeValue<'_>>, set_key: Option<&str>) -> Node {
-    let converted = match value.get_ref() {
-        DeValue::String(s) => Value::Str(s.to_string()),
-        DeValue::Integer(i) => Value::Int(i128::from_str_radix(i.as_str(), i.radix()).ok()),
-        DeValue::Float(x) => Value::Float(x.as_str().parse().unwrap_or(f64::NAN)),
-        DeValue::Boolean(b) => Value::Bool(*b),
-        DeValue::Datetime(_) => Value::Datetime,
-        DeValue::Array(items) => Value::Array(items.iter().map(|item| convert(item, set_key)).collect()),
-        DeValue::Table(table) => Value::Table(convert_table(table, set_key)),
-    };
-    Node { at: origin(value.span(), set_key), value: converted, raw: None }
-}
-
-fn convert_table(table: &DeTable<'_>, set_key: Option<&str>) -> Table {
-    let entries = table.iter().map(|(key, value)| {
-        let entry = Entry { key_at: origin(key.span(), set_key), node: convert(value, set_key) };
-        (key.get_ref().to_string(), entry)
-    });
-    Table(entries.collect())
-}
-
-/// How a diagnostic names the kind of a value that had the wrong type.
-fn found(value: &Value) -> &'static str {
-    match value {
-        Value::Str(_) => "a string",
-        Value::Int(_) => "an integer",
-        Value::Float(_) => "a float",
-        Value::Bool(_) => "a boolean",
-        Value::Datetime => "a date-time",
-        Value::Array(_) => "an array",
-        Value::Table(_) => "a table",
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
 // --set overrides
 // ---------------------------------------------------------------------------------------------
 
@@ -393,518 +231,11 @@ fn apply_override(ctx: &mut Ctx<'_>, root: &mut Table, text: &str) {
     table.0.insert(last.to_string(), Entry { key_at: at, node });
 }
 
-// ---------------------------------------------------------------------------------------------
-// Diagnostics collection
-// ---------------------------------------------------------------------------------------------
-
-struct Ctx<'s> {
-    file: String,
-    src: &'s str,
-    /// Byte offset at which each line starts.
-    line_starts: Vec<usize>,
-    diags: Vec<Diagnostic>,
-    /// The files read so far (matrix, profile, trace).
-    inputs: Vec<PathBuf>,
-}
-
-impl<'s> Ctx<'s> {
-    fn new(path: &Path, src: &'s str) -> Self {
-        let line_starts = std::iter::once(0).chain(src.match_indices('\n').map(|(i, _)| i + 1)).collect();
-        Ctx { file: path.display().to_string(), src, line_starts, diags: Vec::new(), inputs: Vec::new() }
-    }
-
-    /// 1-based line and column (in characters) of a byte offset.
-    fn locate(&self, offset: usize) -> (usize, usize) {
-        let line = self.line_starts.partition_point(|&start| start <= offset).max(1);
-        let start = self.line_starts.get(line - 1).copied().unwrap_or(0);
-        let column = self.src.get(start..offset).map_or(1, |text| text.chars().count() + 1);
-        (line, column)
-    }
-
-    fn report(&mut self, at: &Origin, field: Option<&str>, message: impl Into<String>, help: Option<String>) {
-        let (line, column, set) = match at {
-            Origin::File(span) => {
-                let (line, column) = self.locate(span.start);
-                (Some(line), Some(column), None)
-            }
-            Origin::Set(key) => (None, None, Some(key.clone())),
-            Origin::Implicit => (None, None, None),
-        };
-        self.diags.push(Diagnostic {
-            file: self.file.clone(),
-            line,
-            column,
-            field: field.map(str::to_string),
-            message: message.into(),
-            help,
-            set,
-        });
-    }
-
-    /// Reports a problem with a node and yields None, the value of a field that failed.
-    fn bad<T>(&mut self, node: &Node, field: &str, message: impl Into<String>, help: Option<String>) -> Option<T> {
-        self.report(&node.at, Some(field), message, help);
-        None
-    }
-
-    fn fail<T>(&mut self, val: &Val<T>, message: impl Into<String>, help: Option<String>) {
-        self.report(&val.at, Some(&val.field), message, help);
-    }
-
-    fn syntax_error(&mut self, e: &toml::de::Error) {
-        let at = e.span().map_or(Origin::Implicit, Origin::File);
-        self.report(&at, None, format!("invalid TOML: {}", e.message().trim_end()), None);
-    }
-
-    fn finish(mut self) -> Diagnostics {
-        self.diags.sort_by_key(|d| (d.line.is_none(), d.line, d.column));
-        Diagnostics(self.diags)
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Typed reading of fields
-// ---------------------------------------------------------------------------------------------
-
-/// A checked value, where it came from, and its field name, kept for checks across fields.
-#[derive(Clone, Debug)]
-struct Val<T> {
-    v: T,
-    at: Origin,
-    field: String,
-}
-
-/// What to do when a field is absent.
-#[derive(Clone, Copy, Debug)]
-enum Missing<T> {
-    Default(T),
-    /// Report it; the text is an example value for the help line.
-    Required(&'static str),
-}
-
-/// A table being read.
-struct Section<'t> {
-    /// Dotted path, "" at the top level.
-    path: String,
-    /// Where to point a "missing field" diagnostic.
-    at: Origin,
-    table: Option<&'t Table>,
-    /// The table had the wrong type (already reported): its fields are not also "missing".
-    broken: bool,
-}
-
-impl<'t> Section<'t> {
-    fn root(table: &'t Table) -> Self {
-        Section { path: String::new(), at: Origin::Implicit, table: Some(table), broken: false }
-    }
-
-    fn field(&self, key: &str) -> String {
-        if self.path.is_empty() { key.to_string() } else { format!("{}.{key}", self.path) }
-    }
-
-    fn get(&self, key: &str) -> Option<&'t Node> {
-        self.table?.0.get(key).map(|entry| &entry.node)
-    }
-
-    /// "under [replicas]", for help lines.
-    fn place(&self) -> String {
-        match self.path.as_str() {
-            "" => "at the top level".to_string(),
-            path if path.ends_with(']') => format!("in {path}"),
-            path => format!("under [{path}]"),
-        }
-    }
-}
-
-/// An interval of allowed numbers.
-#[derive(Clone, Copy, Debug)]
-struct Bounds {
-    lo: f64,
-    lo_inclusive: bool,
-    /// Infinite: no upper bound.
-    hi: f64,
-    hi_inclusive: bool,
-}
-
-impl Bounds {
-    const fn at_least(lo: f64) -> Self {
-        Bounds { lo, lo_inclusive: true, hi: f64::INFINITY, hi_inclusive: true }
-    }
-    const fn above(lo: f64) -> Self {
-        Bounds { lo, lo_inclusive: false, hi: f64::INFINITY, hi_inclusive: true }
-    }
-    const fn at_most(self, hi: f64) -> Self {
-        Bounds { hi, hi_inclusive: true, ..self }
-    }
-    const fn below(self, hi: f64) -> Self {
-        Bounds { hi, hi_inclusive: false, ..self }
-    }
-    fn contains(&self, x: f64) -> bool {
-        let above_lo = if self.lo_inclusive { x >= self.lo } else { x > self.lo };
-        let below_hi = if self.hi_inclusive { x <= self.hi } else { x < self.hi };
-        above_lo && below_hi
-    }
-}
-
-impl fmt::Display for Bounds {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", if self.lo_inclusive { ">=" } else { ">" }, self.lo)?;
-        if self.hi.is_finite() {
-            write!(f, " and {} {}", if self.hi_inclusive { "<=" } else { "<" }, self.hi)?;
-        }
-        Ok(())
-    }
-}
-
-const TIME_S: Bounds = Bounds::at_least(0.0).at_most(MAX_TIME_S);
-const POSITIVE_TIME_S: Bounds = Bounds::above(0.0).at_most(MAX_TIME_S);
-const TIME_MS: Bounds = Bounds::at_least(0.0).at_most(MAX_TIME_MS);
-/// Timeouts are whole nanoseconds in the engine and must not round to zero: at least 1 µs.
-const TIMEOUT_MS: Bounds = Bounds::at_least(0.001).at_most(MAX_TIME_MS);
-const TIMEOUT_S: Bounds = Bounds::at_least(0.000_001).at_most(MAX_TIME_S);
-const MBPS: Bounds = Bounds::at_least(0.0).at_most(MAX_MBPS);
-const NON_NEGATIVE: Bounds = Bounds::at_least(0.0);
-
-/// What a number field holds, from the unit at the end of its name.
-fn number_kind(key: &str) -> &'static str {
-    if key.ends_with("_ms") {
-        "a number of milliseconds"
-    } else if key.ends_with("_s") {
-        "a number of seconds"
-    } else if key.ends_with("_mbps") {
-        "a number of Mbit/s"
-    } else if key.ends_with("_tps") {
-        "a number of transactions per second"
-    } else {
-        "a number"
-    }
-}
-
-fn quoted_list(names: &[&str]) -> String {
-    names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ")
-}
-
-impl Ctx<'_> {
-    /// The subtable `key` of `parent`; reports it if it is something else.
-    fn section<'t>(&mut self, parent: &Section<'t>, key: &str) -> Section<'t> {
-        let path = parent.field(key);
-        match parent.get(key) {
-            None => Section { path, at: Origin::Implicit, table: None, broken: parent.broken },
-            Some(Node { value: Value::Table(table), at, .. }) => {
-                Section { path, at: at.clone(), table: Some(table), broken: false }
-            }
-            Some(node) => {
-                let message = format!("expected a table, found {}", found(&node.value));
-                self.report(&node.at, Some(&path), message, Some(format!("write it as a [{path}] section")));
-                Section { path, at: node.at.clone(), table: None, broken: true }
-            }
-        }
-    }
-
-    /// Reports every key of the section that is not in `known`, with the closest known one.
-    fn known_keys(&mut self, sec: &Section<'_>, known: &[&str]) {
-        let Some(table) = sec.table else { return };
-        for (key, entry) in &table.0 {
-            if known.contains(&key.as_str()) {
-                continue;
-            }
-            let message = with_suggestion(format!("unknown field `{key}`"), key, known);
-            let help = format!("the fields {} are: {}", sec.place(), known.join(", "));
-            self.report(&entry.key_at, Some(&sec.field(key)), message, Some(help));
-        }
-    }
-
-    fn missing(&mut self, sec: &Section<'_>, key: &str, example: &str) {
-        if sec.broken {
-            return;
-        }
-        let field = sec.field(key);
-        let help = format!("add `{key} = {example}` {}", sec.place());
-        self.report(&sec.at, Some(&field), format!("missing required field `{field}`"), Some(help));
-    }
-
-    /// The node of `key`, or (as the error) the field's outcome when it is absent: its default,
-    /// or None after reporting it missing.
-    fn lookup<'t, T>(&mut self, sec: &Section<'t>, key: &str, missing: Missing<T>) -> Result<&'t Node, Option<Val<T>>> {
-        if let Some(node) = sec.get(key) {
-            return Ok(node);
-        }
-        Err(match missing {
-            Missing::Default(v) => Some(Val { v, at: Origin::Implicit, field: sec.field(key) }),
-            Missing::Required(example) => {
-                self.missing(sec, key, example);
-                None
-            }
-        })
-    }
-
-    fn float(&mut self, sec: &Section<'_>, key: &str, missing: Missing<f64>, bounds: Bounds) -> Option<Val<f64>> {
-        let node = match self.lookup(sec, key, missing) {
-            Ok(node) => node,
-            Err(outcome) => return outcome,
-        };
-        let field = sec.field(key);
-        let v = self.node_f64(node, &field, number_kind(key), bounds)?;
-        Some(Val { v, at: node.at.clone(), field })
-    }
-
-    /// An optional number: Some(None) when absent, None when invalid.
-    fn opt_float(&mut self, sec: &Section<'_>, key: &str, bounds: Bounds) -> Option<Option<Val<f64>>> {
-        match sec.get(key) {
-            None => Some(None),
-            Some(_) => self.float(sec, key, Missing::Required(""), bounds).map(Some),
-        }
-    }
-
-    fn node_f64(&mut self, node: &Node, field: &str, expected: &str, bounds: Bounds) -> Option<f64> {
-        let v = match &node.value {
-            Value::Float(x) => *x,
-            Value::Int(Some(i)) => *i as f64,
-            Value::Int(None) => {
-                return self.bad(node, field, format!("must be {bounds}; this integer is too large"), None);
-            }
-            other => return self.bad(node, field, format!("expected {expected}, found {}", found(other)), None),
-        };
-        if !v.is_finite() {
-            return self.bad(node, field, format!("must be a finite number, found {v}"), None);
-        }
-        if !bounds.contains(v) {
-            return self.bad(node, field, format!("must be {bounds}, found {v}"), None);
-        }
-        Some(v)
-    }
-
-    fn int<T: TryFrom<i128>>(
-        &mut self,
-        sec: &Section<'_>,
-        key: &str,
-        missing: Missing<T>,
-        range: (i128, i128),
-    ) -> Option<Val<T>> {
-        let node = match self.lookup(sec, key, missing) {
-            Ok(node) => node,
-            Err(outcome) => return outcome,
-        };
-        let field = sec.field(key);
-        let i = self.node_int(node, &field, range)?;
-        match T::try_from(i) {
-            Ok(v) => Some(Val { v, at: node.at.clone(), field }),
-            Err(_) => self.bad(node, &field, format!("{i} is out of range"), None),
-        }
-    }
-
-    fn node_int(&mut self, node: &Node, field: &str, (lo, hi): (i128, i128)) -> Option<i128> {
-        let range = format!("an integer from {lo} to {hi}");
-        match &node.value {
-            Value::Int(Some(i)) if (lo..=hi).contains(i) => Some(*i),
-            Value::Int(Some(i)) => self.bad(node, field, format!("must be {range}, found {i}"), None),
-            Value::Int(None) => self.bad(node, field, format!("must be {range}; this one is far too large"), None),
-            Value::Float(x) => {
-                let help = (x.fract() == 0.0).then(|| "write it without a decimal point".to_string());
-                self.bad(node, field, format!("expected {range}, found a float ({x})"), help)
-            }
-            other => self.bad(node, field, format!("expected {range}, found {}", found(other)), None),
-        }
-    }
-
-    fn string(&mut self, sec: &Section<'_>, key: &str, missing: Missing<&str>) -> Option<Val<String>> {
-        let missing = match missing {
-            Missing::Default(v) => Missing::Default(v.to_string()),
-            Missing::Required(example) => Missing::Required(example),
-        };
-        let node = match self.lookup(sec, key, missing) {
-            Ok(node) => node,
-            Err(outcome) => return outcome,
-        };
-        let field = sec.field(key);
-        let v = self.node_str(node, &field, "a string")?.to_string();
-        Some(Val { v, at: node.at.clone(), field })
-    }
-
-    fn node_str<'n>(&mut self, node: &'n Node, field: &str, expected: &str) -> Option<&'n str> {
-        match (&node.value, &node.raw) {
-            (Value::Str(s), _) => Some(s),
-            // A --set value that happened to parse as another TOML type: take the text itself.
-            (_, Some(raw)) => Some(raw),
-            (other, None) => self.bad(node, field, format!("expected {expected}, found {}", found(other)), None),
-        }
-    }
-
-    /// A string field with a fixed set of values.
-    fn choice<T: Copy>(
-        &mut self,
-        sec: &Section<'_>,
-        key: &str,
-        missing: Missing<T>,
-        options: &[(&str, T)],
-    ) -> Option<Val<T>> {
-        let node = match self.lookup(sec, key, missing) {
-            Ok(node) => node,
-            Err(outcome) => return outcome,
-        };
-        let field = sec.field(key);
-        let names: Vec<&str> = options.iter().map(|(name, _)| *name).collect();
-        let list = quoted_list(&names);
-        let s = self.node_str(node, &field, &format!("one of {list}"))?;
-        if let Some(&(_, v)) = options.iter().find(|(name, _)| *name == s) {
-            return Some(Val { v, at: node.at.clone(), field });
-        }
-        let message = with_suggestion(format!("unknown value \"{s}\""), s, &names);
-        self.bad(node, &field, message, Some(format!("`{key}` is one of {list}")))
-    }
-
-    fn boolean(&mut self, sec: &Section<'_>, key: &str, default: bool) -> Option<Val<bool>> {
-        let node = match self.lookup(sec, key, Missing::Default(default)) {
-            Ok(node) => node,
-            Err(outcome) => return outcome,
-        };
-        let field = sec.field(key);
-        match node.value {
-            Value::Bool(v) => Some(Val { v, at: node.at.clone(), field }),
-            ref other => self.bad(node, &field, format!("expected true or false, found {}", found(other)), None),
-        }
-    }
-
-    /// The entries of a list of tables (`[[faults.crashes]]`), none when absent; false with them
-    /// when the field or one of its entries is something else (reported).
-    fn table_list<'t>(&mut self, sec: &Section<'t>, key: &str) -> (Vec<Section<'t>>, bool) {
-        let field = sec.field(key);
-        let Some(node) = sec.get(key) else { return (Vec::new(), true) };
-        let Value::Array(items) = &node.value else {
-            let message = format!("expected a list of tables, found {}", found(&node.value));
-            self.report(&node.at, Some(&field), message, Some(format!("write each entry as a [[{field}]] section")));
-            return (Vec::new(), false);
-        };
-        let mut entries = Vec::new();
-        for (i, item) in items.iter().enumerate() {
-            let path = format!("{field}[{i}]");
-            match &item.value {
-                Value::Table(table) => {
-                    entries.push(Section { path, at: item.at.clone(), table: Some(table), broken: false });
-                }
-                other => self.report(&item.at, Some(&path), format!("expected a table, found {}", found(other)), None),
-            }
-        }
-        let all_tables = entries.len() == items.len();
-        (entries, all_tables)
-    }
-}
-
-/// Reading a declared field (`fields.rs`): its key, bounds and default come from the declaration.
+/// Known keys from the declarations (`fields.rs`), child tables included.
 impl Ctx<'_> {
     /// Reports every key of the section that its table does not declare.
     fn table_keys(&mut self, sec: &Section<'_>, table: &FieldTable) {
         self.known_keys(sec, &fields::known_keys(table));
-    }
-
-    fn num(&mut self, sec: &Section<'_>, f: &Field) -> Option<Val<f64>> {
-        let missing = match f.default {
-            Dflt::Num(x) => Missing::Default(x),
-            Dflt::Required(example) => Missing::Required(example),
-            _ => panic!("`{}` has no number default", f.key),
-        };
-        self.float(sec, f.key, missing, f.bounds())
-    }
-
-    /// A number field whose default the reader computes.
-    fn num_or(&mut self, sec: &Section<'_>, f: &Field, default: f64) -> Option<Val<f64>> {
-        self.float(sec, f.key, Missing::Default(default), f.bounds())
-    }
-
-    /// An optional number: Some(None) when absent, None when invalid.
-    fn opt_num(&mut self, sec: &Section<'_>, f: &Field) -> Option<Option<Val<f64>>> {
-        self.opt_float(sec, f.key, f.bounds())
-    }
-
-    fn whole<T: TryFrom<i128>>(&mut self, sec: &Section<'_>, f: &Field) -> Option<Val<T>> {
-        let missing = match f.default {
-            Dflt::Int(i) => Missing::Default(T::try_from(i).ok().expect("the default fits its type")),
-            Dflt::Required(example) => Missing::Required(example),
-            _ => panic!("`{}` has no integer default", f.key),
-        };
-        self.int(sec, f.key, missing, f.range())
-    }
-
-    /// An integer field whose default the reader computes.
-    fn whole_or<T: TryFrom<i128>>(&mut self, sec: &Section<'_>, f: &Field, default: T) -> Option<Val<T>> {
-        self.int(sec, f.key, Missing::Default(default), f.range())
-    }
-
-    fn flag(&mut self, sec: &Section<'_>, f: &Field) -> Option<Val<bool>> {
-        let Dflt::Bool(default) = f.default else { panic!("`{}` has no boolean default", f.key) };
-        self.boolean(sec, f.key, default)
-    }
-
-    fn text(&mut self, sec: &Section<'_>, f: &Field) -> Option<Val<String>> {
-        let missing = match f.default {
-            Dflt::Str(s) => Missing::Default(s),
-            Dflt::Required(example) => Missing::Required(example),
-            _ => panic!("`{}` has no string default", f.key),
-        };
-        self.string(sec, f.key, missing)
-    }
-
-    /// A field of names: `values` in the declaration's order of names.
-    fn pick<T: Copy>(&mut self, sec: &Section<'_>, f: &Field, values: &[T]) -> Option<Val<T>> {
-        let missing = match f.default {
-            Dflt::Str(name) => Missing::Default(values[f.names().iter().position(|n| *n == name).expect("a name")]),
-            Dflt::Required(example) => Missing::Required(example),
-            _ => panic!("`{}` has no default name", f.key),
-        };
-        self.pick_with(sec, f, missing, values)
-    }
-
-    /// A field of names whose default the reader computes.
-    fn pick_or<T: Copy>(&mut self, sec: &Section<'_>, f: &Field, default: T, values: &[T]) -> Option<Val<T>> {
-        self.pick_with(sec, f, Missing::Default(default), values)
-    }
-
-    fn pick_with<T: Copy>(
-        &mut self,
-        sec: &Section<'_>,
-        f: &Field,
-        missing: Missing<T>,
-        values: &[T],
-    ) -> Option<Val<T>> {
-        let names = f.names();
-        assert_eq!(names.len(), values.len(), "`{}`: one value per declared name", f.key);
-        let options: Vec<(&str, T)> = names.iter().copied().zip(values.iter().copied()).collect();
-        self.choice(sec, f.key, missing, &options)
-    }
-}
-
-/// Levenshtein distance, in characters, ignoring case.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.to_lowercase().chars().collect();
-    let b: Vec<char> = b.to_lowercase().chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitute = previous[j] + usize::from(ca != cb);
-            current.push(substitute.min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
-    }
-    previous.last().copied().unwrap_or(0)
-}
-
-/// The candidate closest to `word` if it is close enough to be a likely typo, or else one that
-/// `word` begins (`rate` for `rate_tps`).
-fn closest<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
-    let (best, distance) = candidates.iter().map(|c| (*c, edit_distance(word, c))).min_by_key(|(_, d)| *d)?;
-    let length = word.chars().count();
-    if distance <= (length / 3).max(1) {
-        return Some(best);
-    }
-    let word = word.to_lowercase();
-    candidates.iter().copied().find(|c| length >= 3 && c.to_lowercase().starts_with(&word))
-}
-
-fn with_suggestion(message: String, word: &str, candidates: &[&str]) -> String {
-    match closest(word, candidates) {
-        Some(best) => format!("{message}; did you mean `{best}`?"),
-        None => message,
     }
 }
 
@@ -941,13 +272,11 @@ fn build(c: &mut Ctx<'_>, root: &Table, path: &Path) -> Option<Scenario> {
     let limits = read_limits(c, &top);
     let max_transactions = limits.as_ref().map(|l| l.max_transactions);
     let workload = read_workload(c, &top, base_dir, duration.as_ref().map(|d| d.v), max_transactions);
-    let hotstuff = read_hotstuff(c, &top);
     let n_f = replicas.as_ref().map(|r| (r.n, r.f));
-    let leaderless_n_f = (kind == Some(ProtocolKind::Leaderless)).then_some(n_f).flatten();
-    let leaderless = read_leaderless(c, &top, leaderless_n_f, duration.as_ref().map(|d| d.v));
-    let algorand_users = (kind == Some(ProtocolKind::Algorand)).then_some(n).flatten();
-    let tx_size = workload.as_ref().map(|w| w.tx_size_bytes).filter(|_| kind == Some(ProtocolKind::Algorand));
-    let algorand = read_algorand(c, &top, algorand_users, tx_size);
+    let tx_size_bytes = workload.as_ref().map(|w| w.tx_size_bytes);
+    let reading = Reading { runs: false, n, n_f, duration_s: duration.as_ref().map(|d| d.v), tx_size_bytes };
+    let sections = Sections::read(c, &top, kind, reading);
+    let genesis_balance = read_genesis_balance(c, &top);
     let cpu = read_cpu(c, &top, base_dir);
     let output = read_output(c, &top, end_s);
     let explore = explore::read_explore(c, &top, kind, n_f, duration.as_ref().map(|d| d.v), end_s);
@@ -967,9 +296,8 @@ fn build(c: &mut Ctx<'_>, root: &Table, path: &Path) -> Option<Scenario> {
         checks: checks?,
         adversary: adversary?,
         workload: workload?,
-        hotstuff: hotstuff?,
-        leaderless: leaderless?,
-        algorand: algorand?,
+        sections: sections?,
+        genesis_balance: genesis_balance?.v,
         cpu: cpu?,
         limits: limits?,
         output: output?,
@@ -2310,237 +1638,10 @@ fn read_workload(
     })
 }
 
-fn read_hotstuff(c: &mut Ctx<'_>, top: &Section<'_>) -> Option<HotStuff> {
-    use fields::hotstuff as F;
-    let sec = c.section(top, "hotstuff");
-    c.table_keys(&sec, &F::TABLE);
-    let variants = [HotStuffVariant::Chained, HotStuffVariant::TwoChain, HotStuffVariant::Basic];
-    let variant = c.pick(&sec, &F::variant, &variants);
-    let certificate = c.pick(&sec, &F::certificate, &[Certificate::Aggregate, Certificate::List]);
-    let batch = c.whole::<u32>(&sec, &F::batch_size);
-    let timeout = c.num(&sec, &F::view_timeout_ms);
-    let backoff = c.num(&sec, &F::timeout_backoff);
-    let max_timeout = c.num(&sec, &F::max_timeout_ms);
-    let max_timeout = max_timeout.filter(|max| {
-        let Some(timeout) = &timeout else { return true };
-        let ok = max.v >= timeout.v;
-        if !ok {
-            let message = format!("max_timeout_ms ({}) must be >= view_timeout_ms ({})", max.v, timeout.v);
-            // Point at whichever of the two the file states (the other is a default).
-            let blamed = if max.at == Origin::Implicit { timeout } else { max };
-            c.fail(blamed, message, Some("raise max_timeout_ms or lower view_timeout_ms".to_string()));
-        }
-        ok
-    });
-    Some(HotStuff {
-        variant: variant?.v,
-        certificate: certificate?.v,
-        batch_size: batch?.v,
-        view_timeout_ms: timeout?.v,
-        timeout_backoff: backoff?.v,
-        max_timeout_ms: max_timeout?.v,
-    })
-}
-
-/// `[leaderless]`; with `n_f` (when the scenario runs it), checks that the variant tolerates f.
-fn read_leaderless(
-    c: &mut Ctx<'_>,
-    top: &Section<'_>,
-    n_f: Option<(u32, u32)>,
-    duration_s: Option<f64>,
-) -> Option<Leaderless> {
-    use fields::leaderless as F;
+/// Every protocol's opening balances: declared (and written) in `[leaderless]`, read by all.
+fn read_genesis_balance(c: &mut Ctx<'_>, top: &Section<'_>) -> Option<Val<u64>> {
     let sec = c.section(top, "leaderless");
-    c.table_keys(&sec, &F::TABLE);
-    let variant = c.pick(&sec, &F::variant, &[LeaderlessVariant::Wintermute, LeaderlessVariant::Epaxos]);
-    let variant = variant.filter(|v| {
-        let Some((n, f)) = n_f else { return true };
-        let Some(reason) = v.v.refuse(n, f) else { return true };
-        let min_f = (0..=f).rev().find(|&g| v.v.refuse(n, g).is_none()).unwrap_or(0);
-        let other = if v.v == LeaderlessVariant::Wintermute { ", or variant = \"epaxos\" (n >= 3f+1)" } else { "" };
-        let help = format!("raise replicas.n to {}, or set replicas.f = {min_f}{other}", v.v.min_replicas(f));
-        c.fail(v, format!("n = {n} and f = {f}: {reason}"), Some(help));
-        false
-    });
-    let conflicts = c.pick(&sec, &F::conflicts, &[Conflicts::SharedAccount, Conflicts::CreditsCommute]);
-    let wait = c.num(&sec, &F::fast_path_wait_ms);
-    let view_timeout = c.num(&sec, &F::view_timeout_ms);
-    let recovery = c.num(&sec, &F::recovery_timeout_ms);
-    let genesis = c.whole::<u64>(&sec, &F::genesis_balance);
-    let reconfigure = read_times(c, &sec, F::reconfigure_at_s.key, duration_s);
-    let checkpoint = c.whole::<u64>(&sec, &F::checkpoint_interval);
-    Some(Leaderless {
-        variant: variant?.v,
-        conflicts: conflicts?.v,
-        fast_path_wait_ms: wait?.v,
-        view_timeout_ms: view_timeout?.v,
-        recovery_timeout_ms: recovery?.v,
-        genesis_balance: genesis?.v,
-        reconfigure_at_s: reconfigure?,
-        checkpoint_interval: checkpoint?.v,
-    })
-}
-
-/// A list of times in [0, `duration_s`), in increasing order (empty when absent).
-fn read_times(c: &mut Ctx<'_>, sec: &Section<'_>, key: &str, duration_s: Option<f64>) -> Option<Vec<f64>> {
-    let field = sec.field(key);
-    let Some(node) = sec.get(key) else { return Some(Vec::new()) };
-    let Value::Array(items) = &node.value else {
-        let message = format!("expected a list of times in seconds, like [5, 12.5], found {}", found(&node.value));
-        return c.bad(node, &field, message, None);
-    };
-    let bounds = Bounds::at_least(0.0).at_most(duration_s.unwrap_or(MAX_TIME_MS / 1e3));
-    let mut times = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let item_field = format!("{field}[{i}]");
-        let Some(t) = c.node_f64(item, &item_field, "a time in seconds", bounds) else { continue };
-        if times.last().is_some_and(|&last| t <= last) {
-            let help = Some("list the times in increasing order".to_string());
-            return c.bad(item, &item_field, format!("{t} does not come after the time before it"), help);
-        }
-        times.push(t);
-    }
-    (times.len() == items.len()).then_some(times)
-}
-
-/// `[algorand]`: a preset, and any of its values overridden. With `n` (when the scenario runs
-/// Algorand), checks the gossip graph against the number of users, and with `tx_size_bytes`
-/// that a transaction fits a block.
-fn read_algorand(c: &mut Ctx<'_>, top: &Section<'_>, n: Option<u32>, tx_size_bytes: Option<u32>) -> Option<Algorand> {
-    use fields::algorand as F;
-    let sec = c.section(top, "algorand");
-    c.table_keys(&sec, &F::TABLE);
-    let preset = c.pick(&sec, &F::preset, &[AlgorandPreset::Mainnet, AlgorandPreset::Sosp2017]);
-    // With a bad preset (reported), the other fields are still checked, against mainnet's.
-    let base = crate::protocols::algorand::preset(preset.as_ref().map_or(AlgorandPreset::Mainnet, |p| p.v));
-    let (default_topology, relay_defaults) = match base.topology {
-        Topology::Relays { relays, relay_degree } => (AlgorandTopology::Relays, (relays, relay_degree)),
-        Topology::Peers => match AlgorandConfig::mainnet().topology {
-            Topology::Relays { relays, relay_degree } => (AlgorandTopology::Peers, (relays, relay_degree)),
-            Topology::Peers => unreachable!("mainnet uses relays"),
-        },
-    };
-    let topologies = [AlgorandTopology::Relays, AlgorandTopology::Peers];
-    let topology = c.pick_or(&sec, &F::topology, default_topology, &topologies);
-    let relays = c.whole_or::<u32>(&sec, &F::relays, relay_defaults.0);
-    let degree = c.whole_or::<u32>(&sec, &F::relay_degree, relay_defaults.1);
-    let fanout = c.whole_or::<u32>(&sec, &F::fanout, base.fanout);
-    // The gossip graph: relays and relay_degree belong to the relays topology; the rest is
-    // checked against the users only when the scenario runs Algorand.
-    let topology_is = |t| topology.as_ref().is_some_and(|v| v.v == t);
-    let peers = topology_is(AlgorandTopology::Peers);
-    let implicit = topology.as_ref().is_some_and(|t| t.at == Origin::Implicit);
-    let relays =
-        relays.filter(|r| if peers { only_relays(c, &sec, "relays", implicit) } else { check_relays(c, r, n) });
-    let relay_count = |r: &Val<u32>, n| {
-        let topology = Topology::Relays { relays: r.v, relay_degree: 1 };
-        AlgorandConfig { topology, ..base.clone() }.relay_count(n)
-    };
-    let count =
-        n.zip(relays.as_ref()).filter(|_| topology_is(AlgorandTopology::Relays)).map(|(n, r)| relay_count(r, n));
-    let degree = degree.filter(|d| match count {
-        _ if peers => only_relays(c, &sec, "relay_degree", implicit),
-        Some(count) => check_links(c, d, count.saturating_sub(1), "a relay links to relay_degree other relays"),
-        None => true,
-    });
-    let fanout = fanout.filter(|f| match (peers, count, n) {
-        (true, _, Some(n)) => check_links(c, f, n - 1, "a user links to fanout other users"),
-        (false, Some(count), _) => check_links(c, f, count, "a non-relay user links to fanout distinct relays"),
-        _ => true,
-    });
-    let batch = c.num_or(&sec, &F::gossip_batch_ms, base.gossip_batch.as_millis_f64());
-    let block_kib = c.num_or(&sec, &F::block_max_kib, f64::from(base.block_max_bytes) / 1024.0);
-    let block_kib = block_kib.filter(|kib| check_block_fits(c, kib, tx_size_bytes));
-    let secs = |c: &mut Ctx<'_>, f: &Field, default: sim_core::Span| c.num_or(&sec, f, default.as_secs_f64());
-    let priority_wait = secs(c, &F::priority_wait_s, base.priority_wait);
-    let block_wait = secs(c, &F::block_wait_s, base.block_wait);
-    let step_timeout = secs(c, &F::step_timeout_s, base.step_timeout);
-    let vrf = c.num_or(&sec, &F::vrf_verify_us, base.vrf_verify.as_nanos() as f64 / 1e3);
-    let stake = read_stake(c, &sec, &base);
-    Some(Algorand {
-        preset: preset?.v,
-        topology: topology?.v,
-        relays: relays?.v,
-        relay_degree: degree?.v,
-        fanout: fanout?.v,
-        gossip_batch_ms: batch?.v,
-        block_max_bytes: (block_kib?.v * 1024.0).round() as u32,
-        priority_wait_s: priority_wait?.v,
-        block_wait_s: block_wait?.v,
-        step_timeout_s: step_timeout?.v,
-        vrf_verify_us: vrf?.v,
-        stake: stake?,
-    })
-}
-
-/// A block holds at least one transaction (`tx_size_bytes`, when the scenario runs Algorand).
-fn check_block_fits(c: &mut Ctx<'_>, kib: &Val<f64>, tx_size_bytes: Option<u32>) -> bool {
-    let Some(tx) = tx_size_bytes else { return true };
-    let ok = (kib.v * 1024.0).round() >= f64::from(tx);
-    if !ok {
-        let message = format!("a block of {} KiB cannot hold one transaction of {tx} bytes", kib.v);
-        let help = format!("raise block_max_kib to {} or lower workload.tx_size_bytes", f64::from(tx) / 1024.0);
-        c.fail(kib, message, Some(help));
-    }
-    ok
-}
-
-/// `relays` fits the users (0: n/100 of them, at least 20).
-fn check_relays(c: &mut Ctx<'_>, relays: &Val<u32>, n: Option<u32>) -> bool {
-    let Some(n) = n else { return true };
-    let ok = relays.v <= n;
-    if !ok {
-        let message = format!("relays = {} but there are only {n} users (replicas.n)", relays.v);
-        c.fail(relays, message, Some(format!("make relays at most {n}, or 0 for n/100 of them (at least 20)")));
-    }
-    ok
-}
-
-/// A stated `fanout` or `relay_degree` has that many distinct users to link to (`available`);
-/// a preset's value is capped instead, as the protocol does.
-fn check_links(c: &mut Ctx<'_>, links: &Val<u32>, available: u32, why: &str) -> bool {
-    let ok = links.at == Origin::Implicit || links.v <= available;
-    if !ok {
-        let key = links.field.rsplit('.').next().unwrap_or(&links.field);
-        let message = format!("{key} = {} but only {available} can be linked to: {why}", links.v);
-        let help = match available {
-            0 => "add users or relays, or remove it".to_string(),
-            _ => format!("lower {key} to at most {available}, or add users or relays"),
-        };
-        c.fail(links, message, Some(help));
-    }
-    ok
-}
-
-/// Reports `key` given with the peers topology (`implicit`: the preset's).
-fn only_relays(c: &mut Ctx<'_>, sec: &Section<'_>, key: &str, implicit: bool) -> bool {
-    let Some(node) = sec.get(key) else { return true };
-    let whose = if implicit { ", the preset's" } else { "" };
-    let message = format!("only topology = \"relays\" has {key}; this one is \"peers\"{whose}");
-    let help = "remove it, or write topology = \"relays\"".to_string();
-    c.report(&node.at, Some(&sec.field(key)), message, Some(help));
-    false
-}
-
-/// `stake` and `pareto_shape` (Pareto only); the mean per user is the preset's.
-fn read_stake(c: &mut Ctx<'_>, sec: &Section<'_>, base: &AlgorandConfig) -> Option<Stake> {
-    use fields::algorand as F;
-    let default = match base.stake {
-        StakeDistribution::Equal { .. } => "equal",
-        StakeDistribution::Pareto { .. } => "pareto",
-    };
-    let default_shape = match base.stake {
-        StakeDistribution::Pareto { shape, .. } => shape,
-        StakeDistribution::Equal { .. } => DEFAULT_PARETO_SHAPE,
-    };
-    let kind = c.pick_or(sec, &F::stake, default, F::stake.names())?;
-    if kind.v == "equal" {
-        let Some(node) = sec.get("pareto_shape") else { return Some(Stake::Equal) };
-        let help = "remove it, or write stake = \"pareto\"".to_string();
-        return c.bad(node, &sec.field("pareto_shape"), "only stake = \"pareto\" has pareto_shape", help.into());
-    }
-    let shape = c.num_or(sec, &F::pareto_shape, default_shape)?;
-    Some(Stake::Pareto { shape: shape.v })
+    c.whole::<u64>(&sec, &crate::protocols::leaderless::fields::genesis_balance)
 }
 
 /// Why a valid Algorand scenario is not safe at its seed: the Byzantine users hold 20% of the
@@ -2562,7 +1663,7 @@ fn stake_problem(s: &Scenario) -> Option<StakeProblem> {
     let n = s.replicas.n;
     let total = ids.iter().map(Vec::len).sum::<usize>() as u64;
     let safe = "Algorand is safe only while the Byzantine users hold less than 20% of the stake";
-    match s.algorand.stake {
+    match s.sections.algorand.stake {
         Stake::Equal => {
             // Every user holds as much: the share is the count.
             let mut so_far = 0;
@@ -2577,7 +1678,7 @@ fn stake_problem(s: &Scenario) -> Option<StakeProblem> {
             Some(StakeProblem { entry, message, help })
         }
         Stake::Pareto { .. } => {
-            let world = algorand::world(&algorand::config(&s.algorand), n, s.seed);
+            let world = algorand::world(&algorand::config(&s.sections.algorand), n, s.seed);
             let mut byzantine = vec![false; n as usize];
             let mut reached = None;
             for (i, e) in ids.iter().enumerate() {

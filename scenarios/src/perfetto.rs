@@ -253,7 +253,7 @@ impl Timeline {
 
     fn name_tracks(&mut self) {
         let info = self.info().clone();
-        self.metadata(PID_REPLICAS, None, &format!("{}s", info.protocol.node_word()), 1);
+        self.metadata(PID_REPLICAS, None, &format!("{}s", info.node_word), 1);
         self.metadata(PID_CLIENTS, None, "clients", 2);
         self.metadata(PID_NETWORK, None, "network", 3);
         for node in 0..info.n_replicas {
@@ -542,7 +542,7 @@ impl Timeline {
             ),
             json_str(&crate::version::long()),
             json_str(&info.scenario),
-            info.protocol.name(),
+            info.protocol,
             info.seed,
             r.digest,
             r.stop.name(),

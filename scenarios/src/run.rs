@@ -8,7 +8,7 @@ use crate::lower::{Lowered, lower};
 use crate::model::Scenario;
 use crate::planted::Planted;
 use crate::protocols::{Ran, Run};
-use crate::watch::Shared;
+use crate::watch::{RunInfo, Shared};
 
 /// A finished run with its metrics.
 #[derive(Debug)]
@@ -36,6 +36,23 @@ pub fn run_planted(scenario: &Scenario, planted: Option<Planted>, progress: Prog
     run_watched(scenario, planted, &[], progress)
 }
 
+/// What a watcher is told of a run of `s` over `n_nodes` nodes (replicas, then clients) with
+/// these message kinds.
+pub fn run_info(s: &Scenario, n_nodes: u32, kinds: Vec<sim_core::net::KindName>) -> RunInfo {
+    let p = s.protocol;
+    RunInfo {
+        scenario: s.name.clone(),
+        protocol: p.name(),
+        node_word: p.node_word(),
+        view_word: p.view_word(),
+        views_monotone: p.views_monotone(),
+        seed: s.seed,
+        n_replicas: s.replicas.n,
+        n_nodes,
+        kinds,
+    }
+}
+
 /// The same with `watchers` seeing every record of the run (event logs, timelines, diffs).
 /// A scenario with `[explore]` runs the faults its seed draws (`swarm::materialize`): every
 /// command that runs a scenario comes through here, so a seed runs the same everywhere.
@@ -52,7 +69,9 @@ pub fn run_watched(
     }
     let streams = Streams::new(scenario.seed);
     let workload = lowered.workload.build(streams.stream("workload"));
-    let run = Run { scenario, sim: &lowered.sim, watchers, progress };
+    let info = run_info(scenario, lowered.sim.net.nodes.len() as u32, scenario.protocol.kind_table());
+    let (seed, flight_records) = (scenario.seed, scenario.output.flight_records);
+    let run = Run { info, seed, flight_records, sim: &lowered.sim, watchers, progress };
     let ran = scenario.protocol.run(run, workload, &lowered.protocol);
     let Ran { result, states, byzantine_stake_ppm } = ran;
     let window =

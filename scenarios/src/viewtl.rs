@@ -4,7 +4,6 @@
 
 use sim_core::{Entry, FaultAction, Note, Record};
 
-use crate::model::ProtocolKind;
 use crate::watch::{RunInfo, Watcher};
 use plots::Figure;
 
@@ -26,7 +25,10 @@ pub enum PlantedBug {
 /// What the watcher kept of one run.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Views {
-    pub protocol: Option<ProtocolKind>,
+    /// "view" or "round" (empty before a run: "view").
+    pub view_word: &'static str,
+    /// Whether a correct replica's view never goes back (HotStuff's).
+    pub monotone: bool,
     pub n_replicas: u32,
     /// The width of a bucket: 1/1000 of the planned run.
     pub bucket_ns: u64,
@@ -47,7 +49,7 @@ impl Views {
 
     /// "view" or "round".
     pub fn word(&self) -> &'static str {
-        self.protocol.map_or("view", ProtocolKind::view_word)
+        if self.view_word.is_empty() { "view" } else { self.view_word }
     }
 
     /// The bucket bound and the order of points; for HotStuff, views never going back at a
@@ -57,7 +59,7 @@ impl Views {
             if let Some(w) = steps.windows(2).find(|w| w[1].0 / self.bucket_ns <= w[0].0 / self.bucket_ns) {
                 return Err(format!("replica {replica}: two points in one bucket or out of order: {w:?}"));
             }
-            let monotone = self.protocol.is_some_and(ProtocolKind::views_monotone);
+            let monotone = self.monotone;
             if let Some(w) = steps.windows(2).find(|w| monotone && w[1].1 < w[0].1) {
                 return Err(format!("replica {replica}: the view went back: {w:?}"));
             }
@@ -211,7 +213,8 @@ impl Watcher for ViewWatcher {
     fn begin(&mut self, info: &RunInfo) {
         let n = info.n_replicas as usize;
         self.views = Views {
-            protocol: Some(info.protocol),
+            view_word: info.view_word,
+            monotone: info.views_monotone,
             n_replicas: info.n_replicas,
             bucket_ns: (self.run_ns / BUCKETS).max(1),
             steps: vec![Vec::new(); n],

@@ -9,13 +9,16 @@ use std::rc::Rc;
 use sim_core::net::KindName;
 use sim_core::{Detail, Entry, EventSink, Message, NodeId, Protocol};
 
-use crate::model::ProtocolKind;
-
 /// What a watcher knows of the run before its first record.
 #[derive(Clone, Debug)]
 pub struct RunInfo {
     pub scenario: String,
-    pub protocol: ProtocolKind,
+    /// The protocol's name, the word for its nodes and for its views (`ProtocolKind`'s), and
+    /// whether a correct node's view never goes back.
+    pub protocol: &'static str,
+    pub node_word: &'static str,
+    pub view_word: &'static str,
+    pub views_monotone: bool,
     pub seed: u64,
     pub n_replicas: u32,
     /// Replicas, then clients.
@@ -25,21 +28,9 @@ pub struct RunInfo {
 }
 
 impl RunInfo {
-    /// A run of `scenario` over `n_nodes` nodes (replicas, then clients) with these kinds.
-    pub fn new(scenario: &crate::model::Scenario, n_nodes: u32, kinds: Vec<KindName>) -> RunInfo {
-        RunInfo {
-            scenario: scenario.name.clone(),
-            protocol: scenario.protocol,
-            seed: scenario.seed,
-            n_replicas: scenario.replicas.n,
-            n_nodes,
-            kinds,
-        }
-    }
-
     /// `replica 3`, `user 3` (Algorand) or `client 7`.
     pub fn node_label(&self, node: NodeId) -> String {
-        let who = if node.0 < self.n_replicas { self.protocol.node_word() } else { "client" };
+        let who = if node.0 < self.n_replicas { self.node_word } else { "client" };
         format!("{who} {}", node.0)
     }
 

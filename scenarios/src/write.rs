@@ -37,7 +37,7 @@ pub fn to_toml(s: &Scenario, dir: &Path) -> Result<String, String> {
     w.workload(s)?;
     w.hotstuff(s)?;
     w.leaderless(s)?;
-    w.algorand(&s.algorand)?;
+    w.algorand(&s.sections.algorand)?;
     w.cpu(s)?;
     w.limits(s)?;
     if let Some(e) = &s.explore {
@@ -380,7 +380,7 @@ impl Writer<'_> {
     }
 
     fn hotstuff(&mut self, s: &Scenario) -> Result<(), String> {
-        let h = &s.hotstuff;
+        let h = &s.sections.hotstuff;
         self.section("hotstuff");
         let variants = [
             ("chained", HotStuffVariant::Chained),
@@ -398,7 +398,7 @@ impl Writer<'_> {
     }
 
     fn leaderless(&mut self, s: &Scenario) -> Result<(), String> {
-        let l = &s.leaderless;
+        let l = &s.sections.leaderless;
         self.section("leaderless");
         let variants = [("wintermute", LeaderlessVariant::Wintermute), ("epaxos", LeaderlessVariant::Epaxos)];
         self.str("variant", name_of(&variants, l.variant));
@@ -407,7 +407,7 @@ impl Writer<'_> {
         self.float("fast_path_wait_ms", l.fast_path_wait_ms);
         self.float("view_timeout_ms", l.view_timeout_ms);
         self.float("recovery_timeout_ms", l.recovery_timeout_ms);
-        self.int("genesis_balance", l.genesis_balance)?;
+        self.int("genesis_balance", s.genesis_balance)?;
         if !l.reconfigure_at_s.is_empty() {
             let times = l.reconfigure_at_s.iter().map(|&t| toml::Value::Float(t)).collect();
             self.value("reconfigure_at_s", toml::Value::Array(times));
@@ -516,7 +516,7 @@ fn algorand_preset_values(preset: AlgorandPreset) -> Algorand {
     let name = if preset == AlgorandPreset::Mainnet { "mainnet" } else { "sosp2017" };
     let text =
         format!("duration_s = 1\n[replicas]\nn = 4\n[workload]\nrate_tps = 1\n[algorand]\npreset = \"{name}\"\n");
-    minimal(&text).expect("a preset alone is valid").algorand
+    minimal(&text).expect("a preset alone is valid").sections.algorand
 }
 
 fn minimal(text: &str) -> Option<Scenario> {

@@ -27,14 +27,14 @@ pub const MODELS: &[Model] = &[
         name: "conflict_probability",
         label: "P(conflict)",
         decimals: 4,
-        get: |s, _| Some(conflict_probability(s.workload.accounts, s.workload.zipf_s, s.leaderless.conflicts)),
+        get: |s, _| Some(conflict_probability(s.workload.accounts, s.workload.zipf_s, s.sections.leaderless.conflicts)),
     },
     Model {
         name: "conflicts_in_flight",
         label: "conflicting commands in flight",
         decimals: 2,
         get: |s, run| {
-            let p = conflict_probability(s.workload.accounts, s.workload.zipf_s, s.leaderless.conflicts);
+            let p = conflict_probability(s.workload.accounts, s.workload.zipf_s, s.sections.leaderless.conflicts);
             Some(p * s.workload.rate_tps * run?.latency_ms.consensus.mean? / 1e3)
         },
     },

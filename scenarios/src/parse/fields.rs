@@ -7,121 +7,11 @@
 
 use serde_json::{Map, Value as Json, json};
 
-use super::{
-    Bounds, MAX_ALGORAND_USERS, MAX_BLOCK_KIB, MAX_CLIENTS, MAX_FANOUT, MAX_FLIGHT_RECORDS, MAX_RATE_TPS,
-    MAX_RELAY_DEGREE, MAX_TIME_MS, MAX_TIME_S, MAX_TX_SIZE_BYTES, MBPS, MIN_TX_SIZE_BYTES, NON_NEGATIVE,
-    POSITIVE_TIME_S, TIME_MS, TIME_S, TIMEOUT_MS, TIMEOUT_S, number_kind,
+use super::{MAX_ALGORAND_USERS, MAX_CLIENTS, MAX_FLIGHT_RECORDS, MAX_RATE_TPS, MAX_TX_SIZE_BYTES, MIN_TX_SIZE_BYTES};
+use crate::reader::{
+    Bounds, Dflt, Field, FieldTable, MAX_TIME_MS, MAX_TIME_S, MBPS, NON_NEGATIVE, POSITIVE_TIME_S, TIME_MS, TIME_S,
+    TIMEOUT_MS, Ty, number_kind, table,
 };
-
-/// What a field holds.
-#[derive(Clone, Copy, Debug)]
-pub(super) enum Ty {
-    /// An integer in [lo, hi].
-    Integer(i128, i128),
-    /// A finite number within the bounds.
-    Number(Bounds),
-    Boolean,
-    /// Any string (checked by its reader: a file name, a preset, ...).
-    Text,
-    /// One of these strings.
-    OneOf(&'static [&'static str]),
-    /// A list of distinct names, each one of these (empty: checked by the reader).
-    Names(&'static [&'static str]),
-    Strings,
-    Ints,
-    Numbers,
-    /// `[[0, 1], [2, 3]]`.
-    IntGroups,
-    /// `[first, last]`.
-    Views,
-    /// `{ kind = "...", params }` or "none".
-    Jitter,
-    /// "critical", "all" or a list of message kinds.
-    Targets,
-}
-
-/// A field's value when it is absent.
-#[derive(Clone, Copy, Debug)]
-pub(super) enum Dflt {
-    /// It must be given; the text is an example value for the help line.
-    Required(&'static str),
-    /// None: the text says what that means (docs).
-    Absent(&'static str),
-    /// Computed from other fields by the reader: the text says how (docs).
-    Computed(&'static str),
-    Int(i128),
-    Num(f64),
-    Bool(bool),
-    Str(&'static str),
-}
-
-/// One field of a section.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct Field {
-    pub(super) key: &'static str,
-    pub(super) ty: Ty,
-    pub(super) default: Dflt,
-    /// The docs' "allowed" column: `{bounds}` stands for the type's bounds; empty means just them.
-    pub(super) allowed: &'static str,
-    /// The docs' "meaning" column.
-    pub(super) doc: &'static str,
-}
-
-impl Field {
-    /// The field's number bounds.
-    pub(super) fn bounds(&self) -> Bounds {
-        match self.ty {
-            Ty::Number(bounds) => bounds,
-            _ => panic!("`{}` is not a number field", self.key),
-        }
-    }
-
-    /// The field's integer range.
-    pub(super) fn range(&self) -> (i128, i128) {
-        match self.ty {
-            Ty::Integer(lo, hi) => (lo, hi),
-            _ => panic!("`{}` is not an integer field", self.key),
-        }
-    }
-
-    /// The names a `OneOf` field takes.
-    pub(super) fn names(&self) -> &'static [&'static str] {
-        match self.ty {
-            Ty::OneOf(names) | Ty::Names(names) => names,
-            _ => panic!("`{}` is not a field of names", self.key),
-        }
-    }
-}
-
-/// The fields of one TOML table (or of each entry of a list of tables).
-#[derive(Clone, Copy, Debug)]
-pub(super) struct FieldTable {
-    /// Dotted path, "" at the top level.
-    pub(super) path: &'static str,
-    /// The name in the docs' markers (`<!-- fields:NAME -->`).
-    pub(super) name: &'static str,
-    /// `[[path]]`: a list of tables.
-    pub(super) list: bool,
-    pub(super) fields: &'static [Field],
-}
-
-/// Declares one table's fields as constants named by their keys, and the table.
-macro_rules! table {
-    ($module:ident, $path:literal, $name:literal, list = $list:literal,
-     { $( $key:ident : $ty:expr, $default:expr, $allowed:literal, $doc:literal; )* }) => {
-        #[allow(non_upper_case_globals)]
-        pub(super) mod $module {
-            #[allow(unused_imports)]
-            use super::{Dflt::*, Field, FieldTable, Ty::*, *};
-            $(
-                pub(in crate::parse) const $key: Field =
-                    Field { key: stringify!($key), ty: $ty, default: $default, allowed: $allowed, doc: $doc };
-            )*
-            pub(in crate::parse) const TABLE: FieldTable =
-                FieldTable { path: $path, name: $name, list: $list, fields: &[$($key),*] };
-        }
-    };
-}
 
 /// Protocols by name (`protocol = "..."`), in the order of `ProtocolKind::ALL`.
 pub(super) const PROTOCOL_NAMES: &[&str] = crate::protocols::ProtocolKind::NAMES;
@@ -343,68 +233,6 @@ table!(trace, "workload", "workload.trace", list = false, {
         "which client submits each transaction: in turn (transaction k to client k mod `clients.count`), or by a hash of the sender's account, so that a sender always submits through the same client and so from the same region (`clients.regions`)";
 });
 
-table!(hotstuff, "hotstuff", "hotstuff", list = false, {
-    variant: OneOf(&["chained", "two_chain", "basic"]), Str("chained"), "",
-        "the commit rule: `chained` commits the head of three blocks certified in consecutive views (HotStuff); `two_chain` commits the head of two (Jolteon / DiemBFT v4), a view earlier, locking on the highest certified block seen in a proposal; `basic` is unchained HotStuff: each view takes one block through prepare, pre-commit, commit and decide (three certificates, votes to the view's leader, which waits for n-f NEWVIEWs before proposing), so a view lasts about 8 one-way delays instead of 2 (a quarter of chained's throughput at the same batch) and a block commits about 6 delays after its proposal";
-    certificate: OneOf(&["aggregate", "list"]), Str("aggregate"), "",
-        "how a quorum certificate carries its n-f signatures: one aggregate BLS signature plus a signer bitmap (96 bytes + n/8, verified once), or the list of signatures (96 bytes each, verified one by one, as the HotStuff paper's secp256k1 certificates)";
-    batch_size: Integer(1, U32_MAX), Int(400), "", "most transactions in one block";
-    view_timeout_ms: Number(TIMEOUT_MS), Num(1000.0), "", "how long a replica waits for progress in a view before moving on";
-    timeout_backoff: Number(Bounds::at_least(1.0)), Num(1.0), "",
-        "each consecutive timeout multiplies the view timeout by this; 1 = no backoff";
-    max_timeout_ms: Number(TIMEOUT_MS), Num(60_000.0), "{bounds}; >= `view_timeout_ms`",
-        "the backoff never raises the timeout above this";
-});
-
-table!(leaderless, "leaderless", "leaderless", list = false, {
-    variant: OneOf(&["wintermute", "epaxos"]), Str("wintermute"), "{bounds}; wintermute needs n >= 5f+1, epaxos n >= 3f+1",
-        "BLSMR-W: dependency quorums of ceil((n+3f+1)/2), threshold union (a dependency counts when f+1 report it), and a fast path when all n reply identically (2 message delays); BLSMR-E: quorums of 2f+1, plain union of dependencies proven by their client signatures, consensus every time (5 delays)";
-    conflicts: OneOf(&["shared_account", "credits_commute"]), Str("shared_account"), "",
-        "which transfers must be ordered: those that share an account; or only those where one debits an account the other touches (credits to one account commute), which gives more fast paths";
-    fast_path_wait_ms: Number(TIME_MS), Num(50.0), "",
-        "Wintermute: once a dependency quorum replied, how long the coordinator waits for all n before it takes the slow path";
-    view_timeout_ms: Number(TIMEOUT_MS), Num(500.0), "",
-        "a command's consensus view that has not decided by then moves to the next view (doubling each view); view v's leader is `(hash(command id) + v) mod n`, the same at every replica";
-    recovery_timeout_ms: Number(TIMEOUT_MS), Num(1000.0), "",
-        "a replica that knows a command not committed this long after it first saw it (or that waits on a dependency it never saw) asks every replica to recover it";
-    genesis_balance: Integer(0, (u64::MAX / 2) as i128), Int(1_000_000), "",
-        "every account's balance at genesis, under every protocol (HotStuff and Algorand read it here too, so that `compare` runs one ledger); a transfer the source cannot pay is rejected (result 2)";
-    reconfigure_at_s: Numbers, Computed("`[]`"), "increasing, in [0, `duration_s`]",
-        "client 0 submits a reconfiguration command at each of these times: a barrier that conflicts with every command (its dependencies are every command its replicas saw; every later command depends on it) and, when it executes, moves the membership to the next epoch (same members and keys: membership is static per run). The `epoch` counter shows how far replicas got";
-    checkpoint_interval: Integer(0, 1 << 40), Int(32), "",
-        "Wintermute: a replica's dependency answer names only conflicting commands at or above its executed prefix rounded down to a multiple of this (its floor, which travels in the answer and implies every command below it); a command's floor is the (f+1)-th highest among its answers, and it executes only after every command below it. Sets stay flat in run length; replicas that round alike answer alike, so fast paths survive. 0 keeps every dependency (sets grow with the run). EPaxos ignores it";
-});
-
-table!(algorand, "algorand", "algorand", list = false, {
-    preset: OneOf(&["mainnet", "sosp2017"]), Str("mainnet"), "",
-        "the committees, thresholds and defaults below: today's network (go-algorand: 20 proposers, soft committee 2,990 with threshold 2,267, cert committee 1,500 with 1,112; relays) or the paper's (26 proposers, step committee 2,000 with T = 0.685, final 10,000 with T = 0.74; random peers)";
-    topology: OneOf(&["relays", "peers"]), Computed("mainnet: `\"relays\"`; sosp2017: `\"peers\"`"), "",
-        "relays: users 0 to `relays`-1 relay everything, each linked to `relay_degree` random relays, and every other user links to `fanout` random relays; peers: every user links to `fanout` random users and relays everything once. Links go both ways";
-    relays: Integer(0, MAX_ALGORAND_USERS), Computed("`0`"), "{bounds}; at most n; relays topology only",
-        "number of relays; 0 = n/100, at least 20 (at most n)";
-    relay_degree: Integer(1, MAX_RELAY_DEGREE), Computed("`8`"),
-        "{bounds}, and stated: below the number of relays; relays topology only",
-        "links from each relay to other relays (a preset's value is capped at the relays there are)";
-    fanout: Integer(1, MAX_FANOUT), Computed("`4`"), "{bounds}, and stated: at most the relays (relays) or n-1 (peers)",
-        "links per user (a preset's value is capped at what there is to link to)";
-    gossip_batch_ms: Number(TIME_MS), Computed("`10`"), "",
-        "a user gathers what it relays for this long and sends it as one message per link; 0: after every handler";
-    block_max_kib: Number(Bounds::at_least(1.0).at_most(MAX_BLOCK_KIB)),
-        Computed("mainnet: `5120`; sosp2017: `976.5625` (1 MB)"), "{bounds}; holds one `workload.tx_size_bytes` transaction",
-        "most transaction bytes in a block";
-    priority_wait_s: Number(TIMEOUT_S), Computed("mainnet: `2.5`; sosp2017: `10`"), "",
-        "from the start of a round, how long users collect proposals' priorities before voting for the best block (the paper's λ_priority + λ_stepvar, today's filter timeout)";
-    block_wait_s: Number(TIMEOUT_S), Computed("mainnet: `1.5`; sosp2017: `60`"), "",
-        "after that, how long a user waits for the best block before voting for the empty one (λ_block)";
-    step_timeout_s: Number(TIMEOUT_S), Computed("mainnet: `4`; sosp2017: `20`"), "",
-        "how long a voting step waits for its threshold (λ_step)";
-    vrf_verify_us: Number(TIME_MS), Computed("`150`"), "", "CPU to verify a VRF proof (of a vote's or a proposal's sortition)";
-    stake: OneOf(&["equal", "pareto"]), Computed("`\"equal\"`"), "",
-        "every user holds as much; or Pareto-distributed holdings with the same mean, drawn from the seed's `algorand` stream";
-    pareto_shape: Number(Bounds::above(1.0)), Num(crate::parse::DEFAULT_PARETO_SHAPE), "{bounds}; `\"pareto\"` only",
-        "the Pareto shape: 1.16 puts 80% of the stake with 20% of the users; larger is more equal";
-});
-
 table!(cpu, "cpu", "cpu", list = false, {
     cores: Integer(0, 1024), Int(2), "",
         "servers of each replica's CPU queue; `0` turns the CPU model off (handlers take no time), as the closed-form checks assume";
@@ -440,8 +268,8 @@ table!(output, "output", "output", list = false, {
         "records the flight recorder keeps: after a violation, the last of them are printed and written to `flight-recorder.txt` (64 bytes each; 0: none)";
 });
 
-/// Every table, parents before their children.
-pub(super) const TABLES: &[FieldTable] = &[
+/// Every table but the protocols' sections, parents before their children.
+const GENERIC: &[FieldTable] = &[
     top::TABLE,
     replicas::TABLE,
     clients::TABLE,
@@ -456,19 +284,25 @@ pub(super) const TABLES: &[FieldTable] = &[
     rules::TABLE,
     workload::TABLE,
     trace::TABLE,
-    hotstuff::TABLE,
-    leaderless::TABLE,
-    algorand::TABLE,
+    // (the protocols' sections, `ProtocolKind::SECTIONS`, go here)
     cpu::TABLE,
     limits::TABLE,
     output::TABLE,
     explore::TABLE,
 ];
 
+/// Every table, parents before their children: the protocols' sections (declared in their
+/// modules) after `[workload]`'s, as the docs list them.
+pub(super) fn tables() -> Vec<FieldTable> {
+    let at = GENERIC.iter().position(|t| t.path == "cpu").expect("[cpu] is declared");
+    let sections = crate::protocols::ProtocolKind::SECTIONS.iter();
+    GENERIC[..at].iter().chain(sections).chain(&GENERIC[at..]).copied().collect()
+}
+
 /// The keys a table takes: its fields, then its child tables (`faults` under the top level).
 pub(super) fn known_keys(table: &FieldTable) -> Vec<&'static str> {
     let fields = table.fields.iter().map(|f| f.key);
-    let children = TABLES.iter().filter(|t| t.name == t.path).filter_map(|t| child_key(table.path, t.path));
+    let children = tables().into_iter().filter(|t| t.name == t.path).filter_map(|t| child_key(table.path, t.path));
     fields.chain(children).collect()
 }
 
@@ -493,12 +327,13 @@ pub fn fill_docs(text: &str) -> Result<String, String> {
         let (before, from_marker) = rest.split_at(start);
         let close = from_marker.find(" -->").ok_or("a `<!-- fields:` marker is not closed by ` -->`")?;
         let name = &from_marker["<!-- fields:".len()..close];
-        let table = TABLES.iter().find(|t| t.name == name).ok_or(format!("unknown table `{name}` in a marker"))?;
+        let table =
+            tables().into_iter().find(|t| t.name == name).ok_or(format!("unknown table `{name}` in a marker"))?;
         let end = from_marker.find(MARKER_END).ok_or(format!("the table `{name}` has no `{MARKER_END}`"))?;
         out.push_str(before);
         out.push_str(&from_marker[..close + " -->".len()]);
         out.push('\n');
-        out.push_str(&markdown_table(table));
+        out.push_str(&markdown_table(&table));
         out.push_str(MARKER_END);
         rest = &from_marker[end + MARKER_END.len()..];
     }
@@ -588,7 +423,7 @@ fn table_schema(table: &FieldTable) -> Json {
     for f in &fields {
         properties.insert(f.key.into(), field_schema(f));
     }
-    for child in TABLES.iter().filter(|t| t.name == t.path) {
+    for child in tables().iter().filter(|t| t.name == t.path) {
         let Some(key) = child_key(table.path, child.path) else { continue };
         let inner = table_schema(child);
         let schema = if child.list { json!({ "type": "array", "items": inner }) } else { inner };
@@ -701,14 +536,14 @@ mod tests {
     /// Every table's keys are distinct, and every child table hangs under a declared parent.
     #[test]
     fn tables_are_well_formed() {
-        for table in super::TABLES {
+        for table in &super::tables() {
             let keys = super::known_keys(table);
             let mut sorted = keys.clone();
             sorted.sort_unstable();
             sorted.dedup();
             assert_eq!(sorted.len(), keys.len(), "{}: a key is declared twice", table.name);
             let parent = table.path.rsplit_once('.').map_or("", |(parent, _)| parent);
-            assert!(table.path.is_empty() || super::TABLES.iter().any(|t| t.path == parent), "{}", table.path);
+            assert!(table.path.is_empty() || super::tables().iter().any(|t| t.path == parent), "{}", table.path);
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Algorand at the boundary: its behaviours, its lowered configuration (a preset with the
+//! Algorand at the boundary: its `[algorand]` section (declared, read and checked here), its
+//! behaviours, its lowered configuration (a preset with the
 //! scenario's `[algorand]` values), the world every user shares, and its run: one `Algorand`
 //! per user over one shared ledger memo, checked by the `ResultMonitor`.
 
@@ -10,8 +11,8 @@ use protocols::common::results::ResultMonitor;
 use sim_core::workload::Workload;
 use sim_core::{SimConfig, Simulation, Span, Streams};
 
-use super::{Boundary, Ran, Run, SummaryRows, drive};
-use crate::model::{self, Scenario};
+use super::{Boundary, Ran, Reading, Run, SummaryRows, drive};
+use crate::reader::{self, Bounds, Ctx, Field, FieldTable, Origin, Section, TIME_MS, TIMEOUT_S, Val, table};
 
 pub struct Module;
 
@@ -35,8 +36,237 @@ pub enum Behavior {
 pub struct Config {
     pub algorand: AlgorandConfig,
     pub roster: Vec<ag::Behavior>,
-    /// `[leaderless] genesis_balance`, which every protocol's ledger reads.
+    /// Every account's opening balance (`Scenario::genesis_balance`).
     pub genesis_balance: u64,
+}
+
+/// The Algorand baseline's settings (`[algorand]`): a preset's values, with the file's
+/// overrides applied.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Algorand {
+    pub preset: AlgorandPreset,
+    pub topology: AlgorandTopology,
+    /// Relays topology: users 0..relays are relays; 0 = n/100 of them, at least 20 (at most n).
+    pub relays: u32,
+    /// Relays topology: each relay links to this many other relays (at most all of them).
+    pub relay_degree: u32,
+    /// Links per user: random peers, or (relays topology) random relays for a non-relay user.
+    pub fanout: u32,
+    pub gossip_batch_ms: f64,
+    pub block_max_bytes: u32,
+    pub priority_wait_s: f64,
+    pub block_wait_s: f64,
+    pub step_timeout_s: f64,
+    pub vrf_verify_us: f64,
+    pub stake: Stake,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AlgorandPreset {
+    /// Today's network (go-algorand's consensus parameters, relays).
+    Mainnet,
+    /// Gilad et al., SOSP 2017 (random peers, the paper's committees and timeouts).
+    Sosp2017,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AlgorandTopology {
+    Relays,
+    Peers,
+}
+
+/// How stake is spread over Algorand users (the mean per user is the preset's).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Stake {
+    Equal,
+    /// Pareto-distributed holdings with this shape (> 1).
+    Pareto {
+        shape: f64,
+    },
+}
+
+/// Algorand users (replicas) a scenario may have: its messages travel over a gossip graph of
+/// bounded degree, not all-to-all, so it scales past the BFT protocols' cap.
+pub(crate) const MAX_ALGORAND_USERS: i128 = 100_000;
+/// Links per Algorand user, and per relay to other relays: the gossip graph's memory grows with
+/// them.
+const MAX_FANOUT: i128 = 64;
+const MAX_RELAY_DEGREE: i128 = 256;
+/// 1 GiB: far beyond any real block, and its bytes fit a u32.
+const MAX_BLOCK_KIB: f64 = 1_048_576.0;
+/// Pareto stake with this shape puts 80% of the stake with 20% of the users.
+const DEFAULT_PARETO_SHAPE: f64 = 1.16;
+
+table!(fields, "algorand", "algorand", list = false, {
+    preset: OneOf(&["mainnet", "sosp2017"]), Str("mainnet"), "",
+        "the committees, thresholds and defaults below: today's network (go-algorand: 20 proposers, soft committee 2,990 with threshold 2,267, cert committee 1,500 with 1,112; relays) or the paper's (26 proposers, step committee 2,000 with T = 0.685, final 10,000 with T = 0.74; random peers)";
+    topology: OneOf(&["relays", "peers"]), Computed("mainnet: `\"relays\"`; sosp2017: `\"peers\"`"), "",
+        "relays: users 0 to `relays`-1 relay everything, each linked to `relay_degree` random relays, and every other user links to `fanout` random relays; peers: every user links to `fanout` random users and relays everything once. Links go both ways";
+    relays: Integer(0, MAX_ALGORAND_USERS), Computed("`0`"), "{bounds}; at most n; relays topology only",
+        "number of relays; 0 = n/100, at least 20 (at most n)";
+    relay_degree: Integer(1, MAX_RELAY_DEGREE), Computed("`8`"),
+        "{bounds}, and stated: below the number of relays; relays topology only",
+        "links from each relay to other relays (a preset's value is capped at the relays there are)";
+    fanout: Integer(1, MAX_FANOUT), Computed("`4`"), "{bounds}, and stated: at most the relays (relays) or n-1 (peers)",
+        "links per user (a preset's value is capped at what there is to link to)";
+    gossip_batch_ms: Number(TIME_MS), Computed("`10`"), "",
+        "a user gathers what it relays for this long and sends it as one message per link; 0: after every handler";
+    block_max_kib: Number(Bounds::at_least(1.0).at_most(MAX_BLOCK_KIB)),
+        Computed("mainnet: `5120`; sosp2017: `976.5625` (1 MB)"), "{bounds}; holds one `workload.tx_size_bytes` transaction",
+        "most transaction bytes in a block";
+    priority_wait_s: Number(TIMEOUT_S), Computed("mainnet: `2.5`; sosp2017: `10`"), "",
+        "from the start of a round, how long users collect proposals' priorities before voting for the best block (the paper's λ_priority + λ_stepvar, today's filter timeout)";
+    block_wait_s: Number(TIMEOUT_S), Computed("mainnet: `1.5`; sosp2017: `60`"), "",
+        "after that, how long a user waits for the best block before voting for the empty one (λ_block)";
+    step_timeout_s: Number(TIMEOUT_S), Computed("mainnet: `4`; sosp2017: `20`"), "",
+        "how long a voting step waits for its threshold (λ_step)";
+    vrf_verify_us: Number(TIME_MS), Computed("`150`"), "", "CPU to verify a VRF proof (of a vote's or a proposal's sortition)";
+    stake: OneOf(&["equal", "pareto"]), Computed("`\"equal\"`"), "",
+        "every user holds as much; or Pareto-distributed holdings with the same mean, drawn from the seed's `algorand` stream";
+    pareto_shape: Number(Bounds::above(1.0)), Num(DEFAULT_PARETO_SHAPE), "{bounds}; `\"pareto\"` only",
+        "the Pareto shape: 1.16 puts 80% of the stake with 20% of the users; larger is more equal";
+});
+
+/// `[algorand]`: a preset, and any of its values overridden. With `n` (when the scenario runs
+/// Algorand), checks the gossip graph against the number of users, and with `tx_size_bytes`
+/// that a transaction fits a block.
+fn read_section(c: &mut Ctx<'_>, top: &reader::Section<'_>, at: &Reading) -> Option<Algorand> {
+    use fields as F;
+    let n = at.n.filter(|_| at.runs);
+    let tx_size_bytes = at.tx_size_bytes.filter(|_| at.runs);
+    let sec = c.section(top, "algorand");
+    c.leaf_keys(&sec, &F::TABLE);
+    let preset = c.pick(&sec, &F::preset, &[AlgorandPreset::Mainnet, AlgorandPreset::Sosp2017]);
+    // With a bad preset (reported), the other fields are still checked, against mainnet's.
+    let base = self::preset(preset.as_ref().map_or(AlgorandPreset::Mainnet, |p| p.v));
+    let (default_topology, relay_defaults) = match base.topology {
+        Topology::Relays { relays, relay_degree } => (AlgorandTopology::Relays, (relays, relay_degree)),
+        Topology::Peers => match AlgorandConfig::mainnet().topology {
+            Topology::Relays { relays, relay_degree } => (AlgorandTopology::Peers, (relays, relay_degree)),
+            Topology::Peers => unreachable!("mainnet uses relays"),
+        },
+    };
+    let topologies = [AlgorandTopology::Relays, AlgorandTopology::Peers];
+    let topology = c.pick_or(&sec, &F::topology, default_topology, &topologies);
+    let relays = c.whole_or::<u32>(&sec, &F::relays, relay_defaults.0);
+    let degree = c.whole_or::<u32>(&sec, &F::relay_degree, relay_defaults.1);
+    let fanout = c.whole_or::<u32>(&sec, &F::fanout, base.fanout);
+    // The gossip graph: relays and relay_degree belong to the relays topology; the rest is
+    // checked against the users only when the scenario runs Algorand.
+    let topology_is = |t| topology.as_ref().is_some_and(|v| v.v == t);
+    let peers = topology_is(AlgorandTopology::Peers);
+    let implicit = topology.as_ref().is_some_and(|t| t.at == Origin::Implicit);
+    let relays =
+        relays.filter(|r| if peers { only_relays(c, &sec, "relays", implicit) } else { check_relays(c, r, n) });
+    let relay_count = |r: &Val<u32>, n| {
+        let topology = Topology::Relays { relays: r.v, relay_degree: 1 };
+        AlgorandConfig { topology, ..base.clone() }.relay_count(n)
+    };
+    let count =
+        n.zip(relays.as_ref()).filter(|_| topology_is(AlgorandTopology::Relays)).map(|(n, r)| relay_count(r, n));
+    let degree = degree.filter(|d| match count {
+        _ if peers => only_relays(c, &sec, "relay_degree", implicit),
+        Some(count) => check_links(c, d, count.saturating_sub(1), "a relay links to relay_degree other relays"),
+        None => true,
+    });
+    let fanout = fanout.filter(|f| match (peers, count, n) {
+        (true, _, Some(n)) => check_links(c, f, n - 1, "a user links to fanout other users"),
+        (false, Some(count), _) => check_links(c, f, count, "a non-relay user links to fanout distinct relays"),
+        _ => true,
+    });
+    let batch = c.num_or(&sec, &F::gossip_batch_ms, base.gossip_batch.as_millis_f64());
+    let block_kib = c.num_or(&sec, &F::block_max_kib, f64::from(base.block_max_bytes) / 1024.0);
+    let block_kib = block_kib.filter(|kib| check_block_fits(c, kib, tx_size_bytes));
+    let secs = |c: &mut Ctx<'_>, f: &Field, default: sim_core::Span| c.num_or(&sec, f, default.as_secs_f64());
+    let priority_wait = secs(c, &F::priority_wait_s, base.priority_wait);
+    let block_wait = secs(c, &F::block_wait_s, base.block_wait);
+    let step_timeout = secs(c, &F::step_timeout_s, base.step_timeout);
+    let vrf = c.num_or(&sec, &F::vrf_verify_us, base.vrf_verify.as_nanos() as f64 / 1e3);
+    let stake = read_stake(c, &sec, &base);
+    Some(Algorand {
+        preset: preset?.v,
+        topology: topology?.v,
+        relays: relays?.v,
+        relay_degree: degree?.v,
+        fanout: fanout?.v,
+        gossip_batch_ms: batch?.v,
+        block_max_bytes: (block_kib?.v * 1024.0).round() as u32,
+        priority_wait_s: priority_wait?.v,
+        block_wait_s: block_wait?.v,
+        step_timeout_s: step_timeout?.v,
+        vrf_verify_us: vrf?.v,
+        stake: stake?,
+    })
+}
+
+/// A block holds at least one transaction (`tx_size_bytes`, when the scenario runs Algorand).
+fn check_block_fits(c: &mut Ctx<'_>, kib: &Val<f64>, tx_size_bytes: Option<u32>) -> bool {
+    let Some(tx) = tx_size_bytes else { return true };
+    let ok = (kib.v * 1024.0).round() >= f64::from(tx);
+    if !ok {
+        let message = format!("a block of {} KiB cannot hold one transaction of {tx} bytes", kib.v);
+        let help = format!("raise block_max_kib to {} or lower workload.tx_size_bytes", f64::from(tx) / 1024.0);
+        c.fail(kib, message, Some(help));
+    }
+    ok
+}
+
+/// `relays` fits the users (0: n/100 of them, at least 20).
+fn check_relays(c: &mut Ctx<'_>, relays: &Val<u32>, n: Option<u32>) -> bool {
+    let Some(n) = n else { return true };
+    let ok = relays.v <= n;
+    if !ok {
+        let message = format!("relays = {} but there are only {n} users (replicas.n)", relays.v);
+        c.fail(relays, message, Some(format!("make relays at most {n}, or 0 for n/100 of them (at least 20)")));
+    }
+    ok
+}
+
+/// A stated `fanout` or `relay_degree` has that many distinct users to link to (`available`);
+/// a preset's value is capped instead, as the protocol does.
+fn check_links(c: &mut Ctx<'_>, links: &Val<u32>, available: u32, why: &str) -> bool {
+    let ok = links.at == Origin::Implicit || links.v <= available;
+    if !ok {
+        let key = links.field.rsplit('.').next().unwrap_or(&links.field);
+        let message = format!("{key} = {} but only {available} can be linked to: {why}", links.v);
+        let help = match available {
+            0 => "add users or relays, or remove it".to_string(),
+            _ => format!("lower {key} to at most {available}, or add users or relays"),
+        };
+        c.fail(links, message, Some(help));
+    }
+    ok
+}
+
+/// Reports `key` given with the peers topology (`implicit`: the preset's).
+fn only_relays(c: &mut Ctx<'_>, sec: &Section<'_>, key: &str, implicit: bool) -> bool {
+    let Some(node) = sec.get(key) else { return true };
+    let whose = if implicit { ", the preset's" } else { "" };
+    let message = format!("only topology = \"relays\" has {key}; this one is \"peers\"{whose}");
+    let help = "remove it, or write topology = \"relays\"".to_string();
+    c.report(&node.at, Some(&sec.field(key)), message, Some(help));
+    false
+}
+
+/// `stake` and `pareto_shape` (Pareto only); the mean per user is the preset's.
+fn read_stake(c: &mut Ctx<'_>, sec: &Section<'_>, base: &AlgorandConfig) -> Option<Stake> {
+    use fields as F;
+    let default = match base.stake {
+        StakeDistribution::Equal { .. } => "equal",
+        StakeDistribution::Pareto { .. } => "pareto",
+    };
+    let default_shape = match base.stake {
+        StakeDistribution::Pareto { shape, .. } => shape,
+        StakeDistribution::Equal { .. } => DEFAULT_PARETO_SHAPE,
+    };
+    let kind = c.pick_or(sec, &F::stake, default, F::stake.names())?;
+    if kind.v == "equal" {
+        let Some(node) = sec.get("pareto_shape") else { return Some(Stake::Equal) };
+        let help = "remove it, or write stake = \"pareto\"".to_string();
+        return c.bad(node, &sec.field("pareto_shape"), "only stake = \"pareto\" has pareto_shape", help.into());
+    }
+    let shape = c.num_or(sec, &F::pareto_shape, default_shape)?;
+    Some(Stake::Pareto { shape: shape.v })
 }
 
 impl Boundary for Module {
@@ -44,6 +274,8 @@ impl Boundary for Module {
     type Bug = ag::PlantedBug;
     type Config = Config;
     type Message = ag::Msg;
+    type Section = Algorand;
+    const FIELDS: FieldTable = fields::TABLE;
     const NAME: &'static str = "algorand";
     const NODE: &'static str = "user";
     const VIEW: &'static str = "round";
@@ -68,13 +300,17 @@ impl Boundary for Module {
     }
 
     /// Safety rests on the Byzantine users' share of the stake, not on a count: f is 0.
-    fn tolerates(_: &Scenario, _: u32, f: u32) -> bool {
+    fn read(c: &mut Ctx<'_>, top: &reader::Section<'_>, at: &Reading) -> Option<Algorand> {
+        read_section(c, top, at)
+    }
+
+    fn tolerates(_: &Algorand, _: u32, f: u32) -> bool {
         f == 0
     }
 
     /// A client trusts the user it submits to: one reply confirms (the block that holds the
     /// transaction is certified at that user).
-    fn client_f(_: &Scenario) -> u32 {
+    fn client_f(_: &Algorand, _: u32) -> u32 {
         0
     }
 
@@ -90,9 +326,9 @@ impl Boundary for Module {
         }
     }
 
-    fn lower(s: &Scenario, roles: &[Option<Behavior>], _: &SimConfig) -> Config {
+    fn lower(a: &Algorand, genesis_balance: u64, roles: &[Option<Behavior>], _: &SimConfig) -> Config {
         let roster = roles.iter().map(|r| r.map_or(ag::Behavior::Correct, core_behavior)).collect();
-        Config { algorand: config(&s.algorand), roster, genesis_balance: s.leaderless.genesis_balance }
+        Config { algorand: config(a), roster, genesis_balance }
     }
 
     fn plant(cfg: &mut Config, bug: ag::PlantedBug) {
@@ -101,7 +337,7 @@ impl Boundary for Module {
 
     fn run(run: Run<'_>, workload: Box<dyn Workload>, cfg: &Config) -> Ran {
         let config = Rc::new(cfg.algorand.clone());
-        let world = Rc::new(world(&config, run.sim.n_replicas, run.scenario.seed));
+        let world = Rc::new(world(&config, run.sim.n_replicas, run.seed));
         // Crashing users count as Byzantine too.
         let byzantine_stake_ppm = Some(world.stake_ppm(|u| !run.sim.correct[u as usize]));
         let ledger = SharedLedger::new(cfg.genesis_balance);
@@ -126,15 +362,15 @@ fn core_behavior(b: Behavior) -> ag::Behavior {
 }
 
 /// The protocol's configuration of a preset (validation takes its defaults from it).
-pub fn preset(preset: model::AlgorandPreset) -> AlgorandConfig {
+pub fn preset(preset: AlgorandPreset) -> AlgorandConfig {
     match preset {
-        model::AlgorandPreset::Mainnet => AlgorandConfig::mainnet(),
-        model::AlgorandPreset::Sosp2017 => AlgorandConfig::sosp2017(),
+        AlgorandPreset::Mainnet => AlgorandConfig::mainnet(),
+        AlgorandPreset::Sosp2017 => AlgorandConfig::sosp2017(),
     }
 }
 
 /// The Algorand preset with the scenario's `[algorand]` values.
-pub fn config(a: &model::Algorand) -> AlgorandConfig {
+pub fn config(a: &Algorand) -> AlgorandConfig {
     let preset = preset(a.preset);
     let per_user = match preset.stake {
         StakeDistribution::Equal { per_user } => per_user,
@@ -143,8 +379,8 @@ pub fn config(a: &model::Algorand) -> AlgorandConfig {
     AlgorandConfig {
         fanout: a.fanout,
         topology: match a.topology {
-            model::AlgorandTopology::Relays => Topology::Relays { relays: a.relays, relay_degree: a.relay_degree },
-            model::AlgorandTopology::Peers => Topology::Peers,
+            AlgorandTopology::Relays => Topology::Relays { relays: a.relays, relay_degree: a.relay_degree },
+            AlgorandTopology::Peers => Topology::Peers,
         },
         gossip_batch: Span::from_millis_f64(a.gossip_batch_ms),
         block_max_bytes: a.block_max_bytes,
@@ -153,8 +389,8 @@ pub fn config(a: &model::Algorand) -> AlgorandConfig {
         step_timeout: Span::from_secs_f64(a.step_timeout_s),
         vrf_verify: Span::from_nanos_f64(a.vrf_verify_us * 1e3),
         stake: match a.stake {
-            model::Stake::Equal => StakeDistribution::Equal { per_user },
-            model::Stake::Pareto { shape } => StakeDistribution::Pareto { shape, mean_per_user: per_user },
+            Stake::Equal => StakeDistribution::Equal { per_user },
+            Stake::Pareto { shape } => StakeDistribution::Pareto { shape, mean_per_user: per_user },
         },
         ..preset
     }

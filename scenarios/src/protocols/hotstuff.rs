@@ -1,4 +1,4 @@
-//! HotStuff at the boundary: its behaviours, the n and f it tolerates, its lowered
+//! HotStuff at the boundary: its `[hotstuff]` section (declared, read and checked here), its behaviours, the n and f it tolerates, its lowered
 //! configuration and how a run of it is built (one `HotStuff` per replica, `HotStuffMonitor`).
 
 use protocols::hotstuff::{self as hs, CommitRule, HotStuffConfig, HotStuffMonitor};
@@ -6,8 +6,8 @@ use sim_core::adversary::Mode;
 use sim_core::workload::Workload;
 use sim_core::{SimConfig, Simulation, Span};
 
-use super::{Boundary, Ran, Run, SummaryRows, drive};
-use crate::model::{self, Scenario};
+use super::{Boundary, Ran, Reading, Run, SummaryRows, drive};
+use crate::reader::{self, Bounds, Ctx, FieldTable, Origin, TIMEOUT_MS, table};
 
 pub struct Module;
 
@@ -35,9 +35,88 @@ pub enum Behavior {
 pub struct Config {
     pub hotstuff: HotStuffConfig,
     pub roster: Vec<hs::Behavior>,
-    /// Every account's opening balance (`[leaderless] genesis_balance`, which every protocol's
-    /// ledger reads).
+    /// Every account's opening balance (`Scenario::genesis_balance`).
     pub genesis_balance: u64,
+}
+
+/// `[hotstuff]`, as validated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HotStuff {
+    pub variant: HotStuffVariant,
+    pub certificate: Certificate,
+    pub batch_size: u32,
+    pub view_timeout_ms: f64,
+    /// Multiplier of the view timeout after each consecutive timeout; 1 = no backoff.
+    pub timeout_backoff: f64,
+    pub max_timeout_ms: f64,
+}
+
+/// How a quorum certificate carries its n-f signatures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Certificate {
+    /// One aggregate BLS signature plus a signer bitmap; verified once.
+    Aggregate,
+    /// The n-f signatures themselves (as the HotStuff paper's secp256k1 certificates);
+    /// verified one by one.
+    List,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HotStuffVariant {
+    /// Three-chain commit rule.
+    Chained,
+    /// Two-chain commit rule (Jolteon / DiemBFT v4).
+    TwoChain,
+    /// Basic (unchained) HotStuff: prepare, pre-commit, commit and decide on one block per view.
+    Basic,
+}
+
+const U32_MAX: i128 = u32::MAX as i128;
+
+table!(fields, "hotstuff", "hotstuff", list = false, {
+    variant: OneOf(&["chained", "two_chain", "basic"]), Str("chained"), "",
+        "the commit rule: `chained` commits the head of three blocks certified in consecutive views (HotStuff); `two_chain` commits the head of two (Jolteon / DiemBFT v4), a view earlier, locking on the highest certified block seen in a proposal; `basic` is unchained HotStuff: each view takes one block through prepare, pre-commit, commit and decide (three certificates, votes to the view's leader, which waits for n-f NEWVIEWs before proposing), so a view lasts about 8 one-way delays instead of 2 (a quarter of chained's throughput at the same batch) and a block commits about 6 delays after its proposal";
+    certificate: OneOf(&["aggregate", "list"]), Str("aggregate"), "",
+        "how a quorum certificate carries its n-f signatures: one aggregate BLS signature plus a signer bitmap (96 bytes + n/8, verified once), or the list of signatures (96 bytes each, verified one by one, as the HotStuff paper's secp256k1 certificates)";
+    batch_size: Integer(1, U32_MAX), Int(400), "", "most transactions in one block";
+    view_timeout_ms: Number(TIMEOUT_MS), Num(1000.0), "", "how long a replica waits for progress in a view before moving on";
+    timeout_backoff: Number(Bounds::at_least(1.0)), Num(1.0), "",
+        "each consecutive timeout multiplies the view timeout by this; 1 = no backoff";
+    max_timeout_ms: Number(TIMEOUT_MS), Num(60_000.0), "{bounds}; >= `view_timeout_ms`",
+        "the backoff never raises the timeout above this";
+});
+
+/// `[hotstuff]`: checked on its own, whatever the protocol.
+fn read_section(c: &mut Ctx<'_>, top: &reader::Section<'_>) -> Option<HotStuff> {
+    use fields as F;
+    let sec = c.section(top, "hotstuff");
+    c.leaf_keys(&sec, &F::TABLE);
+    let variants = [HotStuffVariant::Chained, HotStuffVariant::TwoChain, HotStuffVariant::Basic];
+    let variant = c.pick(&sec, &F::variant, &variants);
+    let certificate = c.pick(&sec, &F::certificate, &[Certificate::Aggregate, Certificate::List]);
+    let batch = c.whole::<u32>(&sec, &F::batch_size);
+    let timeout = c.num(&sec, &F::view_timeout_ms);
+    let backoff = c.num(&sec, &F::timeout_backoff);
+    let max_timeout = c.num(&sec, &F::max_timeout_ms);
+    let max_timeout = max_timeout.filter(|max| {
+        let Some(timeout) = &timeout else { return true };
+        let ok = max.v >= timeout.v;
+        if !ok {
+            let message = format!("max_timeout_ms ({}) must be >= view_timeout_ms ({})", max.v, timeout.v);
+            // Point at whichever of the two the file states (the other is a default).
+            let blamed = if max.at == Origin::Implicit { timeout } else { max };
+            c.fail(blamed, message, Some("raise max_timeout_ms or lower view_timeout_ms".to_string()));
+        }
+        ok
+    });
+    Some(HotStuff {
+        variant: variant?.v,
+        certificate: certificate?.v,
+        batch_size: batch?.v,
+        view_timeout_ms: timeout?.v,
+        timeout_backoff: backoff?.v,
+        max_timeout_ms: max_timeout?.v,
+    })
 }
 
 impl Boundary for Module {
@@ -45,6 +124,8 @@ impl Boundary for Module {
     type Bug = hs::PlantedBug;
     type Config = Config;
     type Message = hs::HsMsg;
+    type Section = HotStuff;
+    const FIELDS: FieldTable = fields::TABLE;
     const NAME: &'static str = "hotstuff";
     const NODE: &'static str = "replica";
     const VIEW: &'static str = "view";
@@ -75,12 +156,16 @@ impl Boundary for Module {
         Some(Behavior::Twins)
     }
 
-    fn tolerates(_: &Scenario, n: u32, f: u32) -> bool {
+    fn read(c: &mut Ctx<'_>, top: &reader::Section<'_>, _: &Reading) -> Option<HotStuff> {
+        read_section(c, top)
+    }
+
+    fn tolerates(_: &HotStuff, n: u32, f: u32) -> bool {
         u64::from(n) > 3 * u64::from(f)
     }
 
-    fn client_f(s: &Scenario) -> u32 {
-        s.replicas.f
+    fn client_f(_: &HotStuff, f: u32) -> u32 {
+        f
     }
 
     fn bug_name(b: hs::PlantedBug) -> &'static str {
@@ -98,18 +183,17 @@ impl Boundary for Module {
         })
     }
 
-    fn lower(s: &Scenario, roles: &[Option<Behavior>], sim: &SimConfig) -> Config {
-        let h = &s.hotstuff;
+    fn lower(h: &HotStuff, genesis_balance: u64, roles: &[Option<Behavior>], sim: &SimConfig) -> Config {
         let hotstuff = HotStuffConfig {
             batch_size: h.batch_size as usize,
             view_timeout: Span::from_millis_f64(h.view_timeout_ms),
             backoff_permille: (h.timeout_backoff * 1000.0).round() as u64,
             max_timeout: Span::from_millis_f64(h.max_timeout_ms),
-            list_certificates: h.certificate == model::Certificate::List,
+            list_certificates: h.certificate == Certificate::List,
             commit_rule: match h.variant {
-                model::HotStuffVariant::Chained => CommitRule::ThreeChain,
-                model::HotStuffVariant::TwoChain => CommitRule::TwoChain,
-                model::HotStuffVariant::Basic => CommitRule::Basic,
+                HotStuffVariant::Chained => CommitRule::ThreeChain,
+                HotStuffVariant::TwoChain => CommitRule::TwoChain,
+                HotStuffVariant::Basic => CommitRule::Basic,
             },
             // The twins play the network's own plan.
             twins: match &sim.adversary.mode {
@@ -119,7 +203,7 @@ impl Boundary for Module {
             bug: None,
         };
         let roster = roles.iter().map(|r| r.map_or(hs::Behavior::Correct, core_behavior)).collect();
-        Config { hotstuff, roster, genesis_balance: s.leaderless.genesis_balance }
+        Config { hotstuff, roster, genesis_balance }
     }
 
     fn plant(cfg: &mut Config, bug: hs::PlantedBug) {

@@ -1,16 +1,19 @@
 //! The protocol registry: each protocol is one module here saying what the boundary needs to
 //! know about it, and `registry!` below lists them once.
 //!
-//! A module implements [`Boundary`]: its name and the word for its nodes, its Byzantine
+//! A module implements [`Boundary`]: its scenario section (its struct, its fields declared with
+//! `reader::table!`, its reader and checks), its name and the word for its nodes, its Byzantine
 //! behaviours (a closed enum of its own), the n and f it tolerates, its messages, its planted
 //! bugs, how a scenario lowers to its configuration, how a run of it is built and what the
 //! run's summary shows of it (its rows, execution latency apart, why it has no view timeline).
 //! The macro
-//! generates [`ProtocolKind`], the scenario-level [`Behavior`], [`ProtocolConfig`] and
-//! [`Planted`], and one dispatching `match` per operation: generic code (lowering, running,
+//! generates [`ProtocolKind`], the scenario-level [`Behavior`], [`Sections`], [`ProtocolConfig`]
+//! and [`Planted`], and one dispatching `match` per operation: generic code (lowering, running,
 //! shrinking, swarm, watchers, the CLI) asks the kind and never matches on it. Adding a protocol
 //! is one module and one line of `registry!`; a behaviour it forgets to lower or name does not
-//! compile, since every match over a protocol's behaviours is exhaustive.
+//! compile, since every match over a protocol's behaviours is exhaustive. A module sees its
+//! section, n, f, the seed and the run's `RunInfo`, never the `Scenario`: `model` builds on the
+//! registry, not the other way round.
 
 pub mod algorand;
 pub mod hotstuff;
@@ -24,7 +27,7 @@ use sim_core::net::KindName;
 use sim_core::workload::Workload;
 use sim_core::{Message, NodeId, Protocol, RunResult, SimConfig, Simulation, Span, Time};
 
-use crate::model::Scenario;
+use crate::reader::{self, Ctx, FieldTable};
 use crate::watch::{self, RunInfo, Shared};
 
 /// What the boundary knows of one protocol.
@@ -38,6 +41,10 @@ pub trait Boundary {
     type Config: Clone + Debug;
     /// Its messages (kind names for `[adversary]`, the run's kind table).
     type Message: Message;
+    /// Its scenario section (`[hotstuff]`, ...), as validated.
+    type Section: Clone + Debug + PartialEq;
+    /// The section's fields (the reader's known keys, docs/scenarios.md's table, the schema).
+    const FIELDS: FieldTable;
     /// `protocol = "..."` in scenario files; tables and files use it too.
     const NAME: &'static str;
     /// A node that runs it: "replica" or "user".
@@ -57,16 +64,26 @@ pub trait Boundary {
     fn behavior_name(b: Self::Behavior) -> &'static str;
     /// The behaviour that pairs with the Twins adversary, if the protocol plays it.
     fn twin() -> Option<Self::Behavior>;
-    /// Whether `n` nodes tolerate `f` faults under the scenario's settings.
-    fn tolerates(s: &Scenario, n: u32, f: u32) -> bool;
-    /// How many matching replies confirm a transaction to its client, minus one.
-    fn client_f(s: &Scenario) -> u32;
+    /// Reads and checks its section under `top` (every problem reported to `c`); checks
+    /// against the rest of the scenario only when `at.runs`.
+    fn read(c: &mut Ctx<'_>, top: &reader::Section<'_>, at: &Reading) -> Option<Self::Section>;
+    /// Whether `n` nodes tolerate `f` faults under its settings.
+    fn tolerates(sec: &Self::Section, n: u32, f: u32) -> bool;
+    /// How many matching replies confirm a transaction to its client, minus one (`f`: the
+    /// scenario's).
+    fn client_f(sec: &Self::Section, f: u32) -> u32;
     fn bug_name(b: Self::Bug) -> &'static str;
     /// The exploration that must catch a planted bug (see `planted::Planted::explored_by`).
     fn explored_by(b: Self::Bug) -> Option<(&'static str, &'static [&'static str])>;
-    /// The configuration of a run of `s` (the roster of behaviours included); `roles[i]`: what
-    /// replica i does (None: it follows the protocol, crash included: the engine plays it).
-    fn lower(s: &Scenario, roles: &[Option<Self::Behavior>], sim: &SimConfig) -> Self::Config;
+    /// The configuration of a run with its section (the roster of behaviours included);
+    /// `roles[i]`: what replica i does (None: it follows the protocol, crash included: the engine
+    /// plays it); every ledger opens with `genesis_balance` per account.
+    fn lower(
+        sec: &Self::Section,
+        genesis_balance: u64,
+        roles: &[Option<Self::Behavior>],
+        sim: &SimConfig,
+    ) -> Self::Config;
     fn plant(cfg: &mut Self::Config, bug: Self::Bug);
     /// Builds the run (replicas, monitor, workload) and drives it to its end.
     fn run(run: Run<'_>, workload: Box<dyn Workload>, cfg: &Self::Config) -> Ran;
@@ -85,9 +102,27 @@ pub enum SummaryRows {
     Counters,
 }
 
+/// What a protocol's section is checked against: the rest of the scenario, where it is valid.
+/// Every section is read whatever the protocol (`compare` runs one file under several), but
+/// checked against the rest only when the scenario runs its protocol (`runs`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Reading {
+    pub runs: bool,
+    /// `replicas.n`, when valid.
+    pub n: Option<u32>,
+    /// `replicas.n` and `replicas.f`, when both are valid.
+    pub n_f: Option<(u32, u32)>,
+    pub duration_s: Option<f64>,
+    pub tx_size_bytes: Option<u32>,
+}
+
 /// What every protocol's run gets from the generic runner.
 pub struct Run<'a> {
-    pub scenario: &'a Scenario,
+    /// What the watchers know of the run (built by `run`).
+    pub info: RunInfo,
+    pub seed: u64,
+    /// Records the flight recorder keeps.
+    pub flight_records: usize,
     pub sim: &'a SimConfig,
     pub watchers: &'a [Shared],
     pub progress: Progress<'a>,
@@ -127,6 +162,21 @@ macro_rules! registry {
             $($(#[$attr])* $kind($module::Behavior),)+
         }
 
+        /// Every protocol's section of a scenario (`[hotstuff]`, `[leaderless]`, ...), each read
+        /// and checked whatever the protocol: `compare` runs one file under several.
+        #[derive(Clone, Debug, PartialEq)]
+        pub struct Sections {
+            $($(#[$attr])* pub $module: <$module::Module as Boundary>::Section,)+
+        }
+
+        impl Sections {
+            /// Reads every section under `top`; `at.runs` is set for the scenario's `protocol`.
+            pub(crate) fn read(c: &mut Ctx<'_>, top: &reader::Section<'_>, protocol: Option<ProtocolKind>, at: Reading) -> Option<Sections> {
+                $($(#[$attr])* let $module = <$module::Module as Boundary>::read(c, top, &Reading { runs: protocol == Some(ProtocolKind::$kind), ..at });)+
+                Some(Sections { $($(#[$attr])* $module: $module?,)+ })
+            }
+        }
+
         /// A protocol's lowered configuration.
         #[derive(Clone, Debug)]
         pub enum ProtocolConfig {
@@ -141,6 +191,8 @@ macro_rules! registry {
 
         impl ProtocolKind {
             pub const ALL: &'static [ProtocolKind] = &[$($(#[$attr])* ProtocolKind::$kind,)+];
+            /// Their sections' fields, in the order of [`ProtocolKind::ALL`].
+            pub const SECTIONS: &'static [FieldTable] = &[$($(#[$attr])* <$module::Module as Boundary>::FIELDS,)+];
             /// Their names, in the order of [`ProtocolKind::ALL`].
             pub const NAMES: &'static [&'static str] = &[$($(#[$attr])* <$module::Module as Boundary>::NAME,)+];
 
@@ -198,14 +250,14 @@ macro_rules! registry {
                 match self { $($(#[$attr])* ProtocolKind::$kind => <$module::Module as Boundary>::twin().map(Behavior::$kind),)+ }
             }
 
-            /// Whether `n` nodes tolerate `f` faults under `s`'s settings.
-            pub fn tolerates(self, s: &Scenario, n: u32, f: u32) -> bool {
-                match self { $($(#[$attr])* ProtocolKind::$kind => <$module::Module as Boundary>::tolerates(s, n, f),)+ }
+            /// Whether `n` nodes tolerate `f` faults under its section's settings.
+            pub fn tolerates(self, s: &Sections, n: u32, f: u32) -> bool {
+                match self { $($(#[$attr])* ProtocolKind::$kind => <$module::Module as Boundary>::tolerates(&s.$module, n, f),)+ }
             }
 
-            /// The f clients count replies against (f + 1 matching confirm).
-            pub fn client_f(self, s: &Scenario) -> u32 {
-                match self { $($(#[$attr])* ProtocolKind::$kind => <$module::Module as Boundary>::client_f(s),)+ }
+            /// The f clients count replies against (f + 1 matching confirm); `f`: the scenario's.
+            pub fn client_f(self, s: &Sections, f: u32) -> u32 {
+                match self { $($(#[$attr])* ProtocolKind::$kind => <$module::Module as Boundary>::client_f(&s.$module, f),)+ }
             }
 
             /// The names of its message kinds (`Message::KINDS`), which `[adversary]` uses.
@@ -229,11 +281,11 @@ macro_rules! registry {
                 match self { $($(#[$attr])* ProtocolKind::$kind => <$module::Module as Boundary>::BUGS.iter().map(|&b| Planted::$kind(b)).collect(),)+ }
             }
 
-            /// The configuration of a run of `s`, given each replica's role.
-            pub fn lower(self, s: &Scenario, roles: &[Option<Behavior>], sim: &SimConfig) -> ProtocolConfig {
+            /// The configuration of a run with its section, given each replica's role.
+            pub fn lower(self, s: &Sections, genesis_balance: u64, roles: &[Option<Behavior>], sim: &SimConfig) -> ProtocolConfig {
                 match self { $($(#[$attr])* ProtocolKind::$kind => {
                     let own = own_roles(roles, |b| if let Behavior::$kind(b) = b { Some(b) } else { None });
-                    ProtocolConfig::$kind(<$module::Module as Boundary>::lower(s, &own, sim))
+                    ProtocolConfig::$kind(<$module::Module as Boundary>::lower(&s.$module, genesis_balance, &own, sim))
                 })+ }
             }
 
@@ -313,10 +365,8 @@ fn own_roles<B: Copy>(roles: &[Option<Behavior>], own: impl Fn(Behavior) -> Opti
 /// Steps of 1/200 of the run, so a progress bar moves smoothly without touching the core;
 /// the watchers see every record. Every protocol's `run` ends here.
 fn drive<P: Protocol>(sim: Simulation<P>, run: Run<'_>) -> (RunResult, Vec<(NodeId, String)>) {
-    let n_nodes = run.sim.net.nodes.len() as u32;
-    let info = RunInfo::new(run.scenario, n_nodes, sim_core::engine::kind_names::<P::Message>());
-    let sim = sim.with_flight_recorder(run.scenario.output.flight_records);
-    let mut sim = match watch::sink::<P>(run.watchers, &info) {
+    let sim = sim.with_flight_recorder(run.flight_records);
+    let mut sim = match watch::sink::<P>(run.watchers, &run.info) {
         Some(sink) => sim.with_sink(sink),
         None => sim,
     };
