@@ -124,7 +124,7 @@ pub const METRICS: &[Metric] = &[
     m!("empty_rounds", "empty rounds", "rounds", 0, |s| counter(s, "empty_rounds")),
     m!("final_rounds", "final rounds", "rounds", 0, |s| counter(s, "final_rounds")),
     m!("step_timeouts", "BA* step timeouts", "steps", 0, |s| counter(s, "step_timeouts")),
-    m!("round_s", "s per round (run length / rounds, an upper bound)", "s", 2, |s| {
+    m!("round_s", "s per round (run length / rounds)", "s", 2, |s| {
         counter(s, "rounds").filter(|&k| k > 0.0).map(|k| s.virtual_time_s / k)
     }),
     m!("fast_path", "fast-path commits", "commands", 0, |s| counter(s, "fast_path")),
@@ -142,9 +142,6 @@ pub const METRICS: &[Metric] = &[
     m!("events_per_wall_s", "events per wall second", "events/s", 0, |s| s.cost.map(|c| s.events as f64 / c.wall_s)),
     m!("sim_s_per_wall_s", "simulated seconds per wall second", "s/s", 2, |s| {
         s.cost.map(|c| (s.duration_s + s.drain_s) / c.wall_s)
-    }),
-    m!("round_s", "seconds per round (whole run)", "s", 2, |s| {
-        counter(s, "rounds").filter(|&r| r > 0.0).map(|r| (s.duration_s + s.drain_s) / r)
     }),
     m!("ended_early", "stopped before the end (1 = yes)", "runs", 0, |s| count(u64::from(s.stop != "end"))),
 ];
@@ -328,7 +325,8 @@ mod tests {
 
     #[test]
     fn rounds_and_cost_per_wall_second_divide_the_whole_run() {
-        let mut s = RunSummary { duration_s: 30.0, drain_s: 15.0, events: 900, ..RunSummary::default() };
+        let mut s =
+            RunSummary { duration_s: 30.0, drain_s: 15.0, virtual_time_s: 45.0, events: 900, ..RunSummary::default() };
         s.stop = "end".into();
         assert_eq!(metric("round_s").and_then(|m| (m.get)(&s)), None, "no rounds counted");
         s.counters.insert("rounds".into(), 15);
