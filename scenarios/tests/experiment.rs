@@ -11,24 +11,7 @@ use scenarios::results::RunSummary;
 use scenarios::search::Search;
 use scenarios::{parse, run};
 
-use common::{TempDir, byzsim};
-
-/// Four HotStuff replicas, two seconds of load.
-const TOY: &str = r#"
-name = "toy"
-duration_s = 2
-warmup_s = 0.5
-drain_s = 1
-[replicas]
-n = 4
-regions = ["us-east1", "europe-west1"]
-[clients]
-count = 2
-[network]
-matrix = "gcp2019"
-[workload]
-rate_tps = 200
-"#;
+use common::{TOY, TempDir, byzsim};
 
 /// Two variants, an axis of two values, two named rates, a table, a plot and a claim.
 const SPEC: &str = r#"

@@ -7,24 +7,7 @@ mod common;
 use std::path::Path;
 use std::process::Output;
 
-use common::{TempDir, byzsim};
-
-/// Four HotStuff replicas, two seconds of load.
-const TOY: &str = r#"
-name = "toy"
-duration_s = 2
-warmup_s = 0.5
-drain_s = 1
-[replicas]
-n = 4
-regions = ["us-east1", "europe-west1"]
-[clients]
-count = 2
-[network]
-matrix = "gcp2019"
-[workload]
-rate_tps = 200
-"#;
+use common::{TOY, TempDir, byzsim};
 
 /// `three` runs only batch 50: three cases, not four.
 const SPEC: &str = r#"

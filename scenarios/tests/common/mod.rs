@@ -60,3 +60,21 @@ impl Drop for TempDir {
 pub fn byzsim(args: &[&str], dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_byzsim")).args(args).current_dir(dir).output().expect("byzsim runs")
 }
+
+/// Four HotStuff replicas, two seconds of load: the base scenario of the experiment tests.
+#[allow(dead_code)] // not every test binary uses it
+pub const TOY: &str = r#"
+name = "toy"
+duration_s = 2
+warmup_s = 0.5
+drain_s = 1
+[replicas]
+n = 4
+regions = ["us-east1", "europe-west1"]
+[clients]
+count = 2
+[network]
+matrix = "gcp2019"
+[workload]
+rate_tps = 200
+"#;
