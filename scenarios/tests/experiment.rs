@@ -337,3 +337,30 @@ why = "the capacity is the best run's goodput"
     let runs = String::from_utf8(read(&dir.join("out"), "toy-runs.csv")).unwrap();
     assert_eq!(runs.lines().count(), 1 + found.runs.len() + 1, "every search run and the latency run: {runs}");
 }
+
+/// Every shipped experiment spec (experiments/**/*.toml) reads and passes its checks, and its
+/// page template's placeholders all name something: a spec that no longer loads fails here, not
+/// in the next `cargo xtask figures`.
+#[test]
+fn every_shipped_spec_and_page_load() {
+    use scenarios::experiment::{page, spec::Loaded};
+    fn specs(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                specs(&path, out);
+            } else if path.extension().is_some_and(|e| e == "toml") {
+                out.push(path);
+            }
+        }
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../experiments");
+    let mut found = Vec::new();
+    specs(&root, &mut found);
+    found.sort();
+    assert!(found.len() >= 6, "the shipped specs: {found:?}");
+    for path in &found {
+        let loaded = Loaded::read(path).unwrap_or_else(|e| panic!("{}: {}", path.display(), e.message));
+        page::read(&loaded).unwrap_or_else(|e| panic!("{}: {}", path.display(), e.message));
+    }
+}
