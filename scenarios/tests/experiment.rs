@@ -338,6 +338,50 @@ why = "the capacity is the best run's goodput"
     assert_eq!(runs.lines().count(), 1 + found.runs.len() + 1, "every search run and the latency run: {runs}");
 }
 
+/// A variant's `search_start_tps` starts its search there, the others at `[search] start_tps`:
+/// each variant's runs are those of the search from its own start.
+#[test]
+fn a_variant_search_start_is_where_its_search_starts() {
+    let dir = TempDir::new("exp-search-start");
+    let spec = r#"
+name = "toy"
+scenario = "toy.toml"
+[[variant]]
+label = "low"
+sets = ["cpu.cores=1", "cpu.base_us=1000"]
+[[variant]]
+label = "high"
+sets = ["cpu.cores=1", "cpu.base_us=1000"]
+search_start_tps = 2000
+[search]
+goodput_share = 0.93
+start_tps = 500
+step = 1.25
+latency_share = 0.9
+[[table]]
+name = "t"
+columns = ["variant", "capacity_tps"]
+"#;
+    setup(&dir, spec, "{{table t}}\nlow {{value low.capacity_tps}} high {{value high.capacity_tps}}\n");
+    let out = byzsim(&["experiment", "toy-spec.toml", "--out", "out", "-q"], &dir);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (low, high) = (old_parameters(500.0).run(toy_run), old_parameters(2000.0).run(toy_run));
+    assert_ne!(low.runs.len(), high.runs.len(), "the two starts must take different searches to tell them apart");
+    let runs = String::from_utf8(read(&dir.join("out"), "toy-runs.csv")).unwrap();
+    let first_rate = |case: &str| {
+        let row = runs.lines().find(|l| l.starts_with(&format!("{case},search"))).expect("a search run");
+        row.split(',').nth(2).unwrap().to_string()
+    };
+    assert_eq!((first_rate("low").as_str(), first_rate("high").as_str()), ("500", "2000"), "{runs}");
+    for (case, found) in [("low", &low), ("high", &high)] {
+        let n = runs.lines().filter(|l| l.starts_with(&format!("{case},"))).count();
+        assert_eq!(n, found.runs.len() + 1, "{case}: every search run and the latency run: {runs}");
+    }
+    let page = String::from_utf8(read(&dir.join("out"), "toy.md")).unwrap();
+    let want = format!("low {:.0} high {:.0}\n", low.capacity_tps, high.capacity_tps);
+    assert!(page.contains(&want), "want {want:?} in {page}");
+}
+
 /// Every shipped experiment spec (experiments/**/*.toml) reads and passes its checks, and its
 /// page template's placeholders all name something: a spec that no longer loads fails here, not
 /// in the next `cargo xtask figures`.

@@ -437,76 +437,143 @@ fn swarm_rows(clean: u64) -> String {
     rows
 }
 
-/// One case, in this process: prints `events wall_s sim_s goodput peak_mib`.
+/// A scenario case of the engine table: its name, what it is, its file and its overrides.
+struct ScenarioCase {
+    name: &'static str,
+    what: &'static str,
+    file: &'static str,
+    sets: &'static [&'static str],
+}
+
+const PINGPONG: &str = "engine ping-pong, 2 nodes, 64 balls in flight";
+
+/// The engine table's scenario cases, in its order (after the ping-pong).
+const SCENARIO_CASES: &[ScenarioCase] = &[
+    ScenarioCase {
+        name: "quickstart",
+        what: "scenarios/quickstart.toml (4 replicas, GCP matrix, 2000 tx/s, 30 s)",
+        file: "scenarios/quickstart.toml",
+        sets: &[],
+    },
+    ScenarioCase {
+        name: "quickstart-real",
+        what: "the quickstart with real BLS signatures (blst): same run, real crypto",
+        file: "scenarios/quickstart.toml",
+        sets: &["cpu.crypto=real"],
+    },
+    ScenarioCase {
+        name: "byzantine",
+        what: "scenarios/examples/byzantine.toml (n = 7, an equivocator and a forker)",
+        file: "scenarios/examples/byzantine.toml",
+        sets: &[],
+    },
+    ScenarioCase {
+        name: "closed10ms",
+        what: "closed form d = 10 ms, n = 4, batch 400, saturated",
+        file: "scenarios/examples/closed-form.toml",
+        sets: &[],
+    },
+    ScenarioCase {
+        name: "closed1ms",
+        what: "closed form d = 1 ms, n = 4, batch 400, saturated",
+        file: "scenarios/examples/closed-form.toml",
+        sets: &["network.uniform_delay_ms=1", "workload.rate_tps=300000", "duration_s=2", "warmup_s=0.5"],
+    },
+    ScenarioCase {
+        name: "hotstuff64",
+        what: "HotStuff n = 64, d = 10 ms, batch 400, saturated (40k tx/s offered)",
+        file: "scenarios/examples/closed-form.toml",
+        sets: &[
+            "replicas.n=64",
+            "workload.rate_tps=40000",
+            "duration_s=5",
+            "hotstuff.batch_size=400",
+            "clients.count=8",
+        ],
+    },
+    ScenarioCase {
+        name: "leaderless",
+        what: "scenarios/examples/leaderless.toml (BLSMR-W, n = 6, US+EU, 500 tx/s, 20 s)",
+        file: "scenarios/examples/leaderless.toml",
+        sets: &[],
+    },
+    ScenarioCase {
+        name: "leaderless-load",
+        what: "the same at 1000 tx/s for 10 s (replicas' CPU about 60% busy over the whole run)",
+        file: "scenarios/examples/leaderless.toml",
+        sets: &["workload.rate_tps=1000", "duration_s=10", "warmup_s=2", "drain_s=3"],
+    },
+    ScenarioCase {
+        name: "leaderless-contended",
+        what: "leaderless-byzantine.toml without attacker: 20 hot accounts, 3 regions; one dependency component \
+               executes after the load stops, so goodput in the window is 0",
+        file: "scenarios/examples/leaderless-byzantine.toml",
+        sets: &["byzantine=[]"],
+    },
+    ScenarioCase {
+        name: "algorand",
+        what: "scenarios/examples/algorand.toml (mainnet preset, 200 users, 20 GCP regions, 200 tx/s)",
+        file: "scenarios/examples/algorand.toml",
+        sets: &[],
+    },
+    ScenarioCase {
+        name: "algorand-1k",
+        what: "the same with 1,000 users",
+        file: "scenarios/examples/algorand.toml",
+        sets: &["replicas.n=1000"],
+    },
+    ScenarioCase {
+        name: "algorand-10k",
+        what: "scenarios/examples/algorand-10k.toml (10,000 users, Pareto stake, 100 relays, 50 tx/s)",
+        file: "scenarios/examples/algorand-10k.toml",
+        sets: &[],
+    },
+    ScenarioCase {
+        name: "algorand-1k-sosp",
+        what: "1,000 users with the SOSP 2017 preset: random peers (fanout 4, every user relays), the paper's \
+               committees and timeouts, 50 tx/s for 60 s",
+        file: "scenarios/examples/algorand.toml",
+        sets: &[
+            "replicas.n=1000",
+            "algorand.preset=\"sosp2017\"",
+            "algorand.topology=\"peers\"",
+            "workload.rate_tps=50",
+            "duration_s=60",
+            "drain_s=40",
+        ],
+    },
+];
+
+/// The markdown rows an exploration case prints, if `name` is one.
+fn exploration_rows(name: &str) -> Result<Option<String>, String> {
+    let seeds = |rest: &str| rest.parse::<u64>().map_err(|e| format!("bench case {name}: {e}"));
+    Ok(Some(match name {
+        "planted" => planted_rows(),
+        "observe" => observe_rows(),
+        "safety" => safety_rows(300),
+        "leaderless-safety" => leaderless_safety_rows(60),
+        "algorand-safety" => algorand_safety_rows(30),
+        _ => match (name.strip_prefix("clean-"), name.strip_prefix("swarm-")) {
+            (Some(n), _) => clean_rows(seeds(n)?),
+            (_, Some(n)) => swarm_rows(seeds(n)?),
+            _ => return Ok(None),
+        },
+    }))
+}
+
+/// One case, in this process: an exploration prints its markdown rows, a scenario or the
+/// ping-pong prints what it measured as JSON.
 pub fn case(name: &str) -> Result<(), String> {
-    if name == "planted" {
-        print!("{}", planted_rows());
+    if let Some(rows) = exploration_rows(name)? {
+        print!("{rows}");
         return Ok(());
     }
-    if let Some(seeds) = name.strip_prefix("clean-") {
-        let seeds = seeds.parse().map_err(|e| format!("bench case {name}: {e}"))?;
-        print!("{}", clean_rows(seeds));
-        return Ok(());
-    }
-    if name == "observe" {
-        print!("{}", observe_rows());
-        return Ok(());
-    }
-    if let Some(seeds) = name.strip_prefix("swarm-") {
-        let seeds = seeds.parse().map_err(|e| format!("bench case {name}: {e}"))?;
-        print!("{}", swarm_rows(seeds));
-        return Ok(());
-    }
-    if name == "safety" {
-        print!("{}", safety_rows(300));
-        return Ok(());
-    }
-    if name == "leaderless-safety" {
-        print!("{}", leaderless_safety_rows(60));
-        return Ok(());
-    }
-    if name == "algorand-safety" {
-        print!("{}", algorand_safety_rows(30));
-        return Ok(());
-    }
-    let (events, wall, sim_s, goodput) = match name {
-        "pingpong" => {
-            let (e, w) = ping_pong(20_000_000);
-            (e, w, 0.0, 0.0)
-        }
-        "quickstart" => scenario("scenarios/quickstart.toml", &[]),
-        "quickstart-real" => scenario("scenarios/quickstart.toml", &["cpu.crypto=real"]),
-        "byzantine" => scenario("scenarios/examples/byzantine.toml", &[]),
-        "hotstuff64" => scenario(
-            "scenarios/examples/closed-form.toml",
-            &["replicas.n=64", "workload.rate_tps=40000", "duration_s=5", "hotstuff.batch_size=400", "clients.count=8"],
-        ),
-        "closed10ms" => scenario("scenarios/examples/closed-form.toml", &[]),
-        "leaderless" => scenario("scenarios/examples/leaderless.toml", &[]),
-        "leaderless-load" => scenario(
-            "scenarios/examples/leaderless.toml",
-            &["workload.rate_tps=1000", "duration_s=10", "warmup_s=2", "drain_s=3"],
-        ),
-        "leaderless-contended" => scenario("scenarios/examples/leaderless-byzantine.toml", &["byzantine=[]"]),
-        "closed1ms" => scenario(
-            "scenarios/examples/closed-form.toml",
-            &["network.uniform_delay_ms=1", "workload.rate_tps=300000", "duration_s=2", "warmup_s=0.5"],
-        ),
-        "algorand" => scenario("scenarios/examples/algorand.toml", &[]),
-        "algorand-1k" => scenario("scenarios/examples/algorand.toml", &["replicas.n=1000"]),
-        "algorand-10k" => scenario("scenarios/examples/algorand-10k.toml", &[]),
-        "algorand-1k-sosp" => scenario(
-            "scenarios/examples/algorand.toml",
-            &[
-                "replicas.n=1000",
-                "algorand.preset=\"sosp2017\"",
-                "algorand.topology=\"peers\"",
-                "workload.rate_tps=50",
-                "duration_s=60",
-                "drain_s=40",
-            ],
-        ),
-        other => return Err(format!("unknown bench case {other:?}")),
+    let (events, wall, sim_s, goodput) = if name == "pingpong" {
+        let (e, w) = ping_pong(20_000_000);
+        (e, w, 0.0, 0.0)
+    } else {
+        let c = SCENARIO_CASES.iter().find(|c| c.name == name).ok_or(format!("unknown bench case {name:?}"))?;
+        scenario(c.file, c.sets)
     };
     let measured = Measured { events, wall_s: wall, sim_s, goodput, peak_mib: peak_rss_mib() };
     println!("{}", serde_json::to_string(&measured).map_err(|e| e.to_string())?);
@@ -650,70 +717,73 @@ Each swarm example with planted bugs (seeds 1..200, every detection counted) and
 (violations must be 0), all with `--jobs 2`:
 ";
 
-pub fn all(options: Options) -> Result<(), String> {
-    if options.only_explore {
-        let table = format!(
-            "# Explorations\n\nWritten by `cargo xtask bench --only explore` on {} (release build).\n{}",
-            scenarios::calibrate::machine(),
-            explorations(options.clean_seeds)?
-        );
-        print!("{table}");
-        std::fs::write("docs/exploration.md", &table).map_err(|e| format!("docs/exploration.md: {e}"))?;
-        eprintln!("wrote docs/exploration.md");
-        return Ok(());
-    }
-    if options.only_observe {
-        let table = format!(
-            "# Observing runs\n\nWritten by `cargo xtask bench --only observe` on {} (release build).\n{}",
-            scenarios::calibrate::machine(),
-            observe_section()?
-        );
-        print!("{table}");
-        std::fs::write("docs/bench-observe.md", &table).map_err(|e| format!("docs/bench-observe.md: {e}"))?;
-        eprintln!("wrote docs/bench-observe.md");
-        return Ok(());
-    }
-    let quick = options.quick;
-    let cases: &[(&str, &str)] = if quick {
-        &[("pingpong", "engine ping-pong, 2 nodes, 64 balls in flight")]
-    } else {
-        &[
-            ("pingpong", "engine ping-pong, 2 nodes, 64 balls in flight"),
-            ("quickstart", "scenarios/quickstart.toml (4 replicas, GCP matrix, 2000 tx/s, 30 s)"),
-            ("quickstart-real", "the quickstart with real BLS signatures (blst): same run, real crypto"),
-            ("byzantine", "scenarios/examples/byzantine.toml (n = 7, an equivocator and a forker)"),
-            ("closed10ms", "closed form d = 10 ms, n = 4, batch 400, saturated"),
-            ("closed1ms", "closed form d = 1 ms, n = 4, batch 400, saturated"),
-            ("hotstuff64", "HotStuff n = 64, d = 10 ms, batch 400, saturated (40k tx/s offered)"),
-            ("leaderless", "scenarios/examples/leaderless.toml (BLSMR-W, n = 6, US+EU, 500 tx/s, 20 s)"),
-            ("leaderless-load", "the same at 1000 tx/s for 10 s (replicas' CPU about 60% busy over the whole run)"),
-            (
-                "leaderless-contended",
-                "leaderless-byzantine.toml without attacker: 20 hot accounts, 3 regions; one dependency component \
-                 executes after the load stops, so goodput in the window is 0",
-            ),
-            ("algorand", "scenarios/examples/algorand.toml (mainnet preset, 200 users, 20 GCP regions, 200 tx/s)"),
-            ("algorand-1k", "the same with 1,000 users"),
-            ("algorand-10k", "scenarios/examples/algorand-10k.toml (10,000 users, Pareto stake, 100 relays, 50 tx/s)"),
-            (
-                "algorand-1k-sosp",
-                "1,000 users with the SOSP 2017 preset: random peers (fanout 4, every user relays), the paper's \
-                 committees and timeouts, 50 tx/s for 60 s",
-            ),
-        ]
-    };
-    let mut table = String::new();
-    let _ = writeln!(
-        table,
-        "# Benchmarks\n\nWritten by `cargo xtask bench` on {} (release build).\n",
+/// A section of docs/bench.md over one exploration case: its heading and text, its table header.
+struct Section {
+    case: &'static str,
+    text: &'static str,
+    header: &'static str,
+    align: &'static str,
+}
+
+const SAFETY_SECTIONS: &[Section] = &[
+    Section {
+        case: "safety",
+        text: "\n## Safety exploration\n\nEach Byzantine behaviour with f = 1 of n = 4 replicas (placed by the seed), \
+               `scenarios/examples/byzantine.toml` at n = 4, 3 s + 1 s drain, 2000 tx/s, every other seed with the \
+               two-chain rule. Any violation here is a bug.\n",
+        header: "| behaviour | seeds | violations | committed tx per run | wall s | runs/s |",
+        align: "|---|---:|---:|---:|---:|---:|",
+    },
+    Section {
+        case: "leaderless-safety",
+        text: "\n## Leaderless safety exploration\n\nEach Byzantine behaviour, one Byzantine replica placed by the \
+               seed, on `scenarios/examples/leaderless-byzantine.toml` (20 hot accounts with Zipf 1.0, clients in three \
+               GCP regions sending to random replicas, 150 tx/s for 3 s + 4 s drain); Wintermute at n = 6, EPaxos at \
+               n = 4. The leaderless monitor's nine checks run online; the liveness bound is 6 s. Any violation here is a bug.\n",
+        header: "| variant | behaviour | seeds | violations | unconfirmed tx (sum) | recovered commands per run | wall s | runs/s |",
+        align: "|---|---|---:|---:|---:|---:|---:|---:|",
+    },
+    Section {
+        case: "algorand-safety",
+        text: "\n## Algorand safety exploration\n\nEach Byzantine behaviour held by 19 of 100 users with equal stake \
+               (19% of the stake; the protocol assumes less than 20%), placed by the seed, on \
+               `scenarios/examples/algorand.toml` (mainnet preset, 20 GCP regions, 200 tx/s) for 10 s + 10 s drain; \
+               the crashing users stop at 3 s. The log checker (agreement on every round's block, gap-free logs, \
+               exactly-once) sees every commit of every correct user. Rounds and empty rounds: the most any correct \
+               user decided, mean per run. Unconfirmed transactions are those whose client sent them to a \
+               silent or crashed user (clients do not resend here) and, with equivocators, the last second's when an \
+               equivocated round costs a step timeout and an empty round before the drain ends (a 20 s drain confirms \
+               them). Any violation here is a bug.\n",
+        header: "| behaviour | seeds | violations | unconfirmed tx (sum) | rounds per run | empty rounds per run | wall s | runs/s |",
+        align: "|---|---:|---:|---:|---:|---:|---:|---:|",
+    },
+];
+
+/// Writes one document of `--only`: its title line, the machine, `body`.
+fn only(doc: &str, title: &str, flag: &str, body: &str) -> Result<(), String> {
+    let table = format!(
+        "# {title}\n\nWritten by `cargo xtask bench --only {flag}` on {} (release build).\n{body}",
         scenarios::calibrate::machine()
     );
+    print!("{table}");
+    std::fs::write(doc, &table).map_err(|e| format!("{doc}: {e}"))?;
+    eprintln!("wrote {doc}");
+    Ok(())
+}
+
+/// The engine table: the ping-pong and (unless `quick`) every scenario case, one child each.
+fn engine_table(quick: bool) -> Result<String, String> {
+    let mut cases = vec![("pingpong", PINGPONG)];
+    if !quick {
+        cases.extend(SCENARIO_CASES.iter().map(|c| (c.name, c.what)));
+    }
+    let mut table = String::new();
     let _ = writeln!(
         table,
         "| case | what | events | wall s | events/s | simulated s per wall s | goodput tx/s | peak RSS MiB |"
     );
     let _ = writeln!(table, "|---|---|---:|---:|---:|---:|---:|---:|");
-    for &(name, what) in cases {
+    for (name, what) in cases {
         eprintln!("bench {name} ...");
         let r = run_case(name, what)?;
         let _ = writeln!(
@@ -729,57 +799,37 @@ pub fn all(options: Options) -> Result<(), String> {
             r.m.peak_mib
         );
     }
-    if !quick {
-        let rows = exploration("safety")?;
-        let _ = writeln!(
-            table,
-            "\n## Safety exploration\n\nEach Byzantine behaviour with f = 1 of n = 4 replicas (placed by the seed), \
-             `scenarios/examples/byzantine.toml` at n = 4, 3 s + 1 s drain, 2000 tx/s, every other seed with the \
-             two-chain rule. Any violation here is a bug.\n"
-        );
-        let _ = writeln!(table, "| behaviour | seeds | violations | committed tx per run | wall s | runs/s |");
-        let _ = writeln!(table, "|---|---:|---:|---:|---:|---:|");
-        table.push_str(&rows);
-        let rows = exploration("leaderless-safety")?;
-        let _ = writeln!(
-            table,
-            "\n## Leaderless safety exploration\n\nEach Byzantine behaviour, one Byzantine replica placed by the \
-             seed, on `scenarios/examples/leaderless-byzantine.toml` (20 hot accounts with Zipf 1.0, clients in three \
-             GCP regions sending to random replicas, 150 tx/s for 3 s + 4 s drain); Wintermute at n = 6, EPaxos at \
-             n = 4. The leaderless monitor's nine checks run online; the liveness bound is 6 s. Any violation here is a bug.\n"
-        );
-        let _ = writeln!(
-            table,
-            "| variant | behaviour | seeds | violations | unconfirmed tx (sum) | recovered commands per run | wall s | runs/s |"
-        );
-        let _ = writeln!(table, "|---|---|---:|---:|---:|---:|---:|---:|");
-        table.push_str(&rows);
-        let rows = exploration("algorand-safety")?;
-        let _ = writeln!(
-            table,
-            "\n## Algorand safety exploration\n\nEach Byzantine behaviour held by 19 of 100 users with equal stake \
-             (19% of the stake; the protocol assumes less than 20%), placed by the seed, on \
-             `scenarios/examples/algorand.toml` (mainnet preset, 20 GCP regions, 200 tx/s) for 10 s + 10 s drain; \
-             the crashing users stop at 3 s. The log checker (agreement on every round's block, gap-free logs, \
-             exactly-once) sees every commit of every correct user. Rounds and empty rounds: the most any correct \
-             user decided, mean per run. Unconfirmed transactions are those whose client sent them to a \
-             silent or crashed user (clients do not resend here) and, with equivocators, the last second's when an \
-             equivocated round costs a step timeout and an empty round before the drain ends (a 20 s drain confirms \
-             them). Any violation here is a bug.\n"
-        );
-        let _ = writeln!(
-            table,
-            "| behaviour | seeds | violations | unconfirmed tx (sum) | rounds per run | empty rounds per run | wall s | runs/s |"
-        );
-        let _ = writeln!(table, "|---|---:|---:|---:|---:|---:|---:|---:|");
-        table.push_str(&rows);
-        table.push_str(&observe_section()?);
-        table.push_str(&explorations(options.clean_seeds)?);
+    Ok(table)
+}
+
+pub fn all(options: Options) -> Result<(), String> {
+    if options.only_explore {
+        return only("docs/exploration.md", "Explorations", "explore", &explorations(options.clean_seeds)?);
     }
+    if options.only_observe {
+        return only("docs/bench-observe.md", "Observing runs", "observe", &observe_section()?);
+    }
+    let mut table = String::new();
+    let _ = writeln!(
+        table,
+        "# Benchmarks\n\nWritten by `cargo xtask bench` on {} (release build).\n",
+        scenarios::calibrate::machine()
+    );
+    table.push_str(&engine_table(options.quick)?);
+    if options.quick {
+        print!("{table}");
+        return Ok(());
+    }
+    for section in SAFETY_SECTIONS {
+        let rows = exploration(section.case)?;
+        let _ = writeln!(table, "{}", section.text);
+        let _ = writeln!(table, "{}\n{}", section.header, section.align);
+        table.push_str(&rows);
+    }
+    table.push_str(&observe_section()?);
+    table.push_str(&explorations(options.clean_seeds)?);
     print!("{table}");
-    if !quick {
-        std::fs::write("docs/bench.md", &table).map_err(|e| format!("docs/bench.md: {e}"))?;
-        eprintln!("wrote docs/bench.md");
-    }
+    std::fs::write("docs/bench.md", &table).map_err(|e| format!("docs/bench.md: {e}"))?;
+    eprintln!("wrote docs/bench.md");
     Ok(())
 }

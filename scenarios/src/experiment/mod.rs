@@ -146,13 +146,14 @@ fn default_dir(name: &str, quick: bool) -> PathBuf {
     PathBuf::from("results").join(if quick { format!("{name}-experiment-quick") } else { format!("{name}-experiment") })
 }
 
-/// Runs every distinct case once (a case whose overrides and seed repeat an earlier one's
+/// Runs every distinct case once (a case whose overrides, seed and search start repeat an earlier one's
 /// shares its runs) on the worker pool, and returns the results in case order.
 fn run_cases(loaded: &Loaded, runner: Runner<'_>, cases: &[Case], args: &Args) -> Vec<CaseResult> {
+    let start = |c: &Case| search_start_tps(loaded, c).map(f64::to_bits);
     let mut jobs: Vec<&Case> = Vec::new();
     let job_of: Vec<usize> = cases
         .iter()
-        .map(|c| match jobs.iter().position(|j| j.sets == c.sets && j.seed == c.seed) {
+        .map(|c| match jobs.iter().position(|j| j.sets == c.sets && j.seed == c.seed && start(j) == start(c)) {
             Some(i) => i,
             None => {
                 jobs.push(c);
@@ -175,12 +176,19 @@ fn run_cases(loaded: &Loaded, runner: Runner<'_>, cases: &[Case], args: &Args) -
         .collect()
 }
 
+/// Where a case's load search starts: its variant's `search_start_tps`, else `[search]`'s;
+/// None without a search.
+fn search_start_tps(loaded: &Loaded, case: &Case) -> Option<f64> {
+    let search = loaded.spec.search.as_ref()?;
+    let variant = loaded.spec.variants.iter().find(|v| case.variant.as_deref() == Some(v.label.as_str()));
+    Some(variant.and_then(|v| v.search_start_tps).unwrap_or(search.start_tps))
+}
+
 /// One case's runs: its search, its named rates, or one run.
 fn run_case(loaded: &Loaded, runner: Runner<'_>, case: &Case) -> (Vec<NamedRun>, Option<crate::search::Found>) {
     let at = |rate: Option<f64>| runner.run(case, rate);
     if let Some(search) = &loaded.spec.search {
-        let variant = loaded.spec.variants.iter().find(|v| case.variant.as_deref() == Some(v.label.as_str()));
-        let start_tps = variant.and_then(|v| v.search_start_tps).unwrap_or(search.start_tps);
+        let start_tps = search_start_tps(loaded, case).unwrap_or(search.start_tps);
         let found = crate::search::Search { start_tps, ..search.clone() }.run(|rate| at(Some(rate)));
         let best = &found.runs[found.best];
         let runs = vec![
