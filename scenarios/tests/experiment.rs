@@ -382,6 +382,32 @@ columns = ["variant", "capacity_tps"]
     assert!(page.contains(&want), "want {want:?} in {page}");
 }
 
+/// Columns of words (the variant, an axis whose values are words) are left-aligned, numbers right.
+#[test]
+fn word_columns_align_left_and_numbers_right() {
+    let dir = TempDir::new("exp-align");
+    let spec = r#"
+name = "toy"
+scenario = "toy.toml"
+[[axis]]
+name = "chain"
+key = "hotstuff.variant"
+values = ["chained", "two_chain"]
+[[axis]]
+name = "batch"
+key = "hotstuff.batch_size"
+values = [50]
+[[table]]
+name = "t"
+columns = ["chain", "batch", "goodput_tps"]
+"#;
+    setup(&dir, spec, "{{table t}}\n");
+    let out = byzsim(&["experiment", "toy-spec.toml", "--out", "out", "-q"], &dir);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let page = String::from_utf8(read(&dir.join("out"), "toy.md")).unwrap();
+    assert!(page.contains("|---|---:|---:|\n| chained | 50 |"), "{page}");
+}
+
 /// Every shipped experiment spec (experiments/**/*.toml) reads and passes its checks, and its
 /// page template's placeholders all name something: a spec that no longer loads fails here, not
 /// in the next `cargo xtask figures`.

@@ -58,8 +58,13 @@ impl Value {
         }
     }
 
-    fn is_text(&self) -> bool {
-        matches!(self, Value::Variant)
+    /// Whether its cells are words (left-aligned): the variant, an axis with a word among its values.
+    fn is_text(&self, loaded: &Loaded) -> bool {
+        match self {
+            Value::Variant => true,
+            Value::Axis(i) => loaded.spec.axes[*i].values.iter().any(toml::Value::is_str),
+            Value::Metric { .. } | Value::Capacity | Value::Model(_) => false,
+        }
     }
 }
 
@@ -126,7 +131,7 @@ pub fn render(loaded: &Loaded, columns: &[Column], results: &[&CaseResult]) -> (
     let values: Vec<Value> = columns.iter().map(|c| value(loaded, c.value()).expect("checked")).collect();
     let header: Vec<String> =
         columns.iter().zip(&values).map(|(c, v)| c.header().map_or_else(|| v.header(loaded), String::from)).collect();
-    let align: Vec<&str> = values.iter().map(|v| if v.is_text() { "---" } else { "---:" }).collect();
+    let align: Vec<&str> = values.iter().map(|v| if v.is_text(loaded) { "---" } else { "---:" }).collect();
     let mut md = format!("| {} |\n|{}|\n", header.join(" | "), align.join("|"));
     let mut csv = vec![columns.iter().map(|c| c.value().to_string()).collect::<Vec<_>>()];
     for r in results {
