@@ -408,6 +408,45 @@ columns = ["chain", "batch", "goodput_tps"]
     assert!(page.contains("|---|---:|---:|\n| chained | 50 |"), "{page}");
 }
 
+/// Under `--quick`, a plot none of whose cases ran is not drawn, and its page says so.
+#[test]
+fn a_plot_with_no_case_in_quick_is_left_out() {
+    let dir = TempDir::new("exp-quick-plot");
+    let spec = r#"
+name = "toy"
+scenario = "toy.toml"
+[[axis]]
+name = "batch"
+key = "hotstuff.batch_size"
+values = [50, 400]
+[quick]
+values = { batch = [50] }
+[[plot]]
+name = "small"
+kind = "points"
+x = "batch"
+y = "goodput_tps"
+series = "batch"
+title = "small"
+only = { batch = [50] }
+[[plot]]
+name = "large"
+kind = "points"
+x = "batch"
+y = "goodput_tps"
+series = "batch"
+title = "large"
+only = { batch = [400] }
+"#;
+    setup(&dir, spec, "{{plot small}}\n{{plot large}}\n");
+    let out = byzsim(&["experiment", "toy-spec.toml", "--out", "out", "-q", "--quick"], &dir);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let page = String::from_utf8(read(&dir.join("out"), "toy.md")).unwrap();
+    assert!(page.contains("![small](toy-small.svg)"), "{page}");
+    assert!(page.contains("*(Plot `large`: none of its cases ran in this run.)*"), "{page}");
+    assert!(dir.join("out/toy-small.svg").exists() && !dir.join("out/toy-large.svg").exists());
+}
+
 /// Every shipped experiment spec (experiments/**/*.toml) reads and passes its checks, and its
 /// page template's placeholders all name something: a spec that no longer loads fails here, not
 /// in the next `cargo xtask figures`.

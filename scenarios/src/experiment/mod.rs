@@ -303,6 +303,11 @@ fn write(loaded: &Loaded, template: &str, results: &Results, dir: &Path) -> io::
     }
     let mut plots = Vec::new();
     for p in &loaded.spec.plots {
+        // `--quick` runs fewer values: a plot none of whose cases ran is not drawn.
+        if !results.cases.iter().any(|r| p.only.admits(&r.case)) {
+            plots.push((p.name.clone(), format!("*(Plot `{}`: none of its cases ran in this run.)*\n", p.name)));
+            continue;
+        }
         let stem = format!("{name}-{}", p.name);
         let md = table::plot(loaded, p, &results.cases, dir, &stem).map_err(io::Error::other)?;
         files.extend([format!("{stem}.svg"), format!("{stem}.png")]);
