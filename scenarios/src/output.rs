@@ -9,13 +9,15 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use plots::Html;
+use sim_core::Stop;
 use sim_core::metrics::LatencyStats;
-use sim_core::{Stop, Time};
 
 use crate::model::Scenario;
 use crate::protocols::SummaryRows;
 use crate::report;
-use crate::results::{self, MessageRecord, NodeRecord, RunData, RunSummary, WindowRecord, byzantine_list, node_label};
+use crate::results::{
+    self, MessageRecord, NodeRecord, RunData, RunSummary, TxRecord, WindowRecord, byzantine_list, node_label,
+};
 use crate::resultsdir::{self, Marker};
 use crate::run::Report;
 
@@ -143,71 +145,11 @@ pub fn command_line(words: &[String]) -> String {
     cmd
 }
 
-/// Seconds with nanosecond precision (exact), or an empty cell for "never".
-fn secs_or_empty(t: Time) -> String {
-    if t == Time::MAX {
-        String::new()
-    } else {
-        format!("{}.{:09}", t.as_nanos() / 1_000_000_000, t.as_nanos() % 1_000_000_000)
-    }
-}
-
-/// Milliseconds from `a` to `b` with nanosecond precision (exact), or empty if either is never.
-fn ms_between(a: Time, b: Time) -> String {
-    if a == Time::MAX || b == Time::MAX {
-        return String::new();
-    }
-    let ns = b.saturating_sub(a).as_nanos();
-    format!("{}.{:06}", ns / 1_000_000, ns % 1_000_000)
-}
-
-/// A transaction's result as a word: what the replicas answered, or `unconfirmed`.
-pub fn result_word(t: &sim_core::observe::TxRecord) -> &'static str {
-    if !t.is_confirmed() {
-        return "unconfirmed";
-    }
-    match t.result {
-        0 => "applied",
-        1 => "bad_nonce",
-        2 => "insufficient_funds",
-        _ => "other",
-    }
-}
-
 fn write_latency_csv(report: &Report, path: &Path) -> io::Result<()> {
     let mut w = csv::Writer::from_path(path)?;
-    w.write_record([
-        "tx",
-        "client",
-        "region",
-        "in_window",
-        "submitted_s",
-        "arrived_s",
-        "committed_s",
-        "executed_s",
-        "confirmed_s",
-        "consensus_ms",
-        "execution_ms",
-        "e2e_ms",
-        "result",
-    ])?;
-    let (from, to) = (Time::from_secs_f64(report.scenario.warmup_s), Time::from_secs_f64(report.scenario.duration_s));
+    w.write_record(TxRecord::COLUMNS)?;
     for (i, t) in report.result.txs.iter().enumerate() {
-        w.write_record([
-            i.to_string(),
-            t.client.0.to_string(),
-            report.lowered.node_regions[t.client.idx()].clone(),
-            (from <= t.submitted && t.submitted < to).to_string(),
-            secs_or_empty(t.submitted),
-            secs_or_empty(t.arrived),
-            secs_or_empty(t.committed),
-            secs_or_empty(t.executed),
-            secs_or_empty(t.confirmed),
-            ms_between(t.arrived, t.committed),
-            ms_between(t.arrived, t.executed),
-            ms_between(t.submitted, t.confirmed),
-            result_word(t).to_string(),
-        ])?;
+        w.write_record(TxRecord::cells(report, i, t))?;
     }
     w.flush()
 }

@@ -21,7 +21,7 @@ use crate::model::{Behavior, Scenario};
 use crate::run::Report;
 
 pub use metric::{METRICS, Metric, full, metric, num};
-pub use rows::{MessageRecord, NodeRecord, WindowRecord};
+pub use rows::{MessageRecord, NodeRecord, TxRecord, WindowRecord};
 
 /// Latency statistics in ms, as summary.json holds them: null percentiles without a transaction.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]

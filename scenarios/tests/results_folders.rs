@@ -144,6 +144,33 @@ fn default_names_tell_overrides_apart_and_scenario_toml_is_as_run() {
     assert_ne!(digest(&fast), digest(&slow));
 }
 
+/// latency.csv and timeseries.csv read back typed through their records, and agree with each
+/// other and with themselves (a span is the difference of its two times).
+#[test]
+fn per_row_files_read_back_typed() {
+    use scenarios::results::{TxRecord, WindowRecord};
+    let s = TempDir::new("typed-rows");
+    std::fs::write(s.join("tiny.toml"), TINY).unwrap();
+    let out = byzsim(&["run", "tiny.toml", "--quiet", "--out", "res"], &s);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let txs: Vec<TxRecord> =
+        csv::Reader::from_path(s.join("res/latency.csv")).unwrap().deserialize().map(Result::unwrap).collect();
+    let windows: Vec<WindowRecord> =
+        csv::Reader::from_path(s.join("res/timeseries.csv")).unwrap().deserialize().map(Result::unwrap).collect();
+    assert!(txs.len() > 200 && !windows.is_empty(), "{} tx, {} windows", txs.len(), windows.len());
+    for t in &txs {
+        let (Some(sub), Some(conf), Some(e2e)) = (t.submitted_s, t.confirmed_s, t.e2e_ms) else {
+            assert_eq!((t.result.as_str(), t.e2e_ms), ("unconfirmed", None), "{t:?}");
+            continue;
+        };
+        assert!(((conf - sub) * 1e3 - e2e).abs() < 1e-6, "{t:?}");
+        assert!(!t.region.is_empty(), "{t:?}");
+    }
+    let confirmed = txs.iter().filter(|t| t.confirmed_s.is_some()).count() as u64;
+    let counted: u64 = windows.iter().map(|w| w.e2e_count).sum();
+    assert!(counted <= confirmed && counted > 0, "windows count {counted} of {confirmed} confirmed");
+}
+
 /// Waits for a child at most `limit`; kills it after.
 fn wait_at_most(child: &mut std::process::Child, limit: Duration) {
     let started = Instant::now();

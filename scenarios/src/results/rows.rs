@@ -1,11 +1,14 @@
-//! A run's per-row records, one type per CSV file of the results folder: per window
-//! (timeseries.csv), per node (nodes.csv) and per node and message kind (messages.csv). Each
-//! is serde-derived, so the files read back typed (`csv::Reader::deserialize`, an empty cell
-//! being `None`); the cells are written in full precision, as every file of byzsim.
+//! A run's per-row records, one type per CSV file of the results folder: per transaction
+//! (latency.csv), per window (timeseries.csv), per node (nodes.csv) and per node and message
+//! kind (messages.csv). Each is serde-derived, so the files read back typed
+//! (`csv::Reader::deserialize`, an empty cell being `None`); the cells are written in full
+//! precision, as every file of byzsim (latency.csv's times exactly, to the nanosecond).
 
 use serde::{Deserialize, Serialize};
+use sim_core::Time;
 use sim_core::metrics::WindowRow;
 use sim_core::net::KindStats;
+use sim_core::observe::TxRecord as Tx;
 
 use super::{cpu_util, full};
 use crate::model::Behavior;
@@ -19,6 +22,101 @@ fn int(x: u64) -> String {
 /// A value that may be missing as a cell (empty when missing).
 fn opt(x: Option<f64>) -> String {
     x.map_or(String::new(), full)
+}
+
+/// One transaction (latency.csv): when it was submitted, arrived at a replica, committed,
+/// executed and confirmed to its client (seconds of virtual time), the spans between them
+/// (ms), and what the replicas answered. None (an empty cell): it never happened.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct TxRecord {
+    pub tx: u64,
+    pub client: u32,
+    pub region: String,
+    /// Submitted inside the measured window (after warm-up, before the load stops).
+    pub in_window: bool,
+    pub submitted_s: Option<f64>,
+    pub arrived_s: Option<f64>,
+    pub committed_s: Option<f64>,
+    pub executed_s: Option<f64>,
+    pub confirmed_s: Option<f64>,
+    /// Arrival to commit.
+    pub consensus_ms: Option<f64>,
+    /// Arrival to execution.
+    pub execution_ms: Option<f64>,
+    /// Submission to confirmation.
+    pub e2e_ms: Option<f64>,
+    /// `applied`, `bad_nonce`, `insufficient_funds`, `other` or `unconfirmed`.
+    pub result: String,
+}
+
+impl TxRecord {
+    pub const COLUMNS: [&str; 13] = [
+        "tx",
+        "client",
+        "region",
+        "in_window",
+        "submitted_s",
+        "arrived_s",
+        "committed_s",
+        "executed_s",
+        "confirmed_s",
+        "consensus_ms",
+        "execution_ms",
+        "e2e_ms",
+        "result",
+    ];
+
+    /// The cells of the run's transaction `i` under [`TxRecord::COLUMNS`], times written
+    /// exactly from the run's nanoseconds (not through an f64).
+    pub fn cells(report: &Report, i: usize, t: &Tx) -> [String; 13] {
+        let s = &report.scenario;
+        let (from, to) = (Time::from_secs_f64(s.warmup_s), Time::from_secs_f64(s.duration_s));
+        [
+            i.to_string(),
+            t.client.0.to_string(),
+            report.lowered.node_regions[t.client.idx()].clone(),
+            (from <= t.submitted && t.submitted < to).to_string(),
+            secs_or_empty(t.submitted),
+            secs_or_empty(t.arrived),
+            secs_or_empty(t.committed),
+            secs_or_empty(t.executed),
+            secs_or_empty(t.confirmed),
+            ms_between(t.arrived, t.committed),
+            ms_between(t.arrived, t.executed),
+            ms_between(t.submitted, t.confirmed),
+            result_word(t).to_string(),
+        ]
+    }
+}
+
+/// Seconds with nanosecond precision (exact), or an empty cell for "never".
+fn secs_or_empty(t: Time) -> String {
+    if t == Time::MAX {
+        return String::new();
+    }
+    format!("{}.{:09}", t.as_nanos() / 1_000_000_000, t.as_nanos() % 1_000_000_000)
+}
+
+/// Milliseconds from `a` to `b` with nanosecond precision (exact), or empty if either is never.
+fn ms_between(a: Time, b: Time) -> String {
+    if a == Time::MAX || b == Time::MAX {
+        return String::new();
+    }
+    let ns = b.saturating_sub(a).as_nanos();
+    format!("{}.{:06}", ns / 1_000_000, ns % 1_000_000)
+}
+
+/// A transaction's result as a word: what the replicas answered, or `unconfirmed`.
+fn result_word(t: &Tx) -> &'static str {
+    if !t.is_confirmed() {
+        return "unconfirmed";
+    }
+    match t.result {
+        0 => "applied",
+        1 => "bad_nonce",
+        2 => "insufficient_funds",
+        _ => "other",
+    }
 }
 
 /// One window of `output.window_s` (timeseries.csv).
