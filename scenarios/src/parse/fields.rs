@@ -7,7 +7,7 @@
 
 use serde_json::{Map, Value as Json, json};
 
-use super::{MAX_ALGORAND_USERS, MAX_CLIENTS, MAX_FLIGHT_RECORDS, MAX_RATE_TPS, MAX_TX_SIZE_BYTES, MIN_TX_SIZE_BYTES};
+use super::{MAX_CLIENTS, MAX_FLIGHT_RECORDS, MAX_RATE_TPS, MAX_TX_SIZE_BYTES, MIN_TX_SIZE_BYTES};
 use crate::reader::{
     Bounds, Dflt, Field, FieldTable, MAX_TIME_MS, MAX_TIME_S, MBPS, NON_NEGATIVE, POSITIVE_TIME_S, TIME_MS, TIME_S,
     TIMEOUT_MS, Ty, number_kind, table,
@@ -60,7 +60,7 @@ table!(top, "", "top", list = false, {
 });
 
 table!(replicas, "replicas", "replicas", list = false, {
-    n: Integer(1, MAX_ALGORAND_USERS), Required("4"), "1 to 1024; Algorand: {bounds}",
+    n: Integer(1, crate::protocols::ProtocolKind::MAX_NODES), Required("4"), "1 to 1024; Algorand: {bounds}",
         "number of replicas (Algorand: users), ids 0 to n-1";
     f: Integer(0, U32_MAX), Computed("(n-1)/3 rounded down"), "n >= 3f+1",
         "faults tolerated: quorums are sized for it. Algorand ignores it (it is 0, and not checked): its safety rests on stake, see [`[algorand]`](#algorand)";
