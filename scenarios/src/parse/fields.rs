@@ -15,31 +15,6 @@ use crate::reader::{
 
 /// Protocols by name (`protocol = "..."`), in the order of `ProtocolKind::ALL`.
 pub(super) const PROTOCOL_NAMES: &[&str] = crate::protocols::ProtocolKind::NAMES;
-/// Every behaviour of every protocol (the reader narrows it to the protocol's).
-const BEHAVIOR_NAMES: &[&str] = &[
-    "crash",
-    "silent",
-    "fork",
-    "equivocate",
-    "withhold_votes",
-    "slow_leader",
-    "twins",
-    "omit_deps",
-    "invent_deps",
-    "irrelevant_deps",
-    "spoil_different",
-    "spoil_silent",
-    "never_commit",
-    "propose_without_proof",
-    "forge_commit",
-    "claim_coordinator",
-    "equivocate_proposal",
-    "double_vote",
-    "hide_prepared",
-    "stale_prepared",
-    "pbft_attack",
-    "fake_sync",
-];
 const U32_MAX: i128 = u32::MAX as i128;
 const U64_MAX: i128 = u64::MAX as i128;
 const PROBABILITY: Bounds = Bounds::at_least(0.0).below(1.0);
@@ -121,7 +96,7 @@ table!(crashes, "faults.crashes", "faults.crashes", list = true, {
 });
 
 table!(byzantine, "byzantine", "byzantine", list = true, {
-    behavior: OneOf(BEHAVIOR_NAMES), Required("\"silent\""), "the protocol's, see below", "what the replicas do";
+    behavior: OneOf(crate::protocols::BEHAVIOR_NAMES), Required("\"silent\""), "the protocol's, see below", "what the replicas do";
     replicas: Ints, Computed("exactly one of `replicas` and `count`"),
         "at least one; distinct replica ids < n; in no other entry and in no `[[faults.crashes]]` entry",
         "the Byzantine replicas, by id";

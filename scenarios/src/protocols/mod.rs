@@ -2,7 +2,9 @@
 //! know about it, and `registry!` below lists them once.
 //!
 //! A module implements [`Boundary`]: its scenario section (its struct, its fields declared with
-//! `reader::table!`, its reader and checks), its name and the word for its nodes, its Byzantine
+//! `reader::table!`, its reader and checks, how it is written back and fitted to a shrunk run),
+//! its checks of the rest of the scenario (node cap, whether f counts, what it refuses, why a
+//! seed may not run it), its name and the word for its nodes, its Byzantine
 //! behaviours (a closed enum of its own), the n and f it tolerates, its messages, its planted
 //! bugs, how a scenario lowers to its configuration, how a run of it is built and what the
 //! run's summary shows of it (its rows, execution latency apart, why it has no view timeline).
@@ -109,6 +111,33 @@ pub trait Boundary {
     /// Builds the run (replicas, monitor, workload) and drives it to its end.
     fn run(run: Run<'_>, workload: Box<dyn Workload>, cfg: &Self::Config) -> Ran;
 }
+
+/// Every behaviour of every protocol, each name once, for the field declarations (the reader
+/// narrows it to the protocol's; a test in `parse/fields.rs` checks it against the registry).
+pub(crate) const BEHAVIOR_NAMES: &[&str] = &[
+    "crash",
+    "silent",
+    "fork",
+    "equivocate",
+    "withhold_votes",
+    "slow_leader",
+    "twins",
+    "omit_deps",
+    "invent_deps",
+    "irrelevant_deps",
+    "spoil_different",
+    "spoil_silent",
+    "never_commit",
+    "propose_without_proof",
+    "forge_commit",
+    "claim_coordinator",
+    "equivocate_proposal",
+    "double_vote",
+    "hide_prepared",
+    "stale_prepared",
+    "pbft_attack",
+    "fake_sync",
+];
 
 /// The most replicas a scenario may have, unless its protocol says otherwise (`MAX_NODES`).
 pub(crate) const MAX_REPLICAS: i128 = 1024;
