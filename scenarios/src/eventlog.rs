@@ -425,7 +425,7 @@ pub fn flight_lines(report: &Report, count: usize) -> Vec<String> {
 /// What a watcher will be told of a run of `scenario`, known before it runs.
 pub fn preview_info(scenario: &crate::model::Scenario) -> RunInfo {
     let n_nodes = scenario.replicas.n + scenario.clients.count;
-    crate::run::run_info(scenario, n_nodes, scenario.protocol.kind_table())
+    crate::run::run_info(scenario, n_nodes, scenario.protocol().kind_table())
 }
 
 /// What a watcher would have been told of this run.

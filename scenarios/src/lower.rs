@@ -45,7 +45,7 @@ pub fn lower(s: &Scenario) -> Lowered {
     let sim = SimConfig {
         seed: s.seed,
         n_replicas: n,
-        f: s.protocol.client_f(&s.sections, s.replicas.f),
+        f: s.section.client_f(s.replicas.f),
         net: net(s, &node_regions),
         send_to: match s.clients.send_to {
             model::SendTo::Nearest => SendPolicy::Nearest,
@@ -66,10 +66,10 @@ pub fn lower(s: &Scenario) -> Lowered {
             bound: Span::from_secs_f64(bound_s),
         }),
         client_retry: s.clients.retry_ms.map(Span::from_millis_f64),
-        adversary: adversary(&s.adversary, s.protocol, twins_plan(s, &byzantine), slow_replica(s, &byzantine)),
+        adversary: adversary(&s.adversary, s.protocol(), twins_plan(s, &byzantine), slow_replica(s, &byzantine)),
     };
     let workload = workload(s);
-    let protocol = s.protocol.lower(&s.sections, s.genesis_balance, &byzantine, &sim);
+    let protocol = s.section.lower(s.genesis_balance, &byzantine, &sim);
     Lowered { sim, workload, protocol, node_regions, byzantine }
 }
 
@@ -140,7 +140,7 @@ fn twins_plan(s: &Scenario, byzantine: &[Option<model::Behavior>]) -> Option<Twi
     let model::AdversaryMode::Twins { partitioned_views, groups, partition_until_s } = s.adversary.mode else {
         return None;
     };
-    let twin = s.protocol.twin();
+    let twin = s.protocol().twin();
     let twins = byzantine.iter().map(|b| b.is_some() && *b == twin).collect();
     let plan = TwinsPlan::for_seed(s.seed, partitioned_views, groups, s.replicas.f, twins);
     Some(plan.until(Time::from_secs_f64(partition_until_s)))

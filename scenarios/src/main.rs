@@ -397,7 +397,7 @@ fn main() -> ExitCode {
                     "{}: ok ({} {}s, {} clients, {} s)",
                     input.file.display(),
                     s.replicas.n,
-                    s.protocol.node_word(),
+                    s.protocol().node_word(),
                     s.clients.count,
                     s.duration_s
                 );
@@ -637,12 +637,12 @@ fn plant_mismatch(
     scenario: &scenarios::model::Scenario,
     plant: Option<scenarios::planted::Planted>,
 ) -> Option<ExitCode> {
-    let bug = plant.filter(|b| b.protocol() != scenario.protocol)?;
+    let bug = plant.filter(|b| b.protocol() != scenario.protocol())?;
     eprintln!(
         "error: --plant {}: {} runs protocol {}\n  help: plant a bug of that protocol, or add --set protocol={}",
         bug.name(),
         file.display(),
-        scenario.protocol.name(),
+        scenario.protocol().name(),
         (bug.protocol()).name()
     );
     Some(ExitCode::from(2))

@@ -41,11 +41,11 @@ pub fn summary_rows(report: &Report, reproduce: &str) -> Vec<(String, String)> {
     let mut t: Vec<(String, String)> = Vec::new();
     let mut row = |k: &str, v: String| t.push((k.to_string(), v));
     // A node word other than "replica" is a protocol without f (Algorand's users).
-    let size = match s.protocol.node_word() {
+    let size = match s.protocol().node_word() {
         "replica" => format!("n = {}, f = {}", s.replicas.n, s.replicas.f),
         word => format!("n = {} {word}s", s.replicas.n),
     };
-    row("scenario", format!("{} ({}, {size})", s.name, s.protocol.name()));
+    row("scenario", format!("{} ({}, {size})", s.name, s.protocol().name()));
     if let Some(list) = byzantine_line(report) {
         row("byzantine replicas", list);
     }
@@ -59,7 +59,7 @@ pub fn summary_rows(report: &Report, reproduce: &str) -> Vec<(String, String)> {
         _ => format!("p50 {:.1}  p90 {:.1}  p99 {:.1}  max {:.1} ms", l.p50_ms, l.p90_ms, l.p99_ms, l.max_ms),
     };
     row("consensus latency", lat(&m.consensus));
-    if s.protocol.executes_apart() {
+    if s.protocol().executes_apart() {
         row("execution latency", lat(&m.execution));
     }
     row("end-to-end latency", lat(&m.e2e));
@@ -98,7 +98,7 @@ fn byzantine_line(report: &Report) -> Option<String> {
 /// The protocol's rows in the summary table, as its module declares them (a counter the run
 /// lacks shows 0).
 fn counter_rows(report: &Report, sum: &RunSummary) -> Vec<(String, String)> {
-    match report.scenario.protocol.summary_rows() {
+    match report.scenario.protocol().summary_rows() {
         SummaryRows::Metrics(rows) => {
             rows.iter().map(|(label, template)| (label.to_string(), results::metric::fill(template, sum))).collect()
         }
@@ -349,13 +349,13 @@ pub fn write_results_with(
         }
         let data = RunData::of(report);
         let s = &report.scenario;
-        let figures = report::run_figures(&[(s.protocol.name().to_string(), vec![&data])], "", "");
+        let figures = report::run_figures(&[(s.protocol().name().to_string(), vec![&data])], "", "");
         report::write_figures(staging, &figures)?;
         let timeline = views.and_then(crate::viewtl::Views::figure);
         if let Some(figure) = &timeline {
             report::write_figures(staging, std::slice::from_ref(figure))?;
         }
-        let subtitle = format!("{} on {} replicas, seed {}", s.protocol.name(), s.replicas.n, s.seed);
+        let subtitle = format!("{} on {} replicas, seed {}", s.protocol().name(), s.replicas.n, s.seed);
         let mut page = Html::new(&format!("byzsim run: {}", s.name), &subtitle);
         if let Some((title, rows)) = early_stop(report, reproduce) {
             page.banner(&title, &rows);
@@ -376,7 +376,7 @@ pub fn write_results_with(
         if let Some(figure) = &timeline {
             page.heading("View timeline");
             page.figures(std::slice::from_ref(figure));
-        } else if let Some(why) = views.and(s.protocol.no_timeline()) {
+        } else if let Some(why) = views.and(s.protocol().no_timeline()) {
             page.heading("View timeline");
             page.para(why);
         }

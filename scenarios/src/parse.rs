@@ -16,11 +16,10 @@ use toml::de::{DeTable, DeValue};
 use crate::model::{
     Adversary, AdversaryAction, AdversaryMode, AdversaryRule, AdversaryTargets, Arrivals, Behavior, Byzantine, Checks,
     Clients, CostProfile, Cpu, Crash, CryptoMode, Delay, Faults, Jitter, Limits, Network, Output, Partition,
-    ProtocolKind, Replicas, Scenario, SendTo, Stake, Who, Workload,
+    ProtocolKind, Replicas, Scenario, SendTo, Who, Workload,
 };
 use crate::presets;
-use crate::protocols::algorand::{self, MAX_ALGORAND_USERS};
-use crate::protocols::{Reading, Sections};
+use crate::protocols::{self, ProtocolSection, Reading};
 
 mod explore;
 mod fields;
@@ -36,9 +35,6 @@ pub use fields::{fill_docs, schema_json};
 const MAX_RATE_TPS: f64 = 1e7;
 /// timeseries.csv holds one row per window; more than this is a mistake, not a plot.
 const MAX_WINDOWS: f64 = 1e6;
-const MAX_REPLICAS: i128 = 1024;
-/// Algorand is safe while the Byzantine users hold less than this share of the stake (ppm).
-const ALGORAND_BYZANTINE_STAKE_PPM: u64 = 200_000;
 const MAX_CLIENTS: i128 = 100_000;
 /// 0 is allowed: the HotStuff paper measures with empty payloads, and closed-form.toml mirrors it.
 const MIN_TX_SIZE_BYTES: i128 = 0;
@@ -275,8 +271,8 @@ fn build(c: &mut Ctx<'_>, root: &Table, path: &Path) -> Option<Scenario> {
     let n_f = replicas.as_ref().map(|r| (r.n, r.f));
     let tx_size_bytes = workload.as_ref().map(|w| w.tx_size_bytes);
     let reading = Reading { runs: false, n, n_f, duration_s: duration.as_ref().map(|d| d.v), tx_size_bytes };
-    let sections = Sections::read(c, &top, kind, reading);
-    let genesis_balance = read_genesis_balance(c, &top);
+    let section = ProtocolSection::read(c, &top, kind, reading);
+    let genesis_balance = protocols::read_genesis_balance(c, &top);
     let cpu = read_cpu(c, &top, base_dir);
     let output = read_output(c, &top, end_s);
     let explore = explore::read_explore(c, &top, kind, n_f, duration.as_ref().map(|d| d.v), end_s);
@@ -284,7 +280,6 @@ fn build(c: &mut Ctx<'_>, root: &Table, path: &Path) -> Option<Scenario> {
         name: name?.v,
         description: description?.v,
         seed: seed?.v,
-        protocol: protocol?.v,
         duration_s: duration?.v,
         warmup_s: warmup?.v,
         drain_s: drain?.v,
@@ -296,7 +291,7 @@ fn build(c: &mut Ctx<'_>, root: &Table, path: &Path) -> Option<Scenario> {
         checks: checks?,
         adversary: adversary?,
         workload: workload?,
-        sections: sections?,
+        section: section?,
         genesis_balance: genesis_balance?.v,
         cpu: cpu?,
         limits: limits?,
@@ -304,7 +299,7 @@ fn build(c: &mut Ctx<'_>, root: &Table, path: &Path) -> Option<Scenario> {
         explore: explore?,
         inputs: c.inputs.clone(),
     };
-    check_algorand_stake(c, &scenario, &byzantine_at);
+    check_seed(c, &scenario, &byzantine_at);
     check_twins(c, &scenario, &byzantine_at);
     Some(scenario)
 }
@@ -336,8 +331,8 @@ fn check_warmup(c: &mut Ctx<'_>, warmup: &Val<f64>, duration: Option<&Val<f64>>)
 
 /// The replicas, and their number alone when it is valid but something else in [replicas] is
 /// not: the fault checks still need it.
-/// Under Algorand the replicas are users (up to [`MAX_ALGORAND_USERS`]) and `f` means nothing:
-/// it is read (a file shared with `compare` may give it) but not checked, and becomes 0.
+/// The protocol says how many nodes it takes and whether `f` counts its faults: if not, `f` is
+/// read (a file shared with `compare` may give it) but not checked, and becomes 0.
 fn read_replicas(
     c: &mut Ctx<'_>,
     top: &Section<'_>,
@@ -347,14 +342,14 @@ fn read_replicas(
     use fields::replicas as F;
     let sec = c.section(top, "replicas");
     c.table_keys(&sec, &F::TABLE);
-    let algorand = protocol == Some(ProtocolKind::Algorand);
-    // With the protocol itself invalid (reported), the larger cap: n is not blamed for it.
-    let max_n = if algorand || protocol.is_none() { MAX_ALGORAND_USERS } else { MAX_REPLICAS };
+    // With the protocol itself invalid (reported), the largest cap: n is not blamed for it.
+    let max_n = protocol.map_or(ProtocolKind::MAX_NODES, ProtocolKind::max_nodes);
     let n = c.int::<u32>(&sec, F::n.key, Missing::Required("4"), (1, max_n));
-    let default_f = n.as_ref().map_or(0, |n| if algorand { 0 } else { (n.v - 1) / 3 });
+    let counts_f = protocol.is_none_or(ProtocolKind::counts_f);
+    let default_f = n.as_ref().map_or(0, |n| if counts_f { (n.v - 1) / 3 } else { 0 });
     let f = c.whole_or::<u32>(&sec, &F::f, default_f);
     let f = match f {
-        Some(f) if algorand => Some(Val { v: 0, ..f }),
+        Some(f) if !counts_f => Some(Val { v: 0, ..f }),
         f => f.filter(|f| n.as_ref().is_none_or(|n| check_quorum(c, n, f))),
     };
     let default_regions = delay.and_then(default_regions);
@@ -449,15 +444,11 @@ fn read_clients(
     let regions = read_regions(c, &sec, delay, replica_regions.cloned());
     let send_to = c.pick(&sec, &F::send_to, &[SendTo::Nearest, SendTo::Random, SendTo::All]);
     let send_to = send_to.filter(|s| {
-        let ok = !(protocol == Some(ProtocolKind::Algorand) && s.v == SendTo::All);
-        if !ok {
-            let message = "send_to = \"all\" does not fit protocol = \"algorand\": an Algorand client trusts the \
-                           user it submits to (its reply, once the block holding the transaction is certified there, \
-                           confirms), and every user gossips what it receives, so sending to all n users only \
-                           multiplies the load";
-            c.fail(s, message, Some("use send_to = \"nearest\" (the default) or \"random\"".to_string()));
+        let refused = protocol.and_then(ProtocolKind::no_send_to_all).filter(|_| s.v == SendTo::All);
+        if let Some((message, help)) = refused {
+            c.fail(s, message, Some(help.to_string()));
         }
-        ok
+        refused.is_none()
     });
     let retry = c.opt_num(&sec, &F::retry_ms);
     let uplink = c.num(&sec, &F::uplink_mbps);
@@ -1051,7 +1042,7 @@ struct Chosen {
 
 /// `[[byzantine]]`: each replica in one entry at most, none also in `[[faults.crashes]]`, and at
 /// least one correct replica left. With the entries, where each one's replicas are written (for
-/// the Algorand stake check, which needs the whole scenario).
+/// seed check, which needs the whole scenario).
 fn read_byzantine(
     c: &mut Ctx<'_>,
     top: &Section<'_>,
@@ -1536,12 +1527,10 @@ fn read_adversary_rule(
     })
 }
 
-/// `views = [first, last]`, inclusive; refused under Algorand, whose messages have no view.
+/// `views = [first, last]`, inclusive; refused under a protocol whose messages carry no view.
 fn read_views(c: &mut Ctx<'_>, node: &Node, field: &str, protocol: Option<ProtocolKind>) -> Option<(u64, u64)> {
-    if protocol == Some(ProtocolKind::Algorand) {
-        let message = "Algorand has no views (its messages carry none), so a rule with `views` would never match";
-        let help = "remove `views`; match Algorand messages by kinds, from and to".to_string();
-        return c.bad(node, field, message, Some(help));
+    if let Some((message, help)) = protocol.and_then(ProtocolKind::no_views) {
+        return c.bad(node, field, message, Some(help.to_string()));
     }
     let expected = "a range of views [first, last], like [3, 7]";
     let items = match &node.value {
@@ -1638,116 +1627,46 @@ fn read_workload(
     })
 }
 
-/// Every protocol's opening balances: declared (and written) in `[leaderless]`, read by all.
-fn read_genesis_balance(c: &mut Ctx<'_>, top: &Section<'_>) -> Option<Val<u64>> {
-    let sec = c.section(top, "leaderless");
-    c.whole::<u64>(&sec, &crate::protocols::leaderless::fields::genesis_balance)
-}
-
-/// Why a valid Algorand scenario is not safe at its seed: the Byzantine users hold 20% of the
-/// stake or more.
-struct StakeProblem {
-    /// The `[[byzantine]]` entry that brings them to 20%.
-    entry: usize,
-    message: String,
-    help: String,
-}
-
-/// The Byzantine users of `s` and the stake they hold, exactly as a run gets them: the
-/// `[[byzantine]]` assignment of the lowering and, for Pareto stake, the run's own `World`.
-fn stake_problem(s: &Scenario) -> Option<StakeProblem> {
-    if s.protocol != ProtocolKind::Algorand || s.byzantine.is_empty() {
-        return None;
-    }
-    let ids = crate::model::assign_byzantine(s);
-    let n = s.replicas.n;
-    let total = ids.iter().map(Vec::len).sum::<usize>() as u64;
-    let safe = "Algorand is safe only while the Byzantine users hold less than 20% of the stake";
-    match s.sections.algorand.stake {
-        Stake::Equal => {
-            // Every user holds as much: the share is the count.
-            let mut so_far = 0;
-            let entry = ids.iter().position(|e| {
-                so_far += e.len() as u64;
-                5 * so_far >= u64::from(n)
-            })?;
-            let share = 100.0 * total as f64 / f64::from(n);
-            let message =
-                format!("{total} of the {n} users are Byzantine: {share:.1}% of the stake (equal stake); {safe}");
-            let help = format!("make at most {} of the {n} users Byzantine (fewer than n/5)", (n - 1) / 5);
-            Some(StakeProblem { entry, message, help })
-        }
-        Stake::Pareto { .. } => {
-            let world = algorand::world(&algorand::config(&s.sections.algorand), n, s.seed);
-            let mut byzantine = vec![false; n as usize];
-            let mut reached = None;
-            for (i, e) in ids.iter().enumerate() {
-                e.iter().for_each(|&id| byzantine[id as usize] = true);
-                if reached.is_none() && world.stake_ppm(|u| byzantine[u as usize]) >= ALGORAND_BYZANTINE_STAKE_PPM {
-                    reached = Some(i);
-                }
-            }
-            let entry = reached?;
-            let share = world.stake_ppm(|u| byzantine[u as usize]) as f64 / 1e4;
-            let message = format!(
-                "with seed {}, the {total} Byzantine users hold {share:.2}% of the stake (Pareto stake, drawn from the \
-                 seed's `algorand` stream, and users drawn by `count` from its `byzantine` stream); {safe}",
-                s.seed
-            );
-            let help = "make fewer users Byzantine, or use another seed (it draws the stakes and the users of \
-                        `count`)"
-                .to_string();
-            Some(StakeProblem { entry, message, help })
-        }
-    }
-}
-
-/// Reports Byzantine Algorand users holding 20% of the stake or more, at the entry that reaches
-/// it (`at`: where each entry's replicas are written).
-fn check_algorand_stake(c: &mut Ctx<'_>, s: &Scenario, at: &[Val<Who>]) {
-    let Some(problem) = stake_problem(s) else { return };
+/// Reports a scenario that cannot run at its seed (its protocol says why), at the `[[byzantine]]` entry at fault (`at`: where
+/// each entry's replicas are written).
+fn check_seed(c: &mut Ctx<'_>, s: &Scenario, at: &[Val<Who>]) {
+    let Some(problem) = problem_at_seed(s) else { return };
     match at.get(problem.entry) {
         Some(who) => c.fail(who, problem.message, Some(problem.help)),
         None => c.report(&Origin::Implicit, Some("byzantine"), problem.message, Some(problem.help)),
     }
 }
 
-/// Twins: the partitioning adversary plays HotStuff's views, and a twin is one of at most f
-/// Byzantine replicas (the Twins paper's bound; two copies of more than f would be a partition
-/// of correct replicas, which the network's `[[faults.partitions]]` already model).
+fn problem_at_seed(s: &Scenario) -> Option<protocols::SeedProblem> {
+    let byzantine = if s.byzantine.is_empty() { Vec::new() } else { crate::model::assign_byzantine(s) };
+    s.section.seed_problem(s.replicas.n, s.seed, &byzantine)
+}
+
+/// The Twins adversary and the twins among the `[[byzantine]]` entries (`at`: where each
+/// entry's replicas are written), checked by the registry.
 fn check_twins(c: &mut Ctx<'_>, s: &Scenario, at: &[Val<Who>]) {
-    if matches!(s.adversary.mode, AdversaryMode::Twins { .. }) && s.protocol.twin().is_none() {
-        let message = format!("mode = \"twins\" partitions HotStuff's views; this scenario runs {}", s.protocol.name());
-        let help = "use mode = \"random\" or \"scripted\" with this protocol, or protocol = \"hotstuff\"".to_string();
-        c.report(&Origin::Implicit, Some("adversary.mode"), &message, Some(help));
-    }
-    let twins_in = |b: &Byzantine| match &b.who {
-        Who::Replicas(ids) => ids.len() as u64,
-        Who::Count(k) => u64::from(*k),
-    };
-    let mut twins = 0u64;
-    for (entry, b) in s.byzantine.iter().enumerate() {
-        if Some(b.behavior) != s.protocol.twin() {
-            continue;
-        }
-        twins += twins_in(b);
-        if twins > u64::from(s.replicas.f) {
-            let message = format!("{twins} twins, but replicas.f = {}: at most f replicas may be twins", s.replicas.f);
-            let help = format!("make at most {} replicas twins, or raise replicas.n and replicas.f", s.replicas.f);
-            match at.get(entry) {
-                Some(who) => c.fail(who, message, Some(help)),
-                None => c.report(&Origin::Implicit, Some("byzantine"), &message, Some(help)),
-            }
-            return;
-        }
-    }
+    let entries: Vec<protocols::Entry<'_, Who>> = s
+        .byzantine
+        .iter()
+        .enumerate()
+        .map(|(i, b)| protocols::Entry {
+            behavior: b.behavior,
+            count: match &b.who {
+                Who::Replicas(ids) => ids.len() as u64,
+                Who::Count(k) => u64::from(*k),
+            },
+            at: at.get(i),
+        })
+        .collect();
+    let twins_mode = matches!(s.adversary.mode, AdversaryMode::Twins { .. });
+    protocols::check_twins(c, s.protocol(), twins_mode, s.replicas.f, &entries);
 }
 
 /// Why a valid scenario cannot run at the seed it now has, or None. Validation checks a file at
 /// one seed; `compare` and `sweep` then run it at others, and with Pareto stake the Byzantine
 /// users' share of the stake depends on the seed.
 pub fn seed_problem(s: &Scenario) -> Option<String> {
-    let problem = stake_problem(s)?;
+    let problem = problem_at_seed(s)?;
     Some(format!("byzantine: {}\n  help: {}", problem.message, problem.help))
 }
 

@@ -251,7 +251,7 @@ impl RunSummary {
             n_clients: s.clients.count,
             n_replicas: s.replicas.n,
             offered_tps: m.offered_tps,
-            protocol: s.protocol.name().to_string(),
+            protocol: s.protocol().name().to_string(),
             regions: regions(report),
             reproduce: String::new(),
             scenario: s.name.clone(),
@@ -313,7 +313,7 @@ pub fn messages_by_type(report: &Report) -> MessagesByType {
 /// Who a node is, for messages: `replica 3`, `user 3` (Algorand) or `client 7`.
 pub fn node_label(report: &Report, id: sim_core::NodeId) -> String {
     let replica = report.result.nodes.get(id.idx()).is_none_or(|n| n.is_replica);
-    let who = if replica { report.scenario.protocol.node_word() } else { "client" };
+    let who = if replica { report.scenario.protocol().node_word() } else { "client" };
     format!("{who} {}", id.0)
 }
 

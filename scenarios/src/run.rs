@@ -39,7 +39,7 @@ pub fn run_planted(scenario: &Scenario, planted: Option<Planted>, progress: Prog
 /// What a watcher is told of a run of `s` over `n_nodes` nodes (replicas, then clients) with
 /// these message kinds.
 pub fn run_info(s: &Scenario, n_nodes: u32, kinds: Vec<sim_core::net::KindName>) -> RunInfo {
-    let p = s.protocol;
+    let p = s.protocol();
     RunInfo {
         scenario: s.name.clone(),
         protocol: p.name(),
@@ -69,10 +69,10 @@ pub fn run_watched(
     }
     let streams = Streams::new(scenario.seed);
     let workload = lowered.workload.build(streams.stream("workload"));
-    let info = run_info(scenario, lowered.sim.net.nodes.len() as u32, scenario.protocol.kind_table());
+    let info = run_info(scenario, lowered.sim.net.nodes.len() as u32, scenario.protocol().kind_table());
     let (seed, flight_records) = (scenario.seed, scenario.output.flight_records);
     let run = Run { info, seed, flight_records, sim: &lowered.sim, watchers, progress };
-    let ran = scenario.protocol.run(run, workload, &lowered.protocol);
+    let ran = scenario.protocol().run(run, workload, &lowered.protocol);
     let Ran { result, states, byzantine_stake_ppm } = ran;
     let window =
         Window { start: Time::from_secs_f64(scenario.warmup_s), end: Time::from_secs_f64(scenario.duration_s) };

@@ -298,7 +298,7 @@ fn fit_run(s: &Scenario, duration_s: f64, drain_s: f64) -> Scenario {
     out.faults.crashes.retain(|c| c.at_s < end_s);
     out.network.spikes.retain(|p| p.start_s < end_s);
     out.byzantine.retain(|b| b.at_s.is_none_or(|at| at < end_s));
-    out.sections.leaderless.reconfigure_at_s.retain(|&t| t <= duration_s);
+    out.section.fit(out.replicas.n, duration_s);
     match &mut out.adversary.mode {
         AdversaryMode::Twins { partition_until_s, .. } => *partition_until_s = partition_until_s.min(end_s),
         AdversaryMode::Scripted(rules) => {
@@ -446,7 +446,7 @@ fn replica_cuts(s: &Scenario, _: &Probe) -> Vec<Scenario> {
 
 /// The largest f <= `f` the protocol tolerates with `n` replicas.
 fn tolerated_f(s: &Scenario, n: u32, f: u32) -> u32 {
-    (0..=f).rev().find(|&g| s.protocol.tolerates(&s.sections, n, g)).unwrap_or(0)
+    (0..=f).rev().find(|&g| s.section.tolerates(n, g)).unwrap_or(0)
 }
 
 fn with_replicas(s: &Scenario, n: u32) -> Scenario {
@@ -472,9 +472,7 @@ fn with_replicas(s: &Scenario, n: u32) -> Scenario {
             out.adversary = Default::default();
         }
     }
-    if out.sections.algorand.relays > n {
-        out.sections.algorand.relays = n;
-    }
+    out.section.fit(n, out.duration_s);
     out
 }
 

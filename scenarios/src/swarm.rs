@@ -225,7 +225,7 @@ fn draw_partition(n: u32, window: &Window, rng: &mut SimRng) -> Partition {
 /// Twins adversary with one twin if the budget allows.
 fn draw_adversary(s: &Scenario, rng: &mut SimRng, pool: &mut Pool, d: &mut Draw) -> Adversary {
     let explore = s.explore.as_ref().expect("drawn only under [explore]");
-    let twin = s.protocol.twin();
+    let twin = s.protocol().twin();
     if let Some(twin_behavior) = twin.filter(|_| rng.below(2) == 0) {
         let partitioned_views = 4 + rng.below(9);
         let until_ms = ms(explore.from_s) + 1 + rng.below(ms(explore.to_s - explore.from_s).max(1));

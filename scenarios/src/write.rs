@@ -12,9 +12,8 @@ use std::path::{Path, PathBuf};
 use traces::Trace;
 
 use crate::model::{
-    Adversary, AdversaryAction, AdversaryMode, AdversaryTargets, Algorand, AlgorandPreset, AlgorandTopology, Arrivals,
-    Behavior, Certificate, ClientsBy, Conflicts, CryptoMode, Delay, HotStuffVariant, Jitter, LeaderlessVariant,
-    Scenario, SendTo, Stake, TraceReplay, TraceSource, Who,
+    Adversary, AdversaryAction, AdversaryMode, AdversaryTargets, Arrivals, Behavior, ClientsBy, CryptoMode, Delay,
+    Jitter, Scenario, SendTo, TraceReplay, TraceSource, Who,
 };
 use crate::{parse, presets};
 
@@ -35,13 +34,14 @@ pub fn to_toml(s: &Scenario, dir: &Path) -> Result<String, String> {
     }
     w.adversary(&s.adversary)?;
     w.workload(s)?;
-    w.hotstuff(s)?;
-    w.leaderless(s)?;
-    w.algorand(&s.sections.algorand)?;
+    for (name, keys) in protocols::write_tables(&s.section, s.genesis_balance)? {
+        w.section(name);
+        keys.into_iter().for_each(|(key, value)| w.value(key, value));
+    }
     w.cpu(s)?;
     w.limits(s)?;
     if let Some(e) = &s.explore {
-        w.explore(e, s.protocol)?;
+        w.explore(e, s.protocol())?;
     }
     w.section("output");
     w.float("window_s", s.output.window_s);
@@ -56,10 +56,7 @@ struct Writer<'a> {
     inputs: &'a [PathBuf],
 }
 
-fn int(key: &str, v: u64) -> Result<toml::Value, String> {
-    let v = i64::try_from(v).map_err(|_| format!("{key} = {v} is above the largest TOML integer"))?;
-    Ok(toml::Value::Integer(v))
-}
+use crate::protocols::{self, toml_int as int};
 
 fn strings(items: &[String]) -> toml::Value {
     toml::Value::Array(items.iter().map(|s| toml::Value::String(s.clone())).collect())
@@ -126,7 +123,7 @@ impl Writer<'_> {
             self.str("description", &s.description);
         }
         self.int("seed", s.seed)?;
-        self.str("protocol", s.protocol.name());
+        self.str("protocol", s.protocol().name());
         self.float("duration_s", s.duration_s);
         self.float("warmup_s", s.warmup_s);
         self.float("drain_s", s.drain_s);
@@ -239,7 +236,7 @@ impl Writer<'_> {
     }
 
     fn byzantine(&mut self, s: &Scenario) -> Result<(), String> {
-        let names = parse::protocol_behaviors(s.protocol);
+        let names = parse::protocol_behaviors(s.protocol());
         for b in &s.byzantine {
             self.entry("byzantine");
             let name = names.iter().find(|(_, v)| *v == b.behavior).map(|(name, _)| *name);
@@ -379,86 +376,6 @@ impl Writer<'_> {
         Ok(())
     }
 
-    fn hotstuff(&mut self, s: &Scenario) -> Result<(), String> {
-        let h = &s.sections.hotstuff;
-        self.section("hotstuff");
-        let variants = [
-            ("chained", HotStuffVariant::Chained),
-            ("two_chain", HotStuffVariant::TwoChain),
-            ("basic", HotStuffVariant::Basic),
-        ];
-        self.str("variant", name_of(&variants, h.variant));
-        let certificates = [("aggregate", Certificate::Aggregate), ("list", Certificate::List)];
-        self.str("certificate", name_of(&certificates, h.certificate));
-        self.int("batch_size", u64::from(h.batch_size))?;
-        self.float("view_timeout_ms", h.view_timeout_ms);
-        self.float("timeout_backoff", h.timeout_backoff);
-        self.float("max_timeout_ms", h.max_timeout_ms);
-        Ok(())
-    }
-
-    fn leaderless(&mut self, s: &Scenario) -> Result<(), String> {
-        let l = &s.sections.leaderless;
-        self.section("leaderless");
-        let variants = [("wintermute", LeaderlessVariant::Wintermute), ("epaxos", LeaderlessVariant::Epaxos)];
-        self.str("variant", name_of(&variants, l.variant));
-        let relations = [("shared_account", Conflicts::SharedAccount), ("credits_commute", Conflicts::CreditsCommute)];
-        self.str("conflicts", name_of(&relations, l.conflicts));
-        self.float("fast_path_wait_ms", l.fast_path_wait_ms);
-        self.float("view_timeout_ms", l.view_timeout_ms);
-        self.float("recovery_timeout_ms", l.recovery_timeout_ms);
-        self.int("genesis_balance", s.genesis_balance)?;
-        if !l.reconfigure_at_s.is_empty() {
-            let times = l.reconfigure_at_s.iter().map(|&t| toml::Value::Float(t)).collect();
-            self.value("reconfigure_at_s", toml::Value::Array(times));
-        }
-        self.int("checkpoint_interval", l.checkpoint_interval)
-    }
-
-    /// Only the values that differ from the preset's: a preset's link counts are capped to the
-    /// users there are, stated ones are checked against them.
-    fn algorand(&mut self, a: &Algorand) -> Result<(), String> {
-        let base = algorand_preset_values(a.preset);
-        let presets = [("mainnet", AlgorandPreset::Mainnet), ("sosp2017", AlgorandPreset::Sosp2017)];
-        self.section("algorand");
-        self.str("preset", name_of(&presets, a.preset));
-        if a.topology != base.topology {
-            let topologies = [("relays", AlgorandTopology::Relays), ("peers", AlgorandTopology::Peers)];
-            self.str("topology", name_of(&topologies, a.topology));
-        }
-        let relays = a.topology == AlgorandTopology::Relays;
-        if relays && a.relays != base.relays {
-            self.int("relays", u64::from(a.relays))?;
-        }
-        if relays && a.relay_degree != base.relay_degree {
-            self.int("relay_degree", u64::from(a.relay_degree))?;
-        }
-        if a.fanout != base.fanout {
-            self.int("fanout", u64::from(a.fanout))?;
-        }
-        let floats = [
-            ("gossip_batch_ms", a.gossip_batch_ms, base.gossip_batch_ms),
-            ("block_max_kib", f64::from(a.block_max_bytes) / 1024.0, f64::from(base.block_max_bytes) / 1024.0),
-            ("priority_wait_s", a.priority_wait_s, base.priority_wait_s),
-            ("block_wait_s", a.block_wait_s, base.block_wait_s),
-            ("step_timeout_s", a.step_timeout_s, base.step_timeout_s),
-            ("vrf_verify_us", a.vrf_verify_us, base.vrf_verify_us),
-        ];
-        for (key, v, default) in floats {
-            if v != default {
-                self.float(key, v);
-            }
-        }
-        match a.stake {
-            Stake::Equal => self.str("stake", "equal"),
-            Stake::Pareto { shape } => {
-                self.str("stake", "pareto");
-                self.float("pareto_shape", shape);
-            }
-        }
-        Ok(())
-    }
-
     fn cpu(&mut self, s: &Scenario) -> Result<(), String> {
         let c = &s.cpu;
         self.section("cpu");
@@ -509,14 +426,6 @@ fn builtin_profile(p: &crate::model::CostProfile) -> Option<&'static str> {
             format!("duration_s = 1\n[replicas]\nn = 4\n[workload]\nrate_tps = 1\n[cpu]\nprofile = \"{name}\"\n");
         minimal(&text).is_some_and(|s| s.cpu.profile == *p)
     })
-}
-
-/// `[algorand]` as a preset alone gives it, read by the parser itself (so the defaults are its).
-fn algorand_preset_values(preset: AlgorandPreset) -> Algorand {
-    let name = if preset == AlgorandPreset::Mainnet { "mainnet" } else { "sosp2017" };
-    let text =
-        format!("duration_s = 1\n[replicas]\nn = 4\n[workload]\nrate_tps = 1\n[algorand]\npreset = \"{name}\"\n");
-    minimal(&text).expect("a preset alone is valid").sections.algorand
 }
 
 fn minimal(text: &str) -> Option<Scenario> {

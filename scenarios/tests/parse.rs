@@ -10,7 +10,7 @@ use scenarios::model::{
     Adversary, AdversaryAction, AdversaryMode, AdversaryRule, AdversaryTargets, Algorand, AlgorandPreset,
     AlgorandTopology, Arrivals, Behavior, Byzantine, Certificate, Checks, Clients, Conflicts, CostProfile, Cpu, Crash,
     CryptoMode, Delay, Faults, HotStuff, HotStuffVariant, Jitter, Leaderless, LeaderlessVariant, Limits, Network,
-    Output, Partition, ProtocolKind, Replicas, Scenario, Sections, SendTo, Stake, Who, Workload,
+    Output, Partition, ProtocolKind, ProtocolSection, Replicas, Scenario, SendTo, Stake, Who, Workload,
 };
 use scenarios::parse::{self, Diagnostics};
 use scenarios::presets;
@@ -901,7 +901,6 @@ fn defaults_are_filled_in() {
         name: "my-run".into(),
         description: String::new(),
         seed: 1,
-        protocol: ProtocolKind::HotStuff,
         duration_s: 10.0,
         warmup_s: 0.0,
         drain_s: 0.0,
@@ -933,18 +932,14 @@ fn defaults_are_filled_in() {
             tx_size_bytes: 256,
             trace: None,
         },
-        sections: Sections {
-            leaderless: default_leaderless(),
-            algorand: default_algorand(),
-            hotstuff: HotStuff {
-                variant: HotStuffVariant::Chained,
-                certificate: Certificate::Aggregate,
-                batch_size: 400,
-                view_timeout_ms: 1000.0,
-                timeout_backoff: 1.0,
-                max_timeout_ms: 60_000.0,
-            },
-        },
+        section: ProtocolSection::HotStuff(HotStuff {
+            variant: HotStuffVariant::Chained,
+            certificate: Certificate::Aggregate,
+            batch_size: 400,
+            view_timeout_ms: 1000.0,
+            timeout_backoff: 1.0,
+            max_timeout_ms: 60_000.0,
+        }),
         genesis_balance: 1_000_000,
         cpu: Cpu {
             cores: 2,
@@ -1086,7 +1081,6 @@ fn a_full_example_parses_to_the_expected_scenario() {
         name: "full".into(),
         description: "every field".into(),
         seed: 42,
-        protocol: ProtocolKind::HotStuff,
         duration_s: 20.0,
         warmup_s: 2.5,
         drain_s: 3.0,
@@ -1145,18 +1139,14 @@ fn a_full_example_parses_to_the_expected_scenario() {
             tx_size_bytes: 512,
             trace: None,
         },
-        sections: Sections {
-            leaderless: default_leaderless(),
-            algorand: default_algorand(),
-            hotstuff: HotStuff {
-                variant: HotStuffVariant::Chained,
-                certificate: Certificate::List,
-                batch_size: 300,
-                view_timeout_ms: 1500.0,
-                timeout_backoff: 1.5,
-                max_timeout_ms: 8000.0,
-            },
-        },
+        section: ProtocolSection::HotStuff(HotStuff {
+            variant: HotStuffVariant::Chained,
+            certificate: Certificate::List,
+            batch_size: 300,
+            view_timeout_ms: 1500.0,
+            timeout_backoff: 1.5,
+            max_timeout_ms: 8000.0,
+        }),
         genesis_balance: 1_000_000,
         cpu: Cpu {
             cores: 4,
@@ -1324,21 +1314,30 @@ fn an_adversary_parses_and_lowers_to_the_engine_adversary() {
     assert_eq!(valid(MINIMAL, &["adversary.mode=off"]).adversary, Adversary::default());
 }
 
+/// A scenario keeps its own protocol's section only, with that section's defaults.
+#[test]
+fn a_scenario_carries_its_own_protocol_section() {
+    let src = "duration_s = 10\n[replicas]\nn = 6\n[workload]\nrate_tps = 1\n";
+    let s = valid(src, &["protocol=leaderless"]);
+    assert_eq!(s.section, ProtocolSection::Leaderless(default_leaderless()));
+    assert_eq!(valid(src, &[]).section.leaderless(), None);
+}
+
 #[test]
 fn an_algorand_scenario_parses_to_its_preset_with_overrides() {
     let src = "protocol = \"algorand\"\nduration_s = 10\n[replicas]\nn = 5000\nf = 7\n[workload]\nrate_tps = 1\n";
     let s = valid(src, &[]);
-    assert_eq!(s.protocol, ProtocolKind::Algorand);
+    assert_eq!(s.protocol(), ProtocolKind::Algorand);
     // f means nothing to Algorand: read, not checked against n, and 0.
     assert_eq!((s.replicas.n, s.replicas.f), (5000, 0));
     assert_eq!(valid(src, &["replicas.n=4", "replicas.f=2"]).replicas.f, 0, "not even n >= 3f+1 is asked");
-    assert_eq!(s.sections.algorand, default_algorand());
+    assert_eq!(*s.section.algorand().unwrap(), default_algorand());
     // The defaults are the preset's exact values, and the client trusts one user.
     let lowered = scenarios::lower::lower(&s);
     assert_eq!(algorand_config(&lowered).algorand, protocols::algorand::AlgorandConfig::mainnet());
     assert_eq!(lowered.sim.f, 0);
     let sosp = valid(src, &["algorand.preset=sosp2017"]);
-    assert_eq!(sosp.sections.algorand.topology, AlgorandTopology::Peers);
+    assert_eq!(sosp.section.algorand().unwrap().topology, AlgorandTopology::Peers);
     assert_eq!(
         algorand_config(&scenarios::lower::lower(&sosp)).algorand,
         protocols::algorand::AlgorandConfig::sosp2017()
@@ -1363,7 +1362,7 @@ fn an_algorand_scenario_parses_to_its_preset_with_overrides() {
         vrf_verify_us: 80.0,
         stake: Stake::Pareto { shape: 1.5 },
     };
-    assert_eq!(s.sections.algorand, expected);
+    assert_eq!(*s.section.algorand().unwrap(), expected);
     use scenarios::protocols::algorand::Behavior as Ag;
     assert_eq!(s.byzantine[0].behavior, Behavior::Algorand(Ag::DoubleVote));
     let lowered = scenarios::lower::lower(&s);
@@ -1413,7 +1412,7 @@ fn overrides_are_applied() {
     assert!(matches!(&s.network.delay, Delay::Matrix { source, .. } if source == "gcp2019"));
     assert_eq!(s.replicas.regions, strings(&["us-east1", "europe-west1"]));
     assert_eq!(s.name, "2024");
-    assert_eq!((s.sections.hotstuff.batch_size, s.limits.max_queue), (10, 5));
+    assert_eq!((s.section.hotstuff().unwrap().batch_size, s.limits.max_queue), (10, 5));
     // A later --set of the same key wins; --set creates missing tables.
     let s = valid(MINIMAL, &["output.window_s=0.5", "output.window_s=2", "clients.count=3"]);
     assert_eq!((s.output.window_s, s.clients.count), (2.0, 3));
@@ -1645,7 +1644,7 @@ fn overlapping_groups_two_chain_and_counts_beside_crash_faults() {
     let s = parse::load_str(Path::new("x.toml"), &bridged, &[], None).unwrap_or_else(|d| panic!("{d}"));
     assert_eq!(s.faults.partitions[0].groups, vec![vec![0, 2, 3], vec![1, 2, 3]]);
     let two = parse::load_str(Path::new("x.toml"), base, &["hotstuff.variant=two_chain".into()], None).unwrap();
-    assert_eq!(two.sections.hotstuff.variant, HotStuffVariant::TwoChain);
+    assert_eq!(two.section.hotstuff().unwrap().variant, HotStuffVariant::TwoChain);
     // Two crash faults and one named Byzantine replica leave one replica to draw from.
     let crowded = format!(
         "{base}[[faults.crashes]]\nreplica = 0\nat_s = 1\n[[faults.crashes]]\nreplica = 1\nat_s = 1\n\

@@ -763,7 +763,7 @@ impl RegionModels {
         Ok(RegionModels {
             geo,
             retry_ms,
-            wait_ms: s.sections.leaderless.fast_path_wait_ms,
+            wait_ms: s.section.leaderless().ok_or("a leaderless region set")?.fast_path_wait_ms,
             hs,
             hs2,
             pbft_leader,

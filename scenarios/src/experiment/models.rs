@@ -23,18 +23,13 @@ pub struct Model {
 
 /// Every model.
 pub const MODELS: &[Model] = &[
-    Model {
-        name: "conflict_probability",
-        label: "P(conflict)",
-        decimals: 4,
-        get: |s, _| Some(conflict_probability(s.workload.accounts, s.workload.zipf_s, s.sections.leaderless.conflicts)),
-    },
+    Model { name: "conflict_probability", label: "P(conflict)", decimals: 4, get: |s, _| leaderless_conflicts(s) },
     Model {
         name: "conflicts_in_flight",
         label: "conflicting commands in flight",
         decimals: 2,
         get: |s, run| {
-            let p = conflict_probability(s.workload.accounts, s.workload.zipf_s, s.sections.leaderless.conflicts);
+            let p = leaderless_conflicts(s)?;
             Some(p * s.workload.rate_tps * run?.latency_ms.consensus.mean? / 1e3)
         },
     },
@@ -64,8 +59,15 @@ pub const MODELS: &[Model] = &[
 /// protocols or without a CPU model.
 fn fast_path_cpu_ms(s: &Scenario) -> Option<f64> {
     let c = &s.cpu;
-    let leaderless = s.protocol == crate::model::ProtocolKind::Leaderless && c.cores > 0;
+    let leaderless = s.section.leaderless().is_some() && c.cores > 0;
     leaderless.then(|| (c.client_verify_us + c.profile.sign_us + c.profile.verify_aggregate_us + 3.0 * c.base_us) / 1e3)
+}
+
+/// The chance that two drawn transfers conflict under a leaderless scenario's relation; None
+/// for other protocols, which order every transaction.
+fn leaderless_conflicts(s: &Scenario) -> Option<f64> {
+    let relation = s.section.leaderless()?.conflicts;
+    Some(conflict_probability(s.workload.accounts, s.workload.zipf_s, relation))
 }
 
 /// The model of a name.

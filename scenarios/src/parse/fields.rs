@@ -7,7 +7,7 @@
 
 use serde_json::{Map, Value as Json, json};
 
-use super::{MAX_ALGORAND_USERS, MAX_CLIENTS, MAX_FLIGHT_RECORDS, MAX_RATE_TPS, MAX_TX_SIZE_BYTES, MIN_TX_SIZE_BYTES};
+use super::{MAX_CLIENTS, MAX_FLIGHT_RECORDS, MAX_RATE_TPS, MAX_TX_SIZE_BYTES, MIN_TX_SIZE_BYTES};
 use crate::reader::{
     Bounds, Dflt, Field, FieldTable, MAX_TIME_MS, MAX_TIME_S, MBPS, NON_NEGATIVE, POSITIVE_TIME_S, TIME_MS, TIME_S,
     TIMEOUT_MS, Ty, number_kind, table,
@@ -15,31 +15,6 @@ use crate::reader::{
 
 /// Protocols by name (`protocol = "..."`), in the order of `ProtocolKind::ALL`.
 pub(super) const PROTOCOL_NAMES: &[&str] = crate::protocols::ProtocolKind::NAMES;
-/// Every behaviour of every protocol (the reader narrows it to the protocol's).
-const BEHAVIOR_NAMES: &[&str] = &[
-    "crash",
-    "silent",
-    "fork",
-    "equivocate",
-    "withhold_votes",
-    "slow_leader",
-    "twins",
-    "omit_deps",
-    "invent_deps",
-    "irrelevant_deps",
-    "spoil_different",
-    "spoil_silent",
-    "never_commit",
-    "propose_without_proof",
-    "forge_commit",
-    "claim_coordinator",
-    "equivocate_proposal",
-    "double_vote",
-    "hide_prepared",
-    "stale_prepared",
-    "pbft_attack",
-    "fake_sync",
-];
 const U32_MAX: i128 = u32::MAX as i128;
 const U64_MAX: i128 = u64::MAX as i128;
 const PROBABILITY: Bounds = Bounds::at_least(0.0).below(1.0);
@@ -60,7 +35,7 @@ table!(top, "", "top", list = false, {
 });
 
 table!(replicas, "replicas", "replicas", list = false, {
-    n: Integer(1, MAX_ALGORAND_USERS), Required("4"), "1 to 1024; Algorand: {bounds}",
+    n: Integer(1, crate::protocols::ProtocolKind::MAX_NODES), Required("4"), "1 to 1024; Algorand: {bounds}",
         "number of replicas (Algorand: users), ids 0 to n-1";
     f: Integer(0, U32_MAX), Computed("(n-1)/3 rounded down"), "n >= 3f+1",
         "faults tolerated: quorums are sized for it. Algorand ignores it (it is 0, and not checked): its safety rests on stake, see [`[algorand]`](#algorand)";
@@ -121,7 +96,7 @@ table!(crashes, "faults.crashes", "faults.crashes", list = true, {
 });
 
 table!(byzantine, "byzantine", "byzantine", list = true, {
-    behavior: OneOf(BEHAVIOR_NAMES), Required("\"silent\""), "the protocol's, see below", "what the replicas do";
+    behavior: OneOf(crate::protocols::BEHAVIOR_NAMES), Required("\"silent\""), "the protocol's, see below", "what the replicas do";
     replicas: Ints, Computed("exactly one of `replicas` and `count`"),
         "at least one; distinct replica ids < n; in no other entry and in no `[[faults.crashes]]` entry",
         "the Byzantine replicas, by id";

@@ -11,7 +11,7 @@ use protocols::common::results::ResultMonitor;
 use sim_core::workload::Workload;
 use sim_core::{SimConfig, Simulation, Span, Streams};
 
-use super::{Boundary, Ran, Reading, Run, SummaryRows, drive};
+use super::{Boundary, Ran, Reading, Run, SeedProblem, SummaryRows, drive};
 use crate::reader::{self, Bounds, Ctx, Field, FieldTable, Origin, Section, TIME_MS, TIMEOUT_S, Val, table};
 
 pub struct Module;
@@ -87,7 +87,9 @@ pub enum Stake {
 
 /// Algorand users (replicas) a scenario may have: its messages travel over a gossip graph of
 /// bounded degree, not all-to-all, so it scales past the BFT protocols' cap.
-pub(crate) const MAX_ALGORAND_USERS: i128 = 100_000;
+const MAX_ALGORAND_USERS: i128 = 100_000;
+/// Algorand is safe while the Byzantine users hold less than this share of the stake (ppm).
+const BYZANTINE_STAKE_PPM: u64 = 200_000;
 /// Links per Algorand user, and per relay to other relays: the gossip graph's memory grows with
 /// them.
 const MAX_FANOUT: i128 = 64;
@@ -282,6 +284,19 @@ impl Boundary for Module {
     const VIEWS_MONOTONE: bool = false;
     /// Its counters as it names them.
     const SUMMARY_ROWS: SummaryRows = SummaryRows::Counters;
+    const MAX_NODES: i128 = MAX_ALGORAND_USERS;
+    /// Safety rests on the Byzantine users' share of the stake, not on a count: f is 0.
+    const COUNTS_F: bool = false;
+    const NO_SEND_TO_ALL: Option<(&'static str, &'static str)> = Some((
+        "send_to = \"all\" does not fit protocol = \"algorand\": an Algorand client trusts the user it submits to \
+         (its reply, once the block holding the transaction is certified there, confirms), and every user gossips \
+         what it receives, so sending to all n users only multiplies the load",
+        "use send_to = \"nearest\" (the default) or \"random\"",
+    ));
+    const NO_VIEWS: Option<(&'static str, &'static str)> = Some((
+        "Algorand has no views (its messages carry none), so a rule with `views` would never match",
+        "remove `views`; match Algorand messages by kinds, from and to",
+    ));
     const BEHAVIORS: &'static [Behavior] =
         &[Behavior::Silent, Behavior::Equivocate, Behavior::DoubleVote, Behavior::FakeSync];
     const BUGS: &'static [ag::PlantedBug] = ag::PlantedBug::ALL;
@@ -302,6 +317,19 @@ impl Boundary for Module {
     /// Safety rests on the Byzantine users' share of the stake, not on a count: f is 0.
     fn read(c: &mut Ctx<'_>, top: &reader::Section<'_>, at: &Reading) -> Option<Algorand> {
         read_section(c, top, at)
+    }
+
+    fn write(a: &Algorand) -> Result<Vec<(&'static str, toml::Value)>, String> {
+        write_section(a)
+    }
+
+    /// A relay count above the users shrinks to them.
+    fn fit(a: &mut Algorand, n: u32, _: f64) {
+        a.relays = a.relays.min(n);
+    }
+
+    fn seed_problem(a: &Algorand, n: u32, seed: u64, byzantine: &[Vec<u32>]) -> Option<SeedProblem> {
+        stake_problem(a, n, seed, byzantine)
     }
 
     fn tolerates(_: &Algorand, _: u32, f: u32) -> bool {
@@ -400,4 +428,99 @@ pub fn config(a: &Algorand) -> AlgorandConfig {
 /// seed's `algorand` stream: the same for the run and for validation.
 pub fn world(cfg: &AlgorandConfig, n_users: u32, seed: u64) -> World {
     World::new(cfg, n_users, &mut Streams::new(seed).stream("algorand"))
+}
+
+/// Only the values that differ from the preset's: a preset's link counts are capped to the
+/// users there are, stated ones are checked against them.
+fn write_section(a: &Algorand) -> Result<Vec<(&'static str, toml::Value)>, String> {
+    let base = preset_values(a.preset);
+    let presets = [("mainnet", AlgorandPreset::Mainnet), ("sosp2017", AlgorandPreset::Sosp2017)];
+    let mut keys = vec![("preset", super::name_of(&presets, a.preset).into())];
+    if a.topology != base.topology {
+        let topologies = [("relays", AlgorandTopology::Relays), ("peers", AlgorandTopology::Peers)];
+        keys.push(("topology", super::name_of(&topologies, a.topology).into()));
+    }
+    let relays = a.topology == AlgorandTopology::Relays;
+    let counts = [
+        ("relays", relays, a.relays, base.relays),
+        ("relay_degree", relays, a.relay_degree, base.relay_degree),
+        ("fanout", true, a.fanout, base.fanout),
+    ];
+    for (key, applies, v, default) in counts {
+        if applies && v != default {
+            keys.push((key, i64::from(v).into()));
+        }
+    }
+    let floats = [
+        ("gossip_batch_ms", a.gossip_batch_ms, base.gossip_batch_ms),
+        ("block_max_kib", f64::from(a.block_max_bytes) / 1024.0, f64::from(base.block_max_bytes) / 1024.0),
+        ("priority_wait_s", a.priority_wait_s, base.priority_wait_s),
+        ("block_wait_s", a.block_wait_s, base.block_wait_s),
+        ("step_timeout_s", a.step_timeout_s, base.step_timeout_s),
+        ("vrf_verify_us", a.vrf_verify_us, base.vrf_verify_us),
+    ];
+    keys.extend(floats.into_iter().filter(|(_, v, default)| v != default).map(|(key, v, _)| (key, v.into())));
+    match a.stake {
+        Stake::Equal => keys.push(("stake", "equal".into())),
+        Stake::Pareto { shape } => keys.extend([("stake", "pareto".into()), ("pareto_shape", shape.into())]),
+    }
+    Ok(keys)
+}
+
+/// `[algorand]` as a preset alone gives it, read by the section's own reader (so the defaults
+/// are its).
+fn preset_values(preset: AlgorandPreset) -> Algorand {
+    let name = if preset == AlgorandPreset::Mainnet { "mainnet" } else { "sosp2017" };
+    let src = format!("[algorand]\npreset = \"{name}\"\n");
+    let tree = toml::de::DeTable::parse(&src).expect("a preset alone is TOML");
+    let root = reader::convert_table(tree.get_ref(), None);
+    let mut c = Ctx::new(std::path::Path::new("preset.toml"), &src);
+    read_section(&mut c, &Section::root(&root), &Reading::default()).expect("a preset alone is valid")
+}
+
+/// Why a valid Algorand scenario is not safe at its seed: its Byzantine users (`byzantine`,
+/// exactly as a run gets them, and for Pareto stake the run's own `World`) hold 20% of the
+/// stake or more. The problem names the `[[byzantine]]` entry that brings them to 20%.
+fn stake_problem(a: &Algorand, n: u32, seed: u64, byzantine: &[Vec<u32>]) -> Option<SeedProblem> {
+    if byzantine.is_empty() {
+        return None;
+    }
+    let total = byzantine.iter().map(Vec::len).sum::<usize>() as u64;
+    let safe = "Algorand is safe only while the Byzantine users hold less than 20% of the stake";
+    match a.stake {
+        Stake::Equal => {
+            // Every user holds as much: the share is the count.
+            let mut so_far = 0;
+            let entry = byzantine.iter().position(|e| {
+                so_far += e.len() as u64;
+                5 * so_far >= u64::from(n)
+            })?;
+            let share = 100.0 * total as f64 / f64::from(n);
+            let message =
+                format!("{total} of the {n} users are Byzantine: {share:.1}% of the stake (equal stake); {safe}");
+            let help = format!("make at most {} of the {n} users Byzantine (fewer than n/5)", (n - 1) / 5);
+            Some(SeedProblem { entry, message, help })
+        }
+        Stake::Pareto { .. } => {
+            let world = world(&config(a), n, seed);
+            let mut is_byzantine = vec![false; n as usize];
+            let mut reached = None;
+            for (i, e) in byzantine.iter().enumerate() {
+                e.iter().for_each(|&id| is_byzantine[id as usize] = true);
+                if reached.is_none() && world.stake_ppm(|u| is_byzantine[u as usize]) >= BYZANTINE_STAKE_PPM {
+                    reached = Some(i);
+                }
+            }
+            let entry = reached?;
+            let share = world.stake_ppm(|u| is_byzantine[u as usize]) as f64 / 1e4;
+            let message = format!(
+                "with seed {seed}, the {total} Byzantine users hold {share:.2}% of the stake (Pareto stake, drawn from the \
+                 seed's `algorand` stream, and users drawn by `count` from its `byzantine` stream); {safe}"
+            );
+            let help = "make fewer users Byzantine, or use another seed (it draws the stakes and the users of \
+                        `count`)"
+                .to_string();
+            Some(SeedProblem { entry, message, help })
+        }
+    }
 }

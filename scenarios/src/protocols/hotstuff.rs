@@ -160,6 +160,23 @@ impl Boundary for Module {
         read_section(c, top)
     }
 
+    fn write(h: &HotStuff) -> Result<Vec<(&'static str, toml::Value)>, String> {
+        let variants = [
+            ("chained", HotStuffVariant::Chained),
+            ("two_chain", HotStuffVariant::TwoChain),
+            ("basic", HotStuffVariant::Basic),
+        ];
+        let certificates = [("aggregate", Certificate::Aggregate), ("list", Certificate::List)];
+        Ok(vec![
+            ("variant", super::name_of(&variants, h.variant).into()),
+            ("certificate", super::name_of(&certificates, h.certificate).into()),
+            ("batch_size", i64::from(h.batch_size).into()),
+            ("view_timeout_ms", h.view_timeout_ms.into()),
+            ("timeout_backoff", h.timeout_backoff.into()),
+            ("max_timeout_ms", h.max_timeout_ms.into()),
+        ])
+    }
+
     fn tolerates(_: &HotStuff, n: u32, f: u32) -> bool {
         u64::from(n) > 3 * u64::from(f)
     }

@@ -211,6 +211,30 @@ impl Boundary for Module {
         read_section(c, top, at)
     }
 
+    /// Without `genesis_balance`, every protocol's, which `write_tables` adds.
+    fn write(l: &Leaderless) -> Result<Vec<(&'static str, toml::Value)>, String> {
+        let variants = [("wintermute", LeaderlessVariant::Wintermute), ("epaxos", LeaderlessVariant::Epaxos)];
+        let relations = [("shared_account", Conflicts::SharedAccount), ("credits_commute", Conflicts::CreditsCommute)];
+        let mut keys = vec![
+            ("variant", super::name_of(&variants, l.variant).into()),
+            ("conflicts", super::name_of(&relations, l.conflicts).into()),
+            ("fast_path_wait_ms", l.fast_path_wait_ms.into()),
+            ("view_timeout_ms", l.view_timeout_ms.into()),
+            ("recovery_timeout_ms", l.recovery_timeout_ms.into()),
+        ];
+        if !l.reconfigure_at_s.is_empty() {
+            let times = l.reconfigure_at_s.iter().map(|&t| toml::Value::Float(t)).collect();
+            keys.push(("reconfigure_at_s", toml::Value::Array(times)));
+        }
+        keys.push(("checkpoint_interval", super::toml_int("checkpoint_interval", l.checkpoint_interval)?));
+        Ok(keys)
+    }
+
+    /// Reconfigurations after the shorter run are dropped.
+    fn fit(l: &mut Leaderless, _: u32, duration_s: f64) {
+        l.reconfigure_at_s.retain(|&t| t <= duration_s);
+    }
+
     fn tolerates(l: &Leaderless, n: u32, f: u32) -> bool {
         u64::from(n) > 3 * u64::from(f) && variant(l.variant).refuse(n, f).is_none()
     }

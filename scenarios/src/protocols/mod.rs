@@ -2,12 +2,14 @@
 //! know about it, and `registry!` below lists them once.
 //!
 //! A module implements [`Boundary`]: its scenario section (its struct, its fields declared with
-//! `reader::table!`, its reader and checks), its name and the word for its nodes, its Byzantine
+//! `reader::table!`, its reader and checks, how it is written back and fitted to a shrunk run),
+//! its checks of the rest of the scenario (node cap, whether f counts, what it refuses, why a
+//! seed may not run it), its name and the word for its nodes, its Byzantine
 //! behaviours (a closed enum of its own), the n and f it tolerates, its messages, its planted
 //! bugs, how a scenario lowers to its configuration, how a run of it is built and what the
 //! run's summary shows of it (its rows, execution latency apart, why it has no view timeline).
 //! The macro
-//! generates [`ProtocolKind`], the scenario-level [`Behavior`], [`Sections`], [`ProtocolConfig`]
+//! generates [`ProtocolKind`], the scenario-level [`Behavior`], [`ProtocolSection`] (the one a scenario carries), [`ProtocolConfig`]
 //! and [`Planted`], and one dispatching `match` per operation: generic code (lowering, running,
 //! shrinking, swarm, watchers, the CLI) asks the kind and never matches on it. Adding a protocol
 //! is one module and one line of `registry!`; a behaviour it forgets to lower or name does not
@@ -67,11 +69,32 @@ pub trait Boundary {
     /// Reads and checks its section under `top` (every problem reported to `c`); checks
     /// against the rest of the scenario only when `at.runs`.
     fn read(c: &mut Ctx<'_>, top: &reader::Section<'_>, at: &Reading) -> Option<Self::Section>;
+    /// The most nodes a scenario of it may have (`replicas.n`).
+    const MAX_NODES: i128 = MAX_REPLICAS;
+    /// Whether `replicas.f` counts the faults it tolerates; if not, `f` is read (a file shared
+    /// with `compare` may give it) but not checked, and becomes 0.
+    const COUNTS_F: bool = true;
+    /// Why its clients may not send each transaction to every node (`clients.send_to =
+    /// "all"`), if so: (message, help).
+    const NO_SEND_TO_ALL: Option<(&'static str, &'static str)> = None;
+    /// Why an `[adversary]` rule may not match its messages by view, if so: (message, help).
+    const NO_VIEWS: Option<(&'static str, &'static str)> = None;
     /// Whether `n` nodes tolerate `f` faults under its settings.
     fn tolerates(sec: &Self::Section, n: u32, f: u32) -> bool;
     /// How many matching replies confirm a transaction to its client, minus one (`f`: the
     /// scenario's).
     fn client_f(sec: &Self::Section, f: u32) -> u32;
+    /// Fits its section to a smaller scenario of `n` nodes running `duration_s` (`byzsim
+    /// shrink`): what would no longer be valid is cut.
+    fn fit(_sec: &mut Self::Section, _n: u32, _duration_s: f64) {}
+    /// Its section's keys as TOML, so that the text reads back into `sec` (`write`).
+    fn write(sec: &Self::Section) -> Result<Vec<(&'static str, toml::Value)>, String>;
+    /// Why a valid scenario of it cannot run at `seed`, if so: validation checks a file at one
+    /// seed, `compare` and `sweep` run it at others. `byzantine`: each `[[byzantine]]` entry's
+    /// nodes as the run assigns them.
+    fn seed_problem(_sec: &Self::Section, _n: u32, _seed: u64, _byzantine: &[Vec<u32>]) -> Option<SeedProblem> {
+        None
+    }
     fn bug_name(b: Self::Bug) -> &'static str;
     /// The exploration that must catch a planted bug (see `planted::Planted::explored_by`).
     fn explored_by(b: Self::Bug) -> Option<(&'static str, &'static [&'static str])>;
@@ -87,6 +110,44 @@ pub trait Boundary {
     fn plant(cfg: &mut Self::Config, bug: Self::Bug);
     /// Builds the run (replicas, monitor, workload) and drives it to its end.
     fn run(run: Run<'_>, workload: Box<dyn Workload>, cfg: &Self::Config) -> Ran;
+}
+
+/// Every behaviour of every protocol, each name once, for the field declarations (the reader
+/// narrows it to the protocol's; a test in `parse/fields.rs` checks it against the registry).
+pub(crate) const BEHAVIOR_NAMES: &[&str] = &[
+    "crash",
+    "silent",
+    "fork",
+    "equivocate",
+    "withhold_votes",
+    "slow_leader",
+    "twins",
+    "omit_deps",
+    "invent_deps",
+    "irrelevant_deps",
+    "spoil_different",
+    "spoil_silent",
+    "never_commit",
+    "propose_without_proof",
+    "forge_commit",
+    "claim_coordinator",
+    "equivocate_proposal",
+    "double_vote",
+    "hide_prepared",
+    "stale_prepared",
+    "pbft_attack",
+    "fake_sync",
+];
+
+/// The most replicas a scenario may have, unless its protocol says otherwise (`MAX_NODES`).
+pub(crate) const MAX_REPLICAS: i128 = 1024;
+
+/// Why a valid scenario cannot run at its seed.
+pub struct SeedProblem {
+    /// The `[[byzantine]]` entry at fault.
+    pub entry: usize,
+    pub message: String,
+    pub help: String,
 }
 
 /// Called between steps of a run with (virtual time reached, end time).
@@ -162,18 +223,73 @@ macro_rules! registry {
             $($(#[$attr])* $kind($module::Behavior),)+
         }
 
-        /// Every protocol's section of a scenario (`[hotstuff]`, `[leaderless]`, ...), each read
-        /// and checked whatever the protocol: `compare` runs one file under several.
+        /// The scenario's protocol with its section (`[hotstuff]`, `[leaderless]`, ...). The reader
+        /// reads and checks every section a file has, whatever its protocol, but a scenario keeps
+        /// its own protocol's only: `compare` loads the file once per protocol it runs.
         #[derive(Clone, Debug, PartialEq)]
-        pub struct Sections {
-            $($(#[$attr])* pub $module: <$module::Module as Boundary>::Section,)+
+        pub enum ProtocolSection {
+            $($(#[$attr])* $kind(<$module::Module as Boundary>::Section),)+
         }
 
-        impl Sections {
-            /// Reads every section under `top`; `at.runs` is set for the scenario's `protocol`.
-            pub(crate) fn read(c: &mut Ctx<'_>, top: &reader::Section<'_>, protocol: Option<ProtocolKind>, at: Reading) -> Option<Sections> {
-                $($(#[$attr])* let $module = <$module::Module as Boundary>::read(c, top, &Reading { runs: protocol == Some(ProtocolKind::$kind), ..at });)+
-                Some(Sections { $($(#[$attr])* $module: $module?,)+ })
+        impl ProtocolSection {
+            /// Reads every section under `top` (each problem reported), and keeps the one of
+            /// the scenario's `protocol`, checked against the rest of the scenario (`at`).
+            pub(crate) fn read(c: &mut Ctx<'_>, top: &reader::Section<'_>, protocol: Option<ProtocolKind>, at: Reading) -> Option<ProtocolSection> {
+                let mut own = None;
+                $($(#[$attr])* {
+                    let runs = protocol == Some(ProtocolKind::$kind);
+                    let section = <$module::Module as Boundary>::read(c, top, &Reading { runs, ..at });
+                    if runs {
+                        own = section.map(ProtocolSection::$kind);
+                    }
+                })+
+                own
+            }
+
+            /// Its protocol.
+            pub fn kind(&self) -> ProtocolKind {
+                match self { $($(#[$attr])* ProtocolSection::$kind(_) => ProtocolKind::$kind,)+ }
+            }
+
+            $($(#[$attr])*
+            /// The section, if the scenario runs this protocol.
+            pub fn $module(&self) -> Option<&<$module::Module as Boundary>::Section> {
+                if let ProtocolSection::$kind(sec) = self { Some(sec) } else { None }
+            })+
+
+            /// Whether `n` nodes tolerate `f` faults under its settings.
+            pub fn tolerates(&self, n: u32, f: u32) -> bool {
+                match self { $($(#[$attr])* ProtocolSection::$kind(s) => <$module::Module as Boundary>::tolerates(s, n, f),)+ }
+            }
+
+            /// The f clients count replies against (f + 1 matching confirm); `f`: the scenario's.
+            pub fn client_f(&self, f: u32) -> u32 {
+                match self { $($(#[$attr])* ProtocolSection::$kind(s) => <$module::Module as Boundary>::client_f(s, f),)+ }
+            }
+
+            /// Its settings fitted to a smaller scenario of `n` nodes running `duration_s`
+            /// (`byzsim shrink`).
+            pub fn fit(&mut self, n: u32, duration_s: f64) {
+                match self { $($(#[$attr])* ProtocolSection::$kind(s) => <$module::Module as Boundary>::fit(s, n, duration_s),)+ }
+            }
+
+            /// Its keys as TOML, in the order files give them (`write`).
+            pub(crate) fn write(&self) -> Result<Vec<(&'static str, toml::Value)>, String> {
+                match self { $($(#[$attr])* ProtocolSection::$kind(s) => <$module::Module as Boundary>::write(s),)+ }
+            }
+
+            /// Why a valid scenario of it cannot run at `seed` (`byzantine`: each
+            /// `[[byzantine]]` entry's replicas as the run assigns them), if so.
+            pub(crate) fn seed_problem(&self, n: u32, seed: u64, byzantine: &[Vec<u32>]) -> Option<SeedProblem> {
+                match self { $($(#[$attr])* ProtocolSection::$kind(s) => <$module::Module as Boundary>::seed_problem(s, n, seed, byzantine),)+ }
+            }
+
+            /// The configuration of a run with its section, given each replica's role.
+            pub fn lower(&self, genesis_balance: u64, roles: &[Option<Behavior>], sim: &SimConfig) -> ProtocolConfig {
+                match self { $($(#[$attr])* ProtocolSection::$kind(s) => {
+                    let own = own_roles(roles, |b| if let Behavior::$kind(b) = b { Some(b) } else { None });
+                    ProtocolConfig::$kind(<$module::Module as Boundary>::lower(s, genesis_balance, &own, sim))
+                })+ }
             }
         }
 
@@ -193,6 +309,8 @@ macro_rules! registry {
             pub const ALL: &'static [ProtocolKind] = &[$($(#[$attr])* ProtocolKind::$kind,)+];
             /// Their sections' fields, in the order of [`ProtocolKind::ALL`].
             pub const SECTIONS: &'static [FieldTable] = &[$($(#[$attr])* <$module::Module as Boundary>::FIELDS,)+];
+            /// The most nodes any of them takes (`replicas.n`'s bound before the protocol is known).
+            pub const MAX_NODES: i128 = max_of(&[$($(#[$attr])* <$module::Module as Boundary>::MAX_NODES,)+]);
             /// Their names, in the order of [`ProtocolKind::ALL`].
             pub const NAMES: &'static [&'static str] = &[$($(#[$attr])* <$module::Module as Boundary>::NAME,)+];
 
@@ -235,6 +353,26 @@ macro_rules! registry {
                 match self { $($(#[$attr])* ProtocolKind::$kind => <$module::Module as Boundary>::SUMMARY_ROWS,)+ }
             }
 
+            /// The most nodes a scenario of it may have.
+            pub fn max_nodes(self) -> i128 {
+                match self { $($(#[$attr])* ProtocolKind::$kind => <$module::Module as Boundary>::MAX_NODES,)+ }
+            }
+
+            /// Whether `replicas.f` counts the faults it tolerates (else f is 0).
+            pub fn counts_f(self) -> bool {
+                match self { $($(#[$attr])* ProtocolKind::$kind => <$module::Module as Boundary>::COUNTS_F,)+ }
+            }
+
+            /// Why its clients may not send to every node, if so: (message, help).
+            pub fn no_send_to_all(self) -> Option<(&'static str, &'static str)> {
+                match self { $($(#[$attr])* ProtocolKind::$kind => <$module::Module as Boundary>::NO_SEND_TO_ALL,)+ }
+            }
+
+            /// Why adversary rules may not match its messages by view, if so: (message, help).
+            pub fn no_views(self) -> Option<(&'static str, &'static str)> {
+                match self { $($(#[$attr])* ProtocolKind::$kind => <$module::Module as Boundary>::NO_VIEWS,)+ }
+            }
+
             /// Its behaviours, crash first.
             pub fn behaviors(self) -> Vec<Behavior> {
                 let own: Vec<Behavior> = match self {
@@ -248,16 +386,6 @@ macro_rules! registry {
             /// The behaviour that pairs with the Twins adversary, if it plays it.
             pub fn twin(self) -> Option<Behavior> {
                 match self { $($(#[$attr])* ProtocolKind::$kind => <$module::Module as Boundary>::twin().map(Behavior::$kind),)+ }
-            }
-
-            /// Whether `n` nodes tolerate `f` faults under its section's settings.
-            pub fn tolerates(self, s: &Sections, n: u32, f: u32) -> bool {
-                match self { $($(#[$attr])* ProtocolKind::$kind => <$module::Module as Boundary>::tolerates(&s.$module, n, f),)+ }
-            }
-
-            /// The f clients count replies against (f + 1 matching confirm); `f`: the scenario's.
-            pub fn client_f(self, s: &Sections, f: u32) -> u32 {
-                match self { $($(#[$attr])* ProtocolKind::$kind => <$module::Module as Boundary>::client_f(&s.$module, f),)+ }
             }
 
             /// The names of its message kinds (`Message::KINDS`), which `[adversary]` uses.
@@ -279,14 +407,6 @@ macro_rules! registry {
             /// Its planted bugs.
             pub fn bugs(self) -> Vec<Planted> {
                 match self { $($(#[$attr])* ProtocolKind::$kind => <$module::Module as Boundary>::BUGS.iter().map(|&b| Planted::$kind(b)).collect(),)+ }
-            }
-
-            /// The configuration of a run with its section, given each replica's role.
-            pub fn lower(self, s: &Sections, genesis_balance: u64, roles: &[Option<Behavior>], sim: &SimConfig) -> ProtocolConfig {
-                match self { $($(#[$attr])* ProtocolKind::$kind => {
-                    let own = own_roles(roles, |b| if let Behavior::$kind(b) = b { Some(b) } else { None });
-                    ProtocolConfig::$kind(<$module::Module as Boundary>::lower(&s.$module, genesis_balance, &own, sim))
-                })+ }
             }
 
             /// Builds and drives a run of it.
@@ -350,6 +470,23 @@ impl Behavior {
     }
 }
 
+/// The largest of `values` (0 if none), at compile time.
+const fn max_of(values: &[i128]) -> i128 {
+    let (mut i, mut max) = (0, 0);
+    while i < values.len() {
+        if values[i] > max {
+            max = values[i];
+        }
+        i += 1;
+    }
+    max
+}
+
+/// The name `write` gives `value`, the first of a table of (name, value).
+fn name_of<T: PartialEq>(table: &[(&'static str, T)], value: T) -> &'static str {
+    table.iter().find(|(_, v)| *v == value).map(|(name, _)| *name).expect("every value has a name")
+}
+
 /// Each replica's role as one protocol sees it: its own behaviour, or None for a correct or
 /// crashing replica (validation refuses other protocols' behaviours; `own` says which are its).
 fn own_roles<B: Copy>(roles: &[Option<Behavior>], own: impl Fn(Behavior) -> Option<B>) -> Vec<Option<B>> {
@@ -401,4 +538,72 @@ fn violation_states<P: Protocol>(sim: &Simulation<P>) -> Vec<(NodeId, String)> {
     }
     let n = sim.n_replicas();
     nodes.into_iter().filter(|id| id.0 < n).map(|id| (id, sim.replica(id).debug_state())).collect()
+}
+
+/// Every protocol's opening balances (`Scenario::genesis_balance`): files give them in
+/// `[leaderless]`, where they are declared, whatever the protocol, so that `compare` runs one
+/// ledger.
+pub(crate) fn read_genesis_balance(c: &mut Ctx<'_>, top: &reader::Section<'_>) -> Option<reader::Val<u64>> {
+    let sec = c.section(top, leaderless::Module::NAME);
+    c.whole::<u64>(&sec, &leaderless::fields::genesis_balance)
+}
+
+/// A TOML table as `write` renders it: its name and its keys in order.
+pub(crate) type TomlTable = (&'static str, Vec<(&'static str, toml::Value)>);
+
+/// The tables of a scenario's protocol section and of its opening balances (in `[leaderless]`,
+/// after that section's own keys when the scenario runs it).
+pub(crate) fn write_tables(sec: &ProtocolSection, genesis_balance: u64) -> Result<Vec<TomlTable>, String> {
+    let mut tables = vec![(sec.kind().name(), sec.write()?)];
+    let balance = ("genesis_balance", toml_int("genesis_balance", genesis_balance)?);
+    match tables.iter_mut().find(|(name, _)| *name == leaderless::Module::NAME) {
+        Some((_, keys)) => keys.push(balance),
+        None => tables.push((leaderless::Module::NAME, vec![balance])),
+    }
+    Ok(tables)
+}
+
+/// `v` as a TOML integer, or why it cannot be one.
+pub(crate) fn toml_int(key: &str, v: u64) -> Result<toml::Value, String> {
+    let v = i64::try_from(v).map_err(|_| format!("{key} = {v} is above the largest TOML integer"))?;
+    Ok(toml::Value::Integer(v))
+}
+
+/// One `[[byzantine]]` entry as the Twins check sees it: its behaviour, how many replicas it
+/// makes Byzantine, and where they are written (None: nowhere in the file).
+pub(crate) struct Entry<'a, W> {
+    pub behavior: Behavior,
+    pub count: u64,
+    pub at: Option<&'a reader::Val<W>>,
+}
+
+/// Twins: the partitioning adversary (`twins_mode`) plays HotStuff's views, the protocol whose
+/// behaviours have a twin, and a twin is one of at most f Byzantine replicas (the Twins paper's
+/// bound; two copies of more than f would be a partition of correct replicas, which the
+/// network's `[[faults.partitions]]` already model).
+pub(crate) fn check_twins<W>(
+    c: &mut Ctx<'_>,
+    protocol: ProtocolKind,
+    twins_mode: bool,
+    f: u32,
+    entries: &[Entry<'_, W>],
+) {
+    if twins_mode && protocol.twin().is_none() {
+        let message = format!("mode = \"twins\" partitions HotStuff's views; this scenario runs {}", protocol.name());
+        let help = "use mode = \"random\" or \"scripted\" with this protocol, or protocol = \"hotstuff\"".to_string();
+        c.report(&reader::Origin::Implicit, Some("adversary.mode"), &message, Some(help));
+    }
+    let mut twins = 0u64;
+    for entry in entries.iter().filter(|e| Some(e.behavior) == protocol.twin()) {
+        twins += entry.count;
+        if twins > u64::from(f) {
+            let message = format!("{twins} twins, but replicas.f = {f}: at most f replicas may be twins");
+            let help = format!("make at most {f} replicas twins, or raise replicas.n and replicas.f");
+            match entry.at {
+                Some(who) => c.fail(who, message, Some(help)),
+                None => c.report(&reader::Origin::Implicit, Some("byzantine"), &message, Some(help)),
+            }
+            return;
+        }
+    }
 }

@@ -152,6 +152,10 @@ impl Boundary for Module {
         Some(ToySection { commit_delay_ms: c.num(&sec, &fields::commit_delay_ms)?.v })
     }
 
+    fn write(sec: &ToySection) -> Result<Vec<(&'static str, toml::Value)>, String> {
+        Ok(vec![("commit_delay_ms", sec.commit_delay_ms.into())])
+    }
+
     fn tolerates(_: &ToySection, n: u32, f: u32) -> bool {
         f < n
     }
@@ -209,7 +213,7 @@ mod tests {
     #[test]
     fn the_toy_section_is_read_checked_and_run() {
         let s = load(&["toy.commit_delay_ms=40"]).unwrap_or_else(|d| panic!("{d}"));
-        assert_eq!(s.sections.toy, ToySection { commit_delay_ms: 40.0 });
+        assert_eq!(s.section.toy(), Some(&ToySection { commit_delay_ms: 40.0 }));
         let slow = crate::run::run(&s, &mut |_, _| {});
         let fast = crate::run::run(&toy_scenario(), &mut |_, _| {});
         assert_eq!(slow.summary.unconfirmed_tx, 0);
@@ -225,7 +229,7 @@ mod tests {
     #[test]
     fn the_toy_protocol_runs_end_to_end() {
         let s = toy_scenario();
-        assert_eq!(s.protocol, ProtocolKind::Toy);
+        assert_eq!(s.protocol(), ProtocolKind::Toy);
         assert_eq!(ProtocolKind::from_name("toy"), Some(ProtocolKind::Toy));
         let report = crate::run::run(&s, &mut |_, _| {});
         assert_eq!(report.result.stop, sim_core::Stop::End);
@@ -243,10 +247,10 @@ mod tests {
         let lowered = crate::lower::lower(&s);
         let planted = ProtocolConfig::Toy(Config { flag_every_commit: true, ..Config::default() });
         let workload = lowered.workload.build(sim_core::Streams::new(s.seed).stream("workload"));
-        let info = crate::run::run_info(&s, lowered.sim.net.nodes.len() as u32, s.protocol.kind_table());
+        let info = crate::run::run_info(&s, lowered.sim.net.nodes.len() as u32, s.protocol().kind_table());
         let run =
             Run { info, seed: s.seed, flight_records: 0, sim: &lowered.sim, watchers: &[], progress: &mut |_, _| {} };
-        let ran = s.protocol.run(run, workload, &planted);
+        let ran = s.protocol().run(run, workload, &planted);
         match ran.result.stop {
             sim_core::Stop::Violation(v) => assert_eq!(v.invariant, "toy: commit once"),
             other => panic!("the planted mistake went unseen: {other:?}"),
