@@ -36,12 +36,12 @@ const SETS: &[Set] = &[
         what: "chained HotStuff, n = 32: goodput and latency against the number of forking or silent replicas",
         run: |c| experiment(c, "hotstuff-attacks"),
     },
-    // The leaderless sets live in figures_leaderless.rs and write under leaderless/.
+    // The leaderless sets are specs under experiments/leaderless/ and write under leaderless/.
     Set {
         name: "leaderless/regions",
         what: "BLSMR-W, BLSMR-E and HotStuff on the GCP 2019 matrix (US+EU, around the world, n = 6): \
                end-to-end latency per client region against closed-form models, with a spoiling or silent replica",
-        run: |c| crate::figures_leaderless::regions(c.quick, &c.out_dir, &c.runner.exe),
+        run: |c| experiment(c, "leaderless/regions"),
     },
     Set {
         name: "leaderless/conflicts",

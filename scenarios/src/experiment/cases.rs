@@ -44,6 +44,9 @@ pub struct CaseResult {
     /// The closed-form models the spec names (`model.NAME`), by name.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub models: std::collections::BTreeMap<String, f64>,
+    /// The region models the spec names (`region.model.NAME`), by client region then name.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub region_models: std::collections::BTreeMap<String, std::collections::BTreeMap<String, f64>>,
 }
 
 impl CaseResult {

@@ -9,8 +9,10 @@
 pub mod bars;
 pub mod cases;
 pub mod claims;
+pub mod geo;
 pub mod models;
 pub mod page;
+pub mod regions;
 pub mod select;
 pub mod series;
 pub mod shard;
@@ -92,6 +94,7 @@ pub fn experiment(args: &Args) -> Result<Outcome, Failure> {
 fn run_modelled(loaded: &Loaded, template: &str, runner: Runner<'_>, cases: &[Case], args: &Args) -> Vec<CaseResult> {
     let mut results = run_cases(loaded, runner, cases, args);
     models::fill(loaded, template, |case| runner.scenario(case), &mut results);
+    geo::fill(loaded, template, |case| runner.scenario(case), &mut results);
     results
 }
 
@@ -146,14 +149,18 @@ fn default_dir(name: &str, quick: bool) -> PathBuf {
     PathBuf::from("results").join(if quick { format!("{name}-experiment-quick") } else { format!("{name}-experiment") })
 }
 
-/// Runs every distinct case once (a case whose overrides, seed and search start repeat an earlier one's
-/// shares its runs) on the worker pool, and returns the results in case order.
+/// Runs every distinct case once (a case whose runs' inputs, its base scenario, overrides, seed
+/// and search start, repeat an earlier one's shares its runs) on the worker pool, and returns
+/// the results in case order.
 fn run_cases(loaded: &Loaded, runner: Runner<'_>, cases: &[Case], args: &Args) -> Vec<CaseResult> {
+    // Everything a case's runs depend on; the rest of a case (label, axes) only names it.
     let start = |c: &Case| search_start_tps(loaded, c).map(f64::to_bits);
+    let same_runs =
+        |a: &Case, b: &Case| (&a.scenario, &a.sets, a.seed, start(a)) == (&b.scenario, &b.sets, b.seed, start(b));
     let mut jobs: Vec<&Case> = Vec::new();
     let job_of: Vec<usize> = cases
         .iter()
-        .map(|c| match jobs.iter().position(|j| j.sets == c.sets && j.seed == c.seed && start(j) == start(c)) {
+        .map(|c| match jobs.iter().position(|j| same_runs(j, c)) {
             Some(i) => i,
             None => {
                 jobs.push(c);
@@ -172,6 +179,7 @@ fn run_cases(loaded: &Loaded, runner: Runner<'_>, cases: &[Case], args: &Args) -
             runs: done[j].0.clone(),
             search: done[j].1.clone(),
             models: Default::default(),
+            region_models: Default::default(),
         })
         .collect()
 }
@@ -295,7 +303,10 @@ fn write(loaded: &Loaded, template: &str, results: &Results, dir: &Path) -> io::
     let mut tables = Vec::new();
     for t in &loaded.spec.tables {
         let kept: Vec<&CaseResult> = results.cases.iter().filter(|c| t.only.admits(&c.case)).collect();
-        let (md, rows) = table::render(loaded, &t.columns, &kept);
+        let (md, rows) = match t.rows {
+            spec::Rows::Case => table::render(loaded, &t.columns, &kept),
+            spec::Rows::Region => regions::render(loaded, &t.columns, &kept),
+        };
         let file = format!("{name}-{}.csv", t.name);
         fs::write(dir.join(&file), csv_bytes(&rows)?)?;
         files.push(file);

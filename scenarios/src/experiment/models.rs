@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::cases::{Case, CaseResult};
+use super::geo::{Whole, whole};
 use super::spec::Loaded;
 use crate::model::{Conflicts, Scenario};
 use crate::parse;
@@ -50,6 +51,67 @@ pub const MODELS: &[Model] = &[
         label: "model: cores / CPU per command (tx/s)",
         decimals: 0,
         get: |s, _| Some(f64::from(s.cpu.cores) * 1e3 / fast_path_cpu_ms(s)?),
+    },
+    // The regional models of a whole case (`geo.rs`): means over client regions and the design note's numbers.
+    Model {
+        name: "e2e_p50_region_mean",
+        label: "model: e2e p50, mean over regions (ms)",
+        decimals: 0,
+        get: |s, _| whole(s, Whole::E2eP50Mean),
+    },
+    Model {
+        name: "pbft_best_region_mean",
+        label: "model: PBFT best leader, mean over regions (ms)",
+        decimals: 0,
+        get: |s, _| whole(s, Whole::PbftBestMean),
+    },
+    Model {
+        name: "pbft_best_leader",
+        label: "model: PBFT's best leader (replica)",
+        decimals: 0,
+        get: |s, _| whole(s, Whole::PbftBestLeader),
+    },
+    Model {
+        name: "hotstuff_view_ms",
+        label: "model: HotStuff view (ms)",
+        decimals: 0,
+        get: |s, _| whole(s, Whole::HotStuffViewMs),
+    },
+    Model {
+        name: "wait_needed_ms",
+        label: "model: sixth reply after the fifth, worst coordinator (ms)",
+        decimals: 0,
+        get: |s, _| whole(s, Whole::WaitNeededMs),
+    },
+    Model {
+        name: "note_fast_ms",
+        label: "model: Wintermute fast path at the coordinator, mean (ms)",
+        decimals: 0,
+        get: |s, _| whole(s, Whole::NoteFastMean),
+    },
+    Model {
+        name: "note_fast_min_ms",
+        label: "model: Wintermute fast path, least coordinator (ms)",
+        decimals: 0,
+        get: |s, _| whole(s, Whole::NoteFastMin),
+    },
+    Model {
+        name: "note_fast_max_ms",
+        label: "model: Wintermute fast path, most coordinator (ms)",
+        decimals: 0,
+        get: |s, _| whole(s, Whole::NoteFastMax),
+    },
+    Model {
+        name: "e2e_p50_region_gap_max",
+        label: "largest |run - model| e2e p50 over regions (ms)",
+        decimals: 0,
+        get: |s, run| super::geo::p50_gap_max(s, run?),
+    },
+    Model {
+        name: "note_pbft_ms",
+        label: "model: PBFT best leader, proposal to decision (ms)",
+        decimals: 0,
+        get: |s, _| whole(s, Whole::NotePbft),
     },
 ];
 

@@ -90,6 +90,18 @@ pub struct Table {
     /// Only the cases at these values (`select.rs`); every case when empty.
     #[serde(default)]
     pub only: super::select::Only,
+    /// One row per case (the default) or per case and client region (`regions.rs`).
+    #[serde(default)]
+    pub rows: Rows,
+}
+
+/// What a table's rows are.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Rows {
+    #[default]
+    Case,
+    Region,
 }
 
 /// A column: a value reference (`variant`, an axis name, `RUN.METRIC`, `capacity_tps`), with

@@ -14,9 +14,17 @@ use crate::results::{full, num};
 pub enum Value {
     Variant,
     Axis(usize),
-    Metric { run: String, metric: &'static Metric },
+    Metric {
+        run: String,
+        metric: &'static Metric,
+    },
     Capacity,
     Model(&'static super::models::Model),
+    /// One client region's value (`region.REGION.VALUE`, `regions.rs`).
+    Region {
+        region: String,
+        value: super::regions::RegionValue,
+    },
 }
 
 impl Value {
@@ -28,6 +36,7 @@ impl Value {
             Value::Metric { run, metric } => r.run(run).and_then(metric.get),
             Value::Capacity => r.search.as_ref().map(|f| f.capacity_tps),
             Value::Model(m) => r.models.get(m.name).copied(),
+            Value::Region { region, value } => value.number(r, region),
         }
     }
 
@@ -40,30 +49,32 @@ impl Value {
         }
     }
 
-    fn header(&self, loaded: &Loaded) -> String {
+    pub fn header(&self, loaded: &Loaded) -> String {
         match self {
             Value::Variant => "variant".into(),
             Value::Axis(i) => loaded.spec.axes[*i].name.clone(),
             Value::Metric { metric, .. } => metric.label.to_string(),
             Value::Capacity => "capacity tx/s".into(),
             Value::Model(m) => m.label.to_string(),
+            Value::Region { region, value } => format!("{region}: {}", value.header()),
         }
     }
 
-    fn decimals(&self) -> usize {
+    pub fn decimals(&self) -> usize {
         match self {
             Value::Metric { metric, .. } => metric.decimals,
             Value::Model(m) => m.decimals,
+            Value::Region { value, .. } => value.decimals(),
             _ => 0,
         }
     }
 
     /// Whether its cells are words (left-aligned): the variant, an axis with a word among its values.
-    fn is_text(&self, loaded: &Loaded) -> bool {
+    pub fn is_text(&self, loaded: &Loaded) -> bool {
         match self {
             Value::Variant => true,
             Value::Axis(i) => loaded.spec.axes[*i].values.iter().any(toml::Value::is_str),
-            Value::Metric { .. } | Value::Capacity | Value::Model(_) => false,
+            Value::Metric { .. } | Value::Capacity | Value::Model(_) | Value::Region { .. } => false,
         }
     }
 }
@@ -84,6 +95,9 @@ pub fn value(loaded: &Loaded, text: &str) -> Result<Value, String> {
         } else {
             Err("`capacity_tps` needs a `[search]`".into())
         };
+    }
+    if let Some(rest) = text.strip_prefix("region.") {
+        return super::regions::named(loaded, rest);
     }
     if let Some(name) = text.strip_prefix("model.") {
         let known = || super::models::MODELS.iter().map(|m| m.name).collect::<Vec<_>>().join(", ");
@@ -108,6 +122,10 @@ pub fn value(loaded: &Loaded, text: &str) -> Result<Value, String> {
 pub fn check(loaded: &Loaded) -> Result<(), Failure> {
     let bad = |what: String, needle: &str| loaded.error(needle, &what, "see docs/experiments.md, Values");
     for t in &loaded.spec.tables {
+        if t.rows == super::spec::Rows::Region {
+            super::regions::check(loaded, t)?;
+            continue;
+        }
         for c in &t.columns {
             value(loaded, c.value())
                 .map_err(|e| bad(format!("table `{}`, column `{}`: {e}", t.name, c.value()), c.value()))?;
