@@ -15,15 +15,15 @@ use toml::de::{DeTable, DeValue};
 
 use crate::model::{
     Adversary, AdversaryAction, AdversaryMode, AdversaryRule, AdversaryTargets, Arrivals, Behavior, Byzantine, Checks,
-    Clients, CostProfile, Cpu, Crash, CryptoMode, Delay, Faults, Jitter, Limits, Network, Output, Partition,
-    ProtocolKind, Replicas, Scenario, SendTo, Stake, Who, Workload,
+    Clients, CostProfile, Cpu, Crash, Delay, Faults, Jitter, Limits, Network, Output, Partition, ProtocolKind,
+    Replicas, Scenario, SendPolicy, Stake, Who, Workload,
 };
 use crate::presets;
 use crate::protocols::algorand::{self, MAX_ALGORAND_USERS};
 use crate::protocols::{Reading, Sections};
 
 mod explore;
-mod fields;
+pub(crate) mod fields;
 mod workload;
 
 use crate::reader::{
@@ -447,9 +447,9 @@ fn read_clients(
     c.table_keys(&sec, &F::TABLE);
     let count = c.whole::<u32>(&sec, &F::count);
     let regions = read_regions(c, &sec, delay, replica_regions.cloned());
-    let send_to = c.pick(&sec, &F::send_to, &[SendTo::Nearest, SendTo::Random, SendTo::All]);
+    let send_to = c.pick(&sec, &F::send_to, fields::SEND_POLICIES);
     let send_to = send_to.filter(|s| {
-        let ok = !(protocol == Some(ProtocolKind::Algorand) && s.v == SendTo::All);
+        let ok = !(protocol == Some(ProtocolKind::Algorand) && s.v == SendPolicy::All);
         if !ok {
             let message = "send_to = \"all\" does not fit protocol = \"algorand\": an Algorand client trusts the \
                            user it submits to (its reply, once the block holding the transaction is certified there, \
@@ -1763,7 +1763,7 @@ fn read_cpu(c: &mut Ctx<'_>, top: &Section<'_>, base_dir: &Path) -> Option<Cpu> 
     let cores = c.whole::<u32>(&sec, &F::cores);
     let base = c.num(&sec, &F::base_us);
     let per_kib = c.num(&sec, &F::per_kib_us);
-    let crypto = c.pick(&sec, &F::crypto, &[CryptoMode::Modeled, CryptoMode::Real]);
+    let crypto = c.pick(&sec, &F::crypto, fields::CRYPTO_MODES);
     let profile = match (sec.get("profile"), sec.get("profile_file")) {
         (Some(node), Some(_)) => {
             let help = Some("`profile` names a built-in profile, `profile_file` a calibrated one: keep one".into());

@@ -13,9 +13,10 @@ use traces::Trace;
 
 use crate::model::{
     Adversary, AdversaryAction, AdversaryMode, AdversaryTargets, Algorand, AlgorandPreset, AlgorandTopology, Arrivals,
-    Behavior, Certificate, ClientsBy, Conflicts, CryptoMode, Delay, HotStuffVariant, Jitter, LeaderlessVariant,
-    Scenario, SendTo, Stake, TraceReplay, TraceSource, Who,
+    Behavior, ClientsBy, Delay, Jitter, Scenario, Stake, TraceReplay, TraceSource, Who,
 };
+use crate::parse::fields;
+use crate::protocols::{algorand, hotstuff, leaderless};
 use crate::{parse, presets};
 
 /// The scenario as TOML, to be saved in `dir` (where relative input paths are resolved from).
@@ -148,8 +149,7 @@ impl Writer<'_> {
         self.section("clients");
         self.value("count", i64::from(c.count).into());
         self.value("regions", strings(&c.regions));
-        let send_to = [("nearest", SendTo::Nearest), ("random", SendTo::Random), ("all", SendTo::All)];
-        self.str("send_to", name_of(&send_to, c.send_to));
+        self.str("send_to", fields::clients::send_to.name_of(fields::SEND_POLICIES, c.send_to));
         if let Some(retry) = c.retry_ms {
             self.float("retry_ms", retry);
         }
@@ -382,14 +382,8 @@ impl Writer<'_> {
     fn hotstuff(&mut self, s: &Scenario) -> Result<(), String> {
         let h = &s.sections.hotstuff;
         self.section("hotstuff");
-        let variants = [
-            ("chained", HotStuffVariant::Chained),
-            ("two_chain", HotStuffVariant::TwoChain),
-            ("basic", HotStuffVariant::Basic),
-        ];
-        self.str("variant", name_of(&variants, h.variant));
-        let certificates = [("aggregate", Certificate::Aggregate), ("list", Certificate::List)];
-        self.str("certificate", name_of(&certificates, h.certificate));
+        self.str("variant", hotstuff::fields::variant.name_of(hotstuff::VARIANTS, h.variant));
+        self.str("certificate", hotstuff::fields::certificate.name_of(hotstuff::CERTIFICATES, h.certificate));
         self.int("batch_size", u64::from(h.batch_size))?;
         self.float("view_timeout_ms", h.view_timeout_ms);
         self.float("timeout_backoff", h.timeout_backoff);
@@ -400,10 +394,8 @@ impl Writer<'_> {
     fn leaderless(&mut self, s: &Scenario) -> Result<(), String> {
         let l = &s.sections.leaderless;
         self.section("leaderless");
-        let variants = [("wintermute", LeaderlessVariant::Wintermute), ("epaxos", LeaderlessVariant::Epaxos)];
-        self.str("variant", name_of(&variants, l.variant));
-        let relations = [("shared_account", Conflicts::SharedAccount), ("credits_commute", Conflicts::CreditsCommute)];
-        self.str("conflicts", name_of(&relations, l.conflicts));
+        self.str("variant", leaderless::fields::variant.name_of(leaderless::VARIANTS, l.variant));
+        self.str("conflicts", leaderless::fields::conflicts.name_of(leaderless::CONFLICTS, l.conflicts));
         self.float("fast_path_wait_ms", l.fast_path_wait_ms);
         self.float("view_timeout_ms", l.view_timeout_ms);
         self.float("recovery_timeout_ms", l.recovery_timeout_ms);
@@ -419,12 +411,10 @@ impl Writer<'_> {
     /// users there are, stated ones are checked against them.
     fn algorand(&mut self, a: &Algorand) -> Result<(), String> {
         let base = algorand_preset_values(a.preset);
-        let presets = [("mainnet", AlgorandPreset::Mainnet), ("sosp2017", AlgorandPreset::Sosp2017)];
         self.section("algorand");
-        self.str("preset", name_of(&presets, a.preset));
+        self.str("preset", algorand::fields::preset.name_of(algorand::PRESETS, a.preset));
         if a.topology != base.topology {
-            let topologies = [("relays", AlgorandTopology::Relays), ("peers", AlgorandTopology::Peers)];
-            self.str("topology", name_of(&topologies, a.topology));
+            self.str("topology", algorand::fields::topology.name_of(algorand::TOPOLOGIES, a.topology));
         }
         let relays = a.topology == AlgorandTopology::Relays;
         if relays && a.relays != base.relays {
@@ -465,8 +455,7 @@ impl Writer<'_> {
         self.int("cores", u64::from(c.cores))?;
         self.float("base_us", c.base_us);
         self.float("per_kib_us", c.per_kib_us);
-        let modes = [("modeled", CryptoMode::Modeled), ("real", CryptoMode::Real)];
-        self.str("crypto", name_of(&modes, c.crypto));
+        self.str("crypto", fields::cpu::crypto.name_of(fields::CRYPTO_MODES, c.crypto));
         match builtin_profile(&c.profile) {
             Some(name) => self.str("profile", name),
             None => {
@@ -513,7 +502,7 @@ fn builtin_profile(p: &crate::model::CostProfile) -> Option<&'static str> {
 
 /// `[algorand]` as a preset alone gives it, read by the parser itself (so the defaults are its).
 fn algorand_preset_values(preset: AlgorandPreset) -> Algorand {
-    let name = if preset == AlgorandPreset::Mainnet { "mainnet" } else { "sosp2017" };
+    let name = algorand::fields::preset.name_of(algorand::PRESETS, preset);
     let text =
         format!("duration_s = 1\n[replicas]\nn = 4\n[workload]\nrate_tps = 1\n[algorand]\npreset = \"{name}\"\n");
     minimal(&text).expect("a preset alone is valid").sections.algorand
