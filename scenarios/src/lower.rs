@@ -3,10 +3,7 @@
 
 use sim_core::adversary::{Action, Mode, RandomAttack, Rule, TwinsPlan, kind_bit};
 use sim_core::net::{DelayModel, Jitter, NetConfig, NodePlacement, PartitionSpec, SpikeSpec};
-use sim_core::{
-    CpuConfig, CryptoCosts, CryptoMode, FaultAction, FaultAt, LivenessCheck, NodeId, SendPolicy, SimConfig, Span,
-    Streams, Time,
-};
+use sim_core::{CpuConfig, CryptoCosts, FaultAction, FaultAt, LivenessCheck, NodeId, SimConfig, Span, Streams, Time};
 use traces::{SyntheticConfig, WorkloadConfig};
 
 use crate::model::{self, Scenario};
@@ -47,20 +44,13 @@ pub fn lower(s: &Scenario) -> Lowered {
         n_replicas: n,
         f: s.section.client_f(s.replicas.f),
         net: net(s, &node_regions),
-        send_to: match s.clients.send_to {
-            model::SendTo::Nearest => SendPolicy::Nearest,
-            model::SendTo::Random => SendPolicy::Random,
-            model::SendTo::All => SendPolicy::All,
-        },
+        send_to: s.clients.send_to,
         faults: faults(&s.faults.crashes, &s.byzantine, &assigned),
         end: Time::from_secs_f64(s.duration_s + s.drain_s),
         limits: limits(&s.limits),
         correct: byzantine.iter().map(Option::is_none).collect(),
         cpu: cpu(&s.cpu),
-        crypto: match s.cpu.crypto {
-            model::CryptoMode::Modeled => CryptoMode::Modeled,
-            model::CryptoMode::Real => CryptoMode::Real,
-        },
+        crypto: s.cpu.crypto,
         liveness: s.checks.liveness_bound_s.map(|bound_s| LivenessCheck {
             from: Time::from_secs_f64(last_fault_end_s(s)),
             bound: Span::from_secs_f64(bound_s),

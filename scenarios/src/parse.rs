@@ -15,14 +15,14 @@ use toml::de::{DeTable, DeValue};
 
 use crate::model::{
     Adversary, AdversaryAction, AdversaryMode, AdversaryRule, AdversaryTargets, Arrivals, Behavior, Byzantine, Checks,
-    Clients, CostProfile, Cpu, Crash, CryptoMode, Delay, Faults, Jitter, Limits, Network, Output, Partition,
-    ProtocolKind, Replicas, Scenario, SendTo, Who, Workload,
+    Clients, CostProfile, Cpu, Crash, Delay, Faults, Jitter, Limits, Network, Output, Partition, ProtocolKind,
+    Replicas, Scenario, SendPolicy, Who, Workload,
 };
 use crate::presets;
 use crate::protocols::{self, ProtocolSection, Reading};
 
 mod explore;
-mod fields;
+pub(crate) mod fields;
 mod workload;
 
 use crate::reader::{
@@ -442,9 +442,9 @@ fn read_clients(
     c.table_keys(&sec, &F::TABLE);
     let count = c.whole::<u32>(&sec, &F::count);
     let regions = read_regions(c, &sec, delay, replica_regions.cloned());
-    let send_to = c.pick(&sec, &F::send_to, &[SendTo::Nearest, SendTo::Random, SendTo::All]);
+    let send_to = c.pick(&sec, &F::send_to, fields::SEND_POLICIES);
     let send_to = send_to.filter(|s| {
-        let refused = protocol.and_then(ProtocolKind::no_send_to_all).filter(|_| s.v == SendTo::All);
+        let refused = protocol.and_then(ProtocolKind::no_send_to_all).filter(|_| s.v == SendPolicy::All);
         if let Some((message, help)) = refused {
             c.fail(s, message, Some(help.to_string()));
         }
@@ -1682,7 +1682,7 @@ fn read_cpu(c: &mut Ctx<'_>, top: &Section<'_>, base_dir: &Path) -> Option<Cpu> 
     let cores = c.whole::<u32>(&sec, &F::cores);
     let base = c.num(&sec, &F::base_us);
     let per_kib = c.num(&sec, &F::per_kib_us);
-    let crypto = c.pick(&sec, &F::crypto, &[CryptoMode::Modeled, CryptoMode::Real]);
+    let crypto = c.pick(&sec, &F::crypto, fields::CRYPTO_MODES);
     let profile = match (sec.get("profile"), sec.get("profile_file")) {
         (Some(node), Some(_)) => {
             let help = Some("`profile` names a built-in profile, `profile_file` a calibrated one: keep one".into());

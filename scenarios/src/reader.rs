@@ -244,6 +244,15 @@ impl Field {
             _ => panic!("`{}` is not a field of names", self.key),
         }
     }
+
+    /// The declared name of `value`, one of `values` (listed in the order of the names, as
+    /// `Ctx::pick` takes them): the writer's way back from a value to its word.
+    pub(crate) fn name_of<T: PartialEq>(&self, values: &[T], value: T) -> &'static str {
+        let names = self.names();
+        assert_eq!(names.len(), values.len(), "`{}`: one value per declared name", self.key);
+        let at = values.iter().position(|v| *v == value).expect("every value has a name");
+        names[at]
+    }
 }
 
 /// The fields of one TOML table (or of each entry of a list of tables).

@@ -12,9 +12,10 @@ use std::path::{Path, PathBuf};
 use traces::Trace;
 
 use crate::model::{
-    Adversary, AdversaryAction, AdversaryMode, AdversaryTargets, Arrivals, Behavior, ClientsBy, CryptoMode, Delay,
-    Jitter, Scenario, SendTo, TraceReplay, TraceSource, Who,
+    Adversary, AdversaryAction, AdversaryMode, AdversaryTargets, Arrivals, Behavior, ClientsBy, Delay, Jitter,
+    Scenario, TraceReplay, TraceSource, Who,
 };
+use crate::parse::fields;
 use crate::{parse, presets};
 
 /// The scenario as TOML, to be saved in `dir` (where relative input paths are resolved from).
@@ -145,8 +146,7 @@ impl Writer<'_> {
         self.section("clients");
         self.value("count", i64::from(c.count).into());
         self.value("regions", strings(&c.regions));
-        let send_to = [("nearest", SendTo::Nearest), ("random", SendTo::Random), ("all", SendTo::All)];
-        self.str("send_to", name_of(&send_to, c.send_to));
+        self.str("send_to", fields::clients::send_to.name_of(fields::SEND_POLICIES, c.send_to));
         if let Some(retry) = c.retry_ms {
             self.float("retry_ms", retry);
         }
@@ -382,8 +382,7 @@ impl Writer<'_> {
         self.int("cores", u64::from(c.cores))?;
         self.float("base_us", c.base_us);
         self.float("per_kib_us", c.per_kib_us);
-        let modes = [("modeled", CryptoMode::Modeled), ("real", CryptoMode::Real)];
-        self.str("crypto", name_of(&modes, c.crypto));
+        self.str("crypto", fields::cpu::crypto.name_of(fields::CRYPTO_MODES, c.crypto));
         match builtin_profile(&c.profile) {
             Some(name) => self.str("profile", name),
             None => {

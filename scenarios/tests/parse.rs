@@ -9,8 +9,8 @@ use std::path::Path;
 use scenarios::model::{
     Adversary, AdversaryAction, AdversaryMode, AdversaryRule, AdversaryTargets, Algorand, AlgorandPreset,
     AlgorandTopology, Arrivals, Behavior, Byzantine, Certificate, Checks, Clients, Conflicts, CostProfile, Cpu, Crash,
-    CryptoMode, Delay, Faults, HotStuff, HotStuffVariant, Jitter, Leaderless, LeaderlessVariant, Limits, Network,
-    Output, Partition, ProtocolKind, ProtocolSection, Replicas, Scenario, SendTo, Stake, Who, Workload,
+    CryptoMode, Delay, Faults, HotStuff, Jitter, Leaderless, LeaderlessVariant, Limits, Network, Output, Partition,
+    ProtocolKind, ProtocolSection, Replicas, Scenario, SendPolicy, Stake, Who, Workload,
 };
 use scenarios::parse::{self, Diagnostics};
 use scenarios::presets;
@@ -908,7 +908,7 @@ fn defaults_are_filled_in() {
         clients: Clients {
             count: 1,
             regions: strings(&["any"]),
-            send_to: SendTo::Nearest,
+            send_to: SendPolicy::Nearest,
             retry_ms: None,
             uplink_mbps: 0.0,
             downlink_mbps: 0.0,
@@ -933,7 +933,7 @@ fn defaults_are_filled_in() {
             trace: None,
         },
         section: ProtocolSection::HotStuff(HotStuff {
-            variant: HotStuffVariant::Chained,
+            variant: protocols::hotstuff::CommitRule::ThreeChain,
             certificate: Certificate::Aggregate,
             batch_size: 400,
             view_timeout_ms: 1000.0,
@@ -1094,7 +1094,7 @@ fn a_full_example_parses_to_the_expected_scenario() {
         clients: Clients {
             count: 3,
             regions: strings(&["us-east-1"]),
-            send_to: SendTo::All,
+            send_to: SendPolicy::All,
             retry_ms: None,
             uplink_mbps: 10.0,
             downlink_mbps: 20.0,
@@ -1140,7 +1140,7 @@ fn a_full_example_parses_to_the_expected_scenario() {
             trace: None,
         },
         section: ProtocolSection::HotStuff(HotStuff {
-            variant: HotStuffVariant::Chained,
+            variant: protocols::hotstuff::CommitRule::ThreeChain,
             certificate: Certificate::List,
             batch_size: 300,
             view_timeout_ms: 1500.0,
@@ -1644,7 +1644,7 @@ fn overlapping_groups_two_chain_and_counts_beside_crash_faults() {
     let s = parse::load_str(Path::new("x.toml"), &bridged, &[], None).unwrap_or_else(|d| panic!("{d}"));
     assert_eq!(s.faults.partitions[0].groups, vec![vec![0, 2, 3], vec![1, 2, 3]]);
     let two = parse::load_str(Path::new("x.toml"), base, &["hotstuff.variant=two_chain".into()], None).unwrap();
-    assert_eq!(two.section.hotstuff().unwrap().variant, HotStuffVariant::TwoChain);
+    assert_eq!(two.section.hotstuff().unwrap().variant, protocols::hotstuff::CommitRule::TwoChain);
     // Two crash faults and one named Byzantine replica leave one replica to draw from.
     let crowded = format!(
         "{base}[[faults.crashes]]\nreplica = 0\nat_s = 1\n[[faults.crashes]]\nreplica = 1\nat_s = 1\n\
@@ -1709,23 +1709,23 @@ fn scratch_folders_remove_themselves() {
 
 #[test]
 fn leaderless_pbft_behaviours_parse_and_lower() {
+    // The scenario's behaviour is the protocol's own: what validation keeps is what runs.
     use protocols::leaderless::Behavior as L;
-    use scenarios::protocols::leaderless::Behavior as Ll;
     let src = "duration_s = 2\nprotocol = \"leaderless\"\n[replicas]\nn = 4\nf = 1\n[workload]\nrate_tps = 100\n\
                [leaderless]\nvariant = \"epaxos\"\n";
     let cases = [
-        ("equivocate_proposal", Behavior::Leaderless(Ll::EquivocateProposal), L::EquivocateProposal),
-        ("double_vote", Behavior::Leaderless(Ll::DoubleVote), L::DoubleVote),
-        ("hide_prepared", Behavior::Leaderless(Ll::HidePrepared), L::HidePrepared),
-        ("stale_prepared", Behavior::Leaderless(Ll::StalePrepared), L::StalePrepared),
-        ("pbft_attack", Behavior::Leaderless(Ll::PbftAttack), L::PbftAttack),
+        ("equivocate_proposal", L::EquivocateProposal),
+        ("double_vote", L::DoubleVote),
+        ("hide_prepared", L::HidePrepared),
+        ("stale_prepared", L::StalePrepared),
+        ("pbft_attack", L::PbftAttack),
     ];
-    for (name, model, lowered) in cases {
+    for (name, behavior) in cases {
         let s = valid(src, &[&format!("byzantine=[{{ behavior = \"{name}\", replicas = [2] }}]")]);
-        assert_eq!(s.byzantine[0].behavior, model, "{name}");
+        assert_eq!(s.byzantine[0].behavior, Behavior::Leaderless(behavior), "{name}");
         let ProtocolConfig::Leaderless(cfg) = scenarios::lower::lower(&s).protocol else { panic!("a leaderless run") };
-        assert_eq!(cfg.roster[2], lowered, "{name}");
-        assert_eq!(model.name(), name);
+        assert_eq!(cfg.roster[2], behavior, "{name}");
+        assert_eq!(s.byzantine[0].behavior.name(), name);
     }
     // HotStuff has none of them.
     let hotstuff = "duration_s = 2\n[replicas]\nn = 4\n[workload]\nrate_tps = 100\n";

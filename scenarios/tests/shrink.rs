@@ -37,6 +37,36 @@ fn every_example_loads_back_from_what_the_writer_writes() {
     assert!(checked >= 20, "{checked} examples checked");
 }
 
+/// Every behaviour of every protocol, named in a scenario, is written back by its own name and
+/// loads back into the same scenario; `correct` is no behaviour a file can name.
+#[test]
+fn every_behaviour_of_every_protocol_round_trips_through_the_writer() {
+    let mut checked = 0;
+    for &protocol in scenarios::model::ProtocolKind::ALL {
+        for behavior in protocol.behaviors() {
+            let name = behavior.name();
+            assert_ne!(name, "correct", "{protocol:?} lists its correct replicas as a behaviour");
+            let twins = if Some(behavior) == protocol.twin() { "[adversary]\nmode = \"twins\"\n" } else { "" };
+            let crash = if name == "crash" { "at_s = 1\n" } else { "" };
+            let src = format!(
+                "duration_s = 2\nprotocol = \"{}\"\n[replicas]\nn = 7\nf = 1\n[workload]\nrate_tps = 10\n{twins}\
+                 [[byzantine]]\nbehavior = \"{name}\"\nreplicas = [3]\n{crash}",
+                protocol.name()
+            );
+            let path = Path::new("behaviour.toml");
+            let scenario = parse::load_str(path, &src, &[], None).unwrap_or_else(|d| panic!("{name}: {d}\n{src}"));
+            assert_eq!(scenario.byzantine[0].behavior, behavior, "{src}");
+            let text = scenarios::write::to_toml(&scenario, Path::new("")).expect("writable");
+            assert!(text.contains(&format!("behavior = \"{name}\"\n")), "{name} written as:\n{text}");
+            let back = parse::load_str(path, &text, &[], None).unwrap_or_else(|d| panic!("{d}\n{text}"));
+            assert_eq!(back, scenario, "{text}");
+            checked += 1;
+        }
+    }
+    // crash and 6 HotStuff, crash and 16 leaderless, crash and 4 Algorand behaviours.
+    assert_eq!(checked, 29);
+}
+
 /// HotStuff n = 7 with a crash and recovery, a partition, a silent replica, jitter, three
 /// clients and 6 s of run: none of it needed to break the per-transaction result check once
 /// blocks execute in reverse (the planted bug).

@@ -12,8 +12,8 @@ use super::cases::{Case, CaseResult};
 use super::spec::Loaded;
 use crate::model::{Delay, LeaderlessVariant, Scenario};
 use crate::parse;
-use crate::protocols::hotstuff::HotStuffVariant;
 use crate::results::RunSummary;
+use protocols::hotstuff::CommitRule;
 use sim_core::metrics::LatencyStats;
 
 /// Where the replicas are and the one-way delays between regions (ms).
@@ -291,9 +291,9 @@ fn pattern(s: &Scenario, g: &Geo) -> Option<Pattern> {
         }));
     }
     match s.section.hotstuff()?.variant {
-        HotStuffVariant::Chained => Some(Pattern::HotStuff { chain: 3 }),
-        HotStuffVariant::TwoChain => Some(Pattern::HotStuff { chain: 2 }),
-        HotStuffVariant::Basic => None,
+        CommitRule::ThreeChain => Some(Pattern::HotStuff { chain: 3 }),
+        CommitRule::TwoChain => Some(Pattern::HotStuff { chain: 2 }),
+        CommitRule::Basic => None,
     }
 }
 

@@ -6,6 +6,7 @@
 //! (`_ms`, `_s`, `_mbps`, `_tps`, ...), as everywhere in byzsim.
 
 use serde_json::{Map, Value as Json, json};
+use sim_core::{CryptoMode, SendPolicy};
 
 use super::{MAX_CLIENTS, MAX_FLIGHT_RECORDS, MAX_RATE_TPS, MAX_TX_SIZE_BYTES, MIN_TX_SIZE_BYTES};
 use crate::reader::{
@@ -16,6 +17,10 @@ use crate::reader::{
 /// Protocols by name (`protocol = "..."`), in the order of `ProtocolKind::ALL`.
 pub(super) const PROTOCOL_NAMES: &[&str] = crate::protocols::ProtocolKind::NAMES;
 const U32_MAX: i128 = u32::MAX as i128;
+/// The values of `clients.send_to` and `cpu.crypto` (the core's enums), in the order of their
+/// declared names: the reader and the writer share them.
+pub(crate) const SEND_POLICIES: &[SendPolicy] = &[SendPolicy::Nearest, SendPolicy::Random, SendPolicy::All];
+pub(crate) const CRYPTO_MODES: &[CryptoMode] = &[CryptoMode::Modeled, CryptoMode::Real];
 const U64_MAX: i128 = u64::MAX as i128;
 const PROBABILITY: Bounds = Bounds::at_least(0.0).below(1.0);
 

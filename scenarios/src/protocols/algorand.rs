@@ -16,19 +16,9 @@ use crate::reader::{self, Bounds, Ctx, Field, FieldTable, Origin, Section, TIME_
 
 pub struct Module;
 
-/// Algorand's Byzantine behaviours.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Behavior {
-    /// Drops everything, sends nothing.
-    Silent,
-    /// Two faces: one run of the protocol for each half of the other users.
-    Equivocate,
-    /// Votes in every step both for its value and for the empty block.
-    DoubleVote,
-    /// Tells its neighbours every round, unasked, that the round decided the empty block (a
-    /// catch-up reply without a certificate).
-    FakeSync,
-}
+/// Algorand's Byzantine behaviours: the protocol's own (`Correct` is no scenario's: a user no
+/// `[[byzantine]]` entry names follows the protocol).
+pub use protocols::algorand::Behavior;
 
 /// An Algorand run: the preset with the scenario's values, what each user does, and every
 /// account's opening balance.
@@ -61,6 +51,8 @@ pub struct Algorand {
     pub stake: Stake,
 }
 
+/// Which preset the section starts from. The boundary's own: the protocol has a constructor per
+/// preset (`AlgorandConfig::mainnet`, `sosp2017`), no enum of them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AlgorandPreset {
     /// Today's network (go-algorand's consensus parameters, relays).
@@ -69,13 +61,17 @@ pub enum AlgorandPreset {
     Sosp2017,
 }
 
+/// The kind of gossip graph. The boundary's own: the protocol's `Topology::Relays` carries the
+/// relay counts, which the section keeps as fields of their own (each read, defaulted and
+/// checked apart, and refused under peers).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AlgorandTopology {
     Relays,
     Peers,
 }
 
-/// How stake is spread over Algorand users (the mean per user is the preset's).
+/// How stake is spread over Algorand users. The boundary's own: the protocol's
+/// `StakeDistribution` carries the stake per user, which is the preset's and no scenario's.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Stake {
     Equal,
@@ -84,6 +80,10 @@ pub enum Stake {
         shape: f64,
     },
 }
+
+/// The values of `preset` and `topology`, in the order of their declared names.
+pub(crate) const PRESETS: &[AlgorandPreset] = &[AlgorandPreset::Mainnet, AlgorandPreset::Sosp2017];
+pub(crate) const TOPOLOGIES: &[AlgorandTopology] = &[AlgorandTopology::Relays, AlgorandTopology::Peers];
 
 /// Algorand users (replicas) a scenario may have: its messages travel over a gossip graph of
 /// bounded degree, not all-to-all, so it scales past the BFT protocols' cap.
@@ -138,7 +138,7 @@ fn read_section(c: &mut Ctx<'_>, top: &reader::Section<'_>, at: &Reading) -> Opt
     let tx_size_bytes = at.tx_size_bytes.filter(|_| at.runs);
     let sec = c.section(top, "algorand");
     c.leaf_keys(&sec, &F::TABLE);
-    let preset = c.pick(&sec, &F::preset, &[AlgorandPreset::Mainnet, AlgorandPreset::Sosp2017]);
+    let preset = c.pick(&sec, &F::preset, PRESETS);
     // With a bad preset (reported), the other fields are still checked, against mainnet's.
     let base = self::preset(preset.as_ref().map_or(AlgorandPreset::Mainnet, |p| p.v));
     let (default_topology, relay_defaults) = match base.topology {
@@ -148,8 +148,7 @@ fn read_section(c: &mut Ctx<'_>, top: &reader::Section<'_>, at: &Reading) -> Opt
             Topology::Peers => unreachable!("mainnet uses relays"),
         },
     };
-    let topologies = [AlgorandTopology::Relays, AlgorandTopology::Peers];
-    let topology = c.pick_or(&sec, &F::topology, default_topology, &topologies);
+    let topology = c.pick_or(&sec, &F::topology, default_topology, TOPOLOGIES);
     let relays = c.whole_or::<u32>(&sec, &F::relays, relay_defaults.0);
     let degree = c.whole_or::<u32>(&sec, &F::relay_degree, relay_defaults.1);
     let fanout = c.whole_or::<u32>(&sec, &F::fanout, base.fanout);
@@ -303,6 +302,7 @@ impl Boundary for Module {
 
     fn behavior_name(b: Behavior) -> &'static str {
         match b {
+            Behavior::Correct => "correct",
             Behavior::Silent => "silent",
             Behavior::Equivocate => "equivocate",
             Behavior::DoubleVote => "double_vote",
@@ -355,7 +355,7 @@ impl Boundary for Module {
     }
 
     fn lower(a: &Algorand, genesis_balance: u64, roles: &[Option<Behavior>], _: &SimConfig) -> Config {
-        let roster = roles.iter().map(|r| r.map_or(ag::Behavior::Correct, core_behavior)).collect();
+        let roster = roles.iter().map(|r| r.unwrap_or(Behavior::Correct)).collect();
         Config { algorand: config(a), roster, genesis_balance }
     }
 
@@ -377,15 +377,6 @@ impl Boundary for Module {
         let sim = Simulation::new(run.sim.clone(), workload, make).with_monitor(monitor);
         let (result, states) = drive(sim, run);
         Ran { result, states, byzantine_stake_ppm }
-    }
-}
-
-fn core_behavior(b: Behavior) -> ag::Behavior {
-    match b {
-        Behavior::Silent => ag::Behavior::Silent,
-        Behavior::Equivocate => ag::Behavior::Equivocate,
-        Behavior::DoubleVote => ag::Behavior::DoubleVote,
-        Behavior::FakeSync => ag::Behavior::FakeSync,
     }
 }
 
@@ -434,11 +425,9 @@ pub fn world(cfg: &AlgorandConfig, n_users: u32, seed: u64) -> World {
 /// users there are, stated ones are checked against them.
 fn write_section(a: &Algorand) -> Result<Vec<(&'static str, toml::Value)>, String> {
     let base = preset_values(a.preset);
-    let presets = [("mainnet", AlgorandPreset::Mainnet), ("sosp2017", AlgorandPreset::Sosp2017)];
-    let mut keys = vec![("preset", super::name_of(&presets, a.preset).into())];
+    let mut keys = vec![("preset", fields::preset.name_of(PRESETS, a.preset).into())];
     if a.topology != base.topology {
-        let topologies = [("relays", AlgorandTopology::Relays), ("peers", AlgorandTopology::Peers)];
-        keys.push(("topology", super::name_of(&topologies, a.topology).into()));
+        keys.push(("topology", fields::topology.name_of(TOPOLOGIES, a.topology).into()));
     }
     let relays = a.topology == AlgorandTopology::Relays;
     let counts = [

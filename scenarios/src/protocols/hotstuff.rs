@@ -11,24 +11,9 @@ use crate::reader::{self, Bounds, Ctx, FieldTable, Origin, TIMEOUT_MS, table};
 
 pub struct Module;
 
-/// HotStuff's Byzantine behaviours.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Behavior {
-    /// Drops everything, sends nothing.
-    Silent,
-    /// As leader, extends the parent of the block its highest QC certifies.
-    Fork,
-    /// Two faces: one run of the protocol for each half of the correct replicas: two blocks
-    /// as leader, a vote for each as voter.
-    Equivocate,
-    /// Never votes.
-    WithholdVotes,
-    /// As leader, proposes just before the view times out.
-    SlowLeader,
-    /// Two correct copies under one id, each in its group of the Twins adversary's per-view
-    /// partitions (`[adversary] mode = "twins"`).
-    Twins,
-}
+/// HotStuff's Byzantine behaviours: the protocol's own (`Correct` is no scenario's: a replica no
+/// `[[byzantine]]` entry names follows the protocol).
+pub use protocols::hotstuff::Behavior;
 
 /// A HotStuff run: the protocol's configuration and what each replica does.
 #[derive(Clone, Debug)]
@@ -42,7 +27,8 @@ pub struct Config {
 /// `[hotstuff]`, as validated.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HotStuff {
-    pub variant: HotStuffVariant,
+    /// `variant`: the commit rule.
+    pub variant: CommitRule,
     pub certificate: Certificate,
     pub batch_size: u32,
     pub view_timeout_ms: f64,
@@ -51,7 +37,8 @@ pub struct HotStuff {
     pub max_timeout_ms: f64,
 }
 
-/// How a quorum certificate carries its n-f signatures.
+/// How a quorum certificate carries its n-f signatures. The boundary's own: the protocol takes a
+/// flag (`HotStuffConfig::list_certificates`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Certificate {
     /// One aggregate BLS signature plus a signer bitmap; verified once.
@@ -61,17 +48,10 @@ pub enum Certificate {
     List,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HotStuffVariant {
-    /// Three-chain commit rule.
-    Chained,
-    /// Two-chain commit rule (Jolteon / DiemBFT v4).
-    TwoChain,
-    /// Basic (unchained) HotStuff: prepare, pre-commit, commit and decide on one block per view.
-    Basic,
-}
-
 const U32_MAX: i128 = u32::MAX as i128;
+/// The values of `variant` and `certificate`, in the order of their declared names.
+pub(crate) const VARIANTS: &[CommitRule] = &[CommitRule::ThreeChain, CommitRule::TwoChain, CommitRule::Basic];
+pub(crate) const CERTIFICATES: &[Certificate] = &[Certificate::Aggregate, Certificate::List];
 
 table!(fields, "hotstuff", "hotstuff", list = false, {
     variant: OneOf(&["chained", "two_chain", "basic"]), Str("chained"), "",
@@ -91,9 +71,8 @@ fn read_section(c: &mut Ctx<'_>, top: &reader::Section<'_>) -> Option<HotStuff> 
     use fields as F;
     let sec = c.section(top, "hotstuff");
     c.leaf_keys(&sec, &F::TABLE);
-    let variants = [HotStuffVariant::Chained, HotStuffVariant::TwoChain, HotStuffVariant::Basic];
-    let variant = c.pick(&sec, &F::variant, &variants);
-    let certificate = c.pick(&sec, &F::certificate, &[Certificate::Aggregate, Certificate::List]);
+    let variant = c.pick(&sec, &F::variant, VARIANTS);
+    let certificate = c.pick(&sec, &F::certificate, CERTIFICATES);
     let batch = c.whole::<u32>(&sec, &F::batch_size);
     let timeout = c.num(&sec, &F::view_timeout_ms);
     let backoff = c.num(&sec, &F::timeout_backoff);
@@ -143,6 +122,7 @@ impl Boundary for Module {
 
     fn behavior_name(b: Behavior) -> &'static str {
         match b {
+            Behavior::Correct => "correct",
             Behavior::Silent => "silent",
             Behavior::Fork => "fork",
             Behavior::Equivocate => "equivocate",
@@ -161,15 +141,9 @@ impl Boundary for Module {
     }
 
     fn write(h: &HotStuff) -> Result<Vec<(&'static str, toml::Value)>, String> {
-        let variants = [
-            ("chained", HotStuffVariant::Chained),
-            ("two_chain", HotStuffVariant::TwoChain),
-            ("basic", HotStuffVariant::Basic),
-        ];
-        let certificates = [("aggregate", Certificate::Aggregate), ("list", Certificate::List)];
         Ok(vec![
-            ("variant", super::name_of(&variants, h.variant).into()),
-            ("certificate", super::name_of(&certificates, h.certificate).into()),
+            ("variant", fields::variant.name_of(VARIANTS, h.variant).into()),
+            ("certificate", fields::certificate.name_of(CERTIFICATES, h.certificate).into()),
             ("batch_size", i64::from(h.batch_size).into()),
             ("view_timeout_ms", h.view_timeout_ms.into()),
             ("timeout_backoff", h.timeout_backoff.into()),
@@ -207,11 +181,7 @@ impl Boundary for Module {
             backoff_permille: (h.timeout_backoff * 1000.0).round() as u64,
             max_timeout: Span::from_millis_f64(h.max_timeout_ms),
             list_certificates: h.certificate == Certificate::List,
-            commit_rule: match h.variant {
-                HotStuffVariant::Chained => CommitRule::ThreeChain,
-                HotStuffVariant::TwoChain => CommitRule::TwoChain,
-                HotStuffVariant::Basic => CommitRule::Basic,
-            },
+            commit_rule: h.variant,
             // The twins play the network's own plan.
             twins: match &sim.adversary.mode {
                 Mode::Twins(plan) => Some(plan.clone()),
@@ -219,7 +189,7 @@ impl Boundary for Module {
             },
             bug: None,
         };
-        let roster = roles.iter().map(|r| r.map_or(hs::Behavior::Correct, core_behavior)).collect();
+        let roster = roles.iter().map(|r| r.unwrap_or(Behavior::Correct)).collect();
         Config { hotstuff, roster, genesis_balance }
     }
 
@@ -235,16 +205,5 @@ impl Boundary for Module {
         let sim = Simulation::new(run.sim.clone(), workload, make).with_monitor(Box::new(HotStuffMonitor::new()));
         let (result, states) = drive(sim, run);
         Ran { result, states, byzantine_stake_ppm: None }
-    }
-}
-
-fn core_behavior(b: Behavior) -> hs::Behavior {
-    match b {
-        Behavior::Silent => hs::Behavior::Silent,
-        Behavior::Fork => hs::Behavior::Fork,
-        Behavior::Equivocate => hs::Behavior::Equivocate,
-        Behavior::WithholdVotes => hs::Behavior::WithholdVotes,
-        Behavior::SlowLeader => hs::Behavior::SlowLeader,
-        Behavior::Twins => hs::Behavior::Twins,
     }
 }

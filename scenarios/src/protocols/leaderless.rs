@@ -6,7 +6,7 @@
 use std::collections::VecDeque;
 
 use protocols::leaderless::{self as ll, LeaderlessConfig, LeaderlessMonitor};
-use protocols::ledger::{ConflictRelation, RECONFIGURE};
+use protocols::ledger::RECONFIGURE;
 use sim_core::workload::{Arrival, Workload};
 use sim_core::{SimConfig, Simulation, Span, Time};
 
@@ -15,44 +15,9 @@ use crate::reader::{self, Bounds, Ctx, FieldTable, MAX_TIME_MS, Section, TIME_MS
 
 pub struct Module;
 
-/// The leaderless protocol's Byzantine behaviours.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Behavior {
-    /// Drops everything, sends nothing.
-    Silent,
-    /// Dependency replies with no dependencies.
-    OmitDeps,
-    /// Dependency replies naming commands no client signed.
-    InventDeps,
-    /// Dependency replies adding real commands that do not conflict.
-    IrrelevantDeps,
-    /// Two faces: one run of the protocol for each half of the correct replicas.
-    Equivocate,
-    /// A different (valid) reply, so the fast path fails.
-    SpoilDifferent,
-    /// No dependency replies at all.
-    SpoilSilent,
-    /// As coordinator, announces and never drives the command further.
-    NeverCommit,
-    /// As coordinator or view leader, proposes without a valid proof.
-    ProposeWithoutProof,
-    /// As coordinator, broadcasts a commit with a forged dependency set.
-    ForgeCommit,
-    /// Pushes every command's payload to all and coordinates it too, racing the client's
-    /// coordinator in view 0.
-    ClaimCoordinator,
-    /// As a view-0 coordinator or view leader, two values with their proofs to the two halves
-    /// of the replicas, and a forged decision.
-    EquivocateProposal,
-    /// Votes prepare and commit for every value it sees in a view.
-    DoubleVote,
-    /// In view changes, nothing prepared and a late dependency answer.
-    HidePrepared,
-    /// In view changes, its oldest prepared certificate and a late answer.
-    StalePrepared,
-    /// Claims every command and runs every PBFT attack at once.
-    PbftAttack,
-}
+/// The leaderless protocol's Byzantine behaviours: the protocol's own, named by it (`Correct` is
+/// no scenario's: a replica no `[[byzantine]]` entry names follows the protocol).
+pub use protocols::leaderless::Behavior;
 
 /// A leaderless run: the protocol's configuration, what each replica does, and when client 0
 /// submits a reconfiguration barrier.
@@ -83,6 +48,10 @@ pub struct Leaderless {
 pub use protocols::leaderless::Variant as LeaderlessVariant;
 pub use protocols::ledger::ConflictRelation as Conflicts;
 
+/// The values of `variant` and `conflicts`, in the order of their declared names.
+pub(crate) const VARIANTS: &[LeaderlessVariant] = &[LeaderlessVariant::Wintermute, LeaderlessVariant::Epaxos];
+pub(crate) const CONFLICTS: &[Conflicts] = &[Conflicts::SharedAccount, Conflicts::CreditsCommute];
+
 table!(fields, "leaderless", "leaderless", list = false, {
     variant: OneOf(&["wintermute", "epaxos"]), Str("wintermute"), "{bounds}; wintermute needs n >= 5f+1, epaxos n >= 3f+1",
         "BLSMR-W: dependency quorums of ceil((n+3f+1)/2), threshold union (a dependency counts when f+1 report it), and a fast path when all n reply identically (2 message delays); BLSMR-E: quorums of 2f+1, plain union of dependencies proven by their client signatures, consensus every time (5 delays)";
@@ -109,7 +78,7 @@ fn read_section(c: &mut Ctx<'_>, top: &reader::Section<'_>, at: &Reading) -> Opt
     let (n_f, duration_s) = (at.n_f.filter(|_| at.runs), at.duration_s);
     let sec = c.section(top, "leaderless");
     c.leaf_keys(&sec, &F::TABLE);
-    let variant = c.pick(&sec, &F::variant, &[LeaderlessVariant::Wintermute, LeaderlessVariant::Epaxos]);
+    let variant = c.pick(&sec, &F::variant, VARIANTS);
     let variant = variant.filter(|v| {
         let Some((n, f)) = n_f else { return true };
         let Some(reason) = v.v.refuse(n, f) else { return true };
@@ -119,7 +88,7 @@ fn read_section(c: &mut Ctx<'_>, top: &reader::Section<'_>, at: &Reading) -> Opt
         c.fail(v, format!("n = {n} and f = {f}: {reason}"), Some(help));
         false
     });
-    let conflicts = c.pick(&sec, &F::conflicts, &[Conflicts::SharedAccount, Conflicts::CreditsCommute]);
+    let conflicts = c.pick(&sec, &F::conflicts, CONFLICTS);
     let wait = c.num(&sec, &F::fast_path_wait_ms);
     let view_timeout = c.num(&sec, &F::view_timeout_ms);
     let recovery = c.num(&sec, &F::recovery_timeout_ms);
@@ -200,7 +169,7 @@ impl Boundary for Module {
     const BUGS: &'static [ll::PlantedBug] = ll::PlantedBug::ALL;
 
     fn behavior_name(b: Behavior) -> &'static str {
-        core_behavior(b).name()
+        b.name()
     }
 
     fn twin() -> Option<Behavior> {
@@ -213,11 +182,9 @@ impl Boundary for Module {
 
     /// Without `genesis_balance`, every protocol's, which `write_tables` adds.
     fn write(l: &Leaderless) -> Result<Vec<(&'static str, toml::Value)>, String> {
-        let variants = [("wintermute", LeaderlessVariant::Wintermute), ("epaxos", LeaderlessVariant::Epaxos)];
-        let relations = [("shared_account", Conflicts::SharedAccount), ("credits_commute", Conflicts::CreditsCommute)];
         let mut keys = vec![
-            ("variant", super::name_of(&variants, l.variant).into()),
-            ("conflicts", super::name_of(&relations, l.conflicts).into()),
+            ("variant", fields::variant.name_of(VARIANTS, l.variant).into()),
+            ("conflicts", fields::conflicts.name_of(CONFLICTS, l.conflicts).into()),
             ("fast_path_wait_ms", l.fast_path_wait_ms.into()),
             ("view_timeout_ms", l.view_timeout_ms.into()),
             ("recovery_timeout_ms", l.recovery_timeout_ms.into()),
@@ -236,7 +203,7 @@ impl Boundary for Module {
     }
 
     fn tolerates(l: &Leaderless, n: u32, f: u32) -> bool {
-        u64::from(n) > 3 * u64::from(f) && variant(l.variant).refuse(n, f).is_none()
+        u64::from(n) > 3 * u64::from(f) && l.variant.refuse(n, f).is_none()
     }
 
     fn client_f(_: &Leaderless, f: u32) -> u32 {
@@ -277,23 +244,19 @@ impl Boundary for Module {
     }
 
     fn lower(l: &Leaderless, genesis_balance: u64, roles: &[Option<Behavior>], _: &SimConfig) -> Config {
-        let variant = variant(l.variant);
         let leaderless = LeaderlessConfig {
-            conflicts: match l.conflicts {
-                Conflicts::SharedAccount => ConflictRelation::SharedAccount,
-                Conflicts::CreditsCommute => ConflictRelation::CreditsCommute,
-            },
+            conflicts: l.conflicts,
             fast_path_wait: Span::from_millis_f64(l.fast_path_wait_ms),
             view_timeout: Span::from_millis_f64(l.view_timeout_ms),
             recovery_timeout: Span::from_millis_f64(l.recovery_timeout_ms),
             genesis_balance,
-            checkpoint_interval: match variant {
+            checkpoint_interval: match l.variant {
                 ll::Variant::Wintermute => l.checkpoint_interval,
                 ll::Variant::Epaxos => 0,
             },
-            ..LeaderlessConfig::new(variant)
+            ..LeaderlessConfig::new(l.variant)
         };
-        let roster = roles.iter().map(|r| r.map_or(ll::Behavior::Correct, core_behavior)).collect();
+        let roster = roles.iter().map(|r| r.unwrap_or(Behavior::Correct)).collect();
         Config { leaderless, roster, reconfigure_at_s: l.reconfigure_at_s.clone() }
     }
 
@@ -309,34 +272,6 @@ impl Boundary for Module {
         let sim = Simulation::new(run.sim.clone(), workload, make).with_monitor(Box::new(monitor));
         let (result, states) = drive(sim, run);
         Ran { result, states, byzantine_stake_ppm: None }
-    }
-}
-
-fn variant(v: LeaderlessVariant) -> ll::Variant {
-    match v {
-        LeaderlessVariant::Wintermute => ll::Variant::Wintermute,
-        LeaderlessVariant::Epaxos => ll::Variant::Epaxos,
-    }
-}
-
-fn core_behavior(b: Behavior) -> ll::Behavior {
-    match b {
-        Behavior::Silent => ll::Behavior::Silent,
-        Behavior::OmitDeps => ll::Behavior::OmitDeps,
-        Behavior::InventDeps => ll::Behavior::InventDeps,
-        Behavior::IrrelevantDeps => ll::Behavior::IrrelevantDeps,
-        Behavior::Equivocate => ll::Behavior::Equivocate,
-        Behavior::SpoilDifferent => ll::Behavior::SpoilDifferent,
-        Behavior::SpoilSilent => ll::Behavior::SpoilSilent,
-        Behavior::NeverCommit => ll::Behavior::NeverCommit,
-        Behavior::ProposeWithoutProof => ll::Behavior::ProposeWithoutProof,
-        Behavior::ForgeCommit => ll::Behavior::ForgeCommit,
-        Behavior::ClaimCoordinator => ll::Behavior::ClaimCoordinator,
-        Behavior::EquivocateProposal => ll::Behavior::EquivocateProposal,
-        Behavior::DoubleVote => ll::Behavior::DoubleVote,
-        Behavior::HidePrepared => ll::Behavior::HidePrepared,
-        Behavior::StalePrepared => ll::Behavior::StalePrepared,
-        Behavior::PbftAttack => ll::Behavior::PbftAttack,
     }
 }
 

@@ -5,7 +5,7 @@
 //! `reader::table!`, its reader and checks, how it is written back and fitted to a shrunk run),
 //! its checks of the rest of the scenario (node cap, whether f counts, what it refuses, why a
 //! seed may not run it), its name and the word for its nodes, its Byzantine
-//! behaviours (a closed enum of its own), the n and f it tolerates, its messages, its planted
+//! behaviours (the protocol's own closed enum, `Correct` aside), the n and f it tolerates, its messages, its planted
 //! bugs, how a scenario lowers to its configuration, how a run of it is built and what the
 //! run's summary shows of it (its rows, execution latency apart, why it has no view timeline).
 //! The macro
@@ -34,8 +34,9 @@ use crate::watch::{self, RunInfo, Shared};
 
 /// What the boundary knows of one protocol.
 pub trait Boundary {
-    /// The protocol's Byzantine behaviours, as scenario files name them (a crash, which the
-    /// engine plays, is every protocol's and not listed).
+    /// The protocol's own enum of what a replica does; scenario files name every variant but
+    /// `Correct` (a replica no `[[byzantine]]` entry names: None in a roster of roles). A crash,
+    /// which the engine plays, is every protocol's and not listed.
     type Behavior: Copy + Debug + PartialEq + Eq + 'static;
     /// The protocol's test-only planted bugs.
     type Bug: Copy + Debug + PartialEq + Eq + 'static;
@@ -61,8 +62,10 @@ pub trait Boundary {
     const EXECUTES_APART: bool = false;
     /// The rows it adds to a run's summary table.
     const SUMMARY_ROWS: SummaryRows = SummaryRows::Metrics(&[]);
+    /// Every behaviour a scenario may name: each variant but `Correct`.
     const BEHAVIORS: &'static [Self::Behavior];
     const BUGS: &'static [Self::Bug];
+    /// Its name in scenario files and tables: the protocol's own `name()` where it has one.
     fn behavior_name(b: Self::Behavior) -> &'static str;
     /// The behaviour that pairs with the Twins adversary, if the protocol plays it.
     fn twin() -> Option<Self::Behavior>;
@@ -480,11 +483,6 @@ const fn max_of(values: &[i128]) -> i128 {
         i += 1;
     }
     max
-}
-
-/// The name `write` gives `value`, the first of a table of (name, value).
-fn name_of<T: PartialEq>(table: &[(&'static str, T)], value: T) -> &'static str {
-    table.iter().find(|(_, v)| *v == value).map(|(name, _)| *name).expect("every value has a name")
 }
 
 /// Each replica's role as one protocol sees it: its own behaviour, or None for a correct or
