@@ -9,11 +9,18 @@ use super::geo::{self, RegionModel};
 use super::spec::{Column, Loaded, Table};
 use super::table::{self, Value};
 use crate::batch::Failure;
-use crate::results::{Metric, RunSummary, full, num};
+use crate::results::{Metric, RunSummary, full, metric, num};
 
 /// The registry metrics a region has: those of the end-to-end latency and its unconfirmed count.
-const REGIONAL: &[&str] =
-    &["e2e_count", "e2e_p50_ms", "e2e_p90_ms", "e2e_p99_ms", "e2e_max_ms", "e2e_mean_ms", "unconfirmed_tx"];
+const REGIONAL: &[&Metric] = &[
+    metric::E2E_COUNT,
+    metric::E2E_P50_MS,
+    metric::E2E_P90_MS,
+    metric::E2E_P99_MS,
+    metric::E2E_MAX_MS,
+    metric::E2E_MEAN_MS,
+    metric::UNCONFIRMED_TX,
+];
 
 /// A value of one client region.
 #[derive(Clone)]
@@ -38,8 +45,13 @@ pub fn value(loaded: &Loaded, text: &str) -> Result<RegionValue, String> {
             .ok_or_else(|| format!("no region model `{name}`; the region models are {}", known()));
     }
     match table::value(loaded, text)? {
-        Value::Metric { run, metric } if REGIONAL.contains(&metric.name) => Ok(RegionValue::Metric { run, metric }),
-        _ => Err(format!("`{text}` is no region value: a region has {} and model.NAME", REGIONAL.join(", "))),
+        Value::Metric { run, metric } if REGIONAL.iter().any(|m| m.name == metric.name) => {
+            Ok(RegionValue::Metric { run, metric })
+        }
+        _ => {
+            let names: Vec<&str> = REGIONAL.iter().map(|m| m.name).collect();
+            Err(format!("`{text}` is no region value: a region has {} and model.NAME", names.join(", ")))
+        }
     }
 }
 
