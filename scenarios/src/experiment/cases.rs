@@ -44,6 +44,9 @@ pub struct CaseResult {
     /// The closed-form models the spec names (`model.NAME`), by name.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub models: std::collections::BTreeMap<String, f64>,
+    /// The published numbers joined to the case (`reference.rs`), as `NAME.COLUMN`.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub references: std::collections::BTreeMap<String, f64>,
 }
 
 impl CaseResult {

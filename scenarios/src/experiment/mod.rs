@@ -9,8 +9,10 @@
 pub mod bars;
 pub mod cases;
 pub mod claims;
+pub mod expr;
 pub mod models;
 pub mod page;
+pub mod reference;
 pub mod select;
 pub mod series;
 pub mod shard;
@@ -92,6 +94,7 @@ pub fn experiment(args: &Args) -> Result<Outcome, Failure> {
 fn run_modelled(loaded: &Loaded, template: &str, runner: Runner<'_>, cases: &[Case], args: &Args) -> Vec<CaseResult> {
     let mut results = run_cases(loaded, runner, cases, args);
     models::fill(loaded, template, |case| runner.scenario(case), &mut results);
+    reference::fill(loaded, &mut results);
     results
 }
 
@@ -146,13 +149,13 @@ fn default_dir(name: &str, quick: bool) -> PathBuf {
     PathBuf::from("results").join(if quick { format!("{name}-experiment-quick") } else { format!("{name}-experiment") })
 }
 
-/// Runs every distinct case once (a case whose overrides and seed repeat an earlier one's
-/// shares its runs) on the worker pool, and returns the results in case order.
+/// Runs every distinct case once (a case whose base scenario, overrides and seed repeat an
+/// earlier one's shares its runs) on the worker pool, and returns the results in case order.
 fn run_cases(loaded: &Loaded, runner: Runner<'_>, cases: &[Case], args: &Args) -> Vec<CaseResult> {
     let mut jobs: Vec<&Case> = Vec::new();
     let job_of: Vec<usize> = cases
         .iter()
-        .map(|c| match jobs.iter().position(|j| j.sets == c.sets && j.seed == c.seed) {
+        .map(|c| match jobs.iter().position(|j| j.sets == c.sets && j.seed == c.seed && j.scenario == c.scenario) {
             Some(i) => i,
             None => {
                 jobs.push(c);
@@ -171,6 +174,7 @@ fn run_cases(loaded: &Loaded, runner: Runner<'_>, cases: &[Case], args: &Args) -
             runs: done[j].0.clone(),
             search: done[j].1.clone(),
             models: Default::default(),
+            references: Default::default(),
         })
         .collect()
 }
@@ -180,7 +184,7 @@ fn run_case(loaded: &Loaded, runner: Runner<'_>, case: &Case) -> (Vec<NamedRun>,
     let at = |rate: Option<f64>| runner.run(case, rate);
     if let Some(search) = &loaded.spec.search {
         let variant = loaded.spec.variants.iter().find(|v| case.variant.as_deref() == Some(v.label.as_str()));
-        let start_tps = variant.and_then(|v| v.search_start_tps).unwrap_or(search.start_tps);
+        let start_tps = variant.and_then(|v| v.search_start(case)).unwrap_or(search.start_tps);
         let found = crate::search::Search { start_tps, ..search.clone() }.run(|rate| at(Some(rate)));
         let best = &found.runs[found.best];
         let runs = vec![
