@@ -20,7 +20,6 @@ fn main() -> ExitCode {
         Some("bench-case") => bench::case(args.get(1).map(String::as_str).unwrap_or("")),
         Some("docs") => docs::scenarios(args.get(1).is_some_and(|a| a == "--check")),
         Some("figures") => figures::main(&args[1..]),
-        Some("figures-case") => figures::case(&args[1..]),
         Some("figures-leaderless-case") => figures_leaderless::case(&args[1..]),
         _ => {
             eprintln!(
