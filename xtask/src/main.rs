@@ -19,7 +19,6 @@ fn main() -> ExitCode {
         Some("bench-case") => bench::case(args.get(1).map(String::as_str).unwrap_or("")),
         Some("docs") => docs::scenarios(args.get(1).is_some_and(|a| a == "--check")),
         Some("figures") => figures::main(&args[1..]),
-        Some("figures-case") => figures::case(&args[1..]),
         _ => {
             eprintln!(
                 "usage: cargo xtask <ci | lint | docs [--check] | bench [--quick] [--only explore] [--clean-seeds N] | figures [--only NAME] [--quick]>\n  ci       lint, then all tests\n  lint     fmt check, clippy with warnings denied\n  docs     docs/scenarios.md field tables from the declarations\n  bench    engine and protocol benchmarks, explorations -> docs/bench.md\n  figures  validation figures (tables, CSV, plots) -> docs/figures/"

@@ -47,6 +47,9 @@ pub struct CaseResult {
     /// The region models the spec names (`region.model.NAME`), by client region then name.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub region_models: std::collections::BTreeMap<String, std::collections::BTreeMap<String, f64>>,
+    /// The published numbers joined to the case (`reference.rs`), as `NAME.COLUMN`.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub references: std::collections::BTreeMap<String, f64>,
 }
 
 impl CaseResult {

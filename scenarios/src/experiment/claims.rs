@@ -34,9 +34,13 @@ pub fn reference(loaded: &Loaded, text: &str) -> Result<Ref, String> {
 }
 
 impl Ref {
-    /// The value in `results`: None when the case did not run (a quick run), NaN when it has none.
+    /// The value in `results`: None when the case did not run (a quick run) or lacks the published
+    /// data it needs, NaN when it has none.
     pub fn get(&self, results: &[CaseResult]) -> Option<f64> {
         let r = results.iter().find(|r| r.case.label == self.case)?;
+        if super::reference::missing(&self.value, r) {
+            return None;
+        }
         Some(self.value.number(r).unwrap_or(f64::NAN))
     }
 }

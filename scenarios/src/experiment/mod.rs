@@ -9,9 +9,11 @@
 pub mod bars;
 pub mod cases;
 pub mod claims;
+pub mod expr;
 pub mod geo;
 pub mod models;
 pub mod page;
+pub mod reference;
 pub mod regions;
 pub mod select;
 pub mod series;
@@ -95,6 +97,7 @@ fn run_modelled(loaded: &Loaded, template: &str, runner: Runner<'_>, cases: &[Ca
     let mut results = run_cases(loaded, runner, cases, args);
     models::fill(loaded, template, |case| runner.scenario(case), &mut results);
     geo::fill(loaded, template, |case| runner.scenario(case), &mut results);
+    reference::fill(loaded, &mut results);
     results
 }
 
@@ -180,16 +183,18 @@ fn run_cases(loaded: &Loaded, runner: Runner<'_>, cases: &[Case], args: &Args) -
             search: done[j].1.clone(),
             models: Default::default(),
             region_models: Default::default(),
+            references: Default::default(),
         })
         .collect()
 }
 
-/// Where a case's load search starts: its variant's `search_start_tps`, else `[search]`'s;
+/// Where a case's load search starts: its variant's start at the case's axis values
+/// (`search_starts`) or its `search_start_tps`, else `[search]`'s;
 /// None without a search.
 fn search_start_tps(loaded: &Loaded, case: &Case) -> Option<f64> {
     let search = loaded.spec.search.as_ref()?;
     let variant = loaded.spec.variants.iter().find(|v| case.variant.as_deref() == Some(v.label.as_str()));
-    Some(variant.and_then(|v| v.search_start_tps).unwrap_or(search.start_tps))
+    Some(variant.and_then(|v| v.search_start(case)).unwrap_or(search.start_tps))
 }
 
 /// One case's runs: its search, its named rates, or one run.

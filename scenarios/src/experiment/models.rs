@@ -113,7 +113,60 @@ pub const MODELS: &[Model] = &[
         decimals: 0,
         get: |s, _| whole(s, Whole::NotePbft),
     },
+    Model {
+        name: "uplink_ceiling_tps",
+        label: "model: leader uplink ceiling (tx/s)",
+        decimals: 0,
+        get: uplink_ceiling_tps,
+    },
+    Model {
+        name: "closed_form_tps",
+        label: "model: batch / 2d (tx/s)",
+        decimals: 0,
+        get: |s, _| Some(f64::from(hotstuff_batch(s)?) * 1e3 / (2.0 * replica_one_way_ms(s)?)),
+    },
+    Model {
+        name: "closed_form_latency_ms",
+        label: "model: 8d (ms)",
+        decimals: 1,
+        get: |s, _| Some(8.0 * replica_one_way_ms(s)?),
+    },
 ];
+
+/// HotStuff's batch; None for other protocols.
+fn hotstuff_batch(s: &Scenario) -> Option<u32> {
+    s.section.hotstuff().map(|h| h.batch_size)
+}
+
+/// Bytes of a full proposal as our HotStuff counts them (protocols/src/hotstuff/types.rs): a
+/// header, three hashes, view and height, a list certificate of n-f 96-byte signatures with its
+/// signer bitmap, and a batch of transactions.
+fn proposal_bytes(n: u32, f: u32, batch: u32, tx_bytes: u32) -> f64 {
+    f64::from(16 + 3 * 32 + 24 + 8 + 32 + (n - f) * 96 + n.div_ceil(8)) + f64::from(batch) * f64::from(tx_bytes)
+}
+
+/// HotStuff's leader-uplink ceiling: the throughput at which the leader's uplink is busy all the
+/// time sending each full proposal to the n-1 others, once per view. None without an uplink
+/// limit or under another protocol.
+fn uplink_ceiling_tps(s: &Scenario, _: Option<&RunSummary>) -> Option<f64> {
+    let batch = hotstuff_batch(s)?;
+    let (n, f) = (s.replicas.n, s.replicas.f);
+    let bits_per_view = f64::from(n - 1) * proposal_bytes(n, f, batch, s.workload.tx_size_bytes) * 8.0;
+    (s.replicas.uplink_mbps > 0.0).then(|| f64::from(batch) / (bits_per_view / (s.replicas.uplink_mbps * 1e6)))
+}
+
+/// The one-way delay between two replicas when every pair has the same (a uniform delay, or a
+/// matrix with every replica in one region); None otherwise.
+fn replica_one_way_ms(s: &Scenario) -> Option<f64> {
+    match &s.network.delay {
+        crate::model::Delay::Uniform { one_way_ms } => Some(*one_way_ms),
+        crate::model::Delay::Matrix { regions, one_way_ms, .. } => {
+            let [only] = s.replicas.regions.as_slice() else { return None };
+            let i = regions.iter().position(|r| r == only)?;
+            Some(one_way_ms[i][i])
+        }
+    }
+}
 
 /// BLSMR-W's CPU per command at every replica on the fast path, from the cost profile: the
 /// client's signature checked, its reply signed, one aggregate checked (the coordinator the n
@@ -239,5 +292,15 @@ mod tests {
         assert_eq!(p(1.3, Conflicts::SharedAccount), "0.3201");
         assert_eq!(p(1.3, Conflicts::CreditsCommute), "0.2617");
         assert!((zipf_top_share(1000, 1.3) - 0.28).abs() < 0.01);
+    }
+
+    #[test]
+    fn proposal_bytes_match_the_old_figures() {
+        // The old hotstuff-paper page printed for the leader-uplink ceiling (81k, 9.4k, 185k).
+        let ceiling =
+            |n: u32, tx: u32| 400.0 / (f64::from(n - 1) * proposal_bytes(n, (n - 1) / 3, 400, tx) * 8.0 / 1e10);
+        assert_eq!(format!("{:.0}", ceiling(16, 1024) / 1e3), "81");
+        assert_eq!(format!("{:.1}", ceiling(128, 1024) / 1e3), "9.4");
+        assert_eq!(format!("{:.0}", ceiling(128, 32) / 1e3), "185");
     }
 }

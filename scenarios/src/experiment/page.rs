@@ -12,7 +12,12 @@ use crate::results::num;
 enum Hole<'a> {
     Table(&'a str),
     Plot(&'a str),
-    Value { reference: &'a str, decimals: Option<usize> },
+    /// Where a reference's data came from, or that it was absent (`reference.rs`).
+    Reference(&'a str),
+    Value {
+        reference: &'a str,
+        decimals: Option<usize>,
+    },
 }
 
 /// Every placeholder of `page` with its byte range, or the first that is not one.
@@ -26,10 +31,8 @@ fn holes<'a>(loaded: &'a Loaded, page: &'a str) -> Result<Vec<(usize, usize, Hol
         let hole = match words.as_slice() {
             ["table", name] if loaded.spec.tables.iter().any(|t| t.name == *name) => Hole::Table(name),
             ["plot", name] if loaded.spec.plots.iter().any(|p| p.name == *name) => Hole::Plot(name),
-            ["value", reference] => Hole::Value { reference, decimals: None },
-            ["value", reference, d] if d.parse::<usize>().is_ok() => {
-                Hole::Value { reference, decimals: d.parse().ok() }
-            }
+            ["reference", name] if loaded.spec.references.iter().any(|r| r.name == *name) => Hole::Reference(name),
+            ["value", _, ..] => value_hole(page[start + 2..end - 2].trim()),
             _ => return Err(at(page, start, &format!("unknown placeholder `{}`", &page[start..end]))),
         };
         if let Hole::Value { reference, .. } = &hole {
@@ -39,6 +42,21 @@ fn holes<'a>(loaded: &'a Loaded, page: &'a str) -> Result<Vec<(usize, usize, Hol
         from = end;
     }
     Ok(out)
+}
+
+/// `value CASE.VALUE [DECIMALS]`; the value may be arithmetic (`expr.rs`), so a last number is
+/// the decimals only when no operator stands before it.
+fn value_hole(inner: &str) -> Hole<'_> {
+    let reference = inner["value".len()..].trim();
+    let words: Vec<&str> = reference.split_whitespace().collect();
+    if let [.., before, last] = words.as_slice()
+        && !matches!(*before, "*" | "/")
+        && let Ok(d) = last.parse::<usize>()
+    {
+        let cut = reference.rfind(last).expect("a word of it");
+        return Hole::Value { reference: reference[..cut].trim_end(), decimals: Some(d) };
+    }
+    Hole::Value { reference, decimals: None }
 }
 
 fn at(page: &str, offset: usize, what: &str) -> String {
@@ -55,7 +73,8 @@ pub fn read(loaded: &Loaded) -> Result<String, Failure> {
         ))
     })?;
     holes(loaded, &text).map_err(|e| {
-        let help = "the placeholders are {{table NAME}}, {{plot NAME}}, {{value CASE.VALUE [DECIMALS]}}";
+        let help =
+            "the placeholders are {{table NAME}}, {{plot NAME}}, {{value CASE.VALUE [DECIMALS]}}, {{reference NAME}}";
         Failure::input(format!("{}, {e}\n  help: {help}", path.display()))
     })?;
     Ok(text)
@@ -78,10 +97,12 @@ pub fn fill(
         let text = match hole {
             Hole::Table(name) => find(tables, name).expect("every table is made"),
             Hole::Plot(name) => find(plots, name).expect("every plot is made"),
+            Hole::Reference(name) => super::reference::page_note(loaded, name, results),
             Hole::Value { reference, decimals } => {
                 let r = claims::reference(loaded, reference).expect("checked");
                 let decimals = decimals.unwrap_or(match r.value {
                     super::table::Value::Metric { metric, .. } => metric.decimals,
+                    super::table::Value::Expr(_) | super::table::Value::Reference { .. } => 2,
                     _ => 0,
                 });
                 r.get(results).map_or("-".into(), |x| num(x, decimals))

@@ -44,6 +44,9 @@ pub struct Spec {
     /// Every run in a child process, as `--isolate` (wall time and peak memory per run).
     #[serde(default)]
     pub isolate: bool,
+    /// Published data joined to the cases by key (`reference.rs`).
+    #[serde(default, rename = "reference")]
+    pub references: Vec<super::reference::Reference>,
 }
 
 /// A labelled set of overrides.
@@ -59,6 +62,12 @@ pub struct Variant {
     /// This variant's load search starts here instead of at `[search] start_tps`.
     #[serde(default)]
     pub search_start_tps: Option<f64>,
+    /// ... or here at particular axis values: `{ AXIS = { VALUE = tps } }` (`reference.rs`).
+    #[serde(default)]
+    pub search_starts: BTreeMap<String, BTreeMap<String, f64>>,
+    /// Texts a reference's `match` may name (`series = "payload1024_lan"`: `reference.rs`).
+    #[serde(default)]
+    pub keys: BTreeMap<String, String>,
 }
 
 /// A named list of values, crossed with the variants and the other axes.
@@ -166,6 +175,14 @@ pub struct Plot {
     /// A logarithmic y axis (`series` plots; empty windows drop off it).
     #[serde(default)]
     pub y_log: bool,
+    /// A logarithmic x axis (line and points plots).
+    #[serde(default)]
+    pub x_log: bool,
+    /// One more series: this value (a reference's column) at each x, named `also_label`.
+    #[serde(default)]
+    pub also: Option<String>,
+    #[serde(default)]
+    pub also_label: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize)]
@@ -323,6 +340,7 @@ impl Loaded {
             }
         }
         super::select::check(self)?;
+        super::reference::check(self)?;
         super::table::check(self)?;
         super::claims::check(self)
     }

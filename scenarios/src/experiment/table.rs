@@ -25,6 +25,14 @@ pub enum Value {
         region: String,
         value: super::regions::RegionValue,
     },
+    /// A column of published data joined to the case (`reference.rs`).
+    Reference {
+        name: String,
+        column: String,
+    },
+    /// Arithmetic on values (`expr.rs`), and its literal numbers.
+    Expr(Vec<(super::expr::Arith, Value)>),
+    Number(f64),
 }
 
 impl Value {
@@ -37,6 +45,9 @@ impl Value {
             Value::Capacity => r.search.as_ref().map(|f| f.capacity_tps),
             Value::Model(m) => r.models.get(m.name).copied(),
             Value::Region { region, value } => value.number(r, region),
+            Value::Reference { name, column } => r.references.get(&format!("{name}.{column}")).copied(),
+            Value::Expr(terms) => super::expr::eval(terms, |v| v.number(r)),
+            Value::Number(x) => Some(*x),
         }
     }
 
@@ -57,6 +68,8 @@ impl Value {
             Value::Capacity => "capacity tx/s".into(),
             Value::Model(m) => m.label.to_string(),
             Value::Region { region, value } => format!("{region}: {}", value.header()),
+            Value::Reference { name, column } => format!("{name}: {column}"),
+            Value::Expr(_) | Value::Number(_) => "value".into(),
         }
     }
 
@@ -65,6 +78,7 @@ impl Value {
             Value::Metric { metric, .. } => metric.decimals,
             Value::Model(m) => m.decimals,
             Value::Region { value, .. } => value.decimals(),
+            Value::Reference { .. } | Value::Expr(_) => 2,
             _ => 0,
         }
     }
@@ -74,7 +88,13 @@ impl Value {
         match self {
             Value::Variant => true,
             Value::Axis(i) => loaded.spec.axes[*i].values.iter().any(toml::Value::is_str),
-            Value::Metric { .. } | Value::Capacity | Value::Model(_) | Value::Region { .. } => false,
+            Value::Metric { .. }
+            | Value::Capacity
+            | Value::Model(_)
+            | Value::Region { .. }
+            | Value::Reference { .. }
+            | Value::Expr(_)
+            | Value::Number(_) => false,
         }
     }
 }
@@ -83,6 +103,9 @@ impl Value {
 /// when a case has one run).
 pub fn value(loaded: &Loaded, text: &str) -> Result<Value, String> {
     let spec = &loaded.spec;
+    if let Some(v) = super::expr::parse(loaded, text).or_else(|| super::reference::value(loaded, text)) {
+        return v;
+    }
     if text == "variant" && !spec.variants.is_empty() {
         return Ok(Value::Variant);
     }
@@ -137,7 +160,9 @@ pub fn check(loaded: &Loaded) -> Result<(), Failure> {
             super::bars::check(loaded, p)?;
             continue;
         }
-        for (key, text) in [("x", &p.x), ("y", &p.y), ("series", &p.series)] {
+        for (key, text) in
+            [("x", &p.x), ("y", &p.y), ("series", &p.series)].into_iter().chain(p.also.iter().map(|a| ("also", a)))
+        {
             value(loaded, text).map_err(|e| bad(format!("plot `{}`, {key} = `{text}`: {e}", p.name), text))?;
         }
     }
@@ -180,6 +205,7 @@ pub fn plot(loaded: &Loaded, p: &Plot, results: &[CaseResult], dir: &Path, stem:
         PlotKind::Bars => unreachable!("drawn by bars.rs"),
     };
     let mut chart = plots::Chart::new(p.title.clone(), x_label, y_label, kind);
+    chart.x_log = p.x_log;
     let mut names: Vec<String> = Vec::new();
     for r in &results {
         let name = series.cell(r, None);
@@ -194,6 +220,12 @@ pub fn plot(loaded: &Loaded, p: &Plot, results: &[CaseResult], dir: &Path, stem:
             .filter_map(|r| Some((x.number(r)?, y.number(r)?)))
             .collect();
         chart = chart.series(name, points);
+    }
+    if let Some(also) = &p.also {
+        let points = super::reference::also_points(&x, &value(loaded, also).expect("checked"), &results);
+        if !points.is_empty() {
+            chart = chart.series(p.also_label.clone().unwrap_or_else(|| also.clone()), points);
+        }
     }
     plots::write_both(&chart, dir, stem).map_err(|e| format!("plot {stem}: {e}"))?;
     Ok(format!("![{}]({stem}.svg)\n", chart.title))
