@@ -6,12 +6,9 @@
 //! (the design note's, a view's length) are case models of `models.rs` that call in here.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
-use super::cases::{Case, CaseResult};
-use super::spec::Loaded;
+use super::cases::CaseResult;
 use crate::model::{Delay, LeaderlessVariant, Scenario};
-use crate::parse;
 use crate::results::RunSummary;
 use protocols::hotstuff::CommitRule;
 use sim_core::metrics::LatencyStats;
@@ -383,34 +380,20 @@ pub fn p50_gap_max(s: &Scenario, run: &RunSummary) -> Option<f64> {
     (!gaps.is_empty()).then(|| gaps.iter().copied().fold(0.0, f64::max))
 }
 
-/// Computes, for every case, each region model the spec or its page names, per client region
-/// of the case's first run.
-pub fn fill<'a>(
-    loaded: &Loaded,
-    page: &str,
-    scenario_of: impl Fn(&Case) -> (&'a Path, &'a str),
-    results: &mut [CaseResult],
-) {
-    let named: Vec<&RegionModel> = REGION_MODELS
-        .iter()
-        .filter(|m| {
-            let needle = format!("model.{}", m.name);
-            loaded.text.contains(&needle) || page.contains(&needle)
-        })
-        .collect();
-    if named.is_empty() {
-        return;
-    }
-    for r in results {
-        let (scenario, src) = scenario_of(&r.case);
-        let s = parse::load_str(scenario, src, &r.case.sets, r.case.seed).expect("validated before the runs");
-        let (Some(g), Some(run)) = (Geo::of(&s), r.runs.first()) else { continue };
-        for name in run.summary.regions.iter().map(|x| &x.region) {
-            let Some(at) = g.region(name) else { continue };
-            let values: BTreeMap<String, f64> =
-                named.iter().filter_map(|m| Some((m.name.to_string(), (m.get)(&s, &g, at)?))).collect();
-            r.region_models.insert(name.clone(), values);
-        }
+/// The region models the spec or its page names.
+pub fn named(names: impl Fn(&str) -> bool) -> Vec<&'static RegionModel> {
+    REGION_MODELS.iter().filter(|m| names(m.name)).collect()
+}
+
+/// Computes the `named` region models of a case, per client region of its first run, on its
+/// scenario `s`.
+pub fn fill_case(named: &[&RegionModel], s: &Scenario, r: &mut CaseResult) {
+    let (Some(g), Some(run)) = (Geo::of(s), r.runs.first()) else { return };
+    for name in run.summary.regions.iter().map(|x| &x.region) {
+        let Some(at) = g.region(name) else { continue };
+        let values: BTreeMap<String, f64> =
+            named.iter().filter_map(|m| Some((m.name.to_string(), (m.get)(s, &g, at)?))).collect();
+        r.region_models.insert(name.clone(), values);
     }
 }
 

@@ -96,7 +96,6 @@ pub fn experiment(args: &Args) -> Result<Outcome, Failure> {
 fn run_modelled(loaded: &Loaded, template: &str, runner: Runner<'_>, cases: &[Case], args: &Args) -> Vec<CaseResult> {
     let mut results = run_cases(loaded, runner, cases, args);
     models::fill(loaded, template, |case| runner.scenario(case), &mut results);
-    geo::fill(loaded, template, |case| runner.scenario(case), &mut results);
     reference::fill(loaded, &mut results);
     results
 }

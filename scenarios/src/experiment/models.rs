@@ -3,7 +3,6 @@
 //! is (tables, plots, claims, the page). Only the models a spec or its page names are computed,
 //! once per case after the runs, and kept in `CaseResult::models`.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::cases::{Case, CaseResult};
@@ -190,30 +189,29 @@ pub fn model(name: &str) -> Option<&'static Model> {
     MODELS.iter().find(|m| m.name == name)
 }
 
-/// Computes, for every case, each model the spec or its page names.
+/// Computes, for every case, each model and region model (`geo.rs`) the spec or its page
+/// names, on the case's scenario.
 pub fn fill<'a>(
     loaded: &Loaded,
     page: &str,
     scenario_of: impl Fn(&Case) -> (&'a Path, &'a str),
     results: &mut [CaseResult],
 ) {
-    let named: Vec<&Model> = MODELS
-        .iter()
-        .filter(|m| {
-            let needle = format!("model.{}", m.name);
-            loaded.text.contains(&needle) || page.contains(&needle)
-        })
-        .collect();
-    if named.is_empty() {
+    let names = |name: &str| {
+        let needle = format!("model.{name}");
+        loaded.text.contains(&needle) || page.contains(&needle)
+    };
+    let named: Vec<&Model> = MODELS.iter().filter(|m| names(m.name)).collect();
+    let regional = super::geo::named(names);
+    if named.is_empty() && regional.is_empty() {
         return;
     }
     for r in results {
         let (scenario, src) = scenario_of(&r.case);
         let s = parse::load_str(scenario, src, &r.case.sets, r.case.seed).expect("validated before the runs");
         let run = r.runs.first().map(|n| &n.summary);
-        let values: BTreeMap<String, f64> =
-            named.iter().filter_map(|m| Some((m.name.to_string(), (m.get)(&s, run)?))).collect();
-        r.models = values;
+        r.models = named.iter().filter_map(|m| Some((m.name.to_string(), (m.get)(&s, run)?))).collect();
+        super::geo::fill_case(&regional, &s, r);
     }
 }
 
