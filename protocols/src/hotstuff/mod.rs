@@ -83,9 +83,11 @@
 
 mod basic;
 mod execute;
+mod leader;
 mod monitor;
 mod types;
 
+pub use leader::{ELECTION_LAG_VIEWS, LeaderPolicy, bamboo_slot, sha1};
 pub use monitor::{HotStuffMonitor, HsRecord};
 pub use types::{Block, BlockId, Height, HsMsg, Phase, Qc, Short, Tc, View, Wire, complain_digest, vote_digest};
 
@@ -98,6 +100,7 @@ use sim_core::{Ctx, Message, NodeId, NodeSet, Note, Protocol, Span, Time, Tx, Tx
 use crate::common::log_ledger::LogLedger;
 use crate::common::quorum::{Votes, byzantine_quorum};
 use crate::ledger::GENESIS_BALANCE;
+use leader::Election;
 
 /// Blocks committed more than this many heights ago are forgotten; a replica further behind
 /// than this cannot catch up by block synchronization.
@@ -117,6 +120,11 @@ pub struct HotStuffConfig {
     /// Certificates list their n-f signatures (verified one by one) instead of aggregating them.
     pub list_certificates: bool,
     pub commit_rule: CommitRule,
+    /// Who leads each view (`leader.rs`).
+    pub leader: LeaderPolicy,
+    /// The rotation order of the leader policies: a permutation of the replica ids; empty:
+    /// 0..n-1.
+    pub leader_order: Vec<u32>,
     /// The Twins adversary's per-view partitions, which twin replicas apply to their own
     /// copies (`None`: twins, if any, hear and reach everyone).
     pub twins: Option<TwinsPlan>,
@@ -326,6 +334,8 @@ pub struct HotStuff {
     waiting: BTreeMap<BlockId, Vec<(NodeId, Parked)>>,
     n_waiting: usize,
     consecutive_timeouts: u32,
+    /// Who leads each view, and what of the committed log it reads.
+    election: Election,
     stats: Counters,
 }
 
@@ -406,6 +416,7 @@ impl HotStuff {
     pub fn new(cfg: HotStuffConfig) -> HotStuff {
         assert!(cfg.batch_size >= 1 && cfg.view_timeout > Span::ZERO && cfg.backoff_permille >= 1000);
         let genesis = Rc::new(Block::genesis());
+        let election = Election::new(cfg.leader, &cfg.leader_order);
         let mut by_height = BTreeSet::new();
         by_height.insert((genesis.height, genesis.id));
         HotStuff {
@@ -441,6 +452,7 @@ impl HotStuff {
             waiting: BTreeMap::new(),
             n_waiting: 0,
             consecutive_timeouts: 0,
+            election,
             stats: Counters::default(),
         }
     }
@@ -458,7 +470,7 @@ impl HotStuff {
     }
 
     fn leader(&self, view: View) -> NodeId {
-        view.leader(self.n)
+        self.election.leader(view, self.n, self.f)
     }
 
     fn is_basic(&self) -> bool {
@@ -807,6 +819,7 @@ impl HotStuff {
         for block in chain.iter().rev() {
             let fresh: Vec<Tx> = block.txs.iter().copied().filter(|tx| self.committed.insert(tx.id)).collect();
             ctx.commit(block.height.0, block.id, &fresh);
+            self.election.committed(block);
             self.execute(ctx, &fresh);
             self.stats.blocks_committed += 1;
             self.stats.txs_committed += fresh.len() as u64;
@@ -1079,6 +1092,9 @@ impl HotStuff {
         self.n = ctx.n();
         self.f = ctx.f();
         self.quorum = byzantine_quorum(self.n, self.f);
+        let mut order = self.cfg.leader_order.clone();
+        order.sort_unstable();
+        assert!(order.is_empty() || order.iter().copied().eq(0..self.n), "leader_order: a permutation of 0..n");
         if self.cfg.bug == Some(PlantedBug::QuorumMinusOne) {
             self.quorum -= 1;
         }
