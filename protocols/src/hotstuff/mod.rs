@@ -6,7 +6,12 @@
 //! view through prepare, pre-commit, commit and decide; it shares everything else with chained
 //! (blocks, certificates, pacemaker, synchronization, batching, Byzantine behaviours).
 //!
-//! The pacemaker: round-robin leaders; on a valid proposal a replica votes to the next leader,
+//! Leaders (`leader.rs`): round robin by default over `HotStuffConfig::leader_order`, or
+//! Bamboo's hash per view, a stable leader, or DiemBFT v4's leader reputation; the last two are
+//! functions of the committed log read `ELECTION_LAG_VIEWS` behind, so the pacemaker below
+//! never changes with the policy, only who `leader(view)` names.
+//!
+//! The pacemaker: on a valid proposal a replica votes to the next leader,
 //! sends it NEWVIEW(qc_high) and moves on (unless it is that next leader, which waits for n-f
 //! votes, forms the QC and proposes; basic sends NEWVIEW on every view change instead). A view
 //! timeout sends COMPLAIN; n-f complaints form the view-change proof (NEXTVIEW); any QC of a
