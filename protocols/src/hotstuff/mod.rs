@@ -572,6 +572,12 @@ impl HotStuff {
         }
         if qc.view > self.qc_high.view {
             self.qc_high = qc.clone();
+            // A leader policy that reads the committed log: the commit rule runs on every QC
+            // adopted, so that a replica behind on commits catches up without first agreeing
+            // with the others on a leader (which needs its log).
+            if self.election.reads_log() && !self.is_basic() {
+                self.update(ctx, &qc);
+            }
         }
         if qc.view >= self.view {
             self.consecutive_timeouts = 0;
@@ -702,7 +708,7 @@ impl HotStuff {
         if self.is_basic() {
             return; // the leader's certificates drive the next phases (basic.rs)
         }
-        self.update(ctx, &block);
+        self.update(ctx, &block.justify);
         let next_leader = self.leader(self.view.next());
         if next_leader != ctx.me() {
             let msg = HsMsg::NewView { view: self.view.next(), qc: self.qc_high.clone(), wire: self.wire() };
@@ -778,8 +784,8 @@ impl HotStuff {
     /// Algorithm 1's UPDATE: lock on the two-chain head, commit the three-chain head (or, with
     /// the two-chain rule, lock on the one-chain head and commit the two-chain head). Locks
     /// move by view (`lock_on`), unlike Algorithm 1, which compares heights.
-    fn update(&mut self, ctx: &mut Ctx<'_, Self>, b_star: &Block) {
-        let b2 = Rc::clone(self.block(b_star.justify.block));
+    fn update(&mut self, ctx: &mut Ctx<'_, Self>, justify: &Qc) {
+        let b2 = Rc::clone(self.block(justify.block));
         if self.cfg.commit_rule == CommitRule::TwoChain {
             return self.update_two_chain(ctx, &b2);
         }
