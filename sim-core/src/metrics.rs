@@ -8,9 +8,9 @@
 //! - end-to-end latency: from the client's send to the client holding f+1 matching replies.
 //! - proposal-to-commit latency (the asonnino/hotstuff prototype's "consensus latency"): from
 //!   the proposal of the entry that carried a transaction to its first commit at a correct
-//!   replica. Empty for protocols without a proposal per entry.
+//!   replica. Only transactions whose protocol reported a proposal (`Ctx::proposal_committed`).
 //! - latency at the proposer (Bamboo's): from a transaction's arrival at the correct replica
-//!   that proposed it to that replica's commit of it.
+//!   that proposed it to that replica's commit of it (`Ctx::proposer_committed`).
 //! - goodput: distinct valid transactions confirmed (f+1 matching replies) per second, counting
 //!   confirmations inside the measurement window.
 //!
