@@ -74,6 +74,16 @@
 //! Messages describe their views, blocks and certificates (`HsMsg::describe`); `debug_state`
 //! gives the view, leader, lock, highest QC, committed height and last vote.
 //!
+//! The references' latencies (`Ctx::proposal_committed`, `Ctx::proposer_committed`): a block
+//! carries the time its leader made it and when each of its transactions reached that leader
+//! (`Block::stamped`, kept with the pending transactions): measurement only, in neither the
+//! block id, the wire size nor the digest. Every replica reports the proposal time of each
+//! block it commits (the asonnino/hotstuff prototype's consensus latency starts there); the
+//! block's proposer alone reports its own commit with the arrivals (Bamboo's latency at the
+//! proposer). A transaction proposed in an abandoned block counts from the block that commits
+//! it. With d the one-way delay and no CPU cost: chained commits first 6d after the proposal
+//! (two-chain 4d), basic 6d, at its proposer 6d.
+//!
 //! Execution (`execute.rs`): a replica runs each committed block's new transactions on its own
 //! ledger in log order (a transfer ahead of its nonce waits for the gap, as leaderless's nonce
 //! chain makes it wait), answers each client with the ledger's result when the transfer
@@ -318,7 +328,8 @@ pub struct HotStuff {
     new_views: BTreeMap<View, NodeSet>,
     /// A proposal for a view this replica has not reached yet.
     future: Option<(NodeId, Rc<Block>)>,
-    pending: VecDeque<Tx>,
+    /// Transactions to propose, with their arrival here.
+    pending: VecDeque<(Tx, Time)>,
     committed: TxSet,
     /// The ledger the committed log runs on (`execute.rs`).
     ledger: LogLedger,
@@ -611,8 +622,9 @@ impl HotStuff {
         self.proposed_view = self.view;
         self.note_misbehaving_proposal(ctx);
         let (parent, justify) = self.proposal_parent();
-        let txs = self.take_batch(&parent);
+        let (txs, arrived_at) = self.take_batch(&parent);
         let block = Block::new(&parent, self.view, justify, ctx.me(), txs, self.side() as u64);
+        let block = block.stamped(ctx.now(), arrived_at);
         self.stats.blocks_proposed += 1;
         self.broadcast(ctx, HsMsg::Propose { block: Rc::new(block), wire: self.wire() });
     }
@@ -628,22 +640,25 @@ impl HotStuff {
     }
 
     /// Up to batch_size pending transactions, skipping committed ones (dropped for good) and
-    /// those already in an uncommitted block of the branch this proposal extends.
-    fn take_batch(&mut self, parent: &Block) -> Vec<Tx> {
+    /// those already in an uncommitted block of the branch this proposal extends; with their
+    /// arrivals here.
+    fn take_batch(&mut self, parent: &Block) -> (Vec<Tx>, Vec<Time>) {
         let in_branch = self.uncommitted_branch_txs(parent);
-        let mut batch = Vec::with_capacity(self.cfg.batch_size.min(self.pending.len()));
-        while self.pending.front().is_some_and(|tx| self.committed.contains(tx.id)) {
+        let capacity = self.cfg.batch_size.min(self.pending.len());
+        let (mut batch, mut arrived_at) = (Vec::with_capacity(capacity), Vec::with_capacity(capacity));
+        while self.pending.front().is_some_and(|(tx, _)| self.committed.contains(tx.id)) {
             self.pending.pop_front();
         }
-        for tx in &self.pending {
+        for &(tx, arrived) in &self.pending {
             if batch.len() == self.cfg.batch_size {
                 break;
             }
             if !self.committed.contains(tx.id) && !in_branch.contains(&tx.id) {
-                batch.push(*tx);
+                batch.push(tx);
+                arrived_at.push(arrived);
             }
         }
-        batch
+        (batch, arrived_at)
     }
 
     fn uncommitted_branch_txs(&self, tip: &Block) -> BTreeSet<sim_core::TxId> {
@@ -807,6 +822,7 @@ impl HotStuff {
         for block in chain.iter().rev() {
             let fresh: Vec<Tx> = block.txs.iter().copied().filter(|tx| self.committed.insert(tx.id)).collect();
             ctx.commit(block.height.0, block.id, &fresh);
+            report_proposal(ctx, block, &fresh);
             self.execute(ctx, &fresh);
             self.stats.blocks_committed += 1;
             self.stats.txs_committed += fresh.len() as u64;
@@ -1032,9 +1048,9 @@ impl HotStuff {
         self.twin = Some(twin);
     }
 
-    fn enqueue(&mut self, tx: Tx) {
+    fn enqueue(&mut self, tx: Tx, arrived: Time) {
         if !self.committed.contains(tx.id) {
-            self.pending.push_back(tx);
+            self.pending.push_back((tx, arrived));
         }
     }
 
@@ -1115,6 +1131,24 @@ impl HotStuff {
     }
 }
 
+/// Reports the proposal behind `block`'s newly committed transactions `fresh` (a subsequence
+/// of its own, in order), and, at the block's proposer, when each had arrived there.
+fn report_proposal(ctx: &mut Ctx<'_, HotStuff>, block: &Block, fresh: &[Tx]) {
+    if block.proposed_at == Time::MAX {
+        return;
+    }
+    ctx.proposal_committed(block.proposed_at, fresh);
+    if block.proposer != ctx.me() {
+        return;
+    }
+    let mut rest = fresh.iter().peekable();
+    for (tx, &arrived) in block.txs.iter().zip(&block.arrived_at) {
+        if rest.next_if(|f| f.id == tx.id).is_some() {
+            ctx.proposer_committed(tx.id, arrived);
+        }
+    }
+}
+
 impl Protocol for HotStuff {
     type Message = HsMsg;
     type Timer = HsTimer;
@@ -1165,12 +1199,13 @@ impl Protocol for HotStuff {
         }
     }
 
-    fn on_request(&mut self, _ctx: &mut Ctx<'_, Self>, tx: Tx) {
+    fn on_request(&mut self, ctx: &mut Ctx<'_, Self>, tx: Tx) {
         if self.behavior == Behavior::Silent {
             return;
         }
-        self.enqueue(tx);
-        self.with_twin(|twin| twin.enqueue(tx));
+        let now = ctx.now();
+        self.enqueue(tx, now);
+        self.with_twin(|twin| twin.enqueue(tx, now));
     }
 
     fn counters(&self) -> Vec<(&'static str, u64)> {
