@@ -265,3 +265,46 @@ fn calm_run_message_counts_per_kind() {
 fn counter(r: &RunResult, replica: usize, name: &str) -> u64 {
     r.nodes[replica].counters.iter().find(|c| c.0 == name).map_or(0, |c| c.1)
 }
+
+/// The references' latencies of each transaction submitted in [0.5 s, 2.5 s), in ms:
+/// (proposal to first commit, arrival at the proposer to its commit, end-to-end, consensus).
+fn reference_latencies_ms(r: &RunResult) -> Vec<(f64, f64, f64, f64)> {
+    let ms = |a: Time, b: Time| (b - a).as_nanos() as f64 / 1e6;
+    let window = |t: &&sim_core::observe::TxRecord| {
+        t.submitted >= Time::from_secs_f64(0.5) && t.submitted < Time::from_secs_f64(2.5)
+    };
+    let txs: Vec<_> = r.txs.iter().filter(window).collect();
+    assert!(txs.len() > 1500 && txs.iter().all(|t| t.is_confirmed()), "every transaction of the window confirmed");
+    txs.iter()
+        .map(|t| {
+            let proposer = ms(t.proposer_arrived, t.proposer_committed);
+            (ms(t.proposed, t.committed), proposer, ms(t.submitted, t.confirmed), ms(t.arrived, t.committed))
+        })
+        .collect()
+}
+
+// Closed form of the references' latencies. n = 4, d = 10 ms everywhere, send to all, free
+// CPU, 1,000 tx/s against blocks of 400 (never full). A block proposed at t (the leader of view
+// v+1 forms its QC and proposes at t + 2d) heads a three-chain when the block of view v+3 is
+// proposed, at t + 6d: that leader commits it at once (first commit: proposal to commit = 6d
+// exactly), the others, its proposer among them, at t + 7d. A transaction reaches every
+// replica at once and waits for the next proposal, at most 2d: at its proposer, 7d to 9d. Its
+// client holds f+1 matching replies at t + 8d, d after the proposer's commit: so both
+// references' latencies stay below end-to-end (and proposal to commit below ours, which starts
+// at the arrival). Two-chain commits a view (2d) earlier.
+#[test]
+fn reference_latencies_closed_form() {
+    for (rule, commit_ms) in [(CommitRule::ThreeChain, 60.0), (CommitRule::TwoChain, 40.0)] {
+        let r = run(Case { rule, secs: 3, ..Case::default() });
+        for (proposal, proposer, e2e, consensus) in reference_latencies_ms(&r) {
+            assert_eq!(proposal, commit_ms, "{rule:?}: proposal to first commit");
+            let at_proposer = commit_ms + 10.0..=commit_ms + 30.0;
+            assert!(at_proposer.contains(&proposer), "{rule:?}: {proposer} ms at the proposer, not in {at_proposer:?}");
+            assert!(
+                proposal <= e2e && proposer <= e2e,
+                "{rule:?}: {proposal}, {proposer} ms above end-to-end {e2e} ms"
+            );
+            assert!(proposal <= consensus, "{rule:?}: proposal to commit {proposal} ms above consensus {consensus} ms");
+        }
+    }
+}

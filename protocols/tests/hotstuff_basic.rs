@@ -290,3 +290,26 @@ fn closed_form_message_counts_per_kind() {
         assert_eq!(sent(name), 0, "{name} in a calm run");
     }
 }
+
+// The references' latencies, basic. From the closed form above: the leader that proposed a
+// block at t forms its commit QC and commits at t + 6d, the first commit anywhere: proposal to
+// commit 6d exactly, and at the proposer the wait for the next proposal (under 8d, blocks never
+// full at 1,000 tx/s) plus 6d. Its client's second matching reply comes at t + 8d.
+#[test]
+fn reference_latencies_closed_form() {
+    let r = run(Case { secs: 3.0, ..Case::default() });
+    let ms = |a: Time, b: Time| (b - a).as_nanos() as f64 / 1e6;
+    let window = |t: &&sim_core::observe::TxRecord| {
+        t.submitted >= Time::from_secs_f64(0.5) && t.submitted < Time::from_secs_f64(2.5)
+    };
+    let txs: Vec<_> = r.txs.iter().filter(window).collect();
+    assert!(txs.len() > 1500 && txs.iter().all(|t| t.is_confirmed()), "every transaction of the window confirmed");
+    for t in txs {
+        let (proposal, proposer) = (ms(t.proposed, t.committed), ms(t.proposer_arrived, t.proposer_committed));
+        assert_eq!(proposal, 60.0, "proposal to first commit is 6d");
+        assert!((60.0..=140.0).contains(&proposer), "{proposer} ms at the proposer: 6d plus under 8d of waiting");
+        assert!(proposer <= ms(t.submitted, t.confirmed), "latency at the proposer above end-to-end");
+    }
+    let s = summary(&r, 0.5, 2.5);
+    assert_eq!((s.proposal_commit.p50_ms, s.proposal_commit.p99_ms), (60.0, 60.0));
+}

@@ -20,6 +20,11 @@ Metrics (measured over the window [warmup_s, duration_s)):
                       (the reply hop included; under algorand, the reply of the one user
                       it submitted to)
   goodput             distinct valid transactions confirmed (f+1 matching replies) per second
+  proposal-to-commit  from the proposal of the entry carrying a transaction (a block's
+                      creation, a leaderless coordinator's PBFT proposal) to its first
+                      commit at a correct replica (the asonnino/hotstuff prototype's)
+  at the proposer     from a transaction's arrival at the correct replica that proposed it
+                      to that replica's commit of it (Bamboo's; not under algorand)
   Latency percentiles are nearest-rank over the transactions submitted in the window that
   completed before the run ended; the others are reported as unconfirmed.
 

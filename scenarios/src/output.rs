@@ -63,6 +63,13 @@ pub fn summary_rows(report: &Report, reproduce: &str) -> Vec<(String, String)> {
         row("execution latency", lat(&m.execution));
     }
     row("end-to-end latency", lat(&m.e2e));
+    // The references' latencies, where the protocol has proposals (README, Metrics).
+    if m.proposal_commit.count > 0 {
+        row("proposal-to-commit latency", lat(&m.proposal_commit));
+    }
+    if m.proposer.count > 0 {
+        row("latency at the proposer", lat(&m.proposer));
+    }
     row("messages per replica", format!("{:.0}", sum.messages_per_replica));
     row("bytes per replica", format!("{:.0}", sum.bytes_per_replica));
     let (util_mean, util_max) = (sum.cpu_util_mean, sum.cpu_util_max);

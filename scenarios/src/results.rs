@@ -48,12 +48,16 @@ impl Latency {
     }
 }
 
-/// The three latencies of the measurement window's transactions.
+/// The latencies of the measurement window's transactions: ours (consensus, end-to-end,
+/// execution) and the references' (`proposal_commit`: the asonnino/hotstuff prototype's
+/// consensus latency; `proposer`: Bamboo's latency at the proposer).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Latencies {
     pub consensus: Latency,
     pub e2e: Latency,
     pub execution: Latency,
+    pub proposal_commit: Latency,
+    pub proposer: Latency,
 }
 
 /// A Byzantine replica and its behaviour.
@@ -244,6 +248,8 @@ impl RunSummary {
                 consensus: Latency::of(&m.consensus),
                 e2e: Latency::of(&m.e2e),
                 execution: Latency::of(&m.execution),
+                proposal_commit: Latency::of(&m.proposal_commit),
+                proposer: Latency::of(&m.proposer),
             },
             messages_by_type: messages_by_type(report),
             messages_per_replica: per_replica(report, |n| n.link.msgs_sent),

@@ -6,6 +6,11 @@
 //! - consensus latency: from a transaction's arrival at its first replica to its first commit
 //!   at a correct replica.
 //! - end-to-end latency: from the client's send to the client holding f+1 matching replies.
+//! - proposal-to-commit latency (the asonnino/hotstuff prototype's "consensus latency"): from
+//!   the proposal of the entry that carried a transaction to its first commit at a correct
+//!   replica. Only transactions whose protocol reported a proposal (`Ctx::proposal_committed`).
+//! - latency at the proposer (Bamboo's): from a transaction's arrival at the correct replica
+//!   that proposed it to that replica's commit of it (`Ctx::proposer_committed`).
 //! - goodput: distinct valid transactions confirmed (f+1 matching replies) per second, counting
 //!   confirmations inside the measurement window.
 //!
@@ -80,6 +85,25 @@ pub struct Summary {
     /// to consensus latency for protocols that execute what they commit at once).
     pub execution: LatencyStats,
     pub e2e: LatencyStats,
+    /// From the proposal of the entry carrying it to its first commit at a correct replica.
+    pub proposal_commit: LatencyStats,
+    /// From its arrival at the correct replica that proposed it to that replica's commit.
+    pub proposer: LatencyStats,
+}
+
+/// The latencies measured from a proposal, of the transactions that have them.
+fn proposal_latencies_ns(txs: &[TxRecord], window: Window) -> (Vec<u64>, Vec<u64>) {
+    let in_window = txs.iter().filter(|r| window.contains(r.submitted));
+    let proposal_commit_ns = in_window
+        .clone()
+        .filter(|r| r.is_committed() && r.proposed != Time::MAX)
+        .map(|r| (r.committed.max(r.proposed) - r.proposed).as_nanos())
+        .collect();
+    let proposer_ns = in_window
+        .filter(|r| r.proposer_committed != Time::MAX)
+        .map(|r| (r.proposer_committed - r.proposer_arrived).as_nanos())
+        .collect();
+    (proposal_commit_ns, proposer_ns)
 }
 
 impl Summary {
@@ -112,6 +136,7 @@ impl Summary {
                 unconfirmed += 1;
             }
         }
+        let (mut proposal_commit_ns, mut proposer_ns) = proposal_latencies_ns(txs, window);
         Summary {
             submitted_tx: submitted,
             offered_tps: submitted as f64 / window.secs(),
@@ -122,6 +147,8 @@ impl Summary {
             consensus: LatencyStats::from_nanos(&mut consensus_ns),
             execution: LatencyStats::from_nanos(&mut execution_ns),
             e2e: LatencyStats::from_nanos(&mut e2e_ns),
+            proposal_commit: LatencyStats::from_nanos(&mut proposal_commit_ns),
+            proposer: LatencyStats::from_nanos(&mut proposer_ns),
         }
     }
 }
@@ -197,6 +224,9 @@ mod tests {
             executed: confirmed_ms.map_or(Time::MAX, |c| ms(c - 1)),
             confirmed: confirmed_ms.map_or(Time::MAX, ms),
             result: 0,
+            proposed: Time::MAX,
+            proposer_arrived: Time::MAX,
+            proposer_committed: Time::MAX,
         }
     }
 

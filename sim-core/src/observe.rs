@@ -24,6 +24,14 @@ pub struct TxRecord {
     /// The client held f+1 matching replies.
     pub confirmed: Time,
     pub result: TxResult,
+    /// The proposal that carried it to its commit was made (the block's creation at its leader,
+    /// the asonnino/hotstuff prototype's start of consensus latency); `Time::MAX` for protocols
+    /// with no such proposal.
+    pub proposed: Time,
+    /// It reached the replica that proposed it (Bamboo's start of latency, at the proposer).
+    pub proposer_arrived: Time,
+    /// That proposer, if correct, committed it (Bamboo's end of latency).
+    pub proposer_committed: Time,
 }
 
 impl TxRecord {
@@ -70,6 +78,9 @@ impl Observer {
             executed: Time::MAX,
             confirmed: Time::MAX,
             result: 0,
+            proposed: Time::MAX,
+            proposer_arrived: Time::MAX,
+            proposer_committed: Time::MAX,
         });
         id
     }
@@ -93,6 +104,31 @@ impl Observer {
             // A slot log executes what it commits, in slot order, at once.
             rec.executed = rec.executed.min(now);
         }
+    }
+
+    /// A correct replica committed `txs`, proposed at `proposed`. Every correct replica commits a
+    /// transaction in the same entry, so the earliest report is the entry's proposal time.
+    pub fn on_proposal_committed(&mut self, replica: NodeId, proposed: Time, txs: &[Tx]) {
+        if !self.correct[replica.idx()] {
+            return;
+        }
+        for tx in txs {
+            let rec = &mut self.txs[tx.id.idx()];
+            assert!(rec.submitted <= proposed, "proposed before it was submitted");
+            rec.proposed = rec.proposed.min(proposed);
+        }
+    }
+
+    /// The replica that proposed `tx` (which reached it at `arrived`) committed it now: the
+    /// first such report counts.
+    pub fn on_proposer_committed(&mut self, now: Time, replica: NodeId, tx: TxId, arrived: Time) {
+        let rec = &mut self.txs[tx.idx()];
+        if !self.correct[replica.idx()] || rec.proposer_committed != Time::MAX {
+            return;
+        }
+        assert!(rec.submitted <= arrived && arrived <= now, "it reached the proposer between send and commit");
+        rec.proposer_arrived = arrived;
+        rec.proposer_committed = now;
     }
 
     pub fn on_commit_unordered(&mut self, now: Time, replica: NodeId, tx: TxId) {

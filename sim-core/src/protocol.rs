@@ -368,6 +368,19 @@ impl<P: Protocol> Ctx<'_, P> {
         self.rec.push(self.now, record, Detail::None);
     }
 
+    /// Reports that the entry holding `txs`, just committed here (`commit`, `committed`), was
+    /// proposed at `proposed`: the start of the prototype-style proposal-to-commit latency. No
+    /// record: measurement only, outside the digest.
+    pub fn proposal_committed(&mut self, proposed: Time, txs: &[Tx]) {
+        self.obs.on_proposal_committed(self.me, proposed, txs);
+    }
+
+    /// Reports that this replica, which proposed `tx` after it arrived here at `arrived`, just
+    /// committed it: Bamboo's latency at the proposer. Measurement only, outside the digest.
+    pub fn proposer_committed(&mut self, tx: TxId, arrived: Time) {
+        self.obs.on_proposer_committed(self.now, self.me, tx, arrived);
+    }
+
     /// Notes a decision worth seeing in the event log and the timeline (a view change, a lock,
     /// a path taken). It changes nothing in the run: notes are not in the digest.
     pub fn note(&mut self, note: Note) {

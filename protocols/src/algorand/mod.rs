@@ -66,6 +66,11 @@
 //! takes any catch-up reply that extends the chain unchecked (the old bug); `LowThreshold`
 //! lowers every threshold to 3/10 of its committee, so that each half of the stake reaches it
 //! alone.
+//!
+//! The references' latencies: a block carries the time its proposer made it (measurement only,
+//! not in its id or size), and a user committing a round reports it (the prototype's
+//! proposal-to-commit latency). There is no latency at the proposer (Bamboo's): the pool keeps
+//! gossiped batches, not when each transaction reached the user that proposes it.
 
 mod config;
 mod pool;

@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use sim_core::bitset::BitSet;
 use sim_core::digest::hash_words;
-use sim_core::{Ctx, NodeId, Note, Protocol, Span, Tx, TxId};
+use sim_core::{Ctx, NodeId, Note, Protocol, Span, Time, Tx, TxId};
 
 use super::config::{AlgorandConfig, Behavior, Committee, PlantedBug};
 use super::pool::{Pool, TxWindow};
@@ -96,6 +96,8 @@ struct Decided {
     prev: u64,
     seed: u64,
     txs: Rc<[Tx]>,
+    /// When its block was proposed (`Time::MAX`: unknown here, or the empty block).
+    proposed_at: Time,
 }
 
 #[derive(Debug, Default)]
@@ -272,14 +274,16 @@ impl Algorand {
         let cred = seat.credential();
         let room = self.cfg.block_max_bytes.saturating_sub(self.cfg.block_header_bytes);
         let txs: Rc<[Tx]> = self.pool.take(room).into();
-        let block = Rc::new(Block::new(self.round, self.prev, cred, txs.clone(), self.cfg.block_header_bytes, 0));
+        let block = Block::new(self.round, self.prev, cred, txs.clone(), self.cfg.block_header_bytes, 0);
+        let block = Rc::new(block.stamped(ctx.now()));
         self.stats.proposed += 1;
         self.best = Some((cred.priority(), block.id));
         self.blocks.insert(block.id, Rc::clone(&block));
         if self.behavior == Behavior::Equivocate {
             ctx.note(Note::Byzantine { action: "equivocate", about: self.round });
             // A second block, same credential, other content: half the links get each.
-            let other = Rc::new(Block::new(self.round, self.prev, cred, txs, self.cfg.block_header_bytes, 1));
+            let other = Block::new(self.round, self.prev, cred, txs, self.cfg.block_header_bytes, 1);
+            let other = Rc::new(other.stamped(ctx.now()));
             let a = vec![Item::Priority { cred, prev: self.prev, block: block.id }, Item::Block(block)];
             let b = vec![Item::Priority { cred, prev: self.prev, block: other.id }, Item::Block(other)];
             self.send_split(ctx, a, b);
@@ -475,7 +479,8 @@ impl Algorand {
         }
         self.pool.prune();
         let round = self.round;
-        self.decided.push_back(Decided { round, id, prev: self.prev, seed: self.seed, txs });
+        let proposed_at = self.blocks.get(&id).map_or(Time::MAX, |b| b.proposed_at);
+        self.decided.push_back(Decided { round, id, prev: self.prev, seed: self.seed, txs, proposed_at });
         self.seed = next_seed(self.seed, round, id);
         self.prev = id;
         self.round += 1;
@@ -499,6 +504,9 @@ impl Algorand {
     fn commit(&mut self, ctx: &mut Ctx<'_, Self>, d: &Decided) {
         let fresh: Vec<Tx> = d.txs.iter().copied().filter(|tx| self.committed.insert(tx.id)).collect();
         ctx.commit(d.round, d.id, &fresh);
+        if d.proposed_at != Time::MAX {
+            ctx.proposal_committed(d.proposed_at, &fresh);
+        }
         self.stats.txs_committed += fresh.len() as u64;
         let awaiting = &mut self.awaiting;
         self.ledger.execute(&fresh, |tx, settlement| {

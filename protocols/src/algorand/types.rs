@@ -5,7 +5,7 @@ use std::fmt::Write;
 use std::rc::Rc;
 
 use sim_core::digest::hash_words;
-use sim_core::{ItemTally, Message, Tx};
+use sim_core::{ItemTally, Message, Time, Tx};
 
 use super::sortition::{Credential, Role, Seat};
 
@@ -18,6 +18,9 @@ pub struct Block {
     pub cred: Credential,
     pub txs: Rc<[Tx]>,
     pub bytes: u32,
+    /// When its proposer made it (`Time::MAX`: not stamped): measurement only, for the
+    /// proposal-to-commit latency; neither in the id nor on the wire.
+    pub proposed_at: Time,
 }
 
 impl Block {
@@ -25,7 +28,12 @@ impl Block {
         let content = txs.iter().fold(salt, |h, tx| hash_words(&[h, tx.id.0]));
         let id = hash_words(&[0xB10C, round, prev, cred.vrf(), content, txs.len() as u64]);
         let bytes = header_bytes + txs.iter().map(|t| t.size_bytes).sum::<u32>();
-        Block { id, round, prev, cred, txs, bytes }
+        Block { id, round, prev, cred, txs, bytes, proposed_at: Time::MAX }
+    }
+
+    /// The block stamped with the time its proposer made it.
+    pub fn stamped(self, proposed_at: Time) -> Block {
+        Block { proposed_at, ..self }
     }
 }
 

@@ -7,9 +7,10 @@
 //! (blocks, certificates, pacemaker, synchronization, batching, Byzantine behaviours).
 //!
 //! Leaders (`leader.rs`): round robin by default over `HotStuffConfig::leader_order`, or
-//! Bamboo's hash per view, a stable leader, or DiemBFT v4's leader reputation; the last two are
-//! functions of the committed log read `ELECTION_LAG_VIEWS` behind, so the pacemaker below
-//! never changes with the policy, only who `leader(view)` names.
+//! Bamboo's hash per view, a stable leader (from the committed log), or DiemBFT v4's leader
+//! reputation (elected by certificates); the pacemaker below never changes with the policy,
+//! only who `leader(view)` names (and, for the last two, blocks fetched for a certified chain
+//! are not checked against it).
 //!
 //! The pacemaker: on a valid proposal a replica votes to the next leader,
 //! sends it NEWVIEW(qc_high) and moves on (unless it is that next leader, which waits for n-f
@@ -78,6 +79,16 @@
 //! scenario names (a two-faced replica's first copy alone notes views, timeouts and locks).
 //! Messages describe their views, blocks and certificates (`HsMsg::describe`); `debug_state`
 //! gives the view, leader, lock, highest QC, committed height and last vote.
+//!
+//! The references' latencies (`Ctx::proposal_committed`, `Ctx::proposer_committed`): a block
+//! carries the time its leader made it and when each of its transactions reached that leader
+//! (`Block::stamped`, kept with the pending transactions): measurement only, in neither the
+//! block id, the wire size nor the digest. Every replica reports the proposal time of each
+//! block it commits (the asonnino/hotstuff prototype's consensus latency starts there); the
+//! block's proposer alone reports its own commit with the arrivals (Bamboo's latency at the
+//! proposer). A transaction proposed in an abandoned block counts from the block that commits
+//! it. With d the one-way delay and no CPU cost: chained commits first 6d after the proposal
+//! (two-chain 4d), basic 6d, at its proposer 6d.
 //!
 //! Execution (`execute.rs`): a replica runs each committed block's new transactions on its own
 //! ledger in log order (a transfer ahead of its nonce waits for the gap, as leaderless's nonce
@@ -331,7 +342,8 @@ pub struct HotStuff {
     new_views: BTreeMap<View, NodeSet>,
     /// A proposal for a view this replica has not reached yet.
     future: Option<(NodeId, Rc<Block>)>,
-    pending: VecDeque<Tx>,
+    /// Transactions to propose, with their arrival here.
+    pending: VecDeque<(Tx, Time)>,
     committed: TxSet,
     /// The ledger the committed log runs on (`execute.rs`).
     ledger: LogLedger,
@@ -421,7 +433,12 @@ impl HotStuff {
     pub fn new(cfg: HotStuffConfig) -> HotStuff {
         assert!(cfg.batch_size >= 1 && cfg.view_timeout > Span::ZERO && cfg.backoff_permille >= 1000);
         let genesis = Rc::new(Block::genesis());
-        let election = Election::new(cfg.leader, &cfg.leader_order);
+        let chain_views = match cfg.commit_rule {
+            CommitRule::ThreeChain => 3,
+            CommitRule::TwoChain => 2,
+            CommitRule::Basic => 1,
+        };
+        let election = Election::new(cfg.leader, &cfg.leader_order, chain_views);
         let mut by_height = BTreeSet::new();
         by_height.insert((genesis.height, genesis.id));
         HotStuff {
@@ -475,7 +492,7 @@ impl HotStuff {
     }
 
     fn leader(&self, view: View) -> NodeId {
-        self.election.leader(view, self.n, self.f)
+        self.election.leader(view, self.n)
     }
 
     fn is_basic(&self) -> bool {
@@ -570,6 +587,7 @@ impl HotStuff {
             self.wait_for(ctx, block, from, Parked::Qc(qc));
             return;
         }
+        self.observe_qc(&qc);
         if qc.view > self.qc_high.view {
             self.qc_high = qc.clone();
             // A leader policy that reads the committed log: the commit rule runs on every QC
@@ -634,8 +652,9 @@ impl HotStuff {
         self.proposed_view = self.view;
         self.note_misbehaving_proposal(ctx);
         let (parent, justify) = self.proposal_parent();
-        let txs = self.take_batch(&parent);
+        let (txs, arrived_at) = self.take_batch(&parent);
         let block = Block::new(&parent, self.view, justify, ctx.me(), txs, self.side() as u64);
+        let block = block.stamped(ctx.now(), arrived_at);
         self.stats.blocks_proposed += 1;
         self.broadcast(ctx, HsMsg::Propose { block: Rc::new(block), wire: self.wire() });
     }
@@ -651,22 +670,25 @@ impl HotStuff {
     }
 
     /// Up to batch_size pending transactions, skipping committed ones (dropped for good) and
-    /// those already in an uncommitted block of the branch this proposal extends.
-    fn take_batch(&mut self, parent: &Block) -> Vec<Tx> {
+    /// those already in an uncommitted block of the branch this proposal extends; with their
+    /// arrivals here.
+    fn take_batch(&mut self, parent: &Block) -> (Vec<Tx>, Vec<Time>) {
         let in_branch = self.uncommitted_branch_txs(parent);
-        let mut batch = Vec::with_capacity(self.cfg.batch_size.min(self.pending.len()));
-        while self.pending.front().is_some_and(|tx| self.committed.contains(tx.id)) {
+        let capacity = self.cfg.batch_size.min(self.pending.len());
+        let (mut batch, mut arrived_at) = (Vec::with_capacity(capacity), Vec::with_capacity(capacity));
+        while self.pending.front().is_some_and(|(tx, _)| self.committed.contains(tx.id)) {
             self.pending.pop_front();
         }
-        for tx in &self.pending {
+        for &(tx, arrived) in &self.pending {
             if batch.len() == self.cfg.batch_size {
                 break;
             }
             if !self.committed.contains(tx.id) && !in_branch.contains(&tx.id) {
-                batch.push(*tx);
+                batch.push(tx);
+                arrived_at.push(arrived);
             }
         }
-        batch
+        (batch, arrived_at)
     }
 
     fn uncommitted_branch_txs(&self, tip: &Block) -> BTreeSet<sim_core::TxId> {
@@ -683,7 +705,10 @@ impl HotStuff {
     // ----- handling a proposal -----
 
     fn on_propose(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, block: Rc<Block>) {
-        if from != block.proposer || block.proposer != self.leader(block.view) || !block.is_well_formed() {
+        if from != block.proposer || !block.is_well_formed() {
+            return;
+        }
+        if block.proposer != self.leader(block.view) && !self.elected_by_parent(&block) {
             return;
         }
         if !self.qc_valid(ctx, &block.justify) {
@@ -718,6 +743,20 @@ impl HotStuff {
     }
 
     /// Stores a block whose parent is known; otherwise asks `from` for the parent first.
+    /// Whether a proposal from a replica this one does not take for the view's leader should
+    /// wait for its parent: with a policy under which replicas may disagree on leaders, the
+    /// parent's certificate may elect the proposer (`leader.rs`).
+    fn elected_by_parent(&self, block: &Block) -> bool {
+        self.election.is_local() && !self.blocks.contains_key(&block.parent)
+    }
+
+    /// Lets a valid certificate whose block this replica holds elect a leader (reputation).
+    fn observe_qc(&mut self, qc: &Qc) {
+        let blocks = &self.blocks;
+        let block_of = |id: BlockId| blocks.get(&id).map(|b| b.as_ref());
+        self.election.certified(qc, block_of, self.view, (self.n, self.f));
+    }
+
     fn insert_block(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, block: &Rc<Block>) -> bool {
         if self.blocks.contains_key(&block.id) {
             return true;
@@ -732,6 +771,7 @@ impl HotStuff {
         }
         self.blocks.insert(block.id, Rc::clone(block));
         self.by_height.insert((block.height, block.id));
+        self.observe_qc(&block.justify);
         self.wake(ctx, block.id);
         true
     }
@@ -830,6 +870,7 @@ impl HotStuff {
         for block in chain.iter().rev() {
             let fresh: Vec<Tx> = block.txs.iter().copied().filter(|tx| self.committed.insert(tx.id)).collect();
             ctx.commit(block.height.0, block.id, &fresh);
+            report_proposal(ctx, block, &fresh);
             self.election.committed(block);
             self.execute(ctx, &fresh);
             self.stats.blocks_committed += 1;
@@ -1013,7 +1054,8 @@ impl HotStuff {
 
     fn on_block_response(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, blocks: Vec<Rc<Block>>) {
         let valid = |b: &Rc<Block>, me: &Self, ctx: &mut Ctx<'_, Self>| {
-            b.is_well_formed() && b.proposer == me.leader(b.view) && me.qc_valid(ctx, &b.justify)
+            let leads = me.election.is_local() || b.proposer == me.leader(b.view);
+            b.is_well_formed() && leads && me.qc_valid(ctx, &b.justify)
         };
         if blocks.iter().any(|b| !valid(b, self, ctx)) {
             return;
@@ -1056,9 +1098,9 @@ impl HotStuff {
         self.twin = Some(twin);
     }
 
-    fn enqueue(&mut self, tx: Tx) {
+    fn enqueue(&mut self, tx: Tx, arrived: Time) {
         if !self.committed.contains(tx.id) {
-            self.pending.push_back(tx);
+            self.pending.push_back((tx, arrived));
         }
     }
 
@@ -1142,6 +1184,24 @@ impl HotStuff {
     }
 }
 
+/// Reports the proposal behind `block`'s newly committed transactions `fresh` (a subsequence
+/// of its own, in order), and, at the block's proposer, when each had arrived there.
+fn report_proposal(ctx: &mut Ctx<'_, HotStuff>, block: &Block, fresh: &[Tx]) {
+    if block.proposed_at == Time::MAX {
+        return;
+    }
+    ctx.proposal_committed(block.proposed_at, fresh);
+    if block.proposer != ctx.me() {
+        return;
+    }
+    let mut rest = fresh.iter().peekable();
+    for (tx, &arrived) in block.txs.iter().zip(&block.arrived_at) {
+        if rest.next_if(|f| f.id == tx.id).is_some() {
+            ctx.proposer_committed(tx.id, arrived);
+        }
+    }
+}
+
 impl Protocol for HotStuff {
     type Message = HsMsg;
     type Timer = HsTimer;
@@ -1192,12 +1252,13 @@ impl Protocol for HotStuff {
         }
     }
 
-    fn on_request(&mut self, _ctx: &mut Ctx<'_, Self>, tx: Tx) {
+    fn on_request(&mut self, ctx: &mut Ctx<'_, Self>, tx: Tx) {
         if self.behavior == Behavior::Silent {
             return;
         }
-        self.enqueue(tx);
-        self.with_twin(|twin| twin.enqueue(tx));
+        let now = ctx.now();
+        self.enqueue(tx, now);
+        self.with_twin(|twin| twin.enqueue(tx, now));
     }
 
     fn counters(&self) -> Vec<(&'static str, u64)> {

@@ -5,7 +5,7 @@ use std::fmt::{self, Write};
 use std::rc::Rc;
 
 use sim_core::digest::{Fold, hash_words};
-use sim_core::{AggregateSignature, NodeId, NodeSet, Signature, Tx};
+use sim_core::{AggregateSignature, NodeId, NodeSet, Signature, Time, Tx};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct View(pub u64);
@@ -160,6 +160,11 @@ pub struct Block {
     pub txs: Vec<Tx>,
     /// 0 for a correct proposer; an equivocator's second face sets 1 so its block differs.
     pub salt: u64,
+    /// When its proposer made it (`Time::MAX`: not stamped), and when each of `txs` reached
+    /// the proposer: measurement only, for the reference latencies (`stamped`); neither in the
+    /// id nor on the wire.
+    pub proposed_at: Time,
+    pub arrived_at: Vec<Time>,
 }
 
 impl Block {
@@ -173,6 +178,8 @@ impl Block {
             proposer: NodeId(0),
             txs: Vec::new(),
             salt: 0,
+            proposed_at: Time::MAX,
+            arrived_at: Vec::new(),
         }
     }
 
@@ -182,7 +189,24 @@ impl Block {
         assert!(view > parent.view, "a block's view is above its parent's");
         let height = Height(parent.height.0 + 1);
         let id = Block::compute_id(parent.id, view, height, &justify, proposer, &txs, salt);
-        Block { id, view, height, parent: parent.id, justify, proposer, txs, salt }
+        Block {
+            id,
+            view,
+            height,
+            parent: parent.id,
+            justify,
+            proposer,
+            txs,
+            salt,
+            proposed_at: Time::MAX,
+            arrived_at: Vec::new(),
+        }
+    }
+
+    /// The block stamped with its proposal time and its transactions' arrivals at the proposer.
+    pub fn stamped(self, proposed_at: Time, arrived_at: Vec<Time>) -> Block {
+        assert_eq!(arrived_at.len(), self.txs.len(), "one arrival per transaction");
+        Block { proposed_at, arrived_at, ..self }
     }
 
     pub fn compute_id(

@@ -122,6 +122,11 @@
 //! view change started, each recovery asked, and every Byzantine behaviour acting, the PBFT
 //! attacks under the name of the behaviour that makes each alone. `debug_state` lists the
 //! epoch, executed prefix and up to 16 commands not executed (not committed first).
+//!
+//! The references' latencies: a command's coordinator (the replica a client sent it to) reports,
+//! when it commits the command, its arrival there (Bamboo's latency at the proposer) and, on the
+//! slow path, when it sent its PBFT proposal (the prototype's proposal-to-commit latency). The
+//! fast path proposes nothing, so its commands have no proposal-to-commit latency.
 
 pub mod exec;
 pub mod membership;

@@ -71,6 +71,9 @@ struct Collect {
     waiting: bool,
     wait_over: bool,
     done: bool,
+    /// When it sent its PBFT proposal (the slow path's pre-prepare), for the proposal-to-commit
+    /// latency; None on the fast path.
+    proposed_at: Option<Time>,
 }
 
 /// One command's single-shot PBFT instance, as this replica sees it.
@@ -644,6 +647,7 @@ impl Leaderless {
         let c = self.cmds.get_mut(&cmd).expect("known");
         let collect = c.collect.as_mut().expect("collecting");
         collect.done = true;
+        collect.proposed_at = Some(ctx.now());
         let acks: Rc<[Rc<Ack>]> = collect.acks.iter().cloned().collect();
         let tx = c.tx.expect("coordinator has the payload");
         let deps = self.dds_union(acks.iter().map(|a| &a.deps[..]));
@@ -1126,7 +1130,7 @@ impl Leaderless {
         assert!(c.committed.is_none(), "a command commits once");
         c.committed = Some(Rc::new((deps.clone(), proof)));
         // What is left to answer laggards is the payload and the decision with its proof.
-        c.collect = None;
+        let coordinated = c.collect.take().map(|k| (k.proposed_at, c.first_seen));
         c.cons = None;
         c.ack = None;
         c.deps = None;
@@ -1135,6 +1139,9 @@ impl Leaderless {
         ctx.cancel_timer(LlTimer::FastPath(tx.id));
         ctx.cancel_timer(LlTimer::View(tx.id));
         ctx.committed(&tx);
+        if let Some((proposed_at, arrived)) = coordinated {
+            report_coordinated(ctx, tx, proposed_at, arrived);
+        }
         let anchored = self.anchors();
         ctx.record(LlRecord::Committed { tx, deps: deps.clone(), path, anchored });
         self.exec.commit(tx, &deps);
@@ -1254,6 +1261,15 @@ pub fn union<'a>(sets: impl Iterator<Item = &'a [TxId]>, threshold: usize) -> Rc
         }
     }
     counts.into_iter().filter(|&(_, c)| c >= threshold).map(|(id, _)| id).collect()
+}
+
+/// The references' latencies, reported by a command's coordinator when it commits it: its
+/// PBFT proposal (slow path only: the fast path proposes nothing) and its arrival here.
+fn report_coordinated(ctx: &mut Ctx<'_, Leaderless>, tx: Tx, proposed_at: Option<Time>, arrived: Time) {
+    if let Some(at) = proposed_at {
+        ctx.proposal_committed(at, &[tx]);
+    }
+    ctx.proposer_committed(tx.id, arrived);
 }
 
 impl Protocol for Leaderless {

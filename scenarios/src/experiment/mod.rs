@@ -192,8 +192,7 @@ fn run_cases(loaded: &Loaded, runner: Runner<'_>, cases: &[Case], args: &Args) -
 /// None without a search.
 fn search_start_tps(loaded: &Loaded, case: &Case) -> Option<f64> {
     let search = loaded.spec.search.as_ref()?;
-    let variant = loaded.spec.variants.iter().find(|v| case.variant.as_deref() == Some(v.label.as_str()));
-    Some(variant.and_then(|v| v.search_start(case)).unwrap_or(search.start_tps))
+    Some(loaded.variant_of(case).and_then(|v| v.search_start(case)).unwrap_or(search.start_tps))
 }
 
 /// One case's runs: its search, its named rates, or one run.

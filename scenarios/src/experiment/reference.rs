@@ -101,8 +101,7 @@ fn case_value(loaded: &Loaded, case: &Case, what: &str) -> Option<String> {
     if what == "variant" {
         return case.variant.clone();
     }
-    let variant = loaded.spec.variants.iter().find(|v| case.variant.as_deref() == Some(v.label.as_str()))?;
-    variant.keys.get(what).cloned()
+    loaded.variant_of(case)?.keys.get(what).cloned()
 }
 
 /// Two cells equal as numbers when both are numbers, else as text.

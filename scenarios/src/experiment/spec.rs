@@ -264,6 +264,11 @@ pub struct Loaded {
 }
 
 impl Loaded {
+    /// The variant a case belongs to, if the spec has variants.
+    pub fn variant_of(&self, case: &super::cases::Case) -> Option<&Variant> {
+        self.spec.variants.iter().find(|v| case.variant.as_deref() == Some(v.label.as_str()))
+    }
+
     /// Reads and checks the spec at `path` (exit code 2 on any problem).
     pub fn read(path: &Path) -> Result<Loaded, Failure> {
         let text = std::fs::read_to_string(path).map_err(|e| Failure::input(format!("{}: {e}", path.display())))?;

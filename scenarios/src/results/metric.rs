@@ -101,6 +101,14 @@ pub const METRICS: &[Metric] = &[
     m!("execution_p90_ms", "execution p90 (ms)", "ms", 1, |s| s.latency_ms.execution.p90),
     m!("execution_p99_ms", "execution p99 (ms)", "ms", 1, |s| s.latency_ms.execution.p99),
     m!("execution_mean_ms", "execution mean (ms)", "ms", 1, |s| s.latency_ms.execution.mean),
+    m!("proposal_commit_p50_ms", "proposal-to-commit p50 (ms)", "ms", 1, |s| s.latency_ms.proposal_commit.p50),
+    m!("proposal_commit_p90_ms", "proposal-to-commit p90 (ms)", "ms", 1, |s| s.latency_ms.proposal_commit.p90),
+    m!("proposal_commit_p99_ms", "proposal-to-commit p99 (ms)", "ms", 1, |s| s.latency_ms.proposal_commit.p99),
+    m!("proposal_commit_mean_ms", "proposal-to-commit mean (ms)", "ms", 1, |s| s.latency_ms.proposal_commit.mean),
+    m!("proposer_p50_ms", "at the proposer p50 (ms)", "ms", 1, |s| s.latency_ms.proposer.p50),
+    m!("proposer_p90_ms", "at the proposer p90 (ms)", "ms", 1, |s| s.latency_ms.proposer.p90),
+    m!("proposer_p99_ms", "at the proposer p99 (ms)", "ms", 1, |s| s.latency_ms.proposer.p99),
+    m!("proposer_mean_ms", "at the proposer mean (ms)", "ms", 1, |s| s.latency_ms.proposer.mean),
     m!("msgs_per_tx", "messages per committed tx", "messages", 2, |s| s.msgs_per_tx),
     m!("bytes_per_tx", "bytes per committed tx", "B", 0, |s| s.bytes_per_tx),
     m!("messages_per_replica", "messages per replica", "messages", 0, |s| Some(s.messages_per_replica)),
@@ -228,6 +236,10 @@ pub const E2E_P99_ALL_MS: &Metric = named("e2e_p99_all_ms");
 pub const CONSENSUS_P50_MS: &Metric = named("consensus_p50_ms");
 pub const CONSENSUS_P90_MS: &Metric = named("consensus_p90_ms");
 pub const CONSENSUS_P99_MS: &Metric = named("consensus_p99_ms");
+pub const PROPOSAL_COMMIT_P50_MS: &Metric = named("proposal_commit_p50_ms");
+pub const PROPOSAL_COMMIT_P99_MS: &Metric = named("proposal_commit_p99_ms");
+pub const PROPOSER_P50_MS: &Metric = named("proposer_p50_ms");
+pub const PROPOSER_P99_MS: &Metric = named("proposer_p99_ms");
 pub const MSGS_PER_TX: &Metric = named("msgs_per_tx");
 pub const BYTES_PER_TX: &Metric = named("bytes_per_tx");
 pub const CPU_UTIL_MEAN: &Metric = named("cpu_util_mean");
