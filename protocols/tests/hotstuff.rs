@@ -81,6 +81,8 @@ fn run(case: Case) -> RunResult {
         max_timeout: Span::from_millis(10_000),
         list_certificates: false,
         commit_rule: case.rule,
+        leader: Default::default(),
+        leader_order: Vec::new(),
         twins: None,
         bug: None,
     };

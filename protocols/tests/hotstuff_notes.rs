@@ -54,6 +54,8 @@ fn hotstuff(twins: Option<TwinsPlan>, bug: Option<PlantedBug>) -> HotStuffConfig
         max_timeout: Span::from_millis(10_000),
         list_certificates: false,
         commit_rule: CommitRule::ThreeChain,
+        leader: Default::default(),
+        leader_order: Vec::new(),
         twins,
         bug,
     }

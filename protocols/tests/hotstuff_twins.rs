@@ -99,6 +99,8 @@ fn run(r: &Run) -> RunResult {
         max_timeout: Span::from_millis(10_000),
         list_certificates: false,
         commit_rule: r.rule,
+        leader: Default::default(),
+        leader_order: Vec::new(),
         twins: Some(plan),
         bug: r.bug,
     };

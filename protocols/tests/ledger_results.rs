@@ -106,6 +106,8 @@ fn hotstuff(seed: u64, bug: Option<PlantedBug>) -> RunResult {
         max_timeout: Span::from_millis(60_000),
         list_certificates: false,
         commit_rule: CommitRule::ThreeChain,
+        leader: Default::default(),
+        leader_order: Vec::new(),
         twins: None,
         bug,
     };

@@ -116,6 +116,25 @@ const BAD: &[(&str, &str, &[&str], &[&str])] = &[
         &["bad.toml:4", "mars-north1"],
     ),
     ("bad override", VALID, &["workload.rate_tps=-1"], &["--set workload.rate_tps"]),
+    (
+        "leader_order of the wrong length",
+        VALID,
+        &["hotstuff.leader_order=[0, 1, 2]"],
+        &["hotstuff.leader_order", "replicas.n = 4", "each of them once"],
+    ),
+    (
+        "leader_order naming a replica twice",
+        VALID,
+        &["hotstuff.leader_order=[0, 1, 1, 3]"],
+        &["hotstuff.leader_order[2]", "replica 1 is listed twice"],
+    ),
+    (
+        "leader_order naming a replica that does not exist",
+        "duration_s = 2\n[replicas]\nn = 4\n[workload]\nrate_tps = 1\n[hotstuff]\nleader_order = [0, 1, 2, 4]\n",
+        &[],
+        &["bad.toml:7", "hotstuff.leader_order[3]"],
+    ),
+    ("unknown leader policy", VALID, &["hotstuff.leader=\"random\""], &["hotstuff.leader", "reputation"]),
 ];
 
 #[test]

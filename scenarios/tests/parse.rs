@@ -939,6 +939,8 @@ fn defaults_are_filled_in() {
             view_timeout_ms: 1000.0,
             timeout_backoff: 1.0,
             max_timeout_ms: 60_000.0,
+            leader: protocols::hotstuff::LeaderPolicy::RoundRobin,
+            leader_order: vec![],
         }),
         genesis_balance: 1_000_000,
         cpu: Cpu {
@@ -1146,6 +1148,8 @@ fn a_full_example_parses_to_the_expected_scenario() {
             view_timeout_ms: 1500.0,
             timeout_backoff: 1.5,
             max_timeout_ms: 8000.0,
+            leader: protocols::hotstuff::LeaderPolicy::RoundRobin,
+            leader_order: vec![],
         }),
         genesis_balance: 1_000_000,
         cpu: Cpu {

@@ -1,6 +1,6 @@
 //! Basic (unchained) HotStuff: the phases of one view, on the state machine of `mod.rs`.
 //!
-//! View v, leader L = v mod n. Every replica entering v sends L a NEWVIEW with its highest
+//! View v, leader L = leader(v) (round robin: v mod n; `leader.rs`). Every replica entering v sends L a NEWVIEW with its highest
 //! prepare QC; L waits for n-f of them and proposes a block extending the highest (PREPARE).
 //! A replica votes for it under the same rule as chained (extends the lock, or its QC is above
 //! the lock's view). L aggregates n-f prepare votes into a prepare QC and broadcasts it

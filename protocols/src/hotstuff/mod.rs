@@ -6,7 +6,13 @@
 //! view through prepare, pre-commit, commit and decide; it shares everything else with chained
 //! (blocks, certificates, pacemaker, synchronization, batching, Byzantine behaviours).
 //!
-//! The pacemaker: round-robin leaders; on a valid proposal a replica votes to the next leader,
+//! Leaders (`leader.rs`): round robin by default over `HotStuffConfig::leader_order`, or
+//! Bamboo's hash per view, a stable leader (from the committed log), or DiemBFT v4's leader
+//! reputation (elected by certificates); the pacemaker below never changes with the policy,
+//! only who `leader(view)` names (and, for the last two, blocks fetched for a certified chain
+//! are not checked against it).
+//!
+//! The pacemaker: on a valid proposal a replica votes to the next leader,
 //! sends it NEWVIEW(qc_high) and moves on (unless it is that next leader, which waits for n-f
 //! votes, forms the QC and proposes; basic sends NEWVIEW on every view change instead). A view
 //! timeout sends COMPLAIN; n-f complaints form the view-change proof (NEXTVIEW); any QC of a
@@ -93,9 +99,11 @@
 
 mod basic;
 mod execute;
+mod leader;
 mod monitor;
 mod types;
 
+pub use leader::{ELECTION_LAG_VIEWS, LeaderPolicy, bamboo_slot, sha1};
 pub use monitor::{HotStuffMonitor, HsRecord};
 pub use types::{Block, BlockId, Height, HsMsg, Phase, Qc, Short, Tc, View, Wire, complain_digest, vote_digest};
 
@@ -108,6 +116,7 @@ use sim_core::{Ctx, Message, NodeId, NodeSet, Note, Protocol, Span, Time, Tx, Tx
 use crate::common::log_ledger::LogLedger;
 use crate::common::quorum::{Votes, byzantine_quorum};
 use crate::ledger::GENESIS_BALANCE;
+use leader::Election;
 
 /// Blocks committed more than this many heights ago are forgotten; a replica further behind
 /// than this cannot catch up by block synchronization.
@@ -127,6 +136,11 @@ pub struct HotStuffConfig {
     /// Certificates list their n-f signatures (verified one by one) instead of aggregating them.
     pub list_certificates: bool,
     pub commit_rule: CommitRule,
+    /// Who leads each view (`leader.rs`).
+    pub leader: LeaderPolicy,
+    /// The rotation order of the leader policies: a permutation of the replica ids; empty:
+    /// 0..n-1.
+    pub leader_order: Vec<u32>,
     /// The Twins adversary's per-view partitions, which twin replicas apply to their own
     /// copies (`None`: twins, if any, hear and reach everyone).
     pub twins: Option<TwinsPlan>,
@@ -337,6 +351,8 @@ pub struct HotStuff {
     waiting: BTreeMap<BlockId, Vec<(NodeId, Parked)>>,
     n_waiting: usize,
     consecutive_timeouts: u32,
+    /// Who leads each view, and what of the committed log it reads.
+    election: Election,
     stats: Counters,
 }
 
@@ -417,6 +433,12 @@ impl HotStuff {
     pub fn new(cfg: HotStuffConfig) -> HotStuff {
         assert!(cfg.batch_size >= 1 && cfg.view_timeout > Span::ZERO && cfg.backoff_permille >= 1000);
         let genesis = Rc::new(Block::genesis());
+        let chain_views = match cfg.commit_rule {
+            CommitRule::ThreeChain => 3,
+            CommitRule::TwoChain => 2,
+            CommitRule::Basic => 1,
+        };
+        let election = Election::new(cfg.leader, &cfg.leader_order, chain_views);
         let mut by_height = BTreeSet::new();
         by_height.insert((genesis.height, genesis.id));
         HotStuff {
@@ -452,6 +474,7 @@ impl HotStuff {
             waiting: BTreeMap::new(),
             n_waiting: 0,
             consecutive_timeouts: 0,
+            election,
             stats: Counters::default(),
         }
     }
@@ -469,7 +492,7 @@ impl HotStuff {
     }
 
     fn leader(&self, view: View) -> NodeId {
-        view.leader(self.n)
+        self.election.leader(view, self.n)
     }
 
     fn is_basic(&self) -> bool {
@@ -564,8 +587,15 @@ impl HotStuff {
             self.wait_for(ctx, block, from, Parked::Qc(qc));
             return;
         }
+        self.observe_qc(&qc);
         if qc.view > self.qc_high.view {
             self.qc_high = qc.clone();
+            // A leader policy that reads the committed log: the commit rule runs on every QC
+            // adopted, so that a replica behind on commits catches up without first agreeing
+            // with the others on a leader (which needs its log).
+            if self.election.reads_log() && !self.is_basic() {
+                self.update(ctx, &qc);
+            }
         }
         if qc.view >= self.view {
             self.consecutive_timeouts = 0;
@@ -675,7 +705,10 @@ impl HotStuff {
     // ----- handling a proposal -----
 
     fn on_propose(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, block: Rc<Block>) {
-        if from != block.proposer || block.proposer != self.leader(block.view) || !block.is_well_formed() {
+        if from != block.proposer || !block.is_well_formed() {
+            return;
+        }
+        if block.proposer != self.leader(block.view) && !self.elected_by_parent(&block) {
             return;
         }
         if !self.qc_valid(ctx, &block.justify) {
@@ -700,7 +733,7 @@ impl HotStuff {
         if self.is_basic() {
             return; // the leader's certificates drive the next phases (basic.rs)
         }
-        self.update(ctx, &block);
+        self.update(ctx, &block.justify);
         let next_leader = self.leader(self.view.next());
         if next_leader != ctx.me() {
             let msg = HsMsg::NewView { view: self.view.next(), qc: self.qc_high.clone(), wire: self.wire() };
@@ -710,6 +743,20 @@ impl HotStuff {
     }
 
     /// Stores a block whose parent is known; otherwise asks `from` for the parent first.
+    /// Whether a proposal from a replica this one does not take for the view's leader should
+    /// wait for its parent: with a policy under which replicas may disagree on leaders, the
+    /// parent's certificate may elect the proposer (`leader.rs`).
+    fn elected_by_parent(&self, block: &Block) -> bool {
+        self.election.is_local() && !self.blocks.contains_key(&block.parent)
+    }
+
+    /// Lets a valid certificate whose block this replica holds elect a leader (reputation).
+    fn observe_qc(&mut self, qc: &Qc) {
+        let blocks = &self.blocks;
+        let block_of = |id: BlockId| blocks.get(&id).map(|b| b.as_ref());
+        self.election.certified(qc, block_of, self.view, (self.n, self.f));
+    }
+
     fn insert_block(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, block: &Rc<Block>) -> bool {
         if self.blocks.contains_key(&block.id) {
             return true;
@@ -724,6 +771,7 @@ impl HotStuff {
         }
         self.blocks.insert(block.id, Rc::clone(block));
         self.by_height.insert((block.height, block.id));
+        self.observe_qc(&block.justify);
         self.wake(ctx, block.id);
         true
     }
@@ -776,8 +824,8 @@ impl HotStuff {
     /// Algorithm 1's UPDATE: lock on the two-chain head, commit the three-chain head (or, with
     /// the two-chain rule, lock on the one-chain head and commit the two-chain head). Locks
     /// move by view (`lock_on`), unlike Algorithm 1, which compares heights.
-    fn update(&mut self, ctx: &mut Ctx<'_, Self>, b_star: &Block) {
-        let b2 = Rc::clone(self.block(b_star.justify.block));
+    fn update(&mut self, ctx: &mut Ctx<'_, Self>, justify: &Qc) {
+        let b2 = Rc::clone(self.block(justify.block));
         if self.cfg.commit_rule == CommitRule::TwoChain {
             return self.update_two_chain(ctx, &b2);
         }
@@ -823,6 +871,7 @@ impl HotStuff {
             let fresh: Vec<Tx> = block.txs.iter().copied().filter(|tx| self.committed.insert(tx.id)).collect();
             ctx.commit(block.height.0, block.id, &fresh);
             report_proposal(ctx, block, &fresh);
+            self.election.committed(block);
             self.execute(ctx, &fresh);
             self.stats.blocks_committed += 1;
             self.stats.txs_committed += fresh.len() as u64;
@@ -1005,7 +1054,8 @@ impl HotStuff {
 
     fn on_block_response(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, blocks: Vec<Rc<Block>>) {
         let valid = |b: &Rc<Block>, me: &Self, ctx: &mut Ctx<'_, Self>| {
-            b.is_well_formed() && b.proposer == me.leader(b.view) && me.qc_valid(ctx, &b.justify)
+            let leads = me.election.is_local() || b.proposer == me.leader(b.view);
+            b.is_well_formed() && leads && me.qc_valid(ctx, &b.justify)
         };
         if blocks.iter().any(|b| !valid(b, self, ctx)) {
             return;
@@ -1095,6 +1145,9 @@ impl HotStuff {
         self.n = ctx.n();
         self.f = ctx.f();
         self.quorum = byzantine_quorum(self.n, self.f);
+        let mut order = self.cfg.leader_order.clone();
+        order.sort_unstable();
+        assert!(order.is_empty() || order.iter().copied().eq(0..self.n), "leader_order: a permutation of 0..n");
         if self.cfg.bug == Some(PlantedBug::QuorumMinusOne) {
             self.quorum -= 1;
         }

@@ -1,13 +1,13 @@
 //! HotStuff at the boundary: its `[hotstuff]` section (declared, read and checked here), its behaviours, the n and f it tolerates, its lowered
 //! configuration and how a run of it is built (one `HotStuff` per replica, `HotStuffMonitor`).
 
-use protocols::hotstuff::{self as hs, CommitRule, HotStuffConfig, HotStuffMonitor};
+use protocols::hotstuff::{self as hs, CommitRule, HotStuffConfig, HotStuffMonitor, LeaderPolicy};
 use sim_core::adversary::Mode;
 use sim_core::workload::Workload;
 use sim_core::{SimConfig, Simulation, Span};
 
 use super::{Boundary, Ran, Reading, Run, SummaryRows, drive};
-use crate::reader::{self, Bounds, Ctx, FieldTable, Origin, TIMEOUT_MS, table};
+use crate::reader::{self, Bounds, Ctx, FieldTable, Origin, TIMEOUT_MS, Value, found, table};
 
 pub struct Module;
 
@@ -35,6 +35,10 @@ pub struct HotStuff {
     /// Multiplier of the view timeout after each consecutive timeout; 1 = no backoff.
     pub timeout_backoff: f64,
     pub max_timeout_ms: f64,
+    /// Who leads each view.
+    pub leader: LeaderPolicy,
+    /// The rotation order, a permutation of the replica ids; empty: 0..n-1.
+    pub leader_order: Vec<u32>,
 }
 
 /// How a quorum certificate carries its n-f signatures. The boundary's own: the protocol takes a
@@ -52,6 +56,9 @@ const U32_MAX: i128 = u32::MAX as i128;
 /// The values of `variant` and `certificate`, in the order of their declared names.
 pub(crate) const VARIANTS: &[CommitRule] = &[CommitRule::ThreeChain, CommitRule::TwoChain, CommitRule::Basic];
 pub(crate) const CERTIFICATES: &[Certificate] = &[Certificate::Aggregate, Certificate::List];
+/// The values of `leader`, in the order of its declared names.
+pub(crate) const LEADERS: &[LeaderPolicy] =
+    &[LeaderPolicy::RoundRobin, LeaderPolicy::Hash, LeaderPolicy::Stable, LeaderPolicy::Reputation];
 
 table!(fields, "hotstuff", "hotstuff", list = false, {
     variant: OneOf(&["chained", "two_chain", "basic"]), Str("chained"), "",
@@ -64,10 +71,14 @@ table!(fields, "hotstuff", "hotstuff", list = false, {
         "each consecutive timeout multiplies the view timeout by this; 1 = no backoff";
     max_timeout_ms: Number(TIMEOUT_MS), Num(60_000.0), "{bounds}; >= `view_timeout_ms`",
         "the backoff never raises the timeout above this";
+    leader: OneOf(&["round_robin", "hash", "stable", "reputation"]), Str("round_robin"), "",
+        "who leads view v, over the rotation `leader_order`: `round_robin` its (v mod n)-th replica; `hash` Bamboo's hash-random leader (the last replica of the order for views 1-3, then the first 8 bytes of SHA-1 of the decimal text of v + 1, big-endian, mod n); `stable` the proposer of the last committed block keeps leading; while no block has committed for 5 views (or none yet), each replica of the order in turn leads 5 consecutive views (1-5 the first, 6-10 the second, ...); `reputation` DiemBFT v4's leader reputation: the certificate of view w, if its block directly extends view w - 1's, elects the leader of w + 2 among the signers of the certificates of the last n blocks of its chain, minus the proposers of the last f, picked by w (a view no certificate elects: round robin, each replica for 3 consecutive views, 2 under two_chain, 1 under basic). Correct replicas agree in the happy path (`stable`: same log prefix; `reputation`: same certificate); one that does not may name another leader, which costs a view change, never safety";
+    leader_order: Ints, Computed("`[]`: 0 to n-1"), "a permutation of 0 to n-1 (each id once, n of them)",
+        "the rotation order of the leader policy, as replica ids";
 });
 
 /// `[hotstuff]`: checked on its own, whatever the protocol.
-fn read_section(c: &mut Ctx<'_>, top: &reader::Section<'_>) -> Option<HotStuff> {
+fn read_section(c: &mut Ctx<'_>, top: &reader::Section<'_>, at: &Reading) -> Option<HotStuff> {
     use fields as F;
     let sec = c.section(top, "hotstuff");
     c.leaf_keys(&sec, &F::TABLE);
@@ -77,6 +88,8 @@ fn read_section(c: &mut Ctx<'_>, top: &reader::Section<'_>) -> Option<HotStuff> 
     let timeout = c.num(&sec, &F::view_timeout_ms);
     let backoff = c.num(&sec, &F::timeout_backoff);
     let max_timeout = c.num(&sec, &F::max_timeout_ms);
+    let leader = c.pick(&sec, &F::leader, LEADERS);
+    let order = read_leader_order(c, &sec, at.n.filter(|_| at.runs));
     let max_timeout = max_timeout.filter(|max| {
         let Some(timeout) = &timeout else { return true };
         let ok = max.v >= timeout.v;
@@ -95,7 +108,39 @@ fn read_section(c: &mut Ctx<'_>, top: &reader::Section<'_>) -> Option<HotStuff> 
         view_timeout_ms: timeout?.v,
         timeout_backoff: backoff?.v,
         max_timeout_ms: max_timeout?.v,
+        leader: leader?.v,
+        leader_order: order?,
     })
+}
+
+/// `leader_order = [2, 0, 3, 1]`: each replica id once (n of them, when n is known); empty when
+/// absent.
+fn read_leader_order(c: &mut Ctx<'_>, sec: &reader::Section<'_>, n: Option<u32>) -> Option<Vec<u32>> {
+    let field = sec.field(fields::leader_order.key);
+    let Some(node) = sec.get(fields::leader_order.key) else { return Some(Vec::new()) };
+    let help = || Some("list every replica id once, like [2, 0, 3, 1] for n = 4, or remove leader_order".to_string());
+    let Value::Array(items) = &node.value else {
+        let message = format!("expected a list of replica ids, like [2, 0, 3, 1], found {}", found(&node.value));
+        return c.bad(node, &field, message, help());
+    };
+    let hi = n.map_or(i128::from(u32::MAX), |n| i128::from(n) - 1);
+    let mut ids = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let item_field = format!("{field}[{i}]");
+        let id = c.node_int(item, &item_field, (0, hi))?;
+        let id = u32::try_from(id).ok()?;
+        if ids.contains(&id) {
+            return c.bad(item, &item_field, format!("replica {id} is listed twice"), help());
+        }
+        ids.push(id);
+    }
+    match n {
+        Some(n) if ids.len() != n as usize => {
+            let message = format!("lists {} replicas, but replicas.n = {n}: it must list each of them once", ids.len());
+            c.bad(node, &field, message, help())
+        }
+        _ => Some(ids),
+    }
 }
 
 impl Boundary for Module {
@@ -136,19 +181,34 @@ impl Boundary for Module {
         Some(Behavior::Twins)
     }
 
-    fn read(c: &mut Ctx<'_>, top: &reader::Section<'_>, _: &Reading) -> Option<HotStuff> {
-        read_section(c, top)
+    fn read(c: &mut Ctx<'_>, top: &reader::Section<'_>, at: &Reading) -> Option<HotStuff> {
+        read_section(c, top, at)
+    }
+
+    fn fit(h: &mut HotStuff, n: u32, _: f64) {
+        if h.leader_order.len() != n as usize {
+            h.leader_order.clear();
+        }
     }
 
     fn write(h: &HotStuff) -> Result<Vec<(&'static str, toml::Value)>, String> {
-        Ok(vec![
+        let mut keys = vec![
             ("variant", fields::variant.name_of(VARIANTS, h.variant).into()),
             ("certificate", fields::certificate.name_of(CERTIFICATES, h.certificate).into()),
             ("batch_size", i64::from(h.batch_size).into()),
             ("view_timeout_ms", h.view_timeout_ms.into()),
             ("timeout_backoff", h.timeout_backoff.into()),
             ("max_timeout_ms", h.max_timeout_ms.into()),
-        ])
+        ];
+        // Written only when set, so that scenarios written before them read back byte for byte.
+        if h.leader != LeaderPolicy::RoundRobin {
+            keys.push(("leader", fields::leader.name_of(LEADERS, h.leader).into()));
+        }
+        if !h.leader_order.is_empty() {
+            let order: Vec<toml::Value> = h.leader_order.iter().map(|&id| i64::from(id).into()).collect();
+            keys.push(("leader_order", order.into()));
+        }
+        Ok(keys)
     }
 
     fn tolerates(_: &HotStuff, n: u32, f: u32) -> bool {
@@ -182,6 +242,8 @@ impl Boundary for Module {
             max_timeout: Span::from_millis_f64(h.max_timeout_ms),
             list_certificates: h.certificate == Certificate::List,
             commit_rule: h.variant,
+            leader: h.leader,
+            leader_order: h.leader_order.clone(),
             // The twins play the network's own plan.
             twins: match &sim.adversary.mode {
                 Mode::Twins(plan) => Some(plan.clone()),
