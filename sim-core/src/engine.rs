@@ -9,7 +9,7 @@ use crate::checker::Violation;
 use crate::cpu::{CpuConfig, RecentBusy};
 use crate::crypto::{CryptoMode, RealCrypto};
 use crate::ids::{AccountId, NodeId, Tx, TxId, TxResult};
-use crate::net::{KindName, KindStats, LinkStats, NetConfig, Network, Route};
+use crate::net::{KindName, KindStats, LinkStats, NetConfig, Network, Route, Wire};
 use crate::observe::{Observer, TxRecord};
 use crate::protocol::{Class, Ctx, Dest, ItemTally, Message, Monitor, NoMonitor, Outbox, Protocol, TimerOp};
 use crate::queue::EventQueue;
@@ -1072,9 +1072,13 @@ impl<P: Protocol> Simulation<P> {
         if let Payload::Proto(m) = &payload {
             self.count_items(from, m.items(), true);
         }
-        let Route::Arrives { at: on_time, downlink } =
-            self.net.send(self.now, from, to, size, payload.kind(), payload.class(), &mut self.net_rng)
-        else {
+        let Route::Arrives { at: on_time, downlink } = self.net.send(
+            self.now,
+            from,
+            to,
+            Wire { size, kind: payload.kind(), class: payload.class() },
+            &mut self.net_rng,
+        ) else {
             self.sent(from, to, size, msg, &payload, Fate::Lost);
             return;
         };

@@ -111,6 +111,22 @@ pub struct SpikeSpec {
     pub extra_delay: Span,
 }
 
+/// What the network needs to know of a message: its bytes, its kind (for the traffic
+/// counters) and its queueing class.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Wire {
+    pub size: u32,
+    pub kind: usize,
+    pub class: Class,
+}
+
+impl Wire {
+    /// A message of the `Normal` class.
+    pub fn normal(size: u32, kind: usize) -> Wire {
+        Wire { size, kind, class: Class::Normal }
+    }
+}
+
 /// Why a message was not delivered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Drop {
@@ -280,18 +296,9 @@ impl Network {
             .all(|p| !(p.start <= now && now < p.heal) || p.groups_of[a.idx()] & p.groups_of[b.idx()] != 0)
     }
 
-    /// Hands a message of `size` bytes, kind `kind` and queueing class `class` from `from` to
-    /// `to` at `now`.
-    pub fn send(
-        &mut self,
-        now: Time,
-        from: NodeId,
-        to: NodeId,
-        size: u32,
-        kind: usize,
-        class: Class,
-        rng: &mut SimRng,
-    ) -> Route {
+    /// Hands a message (`wire`: its size, kind and queueing class) from `from` to `to` at `now`.
+    pub fn send(&mut self, now: Time, from: NodeId, to: NodeId, wire: Wire, rng: &mut SimRng) -> Route {
+        let Wire { size, kind, class } = wire;
         assert_ne!(from, to, "self-messages bypass the network");
         let stats = &mut self.stats[from.idx()];
         stats.msgs_sent += 1;
@@ -434,8 +441,8 @@ mod tests {
     fn uplink_serializes_back_to_back_messages() {
         let mut n = net(8_000_000, Jitter::None); // 1 byte per microsecond
         let mut rng = Streams::new(1).stream("t");
-        let a = n.send(Time::ZERO, NodeId(0), NodeId(1), 1000, 0, Class::Normal, &mut rng);
-        let b = n.send(Time::ZERO, NodeId(0), NodeId(2), 1000, 0, Class::Normal, &mut rng);
+        let a = n.send(Time::ZERO, NodeId(0), NodeId(1), Wire::normal(1000, 0), &mut rng);
+        let b = n.send(Time::ZERO, NodeId(0), NodeId(2), Wire::normal(1000, 0), &mut rng);
         assert_eq!(a, Route::Arrives { at: Time(1_000_000 + 10_000_000), downlink: false });
         assert_eq!(b, Route::Arrives { at: Time(2_000_000 + 10_000_000), downlink: false });
     }
@@ -450,20 +457,22 @@ mod tests {
         };
         let ms = |x: u64| Time(x * 1_000_000);
         // A 1 MB block, then a 250-byte vote: the vote leaves after 250 us, not after the block.
-        let block = at(n.send(Time::ZERO, NodeId(0), NodeId(1), 1_000_000, 0, Class::Normal, &mut rng));
-        let vote = at(n.send(Time::ZERO, NodeId(0), NodeId(2), 250, 0, Class::Urgent, &mut rng));
+        let block = at(n.send(Time::ZERO, NodeId(0), NodeId(1), Wire::normal(1_000_000, 0), &mut rng));
+        let vote =
+            at(n.send(Time::ZERO, NodeId(0), NodeId(2), Wire { size: 250, kind: 0, class: Class::Urgent }, &mut rng));
         assert_eq!(block, ms(1000 + 10));
         assert_eq!(vote, Time(250_000) + Span::from_millis(10));
         // The next normal message queues behind the block and the vote's 250 us.
-        let next = at(n.send(Time::ZERO, NodeId(0), NodeId(1), 1000, 0, Class::Normal, &mut rng));
+        let next = at(n.send(Time::ZERO, NodeId(0), NodeId(1), Wire::normal(1000, 0), &mut rng));
         assert_eq!(next, Time(1_000_000_000 + 250_000 + 1_000_000) + Span::from_millis(10));
         // Urgent messages queue behind urgent ones only.
-        let vote2 = at(n.send(Time::ZERO, NodeId(0), NodeId(2), 250, 0, Class::Urgent, &mut rng));
+        let vote2 =
+            at(n.send(Time::ZERO, NodeId(0), NodeId(2), Wire { size: 250, kind: 0, class: Class::Urgent }, &mut rng));
         assert_eq!(vote2, Time(500_000) + Span::from_millis(10));
         // On an idle link an urgent message is followed, not overtaken, by a normal one.
         let later = ms(5000);
-        let v = at(n.send(later, NodeId(0), NodeId(1), 1000, 0, Class::Urgent, &mut rng));
-        let b = at(n.send(later, NodeId(0), NodeId(1), 1000, 0, Class::Normal, &mut rng));
+        let v = at(n.send(later, NodeId(0), NodeId(1), Wire { size: 1000, kind: 0, class: Class::Urgent }, &mut rng));
+        let b = at(n.send(later, NodeId(0), NodeId(1), Wire::normal(1000, 0), &mut rng));
         assert_eq!((v, b), (later + Span::from_millis(11), later + Span::from_millis(12)));
     }
 
@@ -472,10 +481,10 @@ mod tests {
         let mut n = net(0, Jitter::None);
         let mut rng = Streams::new(1).stream("t");
         let t = Time::from_secs_f64(1.5);
-        assert_eq!(n.send(t, NodeId(0), NodeId(2), 10, 0, Class::Normal, &mut rng), Route::Dropped(Drop::Partitioned));
-        assert!(matches!(n.send(t, NodeId(0), NodeId(1), 10, 0, Class::Normal, &mut rng), Route::Arrives { .. }));
+        assert_eq!(n.send(t, NodeId(0), NodeId(2), Wire::normal(10, 0), &mut rng), Route::Dropped(Drop::Partitioned));
+        assert!(matches!(n.send(t, NodeId(0), NodeId(1), Wire::normal(10, 0), &mut rng), Route::Arrives { .. }));
         let healed = Time::from_secs_f64(2.0);
-        assert!(matches!(n.send(healed, NodeId(0), NodeId(2), 10, 0, Class::Normal, &mut rng), Route::Arrives { .. }));
+        assert!(matches!(n.send(healed, NodeId(0), NodeId(2), Wire::normal(10, 0), &mut rng), Route::Arrives { .. }));
     }
 
     #[test]
@@ -496,17 +505,17 @@ mod tests {
             Route::Dropped(d) => panic!("dropped: {d:?}"),
         };
         assert_eq!(
-            at(n.send(before, NodeId(0), NodeId(1), 1, 0, Class::Normal, &mut rng)),
+            at(n.send(before, NodeId(0), NodeId(1), Wire::normal(1, 0), &mut rng)),
             before + Span::from_millis(10)
         );
         let during = Time::from_secs_f64(3.99);
-        let late = at(n.send(during, NodeId(0), NodeId(1), 1, 0, Class::Normal, &mut rng));
+        let late = at(n.send(during, NodeId(0), NodeId(1), Wire::normal(1, 0), &mut rng));
         assert_eq!(late, during + Span::from_millis(60));
         // Sent after the spike ends, it would overtake the last message: FIFO holds it back.
-        assert_eq!(at(n.send(end, NodeId(0), NodeId(1), 1, 0, Class::Normal, &mut rng)), late);
+        assert_eq!(at(n.send(end, NodeId(0), NodeId(1), Wire::normal(1, 0), &mut rng)), late);
         n.cfg.spikes[0].loss_ppb = 1_000_000_000;
-        assert_eq!(n.send(during, NodeId(0), NodeId(2), 1, 0, Class::Normal, &mut rng), Route::Dropped(Drop::Lost));
-        assert!(matches!(n.send(end, NodeId(0), NodeId(2), 1, 0, Class::Normal, &mut rng), Route::Arrives { .. }));
+        assert_eq!(n.send(during, NodeId(0), NodeId(2), Wire::normal(1, 0), &mut rng), Route::Dropped(Drop::Lost));
+        assert!(matches!(n.send(end, NodeId(0), NodeId(2), Wire::normal(1, 0), &mut rng), Route::Arrives { .. }));
     }
 
     #[test]
@@ -515,7 +524,7 @@ mod tests {
         let mut rng = Streams::new(3).stream("t");
         let mut last = Time::ZERO;
         for i in 0..1000 {
-            let Route::Arrives { at, .. } = n.send(Time(i * 1000), NodeId(0), NodeId(1), 1, 0, Class::Normal, &mut rng)
+            let Route::Arrives { at, .. } = n.send(Time(i * 1000), NodeId(0), NodeId(1), Wire::normal(1, 0), &mut rng)
             else {
                 panic!("no loss configured")
             };
