@@ -9,9 +9,9 @@ use crate::checker::Violation;
 use crate::cpu::{CpuConfig, RecentBusy};
 use crate::crypto::{CryptoMode, RealCrypto};
 use crate::ids::{AccountId, NodeId, Tx, TxId, TxResult};
-use crate::net::{KindName, KindStats, LinkStats, NetConfig, Network, Route};
+use crate::net::{KindName, KindStats, LinkStats, NetConfig, Network, Route, Wire};
 use crate::observe::{Observer, TxRecord};
-use crate::protocol::{Ctx, Dest, ItemTally, Message, Monitor, NoMonitor, Outbox, Protocol, TimerOp};
+use crate::protocol::{Class, Ctx, Dest, ItemTally, Message, Monitor, NoMonitor, Outbox, Protocol, TimerOp};
 use crate::queue::EventQueue;
 use crate::record::{Detail, Entry, EventSink, Fate, HandlerInput, Record, Recorder};
 use crate::rng::{SimRng, Streams};
@@ -179,6 +179,14 @@ impl<M: Message> Payload<M> {
             Payload::Request(_) => REQUEST_KIND,
             Payload::Reply(_) => REPLY_KIND,
             Payload::Proto(msg) => FIRST_PROTOCOL_KIND + msg.kind(),
+        }
+    }
+
+    /// How it queues on finite links: client requests and replies are `Normal`.
+    fn class(&self) -> Class {
+        match self {
+            Payload::Request(_) | Payload::Reply(_) => Class::Normal,
+            Payload::Proto(msg) => msg.class(),
         }
     }
 }
@@ -648,7 +656,7 @@ impl<P: Protocol> Simulation<P> {
         match event {
             Event::Deliver { to, from, size, msg, payload } => self.deliver(to, from, size, msg, payload),
             Event::Downlink { to, from, size, msg, payload } => {
-                let at = self.net.through_downlink(self.now, to, size);
+                let at = self.net.through_downlink(self.now, to, size, payload.class());
                 self.queue.push(at, Event::Deliver { to, from, size, msg, payload });
             }
             Event::Timer { node, timer, generation } => self.fire_timer(node, timer, generation),
@@ -1064,9 +1072,13 @@ impl<P: Protocol> Simulation<P> {
         if let Payload::Proto(m) = &payload {
             self.count_items(from, m.items(), true);
         }
-        let Route::Arrives { at: on_time, downlink } =
-            self.net.send(self.now, from, to, size, payload.kind(), &mut self.net_rng)
-        else {
+        let Route::Arrives { at: on_time, downlink } = self.net.send(
+            self.now,
+            from,
+            to,
+            Wire { size, kind: payload.kind(), class: payload.class() },
+            &mut self.net_rng,
+        ) else {
             self.sent(from, to, size, msg, &payload, Fate::Lost);
             return;
         };

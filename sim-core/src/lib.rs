@@ -30,7 +30,7 @@ pub use engine::{
     FaultAction, FaultAt, Limit, Limits, LivenessCheck, NodeReport, RunResult, SendPolicy, SimConfig, Simulation, Stop,
 };
 pub use ids::{AccountId, NodeId, Tx, TxId, TxResult};
-pub use protocol::{AggregateSignature, Ctx, ItemTally, Message, Monitor, NoMonitor, Protocol, Signature};
+pub use protocol::{AggregateSignature, Class, Ctx, ItemTally, Message, Monitor, NoMonitor, Protocol, Signature};
 pub use record::{Detail, Entry, EventSink, Fate, FlightRecorder, HandlerInput, Note, Record};
 pub use rng::{SimRng, Streams};
 pub use time::{Span, Time};

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use crate::NodeId;
 use crate::cpu::RecentBusy;
+use crate::protocol::Class;
 use crate::rng::SimRng;
 use crate::time::{Span, Time};
 
@@ -110,6 +111,22 @@ pub struct SpikeSpec {
     pub extra_delay: Span,
 }
 
+/// What the network needs to know of a message: its bytes, its kind (for the traffic
+/// counters) and its queueing class.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Wire {
+    pub size: u32,
+    pub kind: usize,
+    pub class: Class,
+}
+
+impl Wire {
+    /// A message of the `Normal` class.
+    pub fn normal(size: u32, kind: usize) -> Wire {
+        Wire { size, kind, class: Class::Normal }
+    }
+}
+
 /// Why a message was not delivered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Drop {
@@ -199,6 +216,10 @@ pub struct Network {
     cfg: NetConfig,
     uplink_free: Vec<Time>,
     downlink_free: Vec<Time>,
+    /// When each link's urgent messages (`Class::Urgent`) are all out; never later than the
+    /// `_free` time of the same link, which counts both classes.
+    uplink_urgent_free: Vec<Time>,
+    downlink_urgent_free: Vec<Time>,
     /// Last arrival per directed link; kept only when jitter or a spike could reorder a FIFO link.
     last_arrival: BTreeMap<(u32, u32), Time>,
     crashed: Vec<bool>,
@@ -222,6 +243,8 @@ impl Network {
         Network {
             uplink_free: vec![Time::ZERO; n_nodes],
             downlink_free: vec![Time::ZERO; n_nodes],
+            uplink_urgent_free: vec![Time::ZERO; n_nodes],
+            downlink_urgent_free: vec![Time::ZERO; n_nodes],
             last_arrival: BTreeMap::new(),
             crashed: vec![false; n_nodes],
             stats: vec![LinkStats::default(); n_nodes],
@@ -273,8 +296,9 @@ impl Network {
             .all(|p| !(p.start <= now && now < p.heal) || p.groups_of[a.idx()] & p.groups_of[b.idx()] != 0)
     }
 
-    /// Hands a message of `size` bytes and kind `kind` from `from` to `to` at `now`.
-    pub fn send(&mut self, now: Time, from: NodeId, to: NodeId, size: u32, kind: usize, rng: &mut SimRng) -> Route {
+    /// Hands a message (`wire`: its size, kind and queueing class) from `from` to `to` at `now`.
+    pub fn send(&mut self, now: Time, from: NodeId, to: NodeId, wire: Wire, rng: &mut SimRng) -> Route {
+        let Wire { size, kind, class } = wire;
         assert_ne!(from, to, "self-messages bypass the network");
         let stats = &mut self.stats[from.idx()];
         stats.msgs_sent += 1;
@@ -289,7 +313,7 @@ impl Network {
         }
         let extra = if between_replicas { self.spike(now, rng) } else { Some(Span::ZERO) };
         let Some(extra) = extra else { return self.drop(from, Drop::Lost) };
-        let depart = self.leave_uplink(now, from, size);
+        let depart = self.leave_uplink(now, from, size, class);
         let mut at = depart + self.base_delay(from, to) + self.cfg.jitter.sample(rng) + extra;
         if self.cfg.fifo && (self.cfg.jitter != Jitter::None || !self.cfg.spikes.is_empty()) {
             let last = self.last_arrival.entry((from.0, to.0)).or_insert(Time::ZERO);
@@ -312,29 +336,26 @@ impl Network {
         Some(extra)
     }
 
-    fn leave_uplink(&mut self, now: Time, from: NodeId, size: u32) -> Time {
+    fn leave_uplink(&mut self, now: Time, from: NodeId, size: u32, class: Class) -> Time {
         let bps = self.cfg.nodes[from.idx()].uplink_bps;
         if bps == 0 {
             return now;
         }
-        let start = now.max(self.uplink_free[from.idx()]);
         let busy = Span::transmission(size as u64, bps);
         self.uplink_recent[from.idx()].add(now, busy);
-        let done = start + busy;
-        self.uplink_free[from.idx()] = done;
-        done
+        let i = from.idx();
+        queue_on(&mut self.uplink_free[i], &mut self.uplink_urgent_free[i], now, busy, class)
     }
 
-    /// A message reached `to`'s downlink at `now`: when it has been fully received.
-    pub fn through_downlink(&mut self, now: Time, to: NodeId, size: u32) -> Time {
+    /// A message of class `class` reached `to`'s downlink at `now`: when it has been fully
+    /// received.
+    pub fn through_downlink(&mut self, now: Time, to: NodeId, size: u32, class: Class) -> Time {
         let bps = self.cfg.nodes[to.idx()].downlink_bps;
         assert!(bps > 0, "only finite downlinks queue");
-        let start = now.max(self.downlink_free[to.idx()]);
         let busy = Span::transmission(size as u64, bps);
         self.downlink_recent[to.idx()].add(now, busy);
-        let done = start + busy;
-        self.downlink_free[to.idx()] = done;
-        done
+        let i = to.idx();
+        queue_on(&mut self.downlink_free[i], &mut self.downlink_urgent_free[i], now, busy, class)
     }
 
     /// A message is about to be handed to `to` at `now`: false if it must be dropped.
@@ -362,6 +383,30 @@ impl Network {
     fn drop(&mut self, from: NodeId, why: Drop) -> Route {
         self.stats[from.idx()].msgs_dropped += 1;
         Route::Dropped(why)
+    }
+}
+
+/// One link direction of finite bandwidth: when a message taking `busy` to transmit, handed
+/// over at `now`, is out. `free` is when everything queued is out, `urgent_free` when the
+/// urgent messages are. A normal message queues behind everything; an urgent one only behind
+/// urgent ones, and pushes the normal backlog back by `busy` (the link's bytes are conserved:
+/// normal messages queued later start that much later; those already queued keep their times,
+/// as a packet-level priority queue would delay them, the simplification this model makes).
+/// With normal messages only, this is one FIFO queue, as before classes existed.
+fn queue_on(free: &mut Time, urgent_free: &mut Time, now: Time, busy: Span, class: Class) -> Time {
+    match class {
+        Class::Normal => {
+            let done = now.max(*free) + busy;
+            *free = done;
+            done
+        }
+        Class::Urgent => {
+            let start = now.max(*urgent_free);
+            let done = start + busy;
+            *urgent_free = done;
+            *free = if *free > start { *free + busy } else { done };
+            done
+        }
     }
 }
 
@@ -396,10 +441,39 @@ mod tests {
     fn uplink_serializes_back_to_back_messages() {
         let mut n = net(8_000_000, Jitter::None); // 1 byte per microsecond
         let mut rng = Streams::new(1).stream("t");
-        let a = n.send(Time::ZERO, NodeId(0), NodeId(1), 1000, 0, &mut rng);
-        let b = n.send(Time::ZERO, NodeId(0), NodeId(2), 1000, 0, &mut rng);
+        let a = n.send(Time::ZERO, NodeId(0), NodeId(1), Wire::normal(1000, 0), &mut rng);
+        let b = n.send(Time::ZERO, NodeId(0), NodeId(2), Wire::normal(1000, 0), &mut rng);
         assert_eq!(a, Route::Arrives { at: Time(1_000_000 + 10_000_000), downlink: false });
         assert_eq!(b, Route::Arrives { at: Time(2_000_000 + 10_000_000), downlink: false });
+    }
+
+    #[test]
+    fn an_urgent_message_overtakes_the_normal_backlog_and_pushes_it_back() {
+        let mut n = net(8_000_000, Jitter::None); // 1 byte per microsecond
+        let mut rng = Streams::new(1).stream("t");
+        let at = |r: Route| match r {
+            Route::Arrives { at, .. } => at,
+            Route::Dropped(d) => panic!("dropped: {d:?}"),
+        };
+        let ms = |x: u64| Time(x * 1_000_000);
+        // A 1 MB block, then a 250-byte vote: the vote leaves after 250 us, not after the block.
+        let block = at(n.send(Time::ZERO, NodeId(0), NodeId(1), Wire::normal(1_000_000, 0), &mut rng));
+        let vote =
+            at(n.send(Time::ZERO, NodeId(0), NodeId(2), Wire { size: 250, kind: 0, class: Class::Urgent }, &mut rng));
+        assert_eq!(block, ms(1000 + 10));
+        assert_eq!(vote, Time(250_000) + Span::from_millis(10));
+        // The next normal message queues behind the block and the vote's 250 us.
+        let next = at(n.send(Time::ZERO, NodeId(0), NodeId(1), Wire::normal(1000, 0), &mut rng));
+        assert_eq!(next, Time(1_000_000_000 + 250_000 + 1_000_000) + Span::from_millis(10));
+        // Urgent messages queue behind urgent ones only.
+        let vote2 =
+            at(n.send(Time::ZERO, NodeId(0), NodeId(2), Wire { size: 250, kind: 0, class: Class::Urgent }, &mut rng));
+        assert_eq!(vote2, Time(500_000) + Span::from_millis(10));
+        // On an idle link an urgent message is followed, not overtaken, by a normal one.
+        let later = ms(5000);
+        let v = at(n.send(later, NodeId(0), NodeId(1), Wire { size: 1000, kind: 0, class: Class::Urgent }, &mut rng));
+        let b = at(n.send(later, NodeId(0), NodeId(1), Wire::normal(1000, 0), &mut rng));
+        assert_eq!((v, b), (later + Span::from_millis(11), later + Span::from_millis(12)));
     }
 
     #[test]
@@ -407,10 +481,10 @@ mod tests {
         let mut n = net(0, Jitter::None);
         let mut rng = Streams::new(1).stream("t");
         let t = Time::from_secs_f64(1.5);
-        assert_eq!(n.send(t, NodeId(0), NodeId(2), 10, 0, &mut rng), Route::Dropped(Drop::Partitioned));
-        assert!(matches!(n.send(t, NodeId(0), NodeId(1), 10, 0, &mut rng), Route::Arrives { .. }));
+        assert_eq!(n.send(t, NodeId(0), NodeId(2), Wire::normal(10, 0), &mut rng), Route::Dropped(Drop::Partitioned));
+        assert!(matches!(n.send(t, NodeId(0), NodeId(1), Wire::normal(10, 0), &mut rng), Route::Arrives { .. }));
         let healed = Time::from_secs_f64(2.0);
-        assert!(matches!(n.send(healed, NodeId(0), NodeId(2), 10, 0, &mut rng), Route::Arrives { .. }));
+        assert!(matches!(n.send(healed, NodeId(0), NodeId(2), Wire::normal(10, 0), &mut rng), Route::Arrives { .. }));
     }
 
     #[test]
@@ -430,15 +504,18 @@ mod tests {
             Route::Arrives { at, .. } => at,
             Route::Dropped(d) => panic!("dropped: {d:?}"),
         };
-        assert_eq!(at(n.send(before, NodeId(0), NodeId(1), 1, 0, &mut rng)), before + Span::from_millis(10));
+        assert_eq!(
+            at(n.send(before, NodeId(0), NodeId(1), Wire::normal(1, 0), &mut rng)),
+            before + Span::from_millis(10)
+        );
         let during = Time::from_secs_f64(3.99);
-        let late = at(n.send(during, NodeId(0), NodeId(1), 1, 0, &mut rng));
+        let late = at(n.send(during, NodeId(0), NodeId(1), Wire::normal(1, 0), &mut rng));
         assert_eq!(late, during + Span::from_millis(60));
         // Sent after the spike ends, it would overtake the last message: FIFO holds it back.
-        assert_eq!(at(n.send(end, NodeId(0), NodeId(1), 1, 0, &mut rng)), late);
+        assert_eq!(at(n.send(end, NodeId(0), NodeId(1), Wire::normal(1, 0), &mut rng)), late);
         n.cfg.spikes[0].loss_ppb = 1_000_000_000;
-        assert_eq!(n.send(during, NodeId(0), NodeId(2), 1, 0, &mut rng), Route::Dropped(Drop::Lost));
-        assert!(matches!(n.send(end, NodeId(0), NodeId(2), 1, 0, &mut rng), Route::Arrives { .. }));
+        assert_eq!(n.send(during, NodeId(0), NodeId(2), Wire::normal(1, 0), &mut rng), Route::Dropped(Drop::Lost));
+        assert!(matches!(n.send(end, NodeId(0), NodeId(2), Wire::normal(1, 0), &mut rng), Route::Arrives { .. }));
     }
 
     #[test]
@@ -447,7 +524,8 @@ mod tests {
         let mut rng = Streams::new(3).stream("t");
         let mut last = Time::ZERO;
         for i in 0..1000 {
-            let Route::Arrives { at, .. } = n.send(Time(i * 1000), NodeId(0), NodeId(1), 1, 0, &mut rng) else {
+            let Route::Arrives { at, .. } = n.send(Time(i * 1000), NodeId(0), NodeId(1), Wire::normal(1, 0), &mut rng)
+            else {
                 panic!("no loss configured")
             };
             assert!(at >= last);

@@ -46,6 +46,24 @@ pub trait Message: Clone + Debug {
     /// The kinds a targeted adversary goes after by default: the ones safety and progress hang
     /// on (proposals, votes, certificates, view changes). Empty: every kind.
     const CRITICAL_KINDS: &'static [usize] = &[];
+    /// How this message queues on a finite uplink or downlink (`net`): `Class::Normal`, one
+    /// FIFO queue per link, unless the protocol marks small urgent messages (votes) that go
+    /// ahead of bulk ones (blocks), as go-algorand's message tags do.
+    fn class(&self) -> Class {
+        Class::Normal
+    }
+}
+
+/// A message's queueing class on finite links. Every message is `Normal` unless its protocol
+/// says otherwise, so a protocol that names no class queues exactly as before.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Class {
+    /// One FIFO queue per link direction.
+    #[default]
+    Normal,
+    /// Goes ahead of the `Normal` backlog (queueing only behind other urgent messages), which
+    /// it pushes back by its own transmission time.
+    Urgent,
 }
 
 /// Items of one kind inside one message, and their bytes.

@@ -50,6 +50,10 @@ const SETS: &[Set] = &[
                and simulation cost against the number of users, 100 to 10,000",
     },
     Set {
+        name: "algorand/sosp",
+        what: "Algorand with the SOSP 2017 setup (1 MB blocks, 20 Mbit/s links): round time and latency against users, against the paper",
+    },
+    Set {
         name: "algorand/attacks",
         what: "Algorand, 200 users: silent, equivocating, double-voting and crashing users up to 19% of the stake",
     },

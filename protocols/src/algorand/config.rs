@@ -85,6 +85,11 @@ pub struct AlgorandConfig {
     /// `None` in every preset, and no scenario field sets it.
     #[doc(hidden)]
     pub bug: Option<PlantedBug>,
+    /// Test-only: gossip as before issue 14, every item of a flush in one batch on the one
+    /// FIFO queue of a link (blocks ahead of votes). `false` in every preset; no scenario
+    /// field sets it.
+    #[doc(hidden)]
+    pub one_lane: bool,
 }
 
 /// A deliberately broken Algorand, to prove the checkers catch what it breaks.
@@ -135,6 +140,7 @@ impl AlgorandConfig {
             vrf_verify: Span::from_micros(150),
             stake: StakeDistribution::Equal { per_user: 1_000_000 },
             bug: None,
+            one_lane: false,
         }
     }
 
@@ -163,6 +169,7 @@ impl AlgorandConfig {
             vrf_verify: Span::from_micros(150),
             stake: StakeDistribution::Equal { per_user: 1_000_000 },
             bug: None,
+            one_lane: false,
         }
     }
 

@@ -1023,13 +1023,24 @@ impl Algorand {
             self.pool.offer(&batch);
             self.out.push((Item::Txs(batch), self.me));
         }
-        if self.out.is_empty() {
-            return;
-        }
         let out = std::mem::take(&mut self.out);
-        let single_source = out.iter().all(|&(_, src)| src == out[0].1).then_some(out[0].1);
+        if self.cfg.one_lane {
+            return self.send_batch(ctx, out, false);
+        }
+        // Votes, priorities and transactions first, on the urgent class; blocks after them.
+        let (blocks, small): (Vec<_>, Vec<_>) = out.into_iter().partition(|(item, _)| matches!(item, Item::Block(_)));
+        self.send_batch(ctx, small, true);
+        self.send_batch(ctx, blocks, false);
+    }
+
+    /// Sends `out` as one batch on every link, skipping a link whose peer is where every item
+    /// came from.
+    fn send_batch(&mut self, ctx: &mut Ctx<'_, Self>, out: Vec<(Item, u32)>, urgent: bool) {
+        let Some(&(_, first_source)) = out.first() else { return };
+        let single_source = out.iter().all(|&(_, src)| src == first_source).then_some(first_source);
         let items = out.into_iter().map(|(item, _)| item).collect();
-        let batch = Rc::new(Batch::new(items, self.cfg.priority_bytes, self.cfg.vote_bytes));
+        let batch = Batch::new(items, self.cfg.priority_bytes, self.cfg.vote_bytes);
+        let batch = Rc::new(if urgent { batch.urgent() } else { batch });
         for &peer in self.world.neighbors(self.me) {
             if Some(peer) != single_source {
                 ctx.send(NodeId(peer), Msg::Gossip(Rc::clone(&batch)));

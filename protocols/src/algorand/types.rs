@@ -5,7 +5,7 @@ use std::fmt::Write;
 use std::rc::Rc;
 
 use sim_core::digest::hash_words;
-use sim_core::{ItemTally, Message, Time, Tx};
+use sim_core::{Class, ItemTally, Message, Time, Tx};
 
 use super::sortition::{Credential, Role, Seat};
 
@@ -210,6 +210,8 @@ pub struct Batch {
     pub fingerprint: u64,
     /// The items per kind of `Msg::ITEM_KINDS`, for the reports (counted once per batch).
     pub tally: [ItemTally; 4],
+    /// Whether it goes ahead of blocks on a finite link (`Class::Urgent`): it carries none.
+    pub urgent: bool,
 }
 
 impl Batch {
@@ -222,7 +224,13 @@ impl Batch {
             tally[slot].count += count;
             tally[slot].bytes += item.wire_bytes(priority_bytes, vote_bytes);
         }
-        Batch { items, bytes, fingerprint, tally }
+        Batch { items, bytes, fingerprint, tally, urgent: false }
+    }
+
+    /// The same batch on the urgent class (see `Msg::class`).
+    pub fn urgent(self) -> Batch {
+        assert_eq!(self.tally[1].count, 0, "blocks are never urgent");
+        Batch { urgent: true, ..self }
     }
 }
 
@@ -300,6 +308,15 @@ impl Message for Msg {
             Msg::SyncReply { entries, cert } => 16 + entries.iter().map(ChainEntry::bytes).sum::<u32>() + cert.bytes,
         }
     }
+    /// Gossip without a block goes ahead of blocks on a finite link (go-algorand's vote and
+    /// proposal tags are served before its payload tag); everything else queues in order.
+    fn class(&self) -> Class {
+        match self {
+            Msg::Gossip(b) if b.urgent => Class::Urgent,
+            _ => Class::Normal,
+        }
+    }
+
     fn fingerprint(&self) -> u64 {
         match self {
             Msg::Gossip(b) => b.fingerprint,
