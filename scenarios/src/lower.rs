@@ -56,6 +56,7 @@ pub fn lower(s: &Scenario) -> Lowered {
             bound: Span::from_secs_f64(bound_s),
         }),
         client_retry: s.clients.retry_ms.map(Span::from_millis_f64),
+        clients: sim_core::ClientModel::OPEN,
         adversary: adversary(&s.adversary, s.protocol(), twins_plan(s, &byzantine), slow_replica(s, &byzantine)),
     };
     let workload = workload(s);
