@@ -103,6 +103,7 @@ fn sim_cfg(case: &Case) -> SimConfig {
         crypto: Default::default(),
         liveness: case.liveness,
         client_retry: case.client_retry,
+        clients: sim_core::ClientModel::OPEN,
         adversary: case.adversary.clone(),
     }
 }

@@ -75,6 +75,7 @@ fn simulation(case: &Case) -> Simulation<Algorand> {
         crypto: Default::default(),
         liveness: None,
         client_retry: None,
+        clients: sim_core::ClientModel::OPEN,
         adversary: sim_core::Adversary::OFF,
     };
     let until = case.secs * 1_000_000_000;

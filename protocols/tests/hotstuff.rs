@@ -70,6 +70,7 @@ fn run(case: Case) -> RunResult {
         crypto: Default::default(),
         liveness: None,
         client_retry: None,
+        clients: sim_core::ClientModel::OPEN,
         adversary: sim_core::Adversary::OFF,
     };
     let until = case.secs * 1_000_000_000;

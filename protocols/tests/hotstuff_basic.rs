@@ -72,6 +72,7 @@ fn run(case: Case) -> RunResult {
         crypto: Default::default(),
         liveness: None,
         client_retry: None,
+        clients: sim_core::ClientModel::OPEN,
         adversary: sim_core::Adversary::OFF,
     };
     let load_secs = if case.load_secs > 0.0 { case.load_secs } else { case.secs };

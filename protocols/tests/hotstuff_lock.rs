@@ -72,6 +72,7 @@ fn run(r: Run) -> RunResult {
         crypto: Default::default(),
         liveness: None,
         client_retry: None,
+        clients: sim_core::ClientModel::OPEN,
         adversary: r.adversary,
     };
     let until = if r.rate_tps == 0 { 0 } else { r.secs * 1_000_000_000 };

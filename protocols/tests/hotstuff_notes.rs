@@ -42,6 +42,7 @@ fn config(seed: u64, secs: u64, roster: &[Behavior], faults: Vec<FaultAt>) -> Si
         crypto: Default::default(),
         liveness: None,
         client_retry: None,
+        clients: sim_core::ClientModel::OPEN,
         adversary: Adversary::OFF,
     }
 }

@@ -88,6 +88,7 @@ fn run(r: &Run) -> RunResult {
             .liveness_from_ms
             .map(|ms| LivenessCheck { from: Time::ZERO + Span::from_millis(ms), bound: Span::from_millis(1_000) }),
         client_retry: None,
+        clients: sim_core::ClientModel::OPEN,
         adversary: Adversary { mode: Mode::Twins(plan.clone()), delay_max: Span::ZERO },
     };
     let until = r.secs * 1_000_000_000;

@@ -104,6 +104,7 @@ fn run(case: Case) -> RunResult {
         crypto: Default::default(),
         liveness: case.liveness_bound_ms.map(|ms| LivenessCheck { from: Time::ZERO, bound: Span::from_millis(ms) }),
         client_retry: Some(Span::from_millis(500)),
+        clients: sim_core::ClientModel::OPEN,
         adversary: sim_core::Adversary::OFF,
     };
     let mut ll = LeaderlessConfig::new(case.variant);

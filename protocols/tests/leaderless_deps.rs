@@ -37,6 +37,7 @@ fn run(variant: Variant, n: u32, arrivals: Vec<Arrival>, behaviors: &[Behavior],
         crypto: Default::default(),
         liveness: None,
         client_retry: Some(Span::from_millis(500)),
+        clients: sim_core::ClientModel::OPEN,
         adversary: sim_core::Adversary::OFF,
     };
     let ll = LeaderlessConfig::new(variant);

@@ -105,6 +105,7 @@ fn run(case: &Case) -> RunResult {
         crypto: Default::default(),
         liveness: Some(LivenessCheck { from: Time::ZERO, bound: Span::from_millis(6_000) }),
         client_retry: Some(Span::from_millis(2000)),
+        clients: sim_core::ClientModel::OPEN,
         adversary: if case.adversary { random_adversary() } else { sim_core::Adversary::OFF },
     };
     let mut ll = LeaderlessConfig::new(case.variant);

@@ -56,6 +56,7 @@ fn run(arrivals: Vec<Arrival>, bug: Option<PlantedBug>) -> RunResult {
         crypto: Default::default(),
         liveness: None,
         client_retry: None,
+        clients: sim_core::ClientModel::OPEN,
         adversary: sim_core::Adversary::OFF,
     };
     let mut ll = LeaderlessConfig::new(Variant::Wintermute);

@@ -91,6 +91,7 @@ fn simulation(c: &Case) -> Simulation<Leaderless> {
         crypto: Default::default(),
         liveness: None,
         client_retry: Some(Span::from_millis(1_000)),
+        clients: sim_core::ClientModel::OPEN,
         adversary: adversary(c.attacked),
     };
     let mut ll = LeaderlessConfig::new(c.variant);

@@ -78,6 +78,7 @@ fn run(variant: Variant, behavior: Behavior, bug: Option<PlantedBug>, seed: u64)
         crypto: Default::default(),
         liveness: Some(LivenessCheck { from: Time::ZERO, bound: Span::from_millis(3_000) }),
         client_retry: Some(Span::from_millis(1_000)),
+        clients: sim_core::ClientModel::OPEN,
         adversary: adversary(),
     };
     let mut ll = LeaderlessConfig::new(variant);

@@ -97,6 +97,7 @@ fn hotstuff(seed: u64, bug: Option<PlantedBug>) -> RunResult {
         crypto: Default::default(),
         liveness: None,
         client_retry: None,
+        clients: sim_core::ClientModel::OPEN,
         adversary: random_adversary(),
     };
     let hs = HotStuffConfig {
@@ -174,6 +175,7 @@ fn algorand(shared: bool) -> RunResult {
         crypto: Default::default(),
         liveness: None,
         client_retry: None,
+        clients: sim_core::ClientModel::OPEN,
         adversary: Adversary::OFF,
     };
     let world = Rc::new(World::new(&acfg, users, &mut Streams::new(3).stream("algorand")));

@@ -3,7 +3,10 @@
 
 use sim_core::adversary::{Action, Mode, RandomAttack, Rule, TwinsPlan, kind_bit};
 use sim_core::net::{DelayModel, Jitter, NetConfig, NodePlacement, PartitionSpec, SpikeSpec};
-use sim_core::{CpuConfig, CryptoCosts, FaultAction, FaultAt, LivenessCheck, NodeId, SimConfig, Span, Streams, Time};
+use sim_core::{
+    ClientModel, ClosedLoop, CpuConfig, CryptoCosts, FaultAction, FaultAt, LivenessCheck, NodeId, Overload,
+    RequestBound, SimConfig, Span, Streams, Time,
+};
 use traces::{SyntheticConfig, WorkloadConfig};
 
 use crate::model::{self, Scenario};
@@ -56,6 +59,7 @@ pub fn lower(s: &Scenario) -> Lowered {
             bound: Span::from_secs_f64(bound_s),
         }),
         client_retry: s.clients.retry_ms.map(Span::from_millis_f64),
+        clients: clients(s),
         adversary: adversary(&s.adversary, s.protocol(), twins_plan(s, &byzantine), slow_replica(s, &byzantine)),
     };
     let workload = workload(s);
@@ -101,12 +105,41 @@ fn limits(l: &model::Limits) -> sim_core::Limits {
     }
 }
 
+/// The synthetic generator's rate for a closed loop, whose arrival times are ignored: high
+/// enough that the generator runs out of transactions only past `limits.max_transactions`.
+const CLOSED_LOOP_GENERATOR_TPS: f64 = 1e7;
+
+/// Open or closed loop, and the replicas' request bound.
+fn clients(s: &Scenario) -> ClientModel {
+    let closed = match s.clients.pacing {
+        model::Pacing::Open => None,
+        model::Pacing::Closed { outstanding, think_ms } => Some(ClosedLoop {
+            outstanding,
+            think: Span::from_millis_f64(think_ms),
+            until: Time::from_secs_f64(s.duration_s),
+            planted_double_submit: false,
+        }),
+    };
+    let queue = s.clients.queue.map(|q| RequestBound {
+        limit: q.limit,
+        overload: match q.overload {
+            model::Overload::Drop => Overload::Drop,
+            model::Overload::PushBack { backoff_ms, backoff_max_ms } => Overload::PushBack {
+                backoff: Span::from_millis_f64(backoff_ms),
+                backoff_max: Span::from_millis_f64(backoff_max_ms),
+            },
+        },
+    });
+    ClientModel { closed, queue }
+}
+
 /// The synthetic generator's configuration, or the trace replay's.
 fn workload(s: &Scenario) -> WorkloadConfig {
+    let closed = matches!(s.clients.pacing, model::Pacing::Closed { .. });
     match &s.workload.trace {
         None => WorkloadConfig::Synthetic(SyntheticConfig {
             process: s.workload.arrivals,
-            rate_tps: s.workload.rate_tps,
+            rate_tps: if closed { CLOSED_LOOP_GENERATOR_TPS } else { s.workload.rate_tps },
             until: Time::from_secs_f64(s.duration_s),
             n_clients: s.clients.count,
             accounts: s.workload.accounts,

@@ -91,6 +91,38 @@ pub struct Clients {
     pub retry_ms: Option<f64>,
     pub uplink_mbps: f64,
     pub downlink_mbps: f64,
+    /// Open loop (at the workload's times) or closed (a fixed number in flight per client).
+    pub pacing: Pacing,
+    /// The most client requests a replica holds waiting for a core (None: unbounded).
+    pub queue: Option<QueueBound>,
+}
+
+/// `clients.loop`: how clients pace their transactions.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Pacing {
+    /// Each transaction at its workload time, whatever became of the earlier ones.
+    Open,
+    /// `outstanding` transactions in flight per client; the next one `think_ms` after a
+    /// confirmation. The workload gives the transactions in order; their times are ignored.
+    Closed { outstanding: u32, think_ms: f64 },
+}
+
+/// `clients.queue_limit` and what a replica does with a request past it (`clients.overload`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct QueueBound {
+    pub limit: u32,
+    pub overload: Overload,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Overload {
+    Drop,
+    /// A busy reply; the client resends after `backoff_ms`, doubled per push-back up to
+    /// `backoff_max_ms`.
+    PushBack {
+        backoff_ms: f64,
+        backoff_max_ms: f64,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -53,6 +53,11 @@ pub fn summary_rows(report: &Report, reproduce: &str) -> Vec<(String, String)> {
     row("committed (whole run)", format!("{} tx", sum.committed_tx));
     row("goodput", format!("{:.1} tx/s", sum.goodput_tps));
     row("unconfirmed at the end", format!("{} tx", sum.unconfirmed_tx));
+    for metric in [results::metric::REQUESTS_DROPPED, results::metric::REQUESTS_PUSHED_BACK] {
+        if metric.is_nonzero(&sum) {
+            row(metric.label, metric.printed(&sum));
+        }
+    }
     let m = &report.summary;
     let lat = |l: &LatencyStats| match l.count {
         0 => "none: no transaction of the window completed".to_string(),

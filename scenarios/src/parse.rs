@@ -15,7 +15,7 @@ use toml::de::{DeTable, DeValue};
 
 use crate::model::{
     Adversary, AdversaryAction, AdversaryMode, AdversaryRule, AdversaryTargets, Arrivals, Behavior, Byzantine, Checks,
-    Clients, CostProfile, Cpu, Crash, Delay, Faults, Jitter, Limits, Network, Output, Partition, ProtocolKind,
+    Clients, CostProfile, Cpu, Crash, Delay, Faults, Jitter, Limits, Network, Output, Pacing, Partition, ProtocolKind,
     Replicas, Scenario, SendPolicy, Who, Workload,
 };
 use crate::presets;
@@ -23,6 +23,7 @@ use crate::protocols::{self, ProtocolSection, Reading};
 
 mod explore;
 pub(crate) mod fields;
+mod pacing;
 mod workload;
 
 use crate::reader::{
@@ -267,7 +268,8 @@ fn build(c: &mut Ctx<'_>, root: &Table, path: &Path) -> Option<Scenario> {
     let adversary = read_adversary(c, &top, kind, n, duration.as_ref().map(|d| d.v), end_s);
     let limits = read_limits(c, &top);
     let max_transactions = limits.as_ref().map(|l| l.max_transactions);
-    let workload = read_workload(c, &top, base_dir, duration.as_ref().map(|d| d.v), max_transactions);
+    let closed = clients.as_ref().is_some_and(|c| matches!(c.pacing, Pacing::Closed { .. }));
+    let workload = read_workload(c, &top, base_dir, duration.as_ref().map(|d| d.v), max_transactions, closed);
     let n_f = replicas.as_ref().map(|r| (r.n, r.f));
     let tx_size_bytes = workload.as_ref().map(|w| w.tx_size_bytes);
     let reading = Reading { runs: false, n, n_f, duration_s: duration.as_ref().map(|d| d.v), tx_size_bytes };
@@ -453,6 +455,8 @@ fn read_clients(
     let retry = c.opt_num(&sec, &F::retry_ms);
     let uplink = c.num(&sec, &F::uplink_mbps);
     let downlink = c.num(&sec, &F::downlink_mbps);
+    let pacing = pacing::read_pacing(c, &sec);
+    let queue = pacing::read_queue(c, &sec, pacing);
     Some(Clients {
         count: count?.v,
         regions: regions?,
@@ -460,6 +464,8 @@ fn read_clients(
         retry_ms: retry?.map(|r| r.v),
         uplink_mbps: uplink?.v,
         downlink_mbps: downlink?.v,
+        pacing: pacing?,
+        queue: queue?,
     })
 }
 
@@ -1601,6 +1607,7 @@ fn read_workload(
     base_dir: &Path,
     duration_s: Option<f64>,
     max_transactions: Option<u64>,
+    closed: bool,
 ) -> Option<Workload> {
     let sec = c.section(top, "workload");
     if let Some(source) = workload::read_source(c, &sec)? {
@@ -1609,7 +1616,7 @@ fn read_workload(
     use fields::workload as F;
     workload::check_keys(c, &sec, None);
     let arrivals = c.pick(&sec, &F::arrivals, &[Arrivals::Poisson, Arrivals::Constant]);
-    let rate = c.num(&sec, &F::rate_tps);
+    let rate = if closed { closed_loop_rate(c, &sec) } else { c.num(&sec, &F::rate_tps) };
     let rate = rate.filter(|rate| {
         let expected = duration_s.map_or(0.0, |d| rate.v * d);
         check_expected_transactions(c, rate, expected, max_transactions, "lower rate_tps or duration_s")
@@ -1625,6 +1632,18 @@ fn read_workload(
         tx_size_bytes: size?.v,
         trace: None,
     })
+}
+
+/// A closed loop's clients set the pace: `rate_tps` is refused, and the model's is 0.
+fn closed_loop_rate(c: &mut Ctx<'_>, sec: &Section<'_>) -> Option<Val<f64>> {
+    let key = fields::workload::rate_tps.key;
+    let Some(node) = sec.get(key) else {
+        return Some(Val { v: 0.0, at: Origin::Implicit, field: sec.field(key) });
+    };
+    let message = "`rate_tps` does not apply with clients.loop = \"closed\": closed-loop clients submit as their transactions confirm";
+    let help =
+        "remove workload.rate_tps (clients.outstanding sets the load), or set clients.loop = \"open\"".to_string();
+    c.bad(node, &sec.field(key), message, Some(help))
 }
 
 /// Reports a scenario that cannot run at its seed (its protocol says why), at the `[[byzantine]]` entry at fault (`at`: where

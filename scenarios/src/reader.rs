@@ -279,7 +279,7 @@ macro_rules! table {
             use $crate::reader::{Dflt::*, Field, FieldTable, Ty::*};
             $(
                 pub(crate) const $key: Field =
-                    Field { key: stringify!($key), ty: $ty, default: $default, allowed: $allowed, doc: $doc };
+                    Field { key: $crate::reader::bare_key(stringify!($key)), ty: $ty, default: $default, allowed: $allowed, doc: $doc };
             )*
             pub(crate) const TABLE: FieldTable =
                 FieldTable { path: $path, name: $name, list: $list, fields: &[$($key),*] };
@@ -288,6 +288,14 @@ macro_rules! table {
 }
 
 pub(crate) use table;
+
+/// A declared key as written in a scenario: `r#loop` declares `loop`.
+pub(crate) const fn bare_key(key: &'static str) -> &'static str {
+    match key.as_bytes() {
+        [b'r', b'#', ..] => key.split_at(2).1,
+        _ => key,
+    }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Diagnostics collection

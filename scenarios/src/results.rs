@@ -160,6 +160,15 @@ pub struct RunSummary {
     /// End-to-end latency by client region, regions in the order of the clients.
     pub regions: Vec<RegionLatency>,
     pub reproduce: String,
+    /// With `clients.queue_limit` only (None without): the client requests replicas dropped
+    /// and pushed back because their request queue was full, and the most requests one
+    /// replica held waiting for a core at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests_dropped: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests_pushed_back: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests_waiting_max: Option<u64>,
     pub scenario: String,
     pub seed: u64,
     pub stop: String,
@@ -218,6 +227,7 @@ impl RunSummary {
         let m = &report.summary;
         let s = scenario;
         let (util_mean, util_max) = cpu_util_summary(report);
+        let bounded = s.clients.queue.is_some();
         RunSummary {
             byzantine: byzantine_list(report)
                 .into_iter()
@@ -260,6 +270,9 @@ impl RunSummary {
             protocol: s.protocol().name().to_string(),
             regions: regions(report),
             reproduce: String::new(),
+            requests_dropped: bounded.then_some(report.result.clients.dropped),
+            requests_pushed_back: bounded.then_some(report.result.clients.pushed_back),
+            requests_waiting_max: bounded.then_some(report.result.clients.max_requests_waiting),
             scenario: s.name.clone(),
             seed: s.seed,
             stop: report.result.stop.name().to_string(),

@@ -12,7 +12,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::model::{AdversaryAction, AdversaryMode, Jitter, Scenario, Who};
+use crate::model::{AdversaryAction, AdversaryMode, Jitter, Pacing, Scenario, Who};
 use crate::planted::Planted;
 use crate::{lower, parse, run, write};
 
@@ -477,7 +477,8 @@ fn with_replicas(s: &Scenario, n: u32) -> Scenario {
 }
 
 /// Pass 5: Less load and a quieter network: no jitter, no loss, half the rate (or of a trace: half
-/// the window and half the rate scale), fewer clients, fewer accounts.
+/// the window and half the rate scale; of a closed loop: half the outstanding transactions),
+/// fewer clients, fewer accounts.
 fn load_cuts(s: &Scenario, _: &Probe) -> Vec<Scenario> {
     let mut out = Vec::new();
     let mut edit = |change: &dyn Fn(&mut Scenario)| {
@@ -501,6 +502,11 @@ fn load_cuts(s: &Scenario, _: &Probe) -> Vec<Scenario> {
             }
             edit(&|c| c.workload.trace.as_mut().expect("a trace").rate_scale /= 2.0);
         }
+    }
+    if let Pacing::Closed { outstanding, think_ms } = s.clients.pacing
+        && outstanding > 1
+    {
+        edit(&|c| c.clients.pacing = Pacing::Closed { outstanding: outstanding / 2, think_ms });
     }
     if s.clients.count > 2 {
         edit(&|c| c.clients.count /= 2);

@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use traces::Trace;
 
 use crate::model::{
-    Adversary, AdversaryAction, AdversaryMode, AdversaryTargets, Arrivals, Behavior, ClientsBy, Delay, Jitter,
-    Scenario, TraceReplay, TraceSource, Who,
+    self, Adversary, AdversaryAction, AdversaryMode, AdversaryTargets, Arrivals, Behavior, ClientsBy, Delay, Jitter,
+    Overload, Pacing, Scenario, TraceReplay, TraceSource, Who,
 };
 use crate::parse::fields;
 use crate::{parse, presets};
@@ -152,6 +152,26 @@ impl Writer<'_> {
         }
         self.float("uplink_mbps", c.uplink_mbps);
         self.float("downlink_mbps", c.downlink_mbps);
+        self.pacing(c);
+    }
+
+    /// `loop` and its fields, and the request bound, written only where they are not defaults.
+    fn pacing(&mut self, c: &model::Clients) {
+        if let Pacing::Closed { outstanding, think_ms } = c.pacing {
+            self.str("loop", "closed");
+            self.value("outstanding", i64::from(outstanding).into());
+            self.float("think_ms", think_ms);
+        }
+        let Some(q) = c.queue else { return };
+        self.value("queue_limit", i64::from(q.limit).into());
+        match q.overload {
+            Overload::Drop => self.str("overload", "drop"),
+            Overload::PushBack { backoff_ms, backoff_max_ms } => {
+                self.str("overload", "push_back");
+                self.float("backoff_ms", backoff_ms);
+                self.float("backoff_max_ms", backoff_max_ms);
+            }
+        }
     }
 
     fn network(&mut self, s: &Scenario) -> Result<(), String> {
@@ -322,7 +342,9 @@ impl Writer<'_> {
         let Some(replay) = &w.trace else {
             self.str("source", "synthetic");
             self.str("arrivals", name_of(&arrivals, w.arrivals));
-            self.float("rate_tps", w.rate_tps);
+            if s.clients.pacing == Pacing::Open {
+                self.float("rate_tps", w.rate_tps);
+            }
             self.int("accounts", u64::from(w.accounts))?;
             self.float("zipf_s", w.zipf_s);
             self.value("tx_size_bytes", i64::from(w.tx_size_bytes).into());

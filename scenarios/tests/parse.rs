@@ -912,6 +912,8 @@ fn defaults_are_filled_in() {
             retry_ms: None,
             uplink_mbps: 0.0,
             downlink_mbps: 0.0,
+            pacing: scenarios::model::Pacing::Open,
+            queue: None,
         },
         network: Network {
             delay: Delay::Uniform { one_way_ms: 10.0 },
@@ -1100,6 +1102,8 @@ fn a_full_example_parses_to_the_expected_scenario() {
             retry_ms: None,
             uplink_mbps: 10.0,
             downlink_mbps: 20.0,
+            pacing: scenarios::model::Pacing::Open,
+            queue: None,
         },
         network: Network {
             delay: Delay::Matrix { source: "aws2020".into(), regions, one_way_ms },

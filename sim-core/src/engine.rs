@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use crate::adversary::{Adversary, MessageMeta};
 use crate::checker::Violation;
+use crate::clients::{ClientModel, ClientStats, InFlight, Overload};
 use crate::cpu::{CpuConfig, RecentBusy};
 use crate::crypto::{CryptoMode, RealCrypto};
 use crate::ids::{AccountId, NodeId, Tx, TxId, TxResult};
@@ -64,6 +65,9 @@ pub struct SimConfig {
     pub client_retry: Option<Span>,
     /// Delays, holds or drops chosen protocol messages between replicas (`Adversary::OFF`: none).
     pub adversary: Adversary,
+    /// Open or closed loop, and the bound on requests a replica holds (`ClientModel::OPEN`:
+    /// open loop, unbounded).
+    pub clients: ClientModel,
 }
 
 /// Every transaction submitted at or after `from` (the end of the last fault) must, within
@@ -164,6 +168,8 @@ enum Payload<M> {
     Proto(M),
     Request(Tx),
     Reply(Rc<[(TxId, TxResult)]>),
+    /// A replica's request queue was full: the client is to resend after a back-off.
+    Busy(Tx),
 }
 
 /// The engine's own message kinds come first in the kind table; the protocol's `KINDS` follow,
@@ -177,7 +183,7 @@ impl<M: Message> Payload<M> {
     fn kind(&self) -> usize {
         match self {
             Payload::Request(_) => REQUEST_KIND,
-            Payload::Reply(_) => REPLY_KIND,
+            Payload::Reply(_) | Payload::Busy(_) => REPLY_KIND,
             Payload::Proto(msg) => FIRST_PROTOCOL_KIND + msg.kind(),
         }
     }
@@ -231,6 +237,15 @@ enum Event<M, T> {
         attempt: u32,
     },
     Arrival(Arrival),
+    /// A closed-loop client submits its next transaction.
+    NextTx {
+        client_idx: u32,
+    },
+    /// A pushed-back client resends its transaction to the replica that pushed it back.
+    Backoff {
+        tx: Tx,
+        target: NodeId,
+    },
     Fault(FaultAt),
     /// Time to look for a transaction that missed the liveness bound.
     LivenessCheck,
@@ -289,6 +304,8 @@ struct CpuState<M, T> {
     /// When each core running a handler without effects frees up (entries past are dropped).
     quiet_until: Vec<Time>,
     waiting: VecDeque<Input<M, T>>,
+    /// How many of `waiting` are client requests (what `RequestBound` bounds).
+    requests_waiting: u32,
     busy_ns: u64,
     /// The busy time of the last few seconds (for the overload diagnosis).
     recent: RecentBusy,
@@ -303,6 +320,7 @@ impl<M, T> CpuState<M, T> {
             busy_cores: 0,
             quiet_until: Vec::new(),
             waiting: VecDeque::new(),
+            requests_waiting: 0,
             busy_ns: 0,
             recent: RecentBusy::default(),
             epoch: 0,
@@ -361,6 +379,8 @@ pub struct RunResult {
     /// recorder.
     pub records: u64,
     pub recent: Vec<Entry>,
+    /// Requests dropped and pushed back, and the longest request queue.
+    pub clients: ClientStats,
 }
 
 pub struct Simulation<P: Protocol> {
@@ -378,6 +398,9 @@ pub struct Simulation<P: Protocol> {
     /// The random adversary's own stream: its draws perturb no other component.
     adversary_rng: SimRng,
     workload: Box<dyn Workload>,
+    /// Closed loop: transactions in flight per client.
+    in_flight: Option<InFlight>,
+    client_stats: ClientStats,
     nearest: Vec<NodeId>,
     /// The last nonce given out per source account.
     nonces: BTreeMap<AccountId, u64>,
@@ -438,6 +461,8 @@ impl<P: Protocol> Simulation<P> {
             client_rng: streams.stream("clients"),
             adversary_rng: streams.stream("adversary"),
             workload,
+            in_flight: None,
+            client_stats: ClientStats::default(),
             nearest,
             nonces: BTreeMap::new(),
             obs: Observer::new(cfg.correct.clone(), cfg.f),
@@ -470,10 +495,26 @@ impl<P: Protocol> Simulation<P> {
         if let Some(check) = sim.cfg.liveness {
             sim.queue.push(check.from + check.bound, Event::LivenessCheck);
         }
-        if let Some(first) = sim.workload.next_arrival() {
-            sim.queue.push(first.at, Event::Arrival(first));
-        }
+        sim.start_clients();
         sim
+    }
+
+    /// Queues the first arrival (open loop), or each closed-loop client's first transactions,
+    /// round by round, at time 0.
+    fn start_clients(&mut self) {
+        let Some(closed) = self.cfg.clients.closed else {
+            if let Some(first) = self.workload.next_arrival() {
+                self.queue.push(first.at, Event::Arrival(first));
+            }
+            return;
+        };
+        let n_clients = self.net.n_nodes() - self.cfg.n_replicas as usize;
+        self.in_flight = Some(InFlight::new(n_clients, closed.outstanding));
+        for _ in 0..closed.outstanding {
+            for client_idx in 0..n_clients as u32 {
+                self.queue.push(Time::ZERO, Event::NextTx { client_idx });
+            }
+        }
     }
 
     /// Starts the replicas, at time 0, when the run first runs (so that a monitor, an observer
@@ -649,6 +690,7 @@ impl<P: Protocol> Simulation<P> {
             counters: self.monitor.counters(),
             records: self.rec.records(),
             recent: self.rec.ring().entries(),
+            clients: self.client_stats,
         }
     }
 
@@ -661,6 +703,8 @@ impl<P: Protocol> Simulation<P> {
             }
             Event::Timer { node, timer, generation } => self.fire_timer(node, timer, generation),
             Event::Arrival(arrival) => self.submit(arrival),
+            Event::NextTx { client_idx } => self.next_tx(client_idx),
+            Event::Backoff { tx, target } => self.resend_after_backoff(tx, target),
             Event::Fault(fault) => self.apply_fault(fault),
             Event::Release { node, epoch, effects } => self.release(node, epoch, effects),
             Event::Wake { node, epoch } => self.wake(node, epoch),
@@ -732,6 +776,10 @@ impl<P: Protocol> Simulation<P> {
             }
             Payload::Request(tx) => {
                 self.rec.push(self.now, delivered(tx.id.0), Detail::None);
+                if self.request_queue_full(to) {
+                    self.overloaded(to, tx);
+                    return;
+                }
                 self.obs.on_arrival(self.now, tx.id);
                 self.input(to, Input::Request { tx, size, msg_no });
             }
@@ -741,8 +789,13 @@ impl<P: Protocol> Simulation<P> {
                 for &(tx, result) in batch.iter() {
                     if self.obs.on_reply(self.now, from, tx, result) {
                         self.rec.push(self.now, Record::Confirm { client: to, tx }, Detail::None);
+                        self.confirmed(to);
                     }
                 }
+            }
+            Payload::Busy(tx) => {
+                self.rec.push(self.now, delivered(tx.id.0 | 1 << 63), Detail::None);
+                self.pushed_back(tx, from);
             }
         }
     }
@@ -763,6 +816,11 @@ impl<P: Protocol> Simulation<P> {
         if cores == 0 || (cpu.waiting.is_empty() && cpu.has_free_core(now, cores)) {
             self.start(node, input);
         } else {
+            if matches!(input, Input::Request { .. }) {
+                cpu.requests_waiting += 1;
+                let stats = &mut self.client_stats;
+                stats.max_requests_waiting = stats.max_requests_waiting.max(cpu.requests_waiting as u64);
+            }
             cpu.waiting.push_back(input);
             let waiting = cpu.waiting.len();
             self.cpu_waiting_total += 1;
@@ -873,6 +931,9 @@ impl<P: Protocol> Simulation<P> {
                 break;
             }
             let next = cpu.waiting.pop_front().expect("checked");
+            if matches!(next, Input::Request { .. }) {
+                cpu.requests_waiting -= 1;
+            }
             self.cpu_waiting_total -= 1;
             self.start(node, next);
         }
@@ -920,7 +981,9 @@ impl<P: Protocol> Simulation<P> {
                 }
             }
         }
-        if let Some(next) = self.workload.next_arrival() {
+        if let Some(in_flight) = &mut self.in_flight {
+            in_flight.submitted(arrival.client_idx);
+        } else if let Some(next) = self.workload.next_arrival() {
             assert!(next.at >= self.now, "the workload went back in time");
             self.queue.push(next.at, Event::Arrival(next));
         }
@@ -945,6 +1008,70 @@ impl<P: Protocol> Simulation<P> {
         self.schedule_retry(tx, first, attempt + 1);
     }
 
+    /// A closed-loop client submits the workload's next transaction as its own, now, unless
+    /// submissions are over or the workload is exhausted.
+    fn next_tx(&mut self, client_idx: u32) {
+        let closed = self.cfg.clients.closed.expect("only closed loops queue NextTx");
+        if self.now >= closed.until {
+            return;
+        }
+        let Some(mut arrival) = self.workload.next_arrival() else { return };
+        arrival.at = self.now;
+        arrival.client_idx = client_idx;
+        self.submit(arrival);
+    }
+
+    /// `client` confirmed a transaction: a closed-loop client submits the next one after its
+    /// think time.
+    fn confirmed(&mut self, client: NodeId) {
+        let (Some(in_flight), Some(closed)) = (&mut self.in_flight, self.cfg.clients.closed) else { return };
+        let client_idx = client.0 - self.cfg.n_replicas;
+        in_flight.confirmed(client_idx);
+        let at = self.now + closed.think;
+        self.queue.push(at, Event::NextTx { client_idx });
+        if closed.planted_double_submit {
+            self.queue.push(at, Event::NextTx { client_idx });
+        }
+    }
+
+    /// Whether `node` holds as many requests waiting for a core as its bound allows.
+    fn request_queue_full(&self, node: NodeId) -> bool {
+        self.cfg.clients.queue.is_some_and(|bound| self.cpu[node.idx()].requests_waiting >= bound.limit)
+    }
+
+    /// `node`'s request queue is full: it drops `tx`, or answers its client that it is busy.
+    fn overloaded(&mut self, node: NodeId, tx: Tx) {
+        let bound = self.cfg.clients.queue.expect("only a bounded queue is full");
+        match bound.overload {
+            Overload::Drop => self.client_stats.dropped += 1,
+            Overload::PushBack { .. } => {
+                self.client_stats.pushed_back += 1;
+                self.transmit(node, tx.client, reply_size(1), Payload::Busy(tx));
+            }
+        }
+    }
+
+    /// A busy reply from `replica`: the client resends there after its back-off, unless the
+    /// transaction confirmed meanwhile.
+    fn pushed_back(&mut self, tx: Tx, replica: NodeId) {
+        let rec = &mut self.obs.txs[tx.id.idx()];
+        if rec.is_confirmed() {
+            return;
+        }
+        rec.pushed_back += 1;
+        let bound = self.cfg.clients.queue.expect("only a bounded queue pushes back");
+        let at = self.now + bound.overload.backoff(rec.pushed_back);
+        self.queue.push(at, Event::Backoff { tx, target: replica });
+    }
+
+    fn resend_after_backoff(&mut self, tx: Tx, target: NodeId) {
+        if self.obs.txs[tx.id.idx()].is_confirmed() {
+            return;
+        }
+        self.rec.push(self.now, Record::Resend { client: tx.client, to: target, tx: tx.id }, Detail::None);
+        self.transmit(tx.client, target, tx.size_bytes, Payload::Request(tx));
+    }
+
     fn apply_fault(&mut self, fault: FaultAt) {
         let node = fault.replica;
         self.rec.push(self.now, Record::Fault { node, action: fault.action }, Detail::None);
@@ -958,6 +1085,7 @@ impl<P: Protocol> Simulation<P> {
                 cpu.quiet_until.clear();
                 self.cpu_waiting_total -= cpu.waiting.len();
                 cpu.waiting.clear();
+                cpu.requests_waiting = 0;
                 cpu.wake_at = Time::MAX;
             }
             FaultAction::Recover => {
@@ -1196,6 +1324,7 @@ mod tests {
             crypto: Default::default(),
             liveness: None,
             client_retry: None,
+            clients: crate::clients::ClientModel::OPEN,
             adversary: crate::Adversary::OFF,
         }
     }
@@ -1713,5 +1842,43 @@ mod tests {
         assert_eq!(r.nodes[2].traffic, [none; 5], "a crashed replica received nothing");
         assert_eq!(r.nodes[3].traffic, client);
         assert_eq!(r.nodes[0].link.msgs_dropped, 1);
+    }
+
+    /// Replica 0 answers each request at once; one client 1 ms away keeps `outstanding` in
+    /// flight for 100 ms.
+    fn closed_run(outstanding: u32, planted_double_submit: bool) -> RunResult {
+        let mut cfg = config(vec![true; 3]);
+        cfg.limits.max_events = 1_000_000;
+        cfg.limits.max_queue = 1_000_000;
+        cfg.net.nodes.push(cfg.net.nodes[0]);
+        let until = Time::from_secs_f64(0.1);
+        cfg.clients.closed =
+            Some(crate::clients::ClosedLoop { outstanding, think: Span::ZERO, until, planted_double_submit });
+        let tx = |i: u64| crate::workload::Arrival {
+            at: Time(i * 1_000_000_000), // ignored by a closed loop
+            client_idx: 7,
+            from: crate::AccountId(0),
+            to: crate::AccountId(1),
+            amount: 1,
+            size_bytes: 100,
+        };
+        Simulation::new(cfg, Box::new(ListWorkload::new((0..10_000).map(tx).collect())), |_| Pinger).run()
+    }
+
+    #[test]
+    fn a_closed_loop_keeps_its_outstanding_transactions_in_flight() {
+        // A 2 ms round trip: K in flight give K transactions per 2 ms until 100 ms.
+        for k in [1u32, 4] {
+            let r = closed_run(k, false);
+            assert_eq!(r.txs.len() as u32, 50 * k, "K = {k}");
+            assert!(r.txs.iter().all(|t| t.is_confirmed() && t.client == NodeId(3)));
+            assert!(r.txs.iter().all(|t| t.confirmed - t.submitted == Span::from_millis(2)));
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "above its outstanding cap")]
+    fn the_outstanding_cap_catches_a_client_that_submits_twice_per_confirmation() {
+        closed_run(2, true);
     }
 }

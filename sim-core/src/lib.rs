@@ -7,6 +7,7 @@
 pub mod adversary;
 pub mod bitset;
 pub mod checker;
+pub mod clients;
 pub mod cpu;
 pub mod crypto;
 pub mod digest;
@@ -24,6 +25,7 @@ pub mod workload;
 
 pub use adversary::Adversary;
 pub use bitset::{NodeSet, TxSet};
+pub use clients::{ClientModel, ClientStats, ClosedLoop, Overload, RequestBound};
 pub use cpu::{CpuConfig, CryptoCosts};
 pub use crypto::CryptoMode;
 pub use engine::{

@@ -227,6 +227,7 @@ mod tests {
             proposed: Time::MAX,
             proposer_arrived: Time::MAX,
             proposer_committed: Time::MAX,
+            pushed_back: 0,
         }
     }
 

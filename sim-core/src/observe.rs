@@ -32,6 +32,8 @@ pub struct TxRecord {
     pub proposer_arrived: Time,
     /// That proposer, if correct, committed it (Bamboo's end of latency).
     pub proposer_committed: Time,
+    /// Replicas answered busy to it this many times (a bounded request queue's push-backs).
+    pub pushed_back: u32,
 }
 
 impl TxRecord {
@@ -81,6 +83,7 @@ impl Observer {
             proposed: Time::MAX,
             proposer_arrived: Time::MAX,
             proposer_committed: Time::MAX,
+            pushed_back: 0,
         });
         id
     }

@@ -1,5 +1,7 @@
-//! The workload interface: an open-loop source of client transactions, pulled one at a time
-//! so that a long run never holds its whole future in the event queue.
+//! The workload interface: a source of client transactions, pulled one at a time so that a
+//! long run never holds its whole future in the event queue. An open loop submits each at its
+//! time; a closed loop (`clients::ClosedLoop`) pulls the next one whenever a client may submit,
+//! as its own transaction, and ignores its time and client.
 
 use crate::ids::AccountId;
 use crate::time::Time;

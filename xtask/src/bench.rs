@@ -74,6 +74,7 @@ fn ping_pong(events: u64) -> (u64, f64) {
         crypto: Default::default(),
         liveness: None,
         client_retry: None,
+        clients: sim_core::ClientModel::OPEN,
         adversary: sim_core::Adversary::OFF,
     };
     let sim = Simulation::new(cfg, Box::new(ListWorkload::default()), |_| PingPong);

@@ -26,6 +26,10 @@ const SETS: &[Set] = &[
                LAN with 1 KiB commands and 10 ms links with 0-byte commands",
     },
     Set {
+        name: "hotstuff-closed-loop",
+        what: "chained HotStuff, n = 4, closed-loop clients: the throughput-latency curve",
+    },
+    Set {
         name: "hotstuff-attacks",
         what: "chained HotStuff, n = 32: goodput and latency against the number of forking or silent replicas",
     },

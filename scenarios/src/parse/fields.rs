@@ -22,6 +22,8 @@ const U32_MAX: i128 = u32::MAX as i128;
 pub(crate) const SEND_POLICIES: &[SendPolicy] = &[SendPolicy::Nearest, SendPolicy::Random, SendPolicy::All];
 pub(crate) const CRYPTO_MODES: &[CryptoMode] = &[CryptoMode::Modeled, CryptoMode::Real];
 const U64_MAX: i128 = u64::MAX as i128;
+/// The most transactions a closed-loop client keeps in flight.
+pub(crate) const MAX_OUTSTANDING: i128 = 1_000_000;
 const PROBABILITY: Bounds = Bounds::at_least(0.0).below(1.0);
 
 table!(top, "", "top", list = false, {
@@ -59,6 +61,20 @@ table!(clients, "clients", "clients", list = false, {
         "a client that holds no f+1 matching replies this long after sending resends the transaction to the next replica (by id, after the one it tried), and again after as long, at most once per replica; absent: clients never resend, so a transaction sent only to a silent replica is lost";
     uplink_mbps: Number(MBPS), Num(0.0), "", "each client's upload bandwidth in Mbit/s; 0 = unlimited";
     downlink_mbps: Number(MBPS), Num(0.0), "", "each client's download bandwidth in Mbit/s; 0 = unlimited";
+    r#loop: OneOf(&["open", "closed"]), Str("open"), "",
+        "open: each transaction is submitted at its workload time, whatever became of the earlier ones; closed: each client keeps `outstanding` transactions in flight and submits the next one `think_ms` after one confirms, taking the workload's transactions in order and ignoring their times (not with `workload.rate_tps`), until `duration_s` or the end of a trace";
+    outstanding: Integer(1, MAX_OUTSTANDING), Absent("none"), "{bounds}; required with `loop = \"closed\"`, only there",
+        "transactions each closed-loop client keeps in flight (submitted at time 0, then one per confirmation)";
+    think_ms: Number(TIME_MS), Absent("0"), "{bounds}; `loop = \"closed\"` only",
+        "pause between a confirmation and the closed-loop client's next submission";
+    queue_limit: Integer(1, U32_MAX), Absent("unbounded"), "",
+        "client requests a replica holds waiting for a core; one more is dropped or pushed back (`overload`). Protocol messages are never bounded: dropping a vote or a proposal would break the protocol's own assumptions, not model overload";
+    overload: OneOf(&["drop", "push_back"]), Absent("\"drop\""), "{bounds}; with `queue_limit` only",
+        "what a replica with a full request queue does with one more request: drops it silently (only `retry_ms` resends it; not with a closed loop without `retry_ms`), or answers at once with a small busy reply, after which the client resends to it after `backoff_ms`";
+    backoff_ms: Number(Bounds::above(0.0).at_most(MAX_TIME_MS)), Absent("10"), "{bounds}; `overload = \"push_back\"` only",
+        "a pushed-back client's wait before resending, doubled at each push-back of the same transaction";
+    backoff_max_ms: Number(Bounds::above(0.0).at_most(MAX_TIME_MS)), Absent("1000"), "{bounds}; >= `backoff_ms`; `overload = \"push_back\"` only",
+        "the longest back-off";
 });
 
 table!(network, "network", "network", list = false, {

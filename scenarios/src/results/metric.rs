@@ -36,6 +36,11 @@ impl Metric {
     pub fn printed(&self, s: &RunSummary) -> String {
         num(self.value(s), self.decimals)
     }
+
+    /// Whether the run has the value and it is not 0 (rows shown only then).
+    pub fn is_nonzero(&self, s: &RunSummary) -> bool {
+        (self.get)(s).is_some_and(|x| x != 0.0)
+    }
 }
 
 /// A number in full precision (the shortest text that reads back as the same f64), or an
@@ -123,6 +128,13 @@ pub const METRICS: &[Metric] = &[
     }),
     m!("cpu_busy_ms", "CPU time of correct replicas (ms)", "ms", 1, |s| Some(s.cpu_busy_ms)),
     m!("uplink_util_max", "busiest uplink use (share)", "fraction", 4, |s| Some(s.uplink_util_max)),
+    m!("requests_dropped", "requests dropped (queue full)", "requests", 0, |s| s.requests_dropped.and_then(count)),
+    m!("requests_pushed_back", "requests pushed back (queue full)", "requests", 0, |s| {
+        s.requests_pushed_back.and_then(count)
+    }),
+    m!("requests_waiting_max", "most requests waiting at a replica", "requests", 0, |s| {
+        s.requests_waiting_max.and_then(count)
+    }),
     m!("events", "events", "events", 0, |s| count(s.events)),
     m!("virtual_time_s", "virtual time (s)", "s", 3, |s| Some(s.virtual_time_s)),
     m!("correct_replicas", "correct replicas", "replicas", 0, |s| count(s.correct_replicas)),
@@ -245,6 +257,9 @@ pub const BYTES_PER_TX: &Metric = named("bytes_per_tx");
 pub const CPU_UTIL_MEAN: &Metric = named("cpu_util_mean");
 pub const CPU_US_PER_TX: &Metric = named("cpu_us_per_tx");
 pub const EVENTS: &Metric = named("events");
+pub const REQUESTS_DROPPED: &Metric = named("requests_dropped");
+pub const REQUESTS_PUSHED_BACK: &Metric = named("requests_pushed_back");
+pub const REQUESTS_WAITING_MAX: &Metric = named("requests_waiting_max");
 pub const VIEWS: &Metric = named("views");
 pub const VIEW_CHANGES: &Metric = named("view_changes");
 pub const FAST_PATH: &Metric = named("fast_path");
