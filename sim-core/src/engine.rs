@@ -188,10 +188,10 @@ impl<M: Message> Payload<M> {
         }
     }
 
-    /// How it queues on finite links: client requests and replies are `Normal`.
+    /// How it queues on finite links: client requests, replies and push-backs are `Normal`.
     fn class(&self) -> Class {
         match self {
-            Payload::Request(_) | Payload::Reply(_) => Class::Normal,
+            Payload::Request(_) | Payload::Reply(_) | Payload::Busy(_) => Class::Normal,
             Payload::Proto(msg) => msg.class(),
         }
     }
