@@ -1680,6 +1680,7 @@ fn read_cpu(c: &mut Ctx<'_>, top: &Section<'_>, base_dir: &Path) -> Option<Cpu> 
     let sec = c.section(top, "cpu");
     c.table_keys(&sec, &F::TABLE);
     let cores = c.whole::<u32>(&sec, &F::cores);
+    let request_cores = c.whole::<u32>(&sec, &F::request_cores);
     let base = c.num(&sec, &F::base_us);
     let per_kib = c.num(&sec, &F::per_kib_us);
     let crypto = c.pick(&sec, &F::crypto, fields::CRYPTO_MODES);
@@ -1694,6 +1695,7 @@ fn read_cpu(c: &mut Ctx<'_>, top: &Section<'_>, base_dir: &Path) -> Option<Cpu> 
     let client_verify = c.num(&sec, &F::client_verify_us);
     Some(Cpu {
         cores: cores?.v,
+        request_cores: request_cores?.v,
         base_us: base?.v,
         per_kib_us: per_kib?.v,
         crypto: crypto?.v,

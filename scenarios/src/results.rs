@@ -160,6 +160,12 @@ pub struct RunSummary {
     /// End-to-end latency by client region, regions in the order of the clients.
     pub regions: Vec<RegionLatency>,
     pub reproduce: String,
+    /// With a request pool (`[cpu] request_cores`): its CPU time at correct replicas, in ms
+    /// (also counted in `cpu_busy_ms`), and the largest share of its cores a replica kept busy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_cpu_busy_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_cpu_util_max: Option<f64>,
     pub scenario: String,
     pub seed: u64,
     pub stop: String,
@@ -218,6 +224,7 @@ impl RunSummary {
         let m = &report.summary;
         let s = scenario;
         let (util_mean, util_max) = cpu_util_summary(report);
+        let has_pool = s.cpu.request_cores > 0;
         RunSummary {
             byzantine: byzantine_list(report)
                 .into_iter()
@@ -231,8 +238,8 @@ impl RunSummary {
             correct_replicas: correct(report).count() as u64,
             cost: None,
             counters: counters_max(report).into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
-            cpu_busy_ms: correct(report).map(|n| n.cpu_busy_ns as f64 / 1e6).sum(),
-            cpu_us_per_tx: per_tx(report, |n| n.cpu_busy_ns).map(|x| x / 1e3),
+            cpu_busy_ms: correct(report).map(|n| (n.cpu_busy_ns + n.request_busy_ns) as f64 / 1e6).sum(),
+            cpu_us_per_tx: per_tx(report, |n| n.cpu_busy_ns + n.request_busy_ns).map(|x| x / 1e3),
             cpu_util_max: util_max,
             cpu_util_mean: util_mean,
             digest: format!("{:016x}", report.result.digest),
@@ -260,6 +267,9 @@ impl RunSummary {
             protocol: s.protocol().name().to_string(),
             regions: regions(report),
             reproduce: String::new(),
+            request_cpu_busy_ms: has_pool.then(|| correct(report).map(|n| n.request_busy_ns as f64 / 1e6).sum()),
+            request_cpu_util_max: has_pool
+                .then(|| replicas(report).map(|n| request_cpu_util(report, n)).fold(0.0, f64::max)),
             scenario: s.name.clone(),
             seed: s.seed,
             stop: report.result.stop.name().to_string(),
@@ -397,7 +407,13 @@ pub fn cpu_util(report: &Report, node: &NodeReport) -> f64 {
     if capacity > 0.0 { node.cpu_busy_ns as f64 / capacity } else { 0.0 }
 }
 
-/// Mean and max CPU utilisation over replicas.
+/// Share of a replica's request-pool cores busy over the run (0 without a request pool).
+pub fn request_cpu_util(report: &Report, node: &NodeReport) -> f64 {
+    let capacity = report.result.end_time.as_nanos() as f64 * node.request_cores as f64;
+    if capacity > 0.0 { node.request_busy_ns as f64 / capacity } else { 0.0 }
+}
+
+/// Mean and max CPU utilisation over replicas (the consensus pool's).
 fn cpu_util_summary(report: &Report) -> (f64, f64) {
     let utils: Vec<f64> = replicas(report).map(|n| cpu_util(report, n)).collect();
     let mean = utils.iter().sum::<f64>() / utils.len().max(1) as f64;

@@ -24,7 +24,7 @@ pub mod workload;
 
 pub use adversary::Adversary;
 pub use bitset::{NodeSet, TxSet};
-pub use cpu::{CpuConfig, CryptoCosts};
+pub use cpu::{CpuConfig, CryptoCosts, Pool};
 pub use crypto::CryptoMode;
 pub use engine::{
     FaultAction, FaultAt, Limit, Limits, LivenessCheck, NodeReport, RunResult, SendPolicy, SimConfig, Simulation, Stop,
