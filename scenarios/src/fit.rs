@@ -191,14 +191,15 @@ pub struct Fit {
     pub runs: usize,
 }
 
-/// Coordinate descent on log-costs from `start`, at most `max_runs` runs.
+/// A grid around `start`, then a pattern search on log-costs, at most `max_runs` runs. Costs
+/// start from at least a floor (a log-step cannot leave zero).
 pub fn fit(scenarios: &[Scenario], points: &[Point], start: Costs, profile: &CostProfile, max_runs: usize) -> Fit {
     let eval = |c: &Costs| -> Vec<Measured> { scenarios.iter().map(|s| simulate(s, c, profile)).collect() };
-    let floor = [1.0, 0.1, 0.01];
-    let mut best = start;
-    for i in 0..3 {
-        best = best.with(i, best.get(i).max(floor[i]));
-    }
+    let best = Costs {
+        base_us: start.base_us.max(1.0),
+        per_kib_us: start.per_kib_us.max(0.1),
+        crypto_scale: start.crypto_scale.max(0.01),
+    };
     let simulated = eval(&best);
     let mut fit = Fit { costs: best, error: objective(points, &simulated), simulated, runs: scenarios.len() };
     // A coarse grid around the start first: runs near saturation make the error surface
