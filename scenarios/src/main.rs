@@ -368,6 +368,12 @@ impl WatchArgs {
 
     /// The timeline's options, checked against the scenario (exit 2 on a bad value).
     fn timeline(&self, scenario: &scenarios::model::Scenario) -> Result<scenarios::perfetto::Options, String> {
+        if scenario.cpu.request_cores > 0 {
+            // Its lanes follow one queue in arrival order; two pools reorder handlers.
+            return Err("error: --perfetto does not draw [cpu] request_cores yet: run with --set cpu.request_cores=0 \
+                        for a timeline"
+                .to_string());
+        }
         let run_ns = ((scenario.duration_s + scenario.drain_s) * 1e9).round() as u64;
         let mut opts = scenarios::perfetto::Options::new(scenario.cpu.cores, run_ns);
         opts.from_ns = flag_ns("perfetto-from", self.perfetto_from)?.unwrap_or(0);
