@@ -38,6 +38,7 @@ fn run(leader: LeaderPolicy, leader_order: &[u32], roster: &[Behavior], rule: Co
         crypto: Default::default(),
         liveness: None,
         client_retry: None,
+        clients: sim_core::ClientModel::OPEN,
         adversary: sim_core::Adversary::OFF,
     };
     let workload = Steady { gap_ns: 1_000_000, next: 0, until: secs * 1_000_000_000, clients, count: 0 };

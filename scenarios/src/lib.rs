@@ -9,6 +9,7 @@ pub mod diff;
 pub mod eventlog;
 pub mod experiment;
 pub mod explore;
+pub mod fit;
 pub mod lower;
 pub mod messages;
 pub mod model;

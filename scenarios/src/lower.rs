@@ -285,6 +285,7 @@ fn cpu(c: &model::Cpu) -> CpuConfig {
     let p = &c.profile;
     CpuConfig {
         cores: c.cores,
+        request_cores: c.request_cores,
         base: us(c.base_us),
         per_kib: us(c.per_kib_us),
         crypto: CryptoCosts {
@@ -294,6 +295,7 @@ fn cpu(c: &model::Cpu) -> CpuConfig {
             verify_aggregate: us(p.verify_aggregate_us),
             verify_client: us(c.client_verify_us),
         },
+        planted_requests_on_consensus: false,
     }
 }
 

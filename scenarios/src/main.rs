@@ -271,6 +271,17 @@ enum Command {
         /// Signers of the aggregate that is verified (n - f of the replicas you simulate).
         #[arg(long, default_value_t = 67, value_parser = clap::value_parser!(u32).range(2..=10_000))]
         signers: u32,
+        /// Fit base, per-KiB and signature costs to measured points (CSV: override columns such
+        /// as `workload.rate_tps` or `set`, then `throughput_tps`, `latency_ms`) instead of
+        /// timing blst; needs --scenario.
+        #[arg(long, value_name = "POINTS.csv", requires = "scenario")]
+        fit: Option<PathBuf>,
+        /// The base scenario the points override (with --fit).
+        #[arg(long, value_name = "BASE.toml", requires = "fit")]
+        scenario: Option<PathBuf>,
+        /// Most runs the fit may make (each evaluation runs every point once).
+        #[arg(long, default_value_t = 400, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        max_runs: u32,
     },
 }
 
@@ -357,6 +368,12 @@ impl WatchArgs {
 
     /// The timeline's options, checked against the scenario (exit 2 on a bad value).
     fn timeline(&self, scenario: &scenarios::model::Scenario) -> Result<scenarios::perfetto::Options, String> {
+        if scenario.cpu.request_cores > 0 {
+            // Its lanes follow one queue in arrival order; two pools reorder handlers.
+            return Err("error: --perfetto does not draw [cpu] request_cores yet: run with --set cpu.request_cores=0 \
+                        for a timeline"
+                .to_string());
+        }
         let run_ns = ((scenario.duration_s + scenario.drain_s) * 1e9).round() as u64;
         let mut opts = scenarios::perfetto::Options::new(scenario.cpu.cores, run_ns);
         opts.from_ns = flag_ns("perfetto-from", self.perfetto_from)?.unwrap_or(0);
@@ -414,7 +431,10 @@ fn main() -> ExitCode {
             }
         },
         Command::Run { input, out, quiet, watch } => run_command(&input, out, quiet, &watch),
-        Command::Calibrate { out, rounds, batches, signers } => calibrate_command(&out, rounds, batches, signers),
+        Command::Calibrate { out, fit: Some(points), scenario: Some(base), max_runs, .. } => {
+            finish(fit_command(&out, &points, &base, max_runs as usize).map(|text| (text, 0)))
+        }
+        Command::Calibrate { out, rounds, batches, signers, .. } => calibrate_command(&out, rounds, batches, signers),
         Command::Explore { file, seeds, sets, jobs, stop_at_first, max_failures, out, plant, quiet } => {
             let jobs = jobs.map_or_else(batch::default_jobs, |j| j as usize);
             let max_failures = if stop_at_first { Some(1) } else { max_failures };
@@ -865,6 +885,35 @@ fn calibrate_command(out: &Path, rounds: u32, batches: u32, signers: u32) -> Exi
     let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
     eprintln!("wrote {}", out.display());
     ExitCode::SUCCESS
+}
+
+/// `calibrate --fit`: reads the points and the base scenario, fits, prints the table on stderr,
+/// writes the profile (only over a profile byzsim wrote) and prints it.
+fn fit_command(out: &Path, points_file: &Path, base: &Path, max_runs: usize) -> Result<String, batch::Failure> {
+    use scenarios::fit;
+    calibrate::check_out(out).map_err(|p| batch::Failure::input(format!("error: {p}")))?;
+    let points = fit::read_points(points_file)?;
+    let src = traces::input::read_text(base, traces::input::InputKind::Scenario)
+        .map_err(|e| batch::Failure::input(format!("error: {e}")))?;
+    let scenarios =
+        points.iter().map(|p| fit::scenario_at(base, &src, p, points_file)).collect::<Result<Vec<_>, _>>()?;
+    let cpu = &scenarios[0].cpu;
+    let start = fit::Costs { base_us: cpu.base_us, per_kib_us: cpu.per_kib_us, crypto_scale: 1.0 };
+    let profile = cpu.profile.clone();
+    eprintln!(
+        "fitting {} points of {} on {} (at most {max_runs} runs)...",
+        points.len(),
+        points_file.display(),
+        base.display()
+    );
+    let result = fit::fit(&scenarios, &points, start, &profile, max_runs);
+    eprint!("{}", fit::table(&points, &result));
+    let text = fit::profile_toml(&result, &profile, &points, points_file, base);
+    calibrate::check_out(out).map_err(|p| batch::Failure::input(format!("error: {p}")))?;
+    resultsdir::write_file(out, text.as_bytes(), |old| old.starts_with(calibrate::HEADER.as_bytes()))
+        .map_err(|e| batch::Failure::output(format!("error: could not write {}: {e}", out.display())))?;
+    eprintln!("wrote {}", out.display());
+    Ok(text)
 }
 
 /// The command that reproduces this run exactly (same version of byzsim).

@@ -354,6 +354,8 @@ pub use traces::ArrivalProcess as Arrivals;
 pub struct Cpu {
     /// 0 = no CPU model: handlers take no time.
     pub cores: u32,
+    /// Cores of a separate request pool; 0 = requests share the consensus pool.
+    pub request_cores: u32,
     /// Cost of handling any message, timer or request.
     pub base_us: f64,
     /// Cost per KiB of a received message.

@@ -183,11 +183,10 @@ fn write_nodes_csv(report: &Report, path: &Path) -> io::Result<()> {
         .iter()
         .find(|n| n.kind == "replica")
         .map_or(Vec::new(), |n| n.counters.iter().map(|c| c.0.as_str()).collect());
-    let mut header = NodeRecord::COLUMNS.to_vec();
-    header.extend(&names);
-    w.write_record(&header)?;
+    let pools = report.scenario.cpu.request_cores > 0;
+    w.write_record(NodeRecord::header(pools, &names))?;
     for node in &nodes {
-        w.write_record(node.cells(&names))?;
+        w.write_record(node.cells(pools, &names))?;
     }
     w.flush()
 }

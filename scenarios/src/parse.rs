@@ -55,6 +55,8 @@ const MAX_SET_DEPTH: usize = 8;
 const DELAY_KEYS: [&str; 3] = ["matrix", "matrix_file", "uniform_delay_ms"];
 
 const PROFILE_KEYS: [&str; 4] = ["sign_us", "verify_us", "aggregate_per_sig_us", "verify_aggregate_us"];
+/// The costs a fitted profile (`byzsim calibrate --fit`) may add: they replace `[cpu]`'s.
+const PROFILE_CPU_KEYS: [&str; 2] = ["base_us", "per_kib_us"];
 /// The flight recorder's largest size (64 bytes a record).
 const MAX_FLIGHT_RECORDS: usize = 1_000_000;
 
@@ -1699,6 +1701,7 @@ fn read_cpu(c: &mut Ctx<'_>, top: &Section<'_>, base_dir: &Path) -> Option<Cpu> 
     let sec = c.section(top, "cpu");
     c.table_keys(&sec, &F::TABLE);
     let cores = c.whole::<u32>(&sec, &F::cores);
+    let request_cores = c.whole::<u32>(&sec, &F::request_cores);
     let base = c.num(&sec, &F::base_us);
     let per_kib = c.num(&sec, &F::per_kib_us);
     let crypto = c.pick(&sec, &F::crypto, fields::CRYPTO_MODES);
@@ -1708,17 +1711,33 @@ fn read_cpu(c: &mut Ctx<'_>, top: &Section<'_>, base_dir: &Path) -> Option<Cpu> 
             c.bad(node, &sec.field("profile"), "give `profile` or `profile_file`, not both", help)
         }
         (_, Some(_)) => read_profile_file(c, &sec, base_dir),
-        _ => read_builtin_profile(c, &sec),
+        _ => read_builtin_profile(c, &sec).map(|p| (p, [None; 2])),
     };
     let client_verify = c.num(&sec, &F::client_verify_us);
+    let (profile, fitted) = profile?;
+    let base_us = fitted_cost(c, &base?, fitted[0])?;
+    let per_kib_us = fitted_cost(c, &per_kib?, fitted[1])?;
     Some(Cpu {
         cores: cores?.v,
-        base_us: base?.v,
-        per_kib_us: per_kib?.v,
+        request_cores: request_cores?.v,
+        base_us,
+        per_kib_us,
         crypto: crypto?.v,
-        profile: profile?,
+        profile,
         client_verify_us: client_verify?.v,
     })
+}
+
+/// A `[cpu]` cost that a fitted profile may give: the profile's value, unless the scenario
+/// gives another one (both would be a guess at which one counts).
+fn fitted_cost(c: &mut Ctx<'_>, given: &Val<f64>, fitted: Option<f64>) -> Option<f64> {
+    let Some(fitted) = fitted else { return Some(given.v) };
+    if !matches!(given.at, Origin::Implicit) && given.v != fitted {
+        let help = Some(format!("the profile file was fitted with {fitted}: drop the field from [cpu] to use it"));
+        c.fail(given, "this cost is also in the fitted profile file, with another value".to_string(), help);
+        return None;
+    }
+    Some(fitted)
 }
 
 fn read_builtin_profile(c: &mut Ctx<'_>, sec: &Section<'_>) -> Option<CostProfile> {
@@ -1736,7 +1755,8 @@ fn read_builtin_profile(c: &mut Ctx<'_>, sec: &Section<'_>) -> Option<CostProfil
 }
 
 /// A profile written by `byzsim calibrate`: `name` and the four costs in microseconds.
-fn read_profile_file(c: &mut Ctx<'_>, sec: &Section<'_>, base_dir: &Path) -> Option<CostProfile> {
+/// With the fitted `base_us` and `per_kib_us` when the file has them.
+fn read_profile_file(c: &mut Ctx<'_>, sec: &Section<'_>, base_dir: &Path) -> Option<(CostProfile, [Option<f64>; 2])> {
     let file = c.string(sec, fields::cpu::profile_file.key, Missing::Required("\"calibrated-profile.toml\""))?;
     let path = match file.at {
         Origin::File(_) => base_dir.join(&file.v),
@@ -1752,8 +1772,18 @@ fn read_profile_file(c: &mut Ctx<'_>, sec: &Section<'_>, base_dir: &Path) -> Opt
         Ok(table) => table,
         Err(e) => return problem(c, format!("invalid TOML: {}", e.to_string().trim_end())),
     };
-    if let Some(unknown) = table.keys().find(|k| *k != "name" && !PROFILE_KEYS.contains(&k.as_str())) {
-        return problem(c, format!("unknown field `{unknown}` (the fields are name, {})", PROFILE_KEYS.join(", ")));
+    let known = |k: &str| k == "name" || PROFILE_KEYS.contains(&k) || PROFILE_CPU_KEYS.contains(&k);
+    if let Some(unknown) = table.keys().find(|k| !known(k)) {
+        let keys = PROFILE_KEYS.iter().chain(&PROFILE_CPU_KEYS).copied().collect::<Vec<_>>().join(", ");
+        return problem(c, format!("unknown field `{unknown}` (the fields are name, {keys})"));
+    }
+    let mut fitted = [None; 2];
+    for (cost, key) in fitted.iter_mut().zip(PROFILE_CPU_KEYS) {
+        match table.get(key).map(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64))) {
+            None => {}
+            Some(Some(v)) if v.is_finite() && (0.0..=MAX_TIME_MS * 1e3).contains(&v) => *cost = Some(v),
+            Some(_) => return problem(c, format!("`{key}` must be a number of microseconds >= 0")),
+        }
     }
     let mut costs = [0.0; 4];
     for (cost, key) in costs.iter_mut().zip(PROFILE_KEYS) {
@@ -1766,7 +1796,7 @@ fn read_profile_file(c: &mut Ctx<'_>, sec: &Section<'_>, base_dir: &Path) -> Opt
     }
     let name = table.get("name").and_then(|v| v.as_str()).unwrap_or("calibrated").to_string();
     let [sign_us, verify_us, aggregate_per_sig_us, verify_aggregate_us] = costs;
-    Some(CostProfile { name, sign_us, verify_us, aggregate_per_sig_us, verify_aggregate_us })
+    Some((CostProfile { name, sign_us, verify_us, aggregate_per_sig_us, verify_aggregate_us }, fitted))
 }
 
 /// Refuses a workload whose expected transactions (`expected`) exceed

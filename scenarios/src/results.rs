@@ -169,6 +169,12 @@ pub struct RunSummary {
     pub requests_pushed_back: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requests_waiting_max: Option<u64>,
+    /// With a request pool (`[cpu] request_cores`): its CPU time at correct replicas, in ms
+    /// (also counted in `cpu_busy_ms`), and the largest share of its cores a replica kept busy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_cpu_busy_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_cpu_util_max: Option<f64>,
     pub scenario: String,
     pub seed: u64,
     pub stop: String,
@@ -228,6 +234,7 @@ impl RunSummary {
         let s = scenario;
         let (util_mean, util_max) = cpu_util_summary(report);
         let bounded = s.clients.queue.is_some();
+        let has_pool = s.cpu.request_cores > 0;
         RunSummary {
             byzantine: byzantine_list(report)
                 .into_iter()
@@ -241,8 +248,8 @@ impl RunSummary {
             correct_replicas: correct(report).count() as u64,
             cost: None,
             counters: counters_max(report).into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
-            cpu_busy_ms: correct(report).map(|n| n.cpu_busy_ns as f64 / 1e6).sum(),
-            cpu_us_per_tx: per_tx(report, |n| n.cpu_busy_ns).map(|x| x / 1e3),
+            cpu_busy_ms: correct(report).map(|n| (n.cpu_busy_ns + n.request_busy_ns) as f64 / 1e6).sum(),
+            cpu_us_per_tx: per_tx(report, |n| n.cpu_busy_ns + n.request_busy_ns).map(|x| x / 1e3),
             cpu_util_max: util_max,
             cpu_util_mean: util_mean,
             digest: format!("{:016x}", report.result.digest),
@@ -273,6 +280,9 @@ impl RunSummary {
             requests_dropped: bounded.then_some(report.result.clients.dropped),
             requests_pushed_back: bounded.then_some(report.result.clients.pushed_back),
             requests_waiting_max: bounded.then_some(report.result.clients.max_requests_waiting),
+            request_cpu_busy_ms: has_pool.then(|| correct(report).map(|n| n.request_busy_ns as f64 / 1e6).sum()),
+            request_cpu_util_max: has_pool
+                .then(|| replicas(report).map(|n| request_cpu_util(report, n)).fold(0.0, f64::max)),
             scenario: s.name.clone(),
             seed: s.seed,
             stop: report.result.stop.name().to_string(),
@@ -410,7 +420,13 @@ pub fn cpu_util(report: &Report, node: &NodeReport) -> f64 {
     if capacity > 0.0 { node.cpu_busy_ns as f64 / capacity } else { 0.0 }
 }
 
-/// Mean and max CPU utilisation over replicas.
+/// Share of a replica's request-pool cores busy over the run (0 without a request pool).
+pub fn request_cpu_util(report: &Report, node: &NodeReport) -> f64 {
+    let capacity = report.result.end_time.as_nanos() as f64 * node.request_cores as f64;
+    if capacity > 0.0 { node.request_busy_ns as f64 / capacity } else { 0.0 }
+}
+
+/// Mean and max CPU utilisation over replicas (the consensus pool's).
 fn cpu_util_summary(report: &Report) -> (f64, f64) {
     let utils: Vec<f64> = replicas(report).map(|n| cpu_util(report, n)).collect();
     let mean = utils.iter().sum::<f64>() / utils.len().max(1) as f64;

@@ -402,6 +402,9 @@ impl Writer<'_> {
         let c = &s.cpu;
         self.section("cpu");
         self.int("cores", u64::from(c.cores))?;
+        if c.request_cores > 0 {
+            self.int("request_cores", u64::from(c.request_cores))?;
+        }
         self.float("base_us", c.base_us);
         self.float("per_kib_us", c.per_kib_us);
         self.str("crypto", fields::cpu::crypto.name_of(fields::CRYPTO_MODES, c.crypto));

@@ -294,7 +294,8 @@ fn the_documented_caps_are_the_caps() {
     let docs = &docs[docs.find("## Input files").expect("an Input files section")..];
     let rows = [
         ("| scenario (`.toml`) |", InputKind::Scenario),
-        ("| `profile_file` |", InputKind::CostProfile),
+        ("| `profile_file`, `calibrate --fit` points |", InputKind::CostProfile),
+        ("| `profile_file`, `calibrate --fit` points |", InputKind::FitPoints),
         ("| `matrix_file` |", InputKind::Matrix),
         ("| transactions trace |", InputKind::Transactions),
         ("| NASDAQ trace, shard file |", InputKind::Nasdaq),

@@ -947,6 +947,7 @@ fn defaults_are_filled_in() {
         genesis_balance: 1_000_000,
         cpu: Cpu {
             cores: 2,
+            request_cores: 0,
             base_us: 5.0,
             per_kib_us: 2.0,
             crypto: CryptoMode::Modeled,
@@ -1158,6 +1159,7 @@ fn a_full_example_parses_to_the_expected_scenario() {
         genesis_balance: 1_000_000,
         cpu: Cpu {
             cores: 4,
+            request_cores: 0,
             base_us: 10.0,
             per_kib_us: 0.5,
             crypto: CryptoMode::Modeled,

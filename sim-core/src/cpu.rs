@@ -1,7 +1,8 @@
 //! The CPU model: each replica is a queue served by `cores` servers. Handling an input costs a
 //! base amount, an amount per KiB received, and the crypto operations the handler performs
 //! (charged through `Ctx`); inputs wait while every core is busy, and what a handler sends
-//! leaves when it finishes.
+//! leaves when it finishes. A replica may split its cores into two pools (`Pool`): one for
+//! client requests and one for consensus, each its own queue.
 
 use crate::time::{Span, Time};
 
@@ -40,25 +41,71 @@ impl CryptoCosts {
     };
 }
 
+/// Which of a replica's CPU pools runs an input. Without a request pool (`request_cores` 0)
+/// every input runs on the consensus pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pool {
+    /// Protocol messages and timers.
+    Consensus,
+    /// Client requests, and the messages a protocol puts there (`Message::pool`).
+    Request,
+}
+
+impl Pool {
+    /// Index of the pool in per-pool arrays.
+    pub fn idx(self) -> usize {
+        match self {
+            Pool::Consensus => 0,
+            Pool::Request => 1,
+        }
+    }
+}
+
 /// A replica's processing power.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CpuConfig {
-    /// Servers of the queue; 0 means unlimited: handlers take no time at all.
+    /// Servers of the consensus queue; 0 means unlimited: handlers take no time at all.
     pub cores: u32,
+    /// Servers of a separate request pool; 0: requests share the consensus pool.
+    pub request_cores: u32,
     /// Cost of handling any input.
     pub base: Span,
     /// Cost per KiB of a received message (deserialization, hashing).
     pub per_kib: Span,
     pub crypto: CryptoCosts,
+    /// Test-only planted mistake: requests run on the consensus pool even when the replica has
+    /// a request pool (the pool tests must notice).
+    #[doc(hidden)]
+    pub planted_requests_on_consensus: bool,
 }
 
 impl CpuConfig {
     /// No CPU model: every handler is instantaneous (the closed-form setting).
-    pub const UNLIMITED: CpuConfig =
-        CpuConfig { cores: 0, base: Span::ZERO, per_kib: Span::ZERO, crypto: CryptoCosts::FREE };
+    pub const UNLIMITED: CpuConfig = CpuConfig {
+        cores: 0,
+        request_cores: 0,
+        base: Span::ZERO,
+        per_kib: Span::ZERO,
+        crypto: CryptoCosts::FREE,
+        planted_requests_on_consensus: false,
+    };
 
     pub fn is_unlimited(&self) -> bool {
         self.cores == 0
+    }
+
+    /// The pool an input asking for `wanted` runs on: `wanted` if the replica has a request
+    /// pool, else the consensus pool.
+    pub fn pool_for(&self, wanted: Pool) -> Pool {
+        if self.request_cores == 0 { Pool::Consensus } else { wanted }
+    }
+
+    /// The servers of `pool` (0: unlimited).
+    pub fn cores_of(&self, pool: Pool) -> u32 {
+        match pool {
+            Pool::Consensus => self.cores,
+            Pool::Request => self.request_cores,
+        }
     }
 
     /// The cost charged before the handler runs, for an input of `size` bytes.

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use crate::adversary::{Adversary, MessageMeta};
 use crate::checker::Violation;
 use crate::clients::{ClientModel, ClientStats, InFlight, Overload};
-use crate::cpu::{CpuConfig, RecentBusy};
+use crate::cpu::{CpuConfig, Pool, RecentBusy};
 use crate::crypto::{CryptoMode, RealCrypto};
 use crate::ids::{AccountId, NodeId, Tx, TxId, TxResult};
 use crate::net::{KindName, KindStats, LinkStats, NetConfig, Network, Route, Wire};
@@ -255,15 +255,17 @@ enum Event<M, T> {
         index: u32,
         open: bool,
     },
-    /// A handler of `node` finished: its effects leave and its core frees up.
+    /// A handler of `node` finished: its effects leave and its core in `pool` frees up.
     Release {
         node: NodeId,
+        pool: Pool,
         epoch: u32,
         effects: Outbox<M, T>,
     },
     /// A core of `node` that ran a handler without effects is free again and inputs wait.
     Wake {
         node: NodeId,
+        pool: Pool,
         epoch: u32,
     },
 }
@@ -351,9 +353,13 @@ pub struct NodeReport {
     /// The same traffic per kind, indexed like `RunResult::kinds`.
     pub traffic: Vec<KindStats>,
     pub counters: Vec<(&'static str, u64)>,
-    /// Time the CPU spent on handlers (summed over cores), and the cores.
+    /// Time the CPU spent on handlers (summed over cores), and the cores: the consensus pool's
+    /// (every input's when the replica has no request pool).
     pub cpu_busy_ns: u64,
     pub cores: u32,
+    /// The same for the request pool (0 and 0 without one).
+    pub request_busy_ns: u64,
+    pub request_cores: u32,
     /// Busy time charged lately to the CPU, the uplink and the downlink (by the second it was
     /// charged in), and the inputs waiting for a core when the run stopped.
     pub cpu_recent: RecentBusy,
@@ -409,7 +415,9 @@ pub struct Simulation<P: Protocol> {
     outbox: Outbox<P::Message, P::Timer>,
     /// Emptied outboxes kept for reuse by handlers that take time.
     outbox_pool: Vec<Outbox<P::Message, P::Timer>>,
-    cpu: Vec<CpuState<P::Message, P::Timer>>,
+    /// Per replica, per pool (`Pool::idx`): the request pool's state stays idle when requests
+    /// share the consensus pool.
+    cpu: Vec<[CpuState<P::Message, P::Timer>; 2]>,
     /// Inputs waiting for a core, summed over replicas.
     cpu_waiting_total: usize,
     real: Option<RealCrypto>,
@@ -470,7 +478,7 @@ impl<P: Protocol> Simulation<P> {
             outbox: Outbox::default(),
             outbox_pool: Vec::new(),
             real: (cfg.crypto == CryptoMode::Real).then(|| RealCrypto::new(&streams, cfg.n_replicas)),
-            cpu: (0..n).map(|_| CpuState::new()).collect(),
+            cpu: (0..n).map(|_| [CpuState::new(), CpuState::new()]).collect(),
             cpu_waiting_total: 0,
             rec: Recorder::new(cfg.seed),
             next_msg: 0,
@@ -661,7 +669,7 @@ impl<P: Protocol> Simulation<P> {
 
     pub fn finish(self) -> RunResult {
         let n = self.cfg.n_replicas as usize;
-        debug_assert_eq!(self.cpu_waiting_total, self.cpu.iter().map(|c| c.waiting.len()).sum::<usize>());
+        debug_assert_eq!(self.cpu_waiting_total, self.cpu.iter().flatten().map(|c| c.waiting.len()).sum::<usize>());
         let nodes = (0..self.net.n_nodes())
             .map(|i| NodeReport {
                 id: NodeId(i as u32),
@@ -671,12 +679,14 @@ impl<P: Protocol> Simulation<P> {
                 link: self.net.stats[i],
                 traffic: self.net.traffic.of(NodeId(i as u32)).to_vec(),
                 counters: if i < n { self.replicas[i].counters() } else { Vec::new() },
-                cpu_busy_ns: self.cpu.get(i).map_or(0, |c| c.busy_ns),
+                cpu_busy_ns: self.cpu.get(i).map_or(0, |c| c[0].busy_ns),
                 cores: if i < n { self.cfg.cpu.cores } else { 0 },
-                cpu_recent: self.cpu.get(i).map_or_else(RecentBusy::default, |c| c.recent),
+                request_busy_ns: self.cpu.get(i).map_or(0, |c| c[1].busy_ns),
+                request_cores: if i < n { self.cfg.cpu.request_cores } else { 0 },
+                cpu_recent: self.cpu.get(i).map_or_else(RecentBusy::default, |c| c[0].recent),
                 uplink_recent: self.net.uplink_recent[i],
                 downlink_recent: self.net.downlink_recent[i],
-                cpu_waiting: self.cpu.get(i).map_or(0, |c| c.waiting.len()),
+                cpu_waiting: self.cpu.get(i).map_or(0, |c| c[0].waiting.len() + c[1].waiting.len()),
             })
             .collect();
         RunResult {
@@ -706,8 +716,8 @@ impl<P: Protocol> Simulation<P> {
             Event::NextTx { client_idx } => self.next_tx(client_idx),
             Event::Backoff { tx, target } => self.resend_after_backoff(tx, target),
             Event::Fault(fault) => self.apply_fault(fault),
-            Event::Release { node, epoch, effects } => self.release(node, epoch, effects),
-            Event::Wake { node, epoch } => self.wake(node, epoch),
+            Event::Release { node, pool, epoch, effects } => self.release(node, pool, epoch, effects),
+            Event::Wake { node, pool, epoch } => self.wake(node, pool, epoch),
             Event::LivenessCheck => self.check_liveness(),
             Event::Retry { tx, target, attempt } => self.retry(tx, target, attempt),
             Event::Partition { index, open } => {
@@ -808,13 +818,26 @@ impl<P: Protocol> Simulation<P> {
         self.input(node, Input::Timer { timer, generation });
     }
 
-    /// Hands an input to `node`'s CPU: it runs now if a core is free, else it waits.
+    /// The pool an input runs on: requests on the request pool, messages where they ask to
+    /// be, timers on the consensus pool; everything on the consensus pool without a request pool.
+    fn pool_of(&self, input: &Input<P::Message, P::Timer>) -> Pool {
+        let wanted = match input {
+            Input::Request { .. } if self.cfg.cpu.planted_requests_on_consensus => Pool::Consensus,
+            Input::Request { .. } => Pool::Request,
+            Input::Message { msg, .. } => msg.pool(),
+            Input::Timer { .. } => Pool::Consensus,
+        };
+        self.cfg.cpu.pool_for(wanted)
+    }
+
+    /// Hands an input to its pool of `node`'s CPU: it runs now if a core is free, else it waits.
     fn input(&mut self, node: NodeId, input: Input<P::Message, P::Timer>) {
-        let cores = self.cfg.cpu.cores;
+        let pool = self.pool_of(&input);
+        let cores = self.cfg.cpu.cores_of(pool);
         let now = self.now;
-        let cpu = &mut self.cpu[node.idx()];
+        let cpu = &mut self.cpu[node.idx()][pool.idx()];
         if cores == 0 || (cpu.waiting.is_empty() && cpu.has_free_core(now, cores)) {
-            self.start(node, input);
+            self.start(node, pool, input);
         } else {
             if matches!(input, Input::Request { .. }) {
                 cpu.requests_waiting += 1;
@@ -824,7 +847,7 @@ impl<P: Protocol> Simulation<P> {
             cpu.waiting.push_back(input);
             let waiting = cpu.waiting.len();
             self.cpu_waiting_total += 1;
-            self.schedule_wake(node);
+            self.schedule_wake(node, pool);
             if waiting > self.cfg.limits.max_cpu_queue && self.limit_hit.is_none() {
                 let detail = format!(
                     "replica {}'s CPU has {waiting} inputs waiting for a core ({} cores): the offered load exceeds what it can process",
@@ -837,27 +860,27 @@ impl<P: Protocol> Simulation<P> {
 
     /// Makes sure waiting inputs get a core when the first quiet handler ends (a core held
     /// until a `Release` is handed on by the release itself).
-    fn schedule_wake(&mut self, node: NodeId) {
-        let cpu = &mut self.cpu[node.idx()];
+    fn schedule_wake(&mut self, node: NodeId, pool: Pool) {
+        let cpu = &mut self.cpu[node.idx()][pool.idx()];
         let Some(&first) = cpu.quiet_until.iter().min() else { return };
         if first < cpu.wake_at {
             cpu.wake_at = first;
             let epoch = cpu.epoch;
-            self.queue.push(first, Event::Wake { node, epoch });
+            self.queue.push(first, Event::Wake { node, pool, epoch });
         }
     }
 
-    fn wake(&mut self, node: NodeId, epoch: u32) {
-        let cpu = &mut self.cpu[node.idx()];
+    fn wake(&mut self, node: NodeId, pool: Pool, epoch: u32) {
+        let cpu = &mut self.cpu[node.idx()][pool.idx()];
         if epoch != cpu.epoch || self.now < cpu.wake_at {
             return; // a crash voided it, or an earlier wake superseded it
         }
         cpu.wake_at = Time::MAX;
-        self.next_input(node);
+        self.next_input(node, pool);
     }
 
     /// Runs the handler for `input`. With a CPU model its effects leave when it finishes.
-    fn start(&mut self, node: NodeId, input: Input<P::Message, P::Timer>) {
+    fn start(&mut self, node: NodeId, pool: Pool, input: Input<P::Message, P::Timer>) {
         let upfront = match &input {
             Input::Message { size, .. } | Input::Request { size, .. } => self.cfg.cpu.input_cost(*size),
             Input::Timer { .. } => self.cfg.cpu.base,
@@ -880,7 +903,7 @@ impl<P: Protocol> Simulation<P> {
             }
         };
         self.rec.push(self.now, Record::Handler { node, cost, input: ran }, Detail::None);
-        if self.cfg.cpu.is_unlimited() || cost == Span::ZERO {
+        if self.cfg.cpu.cores_of(pool) == 0 || cost == Span::ZERO {
             let mut effects = std::mem::take(&mut self.outbox);
             self.apply_effects(node, &mut effects);
             self.outbox = effects;
@@ -894,7 +917,7 @@ impl<P: Protocol> Simulation<P> {
             let (TimerOp::Set(timer, _) | TimerOp::Cancel(timer)) = op;
             timers.remove(timer);
         }
-        let cpu = &mut self.cpu[node.idx()];
+        let cpu = &mut self.cpu[node.idx()][pool.idx()];
         cpu.busy_ns += cost.0;
         cpu.recent.add(self.now, cost);
         if self.outbox.is_empty() {
@@ -905,28 +928,28 @@ impl<P: Protocol> Simulation<P> {
         let fresh = self.outbox_pool.pop().unwrap_or_default();
         let effects = std::mem::replace(&mut self.outbox, fresh);
         let epoch = cpu.epoch;
-        self.queue.push(self.now + cost, Event::Release { node, epoch, effects });
+        self.queue.push(self.now + cost, Event::Release { node, pool, epoch, effects });
     }
 
     /// A handler finished: its effects leave now, and its core takes the next waiting input.
-    fn release(&mut self, node: NodeId, epoch: u32, mut effects: Outbox<P::Message, P::Timer>) {
-        if epoch == self.cpu[node.idx()].epoch {
+    fn release(&mut self, node: NodeId, pool: Pool, epoch: u32, mut effects: Outbox<P::Message, P::Timer>) {
+        if epoch == self.cpu[node.idx()][pool.idx()].epoch {
             self.rec.push(self.now, Record::Release { node, epoch }, Detail::None);
             self.apply_effects(node, &mut effects);
-            let cpu = &mut self.cpu[node.idx()];
+            let cpu = &mut self.cpu[node.idx()][pool.idx()];
             assert!(cpu.busy_cores > 0, "a release frees a busy core");
             cpu.busy_cores -= 1;
-            self.next_input(node);
+            self.next_input(node, pool);
         }
         effects.clear();
         self.outbox_pool.push(effects);
     }
 
-    /// Starts waiting inputs, in order, while a core is free.
-    fn next_input(&mut self, node: NodeId) {
-        let (now, cores) = (self.now, self.cfg.cpu.cores.max(1));
+    /// Starts waiting inputs of `pool`, in order, while a core of it is free.
+    fn next_input(&mut self, node: NodeId, pool: Pool) {
+        let (now, cores) = (self.now, self.cfg.cpu.cores_of(pool).max(1));
         loop {
-            let cpu = &mut self.cpu[node.idx()];
+            let cpu = &mut self.cpu[node.idx()][pool.idx()];
             if cpu.waiting.is_empty() || !cpu.has_free_core(now, cores) {
                 break;
             }
@@ -935,10 +958,10 @@ impl<P: Protocol> Simulation<P> {
                 cpu.requests_waiting -= 1;
             }
             self.cpu_waiting_total -= 1;
-            self.start(node, next);
+            self.start(node, pool, next);
         }
-        if !self.cpu[node.idx()].waiting.is_empty() {
-            self.schedule_wake(node);
+        if !self.cpu[node.idx()][pool.idx()].waiting.is_empty() {
+            self.schedule_wake(node, pool);
         }
     }
 
@@ -1034,9 +1057,11 @@ impl<P: Protocol> Simulation<P> {
         }
     }
 
-    /// Whether `node` holds as many requests waiting for a core as its bound allows.
+    /// Whether `node` holds as many requests waiting for a core as its bound allows (in
+    /// whichever pool requests run on).
     fn request_queue_full(&self, node: NodeId) -> bool {
-        self.cfg.clients.queue.is_some_and(|bound| self.cpu[node.idx()].requests_waiting >= bound.limit)
+        let waiting: u32 = self.cpu[node.idx()].iter().map(|cpu| cpu.requests_waiting).sum();
+        self.cfg.clients.queue.is_some_and(|bound| waiting >= bound.limit)
     }
 
     /// `node`'s request queue is full: it drops `tx`, or answers its client that it is busy.
@@ -1079,14 +1104,15 @@ impl<P: Protocol> Simulation<P> {
             FaultAction::Crash => {
                 self.net.set_crashed(node, true);
                 self.timers[node.idx()].clear();
-                let cpu = &mut self.cpu[node.idx()];
-                cpu.epoch += 1;
-                cpu.busy_cores = 0;
-                cpu.quiet_until.clear();
-                self.cpu_waiting_total -= cpu.waiting.len();
-                cpu.waiting.clear();
-                cpu.requests_waiting = 0;
-                cpu.wake_at = Time::MAX;
+                for cpu in &mut self.cpu[node.idx()] {
+                    cpu.epoch += 1;
+                    cpu.busy_cores = 0;
+                    cpu.quiet_until.clear();
+                    self.cpu_waiting_total -= cpu.waiting.len();
+                    cpu.waiting.clear();
+                    cpu.requests_waiting = 0;
+                    cpu.wake_at = Time::MAX;
+                }
             }
             FaultAction::Recover => {
                 if !self.net.is_crashed(node) {
@@ -1465,7 +1491,7 @@ mod tests {
         cfg.cpu = CpuConfig { cores, ..CpuConfig::UNLIMITED };
         let mut sim = Simulation::new(cfg, Box::new(ListWorkload::default()), |_| Worker { echoes_at: vec![] });
         sim.run_until(Time::from_secs_f64(1.0));
-        let busy = sim.cpu[1].busy_ns;
+        let busy = sim.cpu[1][0].busy_ns;
         (sim.replica(NodeId(0)).echoes_at.clone(), busy)
     }
 
@@ -1516,7 +1542,7 @@ mod tests {
         sim.run_until(Time::from_secs_f64(1.0));
         // Arrive at 1 ms; handled 1-2, 2-3, 3-4; the fourth arrives at 3.5 and waits until 4.
         assert_eq!(sim.replica(NodeId(1)).started_at, vec![ms(1.0), ms(2.0), ms(3.0), ms(4.0)]);
-        assert_eq!(sim.cpu[1].busy_ns, 4_000_000);
+        assert_eq!(sim.cpu[1][0].busy_ns, 4_000_000);
         // Four deliveries, one timer and a wake at 2, 3 and 4 ms for the input waiting then;
         // no release event (with releases it was 4 + 1 + 4).
         assert_eq!(sim.events(), 8);

@@ -26,7 +26,7 @@ pub mod workload;
 pub use adversary::Adversary;
 pub use bitset::{NodeSet, TxSet};
 pub use clients::{ClientModel, ClientStats, ClosedLoop, Overload, RequestBound};
-pub use cpu::{CpuConfig, CryptoCosts};
+pub use cpu::{CpuConfig, CryptoCosts, Pool};
 pub use crypto::CryptoMode;
 pub use engine::{
     FaultAction, FaultAt, Limit, Limits, LivenessCheck, NodeReport, RunResult, SendPolicy, SimConfig, Simulation, Stop,

@@ -5,7 +5,7 @@ use std::fmt::Debug;
 
 use crate::bitset::NodeSet;
 use crate::checker::Violation;
-use crate::cpu::CryptoCosts;
+use crate::cpu::{CryptoCosts, Pool};
 use crate::crypto::RealCrypto;
 use crate::ids::{NodeId, Tx, TxId, TxResult};
 use crate::observe::Observer;
@@ -42,6 +42,11 @@ pub trait Message: Clone + Debug {
     /// Called only when a run is observed.
     fn describe(&self, out: &mut String) {
         let _ = out;
+    }
+    /// The CPU pool this message is handled on when the replica has a request pool (payload
+    /// dissemination a protocol wants off the consensus cores goes on `Pool::Request`).
+    fn pool(&self) -> Pool {
+        Pool::Consensus
     }
     /// The kinds a targeted adversary goes after by default: the ones safety and progress hang
     /// on (proposals, votes, certificates, view changes). Empty: every kind.

@@ -30,6 +30,8 @@ pub enum InputKind {
     Diablo,
     /// A sweep shard file, written by `byzsim sweep --shard` and read by `byzsim merge`.
     Shard,
+    /// The measured points of `byzsim calibrate --fit`: a few rows.
+    FitPoints,
 }
 
 impl InputKind {
@@ -38,7 +40,7 @@ impl InputKind {
         match self {
             InputKind::Scenario => MIB,
             InputKind::Matrix => 16 * MIB,
-            InputKind::CostProfile => 64 * KIB,
+            InputKind::CostProfile | InputKind::FitPoints => 64 * KIB,
             InputKind::Transactions => GIB,
             InputKind::Rates | InputKind::Diablo => 64 * MIB,
             InputKind::Nasdaq | InputKind::Shard => 256 * MIB,
@@ -58,6 +60,7 @@ impl InputKind {
             InputKind::CostProfile => "profile file",
             InputKind::Transactions | InputKind::Rates | InputKind::Nasdaq | InputKind::Diablo => "trace file",
             InputKind::Shard => "shard file",
+            InputKind::FitPoints => "points file",
         }
     }
 }

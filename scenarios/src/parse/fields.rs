@@ -232,6 +232,8 @@ table!(trace, "workload", "workload.trace", list = false, {
 table!(cpu, "cpu", "cpu", list = false, {
     cores: Integer(0, 1024), Int(2), "",
         "servers of each replica's CPU queue; `0` turns the CPU model off (handlers take no time), as the closed-form checks assume";
+    request_cores: Integer(0, 1024), Int(0), "",
+        "servers of a separate request pool: client requests (and the messages a protocol puts there) queue for these cores, protocol messages and timers for `cores`; `0`: requests share the `cores` pool";
     base_us: Number(TIME_MS), Num(5.0), "", "cost of handling any input";
     per_kib_us: Number(TIME_MS), Num(2.0), "", "cost per KiB of a received message (decoding, hashing)";
     crypto: OneOf(&["modeled", "real"]), Str("modeled"), "",

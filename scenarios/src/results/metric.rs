@@ -127,6 +127,10 @@ pub const METRICS: &[Metric] = &[
             .then(|| s.cpu_busy_ms / s.committed_tx as f64 / s.correct_replicas as f64)
     }),
     m!("cpu_busy_ms", "CPU time of correct replicas (ms)", "ms", 1, |s| Some(s.cpu_busy_ms)),
+    m!("request_cpu_busy_ms", "request-pool CPU time of correct replicas (ms)", "ms", 1, |s| s.request_cpu_busy_ms),
+    m!("request_cpu_util_max", "request-pool CPU use, max (share of its cores)", "fraction", 4, |s| {
+        s.request_cpu_util_max
+    }),
     m!("uplink_util_max", "busiest uplink use (share)", "fraction", 4, |s| Some(s.uplink_util_max)),
     m!("requests_dropped", "requests dropped (queue full)", "requests", 0, |s| s.requests_dropped.and_then(count)),
     m!("requests_pushed_back", "requests pushed back (queue full)", "requests", 0, |s| {

@@ -10,7 +10,7 @@ use sim_core::metrics::WindowRow;
 use sim_core::net::KindStats;
 use sim_core::observe::TxRecord as Tx;
 
-use super::{cpu_util, full};
+use super::{cpu_util, full, request_cpu_util};
 use crate::model::Behavior;
 use crate::run::Report;
 
@@ -190,6 +190,10 @@ pub struct NodeRecord {
     pub msgs_dropped: u64,
     /// Share of the node's cores busy over the run (replicas only).
     pub cpu_util: Option<f64>,
+    /// Share of the node's request-pool cores busy (replicas with a request pool only; the
+    /// column is written only when the scenario has one).
+    #[serde(default)]
+    pub request_cpu_util: Option<f64>,
     /// The Byzantine behaviour (`correct` for a correct replica; empty for a client).
     pub behavior: String,
     /// The protocol's counters, in the protocol's order (replicas only).
@@ -232,14 +236,26 @@ impl NodeRecord {
             bytes_recv: l.bytes_recv,
             msgs_dropped: l.msgs_dropped,
             cpu_util: replica.then(|| cpu_util(report, node)),
+            request_cpu_util: (replica && node.request_cores > 0).then(|| request_cpu_util(report, node)),
             behavior: behavior.to_string(),
             counters: node.counters.iter().map(|&(k, v)| (k.to_string(), v)).collect(),
         }
     }
 
-    /// The cells under [`NodeRecord::COLUMNS`] then the counters `names` (empty when the node
-    /// has none of that name).
-    pub fn cells(&self, names: &[&str]) -> Vec<String> {
+    /// The header: [`NodeRecord::COLUMNS`], `request_cpu_util` after `cpu_util` when `pools`
+    /// (the run had a request pool), then the counters `names`.
+    pub fn header<'a>(pools: bool, names: &[&'a str]) -> Vec<&'a str> {
+        let mut header = NodeRecord::COLUMNS.to_vec();
+        if pools {
+            let at = header.iter().position(|c| *c == "cpu_util").expect("a cpu_util column") + 1;
+            header.insert(at, "request_cpu_util");
+        }
+        header.extend(names);
+        header
+    }
+
+    /// The cells under [`NodeRecord::header`] (empty when the node has no counter of a name).
+    pub fn cells(&self, pools: bool, names: &[&str]) -> Vec<String> {
         let mut cells = vec![
             self.node.to_string(),
             self.kind.clone(),
@@ -254,6 +270,9 @@ impl NodeRecord {
             opt(self.cpu_util),
             self.behavior.clone(),
         ];
+        if pools {
+            cells.insert(cells.len() - 1, opt(self.request_cpu_util));
+        }
         for name in names {
             cells.push(self.counters.iter().find(|c| c.0 == *name).map_or(String::new(), |c| int(c.1)));
         }

@@ -1,0 +1,332 @@
+//! `byzsim calibrate --fit`: fits a scenario's CPU costs to measured points of a real system.
+//! Each point is the base scenario with some overrides and the throughput and latency measured
+//! there; the fit searches the costs whose runs reproduce them, minimizing the summed squared
+//! relative error, and writes a profile that `[cpu] profile_file` reads.
+//!
+//! What is fitted: `base_us` (per input), `per_kib_us` (per KiB received) and one scale on the
+//! base profile's four signature costs (sign, verify, aggregate, aggregate-verify). Sign and
+//! verify are not fitted apart: a protocol signs and verifies in a fixed proportion per message
+//! kind, so throughput and latency only see their weighted sum; the scale keeps the ratios of
+//! the base profile (built in, or measured by `byzsim calibrate`). Base and per-KiB costs part
+//! when the points vary the load and the transaction size.
+//!
+//! The search is deterministic: a coarse grid around the base scenario's costs (factors 1/8 to
+//! 64 on base and per-KiB, 1/2 to 2 on signatures), then from its best point a pattern search
+//! (Hooke-Jeeves) on the logarithms of the three costs: each step tried up and down, the
+//! pass's move repeated, the step halved (in log) when none helps, stopped at a step under
+//! 0.5% or at the run budget. Every evaluation is a normal run of each point through `run::run`.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::batch::Failure;
+use crate::calibrate::HEADER;
+use crate::model::{CostProfile, Scenario};
+use crate::results::{RunSummary, metric};
+use crate::{parse, run};
+
+/// Most points a file may hold (each costs a run per evaluation).
+pub const MAX_POINTS: usize = 64;
+/// The smallest step factor the search refines to.
+const MIN_STEP: f64 = 1.005;
+/// The grid's factors on the start's base and per-KiB costs, and on its signature costs.
+const GRID_BASE: [f64; 4] = [0.125, 1.0, 8.0, 64.0];
+const GRID_SCALE: [f64; 3] = [0.5, 1.0, 2.0];
+/// Relative error charged to a point whose run measured nothing (no transaction confirmed).
+const MISSING_ERROR: f64 = 10.0;
+
+/// The fitted costs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Costs {
+    pub base_us: f64,
+    pub per_kib_us: f64,
+    /// Multiplies each of the base profile's signature costs.
+    pub crypto_scale: f64,
+}
+
+impl Costs {
+    fn get(&self, i: usize) -> f64 {
+        [self.base_us, self.per_kib_us, self.crypto_scale][i]
+    }
+
+    fn with(mut self, i: usize, v: f64) -> Costs {
+        *[&mut self.base_us, &mut self.per_kib_us, &mut self.crypto_scale][i] = v;
+        self
+    }
+
+    /// The profile's signature costs: `profile`'s, scaled.
+    pub fn profile(&self, profile: &CostProfile) -> CostProfile {
+        let k = self.crypto_scale;
+        CostProfile {
+            name: "fitted".to_string(),
+            sign_us: profile.sign_us * k,
+            verify_us: profile.verify_us * k,
+            aggregate_per_sig_us: profile.aggregate_per_sig_us * k,
+            verify_aggregate_us: profile.verify_aggregate_us * k,
+        }
+    }
+
+    /// `scenario` with these costs.
+    pub fn apply(&self, scenario: &mut Scenario, profile: &CostProfile) {
+        scenario.cpu.base_us = self.base_us;
+        scenario.cpu.per_kib_us = self.per_kib_us;
+        scenario.cpu.profile = self.profile(profile);
+    }
+}
+
+/// One measured point of POINTS.csv.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Point {
+    /// The line of the CSV file it came from.
+    pub line: u64,
+    /// Overrides of the base scenario, as `--set` takes them.
+    pub sets: Vec<String>,
+    pub throughput_tps: f64,
+    pub latency_ms: f64,
+}
+
+/// Throughput and latency of a run, as compared with a point's.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Measured {
+    pub throughput_tps: f64,
+    pub latency_ms: f64,
+}
+
+/// Reads POINTS.csv: a header naming `throughput_tps`, `latency_ms` and overrides (a scenario
+/// key such as `workload.rate_tps`, or `set` holding `KEY=VALUE` pairs split by `;`).
+pub fn read_points(path: &Path) -> Result<Vec<Point>, Failure> {
+    let text = traces::input::read_text(path, traces::input::InputKind::FitPoints)
+        .map_err(|e| Failure::input(format!("error: {e}")))?;
+    let at = |line: u64, what: String| Failure::input(format!("error: {}:{line}: {what}", path.display()));
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
+    let header: Vec<String> = match reader.headers() {
+        Ok(h) => h.iter().map(str::to_string).collect(),
+        Err(e) => return Err(at(1, format!("unreadable header: {e}"))),
+    };
+    let column = |name: &str| header.iter().position(|h| h == name);
+    let (Some(tput), Some(lat)) = (column("throughput_tps"), column("latency_ms")) else {
+        return Err(at(1, "the header needs `throughput_tps` and `latency_ms` columns".into()));
+    };
+    if let Some(bad) =
+        header.iter().find(|h| !h.contains('.') && !["set", "throughput_tps", "latency_ms"].contains(&h.as_str()))
+    {
+        return Err(at(
+            1,
+            format!(
+                "column `{bad}` is neither a scenario key (like `workload.rate_tps`), `set`, `throughput_tps` nor `latency_ms`"
+            ),
+        ));
+    }
+    let mut points = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| at(e.position().map_or(0, |p| p.line()), format!("{e}")))?;
+        let line = record.position().map_or(0, |p| p.line());
+        let number = |i: usize| match record.get(i).map(str::parse::<f64>) {
+            Some(Ok(v)) if v.is_finite() && v > 0.0 => Ok(v),
+            _ => {
+                Err(at(line, format!("`{}` must be a number > 0, found `{}`", header[i], record.get(i).unwrap_or(""))))
+            }
+        };
+        let (throughput_tps, latency_ms) = (number(tput)?, number(lat)?);
+        let mut sets = Vec::new();
+        for (name, value) in header.iter().zip(record.iter()) {
+            match name.as_str() {
+                "throughput_tps" | "latency_ms" => {}
+                "set" => sets.extend(value.split(';').map(str::trim).filter(|s| !s.is_empty()).map(String::from)),
+                key => sets.push(format!("{key}={value}")),
+            }
+        }
+        points.push(Point { line, sets, throughput_tps, latency_ms });
+    }
+    match points.len() {
+        0 => Err(at(1, "no points: add one row per measured point".into())),
+        n if n > MAX_POINTS => Err(at(MAX_POINTS as u64 + 2, format!("{n} points; at most {MAX_POINTS}"))),
+        _ => Ok(points),
+    }
+}
+
+/// The base scenario at one point, checked: the run of `point` with `costs`.
+pub fn scenario_at(base: &Path, src: &str, point: &Point, points: &Path) -> Result<Scenario, Failure> {
+    parse::load_str(base, src, &point.sets, None).map_err(|d| {
+        Failure::input(format!(
+            "error: {}:{}: the base scenario with this row's settings is invalid:\n{d}",
+            points.display(),
+            point.line
+        ))
+    })
+}
+
+/// Runs `scenario` with `costs`: its goodput and mean end-to-end latency.
+pub fn simulate(scenario: &Scenario, costs: &Costs, profile: &CostProfile) -> Measured {
+    let mut s = scenario.clone();
+    costs.apply(&mut s, profile);
+    let report = run::run(&s, &mut |_, _| {});
+    let summary = RunSummary::of(&s, &report);
+    Measured { throughput_tps: metric::GOODPUT_TPS.value(&summary), latency_ms: metric::E2E_MEAN_MS.value(&summary) }
+}
+
+/// Relative error of `simulated` against `measured` (`MISSING_ERROR` when the run has none).
+pub fn relative(simulated: f64, measured: f64) -> f64 {
+    let e = (simulated - measured) / measured;
+    if e.is_finite() { e } else { MISSING_ERROR }
+}
+
+/// The summed squared relative errors of throughput and latency over the points.
+pub fn objective(points: &[Point], simulated: &[Measured]) -> f64 {
+    points
+        .iter()
+        .zip(simulated)
+        .map(|(p, s)| {
+            relative(s.throughput_tps, p.throughput_tps).powi(2) + relative(s.latency_ms, p.latency_ms).powi(2)
+        })
+        .sum()
+}
+
+/// The result of a fit.
+#[derive(Clone, Debug)]
+pub struct Fit {
+    pub costs: Costs,
+    pub simulated: Vec<Measured>,
+    pub error: f64,
+    pub runs: usize,
+}
+
+/// A grid around `start`, then a pattern search on log-costs, at most `max_runs` runs. Costs
+/// start from at least a floor (a log-step cannot leave zero).
+pub fn fit(scenarios: &[Scenario], points: &[Point], start: Costs, profile: &CostProfile, max_runs: usize) -> Fit {
+    let eval = |c: &Costs| -> Vec<Measured> { scenarios.iter().map(|s| simulate(s, c, profile)).collect() };
+    let best = Costs {
+        base_us: start.base_us.max(1.0),
+        per_kib_us: start.per_kib_us.max(0.1),
+        crypto_scale: start.crypto_scale.max(0.01),
+    };
+    let simulated = eval(&best);
+    let mut fit = Fit { costs: best, error: objective(points, &simulated), simulated, runs: scenarios.len() };
+    // A coarse grid around the start first: runs near saturation make the error surface
+    // ragged, and a descent from far away stops in the first dip.
+    for k in GRID_BASE {
+        for j in GRID_BASE {
+            for m in GRID_SCALE {
+                let c = Costs {
+                    base_us: best.base_us * k,
+                    per_kib_us: best.per_kib_us * j,
+                    crypto_scale: best.crypto_scale * m,
+                };
+                if c != best {
+                    try_costs(&mut fit, c, &eval, points, max_runs);
+                }
+            }
+        }
+    }
+    let mut step = 2.0f64;
+    while step >= MIN_STEP && fit.runs + scenarios.len() <= max_runs {
+        let before = fit.costs;
+        for i in 0..3 {
+            for factor in [step, 1.0 / step] {
+                let candidate = fit.costs.with(i, fit.costs.get(i) * factor);
+                if try_costs(&mut fit, candidate, &eval, points, max_runs) {
+                    break;
+                }
+            }
+        }
+        if fit.costs == before {
+            step = step.sqrt();
+            continue;
+        }
+        // Hooke-Jeeves: the pass's move again, along a ridge that one cost at a time climbs slowly.
+        let mut pattern = fit.costs;
+        for i in 0..3 {
+            pattern = pattern.with(i, fit.costs.get(i) * fit.costs.get(i) / before.get(i));
+        }
+        try_costs(&mut fit, pattern, &eval, points, max_runs);
+    }
+    fit
+}
+
+/// Runs the points with `candidate` (within the budget) and keeps it if it fits better.
+fn try_costs(
+    fit: &mut Fit,
+    candidate: Costs,
+    eval: &dyn Fn(&Costs) -> Vec<Measured>,
+    points: &[Point],
+    max_runs: usize,
+) -> bool {
+    if fit.runs + points.len() > max_runs {
+        return false;
+    }
+    let simulated = eval(&candidate);
+    fit.runs += points.len();
+    let error = objective(points, &simulated);
+    let better = error < fit.error;
+    if better {
+        (fit.costs, fit.simulated, fit.error) = (candidate, simulated, error);
+    }
+    better
+}
+
+/// The printed table: per point, measured against simulated throughput and latency.
+pub fn table(points: &[Point], fit: &Fit) -> String {
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "{:<6} {:>12} {:>12} {:>7} {:>11} {:>11} {:>7}  settings",
+        "line", "meas tx/s", "sim tx/s", "err", "meas ms", "sim ms", "err"
+    );
+    for (p, s) in points.iter().zip(&fit.simulated) {
+        let (et, el) = (relative(s.throughput_tps, p.throughput_tps), relative(s.latency_ms, p.latency_ms));
+        let _ = writeln!(
+            t,
+            "{:<6} {:>12.1} {:>12.1} {:>6.1}% {:>11.2} {:>11.2} {:>6.1}%  {}",
+            p.line,
+            p.throughput_tps,
+            s.throughput_tps,
+            100.0 * et,
+            p.latency_ms,
+            s.latency_ms,
+            100.0 * el,
+            p.sets.join(" ")
+        );
+    }
+    let c = &fit.costs;
+    let _ = writeln!(t, "total squared relative error {:.6} after {} runs", fit.error, fit.runs);
+    let _ = writeln!(
+        t,
+        "fitted: base_us {:.3}, per_kib_us {:.3}, signature costs x{:.4}",
+        c.base_us, c.per_kib_us, c.crypto_scale
+    );
+    t
+}
+
+/// The profile file: `HEADER`, the points it was fitted on as comments, then the costs.
+pub fn profile_toml(fit: &Fit, profile: &CostProfile, points: &[Point], points_file: &Path, base: &Path) -> String {
+    let mut t = String::new();
+    let _ = writeln!(t, "{HEADER}");
+    let _ = writeln!(t, "# fitted by `byzsim calibrate --fit {} --scenario {}`", points_file.display(), base.display());
+    let _ = writeln!(t, "# to {} points (squared relative error {:.6}, {} runs):", points.len(), fit.error, fit.runs);
+    for (p, s) in points.iter().zip(&fit.simulated) {
+        let _ = writeln!(
+            t,
+            "# line {}: {}: measured {} tx/s, {} ms; simulated {:.1} tx/s, {:.2} ms",
+            p.line,
+            p.sets.join(" "),
+            p.throughput_tps,
+            p.latency_ms,
+            s.throughput_tps,
+            s.latency_ms
+        );
+    }
+    let _ = writeln!(t, "# signature costs: `{}` x{:.4}, ratios kept", profile.name, fit.costs.crypto_scale);
+    let p = fit.costs.profile(profile);
+    let _ = writeln!(t, "name = \"fitted\"");
+    for (key, v) in [
+        ("sign_us", p.sign_us),
+        ("verify_us", p.verify_us),
+        ("aggregate_per_sig_us", p.aggregate_per_sig_us),
+        ("verify_aggregate_us", p.verify_aggregate_us),
+        ("base_us", fit.costs.base_us),
+        ("per_kib_us", fit.costs.per_kib_us),
+    ] {
+        let _ = writeln!(t, "{key} = {v:.4}");
+    }
+    t
+}
