@@ -81,6 +81,7 @@ fn run(case: Case) -> RunResult {
         max_timeout: Span::from_millis(10_000),
         list_certificates: false,
         commit_rule: case.rule,
+        mempool: None,
         twins: None,
         bug: None,
     };

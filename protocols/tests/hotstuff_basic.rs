@@ -84,6 +84,7 @@ fn run(case: Case) -> RunResult {
         max_timeout: Span::from_millis(10_000),
         list_certificates: false,
         commit_rule: CommitRule::Basic,
+        mempool: None,
         twins: None,
         bug: None,
     };

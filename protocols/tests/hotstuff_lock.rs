@@ -84,6 +84,7 @@ fn run(r: Run) -> RunResult {
         max_timeout: Span::from_millis(10_000),
         list_certificates: false,
         commit_rule: r.rule,
+        mempool: None,
         twins: None,
         bug: r.bug,
     };

@@ -54,6 +54,7 @@ fn hotstuff(twins: Option<TwinsPlan>, bug: Option<PlantedBug>) -> HotStuffConfig
         max_timeout: Span::from_millis(10_000),
         list_certificates: false,
         commit_rule: CommitRule::ThreeChain,
+        mempool: None,
         twins,
         bug,
     }

@@ -99,6 +99,7 @@ fn run(r: &Run) -> RunResult {
         max_timeout: Span::from_millis(10_000),
         list_certificates: false,
         commit_rule: r.rule,
+        mempool: None,
         twins: Some(plan),
         bug: r.bug,
     };

@@ -106,6 +106,7 @@ fn hotstuff(seed: u64, bug: Option<PlantedBug>) -> RunResult {
         max_timeout: Span::from_millis(60_000),
         list_certificates: false,
         commit_rule: CommitRule::ThreeChain,
+        mempool: None,
         twins: None,
         bug,
     };

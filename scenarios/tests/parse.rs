@@ -9,7 +9,7 @@ use std::path::Path;
 use scenarios::model::{
     Adversary, AdversaryAction, AdversaryMode, AdversaryRule, AdversaryTargets, Algorand, AlgorandPreset,
     AlgorandTopology, Arrivals, Behavior, Byzantine, Certificate, Checks, Clients, Conflicts, CostProfile, Cpu, Crash,
-    CryptoMode, Delay, Faults, HotStuff, Jitter, Leaderless, LeaderlessVariant, Limits, Network, Output, Partition,
+    CryptoMode, Delay, Faults, HotStuff, Jitter, Leaderless, LeaderlessVariant, Limits, Network, Output, Partition, Payload,
     ProtocolKind, ProtocolSection, Replicas, Scenario, SendPolicy, Stake, Who, Workload,
 };
 use scenarios::parse::{self, Diagnostics};
@@ -939,6 +939,10 @@ fn defaults_are_filled_in() {
             view_timeout_ms: 1000.0,
             timeout_backoff: 1.0,
             max_timeout_ms: 60_000.0,
+            payload: Payload::InProposal,
+            mempool_batch_bytes: 500_000,
+            mempool_max_batch_delay_ms: 100.0,
+            mempool_ack_quorum: 0,
         }),
         genesis_balance: 1_000_000,
         cpu: Cpu {
@@ -1146,6 +1150,10 @@ fn a_full_example_parses_to_the_expected_scenario() {
             view_timeout_ms: 1500.0,
             timeout_backoff: 1.5,
             max_timeout_ms: 8000.0,
+            payload: Payload::InProposal,
+            mempool_batch_bytes: 500_000,
+            mempool_max_batch_delay_ms: 100.0,
+            mempool_ack_quorum: 0,
         }),
         genesis_balance: 1_000_000,
         cpu: Cpu {

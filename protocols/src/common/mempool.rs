@@ -227,6 +227,11 @@ impl Mempool {
         digests.iter().copied().filter(|d| !self.holds(*d)).collect()
     }
 
+    /// The batch delay, if a batch is under way (to arm the timer again after a crash).
+    pub fn delay_if_building(&self) -> Option<Span> {
+        (!self.building.is_empty()).then_some(self.cfg.max_batch_delay)
+    }
+
     /// Batches stored, and own digests ready to propose.
     pub fn sizes(&self) -> (usize, usize) {
         (self.store.len(), self.ready.len())

@@ -94,6 +94,7 @@
 mod basic;
 mod execute;
 mod monitor;
+mod payload;
 mod types;
 
 pub use monitor::{HotStuffMonitor, HsRecord};
@@ -106,6 +107,7 @@ use sim_core::adversary::TwinsPlan;
 use sim_core::{Ctx, Message, NodeId, NodeSet, Note, Protocol, Span, Time, Tx, TxSet};
 
 use crate::common::log_ledger::LogLedger;
+use crate::common::mempool::{BatchDigest, Mempool, MempoolConfig};
 use crate::common::quorum::{Votes, byzantine_quorum};
 use crate::ledger::GENESIS_BALANCE;
 
@@ -127,6 +129,9 @@ pub struct HotStuffConfig {
     /// Certificates list their n-f signatures (verified one by one) instead of aggregating them.
     pub list_certificates: bool,
     pub commit_rule: CommitRule,
+    /// `Some`: blocks name batches of the mempool (`common::mempool`) instead of carrying
+    /// transactions (`payload = "mempool"`).
+    pub mempool: Option<MempoolConfig>,
     /// The Twins adversary's per-view partitions, which twin replicas apply to their own
     /// copies (`None`: twins, if any, hear and reach everyone).
     pub twins: Option<TwinsPlan>,
@@ -149,6 +154,9 @@ pub enum PlantedBug {
     /// Replicas with an odd id execute each committed block's transactions in reverse order:
     /// the log agrees, the ledger results do not (the per-transaction result check).
     ReversedBlocks,
+    /// With the mempool: store and vote for a block without holding its batches, and commit
+    /// only the transactions of the batches held (the slot check sees different lists).
+    VoteWithoutBatches,
 }
 
 impl PlantedBug {
@@ -157,6 +165,7 @@ impl PlantedBug {
         PlantedBug::QuorumMinusOne,
         PlantedBug::SeveralVotesPerView,
         PlantedBug::ReversedBlocks,
+        PlantedBug::VoteWithoutBatches,
     ];
 
     pub fn name(self) -> &'static str {
@@ -165,6 +174,7 @@ impl PlantedBug {
             PlantedBug::QuorumMinusOne => "quorum_minus_one",
             PlantedBug::SeveralVotesPerView => "several_votes_per_view",
             PlantedBug::ReversedBlocks => "reversed_blocks",
+            PlantedBug::VoteWithoutBatches => "vote_without_batches",
         }
     }
 }
@@ -196,6 +206,8 @@ pub enum HsTimer {
     ViewTimeout(u8),
     /// A slow leader's delayed proposal.
     ProposeLate(u8),
+    /// The mempool's batch delay.
+    BatchDelay(u8),
 }
 
 /// What a replica does: follow the protocol, or misbehave in one of these ways. None of them
@@ -222,6 +234,10 @@ pub enum Behavior {
     /// Twins adversary's plan (`HotStuffConfig::twins`). As leader both copies propose (two
     /// blocks), as voter each votes as its own state allows.
     Twins,
+    /// With the mempool: sends its batches only to the replicas its acknowledgement quorum
+    /// needs and answers no batch request; otherwise correct. The others fetch its batches
+    /// from those that hold them.
+    WithholdBatches,
 }
 
 /// Which face of the equivocators a replica talks to.
@@ -261,6 +277,13 @@ impl TwinsRoute {
 struct Face {
     side: u8,
     audience: Audience,
+}
+
+/// What is awaited: a block, or a mempool batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Awaited {
+    Block(BlockId),
+    Batch(BatchDigest),
 }
 
 /// What waits for a missing block: a message to handle again, or a QC to examine again.
@@ -333,8 +356,10 @@ pub struct HotStuff {
     committed: TxSet,
     /// The ledger the committed log runs on (`execute.rs`).
     ledger: LogLedger,
-    /// What waits for a block, by the missing block's id.
-    waiting: BTreeMap<BlockId, Vec<(NodeId, Parked)>>,
+    /// The mempool, when blocks carry batch digests (built at start: it needs n and f).
+    mempool: Option<Mempool>,
+    /// What waits for a block or a batch, by what is missing.
+    waiting: BTreeMap<Awaited, Vec<(NodeId, Parked)>>,
     n_waiting: usize,
     consecutive_timeouts: u32,
     stats: Counters,
@@ -449,6 +474,7 @@ impl HotStuff {
             pending: VecDeque::new(),
             committed: TxSet::default(),
             ledger: LogLedger::own(GENESIS_BALANCE),
+            mempool: None,
             waiting: BTreeMap::new(),
             n_waiting: 0,
             consecutive_timeouts: 0,
@@ -561,7 +587,7 @@ impl HotStuff {
         }
         if !self.blocks.contains_key(&qc.block) {
             let block = qc.block;
-            self.wait_for(ctx, block, from, Parked::Qc(qc));
+            self.wait_for(ctx, Awaited::Block(block), from, Parked::Qc(qc));
             return;
         }
         if qc.view > self.qc_high.view {
@@ -622,9 +648,7 @@ impl HotStuff {
         self.proposed_view = self.view;
         self.note_misbehaving_proposal(ctx);
         let (parent, justify) = self.proposal_parent();
-        let (txs, arrived_at) = self.take_batch(&parent);
-        let block = Block::new(&parent, self.view, justify, ctx.me(), txs, self.side() as u64);
-        let block = block.stamped(ctx.now(), arrived_at);
+        let block = self.new_block(ctx, &parent, justify);
         self.stats.blocks_proposed += 1;
         self.broadcast(ctx, HsMsg::Propose { block: Rc::new(block), wire: self.wire() });
     }
@@ -637,6 +661,17 @@ impl HotStuff {
             return (Rc::clone(self.block(justify.block)), justify);
         }
         (Rc::clone(certified), self.qc_high.clone())
+    }
+
+    /// The leader's block: pending transactions, or ready batch digests with the mempool.
+    fn new_block(&mut self, ctx: &mut Ctx<'_, Self>, parent: &Rc<Block>, justify: Qc) -> Block {
+        let salt = self.side() as u64;
+        if self.mempool.is_some() {
+            let digests = self.take_digests(parent);
+            return Block::of_batches(parent, self.view, justify, ctx.me(), digests, salt).stamped(ctx.now(), Vec::new());
+        }
+        let (txs, arrived_at) = self.take_batch(parent);
+        Block::new(parent, self.view, justify, ctx.me(), txs, salt).stamped(ctx.now(), arrived_at)
     }
 
     /// Up to batch_size pending transactions, skipping committed ones (dropped for good) and
@@ -681,6 +716,10 @@ impl HotStuff {
         if !self.qc_valid(ctx, &block.justify) {
             return;
         }
+        let parked = |wire| HsMsg::Propose { block: Rc::clone(&block), wire };
+        if !self.batches_held(ctx, from, &[Rc::clone(&block)], parked) {
+            return;
+        }
         if !self.insert_block(ctx, from, &block) {
             return;
         }
@@ -716,7 +755,7 @@ impl HotStuff {
         }
         let Some(parent) = self.blocks.get(&block.parent) else {
             let msg = HsMsg::Propose { block: Rc::clone(block), wire: self.wire() };
-            self.wait_for(ctx, block.parent, from, Parked::Message(msg));
+            self.wait_for(ctx, Awaited::Block(block.parent), from, Parked::Message(msg));
             return false;
         };
         if block.height.0 != parent.height.0 + 1 || block.view <= parent.view {
@@ -724,7 +763,7 @@ impl HotStuff {
         }
         self.blocks.insert(block.id, Rc::clone(block));
         self.by_height.insert((block.height, block.id));
-        self.wake(ctx, block.id);
+        self.wake(ctx, Awaited::Block(block.id));
         true
     }
 
@@ -820,9 +859,11 @@ impl HotStuff {
             chain.push(Rc::clone(self.block(parent)));
         }
         for block in chain.iter().rev() {
-            let fresh: Vec<Tx> = block.txs.iter().copied().filter(|tx| self.committed.insert(tx.id)).collect();
+            let (txs, arrived_at) = self.payload(block);
+            let fresh: Vec<Tx> = txs.iter().copied().filter(|tx| self.committed.insert(tx.id)).collect();
             ctx.commit(block.height.0, block.id, &fresh);
-            report_proposal(ctx, block, &fresh);
+            report_proposal(ctx, block, (&txs, &arrived_at), &fresh);
+            self.batches_committed(block);
             self.execute(ctx, &fresh);
             self.stats.blocks_committed += 1;
             self.stats.txs_committed += fresh.len() as u64;
@@ -964,20 +1005,22 @@ impl HotStuff {
 
     // ----- block synchronization -----
 
-    fn wait_for(&mut self, ctx: &mut Ctx<'_, Self>, missing: BlockId, from: NodeId, parked: Parked) {
+    /// Parks `parked` until `missing` arrives; asks `from` for a missing block (the caller
+    /// asks for batches).
+    fn wait_for(&mut self, ctx: &mut Ctx<'_, Self>, missing: Awaited, from: NodeId, parked: Parked) {
         if self.n_waiting >= WAITING_MAX {
             return;
         }
         let first = !self.waiting.contains_key(&missing);
         self.waiting.entry(missing).or_default().push((from, parked));
         self.n_waiting += 1;
-        if first && from != ctx.me() {
+        if let (true, Awaited::Block(id)) = (first && from != ctx.me(), missing) {
             self.stats.block_requests += 1;
-            self.send(ctx, from, HsMsg::BlockRequest { id: missing });
+            self.send(ctx, from, HsMsg::BlockRequest { id });
         }
     }
 
-    fn wake(&mut self, ctx: &mut Ctx<'_, Self>, arrived: BlockId) {
+    fn wake(&mut self, ctx: &mut Ctx<'_, Self>, arrived: Awaited) {
         let Some(waiters) = self.waiting.remove(&arrived) else { return };
         self.n_waiting -= waiters.len();
         for (from, parked) in waiters {
@@ -1010,13 +1053,17 @@ impl HotStuff {
         if blocks.iter().any(|b| !valid(b, self, ctx)) {
             return;
         }
+        let parked = |wire| HsMsg::BlockResponse { blocks: blocks.clone(), wire };
+        if !self.batches_held(ctx, from, &blocks, parked) {
+            return;
+        }
         // Newest first on the wire. If even the oldest has an unknown parent, the whole response
         // waits for that parent (fetched from the same peer).
         let Some(oldest) = blocks.last() else { return };
         if !self.blocks.contains_key(&oldest.parent) && !self.blocks.contains_key(&oldest.id) {
             let parent = oldest.parent;
             let msg = HsMsg::BlockResponse { blocks, wire: self.wire() };
-            self.wait_for(ctx, parent, from, Parked::Message(msg));
+            self.wait_for(ctx, Awaited::Block(parent), from, Parked::Message(msg));
             return;
         }
         for block in blocks.iter().rev() {
@@ -1026,10 +1073,15 @@ impl HotStuff {
         }
     }
 
-    /// Asks again for missing blocks whose request or response may have been lost.
+    /// Asks again for missing blocks whose request or response may have been lost, and, from
+    /// everyone, for missing batches.
     fn retry_sync(&mut self, ctx: &mut Ctx<'_, Self>) {
-        let retries: Vec<(BlockId, NodeId)> =
-            self.waiting.iter().take(8).filter_map(|(id, w)| w.first().map(|(from, _)| (*id, *from))).collect();
+        self.retry_batches(ctx);
+        let blocks = self.waiting.iter().filter_map(|(awaited, w)| match awaited {
+            Awaited::Block(id) => w.first().map(|(from, _)| (*id, *from)),
+            Awaited::Batch(_) => None,
+        });
+        let retries: Vec<(BlockId, NodeId)> = blocks.take(8).collect();
         for (id, from) in retries {
             if from != ctx.me() {
                 self.stats.block_requests += 1;
@@ -1098,6 +1150,7 @@ impl HotStuff {
         if self.cfg.bug == Some(PlantedBug::QuorumMinusOne) {
             self.quorum -= 1;
         }
+        self.start_mempool(ctx.me());
         self.enter_view(ctx, View(1));
     }
 
@@ -1127,13 +1180,14 @@ impl HotStuff {
             HsMsg::BlockRequest { id } => self.on_block_request(ctx, from, id),
             HsMsg::BlockResponse { blocks, .. } => self.on_block_response(ctx, from, blocks),
             HsMsg::Coalition { .. } => {} // only equivocators use it, and they unwrap it first
+            HsMsg::Mempool(m) => self.on_mempool(ctx, from, m),
         }
     }
 }
 
 /// Reports the proposal behind `block`'s newly committed transactions `fresh` (a subsequence
 /// of its own, in order), and, at the block's proposer, when each had arrived there.
-fn report_proposal(ctx: &mut Ctx<'_, HotStuff>, block: &Block, fresh: &[Tx]) {
+fn report_proposal(ctx: &mut Ctx<'_, HotStuff>, block: &Block, (txs, arrived_at): (&[Tx], &[Time]), fresh: &[Tx]) {
     if block.proposed_at == Time::MAX {
         return;
     }
@@ -1142,7 +1196,7 @@ fn report_proposal(ctx: &mut Ctx<'_, HotStuff>, block: &Block, fresh: &[Tx]) {
         return;
     }
     let mut rest = fresh.iter().peekable();
-    for (tx, &arrived) in block.txs.iter().zip(&block.arrived_at) {
+    for (tx, &arrived) in txs.iter().zip(arrived_at) {
         if rest.next_if(|f| f.id == tx.id).is_some() {
             ctx.proposer_committed(tx.id, arrived);
         }
@@ -1171,7 +1225,11 @@ impl Protocol for HotStuff {
             return;
         }
         ctx.set_timer(HsTimer::ViewTimeout(0), self.timeout());
-        self.with_twin(|twin| ctx.set_timer(HsTimer::ViewTimeout(1), twin.timeout()));
+        self.rearm_batch_delay(ctx);
+        self.with_twin(|twin| {
+            ctx.set_timer(HsTimer::ViewTimeout(1), twin.timeout());
+            twin.rearm_batch_delay(ctx);
+        });
     }
 
     fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: HsMsg) {
@@ -1196,6 +1254,7 @@ impl Protocol for HotStuff {
         match timer {
             HsTimer::ViewTimeout(side) => self.on_face(side, |copy| copy.on_timeout(ctx)),
             HsTimer::ProposeLate(side) => self.on_face(side, |copy| copy.on_propose_late(ctx)),
+            HsTimer::BatchDelay(side) => self.on_face(side, |copy| copy.on_batch_delay(ctx)),
         }
     }
 
@@ -1204,13 +1263,17 @@ impl Protocol for HotStuff {
             return;
         }
         let now = ctx.now();
+        if self.mempool.is_some() {
+            self.on_client_tx(ctx, tx);
+            return self.with_twin(|twin| twin.on_client_tx(ctx, tx));
+        }
         self.enqueue(tx, now);
         self.with_twin(|twin| twin.enqueue(tx, now));
     }
 
     fn counters(&self) -> Vec<(&'static str, u64)> {
         let s = &self.stats;
-        vec![
+        let mut counters = vec![
             ("view", self.view.0),
             ("view_changes", s.view_changes),
             ("timeouts", s.timeouts),
@@ -1220,7 +1283,9 @@ impl Protocol for HotStuff {
             ("txs_committed", s.txs_committed),
             ("block_requests", s.block_requests),
             ("pending_txs", self.pending.len() as u64),
-        ]
+        ];
+        counters.extend(self.mempool_counters());
+        counters
     }
 
     /// The view and its leader, the lock, the highest QC, what is committed, the last vote;
@@ -1266,5 +1331,9 @@ impl HotStuff {
             self.proposed_view.0
         );
         let _ = writeln!(out, "pending txs {}, blocks awaited {}", self.pending.len(), self.waiting.len());
+        if let Some(pool) = &self.mempool {
+            let (stored, ready) = pool.sizes();
+            let _ = writeln!(out, "mempool: batches stored {stored}, own ready {ready}");
+        }
     }
 }

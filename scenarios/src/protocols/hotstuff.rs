@@ -1,6 +1,7 @@
 //! HotStuff at the boundary: its `[hotstuff]` section (declared, read and checked here), its behaviours, the n and f it tolerates, its lowered
 //! configuration and how a run of it is built (one `HotStuff` per replica, `HotStuffMonitor`).
 
+use protocols::common::mempool::MempoolConfig;
 use protocols::hotstuff::{self as hs, CommitRule, HotStuffConfig, HotStuffMonitor};
 use sim_core::adversary::Mode;
 use sim_core::workload::Workload;
@@ -35,6 +36,23 @@ pub struct HotStuff {
     /// Multiplier of the view timeout after each consecutive timeout; 1 = no backoff.
     pub timeout_backoff: f64,
     pub max_timeout_ms: f64,
+    /// Where blocks' transactions travel.
+    pub payload: Payload,
+    /// The mempool's batch size, batch delay and acknowledgement quorum (0: n - f); read
+    /// whatever `payload` says, used only with `Payload::Mempool`.
+    pub mempool_batch_bytes: u32,
+    pub mempool_max_batch_delay_ms: f64,
+    pub mempool_ack_quorum: u32,
+}
+
+/// Where a block's transactions travel. The boundary's own: the protocol takes an
+/// `Option<MempoolConfig>`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Payload {
+    /// In the proposal itself (today's HotStuff).
+    InProposal,
+    /// In mempool batches, broadcast by each replica's worker; blocks name their digests.
+    Mempool,
 }
 
 /// How a quorum certificate carries its n-f signatures. The boundary's own: the protocol takes a
@@ -52,6 +70,10 @@ const U32_MAX: i128 = u32::MAX as i128;
 /// The values of `variant` and `certificate`, in the order of their declared names.
 pub(crate) const VARIANTS: &[CommitRule] = &[CommitRule::ThreeChain, CommitRule::TwoChain, CommitRule::Basic];
 pub(crate) const CERTIFICATES: &[Certificate] = &[Certificate::Aggregate, Certificate::List];
+pub(crate) const PAYLOADS: &[Payload] = &[Payload::InProposal, Payload::Mempool];
+/// The asonnino/hotstuff prototype's benchmark settings: 500,000-byte batches, 100 ms delay.
+const MEMPOOL_BATCH_BYTES: u32 = 500_000;
+const MEMPOOL_MAX_BATCH_DELAY_MS: f64 = 100.0;
 
 table!(fields, "hotstuff", "hotstuff", list = false, {
     variant: OneOf(&["chained", "two_chain", "basic"]), Str("chained"), "",
@@ -64,10 +86,18 @@ table!(fields, "hotstuff", "hotstuff", list = false, {
         "each consecutive timeout multiplies the view timeout by this; 1 = no backoff";
     max_timeout_ms: Number(TIMEOUT_MS), Num(60_000.0), "{bounds}; >= `view_timeout_ms`",
         "the backoff never raises the timeout above this";
+    payload: OneOf(&["in_proposal", "mempool"]), Str("in_proposal"), "{bounds}; `mempool` not with `variant = \"basic\"`",
+        "where transactions travel: in the leader's proposal, or through a Narwhal-style mempool (the asonnino/hotstuff prototype's): each replica batches the transactions it receives, broadcasts each batch, and once `mempool_ack_quorum` replicas hold it proposes its digest when it leads; a replica votes for a block only when it holds every batch the block names (asking for missing ones), and a block is a header plus 32 bytes per digest";
+    mempool_batch_bytes: Integer(1, U32_MAX), Int(500_000), "",
+        "with the mempool: a batch is sealed once its transactions add up to this many bytes";
+    mempool_max_batch_delay_ms: Number(TIMEOUT_MS), Num(100.0), "",
+        "with the mempool: ...or this long after its first transaction arrived";
+    mempool_ack_quorum: Integer(0, U32_MAX), Int(0), "{bounds}; at most n",
+        "with the mempool: replicas that must hold a batch, its author included, before its digest may be proposed; 0 = n - f (the prototype's quorum)";
 });
 
 /// `[hotstuff]`: checked on its own, whatever the protocol.
-fn read_section(c: &mut Ctx<'_>, top: &reader::Section<'_>) -> Option<HotStuff> {
+fn read_section(c: &mut Ctx<'_>, top: &reader::Section<'_>, at: &Reading) -> Option<HotStuff> {
     use fields as F;
     let sec = c.section(top, "hotstuff");
     c.leaf_keys(&sec, &F::TABLE);
@@ -88,7 +118,12 @@ fn read_section(c: &mut Ctx<'_>, top: &reader::Section<'_>) -> Option<HotStuff> 
         }
         ok
     });
+    let payload = read_payload(c, &sec, variant.as_ref().map(|v| v.v), at);
     Some(HotStuff {
+        payload: payload?.0,
+        mempool_batch_bytes: payload?.1,
+        mempool_max_batch_delay_ms: payload?.2,
+        mempool_ack_quorum: payload?.3,
         variant: variant?.v,
         certificate: certificate?.v,
         batch_size: batch?.v,
@@ -96,6 +131,36 @@ fn read_section(c: &mut Ctx<'_>, top: &reader::Section<'_>) -> Option<HotStuff> 
         timeout_backoff: backoff?.v,
         max_timeout_ms: max_timeout?.v,
     })
+}
+
+/// `payload` and the mempool's fields: the mempool is refused with basic HotStuff, and an
+/// acknowledgement quorum above n.
+fn read_payload(
+    c: &mut Ctx<'_>,
+    sec: &reader::Section<'_>,
+    variant: Option<CommitRule>,
+    at: &Reading,
+) -> Option<(Payload, u32, f64, u32)> {
+    use fields as F;
+    let payload = c.pick(sec, &F::payload, PAYLOADS);
+    let batch = c.whole::<u32>(sec, &F::mempool_batch_bytes);
+    let delay = c.num(sec, &F::mempool_max_batch_delay_ms);
+    let quorum = c.whole::<u32>(sec, &F::mempool_ack_quorum);
+    let payload = payload.filter(|p| {
+        let refused = p.v == Payload::Mempool && variant == Some(CommitRule::Basic);
+        if refused {
+            let help = "use variant = \"chained\" or \"two_chain\", or payload = \"in_proposal\"";
+            c.fail(p, "payload = \"mempool\" is not supported with variant = \"basic\"", Some(help.to_string()));
+        }
+        !refused
+    });
+    let n = at.n.filter(|_| at.runs);
+    let quorum = quorum.filter(|q| {
+        let Some(n) = n.filter(|&n| q.v > n) else { return true };
+        c.fail(q, format!("mempool_ack_quorum ({}) must be at most n ({n})", q.v), Some("lower it, or 0 for n - f".into()));
+        false
+    });
+    Some((payload?.v, batch?.v, delay?.v, quorum?.v))
 }
 
 impl Boundary for Module {
@@ -117,6 +182,7 @@ impl Boundary for Module {
         Behavior::WithholdVotes,
         Behavior::SlowLeader,
         Behavior::Twins,
+        Behavior::WithholdBatches,
     ];
     const BUGS: &'static [hs::PlantedBug] = hs::PlantedBug::ALL;
 
@@ -129,6 +195,7 @@ impl Boundary for Module {
             Behavior::WithholdVotes => "withhold_votes",
             Behavior::SlowLeader => "slow_leader",
             Behavior::Twins => "twins",
+            Behavior::WithholdBatches => "withhold_batches",
         }
     }
 
@@ -136,8 +203,8 @@ impl Boundary for Module {
         Some(Behavior::Twins)
     }
 
-    fn read(c: &mut Ctx<'_>, top: &reader::Section<'_>, _: &Reading) -> Option<HotStuff> {
-        read_section(c, top)
+    fn read(c: &mut Ctx<'_>, top: &reader::Section<'_>, at: &Reading) -> Option<HotStuff> {
+        read_section(c, top, at)
     }
 
     fn write(h: &HotStuff) -> Result<Vec<(&'static str, toml::Value)>, String> {
@@ -148,7 +215,14 @@ impl Boundary for Module {
             ("view_timeout_ms", h.view_timeout_ms.into()),
             ("timeout_backoff", h.timeout_backoff.into()),
             ("max_timeout_ms", h.max_timeout_ms.into()),
-        ])
+        ]
+        .into_iter()
+        .chain(write_payload(h))
+        .collect())
+    }
+
+    fn fit(h: &mut HotStuff, n: u32, _: f64) {
+        h.mempool_ack_quorum = h.mempool_ack_quorum.min(n);
     }
 
     fn tolerates(_: &HotStuff, n: u32, f: u32) -> bool {
@@ -168,6 +242,7 @@ impl Boundary for Module {
             hs::PlantedBug::ReversedBlocks => ("scenarios/examples/ledger-hotstuff.toml", &[]),
             // Two twins at n = 7 lead views 5, 6, 12 and 13 and make double votes common.
             hs::PlantedBug::SeveralVotesPerView => ("scenarios/examples/twins-hotstuff-n7.toml", &[]),
+            hs::PlantedBug::VoteWithoutBatches => ("scenarios/examples/mempool-hotstuff.toml", &[]),
             hs::PlantedBug::VoteIgnoringLock | hs::PlantedBug::QuorumMinusOne => {
                 ("scenarios/examples/twins-hotstuff.toml", &[])
             }
@@ -175,6 +250,11 @@ impl Boundary for Module {
     }
 
     fn lower(h: &HotStuff, genesis_balance: u64, roles: &[Option<Behavior>], sim: &SimConfig) -> Config {
+        let mempool = (h.payload == Payload::Mempool).then(|| MempoolConfig {
+            batch_bytes: h.mempool_batch_bytes,
+            max_batch_delay: Span::from_millis_f64(h.mempool_max_batch_delay_ms),
+            ack_quorum: h.mempool_ack_quorum,
+        });
         let hotstuff = HotStuffConfig {
             batch_size: h.batch_size as usize,
             view_timeout: Span::from_millis_f64(h.view_timeout_ms),
@@ -182,6 +262,7 @@ impl Boundary for Module {
             max_timeout: Span::from_millis_f64(h.max_timeout_ms),
             list_certificates: h.certificate == Certificate::List,
             commit_rule: h.variant,
+            mempool,
             // The twins play the network's own plan.
             twins: match &sim.adversary.mode {
                 Mode::Twins(plan) => Some(plan.clone()),
@@ -206,4 +287,22 @@ impl Boundary for Module {
         let (result, states) = drive(sim, run);
         Ran { result, states, byzantine_stake_ppm: None }
     }
+}
+
+/// The payload fields that differ from their defaults (a file without them writes none).
+fn write_payload(h: &HotStuff) -> Vec<(&'static str, toml::Value)> {
+    let mut out: Vec<(&'static str, toml::Value)> = Vec::new();
+    if h.payload != Payload::InProposal {
+        out.push(("payload", fields::payload.name_of(PAYLOADS, h.payload).into()));
+    }
+    if h.mempool_batch_bytes != MEMPOOL_BATCH_BYTES {
+        out.push(("mempool_batch_bytes", i64::from(h.mempool_batch_bytes).into()));
+    }
+    if h.mempool_max_batch_delay_ms != MEMPOOL_MAX_BATCH_DELAY_MS {
+        out.push(("mempool_max_batch_delay_ms", h.mempool_max_batch_delay_ms.into()));
+    }
+    if h.mempool_ack_quorum != 0 {
+        out.push(("mempool_ack_quorum", i64::from(h.mempool_ack_quorum).into()));
+    }
+    out
 }
