@@ -9,8 +9,8 @@ use std::path::Path;
 use scenarios::model::{
     Adversary, AdversaryAction, AdversaryMode, AdversaryRule, AdversaryTargets, Algorand, AlgorandPreset,
     AlgorandTopology, Arrivals, Behavior, Byzantine, Certificate, Checks, Clients, Conflicts, CostProfile, Cpu, Crash,
-    CryptoMode, Delay, Faults, HotStuff, Jitter, Leaderless, LeaderlessVariant, Limits, Network, Output, Partition, Payload,
-    ProtocolKind, ProtocolSection, Replicas, Scenario, SendPolicy, Stake, Who, Workload,
+    CryptoMode, Delay, Faults, HotStuff, Jitter, Leaderless, LeaderlessVariant, Limits, Network, Output, Partition,
+    Payload, ProtocolKind, ProtocolSection, Replicas, Scenario, SendPolicy, Stake, Who, Workload,
 };
 use scenarios::parse::{self, Diagnostics};
 use scenarios::presets;

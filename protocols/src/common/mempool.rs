@@ -139,7 +139,9 @@ impl MempoolMsg {
                 write!(out, "batch {} from {} seq {} txs {}", short(b.digest), b.author.0, b.seq, b.txs.len())
             }
             MempoolMsg::BatchAck { digest } => write!(out, "ack {}", short(*digest)),
-            MempoolMsg::BatchRequest { digests } => write!(out, "request {} first {}", digests.len(), short(digests[0])),
+            MempoolMsg::BatchRequest { digests } => {
+                write!(out, "request {} first {}", digests.len(), short(digests[0]))
+            }
         };
     }
 }

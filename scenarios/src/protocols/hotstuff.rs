@@ -157,7 +157,11 @@ fn read_payload(
     let n = at.n.filter(|_| at.runs);
     let quorum = quorum.filter(|q| {
         let Some(n) = n.filter(|&n| q.v > n) else { return true };
-        c.fail(q, format!("mempool_ack_quorum ({}) must be at most n ({n})", q.v), Some("lower it, or 0 for n - f".into()));
+        c.fail(
+            q,
+            format!("mempool_ack_quorum ({}) must be at most n ({n})", q.v),
+            Some("lower it, or 0 for n - f".into()),
+        );
         false
     });
     Some((payload?.v, batch?.v, delay?.v, quorum?.v))
