@@ -29,7 +29,7 @@
 //! replicas as its acknowledgement quorum needs, and answers no request: the replicas it left
 //! out must fetch the batch from those that hold it.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt::Write;
 use std::rc::Rc;
 
@@ -125,9 +125,9 @@ impl MempoolMsg {
 
     pub fn fingerprint(&self) -> u64 {
         match self {
-            MempoolMsg::Batch(batch) => hash_words(&[0x6d70_01, batch.digest]),
-            MempoolMsg::BatchAck { digest } => hash_words(&[0x6d70_02, *digest]),
-            MempoolMsg::BatchRequest { digests } => hash_words(&[0x6d70_03, digests.len() as u64, digests[0]]),
+            MempoolMsg::Batch(batch) => hash_words(&[0x006d_7001, batch.digest]),
+            MempoolMsg::BatchAck { digest } => hash_words(&[0x006d_7002, *digest]),
+            MempoolMsg::BatchRequest { digests } => hash_words(&[0x006d_7003, digests.len() as u64, digests[0]]),
         }
     }
 
@@ -183,8 +183,8 @@ pub struct Mempool {
     acks: BTreeMap<BatchDigest, NodeSet>,
     /// Own batches at a quorum, not yet committed, oldest first.
     ready: VecDeque<BatchDigest>,
-    /// Digests asked for and not yet received.
-    requested: BTreeSet<BatchDigest>,
+    /// Digests asked for and not yet received, with whom they were asked of.
+    requested: BTreeMap<BatchDigest, NodeSet>,
     /// Digests committed, by committed height, until they are forgotten.
     committed: VecDeque<(u64, Vec<BatchDigest>)>,
     pub stats: MempoolStats,
@@ -207,7 +207,7 @@ impl Mempool {
             store: BTreeMap::new(),
             acks: BTreeMap::new(),
             ready: VecDeque::new(),
-            requested: BTreeSet::new(),
+            requested: BTreeMap::new(),
             committed: VecDeque::new(),
             stats: MempoolStats::default(),
         }
@@ -324,9 +324,11 @@ impl Mempool {
         held.map(|b| Action::Send(from, MempoolMsg::Batch(Rc::clone(b)))).collect()
     }
 
-    /// Asks `from` (who named them) for the digests of `missing` not asked for yet.
+    /// Asks `from` (who named them) for the digests of `missing` not asked of it yet: a
+    /// withholding author never answers, but the next replica to name the batch holds it.
     pub fn request(&mut self, from: NodeId, missing: &[BatchDigest]) -> Vec<Action> {
-        let fresh: Vec<BatchDigest> = missing.iter().copied().filter(|d| self.requested.insert(*d)).collect();
+        let mut ask = |d: &BatchDigest| self.requested.entry(*d).or_default().insert(from);
+        let fresh: Vec<BatchDigest> = missing.iter().copied().filter(|d| ask(d)).collect();
         if fresh.is_empty() || from == self.me {
             return Vec::new();
         }
@@ -336,7 +338,7 @@ impl Mempool {
 
     /// Asks everyone for the digests still missing (a lost answer, or an author that withholds).
     pub fn retry(&mut self) -> Vec<Action> {
-        let digests: Vec<BatchDigest> = self.requested.iter().take(RETRY_MAX).copied().collect();
+        let digests: Vec<BatchDigest> = self.requested.keys().take(RETRY_MAX).copied().collect();
         if digests.is_empty() {
             return Vec::new();
         }
@@ -450,7 +452,8 @@ mod tests {
         assert!(a.on_message(NodeId(2), MempoolMsg::BatchRequest { digests: vec![digest] }).is_empty());
         let mut c = pool(2, 1);
         assert_eq!(c.request(NodeId(3), &[digest]).len(), 1);
-        assert!(c.request(NodeId(3), &[digest]).is_empty(), "asked once");
+        assert!(c.request(NodeId(3), &[digest]).is_empty(), "asked once of each replica");
+        assert_eq!(c.request(NodeId(1), &[digest]).len(), 1, "and again of another");
         assert!(matches!(&c.retry()[..], [Action::Broadcast(MempoolMsg::BatchRequest { .. })]));
     }
 }

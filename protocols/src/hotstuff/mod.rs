@@ -735,11 +735,12 @@ impl HotStuff {
         if from != block.proposer || block.proposer != self.leader(block.view) || !block.is_well_formed() {
             return;
         }
-        if !self.qc_valid(ctx, &block.justify) {
-            return;
-        }
+        // Batches first: a proposal waiting for them is handled again, and pays for its QC once.
         let parked = |wire| HsMsg::Propose { block: Rc::clone(&block), wire };
         if !self.batches_held(ctx, from, &[Rc::clone(&block)], parked) {
+            return;
+        }
+        if !self.qc_valid(ctx, &block.justify) {
             return;
         }
         if !self.insert_block(ctx, from, &block) {
@@ -1072,11 +1073,15 @@ impl HotStuff {
         let valid = |b: &Rc<Block>, me: &Self, ctx: &mut Ctx<'_, Self>| {
             b.is_well_formed() && b.proposer == me.leader(b.view) && me.qc_valid(ctx, &b.justify)
         };
-        if blocks.iter().any(|b| !valid(b, self, ctx)) {
+        if blocks.iter().any(|b| !b.is_well_formed()) {
             return;
         }
+        // Batches before the certificates: a response waiting for them pays for its QCs once.
         let parked = |wire| HsMsg::BlockResponse { blocks: blocks.clone(), wire };
         if !self.batches_held(ctx, from, &blocks, parked) {
+            return;
+        }
+        if blocks.iter().any(|b| !valid(b, self, ctx)) {
             return;
         }
         // Newest first on the wire. If even the oldest has an unknown parent, the whole response

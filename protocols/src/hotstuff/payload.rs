@@ -74,7 +74,7 @@ impl HotStuff {
     }
 
     /// Whether this replica holds every batch `blocks` name; if not, `parked(wire)` waits for the
-    /// first missing one, and `from` is asked for all of them.
+    /// last missing one, and `from` is asked for all of them.
     pub(super) fn batches_held(
         &mut self,
         ctx: &mut Ctx<'_, Self>,
@@ -88,8 +88,10 @@ impl HotStuff {
         if missing.is_empty() || self.cfg.bug == Some(PlantedBug::VoteWithoutBatches) {
             return true;
         }
+        // Under the last missing batch: answers come in request order, so it is woken once.
         let msg = parked(self.wire());
-        self.wait_for(ctx, Awaited::Batch(missing[0]), from, Parked::Message(msg));
+        let last = *missing.last().expect("some batch is missing");
+        self.wait_for(ctx, Awaited::Batch(last), from, Parked::Message(msg));
         let actions = self.pool().request(from, &missing);
         self.apply(ctx, actions);
         false
