@@ -84,6 +84,7 @@ fn run(case: Case) -> RunResult {
         commit_rule: case.rule,
         leader: Default::default(),
         leader_order: Vec::new(),
+        mempool: None,
         twins: None,
         bug: None,
     };

@@ -87,6 +87,7 @@ fn run(case: Case) -> RunResult {
         commit_rule: CommitRule::Basic,
         leader: Default::default(),
         leader_order: Vec::new(),
+        mempool: None,
         twins: None,
         bug: None,
     };

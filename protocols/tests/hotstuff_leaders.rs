@@ -51,6 +51,7 @@ fn run(leader: LeaderPolicy, leader_order: &[u32], roster: &[Behavior], rule: Co
         commit_rule: rule,
         leader,
         leader_order: leader_order.to_vec(),
+        mempool: None,
         twins: None,
         bug: None,
     };

@@ -87,6 +87,7 @@ fn run(r: Run) -> RunResult {
         commit_rule: r.rule,
         leader: Default::default(),
         leader_order: Vec::new(),
+        mempool: None,
         twins: None,
         bug: r.bug,
     };

@@ -57,6 +57,7 @@ fn hotstuff(twins: Option<TwinsPlan>, bug: Option<PlantedBug>) -> HotStuffConfig
         commit_rule: CommitRule::ThreeChain,
         leader: Default::default(),
         leader_order: Vec::new(),
+        mempool: None,
         twins,
         bug,
     }

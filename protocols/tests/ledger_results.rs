@@ -109,6 +109,7 @@ fn hotstuff(seed: u64, bug: Option<PlantedBug>) -> RunResult {
         commit_rule: CommitRule::ThreeChain,
         leader: Default::default(),
         leader_order: Vec::new(),
+        mempool: None,
         twins: None,
         bug,
     };

@@ -10,7 +10,7 @@ use scenarios::model::{
     Adversary, AdversaryAction, AdversaryMode, AdversaryRule, AdversaryTargets, Algorand, AlgorandPreset,
     AlgorandTopology, Arrivals, Behavior, Byzantine, Certificate, Checks, Clients, Conflicts, CostProfile, Cpu, Crash,
     CryptoMode, Delay, Faults, HotStuff, Jitter, Leaderless, LeaderlessVariant, Limits, Network, Output, Partition,
-    ProtocolKind, ProtocolSection, Replicas, Scenario, SendPolicy, Stake, Who, Workload,
+    Payload, ProtocolKind, ProtocolSection, Replicas, Scenario, SendPolicy, Stake, Who, Workload,
 };
 use scenarios::parse::{self, Diagnostics};
 use scenarios::presets;
@@ -943,6 +943,10 @@ fn defaults_are_filled_in() {
             max_timeout_ms: 60_000.0,
             leader: protocols::hotstuff::LeaderPolicy::RoundRobin,
             leader_order: vec![],
+            payload: Payload::InProposal,
+            mempool_batch_bytes: 500_000,
+            mempool_max_batch_delay_ms: 100.0,
+            mempool_ack_quorum: 0,
         }),
         genesis_balance: 1_000_000,
         cpu: Cpu {
@@ -1155,6 +1159,10 @@ fn a_full_example_parses_to_the_expected_scenario() {
             max_timeout_ms: 8000.0,
             leader: protocols::hotstuff::LeaderPolicy::RoundRobin,
             leader_order: vec![],
+            payload: Payload::InProposal,
+            mempool_batch_bytes: 500_000,
+            mempool_max_batch_delay_ms: 100.0,
+            mempool_ack_quorum: 0,
         }),
         genesis_balance: 1_000_000,
         cpu: Cpu {

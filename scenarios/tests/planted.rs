@@ -12,6 +12,7 @@ const PINNED: &[(&str, u64)] = &[
     ("hotstuff/quorum_minus_one", 3),
     ("hotstuff/several_votes_per_view", 1),
     ("hotstuff/reversed_blocks", 1),
+    ("hotstuff/vote_without_batches", 1),
     ("leaderless/plain_union", 1),
     ("leaderless/omit_executed", 1),
     ("leaderless/held_nonces", 10),

@@ -63,8 +63,8 @@ fn every_behaviour_of_every_protocol_round_trips_through_the_writer() {
             checked += 1;
         }
     }
-    // crash and 6 HotStuff, crash and 16 leaderless, crash and 4 Algorand behaviours.
-    assert_eq!(checked, 29);
+    // crash and 7 HotStuff, crash and 16 leaderless, crash and 4 Algorand behaviours.
+    assert_eq!(checked, 30);
 }
 
 /// HotStuff n = 7 with a crash and recovery, a partition, a silent replica, jitter, three

@@ -33,6 +33,10 @@ const SETS: &[Set] = &[
         name: "hotstuff-attacks",
         what: "chained HotStuff, n = 32: goodput and latency against the number of forking or silent replicas",
     },
+    Set {
+        name: "hotstuff-mempool",
+        what: "chained HotStuff, n = 4, 10, 20: the payload in the proposal against the asonnino/hotstuff mempool",
+    },
     // The leaderless sets are specs under experiments/leaderless/ and write under leaderless/.
     Set {
         name: "leaderless/regions",

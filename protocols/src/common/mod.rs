@@ -1,6 +1,7 @@
 //! Pieces shared by the protocols: quorum arithmetic, vote collection, the ledger under a total
-//! order and the per-transaction result check.
+//! order, the per-transaction result check and the Narwhal-style mempool.
 
 pub mod log_ledger;
+pub mod mempool;
 pub mod quorum;
 pub mod results;

@@ -60,7 +60,7 @@ impl HotStuff {
         }
         if !self.blocks.contains_key(&qc.block) {
             let (block, msg) = (qc.block, HsMsg::Certified { phase, qc, wire: self.wire() });
-            self.wait_for(ctx, block, from, Parked::Message(msg));
+            self.wait_for(ctx, super::Awaited::Block(block), from, Parked::Message(msg));
             return;
         }
         match phase {

@@ -65,6 +65,11 @@
 //! view and phase among the certificates correct replicas form (two certificates of n-f
 //! signers share a correct signer; it would have voted twice).
 //!
+//! Planted bug `VoteWithoutBatches` (mempool): a replica stores and votes for a block without
+//! its batches and commits the transactions of those it holds; on
+//! `scenarios/examples/mempool-hotstuff.toml` (a `withhold_batches` worker) the slot check
+//! (`agreement`) catches it on 18 of seeds 1..=20 (first 1); without it, 0 of 100.
+//!
 //! Planted bugs (`HotStuffConfig::bug`, test-only) that Twins catches, seeds 1..=200, chained
 //! three-chain: on `scenarios/examples/twins-hotstuff.toml` (n = 4, one twin, 12 partitioned
 //! views, 2 groups, partitions ending at 2 s at the latest) vote_ignoring_lock 7 of 200 (first
@@ -90,6 +95,22 @@
 //! it. With d the one-way delay and no CPU cost: chained commits first 6d after the proposal
 //! (two-chain 4d), basic 6d, at its proposer 6d.
 //!
+//! Payload (`payload.rs`). By default a block carries its transactions. With the mempool
+//! (`HotStuffConfig::mempool`, `common::mempool`: the asonnino/hotstuff prototype's design) a
+//! replica's worker batches the transactions it receives and broadcasts the batches; a leader
+//! proposes the digests of its own batches that a quorum holds (at most 16 per block, not
+//! already in the branch it extends), and a block is a header plus 32 bytes per digest. A
+//! replica stores a block, and so votes for it, only once it holds every batch the block names:
+//! it asks the block's sender for the missing ones and, on each view timeout, everyone (a
+//! Byzantine author, `Behavior::WithholdBatches`, answers no request). Invariant: a stored block's
+//! batches are held, so committing a block commits its batches' transactions, in order. A leader
+//! naming a batch nobody has stalls only its view (no correct replica stores the block; the view
+//! times out). A transaction in two batches (a client sending to several replicas) commits once:
+//! committing skips transactions already committed, as with the payload in the proposal. The
+//! latencies keep their meaning: from the client's submission, and from the block's proposal;
+//! at the proposer, from the transaction's arrival at the batch's author, who is the proposer.
+//! Only the chained rules use the mempool (basic is refused at the boundary).
+//!
 //! Execution (`execute.rs`): a replica runs each committed block's new transactions on its own
 //! ledger in log order (a transfer ahead of its nonce waits for the gap, as leaderless's nonce
 //! chain makes it wait), answers each client with the ledger's result when the transfer
@@ -101,6 +122,7 @@ mod basic;
 mod execute;
 mod leader;
 mod monitor;
+mod payload;
 mod types;
 
 pub use leader::{ELECTION_LAG_VIEWS, LeaderPolicy, bamboo_slot, sha1};
@@ -114,6 +136,7 @@ use sim_core::adversary::TwinsPlan;
 use sim_core::{Ctx, Message, NodeId, NodeSet, Note, Protocol, Span, Time, Tx, TxSet};
 
 use crate::common::log_ledger::LogLedger;
+use crate::common::mempool::{BatchDigest, Mempool, MempoolConfig};
 use crate::common::quorum::{Votes, byzantine_quorum};
 use crate::ledger::GENESIS_BALANCE;
 use leader::Election;
@@ -141,6 +164,9 @@ pub struct HotStuffConfig {
     /// The rotation order of the leader policies: a permutation of the replica ids; empty:
     /// 0..n-1.
     pub leader_order: Vec<u32>,
+    /// `Some`: blocks name batches of the mempool (`common::mempool`) instead of carrying
+    /// transactions (`payload = "mempool"`).
+    pub mempool: Option<MempoolConfig>,
     /// The Twins adversary's per-view partitions, which twin replicas apply to their own
     /// copies (`None`: twins, if any, hear and reach everyone).
     pub twins: Option<TwinsPlan>,
@@ -163,6 +189,9 @@ pub enum PlantedBug {
     /// Replicas with an odd id execute each committed block's transactions in reverse order:
     /// the log agrees, the ledger results do not (the per-transaction result check).
     ReversedBlocks,
+    /// With the mempool: store and vote for a block without holding its batches, and commit
+    /// only the transactions of the batches held (the slot check sees different lists).
+    VoteWithoutBatches,
 }
 
 impl PlantedBug {
@@ -171,6 +200,7 @@ impl PlantedBug {
         PlantedBug::QuorumMinusOne,
         PlantedBug::SeveralVotesPerView,
         PlantedBug::ReversedBlocks,
+        PlantedBug::VoteWithoutBatches,
     ];
 
     pub fn name(self) -> &'static str {
@@ -179,6 +209,7 @@ impl PlantedBug {
             PlantedBug::QuorumMinusOne => "quorum_minus_one",
             PlantedBug::SeveralVotesPerView => "several_votes_per_view",
             PlantedBug::ReversedBlocks => "reversed_blocks",
+            PlantedBug::VoteWithoutBatches => "vote_without_batches",
         }
     }
 }
@@ -210,6 +241,8 @@ pub enum HsTimer {
     ViewTimeout(u8),
     /// A slow leader's delayed proposal.
     ProposeLate(u8),
+    /// The mempool's batch delay.
+    BatchDelay(u8),
 }
 
 /// What a replica does: follow the protocol, or misbehave in one of these ways. None of them
@@ -236,6 +269,10 @@ pub enum Behavior {
     /// Twins adversary's plan (`HotStuffConfig::twins`). As leader both copies propose (two
     /// blocks), as voter each votes as its own state allows.
     Twins,
+    /// With the mempool: sends its batches only to the replicas its acknowledgement quorum
+    /// needs and answers no batch request; otherwise correct. The others fetch its batches
+    /// from those that hold them.
+    WithholdBatches,
 }
 
 /// Which face of the equivocators a replica talks to.
@@ -275,6 +312,13 @@ impl TwinsRoute {
 struct Face {
     side: u8,
     audience: Audience,
+}
+
+/// What is awaited: a block, or a mempool batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Awaited {
+    Block(BlockId),
+    Batch(BatchDigest),
 }
 
 /// What waits for a missing block: a message to handle again, or a QC to examine again.
@@ -347,8 +391,10 @@ pub struct HotStuff {
     committed: TxSet,
     /// The ledger the committed log runs on (`execute.rs`).
     ledger: LogLedger,
-    /// What waits for a block, by the missing block's id.
-    waiting: BTreeMap<BlockId, Vec<(NodeId, Parked)>>,
+    /// The mempool, when blocks carry batch digests (built at start: it needs n and f).
+    mempool: Option<Mempool>,
+    /// What waits for a block or a batch, by what is missing.
+    waiting: BTreeMap<Awaited, Vec<(NodeId, Parked)>>,
     n_waiting: usize,
     consecutive_timeouts: u32,
     /// Who leads each view, and what of the committed log it reads.
@@ -471,6 +517,7 @@ impl HotStuff {
             pending: VecDeque::new(),
             committed: TxSet::default(),
             ledger: LogLedger::own(GENESIS_BALANCE),
+            mempool: None,
             waiting: BTreeMap::new(),
             n_waiting: 0,
             consecutive_timeouts: 0,
@@ -584,7 +631,7 @@ impl HotStuff {
         }
         if !self.blocks.contains_key(&qc.block) {
             let block = qc.block;
-            self.wait_for(ctx, block, from, Parked::Qc(qc));
+            self.wait_for(ctx, Awaited::Block(block), from, Parked::Qc(qc));
             return;
         }
         self.observe_qc(&qc);
@@ -652,9 +699,7 @@ impl HotStuff {
         self.proposed_view = self.view;
         self.note_misbehaving_proposal(ctx);
         let (parent, justify) = self.proposal_parent();
-        let (txs, arrived_at) = self.take_batch(&parent);
-        let block = Block::new(&parent, self.view, justify, ctx.me(), txs, self.side() as u64);
-        let block = block.stamped(ctx.now(), arrived_at);
+        let block = self.new_block(ctx, &parent, justify);
         self.stats.blocks_proposed += 1;
         self.broadcast(ctx, HsMsg::Propose { block: Rc::new(block), wire: self.wire() });
     }
@@ -667,6 +712,18 @@ impl HotStuff {
             return (Rc::clone(self.block(justify.block)), justify);
         }
         (Rc::clone(certified), self.qc_high.clone())
+    }
+
+    /// The leader's block: pending transactions, or ready batch digests with the mempool.
+    fn new_block(&mut self, ctx: &mut Ctx<'_, Self>, parent: &Rc<Block>, justify: Qc) -> Block {
+        let salt = self.side() as u64;
+        if self.mempool.is_some() {
+            let digests = self.take_digests(parent);
+            return Block::of_batches(parent, self.view, justify, ctx.me(), digests, salt)
+                .stamped(ctx.now(), Vec::new());
+        }
+        let (txs, arrived_at) = self.take_batch(parent);
+        Block::new(parent, self.view, justify, ctx.me(), txs, salt).stamped(ctx.now(), arrived_at)
     }
 
     /// Up to batch_size pending transactions, skipping committed ones (dropped for good) and
@@ -709,6 +766,11 @@ impl HotStuff {
             return;
         }
         if block.proposer != self.leader(block.view) && !self.elected_by_parent(&block) {
+            return;
+        }
+        // Batches first: a proposal waiting for them is handled again, and pays for its QC once.
+        let parked = |wire| HsMsg::Propose { block: Rc::clone(&block), wire };
+        if !self.batches_held(ctx, from, &[Rc::clone(&block)], parked) {
             return;
         }
         if !self.qc_valid(ctx, &block.justify) {
@@ -763,7 +825,7 @@ impl HotStuff {
         }
         let Some(parent) = self.blocks.get(&block.parent) else {
             let msg = HsMsg::Propose { block: Rc::clone(block), wire: self.wire() };
-            self.wait_for(ctx, block.parent, from, Parked::Message(msg));
+            self.wait_for(ctx, Awaited::Block(block.parent), from, Parked::Message(msg));
             return false;
         };
         if block.height.0 != parent.height.0 + 1 || block.view <= parent.view {
@@ -772,7 +834,7 @@ impl HotStuff {
         self.blocks.insert(block.id, Rc::clone(block));
         self.by_height.insert((block.height, block.id));
         self.observe_qc(&block.justify);
-        self.wake(ctx, block.id);
+        self.wake(ctx, Awaited::Block(block.id));
         true
     }
 
@@ -868,9 +930,11 @@ impl HotStuff {
             chain.push(Rc::clone(self.block(parent)));
         }
         for block in chain.iter().rev() {
-            let fresh: Vec<Tx> = block.txs.iter().copied().filter(|tx| self.committed.insert(tx.id)).collect();
+            let (txs, arrived_at) = self.payload(block);
+            let fresh: Vec<Tx> = txs.iter().copied().filter(|tx| self.committed.insert(tx.id)).collect();
             ctx.commit(block.height.0, block.id, &fresh);
-            report_proposal(ctx, block, &fresh);
+            report_proposal(ctx, block, (&txs, &arrived_at), &fresh);
+            self.batches_committed(block);
             self.election.committed(block);
             self.execute(ctx, &fresh);
             self.stats.blocks_committed += 1;
@@ -1013,20 +1077,22 @@ impl HotStuff {
 
     // ----- block synchronization -----
 
-    fn wait_for(&mut self, ctx: &mut Ctx<'_, Self>, missing: BlockId, from: NodeId, parked: Parked) {
+    /// Parks `parked` until `missing` arrives; asks `from` for a missing block (the caller
+    /// asks for batches).
+    fn wait_for(&mut self, ctx: &mut Ctx<'_, Self>, missing: Awaited, from: NodeId, parked: Parked) {
         if self.n_waiting >= WAITING_MAX {
             return;
         }
         let first = !self.waiting.contains_key(&missing);
         self.waiting.entry(missing).or_default().push((from, parked));
         self.n_waiting += 1;
-        if first && from != ctx.me() {
+        if let (true, Awaited::Block(id)) = (first && from != ctx.me(), missing) {
             self.stats.block_requests += 1;
-            self.send(ctx, from, HsMsg::BlockRequest { id: missing });
+            self.send(ctx, from, HsMsg::BlockRequest { id });
         }
     }
 
-    fn wake(&mut self, ctx: &mut Ctx<'_, Self>, arrived: BlockId) {
+    fn wake(&mut self, ctx: &mut Ctx<'_, Self>, arrived: Awaited) {
         let Some(waiters) = self.waiting.remove(&arrived) else { return };
         self.n_waiting -= waiters.len();
         for (from, parked) in waiters {
@@ -1057,6 +1123,14 @@ impl HotStuff {
             let leads = me.election.is_local() || b.proposer == me.leader(b.view);
             b.is_well_formed() && leads && me.qc_valid(ctx, &b.justify)
         };
+        if blocks.iter().any(|b| !b.is_well_formed()) {
+            return;
+        }
+        // Batches before the certificates: a response waiting for them pays for its QCs once.
+        let parked = |wire| HsMsg::BlockResponse { blocks: blocks.clone(), wire };
+        if !self.batches_held(ctx, from, &blocks, parked) {
+            return;
+        }
         if blocks.iter().any(|b| !valid(b, self, ctx)) {
             return;
         }
@@ -1066,7 +1140,7 @@ impl HotStuff {
         if !self.blocks.contains_key(&oldest.parent) && !self.blocks.contains_key(&oldest.id) {
             let parent = oldest.parent;
             let msg = HsMsg::BlockResponse { blocks, wire: self.wire() };
-            self.wait_for(ctx, parent, from, Parked::Message(msg));
+            self.wait_for(ctx, Awaited::Block(parent), from, Parked::Message(msg));
             return;
         }
         for block in blocks.iter().rev() {
@@ -1076,10 +1150,15 @@ impl HotStuff {
         }
     }
 
-    /// Asks again for missing blocks whose request or response may have been lost.
+    /// Asks again for missing blocks whose request or response may have been lost, and, from
+    /// everyone, for missing batches.
     fn retry_sync(&mut self, ctx: &mut Ctx<'_, Self>) {
-        let retries: Vec<(BlockId, NodeId)> =
-            self.waiting.iter().take(8).filter_map(|(id, w)| w.first().map(|(from, _)| (*id, *from))).collect();
+        self.retry_batches(ctx);
+        let blocks = self.waiting.iter().filter_map(|(awaited, w)| match awaited {
+            Awaited::Block(id) => w.first().map(|(from, _)| (*id, *from)),
+            Awaited::Batch(_) => None,
+        });
+        let retries: Vec<(BlockId, NodeId)> = blocks.take(8).collect();
         for (id, from) in retries {
             if from != ctx.me() {
                 self.stats.block_requests += 1;
@@ -1151,6 +1230,7 @@ impl HotStuff {
         if self.cfg.bug == Some(PlantedBug::QuorumMinusOne) {
             self.quorum -= 1;
         }
+        self.start_mempool(ctx.me());
         self.enter_view(ctx, View(1));
     }
 
@@ -1180,13 +1260,14 @@ impl HotStuff {
             HsMsg::BlockRequest { id } => self.on_block_request(ctx, from, id),
             HsMsg::BlockResponse { blocks, .. } => self.on_block_response(ctx, from, blocks),
             HsMsg::Coalition { .. } => {} // only equivocators use it, and they unwrap it first
+            HsMsg::Mempool(m) => self.on_mempool(ctx, from, m),
         }
     }
 }
 
 /// Reports the proposal behind `block`'s newly committed transactions `fresh` (a subsequence
 /// of its own, in order), and, at the block's proposer, when each had arrived there.
-fn report_proposal(ctx: &mut Ctx<'_, HotStuff>, block: &Block, fresh: &[Tx]) {
+fn report_proposal(ctx: &mut Ctx<'_, HotStuff>, block: &Block, (txs, arrived_at): (&[Tx], &[Time]), fresh: &[Tx]) {
     if block.proposed_at == Time::MAX {
         return;
     }
@@ -1195,7 +1276,7 @@ fn report_proposal(ctx: &mut Ctx<'_, HotStuff>, block: &Block, fresh: &[Tx]) {
         return;
     }
     let mut rest = fresh.iter().peekable();
-    for (tx, &arrived) in block.txs.iter().zip(&block.arrived_at) {
+    for (tx, &arrived) in txs.iter().zip(arrived_at) {
         if rest.next_if(|f| f.id == tx.id).is_some() {
             ctx.proposer_committed(tx.id, arrived);
         }
@@ -1224,7 +1305,11 @@ impl Protocol for HotStuff {
             return;
         }
         ctx.set_timer(HsTimer::ViewTimeout(0), self.timeout());
-        self.with_twin(|twin| ctx.set_timer(HsTimer::ViewTimeout(1), twin.timeout()));
+        self.rearm_batch_delay(ctx);
+        self.with_twin(|twin| {
+            ctx.set_timer(HsTimer::ViewTimeout(1), twin.timeout());
+            twin.rearm_batch_delay(ctx);
+        });
     }
 
     fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: HsMsg) {
@@ -1249,6 +1334,7 @@ impl Protocol for HotStuff {
         match timer {
             HsTimer::ViewTimeout(side) => self.on_face(side, |copy| copy.on_timeout(ctx)),
             HsTimer::ProposeLate(side) => self.on_face(side, |copy| copy.on_propose_late(ctx)),
+            HsTimer::BatchDelay(side) => self.on_face(side, |copy| copy.on_batch_delay(ctx)),
         }
     }
 
@@ -1257,13 +1343,17 @@ impl Protocol for HotStuff {
             return;
         }
         let now = ctx.now();
+        if self.mempool.is_some() {
+            self.on_client_tx(ctx, tx);
+            return self.with_twin(|twin| twin.on_client_tx(ctx, tx));
+        }
         self.enqueue(tx, now);
         self.with_twin(|twin| twin.enqueue(tx, now));
     }
 
     fn counters(&self) -> Vec<(&'static str, u64)> {
         let s = &self.stats;
-        vec![
+        let mut counters = vec![
             ("view", self.view.0),
             ("view_changes", s.view_changes),
             ("timeouts", s.timeouts),
@@ -1273,7 +1363,9 @@ impl Protocol for HotStuff {
             ("txs_committed", s.txs_committed),
             ("block_requests", s.block_requests),
             ("pending_txs", self.pending.len() as u64),
-        ]
+        ];
+        counters.extend(self.mempool_counters());
+        counters
     }
 
     /// The view and its leader, the lock, the highest QC, what is committed, the last vote;
@@ -1319,5 +1411,9 @@ impl HotStuff {
             self.proposed_view.0
         );
         let _ = writeln!(out, "pending txs {}, blocks awaited {}", self.pending.len(), self.waiting.len());
+        if let Some(pool) = &self.mempool {
+            let (stored, ready) = pool.sizes();
+            let _ = writeln!(out, "mempool: batches stored {stored}, own ready {ready}");
+        }
     }
 }

@@ -7,6 +7,8 @@ use std::rc::Rc;
 use sim_core::digest::{Fold, hash_words};
 use sim_core::{AggregateSignature, NodeId, NodeSet, Signature, Time, Tx};
 
+use crate::common::mempool::{BatchDigest, DIGEST_BYTES, MempoolMsg};
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct View(pub u64);
 
@@ -42,6 +44,7 @@ const VOTE_TAG: u64 = 0x766f_7465;
 const PHASE_VOTE_TAG: u64 = 0x7068_6173;
 const COMPLAIN_TAG: u64 = 0x636f_6d70;
 const GENESIS_TAG: u64 = 0x6765_6e65;
+const DIGEST_TAG: u64 = 0x6469_6773;
 
 /// What a vote for `block` in `view` signs.
 pub fn vote_digest(view: View, block: BlockId) -> u64 {
@@ -157,7 +160,10 @@ pub struct Block {
     pub parent: BlockId,
     pub justify: Qc,
     pub proposer: NodeId,
+    /// The payload in the proposal (empty with a mempool)...
     pub txs: Vec<Tx>,
+    /// ...or the digests of mempool batches, whose transactions the block commits in order.
+    pub digests: Vec<BatchDigest>,
     /// 0 for a correct proposer; an equivocator's second face sets 1 so its block differs.
     pub salt: u64,
     /// When its proposer made it (`Time::MAX`: not stamped), and when each of `txs` reached
@@ -177,6 +183,7 @@ impl Block {
             justify: Qc::genesis(),
             proposer: NodeId(0),
             txs: Vec::new(),
+            digests: Vec::new(),
             salt: 0,
             proposed_at: Time::MAX,
             arrived_at: Vec::new(),
@@ -185,10 +192,33 @@ impl Block {
 
     /// A new block extending `parent` under `justify` (which certifies `parent`).
     pub fn new(parent: &Block, view: View, justify: Qc, proposer: NodeId, txs: Vec<Tx>, salt: u64) -> Block {
+        Block::with_payload(parent, view, justify, proposer, (txs, Vec::new()), salt)
+    }
+
+    /// A new block whose payload is mempool batches, named by their digests.
+    pub fn of_batches(
+        parent: &Block,
+        view: View,
+        justify: Qc,
+        proposer: NodeId,
+        digests: Vec<BatchDigest>,
+        salt: u64,
+    ) -> Block {
+        Block::with_payload(parent, view, justify, proposer, (Vec::new(), digests), salt)
+    }
+
+    fn with_payload(
+        parent: &Block,
+        view: View,
+        justify: Qc,
+        proposer: NodeId,
+        (txs, digests): (Vec<Tx>, Vec<BatchDigest>),
+        salt: u64,
+    ) -> Block {
         assert_eq!(justify.block, parent.id, "a block extends the block its QC certifies");
         assert!(view > parent.view, "a block's view is above its parent's");
         let height = Height(parent.height.0 + 1);
-        let id = Block::compute_id(parent.id, view, height, &justify, proposer, &txs, salt);
+        let id = Block::compute_id(parent.id, view, height, &justify, proposer, (&txs, &digests), salt);
         Block {
             id,
             view,
@@ -197,6 +227,7 @@ impl Block {
             justify,
             proposer,
             txs,
+            digests,
             salt,
             proposed_at: Time::MAX,
             arrived_at: Vec::new(),
@@ -204,6 +235,7 @@ impl Block {
     }
 
     /// The block stamped with its proposal time and its transactions' arrivals at the proposer.
+    /// (A block of batches keeps its arrivals in the batches: `arrived_at` is then empty.)
     pub fn stamped(self, proposed_at: Time, arrived_at: Vec<Time>) -> Block {
         assert_eq!(arrived_at.len(), self.txs.len(), "one arrival per transaction");
         Block { proposed_at, arrived_at, ..self }
@@ -215,13 +247,20 @@ impl Block {
         height: Height,
         justify: &Qc,
         proposer: NodeId,
-        txs: &[Tx],
+        (txs, digests): (&[Tx], &[BatchDigest]),
         salt: u64,
     ) -> BlockId {
         let mut f = Fold::new(0x626c_6f63);
         f.add(parent).add(view.0).add(height.0).add(justify.view.0).add(justify.block).add(proposer.0 as u64).add(salt);
         for tx in txs {
             f.add(tx.id.0);
+        }
+        // Only blocks of batches fold a tag and their digests: the ids of the others stay.
+        if !digests.is_empty() {
+            f.add(DIGEST_TAG).add(digests.len() as u64);
+            for &d in digests {
+                f.add(d);
+            }
         }
         f.value()
     }
@@ -236,13 +275,14 @@ impl Block {
                     self.height,
                     &self.justify,
                     self.proposer,
-                    &self.txs,
+                    (&self.txs, &self.digests),
                     self.salt,
                 )
     }
 
     pub fn wire_size(&self, wire: Wire) -> u32 {
-        let payload: u32 = self.txs.iter().map(|t| t.size_bytes).sum();
+        let payload: u32 =
+            self.txs.iter().map(|t| t.size_bytes).sum::<u32>() + DIGEST_BYTES * self.digests.len() as u32;
         HEADER_BYTES + 3 * HASH_BYTES + 24 + self.justify.wire_size(wire) + payload
     }
 }
@@ -305,6 +345,8 @@ pub enum HsMsg {
         side: u8,
         inner: Box<HsMsg>,
     },
+    /// The mempool's batches, acknowledgements and batch requests (`payload = "mempool"`).
+    Mempool(MempoolMsg),
 }
 
 impl sim_core::Message for HsMsg {
@@ -326,6 +368,10 @@ impl sim_core::Message for HsMsg {
         "block-request",
         "block-response",
         "coalition",
+        // The mempool's, in `MempoolMsg::KINDS` order.
+        "batch",
+        "batch-ack",
+        "batch-request",
     ];
 
     fn kind(&self) -> usize {
@@ -344,11 +390,22 @@ impl sim_core::Message for HsMsg {
             HsMsg::BlockRequest { .. } => 10,
             HsMsg::BlockResponse { .. } => 11,
             HsMsg::Coalition { .. } => 12,
+            HsMsg::Mempool(m) => 13 + m.kind_offset(),
         }
     }
 
     /// Proposals, votes, certificates and view changes; not block fetches or coalition traffic.
     const CRITICAL_KINDS: &'static [usize] = &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+
+    /// The mempool's batches, acknowledgements and batch requests are the workers' work: on
+    /// the request pool when a replica has one (`[cpu] request_cores`), as the prototype runs
+    /// its workers beside consensus.
+    fn pool(&self) -> sim_core::Pool {
+        match self {
+            HsMsg::Mempool(_) => sim_core::Pool::Request,
+            _ => sim_core::Pool::Consensus,
+        }
+    }
 
     /// The view a message speaks about: a proposal's block view, a vote's view, the view a
     /// NEWVIEW enters or a complaint gives up, a certificate's view.
@@ -358,7 +415,7 @@ impl sim_core::Message for HsMsg {
             HsMsg::Vote { view, .. } | HsMsg::NewView { view, .. } | HsMsg::Complain { view, .. } => Some(view.0),
             HsMsg::NextView { tc, .. } => Some(tc.view.0),
             HsMsg::Certified { qc, .. } => Some(qc.view.0),
-            HsMsg::BlockRequest { .. } | HsMsg::BlockResponse { .. } => None,
+            HsMsg::BlockRequest { .. } | HsMsg::BlockResponse { .. } | HsMsg::Mempool(_) => None,
             HsMsg::Coalition { inner, .. } => inner.view(),
         }
     }
@@ -379,6 +436,7 @@ impl sim_core::Message for HsMsg {
                 HEADER_BYTES + blocks.iter().map(|b| b.wire_size(*wire)).sum::<u32>()
             }
             HsMsg::Coalition { inner, .. } => 1 + inner.wire_size(),
+            HsMsg::Mempool(m) => m.wire_size(),
         }
     }
 
@@ -396,6 +454,7 @@ impl sim_core::Message for HsMsg {
             HsMsg::BlockResponse { blocks, .. } => hash_words(&[7, blocks.first().map_or(0, |b| b.id)]),
             HsMsg::Coalition { side, inner } => hash_words(&[8, *side as u64, inner.fingerprint()]),
             HsMsg::Certified { phase, qc, .. } => hash_words(&[9, *phase as u64, qc.view.0, qc.block]),
+            HsMsg::Mempool(m) => hash_words(&[10, m.fingerprint()]),
         }
     }
 
@@ -404,16 +463,22 @@ impl sim_core::Message for HsMsg {
     fn describe(&self, out: &mut String) {
         let qc = |qc: &Qc| (qc.view.0, Short(qc.block));
         let _ = match self {
-            HsMsg::Propose { block: b, .. } => write!(
-                out,
-                "view {} block {} height {} parent {} justify view {} txs {}",
-                b.view.0,
-                Short(b.id),
-                b.height.0,
-                Short(b.parent),
-                b.justify.view.0,
-                b.txs.len()
-            ),
+            HsMsg::Propose { block: b, .. } => {
+                let _ = write!(
+                    out,
+                    "view {} block {} height {} parent {} justify view {} txs {}",
+                    b.view.0,
+                    Short(b.id),
+                    b.height.0,
+                    Short(b.parent),
+                    b.justify.view.0,
+                    b.txs.len()
+                );
+                match b.digests.len() {
+                    0 => Ok(()),
+                    batches => write!(out, " batches {batches}"),
+                }
+            }
             HsMsg::Vote { phase, view, block, .. } => {
                 write!(out, "{} view {} block {}", phase.name(), view.0, Short(*block))
             }
@@ -452,6 +517,10 @@ impl sim_core::Message for HsMsg {
             HsMsg::Coalition { side, inner } => {
                 let _ = write!(out, "face {side}: ");
                 inner.describe(out);
+                Ok(())
+            }
+            HsMsg::Mempool(m) => {
+                m.describe(out);
                 Ok(())
             }
         };

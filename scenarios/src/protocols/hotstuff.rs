@@ -1,6 +1,7 @@
 //! HotStuff at the boundary: its `[hotstuff]` section (declared, read and checked here), its behaviours, the n and f it tolerates, its lowered
 //! configuration and how a run of it is built (one `HotStuff` per replica, `HotStuffMonitor`).
 
+use protocols::common::mempool::MempoolConfig;
 use protocols::hotstuff::{self as hs, CommitRule, HotStuffConfig, HotStuffMonitor, LeaderPolicy};
 use sim_core::adversary::Mode;
 use sim_core::workload::Workload;
@@ -39,6 +40,23 @@ pub struct HotStuff {
     pub leader: LeaderPolicy,
     /// The rotation order, a permutation of the replica ids; empty: 0..n-1.
     pub leader_order: Vec<u32>,
+    /// Where blocks' transactions travel.
+    pub payload: Payload,
+    /// The mempool's batch size, batch delay and acknowledgement quorum (0: n - f); read
+    /// whatever `payload` says, used only with `Payload::Mempool`.
+    pub mempool_batch_bytes: u32,
+    pub mempool_max_batch_delay_ms: f64,
+    pub mempool_ack_quorum: u32,
+}
+
+/// Where a block's transactions travel. The boundary's own: the protocol takes an
+/// `Option<MempoolConfig>`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Payload {
+    /// In the proposal itself (today's HotStuff).
+    InProposal,
+    /// In mempool batches, broadcast by each replica's worker; blocks name their digests.
+    Mempool,
 }
 
 /// How a quorum certificate carries its n-f signatures. The boundary's own: the protocol takes a
@@ -59,6 +77,10 @@ pub(crate) const CERTIFICATES: &[Certificate] = &[Certificate::Aggregate, Certif
 /// The values of `leader`, in the order of its declared names.
 pub(crate) const LEADERS: &[LeaderPolicy] =
     &[LeaderPolicy::RoundRobin, LeaderPolicy::Hash, LeaderPolicy::Stable, LeaderPolicy::Reputation];
+pub(crate) const PAYLOADS: &[Payload] = &[Payload::InProposal, Payload::Mempool];
+/// The asonnino/hotstuff prototype's benchmark settings: 500,000-byte batches, 100 ms delay.
+const MEMPOOL_BATCH_BYTES: u32 = 500_000;
+const MEMPOOL_MAX_BATCH_DELAY_MS: f64 = 100.0;
 
 table!(fields, "hotstuff", "hotstuff", list = false, {
     variant: OneOf(&["chained", "two_chain", "basic"]), Str("chained"), "",
@@ -75,6 +97,14 @@ table!(fields, "hotstuff", "hotstuff", list = false, {
         "who leads view v, over the rotation `leader_order`: `round_robin` its (v mod n)-th replica; `hash` Bamboo's hash-random leader (the last replica of the order for views 1-3, then the first 8 bytes of SHA-1 of the decimal text of v + 1, big-endian, mod n); `stable` the proposer of the last committed block keeps leading; while no block has committed for 5 views (or none yet), each replica of the order in turn leads 5 consecutive views (1-5 the first, 6-10 the second, ...); `reputation` DiemBFT v4's leader reputation: the certificate of view w, if its block directly extends view w - 1's, elects the leader of w + 2 among the signers of the certificates of the last n blocks of its chain, minus the proposers of the last f, picked by w (a view no certificate elects: round robin, each replica for 3 consecutive views, 2 under two_chain, 1 under basic). Correct replicas agree in the happy path (`stable`: same log prefix; `reputation`: same certificate); one that does not may name another leader, which costs a view change, never safety";
     leader_order: Ints, Computed("`[]`: 0 to n-1"), "a permutation of 0 to n-1 (each id once, n of them)",
         "the rotation order of the leader policy, as replica ids";
+    payload: OneOf(&["in_proposal", "mempool"]), Str("in_proposal"), "{bounds}; `mempool` not with `variant = \"basic\"`",
+        "where transactions travel: in the leader's proposal, or through a Narwhal-style mempool (the asonnino/hotstuff prototype's): each replica batches the transactions it receives, broadcasts each batch, and once `mempool_ack_quorum` replicas hold it proposes its digest when it leads; a replica votes for a block only when it holds every batch the block names (asking for missing ones), and a block is a header plus 32 bytes per digest";
+    mempool_batch_bytes: Integer(1, U32_MAX), Int(500_000), "",
+        "with the mempool: a batch is sealed once its transactions add up to this many bytes";
+    mempool_max_batch_delay_ms: Number(TIMEOUT_MS), Num(100.0), "",
+        "with the mempool: ...or this long after its first transaction arrived";
+    mempool_ack_quorum: Integer(0, U32_MAX), Int(0), "{bounds}; at most n",
+        "with the mempool: replicas that must hold a batch, its author included, before its digest may be proposed; 0 = n - f (the prototype's quorum)";
 });
 
 /// `[hotstuff]`: checked on its own, whatever the protocol.
@@ -101,7 +131,12 @@ fn read_section(c: &mut Ctx<'_>, top: &reader::Section<'_>, at: &Reading) -> Opt
         }
         ok
     });
+    let payload = read_payload(c, &sec, variant.as_ref().map(|v| v.v), at);
     Some(HotStuff {
+        payload: payload?.0,
+        mempool_batch_bytes: payload?.1,
+        mempool_max_batch_delay_ms: payload?.2,
+        mempool_ack_quorum: payload?.3,
         variant: variant?.v,
         certificate: certificate?.v,
         batch_size: batch?.v,
@@ -143,6 +178,40 @@ fn read_leader_order(c: &mut Ctx<'_>, sec: &reader::Section<'_>, n: Option<u32>)
     }
 }
 
+/// `payload` and the mempool's fields: the mempool is refused with basic HotStuff, and an
+/// acknowledgement quorum above n.
+fn read_payload(
+    c: &mut Ctx<'_>,
+    sec: &reader::Section<'_>,
+    variant: Option<CommitRule>,
+    at: &Reading,
+) -> Option<(Payload, u32, f64, u32)> {
+    use fields as F;
+    let payload = c.pick(sec, &F::payload, PAYLOADS);
+    let batch = c.whole::<u32>(sec, &F::mempool_batch_bytes);
+    let delay = c.num(sec, &F::mempool_max_batch_delay_ms);
+    let quorum = c.whole::<u32>(sec, &F::mempool_ack_quorum);
+    let payload = payload.filter(|p| {
+        let refused = p.v == Payload::Mempool && variant == Some(CommitRule::Basic);
+        if refused {
+            let help = "use variant = \"chained\" or \"two_chain\", or payload = \"in_proposal\"";
+            c.fail(p, "payload = \"mempool\" is not supported with variant = \"basic\"", Some(help.to_string()));
+        }
+        !refused
+    });
+    let n = at.n.filter(|_| at.runs);
+    let quorum = quorum.filter(|q| {
+        let Some(n) = n.filter(|&n| q.v > n) else { return true };
+        c.fail(
+            q,
+            format!("mempool_ack_quorum ({}) must be at most n ({n})", q.v),
+            Some("lower it, or 0 for n - f".into()),
+        );
+        false
+    });
+    Some((payload?.v, batch?.v, delay?.v, quorum?.v))
+}
+
 impl Boundary for Module {
     type Behavior = Behavior;
     type Bug = hs::PlantedBug;
@@ -162,6 +231,7 @@ impl Boundary for Module {
         Behavior::WithholdVotes,
         Behavior::SlowLeader,
         Behavior::Twins,
+        Behavior::WithholdBatches,
     ];
     const BUGS: &'static [hs::PlantedBug] = hs::PlantedBug::ALL;
 
@@ -174,6 +244,7 @@ impl Boundary for Module {
             Behavior::WithholdVotes => "withhold_votes",
             Behavior::SlowLeader => "slow_leader",
             Behavior::Twins => "twins",
+            Behavior::WithholdBatches => "withhold_batches",
         }
     }
 
@@ -183,12 +254,6 @@ impl Boundary for Module {
 
     fn read(c: &mut Ctx<'_>, top: &reader::Section<'_>, at: &Reading) -> Option<HotStuff> {
         read_section(c, top, at)
-    }
-
-    fn fit(h: &mut HotStuff, n: u32, _: f64) {
-        if h.leader_order.len() != n as usize {
-            h.leader_order.clear();
-        }
     }
 
     fn write(h: &HotStuff) -> Result<Vec<(&'static str, toml::Value)>, String> {
@@ -208,7 +273,15 @@ impl Boundary for Module {
             let order: Vec<toml::Value> = h.leader_order.iter().map(|&id| i64::from(id).into()).collect();
             keys.push(("leader_order", order.into()));
         }
+        keys.extend(write_payload(h));
         Ok(keys)
+    }
+
+    fn fit(h: &mut HotStuff, n: u32, _: f64) {
+        if h.leader_order.len() != n as usize {
+            h.leader_order.clear();
+        }
+        h.mempool_ack_quorum = h.mempool_ack_quorum.min(n);
     }
 
     fn tolerates(_: &HotStuff, n: u32, f: u32) -> bool {
@@ -228,6 +301,7 @@ impl Boundary for Module {
             hs::PlantedBug::ReversedBlocks => ("scenarios/examples/ledger-hotstuff.toml", &[]),
             // Two twins at n = 7 lead views 5, 6, 12 and 13 and make double votes common.
             hs::PlantedBug::SeveralVotesPerView => ("scenarios/examples/twins-hotstuff-n7.toml", &[]),
+            hs::PlantedBug::VoteWithoutBatches => ("scenarios/examples/mempool-hotstuff.toml", &[]),
             hs::PlantedBug::VoteIgnoringLock | hs::PlantedBug::QuorumMinusOne => {
                 ("scenarios/examples/twins-hotstuff.toml", &[])
             }
@@ -235,6 +309,11 @@ impl Boundary for Module {
     }
 
     fn lower(h: &HotStuff, genesis_balance: u64, roles: &[Option<Behavior>], sim: &SimConfig) -> Config {
+        let mempool = (h.payload == Payload::Mempool).then(|| MempoolConfig {
+            batch_bytes: h.mempool_batch_bytes,
+            max_batch_delay: Span::from_millis_f64(h.mempool_max_batch_delay_ms),
+            ack_quorum: h.mempool_ack_quorum,
+        });
         let hotstuff = HotStuffConfig {
             batch_size: h.batch_size as usize,
             view_timeout: Span::from_millis_f64(h.view_timeout_ms),
@@ -244,6 +323,7 @@ impl Boundary for Module {
             commit_rule: h.variant,
             leader: h.leader,
             leader_order: h.leader_order.clone(),
+            mempool,
             // The twins play the network's own plan.
             twins: match &sim.adversary.mode {
                 Mode::Twins(plan) => Some(plan.clone()),
@@ -268,4 +348,22 @@ impl Boundary for Module {
         let (result, states) = drive(sim, run);
         Ran { result, states, byzantine_stake_ppm: None }
     }
+}
+
+/// The payload fields that differ from their defaults (a file without them writes none).
+fn write_payload(h: &HotStuff) -> Vec<(&'static str, toml::Value)> {
+    let mut out: Vec<(&'static str, toml::Value)> = Vec::new();
+    if h.payload != Payload::InProposal {
+        out.push(("payload", fields::payload.name_of(PAYLOADS, h.payload).into()));
+    }
+    if h.mempool_batch_bytes != MEMPOOL_BATCH_BYTES {
+        out.push(("mempool_batch_bytes", i64::from(h.mempool_batch_bytes).into()));
+    }
+    if h.mempool_max_batch_delay_ms != MEMPOOL_MAX_BATCH_DELAY_MS {
+        out.push(("mempool_max_batch_delay_ms", h.mempool_max_batch_delay_ms.into()));
+    }
+    if h.mempool_ack_quorum != 0 {
+        out.push(("mempool_ack_quorum", i64::from(h.mempool_ack_quorum).into()));
+    }
+    out
 }

@@ -125,6 +125,7 @@ pub(crate) const BEHAVIOR_NAMES: &[&str] = &[
     "withhold_votes",
     "slow_leader",
     "twins",
+    "withhold_batches",
     "omit_deps",
     "invent_deps",
     "irrelevant_deps",
