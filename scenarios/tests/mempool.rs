@@ -108,3 +108,18 @@ fn basic_and_an_ack_quorum_above_n_are_refused() {
     let message = quorum.expect_err("refused").to_string();
     assert!(message.contains("mempool_ack_quorum (5) must be at most n (4)"), "{message}");
 }
+
+/// With a request pool (`[cpu] request_cores`), the mempool's batches are handled there, beside
+/// the clients' requests: the pool works more with the mempool than with the payload in the
+/// proposal at the same load (batches received on top of requests), while consensus keeps its
+/// own core.
+#[test]
+fn mempool_batches_run_on_the_request_pool() {
+    let pools = ["cpu.cores=1", "cpu.request_cores=1", "workload.rate_tps=1000"];
+    let (inline, _) = tiny(&pools);
+    let (mempool, _) =
+        tiny(&[&pools[..], &["hotstuff.payload=mempool", "hotstuff.mempool_max_batch_delay_ms=10"]].concat());
+    let busy = |s: &RunSummary| s.request_cpu_busy_ms.expect("a request pool");
+    assert!(busy(&inline) > 0.0, "requests run on the request pool");
+    assert!(busy(&mempool) > busy(&inline) * 1.5, "batches too: {} ms vs {} ms", busy(&mempool), busy(&inline));
+}
