@@ -26,6 +26,11 @@ const SETS: &[Set] = &[
                LAN with 1 KiB commands and 10 ms links with 0-byte commands",
     },
     Set {
+        name: "hotstuff-bamboo",
+        what: "chained HotStuff configured like Bamboo (ICDCS 2021) against every published HotStuff row: the n = 4 \
+               curve, block and payload size, added delay, forking and silence attacks at n = 32",
+    },
+    Set {
         name: "hotstuff-attacks",
         what: "chained HotStuff, n = 32: goodput and latency against the number of forking or silent replicas",
     },
