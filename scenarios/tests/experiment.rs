@@ -382,6 +382,54 @@ columns = ["variant", "capacity_tps"]
     assert!(page.contains(&want), "want {want:?} in {page}");
 }
 
+/// A variant with its own `rate_tps` runs once, at that load (run `at`), beside a search: the
+/// search's cases keep their capacity, the variant's case has no search and its one run's
+/// offered load is the variant's rate, not the scenario's 200 tx/s.
+#[test]
+fn a_variant_rate_runs_its_cases_once_at_that_load() {
+    let dir = TempDir::new("exp-variant-rate");
+    let spec = r#"
+name = "toy"
+scenario = "toy.toml"
+[[variant]]
+label = "searched"
+sets = ["cpu.cores=1", "cpu.base_us=1000"]
+[[variant]]
+label = "fixed"
+sets = ["cpu.cores=1", "cpu.base_us=1000"]
+rate_tps = 300
+[search]
+goodput_share = 0.93
+start_tps = 500
+step = 1.25
+latency_share = 0.9
+[[table]]
+name = "t"
+columns = ["variant", "capacity_tps", "at.offered_tps", "at.goodput_tps"]
+"#;
+    let page = "{{table t}}\nsearched {{value searched.capacity_tps 0}} at [{{value searched.at.offered_tps 0}}]\n\
+                fixed [{{value fixed.capacity_tps 0}}] at {{value fixed.at.offered_tps 0}}\n";
+    setup(&dir, spec, page);
+    let out = byzsim(&["experiment", "toy-spec.toml", "--out", "out", "-q"], &dir);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let found = old_parameters(500.0).run(toy_run);
+    let page = String::from_utf8(read(&dir.join("out"), "toy.md")).unwrap();
+    let want = format!("searched {:.0} at []\nfixed [] at ", found.capacity_tps);
+    assert!(page.contains(&want), "want {want:?} in {page}");
+    // Poisson arrivals: the offered load measured is near 300 tx/s, far from the scenario's 200.
+    let offered: f64 = page.split(&want).nth(1).and_then(|r| r.lines().next()).unwrap().parse().unwrap();
+    assert!((270.0..=330.0).contains(&offered), "the at run offers 300 tx/s: {page}");
+    let bad = spec.replace("rate_tps = 300", "rate_tps = -1");
+    setup(&dir, &bad, "{{table t}}\n");
+    let out = byzsim(&["experiment", "toy-spec.toml", "--out", "out2", "-q"], &dir);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("toy-spec.toml:10: variant `fixed`: `rate_tps` must be a positive"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 /// Columns of words (the variant, an axis whose values are words) are left-aligned, numbers right.
 #[test]
 fn word_columns_align_left_and_numbers_right() {

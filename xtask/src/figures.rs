@@ -30,6 +30,11 @@ const SETS: &[Set] = &[
         what: "chained HotStuff, n = 4, closed-loop clients: the throughput-latency curve",
     },
     Set {
+        name: "hotstuff-bamboo",
+        what: "chained HotStuff configured like Bamboo (ICDCS 2021) against every published HotStuff row: the n = 4 \
+               curve, block and payload size, added delay, forking and silence attacks at n = 32",
+    },
+    Set {
         name: "hotstuff-attacks",
         what: "chained HotStuff, n = 32: goodput and latency against the number of forking or silent replicas",
     },

@@ -156,7 +156,7 @@ fn default_dir(name: &str, quick: bool) -> PathBuf {
 /// the results in case order.
 fn run_cases(loaded: &Loaded, runner: Runner<'_>, cases: &[Case], args: &Args) -> Vec<CaseResult> {
     // Everything a case's runs depend on; the rest of a case (label, axes) only names it.
-    let start = |c: &Case| search_start_tps(loaded, c).map(f64::to_bits);
+    let start = |c: &Case| (search_start_tps(loaded, c).map(f64::to_bits), at_rate_tps(loaded, c).map(f64::to_bits));
     let same_runs =
         |a: &Case, b: &Case| (&a.scenario, &a.sets, a.seed, start(a)) == (&b.scenario, &b.sets, b.seed, start(b));
     let mut jobs: Vec<&Case> = Vec::new();
@@ -195,9 +195,21 @@ fn search_start_tps(loaded: &Loaded, case: &Case) -> Option<f64> {
     Some(loaded.variant_of(case).and_then(|v| v.search_start(case)).unwrap_or(search.start_tps))
 }
 
-/// One case's runs: its search, its named rates, or one run.
+/// The offered load of a case whose variant runs at its own `rate_tps`.
+fn at_rate_tps(loaded: &Loaded, case: &Case) -> Option<f64> {
+    loaded.variant_of(case)?.rate_tps
+}
+
+/// One case's runs: its variant's own rate, its search, its named rates, or one run.
 fn run_case(loaded: &Loaded, runner: Runner<'_>, case: &Case) -> (Vec<NamedRun>, Option<crate::search::Found>) {
     let at = |rate: Option<f64>| runner.run(case, rate);
+    let named = |name: &str, rate: Option<f64>| {
+        let (summary, windows) = runner.run_windows(case, rate);
+        NamedRun { name: name.into(), rate_tps: rate, summary, windows }
+    };
+    if let Some(rate) = at_rate_tps(loaded, case) {
+        return (vec![named(spec::AT_RUN, Some(rate))], None);
+    }
     if let Some(search) = &loaded.spec.search {
         let start_tps = search_start_tps(loaded, case).unwrap_or(search.start_tps);
         let found = crate::search::Search { start_tps, ..search.clone() }.run(|rate| at(Some(rate)));
@@ -213,10 +225,6 @@ fn run_case(loaded: &Loaded, runner: Runner<'_>, case: &Case) -> (Vec<NamedRun>,
         ];
         return (runs, Some(found));
     }
-    let named = |name: &str, rate: Option<f64>| {
-        let (summary, windows) = runner.run_windows(case, rate);
-        NamedRun { name: name.into(), rate_tps: rate, summary, windows }
-    };
     if loaded.spec.rates.is_empty() {
         return (vec![named("run", None)], None);
     }

@@ -11,6 +11,9 @@ use crate::batch::Failure;
 use crate::results;
 use crate::search::Search;
 
+/// The name of the one run of a variant with its own `rate_tps`.
+pub const AT_RUN: &str = "at";
+
 /// An experiment as its file says it.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -68,6 +71,10 @@ pub struct Variant {
     /// Texts a reference's `match` may name (`series = "payload1024_lan"`: `reference.rs`).
     #[serde(default)]
     pub keys: BTreeMap<String, String>,
+    /// This variant's cases run once at this offered load (run `at`) instead of the spec's
+    /// search or named rates: a published curve's point at the load it was measured at.
+    #[serde(default)]
+    pub rate_tps: Option<f64>,
 }
 
 /// A named list of values, crossed with the variants and the other axes.
@@ -305,15 +312,20 @@ impl Loaded {
         Failure::input(format!("{}:{line}: {what}\n  help: {help}", self.path.display()))
     }
 
-    /// The names the runs of a case have: the rates', the search's, or `run`.
+    /// The names the runs of a case have: the rates', the search's, or `run`; and `at` when a
+    /// variant runs at its own `rate_tps`.
     pub fn run_names(&self) -> Vec<String> {
-        if self.spec.search.is_some() {
+        let mut names: Vec<String> = if self.spec.search.is_some() {
             vec!["capacity".into(), "latency".into()]
         } else if self.spec.rates.is_empty() {
             vec!["run".into()]
         } else {
             self.spec.rates.keys().cloned().collect()
+        };
+        if self.spec.variants.iter().any(|v| v.rate_tps.is_some()) {
+            names.push(AT_RUN.into());
         }
+        names
     }
 
     fn check(&self) -> Result<(), Failure> {
@@ -323,6 +335,14 @@ impl Loaded {
                 "[rates]",
                 "`[rates]` and `[search]` both given",
                 "keep one: a case either runs at named rates or searches its capacity",
+            ));
+        }
+        if let Some(v) = s.variants.iter().find(|v| v.rate_tps.is_some_and(|r| !(r.is_finite() && r > 0.0))) {
+            let what = format!("variant `{}`: `rate_tps` must be a positive number of tx/s", v.label);
+            return Err(self.error(
+                "rate_tps",
+                &what,
+                "give the offered load its cases run at, e.g. `rate_tps = 15000`",
             ));
         }
         for axis in &s.axes {
