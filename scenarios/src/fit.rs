@@ -22,7 +22,8 @@ use std::path::Path;
 use crate::batch::Failure;
 use crate::calibrate::HEADER;
 use crate::model::{CostProfile, Scenario};
-use crate::results::{RunSummary, metric};
+use crate::results::RunSummary;
+use crate::results::metric::{self, Metric};
 use crate::{parse, run};
 
 /// Most points a file may hold (each costs a run per evaluation).
@@ -156,13 +157,14 @@ pub fn scenario_at(base: &Path, src: &str, point: &Point, points: &Path) -> Resu
     })
 }
 
-/// Runs `scenario` with `costs`: its goodput and mean end-to-end latency.
-pub fn simulate(scenario: &Scenario, costs: &Costs, profile: &CostProfile) -> Measured {
+/// Runs `scenario` with `costs`: its goodput and its `latency` (a registry metric in ms: the
+/// mean end-to-end latency by default, or the definition the measured system reports).
+pub fn simulate(scenario: &Scenario, costs: &Costs, profile: &CostProfile, latency: &Metric) -> Measured {
     let mut s = scenario.clone();
     costs.apply(&mut s, profile);
     let report = run::run(&s, &mut |_, _| {});
     let summary = RunSummary::of(&s, &report);
-    Measured { throughput_tps: metric::GOODPUT_TPS.value(&summary), latency_ms: metric::E2E_MEAN_MS.value(&summary) }
+    Measured { throughput_tps: metric::GOODPUT_TPS.value(&summary), latency_ms: latency.value(&summary) }
 }
 
 /// Relative error of `simulated` against `measured` (`MISSING_ERROR` when the run has none).
@@ -185,6 +187,8 @@ pub fn objective(points: &[Point], simulated: &[Measured]) -> f64 {
 /// The result of a fit.
 #[derive(Clone, Debug)]
 pub struct Fit {
+    /// The latency metric the points' `latency_ms` are compared with.
+    pub latency: &'static Metric,
     pub costs: Costs,
     pub simulated: Vec<Measured>,
     pub error: f64,
@@ -193,15 +197,21 @@ pub struct Fit {
 
 /// A grid around `start`, then a pattern search on log-costs, at most `max_runs` runs. Costs
 /// start from at least a floor (a log-step cannot leave zero).
-pub fn fit(scenarios: &[Scenario], points: &[Point], start: Costs, profile: &CostProfile, max_runs: usize) -> Fit {
-    let eval = |c: &Costs| -> Vec<Measured> { scenarios.iter().map(|s| simulate(s, c, profile)).collect() };
+pub fn fit(
+    scenarios: &[Scenario],
+    points: &[Point],
+    start: Costs,
+    profile: &CostProfile,
+    (max_runs, latency): (usize, &'static Metric),
+) -> Fit {
+    let eval = |c: &Costs| -> Vec<Measured> { scenarios.iter().map(|s| simulate(s, c, profile, latency)).collect() };
     let best = Costs {
         base_us: start.base_us.max(1.0),
         per_kib_us: start.per_kib_us.max(0.1),
         crypto_scale: start.crypto_scale.max(0.01),
     };
     let simulated = eval(&best);
-    let mut fit = Fit { costs: best, error: objective(points, &simulated), simulated, runs: scenarios.len() };
+    let mut fit = Fit { latency, costs: best, error: objective(points, &simulated), simulated, runs: scenarios.len() };
     // A coarse grid around the start first: runs near saturation make the error surface
     // ragged, and a descent from far away stops in the first dip.
     for k in GRID_BASE {
@@ -288,6 +298,7 @@ pub fn table(points: &[Point], fit: &Fit) -> String {
         );
     }
     let c = &fit.costs;
+    let _ = writeln!(t, "latency: {} ({})", fit.latency.name, fit.latency.label);
     let _ = writeln!(t, "total squared relative error {:.6} after {} runs", fit.error, fit.runs);
     let _ = writeln!(
         t,
@@ -303,6 +314,7 @@ pub fn profile_toml(fit: &Fit, profile: &CostProfile, points: &[Point], points_f
     let _ = writeln!(t, "{HEADER}");
     let _ = writeln!(t, "# fitted by `byzsim calibrate --fit {} --scenario {}`", points_file.display(), base.display());
     let _ = writeln!(t, "# to {} points (squared relative error {:.6}, {} runs):", points.len(), fit.error, fit.runs);
+    let _ = writeln!(t, "# latency compared: {}", fit.latency.name);
     for (p, s) in points.iter().zip(&fit.simulated) {
         let _ = writeln!(
             t,

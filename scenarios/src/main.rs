@@ -282,6 +282,10 @@ enum Command {
         /// Most runs the fit may make (each evaluation runs every point once).
         #[arg(long, default_value_t = 400, value_parser = clap::value_parser!(u32).range(1..=100_000))]
         max_runs: u32,
+        /// The latency the points' `latency_ms` are (with --fit): a metric of the registry in ms,
+        /// such as `e2e_mean_ms`, `proposer_mean_ms` (Bamboo's) or `proposal_commit_mean_ms`.
+        #[arg(long, value_name = "METRIC", default_value = "e2e_mean_ms", requires = "fit")]
+        latency: String,
     },
 }
 
@@ -431,8 +435,8 @@ fn main() -> ExitCode {
             }
         },
         Command::Run { input, out, quiet, watch } => run_command(&input, out, quiet, &watch),
-        Command::Calibrate { out, fit: Some(points), scenario: Some(base), max_runs, .. } => {
-            finish(fit_command(&out, &points, &base, max_runs as usize).map(|text| (text, 0)))
+        Command::Calibrate { out, fit: Some(points), scenario: Some(base), max_runs, latency, .. } => {
+            finish(fit_command(&out, &points, &base, (max_runs as usize, &latency)).map(|text| (text, 0)))
         }
         Command::Calibrate { out, rounds, batches, signers, .. } => calibrate_command(&out, rounds, batches, signers),
         Command::Explore { file, seeds, sets, jobs, stop_at_first, max_failures, out, plant, quiet } => {
@@ -889,9 +893,19 @@ fn calibrate_command(out: &Path, rounds: u32, batches: u32, signers: u32) -> Exi
 
 /// `calibrate --fit`: reads the points and the base scenario, fits, prints the table on stderr,
 /// writes the profile (only over a profile byzsim wrote) and prints it.
-fn fit_command(out: &Path, points_file: &Path, base: &Path, max_runs: usize) -> Result<String, batch::Failure> {
+fn fit_command(
+    out: &Path,
+    points_file: &Path,
+    base: &Path,
+    (max_runs, latency): (usize, &str),
+) -> Result<String, batch::Failure> {
     use scenarios::fit;
     calibrate::check_out(out).map_err(|p| batch::Failure::input(format!("error: {p}")))?;
+    let latency = match scenarios::results::metric::parse_names(latency).as_deref() {
+        Ok([one]) if one.unit == "ms" => *one,
+        Ok(_) => return Err(batch::Failure::input(format!("error: --latency {latency}: one latency metric in ms"))),
+        Err(e) => return Err(batch::Failure::input(format!("error: --latency: {e}"))),
+    };
     let points = fit::read_points(points_file)?;
     let src = traces::input::read_text(base, traces::input::InputKind::Scenario)
         .map_err(|e| batch::Failure::input(format!("error: {e}")))?;
@@ -906,7 +920,7 @@ fn fit_command(out: &Path, points_file: &Path, base: &Path, max_runs: usize) -> 
         points_file.display(),
         base.display()
     );
-    let result = fit::fit(&scenarios, &points, start, &profile, max_runs);
+    let result = fit::fit(&scenarios, &points, start, &profile, (max_runs, latency));
     eprint!("{}", fit::table(&points, &result));
     let text = fit::profile_toml(&result, &profile, &points, points_file, base);
     calibrate::check_out(out).map_err(|p| batch::Failure::input(format!("error: {p}")))?;

@@ -8,6 +8,7 @@ use std::path::Path;
 
 use common::{TempDir, byzsim};
 use scenarios::fit::{self, Costs, Point};
+use scenarios::results::metric;
 
 /// Four HotStuff replicas on a 2 ms LAN, 3 s of load, one core each: CPU costs show in both
 /// throughput and latency.
@@ -62,7 +63,7 @@ fn setup(dir: &Path) -> (std::path::PathBuf, Vec<Point>, Vec<scenarios::model::S
         points.iter().map(|p| fit::scenario_at(&base, BASE, p, Path::new("points.csv")).unwrap()).collect();
     let profile = scenarios[0].cpu.profile.clone();
     for (p, s) in points.iter_mut().zip(&scenarios) {
-        let m = fit::simulate(s, &TRUTH, &profile);
+        let m = fit::simulate(s, &TRUTH, &profile, metric::E2E_MEAN_MS);
         (p.throughput_tps, p.latency_ms) = (m.throughput_tps, m.latency_ms);
     }
     (base, points, scenarios)
@@ -78,9 +79,9 @@ fn fitting_points_the_simulator_made_reproduces_them() {
     let (_, points, scenarios) = setup(&dir);
     let profile = scenarios[0].cpu.profile.clone();
     let start = Costs { base_us: 5.0, per_kib_us: 2.0, crypto_scale: 1.0 };
-    let at_start: Vec<_> = scenarios.iter().map(|s| fit::simulate(s, &start, &profile)).collect();
+    let at_start: Vec<_> = scenarios.iter().map(|s| fit::simulate(s, &start, &profile, metric::E2E_MEAN_MS)).collect();
     assert!(fit::objective(&points, &at_start) > 0.1, "the start already fits: the test would prove nothing");
-    let fitted = fit::fit(&scenarios, &points, start, &profile, 800);
+    let fitted = fit::fit(&scenarios, &points, start, &profile, (800, metric::E2E_MEAN_MS));
     let table = fit::table(&points, &fitted);
     for (p, s) in points.iter().zip(&fitted.simulated) {
         let (et, el) = (fit::relative(s.throughput_tps, p.throughput_tps), fit::relative(s.latency_ms, p.latency_ms));
@@ -139,4 +140,27 @@ fn out_over_a_users_file_is_refused_and_a_fitted_profile_loads() {
     std::fs::write(dir.join("clash.toml"), with("base_us = 123.5\n")).unwrap();
     let e = scenarios::parse::load(&dir.join("clash.toml"), &[], None).expect_err("two base costs");
     assert!(e.to_string().contains("also in the fitted profile file"), "{e}");
+}
+
+/// `--latency` names the registry metric the points' latencies are compared with: the profile
+/// says which; an unknown name or a metric not in ms is refused (exit 2) before any run.
+#[test]
+fn the_latency_compared_is_a_registry_metric_in_ms() {
+    let dir = TempDir::new("fit-latency");
+    std::fs::write(dir.join("base.toml"), BASE).unwrap();
+    std::fs::write(dir.join("points.csv"), "workload.rate_tps,throughput_tps,latency_ms\n500,500,12\n").unwrap();
+    let args = ["calibrate", "--fit", "points.csv", "--scenario", "base.toml", "--max-runs", "3", "--out", "p.toml"];
+    for (bad, says) in [("latency_p50", "e2e_mean_ms"), ("goodput_tps", "in ms")] {
+        let out = byzsim(&[&args[..], &["--latency", bad]].concat(), &dir);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {err}");
+        assert!(err.contains("--latency") && err.contains(says), "{bad}: {err}");
+        assert!(!dir.join("p.toml").exists());
+    }
+    let out = byzsim(&[&args[..], &["--latency", "proposer_mean_ms"]].concat(), &dir);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("latency: proposer_mean_ms"), "{err}");
+    let text = std::fs::read_to_string(dir.join("p.toml")).unwrap();
+    assert!(text.contains("# latency compared: proposer_mean_ms"), "{text}");
 }
