@@ -44,6 +44,7 @@ impl Filter {
             | Record::Deliver { from, to, kind, .. }
             | Record::Refused { from, to, kind, .. } => ([Some(from.0), Some(to.0)], Some(kind)),
             Record::Resend { client, to, .. } => ([Some(client.0), Some(to.0)], None),
+            Record::Overload { node, client, .. } => ([Some(node.0), Some(client.0)], None),
             other => ([other.node().map(|n| n.0), None], None),
         };
         if !self.kinds.is_empty() && !kind.is_some_and(|k| self.kinds.contains(info.kind_name(k))) {
@@ -292,6 +293,10 @@ pub fn json_entry(line: &mut String, e: &Entry, about: &str, info: &RunInfo) {
             write!(line, r#","client":{},"tx":{}"#, client.0, tx.0)
         }
         Record::Resend { client, to, tx } => write!(line, r#","client":{},"to":{},"tx":{}"#, client.0, to.0, tx.0),
+        Record::Overload { node, client, tx, pushed_back } => {
+            let action = if pushed_back { "push_back" } else { "drop" };
+            write!(line, r#","node":{},"client":{},"tx":{},"action":"{action}""#, node.0, client.0, tx.0)
+        }
         Record::Commit { node, slot, entry, txs } => {
             write!(line, r#","node":{},"slot":{slot},"entry":"{entry:016x}","txs":{txs}"#, node.0)
         }
@@ -371,6 +376,10 @@ pub fn describe(e: &Entry, about: &str, info: &RunInfo) -> String {
         Record::Release { node, .. } => format!("{}  handler done, effects leave", label(node)),
         Record::Submit { client, tx } => format!("{}  submit tx {}", label(client), tx.0),
         Record::Resend { client, to, tx } => format!("{}  resend tx {} to {}", label(client), tx.0, label(to)),
+        Record::Overload { node, client, tx, pushed_back } => {
+            let what = if pushed_back { "pushed back" } else { "dropped" };
+            format!("{}  request queue full: {what} tx {} of {}", label(node), tx.0, label(client))
+        }
         Record::Confirm { client, tx } => format!("{}  confirmed tx {}", label(client), tx.0),
         Record::Commit { node, slot, entry, txs } => {
             format!("{}  COMMIT slot {slot} = entry {entry:016x} ({txs} txs)", label(node))

@@ -607,6 +607,10 @@ impl Watcher for Timeline {
                 self.client_sends(client.0, "submit", tx.0, t);
             }
             Record::Resend { client, tx, .. } => self.client_sends(client.0, "resend", tx.0, t),
+            Record::Overload { node, tx, pushed_back, .. } => {
+                let name = if pushed_back { "push_back" } else { "drop" };
+                self.instant(name, node.0, t, &format!(r#""tx":{}"#, tx.0));
+            }
             Record::Confirm { client, tx } => {
                 self.txs_in_flight = self.txs_in_flight.saturating_sub(1);
                 self.confirms_in_period += 1;

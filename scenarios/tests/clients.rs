@@ -191,3 +191,29 @@ fn the_cli_refuses_a_rate_with_a_closed_loop_with_exit_2() {
     assert!(stderr.contains("remove workload.rate_tps"), "{stderr}");
     assert!(!dir.join("results").exists());
 }
+
+/// Every drop and push-back is an `overload` record of the event log, naming the replica, the
+/// client and the transaction: as many as the summary counts.
+#[test]
+fn each_refused_request_is_an_overload_event() {
+    let dir = common::TempDir::new("clients-overload-events");
+    std::fs::write(dir.join("closed.toml"), BASE).unwrap();
+    for policy in ["drop", "push_back"] {
+        let (events, out) = (format!("{policy}.jsonl"), format!("{policy}-out"));
+        let overload = format!("clients.overload={policy}");
+        let mut args = vec!["run", "closed.toml", "--quiet", "--events", &events, "--events-records", "overload"];
+        for set in [SLOW_CPU, &["clients.outstanding=256", "clients.queue_limit=20", "clients.retry_ms=500"]].concat() {
+            args.extend(["--set", set]);
+        }
+        args.extend(["--set", &overload, "--out", &out]);
+        let run = common::byzsim(&args, &dir);
+        assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+        let log = std::fs::read_to_string(dir.join(&events)).unwrap();
+        let lines: Vec<&str> = log.lines().filter(|l| l.contains(r#""ev":"overload""#)).collect();
+        let summary: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join(&out).join("summary.json")).unwrap()).unwrap();
+        let key = if policy == "drop" { "requests_dropped" } else { "requests_pushed_back" };
+        assert_eq!(Some(lines.len() as u64), summary[key].as_u64(), "{policy}");
+        assert!(lines.len() > 0 && lines.iter().all(|l| l.contains(&format!(r#""action":"{policy}""#))), "{policy}");
+    }
+}

@@ -1067,6 +1067,9 @@ impl<P: Protocol> Simulation<P> {
     /// `node`'s request queue is full: it drops `tx`, or answers its client that it is busy.
     fn overloaded(&mut self, node: NodeId, tx: Tx) {
         let bound = self.cfg.clients.queue.expect("only a bounded queue is full");
+        let pushed_back = matches!(bound.overload, Overload::PushBack { .. });
+        let record = Record::Overload { node, client: tx.client, tx: tx.id, pushed_back };
+        self.rec.push(self.now, record, Detail::None);
         match bound.overload {
             Overload::Drop => self.client_stats.dropped += 1,
             Overload::PushBack { .. } => {

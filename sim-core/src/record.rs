@@ -132,6 +132,9 @@ pub enum Record {
     Resend { client: NodeId, to: NodeId, tx: TxId },
     /// A client holds f+1 matching replies: the transaction is confirmed.
     Confirm { client: NodeId, tx: TxId },
+    /// Replica `node`'s request queue was full (`[clients] queue_limit`): it dropped `client`'s
+    /// transaction, or pushed it back with a busy reply (`pushed_back`).
+    Overload { node: NodeId, client: NodeId, tx: TxId, pushed_back: bool },
     /// A replica committed log position `slot` as entry `entry` with `txs` transactions.
     Commit { node: NodeId, slot: u64, entry: u64, txs: u32 },
     /// A replica committed one transaction outside any log (leaderless protocols).
@@ -167,6 +170,7 @@ impl Record {
             Record::Submit { .. } => "submit",
             Record::Resend { .. } => "resend",
             Record::Confirm { .. } => "confirm",
+            Record::Overload { .. } => "overload",
             Record::Commit { .. } => "commit",
             Record::CommitTx { .. } => "commit_tx",
             Record::Execute { .. } => "execute",
@@ -189,6 +193,7 @@ impl Record {
         "submit",
         "resend",
         "confirm",
+        "overload",
         "commit",
         "commit_tx",
         "execute",
@@ -211,6 +216,7 @@ impl Record {
             | Record::Submit { client: node, .. }
             | Record::Resend { client: node, .. }
             | Record::Confirm { client: node, .. }
+            | Record::Overload { node, .. }
             | Record::Commit { node, .. }
             | Record::CommitTx { node, .. }
             | Record::Execute { node, .. }
@@ -236,6 +242,7 @@ impl Record {
             | Record::Submit { .. }
             | Record::Resend { .. }
             | Record::Confirm { .. }
+            | Record::Overload { .. }
             | Record::Execute { .. } => false,
             Record::TimerFire { .. }
             | Record::Commit { .. }
@@ -298,6 +305,9 @@ impl Record {
             Record::Submit { client, tx } => [7, n(client), tx.0, 0, 0, 0],
             Record::Resend { client, to, tx } => [8, n(client) | n(to) << 32, tx.0, 0, 0, 0],
             Record::Confirm { client, tx } => [9, n(client), tx.0, 0, 0, 0],
+            Record::Overload { node, client, tx, pushed_back } => {
+                [17, n(node) | n(client) << 32, tx.0, pushed_back as u64, 0, 0]
+            }
             Record::Commit { node, slot, entry, txs } => [10, n(node), slot, entry, txs as u64, 0],
             Record::CommitTx { node, tx } => [11, n(node), tx.0, 0, 0, 0],
             Record::Execute { node, tx } => [12, n(node), tx.0, 0, 0, 0],
