@@ -214,6 +214,6 @@ fn each_refused_request_is_an_overload_event() {
             serde_json::from_str(&std::fs::read_to_string(dir.join(&out).join("summary.json")).unwrap()).unwrap();
         let key = if policy == "drop" { "requests_dropped" } else { "requests_pushed_back" };
         assert_eq!(Some(lines.len() as u64), summary[key].as_u64(), "{policy}");
-        assert!(lines.len() > 0 && lines.iter().all(|l| l.contains(&format!(r#""action":"{policy}""#))), "{policy}");
+        assert!(!lines.is_empty() && lines.iter().all(|l| l.contains(&format!(r#""action":"{policy}""#))), "{policy}");
     }
 }
