@@ -36,6 +36,17 @@ impl BitSet {
         self.len == 0
     }
 
+    /// Adds every member of `other`, a word at a time.
+    pub fn union_with(&mut self, other: &BitSet) {
+        if self.words.len() < other.words.len() {
+            self.words.resize(other.words.len(), 0);
+        }
+        for (mine, theirs) in self.words.iter_mut().zip(&other.words) {
+            *mine |= theirs;
+        }
+        self.len = self.words.iter().map(|w| w.count_ones() as usize).sum();
+    }
+
     /// Members in increasing order.
     pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
         self.words
@@ -65,6 +76,10 @@ impl NodeSet {
     }
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+    /// Adds every member of `other`.
+    pub fn union_with(&mut self, other: &NodeSet) {
+        self.0.union_with(&other.0);
     }
     /// Members in increasing order.
     pub fn iter(&self) -> impl Iterator<Item = NodeId> + '_ {
@@ -105,5 +120,18 @@ mod tests {
         assert_eq!(s.iter().collect::<Vec<_>>(), vec![NodeId(3), NodeId(130)]);
         let mut t = TxSet::default();
         assert!(t.insert(TxId(64)) && !t.insert(TxId(64)) && t.contains(TxId(64)) && !t.contains(TxId(63)));
+    }
+
+    #[test]
+    fn union_adds_members_and_counts_them_once() {
+        let (mut a, mut b) = (NodeSet::new(), NodeSet::new());
+        a.insert(NodeId(3));
+        b.insert(NodeId(3));
+        b.insert(NodeId(200));
+        a.union_with(&b);
+        assert_eq!(a.iter().collect::<Vec<_>>(), vec![NodeId(3), NodeId(200)]);
+        assert_eq!(a.len(), 2);
+        b.union_with(&NodeSet::new());
+        assert_eq!(b.len(), 2, "a shorter set leaves the longer one whole");
     }
 }

@@ -148,9 +148,7 @@ impl Election {
         while walked < n || last_authors.len() < f as usize {
             let Some(block) = block_of(current.block).filter(|b| b.height.0 > 0) else { break };
             if walked < n {
-                for voter in current.sig.signers().iter() {
-                    active.insert(voter);
-                }
+                active.union_with(current.sig.signers());
             }
             if last_authors.len() < f as usize {
                 last_authors.insert(block.proposer);
