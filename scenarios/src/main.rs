@@ -91,6 +91,12 @@ enum Command {
         /// byzsim itself: a planted run says so on every line.
         #[arg(long, hide = true, value_parser = scenarios::planted::Planted::parse)]
         plant: Option<scenarios::planted::Planted>,
+        /// Swarm over settings too: each seed also draws a closed loop, a request queue that
+        /// drops or pushes back, request cores and the protocol's own settings (HotStuff: leader
+        /// policy, mempool), as `--set explore.settings=true` (an `[explore]` with its defaults
+        /// if the file has none); reproduce commands carry the `--set`.
+        #[arg(long)]
+        swarm: bool,
         /// No progress bar.
         #[arg(long, short)]
         quiet: bool,
@@ -439,7 +445,10 @@ fn main() -> ExitCode {
             finish(fit_command(&out, &points, &base, (max_runs as usize, &latency)).map(|text| (text, 0)))
         }
         Command::Calibrate { out, rounds, batches, signers, .. } => calibrate_command(&out, rounds, batches, signers),
-        Command::Explore { file, seeds, sets, jobs, stop_at_first, max_failures, out, plant, quiet } => {
+        Command::Explore { file, seeds, mut sets, jobs, stop_at_first, max_failures, out, plant, swarm, quiet } => {
+            if swarm {
+                sets.insert(0, "explore.settings=true".into());
+            }
             let jobs = jobs.map_or_else(batch::default_jobs, |j| j as usize);
             let max_failures = if stop_at_first { Some(1) } else { max_failures };
             let args = ExploreArgs { file, range: seeds, sets, jobs, max_failures, out, plant, quiet };
