@@ -91,6 +91,12 @@ enum Command {
         /// byzsim itself: a planted run says so on every line.
         #[arg(long, hide = true, value_parser = scenarios::planted::Planted::parse)]
         plant: Option<scenarios::planted::Planted>,
+        /// Swarm over settings too: each seed also draws a closed loop, a request queue that
+        /// drops or pushes back, request cores and the protocol's own settings (HotStuff: leader
+        /// policy, mempool), as `--set explore.settings=true` (an `[explore]` with its defaults
+        /// if the file has none); reproduce commands carry the `--set`.
+        #[arg(long)]
+        swarm: bool,
         /// No progress bar.
         #[arg(long, short)]
         quiet: bool,
@@ -279,7 +285,8 @@ enum Command {
         /// The base scenario the points override (with --fit).
         #[arg(long, value_name = "BASE.toml", requires = "fit")]
         scenario: Option<PathBuf>,
-        /// Most runs the fit may make (each evaluation runs every point once).
+        /// Most runs the fit may make (each evaluation runs every point once), and again the
+        /// probe of each fitted cost's range after it.
         #[arg(long, default_value_t = 400, value_parser = clap::value_parser!(u32).range(1..=100_000))]
         max_runs: u32,
         /// The latency the points' `latency_ms` are (with --fit): a metric of the registry in ms,
@@ -439,7 +446,10 @@ fn main() -> ExitCode {
             finish(fit_command(&out, &points, &base, (max_runs as usize, &latency)).map(|text| (text, 0)))
         }
         Command::Calibrate { out, rounds, batches, signers, .. } => calibrate_command(&out, rounds, batches, signers),
-        Command::Explore { file, seeds, sets, jobs, stop_at_first, max_failures, out, plant, quiet } => {
+        Command::Explore { file, seeds, mut sets, jobs, stop_at_first, max_failures, out, plant, swarm, quiet } => {
+            if swarm {
+                sets.insert(0, "explore.settings=true".into());
+            }
             let jobs = jobs.map_or_else(batch::default_jobs, |j| j as usize);
             let max_failures = if stop_at_first { Some(1) } else { max_failures };
             let args = ExploreArgs { file, range: seeds, sets, jobs, max_failures, out, plant, quiet };
@@ -922,7 +932,10 @@ fn fit_command(
     );
     let result = fit::fit(&scenarios, &points, start, &profile, (max_runs, latency));
     eprint!("{}", fit::table(&points, &result));
-    let text = fit::profile_toml(&result, &profile, &points, points_file, base);
+    eprintln!("probing how well the points identify each cost (at most {max_runs} more runs)...");
+    let identification = fit::identify(&scenarios, &points, &result, &profile, max_runs);
+    identification.lines().iter().for_each(|line| eprintln!("{line}"));
+    let text = fit::profile_toml(&result, &identification, &profile, &points, (points_file, base));
     calibrate::check_out(out).map_err(|p| batch::Failure::input(format!("error: {p}")))?;
     resultsdir::write_file(out, text.as_bytes(), |old| old.starts_with(calibrate::HEADER.as_bytes()))
         .map_err(|e| batch::Failure::output(format!("error: could not write {}: {e}", out.display())))?;

@@ -427,6 +427,10 @@ pub struct Explore {
     /// The Byzantine behaviours drawn from (names of the protocol's); empty: every one that
     /// needs no other setting.
     pub behaviors: Vec<Behavior>,
+    /// Also draw the settings of issue 14 per seed (`swarm::Settings`: client loop, request
+    /// queue, request cores, the protocol's own); off by default, so a file's draws stay as
+    /// they were.
+    pub settings: bool,
 }
 
 /// What a swarm seed can turn on.

@@ -7,6 +7,11 @@
 //! (`explore/kinds`, `explore/crash`, ...), so one more draw of one kind shifts no other. The
 //! draw is a pure function of (scenario, seed): `materialize` gives the concrete scenario a run
 //! uses, and `concrete_toml` the file that runs it again without `[explore]`.
+//!
+//! With `settings = true` (`byzsim explore --swarm`) a seed also draws the settings issue 14
+//! added, from `explore/settings` alone, so the fault draws of a seed stay what they were: a
+//! closed loop, a bounded request queue that drops or pushes back, a separate request pool,
+//! and the protocol's own (`Boundary::swarm`: HotStuff's leader policy and mempool).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -14,8 +19,8 @@ use std::path::Path;
 use sim_core::{SimRng, Streams};
 
 use crate::model::{
-    Adversary, AdversaryMode, AdversaryTargets, Behavior, Byzantine, Crash, Explore, FaultKind, Partition, Scenario,
-    Spike, Who,
+    Adversary, AdversaryMode, AdversaryTargets, Behavior, Byzantine, Crash, Explore, FaultKind, Overload, Pacing,
+    Partition, ProtocolSection, QueueBound, Scenario, Spike, Who,
 };
 use crate::parse;
 
@@ -32,6 +37,23 @@ pub struct Draw {
     pub delay_spikes: Vec<Spike>,
     /// The adversary drawn (the twin, if Twins, is in `byzantine`).
     pub adversary: Option<Adversary>,
+    /// The settings drawn, with `[explore] settings = true`.
+    pub settings: Option<Settings>,
+}
+
+/// The settings a seed runs with under `[explore] settings = true`: the file's, but where a
+/// coin of `explore/settings` replaced one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    /// A closed loop (drawn with probability 1/2), else the file's pacing.
+    pub pacing: Pacing,
+    /// A request queue bound (probability 1/2), else the file's.
+    pub queue: Option<QueueBound>,
+    /// 0 to 2 request cores (with a CPU model); 0 keeps the file's.
+    pub request_cores: u32,
+    /// The protocol's section with its own settings drawn, and a phrase for each.
+    pub section: ProtocolSection,
+    pub section_drawn: Vec<String>,
 }
 
 /// The concrete scenario of `scenario.seed`: the draw applied, no `[explore]` left. A scenario
@@ -90,7 +112,37 @@ pub fn draw(scenario: &Scenario) -> Option<Draw> {
             })
             .collect();
     }
+    d.settings = explore.settings.then(|| draw_settings(scenario, &mut streams.stream("explore/settings")));
     Some(d)
+}
+
+/// The closed loop, request queue, request cores and protocol settings of one seed. Each
+/// draw keeps the scenario valid: a dropping queue only where a lost request is resent
+/// (an open loop, or `retry_ms`), request cores only with a CPU model.
+fn draw_settings(s: &Scenario, rng: &mut SimRng) -> Settings {
+    let pacing = if rng.below(2) == 1 {
+        let outstanding = [1, 8, 64, 256][rng.below(4) as usize];
+        let think_ms = [0.0, 1.0, 10.0][rng.below(3) as usize];
+        Pacing::Closed { outstanding, think_ms }
+    } else {
+        s.clients.pacing
+    };
+    let queue = if rng.below(2) == 1 {
+        let limit = [16, 128, 1024][rng.below(3) as usize];
+        let may_drop = pacing == Pacing::Open || s.clients.retry_ms.is_some();
+        let overload = if may_drop && rng.below(2) == 0 {
+            Overload::Drop
+        } else {
+            Overload::PushBack { backoff_ms: 10.0, backoff_max_ms: 1000.0 }
+        };
+        Some(QueueBound { limit, overload })
+    } else {
+        s.clients.queue
+    };
+    let request_cores = if s.cpu.cores > 0 { rng.below(3) as u32 } else { 0 };
+    let mut section = s.section.clone();
+    let section_drawn = section.swarm(rng);
+    Settings { pacing, queue, request_cores, section, section_drawn }
 }
 
 /// The scenario with the draw added to what the file fixes.
@@ -109,6 +161,18 @@ fn apply(scenario: &Scenario, d: &Draw) -> Scenario {
     s.network.spikes.extend(d.loss_spikes.iter().chain(&d.delay_spikes).cloned());
     if let Some(adversary) = &d.adversary {
         s.adversary = adversary.clone();
+    }
+    if let Some(set) = &d.settings {
+        s.clients.pacing = set.pacing;
+        s.clients.queue = set.queue;
+        if set.request_cores > 0 {
+            s.cpu.request_cores = set.request_cores;
+        }
+        s.section = set.section.clone();
+        if set.pacing != Pacing::Open && s.workload.trace.is_none() {
+            // A closed loop's clients set the pace: the model's rate is 0.
+            s.workload.rate_tps = 0.0;
+        }
     }
     s
 }
@@ -285,13 +349,33 @@ impl Draw {
 
     /// The whole draw in one line: `crash r2@0.41; byzantine r3=fork`, or `nothing`.
     pub fn summary(&self) -> String {
-        let parts: Vec<String> = self
+        let mut parts: Vec<String> = self
             .columns()
             .into_iter()
             .filter(|(_, text)| text != "-")
             .map(|(kind, text)| format!("{} {text}", kind.name()))
             .collect();
+        parts.extend(self.settings.as_ref().map(|set| format!("settings {}", set.phrases().join(", "))));
         if parts.is_empty() { "nothing".to_string() } else { parts.join("; ") }
+    }
+}
+
+impl Settings {
+    /// `closed 8 think 1ms`, `queue 128 drop`, `request_cores 1`, then the protocol's.
+    pub fn phrases(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Pacing::Closed { outstanding, think_ms } = self.pacing {
+            out.push(format!("closed {outstanding} think {think_ms}ms"));
+        }
+        if let Some(q) = self.queue {
+            let overload = if q.overload == Overload::Drop { "drop" } else { "push_back" };
+            out.push(format!("queue {} {overload}", q.limit));
+        }
+        if self.request_cores > 0 {
+            out.push(format!("request_cores {}", self.request_cores));
+        }
+        out.extend(self.section_drawn.iter().cloned());
+        out
     }
 }
 
@@ -361,6 +445,42 @@ fn write_draw(table: &mut toml::Table, d: &Draw) {
     }
     if let Some(a) = &d.adversary {
         table.insert("adversary".into(), V::Table(adversary_table(a)));
+    }
+    if let Some(set) = &d.settings {
+        write_settings(table, set);
+    }
+}
+
+/// The drawn settings over the file's: `[clients]` loop and queue, `[cpu] request_cores`, the
+/// protocol's section as a whole.
+fn write_settings(table: &mut toml::Table, set: &Settings) {
+    use toml::Value as V;
+    if let Pacing::Closed { outstanding, think_ms } = set.pacing {
+        let clients = sub_table(table, "clients");
+        clients.insert("loop".into(), V::String("closed".into()));
+        clients.insert("outstanding".into(), V::Integer(i64::from(outstanding)));
+        clients.insert("think_ms".into(), V::Float(think_ms));
+        sub_table(table, "workload").remove("rate_tps");
+    }
+    if let Some(q) = set.queue {
+        let clients = sub_table(table, "clients");
+        clients.insert("queue_limit".into(), V::Integer(i64::from(q.limit)));
+        for key in ["overload", "backoff_ms", "backoff_max_ms"] {
+            clients.remove(key);
+        }
+        if let Overload::PushBack { backoff_ms, backoff_max_ms } = q.overload {
+            clients.insert("overload".into(), V::String("push_back".into()));
+            clients.insert("backoff_ms".into(), V::Float(backoff_ms));
+            clients.insert("backoff_max_ms".into(), V::Float(backoff_max_ms));
+        }
+    }
+    if set.request_cores > 0 {
+        sub_table(table, "cpu").insert("request_cores".into(), V::Integer(i64::from(set.request_cores)));
+    }
+    if !set.section_drawn.is_empty() {
+        let keys = set.section.write().expect("a drawn section writes");
+        table
+            .insert(set.section.kind().name().into(), V::Table(keys.into_iter().map(|(k, v)| (k.into(), v)).collect()));
     }
 }
 

@@ -252,6 +252,9 @@ impl Writer<'_> {
             }
             self.value("behaviors", strings(&list));
         }
+        if e.settings {
+            self.value("settings", true.into());
+        }
         Ok(())
     }
 

@@ -69,6 +69,38 @@ fn a_seed_runs_the_same_under_explore_run_and_its_concrete_file() {
 }
 
 #[test]
+fn the_settings_swarm_reaches_the_mempool_where_the_fault_swarm_does_not() {
+    // `vote_without_batches` lives only in the mempool, which only the settings draw turns on.
+    let faults_only = load("hotstuff-swarm.toml", &[]);
+    assert_eq!(explored(&faults_only, 1..=40, Some("hotstuff/vote_without_batches")), (None, 0));
+    let s = load("hotstuff-swarm.toml", &["explore.settings=true"]);
+    // Measured: first caught on seed 8 (18 of seeds 1..=100).
+    let (first, _) = explored(&s, 1..=10, Some("hotstuff/vote_without_batches"));
+    assert_eq!(first, Some(8));
+    assert_eq!(explored(&s, 1..=10, None), (None, 0));
+}
+
+#[test]
+fn settings_leave_each_seed_s_faults_as_they_were_and_reproduce_from_the_concrete_file() {
+    let path = example("byzantine.toml");
+    let src = std::fs::read_to_string(&path).unwrap();
+    let sets = ["explore.settings=true".to_string()];
+    let (faults, with) = (load("byzantine.toml", &["explore.settings=false"]), load("byzantine.toml", &[&sets[0]]));
+    let mut kinds = std::collections::BTreeSet::new();
+    for seed in 1..=40 {
+        let (a, b) = (Scenario { seed, ..faults.clone() }, Scenario { seed, ..with.clone() });
+        let (da, db) = (swarm::draw(&a).unwrap(), swarm::draw(&b).unwrap());
+        assert_eq!(da, swarm::Draw { settings: None, ..db.clone() }, "seed {seed}: the faults moved");
+        let set = db.settings.expect("drawn");
+        kinds.extend(set.phrases().iter().map(|p| p.split(' ').next().unwrap().to_string()));
+        let text = swarm::concrete_toml(&path, &src, &sets, seed, &path).expect("the concrete file loads back");
+        assert!(text.contains("# Drawn by [explore]") && text.contains("settings"), "{text}");
+    }
+    let want = ["closed", "queue", "request_cores", "leader", "payload"];
+    assert!(want.iter().all(|k| kinds.contains(*k)), "every setting drawn on some seed: {kinds:?}");
+}
+
+#[test]
 fn explore_out_writes_every_seed_and_a_concrete_file_that_breaks_the_same_way() {
     let dir = TempDir::new("swarm-out");
     std::fs::copy(example("hotstuff-swarm.toml"), dir.join("hs.toml")).unwrap();

@@ -25,6 +25,13 @@
 //! for them until then); a batch no block ever names stays until the run ends, as in the
 //! prototype (its store is garbage-collected by round only for committed payloads).
 //!
+//! A batch whose broadcast was lost (a partition, loss) would never reach its quorum, and its
+//! transactions never a block: the prototype's reliable sender retries until each peer has it.
+//! Here the author sends an own batch still short of its quorum again, to the replicas that have
+//! not acknowledged it, when it seals a later batch at least `RESEND_AFTER` after the last send
+//! (riding on the seal, so a run that loses no batch has no event more; a batch stranded after
+//! the last load stays stranded).
+//!
 //! A Byzantine worker that withholds (`Mempool::withholding`) sends each batch only to as many
 //! replicas as its acknowledgement quorum needs, and answers no request: the replicas it left
 //! out must fetch the batch from those that hold it.
@@ -47,6 +54,8 @@ pub const BATCH_HEADER_BYTES: u32 = 24;
 const KEEP_COMMITTED_HEIGHTS: u64 = 64;
 /// Digests asked for again at most, per retry.
 const RETRY_MAX: usize = 16;
+/// An own batch short of its quorum is sent again no sooner than this after its last send.
+pub const RESEND_AFTER: Span = Span(1_000_000_000);
 
 /// The mempool's settings (`[hotstuff] mempool_*` in a scenario).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -179,8 +188,8 @@ pub struct Mempool {
     building_bytes: u32,
     next_seq: u64,
     store: BTreeMap<BatchDigest, Rc<Batch>>,
-    /// Own batches not yet at a quorum, and who holds them.
-    acks: BTreeMap<BatchDigest, NodeSet>,
+    /// Own batches not yet at a quorum: who holds them, and when they were last sent.
+    acks: BTreeMap<BatchDigest, (NodeSet, Time)>,
     /// Own batches at a quorum, not yet committed, oldest first.
     ready: VecDeque<BatchDigest>,
     /// Digests asked for and not yet received, with whom they were asked of.
@@ -250,17 +259,44 @@ impl Mempool {
         self.building_bytes = self.building_bytes.saturating_add(tx.size_bytes);
         if self.building_bytes >= self.cfg.batch_bytes {
             out.push(Action::DisarmDelay);
-            out.extend(self.seal());
+            out.extend(self.seal(now));
         }
         out
     }
 
     /// The batch delay passed: seal what there is.
-    pub fn on_delay(&mut self) -> Vec<Action> {
-        if self.building.is_empty() { Vec::new() } else { self.seal() }
+    pub fn on_delay(&mut self, now: Time) -> Vec<Action> {
+        if self.building.is_empty() { Vec::new() } else { self.seal(now) }
     }
 
-    fn seal(&mut self) -> Vec<Action> {
+    /// Seals the batch under way, and sends again the own batches still short of their quorum
+    /// `RESEND_AFTER` after their last send.
+    fn seal(&mut self, now: Time) -> Vec<Action> {
+        let mut out = self.resend_stale(now);
+        out.extend(self.seal_new(now));
+        out
+    }
+
+    /// Each own batch short of its quorum and last sent `RESEND_AFTER` ago or more, to the
+    /// replicas that have not acknowledged it (a withholder: to those it sent it to).
+    fn resend_stale(&mut self, now: Time) -> Vec<Action> {
+        let mut out = Vec::new();
+        for (digest, (holders, sent)) in &mut self.acks {
+            if *sent + RESEND_AFTER > now {
+                continue;
+            }
+            *sent = now;
+            let batch = &self.store[digest];
+            let targets = (0..self.n).map(NodeId).filter(|&to| to != self.me);
+            let targets: Vec<NodeId> =
+                if self.withholding { targets.take(self.quorum - 1).collect() } else { targets.collect() };
+            let missing = targets.into_iter().filter(|to| !holders.contains(*to));
+            out.extend(missing.map(|to| Action::Send(to, MempoolMsg::Batch(Rc::clone(batch)))));
+        }
+        out
+    }
+
+    fn seal_new(&mut self, now: Time) -> Vec<Action> {
         let txs = std::mem::take(&mut self.building);
         let arrived_at = std::mem::take(&mut self.building_arrived);
         self.building_bytes = 0;
@@ -270,7 +306,7 @@ impl Mempool {
         let batch = Rc::new(Batch { digest, author: self.me, seq, txs, arrived_at });
         self.stats.batches_sealed += 1;
         self.store.insert(digest, Rc::clone(&batch));
-        self.acks.insert(digest, NodeSet::new());
+        self.acks.insert(digest, (NodeSet::new(), now));
         self.acknowledged(self.me, digest);
         if !self.withholding {
             return vec![Action::Broadcast(MempoolMsg::Batch(batch))];
@@ -281,7 +317,7 @@ impl Mempool {
     }
 
     fn acknowledged(&mut self, by: NodeId, digest: BatchDigest) {
-        let Some(holders) = self.acks.get_mut(&digest) else { return };
+        let Some((holders, _)) = self.acks.get_mut(&digest) else { return };
         holders.insert(by);
         if holders.len() >= self.quorum {
             self.acks.remove(&digest);
@@ -425,11 +461,32 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_short_of_its_quorum_goes_again_to_those_that_lack_it_at_a_later_seal() {
+        let mut a = pool(0, 100);
+        let first = batch_of(&a.on_tx(tx(1, 100), Time(0)));
+        a.on_message(NodeId(1), MempoolMsg::BatchAck { digest: first.digest });
+        // Sealed too soon after the broadcast: only the new batch goes out.
+        let soon = a.on_tx(tx(2, 100), Time(RESEND_AFTER.0 / 2));
+        assert!(!soon.iter().any(|x| matches!(x, Action::Send(..))), "{soon:?}");
+        let later = a.on_tx(tx(3, 100), Time(RESEND_AFTER.0));
+        let again: Vec<NodeId> = later
+            .iter()
+            .filter_map(|x| match x {
+                Action::Send(to, MempoolMsg::Batch(b)) if b.digest == first.digest => Some(*to),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(again, vec![NodeId(2), NodeId(3)], "{later:?}");
+        a.on_message(NodeId(2), MempoolMsg::BatchAck { digest: first.digest });
+        assert_eq!(a.take_ready(8, |_| false), vec![first.digest]);
+    }
+
+    #[test]
     fn the_delay_seals_a_partial_batch_and_commits_forget_it_later() {
         let mut a = pool(0, 1 << 20);
         a.on_tx(tx(1, 100), Time(0));
-        let batch = batch_of(&a.on_delay());
-        assert!(a.on_delay().is_empty(), "nothing left to seal");
+        let batch = batch_of(&a.on_delay(Time::ZERO));
+        assert!(a.on_delay(Time::ZERO).is_empty(), "nothing left to seal");
         a.committed(1, &[batch.digest]);
         assert!(a.holds(batch.digest));
         a.committed(1 + KEEP_COMMITTED_HEIGHTS + 1, &[7]);

@@ -39,7 +39,7 @@ impl HotStuff {
     }
 
     pub(super) fn on_batch_delay(&mut self, ctx: &mut Ctx<'_, Self>) {
-        let actions = self.pool().on_delay();
+        let actions = self.pool().on_delay(ctx.now());
         self.apply(ctx, actions);
     }
 

@@ -45,6 +45,7 @@ pub(super) fn read_explore(
     let loss_max = c.num(&sec, &F::loss_max);
     let extra_max = c.num(&sec, &F::extra_delay_max_ms);
     let behaviors = read_behaviors(c, &sec, protocol?);
+    let settings = c.flag(&sec, &F::settings);
     for (key, max) in [("max_crashes", &max_crashes), ("max_byzantine", &max_byzantine)] {
         let Some(max) = max else { continue };
         if max.v >= n {
@@ -67,6 +68,7 @@ pub(super) fn read_explore(
         loss_max: loss_max?.v,
         extra_delay_max_ms: extra_max?.v,
         behaviors: behaviors?,
+        settings: settings?.v,
     }))
 }
 

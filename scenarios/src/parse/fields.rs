@@ -193,6 +193,8 @@ table!(explore, "explore", "explore", list = false, {
         "the most a delay spike adds, and the random adversary's `delay_max_ms` at most";
     behaviors: Strings, Absent("every one"), "the protocol's `[[byzantine]]` behaviours but `crash` and `twins`",
         "what a drawn Byzantine replica does (one drawn per replica)";
+    settings: Boolean, Bool(false), "",
+        "also draw, per seed and from its `explore/settings` stream, the clients' loop (`outstanding`, `think_ms`; the workload's `rate_tps` then goes), a request queue (`queue_limit`, `overload`), `cpu.request_cores` and the protocol's own settings (HotStuff: `leader`, and `payload = \"mempool\"` unless `variant = \"basic\"`); `byzsim explore --swarm` sets it";
 });
 
 table!(workload, "workload", "workload", list = false, {

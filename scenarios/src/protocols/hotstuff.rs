@@ -284,6 +284,19 @@ impl Boundary for Module {
         h.mempool_ack_quorum = h.mempool_ack_quorum.min(n);
     }
 
+    /// A leader policy, and the mempool with probability 1/2 where the variant allows it (its
+    /// batch delay cut to 10-50 ms, so that batches seal within a short run).
+    fn swarm(h: &mut HotStuff, rng: &mut sim_core::SimRng) -> Vec<String> {
+        h.leader = LEADERS[rng.below(LEADERS.len() as u64) as usize];
+        let mut drawn = vec![format!("leader {}", fields::leader.name_of(LEADERS, h.leader))];
+        if h.variant != CommitRule::Basic && rng.below(2) == 1 {
+            h.payload = Payload::Mempool;
+            h.mempool_max_batch_delay_ms = (10 + 10 * rng.below(5)) as f64;
+            drawn.push(format!("payload mempool {} ms", h.mempool_max_batch_delay_ms));
+        }
+        drawn
+    }
+
     fn tolerates(_: &HotStuff, n: u32, f: u32) -> bool {
         u64::from(n) > 3 * u64::from(f)
     }

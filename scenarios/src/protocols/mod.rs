@@ -90,6 +90,11 @@ pub trait Boundary {
     /// Fits its section to a smaller scenario of `n` nodes running `duration_s` (`byzsim
     /// shrink`): what would no longer be valid is cut.
     fn fit(_sec: &mut Self::Section, _n: u32, _duration_s: f64) {}
+    /// Draws its own settings for a swarm seed (`[explore] settings = true`) from `rng`, each
+    /// valid with the rest of the section; one phrase per setting drawn (none by default).
+    fn swarm(_sec: &mut Self::Section, _rng: &mut sim_core::SimRng) -> Vec<String> {
+        Vec::new()
+    }
     /// Its section's keys as TOML, so that the text reads back into `sec` (`write`).
     fn write(sec: &Self::Section) -> Result<Vec<(&'static str, toml::Value)>, String>;
     /// Why a valid scenario of it cannot run at `seed`, if so: validation checks a file at one
@@ -275,6 +280,11 @@ macro_rules! registry {
             /// (`byzsim shrink`).
             pub fn fit(&mut self, n: u32, duration_s: f64) {
                 match self { $($(#[$attr])* ProtocolSection::$kind(s) => <$module::Module as Boundary>::fit(s, n, duration_s),)+ }
+            }
+
+            /// Its own settings drawn for a swarm seed, one phrase each (`Boundary::swarm`).
+            pub fn swarm(&mut self, rng: &mut sim_core::SimRng) -> Vec<String> {
+                match self { $($(#[$attr])* ProtocolSection::$kind(s) => <$module::Module as Boundary>::swarm(s, rng),)+ }
             }
 
             /// Its keys as TOML, in the order files give them (`write`).
