@@ -274,7 +274,9 @@ fn build(c: &mut Ctx<'_>, root: &Table, path: &Path) -> Option<Scenario> {
     let workload = read_workload(c, &top, base_dir, duration.as_ref().map(|d| d.v), max_transactions, closed);
     let n_f = replicas.as_ref().map(|r| (r.n, r.f));
     let tx_size_bytes = workload.as_ref().map(|w| w.tx_size_bytes);
-    let reading = Reading { runs: false, n, n_f, duration_s: duration.as_ref().map(|d| d.v), tx_size_bytes };
+    let send_to_all = clients.as_ref().map(|c| c.send_to == SendPolicy::All);
+    let reading =
+        Reading { runs: false, n, n_f, duration_s: duration.as_ref().map(|d| d.v), tx_size_bytes, send_to_all };
     let section = ProtocolSection::read(c, &top, kind, reading);
     let genesis_balance = protocols::read_genesis_balance(c, &top);
     let cpu = read_cpu(c, &top, base_dir);

@@ -141,7 +141,7 @@ fn draw_settings(s: &Scenario, rng: &mut SimRng) -> Settings {
     };
     let request_cores = if s.cpu.cores > 0 { rng.below(3) as u32 } else { 0 };
     let mut section = s.section.clone();
-    let section_drawn = section.swarm(rng);
+    let section_drawn = section.swarm(rng, s.clients.send_to == sim_core::SendPolicy::All);
     Settings { pacing, queue, request_cores, section, section_drawn }
 }
 

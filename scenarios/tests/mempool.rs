@@ -123,3 +123,19 @@ fn mempool_batches_run_on_the_request_pool() {
     assert!(busy(&inline) > 0.0, "requests run on the request pool");
     assert!(busy(&mempool) > busy(&inline) * 1.5, "batches too: {} ms vs {} ms", busy(&mempool), busy(&inline));
 }
+
+/// A stable leader with clients that each send to one replica: through the mempool every
+/// replica's batches are ready at the leader once they arrive, so every transaction commits
+/// (when a leader proposed only its own batches, three quarters of them waited forever); with
+/// the payload in the proposal the file is refused, naming the fix.
+#[test]
+fn a_stable_leader_orders_every_replicas_batches_and_is_refused_with_the_payload_in_the_proposal() {
+    let stable = ["clients.send_to=\"random\"", "hotstuff.leader=\"stable\""];
+    let (s, _) = tiny(&[&stable[..], &["hotstuff.payload=mempool"]].concat());
+    assert!(s.confirmed_tx >= 250, "{} confirmed", s.confirmed_tx);
+    assert_eq!(s.unconfirmed_tx, 0, "every transaction confirmed under a stable leader");
+    let sets: Vec<String> = stable.iter().map(|s| s.to_string()).collect();
+    let refused = parse::load_str(Path::new("tiny.toml"), TINY, &sets, None);
+    let message = refused.expect_err("refused").to_string();
+    assert!(message.contains("hotstuff.leader") && message.contains("send_to = \"all\""), "{message}");
+}

@@ -6,7 +6,10 @@
 //! batch to every other replica, which stores it and acknowledges it to its author; once
 //! `ack_quorum` replicas hold it (the author included, n - f by default: the prototype's
 //! `QuorumWaiter` stops at the quorum threshold of stake, its own counted), the digest is
-//! *ready* for the author's consensus to propose. A replica that meets a digest it lacks asks
+//! *ready* for the author's consensus to propose. Another replica's batch is ready at this
+//! replica as soon as its author's broadcast arrives (the prototype's processor hands every
+//! stored batch's digest to consensus, its own and others'), so any leader, a stable one
+//! included, proposes every replica's batches. A replica that meets a digest it lacks asks
 //! for it (`request`: first whoever sent the block, then, on `retry`, everyone: the prototype's
 //! `Synchronizer` asks the block's author and retries with other nodes).
 //!
@@ -27,10 +30,9 @@
 //!
 //! A batch whose broadcast was lost (a partition, loss) would never reach its quorum, and its
 //! transactions never a block: the prototype's reliable sender retries until each peer has it.
-//! Here the author sends an own batch still short of its quorum again, to the replicas that have
-//! not acknowledged it, when it seals a later batch at least `RESEND_AFTER` after the last send
-//! (riding on the seal, so a run that loses no batch has no event more; a batch stranded after
-//! the last load stays stranded).
+//! Here a resend timer runs while own batches are short of their quorum: every `RESEND_AFTER`
+//! the author sends each such batch again to the replicas that have not acknowledged it. A
+//! committed batch needs no more holders and is not sent again.
 //!
 //! A Byzantine worker that withholds (`Mempool::withholding`) sends each batch only to as many
 //! replicas as its acknowledgement quorum needs, and answers no request: the replicas it left
@@ -163,6 +165,8 @@ pub enum Action {
     /// Arm the batch-delay timer (replacing any pending one).
     ArmDelay(Span),
     DisarmDelay,
+    /// Arm the resend timer: own batches are short of their quorum (`Mempool::on_resend`).
+    ArmResend(Span),
     /// A batch this replica lacked is now stored: what waited for it may go on.
     Stored(BatchDigest),
 }
@@ -190,7 +194,8 @@ pub struct Mempool {
     store: BTreeMap<BatchDigest, Rc<Batch>>,
     /// Own batches not yet at a quorum: who holds them, and when they were last sent.
     acks: BTreeMap<BatchDigest, (NodeSet, Time)>,
-    /// Own batches at a quorum, not yet committed, oldest first.
+    /// Batches this replica may propose, not yet committed, oldest first: its own once at
+    /// their quorum, others' as their authors' broadcasts arrive.
     ready: VecDeque<BatchDigest>,
     /// Digests asked for and not yet received, with whom they were asked of.
     requested: BTreeMap<BatchDigest, NodeSet>,
@@ -243,7 +248,7 @@ impl Mempool {
         (!self.building.is_empty()).then_some(self.cfg.max_batch_delay)
     }
 
-    /// Batches stored, and own digests ready to propose.
+    /// Batches stored, and digests ready to propose.
     pub fn sizes(&self) -> (usize, usize) {
         (self.store.len(), self.ready.len())
     }
@@ -269,11 +274,14 @@ impl Mempool {
         if self.building.is_empty() { Vec::new() } else { self.seal(now) }
     }
 
-    /// Seals the batch under way, and sends again the own batches still short of their quorum
-    /// `RESEND_AFTER` after their last send.
-    fn seal(&mut self, now: Time) -> Vec<Action> {
+    /// The resend timer fired: each own batch still short of its quorum and last sent
+    /// `RESEND_AFTER` ago or more goes again to those that lack it; the timer is armed again
+    /// while any is short.
+    pub fn on_resend(&mut self, now: Time) -> Vec<Action> {
         let mut out = self.resend_stale(now);
-        out.extend(self.seal_new(now));
+        if !self.acks.is_empty() {
+            out.push(Action::ArmResend(RESEND_AFTER));
+        }
         out
     }
 
@@ -296,7 +304,7 @@ impl Mempool {
         out
     }
 
-    fn seal_new(&mut self, now: Time) -> Vec<Action> {
+    fn seal(&mut self, now: Time) -> Vec<Action> {
         let txs = std::mem::take(&mut self.building);
         let arrived_at = std::mem::take(&mut self.building_arrived);
         self.building_bytes = 0;
@@ -306,14 +314,27 @@ impl Mempool {
         let batch = Rc::new(Batch { digest, author: self.me, seq, txs, arrived_at });
         self.stats.batches_sealed += 1;
         self.store.insert(digest, Rc::clone(&batch));
+        let idle = self.acks.is_empty();
         self.acks.insert(digest, (NodeSet::new(), now));
         self.acknowledged(self.me, digest);
+        let mut out = Vec::new();
+        if idle && !self.acks.is_empty() {
+            out.push(Action::ArmResend(RESEND_AFTER));
+        }
         if !self.withholding {
-            return vec![Action::Broadcast(MempoolMsg::Batch(batch))];
+            out.push(Action::Broadcast(MempoolMsg::Batch(batch)));
+            return out;
         }
         // Just enough others for the quorum: the lowest ids but this replica.
         let others = (0..self.n).map(NodeId).filter(|&to| to != self.me).take(self.quorum - 1);
-        others.map(|to| Action::Send(to, MempoolMsg::Batch(Rc::clone(&batch)))).collect()
+        out.extend(others.map(|to| Action::Send(to, MempoolMsg::Batch(Rc::clone(&batch)))));
+        out
+    }
+
+    /// The resend timer's delay, if own batches are short of their quorum (to arm it again
+    /// after a crash).
+    pub fn resend_if_short(&self) -> Option<Span> {
+        (!self.acks.is_empty()).then_some(RESEND_AFTER)
     }
 
     fn acknowledged(&mut self, by: NodeId, digest: BatchDigest) {
@@ -347,9 +368,19 @@ impl Mempool {
         }
         if self.store.insert(batch.digest, Rc::clone(&batch)).is_none() {
             self.requested.remove(&batch.digest);
+            if from == batch.author && !self.was_committed(batch.digest) {
+                // Another's batch, from its author: this replica may propose it too.
+                self.ready.push_back(batch.digest);
+            }
             out.push(Action::Stored(batch.digest));
         }
         out
+    }
+
+    /// Whether a block this replica committed in the last `KEEP_COMMITTED_HEIGHTS` heights
+    /// named `digest` (an author's late resend must not make it ready again).
+    fn was_committed(&self, digest: BatchDigest) -> bool {
+        self.committed.iter().any(|(_, named)| named.contains(&digest))
     }
 
     fn on_request(&mut self, from: NodeId, digests: &[BatchDigest]) -> Vec<Action> {
@@ -382,7 +413,7 @@ impl Mempool {
         vec![Action::Broadcast(MempoolMsg::BatchRequest { digests })]
     }
 
-    /// Up to `max` own ready digests, oldest first, leaving out those `skip` names (already in
+    /// Up to `max` ready digests (own and others'), oldest first, leaving out those `skip` names (already in
     /// the branch a proposal extends).
     pub fn take_ready(&self, max: usize, skip: impl Fn(BatchDigest) -> bool) -> Vec<BatchDigest> {
         self.ready.iter().copied().filter(|&d| !skip(d)).take(max).collect()
@@ -407,6 +438,8 @@ impl Mempool {
             return;
         }
         self.ready.retain(|d| !digests.contains(d));
+        // A committed batch is available: its author stops sending it.
+        self.acks.retain(|d, _| !digests.contains(d));
         self.committed.push_back((height, digests.to_vec()));
         while self.committed.front().is_some_and(|(h, _)| h + KEEP_COMMITTED_HEIGHTS < height) {
             let (_, old) = self.committed.pop_front().expect("non-empty");
@@ -461,24 +494,46 @@ mod tests {
     }
 
     #[test]
-    fn a_batch_short_of_its_quorum_goes_again_to_those_that_lack_it_at_a_later_seal() {
+    fn a_batch_short_of_its_quorum_goes_again_to_those_that_lack_it_while_the_resend_timer_runs() {
         let mut a = pool(0, 100);
-        let first = batch_of(&a.on_tx(tx(1, 100), Time(0)));
+        let sealed = a.on_tx(tx(1, 100), Time(0));
+        assert!(sealed.iter().any(|x| matches!(x, Action::ArmResend(_))), "{sealed:?}");
+        let first = batch_of(&sealed);
         a.on_message(NodeId(1), MempoolMsg::BatchAck { digest: first.digest });
-        // Sealed too soon after the broadcast: only the new batch goes out.
-        let soon = a.on_tx(tx(2, 100), Time(RESEND_AFTER.0 / 2));
-        assert!(!soon.iter().any(|x| matches!(x, Action::Send(..))), "{soon:?}");
-        let later = a.on_tx(tx(3, 100), Time(RESEND_AFTER.0));
-        let again: Vec<NodeId> = later
+        // A second batch while the timer runs does not arm it again.
+        let second = a.on_tx(tx(2, 100), Time(RESEND_AFTER.0 / 2));
+        assert!(!second.iter().any(|x| matches!(x, Action::ArmResend(_))), "{second:?}");
+        let fired = a.on_resend(Time(RESEND_AFTER.0));
+        let again: Vec<(NodeId, BatchDigest)> = fired
             .iter()
             .filter_map(|x| match x {
-                Action::Send(to, MempoolMsg::Batch(b)) if b.digest == first.digest => Some(*to),
+                Action::Send(to, MempoolMsg::Batch(b)) => Some((*to, b.digest)),
                 _ => None,
             })
             .collect();
-        assert_eq!(again, vec![NodeId(2), NodeId(3)], "{later:?}");
+        // Only the first is stale; it goes to the two replicas that did not acknowledge it.
+        assert_eq!(again, vec![(NodeId(2), first.digest), (NodeId(3), first.digest)], "{fired:?}");
+        assert!(matches!(fired.last(), Some(Action::ArmResend(_))), "still short: armed again");
         a.on_message(NodeId(2), MempoolMsg::BatchAck { digest: first.digest });
         assert_eq!(a.take_ready(8, |_| false), vec![first.digest]);
+        let b = batch_of(&second);
+        a.committed(1, &[b.digest]);
+        assert!(a.on_resend(Time(3 * RESEND_AFTER.0)).is_empty(), "a committed batch is not sent again");
+    }
+
+    #[test]
+    fn another_authors_batch_is_ready_here_on_arrival_and_not_again_once_committed() {
+        let mut a = pool(0, 100);
+        let mut b = pool(1, 100);
+        let batch = batch_of(&b.on_tx(tx(1, 100), Time(0)));
+        a.on_message(NodeId(1), MempoolMsg::Batch(Rc::clone(&batch)));
+        assert_eq!(a.take_ready(8, |_| false), vec![batch.digest], "any leader may propose it");
+        a.committed(1, &[batch.digest]);
+        assert!(a.take_ready(8, |_| false).is_empty());
+        // A batch fetched from another replica, not sent by its author, is not made ready.
+        let mut c = pool(2, 100);
+        c.on_message(NodeId(3), MempoolMsg::Batch(Rc::clone(&batch)));
+        assert!(c.take_ready(8, |_| false).is_empty(), "only an author's own send makes it ready");
     }
 
     #[test]

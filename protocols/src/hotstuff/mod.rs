@@ -98,8 +98,9 @@
 //! Payload (`payload.rs`). By default a block carries its transactions. With the mempool
 //! (`HotStuffConfig::mempool`, `common::mempool`: the asonnino/hotstuff prototype's design) a
 //! replica's worker batches the transactions it receives and broadcasts the batches; a leader
-//! proposes the digests of its own batches that a quorum holds (at most 16 per block, not
-//! already in the branch it extends), and a block is a header plus 32 bytes per digest. A
+//! proposes the digests of its own batches that a quorum holds and of others' batches it
+//! received from their authors (at most 16 per block, oldest first, not already in the branch
+//! it extends), and a block is a header plus 32 bytes per digest. A
 //! replica stores a block, and so votes for it, only once it holds every batch the block names:
 //! it asks the block's sender for the missing ones and, on each view timeout, everyone (a
 //! Byzantine author, `Behavior::WithholdBatches`, answers no request). Invariant: a stored block's
@@ -243,6 +244,8 @@ pub enum HsTimer {
     ProposeLate(u8),
     /// The mempool's batch delay.
     BatchDelay(u8),
+    /// The mempool's resend of own batches short of their quorum.
+    BatchResend(u8),
 }
 
 /// What a replica does: follow the protocol, or misbehave in one of these ways. None of them
@@ -1335,6 +1338,7 @@ impl Protocol for HotStuff {
             HsTimer::ViewTimeout(side) => self.on_face(side, |copy| copy.on_timeout(ctx)),
             HsTimer::ProposeLate(side) => self.on_face(side, |copy| copy.on_propose_late(ctx)),
             HsTimer::BatchDelay(side) => self.on_face(side, |copy| copy.on_batch_delay(ctx)),
+            HsTimer::BatchResend(side) => self.on_face(side, |copy| copy.on_batch_resend(ctx)),
         }
     }
 
@@ -1413,7 +1417,7 @@ impl HotStuff {
         let _ = writeln!(out, "pending txs {}, blocks awaited {}", self.pending.len(), self.waiting.len());
         if let Some(pool) = &self.mempool {
             let (stored, ready) = pool.sizes();
-            let _ = writeln!(out, "mempool: batches stored {stored}, own ready {ready}");
+            let _ = writeln!(out, "mempool: batches stored {stored}, ready {ready}");
         }
     }
 }

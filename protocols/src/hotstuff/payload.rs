@@ -1,5 +1,6 @@
 //! HotStuff's payload with the mempool (`HotStuffConfig::mempool`): client transactions go to
-//! the replica's own `Mempool`, a leader proposes its own ready batch digests, and a replica
+//! the replica's own `Mempool`, a leader proposes the ready batch digests it holds (its own
+//! and others'), and a replica
 //! stores (so votes for, and may commit) a block only once it holds every batch the block
 //! names, asking the sender for the missing ones first and everyone on a view timeout. A
 //! leader naming a batch nobody has stalls only its own view: no one stores its block, and the
@@ -43,10 +44,21 @@ impl HotStuff {
         self.apply(ctx, actions);
     }
 
-    /// After a crash the batch delay's timer is gone: arm it again for a batch under way.
+    pub(super) fn on_batch_resend(&mut self, ctx: &mut Ctx<'_, Self>) {
+        let actions = self.pool().on_resend(ctx.now());
+        self.apply(ctx, actions);
+    }
+
+    /// After a crash the mempool's timers are gone: arm the batch delay again for a batch under
+    /// way, and the resend timer for own batches short of their quorum.
     pub(super) fn rearm_batch_delay(&mut self, ctx: &mut Ctx<'_, Self>) {
-        if let Some(delay) = self.mempool.as_ref().and_then(Mempool::delay_if_building) {
+        let Some(pool) = &self.mempool else { return };
+        let (delay, resend) = (pool.delay_if_building(), pool.resend_if_short());
+        if let Some(delay) = delay {
             ctx.set_timer(HsTimer::BatchDelay(self.side()), delay);
+        }
+        if let Some(resend) = resend {
+            ctx.set_timer(HsTimer::BatchResend(self.side()), resend);
         }
     }
 
@@ -68,6 +80,7 @@ impl HotStuff {
                 Action::Send(to, msg) => self.send(ctx, to, HsMsg::Mempool(msg)),
                 Action::ArmDelay(delay) => ctx.set_timer(HsTimer::BatchDelay(self.side()), delay),
                 Action::DisarmDelay => ctx.cancel_timer(HsTimer::BatchDelay(self.side())),
+                Action::ArmResend(after) => ctx.set_timer(HsTimer::BatchResend(self.side()), after),
                 Action::Stored(digest) => self.wake(ctx, Awaited::Batch(digest)),
             }
         }
@@ -103,7 +116,7 @@ impl HotStuff {
         self.apply(ctx, actions);
     }
 
-    /// Own ready digests not already named by the uncommitted branch the proposal extends.
+    /// Ready digests (own and others') not already named by the uncommitted branch the proposal extends.
     pub(super) fn take_digests(&self, parent: &Block) -> Vec<BatchDigest> {
         let exec_height = self.committed_height();
         let mut in_branch = BTreeSet::new();

@@ -132,6 +132,7 @@ fn read_section(c: &mut Ctx<'_>, top: &reader::Section<'_>, at: &Reading) -> Opt
         ok
     });
     let payload = read_payload(c, &sec, variant.as_ref().map(|v| v.v), at);
+    let leader = leader.filter(|l| stable_leader_reaches_all(c, l, payload.map(|p| p.0), at));
     Some(HotStuff {
         payload: payload?.0,
         mempool_batch_bytes: payload?.1,
@@ -146,6 +147,28 @@ fn read_section(c: &mut Ctx<'_>, top: &reader::Section<'_>, at: &Reading) -> Opt
         leader: leader?.v,
         leader_order: order?,
     })
+}
+
+/// A stable leader proposes what it holds: with the payload in the proposal that is only the
+/// transactions clients sent it, so every other client's would wait forever. Refused unless
+/// clients send to every replica or the mempool hands every replica's batches to the leader.
+fn stable_leader_reaches_all(
+    c: &mut Ctx<'_>,
+    leader: &reader::Val<LeaderPolicy>,
+    payload: Option<Payload>,
+    at: &Reading,
+) -> bool {
+    let stranded =
+        leader.v == LeaderPolicy::Stable && payload == Some(Payload::InProposal) && at.send_to_all == Some(false);
+    if stranded && at.runs {
+        let help = "set [clients] send_to = \"all\", or [hotstuff] payload = \"mempool\", or another leader policy";
+        c.fail(
+            leader,
+            "leader = \"stable\" with the payload in the proposal orders only the transactions clients send to the leader",
+            Some(help.to_string()),
+        );
+    }
+    !(stranded && at.runs)
 }
 
 /// `leader_order = [2, 0, 3, 1]`: each replica id once (n of them, when n is known); empty when
@@ -285,15 +308,19 @@ impl Boundary for Module {
     }
 
     /// A leader policy, and the mempool with probability 1/2 where the variant allows it (its
-    /// batch delay cut to 10-50 ms, so that batches seal within a short run).
-    fn swarm(h: &mut HotStuff, rng: &mut sim_core::SimRng) -> Vec<String> {
+    /// batch delay 50-100 ms: shorter delays with clients sending to every replica seal more batches than blocks of 16 digests can order at a few thousand tx/s, an overload the liveness bound cannot tell from a stall).
+    fn swarm(h: &mut HotStuff, rng: &mut sim_core::SimRng, send_to_all: bool) -> Vec<String> {
         h.leader = LEADERS[rng.below(LEADERS.len() as u64) as usize];
-        let mut drawn = vec![format!("leader {}", fields::leader.name_of(LEADERS, h.leader))];
+        let mut drawn = Vec::new();
         if h.variant != CommitRule::Basic && rng.below(2) == 1 {
             h.payload = Payload::Mempool;
-            h.mempool_max_batch_delay_ms = (10 + 10 * rng.below(5)) as f64;
+            h.mempool_max_batch_delay_ms = (50 + 10 * rng.below(6)) as f64;
             drawn.push(format!("payload mempool {} ms", h.mempool_max_batch_delay_ms));
         }
+        if h.leader == LeaderPolicy::Stable && h.payload == Payload::InProposal && !send_to_all {
+            h.leader = LeaderPolicy::Reputation; // stable would strand other replicas' clients
+        }
+        drawn.insert(0, format!("leader {}", fields::leader.name_of(LEADERS, h.leader)));
         drawn
     }
 

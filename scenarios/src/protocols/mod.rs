@@ -91,8 +91,9 @@ pub trait Boundary {
     /// shrink`): what would no longer be valid is cut.
     fn fit(_sec: &mut Self::Section, _n: u32, _duration_s: f64) {}
     /// Draws its own settings for a swarm seed (`[explore] settings = true`) from `rng`, each
-    /// valid with the rest of the section; one phrase per setting drawn (none by default).
-    fn swarm(_sec: &mut Self::Section, _rng: &mut sim_core::SimRng) -> Vec<String> {
+    /// valid with the rest of the section and the scenario (`send_to_all`: clients send each
+    /// transaction to every replica); one phrase per setting drawn (none by default).
+    fn swarm(_sec: &mut Self::Section, _rng: &mut sim_core::SimRng, _send_to_all: bool) -> Vec<String> {
         Vec::new()
     }
     /// Its section's keys as TOML, so that the text reads back into `sec` (`write`).
@@ -184,6 +185,9 @@ pub struct Reading {
     pub n_f: Option<(u32, u32)>,
     pub duration_s: Option<f64>,
     pub tx_size_bytes: Option<u32>,
+    /// Whether clients send each transaction to every replica (`clients.send_to = "all"`),
+    /// when `[clients]` is valid.
+    pub send_to_all: Option<bool>,
 }
 
 /// What every protocol's run gets from the generic runner.
@@ -283,8 +287,8 @@ macro_rules! registry {
             }
 
             /// Its own settings drawn for a swarm seed, one phrase each (`Boundary::swarm`).
-            pub fn swarm(&mut self, rng: &mut sim_core::SimRng) -> Vec<String> {
-                match self { $($(#[$attr])* ProtocolSection::$kind(s) => <$module::Module as Boundary>::swarm(s, rng),)+ }
+            pub fn swarm(&mut self, rng: &mut sim_core::SimRng, send_to_all: bool) -> Vec<String> {
+                match self { $($(#[$attr])* ProtocolSection::$kind(s) => <$module::Module as Boundary>::swarm(s, rng, send_to_all),)+ }
             }
 
             /// Its keys as TOML, in the order files give them (`write`).
