@@ -67,11 +67,19 @@ pub struct Pool {
 }
 
 impl Pool {
-    /// Keeps `batch` unless it is known or holds nothing new; true if it was kept.
-    pub fn offer(&mut self, batch: &Rc<TxBatch>) -> bool {
-        if self.batches.contains_key(&batch.key) || batch.txs.iter().all(|t| self.chained.contains(t.id)) {
+    /// Keeps `batch` in user `me`'s pool unless it is known or holds nothing new; true if it
+    /// was kept. A copy heard again is refused by the batch's holder bit, with no lookup: a
+    /// batch once kept and since pruned has every transaction in the chain, which only grows,
+    /// so it would be refused anyway. The lookup stays for a batch never held here (another
+    /// batch under the same key).
+    pub fn offer(&mut self, me: u32, batch: &Rc<TxBatch>) -> bool {
+        if batch.held_by(me)
+            || self.batches.contains_key(&batch.key)
+            || batch.txs.iter().all(|t| self.chained.contains(t.id))
+        {
             return false;
         }
+        assert!(batch.hold(me), "checked");
         self.batches.insert(batch.key, Rc::clone(batch));
         true
     }
@@ -125,6 +133,28 @@ mod tests {
         }
         assert_eq!((w.floor, w.len()), (192, 200), "full words fold into the floor");
         assert!(w.contains(TxId(150)) && w.contains(TxId(199)) && !w.contains(TxId(200)));
+    }
+
+    fn tx(id: u64) -> Tx {
+        let (from, to) = (sim_core::AccountId(0), sim_core::AccountId(1));
+        Tx { id: TxId(id), client: sim_core::NodeId(9), from, to, amount: 1, nonce: id + 1, size_bytes: 100 }
+    }
+
+    #[test]
+    fn a_pool_keeps_a_batch_once_and_each_user_its_own() {
+        let batch = Rc::new(TxBatch::new(3, vec![tx(10), tx(11)], 130));
+        let (mut mine, mut theirs) = (Pool::default(), Pool::default());
+        assert!(mine.offer(7, &batch) && !mine.offer(7, &batch), "a copy heard again is refused");
+        assert!(theirs.offer(129, &batch), "another user's bit is its own");
+        let same_key = Rc::new(TxBatch::new(3, vec![tx(10), tx(12)], 130));
+        assert!(!mine.offer(7, &same_key), "another batch under a key held is refused");
+        mine.chained.insert(TxId(10));
+        mine.chained.insert(TxId(11));
+        mine.prune();
+        assert_eq!(mine.batches(), 0);
+        assert!(!mine.offer(7, &batch), "pruned: every transaction is in the chain");
+        assert!(mine.offer(7, &same_key), "its key is free again and it holds a new transaction");
+        assert_eq!(mine.take(1000), vec![tx(12)]);
     }
 
     #[test]
