@@ -3,7 +3,7 @@
 //! transaction ids (everything below `floor`, plus a bitmap above it), so that neither grows
 //! with the length of the run.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 use sim_core::{Tx, TxId};
@@ -61,7 +61,10 @@ impl TxWindow {
 
 #[derive(Debug, Default)]
 pub struct Pool {
-    batches: BTreeMap<(u64, u32), Rc<TxBatch>>,
+    /// Sorted by key, which grows roughly with time: a batch mostly lands at the end. A
+    /// sorted array, not a map, because a user holds thousands of batches between rounds
+    /// under bandwidth caps, and a map's nodes cost twice the bytes per batch.
+    batches: Vec<((u64, u32), Rc<TxBatch>)>,
     /// In the chain (decided), or handed out in a block this user proposed.
     pub chained: TxWindow,
 }
@@ -73,14 +76,12 @@ impl Pool {
     /// so it would be refused anyway. The lookup stays for a batch never held here (another
     /// batch under the same key).
     pub fn offer(&mut self, me: u32, batch: &Rc<TxBatch>) -> bool {
-        if batch.held_by(me)
-            || self.batches.contains_key(&batch.key)
-            || batch.txs.iter().all(|t| self.chained.contains(t.id))
-        {
+        if batch.held_by(me) || batch.txs.iter().all(|t| self.chained.contains(t.id)) {
             return false;
         }
+        let Err(at) = self.batches.binary_search_by_key(&batch.key, |(key, _)| *key) else { return false };
         assert!(batch.hold(me), "checked");
-        self.batches.insert(batch.key, Rc::clone(batch));
+        self.batches.insert(at, (batch.key, Rc::clone(batch)));
         true
     }
 
@@ -93,7 +94,7 @@ impl Pool {
         let mut out = Vec::new();
         let mut bytes = 0u32;
         let mut picked = TxWindow::default();
-        for batch in self.batches.values() {
+        for (_, batch) in &self.batches {
             for tx in &batch.txs {
                 if self.chained.contains(tx.id) || picked.contains(tx.id) {
                     continue;
@@ -109,10 +110,14 @@ impl Pool {
         out
     }
 
-    /// Drops batches whose transactions are all in the chain.
+    /// Drops batches whose transactions are all in the chain, and the room of a pool that
+    /// emptied out.
     pub fn prune(&mut self) {
         let chained = &self.chained;
-        self.batches.retain(|_, b| b.txs.iter().any(|t| !chained.contains(t.id)));
+        self.batches.retain(|(_, b)| b.txs.iter().any(|t| !chained.contains(t.id)));
+        if self.batches.len() < self.batches.capacity() / 4 {
+            self.batches.shrink_to(self.batches.len() * 2);
+        }
     }
 }
 
