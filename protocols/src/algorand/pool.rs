@@ -79,7 +79,13 @@ impl Pool {
         if batch.held_by(me) || batch.txs.iter().all(|t| self.chained.contains(t.id)) {
             return false;
         }
-        let Err(at) = self.batches.binary_search_by_key(&batch.key, |(key, _)| *key) else { return false };
+        let at = match self.batches.last() {
+            Some((last, _)) if *last >= batch.key => {
+                let Err(at) = self.batches.binary_search_by_key(&batch.key, |(key, _)| *key) else { return false };
+                at
+            }
+            _ => self.batches.len(), // the usual case: the newest key
+        };
         assert!(batch.hold(me), "checked");
         self.batches.insert(at, (batch.key, Rc::clone(batch)));
         true
