@@ -79,16 +79,27 @@ impl Pool {
         if batch.held_by(me) || batch.txs.iter().all(|t| self.chained.contains(t.id)) {
             return false;
         }
-        let at = match self.batches.last() {
-            Some((last, _)) if *last >= batch.key => {
-                let Err(at) = self.batches.binary_search_by_key(&batch.key, |(key, _)| *key) else { return false };
-                at
-            }
-            _ => self.batches.len(), // the usual case: the newest key
-        };
+        let Err(at) = self.search(batch.key) else { return false };
         assert!(batch.hold(me), "checked");
         self.batches.insert(at, (batch.key, Rc::clone(batch)));
         true
+    }
+
+    /// Where `key` is (`Ok`) or goes (`Err`), as `binary_search` answers, looking from the end
+    /// in doubling steps first: a new batch's key is mostly among the newest, whose entries
+    /// are in the cache, where a search from the middle misses it on every probe.
+    fn search(&self, key: (u64, u32)) -> Result<usize, usize> {
+        let n = self.batches.len();
+        let mut step = 1;
+        while step <= n && self.batches[n - step].0 > key {
+            step *= 2;
+        }
+        // Every entry from `hi` on is above `key`; `lo` is 0 or an entry not above it.
+        let (lo, hi) = (n.saturating_sub(step), n - step / 2);
+        match self.batches[lo..hi].binary_search_by_key(&key, |(k, _)| *k) {
+            Ok(i) => Ok(lo + i),
+            Err(i) => Err(lo + i),
+        }
     }
 
     pub fn batches(&self) -> usize {
@@ -166,6 +177,21 @@ mod tests {
         assert!(!mine.offer(7, &batch), "pruned: every transaction is in the chain");
         assert!(mine.offer(7, &same_key), "its key is free again and it holds a new transaction");
         assert_eq!(mine.take(1000), vec![tx(12)]);
+    }
+
+    #[test]
+    fn the_search_from_the_end_answers_as_a_binary_search() {
+        let mut pool = Pool::default();
+        let keys: Vec<(u64, u32)> = (0..300u64).map(|i| (i * 3 / 2, (i % 3) as u32)).collect();
+        for (i, &key) in keys.iter().enumerate() {
+            pool.batches.push((key, Rc::new(TxBatch::new(key.1, vec![tx(i as u64)], 3))));
+        }
+        for probe in (0..460u64).flat_map(|id| (0..4).map(move |o| (id, o))) {
+            for len in [0, 1, 2, 7, 64, 300] {
+                let shorter = Pool { batches: pool.batches[..len].to_vec(), chained: TxWindow::default() };
+                assert_eq!(shorter.search(probe), keys[..len].binary_search(&probe), "{probe:?} in {len}");
+            }
+        }
     }
 
     #[test]
