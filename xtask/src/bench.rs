@@ -543,6 +543,23 @@ const SCENARIO_CASES: &[ScenarioCase] = &[
             "drain_s=40",
         ],
     },
+    ScenarioCase {
+        name: "algorand-1k-sosp-capped",
+        what: "the SOSP 2017 setup of the validation page: 1,000 users, random peers, 20 Mbit/s up and down, \
+               400 tx/s, 20 s + 20 s drain",
+        file: "scenarios/examples/algorand.toml",
+        sets: &[
+            "replicas.n=1000",
+            "algorand.preset=\"sosp2017\"",
+            "algorand.topology=\"peers\"",
+            "replicas.uplink_mbps=20",
+            "replicas.downlink_mbps=20",
+            "workload.rate_tps=400",
+            "duration_s=20",
+            "warmup_s=10",
+            "drain_s=20",
+        ],
+    },
 ];
 
 /// The markdown rows an exploration case prints, if `name` is one.

@@ -80,6 +80,10 @@
 //! lowers every threshold to 3/10 of its committee, so that each half of the stake reaches it
 //! alone.
 //!
+//! Invariant of the pool (`pool.rs`): a transaction batch's holder bit for a user is set iff
+//! that user once kept the batch; it is never cleared, because a batch pruned from a pool has
+//! every transaction in the chain, which only grows, so the pool refuses it again either way.
+//!
 //! The references' latencies: a block carries the time its proposer made it (measurement only,
 //! not in its id or size), and a user committing a round reports it (the prototype's
 //! proposal-to-commit latency). There is no latency at the proposer (Bamboo's): the pool keeps

@@ -3,7 +3,7 @@
 //! transaction ids (everything below `floor`, plus a bitmap above it), so that neither grows
 //! with the length of the run.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 use sim_core::{Tx, TxId};
@@ -61,19 +61,45 @@ impl TxWindow {
 
 #[derive(Debug, Default)]
 pub struct Pool {
-    batches: BTreeMap<(u64, u32), Rc<TxBatch>>,
+    /// Sorted by key, which grows roughly with time: a batch mostly lands at the end. A
+    /// sorted array, not a map, because a user holds thousands of batches between rounds
+    /// under bandwidth caps, and a map's nodes cost twice the bytes per batch.
+    batches: Vec<((u64, u32), Rc<TxBatch>)>,
     /// In the chain (decided), or handed out in a block this user proposed.
     pub chained: TxWindow,
 }
 
 impl Pool {
-    /// Keeps `batch` unless it is known or holds nothing new; true if it was kept.
-    pub fn offer(&mut self, batch: &Rc<TxBatch>) -> bool {
-        if self.batches.contains_key(&batch.key) || batch.txs.iter().all(|t| self.chained.contains(t.id)) {
+    /// Keeps `batch` in user `me`'s pool unless it is known or holds nothing new; true if it
+    /// was kept. A copy heard again is refused by the batch's holder bit, with no lookup: a
+    /// batch once kept and since pruned has every transaction in the chain, which only grows,
+    /// so it would be refused anyway. The lookup stays for a batch never held here (another
+    /// batch under the same key).
+    pub fn offer(&mut self, me: u32, batch: &Rc<TxBatch>) -> bool {
+        if batch.held_by(me) || batch.txs.iter().all(|t| self.chained.contains(t.id)) {
             return false;
         }
-        self.batches.insert(batch.key, Rc::clone(batch));
+        let Err(at) = self.search(batch.key) else { return false };
+        assert!(batch.hold(me), "checked");
+        self.batches.insert(at, (batch.key, Rc::clone(batch)));
         true
+    }
+
+    /// Where `key` is (`Ok`) or goes (`Err`), as `binary_search` answers, looking from the end
+    /// in doubling steps first: a new batch's key is mostly among the newest, whose entries
+    /// are in the cache, where a search from the middle misses it on every probe.
+    fn search(&self, key: (u64, u32)) -> Result<usize, usize> {
+        let n = self.batches.len();
+        let mut step = 1;
+        while step <= n && self.batches[n - step].0 > key {
+            step *= 2;
+        }
+        // Every entry from `hi` on is above `key`; `lo` is 0 or an entry not above it.
+        let (lo, hi) = (n.saturating_sub(step), n - step / 2);
+        match self.batches[lo..hi].binary_search_by_key(&key, |(k, _)| *k) {
+            Ok(i) => Ok(lo + i),
+            Err(i) => Err(lo + i),
+        }
     }
 
     pub fn batches(&self) -> usize {
@@ -85,7 +111,7 @@ impl Pool {
         let mut out = Vec::new();
         let mut bytes = 0u32;
         let mut picked = TxWindow::default();
-        for batch in self.batches.values() {
+        for (_, batch) in &self.batches {
             for tx in &batch.txs {
                 if self.chained.contains(tx.id) || picked.contains(tx.id) {
                     continue;
@@ -101,10 +127,14 @@ impl Pool {
         out
     }
 
-    /// Drops batches whose transactions are all in the chain.
+    /// Drops batches whose transactions are all in the chain, and the room of a pool that
+    /// emptied out.
     pub fn prune(&mut self) {
         let chained = &self.chained;
-        self.batches.retain(|_, b| b.txs.iter().any(|t| !chained.contains(t.id)));
+        self.batches.retain(|(_, b)| b.txs.iter().any(|t| !chained.contains(t.id)));
+        if self.batches.len() < self.batches.capacity() / 4 {
+            self.batches.shrink_to(self.batches.len() * 2);
+        }
     }
 }
 
@@ -125,6 +155,43 @@ mod tests {
         }
         assert_eq!((w.floor, w.len()), (192, 200), "full words fold into the floor");
         assert!(w.contains(TxId(150)) && w.contains(TxId(199)) && !w.contains(TxId(200)));
+    }
+
+    fn tx(id: u64) -> Tx {
+        let (from, to) = (sim_core::AccountId(0), sim_core::AccountId(1));
+        Tx { id: TxId(id), client: sim_core::NodeId(9), from, to, amount: 1, nonce: id + 1, size_bytes: 100 }
+    }
+
+    #[test]
+    fn a_pool_keeps_a_batch_once_and_each_user_its_own() {
+        let batch = Rc::new(TxBatch::new(3, vec![tx(10), tx(11)], 130));
+        let (mut mine, mut theirs) = (Pool::default(), Pool::default());
+        assert!(mine.offer(7, &batch) && !mine.offer(7, &batch), "a copy heard again is refused");
+        assert!(theirs.offer(129, &batch), "another user's bit is its own");
+        let same_key = Rc::new(TxBatch::new(3, vec![tx(10), tx(12)], 130));
+        assert!(!mine.offer(7, &same_key), "another batch under a key held is refused");
+        mine.chained.insert(TxId(10));
+        mine.chained.insert(TxId(11));
+        mine.prune();
+        assert_eq!(mine.batches(), 0);
+        assert!(!mine.offer(7, &batch), "pruned: every transaction is in the chain");
+        assert!(mine.offer(7, &same_key), "its key is free again and it holds a new transaction");
+        assert_eq!(mine.take(1000), vec![tx(12)]);
+    }
+
+    #[test]
+    fn the_search_from_the_end_answers_as_a_binary_search() {
+        let mut pool = Pool::default();
+        let keys: Vec<(u64, u32)> = (0..300u64).map(|i| (i * 3 / 2, (i % 3) as u32)).collect();
+        for (i, &key) in keys.iter().enumerate() {
+            pool.batches.push((key, Rc::new(TxBatch::new(key.1, vec![tx(i as u64)], 3))));
+        }
+        for probe in (0..460u64).flat_map(|id| (0..4).map(move |o| (id, o))) {
+            for len in [0, 1, 2, 7, 64, 300] {
+                let shorter = Pool { batches: pool.batches[..len].to_vec(), chained: TxWindow::default() };
+                assert_eq!(shorter.search(probe), keys[..len].binary_search(&probe), "{probe:?} in {len}");
+            }
+        }
     }
 
     #[test]

@@ -984,7 +984,7 @@ impl Algorand {
     // -----------------------------------------------------------------------------------------
 
     fn on_txs(&mut self, ctx: &mut Ctx<'_, Self>, batch: Rc<TxBatch>, from: u32) {
-        if !self.pool.offer(&batch) {
+        if !self.pool.offer(self.me, &batch) {
             return;
         }
         let per_tx = ctx.crypto_costs().verify_client;
@@ -1019,8 +1019,8 @@ impl Algorand {
         self.flush_armed = false;
         if !self.own_txs.is_empty() {
             let txs = std::mem::take(&mut self.own_txs);
-            let batch = Rc::new(TxBatch { key: (txs[0].id.0, self.me), txs });
-            self.pool.offer(&batch);
+            let batch = Rc::new(TxBatch::new(self.me, txs, self.world.n_users()));
+            self.pool.offer(self.me, &batch);
             self.out.push((Item::Txs(batch), self.me));
         }
         let out = std::mem::take(&mut self.out);

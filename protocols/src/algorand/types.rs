@@ -1,6 +1,7 @@
 //! Algorand's messages: everything travels in gossip batches (one message per link and flush)
 //! whose items are shared by pointer, plus block fetches and catch-up with its certificate.
 
+use std::cell::Cell;
 use std::fmt::Write;
 use std::rc::Rc;
 
@@ -150,6 +151,50 @@ pub struct TxBatch {
     /// (first transaction id, origin user): unique per batch.
     pub key: (u64, u32),
     pub txs: Vec<Tx>,
+    /// The users that took it into their pool (`Pool::offer`), one bit each: a user reads and
+    /// sets only its own bit, so a copy heard again from another neighbour is refused without
+    /// a lookup in its pool (at 1,000 users, a few cache misses per batch and link).
+    holders: HolderBits,
+}
+
+impl TxBatch {
+    /// A batch of `txs` from `origin`, held by no one yet, in a world of `n_users`.
+    pub fn new(origin: u32, txs: Vec<Tx>, n_users: u32) -> TxBatch {
+        assert!(!txs.is_empty(), "a batch holds transactions");
+        TxBatch { key: (txs[0].id.0, origin), txs, holders: HolderBits::new(n_users) }
+    }
+
+    /// Whether `user` took it into its pool.
+    pub fn held_by(&self, user: u32) -> bool {
+        self.holders.contains(user)
+    }
+
+    /// Marks it taken into `user`'s pool; false if it was already.
+    pub fn hold(&self, user: u32) -> bool {
+        self.holders.insert(user)
+    }
+}
+
+/// A fixed set of users whose members are added through a shared reference: each user only
+/// ever touches its own bit, and a run is one thread, so the order of changes is the event order.
+#[derive(Debug)]
+struct HolderBits(Box<[Cell<u64>]>);
+
+impl HolderBits {
+    fn new(n_users: u32) -> HolderBits {
+        HolderBits((0..(n_users as usize).div_ceil(64)).map(|_| Cell::new(0)).collect())
+    }
+
+    fn contains(&self, user: u32) -> bool {
+        self.0[user as usize / 64].get() & (1 << (user % 64)) != 0
+    }
+
+    fn insert(&self, user: u32) -> bool {
+        let (word, mask) = (&self.0[user as usize / 64], 1u64 << (user % 64));
+        let had = word.get() & mask != 0;
+        word.set(word.get() | mask);
+        !had
+    }
 }
 
 /// One thing gossiped.
@@ -430,7 +475,7 @@ mod tests {
         let proposer = (0..100).find_map(|u| Seat::draw(&world, u, 9, 42, Role::PROPOSE, 20)).expect("a proposer");
         let txs: Rc<[Tx]> = Rc::from((0..30).map(tx).collect::<Vec<_>>());
         let block = Rc::new(Block::new(9, 5, proposer.credential(), txs, 100, 0));
-        let txs = Rc::new(TxBatch { key: (1, 2), txs: (0..40).map(tx).collect() });
+        let txs = Rc::new(TxBatch::new(2, (1..41).map(tx).collect(), 100));
         let items = vec![Item::vote(Vote::sign(&seat, 5, value)), Item::Block(Rc::clone(&block)), Item::Txs(txs)];
         let gossip = Msg::Gossip(Rc::new(Batch::new(items, 80, 200)));
         let expected = format!(
