@@ -36,7 +36,7 @@ cores = 1
 /// its queue grows with the load well before saturation (about 3,800 tx/s of small and 2,200
 /// of 4 KiB transactions), which shows the base and per-KiB costs apart from the signature
 /// costs (which every consensus message pays alongside a base cost).
-const TRUTH: Costs = Costs { base_us: 200.0, per_kib_us: 50.0, crypto_scale: 1.5 };
+const TRUTH: Costs = Costs { base_us: 200.0, per_kib_us: 50.0, per_tx_us: 0.0, crypto_scale: 1.5 };
 
 /// The settings of the points: loads below and above saturation, small and large transactions.
 const SETTINGS: [[&str; 2]; 4] = [
@@ -56,7 +56,7 @@ fn setup(dir: &Path) -> (std::path::PathBuf, Vec<Point>, Vec<scenarios::model::S
             line: i as u64 + 2,
             sets: s.iter().map(|x| x.to_string()).collect(),
             throughput_tps: 1.0,
-            latency_ms: 1.0,
+            latency_ms: Some(1.0),
         })
         .collect();
     let scenarios: Vec<_> =
@@ -64,7 +64,7 @@ fn setup(dir: &Path) -> (std::path::PathBuf, Vec<Point>, Vec<scenarios::model::S
     let profile = scenarios[0].cpu.profile.clone();
     for (p, s) in points.iter_mut().zip(&scenarios) {
         let m = fit::simulate(s, &TRUTH, &profile, metric::E2E_MEAN_MS);
-        (p.throughput_tps, p.latency_ms) = (m.throughput_tps, m.latency_ms);
+        (p.throughput_tps, p.latency_ms) = (m.throughput_tps, Some(m.latency_ms));
     }
     (base, points, scenarios)
 }
@@ -78,13 +78,14 @@ fn fitting_points_the_simulator_made_reproduces_them() {
     let dir = TempDir::new("fit-recover");
     let (_, points, scenarios) = setup(&dir);
     let profile = scenarios[0].cpu.profile.clone();
-    let start = Costs { base_us: 5.0, per_kib_us: 2.0, crypto_scale: 1.0 };
+    let start = Costs { base_us: 5.0, per_kib_us: 2.0, per_tx_us: 0.0, crypto_scale: 1.0 };
     let at_start: Vec<_> = scenarios.iter().map(|s| fit::simulate(s, &start, &profile, metric::E2E_MEAN_MS)).collect();
     assert!(fit::objective(&points, &at_start) > 0.1, "the start already fits: the test would prove nothing");
     let fitted = fit::fit(&scenarios, &points, start, &profile, (800, metric::E2E_MEAN_MS));
     let table = fit::table(&points, &fitted);
     for (p, s) in points.iter().zip(&fitted.simulated) {
-        let (et, el) = (fit::relative(s.throughput_tps, p.throughput_tps), fit::relative(s.latency_ms, p.latency_ms));
+        let (et, el) =
+            (fit::relative(s.throughput_tps, p.throughput_tps), fit::relative(s.latency_ms, p.latency_ms.unwrap()));
         assert!(et.abs() < 0.05 && el.abs() < 0.05, "line {}\n{table}", p.line);
     }
     assert!(fitted.error < 0.01 && fitted.runs <= 800, "{table}");
@@ -163,4 +164,21 @@ fn the_latency_compared_is_a_registry_metric_in_ms() {
     assert!(err.contains("latency: proposer_mean_ms"), "{err}");
     let text = std::fs::read_to_string(dir.join("p.toml")).unwrap();
     assert!(text.contains("# latency compared: proposer_mean_ms"), "{text}");
+}
+
+/// A row may leave `latency_ms` empty (a maximum throughput, whose latency is the measuring
+/// clients' queue): only its throughput counts in the error; a `hotstuff.batch_size` column
+/// varies the block per row.
+#[test]
+fn an_empty_latency_compares_throughput_alone() {
+    let dir = TempDir::new("fit-no-latency");
+    let csv = "workload.rate_tps,hotstuff.batch_size,throughput_tps,latency_ms\n500,100,400,\n600,400,600,20\n";
+    std::fs::write(dir.join("points.csv"), csv).unwrap();
+    let points = fit::read_points(&dir.join("points.csv")).expect("an empty latency is allowed");
+    assert_eq!(points[0].latency_ms, None);
+    assert_eq!(points[0].sets, ["workload.rate_tps=500", "hotstuff.batch_size=100"]);
+    assert_eq!(points[1].latency_ms, Some(20.0));
+    let far_off = fit::Measured { throughput_tps: 500.0, latency_ms: 1000.0 };
+    let exact = fit::Measured { throughput_tps: 600.0, latency_ms: 20.0 };
+    assert_eq!(fit::objective(&points, &[far_off, exact]), 0.0625, "(500 - 400) / 400, squared; no latency term");
 }
