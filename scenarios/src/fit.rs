@@ -21,6 +21,15 @@
 //! (Hooke-Jeeves) on the logarithms of the three costs: each step tried up and down, the
 //! pass's move repeated, the step halved (in log) when none helps, stopped at a step under
 //! 0.5% or at the run budget. Every evaluation is a normal run of each point through `run::run`.
+//!
+//! One minimum does not say the costs are pinned: on few points a lower base cost with a
+//! higher signature scale can fit as well. `identify` probes each cost after the fit: moved
+//! by x1.2 to x10 each way (the whole ladder, since the surface is ragged near saturation),
+//! the others re-fitted by a short pattern search, and reports the range of values whose
+//! total error stays within the best fit's plus 5% RMS per value, and whether the points
+//! identify the cost (the error leaves the tolerance within a factor 2 either way). The
+//! re-fit is local and bounded, so a range is a lower bound on what fits; a cost the probe
+//! could not move far enough within `--max-runs` is never called identified.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -293,6 +302,178 @@ fn try_costs(
     better
 }
 
+/// The error a probe may add to the best fit's and still fit equally: every point's throughput
+/// and latency 5% further off, in root mean square.
+const PROBE_RMS: f64 = 0.05;
+/// The probe's steps away from a fitted cost, each way (a factor, then its inverse).
+const PROBE_LADDER: [f64; 5] = [1.2, 1.5, 2.0, 4.0, 10.0];
+/// A cost is identified when the probe leaves the tolerance within this factor each way.
+const IDENTIFIED_WITHIN: f64 = 2.0;
+/// Evaluations a probe step spends re-fitting the other costs, at most.
+const REFIT_EVALS: usize = 12;
+/// The costs' names, and the points that would tell each apart from the others.
+const COST_NAMES: [&str; 4] = ["base_us", "per_kib_us", "signature_scale", "per_tx_us"];
+const COST_HINTS: [&str; 4] = [
+    "add points that vary the load (workload.rate_tps) below and near saturation",
+    "add points that vary payload size (workload.tx_size_bytes)",
+    "add points that vary n (replicas.n) or the batch size",
+    "add maxima at several batch sizes (hotstuff.batch_size)",
+];
+
+/// How far one fitted cost can move, the others re-fitted, with the error within tolerance.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Spread {
+    pub name: &'static str,
+    pub best: f64,
+    /// The lowest and highest values probed that fit within tolerance (the best included).
+    pub lo: f64,
+    pub hi: f64,
+    /// The nearest values probed below and above that do not; None where the probe reached
+    /// its last step, or its budget, first.
+    pub lo_out: Option<f64>,
+    pub hi_out: Option<f64>,
+}
+
+impl Spread {
+    /// Whether these points pin the cost: the error leaves the tolerance within
+    /// `IDENTIFIED_WITHIN` of the best either way.
+    pub fn identified(&self) -> bool {
+        self.lo_out.is_some_and(|v| v >= self.best / IDENTIFIED_WITHIN)
+            && self.hi_out.is_some_and(|v| v <= self.best * IDENTIFIED_WITHIN)
+    }
+
+    /// `per_kib_us: 20-650 fit equally; add points that vary payload size`, or the range and
+    /// the values that do not fit.
+    pub fn line(&self, hint: &str) -> String {
+        let range = format!("{}: {}-{}", self.name, sig(self.lo), sig(self.hi));
+        if self.identified() {
+            let (lo, hi) = (self.lo_out.map_or_else(String::new, sig), self.hi_out.map_or_else(String::new, sig));
+            return format!("{range} fit within tolerance (identified: {lo} and {hi} do not)");
+        }
+        let open =
+            |out: Option<f64>, word: &str| if out.is_none() { format!(", {word} probed") } else { String::new() };
+        let ends = format!("{}{}", open(self.lo_out, "lowest"), open(self.hi_out, "highest"));
+        format!("{range} fit equally{ends}; not identified by these points: {hint}")
+    }
+}
+
+/// The probe of every fitted cost.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Identification {
+    /// The largest total error that fits equally: the best fit's plus the tolerance.
+    pub threshold: f64,
+    pub spreads: Vec<Spread>,
+    pub runs: usize,
+}
+
+impl Identification {
+    /// One line per cost, after a line saying what was probed.
+    pub fn lines(&self) -> Vec<String> {
+        let mut out = vec![format!(
+            "identifiability: each cost moved by x1.2 to x10 each way, the others re-fitted; fits equally while the total error stays <= {:.6} (the best's plus {}% RMS per value; {} runs)",
+            self.threshold,
+            100.0 * PROBE_RMS,
+            self.runs
+        )];
+        out.extend(self.spreads.iter().zip(COST_HINTS).map(|(s, hint)| s.line(hint)));
+        out
+    }
+}
+
+/// Three significant digits, no exponent.
+fn sig(v: f64) -> String {
+    let digits = (2 - v.abs().max(1e-9).log10().floor() as i32).max(0) as usize;
+    format!("{v:.digits$}")
+}
+
+/// Probes each cost of `fit` away from its best, up then down the ladder, re-fitting the
+/// others at each step, until the error leaves the tolerance; at most `max_runs` runs.
+pub fn identify(
+    scenarios: &[Scenario],
+    points: &[Point],
+    fit: &Fit,
+    profile: &CostProfile,
+    max_runs: usize,
+) -> Identification {
+    let eval =
+        |c: &Costs| -> Vec<Measured> { scenarios.iter().map(|s| simulate(s, c, profile, fit.latency)).collect() };
+    let threshold = fit.error + 2.0 * points.len() as f64 * PROBE_RMS * PROBE_RMS;
+    let dims = if fit.costs.per_tx_us > 0.0 { 4 } else { 3 };
+    let mut probe = Probe { eval: &eval, points, threshold, runs: 0, max_runs, dims };
+    let spreads = (0..dims)
+        .map(|i| {
+            let best = fit.costs.get(i);
+            let (hi, hi_out) = probe.walk(fit.costs, i, 1.0);
+            let (lo, lo_out) = probe.walk(fit.costs, i, -1.0);
+            Spread { name: COST_NAMES[i], best, lo, hi, lo_out, hi_out }
+        })
+        .collect();
+    Identification { threshold, spreads, runs: probe.runs }
+}
+
+/// The state of an identifiability probe.
+struct Probe<'a> {
+    eval: &'a dyn Fn(&Costs) -> Vec<Measured>,
+    points: &'a [Point],
+    threshold: f64,
+    runs: usize,
+    max_runs: usize,
+    /// The costs fitted: 3, or 4 with the per-transaction cost.
+    dims: usize,
+}
+
+impl Probe<'_> {
+    /// Cost `i` stepped along the whole ladder (`sign` 1: up, -1: down) from `best`, since a
+    /// ragged surface may fit again farther out: the farthest value that fits, and the first
+    /// value beyond it that does not (None: the farthest step fits, or the budget ran out).
+    fn walk(&mut self, best: Costs, i: usize, sign: f64) -> (f64, Option<f64>) {
+        let (mut within, mut out, mut others) = (best.get(i), None, best);
+        for factor in PROBE_LADDER {
+            let v = best.get(i) * factor.powf(sign);
+            match self.refit(others.with(i, v), i) {
+                None => return (within, None),
+                Some((c, true)) => (within, out, others) = (v, None, c),
+                Some((_, false)) => out = out.or(Some(v)),
+            }
+        }
+        (within, out)
+    }
+
+    /// Re-fits every cost but `i` from `start` (a pattern search, steps x2 to x1.19) until the
+    /// error is within the threshold or `REFIT_EVALS` evaluations are spent: the costs reached
+    /// and whether they fit; None when the budget cannot pay for the first evaluation.
+    fn refit(&mut self, start: Costs, i: usize) -> Option<(Costs, bool)> {
+        let mut best = (start, self.error(&start)?);
+        let mut evals = 1;
+        for step in [2.0f64, 2f64.sqrt(), 2f64.powf(0.25)] {
+            for j in (0..self.dims).filter(|&j| j != i) {
+                for factor in [step, 1.0 / step] {
+                    if best.1 <= self.threshold || evals >= REFIT_EVALS {
+                        return Some((best.0, best.1 <= self.threshold));
+                    }
+                    let c = best.0.with(j, best.0.get(j) * factor);
+                    let Some(e) = self.error(&c) else { return Some((best.0, best.1 <= self.threshold)) };
+                    evals += 1;
+                    if e < best.1 {
+                        best = (c, e);
+                        break;
+                    }
+                }
+            }
+        }
+        Some((best.0, best.1 <= self.threshold))
+    }
+
+    /// The total error of `c`, or None past the budget.
+    fn error(&mut self, c: &Costs) -> Option<f64> {
+        if self.runs + self.points.len() > self.max_runs {
+            return None;
+        }
+        self.runs += self.points.len();
+        Some(objective(self.points, &(self.eval)(c)))
+    }
+}
+
 /// The printed table: per point, measured against simulated throughput and latency.
 pub fn table(points: &[Point], fit: &Fit) -> String {
     let mut t = String::new();
@@ -335,7 +516,13 @@ pub fn table(points: &[Point], fit: &Fit) -> String {
 }
 
 /// The profile file: `HEADER`, the points it was fitted on as comments, then the costs.
-pub fn profile_toml(fit: &Fit, profile: &CostProfile, points: &[Point], points_file: &Path, base: &Path) -> String {
+pub fn profile_toml(
+    fit: &Fit,
+    identification: &Identification,
+    profile: &CostProfile,
+    points: &[Point],
+    (points_file, base): (&Path, &Path),
+) -> String {
     let mut t = String::new();
     let _ = writeln!(t, "{HEADER}");
     let _ = writeln!(t, "# fitted by `byzsim calibrate --fit {} --scenario {}`", points_file.display(), base.display());
@@ -354,6 +541,9 @@ pub fn profile_toml(fit: &Fit, profile: &CostProfile, points: &[Point], points_f
         );
     }
     let _ = writeln!(t, "# signature costs: `{}` x{:.4}, ratios kept", profile.name, fit.costs.crypto_scale);
+    for line in identification.lines() {
+        let _ = writeln!(t, "# {line}");
+    }
     let p = fit.costs.profile(profile);
     let _ = writeln!(t, "name = \"fitted\"");
     for (key, v) in [

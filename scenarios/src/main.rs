@@ -279,7 +279,8 @@ enum Command {
         /// The base scenario the points override (with --fit).
         #[arg(long, value_name = "BASE.toml", requires = "fit")]
         scenario: Option<PathBuf>,
-        /// Most runs the fit may make (each evaluation runs every point once).
+        /// Most runs the fit may make (each evaluation runs every point once), and again the
+        /// probe of each fitted cost's range after it.
         #[arg(long, default_value_t = 400, value_parser = clap::value_parser!(u32).range(1..=100_000))]
         max_runs: u32,
         /// The latency the points' `latency_ms` are (with --fit): a metric of the registry in ms,
@@ -923,7 +924,10 @@ fn fit_command(
     );
     let result = fit::fit(&scenarios, &points, start, &profile, (max_runs, latency));
     eprint!("{}", fit::table(&points, &result));
-    let text = fit::profile_toml(&result, &profile, &points, points_file, base);
+    eprintln!("probing how well the points identify each cost (at most {max_runs} more runs)...");
+    let identification = fit::identify(&scenarios, &points, &result, &profile, max_runs);
+    identification.lines().iter().for_each(|line| eprintln!("{line}"));
+    let text = fit::profile_toml(&result, &identification, &profile, &points, (points_file, base));
     calibrate::check_out(out).map_err(|p| batch::Failure::input(format!("error: {p}")))?;
     resultsdir::write_file(out, text.as_bytes(), |old| old.starts_with(calibrate::HEADER.as_bytes()))
         .map_err(|e| batch::Failure::output(format!("error: could not write {}: {e}", out.display())))?;

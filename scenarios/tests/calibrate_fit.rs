@@ -92,6 +92,88 @@ fn fitting_points_the_simulator_made_reproduces_them() {
     assert!((fitted.costs.crypto_scale / TRUTH.crypto_scale - 1.0).abs() < 0.15, "{table}");
 }
 
+/// Points made from `TRUTH` at `settings`, and the fit that is the truth itself (the probe
+/// starts from it; a search would only add runs).
+fn truth_fit(settings: &[[&str; 2]]) -> (Vec<Point>, Vec<scenarios::model::Scenario>, fit::Fit) {
+    truth_fit_of(settings, TRUTH)
+}
+
+/// `truth_fit` for other true costs.
+fn truth_fit_of(settings: &[[&str; 2]], truth: Costs) -> (Vec<Point>, Vec<scenarios::model::Scenario>, fit::Fit) {
+    let dir = TempDir::new("fit-probe");
+    let base = dir.join("base.toml");
+    std::fs::write(&base, BASE).unwrap();
+    let mut points = Vec::new();
+    let mut scenarios = Vec::new();
+    for (i, set) in settings.iter().enumerate() {
+        let sets = set.iter().map(|x| x.to_string()).collect();
+        let p = Point { line: i as u64 + 2, sets, throughput_tps: 1.0, latency_ms: Some(1.0) };
+        scenarios.push(fit::scenario_at(&base, BASE, &p, Path::new("points.csv")).unwrap());
+        points.push(p);
+    }
+    let profile = scenarios[0].cpu.profile.clone();
+    let simulated: Vec<_> = scenarios.iter().map(|s| fit::simulate(s, &truth, &profile, metric::E2E_MEAN_MS)).collect();
+    for (p, m) in points.iter_mut().zip(&simulated) {
+        (p.throughput_tps, p.latency_ms) = (m.throughput_tps, Some(m.latency_ms));
+    }
+    let fitted = fit::Fit { latency: metric::E2E_MEAN_MS, costs: truth, simulated, error: 0.0, runs: 0 };
+    (points, scenarios, fitted)
+}
+
+/// Points that vary the transaction size pin the per-KiB cost: the probe reports a narrow
+/// range around the truth, bracketed by values that do not fit.
+#[test]
+fn the_probe_reports_a_cost_the_points_identify_with_a_range_around_the_truth() {
+    let (points, scenarios, fitted) = truth_fit(&SETTINGS);
+    let profile = scenarios[0].cpu.profile.clone();
+    let id = fit::identify(&scenarios, &points, &fitted, &profile, 2000);
+    let report = id.lines().join("\n");
+    let per_kib = &id.spreads[1];
+    assert!(per_kib.identified(), "{report}");
+    let (lo, hi) = (per_kib.lo_out.unwrap(), per_kib.hi_out.unwrap());
+    assert!(lo < TRUTH.per_kib_us && TRUTH.per_kib_us < hi && hi / lo <= 4.0, "{report}");
+    assert!(report.contains("per_kib_us: ") && report.contains("(identified:"), "{report}");
+    assert!(id.runs <= 2000, "{report}");
+}
+
+/// A fit with a per-transaction cost has four costs, and the probe reports on all four; a fit
+/// without one, on the other three only.
+#[test]
+fn the_probe_reports_the_per_transaction_cost_when_it_was_fitted() {
+    let with_tx = Costs { per_tx_us: 20.0, ..TRUTH };
+    for (truth, names) in [
+        (with_tx, &["base_us", "per_kib_us", "signature_scale", "per_tx_us"][..]),
+        (TRUTH, &["base_us", "per_kib_us", "signature_scale"][..]),
+    ] {
+        let (points, scenarios, fitted) = truth_fit_of(&SETTINGS[..2], truth);
+        let profile = scenarios[0].cpu.profile.clone();
+        let id = fit::identify(&scenarios, &points, &fitted, &profile, 40);
+        let report = id.lines().join("\n");
+        assert_eq!(id.spreads.iter().map(|s| s.name).collect::<Vec<_>>(), names, "{report}");
+        assert_eq!(report.contains("per_tx_us: "), truth.per_tx_us > 0.0, "{report}");
+    }
+}
+
+/// Points without payload (0-byte transactions) say nothing of the per-KiB cost: the probe
+/// must not claim it identified.
+#[test]
+fn the_probe_says_when_the_points_do_not_identify_a_cost() {
+    let settings = [
+        ["workload.rate_tps=500", "workload.tx_size_bytes=0"],
+        ["workload.rate_tps=1500", "workload.tx_size_bytes=0"],
+        ["workload.rate_tps=3000", "workload.tx_size_bytes=0"],
+    ];
+    let (points, scenarios, fitted) = truth_fit(&settings);
+    let profile = scenarios[0].cpu.profile.clone();
+    let id = fit::identify(&scenarios, &points, &fitted, &profile, 2000);
+    let report = id.lines().join("\n");
+    let per_kib = &id.spreads[1];
+    assert!(!per_kib.identified(), "{report}");
+    assert!(per_kib.hi / per_kib.lo >= 4.0, "{report}");
+    let line = report.lines().find(|l| l.starts_with("per_kib_us: ")).expect("a line for per_kib_us");
+    assert!(line.contains("fit equally") && line.contains("payload size"), "{report}");
+}
+
 #[test]
 fn a_bad_points_file_is_refused_naming_file_and_line() {
     let dir = TempDir::new("fit-bad");
@@ -132,6 +214,8 @@ fn out_over_a_users_file_is_refused_and_a_fitted_profile_loads() {
     assert!(err.contains("total squared relative error"), "{err}");
     let text = std::fs::read_to_string(dir.join("fitted.toml")).unwrap();
     assert!(text.contains("# line 2: workload.rate_tps=500: measured 500 tx/s, 12 ms"), "{text}");
+    assert!(err.contains("identifiability:") && text.contains("# identifiability:"), "{err}\n{text}");
+    assert!(text.contains("# base_us: ") && text.contains("# signature_scale: "), "{text}");
     // A fitted profile replaces [cpu]'s base and per-KiB costs; a scenario giving another is refused.
     let with = |extra: &str| format!("{BASE}profile_file = \"fitted.toml\"\n{extra}");
     std::fs::write(dir.join("uses.toml"), with("")).unwrap();
