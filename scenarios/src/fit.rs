@@ -3,12 +3,18 @@
 //! there; the fit searches the costs whose runs reproduce them, minimizing the summed squared
 //! relative error, and writes a profile that `[cpu] profile_file` reads.
 //!
-//! What is fitted: `base_us` (per input), `per_kib_us` (per KiB received) and one scale on the
+//! What is fitted: `base_us` (per input), `per_kib_us` (per KiB received), `per_tx_us` (per
+//! transaction of a block; only when the base scenario gives it a start above 0, so that a fit
+//! that never asked for it keeps it at 0 and runs as before) and one scale on the
 //! base profile's four signature costs (sign, verify, aggregate, aggregate-verify). Sign and
 //! verify are not fitted apart: a protocol signs and verifies in a fixed proportion per message
 //! kind, so throughput and latency only see their weighted sum; the scale keeps the ratios of
 //! the base profile (built in, or measured by `byzsim calibrate`). Base and per-KiB costs part
-//! when the points vary the load and the transaction size.
+//! when the points vary the load and the transaction size; the per-transaction cost when they
+//! vary the block size (a `hotstuff.batch_size` column).
+//!
+//! A point may leave `latency_ms` empty: its throughput alone is compared (a maximum throughput
+//! measured with closed-loop clients, whose latency there is the clients' queue).
 //!
 //! The search is deterministic: a coarse grid around the base scenario's costs (factors 1/8 to
 //! 64 on base and per-KiB, 1/2 to 2 on signatures), then from its best point a pattern search
@@ -19,7 +25,7 @@
 //! One minimum does not say the costs are pinned: on few points a lower base cost with a
 //! higher signature scale can fit as well. `identify` probes each cost after the fit: moved
 //! by x1.2 to x10 each way (the whole ladder, since the surface is ragged near saturation),
-//! the other two re-fitted by a short pattern search, and reports the range of values whose
+//! the others re-fitted by a short pattern search, and reports the range of values whose
 //! total error stays within the best fit's plus 5% RMS per value, and whether the points
 //! identify the cost (the error leaves the tolerance within a factor 2 either way). The
 //! re-fit is local and bounded, so a range is a lower bound on what fits; a cost the probe
@@ -50,17 +56,19 @@ const MISSING_ERROR: f64 = 10.0;
 pub struct Costs {
     pub base_us: f64,
     pub per_kib_us: f64,
+    /// Per transaction of a block (`[cpu] per_tx_us`); fitted only when it starts above 0.
+    pub per_tx_us: f64,
     /// Multiplies each of the base profile's signature costs.
     pub crypto_scale: f64,
 }
 
 impl Costs {
     fn get(&self, i: usize) -> f64 {
-        [self.base_us, self.per_kib_us, self.crypto_scale][i]
+        [self.base_us, self.per_kib_us, self.crypto_scale, self.per_tx_us][i]
     }
 
     fn with(mut self, i: usize, v: f64) -> Costs {
-        *[&mut self.base_us, &mut self.per_kib_us, &mut self.crypto_scale][i] = v;
+        *[&mut self.base_us, &mut self.per_kib_us, &mut self.crypto_scale, &mut self.per_tx_us][i] = v;
         self
     }
 
@@ -80,6 +88,7 @@ impl Costs {
     pub fn apply(&self, scenario: &mut Scenario, profile: &CostProfile) {
         scenario.cpu.base_us = self.base_us;
         scenario.cpu.per_kib_us = self.per_kib_us;
+        scenario.cpu.per_tx_us = self.per_tx_us;
         scenario.cpu.profile = self.profile(profile);
     }
 }
@@ -92,7 +101,8 @@ pub struct Point {
     /// Overrides of the base scenario, as `--set` takes them.
     pub sets: Vec<String>,
     pub throughput_tps: f64,
-    pub latency_ms: f64,
+    /// None: the row left it empty, and only its throughput is compared.
+    pub latency_ms: Option<f64>,
 }
 
 /// Throughput and latency of a run, as compared with a point's.
@@ -137,7 +147,11 @@ pub fn read_points(path: &Path) -> Result<Vec<Point>, Failure> {
                 Err(at(line, format!("`{}` must be a number > 0, found `{}`", header[i], record.get(i).unwrap_or(""))))
             }
         };
-        let (throughput_tps, latency_ms) = (number(tput)?, number(lat)?);
+        let latency_ms = match record.get(lat) {
+            Some("") => None,
+            _ => Some(number(lat)?),
+        };
+        let throughput_tps = number(tput)?;
         let mut sets = Vec::new();
         for (name, value) in header.iter().zip(record.iter()) {
             match name.as_str() {
@@ -188,7 +202,8 @@ pub fn objective(points: &[Point], simulated: &[Measured]) -> f64 {
         .iter()
         .zip(simulated)
         .map(|(p, s)| {
-            relative(s.throughput_tps, p.throughput_tps).powi(2) + relative(s.latency_ms, p.latency_ms).powi(2)
+            let latency = p.latency_ms.map_or(0.0, |l| relative(s.latency_ms, l).powi(2));
+            relative(s.throughput_tps, p.throughput_tps).powi(2) + latency
         })
         .sum()
 }
@@ -218,7 +233,10 @@ pub fn fit(
         base_us: start.base_us.max(1.0),
         per_kib_us: start.per_kib_us.max(0.1),
         crypto_scale: start.crypto_scale.max(0.01),
+        per_tx_us: start.per_tx_us,
     };
+    // The costs searched: the per-transaction one only when it starts above 0.
+    let dims = if best.per_tx_us > 0.0 { 4 } else { 3 };
     let simulated = eval(&best);
     let mut fit = Fit { latency, costs: best, error: objective(points, &simulated), simulated, runs: scenarios.len() };
     // A coarse grid around the start first: runs near saturation make the error surface
@@ -230,6 +248,7 @@ pub fn fit(
                     base_us: best.base_us * k,
                     per_kib_us: best.per_kib_us * j,
                     crypto_scale: best.crypto_scale * m,
+                    per_tx_us: best.per_tx_us,
                 };
                 if c != best {
                     try_costs(&mut fit, c, &eval, points, max_runs);
@@ -240,7 +259,7 @@ pub fn fit(
     let mut step = 2.0f64;
     while step >= MIN_STEP && fit.runs + scenarios.len() <= max_runs {
         let before = fit.costs;
-        for i in 0..3 {
+        for i in 0..dims {
             for factor in [step, 1.0 / step] {
                 let candidate = fit.costs.with(i, fit.costs.get(i) * factor);
                 if try_costs(&mut fit, candidate, &eval, points, max_runs) {
@@ -254,7 +273,7 @@ pub fn fit(
         }
         // Hooke-Jeeves: the pass's move again, along a ridge that one cost at a time climbs slowly.
         let mut pattern = fit.costs;
-        for i in 0..3 {
+        for i in 0..dims {
             pattern = pattern.with(i, fit.costs.get(i) * fit.costs.get(i) / before.get(i));
         }
         try_costs(&mut fit, pattern, &eval, points, max_runs);
@@ -293,11 +312,12 @@ const IDENTIFIED_WITHIN: f64 = 2.0;
 /// Evaluations a probe step spends re-fitting the other costs, at most.
 const REFIT_EVALS: usize = 12;
 /// The costs' names, and the points that would tell each apart from the others.
-const COST_NAMES: [&str; 3] = ["base_us", "per_kib_us", "signature_scale"];
-const COST_HINTS: [&str; 3] = [
+const COST_NAMES: [&str; 4] = ["base_us", "per_kib_us", "signature_scale", "per_tx_us"];
+const COST_HINTS: [&str; 4] = [
     "add points that vary the load (workload.rate_tps) below and near saturation",
     "add points that vary payload size (workload.tx_size_bytes)",
     "add points that vary n (replicas.n) or the batch size",
+    "add maxima at several batch sizes (hotstuff.batch_size)",
 ];
 
 /// How far one fitted cost can move, the others re-fitted, with the error within tolerance.
@@ -367,7 +387,7 @@ fn sig(v: f64) -> String {
 }
 
 /// Probes each cost of `fit` away from its best, up then down the ladder, re-fitting the
-/// other two at each step, until the error leaves the tolerance; at most `max_runs` runs.
+/// others at each step, until the error leaves the tolerance; at most `max_runs` runs.
 pub fn identify(
     scenarios: &[Scenario],
     points: &[Point],
@@ -378,8 +398,9 @@ pub fn identify(
     let eval =
         |c: &Costs| -> Vec<Measured> { scenarios.iter().map(|s| simulate(s, c, profile, fit.latency)).collect() };
     let threshold = fit.error + 2.0 * points.len() as f64 * PROBE_RMS * PROBE_RMS;
-    let mut probe = Probe { eval: &eval, points, threshold, runs: 0, max_runs };
-    let spreads = (0..3)
+    let dims = if fit.costs.per_tx_us > 0.0 { 4 } else { 3 };
+    let mut probe = Probe { eval: &eval, points, threshold, runs: 0, max_runs, dims };
+    let spreads = (0..dims)
         .map(|i| {
             let best = fit.costs.get(i);
             let (hi, hi_out) = probe.walk(fit.costs, i, 1.0);
@@ -397,6 +418,8 @@ struct Probe<'a> {
     threshold: f64,
     runs: usize,
     max_runs: usize,
+    /// The costs fitted: 3, or 4 with the per-transaction cost.
+    dims: usize,
 }
 
 impl Probe<'_> {
@@ -423,7 +446,7 @@ impl Probe<'_> {
         let mut best = (start, self.error(&start)?);
         let mut evals = 1;
         for step in [2.0f64, 2f64.sqrt(), 2f64.powf(0.25)] {
-            for j in (0..3).filter(|&j| j != i) {
+            for j in (0..self.dims).filter(|&j| j != i) {
                 for factor in [step, 1.0 / step] {
                     if best.1 <= self.threshold || evals >= REFIT_EVALS {
                         return Some((best.0, best.1 <= self.threshold));
@@ -460,17 +483,21 @@ pub fn table(points: &[Point], fit: &Fit) -> String {
         "line", "meas tx/s", "sim tx/s", "err", "meas ms", "sim ms", "err"
     );
     for (p, s) in points.iter().zip(&fit.simulated) {
-        let (et, el) = (relative(s.throughput_tps, p.throughput_tps), relative(s.latency_ms, p.latency_ms));
+        let et = relative(s.throughput_tps, p.throughput_tps);
+        let (meas, err) = match p.latency_ms {
+            Some(l) => (format!("{l:.2}"), format!("{:.1}%", 100.0 * relative(s.latency_ms, l))),
+            None => ("-".to_string(), "-".to_string()),
+        };
         let _ = writeln!(
             t,
-            "{:<6} {:>12.1} {:>12.1} {:>6.1}% {:>11.2} {:>11.2} {:>6.1}%  {}",
+            "{:<6} {:>12.1} {:>12.1} {:>6.1}% {:>11} {:>11.2} {:>7}  {}",
             p.line,
             p.throughput_tps,
             s.throughput_tps,
             100.0 * et,
-            p.latency_ms,
+            meas,
             s.latency_ms,
-            100.0 * el,
+            err,
             p.sets.join(" ")
         );
     }
@@ -482,6 +509,9 @@ pub fn table(points: &[Point], fit: &Fit) -> String {
         "fitted: base_us {:.3}, per_kib_us {:.3}, signature costs x{:.4}",
         c.base_us, c.per_kib_us, c.crypto_scale
     );
+    if c.per_tx_us > 0.0 {
+        let _ = writeln!(t, "fitted: per_tx_us {:.3}", c.per_tx_us);
+    }
     t
 }
 
@@ -499,13 +529,13 @@ pub fn profile_toml(
     let _ = writeln!(t, "# to {} points (squared relative error {:.6}, {} runs):", points.len(), fit.error, fit.runs);
     let _ = writeln!(t, "# latency compared: {}", fit.latency.name);
     for (p, s) in points.iter().zip(&fit.simulated) {
+        let latency = p.latency_ms.map_or("latency not compared".to_string(), |l| format!("{l} ms"));
         let _ = writeln!(
             t,
-            "# line {}: {}: measured {} tx/s, {} ms; simulated {:.1} tx/s, {:.2} ms",
+            "# line {}: {}: measured {} tx/s, {latency}; simulated {:.1} tx/s, {:.2} ms",
             p.line,
             p.sets.join(" "),
             p.throughput_tps,
-            p.latency_ms,
             s.throughput_tps,
             s.latency_ms
         );
@@ -525,6 +555,9 @@ pub fn profile_toml(
         ("per_kib_us", fit.costs.per_kib_us),
     ] {
         let _ = writeln!(t, "{key} = {v:.4}");
+    }
+    if fit.costs.per_tx_us > 0.0 {
+        let _ = writeln!(t, "per_tx_us = {:.4}", fit.costs.per_tx_us);
     }
     t
 }

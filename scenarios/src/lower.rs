@@ -288,6 +288,7 @@ fn cpu(c: &model::Cpu) -> CpuConfig {
         request_cores: c.request_cores,
         base: us(c.base_us),
         per_kib: us(c.per_kib_us),
+        per_tx: us(c.per_tx_us),
         crypto: CryptoCosts {
             sign: us(p.sign_us),
             verify: us(p.verify_us),

@@ -922,7 +922,8 @@ fn fit_command(
     let scenarios =
         points.iter().map(|p| fit::scenario_at(base, &src, p, points_file)).collect::<Result<Vec<_>, _>>()?;
     let cpu = &scenarios[0].cpu;
-    let start = fit::Costs { base_us: cpu.base_us, per_kib_us: cpu.per_kib_us, crypto_scale: 1.0 };
+    let start =
+        fit::Costs { base_us: cpu.base_us, per_kib_us: cpu.per_kib_us, per_tx_us: cpu.per_tx_us, crypto_scale: 1.0 };
     let profile = cpu.profile.clone();
     eprintln!(
         "fitting {} points of {} on {} (at most {max_runs} runs)...",

@@ -360,6 +360,8 @@ pub struct Cpu {
     pub base_us: f64,
     /// Cost per KiB of a received message.
     pub per_kib_us: f64,
+    /// Cost per transaction of a block built or taken in (charged by HotStuff).
+    pub per_tx_us: f64,
     pub crypto: CryptoMode,
     pub profile: CostProfile,
     /// Verifying a client's (Ed25519-class) signature on a transaction.

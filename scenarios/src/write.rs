@@ -410,6 +410,9 @@ impl Writer<'_> {
         }
         self.float("base_us", c.base_us);
         self.float("per_kib_us", c.per_kib_us);
+        if c.per_tx_us > 0.0 {
+            self.float("per_tx_us", c.per_tx_us);
+        }
         self.str("crypto", fields::cpu::crypto.name_of(fields::CRYPTO_MODES, c.crypto));
         match builtin_profile(&c.profile) {
             Some(name) => self.str("profile", name),

@@ -36,7 +36,7 @@ cores = 1
 /// its queue grows with the load well before saturation (about 3,800 tx/s of small and 2,200
 /// of 4 KiB transactions), which shows the base and per-KiB costs apart from the signature
 /// costs (which every consensus message pays alongside a base cost).
-const TRUTH: Costs = Costs { base_us: 200.0, per_kib_us: 50.0, crypto_scale: 1.5 };
+const TRUTH: Costs = Costs { base_us: 200.0, per_kib_us: 50.0, per_tx_us: 0.0, crypto_scale: 1.5 };
 
 /// The settings of the points: loads below and above saturation, small and large transactions.
 const SETTINGS: [[&str; 2]; 4] = [
@@ -56,7 +56,7 @@ fn setup(dir: &Path) -> (std::path::PathBuf, Vec<Point>, Vec<scenarios::model::S
             line: i as u64 + 2,
             sets: s.iter().map(|x| x.to_string()).collect(),
             throughput_tps: 1.0,
-            latency_ms: 1.0,
+            latency_ms: Some(1.0),
         })
         .collect();
     let scenarios: Vec<_> =
@@ -64,7 +64,7 @@ fn setup(dir: &Path) -> (std::path::PathBuf, Vec<Point>, Vec<scenarios::model::S
     let profile = scenarios[0].cpu.profile.clone();
     for (p, s) in points.iter_mut().zip(&scenarios) {
         let m = fit::simulate(s, &TRUTH, &profile, metric::E2E_MEAN_MS);
-        (p.throughput_tps, p.latency_ms) = (m.throughput_tps, m.latency_ms);
+        (p.throughput_tps, p.latency_ms) = (m.throughput_tps, Some(m.latency_ms));
     }
     (base, points, scenarios)
 }
@@ -78,13 +78,14 @@ fn fitting_points_the_simulator_made_reproduces_them() {
     let dir = TempDir::new("fit-recover");
     let (_, points, scenarios) = setup(&dir);
     let profile = scenarios[0].cpu.profile.clone();
-    let start = Costs { base_us: 5.0, per_kib_us: 2.0, crypto_scale: 1.0 };
+    let start = Costs { base_us: 5.0, per_kib_us: 2.0, per_tx_us: 0.0, crypto_scale: 1.0 };
     let at_start: Vec<_> = scenarios.iter().map(|s| fit::simulate(s, &start, &profile, metric::E2E_MEAN_MS)).collect();
     assert!(fit::objective(&points, &at_start) > 0.1, "the start already fits: the test would prove nothing");
     let fitted = fit::fit(&scenarios, &points, start, &profile, (800, metric::E2E_MEAN_MS));
     let table = fit::table(&points, &fitted);
     for (p, s) in points.iter().zip(&fitted.simulated) {
-        let (et, el) = (fit::relative(s.throughput_tps, p.throughput_tps), fit::relative(s.latency_ms, p.latency_ms));
+        let (et, el) =
+            (fit::relative(s.throughput_tps, p.throughput_tps), fit::relative(s.latency_ms, p.latency_ms.unwrap()));
         assert!(et.abs() < 0.05 && el.abs() < 0.05, "line {}\n{table}", p.line);
     }
     assert!(fitted.error < 0.01 && fitted.runs <= 800, "{table}");
@@ -94,6 +95,11 @@ fn fitting_points_the_simulator_made_reproduces_them() {
 /// Points made from `TRUTH` at `settings`, and the fit that is the truth itself (the probe
 /// starts from it; a search would only add runs).
 fn truth_fit(settings: &[[&str; 2]]) -> (Vec<Point>, Vec<scenarios::model::Scenario>, fit::Fit) {
+    truth_fit_of(settings, TRUTH)
+}
+
+/// `truth_fit` for other true costs.
+fn truth_fit_of(settings: &[[&str; 2]], truth: Costs) -> (Vec<Point>, Vec<scenarios::model::Scenario>, fit::Fit) {
     let dir = TempDir::new("fit-probe");
     let base = dir.join("base.toml");
     std::fs::write(&base, BASE).unwrap();
@@ -101,16 +107,16 @@ fn truth_fit(settings: &[[&str; 2]]) -> (Vec<Point>, Vec<scenarios::model::Scena
     let mut scenarios = Vec::new();
     for (i, set) in settings.iter().enumerate() {
         let sets = set.iter().map(|x| x.to_string()).collect();
-        let p = Point { line: i as u64 + 2, sets, throughput_tps: 1.0, latency_ms: 1.0 };
+        let p = Point { line: i as u64 + 2, sets, throughput_tps: 1.0, latency_ms: Some(1.0) };
         scenarios.push(fit::scenario_at(&base, BASE, &p, Path::new("points.csv")).unwrap());
         points.push(p);
     }
     let profile = scenarios[0].cpu.profile.clone();
-    let simulated: Vec<_> = scenarios.iter().map(|s| fit::simulate(s, &TRUTH, &profile, metric::E2E_MEAN_MS)).collect();
+    let simulated: Vec<_> = scenarios.iter().map(|s| fit::simulate(s, &truth, &profile, metric::E2E_MEAN_MS)).collect();
     for (p, m) in points.iter_mut().zip(&simulated) {
-        (p.throughput_tps, p.latency_ms) = (m.throughput_tps, m.latency_ms);
+        (p.throughput_tps, p.latency_ms) = (m.throughput_tps, Some(m.latency_ms));
     }
-    let fitted = fit::Fit { latency: metric::E2E_MEAN_MS, costs: TRUTH, simulated, error: 0.0, runs: 0 };
+    let fitted = fit::Fit { latency: metric::E2E_MEAN_MS, costs: truth, simulated, error: 0.0, runs: 0 };
     (points, scenarios, fitted)
 }
 
@@ -128,6 +134,24 @@ fn the_probe_reports_a_cost_the_points_identify_with_a_range_around_the_truth() 
     assert!(lo < TRUTH.per_kib_us && TRUTH.per_kib_us < hi && hi / lo <= 4.0, "{report}");
     assert!(report.contains("per_kib_us: ") && report.contains("(identified:"), "{report}");
     assert!(id.runs <= 2000, "{report}");
+}
+
+/// A fit with a per-transaction cost has four costs, and the probe reports on all four; a fit
+/// without one, on the other three only.
+#[test]
+fn the_probe_reports_the_per_transaction_cost_when_it_was_fitted() {
+    let with_tx = Costs { per_tx_us: 20.0, ..TRUTH };
+    for (truth, names) in [
+        (with_tx, &["base_us", "per_kib_us", "signature_scale", "per_tx_us"][..]),
+        (TRUTH, &["base_us", "per_kib_us", "signature_scale"][..]),
+    ] {
+        let (points, scenarios, fitted) = truth_fit_of(&SETTINGS[..2], truth);
+        let profile = scenarios[0].cpu.profile.clone();
+        let id = fit::identify(&scenarios, &points, &fitted, &profile, 40);
+        let report = id.lines().join("\n");
+        assert_eq!(id.spreads.iter().map(|s| s.name).collect::<Vec<_>>(), names, "{report}");
+        assert_eq!(report.contains("per_tx_us: "), truth.per_tx_us > 0.0, "{report}");
+    }
 }
 
 /// Points without payload (0-byte transactions) say nothing of the per-KiB cost: the probe
@@ -224,4 +248,21 @@ fn the_latency_compared_is_a_registry_metric_in_ms() {
     assert!(err.contains("latency: proposer_mean_ms"), "{err}");
     let text = std::fs::read_to_string(dir.join("p.toml")).unwrap();
     assert!(text.contains("# latency compared: proposer_mean_ms"), "{text}");
+}
+
+/// A row may leave `latency_ms` empty (a maximum throughput, whose latency is the measuring
+/// clients' queue): only its throughput counts in the error; a `hotstuff.batch_size` column
+/// varies the block per row.
+#[test]
+fn an_empty_latency_compares_throughput_alone() {
+    let dir = TempDir::new("fit-no-latency");
+    let csv = "workload.rate_tps,hotstuff.batch_size,throughput_tps,latency_ms\n500,100,400,\n600,400,600,20\n";
+    std::fs::write(dir.join("points.csv"), csv).unwrap();
+    let points = fit::read_points(&dir.join("points.csv")).expect("an empty latency is allowed");
+    assert_eq!(points[0].latency_ms, None);
+    assert_eq!(points[0].sets, ["workload.rate_tps=500", "hotstuff.batch_size=100"]);
+    assert_eq!(points[1].latency_ms, Some(20.0));
+    let far_off = fit::Measured { throughput_tps: 500.0, latency_ms: 1000.0 };
+    let exact = fit::Measured { throughput_tps: 600.0, latency_ms: 20.0 };
+    assert_eq!(fit::objective(&points, &[far_off, exact]), 0.0625, "(500 - 400) / 400, squared; no latency term");
 }

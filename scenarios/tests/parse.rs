@@ -954,6 +954,7 @@ fn defaults_are_filled_in() {
             request_cores: 0,
             base_us: 5.0,
             per_kib_us: 2.0,
+            per_tx_us: 0.0,
             crypto: CryptoMode::Modeled,
             profile: CostProfile {
                 name: "blst-x86-2core".into(),
@@ -1170,6 +1171,7 @@ fn a_full_example_parses_to_the_expected_scenario() {
             request_cores: 0,
             base_us: 10.0,
             per_kib_us: 0.5,
+            per_tx_us: 0.0,
             crypto: CryptoMode::Modeled,
             profile: CostProfile {
                 name: "free".into(),

@@ -1,5 +1,6 @@
 //! The CPU model: each replica is a queue served by `cores` servers. Handling an input costs a
-//! base amount, an amount per KiB received, and the crypto operations the handler performs
+//! base amount, an amount per KiB received, an amount per transaction of a block the protocol
+//! builds or takes in (`Ctx::charge_txs`), and the crypto operations the handler performs
 //! (charged through `Ctx`); inputs wait while every core is busy, and what a handler sends
 //! leaves when it finishes. A replica may split its cores into two pools (`Pool`): one for
 //! client requests and one for consensus, each its own queue.
@@ -72,6 +73,9 @@ pub struct CpuConfig {
     pub base: Span,
     /// Cost per KiB of a received message (deserialization, hashing).
     pub per_kib: Span,
+    /// Cost per transaction of a block a protocol builds or takes in (encoding, decoding and
+    /// hashing each entry), charged by the protocol through `Ctx::charge_txs`; zero by default.
+    pub per_tx: Span,
     pub crypto: CryptoCosts,
     /// Test-only planted mistake: requests run on the consensus pool even when the replica has
     /// a request pool (the pool tests must notice).
@@ -86,6 +90,7 @@ impl CpuConfig {
         request_cores: 0,
         base: Span::ZERO,
         per_kib: Span::ZERO,
+        per_tx: Span::ZERO,
         crypto: CryptoCosts::FREE,
         planted_requests_on_consensus: false,
     };

@@ -1153,6 +1153,7 @@ impl<P: Protocol> Simulation<P> {
             monitor: self.monitor.as_mut(),
             rec: &mut self.rec,
             crypto: &self.cfg.cpu.crypto,
+            per_tx: self.cfg.cpu.per_tx,
             real: self.real.as_mut(),
             cost: upfront,
         };

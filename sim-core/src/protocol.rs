@@ -226,6 +226,8 @@ pub struct Ctx<'a, P: Protocol> {
     pub(crate) monitor: &'a mut dyn Monitor<P::Record>,
     pub(crate) rec: &'a mut Recorder<P>,
     pub(crate) crypto: &'a CryptoCosts,
+    /// What each transaction of a block built or taken in costs (`CpuConfig::per_tx`).
+    pub(crate) per_tx: Span,
     /// The real signatures, in the `real` crypto mode.
     pub(crate) real: Option<&'a mut RealCrypto>,
     /// CPU time this handler has used so far.
@@ -280,6 +282,12 @@ impl<P: Protocol> Ctx<'_, P> {
     /// Charges CPU time for work the protocol models itself (execution, say).
     pub fn charge(&mut self, cost: Span) {
         self.cost = self.cost + cost;
+    }
+
+    /// Charges the per-transaction cost of a block for `count` transactions: the work of
+    /// building (encoding, hashing) or taking in (decoding) that many entries of a block.
+    pub fn charge_txs(&mut self, count: usize) {
+        self.charge(self.per_tx.saturating_mul(count as u64));
     }
 
     pub fn sign(&mut self, digest: u64) -> Signature {

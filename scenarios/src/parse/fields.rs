@@ -238,6 +238,8 @@ table!(cpu, "cpu", "cpu", list = false, {
         "servers of a separate request pool: client requests (and the messages a protocol puts there) queue for these cores, protocol messages and timers for `cores`; `0`: requests share the `cores` pool";
     base_us: Number(TIME_MS), Num(5.0), "", "cost of handling any input";
     per_kib_us: Number(TIME_MS), Num(2.0), "", "cost per KiB of a received message (decoding, hashing)";
+    per_tx_us: Number(TIME_MS), Num(0.0), "",
+        "cost per transaction of a block: paid by a HotStuff leader for each transaction it puts in a block (encoding, hashing) and by every other replica for each transaction of a block it stores (decoding); `0` charges nothing, as before";
     crypto: OneOf(&["modeled", "real"]), Str("modeled"), "",
         "`modeled`: signatures are unforgeable tokens that only the signer's `ctx` can create; `real`: the same tokens backed by real BLS12-381 signatures (blst, min_pk, keys derived from the seed), really aggregated and verified, so a wrong signature is rejected by the pairing check. Both charge the profile's costs to the simulated CPU and give the same run; `real` takes more wall time";
     profile: OneOf(&["blst-x86-2core", "free"]), Str("blst-x86-2core"), "",
