@@ -345,6 +345,13 @@ impl Spread {
     /// `per_kib_us: 20-650 fit equally; add points that vary payload size`, or the range and
     /// the values that do not fit.
     pub fn line(&self, hint: &str) -> String {
+        if self.lo == self.hi && self.lo_out.is_none() && self.hi_out.is_none() {
+            return format!(
+                "{}: {} not probed (the run budget was spent first: raise --max-runs)",
+                self.name,
+                sig(self.best)
+            );
+        }
         let range = format!("{}: {}-{}", self.name, sig(self.lo), sig(self.hi));
         if self.identified() {
             let (lo, hi) = (self.lo_out.map_or_else(String::new, sig), self.hi_out.map_or_else(String::new, sig));

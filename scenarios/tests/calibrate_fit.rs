@@ -266,3 +266,14 @@ fn an_empty_latency_compares_throughput_alone() {
     let exact = fit::Measured { throughput_tps: 600.0, latency_ms: 20.0 };
     assert_eq!(fit::objective(&points, &[far_off, exact]), 0.0625, "(500 - 400) / 400, squared; no latency term");
 }
+
+/// A cost the probe never moved (its budget spent on the others) is said to be not probed, not
+/// to "fit equally" over a range of one value.
+#[test]
+fn a_cost_the_probe_never_moved_is_reported_as_not_probed() {
+    let never = fit::Spread { name: "per_tx_us", best: 2.0, lo: 2.0, hi: 2.0, lo_out: None, hi_out: None };
+    let line = never.line("a hint");
+    assert!(line.contains("not probed") && !line.contains("fit equally"), "{line}");
+    let wide = fit::Spread { name: "base_us", best: 4.0, lo: 0.4, hi: 40.0, lo_out: None, hi_out: None };
+    assert!(wide.line("a hint").contains("fit equally"), "{}", wide.line("a hint"));
+}
