@@ -255,27 +255,7 @@ pub fn json_entry(line: &mut String, e: &Entry, about: &str, info: &RunInfo) {
     let _ = write!(line, r#"{{"t_ns":{},"seq":{},"ev":"{}""#, e.at.0, e.seq, e.record.name());
     let kind = |k: u32| info.kind_name(k);
     let _ = match e.record {
-        Record::Send { from, to, kind: k, size, msg, fate } => {
-            let _ = write!(line, r#","from":{},"to":{},"kind":"{}","size":{size},"msg":{msg}"#, from.0, to.0, kind(k));
-            match fate {
-                Fate::Arrives(at) => write!(line, r#","fate":"arrives","arrive_ns":{}"#, at.0),
-                Fate::Delayed { at, by } => {
-                    write!(line, r#","fate":"delayed","arrive_ns":{},"delay_ns":{}"#, at.0, by.0)
-                }
-                Fate::Lost => write!(line, r#","fate":"lost""#),
-                Fate::Dropped => write!(line, r#","fate":"dropped""#),
-            }
-        }
-        Record::Deliver { to, from, kind: k, size, msg, content } => write!(
-            line,
-            r#","to":{},"from":{},"kind":"{}","size":{size},"msg":{msg},"content":"{content:016x}""#,
-            to.0,
-            from.0,
-            kind(k)
-        ),
-        Record::Refused { to, from, kind: k, msg } => {
-            write!(line, r#","to":{},"from":{},"kind":"{}","msg":{msg}"#, to.0, from.0, kind(k))
-        }
+        Record::Send { .. } | Record::Deliver { .. } | Record::Refused { .. } => json_traffic(line, &e.record, info),
         Record::TimerSet { node, generation, at } => {
             write!(line, r#","node":{},"gen":{generation},"fire_ns":{}"#, node.0, at.0)
         }
@@ -322,6 +302,35 @@ pub fn json_entry(line: &mut String, e: &Entry, about: &str, info: &RunInfo) {
         let _ = write!(line, r#","about":{}"#, json_str(about));
     }
     let _ = write!(line, r#","digest":"{:016x}"}}"#, e.digest);
+}
+
+/// The members of a message's records (send, delivery, refusal) in `json_entry`.
+fn json_traffic(line: &mut String, record: &Record, info: &RunInfo) -> std::fmt::Result {
+    let kind = |k: u32| info.kind_name(k);
+    match *record {
+        Record::Send { from, to, kind: k, size, msg, fate } => {
+            let _ = write!(line, r#","from":{},"to":{},"kind":"{}","size":{size},"msg":{msg}"#, from.0, to.0, kind(k));
+            match fate {
+                Fate::Arrives(at) => write!(line, r#","fate":"arrives","arrive_ns":{}"#, at.0),
+                Fate::Delayed { at, by } => {
+                    write!(line, r#","fate":"delayed","arrive_ns":{},"delay_ns":{}"#, at.0, by.0)
+                }
+                Fate::Lost => write!(line, r#","fate":"lost""#),
+                Fate::Dropped => write!(line, r#","fate":"dropped""#),
+            }
+        }
+        Record::Deliver { to, from, kind: k, size, msg, content } => write!(
+            line,
+            r#","to":{},"from":{},"kind":"{}","size":{size},"msg":{msg},"content":"{content:016x}""#,
+            to.0,
+            from.0,
+            kind(k)
+        ),
+        Record::Refused { to, from, kind: k, msg } => {
+            write!(line, r#","to":{},"from":{},"kind":"{}","msg":{msg}"#, to.0, from.0, kind(k))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// A note's fields as JSON members, without braces or a leading comma (the event log and the
