@@ -139,3 +139,18 @@ fn a_stable_leader_orders_every_replicas_batches_and_is_refused_with_the_payload
     let message = refused.expect_err("refused").to_string();
     assert!(message.contains("hotstuff.leader") && message.contains("send_to = \"all\""), "{message}");
 }
+
+/// A replica cut off from the others while it seals batches: none reaches its quorum, no one
+/// else holds them, so only the author's resend (every second while short of the quorum) gets
+/// its clients' transactions into a block once the partition heals.
+#[test]
+fn batches_sealed_by_a_cut_off_replica_are_resent_once_the_partition_heals() {
+    let (s, _) = tiny(&[
+        "clients.send_to=\"random\"",
+        "hotstuff.payload=mempool",
+        "hotstuff.mempool_max_batch_delay_ms=10",
+        "faults.partitions=[{ groups = [[3], [0, 1, 2]], start_s = 0.5, heal_s = 1.5 }]",
+    ]);
+    assert!(s.confirmed_tx >= 250, "{} confirmed", s.confirmed_tx);
+    assert_eq!(s.unconfirmed_tx, 0, "every transaction confirmed after the heal");
+}

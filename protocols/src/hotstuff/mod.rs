@@ -1317,10 +1317,10 @@ impl Protocol for HotStuff {
             return;
         }
         ctx.set_timer(HsTimer::ViewTimeout(0), self.timeout());
-        self.rearm_batch_delay(ctx);
+        self.rearm_mempool_timers(ctx);
         self.with_twin(|twin| {
             ctx.set_timer(HsTimer::ViewTimeout(1), twin.timeout());
-            twin.rearm_batch_delay(ctx);
+            twin.rearm_mempool_timers(ctx);
         });
     }
 

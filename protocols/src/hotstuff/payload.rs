@@ -51,7 +51,7 @@ impl HotStuff {
 
     /// After a crash the mempool's timers are gone: arm the batch delay again for a batch under
     /// way, and the resend timer for own batches short of their quorum.
-    pub(super) fn rearm_batch_delay(&mut self, ctx: &mut Ctx<'_, Self>) {
+    pub(super) fn rearm_mempool_timers(&mut self, ctx: &mut Ctx<'_, Self>) {
         let Some(pool) = &self.mempool else { return };
         let (delay, resend) = (pool.delay_if_building(), pool.resend_if_short());
         if let Some(delay) = delay {

@@ -158,9 +158,11 @@ fn stable_leader_reaches_all(
     payload: Option<Payload>,
     at: &Reading,
 ) -> bool {
-    let stranded =
-        leader.v == LeaderPolicy::Stable && payload == Some(Payload::InProposal) && at.send_to_all == Some(false);
-    if stranded && at.runs {
+    let stranded = at.runs
+        && leader.v == LeaderPolicy::Stable
+        && payload == Some(Payload::InProposal)
+        && at.send_to_all == Some(false);
+    if stranded {
         let help = "set [clients] send_to = \"all\", or [hotstuff] payload = \"mempool\", or another leader policy";
         c.fail(
             leader,
@@ -168,7 +170,7 @@ fn stable_leader_reaches_all(
             Some(help.to_string()),
         );
     }
-    !(stranded && at.runs)
+    !stranded
 }
 
 /// `leader_order = [2, 0, 3, 1]`: each replica id once (n of them, when n is known); empty when
