@@ -162,6 +162,38 @@ fn peers_topology_agrees_too() {
     assert_eq!(confirmed(&r), r.txs.len());
 }
 
+/// `final_wait` (SOSP 2017, Algorithm 3): a round ends only once its FINAL votes reach their
+/// threshold, so rounds are longer than when the next one starts at BinaryBA*'s return, every
+/// one of them is final, and none waits out `FinalWait`.
+#[test]
+fn final_wait_ends_each_round_on_its_final_threshold() {
+    let wait = run(Case { cfg: AlgorandConfig { final_wait: true, ..fast_mainnet() }, ..Case::default() });
+    let overlap = run(Case::default());
+    assert_eq!(wait.stop, Stop::End, "{:?}", wait.stop);
+    let (rounds, finals) = (counter(&wait, 10, "rounds"), counter(&wait, 10, "final_rounds"));
+    assert_eq!((counter(&wait, 10, "final_timeouts"), finals), (0, rounds), "{rounds} rounds, every one final");
+    assert_eq!(confirmed(&wait), wait.txs.len(), "every transaction confirmed");
+    // The FINAL count is a gossip round trip more per round.
+    let overlapped = counter(&overlap, 10, "rounds");
+    assert!(rounds < overlapped && rounds > 0, "{rounds} rounds waiting for FINAL, {overlapped} without");
+}
+
+/// A FINAL threshold no committee reaches: with `final_wait` each round ends `step_timeout`
+/// after BinaryBA* returned (tentative, `final_timeouts`), and rounds go on; nothing commits,
+/// since a round commits only once it, or a later one, is final.
+#[test]
+fn final_wait_gives_up_after_the_step_timeout_when_final_cannot_be_reached() {
+    let mut cfg = AlgorandConfig { final_wait: true, ..fast_mainnet() };
+    cfg.final_step.threshold = cfg.final_step.expected * 2;
+    let r = run(Case { cfg, secs: 10, drain_s: 0, ..Case::default() });
+    assert_eq!(r.stop, Stop::End, "{:?}", r.stop);
+    let (rounds, timeouts) = (counter(&r, 10, "rounds"), counter(&r, 10, "final_timeouts"));
+    // A round: 500 ms of priorities, a few voting steps, then the 1 s FinalWait.
+    assert!((4..=7).contains(&rounds), "{rounds} rounds in 10 s");
+    assert!(timeouts == rounds || timeouts == rounds + 1, "{timeouts} FINAL timeouts in {rounds} rounds");
+    assert_eq!((counter(&r, 10, "final_rounds"), confirmed(&r)), (0, 0), "no round final, nothing confirmed");
+}
+
 /// The SOSP 2017 parameters (1 MB blocks, random peers, the paper's timeouts) with every user
 /// on 20 Mbit/s up and down, 200 users 80 ms apart, 100 tx/s of 1 kB transactions (blocks full
 /// at 1 MB). Issue 14, item 5: with every item of a flush in one batch on one FIFO queue per

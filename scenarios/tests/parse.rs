@@ -43,6 +43,7 @@ fn default_algorand() -> Algorand {
         priority_wait_s: 2.5,
         block_wait_s: 1.5,
         step_timeout_s: 4.0,
+        final_wait: false,
         vrf_verify_us: 150.0,
         stake: Stake::Equal,
     }
@@ -1364,7 +1365,7 @@ fn an_algorand_scenario_parses_to_its_preset_with_overrides() {
     );
     let full = "[algorand]\npreset = \"sosp2017\"\ntopology = \"relays\"\nrelays = 50\nrelay_degree = 10\nfanout = 3\n\
                 gossip_batch_ms = 0\nblock_max_kib = 2048\npriority_wait_s = 1\nblock_wait_s = 2.5\n\
-                step_timeout_s = 3\nvrf_verify_us = 80\nstake = \"pareto\"\npareto_shape = 1.5\n\
+                step_timeout_s = 3\nfinal_wait = false\nvrf_verify_us = 80\nstake = \"pareto\"\npareto_shape = 1.5\n\
                 [[byzantine]]\nbehavior = \"double_vote\"\ncount = 100\n[[byzantine]]\nbehavior = \"crash\"\n\
                 replicas = [3]\nat_s = 1\n";
     let s = valid(&format!("{src}{full}"), &[]);
@@ -1379,6 +1380,7 @@ fn an_algorand_scenario_parses_to_its_preset_with_overrides() {
         priority_wait_s: 1.0,
         block_wait_s: 2.5,
         step_timeout_s: 3.0,
+        final_wait: false,
         vrf_verify_us: 80.0,
         stake: Stake::Pareto { shape: 1.5 },
     };

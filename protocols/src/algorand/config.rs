@@ -62,6 +62,11 @@ pub struct AlgorandConfig {
     pub block_wait: Span,
     /// How long a voting step waits for its threshold (lambda_step).
     pub step_timeout: Span,
+    /// Whether a round ends only once its FINAL votes reach their threshold, or `step_timeout`
+    /// after BinaryBA* returned (SOSP 2017, Algorithm 3: BA* counts FINAL before it returns
+    /// final or tentative). `false`: the next round starts when BinaryBA* returns, and FINAL
+    /// is counted beside it.
+    pub final_wait: bool,
     /// BinaryBA* gives up (hangs, as in the paper) after this many steps.
     pub max_steps: u32,
     /// A block carries at most this many bytes of transactions.
@@ -129,6 +134,7 @@ impl AlgorandConfig {
             priority_wait: Span::from_millis(10_000),
             block_wait: Span::from_millis(60_000),
             step_timeout: Span::from_millis(20_000),
+            final_wait: true,
             max_steps: 150,
             block_max_bytes: 1_000_000,
             fanout: 4,
@@ -158,6 +164,7 @@ impl AlgorandConfig {
             priority_wait: Span::from_millis(2_500),
             block_wait: Span::from_millis(1_500),
             step_timeout: Span::from_millis(4_000),
+            final_wait: false,
             max_steps: 150,
             block_max_bytes: 5 * 1024 * 1024,
             fanout: 4,

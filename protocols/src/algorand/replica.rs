@@ -45,6 +45,11 @@ enum Phase {
     AwaitBlock {
         id: u64,
     },
+    /// BinaryBA* returned `id`; with `final_wait`, counting the round's FINAL votes until
+    /// their threshold or `FinalWait` (SOSP 2017, Algorithm 3) before the round ends.
+    AwaitFinal {
+        id: u64,
+    },
     /// BinaryBA* ran out of steps: the paper's HangForever.
     Hung,
 }
@@ -107,6 +112,8 @@ struct Stats {
     final_rounds: u64,
     binary_steps: u64,
     step_timeouts: u64,
+    /// Rounds whose FINAL count (`final_wait`) ended on `FinalWait`: tentative.
+    final_timeouts: u64,
     hung: u64,
     proposed: u64,
     votes_counted: u64,
@@ -410,7 +417,43 @@ impl Algorand {
         }
         ctx.cancel_timer(Timer::StepTimeout);
         self.round_cert = self.certificate(step, value);
+        if self.cfg.final_wait {
+            self.phase = Phase::AwaitFinal { id: value };
+            ctx.set_timer(Timer::FinalWait, self.cfg.step_timeout);
+            return self.check_final_wait(ctx);
+        }
         self.decide(ctx, value);
+    }
+
+    /// With `final_wait`: the round's FINAL votes reached their threshold on the decided
+    /// value, so BA* returns (final).
+    fn check_final_wait(&mut self, ctx: &mut Ctx<'_, Self>) {
+        let Phase::AwaitFinal { id } = self.phase else { return };
+        let threshold = self.cfg.final_step.threshold;
+        if self.tallies.get(&(self.round, Role::FINAL.0)).and_then(|t| t.reached(threshold)) == Some(id) {
+            self.end_final_wait(ctx);
+        }
+    }
+
+    /// BA* returns: final if the FINAL threshold came, tentative on `FinalWait`; either way the
+    /// round ends once its block is held.
+    fn end_final_wait(&mut self, ctx: &mut Ctx<'_, Self>) {
+        let Phase::AwaitFinal { id } = self.phase else { return };
+        ctx.cancel_timer(Timer::FinalWait);
+        self.phase = Phase::AwaitBlock { id };
+        self.decide(ctx, id);
+    }
+
+    fn on_final_wait(&mut self, ctx: &mut Ctx<'_, Self>) {
+        if matches!(self.phase, Phase::AwaitFinal { .. }) {
+            self.stats.final_timeouts += 1;
+            self.end_final_wait(ctx);
+        }
+    }
+
+    /// Whether BinaryBA* returned in the current round (the round is decided, not yet ended).
+    fn decided_here(&self) -> bool {
+        matches!(self.phase, Phase::AwaitBlock { .. } | Phase::AwaitFinal { .. })
     }
 
     /// The votes of binary step `step` of the current round for `value`, as far as they reach
@@ -573,6 +616,9 @@ impl Algorand {
         self.stats.votes_counted += 1;
         if role == Role::FINAL {
             self.check_final(ctx, round);
+            if round == self.round {
+                self.check_final_wait(ctx);
+            }
         } else if round == self.round && self.is_return_certificate(role, value, weight) {
             // Enough of the committee saw BinaryBA* return here: a user behind follows them.
             self.stats.caught_up += u64::from(Some(role) != self.current_role());
@@ -593,7 +639,7 @@ impl Algorand {
     /// certificate per round it can still answer for (`round_cert`, `last_cert`).
     fn keep_for_cert(&self, round: u64, role: Role, value: u64) -> bool {
         let Some(step) = role.binary_step() else { return false };
-        let undecided = round == self.round && !matches!(self.phase, Phase::AwaitBlock { .. });
+        let undecided = round == self.round && !self.decided_here();
         let returns = match step % 3 {
             1 => value != self.empty(),
             2 => value == self.empty(),
@@ -607,7 +653,7 @@ impl Algorand {
     /// user has not decided the round yet.
     fn is_return_certificate(&self, role: Role, value: u64, weight: u64) -> bool {
         let Some(step) = role.binary_step() else { return false };
-        if matches!(self.phase, Phase::AwaitBlock { .. }) {
+        if self.decided_here() {
             return false;
         }
         let returns = match step % 3 {
@@ -947,6 +993,7 @@ impl Algorand {
         ctx.cancel_timer(Timer::StepTimeout);
         ctx.cancel_timer(Timer::BlockWait);
         ctx.cancel_timer(Timer::Refetch);
+        ctx.cancel_timer(Timer::FinalWait);
         self.start_round(ctx);
     }
 
@@ -1100,6 +1147,7 @@ impl Algorand {
                 format!("step {} (binary step {step}) on block {:04x}", Role::binary(step), short(block_hash))
             }
             Phase::AwaitBlock { id } => format!("decided block {:04x}, fetching it", short(id)),
+            Phase::AwaitFinal { id } => format!("decided block {:04x}, counting FINAL votes", short(id)),
             Phase::Hung => "hung: BinaryBA* ran out of steps".to_string(),
         }
     }
@@ -1134,6 +1182,7 @@ impl Protocol for Algorand {
             Phase::Proposal => ctx.set_timer(Timer::PriorityWait, Span::ZERO),
             Phase::WaitBlock => ctx.set_timer(Timer::BlockWait, Span::ZERO),
             Phase::AwaitBlock { .. } => ctx.set_timer(Timer::Refetch, Span::ZERO),
+            Phase::AwaitFinal { .. } => ctx.set_timer(Timer::FinalWait, Span::ZERO),
             Phase::Hung => {}
             _ => ctx.set_timer(Timer::StepTimeout, Span::ZERO),
         }
@@ -1159,6 +1208,7 @@ impl Protocol for Algorand {
             Timer::StepTimeout => self.on_step_timeout(ctx),
             Timer::Refetch => self.on_refetch(ctx),
             Timer::SyncRetry => self.on_sync_retry(),
+            Timer::FinalWait => self.on_final_wait(ctx),
         }
     }
 
@@ -1179,6 +1229,7 @@ impl Protocol for Algorand {
             ("final_rounds", s.final_rounds),
             ("binary_steps", s.binary_steps),
             ("step_timeouts", s.step_timeouts),
+            ("final_timeouts", s.final_timeouts),
             ("hung", s.hung),
             ("proposed", s.proposed),
             ("votes_counted", s.votes_counted),

@@ -431,6 +431,8 @@ pub enum Timer {
     Refetch,
     /// A catch-up request went unanswered: another may be sent.
     SyncRetry,
+    /// The FINAL count of a decided round (`final_wait`) ends: the round is tentative.
+    FinalWait,
 }
 
 #[cfg(test)]

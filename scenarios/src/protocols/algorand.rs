@@ -47,6 +47,8 @@ pub struct Algorand {
     pub priority_wait_s: f64,
     pub block_wait_s: f64,
     pub step_timeout_s: f64,
+    /// A round ends once its FINAL votes reach their threshold (or `step_timeout_s` passes).
+    pub final_wait: bool,
     pub vrf_verify_us: f64,
     pub stake: Stake,
 }
@@ -122,6 +124,8 @@ table!(fields, "algorand", "algorand", list = false, {
         "after that, how long a user waits for the best block before voting for the empty one (λ_block)";
     step_timeout_s: Number(TIMEOUT_S), Computed("mainnet: `4`; sosp2017: `20`"), "",
         "how long a voting step waits for its threshold (λ_step)";
+    final_wait: Boolean, Computed("mainnet: `false`; sosp2017: `true`"), "",
+        "whether a round ends only once its FINAL votes reach their threshold, or `step_timeout_s` after BinaryBA* returned (the paper's BA*, which counts FINAL before it returns final or tentative); false: the next round starts when BinaryBA* returns and FINAL is counted beside it";
     vrf_verify_us: Number(TIME_MS), Computed("`150`"), "", "CPU to verify a VRF proof (of a vote's or a proposal's sortition)";
     stake: OneOf(&["equal", "pareto"]), Computed("`\"equal\"`"), "",
         "every user holds as much; or Pareto-distributed holdings with the same mean, drawn from the seed's `algorand` stream";
@@ -182,6 +186,7 @@ fn read_section(c: &mut Ctx<'_>, top: &reader::Section<'_>, at: &Reading) -> Opt
     let priority_wait = secs(c, &F::priority_wait_s, base.priority_wait);
     let block_wait = secs(c, &F::block_wait_s, base.block_wait);
     let step_timeout = secs(c, &F::step_timeout_s, base.step_timeout);
+    let final_wait = c.boolean(&sec, F::final_wait.key, base.final_wait);
     let vrf = c.num_or(&sec, &F::vrf_verify_us, base.vrf_verify.as_nanos() as f64 / 1e3);
     let stake = read_stake(c, &sec, &base);
     Some(Algorand {
@@ -195,6 +200,7 @@ fn read_section(c: &mut Ctx<'_>, top: &reader::Section<'_>, at: &Reading) -> Opt
         priority_wait_s: priority_wait?.v,
         block_wait_s: block_wait?.v,
         step_timeout_s: step_timeout?.v,
+        final_wait: final_wait?.v,
         vrf_verify_us: vrf?.v,
         stake: stake?,
     })
@@ -406,6 +412,7 @@ pub fn config(a: &Algorand) -> AlgorandConfig {
         priority_wait: Span::from_secs_f64(a.priority_wait_s),
         block_wait: Span::from_secs_f64(a.block_wait_s),
         step_timeout: Span::from_secs_f64(a.step_timeout_s),
+        final_wait: a.final_wait,
         vrf_verify: Span::from_nanos_f64(a.vrf_verify_us * 1e3),
         stake: match a.stake {
             Stake::Equal => StakeDistribution::Equal { per_user },
@@ -449,6 +456,9 @@ fn write_section(a: &Algorand) -> Result<Vec<(&'static str, toml::Value)>, Strin
         ("vrf_verify_us", a.vrf_verify_us, base.vrf_verify_us),
     ];
     keys.extend(floats.into_iter().filter(|(_, v, default)| v != default).map(|(key, v, _)| (key, v.into())));
+    if a.final_wait != base.final_wait {
+        keys.push(("final_wait", a.final_wait.into()));
+    }
     match a.stake {
         Stake::Equal => keys.push(("stake", "equal".into())),
         Stake::Pareto { shape } => keys.extend([("stake", "pareto".into()), ("pareto_shape", shape.into())]),
