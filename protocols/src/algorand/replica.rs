@@ -13,7 +13,8 @@ use super::config::{AlgorandConfig, Behavior, Committee, PlantedBug};
 use super::pool::{Pool, TxWindow};
 use super::sortition::{Credential, Role, Seat};
 use super::types::{
-    Batch, Block, Certificate, ChainEntry, Item, Msg, Timer, TxBatch, Vote, VoteRef, empty_block_id, next_seed,
+    Batch, Block, Certificate, ChainEntry, Item, Msg, Priority, Timer, TxBatch, Vote, VoteRef, empty_block_id,
+    next_seed,
 };
 use super::world::World;
 use crate::common::log_ledger::LogLedger;
@@ -284,12 +285,12 @@ impl Algorand {
             // A second block, same credential, other content: half the links get each.
             let other = Block::new(self.round, self.prev, cred, txs, self.cfg.block_header_bytes, 1);
             let other = Rc::new(other.stamped(ctx.now()));
-            let a = vec![Item::Priority { cred, prev: self.prev, block: block.id }, Item::Block(block)];
-            let b = vec![Item::Priority { cred, prev: self.prev, block: other.id }, Item::Block(other)];
+            let a = vec![Item::priority(cred, self.prev, block.id), Item::Block(block)];
+            let b = vec![Item::priority(cred, self.prev, other.id), Item::Block(other)];
             self.send_split(ctx, a, b);
             return;
         }
-        self.push_own(ctx, Item::Priority { cred, prev: self.prev, block: block.id });
+        self.push_own(ctx, Item::priority(cred, self.prev, block.id));
         self.push_own(ctx, Item::Block(block));
     }
 
@@ -662,9 +663,10 @@ impl Algorand {
     // Proposals and blocks
     // -----------------------------------------------------------------------------------------
 
-    fn on_priority(&mut self, ctx: &mut Ctx<'_, Self>, cred: Credential, prev: u64, block: u64, from: u32) {
+    fn on_priority(&mut self, ctx: &mut Ctx<'_, Self>, item: &Rc<Priority>, from: u32) {
+        let Priority { cred, prev, block } = **item;
         if cred.round() == self.round + 1 {
-            return self.keep_for_next_round(Item::Priority { cred, prev, block });
+            return self.keep_for_next_round(Item::Priority(Rc::clone(item)));
         }
         if cred.round() != self.round || prev != self.prev || cred.role() != Role::PROPOSE {
             return;
@@ -679,7 +681,7 @@ impl Algorand {
         let priority = cred.priority();
         if self.best.is_none_or(|(p, _)| priority < p) {
             self.best = Some((priority, block));
-            self.relay(ctx, Item::Priority { cred, prev, block }, from);
+            self.relay(ctx, Item::Priority(Rc::clone(item)), from);
         }
     }
 
@@ -1072,7 +1074,7 @@ impl Algorand {
     fn on_item(&mut self, ctx: &mut Ctx<'_, Self>, item: &Item, from: u32) {
         match item {
             Item::Vote(v) => self.on_vote(ctx, v, from),
-            Item::Priority { cred, prev, block } => self.on_priority(ctx, *cred, *prev, *block, from),
+            Item::Priority(p) => self.on_priority(ctx, p, from),
             Item::Block(b) => self.on_block(ctx, Rc::clone(b), from),
             Item::Txs(t) => self.on_txs(ctx, Rc::clone(t), from),
         }
