@@ -87,6 +87,8 @@
 //! Invariant of the pool (`pool.rs`): a transaction batch's holder bit for a user is set iff
 //! that user once kept the batch; it is never cleared, because a batch pruned from a pool has
 //! every transaction in the chain, which only grows, so the pool refuses it again either way.
+//! Its pooled bit is set while the batch is in that user's pool; the run's shelf lists a batch
+//! exactly while some pooled bit of it is set (its count above zero).
 //!
 //! The references' latencies: a block carries the time its proposer made it (measurement only,
 //! not in its id or size), and a user committing a round reports it (the prototype's

@@ -139,7 +139,16 @@ pub struct Certificate {
 }
 
 impl Certificate {
-    pub fn new(round: u64, role: Role, prev: u64, value: u64, votes: Vec<Rc<Vote>>, vote_bytes: u32) -> Certificate {
+    pub fn new(
+        round: u64,
+        role: Role,
+        prev: u64,
+        value: u64,
+        mut votes: Vec<Rc<Vote>>,
+        vote_bytes: u32,
+    ) -> Certificate {
+        // Kept for a round or two by every relaying user: no room beyond its votes.
+        votes.shrink_to_fit();
         let bytes = 32 + vote_bytes.saturating_mul(votes.len() as u32);
         Certificate { round, role, prev, value, votes, bytes }
     }
@@ -155,13 +164,19 @@ pub struct TxBatch {
     /// sets only its own bit, so a copy heard again from another neighbour is refused without
     /// a lookup in its pool (at 1,000 users, a few cache misses per batch and link).
     holders: HolderBits,
+    /// The users whose pool lists it now: holders whose chain does not yet hold all of it.
+    pooled: HolderBits,
+    /// How many bits of `pooled` are set: the run's shelf (`Shelf`) lists the batch while
+    /// this is above zero.
+    pooled_count: Cell<u32>,
 }
 
 impl TxBatch {
     /// A batch of `txs` from `origin`, held by no one yet, in a world of `n_users`.
     pub fn new(origin: u32, txs: Vec<Tx>, n_users: u32) -> TxBatch {
         assert!(!txs.is_empty(), "a batch holds transactions");
-        TxBatch { key: (txs[0].id.0, origin), txs, holders: HolderBits::new(n_users) }
+        let (holders, pooled) = (HolderBits::new(n_users), HolderBits::new(n_users));
+        TxBatch { key: (txs[0].id.0, origin), txs, holders, pooled, pooled_count: Cell::new(0) }
     }
 
     /// Whether `user` took it into its pool.
@@ -172,6 +187,26 @@ impl TxBatch {
     /// Marks it taken into `user`'s pool; false if it was already.
     pub fn hold(&self, user: u32) -> bool {
         self.holders.insert(user)
+    }
+
+    /// Whether `user`'s pool lists it.
+    pub fn pooled_by(&self, user: u32) -> bool {
+        self.pooled.contains(user)
+    }
+
+    /// Lists it in `user`'s pool; true if no pool listed it before (it goes on the shelf).
+    pub fn pool(&self, user: u32) -> bool {
+        assert!(self.pooled.insert(user), "a pool lists a batch once");
+        self.pooled_count.set(self.pooled_count.get() + 1);
+        self.pooled_count.get() == 1
+    }
+
+    /// Takes it out of `user`'s pool; true if no pool lists it any more (it leaves the shelf).
+    pub fn unpool(&self, user: u32) -> bool {
+        assert!(self.pooled.remove(user), "only a listed batch is taken out");
+        assert!(self.pooled_count.get() > 0, "the count has its bit");
+        self.pooled_count.set(self.pooled_count.get() - 1);
+        self.pooled_count.get() == 0
     }
 }
 
@@ -195,17 +230,30 @@ impl HolderBits {
         word.set(word.get() | mask);
         !had
     }
+
+    /// Takes `user` out; false if it was not in.
+    fn remove(&self, user: u32) -> bool {
+        let (word, mask) = (&self.0[user as usize / 64], 1u64 << (user % 64));
+        let had = word.get() & mask != 0;
+        word.set(word.get() & !mask);
+        had
+    }
 }
 
-/// One thing gossiped.
+/// A proposer's priority and block id, ahead of the block.
+#[derive(Debug)]
+pub struct Priority {
+    pub cred: Credential,
+    pub prev: u64,
+    pub block: u64,
+}
+
+/// One thing gossiped. Every variant is a pointer or a vote's header, so an item is 40 bytes,
+/// not the 56 of a priority inline: every relaying user's batches hold one item per vote, and
+/// batches in flight on capped uplinks were half the peak heap at 3,000 users.
 #[derive(Clone, Debug)]
 pub enum Item {
-    /// A proposer's priority and block id, ahead of the block.
-    Priority {
-        cred: Credential,
-        prev: u64,
-        block: u64,
-    },
+    Priority(Rc<Priority>),
     Block(Rc<Block>),
     Vote(VoteRef),
     Txs(Rc<TxBatch>),
@@ -217,9 +265,14 @@ impl Item {
         Item::Vote(VoteRef::new(vote))
     }
 
+    /// The gossip item for a proposer's priority.
+    pub fn priority(cred: Credential, prev: u64, block: u64) -> Item {
+        Item::Priority(Rc::new(Priority { cred, prev, block }))
+    }
+
     pub fn wire_bytes(&self, priority_bytes: u32, vote_bytes: u32) -> u32 {
         match self {
-            Item::Priority { .. } => priority_bytes,
+            Item::Priority(_) => priority_bytes,
             Item::Block(b) => b.bytes,
             Item::Vote(_) => vote_bytes,
             Item::Txs(batch) => 8 + batch.txs.iter().map(|t| t.size_bytes).sum::<u32>(),
@@ -230,7 +283,7 @@ impl Item {
     /// client transactions counts its transactions.
     fn tally_slot(&self) -> (usize, u32) {
         match self {
-            Item::Priority { .. } => (0, 1),
+            Item::Priority(_) => (0, 1),
             Item::Block(_) => (1, 1),
             Item::Vote(_) => (2, 1),
             Item::Txs(batch) => (3, batch.txs.len() as u32),
@@ -239,7 +292,7 @@ impl Item {
 
     fn fingerprint(&self) -> u64 {
         match self {
-            Item::Priority { cred, block, .. } => hash_words(&[1, cred.vrf(), *block]),
+            Item::Priority(p) => hash_words(&[1, p.cred.vrf(), p.block]),
             Item::Block(b) => hash_words(&[2, b.id]),
             Item::Vote(v) => hash_words(&[3, v.vote.cred.vrf(), v.vote.value]),
             Item::Txs(batch) => hash_words(&[4, batch.key.0, batch.key.1 as u64]),
@@ -455,7 +508,7 @@ mod tests {
             (header.round(), header.prev(), header.user(), header.role()),
             (3, 7, seat.credential().user(), Role::binary(1))
         );
-        assert!(std::mem::size_of::<Item>() <= 56, "a vote's header makes gossip items no larger");
+        assert!(std::mem::size_of::<Item>() <= 40, "a vote's header is the largest gossip item");
     }
 
     fn tx(id: u64) -> Tx {

@@ -1,11 +1,13 @@
 //! What every user knows before the first round: the stake of each user, the gossip graph
 //! (who links to whom) and the users' VRF keys. Built once per run from one named stream and
-//! shared by pointer, so a user's own state stays small.
+//! shared by pointer, so a user's own state stays small. It also holds the run's shelf of
+//! gossiped batches, which every user's pool marks its own on (`pool::Shelf`).
 
 use sim_core::SimRng;
 use sim_core::digest::hash_words;
 
 use super::config::{AlgorandConfig, StakeDistribution, Topology};
+use super::pool::Shelf;
 
 #[derive(Debug)]
 pub struct World {
@@ -19,6 +21,8 @@ pub struct World {
     relays_all: bool,
     /// Each user's VRF key (modeled: a secret word), drawn per run.
     keys: Vec<u64>,
+    /// The batches in some user's pool: one list for the run, not one per user.
+    shelf: Shelf,
 }
 
 impl World {
@@ -46,7 +50,7 @@ impl World {
         let key_salt = rng.next_u64();
         let keys = (0..n_users as u64).map(|u| hash_words(&[key_salt, u])).collect();
         let relays_all = cfg.topology == Topology::Peers;
-        World { stakes, total_stake, offsets, links, relays, relays_all, keys }
+        World { stakes, total_stake, offsets, links, relays, relays_all, keys, shelf: Shelf::default() }
     }
 
     pub fn n_users(&self) -> u32 {
@@ -59,6 +63,11 @@ impl World {
 
     pub fn total_stake(&self) -> u64 {
         self.total_stake
+    }
+
+    /// The run's shelf of pooled batches (each user reads and changes only its own marks).
+    pub fn shelf(&self) -> &Shelf {
+        &self.shelf
     }
 
     pub fn neighbors(&self, user: u32) -> &[u32] {
