@@ -30,6 +30,11 @@
 //! identify the cost (the error leaves the tolerance within a factor 2 either way). The
 //! re-fit is local and bounded, so a range is a lower bound on what fits; a cost the probe
 //! could not move far enough within `--max-runs` is never called identified.
+//!
+//! `--fix NAME=VALUE` holds a cost at a value measured elsewhere: it is neither searched nor
+//! probed, and the table and profile say so. That is the remedy when the points cannot tell two
+//! costs apart (at n = 4 a per-signature cost looks like a per-message one): pin one from an
+//! independent measurement and fit the rest.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -72,6 +77,11 @@ impl Costs {
         self
     }
 
+    /// These costs with each of `fixed` set to its value.
+    pub fn fixed(self, fixed: &[Fixed]) -> Costs {
+        fixed.iter().fold(self, |c, f| c.with(f.index, f.value))
+    }
+
     /// The profile's signature costs: `profile`'s, scaled.
     pub fn profile(&self, profile: &CostProfile) -> CostProfile {
         let k = self.crypto_scale;
@@ -103,6 +113,47 @@ pub struct Point {
     pub throughput_tps: f64,
     /// None: the row left it empty, and only its throughput is compared.
     pub latency_ms: Option<f64>,
+}
+
+/// A cost held at a value (`--fix NAME=VALUE`): neither fitted nor probed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Fixed {
+    /// Its index in `COST_NAMES`.
+    pub index: usize,
+    pub value: f64,
+}
+
+impl Fixed {
+    /// Parses `NAME=VALUE`: a name of `COST_NAMES` and a finite value >= 0.
+    pub fn parse(text: &str) -> Result<Fixed, String> {
+        let names = COST_NAMES.join(", ");
+        let Some((name, value)) = text.split_once('=') else {
+            return Err(format!("`{text}` is not NAME=VALUE (names: {names})"));
+        };
+        let Some(index) = COST_NAMES.iter().position(|n| *n == name.trim()) else {
+            return Err(format!("unknown cost `{}`; the costs are {names}", name.trim()));
+        };
+        match value.trim().parse::<f64>() {
+            Ok(v) if v.is_finite() && v >= 0.0 => Ok(Fixed { index, value: v }),
+            _ => Err(format!("`{}` must be a number >= 0, found `{}`", name.trim(), value.trim())),
+        }
+    }
+
+    /// `signature_scale = 1 (fixed by --fix, neither fitted nor probed: ...)`.
+    pub fn line(&self) -> String {
+        format!(
+            "{}: {} fixed by --fix, neither fitted nor probed: the fit and the probe of the others hold only given this value",
+            COST_NAMES[self.index],
+            sig(self.value)
+        )
+    }
+}
+
+/// The costs a fit searches: the per-transaction one only when it starts above 0, none of
+/// `fixed`.
+pub fn free_costs(start: &Costs, fixed: &[Fixed]) -> Vec<usize> {
+    let dims = if start.per_tx_us > 0.0 { 4 } else { 3 };
+    (0..dims).filter(|i| fixed.iter().all(|f| f.index != *i)).collect()
 }
 
 /// Throughput and latency of a run, as compared with a point's.
@@ -217,16 +268,18 @@ pub struct Fit {
     pub simulated: Vec<Measured>,
     pub error: f64,
     pub runs: usize,
+    /// The costs held at a value, neither fitted nor probed.
+    pub fixed: Vec<Fixed>,
 }
 
 /// A grid around `start`, then a pattern search on log-costs, at most `max_runs` runs. Costs
-/// start from at least a floor (a log-step cannot leave zero).
+/// start from at least a floor (a log-step cannot leave zero); `fixed` ones stay at their value.
 pub fn fit(
     scenarios: &[Scenario],
     points: &[Point],
     start: Costs,
     profile: &CostProfile,
-    (max_runs, latency): (usize, &'static Metric),
+    (max_runs, latency, fixed): (usize, &'static Metric, &[Fixed]),
 ) -> Fit {
     let eval = |c: &Costs| -> Vec<Measured> { scenarios.iter().map(|s| simulate(s, c, profile, latency)).collect() };
     let best = Costs {
@@ -234,32 +287,17 @@ pub fn fit(
         per_kib_us: start.per_kib_us.max(0.1),
         crypto_scale: start.crypto_scale.max(0.01),
         per_tx_us: start.per_tx_us,
-    };
-    // The costs searched: the per-transaction one only when it starts above 0.
-    let dims = if best.per_tx_us > 0.0 { 4 } else { 3 };
-    let simulated = eval(&best);
-    let mut fit = Fit { latency, costs: best, error: objective(points, &simulated), simulated, runs: scenarios.len() };
-    // A coarse grid around the start first: runs near saturation make the error surface
-    // ragged, and a descent from far away stops in the first dip.
-    for k in GRID_BASE {
-        for j in GRID_BASE {
-            for m in GRID_SCALE {
-                let c = Costs {
-                    base_us: best.base_us * k,
-                    per_kib_us: best.per_kib_us * j,
-                    crypto_scale: best.crypto_scale * m,
-                    per_tx_us: best.per_tx_us,
-                };
-                if c != best {
-                    try_costs(&mut fit, c, &eval, points, max_runs);
-                }
-            }
-        }
     }
+    .fixed(fixed);
+    let dims = free_costs(&best, fixed);
+    let simulated = eval(&best);
+    let error = objective(points, &simulated);
+    let mut fit = Fit { latency, costs: best, error, simulated, runs: scenarios.len(), fixed: fixed.to_vec() };
+    grid(&mut fit, best, &eval, points, max_runs);
     let mut step = 2.0f64;
     while step >= MIN_STEP && fit.runs + scenarios.len() <= max_runs {
         let before = fit.costs;
-        for i in 0..dims {
+        for &i in &dims {
             for factor in [step, 1.0 / step] {
                 let candidate = fit.costs.with(i, fit.costs.get(i) * factor);
                 if try_costs(&mut fit, candidate, &eval, points, max_runs) {
@@ -273,12 +311,36 @@ pub fn fit(
         }
         // Hooke-Jeeves: the pass's move again, along a ridge that one cost at a time climbs slowly.
         let mut pattern = fit.costs;
-        for i in 0..dims {
+        for &i in &dims {
             pattern = pattern.with(i, fit.costs.get(i) * fit.costs.get(i) / before.get(i));
         }
         try_costs(&mut fit, pattern, &eval, points, max_runs);
     }
     fit
+}
+
+/// A coarse grid around `best` first (base and per-KiB x1/8 to x64, signatures x1/2 to x2; a
+/// fixed cost keeps its value): runs near saturation make the error surface ragged, and a
+/// descent from far away stops in the first dip.
+fn grid(fit: &mut Fit, best: Costs, eval: &dyn Fn(&Costs) -> Vec<Measured>, points: &[Point], max_runs: usize) {
+    let mut tried = Vec::new();
+    for k in GRID_BASE {
+        for j in GRID_BASE {
+            for m in GRID_SCALE {
+                let c = Costs {
+                    base_us: best.base_us * k,
+                    per_kib_us: best.per_kib_us * j,
+                    crypto_scale: best.crypto_scale * m,
+                    per_tx_us: best.per_tx_us,
+                }
+                .fixed(&fit.fixed);
+                if c != best && !tried.contains(&c) {
+                    try_costs(fit, c, eval, points, max_runs);
+                    tried.push(c);
+                }
+            }
+        }
+    }
 }
 
 /// Runs the points with `candidate` (within the budget) and keeps it if it fits better.
@@ -312,7 +374,7 @@ const IDENTIFIED_WITHIN: f64 = 2.0;
 /// Evaluations a probe step spends re-fitting the other costs, at most.
 const REFIT_EVALS: usize = 12;
 /// The costs' names, and the points that would tell each apart from the others.
-const COST_NAMES: [&str; 4] = ["base_us", "per_kib_us", "signature_scale", "per_tx_us"];
+pub const COST_NAMES: [&str; 4] = ["base_us", "per_kib_us", "signature_scale", "per_tx_us"];
 const COST_HINTS: [&str; 4] = [
     "add points that vary the load (workload.rate_tps) below and near saturation",
     "add points that vary payload size (workload.tx_size_bytes)",
@@ -370,6 +432,8 @@ pub struct Identification {
     /// The largest total error that fits equally: the best fit's plus the tolerance.
     pub threshold: f64,
     pub spreads: Vec<Spread>,
+    /// The costs held at a value, reported as such.
+    pub fixed: Vec<Fixed>,
     pub runs: usize,
 }
 
@@ -382,7 +446,9 @@ impl Identification {
             100.0 * PROBE_RMS,
             self.runs
         )];
-        out.extend(self.spreads.iter().zip(COST_HINTS).map(|(s, hint)| s.line(hint)));
+        let hint = |s: &Spread| COST_HINTS[COST_NAMES.iter().position(|n| *n == s.name).unwrap_or(0)];
+        out.extend(self.spreads.iter().map(|s| s.line(hint(s))));
+        out.extend(self.fixed.iter().map(Fixed::line));
         out
     }
 }
@@ -405,17 +471,18 @@ pub fn identify(
     let eval =
         |c: &Costs| -> Vec<Measured> { scenarios.iter().map(|s| simulate(s, c, profile, fit.latency)).collect() };
     let threshold = fit.error + 2.0 * points.len() as f64 * PROBE_RMS * PROBE_RMS;
-    let dims = if fit.costs.per_tx_us > 0.0 { 4 } else { 3 };
-    let mut probe = Probe { eval: &eval, points, threshold, runs: 0, max_runs, dims };
-    let spreads = (0..dims)
-        .map(|i| {
+    let free = free_costs(&fit.costs, &fit.fixed);
+    let mut probe = Probe { eval: &eval, points, threshold, runs: 0, max_runs, free: &free };
+    let spreads = free
+        .iter()
+        .map(|&i| {
             let best = fit.costs.get(i);
             let (hi, hi_out) = probe.walk(fit.costs, i, 1.0);
             let (lo, lo_out) = probe.walk(fit.costs, i, -1.0);
             Spread { name: COST_NAMES[i], best, lo, hi, lo_out, hi_out }
         })
         .collect();
-    Identification { threshold, spreads, runs: probe.runs }
+    Identification { threshold, spreads, fixed: fit.fixed.clone(), runs: probe.runs }
 }
 
 /// The state of an identifiability probe.
@@ -425,8 +492,8 @@ struct Probe<'a> {
     threshold: f64,
     runs: usize,
     max_runs: usize,
-    /// The costs fitted: 3, or 4 with the per-transaction cost.
-    dims: usize,
+    /// The costs fitted (indices of `COST_NAMES`): not the fixed ones.
+    free: &'a [usize],
 }
 
 impl Probe<'_> {
@@ -453,7 +520,8 @@ impl Probe<'_> {
         let mut best = (start, self.error(&start)?);
         let mut evals = 1;
         for step in [2.0f64, 2f64.sqrt(), 2f64.powf(0.25)] {
-            for j in (0..self.dims).filter(|&j| j != i) {
+            let free = self.free;
+            for j in free.iter().copied().filter(|&j| j != i) {
                 for factor in [step, 1.0 / step] {
                     if best.1 <= self.threshold || evals >= REFIT_EVALS {
                         return Some((best.0, best.1 <= self.threshold));
@@ -513,11 +581,14 @@ pub fn table(points: &[Point], fit: &Fit) -> String {
     let _ = writeln!(t, "total squared relative error {:.6} after {} runs", fit.error, fit.runs);
     let _ = writeln!(
         t,
-        "fitted: base_us {:.3}, per_kib_us {:.3}, signature costs x{:.4}",
+        "costs: base_us {:.3}, per_kib_us {:.3}, signature costs x{:.4}",
         c.base_us, c.per_kib_us, c.crypto_scale
     );
     if c.per_tx_us > 0.0 {
-        let _ = writeln!(t, "fitted: per_tx_us {:.3}", c.per_tx_us);
+        let _ = writeln!(t, "costs: per_tx_us {:.3}", c.per_tx_us);
+    }
+    for f in &fit.fixed {
+        let _ = writeln!(t, "{}", f.line());
     }
     t
 }
@@ -532,7 +603,13 @@ pub fn profile_toml(
 ) -> String {
     let mut t = String::new();
     let _ = writeln!(t, "{HEADER}");
-    let _ = writeln!(t, "# fitted by `byzsim calibrate --fit {} --scenario {}`", points_file.display(), base.display());
+    let fixes: String = fit.fixed.iter().map(|f| format!(" --fix {}={}", COST_NAMES[f.index], f.value)).collect();
+    let _ = writeln!(
+        t,
+        "# fitted by `byzsim calibrate --fit {} --scenario {}{fixes}`",
+        points_file.display(),
+        base.display()
+    );
     let _ = writeln!(t, "# to {} points (squared relative error {:.6}, {} runs):", points.len(), fit.error, fit.runs);
     let _ = writeln!(t, "# latency compared: {}", fit.latency.name);
     for (p, s) in points.iter().zip(&fit.simulated) {

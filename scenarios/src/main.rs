@@ -293,6 +293,11 @@ enum Command {
         /// such as `e2e_mean_ms`, `proposer_mean_ms` (Bamboo's) or `proposal_commit_mean_ms`.
         #[arg(long, value_name = "METRIC", default_value = "e2e_mean_ms", requires = "fit")]
         latency: String,
+        /// Hold a cost at a value instead of fitting it (with --fit; repeatable), for a cost
+        /// measured elsewhere that the points cannot pin: NAME=VALUE, NAME one of base_us,
+        /// per_kib_us, signature_scale, per_tx_us.
+        #[arg(long, value_name = "NAME=VALUE", requires = "fit")]
+        fix: Vec<String>,
     },
 }
 
@@ -442,8 +447,8 @@ fn main() -> ExitCode {
             }
         },
         Command::Run { input, out, quiet, watch } => run_command(&input, out, quiet, &watch),
-        Command::Calibrate { out, fit: Some(points), scenario: Some(base), max_runs, latency, .. } => {
-            finish(fit_command(&out, &points, &base, (max_runs as usize, &latency)).map(|text| (text, 0)))
+        Command::Calibrate { out, fit: Some(points), scenario: Some(base), max_runs, latency, fix, .. } => {
+            finish(fit_command(&out, &points, &base, (max_runs as usize, &latency, &fix)).map(|text| (text, 0)))
         }
         Command::Calibrate { out, rounds, batches, signers, .. } => calibrate_command(&out, rounds, batches, signers),
         Command::Explore { file, seeds, mut sets, jobs, stop_at_first, max_failures, out, plant, swarm, quiet } => {
@@ -907,10 +912,14 @@ fn fit_command(
     out: &Path,
     points_file: &Path,
     base: &Path,
-    (max_runs, latency): (usize, &str),
+    (max_runs, latency, fix): (usize, &str, &[String]),
 ) -> Result<String, batch::Failure> {
     use scenarios::fit;
     calibrate::check_out(out).map_err(|p| batch::Failure::input(format!("error: {p}")))?;
+    let fixed = fix
+        .iter()
+        .map(|f| fit::Fixed::parse(f).map_err(|e| batch::Failure::input(format!("error: --fix {f}: {e}"))))
+        .collect::<Result<Vec<_>, _>>()?;
     let latency = match scenarios::results::metric::parse_names(latency).as_deref() {
         Ok([one]) if one.unit == "ms" => *one,
         Ok(_) => return Err(batch::Failure::input(format!("error: --latency {latency}: one latency metric in ms"))),
@@ -931,7 +940,7 @@ fn fit_command(
         points_file.display(),
         base.display()
     );
-    let result = fit::fit(&scenarios, &points, start, &profile, (max_runs, latency));
+    let result = fit::fit(&scenarios, &points, start, &profile, (max_runs, latency, &fixed));
     eprint!("{}", fit::table(&points, &result));
     eprintln!("probing how well the points identify each cost (at most {max_runs} more runs)...");
     let identification = fit::identify(&scenarios, &points, &result, &profile, max_runs);

@@ -81,7 +81,7 @@ fn fitting_points_the_simulator_made_reproduces_them() {
     let start = Costs { base_us: 5.0, per_kib_us: 2.0, per_tx_us: 0.0, crypto_scale: 1.0 };
     let at_start: Vec<_> = scenarios.iter().map(|s| fit::simulate(s, &start, &profile, metric::E2E_MEAN_MS)).collect();
     assert!(fit::objective(&points, &at_start) > 0.1, "the start already fits: the test would prove nothing");
-    let fitted = fit::fit(&scenarios, &points, start, &profile, (800, metric::E2E_MEAN_MS));
+    let fitted = fit::fit(&scenarios, &points, start, &profile, (800, metric::E2E_MEAN_MS, &[]));
     let table = fit::table(&points, &fitted);
     for (p, s) in points.iter().zip(&fitted.simulated) {
         let (et, el) =
@@ -116,7 +116,8 @@ fn truth_fit_of(settings: &[[&str; 2]], truth: Costs) -> (Vec<Point>, Vec<scenar
     for (p, m) in points.iter_mut().zip(&simulated) {
         (p.throughput_tps, p.latency_ms) = (m.throughput_tps, Some(m.latency_ms));
     }
-    let fitted = fit::Fit { latency: metric::E2E_MEAN_MS, costs: truth, simulated, error: 0.0, runs: 0 };
+    let fitted =
+        fit::Fit { latency: metric::E2E_MEAN_MS, costs: truth, simulated, error: 0.0, runs: 0, fixed: Vec::new() };
     (points, scenarios, fitted)
 }
 
@@ -276,4 +277,54 @@ fn a_cost_the_probe_never_moved_is_reported_as_not_probed() {
     assert!(line.contains("not probed") && !line.contains("fit equally"), "{line}");
     let wide = fit::Spread { name: "base_us", best: 4.0, lo: 0.4, hi: 40.0, lo_out: None, hi_out: None };
     assert!(wide.line("a hint").contains("fit equally"), "{}", wide.line("a hint"));
+}
+
+/// `--fix signature_scale=1` holds the scale at 1 while the fit moves the others; the same fit
+/// without it moves the scale too (towards the truth's 1.5), so the test fails if the fix is
+/// ignored. The probe then reports the fixed cost as fixed, not as a range.
+#[test]
+fn a_fixed_cost_stays_at_its_value_while_the_others_move() {
+    let dir = TempDir::new("fit-fixed");
+    let (_, points, scenarios) = setup(&dir);
+    let (points, scenarios) = (&points[..2], &scenarios[..2]);
+    let profile = scenarios[0].cpu.profile.clone();
+    let start = Costs { base_us: 5.0, per_kib_us: 2.0, per_tx_us: 0.0, crypto_scale: 1.0 };
+    let fix = [fit::Fixed::parse("signature_scale=1").expect("a valid --fix")];
+    let held = fit::fit(scenarios, points, start, &profile, (120, metric::E2E_MEAN_MS, &fix));
+    let table = fit::table(points, &held);
+    assert_eq!(held.costs.crypto_scale, 1.0, "{table}");
+    assert!(held.costs.base_us != start.base_us || held.costs.per_kib_us != start.per_kib_us, "{table}");
+    assert!(table.contains("signature_scale: 1.00 fixed by --fix"), "{table}");
+    let free = fit::fit(scenarios, points, start, &profile, (120, metric::E2E_MEAN_MS, &[]));
+    assert!(free.costs.crypto_scale != 1.0, "without --fix the scale moves:\n{}", fit::table(points, &free));
+    let id = fit::identify(scenarios, points, &held, &profile, 40);
+    let report = id.lines().join("\n");
+    assert_eq!(id.spreads.iter().map(|s| s.name).collect::<Vec<_>>(), ["base_us", "per_kib_us"], "{report}");
+    assert!(report.contains("signature_scale: 1.00 fixed by --fix, neither fitted nor probed"), "{report}");
+}
+
+/// `--fix` takes NAME=VALUE with a cost's name as the fit prints it and a value >= 0; anything
+/// else is refused before any run (exit 2), naming the flag and the valid names.
+#[test]
+fn a_bad_fix_is_refused_naming_the_flag_and_the_costs() {
+    assert_eq!(fit::Fixed::parse("per_tx_us=2.5"), Ok(fit::Fixed { index: 3, value: 2.5 }));
+    for bad in ["crypto_scale=1", "signature_scale", "signature_scale=-1", "base_us=abc", "base_us=inf"] {
+        assert!(fit::Fixed::parse(bad).is_err(), "{bad} accepted");
+    }
+    let dir = TempDir::new("fit-bad-fix");
+    std::fs::write(dir.join("base.toml"), BASE).unwrap();
+    std::fs::write(dir.join("points.csv"), "workload.rate_tps,throughput_tps,latency_ms\n500,500,12\n").unwrap();
+    let args = ["calibrate", "--fit", "points.csv", "--scenario", "base.toml", "--max-runs", "3", "--out", "p.toml"];
+    for (bad, says) in [("crypto_scale=1", "base_us, per_kib_us, signature_scale, per_tx_us"), ("base_us=-2", ">= 0")] {
+        let out = byzsim(&[&args[..], &["--fix", bad]].concat(), &dir);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {err}");
+        assert!(err.contains("--fix") && err.contains(says), "{bad}: {err}");
+        assert!(!dir.join("p.toml").exists());
+    }
+    let out = byzsim(&[&args[..], &["--fix", "signature_scale=1"]].concat(), &dir);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let text = std::fs::read_to_string(dir.join("p.toml")).unwrap();
+    assert!(text.contains("--fix signature_scale=1`") && text.contains("# signature_scale: 1.00 fixed"), "{text}");
 }
