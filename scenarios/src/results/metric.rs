@@ -148,7 +148,7 @@ pub const METRICS: &[Metric] = &[
     m!("empty_rounds", "empty rounds", "rounds", 0, |s| counter(s, "empty_rounds")),
     m!("final_rounds", "final rounds", "rounds", 0, |s| counter(s, "final_rounds")),
     m!("step_timeouts", "BA* step timeouts", "steps", 0, |s| counter(s, "step_timeouts")),
-    m!("final_timeouts", "rounds whose FINAL count timed out (tentative)", "rounds", 0, |s| counter(s, "final_timeouts")),
+    m!("final_timeouts", "FINAL counts timed out", "rounds", 0, |s| counter(s, "final_timeouts")),
     m!("round_s", "s per round (run length / rounds)", "s", 2, |s| {
         counter(s, "rounds").filter(|&k| k > 0.0).map(|k| s.virtual_time_s / k)
     }),
