@@ -12,9 +12,18 @@ use std::time::Instant;
 use sim_core::Streams;
 use sim_core::crypto::RealCrypto;
 
-/// The first line of every profile `calibrate` writes: `--out` replaces only files that start
-/// with it.
+/// The first line of a profile `calibrate` measured; `--out` replaces only files whose first
+/// line is this or `FIT_HEADER` (`is_ours`).
 pub const HEADER: &str = "# byzsim crypto cost profile: BLS12-381 (min_pk) with blst, measured by `byzsim calibrate`";
+
+/// The first line of a profile `calibrate --fit` wrote (its costs fitted to measured points).
+pub const FIT_HEADER: &str = "# byzsim cost profile: fitted to measured points by `byzsim calibrate --fit`";
+
+/// Whether `text` starts with the first line of a profile `calibrate` wrote, measured or fitted.
+pub fn is_ours(text: &[u8]) -> bool {
+    let first_line = text.split(|&b| b == b'\n').next().unwrap_or_default();
+    first_line == HEADER.as_bytes() || first_line == FIT_HEADER.as_bytes()
+}
 
 /// Above this spread (percent of the median) the machine is said to be busy.
 pub const BUSY_SPREAD_PCT: f64 = 10.0;
@@ -185,8 +194,7 @@ pub fn check_out(out: &Path) -> Result<(), String> {
     if let Err(e) = read {
         return Err(format!("{}: cannot read it: {e}", out.display()));
     }
-    let first_line = head.split(|&b| b == b'\n').next().unwrap_or_default();
-    if first_line != HEADER.as_bytes() {
+    if !is_ours(&head) {
         return refuse("exists and was not written by `byzsim calibrate` (its first line is not the profile header)");
     }
     Ok(())
@@ -216,6 +224,17 @@ mod tests {
         summarize(&[median_us; 7])
     }
 
+    /// Both kinds of profile calibrate writes may be replaced by it; a file that only mentions
+    /// a header, or starts with a longer first line, may not.
+    #[test]
+    fn measured_and_fitted_profiles_are_ours_and_nothing_else() {
+        assert!(is_ours(format!("{HEADER}\n[crypto]\n").as_bytes()));
+        assert!(is_ours(format!("{FIT_HEADER}\n# fitted by ...\n").as_bytes()));
+        assert!(!is_ours(b"# my own profile\n"));
+        assert!(!is_ours(format!("# note\n{FIT_HEADER}\n").as_bytes()));
+        assert!(!is_ours(format!("{FIT_HEADER} (edited)\n").as_bytes()));
+        assert!(!is_ours(b""));
+    }
     #[test]
     fn median_and_spread_of_batches() {
         let s = summarize(&[102.0, 98.0, 100.0, 101.0, 99.0, 100.0, 103.0]);

@@ -40,7 +40,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::batch::Failure;
-use crate::calibrate::HEADER;
+use crate::calibrate::FIT_HEADER;
 use crate::model::{CostProfile, Scenario};
 use crate::results::RunSummary;
 use crate::results::metric::{self, Metric};
@@ -593,7 +593,7 @@ pub fn table(points: &[Point], fit: &Fit) -> String {
     t
 }
 
-/// The profile file: `HEADER`, the points it was fitted on as comments, then the costs.
+/// The profile file: `FIT_HEADER`, the points it was fitted on as comments, then the costs.
 pub fn profile_toml(
     fit: &Fit,
     identification: &Identification,
@@ -602,7 +602,7 @@ pub fn profile_toml(
     (points_file, base): (&Path, &Path),
 ) -> String {
     let mut t = String::new();
-    let _ = writeln!(t, "{HEADER}");
+    let _ = writeln!(t, "{FIT_HEADER}");
     let fixes: String = fit.fixed.iter().map(|f| format!(" --fix {}={}", COST_NAMES[f.index], f.value)).collect();
     let _ = writeln!(
         t,
