@@ -897,7 +897,7 @@ fn calibrate_command(out: &Path, rounds: u32, batches: u32, signers: u32) -> Exi
         eprintln!("error: {problem}");
         return ExitCode::from(2);
     }
-    if let Err(e) = resultsdir::write_file(out, text.as_bytes(), |old| calibrate::is_ours(old)) {
+    if let Err(e) = resultsdir::write_file(out, text.as_bytes(), calibrate::is_ours) {
         eprintln!("error: could not write {}: {e}", out.display());
         return ExitCode::from(1);
     }
@@ -947,7 +947,7 @@ fn fit_command(
     identification.lines().iter().for_each(|line| eprintln!("{line}"));
     let text = fit::profile_toml(&result, &identification, &profile, &points, (points_file, base));
     calibrate::check_out(out).map_err(|p| batch::Failure::input(format!("error: {p}")))?;
-    resultsdir::write_file(out, text.as_bytes(), |old| calibrate::is_ours(old))
+    resultsdir::write_file(out, text.as_bytes(), calibrate::is_ours)
         .map_err(|e| batch::Failure::output(format!("error: could not write {}: {e}", out.display())))?;
     eprintln!("wrote {}", out.display());
     Ok(text)
