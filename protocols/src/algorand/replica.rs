@@ -430,8 +430,7 @@ impl Algorand {
     /// value, so BA* returns (final).
     fn check_final_wait(&mut self, ctx: &mut Ctx<'_, Self>) {
         let Phase::AwaitFinal { id } = self.phase else { return };
-        let threshold = self.cfg.final_step.threshold;
-        if self.tallies.get(&(self.round, Role::FINAL.0)).and_then(|t| t.reached(threshold)) == Some(id) {
+        if self.final_reached(self.round) == Some(id) {
             self.end_final_wait(ctx);
         }
     }
@@ -530,12 +529,15 @@ impl Algorand {
         self.round += 1;
     }
 
+    /// The value `round`'s FINAL votes reached their threshold on, if any.
+    fn final_reached(&self, round: u64) -> Option<u64> {
+        self.tallies.get(&(round, Role::FINAL.0)).and_then(|t| t.reached(self.cfg.final_step.threshold))
+    }
+
     /// Commits every decided round up to `round` if `round` reached its FINAL threshold.
     fn check_final(&mut self, ctx: &mut Ctx<'_, Self>, round: u64) {
         let Some(d) = self.decided.iter().find(|d| d.round == round) else { return };
-        let threshold = self.cfg.final_step.threshold;
-        let reached = self.tallies.get(&(round, Role::FINAL.0)).and_then(|t| t.reached(threshold));
-        if reached != Some(d.id) {
+        if self.final_reached(round) != Some(d.id) {
             return;
         }
         self.stats.final_rounds += 1;
@@ -639,30 +641,25 @@ impl Algorand {
     /// holds at most the current round's returning steps up to their thresholds, and one
     /// certificate per round it can still answer for (`round_cert`, `last_cert`).
     fn keep_for_cert(&self, round: u64, role: Role, value: u64) -> bool {
-        let Some(step) = role.binary_step() else { return false };
         let undecided = round == self.round && !self.decided_here();
-        let returns = match step % 3 {
-            1 => value != self.empty(),
-            2 => value == self.empty(),
-            _ => false,
-        };
-        self.keeps_certs && undecided && returns
+        self.keeps_certs && undecided && self.returns_on(role, value)
     }
 
     /// Whether `weight` for `value` in `role` is a certificate that BinaryBA* returned there
     /// (a non-empty value in a step 1 mod 3, the empty one in a step 2 mod 3), while this
     /// user has not decided the round yet.
     fn is_return_certificate(&self, role: Role, value: u64, weight: u64) -> bool {
-        let Some(step) = role.binary_step() else { return false };
-        if self.decided_here() {
-            return false;
-        }
-        let returns = match step % 3 {
-            1 => value != self.empty(),
-            2 => value == self.empty(),
+        !self.decided_here() && self.returns_on(role, value) && weight >= self.cfg.binary.threshold
+    }
+
+    /// Whether BinaryBA* returns `value` if `role`'s step reaches its threshold on it: a
+    /// non-empty value in a binary step 1 mod 3, the empty one in a step 2 mod 3.
+    fn returns_on(&self, role: Role, value: u64) -> bool {
+        match role.binary_step().map(|step| step % 3) {
+            Some(1) => value != self.empty(),
+            Some(2) => value == self.empty(),
             _ => false,
-        };
-        returns && weight >= self.cfg.binary.threshold
+        }
     }
 
     /// The (prev, seed) a vote of `round` must have been drawn under, if this user can check it.
