@@ -192,6 +192,11 @@ fn final_wait_gives_up_after_the_step_timeout_when_final_cannot_be_reached() {
     assert!((4..=7).contains(&rounds), "{rounds} rounds in 10 s");
     assert!(timeouts == rounds || timeouts == rounds + 1, "{timeouts} FINAL timeouts in {rounds} rounds");
     assert_eq!((counter(&r, 10, "final_rounds"), confirmed(&r)), (0, 0), "no round final, nothing confirmed");
+    // The mean round: the current round began within one round of the run's 10 s end, and
+    // every round holds 500 ms of priorities and the 1 s FinalWait.
+    let mean_ms = counter(&r, 10, "round_mean_ms");
+    assert!(mean_ms * rounds <= 10_000 && mean_ms * (rounds + 2) > 10_000, "mean {mean_ms} ms over {rounds} rounds");
+    assert!(mean_ms > 1_500, "mean round {mean_ms} ms");
 }
 
 /// The SOSP 2017 parameters (1 MB blocks, random peers, the paper's timeouts) with every user

@@ -128,6 +128,9 @@ pub struct RunSummary {
     pub cost: Option<RunCost>,
     /// The run's monitor counters, then each replica counter's maximum over correct replicas.
     pub counters: BTreeMap<String, u64>,
+    /// Each replica counter's median over correct replicas (the lower middle value).
+    #[serde(default)]
+    pub counters_median: BTreeMap<String, u64>,
     /// CPU time of correct replicas (all cores), in ms.
     pub cpu_busy_ms: f64,
     /// Replica CPU time (all replicas, all cores) per committed transaction, in microseconds.
@@ -248,6 +251,7 @@ impl RunSummary {
             correct_replicas: correct(report).count() as u64,
             cost: None,
             counters: counters_max(report).into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+            counters_median: counters_median(report),
             cpu_busy_ms: correct(report).map(|n| (n.cpu_busy_ns + n.request_busy_ns) as f64 / 1e6).sum(),
             cpu_us_per_tx: per_tx(report, |n| n.cpu_busy_ns + n.request_busy_ns).map(|x| x / 1e3),
             cpu_util_max: util_max,
@@ -311,6 +315,11 @@ impl RunSummary {
     /// A counter of the run (see `counters`), None when the protocol has none of that name.
     pub fn counter(&self, name: &str) -> Option<u64> {
         self.counters.get(name).copied()
+    }
+
+    /// A replica counter's median over correct replicas (see `counters_median`).
+    pub fn counter_median(&self, name: &str) -> Option<u64> {
+        self.counters_median.get(name).copied()
     }
 
     /// summary.json's text.
@@ -456,6 +465,24 @@ pub fn counters_max(report: &Report) -> Vec<(&'static str, u64)> {
         }
     }
     out
+}
+
+/// Each replica counter's median over correct replicas: the lower of the two middle values
+/// when their number is even.
+pub fn counters_median(report: &Report) -> BTreeMap<String, u64> {
+    let mut values: BTreeMap<&'static str, Vec<u64>> = BTreeMap::new();
+    for node in correct(report) {
+        for &(name, v) in &node.counters {
+            values.entry(name).or_default().push(v);
+        }
+    }
+    values
+        .into_iter()
+        .map(|(name, mut vs)| {
+            vs.sort_unstable();
+            (name.to_string(), vs[(vs.len() - 1) / 2])
+        })
+        .collect()
 }
 
 /// The measurement window [warmup, duration).

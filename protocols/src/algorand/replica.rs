@@ -13,7 +13,7 @@ use super::config::{AlgorandConfig, Behavior, Committee, PlantedBug};
 use super::pool::{Pool, TxWindow};
 use super::sortition::{Credential, Role, Seat};
 use super::types::{
-    Batch, Block, Certificate, ChainEntry, Item, Msg, Priority, Timer, TxBatch, Vote, VoteRef, empty_block_id,
+    Batch, Block, Certificate, ChainEntry, Cut, Item, Msg, Priority, Timer, TxBatch, Vote, VoteRef, empty_block_id,
     next_seed,
 };
 use super::world::World;
@@ -127,6 +127,16 @@ struct Stats {
     /// Catch-up replies that replaced decided rounds of this user's chain.
     forks_recovered: u64,
     txs_committed: u64,
+    /// When this user began its current round (ns of virtual time).
+    round_started_ns: u64,
+}
+
+impl Stats {
+    /// The mean time from round 1's start to the current round's start per round between them
+    /// (ms; 0 before a second round).
+    fn round_mean_ms(&self, round: u64) -> u64 {
+        self.round_started_ns.checked_div(round.saturating_sub(1)).map_or(0, |ns| ns / 1_000_000)
+    }
 }
 
 /// One user.
@@ -255,6 +265,7 @@ impl Algorand {
 
     fn start_round(&mut self, ctx: &mut Ctx<'_, Self>) {
         ctx.note(Note::View { view: self.round });
+        self.stats.round_started_ns = ctx.now().as_nanos();
         self.phase = Phase::Proposal;
         self.best = None;
         self.priorities.clear();
@@ -778,7 +789,7 @@ impl Algorand {
     fn on_fetch(&mut self, ctx: &mut Ctx<'_, Self>, from: u32, round: u64, id: u64) {
         if let Some(block) = self.find_block(id) {
             let batch = Batch::new(vec![Item::Block(Rc::clone(block))], self.cfg.priority_bytes, self.cfg.vote_bytes);
-            ctx.send(NodeId(from), Msg::Gossip(Rc::new(batch)));
+            ctx.send(NodeId(from), Msg::Gossip { batch: Rc::new(batch), cut: None });
             return;
         }
         if round < self.round {
@@ -800,7 +811,7 @@ impl Algorand {
         let batch =
             Rc::new(Batch::new(vec![Item::Block(Rc::clone(block))], self.cfg.priority_bytes, self.cfg.vote_bytes));
         for peer in waiting {
-            ctx.send(NodeId(peer), Msg::Gossip(Rc::clone(&batch)));
+            ctx.send(NodeId(peer), Msg::Gossip { batch: Rc::clone(&batch), cut: None });
         }
     }
 
@@ -1079,21 +1090,23 @@ impl Algorand {
         self.send_batch(ctx, blocks, false);
     }
 
-    /// Sends `out` as one batch on every link, skipping a link whose peer is where every item
-    /// came from.
+    /// Sends `out` as one batch on every link; a link to a peer that relayed some of the items
+    /// carries the batch without them (nothing at all when every item came from there).
     fn send_batch(&mut self, ctx: &mut Ctx<'_, Self>, out: Vec<(Item, u32)>, urgent: bool) {
-        let Some(&(_, first_source)) = out.first() else { return };
-        let single_source = out.iter().all(|&(_, src)| src == first_source).then_some(first_source);
-        // Allocated to size: collected in place, the items would keep `out`'s buffer and its
-        // slack for as long as the batch is in flight (a fifth of the peak at 1,000 users).
-        let mut items = Vec::with_capacity(out.len());
-        items.extend(out.into_iter().map(|(item, _)| item));
-        let batch = Batch::new(items, self.cfg.priority_bytes, self.cfg.vote_bytes);
+        if out.is_empty() {
+            return;
+        }
+        let (pb, vb) = (self.cfg.priority_bytes, self.cfg.vote_bytes);
+        let batch = Batch::relayed(out, pb, vb);
         let batch = Rc::new(if urgent { batch.urgent() } else { batch });
+        let mut cuts = batch.cuts(pb, vb).into_iter().peekable();
         for &peer in self.world.neighbors(self.me) {
-            if Some(peer) != single_source {
-                ctx.send(NodeId(peer), Msg::Gossip(Rc::clone(&batch)));
+            while cuts.next_if(|c| c.source < peer).is_some() {}
+            let cut = cuts.next_if(|c| c.source == peer);
+            if cut.as_ref().is_some_and(|c| batch.is_emptied_by(c)) {
+                continue;
             }
+            ctx.send(NodeId(peer), Msg::Gossip { batch: Rc::clone(&batch), cut: cut.map(Rc::new) });
         }
     }
 
@@ -1105,12 +1118,12 @@ impl Algorand {
         let (a, b) = (Rc::new(Batch::new(a, pb, vb)), Rc::new(Batch::new(b, pb, vb)));
         for (i, &peer) in peers.iter().enumerate() {
             let batch = if i < half { &a } else { &b };
-            ctx.send(NodeId(peer), Msg::Gossip(Rc::clone(batch)));
+            ctx.send(NodeId(peer), Msg::Gossip { batch: Rc::clone(batch), cut: None });
         }
     }
 
-    fn on_gossip(&mut self, ctx: &mut Ctx<'_, Self>, from: u32, batch: &Batch) {
-        for item in &batch.items {
+    fn on_gossip(&mut self, ctx: &mut Ctx<'_, Self>, from: u32, batch: &Batch, cut: Option<&Cut>) {
+        for item in batch.items_for(cut) {
             self.on_item(ctx, item, from);
         }
     }
@@ -1195,7 +1208,7 @@ impl Protocol for Algorand {
             return;
         }
         match msg {
-            Msg::Gossip(batch) => self.on_gossip(ctx, from.0, &batch),
+            Msg::Gossip { batch, cut } => self.on_gossip(ctx, from.0, &batch, cut.as_deref()),
             Msg::Fetch { round, block } => self.on_fetch(ctx, from.0, round, block),
             Msg::SyncRequest { round } => self.on_sync_request(ctx, from.0, round),
             Msg::SyncReply { entries, cert } => self.on_sync_reply(ctx, from.0, &entries, &cert),
@@ -1242,6 +1255,7 @@ impl Protocol for Algorand {
             ("syncs_refused", s.syncs_refused),
             ("forks_recovered", s.forks_recovered),
             ("txs_committed", s.txs_committed),
+            ("round_mean_ms", s.round_mean_ms(self.round)),
             ("pool_batches", self.pool.batches(self.world.shelf(), self.me) as u64),
         ]
     }

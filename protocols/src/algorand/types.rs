@@ -310,6 +310,25 @@ pub struct Batch {
     pub tally: [ItemTally; 4],
     /// Whether it goes ahead of blocks on a finite link (`Class::Urgent`): it carries none.
     pub urgent: bool,
+    /// Where the items came from, as runs: items before `end` (and after the previous run's)
+    /// were relayed from `source`. Empty when the batch is all this user's own.
+    runs: Box<[Run]>,
+}
+
+/// A run of a batch's items relayed from one user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Run {
+    end: u32,
+    source: u32,
+}
+
+/// A batch as the link to one of its sources carries it: without that source's items.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Cut {
+    /// The source left out (the receiver of this copy).
+    pub source: u32,
+    pub bytes: u32,
+    pub tally: [ItemTally; 4],
 }
 
 impl Batch {
@@ -322,13 +341,71 @@ impl Batch {
             tally[slot].count += count;
             tally[slot].bytes += item.wire_bytes(priority_bytes, vote_bytes);
         }
-        Batch { items, bytes, fingerprint, tally, urgent: false }
+        Batch { items, bytes, fingerprint, tally, urgent: false, runs: Box::default() }
+    }
+
+    /// A batch of relayed items, each with the user it came from.
+    pub fn relayed(out: Vec<(Item, u32)>, priority_bytes: u32, vote_bytes: u32) -> Batch {
+        let mut runs: Vec<Run> = Vec::new();
+        let mut items = Vec::with_capacity(out.len());
+        for (item, source) in out {
+            items.push(item);
+            match runs.last_mut() {
+                Some(run) if run.source == source => run.end += 1,
+                _ => runs.push(Run { end: items.len() as u32, source }),
+            }
+        }
+        Batch { runs: runs.into_boxed_slice(), ..Batch::new(items, priority_bytes, vote_bytes) }
     }
 
     /// The same batch on the urgent class (see `Msg::class`).
     pub fn urgent(self) -> Batch {
         assert_eq!(self.tally[1].count, 0, "blocks are never urgent");
         Batch { urgent: true, ..self }
+    }
+
+    /// The items with where each came from (`None`: this user's own batch).
+    fn sourced(&self) -> impl Iterator<Item = (&Item, Option<u32>)> {
+        let mut run = 0;
+        self.items.iter().enumerate().map(move |(i, item)| {
+            while run < self.runs.len() && self.runs[run].end as usize <= i {
+                run += 1;
+            }
+            (item, self.runs.get(run).map(|r| r.source))
+        })
+    }
+
+    /// The items a copy carries: all of them, or all but the cut source's.
+    pub fn items_for<'a>(&'a self, cut: Option<&Cut>) -> impl Iterator<Item = &'a Item> {
+        let skip = cut.map(|c| c.source);
+        self.sourced().filter(move |&(_, source)| skip.is_none() || source != skip).map(|(item, _)| item)
+    }
+
+    /// For each source of relayed items, the batch without them (sources in order).
+    pub fn cuts(&self, priority_bytes: u32, vote_bytes: u32) -> Vec<Cut> {
+        let mut cuts: Vec<Cut> = Vec::new();
+        for (item, source) in self.sourced() {
+            let Some(source) = source else { continue };
+            let at = match cuts.binary_search_by_key(&source, |c| c.source) {
+                Ok(at) => at,
+                Err(at) => {
+                    cuts.insert(at, Cut { source, bytes: self.bytes, tally: self.tally });
+                    at
+                }
+            };
+            let (slot, count) = item.tally_slot();
+            let bytes = item.wire_bytes(priority_bytes, vote_bytes);
+            let cut = &mut cuts[at];
+            cut.bytes -= bytes;
+            cut.tally[slot].count -= count;
+            cut.tally[slot].bytes -= bytes;
+        }
+        cuts
+    }
+
+    /// Whether a cut leaves nothing to send: every item came from its source.
+    pub fn is_emptied_by(&self, cut: &Cut) -> bool {
+        cut.tally.iter().all(|t| t.count == 0)
     }
 }
 
@@ -358,21 +435,15 @@ impl ChainEntry {
 
 #[derive(Clone, Debug)]
 pub enum Msg {
-    Gossip(Rc<Batch>),
+    /// A gossip batch, whole or without the items its receiver relayed (`Cut`): flooding never
+    /// sends a peer back what it relayed (go-algorand's `Relay(.., except)`).
+    Gossip { batch: Rc<Batch>, cut: Option<Rc<Cut>> },
     /// Asks a neighbour for a block it decided but never received.
-    Fetch {
-        round: u64,
-        block: u64,
-    },
+    Fetch { round: u64, block: u64 },
     /// A user behind asks a neighbour for the rounds it decided from `round` on.
-    SyncRequest {
-        round: u64,
-    },
+    SyncRequest { round: u64 },
     /// The answer: consecutive decided rounds, the last one certified.
-    SyncReply {
-        entries: Rc<[ChainEntry]>,
-        cert: Rc<Certificate>,
-    },
+    SyncReply { entries: Rc<[ChainEntry]>, cert: Rc<Certificate> },
 }
 
 impl Message for Msg {
@@ -384,7 +455,7 @@ impl Message for Msg {
 
     fn kind(&self) -> usize {
         match self {
-            Msg::Gossip(_) => 0,
+            Msg::Gossip { .. } => 0,
             Msg::Fetch { .. } => 1,
             Msg::SyncRequest { .. } => 2,
             Msg::SyncReply { .. } => 3,
@@ -393,14 +464,15 @@ impl Message for Msg {
 
     fn items(&self) -> &[ItemTally] {
         match self {
-            Msg::Gossip(batch) => &batch.tally,
+            Msg::Gossip { cut: Some(cut), .. } => &cut.tally,
+            Msg::Gossip { batch, cut: None } => &batch.tally,
             _ => &[],
         }
     }
 
     fn wire_size(&self) -> u32 {
         match self {
-            Msg::Gossip(b) => b.bytes,
+            Msg::Gossip { batch, cut } => cut.as_ref().map_or(batch.bytes, |c| c.bytes),
             Msg::Fetch { .. } => 48,
             Msg::SyncRequest { .. } => 32,
             Msg::SyncReply { entries, cert } => 16 + entries.iter().map(ChainEntry::bytes).sum::<u32>() + cert.bytes,
@@ -410,14 +482,17 @@ impl Message for Msg {
     /// proposal tags are served before its payload tag); everything else queues in order.
     fn class(&self) -> Class {
         match self {
-            Msg::Gossip(b) if b.urgent => Class::Urgent,
+            Msg::Gossip { batch, .. } if batch.urgent => Class::Urgent,
             _ => Class::Normal,
         }
     }
 
     fn fingerprint(&self) -> u64 {
         match self {
-            Msg::Gossip(b) => b.fingerprint,
+            Msg::Gossip { batch, cut } => match cut {
+                Some(cut) => hash_words(&[batch.fingerprint, 8, cut.source as u64]),
+                None => batch.fingerprint,
+            },
             Msg::Fetch { round, block } => hash_words(&[5, *round, *block]),
             Msg::SyncRequest { round } => hash_words(&[6, *round]),
             Msg::SyncReply { entries, cert } => {
@@ -433,10 +508,11 @@ impl Message for Msg {
     fn describe(&self, out: &mut String) {
         let short = |id: u64| id >> 48;
         let _ = match self {
-            Msg::Gossip(batch) => {
-                let [priorities, blocks, votes, txs] = batch.tally.map(|t| t.count);
+            Msg::Gossip { batch, cut } => {
+                let t = self.items();
+                let (priorities, blocks, votes, txs) = (t[0].count, t[1].count, t[2].count, t[3].count);
                 let _ = write!(out, "votes {votes} priorities {priorities} blocks {blocks} txs {txs}");
-                let first_vote = batch.items.iter().find_map(|i| match i {
+                let first_vote = batch.items_for(cut.as_deref()).find_map(|i| match i {
                     Item::Vote(v) => Some(v),
                     _ => None,
                 });
@@ -444,7 +520,7 @@ impl Message for Msg {
                     let value = short(v.vote().value());
                     let _ = write!(out, ", first vote round {} step {} value {value:04x}", v.round(), v.role());
                 }
-                let first_block = batch.items.iter().find_map(|i| match i {
+                let first_block = batch.items_for(cut.as_deref()).find_map(|i| match i {
                     Item::Block(b) => Some(b),
                     _ => None,
                 });
@@ -532,7 +608,7 @@ mod tests {
         let block = Rc::new(Block::new(9, 5, proposer.credential(), txs, 100, 0));
         let txs = Rc::new(TxBatch::new(2, (1..41).map(tx).collect(), 100));
         let items = vec![Item::vote(Vote::sign(&seat, 5, value)), Item::Block(Rc::clone(&block)), Item::Txs(txs)];
-        let gossip = Msg::Gossip(Rc::new(Batch::new(items, 80, 200)));
+        let gossip = Msg::Gossip { batch: Rc::new(Batch::new(items, 80, 200)), cut: None };
         let expected = format!(
             "votes 1 priorities 0 blocks 1 txs 40, first vote round 9 step 3 value 77ab, block round 9 id {:04x} txs 30",
             block.id >> 48
@@ -548,5 +624,39 @@ mod tests {
             described(&Msg::SyncReply { entries, cert }),
             "rounds 7..=9 cert round 9 step 3 value 77ab votes 12"
         );
+    }
+
+    /// A relayed batch sent to one of its sources leaves that source's items out, in bytes,
+    /// counts and what the receiver reads; the link to a source of every item carries nothing.
+    #[test]
+    fn a_batch_cut_for_a_source_leaves_out_what_it_relayed() {
+        let world = World::new(&AlgorandConfig::mainnet(), 100, &mut Streams::new(1).stream("algorand"));
+        let seat = (0..100).find_map(|u| Seat::draw(&world, u, 9, 42, Role::binary(1), 1500)).expect("selected");
+        let vote = |value| Item::vote(Vote::sign(&seat, 5, value));
+        let txs = Item::Txs(Rc::new(TxBatch::new(2, (1..4).map(tx).collect(), 100)));
+        let own = 7;
+        let out = vec![(vote(1), 3), (vote(2), 3), (txs, 5), (vote(3), 3), (vote(4), own)];
+        let batch = Batch::relayed(out, 80, 200);
+        let cuts = batch.cuts(80, 200);
+        assert_eq!(cuts.iter().map(|c| c.source).collect::<Vec<_>>(), [3, 5, own], "one cut per source, in order");
+        let tx_bytes = 8 + 3 * 100;
+        assert_eq!(batch.bytes, 16 + 4 * 200 + tx_bytes);
+        assert_eq!((cuts[0].bytes, cuts[0].tally[2].count, cuts[0].tally[3].count), (16 + 200 + tx_bytes, 1, 3));
+        assert_eq!((cuts[1].bytes, cuts[1].tally[2].count, cuts[1].tally[3].count), (16 + 4 * 200, 4, 0));
+        let values = |cut: Option<&Cut>| -> Vec<u64> {
+            batch
+                .items_for(cut)
+                .filter_map(|i| match i {
+                    Item::Vote(v) => Some(v.vote().value()),
+                    _ => None,
+                })
+                .collect()
+        };
+        assert_eq!(values(None), [1, 2, 3, 4]);
+        assert_eq!(values(Some(&cuts[0])), [4], "source 3's three votes left out");
+        assert_eq!(batch.items_for(Some(&cuts[1])).count(), 4, "source 5's transactions left out");
+        assert!(!batch.is_emptied_by(&cuts[0]));
+        let only = Batch::relayed(vec![(vote(1), 3), (vote(2), 3)], 80, 200);
+        assert!(only.is_emptied_by(&only.cuts(80, 200)[0]), "every item from 3: nothing to send it");
     }
 }
