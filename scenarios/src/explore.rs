@@ -50,6 +50,8 @@ pub struct SeedRow {
     /// None without `[explore]`.
     pub drawn: Option<Draw>,
     pub outcome: Outcome,
+    /// The liveness check found late transactions that a backlog explains (overload).
+    pub overloaded: bool,
     pub digest: u64,
 }
 
@@ -74,6 +76,8 @@ pub struct Exploration {
     pub findings: Vec<Finding>,
     /// Runs that hit a `[limits]` bound.
     pub limited: u64,
+    /// Runs the liveness check found overloaded (not findings: see `sim_core::liveness`).
+    pub overloaded: u64,
     /// Every seed counted in `runs`, in seed order.
     pub rows: Vec<SeedRow>,
 }
@@ -96,6 +100,7 @@ pub fn explore(plan: &Plan, done: &mut dyn FnMut(), found: &mut dyn FnMut(&Findi
         let outcomes = batch::run_all(seeds, plan.jobs, |&seed| one_seed(plan, seed), |_| done());
         for row in outcomes {
             result.runs += 1;
+            result.overloaded += u64::from(row.overloaded);
             match &row.outcome {
                 Outcome::End => {}
                 Outcome::Limit => result.limited += 1,
@@ -128,7 +133,8 @@ fn one_seed(plan: &Plan, seed: u64) -> SeedRow {
             detail: v.detail.clone(),
         }),
     };
-    SeedRow { seed, drawn: swarm::draw(&scenario), outcome, digest: report.result.digest }
+    let overloaded = report.result.backlog.is_some();
+    SeedRow { seed, drawn: swarm::draw(&scenario), outcome, overloaded, digest: report.result.digest }
 }
 
 /// The columns of `explore.csv`.

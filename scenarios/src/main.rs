@@ -568,10 +568,11 @@ fn explore_command(a: &ExploreArgs) -> ExitCode {
     bar.finish_and_clear();
     let wall_s = started.elapsed().as_secs_f64();
     println!(
-        "{} seeds, {} broke an invariant, {} hit a limit ({wall_s:.1} s wall, {:.1} runs/s){planted_tag}",
+        "{} seeds, {} broke an invariant, {} hit a limit, {} overloaded ({wall_s:.1} s wall, {:.1} runs/s){planted_tag}",
         found.runs,
         found.findings.len(),
         found.limited,
+        found.overloaded,
         found.runs as f64 / wall_s.max(1e-9)
     );
     if let Some(dir) = &a.out {
@@ -1158,6 +1159,13 @@ fn run_text(report: &run::Report, scenario: &scenarios::model::Scenario, wall_s:
 
 /// The exit code of how the run stopped, with the violation or limit explained on stderr.
 fn stop_code(report: &run::Report, scenario: &scenarios::model::Scenario, reproduce: &str) -> ExitCode {
+    if let Some(backlog) = &report.result.backlog {
+        let b = scenarios::results::LivenessBacklog::of(backlog);
+        eprintln!("\nliveness: {}", b.text());
+        if let Some(why) = diagnose::overload(report) {
+            eprintln!("  {why}");
+        }
+    }
     match &report.result.stop {
         Stop::End => ExitCode::SUCCESS,
         Stop::Violation(v) => {

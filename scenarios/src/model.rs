@@ -285,7 +285,8 @@ pub enum AdversaryAction {
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Checks {
     /// Liveness: after the last fault ends (crash, recovery, partition heal), every transaction
-    /// commits within this bound. `None`: no liveness check.
+    /// commits within this bound, unless a backlog explains it (`sim_core::liveness`). `None`:
+    /// no liveness check.
     pub liveness_bound_s: Option<f64>,
 }
 

@@ -67,6 +67,39 @@ pub struct ByzantineReplica {
     pub replica: usize,
 }
 
+/// Late transactions the liveness check found explained by a backlog (`sim_core::Backlog`):
+/// the run was overloaded, which is not a violation.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LivenessBacklog {
+    /// When the first late transaction was found.
+    pub at_s: f64,
+    /// Transactions pending then, and confirmed over the bound before it.
+    pub pending_tx: u64,
+    pub confirmed_in_bound: u64,
+    /// The most pending at any check after it.
+    pub max_pending_tx: u64,
+}
+
+impl LivenessBacklog {
+    pub fn of(b: &sim_core::Backlog) -> LivenessBacklog {
+        LivenessBacklog {
+            at_s: b.at.as_secs_f64(),
+            pending_tx: b.pending,
+            confirmed_in_bound: b.confirmed_in_bound,
+            max_pending_tx: b.max_pending,
+        }
+    }
+
+    /// One line for the run's output.
+    pub fn text(&self) -> String {
+        format!(
+            "overloaded from {:.3} s: {} transactions pending against {} confirmed over the last liveness bound \
+             (at most {} pending later); late transactions that the backlog explains, not a liveness violation",
+            self.at_s, self.pending_tx, self.confirmed_in_bound, self.max_pending_tx
+        )
+    }
+}
+
 /// The invariant a run broke, where and when.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Violation {
@@ -151,6 +184,9 @@ pub struct RunSummary {
     pub git_commit: String,
     pub goodput_tps: f64,
     pub latency_ms: Latencies,
+    /// The liveness check found the run overloaded (None: it did not, or no check ran).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub liveness_backlog: Option<LivenessBacklog>,
     pub messages_by_type: MessagesByType,
     /// Mean over replicas of the messages each sent.
     pub messages_per_replica: f64,
@@ -272,6 +308,7 @@ impl RunSummary {
                 proposal_commit: Latency::of(&m.proposal_commit),
                 proposer: Latency::of(&m.proposer),
             },
+            liveness_backlog: report.result.backlog.as_ref().map(LivenessBacklog::of),
             messages_by_type: messages_by_type(report),
             messages_per_replica: per_replica(report, |n| n.link.msgs_sent),
             msgs_per_tx: per_tx(report, |n| n.link.msgs_sent),

@@ -408,3 +408,31 @@ fn a_folder_holding_a_file_the_scenario_reads_is_never_replaced() {
     assert!(stderr(&o).contains("data/m.csv, an input of the command"), "{}", stderr(&o));
     assert_eq!(std::fs::read_to_string(s.join("data/m.csv")).unwrap(), matrix);
 }
+
+#[test]
+fn an_overloaded_run_is_not_a_liveness_violation_but_a_stall_still_is() {
+    let s = TempDir::new("overload");
+    // One transaction a block: HotStuff commits about 20 of the 200 tx/s offered, and every
+    // view commits; a 0.3 s bound is missed by a growing backlog, not by a stuck replica.
+    let text = format!("{TINY}\n[hotstuff]\nbatch_size = 1\n[checks]\nliveness_bound_s = 0.3\n");
+    std::fs::write(s.join("slow.toml"), text).unwrap();
+    let o = byzsim(&["run", "slow.toml", "--quiet", "--out", "res"], &s);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("liveness: overloaded from "), "{}", stderr(&o));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(s.join("res/summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["stop"], "end");
+    let backlog = &summary["liveness_backlog"];
+    let (pending, confirmed) =
+        (backlog["pending_tx"].as_u64().unwrap(), backlog["confirmed_in_bound"].as_u64().unwrap());
+    assert!(confirmed > 0 && 2 * pending > confirmed, "{backlog}");
+    // The same overload, and two of four replicas crash at 1 s: nothing confirms after it.
+    let crash = "faults.crashes=[{ replica = 2, at_s = 1 }, { replica = 3, at_s = 1 }]";
+    let o = byzsim(&["run", "slow.toml", "--quiet", "--out", "stall", "--set", crash], &s);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("`liveness`") && stderr(&o).contains(", 0 confirmed over the last bound"),
+        "{}",
+        stderr(&o)
+    );
+}

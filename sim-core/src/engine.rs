@@ -10,6 +10,7 @@ use crate::clients::{ClientModel, ClientStats, InFlight, Overload};
 use crate::cpu::{CpuConfig, Pool, RecentBusy};
 use crate::crypto::{CryptoMode, RealCrypto};
 use crate::ids::{AccountId, NodeId, Tx, TxId, TxResult};
+use crate::liveness::{Backlog, Progress};
 use crate::net::{KindName, KindStats, LinkStats, NetConfig, Network, Route, Wire};
 use crate::observe::{Observer, TxRecord};
 use crate::protocol::{Class, Ctx, Dest, ItemTally, Message, Monitor, NoMonitor, Outbox, Protocol, TimerOp};
@@ -387,6 +388,9 @@ pub struct RunResult {
     pub recent: Vec<Entry>,
     /// Requests dropped and pushed back, and the longest request queue.
     pub clients: ClientStats,
+    /// The liveness check found late transactions that the backlog explains: overload, not a
+    /// stall (see `liveness`). None without a check, or when none was late.
+    pub backlog: Option<Backlog>,
 }
 
 pub struct Simulation<P: Protocol> {
@@ -428,6 +432,9 @@ pub struct Simulation<P: Protocol> {
     next_msg: u64,
     /// The first transaction the liveness check has not cleared yet.
     liveness_cursor: usize,
+    /// Confirmations over the last liveness bound (with a liveness check).
+    progress: Option<Progress>,
+    backlog: Option<Backlog>,
     events: u64,
     /// The latest instant events happened at, and how many happened at it.
     instant: Time,
@@ -483,6 +490,8 @@ impl<P: Protocol> Simulation<P> {
             rec: Recorder::new(cfg.seed),
             next_msg: 0,
             liveness_cursor: 0,
+            progress: cfg.liveness.map(|c| Progress::new(c.bound)),
+            backlog: None,
             streams,
             events: 0,
             instant: Time::ZERO,
@@ -701,6 +710,7 @@ impl<P: Protocol> Simulation<P> {
             records: self.rec.records(),
             recent: self.rec.ring().entries(),
             clients: self.client_stats,
+            backlog: self.backlog,
         }
     }
 
@@ -726,16 +736,19 @@ impl<P: Protocol> Simulation<P> {
         }
     }
 
-    /// Clears confirmed transactions in submission order; the first one still unconfirmed past
+    /// Clears confirmed transactions in submission order. The first one still unconfirmed past
     /// its deadline is a liveness violation, named by the stage it is missing (commit,
-    /// execution, or the client's f+1 matching replies). Runs again an eighth of the bound later.
+    /// execution, or the client's f+1 matching replies), unless the backlog explains it
+    /// (`Backlog::explains`): then the run is overloaded, and the check looks at it again next
+    /// time. Runs again an eighth of the bound later.
     fn check_liveness(&mut self) {
         let check = self.cfg.liveness.expect("scheduled only with a liveness check");
         while let Some(rec) = self.obs.txs.get(self.liveness_cursor) {
             if rec.submitted >= check.from && !rec.is_confirmed() {
-                if rec.submitted + check.bound <= self.now {
+                let client = rec.client;
+                if rec.submitted + check.bound <= self.now && !self.backlogged(check) {
                     let detail = self.liveness_detail(self.liveness_cursor, check);
-                    let v = Violation { at_ns: self.now.0, replica: rec.client, invariant: "liveness", detail };
+                    let v = Violation { at_ns: self.now.0, replica: client, invariant: "liveness", detail };
                     self.obs.violation.get_or_insert(v);
                     return;
                 }
@@ -747,11 +760,39 @@ impl<P: Protocol> Simulation<P> {
         self.queue.push(self.now + period, Event::LivenessCheck);
     }
 
+    /// Whether the transactions pending since the last fault take more than half the bound to
+    /// drain at the last bound's rate (`Backlog::explains`); records the backlog if so.
+    fn backlogged(&mut self, check: LivenessCheck) -> bool {
+        let pending = self.pending_since(check.from);
+        let confirmed_in_bound = self.progress.as_ref().map_or(0, |p| p.over_bound(self.now));
+        if !Backlog::explains(pending, confirmed_in_bound) {
+            return false;
+        }
+        let first = Backlog { at: self.now, pending, confirmed_in_bound, max_pending: pending };
+        let backlog = self.backlog.get_or_insert(first);
+        backlog.max_pending = backlog.max_pending.max(pending);
+        true
+    }
+
+    /// Transactions submitted at or after `from` and not confirmed (from the check's cursor on).
+    fn pending_since(&self, from: Time) -> u64 {
+        let rest = &self.obs.txs[self.liveness_cursor..];
+        rest.iter().filter(|r| r.submitted >= from && !r.is_confirmed()).count() as u64
+    }
+
     /// What a late transaction is missing: the first stage it did not reach.
     fn liveness_detail(&self, idx: usize, check: LivenessCheck) -> String {
         let rec = &self.obs.txs[idx];
         let late =
             format!("transaction {idx} submitted at {} (after the last fault ended at {})", rec.submitted, check.from);
+        let confirmed = self.progress.as_ref().map_or(0, |p| p.over_bound(self.now));
+        let progress =
+            format!("; {} pending, {confirmed} confirmed over the last bound", self.pending_since(check.from));
+        self.stage_missed(rec, late, check) + &progress
+    }
+
+    /// The late transaction's first missing stage, in words.
+    fn stage_missed(&self, rec: &TxRecord, late: String, check: LivenessCheck) -> String {
         if !rec.is_committed() {
             format!("{late} is not committed {} later", check.bound)
         } else if rec.executed == Time::MAX {
@@ -798,6 +839,9 @@ impl<P: Protocol> Simulation<P> {
                 self.rec.push(self.now, delivered(content), Detail::None);
                 for &(tx, result) in batch.iter() {
                     if self.obs.on_reply(self.now, from, tx, result) {
+                        if let Some(progress) = &mut self.progress {
+                            progress.confirmed(self.now);
+                        }
                         self.rec.push(self.now, Record::Confirm { client: to, tx }, Detail::None);
                         self.confirmed(to);
                     }
@@ -1669,7 +1713,7 @@ mod tests {
         // at 150 ms; checks run every 12.5 ms from 120 ms.
         assert!(v.detail.starts_with("transaction 1 "), "{}", v.detail);
         assert!((150_000_000..=163_000_000).contains(&v.at_ns), "{}", v.at_ns);
-        assert!(v.detail.ends_with("is not committed 100.000ms later"), "{}", v.detail);
+        assert!(v.detail.contains("is not committed 100.000ms later; 1 pending, "), "{}", v.detail);
         assert_eq!(liveness_run(Stage::Execute, 0, 20).stop, Stop::End);
     }
 
@@ -1685,6 +1729,101 @@ mod tests {
         // Executes and replies, but only the nearest replica has it: 1 of f+1 = 2 replies.
         let d = detail(Stage::Execute, 1);
         assert!(d.contains("was executed at 0.006000s but the client holds 1 of 2 matching replies"), "{d}");
+    }
+
+    /// Commits and replies to the oldest request it holds, one every `gap`, until `stop_at`;
+    /// the transaction `starved` it takes off its queue without committing.
+    struct Queued {
+        queue: VecDeque<Tx>,
+        gap: Span,
+        stop_at: Time,
+        starved: Option<TxId>,
+        next_slot: u64,
+    }
+
+    impl Protocol for Queued {
+        type Message = Nothing;
+        type Timer = u8;
+        type Record = std::convert::Infallible;
+        fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+            ctx.set_timer(0, self.gap);
+        }
+        fn on_message(&mut self, _: &mut Ctx<'_, Self>, _: NodeId, _: Nothing) {}
+        fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, _: u8) {
+            if ctx.now() >= self.stop_at {
+                return;
+            }
+            ctx.set_timer(0, self.gap);
+            let Some(tx) = self.queue.pop_front() else { return };
+            if Some(tx.id) == self.starved {
+                return;
+            }
+            ctx.commit(self.next_slot, tx.id.0, std::slice::from_ref(&tx));
+            self.next_slot += 1;
+            ctx.reply(&tx, 0);
+        }
+        fn on_request(&mut self, _: &mut Ctx<'_, Self>, tx: Tx) {
+            self.queue.push_back(tx);
+        }
+    }
+
+    /// One transaction every 5 ms for 1 s to the nearest replica, which confirms one every
+    /// `gap_ms` until `stop_ms`; a liveness bound of 100 ms from time zero.
+    fn queued_run(gap_ms: u64, stop_ms: u64, starved: Option<u64>) -> RunResult {
+        let mut cfg = config(vec![true, true, true]);
+        cfg.net.nodes.push(cfg.net.nodes[0]); // one client
+        cfg.end = Time(1_200 * 1_000_000);
+        cfg.limits = Limits { max_events: 100_000, max_queue: 10_000, ..Limits::DEFAULT };
+        cfg.liveness = Some(LivenessCheck { from: Time::ZERO, bound: Span::from_millis(100) });
+        let arrival = |ms: u64| crate::workload::Arrival {
+            at: Time(ms * 1_000_000),
+            client_idx: 0,
+            from: crate::AccountId(0),
+            to: crate::AccountId(1),
+            amount: 1,
+            size_bytes: 10,
+        };
+        let workload = ListWorkload::new((0..200).map(|i| arrival(5 * i)).collect());
+        let (gap, stop_at) = (Span::from_millis(gap_ms), Time(stop_ms * 1_000_000));
+        let starved = starved.map(TxId);
+        Simulation::new(cfg, Box::new(workload), |_| Queued {
+            queue: VecDeque::new(),
+            gap,
+            stop_at,
+            starved,
+            next_slot: 1,
+        })
+        .run()
+    }
+
+    #[test]
+    fn a_backlog_that_keeps_draining_is_overload_not_a_liveness_violation() {
+        // 200 tx/s offered, 100 confirmed a second: transactions wait longer and longer.
+        let r = queued_run(10, u64::MAX / 2_000_000, None);
+        assert_eq!(r.stop, Stop::End);
+        let b = r.backlog.expect("late transactions, explained by the backlog");
+        assert!(b.pending > b.confirmed_in_bound && b.confirmed_in_bound > 0, "{b:?}");
+        assert!(b.max_pending >= 90 && b.max_pending <= 110, "about 100 pending at 1 s: {b:?}");
+        // Within capacity, nothing is late.
+        let fast = queued_run(4, u64::MAX / 2_000_000, None);
+        assert_eq!((fast.stop, fast.backlog), (Stop::End, None));
+    }
+
+    #[test]
+    fn a_stall_under_overload_and_a_starved_transaction_are_still_violations() {
+        // The same overload, and the replica stops confirming at 600 ms: a bound later, nothing
+        // was confirmed over it.
+        let r = queued_run(10, 600, None);
+        let Stop::Violation(v) = &r.stop else { panic!("no violation: {:?}", r.stop) };
+        assert_eq!(v.invariant, "liveness");
+        assert!((700_000_000..=720_000_000).contains(&v.at_ns), "{}", v.at_ns);
+        assert!(v.detail.ends_with(", 0 confirmed over the last bound"), "{}", v.detail);
+        assert!(r.backlog.is_some(), "overloaded before it stalled");
+        // Within capacity, one transaction dropped: the others drain in time, so it is starved.
+        let r = queued_run(4, u64::MAX / 2_000_000, Some(7));
+        let Stop::Violation(v) = &r.stop else { panic!("no violation: {:?}", r.stop) };
+        assert!(v.detail.starts_with("transaction 7 "), "{}", v.detail);
+        assert_eq!(r.backlog, None);
     }
 
     /// Replicas 0 and 1 bounce a message forever: with zero delay and no CPU model, virtual

@@ -13,6 +13,7 @@ pub mod crypto;
 pub mod digest;
 pub mod engine;
 pub mod ids;
+pub mod liveness;
 pub mod metrics;
 pub mod net;
 pub mod observe;
@@ -32,6 +33,7 @@ pub use engine::{
     FaultAction, FaultAt, Limit, Limits, LivenessCheck, NodeReport, RunResult, SendPolicy, SimConfig, Simulation, Stop,
 };
 pub use ids::{AccountId, NodeId, Tx, TxId, TxResult};
+pub use liveness::Backlog;
 pub use protocol::{AggregateSignature, Class, Ctx, ItemTally, Message, Monitor, NoMonitor, Protocol, Signature};
 pub use record::{Detail, Entry, EventSink, Fate, FlightRecorder, HandlerInput, Note, Record};
 pub use rng::{SimRng, Streams};
