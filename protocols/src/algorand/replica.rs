@@ -13,7 +13,7 @@ use super::config::{AlgorandConfig, Behavior, Committee, PlantedBug};
 use super::pool::{Pool, TxWindow};
 use super::sortition::{Credential, Role, Seat};
 use super::types::{
-    Batch, Block, Certificate, ChainEntry, Cut, Item, Msg, Priority, Timer, TxBatch, Vote, VoteRef, empty_block_id,
+    Batch, Block, Certificate, ChainEntry, Item, Msg, NO_CUT, Priority, Timer, TxBatch, Vote, VoteRef, empty_block_id,
     next_seed,
 };
 use super::world::World;
@@ -789,7 +789,7 @@ impl Algorand {
     fn on_fetch(&mut self, ctx: &mut Ctx<'_, Self>, from: u32, round: u64, id: u64) {
         if let Some(block) = self.find_block(id) {
             let batch = Batch::new(vec![Item::Block(Rc::clone(block))], self.cfg.priority_bytes, self.cfg.vote_bytes);
-            ctx.send(NodeId(from), Msg::Gossip { batch: Rc::new(batch), cut: None });
+            ctx.send(NodeId(from), Msg::Gossip { batch: Rc::new(batch), cut: NO_CUT });
             return;
         }
         if round < self.round {
@@ -811,7 +811,7 @@ impl Algorand {
         let batch =
             Rc::new(Batch::new(vec![Item::Block(Rc::clone(block))], self.cfg.priority_bytes, self.cfg.vote_bytes));
         for peer in waiting {
-            ctx.send(NodeId(peer), Msg::Gossip { batch: Rc::clone(&batch), cut: None });
+            ctx.send(NodeId(peer), Msg::Gossip { batch: Rc::clone(&batch), cut: NO_CUT });
         }
     }
 
@@ -1099,14 +1099,12 @@ impl Algorand {
         let (pb, vb) = (self.cfg.priority_bytes, self.cfg.vote_bytes);
         let batch = Batch::relayed(out, pb, vb);
         let batch = Rc::new(if urgent { batch.urgent() } else { batch });
-        let mut cuts = batch.cuts(pb, vb).into_iter().peekable();
         for &peer in self.world.neighbors(self.me) {
-            while cuts.next_if(|c| c.source < peer).is_some() {}
-            let cut = cuts.next_if(|c| c.source == peer);
-            if cut.as_ref().is_some_and(|c| batch.is_emptied_by(c)) {
+            let cut = batch.cut_for(peer);
+            if cut.is_some_and(|c| batch.is_emptied_by(&batch.cuts[c as usize])) {
                 continue;
             }
-            ctx.send(NodeId(peer), Msg::Gossip { batch: Rc::clone(&batch), cut: cut.map(Rc::new) });
+            ctx.send(NodeId(peer), Msg::Gossip { batch: Rc::clone(&batch), cut: cut.unwrap_or(NO_CUT) });
         }
     }
 
@@ -1118,12 +1116,12 @@ impl Algorand {
         let (a, b) = (Rc::new(Batch::new(a, pb, vb)), Rc::new(Batch::new(b, pb, vb)));
         for (i, &peer) in peers.iter().enumerate() {
             let batch = if i < half { &a } else { &b };
-            ctx.send(NodeId(peer), Msg::Gossip { batch: Rc::clone(batch), cut: None });
+            ctx.send(NodeId(peer), Msg::Gossip { batch: Rc::clone(batch), cut: NO_CUT });
         }
     }
 
-    fn on_gossip(&mut self, ctx: &mut Ctx<'_, Self>, from: u32, batch: &Batch, cut: Option<&Cut>) {
-        for item in batch.items_for(cut) {
+    fn on_gossip(&mut self, ctx: &mut Ctx<'_, Self>, from: u32, batch: &Batch, cut: u32) {
+        for item in batch.items_for(batch.cuts.get(cut as usize)) {
             self.on_item(ctx, item, from);
         }
     }
@@ -1208,7 +1206,7 @@ impl Protocol for Algorand {
             return;
         }
         match msg {
-            Msg::Gossip { batch, cut } => self.on_gossip(ctx, from.0, &batch, cut.as_deref()),
+            Msg::Gossip { batch, cut } => self.on_gossip(ctx, from.0, &batch, cut),
             Msg::Fetch { round, block } => self.on_fetch(ctx, from.0, round, block),
             Msg::SyncRequest { round } => self.on_sync_request(ctx, from.0, round),
             Msg::SyncReply { entries, cert } => self.on_sync_reply(ctx, from.0, &entries, &cert),

@@ -313,6 +313,9 @@ pub struct Batch {
     /// Where the items came from, as runs: items before `end` (and after the previous run's)
     /// were relayed from `source`. Empty when the batch is all this user's own.
     runs: Box<[Run]>,
+    /// For each source of relayed items, in source order, the batch without them: what the
+    /// link back to that source carries (`Msg::Gossip`'s `cut`).
+    pub cuts: Box<[Cut]>,
 }
 
 /// A run of a batch's items relayed from one user.
@@ -323,7 +326,7 @@ struct Run {
 }
 
 /// A batch as the link to one of its sources carries it: without that source's items.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Cut {
     /// The source left out (the receiver of this copy).
     pub source: u32,
@@ -331,31 +334,105 @@ pub struct Cut {
     pub tally: [ItemTally; 4],
 }
 
-impl Batch {
-    pub fn new(items: Vec<Item>, priority_bytes: u32, vote_bytes: u32) -> Batch {
-        let bytes = 16 + items.iter().map(|i| i.wire_bytes(priority_bytes, vote_bytes)).sum::<u32>();
-        let fingerprint = items.iter().fold(items.len() as u64, |h, i| hash_words(&[h, i.fingerprint()]));
-        let mut tally = [ItemTally::default(); 4];
-        for item in &items {
-            let (slot, count) = item.tally_slot();
-            tally[slot].count += count;
-            tally[slot].bytes += item.wire_bytes(priority_bytes, vote_bytes);
-        }
-        Batch { items, bytes, fingerprint, tally, urgent: false, runs: Box::default() }
+/// What some items of a batch weigh on the wire and in the reports, and (for a whole batch)
+/// their fingerprint.
+#[derive(Clone, Copy, Debug)]
+struct Weight {
+    bytes: u32,
+    fingerprint: u64,
+    tally: [ItemTally; 4],
+}
+
+impl Weight {
+    /// Nothing yet; a whole batch's fingerprint starts from its number of items.
+    fn new(items: u64) -> Weight {
+        Weight { bytes: 0, fingerprint: items, tally: [ItemTally::default(); 4] }
     }
 
-    /// A batch of relayed items, each with the user it came from.
+    /// Counts `item`, and folds it into the fingerprint.
+    fn add(&mut self, item: &Item, priority_bytes: u32, vote_bytes: u32) {
+        self.count(item, priority_bytes, vote_bytes);
+        self.fingerprint = hash_words(&[self.fingerprint, item.fingerprint()]);
+    }
+
+    /// Counts `item` (bytes and tally only: a run's weight).
+    fn count(&mut self, item: &Item, priority_bytes: u32, vote_bytes: u32) {
+        let (slot, count) = item.tally_slot();
+        let size = item.wire_bytes(priority_bytes, vote_bytes);
+        self.bytes += size;
+        self.tally[slot].count += count;
+        self.tally[slot].bytes += size;
+    }
+
+    fn plus(mut self, other: &Weight) -> Weight {
+        self.bytes += other.bytes;
+        for (t, o) in self.tally.iter_mut().zip(&other.tally) {
+            t.count += o.count;
+            t.bytes += o.bytes;
+        }
+        self
+    }
+
+    /// The batch these weigh (with its 16-byte header) less `part`: the link to `source`.
+    fn without(&self, source: u32, part: &Weight) -> Cut {
+        let mut tally = self.tally;
+        for (t, p) in tally.iter_mut().zip(&part.tally) {
+            t.count -= p.count;
+            t.bytes -= p.bytes;
+        }
+        Cut { source, bytes: 16 + self.bytes - part.bytes, tally }
+    }
+
+    fn batch(self, items: Vec<Item>, runs: Box<[Run]>, cuts: Box<[Cut]>) -> Batch {
+        let Weight { bytes, fingerprint, tally } = self;
+        Batch { items, bytes: 16 + bytes, fingerprint, tally, urgent: false, runs, cuts }
+    }
+}
+
+/// Adds a run's weight to its source's, keeping `sources` in source order.
+fn fold(sources: &mut Vec<(u32, Weight)>, source: u32, run: Weight) {
+    match sources.binary_search_by_key(&source, |s| s.0) {
+        Ok(at) => sources[at].1 = sources[at].1.plus(&run),
+        Err(at) => sources.insert(at, (source, run)),
+    }
+}
+
+impl Batch {
+    pub fn new(items: Vec<Item>, priority_bytes: u32, vote_bytes: u32) -> Batch {
+        let mut whole = Weight::new(items.len() as u64);
+        for item in &items {
+            whole.add(item, priority_bytes, vote_bytes);
+        }
+        whole.batch(items, Box::default(), Box::default())
+    }
+
+    /// A batch of relayed items, each with the user it came from, and its cut for each source.
+    /// One pass: the whole batch's weight, and each run's, folded into its source's at the run's
+    /// end (runs are few; items are many).
     pub fn relayed(out: Vec<(Item, u32)>, priority_bytes: u32, vote_bytes: u32) -> Batch {
+        let mut whole = Weight::new(out.len() as u64);
         let mut runs: Vec<Run> = Vec::new();
+        let mut run = Weight::new(0);
+        // Per source, what its items weigh.
+        let mut sources: Vec<(u32, Weight)> = Vec::new();
         let mut items = Vec::with_capacity(out.len());
         for (item, source) in out {
+            if runs.last().is_some_and(|r| r.source != source) {
+                fold(&mut sources, runs.last().expect("a run").source, std::mem::replace(&mut run, Weight::new(0)));
+            }
+            whole.add(&item, priority_bytes, vote_bytes);
+            run.count(&item, priority_bytes, vote_bytes);
             items.push(item);
             match runs.last_mut() {
-                Some(run) if run.source == source => run.end += 1,
+                Some(r) if r.source == source => r.end += 1,
                 _ => runs.push(Run { end: items.len() as u32, source }),
             }
         }
-        Batch { runs: runs.into_boxed_slice(), ..Batch::new(items, priority_bytes, vote_bytes) }
+        if let Some(last) = runs.last() {
+            fold(&mut sources, last.source, run);
+        }
+        let cuts = sources.iter().map(|(source, part)| whole.without(*source, part)).collect();
+        whole.batch(items, runs.into_boxed_slice(), cuts)
     }
 
     /// The same batch on the urgent class (see `Msg::class`).
@@ -364,43 +441,22 @@ impl Batch {
         Batch { urgent: true, ..self }
     }
 
-    /// The items with where each came from (`None`: this user's own batch).
-    fn sourced(&self) -> impl Iterator<Item = (&Item, Option<u32>)> {
-        let mut run = 0;
-        self.items.iter().enumerate().map(move |(i, item)| {
-            while run < self.runs.len() && self.runs[run].end as usize <= i {
-                run += 1;
-            }
-            (item, self.runs.get(run).map(|r| r.source))
-        })
+    /// The index in `cuts` of `source`'s cut, if it relayed any of the items.
+    pub fn cut_for(&self, source: u32) -> Option<u32> {
+        self.cuts.binary_search_by_key(&source, |c| c.source).ok().map(|i| i as u32)
     }
 
-    /// The items a copy carries: all of them, or all but the cut source's.
+    /// The items a copy carries: all of them, or all but the cut source's (a slice per run).
     pub fn items_for<'a>(&'a self, cut: Option<&Cut>) -> impl Iterator<Item = &'a Item> {
         let skip = cut.map(|c| c.source);
-        self.sourced().filter(move |&(_, source)| skip.is_none() || source != skip).map(|(item, _)| item)
-    }
-
-    /// For each source of relayed items, the batch without them (sources in order).
-    pub fn cuts(&self, priority_bytes: u32, vote_bytes: u32) -> Vec<Cut> {
-        let mut cuts: Vec<Cut> = Vec::new();
-        for (item, source) in self.sourced() {
-            let Some(source) = source else { continue };
-            let at = match cuts.binary_search_by_key(&source, |c| c.source) {
-                Ok(at) => at,
-                Err(at) => {
-                    cuts.insert(at, Cut { source, bytes: self.bytes, tally: self.tally });
-                    at
-                }
-            };
-            let (slot, count) = item.tally_slot();
-            let bytes = item.wire_bytes(priority_bytes, vote_bytes);
-            let cut = &mut cuts[at];
-            cut.bytes -= bytes;
-            cut.tally[slot].count -= count;
-            cut.tally[slot].bytes -= bytes;
-        }
-        cuts
+        let whole: &[Item] = if skip.is_none() { &self.items } else { &[] };
+        let mut start = 0;
+        let kept = self.runs.iter().filter_map(move |run| {
+            let (from, to) = (start, run.end as usize);
+            start = to;
+            (skip.is_some() && Some(run.source) != skip).then(|| &self.items[from..to])
+        });
+        whole.iter().chain(kept.flatten())
     }
 
     /// Whether a cut leaves nothing to send: every item came from its source.
@@ -433,11 +489,15 @@ impl ChainEntry {
     }
 }
 
+/// `Msg::Gossip`'s `cut` for a whole batch.
+pub const NO_CUT: u32 = u32::MAX;
+
 #[derive(Clone, Debug)]
 pub enum Msg {
-    /// A gossip batch, whole or without the items its receiver relayed (`Cut`): flooding never
-    /// sends a peer back what it relayed (go-algorand's `Relay(.., except)`).
-    Gossip { batch: Rc<Batch>, cut: Option<Rc<Cut>> },
+    /// A gossip batch, whole (`cut` is `NO_CUT`) or without the items its receiver relayed
+    /// (`batch.cuts[cut]`): flooding never sends a peer back what it relayed (go-algorand's
+    /// `Relay(.., except)`).
+    Gossip { batch: Rc<Batch>, cut: u32 },
     /// Asks a neighbour for a block it decided but never received.
     Fetch { round: u64, block: u64 },
     /// A user behind asks a neighbour for the rounds it decided from `round` on.
@@ -464,15 +524,14 @@ impl Message for Msg {
 
     fn items(&self) -> &[ItemTally] {
         match self {
-            Msg::Gossip { cut: Some(cut), .. } => &cut.tally,
-            Msg::Gossip { batch, cut: None } => &batch.tally,
+            Msg::Gossip { batch, cut } => batch.cuts.get(*cut as usize).map_or(&batch.tally, |c| &c.tally),
             _ => &[],
         }
     }
 
     fn wire_size(&self) -> u32 {
         match self {
-            Msg::Gossip { batch, cut } => cut.as_ref().map_or(batch.bytes, |c| c.bytes),
+            Msg::Gossip { batch, cut } => batch.cuts.get(*cut as usize).map_or(batch.bytes, |c| c.bytes),
             Msg::Fetch { .. } => 48,
             Msg::SyncRequest { .. } => 32,
             Msg::SyncReply { entries, cert } => 16 + entries.iter().map(ChainEntry::bytes).sum::<u32>() + cert.bytes,
@@ -489,7 +548,7 @@ impl Message for Msg {
 
     fn fingerprint(&self) -> u64 {
         match self {
-            Msg::Gossip { batch, cut } => match cut {
+            Msg::Gossip { batch, cut } => match batch.cuts.get(*cut as usize) {
                 Some(cut) => hash_words(&[batch.fingerprint, 8, cut.source as u64]),
                 None => batch.fingerprint,
             },
@@ -512,7 +571,7 @@ impl Message for Msg {
                 let t = self.items();
                 let (priorities, blocks, votes, txs) = (t[0].count, t[1].count, t[2].count, t[3].count);
                 let _ = write!(out, "votes {votes} priorities {priorities} blocks {blocks} txs {txs}");
-                let first_vote = batch.items_for(cut.as_deref()).find_map(|i| match i {
+                let first_vote = batch.items_for(batch.cuts.get(*cut as usize)).find_map(|i| match i {
                     Item::Vote(v) => Some(v),
                     _ => None,
                 });
@@ -520,7 +579,7 @@ impl Message for Msg {
                     let value = short(v.vote().value());
                     let _ = write!(out, ", first vote round {} step {} value {value:04x}", v.round(), v.role());
                 }
-                let first_block = batch.items_for(cut.as_deref()).find_map(|i| match i {
+                let first_block = batch.items_for(batch.cuts.get(*cut as usize)).find_map(|i| match i {
                     Item::Block(b) => Some(b),
                     _ => None,
                 });
@@ -608,7 +667,7 @@ mod tests {
         let block = Rc::new(Block::new(9, 5, proposer.credential(), txs, 100, 0));
         let txs = Rc::new(TxBatch::new(2, (1..41).map(tx).collect(), 100));
         let items = vec![Item::vote(Vote::sign(&seat, 5, value)), Item::Block(Rc::clone(&block)), Item::Txs(txs)];
-        let gossip = Msg::Gossip { batch: Rc::new(Batch::new(items, 80, 200)), cut: None };
+        let gossip = Msg::Gossip { batch: Rc::new(Batch::new(items, 80, 200)), cut: NO_CUT };
         let expected = format!(
             "votes 1 priorities 0 blocks 1 txs 40, first vote round 9 step 3 value 77ab, block round 9 id {:04x} txs 30",
             block.id >> 48
@@ -637,7 +696,7 @@ mod tests {
         let own = 7;
         let out = vec![(vote(1), 3), (vote(2), 3), (txs, 5), (vote(3), 3), (vote(4), own)];
         let batch = Batch::relayed(out, 80, 200);
-        let cuts = batch.cuts(80, 200);
+        let cuts = &batch.cuts;
         assert_eq!(cuts.iter().map(|c| c.source).collect::<Vec<_>>(), [3, 5, own], "one cut per source, in order");
         let tx_bytes = 8 + 3 * 100;
         assert_eq!(batch.bytes, 16 + 4 * 200 + tx_bytes);
@@ -657,6 +716,7 @@ mod tests {
         assert_eq!(batch.items_for(Some(&cuts[1])).count(), 4, "source 5's transactions left out");
         assert!(!batch.is_emptied_by(&cuts[0]));
         let only = Batch::relayed(vec![(vote(1), 3), (vote(2), 3)], 80, 200);
-        assert!(only.is_emptied_by(&only.cuts(80, 200)[0]), "every item from 3: nothing to send it");
+        assert!(only.is_emptied_by(&only.cuts[0]), "every item from 3: nothing to send it");
+        assert_eq!((batch.cut_for(5), batch.cut_for(4)), (Some(1), None));
     }
 }
