@@ -3,21 +3,24 @@
 //! there; the fit searches the costs whose runs reproduce them, minimizing the summed squared
 //! relative error, and writes a profile that `[cpu] profile_file` reads.
 //!
-//! What is fitted: `base_us` (per input), `per_kib_us` (per KiB received), `per_tx_us` (per
+//! What is fitted: `base_us` (per protocol message or timer, and per client request unless
+//! `request_base_us` is given), `per_kib_us` (per KiB received), `per_tx_us` (per
 //! transaction of a block; only when the base scenario gives it a start above 0, so that a fit
-//! that never asked for it keeps it at 0 and runs as before) and one scale on the
+//! that never asked for it keeps it at 0 and runs as before), `request_base_us` (per client
+//! request; only when the base scenario gives it, for the same reason) and one scale on the
 //! base profile's four signature costs (sign, verify, aggregate, aggregate-verify). Sign and
 //! verify are not fitted apart: a protocol signs and verifies in a fixed proportion per message
 //! kind, so throughput and latency only see their weighted sum; the scale keeps the ratios of
 //! the base profile (built in, or measured by `byzsim calibrate`). Base and per-KiB costs part
 //! when the points vary the load and the transaction size; the per-transaction cost when they
-//! vary the block size (a `hotstuff.batch_size` column).
+//! vary the block size (a `hotstuff.batch_size` column); the request cost from the message cost
+//! when they hold both the latency at low load (views, messages) and maxima (requests).
 //!
 //! A point may leave `latency_ms` empty: its throughput alone is compared (a maximum throughput
 //! measured with closed-loop clients, whose latency there is the clients' queue).
 //!
 //! The search is deterministic: a coarse grid around the base scenario's costs (factors 1/8 to
-//! 64 on base and per-KiB, 1/2 to 2 on signatures), then from its best point a pattern search
+//! 64 on base and per-KiB, the request cost moving with the base, 1/2 to 2 on signatures), then from its best point a pattern search
 //! (Hooke-Jeeves) on the logarithms of the three costs: each step tried up and down, the
 //! pass's move repeated, the step halved (in log) when none helps, stopped at a step under
 //! 0.5% or at the run budget. Every evaluation is a normal run of each point through `run::run`.
@@ -65,15 +68,31 @@ pub struct Costs {
     pub per_tx_us: f64,
     /// Multiplies each of the base profile's signature costs.
     pub crypto_scale: f64,
+    /// Per client request (`[cpu] request_base_us`); None: requests pay `base_us`, and it is
+    /// not fitted.
+    pub request_base_us: Option<f64>,
 }
 
 impl Costs {
+    /// Cost `i` of `COST_NAMES` (the request cost is `base_us` while it has none of its own).
     fn get(&self, i: usize) -> f64 {
-        [self.base_us, self.per_kib_us, self.crypto_scale, self.per_tx_us][i]
+        match i {
+            0 => self.base_us,
+            1 => self.per_kib_us,
+            2 => self.crypto_scale,
+            3 => self.per_tx_us,
+            _ => self.request_base_us.unwrap_or(self.base_us),
+        }
     }
 
     fn with(mut self, i: usize, v: f64) -> Costs {
-        *[&mut self.base_us, &mut self.per_kib_us, &mut self.crypto_scale, &mut self.per_tx_us][i] = v;
+        match i {
+            0 => self.base_us = v,
+            1 => self.per_kib_us = v,
+            2 => self.crypto_scale = v,
+            3 => self.per_tx_us = v,
+            _ => self.request_base_us = Some(v),
+        }
         self
     }
 
@@ -99,6 +118,7 @@ impl Costs {
         scenario.cpu.base_us = self.base_us;
         scenario.cpu.per_kib_us = self.per_kib_us;
         scenario.cpu.per_tx_us = self.per_tx_us;
+        scenario.cpu.request_base_us = self.request_base_us;
         scenario.cpu.profile = self.profile(profile);
     }
 }
@@ -149,11 +169,11 @@ impl Fixed {
     }
 }
 
-/// The costs a fit searches: the per-transaction one only when it starts above 0, none of
-/// `fixed`.
+/// The costs a fit searches: the per-transaction one only when it starts above 0, the
+/// per-request one only when it is given, none of `fixed`.
 pub fn free_costs(start: &Costs, fixed: &[Fixed]) -> Vec<usize> {
-    let dims = if start.per_tx_us > 0.0 { 4 } else { 3 };
-    (0..dims).filter(|i| fixed.iter().all(|f| f.index != *i)).collect()
+    let wanted = [true, true, true, start.per_tx_us > 0.0, start.request_base_us.is_some()];
+    (0..COST_NAMES.len()).filter(|&i| wanted[i] && fixed.iter().all(|f| f.index != i)).collect()
 }
 
 /// Throughput and latency of a run, as compared with a point's.
@@ -287,6 +307,7 @@ pub fn fit(
         per_kib_us: start.per_kib_us.max(0.1),
         crypto_scale: start.crypto_scale.max(0.01),
         per_tx_us: start.per_tx_us,
+        request_base_us: start.request_base_us.map(|r| r.max(1.0)),
     }
     .fixed(fixed);
     let dims = free_costs(&best, fixed);
@@ -319,7 +340,8 @@ pub fn fit(
     fit
 }
 
-/// A coarse grid around `best` first (base and per-KiB x1/8 to x64, signatures x1/2 to x2; a
+/// A coarse grid around `best` first (base and per-KiB x1/8 to x64, signatures x1/2 to x2; the
+/// request cost moves with the base cost, as one cost, until the pattern search parts them; a
 /// fixed cost keeps its value): runs near saturation make the error surface ragged, and a
 /// descent from far away stops in the first dip.
 fn grid(fit: &mut Fit, best: Costs, eval: &dyn Fn(&Costs) -> Vec<Measured>, points: &[Point], max_runs: usize) {
@@ -332,6 +354,7 @@ fn grid(fit: &mut Fit, best: Costs, eval: &dyn Fn(&Costs) -> Vec<Measured>, poin
                     per_kib_us: best.per_kib_us * j,
                     crypto_scale: best.crypto_scale * m,
                     per_tx_us: best.per_tx_us,
+                    request_base_us: best.request_base_us.map(|r| r * k),
                 }
                 .fixed(&fit.fixed);
                 if c != best && !tried.contains(&c) {
@@ -374,12 +397,13 @@ const IDENTIFIED_WITHIN: f64 = 2.0;
 /// Evaluations a probe step spends re-fitting the other costs, at most.
 const REFIT_EVALS: usize = 12;
 /// The costs' names, and the points that would tell each apart from the others.
-pub const COST_NAMES: [&str; 4] = ["base_us", "per_kib_us", "signature_scale", "per_tx_us"];
-const COST_HINTS: [&str; 4] = [
+pub const COST_NAMES: [&str; 5] = ["base_us", "per_kib_us", "signature_scale", "per_tx_us", "request_base_us"];
+const COST_HINTS: [&str; 5] = [
     "add points that vary the load (workload.rate_tps) below and near saturation",
     "add points that vary payload size (workload.tx_size_bytes)",
     "add points that vary n (replicas.n) or the batch size",
     "add maxima at several batch sizes (hotstuff.batch_size)",
+    "add maxima (requests per second) beside latencies at low load (messages per view)",
 ];
 
 /// How far one fitted cost can move, the others re-fitted, with the error within tolerance.
@@ -587,6 +611,9 @@ pub fn table(points: &[Point], fit: &Fit) -> String {
     if c.per_tx_us > 0.0 {
         let _ = writeln!(t, "costs: per_tx_us {:.3}", c.per_tx_us);
     }
+    if let Some(r) = c.request_base_us {
+        let _ = writeln!(t, "costs: request_base_us {r:.3}");
+    }
     for f in &fit.fixed {
         let _ = writeln!(t, "{}", f.line());
     }
@@ -642,6 +669,9 @@ pub fn profile_toml(
     }
     if fit.costs.per_tx_us > 0.0 {
         let _ = writeln!(t, "per_tx_us = {:.4}", fit.costs.per_tx_us);
+    }
+    if let Some(r) = fit.costs.request_base_us {
+        let _ = writeln!(t, "request_base_us = {r:.4}");
     }
     t
 }

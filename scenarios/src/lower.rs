@@ -287,6 +287,7 @@ fn cpu(c: &model::Cpu) -> CpuConfig {
         cores: c.cores,
         request_cores: c.request_cores,
         base: us(c.base_us),
+        request_base: c.request_base_us.map(us),
         per_kib: us(c.per_kib_us),
         per_tx: us(c.per_tx_us),
         crypto: CryptoCosts {

@@ -295,7 +295,7 @@ enum Command {
         latency: String,
         /// Hold a cost at a value instead of fitting it (with --fit; repeatable), for a cost
         /// measured elsewhere that the points cannot pin: NAME=VALUE, NAME one of base_us,
-        /// per_kib_us, signature_scale, per_tx_us.
+        /// per_kib_us, signature_scale, per_tx_us, request_base_us.
         #[arg(long, value_name = "NAME=VALUE", requires = "fit")]
         fix: Vec<String>,
     },
@@ -932,8 +932,13 @@ fn fit_command(
     let scenarios =
         points.iter().map(|p| fit::scenario_at(base, &src, p, points_file)).collect::<Result<Vec<_>, _>>()?;
     let cpu = &scenarios[0].cpu;
-    let start =
-        fit::Costs { base_us: cpu.base_us, per_kib_us: cpu.per_kib_us, per_tx_us: cpu.per_tx_us, crypto_scale: 1.0 };
+    let start = fit::Costs {
+        base_us: cpu.base_us,
+        per_kib_us: cpu.per_kib_us,
+        per_tx_us: cpu.per_tx_us,
+        crypto_scale: 1.0,
+        request_base_us: cpu.request_base_us,
+    };
     let profile = cpu.profile.clone();
     eprintln!(
         "fitting {} points of {} on {} (at most {max_runs} runs)...",

@@ -357,8 +357,11 @@ pub struct Cpu {
     pub cores: u32,
     /// Cores of a separate request pool; 0 = requests share the consensus pool.
     pub request_cores: u32,
-    /// Cost of handling any message, timer or request.
+    /// Cost of handling a protocol message or a timer (and a client request when
+    /// `request_base_us` is None).
     pub base_us: f64,
+    /// Cost of handling a client request in place of `base_us`; None: `base_us`.
+    pub request_base_us: Option<f64>,
     /// Cost per KiB of a received message.
     pub per_kib_us: f64,
     /// Cost per transaction of a block built or taken in (charged by HotStuff).

@@ -56,7 +56,7 @@ const DELAY_KEYS: [&str; 3] = ["matrix", "matrix_file", "uniform_delay_ms"];
 
 const PROFILE_KEYS: [&str; 4] = ["sign_us", "verify_us", "aggregate_per_sig_us", "verify_aggregate_us"];
 /// The costs a fitted profile (`byzsim calibrate --fit`) may add: they replace `[cpu]`'s.
-const PROFILE_CPU_KEYS: [&str; 3] = ["base_us", "per_kib_us", "per_tx_us"];
+const PROFILE_CPU_KEYS: [&str; 4] = ["base_us", "per_kib_us", "per_tx_us", "request_base_us"];
 /// The flight recorder's largest size (64 bytes a record).
 const MAX_FLIGHT_RECORDS: usize = 1_000_000;
 
@@ -1705,6 +1705,7 @@ fn read_cpu(c: &mut Ctx<'_>, top: &Section<'_>, base_dir: &Path) -> Option<Cpu> 
     let cores = c.whole::<u32>(&sec, &F::cores);
     let request_cores = c.whole::<u32>(&sec, &F::request_cores);
     let base = c.num(&sec, &F::base_us);
+    let request_base = c.opt_num(&sec, &F::request_base_us);
     let per_kib = c.num(&sec, &F::per_kib_us);
     let per_tx = c.num(&sec, &F::per_tx_us);
     let crypto = c.pick(&sec, &F::crypto, fields::CRYPTO_MODES);
@@ -1714,17 +1715,22 @@ fn read_cpu(c: &mut Ctx<'_>, top: &Section<'_>, base_dir: &Path) -> Option<Cpu> 
             c.bad(node, &sec.field("profile"), "give `profile` or `profile_file`, not both", help)
         }
         (_, Some(_)) => read_profile_file(c, &sec, base_dir),
-        _ => read_builtin_profile(c, &sec).map(|p| (p, [None; 3])),
+        _ => read_builtin_profile(c, &sec).map(|p| (p, [None; 4])),
     };
     let client_verify = c.num(&sec, &F::client_verify_us);
     let (profile, fitted) = profile?;
     let base_us = fitted_cost(c, &base?, fitted[0])?;
     let per_kib_us = fitted_cost(c, &per_kib?, fitted[1])?;
     let per_tx_us = fitted_cost(c, &per_tx?, fitted[2])?;
+    let request_base_us = match request_base? {
+        Some(given) => Some(fitted_cost(c, &given, fitted[3])?),
+        None => fitted[3],
+    };
     Some(Cpu {
         cores: cores?.v,
         request_cores: request_cores?.v,
         base_us,
+        request_base_us,
         per_kib_us,
         per_tx_us,
         crypto: crypto?.v,
@@ -1760,8 +1766,9 @@ fn read_builtin_profile(c: &mut Ctx<'_>, sec: &Section<'_>) -> Option<CostProfil
 }
 
 /// A profile written by `byzsim calibrate`: `name` and the four costs in microseconds.
-/// With the fitted `base_us`, `per_kib_us` and `per_tx_us` when the file has them.
-fn read_profile_file(c: &mut Ctx<'_>, sec: &Section<'_>, base_dir: &Path) -> Option<(CostProfile, [Option<f64>; 3])> {
+/// With the fitted `base_us`, `per_kib_us`, `per_tx_us` and `request_base_us` when the file has
+/// them.
+fn read_profile_file(c: &mut Ctx<'_>, sec: &Section<'_>, base_dir: &Path) -> Option<(CostProfile, [Option<f64>; 4])> {
     let file = c.string(sec, fields::cpu::profile_file.key, Missing::Required("\"calibrated-profile.toml\""))?;
     let path = match file.at {
         Origin::File(_) => base_dir.join(&file.v),
@@ -1782,7 +1789,7 @@ fn read_profile_file(c: &mut Ctx<'_>, sec: &Section<'_>, base_dir: &Path) -> Opt
         let keys = PROFILE_KEYS.iter().chain(&PROFILE_CPU_KEYS).copied().collect::<Vec<_>>().join(", ");
         return problem(c, format!("unknown field `{unknown}` (the fields are name, {keys})"));
     }
-    let mut fitted = [None; 3];
+    let mut fitted = [None; 4];
     for (cost, key) in fitted.iter_mut().zip(PROFILE_CPU_KEYS) {
         match table.get(key).map(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64))) {
             None => {}

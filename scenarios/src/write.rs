@@ -409,6 +409,9 @@ impl Writer<'_> {
             self.int("request_cores", u64::from(c.request_cores))?;
         }
         self.float("base_us", c.base_us);
+        if let Some(request_base) = c.request_base_us {
+            self.float("request_base_us", request_base);
+        }
         self.float("per_kib_us", c.per_kib_us);
         if c.per_tx_us > 0.0 {
             self.float("per_tx_us", c.per_tx_us);

@@ -4,6 +4,12 @@
 //! (charged through `Ctx`); inputs wait while every core is busy, and what a handler sends
 //! leaves when it finishes. A replica may split its cores into two pools (`Pool`): one for
 //! client requests and one for consensus, each its own queue.
+//!
+//! The base amount has two prices: `request_base` for a client request delivered to the replica
+//! (`on_request`), `base` for every other input, protocol messages and timers. A protocol message
+//! that a protocol routes to the request pool (`Message::pool`, payload batches between replicas)
+//! is still a protocol message and pays `base`: which price applies is decided by what the input
+//! is, not by the pool it runs on. Without a `request_base` a request pays `base`, as before.
 
 use crate::time::{Span, Time};
 
@@ -69,8 +75,12 @@ pub struct CpuConfig {
     pub cores: u32,
     /// Servers of a separate request pool; 0: requests share the consensus pool.
     pub request_cores: u32,
-    /// Cost of handling any input.
+    /// Cost of handling a protocol message or a timer, before the handler runs.
     pub base: Span,
+    /// Cost of handling a client request (`on_request`), before the handler runs, in place of
+    /// `base`; `None`: the same as `base`. Messages between replicas pay `base`, even those a
+    /// protocol puts on the request pool.
+    pub request_base: Option<Span>,
     /// Cost per KiB of a received message (deserialization, hashing).
     pub per_kib: Span,
     /// Cost per transaction of a block a protocol builds or takes in (encoding, decoding and
@@ -89,6 +99,7 @@ impl CpuConfig {
         cores: 0,
         request_cores: 0,
         base: Span::ZERO,
+        request_base: None,
         per_kib: Span::ZERO,
         per_tx: Span::ZERO,
         crypto: CryptoCosts::FREE,
@@ -113,9 +124,18 @@ impl CpuConfig {
         }
     }
 
-    /// The cost charged before the handler runs, for an input of `size` bytes.
+    /// The cost charged before the handler runs, for a protocol message of `size` bytes.
     pub fn input_cost(&self, size: u32) -> Span {
-        self.base + Span((self.per_kib.0 as u128 * size as u128 / 1024) as u64)
+        self.base + self.size_cost(size)
+    }
+
+    /// The cost charged before the handler runs, for a client request of `size` bytes.
+    pub fn request_cost(&self, size: u32) -> Span {
+        self.request_base.unwrap_or(self.base) + self.size_cost(size)
+    }
+
+    fn size_cost(&self, size: u32) -> Span {
+        Span((self.per_kib.0 as u128 * size as u128 / 1024) as u64)
     }
 }
 

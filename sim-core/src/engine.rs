@@ -926,7 +926,8 @@ impl<P: Protocol> Simulation<P> {
     /// Runs the handler for `input`. With a CPU model its effects leave when it finishes.
     fn start(&mut self, node: NodeId, pool: Pool, input: Input<P::Message, P::Timer>) {
         let upfront = match &input {
-            Input::Message { size, .. } | Input::Request { size, .. } => self.cfg.cpu.input_cost(*size),
+            Input::Message { size, .. } => self.cfg.cpu.input_cost(*size),
+            Input::Request { size, .. } => self.cfg.cpu.request_cost(*size),
             Input::Timer { .. } => self.cfg.cpu.base,
         };
         let (cost, ran) = match input {

@@ -236,7 +236,10 @@ table!(cpu, "cpu", "cpu", list = false, {
         "servers of each replica's CPU queue; `0` turns the CPU model off (handlers take no time), as the closed-form checks assume";
     request_cores: Integer(0, 1024), Int(0), "",
         "servers of a separate request pool: client requests (and the messages a protocol puts there) queue for these cores, protocol messages and timers for `cores`; `0`: requests share the `cores` pool";
-    base_us: Number(TIME_MS), Num(5.0), "", "cost of handling any input";
+    base_us: Number(TIME_MS), Num(5.0), "",
+        "cost of handling a protocol message or a timer, and a client request unless `request_base_us` is given";
+    request_base_us: Number(TIME_MS), Absent("`base_us`"), "",
+        "cost of handling a client request delivered to a replica, in place of `base_us` (the request's own costs, `per_kib_us` and `client_verify_us`, come on top). Only client requests pay it: messages between replicas pay `base_us`, also those a protocol handles on the request pool (`request_cores`, HotStuff's mempool batches). Without it a request pays `base_us`, as before";
     per_kib_us: Number(TIME_MS), Num(2.0), "", "cost per KiB of a received message (decoding, hashing)";
     per_tx_us: Number(TIME_MS), Num(0.0), "",
         "cost per transaction of a block: paid by a HotStuff leader for each transaction it puts in a block (encoding, hashing) and by every other replica for each transaction of a block it stores (decoding); `0` charges nothing, as before";
