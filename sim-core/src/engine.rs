@@ -1686,6 +1686,18 @@ mod tests {
         }
     }
 
+    /// A 10-byte transfer from client 0 at `ms`.
+    fn arrival(ms: u64) -> crate::workload::Arrival {
+        crate::workload::Arrival {
+            at: Time(ms * 1_000_000),
+            client_idx: 0,
+            from: crate::AccountId(0),
+            to: crate::AccountId(1),
+            amount: 1,
+            size_bytes: 10,
+        }
+    }
+
     /// Two transactions (5 and 50 ms) to the nearest of three replicas, each of which takes
     /// it to `stage`; the client needs f+1 matching replies.
     fn liveness_run(stage: Stage, f: u32, from_ms: u64) -> RunResult {
@@ -1693,14 +1705,6 @@ mod tests {
         cfg.f = f;
         cfg.net.nodes.push(cfg.net.nodes[0]); // one client
         cfg.liveness = Some(LivenessCheck { from: Time(from_ms * 1_000_000), bound: Span::from_millis(100) });
-        let arrival = |ms: u64| crate::workload::Arrival {
-            at: Time(ms * 1_000_000),
-            client_idx: 0,
-            from: crate::AccountId(0),
-            to: crate::AccountId(1),
-            amount: 1,
-            size_bytes: 10,
-        };
         let workload = ListWorkload::new(vec![arrival(5), arrival(50)]);
         Simulation::new(cfg, Box::new(workload), |_| Committer { stage, next_slot: 1 }).run()
     }
@@ -1776,14 +1780,6 @@ mod tests {
         cfg.end = Time(1_200 * 1_000_000);
         cfg.limits = Limits { max_events: 100_000, max_queue: 10_000, ..Limits::DEFAULT };
         cfg.liveness = Some(LivenessCheck { from: Time::ZERO, bound: Span::from_millis(100) });
-        let arrival = |ms: u64| crate::workload::Arrival {
-            at: Time(ms * 1_000_000),
-            client_idx: 0,
-            from: crate::AccountId(0),
-            to: crate::AccountId(1),
-            amount: 1,
-            size_bytes: 10,
-        };
         let workload = ListWorkload::new((0..200).map(|i| arrival(5 * i)).collect());
         let (gap, stop_at) = (Span::from_millis(gap_ms), Time(stop_ms * 1_000_000));
         let starved = starved.map(TxId);
@@ -1888,14 +1884,6 @@ mod tests {
         let mut cfg = config(vec![true; 3]);
         cfg.net.nodes.push(cfg.net.nodes[0]); // one client
         cfg.limits.max_transactions = 2;
-        let arrival = |ms: u64| crate::workload::Arrival {
-            at: Time(ms * 1_000_000),
-            client_idx: 0,
-            from: crate::AccountId(0),
-            to: crate::AccountId(1),
-            amount: 1,
-            size_bytes: 10,
-        };
         let workload = ListWorkload::new(vec![arrival(5), arrival(6), arrival(7)]);
         let r = Simulation::new(cfg, Box::new(workload), |_| Committer { stage: Stage::Execute, next_slot: 1 }).run();
         assert!(matches!(r.stop, Stop::Limit { limit: Limit::Transactions, .. }), "{:?}", r.stop);
