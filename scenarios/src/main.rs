@@ -30,7 +30,8 @@ Metrics (measured over the window [warmup_s, duration_s)):
 
 Exit codes: 0 success, 1 results could not be written, 2 bad input (file, field, value, or
 an --out byzsim may not replace), 3 an invariant broke (safety: agreement, gap-free log,
-exactly-once; or liveness), 4 the run hit a limit of [limits].";
+exactly-once; or liveness: a stall, not an overload's backlog), 4 the run hit a limit of
+[limits].";
 
 #[derive(Parser)]
 #[command(name = "byzsim", version = version_text(), about = "Deterministic simulator of Byzantine consensus protocols", after_long_help = METRICS_HELP)]
