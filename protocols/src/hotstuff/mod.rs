@@ -50,7 +50,8 @@
 //! - Deduplication (Algorithm 4's goal): a leader skips transactions already in a block of the
 //!   branch it extends, and drops committed ones; unlike the `seen` set, a transaction whose
 //!   block was abandoned by a view change is proposed again instead of being lost.
-//! - Block synchronization: a replica missing a block asks the sender for it.
+//! - Block synchronization: a replica missing a block asks the sender for it, and on each view
+//!   timeout every replica whose message named the block (the first sender may have crashed).
 //! - CPU per transaction of a block (`[cpu] per_tx_us`, zero by default): the leader pays it for
 //!   each transaction it puts in a block (encoding, hashing the entries into the block's id),
 //!   every other replica for each transaction of a block it stores (decoding), once per block.
@@ -1162,20 +1163,27 @@ impl HotStuff {
         }
     }
 
-    /// Asks again for missing blocks whose request or response may have been lost, and, from
-    /// everyone, for missing batches.
+    /// Asks again for missing blocks whose request or response may have been lost, from every
+    /// replica whose message named the block (the first may have crashed since: asking it
+    /// alone, a replica waited for ever on a block two others held), and, from everyone, for
+    /// missing batches.
     fn retry_sync(&mut self, ctx: &mut Ctx<'_, Self>) {
         self.retry_batches(ctx);
+        let me = ctx.me();
+        let mut retries: Vec<(BlockId, NodeId)> = Vec::new();
         let blocks = self.waiting.iter().filter_map(|(awaited, w)| match awaited {
-            Awaited::Block(id) => w.first().map(|(from, _)| (*id, *from)),
+            Awaited::Block(id) => Some((*id, w)),
             Awaited::Batch(_) => None,
         });
-        let retries: Vec<(BlockId, NodeId)> = blocks.take(8).collect();
+        for (id, waiters) in blocks.take(8) {
+            let mut senders: Vec<NodeId> = waiters.iter().map(|&(from, _)| from).filter(|&f| f != me).collect();
+            senders.sort_unstable();
+            senders.dedup();
+            retries.extend(senders.into_iter().map(|from| (id, from)));
+        }
         for (id, from) in retries {
-            if from != ctx.me() {
-                self.stats.block_requests += 1;
-                self.send(ctx, from, HsMsg::BlockRequest { id });
-            }
+            self.stats.block_requests += 1;
+            self.send(ctx, from, HsMsg::BlockRequest { id });
         }
     }
 
