@@ -4,12 +4,10 @@
 //! has a request pool here, so the busy time of each pool is what each kind of input cost.
 //! Without `request_base` a request pays `base`, as before the field existed.
 
-use sim_core::net::{DelayModel, Jitter, NetConfig, NodePlacement};
+mod common;
+
 use sim_core::workload::{Arrival, ListWorkload};
-use sim_core::{
-    AccountId, Adversary, CpuConfig, Ctx, Limits, Message, NodeId, Pool, Protocol, SendPolicy, SimConfig, Simulation,
-    Span, Time, Tx,
-};
+use sim_core::{AccountId, CpuConfig, Ctx, Message, NodeId, Pool, Protocol, SimConfig, Simulation, Span, Time, Tx};
 
 const N_REPLICAS: u32 = 2;
 const PING_EVERY_MS: u64 = 10;
@@ -92,33 +90,7 @@ impl Protocol for Pinger {
 }
 
 fn config(cpu: CpuConfig) -> SimConfig {
-    let place = NodePlacement { region: 0, uplink_bps: 0, downlink_bps: 0 };
-    SimConfig {
-        seed: 7,
-        n_replicas: N_REPLICAS,
-        f: 0,
-        net: NetConfig {
-            nodes: vec![place; N_REPLICAS as usize + 1], // one client, nearest to replica 0
-            n_replicas: N_REPLICAS,
-            delay: DelayModel::Uniform(Span::from_millis(1)),
-            jitter: Jitter::None,
-            loss_ppb: 0,
-            fifo: true,
-            partitions: vec![],
-            spikes: vec![],
-        },
-        send_to: SendPolicy::Nearest,
-        faults: vec![],
-        end: Time::from_secs_f64(1.0),
-        limits: Limits::DEFAULT,
-        correct: vec![true; N_REPLICAS as usize],
-        cpu,
-        crypto: Default::default(),
-        liveness: None,
-        client_retry: None,
-        clients: sim_core::ClientModel::OPEN,
-        adversary: Adversary::OFF,
-    }
+    common::one_client(N_REPLICAS, 0, Span::from_millis(1), cpu)
 }
 
 fn requests() -> ListWorkload {
