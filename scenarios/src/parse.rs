@@ -198,6 +198,7 @@ fn apply_override(ctx: &mut Ctx<'_>, root: &mut Table, text: &str) {
         Err(_) => Node { at: at.clone(), value: Value::Str(raw.to_string()), raw: None },
     };
     node.raw = Some(raw.to_string());
+    replace_file_load(root, &path, &node.value);
     let Some((last, parents)) = path.split_last() else { return };
     let mut table = root;
     for (depth, part) in parents.iter().enumerate() {
@@ -228,6 +229,22 @@ fn apply_override(ctx: &mut Ctx<'_>, root: &mut Table, text: &str) {
         table.0.retain(|k, e| !(DELAY_KEYS.contains(&k.as_str()) && matches!(e.node.at, Origin::File(_))));
     }
     table.0.insert(last.to_string(), Entry { key_at: at, node });
+}
+
+/// `--set clients.loop=...` chooses how the clients offer load, so it replaces the file's own
+/// choice rather than clashing with it: a closed loop drops the file's `workload.rate_tps`, an
+/// open one the file's `clients.outstanding` and `clients.think_ms`. What another `--set` gave
+/// stays, so a contradiction on the command line is still refused.
+fn replace_file_load(root: &mut Table, path: &[&str], value: &Value) {
+    let Value::Str(choice) = value else { return };
+    let (section, keys): (&str, &[&str]) = match (path, choice.as_str()) {
+        (["clients", "loop"], "closed") => ("workload", &["rate_tps"]),
+        (["clients", "loop"], "open") => ("clients", &["outstanding", "think_ms"]),
+        _ => return,
+    };
+    if let Some(Entry { node: Node { value: Value::Table(table), .. }, .. }) = root.0.get_mut(section) {
+        table.0.retain(|k, e| !(keys.contains(&k.as_str()) && matches!(e.node.at, Origin::File(_))));
+    }
 }
 
 /// Known keys from the declarations (`fields.rs`), child tables included.

@@ -430,6 +430,44 @@ columns = ["variant", "capacity_tps", "at.offered_tps", "at.goodput_tps"]
     );
 }
 
+/// A variant with `outstanding` runs once with closed-loop clients (run `at`), though the
+/// scenario offers an open 200 tx/s: its two clients keep 2 x 3 transactions in flight, so
+/// goodput x mean latency is 6 (Little's law), while the open variant offers the file's rate.
+#[test]
+fn a_variant_with_outstanding_runs_its_cases_once_closed_loop() {
+    let dir = TempDir::new("exp-variant-closed");
+    let spec = r#"
+name = "toy"
+scenario = "toy.toml"
+[[variant]]
+label = "open"
+[[variant]]
+label = "closed"
+outstanding = 3
+[[table]]
+name = "t"
+columns = ["variant", "run.offered_tps", "at.goodput_tps", "at.e2e_mean_ms"]
+"#;
+    let page = "{{table t}}\nopen {{value open.run.offered_tps 0}} [{{value open.at.goodput_tps 0}}]\n\
+                closed {{value closed.at.goodput_tps 3}} {{value closed.at.e2e_mean_ms 3}}\n";
+    setup(&dir, spec, page);
+    let out = byzsim(&["experiment", "toy-spec.toml", "--out", "out", "-q"], &dir);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let page = String::from_utf8(read(&dir.join("out"), "toy.md")).unwrap();
+    let line = |start: &str| page.lines().find(|l| l.starts_with(start)).unwrap_or_else(|| panic!("{page}"));
+    let open: Vec<&str> = line("open ").split(' ').collect();
+    let offered: f64 = open[1].parse().unwrap();
+    assert!((170.0..=230.0).contains(&offered) && open[2] == "[]", "the open variant offers 200 tx/s: {page}");
+    let closed: Vec<f64> = line("closed ").split(' ').skip(1).map(|x| x.parse().unwrap()).collect();
+    let in_flight = closed[0] * closed[1] / 1000.0;
+    assert!((5.0..=7.0).contains(&in_flight), "2 clients x 3 outstanding: {in_flight} in flight: {page}");
+    let bad = spec.replace("outstanding = 3", "outstanding = 3\nrate_tps = 100");
+    setup(&dir, &bad, "{{table t}}\n");
+    let out = byzsim(&["experiment", "toy-spec.toml", "--out", "out2", "-q"], &dir);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("variant `closed`: both `rate_tps` and `outstanding` given"), "{}", stderr(&out));
+}
+
 /// Columns of words (the variant, an axis whose values are words) are left-aligned, numbers right.
 #[test]
 fn word_columns_align_left_and_numbers_right() {

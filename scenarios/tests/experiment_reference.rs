@@ -142,3 +142,28 @@ fn cases_on_different_base_scenarios_never_share_runs() {
     let page = std::fs::read_to_string(dir.join("out").join("toy.md")).unwrap();
     assert!(page.contains("| a | 212.7 |") && page.contains("| b | 53.3 |"), "{page}");
 }
+
+/// A points plot's published series at its own x (`also_x`): the SVG moves with it, and an
+/// `also_x` the spec cannot evaluate is refused before anything runs.
+#[test]
+fn a_published_series_is_drawn_at_its_own_x() {
+    let dir = TempDir::new("exp-ref-also-x");
+    let csv = "batch,series,goodput_tps,at_tps\n50,chained,100,900\n400,chained,100,1900\n";
+    let plot = "\n[[plot]]\nname = \"curve\"\nkind = \"points\"\nseries = \"variant\"\nx = \"batch\"\n\
+                y = \"low.goodput_tps\"\nalso = \"pub.goodput_tps\"\ntitle = \"t\"\n";
+    let svg = |extra: &str| {
+        let spec = format!("{SPEC}{plot}{extra}");
+        let out = run(&dir, &spec, Some(csv));
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let svg = std::fs::read_to_string(dir.join("out").join("toy-curve.svg")).unwrap();
+        std::fs::remove_dir_all(dir.join("out")).unwrap();
+        svg
+    };
+    let at_batch = svg("");
+    let at_own = svg("also_x = \"pub.at_tps\"\n");
+    assert_ne!(at_batch, at_own, "the published points moved to x = 900 and 1900");
+    assert!(at_own.contains("1,800") || at_own.contains("1800"), "the x axis reaches the published points");
+    let out = run(&dir, &format!("{SPEC}{plot}also_x = \"pub.nothing\"\n"), Some(csv));
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("also_x"), "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -1452,6 +1452,25 @@ fn overrides_are_applied() {
 }
 
 #[test]
+fn choosing_the_loop_on_the_command_line_replaces_the_files_load() {
+    use scenarios::model::Pacing;
+    // MINIMAL offers an open load (`workload.rate_tps`): a closed loop set on the command line
+    // drops it instead of being refused for it.
+    let s = valid(MINIMAL, &["clients.loop=closed", "clients.outstanding=8"]);
+    assert_eq!(s.clients.pacing, Pacing::Closed { outstanding: 8, think_ms: 0.0 });
+    // Back again: an open loop drops the file's outstanding and think time.
+    let closed = "duration_s = 10\n[replicas]\nn = 4\n[clients]\nloop = \"closed\"\noutstanding = 2\nthink_ms = 1\n";
+    let s = valid(closed, &["clients.loop=open", "workload.rate_tps=50"]);
+    assert_eq!((s.clients.pacing, s.workload.rate_tps), (Pacing::Open, 50.0));
+    // What the command line itself says is kept, so it still contradicts itself visibly.
+    let diags = load(MINIMAL, &["workload.rate_tps=5", "clients.loop=closed", "clients.outstanding=8"], None);
+    assert!(diags.unwrap_err().to_string().contains("rate_tps"), "a --set rate with a closed loop is refused");
+    // Only the loop key does this: another --set never removes a file's key.
+    assert!(load(closed, &["clients.count=3"], None).is_ok());
+    assert!(load(closed, &["workload.rate_tps=50"], None).is_err(), "the file's closed loop refuses a rate");
+}
+
+#[test]
 fn the_seed_option_overrides_the_file() {
     assert_eq!(valid(FULL, &[]).seed, 42);
     let s = load(FULL, &[], Some(7)).unwrap_or_else(|d| panic!("{d}"));

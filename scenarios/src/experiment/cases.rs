@@ -94,10 +94,10 @@ fn axis_set(axis: &Axis, value: &toml::Value, variant: &str) -> Vec<String> {
 pub fn cases(loaded: &Loaded, quick: bool) -> Vec<Case> {
     let spec = &loaded.spec;
     let no_only = Only::default();
-    let variants: Vec<(Option<&str>, &[String], &Only)> = if spec.variants.is_empty() {
-        vec![(None, &[], &no_only)]
+    let variants: Vec<(Option<&str>, Vec<String>, &Only)> = if spec.variants.is_empty() {
+        vec![(None, Vec::new(), &no_only)]
     } else {
-        spec.variants.iter().map(|v| (Some(v.label.as_str()), v.sets.as_slice(), &v.only)).collect()
+        spec.variants.iter().map(|v| (Some(v.label.as_str()), v.overrides(), &v.only)).collect()
     };
     let values = |axis: &Axis| match spec.quick.values.get(&axis.name) {
         Some(v) if quick => v.clone(),
@@ -117,7 +117,7 @@ pub fn cases(loaded: &Loaded, quick: bool) -> Vec<Case> {
         }
         for point in points.into_iter().filter(|p| only.admits_point(p)) {
             for &seed in &seeds {
-                out.push(case(variant, sets, &point, seed, seeds.len() > 1));
+                out.push(case(variant, &sets, &point, seed, seeds.len() > 1));
             }
         }
     }

@@ -200,15 +200,16 @@ fn at_rate_tps(loaded: &Loaded, case: &Case) -> Option<f64> {
     loaded.variant_of(case)?.rate_tps
 }
 
-/// One case's runs: its variant's own rate, its search, its named rates, or one run.
+/// One case's runs: its variant's own load (a rate or a closed loop, whose overrides the case
+/// holds), its search, its named rates, or one run.
 fn run_case(loaded: &Loaded, runner: Runner<'_>, case: &Case) -> (Vec<NamedRun>, Option<crate::search::Found>) {
     let at = |rate: Option<f64>| runner.run(case, rate);
     let named = |name: &str, rate: Option<f64>| {
         let (summary, windows) = runner.run_windows(case, rate);
         NamedRun { name: name.into(), rate_tps: rate, summary, windows }
     };
-    if let Some(rate) = at_rate_tps(loaded, case) {
-        return (vec![named(spec::AT_RUN, Some(rate))], None);
+    if loaded.variant_of(case).is_some_and(spec::Variant::runs_once) {
+        return (vec![named(spec::AT_RUN, at_rate_tps(loaded, case))], None);
     }
     if let Some(search) = &loaded.spec.search {
         let start_tps = search_start_tps(loaded, case).unwrap_or(search.start_tps);

@@ -75,6 +75,25 @@ pub struct Variant {
     /// search or named rates: a published curve's point at the load it was measured at.
     #[serde(default)]
     pub rate_tps: Option<f64>,
+    /// ... or once with closed-loop clients, each keeping this many transactions in flight
+    /// (run `at`): a published curve measured with closed-loop clients, at the transactions in
+    /// flight its own numbers give (Little's law: throughput x latency).
+    #[serde(default)]
+    pub outstanding: Option<u32>,
+}
+
+impl Variant {
+    /// Whether this variant's cases run once, at its own load (run `at`).
+    pub fn runs_once(&self) -> bool {
+        self.rate_tps.is_some() || self.outstanding.is_some()
+    }
+
+    /// The variant's overrides, the closed loop of `outstanding` included.
+    pub fn overrides(&self) -> Vec<String> {
+        let closed =
+            self.outstanding.map(|n| ["clients.loop=\"closed\"".to_string(), format!("clients.outstanding={n}")]);
+        self.sets.iter().cloned().chain(closed.into_iter().flatten()).collect()
+    }
 }
 
 /// A named list of values, crossed with the variants and the other axes.
@@ -190,6 +209,10 @@ pub struct Plot {
     pub also: Option<String>,
     #[serde(default)]
     pub also_label: Option<String>,
+    /// The extra series' own x (default: the plot's `x`): a published curve drawn at its own
+    /// throughput beside ours at ours.
+    #[serde(default)]
+    pub also_x: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize)]
@@ -313,7 +336,7 @@ impl Loaded {
     }
 
     /// The names the runs of a case have: the rates', the search's, or `run`; and `at` when a
-    /// variant runs at its own `rate_tps`.
+    /// variant runs at its own load (`rate_tps` or `outstanding`).
     pub fn run_names(&self) -> Vec<String> {
         let mut names: Vec<String> = if self.spec.search.is_some() {
             vec!["capacity".into(), "latency".into()]
@@ -322,7 +345,7 @@ impl Loaded {
         } else {
             self.spec.rates.keys().cloned().collect()
         };
-        if self.spec.variants.iter().any(|v| v.rate_tps.is_some()) {
+        if self.spec.variants.iter().any(Variant::runs_once) {
             names.push(AT_RUN.into());
         }
         names
@@ -344,6 +367,18 @@ impl Loaded {
                 &what,
                 "give the offered load its cases run at, e.g. `rate_tps = 15000`",
             ));
+        }
+        if let Some(v) = s.variants.iter().find(|v| v.rate_tps.is_some() && v.outstanding.is_some()) {
+            let what = format!("variant `{}`: both `rate_tps` and `outstanding` given", v.label);
+            return Err(self.error(
+                "outstanding",
+                &what,
+                "keep one: an open loop at `rate_tps`, or closed-loop clients with `outstanding` in flight each",
+            ));
+        }
+        if let Some(v) = s.variants.iter().find(|v| v.outstanding == Some(0)) {
+            let what = format!("variant `{}`: `outstanding` must be at least 1", v.label);
+            return Err(self.error("outstanding", &what, "give the transactions each client keeps in flight"));
         }
         for axis in &s.axes {
             // Neither is fine when every value has its own overrides in `instead`.

@@ -160,8 +160,10 @@ pub fn check(loaded: &Loaded) -> Result<(), Failure> {
             super::bars::check(loaded, p)?;
             continue;
         }
-        for (key, text) in
-            [("x", &p.x), ("y", &p.y), ("series", &p.series)].into_iter().chain(p.also.iter().map(|a| ("also", a)))
+        for (key, text) in [("x", &p.x), ("y", &p.y), ("series", &p.series)]
+            .into_iter()
+            .chain(p.also.iter().map(|a| ("also", a)))
+            .chain(p.also_x.iter().map(|a| ("also_x", a)))
         {
             value(loaded, text).map_err(|e| bad(format!("plot `{}`, {key} = `{text}`: {e}", p.name), text))?;
         }
@@ -222,7 +224,8 @@ pub fn plot(loaded: &Loaded, p: &Plot, results: &[CaseResult], dir: &Path, stem:
         chart = chart.series(name, points);
     }
     if let Some(also) = &p.also {
-        let points = super::reference::also_points(&x, &value(loaded, also).expect("checked"), &results);
+        let also_x = p.also_x.as_ref().map_or_else(|| x.clone(), |t| value(loaded, t).expect("checked"));
+        let points = super::reference::also_points(&also_x, &value(loaded, also).expect("checked"), &results);
         if !points.is_empty() {
             chart = chart.series(p.also_label.clone().unwrap_or_else(|| also.clone()), points);
         }
