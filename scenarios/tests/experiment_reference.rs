@@ -88,6 +88,29 @@ fn a_wrong_published_number_fails_its_claim() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("claim does not hold"));
 }
 
+/// `op = "within"`: a ratio within `right` of 1 either way. The toy carries 1.09x the published
+/// 100 tx/s at batch 400: within 0.15, not within 0.05, and 1.09 is also not within 0.05 of 1
+/// from below (a one-sided check would pass it).
+#[test]
+fn a_within_claim_bounds_a_ratio_on_both_sides() {
+    let dir = TempDir::new("exp-ref-within");
+    let claim = |tol: &str| SPEC.replace("op = \">\"\nright = 0.8", &format!("op = \"within\"\nright = {tol}"));
+    let out = run(&dir, &claim("0.15"), Some(CSV));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    std::fs::remove_dir_all(dir.join("out")).unwrap();
+    let out = run(&dir, &claim("0.05"), Some(CSV));
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is not within 1 +- 0.05"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_dir_all(dir.join("out")).unwrap();
+    // The published number 1.5x the toy's: the ratio 0.73 is below, not above.
+    let out = run(&dir, &claim("0.15"), Some(&CSV.replace("400,chained,100", "400,chained,150")));
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
 #[test]
 fn an_absent_file_empties_its_columns_and_skips_its_claims() {
     let dir = TempDir::new("exp-ref-absent");

@@ -248,6 +248,9 @@ pub enum Op {
     Gt,
     #[serde(rename = ">=")]
     Ge,
+    /// A ratio within `right` of 1 either way: `right = 0.15` holds from 0.85 to 1.15.
+    #[serde(rename = "within")]
+    Within,
 }
 
 impl Op {
@@ -257,6 +260,7 @@ impl Op {
             Op::Le => a <= b,
             Op::Gt => a > b,
             Op::Ge => a >= b,
+            Op::Within => (a - 1.0).abs() <= b,
         }
     }
     pub fn text(self) -> &'static str {
@@ -265,6 +269,7 @@ impl Op {
             Op::Le => "<=",
             Op::Gt => ">",
             Op::Ge => ">=",
+            Op::Within => "within 1 +-",
         }
     }
 }
