@@ -10,7 +10,7 @@ use crate::clients::{ClientModel, ClientStats, InFlight, Overload};
 use crate::cpu::{CpuConfig, Pool, RecentBusy};
 use crate::crypto::{CryptoMode, RealCrypto};
 use crate::ids::{AccountId, NodeId, Tx, TxId, TxResult};
-use crate::liveness::{Backlog, Progress};
+use crate::liveness::{Backlog, Progress, Waiting};
 use crate::net::{KindName, KindStats, LinkStats, NetConfig, Network, Route, Wire};
 use crate::observe::{Observer, TxRecord};
 use crate::protocol::{Class, Ctx, Dest, ItemTally, Message, Monitor, NoMonitor, Outbox, Protocol, TimerOp};
@@ -412,8 +412,8 @@ pub struct Simulation<P: Protocol> {
     in_flight: Option<InFlight>,
     client_stats: ClientStats,
     nearest: Vec<NodeId>,
-    /// The last nonce given out per source account.
-    nonces: BTreeMap<AccountId, u64>,
+    /// Per source account: the last nonce given out, and the transaction that carries it.
+    nonces: BTreeMap<AccountId, (u64, TxId)>,
     obs: Observer,
     monitor: Box<dyn Monitor<P::Record>>,
     outbox: Outbox<P::Message, P::Timer>,
@@ -432,6 +432,9 @@ pub struct Simulation<P: Protocol> {
     next_msg: u64,
     /// The first transaction the liveness check has not cleared yet.
     liveness_cursor: usize,
+    /// Transactions the check passed that are late by their submission but not by when they
+    /// could execute (their account's previous one executed late or not yet).
+    waiting: Waiting,
     /// Confirmations over the last liveness bound (with a liveness check).
     progress: Option<Progress>,
     backlog: Option<Backlog>,
@@ -490,6 +493,7 @@ impl<P: Protocol> Simulation<P> {
             rec: Recorder::new(cfg.seed),
             next_msg: 0,
             liveness_cursor: 0,
+            waiting: Waiting::default(),
             progress: cfg.liveness.map(|c| Progress::new(c.bound)),
             backlog: None,
             streams,
@@ -736,28 +740,64 @@ impl<P: Protocol> Simulation<P> {
         }
     }
 
-    /// Clears confirmed transactions in submission order. The first one still unconfirmed past
-    /// its deadline is a liveness violation, named by the stage it is missing (commit,
-    /// execution, or the client's f+1 matching replies), unless the backlog explains it
-    /// (`Backlog::explains`): then the run is overloaded, and the check looks at it again next
-    /// time. Runs again an eighth of the bound later.
+    /// Looks for a late transaction: one still unconfirmed a bound after its bound starts
+    /// (`Observer::bound_starts`: its submission; once committed, its account's previous
+    /// transaction's execution if later, as the ledger holds it until then). The first found is
+    /// a liveness violation, named by the stage it is missing (commit, execution, or the
+    /// client's f+1 matching replies), unless the backlog explains it (`Backlog::explains`):
+    /// then the run is overloaded, and the check looks at it again next time. Runs again an
+    /// eighth of the bound later.
     fn check_liveness(&mut self) {
         let check = self.cfg.liveness.expect("scheduled only with a liveness check");
-        while let Some(rec) = self.obs.txs.get(self.liveness_cursor) {
-            if rec.submitted >= check.from && !rec.is_confirmed() {
-                let client = rec.client;
-                if rec.submitted + check.bound <= self.now && !self.backlogged(check) {
-                    let detail = self.liveness_detail(self.liveness_cursor, check);
-                    let v = Violation { at_ns: self.now.0, replica: client, invariant: "liveness", detail };
-                    self.obs.violation.get_or_insert(v);
-                    return;
-                }
-                break;
-            }
-            self.liveness_cursor += 1;
+        let late = [self.late_waiting(check), self.late_in_order(check)].into_iter().flatten().min();
+        if let Some(idx) = late
+            && !self.backlogged(check)
+        {
+            let detail = self.liveness_detail(idx, check);
+            let client = self.obs.txs[idx].client;
+            let v = Violation { at_ns: self.now.0, replica: client, invariant: "liveness", detail };
+            self.obs.violation.get_or_insert(v);
+            return;
         }
         let period = Span((check.bound.0 / 8).max(1_000_000));
         self.queue.push(self.now + period, Event::LivenessCheck);
+    }
+
+    /// Clears transactions in submission order: confirmed ones, and those late by their
+    /// submission whose bound starts later, which wait (`Waiting`). Stops at the first one late
+    /// (returned, left in place) or not late by its submission: every later one was submitted
+    /// no earlier, so is not late either.
+    fn late_in_order(&mut self, check: LivenessCheck) -> Option<usize> {
+        while let Some(rec) = self.obs.txs.get(self.liveness_cursor) {
+            if rec.submitted >= check.from && !rec.is_confirmed() {
+                if rec.submitted + check.bound > self.now {
+                    return None;
+                }
+                let start = self.obs.bound_starts(rec.tx.id);
+                if start + check.bound <= self.now {
+                    return Some(self.liveness_cursor);
+                }
+                self.waiting.file(rec.tx.id, start, self.now, check.bound);
+            }
+            self.liveness_cursor += 1;
+        }
+        None
+    }
+
+    /// The first waiting transaction now late (left in place); files again the others that
+    /// came due, and drops the confirmed ones.
+    fn late_waiting(&mut self, check: LivenessCheck) -> Option<usize> {
+        while let Some(id) = self.waiting.due_at(self.now) {
+            let start = self.obs.bound_starts(id);
+            if !self.obs.txs[id.idx()].is_confirmed() && start + check.bound <= self.now {
+                return Some(id.idx());
+            }
+            self.waiting.take(id);
+            if !self.obs.txs[id.idx()].is_confirmed() {
+                self.waiting.file(id, start, self.now, check.bound);
+            }
+        }
+        None
     }
 
     /// Whether the transactions pending since the last fault take more than half the bound to
@@ -774,17 +814,26 @@ impl<P: Protocol> Simulation<P> {
         true
     }
 
-    /// Transactions submitted at or after `from` and not confirmed (from the check's cursor on).
+    /// Transactions submitted at or after `from` and not confirmed (from the check's cursor on,
+    /// and those waiting).
     fn pending_since(&self, from: Time) -> u64 {
         let rest = &self.obs.txs[self.liveness_cursor..];
-        rest.iter().filter(|r| r.submitted >= from && !r.is_confirmed()).count() as u64
+        let waiting = self.waiting.ids().filter(|id| !self.obs.txs[id.idx()].is_confirmed()).count();
+        rest.iter().filter(|r| r.submitted >= from && !r.is_confirmed()).count() as u64 + waiting as u64
     }
 
     /// What a late transaction is missing: the first stage it did not reach.
     fn liveness_detail(&self, idx: usize, check: LivenessCheck) -> String {
         let rec = &self.obs.txs[idx];
-        let late =
+        let mut late =
             format!("transaction {idx} submitted at {} (after the last fault ended at {})", rec.submitted, check.from);
+        let ready = self.obs.bound_starts(rec.tx.id);
+        if let Some(earlier) = rec.follows
+            && ready > rec.submitted
+        {
+            late +=
+                &format!(", which could execute from {ready} (its account's transaction {} executed then),", earlier.0);
+        }
         let confirmed = self.progress.as_ref().map_or(0, |p| p.over_bound(self.now));
         let progress =
             format!("; {} pending, {confirmed} confirmed over the last bound", self.pending_since(check.from));
@@ -793,15 +842,15 @@ impl<P: Protocol> Simulation<P> {
 
     /// The late transaction's first missing stage, in words.
     fn stage_missed(&self, rec: &TxRecord, late: String, check: LivenessCheck) -> String {
+        let since = if self.obs.bound_starts(rec.tx.id) > rec.submitted { "it could execute" } else { "submission" };
         if !rec.is_committed() {
             format!("{late} is not committed {} later", check.bound)
         } else if rec.executed == Time::MAX {
-            format!("{late} was committed at {} but never executed {} after submission", rec.committed, check.bound)
+            format!("{late} was committed at {} but never executed {} after {since}", rec.committed, check.bound)
         } else {
             let (held, needed) = self.obs.replies_held(rec.tx.id);
             format!(
-                "{late} was executed at {} but the client holds {held} of {needed} matching replies {} after \
-                 submission",
+                "{late} was executed at {} but the client holds {held} of {needed} matching replies {} after {since}",
                 rec.executed, check.bound
             )
         }
@@ -1017,11 +1066,13 @@ impl<P: Protocol> Simulation<P> {
             return;
         }
         let client = NodeId(self.cfg.n_replicas + arrival.client_idx);
-        let nonce = self.nonces.entry(arrival.from).or_insert(0);
-        *nonce += 1;
-        let nonce = *nonce;
+        let id = TxId(self.obs.txs.len() as u64);
+        let last = self.nonces.entry(arrival.from).or_insert((0, id));
+        let follows = (last.0 > 0).then_some(last.1);
+        *last = (last.0 + 1, id);
+        let nonce = last.0;
         let tx = Tx {
-            id: TxId(self.obs.txs.len() as u64),
+            id,
             client,
             from: arrival.from,
             to: arrival.to,
@@ -1029,8 +1080,7 @@ impl<P: Protocol> Simulation<P> {
             nonce,
             size_bytes: arrival.size_bytes,
         };
-        let id = self.obs.on_submit(self.now, tx);
-        debug_assert_eq!(id, tx.id);
+        let id = self.obs.on_submit(self.now, tx, follows);
         self.rec.push(self.now, Record::Submit { client, tx: id }, Detail::None);
         match self.cfg.send_to {
             SendPolicy::Nearest => {
@@ -1656,7 +1706,9 @@ mod tests {
         Nothing,
         /// Reports a commit outside any log, never an execution.
         Commit,
-        /// Commits it in a slot (which executes it) and replies.
+        /// Commits it in a slot, never executes it (a ledger holding it).
+        Log,
+        /// Commits it in a slot, executes it and replies.
         Execute,
     }
 
@@ -1677,10 +1729,13 @@ mod tests {
             match self.stage {
                 Stage::Nothing => {}
                 Stage::Commit => ctx.committed(&tx),
-                Stage::Execute => {
+                Stage::Log | Stage::Execute => {
                     ctx.commit(self.next_slot, tx.id.0, &[tx]);
                     self.next_slot += 1;
-                    ctx.reply(&tx, 0);
+                    if self.stage == Stage::Execute {
+                        ctx.executed(&tx);
+                        ctx.reply(&tx, 0);
+                    }
                 }
             }
         }
@@ -1731,6 +1786,10 @@ mod tests {
         // Commits at 6 ms (1 ms from client to replica) but never executes.
         let d = detail(Stage::Commit, 0);
         assert!(d.contains("was committed at 0.006000s but never executed"), "{d}");
+        // Committed in a slot log is not executed: an observer that took it as executed at its
+        // commit (as it did before) reported "executed at 0.006000s but the client holds 0 of 1".
+        let d = detail(Stage::Log, 0);
+        assert!(d.contains("was committed at 0.006000s but never executed 100.000ms after submission"), "{d}");
         // Executes and replies, but only the nearest replica has it: 1 of f+1 = 2 replies.
         let d = detail(Stage::Execute, 1);
         assert!(d.contains("was executed at 0.006000s but the client holds 1 of 2 matching replies"), "{d}");
@@ -1765,6 +1824,7 @@ mod tests {
             }
             ctx.commit(self.next_slot, tx.id.0, std::slice::from_ref(&tx));
             self.next_slot += 1;
+            ctx.executed(&tx);
             ctx.reply(&tx, 0);
         }
         fn on_request(&mut self, _: &mut Ctx<'_, Self>, tx: Tx) {

@@ -9,7 +9,21 @@
 //! watching: a bound with no confirmation at all, or a late transaction behind a backlog the
 //! recent rate drains in less than half the bound (one starved while others commit), is still a
 //! violation.
+//!
+//! A ledger executes an account's transfers in nonce order and holds one whose earlier nonce has
+//! not executed. A committed transaction's bound runs from when it could execute: its
+//! submission, or its account's previous transaction's execution if later
+//! (`Observer::bound_starts`). The earlier one may be legitimately slow (submitted before the
+//! last fault, so not checked, or pushed back by a full request queue), and the later one then
+//! waits through no fault of the protocol. Committing waits for no other transaction, so an
+//! uncommitted one is late a bound after its submission; a ledger that holds one once the gap is
+//! filled, or a protocol that never executes what it commits, is late a bound after the gap
+//! filled.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use crate::ids::TxId;
 use crate::time::{Span, Time};
 
 /// Buckets of the confirmation ring, each an eighth of the bound: the current one and the eight
@@ -45,6 +59,39 @@ impl Progress {
         let index = now.0 / self.width_ns;
         let recent = |&&(i, _): &&(u64, u64)| i != u64::MAX && i <= index && i + BUCKETS as u64 > index;
         self.buckets.iter().filter(recent).map(|&(_, count)| count).sum()
+    }
+}
+
+/// Committed transactions late by their submission but not by when they could execute, each
+/// filed under the earliest time it can be late: a bound after it could execute, or, while its
+/// account's previous transaction has not executed, a bound after it was last looked at. Only late
+/// transactions come here, so a run whose transactions are on time never touches it.
+#[derive(Clone, Debug, Default)]
+pub struct Waiting {
+    due: BinaryHeap<Reverse<(Time, TxId)>>,
+}
+
+impl Waiting {
+    /// Files `tx`, which could execute from `ready` (`Time::MAX`: not yet known), looked at `now`.
+    pub fn file(&mut self, tx: TxId, ready: Time, now: Time, bound: Span) {
+        let due = ready.min(now) + bound;
+        assert!(due > now, "only a transaction not late by its ready time waits");
+        self.due.push(Reverse((due, tx)));
+    }
+
+    /// The waiting transaction due first, if it is due at `now`.
+    pub fn due_at(&self, now: Time) -> Option<TxId> {
+        self.due.peek().filter(|Reverse((due, _))| *due <= now).map(|Reverse((_, tx))| *tx)
+    }
+
+    /// Takes the transaction `due_at` returned off the list.
+    pub fn take(&mut self, tx: TxId) {
+        let taken = self.due.pop().map(|Reverse((_, id))| id);
+        assert_eq!(taken, Some(tx), "takes the transaction due first");
+    }
+
+    pub fn ids(&self) -> impl Iterator<Item = TxId> + '_ {
+        self.due.iter().map(|Reverse((_, tx))| *tx)
     }
 }
 
@@ -86,6 +133,21 @@ mod tests {
         p.confirmed(Time(1_650 * 1_000_000));
         assert_eq!(p.over_bound(Time(1_650 * 1_000_000)), 1, "a bucket reused is reset");
         assert_eq!(p.over_bound(Time(3_000 * 1_000_000)), 0);
+    }
+
+    #[test]
+    fn waiting_transactions_come_due_in_order_of_their_ready_time() {
+        let (ms, bound) = (|x: u64| Time(x * 1_000_000), Span::from_millis(100));
+        let mut w = Waiting::default();
+        w.file(TxId(1), Time::MAX, ms(500), bound);
+        w.file(TxId(2), ms(450), ms(500), bound);
+        assert_eq!(w.due_at(ms(549)), None);
+        assert_eq!(w.due_at(ms(550)), Some(TxId(2)), "a bound after it could execute");
+        w.take(TxId(2));
+        assert_eq!(w.due_at(ms(599)), None);
+        assert_eq!(w.due_at(ms(600)), Some(TxId(1)), "unknown: looked at again a bound later");
+        w.take(TxId(1));
+        assert_eq!(w.ids().count(), 0);
     }
 
     #[test]

@@ -81,8 +81,9 @@ pub struct Summary {
     pub unconfirmed_tx: u64,
     pub goodput_tps: f64,
     pub consensus: LatencyStats,
-    /// From arrival at the first replica to the first execution by a correct replica (equal
-    /// to consensus latency for protocols that execute what they commit at once).
+    /// From arrival at the first replica to the first execution by a correct replica (under a
+    /// slot log, the commit, unless the ledger holds the transaction behind its account's
+    /// earlier nonce).
     pub execution: LatencyStats,
     pub e2e: LatencyStats,
     /// From the proposal of the entry carrying it to its first commit at a correct replica.
@@ -228,6 +229,7 @@ mod tests {
             proposer_arrived: Time::MAX,
             proposer_committed: Time::MAX,
             pushed_back: 0,
+            follows: None,
         }
     }
 

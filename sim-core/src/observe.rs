@@ -34,6 +34,9 @@ pub struct TxRecord {
     pub proposer_committed: Time,
     /// Replicas answered busy to it this many times (a bounded request queue's push-backs).
     pub pushed_back: u32,
+    /// The transaction of the same account with the previous nonce (a ledger holds this one
+    /// until that one executes); `None` for an account's first.
+    pub follows: Option<TxId>,
 }
 
 impl TxRecord {
@@ -68,9 +71,11 @@ impl Observer {
         }
     }
 
-    pub fn on_submit(&mut self, now: Time, tx: Tx) -> TxId {
+    /// A client sent `tx`, the next nonce of the account whose last transaction was `follows`.
+    pub fn on_submit(&mut self, now: Time, tx: Tx, follows: Option<TxId>) -> TxId {
         let id = TxId(self.txs.len() as u64);
         assert_eq!(tx.id, id, "transaction ids are dense, in submission order");
+        assert!(follows.is_none_or(|f| f < id), "an account's earlier nonce was submitted earlier");
         self.txs.push(TxRecord {
             client: tx.client,
             tx,
@@ -84,6 +89,7 @@ impl Observer {
             proposer_arrived: Time::MAX,
             proposer_committed: Time::MAX,
             pushed_back: 0,
+            follows,
         });
         id
     }
@@ -103,9 +109,9 @@ impl Observer {
         for tx in txs {
             let rec = &mut self.txs[tx.id.idx()];
             assert!(rec.submitted <= now, "committed before it was submitted");
+            // Not executed yet: the ledger may hold it behind its account's earlier nonces, so
+            // execution is what the protocol reports (`on_executed`).
             rec.committed = rec.committed.min(now);
-            // A slot log executes what it commits, in slot order, at once.
-            rec.executed = rec.executed.min(now);
         }
     }
 
@@ -147,6 +153,21 @@ impl Observer {
             let rec = &mut self.txs[tx.idx()];
             rec.executed = rec.executed.min(now);
         }
+    }
+
+    /// When `tx` could first execute: its submission, or the first execution of its account's
+    /// previous transaction if later (`Time::MAX` while that one has not executed).
+    pub fn ready_at(&self, tx: TxId) -> Time {
+        let rec = &self.txs[tx.idx()];
+        rec.follows.map_or(rec.submitted, |f| rec.submitted.max(self.txs[f.idx()].executed))
+    }
+
+    /// When `tx`'s liveness bound starts: its submission until it commits (committing does not
+    /// wait for other transactions), then when it could execute (`ready_at`), since a ledger
+    /// holds it until its account's previous transaction executes. A commit later than a bound
+    /// after submission is judged before it happens: the check sees it uncommitted and late.
+    pub fn bound_starts(&self, tx: TxId) -> Time {
+        if self.txs[tx.idx()].is_committed() { self.ready_at(tx) } else { self.txs[tx.idx()].submitted }
     }
 
     pub fn is_correct(&self, replica: NodeId) -> bool {
