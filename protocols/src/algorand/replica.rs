@@ -11,10 +11,10 @@ use sim_core::{Ctx, NodeId, Note, Protocol, Span, Time, Tx, TxId};
 
 use super::config::{AlgorandConfig, Behavior, Committee, PlantedBug};
 use super::pool::{Pool, TxWindow};
-use super::sortition::{Credential, Role, Seat};
+use super::sortition::{Credential, Role, Roster, Seat};
 use super::types::{
-    Batch, Block, Certificate, ChainEntry, Item, Msg, NO_CUT, Priority, Timer, TxBatch, Vote, VoteRef, empty_block_id,
-    next_seed,
+    Batch, Block, Certificate, ChainEntry, Item, Msg, NO_CUT, Outgoing, Priority, Timer, TxBatch, Vote, VoteHead,
+    empty_block_id, next_seed,
 };
 use super::world::World;
 use crate::common::log_ledger::LogLedger;
@@ -56,9 +56,14 @@ enum Phase {
 }
 
 /// Weighted votes of one (round, step).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Tally {
-    voters: BitSet,
+    /// The step's committee: who may vote, each with its number.
+    roster: Rc<Roster>,
+    /// Bit r: the member numbered r was counted. Sized to the committee once, not grown.
+    voters: Box<[u64]>,
+    /// How many were counted.
+    counted: u32,
     /// (value, weight), few entries.
     weights: Vec<(u64, u64)>,
     /// Least credential hash seen: the common coin's input.
@@ -69,6 +74,29 @@ struct Tally {
 }
 
 impl Tally {
+    fn new(roster: Rc<Roster>) -> Tally {
+        let voters = vec![0; roster.members().div_ceil(64) as usize].into_boxed_slice();
+        Tally { roster, voters, counted: 0, weights: Vec::new(), coin: 0, votes: Vec::new() }
+    }
+
+    /// Whether `user` was counted.
+    fn has(&self, user: u32) -> bool {
+        self.roster.rank(user).is_some_and(|r| self.voters[r as usize / 64] & (1 << (r % 64)) != 0)
+    }
+
+    /// Counts `user` in; false if it was already. Only a member's vote is counted (its
+    /// credential verified under the round's seed, or it is this user's own).
+    fn insert(&mut self, user: u32) -> bool {
+        let r = self.roster.rank(user).expect("a counted voter was drawn into the committee");
+        let (word, mask) = (&mut self.voters[r as usize / 64], 1u64 << (r % 64));
+        if *word & mask != 0 {
+            return false;
+        }
+        *word |= mask;
+        self.counted += 1;
+        true
+    }
+
     /// Adds `cred`'s weight to `value`; `coin` steps also keep the least credential hash.
     fn add(&mut self, value: u64, cred: &Credential, coin: bool) -> u64 {
         let slot = match self.weights.iter().position(|&(v, _)| v == value) {
@@ -81,7 +109,7 @@ impl Tally {
         self.weights[slot].1 += cred.weight() as u64;
         if coin {
             let hash = cred.priority();
-            if self.voters.len() == 1 || hash < self.coin {
+            if self.counted == 1 || hash < self.coin {
                 self.coin = hash;
             }
         }
@@ -183,7 +211,7 @@ pub struct Algorand {
     /// The certificate of the last round in `history`, sent with catch-up replies.
     last_cert: Option<Rc<Certificate>>,
     // Gossip.
-    out: Vec<(Item, u32)>,
+    out: Outgoing,
     flush_armed: bool,
     own_txs: Vec<Tx>,
     awaiting: BTreeSet<TxId>,
@@ -225,7 +253,7 @@ impl Algorand {
             keeps_certs: false,
             round_cert: None,
             last_cert: None,
-            out: Vec::new(),
+            out: Outgoing::default(),
             flush_armed: false,
             own_txs: Vec::new(),
             awaiting: BTreeSet::new(),
@@ -617,8 +645,14 @@ impl Algorand {
     fn count(&mut self, ctx: &mut Ctx<'_, Self>, vote: Rc<Vote>) -> bool {
         let (round, role, value) = (vote.cred().round(), vote.role(), vote.value());
         let keep = self.keep_for_cert(round, role, value);
-        let tally = self.tallies.entry((round, role.0)).or_default();
-        if !tally.voters.insert(vote.cred().user() as usize) {
+        let key = (round, role.0);
+        if !self.tallies.contains_key(&key) {
+            let (_, seed) = self.context_of(round).expect("a vote counted is of a round with a known seed");
+            let roster = self.world.roster(round, seed, role, self.committee(role).expected);
+            self.tallies.insert(key, Tally::new(roster));
+        }
+        let tally = self.tallies.get_mut(&key).expect("a tally for every vote counted");
+        if !tally.insert(vote.cred().user()) {
             return false;
         }
         let coin_step = role.binary_step().is_some_and(|s| s % 3 == 0);
@@ -681,35 +715,35 @@ impl Algorand {
         self.decided.iter().find(|d| d.round == round).map(|d| (d.prev, d.seed))
     }
 
-    /// Checks the header first (`VoteRef`): a vote heard again is dropped without reading it.
-    fn on_vote(&mut self, ctx: &mut Ctx<'_, Self>, vote: &VoteRef, from: u32) {
-        let round = vote.round();
+    /// Checks the header first (`VoteHead`): a vote heard again is dropped without reading it.
+    fn on_vote(&mut self, ctx: &mut Ctx<'_, Self>, head: VoteHead, vote: &Rc<Vote>, from: u32) {
+        let (round, role) = (head.round(vote), head.role(vote));
         if round == self.round + 1 {
             self.ahead.get_or_insert((from, false));
             if self.phase == Phase::Hung {
                 self.fell_behind(ctx, from);
             }
-            return self.keep_for_next_round(Item::Vote(vote.clone()));
+            return self.keep_for_next_round(Item::Vote { head, vote: Rc::clone(vote) });
         }
         if round > self.round + 1 {
             return self.fell_behind(ctx, from);
         }
-        if round < self.round && vote.role() != Role::FINAL {
+        if round < self.round && role != Role::FINAL {
             return;
         }
         let Some((prev, seed)) = self.context_of(round) else { return };
-        let seen = self.tallies.get(&(round, vote.role().0)).is_some_and(|t| t.voters.contains(vote.user() as usize));
+        let seen = self.tallies.get(&(round, role.0)).is_some_and(|t| t.has(head.user()));
         if seen || vote.prev() != prev {
             return;
         }
         // A credential and a signature to check: the signature is charged, and holds by
         // construction (see `Vote`).
         ctx.charge(self.cfg.vrf_verify + ctx.crypto_costs().verify_client);
-        if !vote.vote().cred().verify(&self.world, seed) {
+        if !vote.cred().verify(&self.world, seed) {
             return;
         }
-        if self.count(ctx, Rc::clone(vote.vote())) {
-            self.relay(ctx, Item::Vote(vote.clone()), from);
+        if self.count(ctx, Rc::clone(vote)) {
+            self.relay(ctx, Item::Vote { head, vote: Rc::clone(vote) }, from);
         }
     }
 
@@ -1054,12 +1088,12 @@ impl Algorand {
         if from != self.me && !self.world.relays_gossip(self.me) {
             return;
         }
-        self.out.push((item, from));
+        self.out.push(item, from);
         self.arm_flush(ctx);
     }
 
     fn push_own(&mut self, ctx: &mut Ctx<'_, Self>, item: Item) {
-        self.out.push((item, self.me));
+        self.out.push(item, self.me);
         self.arm_flush(ctx);
     }
 
@@ -1078,21 +1112,21 @@ impl Algorand {
             let txs = std::mem::take(&mut self.own_txs);
             let batch = Rc::new(TxBatch::new(self.me, txs, self.world.n_users()));
             self.pool.offer(self.world.shelf(), self.me, &batch);
-            self.out.push((Item::Txs(batch), self.me));
+            self.out.push(Item::Txs(batch), self.me);
         }
         let out = std::mem::take(&mut self.out);
         if self.cfg.one_lane {
             return self.send_batch(ctx, out, false);
         }
         // Votes, priorities and transactions first, on the urgent class; blocks after them.
-        let (blocks, small): (Vec<_>, Vec<_>) = out.into_iter().partition(|(item, _)| matches!(item, Item::Block(_)));
+        let (small, blocks) = out.split(|item| matches!(item, Item::Block(_)));
         self.send_batch(ctx, small, true);
         self.send_batch(ctx, blocks, false);
     }
 
     /// Sends `out` as one batch on every link; a link to a peer that relayed some of the items
     /// carries the batch without them (nothing at all when every item came from there).
-    fn send_batch(&mut self, ctx: &mut Ctx<'_, Self>, out: Vec<(Item, u32)>, urgent: bool) {
+    fn send_batch(&mut self, ctx: &mut Ctx<'_, Self>, out: Outgoing, urgent: bool) {
         if out.is_empty() {
             return;
         }
@@ -1128,7 +1162,7 @@ impl Algorand {
 
     fn on_item(&mut self, ctx: &mut Ctx<'_, Self>, item: &Item, from: u32) {
         match item {
-            Item::Vote(v) => self.on_vote(ctx, v, from),
+            Item::Vote { head, vote } => self.on_vote(ctx, *head, vote, from),
             Item::Priority(p) => self.on_priority(ctx, p, from),
             Item::Block(b) => self.on_block(ctx, Rc::clone(b), from),
             Item::Txs(t) => self.on_txs(ctx, Rc::clone(t), from),
@@ -1136,8 +1170,8 @@ impl Algorand {
     }
 
     fn keep_for_next_round(&mut self, item: Item) {
-        if let Item::Vote(v) = &item
-            && !self.future_votes.insert((v.role().0, v.user()))
+        if let Item::Vote { head, vote } = &item
+            && !self.future_votes.insert((head.role(vote).0, head.user()))
         {
             return;
         }
@@ -1292,5 +1326,30 @@ impl Protocol for Algorand {
             self.stats.step_timeouts, self.stats.forks_recovered, self.stats.hung
         );
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sim_core::Streams;
+
+    /// A tally's voter bits are the committee's, not one per user (the old `BitSet` over users
+    /// grew to the highest voter: 10,000 bits here, with its doubling room), and a voter counts
+    /// once.
+    #[test]
+    fn a_tally_holds_a_bit_per_member_and_counts_a_voter_once() {
+        let world = World::new(&AlgorandConfig::sosp2017(), 10_000, &mut Streams::new(5).stream("algorand"));
+        let roster = world.roster(2, 9, Role::binary(1), 2000);
+        let members: Vec<u32> = (0..10_000).filter(|&u| roster.rank(u).is_some()).collect();
+        let mut tally = Tally::new(Rc::clone(&roster));
+        assert_eq!(tally.voters.len(), members.len().div_ceil(64), "{} members", members.len());
+        assert!(tally.voters.len() * 64 < 2_000, "under tau bits, not n");
+        let last = *members.last().expect("members");
+        assert!(!tally.has(last) && tally.insert(last) && tally.has(last) && !tally.insert(last));
+        assert!(!tally.has(members[0]) && tally.insert(members[0]));
+        assert_eq!(tally.counted, 2);
+        let outsider = (0..10_000).find(|&u| roster.rank(u).is_none()).expect("most users sit out");
+        assert!(!tally.has(outsider), "a non-member was never counted");
     }
 }

@@ -103,6 +103,56 @@ impl Credential {
     }
 }
 
+/// One step's committee under one round seed: the users whose draw selects them, numbered in
+/// user order. A tally's voters are a bitset over members, not over users: at 50,000 users a
+/// step has about 2,000 members (FINAL 9,000), so a user's tallies of a round are a few
+/// hundred bytes each, not 6 KiB (n bits each, for every user: quadratic in users). Drawn
+/// once per (round, seed, step) for the run (`World::roster`) and shared by pointer.
+#[derive(Debug)]
+pub struct Roster {
+    round: u64,
+    seed: u64,
+    role: Role,
+    expected: u64,
+    /// Per user, its number among the members (`NOT_MEMBER`: not selected).
+    ranks: Box<[u32]>,
+    members: u32,
+}
+
+const NOT_MEMBER: u32 = u32::MAX;
+
+impl Roster {
+    /// Every user's draw for `role` in `round` under `seed`: the members are exactly the users
+    /// `Seat::draw` selects, so a credential that verifies under `seed` is a member's.
+    pub(super) fn draw(world: &World, round: u64, seed: u64, role: Role, expected: u64) -> Roster {
+        let mut members = 0;
+        let ranks = (0..world.n_users())
+            .map(|u| match Seat::draw(world, u, round, seed, role, expected) {
+                Some(_) => {
+                    members += 1;
+                    members - 1
+                }
+                None => NOT_MEMBER,
+            })
+            .collect();
+        Roster { round, seed, role, expected, ranks, members }
+    }
+
+    /// Whether this is the committee of `role` in `round` under `seed`, of `expected` weight.
+    pub(super) fn is_of(&self, round: u64, seed: u64, role: Role, expected: u64) -> bool {
+        (self.round, self.seed, self.role, self.expected) == (round, seed, role, expected)
+    }
+
+    /// `user`'s number among the members, if it is one.
+    pub fn rank(&self, user: u32) -> Option<u32> {
+        self.ranks.get(user as usize).copied().filter(|&r| r != NOT_MEMBER)
+    }
+
+    pub fn members(&self) -> u32 {
+        self.members
+    }
+}
+
 fn vrf_output(world: &World, user: u32, round: u64, seed: u64, role: Role) -> u64 {
     hash_words(&[world.vrf_key(user), seed, round, role.0 as u64])
 }

@@ -85,41 +85,56 @@ impl Vote {
     }
 }
 
-/// A vote as gossip carries it: a pointer to the voter's one copy, beside what a receiver
-/// checks first (round, step, voter, parent). Most votes a user hears are ones it counted
-/// already, heard again from another neighbour; those are dropped without reading the copy,
-/// which at 1,000 users is a cache miss per vote and link. Built only from the vote itself
-/// (private fields), so the header always agrees with the copy. No larger than a priority
-/// item, so gossip items do not grow.
-#[derive(Clone, Debug)]
-pub struct VoteRef {
-    round: u64,
-    prev: u64,
-    user: u32,
-    role: Role,
-    vote: Rc<Vote>,
-}
+/// What a receiver of a gossiped vote checks first (round, step, voter), beside the pointer to
+/// the voter's one copy. Most votes a user hears are ones it counted already, heard again from
+/// another neighbour; those are dropped on the header without reading the copy, which at 1,000
+/// users is a cache miss per vote and link. Built only from the vote itself (private), so the
+/// header always agrees with the copy.
+///
+/// Seven bytes, so that a vote item (tag, header, pointer) is 16: every relaying user's batches
+/// and relay buffer hold one item per vote, and at 5,000 users they were three quarters of the
+/// peak heap (1.65 GiB with 40-byte items: a 64-bit round and the parent in the header; the
+/// parent is read from the copy once the header says the vote is new). The step is a byte
+/// (FINAL 255) and the round 16 bits; a step or round past them (254, `u16::MAX`) says "read
+/// it from the copy", so no value is ever cut short, only slower to read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VoteHead([u8; 7]);
 
-impl VoteRef {
-    pub fn new(vote: Rc<Vote>) -> VoteRef {
-        VoteRef { round: vote.cred.round(), prev: vote.prev, user: vote.cred.user(), role: vote.role(), vote }
+/// `VoteHead`'s step byte for FINAL, and the one that sends the reader to the copy.
+const HEAD_FINAL: u8 = u8::MAX;
+const HEAD_STEP_IN_COPY: u8 = u8::MAX - 1;
+/// `VoteHead`'s round that sends the reader to the copy.
+const HEAD_ROUND_IN_COPY: u16 = u16::MAX;
+
+impl VoteHead {
+    fn of(vote: &Vote) -> VoteHead {
+        let step = match vote.role() {
+            Role::FINAL => HEAD_FINAL,
+            Role(r) => u8::try_from(r).ok().filter(|&r| r < HEAD_STEP_IN_COPY).unwrap_or(HEAD_STEP_IN_COPY),
+        };
+        let round = u16::try_from(vote.cred.round()).ok().filter(|&r| r < HEAD_ROUND_IN_COPY);
+        let [r0, r1] = round.unwrap_or(HEAD_ROUND_IN_COPY).to_le_bytes();
+        let [u0, u1, u2, u3] = vote.cred.user().to_le_bytes();
+        VoteHead([step, r0, r1, u0, u1, u2, u3])
     }
 
-    pub fn round(&self) -> u64 {
-        self.round
+    /// The round of `vote`, this header's copy (read only past 16 bits).
+    pub fn round(&self, vote: &Vote) -> u64 {
+        match u16::from_le_bytes([self.0[1], self.0[2]]) {
+            HEAD_ROUND_IN_COPY => vote.cred.round(),
+            round => u64::from(round),
+        }
     }
-    pub fn prev(&self) -> u64 {
-        self.prev
+    /// The step of `vote`, this header's copy (read only past a byte).
+    pub fn role(&self, vote: &Vote) -> Role {
+        match self.0[0] {
+            HEAD_FINAL => Role::FINAL,
+            HEAD_STEP_IN_COPY => vote.role(),
+            step => Role(u32::from(step)),
+        }
     }
     pub fn user(&self) -> u32 {
-        self.user
-    }
-    pub fn role(&self) -> Role {
-        self.role
-    }
-    /// The voter's copy (reading it costs a cache miss at scale: check the header first).
-    pub fn vote(&self) -> &Rc<Vote> {
-        &self.vote
+        u32::from_le_bytes([self.0[3], self.0[4], self.0[5], self.0[6]])
     }
 }
 
@@ -248,21 +263,22 @@ pub struct Priority {
     pub block: u64,
 }
 
-/// One thing gossiped. Every variant is a pointer or a vote's header, so an item is 40 bytes,
-/// not the 56 of a priority inline: every relaying user's batches hold one item per vote, and
-/// batches in flight on capped uplinks were half the peak heap at 3,000 users.
+/// One thing gossiped. Every variant is a pointer, a vote's with its 7-byte header beside the
+/// tag (`VoteHead`): 16 bytes, not the 40 of a 64-bit header nor the 56 of a priority inline.
+/// Every relaying user's batches hold one item per vote, and batches in flight on capped
+/// uplinks and the relay buffers behind busy CPUs are most of the peak heap.
 #[derive(Clone, Debug)]
 pub enum Item {
     Priority(Rc<Priority>),
     Block(Rc<Block>),
-    Vote(VoteRef),
+    Vote { head: VoteHead, vote: Rc<Vote> },
     Txs(Rc<TxBatch>),
 }
 
 impl Item {
     /// The gossip item for `vote`.
     pub fn vote(vote: Rc<Vote>) -> Item {
-        Item::Vote(VoteRef::new(vote))
+        Item::Vote { head: VoteHead::of(&vote), vote }
     }
 
     /// The gossip item for a proposer's priority.
@@ -274,7 +290,7 @@ impl Item {
         match self {
             Item::Priority(_) => priority_bytes,
             Item::Block(b) => b.bytes,
-            Item::Vote(_) => vote_bytes,
+            Item::Vote { .. } => vote_bytes,
             Item::Txs(batch) => 8 + batch.txs.iter().map(|t| t.size_bytes).sum::<u32>(),
         }
     }
@@ -285,7 +301,7 @@ impl Item {
         match self {
             Item::Priority(_) => (0, 1),
             Item::Block(_) => (1, 1),
-            Item::Vote(_) => (2, 1),
+            Item::Vote { .. } => (2, 1),
             Item::Txs(batch) => (3, batch.txs.len() as u32),
         }
     }
@@ -294,7 +310,7 @@ impl Item {
         match self {
             Item::Priority(p) => hash_words(&[1, p.cred.vrf(), p.block]),
             Item::Block(b) => hash_words(&[2, b.id]),
-            Item::Vote(v) => hash_words(&[3, v.vote.cred.vrf(), v.vote.value]),
+            Item::Vote { vote, .. } => hash_words(&[3, vote.cred.vrf(), vote.value]),
             Item::Txs(batch) => hash_words(&[4, batch.key.0, batch.key.1 as u64]),
         }
     }
@@ -323,6 +339,56 @@ pub struct Batch {
 struct Run {
     end: u32,
     source: u32,
+}
+
+/// Items waiting for the next flush, and the users they came from as runs (consecutive items
+/// from one source, as a gossip message's items are): 16 bytes an item, where a pair of item
+/// and source took 24 (48 before `VoteHead`). At 5,000 users with a sixth of a core each, the
+/// relay buffers of users whose CPU is behind held a quarter of the peak heap. The items move
+/// into the batch at the flush.
+#[derive(Debug, Default)]
+pub struct Outgoing {
+    items: Vec<Item>,
+    runs: Vec<Run>,
+}
+
+impl Outgoing {
+    pub fn push(&mut self, item: Item, source: u32) {
+        self.items.push(item);
+        let end = self.items.len() as u32;
+        match self.runs.last_mut() {
+            Some(r) if r.source == source => r.end = end,
+            _ => self.runs.push(Run { end, source }),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The items with their sources, in order.
+    fn pairs(&self) -> impl Iterator<Item = (&Item, u32)> {
+        let mut start = 0;
+        self.runs.iter().flat_map(move |r| {
+            let (from, to) = (start, r.end as usize);
+            start = to;
+            self.items[from..to].iter().map(move |item| (item, r.source))
+        })
+    }
+
+    /// Splits off the items `apart` picks, both parts in their order (a copy only when some are
+    /// picked: blocks are few, and most flushes have none).
+    pub fn split(self, apart: impl Fn(&Item) -> bool) -> (Outgoing, Outgoing) {
+        if !self.items.iter().any(&apart) {
+            return (self, Outgoing::default());
+        }
+        let (mut kept, mut picked) = (Outgoing::default(), Outgoing::default());
+        for (item, source) in self.pairs() {
+            let part = if apart(item) { &mut picked } else { &mut kept };
+            part.push(item.clone(), source);
+        }
+        (kept, picked)
+    }
 }
 
 /// A batch as the link to one of its sources carries it: without that source's items.
@@ -406,30 +472,24 @@ impl Batch {
         whole.batch(items, Box::default(), Box::default())
     }
 
-    /// A batch of relayed items, each with the user it came from, and its cut for each source.
-    /// One pass: the whole batch's weight, and each run's, folded into its source's at the run's
-    /// end (runs are few; items are many).
-    pub fn relayed(out: Vec<(Item, u32)>, priority_bytes: u32, vote_bytes: u32) -> Batch {
-        let mut whole = Weight::new(out.len() as u64);
-        let mut runs: Vec<Run> = Vec::new();
-        let mut run = Weight::new(0);
+    /// A batch of relayed items (`out`: each with the user it came from), and its cut for each
+    /// source. One pass: the whole batch's weight, and each run's, folded into its source's at
+    /// the run's end (runs are few; items are many). The items move in, not copied.
+    pub fn relayed(out: Outgoing, priority_bytes: u32, vote_bytes: u32) -> Batch {
+        let Outgoing { mut items, runs } = out;
+        items.shrink_to_fit();
+        let mut whole = Weight::new(items.len() as u64);
         // Per source, what its items weigh.
         let mut sources: Vec<(u32, Weight)> = Vec::new();
-        let mut items = Vec::with_capacity(out.len());
-        for (item, source) in out {
-            if runs.last().is_some_and(|r| r.source != source) {
-                fold(&mut sources, runs.last().expect("a run").source, std::mem::replace(&mut run, Weight::new(0)));
+        let mut start = 0;
+        for r in &runs {
+            let mut run = Weight::new(0);
+            for item in &items[start..r.end as usize] {
+                whole.add(item, priority_bytes, vote_bytes);
+                run.count(item, priority_bytes, vote_bytes);
             }
-            whole.add(&item, priority_bytes, vote_bytes);
-            run.count(&item, priority_bytes, vote_bytes);
-            items.push(item);
-            match runs.last_mut() {
-                Some(r) if r.source == source => r.end += 1,
-                _ => runs.push(Run { end: items.len() as u32, source }),
-            }
-        }
-        if let Some(last) = runs.last() {
-            fold(&mut sources, last.source, run);
+            fold(&mut sources, r.source, run);
+            start = r.end as usize;
         }
         let cuts = sources.iter().map(|(source, part)| whole.without(*source, part)).collect();
         whole.batch(items, runs.into_boxed_slice(), cuts)
@@ -572,12 +632,13 @@ impl Message for Msg {
                 let (priorities, blocks, votes, txs) = (t[0].count, t[1].count, t[2].count, t[3].count);
                 let _ = write!(out, "votes {votes} priorities {priorities} blocks {blocks} txs {txs}");
                 let first_vote = batch.items_for(batch.cuts.get(*cut as usize)).find_map(|i| match i {
-                    Item::Vote(v) => Some(v),
+                    Item::Vote { head, vote } => Some((head, vote)),
                     _ => None,
                 });
-                if let Some(v) = first_vote {
-                    let value = short(v.vote().value());
-                    let _ = write!(out, ", first vote round {} step {} value {value:04x}", v.round(), v.role());
+                if let Some((head, vote)) = first_vote {
+                    let value = short(vote.value());
+                    let (round, role) = (head.round(vote), head.role(vote));
+                    let _ = write!(out, ", first vote round {round} step {role} value {value:04x}");
                 }
                 let first_block = batch.items_for(batch.cuts.get(*cut as usize)).find_map(|i| match i {
                     Item::Block(b) => Some(b),
@@ -637,13 +698,49 @@ mod tests {
         assert_eq!((*vote.cred(), vote.prev(), vote.value()), (seat.credential(), 7, 9));
         assert_eq!(vote.role(), Role::binary(1));
         let relayed = Item::vote(Rc::clone(&vote));
-        assert!(matches!(&relayed, Item::Vote(v) if Rc::ptr_eq(v.vote(), &vote)), "a relay passes the voter's copy on");
-        let Item::Vote(header) = &relayed else { unreachable!() };
-        assert_eq!(
-            (header.round(), header.prev(), header.user(), header.role()),
-            (3, 7, seat.credential().user(), Role::binary(1))
+        assert!(
+            matches!(&relayed, Item::Vote { vote: v, .. } if Rc::ptr_eq(v, &vote)),
+            "a relay passes the voter's copy on"
         );
-        assert!(std::mem::size_of::<Item>() <= 40, "a vote's header is the largest gossip item");
+        let Item::Vote { head, .. } = &relayed else { unreachable!() };
+        assert_eq!((head.round(&vote), head.user(), head.role(&vote)), (3, seat.credential().user(), Role::binary(1)));
+        assert_eq!(std::mem::size_of::<Item>(), 16, "a vote's tag, header and pointer: the largest gossip item");
+    }
+
+    /// Rounds past 16 bits and steps past a byte are read from the copy: a header that cut them
+    /// short (round 70,000 as 4,464, step 300 as 44) would file the vote under another step.
+    #[test]
+    fn a_vote_header_sends_the_reader_to_the_copy_past_its_widths() {
+        let world = World::new(&AlgorandConfig::mainnet(), 100, &mut Streams::new(1).stream("algorand"));
+        for (round, role) in [(70_000, Role::binary(300)), (65_534, Role(253)), (65_535, Role::FINAL), (2, Role(254))] {
+            let seat = (0..100).find_map(|u| Seat::draw(&world, u, round, 42, role, 1500)).expect("selected");
+            let vote = Vote::sign(&seat, 7, 9);
+            let Item::Vote { head, .. } = Item::vote(Rc::clone(&vote)) else { unreachable!() };
+            assert_eq!((head.round(&vote), head.role(&vote), head.user()), (round, role, seat.credential().user()));
+        }
+    }
+
+    /// Splitting the blocks off a relay buffer keeps both parts in order with their sources
+    /// (what the links back to those sources leave out); with no block, nothing is copied.
+    #[test]
+    fn a_relay_buffer_splits_off_its_blocks_with_their_sources() {
+        let world = World::new(&AlgorandConfig::mainnet(), 100, &mut Streams::new(1).stream("algorand"));
+        let seat = (0..100).find_map(|u| Seat::draw(&world, u, 9, 42, Role::binary(1), 1500)).expect("selected");
+        let proposer = (0..100).find_map(|u| Seat::draw(&world, u, 9, 42, Role::PROPOSE, 20)).expect("a proposer");
+        let block = |salt| Item::Block(Rc::new(Block::new(9, 5, proposer.credential(), Rc::from(vec![]), 100, salt)));
+        let vote = |value| Item::vote(Vote::sign(&seat, 5, value));
+        let mut out = Outgoing::default();
+        for (item, source) in [(vote(1), 3), (block(0), 3), (vote(2), 3), (vote(3), 5), (block(1), 5)] {
+            out.push(item, source);
+        }
+        let (small, blocks) = out.split(|item| matches!(item, Item::Block(_)));
+        let pairs = |o: &Outgoing| o.pairs().map(|(i, s)| (i.fingerprint(), s)).collect::<Vec<_>>();
+        let fp = |i: Item| i.fingerprint();
+        assert_eq!(pairs(&small), [(fp(vote(1)), 3), (fp(vote(2)), 3), (fp(vote(3)), 5)]);
+        assert_eq!(pairs(&blocks), [(fp(block(0)), 3), (fp(block(1)), 5)]);
+        assert_eq!(small.runs.len(), 2, "one run per source: votes 1 and 2 join across the block");
+        let (same, none) = small.split(|item| matches!(item, Item::Block(_)));
+        assert_eq!((same.items.len(), none.is_empty()), (3, true));
     }
 
     fn tx(id: u64) -> Tx {
@@ -694,7 +791,14 @@ mod tests {
         let vote = |value| Item::vote(Vote::sign(&seat, 5, value));
         let txs = Item::Txs(Rc::new(TxBatch::new(2, (1..4).map(tx).collect(), 100)));
         let own = 7;
-        let out = vec![(vote(1), 3), (vote(2), 3), (txs, 5), (vote(3), 3), (vote(4), own)];
+        let outgoing = |pairs: Vec<(Item, u32)>| {
+            let mut out = Outgoing::default();
+            for (item, source) in pairs {
+                out.push(item, source);
+            }
+            out
+        };
+        let out = outgoing(vec![(vote(1), 3), (vote(2), 3), (txs, 5), (vote(3), 3), (vote(4), own)]);
         let batch = Batch::relayed(out, 80, 200);
         let cuts = &batch.cuts;
         assert_eq!(cuts.iter().map(|c| c.source).collect::<Vec<_>>(), [3, 5, own], "one cut per source, in order");
@@ -706,7 +810,7 @@ mod tests {
             batch
                 .items_for(cut)
                 .filter_map(|i| match i {
-                    Item::Vote(v) => Some(v.vote().value()),
+                    Item::Vote { vote, .. } => Some(vote.value()),
                     _ => None,
                 })
                 .collect()
@@ -715,7 +819,7 @@ mod tests {
         assert_eq!(values(Some(&cuts[0])), [4], "source 3's three votes left out");
         assert_eq!(batch.items_for(Some(&cuts[1])).count(), 4, "source 5's transactions left out");
         assert!(!batch.is_emptied_by(&cuts[0]));
-        let only = Batch::relayed(vec![(vote(1), 3), (vote(2), 3)], 80, 200);
+        let only = Batch::relayed(outgoing(vec![(vote(1), 3), (vote(2), 3)]), 80, 200);
         assert!(only.is_emptied_by(&only.cuts[0]), "every item from 3: nothing to send it");
         assert_eq!((batch.cut_for(5), batch.cut_for(4)), (Some(1), None));
     }

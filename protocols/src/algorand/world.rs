@@ -3,11 +3,18 @@
 //! shared by pointer, so a user's own state stays small. It also holds the run's shelf of
 //! gossiped batches, which every user's pool marks its own on (`pool::Shelf`).
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use sim_core::SimRng;
 use sim_core::digest::hash_words;
 
 use super::config::{AlgorandConfig, StakeDistribution, Topology};
 use super::pool::Shelf;
+use super::sortition::{Role, Roster};
+
+/// Committees the memo keeps while no tally uses them, at most (each is 4 bytes a user).
+const ROSTERS_IDLE_MAX: usize = 16;
 
 #[derive(Debug)]
 pub struct World {
@@ -23,6 +30,9 @@ pub struct World {
     keys: Vec<u64>,
     /// The batches in some user's pool: one list for the run, not one per user.
     shelf: Shelf,
+    /// The committees drawn so far (a memo: each is a function of its round, seed and step),
+    /// newest last; those no tally holds any more are dropped past `ROSTERS_IDLE_MAX`.
+    rosters: RefCell<Vec<Rc<Roster>>>,
 }
 
 impl World {
@@ -50,7 +60,8 @@ impl World {
         let key_salt = rng.next_u64();
         let keys = (0..n_users as u64).map(|u| hash_words(&[key_salt, u])).collect();
         let relays_all = cfg.topology == Topology::Peers;
-        World { stakes, total_stake, offsets, links, relays, relays_all, keys, shelf: Shelf::default() }
+        let (shelf, rosters) = (Shelf::default(), RefCell::default());
+        World { stakes, total_stake, offsets, links, relays, relays_all, keys, shelf, rosters }
     }
 
     pub fn n_users(&self) -> u32 {
@@ -68,6 +79,27 @@ impl World {
     /// The run's shelf of pooled batches (each user reads and changes only its own marks).
     pub fn shelf(&self) -> &Shelf {
         &self.shelf
+    }
+
+    /// The committee of `role` in `round` under `seed` (`expected`: its expected weight), drawn
+    /// once for every user that tallies it.
+    pub fn roster(&self, round: u64, seed: u64, role: Role, expected: u64) -> Rc<Roster> {
+        let mut memo = self.rosters.borrow_mut();
+        if let Some(r) = memo.iter().rev().find(|r| r.is_of(round, seed, role, expected)) {
+            return Rc::clone(r);
+        }
+        let roster = Rc::new(Roster::draw(self, round, seed, role, expected));
+        if memo.len() >= ROSTERS_IDLE_MAX {
+            memo.retain(|r| Rc::strong_count(r) > 1);
+        }
+        memo.push(Rc::clone(&roster));
+        roster
+    }
+
+    /// How many committees the memo holds.
+    #[cfg(test)]
+    pub fn rosters_held(&self) -> usize {
+        self.rosters.borrow().len()
     }
 
     pub fn neighbors(&self, user: u32) -> &[u32] {
@@ -159,6 +191,7 @@ fn peer_graph(n: u32, fanout: u32, rng: &mut SimRng) -> Vec<Vec<u32>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::algorand::sortition::Seat;
     use sim_core::Streams;
 
     fn world(cfg: &AlgorandConfig, n: u32) -> World {
@@ -187,6 +220,33 @@ mod tests {
         let w = world(&AlgorandConfig::sosp2017(), 300);
         assert!((0..300).all(|u| w.neighbors(u).len() >= 4 && w.relays_gossip(u)));
         assert!((0..300).all(|u| !w.neighbors(u).contains(&u)), "no self-links");
+    }
+
+    /// A committee numbers exactly the users `Seat::draw` selects, in user order, so that a
+    /// tally's bitset over members is about tau bits, not n: at 20,000 users a step of 2,000
+    /// expected has about 1,900 members (a bitset over users: 20,000 bits).
+    #[test]
+    fn a_roster_numbers_the_drawn_users_and_is_drawn_once_while_in_use() {
+        let cfg = AlgorandConfig::sosp2017();
+        let w = world(&cfg, 20_000);
+        let (round, seed, role) = (4, 77, Role::binary(2));
+        let roster = w.roster(round, seed, role, 2000);
+        let drawn: Vec<u32> = (0..20_000).filter(|&u| Seat::draw(&w, u, round, seed, role, 2000).is_some()).collect();
+        assert_eq!(roster.members() as usize, drawn.len());
+        assert!((1_700..2_000).contains(&drawn.len()), "{} members", drawn.len());
+        for (rank, &u) in drawn.iter().enumerate() {
+            assert_eq!(roster.rank(u), Some(rank as u32));
+        }
+        assert_eq!((0..20_000).filter(|&u| roster.rank(u).is_some()).count(), drawn.len());
+        assert_eq!(roster.rank(20_000), None, "no such user");
+        assert!(Rc::ptr_eq(&roster, &w.roster(round, seed, role, 2000)), "drawn once, shared");
+        assert!(!Rc::ptr_eq(&roster, &w.roster(round, seed + 1, role, 2000)), "another seed, another committee");
+        // Committees no tally holds go once the memo is full; one in use stays.
+        for r in 0..(2 * ROSTERS_IDLE_MAX as u64) {
+            drop(w.roster(100 + r, seed, role, 2000));
+        }
+        assert!(w.rosters_held() <= ROSTERS_IDLE_MAX + 1, "{} held", w.rosters_held());
+        assert!(Rc::ptr_eq(&roster, &w.roster(round, seed, role, 2000)), "the one in use was kept");
     }
 
     #[test]
