@@ -34,7 +34,9 @@ pub use engine::{
 };
 pub use ids::{AccountId, NodeId, Tx, TxId, TxResult};
 pub use liveness::Backlog;
-pub use protocol::{AggregateSignature, Class, Ctx, ItemTally, Message, Monitor, NoMonitor, Protocol, Signature};
+pub use protocol::{
+    AggregateSignature, Class, Ctx, ItemTally, Message, Monitor, NoMessage, NoMonitor, Protocol, Signature,
+};
 pub use record::{Detail, Entry, EventSink, Fate, FlightRecorder, HandlerInput, Note, Record};
 pub use rng::{SimRng, Streams};
 pub use time::{Span, Time};

@@ -120,6 +120,26 @@ pub trait Monitor<R> {
     }
 }
 
+/// The message of a protocol whose replicas send each other nothing (a toy, a test's log).
+#[derive(Clone, Debug)]
+pub enum NoMessage {}
+
+impl Message for NoMessage {
+    const KINDS: &'static [&'static str] = &[];
+
+    fn wire_size(&self) -> u32 {
+        match *self {}
+    }
+
+    fn fingerprint(&self) -> u64 {
+        match *self {}
+    }
+
+    fn kind(&self) -> usize {
+        match *self {}
+    }
+}
+
 /// The monitor of a protocol that has none.
 #[derive(Debug, Default)]
 pub struct NoMonitor;

@@ -16,28 +16,12 @@ use std::collections::BTreeMap;
 
 use sim_core::workload::{Arrival, ListWorkload};
 use sim_core::{
-    AccountId, CpuConfig, Ctx, LivenessCheck, Message, NodeId, Protocol, RunResult, Span, Stop, Time, Tx, TxId,
+    AccountId, CpuConfig, Ctx, LivenessCheck, NoMessage, NodeId, Protocol, RunResult, Span, Stop, Time, Tx, TxId,
 };
 
 const HELD_ACCOUNT: AccountId = AccountId(7);
 /// How late transaction 0 reaches the ledger (longer than the bound).
 const EARLY_NONCE_DELAY_MS: u64 = 300;
-
-#[derive(Clone, Debug)]
-enum Nothing {}
-
-impl Message for Nothing {
-    const KINDS: &'static [&'static str] = &[];
-    fn wire_size(&self) -> u32 {
-        match *self {}
-    }
-    fn fingerprint(&self) -> u64 {
-        match *self {}
-    }
-    fn kind(&self) -> usize {
-        match *self {}
-    }
-}
 
 /// A slot log over a nonce-ordered ledger.
 struct NonceLog {
@@ -77,11 +61,11 @@ impl NonceLog {
 }
 
 impl Protocol for NonceLog {
-    type Message = Nothing;
+    type Message = NoMessage;
     type Timer = u8;
     type Record = std::convert::Infallible;
     fn on_start(&mut self, _: &mut Ctx<'_, Self>) {}
-    fn on_message(&mut self, _: &mut Ctx<'_, Self>, _: NodeId, msg: Nothing) {
+    fn on_message(&mut self, _: &mut Ctx<'_, Self>, _: NodeId, msg: NoMessage) {
         match msg {}
     }
     fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, _: u8) {

@@ -9,7 +9,7 @@ use sim_core::checker::Violation;
 use sim_core::observe::Observer;
 use sim_core::protocol::{Ctx, Monitor};
 use sim_core::workload::Workload;
-use sim_core::{Message, NodeId, Protocol, SimConfig, Simulation, Span, Time, Tx, TxId};
+use sim_core::{NodeId, Protocol, SimConfig, Simulation, Span, Time, Tx, TxId};
 
 use super::{Boundary, Ran, Reading, Run, drive};
 use crate::reader::{self, Ctx as Reader, FieldTable, TIME_MS, table};
@@ -24,24 +24,7 @@ pub enum Behavior {}
 pub enum Bug {}
 
 /// The toy sends nothing to other replicas.
-#[derive(Clone, Debug)]
-pub enum ToyMsg {}
-
-impl Message for ToyMsg {
-    const KINDS: &'static [&'static str] = &[];
-
-    fn wire_size(&self) -> u32 {
-        match *self {}
-    }
-
-    fn fingerprint(&self) -> u64 {
-        match *self {}
-    }
-
-    fn kind(&self) -> usize {
-        match *self {}
-    }
-}
+pub type ToyMsg = sim_core::NoMessage;
 
 /// A replica of the toy: the requests it holds, by the timer that commits each.
 #[derive(Debug, Default)]
