@@ -531,6 +531,8 @@ only = { batch = [400] }
     assert!(page.contains("![small](toy-small.svg)"), "{page}");
     assert!(page.contains("*(Plot `large`: none of its cases ran in this run.)*"), "{page}");
     assert!(dir.join("out/toy-small.svg").exists() && !dir.join("out/toy-large.svg").exists());
+    let svg = String::from_utf8(read(&dir.join("out"), "toy-small.svg")).unwrap();
+    assert!(svg.contains("batch = 50"), "a numeric axis names its legend entries: {svg}");
 }
 
 /// Every shipped experiment spec (experiments/**/*.toml) reads and passes its checks, and its

@@ -32,7 +32,7 @@ pub fn plot(loaded: &Loaded, p: &Plot, results: &[&CaseResult], dir: &Path, stem
     let mut categories: Vec<String> = Vec::new();
     let mut names: Vec<String> = Vec::new();
     for r in results {
-        let (c, s) = (x.cell(r, None), series.as_ref().map_or_else(|| p.y.clone(), |s| s.cell(r, None)));
+        let (c, s) = (x.cell(r, None), series.as_ref().map_or_else(|| p.y.clone(), |s| s.legend(loaded, r)));
         if !categories.contains(&c) {
             categories.push(c);
         }
@@ -46,7 +46,7 @@ pub fn plot(loaded: &Loaded, p: &Plot, results: &[&CaseResult], dir: &Path, stem
     for name in names {
         let points: Vec<(f64, f64)> = results
             .iter()
-            .filter(|r| series.as_ref().map_or_else(|| p.y.clone(), |s| s.cell(r, None)) == name)
+            .filter(|r| series.as_ref().map_or_else(|| p.y.clone(), |s| s.legend(loaded, r)) == name)
             .filter_map(|r| {
                 let at = categories.iter().position(|c| *c == x.cell(r, None))?;
                 Some((at as f64, y.number(r)?))

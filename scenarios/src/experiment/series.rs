@@ -78,7 +78,7 @@ pub fn plot(loaded: &Loaded, p: &Plot, results: &[CaseResult], dir: &Path, stem:
     }
     let kept: Vec<&CaseResult> = results.iter().filter(|r| p.only.admits(&r.case)).collect();
     for r in &kept {
-        chart = chart.series(series.cell(r, None), points(r, &run, pick));
+        chart = chart.series(series.legend(loaded, r), points(r, &run, pick));
     }
     if p.y.ends_with("goodput_tps")
         && let Some(first) = kept.first()

@@ -60,6 +60,16 @@ impl Value {
         }
     }
 
+    /// A case's name in a plot's legend: a numeric axis value with its axis's name (`n = 4`,
+    /// where a bare `4` says nothing), anything else as its cell.
+    pub fn legend(&self, loaded: &Loaded, r: &CaseResult) -> String {
+        let cell = self.cell(r, None);
+        match self {
+            Value::Axis(_) if cell.parse::<f64>().is_ok() => format!("{} = {cell}", self.header(loaded)),
+            _ => cell,
+        }
+    }
+
     pub fn header(&self, loaded: &Loaded) -> String {
         match self {
             Value::Variant => "variant".into(),
@@ -210,7 +220,7 @@ pub fn plot(loaded: &Loaded, p: &Plot, results: &[CaseResult], dir: &Path, stem:
     chart.x_log = p.x_log;
     let mut names: Vec<String> = Vec::new();
     for r in &results {
-        let name = series.cell(r, None);
+        let name = series.legend(loaded, r);
         if !names.contains(&name) {
             names.push(name);
         }
@@ -218,7 +228,7 @@ pub fn plot(loaded: &Loaded, p: &Plot, results: &[CaseResult], dir: &Path, stem:
     for name in names {
         let points: Vec<(f64, f64)> = results
             .iter()
-            .filter(|r| series.cell(r, None) == name)
+            .filter(|r| series.legend(loaded, r) == name)
             .filter_map(|r| Some((x.number(r)?, y.number(r)?)))
             .collect();
         chart = chart.series(name, points);
