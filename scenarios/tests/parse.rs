@@ -447,7 +447,7 @@ const BAD: &[Case] = &[
         &[],
         &[
             "x.toml:5:11: clients.send_to: unknown value \"closest\"",
-            "`send_to` is one of \"nearest\", \"random\", \"all\"",
+            "`send_to` is one of \"nearest\", \"random\", \"all\", \"spread\"",
         ],
     ),
     (

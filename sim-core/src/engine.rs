@@ -29,6 +29,12 @@ pub enum SendPolicy {
     Random,
     /// Every replica.
     All,
+    /// Each replica in turn: a client's k-th transaction goes to replica (client + k) mod n, so
+    /// every replica receives the same share of each client's load; in a closed loop the
+    /// transaction that replaces a confirmed one goes to its replica, so each replica keeps its
+    /// share of the client's transactions in flight (Bamboo's client writing a distinct key to
+    /// every replica).
+    Spread,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -238,9 +244,11 @@ enum Event<M, T> {
         attempt: u32,
     },
     Arrival(Arrival),
-    /// A closed-loop client submits its next transaction.
+    /// A closed-loop client submits its next transaction (under `SendPolicy::Spread`, to the
+    /// replica of the one it replaces).
     NextTx {
         client_idx: u32,
+        to: Option<NodeId>,
     },
     /// A pushed-back client resends its transaction to the replica that pushed it back.
     Backoff {
@@ -412,6 +420,11 @@ pub struct Simulation<P: Protocol> {
     in_flight: Option<InFlight>,
     client_stats: ClientStats,
     nearest: Vec<NodeId>,
+    /// Per client: the replica its next transaction goes to under `SendPolicy::Spread`.
+    spread_next: Vec<u32>,
+    /// Under `SendPolicy::Spread` with a closed loop: the replica of each transaction in flight,
+    /// where the one that replaces it goes (each replica keeps its share of a client's slots).
+    spread_sent: BTreeMap<TxId, NodeId>,
     /// Per source account: the last nonce given out, and the transaction that carries it.
     nonces: BTreeMap<AccountId, (u64, TxId)>,
     obs: Observer,
@@ -466,6 +479,7 @@ impl<P: Protocol> Simulation<P> {
                     .expect("at least one replica")
             })
             .collect();
+        let spread_next = (0..net.n_nodes() - n).map(|c| (c % n) as u32).collect();
         let mut sim = Simulation {
             now: Time::ZERO,
             queue: EventQueue::default(),
@@ -482,6 +496,8 @@ impl<P: Protocol> Simulation<P> {
             in_flight: None,
             client_stats: ClientStats::default(),
             nearest,
+            spread_next,
+            spread_sent: BTreeMap::new(),
             nonces: BTreeMap::new(),
             obs: Observer::new(cfg.correct.clone(), cfg.f),
             monitor: Box::new(NoMonitor),
@@ -533,7 +549,7 @@ impl<P: Protocol> Simulation<P> {
         self.in_flight = Some(InFlight::new(n_clients, closed.outstanding));
         for _ in 0..closed.outstanding {
             for client_idx in 0..n_clients as u32 {
-                self.queue.push(Time::ZERO, Event::NextTx { client_idx });
+                self.queue.push(Time::ZERO, Event::NextTx { client_idx, to: None });
             }
         }
     }
@@ -727,7 +743,7 @@ impl<P: Protocol> Simulation<P> {
             }
             Event::Timer { node, timer, generation } => self.fire_timer(node, timer, generation),
             Event::Arrival(arrival) => self.submit(arrival),
-            Event::NextTx { client_idx } => self.next_tx(client_idx),
+            Event::NextTx { client_idx, to } => self.next_tx(client_idx, to),
             Event::Backoff { tx, target } => self.resend_after_backoff(tx, target),
             Event::Fault(fault) => self.apply_fault(fault),
             Event::Release { node, pool, epoch, effects } => self.release(node, pool, epoch, effects),
@@ -892,7 +908,7 @@ impl<P: Protocol> Simulation<P> {
                             progress.confirmed(self.now);
                         }
                         self.rec.push(self.now, Record::Confirm { client: to, tx }, Detail::None);
-                        self.confirmed(to);
+                        self.confirmed(to, tx);
                     }
                 }
             }
@@ -1093,6 +1109,16 @@ impl<P: Protocol> Simulation<P> {
                 self.transmit(client, target, tx.size_bytes, Payload::Request(tx));
                 self.schedule_retry(tx, target, 1);
             }
+            SendPolicy::Spread => {
+                let next = &mut self.spread_next[arrival.client_idx as usize];
+                let target = NodeId(*next);
+                *next = (*next + 1) % self.cfg.n_replicas;
+                if self.in_flight.is_some() {
+                    self.spread_sent.insert(tx.id, target);
+                }
+                self.transmit(client, target, tx.size_bytes, Payload::Request(tx));
+                self.schedule_retry(tx, target, 1);
+            }
             SendPolicy::All => {
                 for r in 0..self.cfg.n_replicas {
                     self.transmit(client, NodeId(r), tx.size_bytes, Payload::Request(tx));
@@ -1128,7 +1154,7 @@ impl<P: Protocol> Simulation<P> {
 
     /// A closed-loop client submits the workload's next transaction as its own, now, unless
     /// submissions are over or the workload is exhausted.
-    fn next_tx(&mut self, client_idx: u32) {
+    fn next_tx(&mut self, client_idx: u32, to: Option<NodeId>) {
         let closed = self.cfg.clients.closed.expect("only closed loops queue NextTx");
         if self.now >= closed.until {
             return;
@@ -1136,19 +1162,23 @@ impl<P: Protocol> Simulation<P> {
         let Some(mut arrival) = self.workload.next_arrival() else { return };
         arrival.at = self.now;
         arrival.client_idx = client_idx;
+        if let Some(replica) = to {
+            self.spread_next[client_idx as usize] = replica.0;
+        }
         self.submit(arrival);
     }
 
-    /// `client` confirmed a transaction: a closed-loop client submits the next one after its
-    /// think time.
-    fn confirmed(&mut self, client: NodeId) {
+    /// `client` confirmed `tx`: a closed-loop client submits the next one after its think
+    /// time, under `SendPolicy::Spread` to the replica `tx` went to.
+    fn confirmed(&mut self, client: NodeId, tx: TxId) {
         let (Some(in_flight), Some(closed)) = (&mut self.in_flight, self.cfg.clients.closed) else { return };
         let client_idx = client.0 - self.cfg.n_replicas;
         in_flight.confirmed(client_idx);
+        let to = self.spread_sent.remove(&tx);
         let at = self.now + closed.think;
-        self.queue.push(at, Event::NextTx { client_idx });
+        self.queue.push(at, Event::NextTx { client_idx, to });
         if closed.planted_double_submit {
-            self.queue.push(at, Event::NextTx { client_idx });
+            self.queue.push(at, Event::NextTx { client_idx, to });
         }
     }
 
@@ -2008,6 +2038,27 @@ mod tests {
     }
 
     #[test]
+    fn spread_sends_each_client_s_transactions_to_the_replicas_in_turn() {
+        let mut cfg = config(vec![true; 3]);
+        cfg.send_to = SendPolicy::Spread;
+        cfg.net.nodes.extend([cfg.net.nodes[0]; 2]); // clients 0 and 1
+        let arrival = |i: u64, client_idx: u32| crate::workload::Arrival {
+            at: Time(1_000_000 * (i + 1)),
+            client_idx,
+            from: crate::AccountId(i as u32),
+            to: crate::AccountId(100),
+            amount: 1,
+            size_bytes: 100,
+        };
+        // Client 0 sends four (to replicas 0, 1, 2, 0), client 1 three (1, 2, 0).
+        let arrivals = [0, 1, 0, 1, 0, 1, 0].iter().enumerate().map(|(i, &c)| arrival(i as u64, c)).collect();
+        let r = Simulation::new(cfg, Box::new(ListWorkload::new(arrivals)), |_| Pinger).run();
+        let request = r.kinds.iter().position(|k| k.name == "request").expect("a request kind");
+        let received: Vec<u64> = r.nodes[..3].iter().map(|n| n.traffic[request].msgs_recv).collect();
+        assert_eq!(received, [3, 2, 2], "each client starts at its own index and goes round");
+    }
+
+    #[test]
     fn traffic_per_kind_adds_up_to_the_link_totals() {
         let mut cfg = config(vec![true; 3]);
         cfg.net.nodes.push(cfg.net.nodes[0]); // one client, nearest to replica 0
@@ -2065,7 +2116,12 @@ mod tests {
     /// Replica 0 answers each request at once; one client 1 ms away keeps `outstanding` in
     /// flight for 100 ms.
     fn closed_run(outstanding: u32, planted_double_submit: bool) -> RunResult {
+        closed_run_to(outstanding, planted_double_submit, SendPolicy::Nearest)
+    }
+
+    fn closed_run_to(outstanding: u32, planted_double_submit: bool, send_to: SendPolicy) -> RunResult {
         let mut cfg = config(vec![true; 3]);
+        cfg.send_to = send_to;
         cfg.limits.max_events = 1_000_000;
         cfg.limits.max_queue = 1_000_000;
         cfg.net.nodes.push(cfg.net.nodes[0]);
@@ -2092,6 +2148,17 @@ mod tests {
             assert!(r.txs.iter().all(|t| t.is_confirmed() && t.client == NodeId(3)));
             assert!(r.txs.iter().all(|t| t.confirmed - t.submitted == Span::from_millis(2)));
         }
+    }
+
+    #[test]
+    fn a_spread_closed_loop_keeps_each_slot_at_its_replica() {
+        // Two slots start at replicas 0 and 1 and stay there: replica 2 is never sent one, where
+        // taking turns would send it a third of them.
+        let r = closed_run_to(2, false, SendPolicy::Spread);
+        let request = r.kinds.iter().position(|k| k.name == "request").expect("a request kind");
+        let received: Vec<u64> = r.nodes[..3].iter().map(|n| n.traffic[request].msgs_recv).collect();
+        assert_eq!(received, [50, 50, 0]);
+        assert!(r.txs.iter().all(|t| t.is_confirmed()));
     }
 
     #[test]

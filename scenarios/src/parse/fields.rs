@@ -19,7 +19,8 @@ pub(super) const PROTOCOL_NAMES: &[&str] = crate::protocols::ProtocolKind::NAMES
 const U32_MAX: i128 = u32::MAX as i128;
 /// The values of `clients.send_to` and `cpu.crypto` (the core's enums), in the order of their
 /// declared names: the reader and the writer share them.
-pub(crate) const SEND_POLICIES: &[SendPolicy] = &[SendPolicy::Nearest, SendPolicy::Random, SendPolicy::All];
+pub(crate) const SEND_POLICIES: &[SendPolicy] =
+    &[SendPolicy::Nearest, SendPolicy::Random, SendPolicy::All, SendPolicy::Spread];
 pub(crate) const CRYPTO_MODES: &[CryptoMode] = &[CryptoMode::Modeled, CryptoMode::Real];
 const U64_MAX: i128 = u64::MAX as i128;
 /// The most transactions a closed-loop client keeps in flight.
@@ -55,8 +56,8 @@ table!(replicas, "replicas", "replicas", list = false, {
 table!(clients, "clients", "clients", list = false, {
     count: Integer(1, MAX_CLIENTS), Int(1), "", "number of clients; the workload's rate is shared among them";
     regions: Strings, Computed("the replicas' `regions`"), "as `replicas.regions`", "client i is in `regions[i % len]`";
-    send_to: OneOf(&["nearest", "random", "all"]), Str("nearest"), "{bounds} (not \"all\" with Algorand)",
-        "where a client sends each transaction: the replica with the smallest one-way delay from it (lowest id on ties); one replica drawn at random per transaction; every replica";
+    send_to: OneOf(&["nearest", "random", "all", "spread"]), Str("nearest"), "{bounds} (not \"all\" with Algorand)",
+        "where a client sends each transaction: the replica with the smallest one-way delay from it (lowest id on ties); one replica drawn at random per transaction; every replica; each replica in turn (client i's k-th transaction to replica (i + k) mod n: the same share of every client's load at each replica)";
     retry_ms: Number(TIMEOUT_MS), Absent("none"), "",
         "a client that holds no f+1 matching replies this long after sending resends the transaction to the next replica (by id, after the one it tried), and again after as long, at most once per replica; absent: clients never resend, so a transaction sent only to a silent replica is lost";
     uplink_mbps: Number(MBPS), Num(0.0), "", "each client's upload bandwidth in Mbit/s; 0 = unlimited";
