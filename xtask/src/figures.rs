@@ -164,21 +164,22 @@ fn experiment(exe: &Path, quick: bool, figures: &Path, name: &str) -> Result<Str
     if quick {
         cmd.arg("--quick");
     }
-    // results.json is the last file an experiment writes: present after this run, the folder is
-    // whole even when the run failed its claims (exit code 1). The folder is this set's own.
+    // A run that fails its claims (exit code 1) still writes its whole folder: complete by its
+    // marker, and written by this run when its results.json is newer than before it.
     let results = folder.join("results.json");
-    if results.exists() {
-        std::fs::remove_file(&results).map_err(|e| format!("{}: {e}", results.display()))?;
-    }
+    let modified = || std::fs::metadata(&results).and_then(|m| m.modified()).ok();
+    let before = modified();
     eprintln!("$ {cmd:?}");
     let status = cmd.status().map_err(|e| format!("{}: {e}", exe.display()))?;
-    if !status.success() && !results.exists() {
+    let whole = scenarios::resultsdir::Marker::read(&folder).is_some_and(|m| m.is_complete(&folder));
+    let written = whole && modified() > before;
+    if !status.success() && !written {
         return Err(format!("byzsim experiment experiments/{name}.toml failed ({status})"));
     }
     let entries = std::fs::read_dir(&folder).map_err(|e| format!("{}: {e}", folder.display()))?;
     for entry in entries {
         let file = entry.map_err(|e| format!("{}: {e}", folder.display()))?.file_name();
-        if file == ".byzsim" || file == "results.json" {
+        if file == scenarios::resultsdir::MARKER || file == "results.json" {
             continue;
         }
         let to = out_dir.join(&file);
