@@ -256,8 +256,10 @@ impl<'a> Runner<'a> {
         let sets = Runner::sets(case, rate);
         let (path, src) = self.scenario(case);
         if self.isolate {
-            let summary = isolated(path, &sets, case.seed);
-            return (summary.unwrap_or_else(|e| panic!("case {}: {e}", case.label)), Vec::new());
+            return match isolated(path, &sets, case.seed) {
+                Ok(summary) => (summary, Vec::new()),
+                Err(e) => child_failed(&case.label, &e),
+            };
         }
         let scenario = parse::load_str(path, src, &sets, case.seed).expect("validated before the runs");
         let report = crate::run::run(&scenario, &mut |_, _| {});
@@ -265,11 +267,31 @@ impl<'a> Runner<'a> {
     }
 }
 
+/// An isolated run that did not give a summary: its child could not start, was killed (by the
+/// kernel, for memory), or failed. The runs cannot go on without it and nothing is written yet
+/// (the folder is written whole at the end), so the experiment stops here with exit code 1.
+fn child_failed(case: &str, error: &str) -> ! {
+    eprintln!(
+        "error: experiment case {case}: {error}\n  nothing was written: the experiment stops without its results folder"
+    );
+    std::process::exit(1)
+}
+
+/// This program for a child: on Linux `/proc/self/exe`, the running image even when its file was
+/// rebuilt or removed since it started (a child of another build would mix versions in one
+/// experiment); elsewhere its path.
+fn this_program() -> Result<PathBuf, String> {
+    let proc_self = Path::new("/proc/self/exe");
+    if proc_self.exists() {
+        return Ok(proc_self.to_path_buf());
+    }
+    std::env::current_exe().map_err(|e| format!("this program's path: {e}"))
+}
+
 /// Runs one run in a child process of this binary (`byzsim experiment-run`), which prints its
 /// summary as JSON; the wall time is measured here, the peak memory by the child.
 fn isolated(scenario: &Path, sets: &[String], seed: Option<u64>) -> Result<RunSummary, String> {
-    let exe = std::env::current_exe().map_err(|e| format!("this program's path: {e}"))?;
-    let mut cmd = Command::new(exe);
+    let mut cmd = Command::new(this_program()?);
     cmd.arg("experiment-run").arg(scenario);
     for s in sets {
         cmd.arg("--set").arg(s);
@@ -281,7 +303,7 @@ fn isolated(scenario: &Path, sets: &[String], seed: Option<u64>) -> Result<RunSu
     let out = cmd.output().map_err(|e| format!("experiment-run: {e}"))?;
     let wall_s = start.elapsed().as_secs_f64();
     if !out.status.success() {
-        return Err(format!("experiment-run failed: {}", String::from_utf8_lossy(&out.stderr)));
+        return Err(format!("its child process failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr)));
     }
     let mut summary: RunSummary =
         serde_json::from_slice(&out.stdout).map_err(|e| format!("experiment-run's JSON: {e}"))?;
