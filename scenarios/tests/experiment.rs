@@ -140,6 +140,22 @@ fn two_shards_merged_are_the_unsharded_folder_and_other_shards_are_refused() {
     }
 }
 
+/// A run that stops at a limit is in the tables all the same, so the command says which one
+/// stopped early and why (the SOSP page's 10,000 users stopped at the event limit unnoticed).
+#[test]
+fn a_run_stopped_by_a_limit_is_named_in_a_warning() {
+    let dir = TempDir::new("exp-limit");
+    let spec = "name = \"toy\"\nscenario = \"toy.toml\"\n\n[[variant]]\nlabel = \"whole\"\n[[variant]]\nlabel = \"cut\"\n\
+                sets = [\"limits.max_events=500\"]\n\n[rates]\nlow = 100\n\n[[table]]\nname = \"main\"\n\
+                columns = [\"variant\", \"low.goodput_tps\"]\n";
+    setup(&dir, spec, "# Toy\n\n{{table main}}\n");
+    let out = byzsim(&["experiment", "toy-spec.toml", "--out", "out", "-q"], &dir);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("warning: case cut run low stopped early (event_limit): hit [limits] max_events"), "{text}");
+    assert!(!text.contains("case whole"), "a whole run is not named: {text}");
+}
+
 #[test]
 fn a_claim_that_does_not_hold_exits_1_naming_it_with_both_values() {
     let dir = TempDir::new("exp-claim");

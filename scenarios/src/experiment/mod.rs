@@ -135,6 +135,7 @@ fn finish(
     resultsdir::replace(dir, inputs, marker, |staging| write(loaded, template, results, staging))
         .map_err(|e| Failure::output(format!("{}: {e}", dir.display())))?;
     let mut text = format!("{} cases -> {}\n", results.cases.len(), dir.display());
+    text.push_str(&stopped_early(&results.cases));
     let total = loaded.spec.expects.len();
     text.push_str(&format!(
         "claims: {} hold, {} fail, {skipped} not run\n",
@@ -145,6 +146,21 @@ fn finish(
         return Ok(Outcome { text, code: 0 });
     }
     Err(Failure::output(format!("{text}{}", failed.join("\n"))))
+}
+
+/// A warning line per run that did not reach its end (a limit hit, an invariant broken): its
+/// numbers are in the tables all the same, but they are of the part it ran.
+fn stopped_early(cases: &[CaseResult]) -> String {
+    let mut text = String::new();
+    for c in cases {
+        for r in c.runs.iter().filter(|r| !r.summary.complete()) {
+            text.push_str(&format!(
+                "warning: case {} run {} stopped early ({}): {}; its numbers are of the part it ran\n",
+                c.case.label, r.name, r.summary.stop, r.summary.stop_detail
+            ));
+        }
+    }
+    text
 }
 
 fn default_dir(name: &str, quick: bool) -> PathBuf {
