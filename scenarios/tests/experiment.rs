@@ -53,7 +53,8 @@ times = "three/400.low.goodput_tps"
 why = "both carry the low load"
 "#;
 
-const PAGE: &str = "# Toy\n\n{{table main}}\n\n{{plot p50}}\n\np50 {{value three/50.low.e2e_p50_ms 1}} ms\n";
+const PAGE: &str = "# Toy\n\n{{table main}}\n\n{{plot p50}}\n\np50 {{value three/50.low.e2e_p50_ms 1}} ms\n\
+                    ratio {{value two/400.low.goodput_tps / three/400.low.goodput_tps * 100 3}} %\n\n{{claims}}\n";
 
 fn setup(dir: &Path, spec: &str, page: &str) {
     std::fs::write(dir.join("toy.toml"), TOY).unwrap();
@@ -87,6 +88,39 @@ fn outputs_are_the_same_whatever_the_jobs_and_claims_hold() {
     assert!(page.contains("| two | 400 |") && page.contains("![p50](toy-p50.svg)") && !page.contains("{{"), "{page}");
     let runs = String::from_utf8(read(&dir.join("out1"), "toy-runs.csv")).unwrap();
     assert_eq!(runs.lines().count(), 1 + 4 * 2, "{runs}");
+    // A value across cases: the ratio of two cases' goodputs, from the table's full precision.
+    let table = String::from_utf8(read(&dir.join("out1"), "toy-main.csv")).unwrap();
+    let goodput = |case: &str| -> f64 {
+        let (variant, batch) = case.split_once('/').unwrap();
+        let row = table.lines().find(|l| l.starts_with(&format!("{variant},{batch},"))).expect("the case's row");
+        row.split(',').nth(2).unwrap().parse().unwrap()
+    };
+    let ratio = goodput("two/400") / goodput("three/400") * 100.0;
+    assert!(ratio > 50.0, "both carry the low load: {ratio}");
+    assert!(page.contains(&format!("ratio {ratio:.3} %")), "{ratio:.3} not in {page}");
+    // The claims' table: the claim, both sides with their values, and that it holds.
+    let line = SPEC.lines().position(|l| l == "[[expect]]").unwrap() + 1;
+    let short = |x: f64| if x.fract() == 0.0 || x >= 100.0 { format!("{x:.0}") } else { format!("{x:.2}") };
+    let (two, three) = (goodput("two/400"), goodput("three/400"));
+    let row = format!(
+        "| {line} | both carry the low load | `two/400.low.goodput_tps` {} | > | 0.50 x `three/400.low.goodput_tps` \
+         {} = {} | yes |",
+        short(two),
+        short(three),
+        short(three * 0.5)
+    );
+    assert!(page.contains(&row), "{row}\nnot in\n{page}");
+}
+
+#[test]
+fn a_page_value_across_cases_with_an_unknown_case_is_refused_naming_it() {
+    let dir = TempDir::new("exp-across");
+    setup(&dir, SPEC, "{{table main}}\nratio {{value two/400.low.goodput_tps / thre/400.low.goodput_tps}}\n");
+    let out = byzsim(&["experiment", "toy-spec.toml", "--out", "out", "-q"], &dir);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("toy-spec.md, line 2") && err.contains("`thre/400.low.goodput_tps` names no case"), "{err}");
+    assert!(!dir.join("out").exists(), "nothing is written");
 }
 
 #[test]
@@ -167,8 +201,10 @@ fn a_claim_that_does_not_hold_exits_1_naming_it_with_both_values() {
     let line = spec.lines().position(|l| l == "[[expect]]").unwrap() + 1;
     assert!(err.contains(&format!("toy-spec.toml:{line}: claim does not hold: two/400.low.goodput_tps = ")), "{err}");
     assert!(err.contains("x three/400.low.goodput_tps (") && err.contains("both carry the low load"), "{err}");
-    // The results are written all the same, to see why.
-    assert!(dir.join("out").join("toy.md").is_file());
+    // The results are written all the same, to see why, and the page's table says which failed.
+    let page = String::from_utf8(read(&dir.join("out"), "toy.md")).unwrap();
+    assert!(page.contains(&format!("| {line} | both carry the low load | `two/400.low.goodput_tps` ")), "{page}");
+    assert!(page.contains("| > | 5 x `three/400.low.goodput_tps` ") && page.contains("| **no** |"), "{page}");
 }
 
 #[test]

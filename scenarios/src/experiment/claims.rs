@@ -5,6 +5,7 @@ use super::cases::{self, CaseResult};
 use super::spec::{Expect, Loaded, Operand};
 use super::table::{self, Value};
 use crate::batch::Failure;
+use crate::results::num;
 
 /// A reference to one case's value: `fork/10.over.goodput_tps`, `none.capacity_tps`.
 pub struct Ref {
@@ -72,25 +73,59 @@ fn operand(loaded: &Loaded, op: &Operand, results: &[CaseResult]) -> Option<f64>
     }
 }
 
+/// One claim against the results: its line in the spec and its operands' values, each None
+/// when a case it names did not run.
+pub struct Outcome<'a> {
+    pub line: usize,
+    pub expect: &'a Expect,
+    pub left: Option<f64>,
+    pub right: Option<f64>,
+    pub times: Option<f64>,
+}
+
+impl Outcome<'_> {
+    /// What `left` is compared with: `right`, times `times` when the claim has it.
+    pub fn bound(&self) -> Option<f64> {
+        Some(self.right? * self.times?)
+    }
+
+    /// None when a case it names did not run.
+    pub fn holds(&self) -> Option<bool> {
+        Some(self.expect.op.holds(self.left?, self.bound()?))
+    }
+}
+
+/// Every claim of the spec against `results`, in the spec's order.
+pub fn outcomes<'a>(loaded: &'a Loaded, results: &[CaseResult]) -> Vec<Outcome<'a>> {
+    let outcome = |e: &'a toml::Spanned<Expect>| {
+        let x: &Expect = e.get_ref();
+        Outcome {
+            line: super::spec::line_at(&loaded.text, e.span().start),
+            expect: x,
+            left: operand(loaded, &Operand::Ref(x.left.clone()), results),
+            right: operand(loaded, &x.right, results),
+            times: x.times.as_ref().map_or(Some(1.0), |t| operand(loaded, t, results)),
+        }
+    };
+    loaded.spec.expects.iter().map(outcome).collect()
+}
+
 /// Evaluates every claim: the messages of those that do not hold, and the count skipped
 /// because a case they name did not run.
 pub fn evaluate(loaded: &Loaded, results: &[CaseResult]) -> (Vec<String>, usize) {
     let mut failed = Vec::new();
     let mut skipped = 0;
-    for e in &loaded.spec.expects {
-        let line = super::spec::line_at(&loaded.text, e.span().start);
-        let x: &Expect = e.get_ref();
-        let left = operand(loaded, &Operand::Ref(x.left.clone()), results);
-        let right = operand(loaded, &x.right, results);
-        let times = x.times.as_ref().map_or(Some(1.0), |t| operand(loaded, t, results));
-        let (Some(left), Some(right), Some(times)) = (left, right, times) else {
+    for o in outcomes(loaded, results) {
+        let (Some(holds), Some(left), Some(right), Some(times)) = (o.holds(), o.left, o.right, o.times) else {
             skipped += 1;
             continue;
         };
-        if !x.op.holds(left, right * times) {
+        if !holds {
+            let x = o.expect;
             failed.push(format!(
-                "{}:{line}: claim does not hold: {} = {left} is not {} {}{} = {}\n  why it should: {}",
+                "{}:{}: claim does not hold: {} = {left} is not {} {}{} = {}\n  why it should: {}",
                 loaded.path.display(),
+                o.line,
                 x.left,
                 x.op.text(),
                 describe(&x.right, right),
@@ -101,6 +136,50 @@ pub fn evaluate(loaded: &Loaded, results: &[CaseResult]) -> (Vec<String>, usize)
         }
     }
     (failed, skipped)
+}
+
+/// The page's `{{claims}}`: one row per claim, what it says, both sides with their values, and
+/// whether it holds (`not run` when a case it names did not).
+pub fn table(loaded: &Loaded, results: &[CaseResult]) -> String {
+    let mut out = String::from("| spec line | claim | value | | bound | holds |\n|---:|---|---|---|---|---|\n");
+    for o in outcomes(loaded, results) {
+        let x = o.expect;
+        let value = |v: Option<f64>| v.map_or("-".to_string(), short);
+        let side = |op: &Operand, v: Option<f64>| match op {
+            Operand::Number(n) => short(*n),
+            Operand::Ref(text) => format!("`{text}` {}", value(v)),
+        };
+        let mut bound = side(&x.right, o.right);
+        if let Some(t) = &x.times {
+            bound = format!("{bound} x {} = {}", side(t, o.times), value(o.bound()));
+        }
+        let holds = match o.holds() {
+            Some(true) => "yes",
+            Some(false) => "**no**",
+            None => "not run",
+        };
+        let why = x.why.replace('|', "\\|");
+        out.push_str(&format!(
+            "| {} | {why} | `{}` {} | {} | {bound} | {holds} |\n",
+            o.line,
+            x.left,
+            value(o.left),
+            x.op.text()
+        ));
+    }
+    out
+}
+
+/// A value as a reader takes it in: whole when it is or above 100, else 2 decimals, 4 below 0.1.
+fn short(x: f64) -> String {
+    let decimals = if x.fract() == 0.0 || x.abs() >= 100.0 {
+        0
+    } else if x.abs() >= 0.1 {
+        2
+    } else {
+        4
+    };
+    num(x, decimals)
 }
 
 fn describe(op: &Operand, value: f64) -> String {

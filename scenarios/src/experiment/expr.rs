@@ -14,25 +14,24 @@ pub enum Arith {
 
 /// Reads `A op B op C ...`; None when `text` has no space (a plain value).
 pub fn parse(loaded: &Loaded, text: &str) -> Option<Result<Value, String>> {
-    let words: Vec<&str> = text.split_whitespace().collect();
-    if words.len() < 2 {
-        return None;
-    }
-    Some(terms(loaded, text, &words).map(Value::Expr))
+    text.split_whitespace().nth(1)?; // one word: a plain value
+    Some(terms(text, |word| operand(loaded, word)).map(Value::Expr))
 }
 
-fn terms(loaded: &Loaded, text: &str, words: &[&str]) -> Result<Vec<(Arith, Value)>, String> {
+/// `text` as `A op B op C ...`, each operand read by `operand`.
+pub fn terms<T>(text: &str, operand: impl Fn(&str) -> Result<T, String>) -> Result<Vec<(Arith, T)>, String> {
+    let words: Vec<&str> = text.split_whitespace().collect();
     if words.len().is_multiple_of(2) {
         return Err(format!("`{text}`: write `A / B` or `A * B` with spaces around each operator"));
     }
-    let mut out = vec![(Arith::Times, operand(loaded, words[0])?)];
+    let mut out = vec![(Arith::Times, operand(words[0])?)];
     for pair in words[1..].chunks(2) {
         let op = match pair[0] {
             "*" => Arith::Times,
             "/" => Arith::Over,
             other => return Err(format!("`{text}`: `{other}` is no operator (`*` or `/`)")),
         };
-        out.push((op, operand(loaded, pair[1])?));
+        out.push((op, operand(pair[1])?));
     }
     Ok(out)
 }
@@ -48,7 +47,7 @@ fn operand(loaded: &Loaded, word: &str) -> Result<Value, String> {
 }
 
 /// The value of `terms` from the operands' values, None when one is missing.
-pub fn eval(terms: &[(Arith, Value)], number: impl Fn(&Value) -> Option<f64>) -> Option<f64> {
+pub fn eval<T>(terms: &[(Arith, T)], number: impl Fn(&T) -> Option<f64>) -> Option<f64> {
     let mut acc = 1.0;
     for (op, v) in terms {
         let x = number(v)?;
