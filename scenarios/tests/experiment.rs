@@ -188,6 +188,10 @@ fn a_run_stopped_by_a_limit_is_named_in_a_warning() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("warning: case cut run low stopped early (event_limit): hit [limits] max_events"), "{text}");
     assert!(!text.contains("case whole"), "a whole run is not named: {text}");
+    // The page marks the row and names the run under the table.
+    let page = String::from_utf8(read(&dir.join("out"), "toy.md")).unwrap();
+    assert!(page.contains("| cut † |") && page.contains("| whole |"), "{page}");
+    assert!(page.contains("† case cut run low stopped before its end (event_limit: hit [limits] max_events"), "{page}");
 }
 
 #[test]

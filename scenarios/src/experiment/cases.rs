@@ -53,6 +53,14 @@ pub struct CaseResult {
 }
 
 impl CaseResult {
+    /// `case C`, or `case C run R` when its runs have names of their own (rates, a search).
+    pub fn which(&self, run: &NamedRun) -> String {
+        match run.name.as_str() {
+            "run" => format!("case {}", self.case.label),
+            name => format!("case {} run {name}", self.case.label),
+        }
+    }
+
     /// Every run of the case in the order run: (run name, rate, summary).
     pub fn every_run(&self) -> Vec<(String, Option<f64>, &RunSummary)> {
         match &self.search {

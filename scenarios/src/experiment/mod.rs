@@ -155,8 +155,10 @@ fn stopped_early(cases: &[CaseResult]) -> String {
     for c in cases {
         for r in c.runs.iter().filter(|r| !r.summary.complete()) {
             text.push_str(&format!(
-                "warning: case {} run {} stopped early ({}): {}; its numbers are of the part it ran\n",
-                c.case.label, r.name, r.summary.stop, r.summary.stop_detail
+                "warning: {} stopped early ({}): {}; its numbers are of the part it ran\n",
+                c.which(r),
+                r.summary.stop,
+                r.summary.stop_detail
             ));
         }
     }

@@ -181,7 +181,9 @@ pub fn check(loaded: &Loaded) -> Result<(), Failure> {
     Ok(())
 }
 
-/// A table as markdown (numbers at their decimals) and as CSV rows (full precision).
+/// A table as markdown (numbers at their decimals) and as CSV rows (full precision). A row with
+/// a run that stopped before its end (a limit, a broken invariant) is marked `†` in markdown and
+/// the run named under the table, so a truncated number is never read as a whole one.
 pub fn render(loaded: &Loaded, columns: &[Column], results: &[&CaseResult]) -> (String, Vec<Vec<String>>) {
     let values: Vec<Value> = columns.iter().map(|c| value(loaded, c.value()).expect("checked")).collect();
     let header: Vec<String> =
@@ -189,13 +191,24 @@ pub fn render(loaded: &Loaded, columns: &[Column], results: &[&CaseResult]) -> (
     let align: Vec<&str> = values.iter().map(|v| if v.is_text(loaded) { "---" } else { "---:" }).collect();
     let mut md = format!("| {} |\n|{}|\n", header.join(" | "), align.join("|"));
     let mut csv = vec![columns.iter().map(|c| c.value().to_string()).collect::<Vec<_>>()];
+    let mut early = String::new();
     for r in results {
-        let cells: Vec<String> =
+        let mut cells: Vec<String> =
             columns.iter().zip(&values).map(|(c, v)| v.cell(r, Some(c.decimals().unwrap_or(v.decimals())))).collect();
-        md.push_str(&format!("| {} |\n", cells.join(" | ")));
         csv.push(values.iter().map(|v| v.cell(r, None)).collect());
+        for run in r.runs.iter().filter(|run| !run.summary.complete()) {
+            let (stop, detail) = (&run.summary.stop, &run.summary.stop_detail);
+            early.push_str(&format!(
+                "\n† {} stopped before its end ({stop}: {detail}); its row is of the part it ran.\n",
+                r.which(run)
+            ));
+        }
+        if r.runs.iter().any(|run| !run.summary.complete()) {
+            cells[0].push_str(" †");
+        }
+        md.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
-    (md, csv)
+    (md + &early, csv)
 }
 
 /// Draws a plot into `dir` as `stem.svg` and `stem.png`; returns the markdown that shows it.
