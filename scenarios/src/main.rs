@@ -253,6 +253,11 @@ enum Command {
         /// shard-I-of-N-<experiment id>.json for `byzsim merge`.
         #[arg(long, value_parser = sweep::parse_shard, value_name = "I/N")]
         shard: Option<(u64, u64)>,
+        /// Run nothing: write the page, tables, plots and claims again from the runs in DIR (a
+        /// folder this experiment wrote; its results.json), into DIR or --out. Refused when the
+        /// spec's cases, rates, search or seeds or its scenarios changed since.
+        #[arg(long, value_name = "DIR", conflicts_with = "shard")]
+        render_from: Option<PathBuf>,
         /// No progress bar.
         #[arg(long, short)]
         quiet: bool,
@@ -478,9 +483,9 @@ fn main() -> ExitCode {
             let args = sweep::Args { file, sets, seeds, jobs, shard, out, saturation_p99_ms, quiet };
             finish(sweep::sweep(&args).map(|o| (o.text, o.code)))
         }
-        Command::Experiment { spec, out, jobs, isolate, quick, shard, quiet } => {
+        Command::Experiment { spec, out, jobs, isolate, quick, shard, render_from, quiet } => {
             let jobs = jobs.map_or_else(batch::default_jobs, |j| j as usize);
-            let args = experiment::Args { spec, out, jobs, isolate, quick, quiet, shard };
+            let args = experiment::Args { spec, out, jobs, isolate, quick, quiet, shard, render_from };
             finish(experiment::experiment(&args).map(|o| (o.text, o.code)))
         }
         Command::ExperimentRun { input } => {

@@ -113,6 +113,59 @@ fn outputs_are_the_same_whatever_the_jobs_and_claims_hold() {
 }
 
 #[test]
+fn render_from_writes_what_a_new_run_writes_and_refuses_changed_runs() {
+    let dir = TempDir::new("exp-render");
+    setup(&dir, SPEC, PAGE);
+    let first = byzsim(&["experiment", "toy-spec.toml", "--out", "first", "-q"], &dir);
+    assert!(first.status.success(), "{}", stderr(&first));
+    // Only the presentation changes: a column, a claim and the page's prose.
+    let spec = SPEC.replace("\"high.goodput_tps\"]", "\"high.goodput_tps\", \"high.e2e_p50_ms\"]")
+        + "\n[[expect]]\nleft = \"three/50.high.goodput_tps\"\nop = \">\"\nright = 0\nwhy = \"it commits\"\n";
+    setup(&dir, &spec, &format!("{PAGE}\nRendered again.\n"));
+    let again = byzsim(&["experiment", "toy-spec.toml", "--render-from", "first", "-q"], &dir);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(String::from_utf8_lossy(&again.stdout).contains("4 cases -> first"), "in place by default");
+    let fresh = byzsim(&["experiment", "toy-spec.toml", "--out", "fresh", "-q"], &dir);
+    assert!(fresh.status.success(), "{}", stderr(&fresh));
+    let files = ["toy.md", "toy-main.csv", "toy-runs.csv", "toy-p50.svg", "toy-p50.png", "results.json"];
+    for f in files {
+        assert_eq!(read(&dir.join("first"), f), read(&dir.join("fresh"), f), "{f}: rendered again != run again");
+    }
+    let page = String::from_utf8(read(&dir.join("first"), "toy.md")).unwrap();
+    assert!(page.contains("Rendered again.") && page.contains("| it commits |"), "{page}");
+    // What decides the runs changed: refused, naming the fix, and the folder left as it was.
+    let before = read(&dir.join("first"), "toy.md");
+    let refusals = [
+        (spec.replace("two_chain\"']", "two_chain\"', \"duration_s=3\"]"), vec![], "what decides the runs changed"),
+        (spec.replace("low = 100", "low = 120"), vec![], "what decides the runs changed"),
+        (spec.clone(), vec!["--quick"], "these results are a full run's"),
+        (spec.replace("name = \"toy\"", "name = \"other\""), vec![], "the results of experiment `toy`, not `other`"),
+    ];
+    for (changed, flags, want) in refusals {
+        setup(&dir, &changed, PAGE);
+        let mut argv = vec!["experiment", "toy-spec.toml", "--render-from", "first", "-q"];
+        argv.extend(flags);
+        let out = byzsim(&argv, &dir);
+        assert_eq!(out.status.code(), Some(2), "{want}: {}", stderr(&out));
+        assert!(stderr(&out).contains(want), "want {want:?} in {}", stderr(&out));
+        assert_eq!(read(&dir.join("first"), "toy.md"), before, "a refused render writes nothing");
+    }
+    // The scenario changed.
+    setup(&dir, &spec, PAGE);
+    std::fs::write(dir.join("toy.toml"), TOY.replace("duration_s = 2", "duration_s = 3")).unwrap();
+    let out = byzsim(&["experiment", "toy-spec.toml", "--render-from", "first", "-q"], &dir);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("what decides the runs changed"), "{}", stderr(&out));
+    let out = byzsim(&["experiment", "toy-spec.toml", "--render-from", "nowhere", "-q"], &dir);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("nowhere/results.json") && stderr(&out).contains("--render-from takes"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn a_page_value_across_cases_with_an_unknown_case_is_refused_naming_it() {
     let dir = TempDir::new("exp-across");
     setup(&dir, SPEC, "{{table main}}\nratio {{value two/400.low.goodput_tps / thre/400.low.goodput_tps}}\n");

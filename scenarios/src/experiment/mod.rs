@@ -15,6 +15,7 @@ pub mod models;
 pub mod page;
 pub mod reference;
 pub mod regions;
+pub mod render;
 pub mod select;
 pub mod series;
 pub mod shard;
@@ -46,6 +47,8 @@ pub struct Args {
     pub quiet: bool,
     /// (I, N): run only the cases numbered I modulo N and write a shard file (`shard.rs`).
     pub shard: Option<(u64, u64)>,
+    /// Run nothing: the page, tables and plots again from this folder's runs (`render.rs`).
+    pub render_from: Option<PathBuf>,
 }
 
 /// What the command prints and its exit code.
@@ -59,6 +62,9 @@ pub struct Outcome {
 pub struct Results {
     pub name: String,
     pub quick: bool,
+    /// What decides the runs (`render::runs_id`): `--render-from` uses them only if it matches.
+    #[serde(default)]
+    pub runs_id: String,
     pub cases: Vec<CaseResult>,
 }
 
@@ -85,10 +91,24 @@ pub fn experiment(args: &Args) -> Result<Outcome, Failure> {
     let page_path = loaded.page_path();
     let mut inputs: Vec<&Path> = vec![&args.spec, &page_path];
     inputs.extend(scenarios.iter().map(|s| s.0.as_path()));
+    let runs_id = render::runs_id(&loaded, &all_sources(&scenarios));
+    if let Some(from) = &args.render_from {
+        let mut results = render::read(&loaded, args, &cases, &runs_id, from)?;
+        let dir = args.out.clone().unwrap_or_else(|| from.clone());
+        resultsdir::check(&dir, &inputs)?;
+        for r in &mut results.cases {
+            r.models.clear();
+            r.region_models.clear();
+            r.references.clear();
+        }
+        models::fill(&loaded, &template, |case| runner.scenario(case), &mut results.cases);
+        reference::fill(&loaded, &mut results.cases);
+        return finish(&loaded, &template, &results, &dir, &inputs);
+    }
     let dir = args.out.clone().unwrap_or_else(|| default_dir(&loaded.spec.name, args.quick));
     resultsdir::check(&dir, &inputs)?;
     let results = run_modelled(&loaded, &template, runner, &cases, args);
-    let results = Results { name: loaded.spec.name.clone(), quick: args.quick, cases: results };
+    let results = Results { name: loaded.spec.name.clone(), quick: args.quick, runs_id, cases: results };
     finish(&loaded, &template, &results, &dir, &inputs)
 }
 

@@ -153,7 +153,9 @@ pub fn merge(paths: &[PathBuf], out: Option<PathBuf>) -> Result<Outcome, Failure
             first.spec
         )));
     }
-    let results = Results { name: loaded.spec.name.clone(), quick: first.quick, cases: in_case_order(&by_index) };
+    let runs_id = super::render::runs_id(&loaded, &super::all_sources(&scenarios));
+    let results =
+        Results { name: loaded.spec.name.clone(), quick: first.quick, runs_id, cases: in_case_order(&by_index) };
     let dir = out.unwrap_or_else(|| default_dir(&loaded.spec.name, first.quick));
     let page_path = loaded.page_path();
     let mut inputs: Vec<&Path> = paths.iter().chain(&files).map(PathBuf::as_path).collect();
