@@ -1,5 +1,7 @@
-//! `cargo xtask figures [--only NAME] [--quick]`: validation figures (markdown tables, CSV files
-//! and plots) under docs/figures/, one experiment spec per figure set.
+//! `cargo xtask figures [--only NAME] [--quick] [--render]`: validation figures (markdown tables,
+//! CSV files and plots) under docs/figures/, one experiment spec per figure set. `--render` runs
+//! nothing: each set's page, tables and plots again from the runs its last run left under
+//! target/experiments/ (`byzsim experiment --render-from`).
 //!
 //! Each set is one `byzsim experiment experiments/<name>.toml` run (docs/experiments.md) whose
 //! results folder is copied here; its claims are checked on every run. Runs are seeded, so every
@@ -82,13 +84,15 @@ const SETS: &[Set] = &[
 
 pub fn main(args: &[String]) -> Result<(), String> {
     let mut quick = false;
+    let mut render = false;
     let mut only: Option<String> = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--quick" => quick = true,
+            "--render" => render = true,
             "--only" => only = Some(it.next().ok_or("--only needs a set name")?.clone()),
-            other => return Err(format!("figures: unknown argument {other:?} (use --only NAME, --quick)")),
+            other => return Err(format!("figures: unknown argument {other:?} (use --only NAME, --quick, --render)")),
         }
     }
     if let Some(name) = &only
@@ -108,7 +112,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
         eprintln!("figures: {} ...", set.name);
         let t = Instant::now();
         // A failing set does not stop the others; the command fails at the end.
-        let outcome = experiment(&exe, quick, &out_dir, set.name);
+        let outcome = experiment(&exe, Mode { quick, render }, &out_dir, set.name);
         let wall = t.elapsed().as_secs_f64();
         match outcome {
             Ok(file) => eprintln!("figures: {} done in {wall:.0} s: {}", set.name, out_dir.join(&file).display()),
@@ -147,11 +151,20 @@ pub(crate) fn write(path: &Path, text: &str) -> Result<(), String> {
 
 // ----- sets written by an experiment spec -----
 
+/// How a set is made: `--quick` (the specs' shorter lists), `--render` (from the runs of its last
+/// run, running nothing).
+#[derive(Clone, Copy)]
+struct Mode {
+    quick: bool,
+    render: bool,
+}
+
 /// A set that is an experiment spec (docs/experiments.md): `byzsim experiment
 /// experiments/<name>.toml` writes its results folder under target/experiments/, whose page,
 /// CSV files and plots are copied into the figures folder. Its claims are checked on every run: a
 /// set whose claims fail is copied all the same (its page explains the misses) and still fails.
-fn experiment(exe: &Path, quick: bool, figures: &Path, name: &str) -> Result<String, String> {
+fn experiment(exe: &Path, mode: Mode, figures: &Path, name: &str) -> Result<String, String> {
+    let Mode { quick, render } = mode;
     let folder = PathBuf::from("target/experiments").join(if quick { format!("{name}-quick") } else { name.into() });
     // A set named `group/set` (`algorand/attacks`) writes into the figures' `group/` folder.
     let group = Path::new(name).parent().unwrap_or(Path::new(""));
@@ -163,6 +176,9 @@ fn experiment(exe: &Path, quick: bool, figures: &Path, name: &str) -> Result<Str
     cmd.args(["experiment", &format!("experiments/{name}.toml"), "--quiet", "--out"]).arg(&folder);
     if quick {
         cmd.arg("--quick");
+    }
+    if render {
+        cmd.arg("--render-from").arg(&folder);
     }
     // A run that fails its claims (exit code 1) still writes its whole folder: complete by its
     // marker, and written by this run when its results.json is newer than before it.
