@@ -100,10 +100,14 @@ fn outputs_are_the_same_whatever_the_jobs_and_claims_hold() {
     assert!(page.contains(&format!("ratio {ratio:.3} %")), "{ratio:.3} not in {page}");
     // The claims' table: the claim, both sides with their values, and that it holds.
     let line = SPEC.lines().position(|l| l == "[[expect]]").unwrap() + 1;
-    let short = |x: f64| if x.fract() == 0.0 || x >= 100.0 { format!("{x:.0}") } else { format!("{x:.2}") };
+    let short = |x: f64| match x {
+        _ if x.fract() == 0.0 || x >= 100.0 => format!("{x:.0}"),
+        _ if x >= 1.0 => format!("{x:.2}"),
+        _ => format!("{x:.3}"),
+    };
     let (two, three) = (goodput("two/400"), goodput("three/400"));
     let row = format!(
-        "| {line} | both carry the low load | `two/400.low.goodput_tps` {} | > | 0.50 x `three/400.low.goodput_tps` \
+        "| {line} | both carry the low load | `two/400.low.goodput_tps` {} | > | 0.500 x `three/400.low.goodput_tps` \
          {} = {} | yes |",
         short(two),
         short(three),

@@ -170,14 +170,15 @@ pub fn table(loaded: &Loaded, results: &[CaseResult]) -> String {
     out
 }
 
-/// A value as a reader takes it in: whole when it is or above 100, else 2 decimals, 4 below 0.1.
+/// A value as a reader takes it in, with the digits a bound near it needs: whole when it is or
+/// above 100, 2 decimals from 1, 3 below (a ratio of 0.848 against 0.85), 4 below 0.1.
 fn short(x: f64) -> String {
-    let decimals = if x.fract() == 0.0 || x.abs() >= 100.0 {
-        0
-    } else if x.abs() >= 0.1 {
-        2
-    } else {
-        4
+    let decimals = match x.abs() {
+        _ if x.fract() == 0.0 => 0,
+        a if a >= 100.0 => 0,
+        a if a >= 1.0 => 2,
+        a if a >= 0.1 => 3,
+        _ => 4,
     };
     num(x, decimals)
 }
