@@ -96,13 +96,7 @@ pub fn experiment(args: &Args) -> Result<Outcome, Failure> {
         let mut results = render::read(&loaded, args, &cases, &runs_id, from)?;
         let dir = args.out.clone().unwrap_or_else(|| from.clone());
         resultsdir::check(&dir, &inputs)?;
-        for r in &mut results.cases {
-            r.models.clear();
-            r.region_models.clear();
-            r.references.clear();
-        }
-        models::fill(&loaded, &template, |case| runner.scenario(case), &mut results.cases);
-        reference::fill(&loaded, &mut results.cases);
+        derive(&loaded, &template, runner, &mut results.cases);
         return finish(&loaded, &template, &results, &dir, &inputs);
     }
     let dir = args.out.clone().unwrap_or_else(|| default_dir(&loaded.spec.name, args.quick));
@@ -115,9 +109,20 @@ pub fn experiment(args: &Args) -> Result<Outcome, Failure> {
 /// The cases' runs, then the closed-form models the spec or page names, per case.
 fn run_modelled(loaded: &Loaded, template: &str, runner: Runner<'_>, cases: &[Case], args: &Args) -> Vec<CaseResult> {
     let mut results = run_cases(loaded, runner, cases, args);
-    models::fill(loaded, template, |case| runner.scenario(case), &mut results);
-    reference::fill(loaded, &mut results);
+    derive(loaded, template, runner, &mut results);
     results
+}
+
+/// What the cases' results take from the spec and page rather than from the runs: the models
+/// they name and the published data joined to them, made anew (a render drops what it had).
+fn derive(loaded: &Loaded, template: &str, runner: Runner<'_>, results: &mut [CaseResult]) {
+    for r in results.iter_mut() {
+        r.models.clear();
+        r.region_models.clear();
+        r.references.clear();
+    }
+    models::fill(loaded, template, |case| runner.scenario(case), results);
+    reference::fill(loaded, results);
 }
 
 /// Every base scenario's text, in the order read, for the experiment id of shards.

@@ -196,14 +196,15 @@ pub fn render(loaded: &Loaded, columns: &[Column], results: &[&CaseResult]) -> (
         let mut cells: Vec<String> =
             columns.iter().zip(&values).map(|(c, v)| v.cell(r, Some(c.decimals().unwrap_or(v.decimals())))).collect();
         csv.push(values.iter().map(|v| v.cell(r, None)).collect());
-        for run in r.runs.iter().filter(|run| !run.summary.complete()) {
+        let cut: Vec<_> = r.runs.iter().filter(|run| !run.summary.complete()).collect();
+        for run in &cut {
             let (stop, detail) = (&run.summary.stop, &run.summary.stop_detail);
             early.push_str(&format!(
                 "\n† {} stopped before its end ({stop}: {detail}); its row is of the part it ran.\n",
                 r.which(run)
             ));
         }
-        if r.runs.iter().any(|run| !run.summary.complete()) {
+        if !cut.is_empty() {
             cells[0].push_str(" †");
         }
         md.push_str(&format!("| {} |\n", cells.join(" | ")));
